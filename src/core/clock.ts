@@ -1,0 +1,115 @@
+/**
+ * Time as a dependency. Real runs use `systemClock`; simulated runs use a `VirtualClock`, so latency,
+ * retry back-off and wall-clock budgets are exercised without a test ever sleeping for real.
+ */
+import { CancelledError } from './errors.ts';
+
+export interface Clock {
+  /** Milliseconds since an arbitrary origin. */
+  now(): number;
+  /** Resolves after `ms` (clock time). Rejects with CancelledError when the signal aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  readonly simulated: boolean;
+}
+
+function abortReason(signal: AbortSignal): CancelledError {
+  return signal.reason instanceof CancelledError ? signal.reason : new CancelledError('Cancelled while waiting.', { cause: signal.reason });
+}
+
+export const systemClock: Clock = {
+  simulated: false,
+  now: () => performance.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortReason(signal));
+      if (ms <= 0) return resolve();
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(abortReason(signal as AbortSignal));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+interface Timer {
+  due: number;
+  order: number;
+  resolve: () => void;
+}
+
+/**
+ * A discrete-event clock. `sleep` registers a timer; once the event loop has run every pending microtask
+ * (checked with setImmediate), time jumps to the earliest timer and wakes it. Concurrent simulated calls thus
+ * overlap in virtual time exactly as they would in real time, but finish instantly.
+ */
+export class VirtualClock implements Clock {
+  readonly simulated = true;
+  private current = 0;
+  private timers: Timer[] = [];
+  private sequence = 0;
+  private scheduled = false;
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer: Timer = { due: this.current + ms, order: this.sequence++, resolve: () => {} };
+      const onAbort = (): void => {
+        this.timers = this.timers.filter((entry) => entry !== timer);
+        reject(abortReason(signal as AbortSignal));
+      };
+      timer.resolve = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.timers.push(timer);
+      this.schedule();
+    });
+  }
+
+  /** Moves time forward by hand (tests). Wakes every timer due by then. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      const next = this.earliest();
+      if (!next || next.due > target) break;
+      this.wake(next);
+    }
+    this.current = target;
+  }
+
+  private earliest(): Timer | undefined {
+    let best: Timer | undefined;
+    for (const timer of this.timers) if (!best || timer.due < best.due || (timer.due === best.due && timer.order < best.order)) best = timer;
+    return best;
+  }
+
+  private wake(timer: Timer): void {
+    this.timers = this.timers.filter((entry) => entry !== timer);
+    this.current = Math.max(this.current, timer.due);
+    timer.resolve();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const next = this.earliest();
+      if (!next) return;
+      // Wake every timer due at the same instant, then let their continuations run before advancing again.
+      const due = next.due;
+      for (const timer of [...this.timers].sort((a, b) => a.order - b.order)) if (timer.due === due) this.wake(timer);
+      if (this.timers.length > 0) this.schedule();
+    });
+  }
+}

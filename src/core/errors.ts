@@ -1,0 +1,189 @@
+/**
+ * Typed errors. Every error Thicket raises on purpose is a `ThicketError` with a stable `code` (part of the
+ * CLI/JSON contract — never rename one), an `isRetryable` flag the retry layer trusts, and an exit code
+ * category for the CLI. `ThicketError.isInstance` works across module copies (a cross-realm marker, as the
+ * AI SDK does), so a duplicated install of the package cannot break `instanceof` checks.
+ */
+
+const MARKER = Symbol.for('thicket.error');
+
+export type ErrorCode =
+  | 'BUDGET_EXHAUSTED'
+  | 'INVALID_INPUT'
+  | 'INVALID_CONFIG'
+  | 'UNKNOWN_MODEL'
+  | 'NO_MODEL'
+  | 'CANCELLED'
+  | 'TIMEOUT'
+  | 'RATE_LIMITED'
+  | 'PROVIDER_ERROR'
+  | 'CONTEXT_OVERFLOW'
+  | 'MALFORMED_OUTPUT'
+  | 'JOURNAL_ERROR'
+  | 'INTERNAL';
+
+/** What the CLI maps an error to: 2 bad input, 3 budget exhausted, 4 cancelled, 1 anything else. */
+export type ErrorCategory = 'bad_input' | 'budget' | 'cancelled' | 'other';
+
+export interface ErrorOptions {
+  cause?: unknown;
+  isRetryable?: boolean;
+}
+
+export class ThicketError extends Error {
+  readonly [MARKER] = true;
+  readonly code: ErrorCode;
+  readonly isRetryable: boolean;
+  readonly category: ErrorCategory;
+
+  constructor(code: ErrorCode, message: string, category: ErrorCategory, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ThicketError';
+    this.code = code;
+    this.category = category;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+
+  static isInstance(value: unknown): value is ThicketError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** One problem in a rejected input: where (a JSON path or flag name) and why. */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+export function formatIssues(issues: readonly InputIssue[]): string {
+  return issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ');
+}
+
+/** Bad input of any kind (flags, requests, specs). Lists every problem, never just the first. */
+export class InvalidInputError extends ThicketError {
+  readonly issues: readonly InputIssue[];
+  constructor(what: string, issues: readonly InputIssue[], code: 'INVALID_INPUT' | 'INVALID_CONFIG' = 'INVALID_INPUT') {
+    super(code, `${what}: ${formatIssues(issues)}`, 'bad_input');
+    this.name = code === 'INVALID_CONFIG' ? 'InvalidConfigError' : 'InvalidInputError';
+    this.issues = issues;
+  }
+}
+
+export class UnknownModelError extends ThicketError {
+  constructor(readonly reference: string, hint: string) {
+    super('UNKNOWN_MODEL', `Unknown model reference "${reference}". ${hint}`, 'bad_input');
+    this.name = 'UnknownModelError';
+  }
+}
+
+export class NoModelError extends ThicketError {
+  constructor() {
+    super(
+      'NO_MODEL',
+      'No model given and no default model configured. Use the simulated fleet (e.g. --model sim:small), ' +
+        'or configure a real endpoint in thicket.config.json (see README, "Connect a real model") and set "defaultModel".',
+      'bad_input',
+    );
+    this.name = 'NoModelError';
+  }
+}
+
+/** Which limit refused a reservation, and by how much. */
+export interface BudgetShortfall {
+  budget: string;
+  dimension: string;
+  limit: number;
+  committed: number;
+  requested: number;
+}
+
+export class BudgetExhaustedError extends ThicketError {
+  constructor(readonly shortfall: BudgetShortfall) {
+    super(
+      'BUDGET_EXHAUSTED',
+      `Budget "${shortfall.budget}" cannot cover ${formatAmount(shortfall.dimension, shortfall.requested)} more ` +
+        `(${shortfall.dimension}: limit ${formatAmount(shortfall.dimension, shortfall.limit)}, ` +
+        `already spent or reserved ${formatAmount(shortfall.dimension, shortfall.committed)}).`,
+      'budget',
+    );
+    this.name = 'BudgetExhaustedError';
+  }
+}
+
+function formatAmount(dimension: string, value: number): string {
+  return dimension === 'usd' ? `$${value.toFixed(6)}` : dimension === 'seconds' ? `${value.toFixed(3)}s` : `${value}`;
+}
+
+export class CancelledError extends ThicketError {
+  constructor(message = 'The run was cancelled.', options: ErrorOptions = {}) {
+    super('CANCELLED', message, 'cancelled', options);
+    this.name = 'CancelledError';
+  }
+}
+
+export class TimeoutError extends ThicketError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('TIMEOUT', message, 'other', { isRetryable: true, ...options });
+    this.name = 'TimeoutError';
+  }
+}
+
+/** A provider answered with an error status (or not at all). `isRetryable` follows the status like the AI SDK's APICallError. */
+export class ProviderError extends ThicketError {
+  readonly status: number | undefined;
+  /** Milliseconds the provider asked us to wait (Retry-After / retry-after-ms), when it said. */
+  readonly retryAfterMs: number | undefined;
+  readonly responseBody: string | undefined;
+
+  constructor(
+    message: string,
+    details: { status?: number; retryAfterMs?: number; responseBody?: string; cause?: unknown; isRetryable?: boolean } = {},
+  ) {
+    const status = details.status;
+    const retryable = details.isRetryable ?? (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500);
+    super(status === 429 ? 'RATE_LIMITED' : 'PROVIDER_ERROR', message, 'other', { isRetryable: retryable, cause: details.cause });
+    this.name = status === 429 ? 'RateLimitError' : 'ProviderError';
+    this.status = status;
+    this.retryAfterMs = details.retryAfterMs;
+    this.responseBody = details.responseBody;
+  }
+}
+
+export class ContextOverflowError extends ThicketError {
+  constructor(readonly model: string, readonly promptTokens: number, readonly contextWindow: number) {
+    super('CONTEXT_OVERFLOW', `Prompt of ${promptTokens} tokens (plus requested output) exceeds ${model}'s context window of ${contextWindow} tokens.`, 'other');
+    this.name = 'ContextOverflowError';
+  }
+}
+
+/** Structured output that did not parse or did not match its schema. Retryable: a new sample may parse. */
+export class MalformedOutputError extends ThicketError {
+  constructor(message: string, readonly rawText: string, options: ErrorOptions = {}) {
+    super('MALFORMED_OUTPUT', message, 'other', { isRetryable: true, ...options });
+    this.name = 'MalformedOutputError';
+  }
+}
+
+export class JournalError extends ThicketError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('JOURNAL_ERROR', message, 'other', options);
+    this.name = 'JournalError';
+  }
+}
+
+/** Wraps anything thrown that is not a ThicketError, so callers always see a code. */
+export function toThicketError(error: unknown): ThicketError {
+  if (ThicketError.isInstance(error)) return error;
+  if (error instanceof Error && error.name === 'AbortError') return new CancelledError(error.message, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new ThicketError('INTERNAL', message, 'other', { cause: error });
+}
+
+export function exitCodeFor(error: unknown): number {
+  const category = toThicketError(error).category;
+  return category === 'bad_input' ? 2 : category === 'budget' ? 3 : category === 'cancelled' ? 4 : 1;
+}

@@ -1,0 +1,10 @@
+/**
+ * core — the bottom layer: typed errors, seeded randomness, clocks, hashing, token counting and the usage
+ * types every other layer speaks. It imports nothing from Thicket.
+ */
+export * from './errors.ts';
+export * from './hash.ts';
+export * from './rng.ts';
+export * from './clock.ts';
+export * from './usage.ts';
+export * from './tokenizer.ts';

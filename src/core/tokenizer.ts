@@ -1,0 +1,26 @@
+/**
+ * Token counting with a real BPE tokenizer (o200k_base via gpt-tokenizer, pure JS so it installs anywhere).
+ * Used for budget reservations and for usage the provider did not report (marked estimated). Counts for
+ * other model families differ by a few percent; the budget layer adds a safety margin for that.
+ */
+import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+
+export function countTokens(text: string): number {
+  if (text.length === 0) return 0;
+  return encode(text).length;
+}
+
+export interface ChatLikeMessage {
+  role: string;
+  content: string;
+}
+
+/** Per-message overhead of chat templates (role markers, separators), as OpenAI documents for its models. */
+export const TOKENS_PER_MESSAGE = 4;
+export const TOKENS_PER_REPLY_PRIMER = 3;
+
+export function countMessageTokens(messages: readonly ChatLikeMessage[]): number {
+  let total = TOKENS_PER_REPLY_PRIMER;
+  for (const message of messages) total += TOKENS_PER_MESSAGE + countTokens(message.content) + countTokens(message.role);
+  return total;
+}

@@ -1,0 +1,99 @@
+/**
+ * The model provider interface, version 1 — Thicket's most important seam.
+ *
+ * Core code never calls a provider directly: the fleet does (budget reservation, journal replay, retries,
+ * concurrency limits, timeouts), and calls `doGenerate`. A provider only translates one request into one
+ * response or one typed error. It does not retry, does not count budget and does not cache.
+ *
+ * Versioned like the AI SDK's provider spec: a provider declares `specificationVersion: 'thicket.v1'`, and
+ * the fleet refuses providers of another version instead of misreading them.
+ */
+import type { Usage } from '../core/index.ts';
+
+export const MODEL_SPEC_VERSION = 'thicket.v1' as const;
+
+export interface ChatMessage {
+  /** `system` sets behaviour/persona, `user` is the task, `assistant` is an earlier model turn. */
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** JSON Schema (draft 2020-12 subset) for structured output. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface CallMetadata {
+  /** Journal run this call belongs to. */
+  runId?: string;
+  /** Caller's step identity, unique within a run (e.g. `vote/sample-3`). Part of the call's identity. */
+  stepId?: string;
+  /** Id of a verifiable task (lab suites register tasks with the simulated fleet's oracle under this id). */
+  taskId?: string;
+  /** Free-form labels for reports (operator, axis, agent). Not part of the call's identity. */
+  tags?: Record<string, string>;
+}
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  /** Hard cap on output tokens. Always set: the budget reserves exactly this much output. */
+  maxOutputTokens: number;
+  /** Sampling temperature; omitted = provider default. */
+  temperature?: number;
+  /** Nucleus sampling mass; omitted = provider default. */
+  topP?: number;
+  /** Sequences that end generation (not included in the text). */
+  stop?: string[];
+  /** When given, the provider must return JSON matching it; the fleet parses it into `object`. */
+  responseSchema?: { name: string; schema: JsonSchema };
+  /** Provider-side sampling seed, where the provider supports one (the sim always does). */
+  seed?: number;
+  /** Aborts the in-flight call. Providers must reject with CancelledError / TimeoutError promptly. */
+  abortSignal?: AbortSignal;
+  metadata?: CallMetadata;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content-filter' | 'error' | 'other';
+
+export interface GenerateResponse {
+  /** The generated text (for structured output: the raw JSON text). */
+  text: string;
+  /** Parsed JSON when `responseSchema` was given (set by the fleet after validation, not by providers). */
+  object?: unknown;
+  usage: Usage;
+  /** True when usage was counted by Thicket's tokenizer because the provider did not report it. */
+  usageEstimated: boolean;
+  finishReason: FinishReason;
+  /** Milliseconds from send to last byte, on the provider's clock (virtual for the sim). */
+  latencyMs: number;
+  /** True for anything produced by the simulated fleet. Never false for a `sim:` model. */
+  simulated: boolean;
+  /** The provider's own response body, for debugging and the journal. */
+  raw?: unknown;
+  /** Sim only: the simulated answer's self-reported confidence in [0, 1]. Real providers may set it from logprobs. */
+  confidence?: number;
+}
+
+export interface ModelProvider {
+  readonly specificationVersion: typeof MODEL_SPEC_VERSION;
+  /** e.g. `sim`, `openai-compatible`. */
+  readonly providerId: string;
+  /** The model's name as the provider knows it. */
+  readonly modelId: string;
+  doGenerate(request: GenerateRequest): Promise<GenerateResponse>;
+}
+
+/** What the fleet knows about a model beyond how to call it. */
+export interface ModelProfile {
+  /** The reference users type (`sim:small`, an alias). */
+  reference: string;
+  tier: 'small' | 'medium' | 'large';
+  /** Dollars per million tokens. */
+  priceInputPerMillion: number;
+  priceOutputPerMillion: number;
+  contextWindow: number;
+  /** Whether extra reasoning tokens are productive (a trained reasoning model). */
+  reasoning: boolean;
+  maxConcurrency: number;
+  /** Per-call timeout in milliseconds. */
+  timeoutMs: number;
+  simulated: boolean;
+}
