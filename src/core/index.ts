@@ -8,3 +8,4 @@ export * from './rng.ts';
 export * from './clock.ts';
 export * from './usage.ts';
 export * from './tokenizer.ts';
+export * from './answer.ts';

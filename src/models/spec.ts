@@ -28,8 +28,14 @@ export interface CallMetadata {
   stepId?: string;
   /** Id of a verifiable task (lab suites register tasks with the simulated fleet's oracle under this id). */
   taskId?: string;
-  /** Free-form labels for reports (operator, axis, agent). Not part of the call's identity. */
+  /**
+   * Labels. `operator`, `axis`, `agent` feed spend reports. `purpose` (`answer` | `verify` | `critique` | ...)
+   * and `candidate` tell the simulated fleet what kind of call this is. Not part of the call's identity,
+   * except `purpose` and `candidate`, which change what a correct response is.
+   */
   tags?: Record<string, string>;
+  /** Set by the fleet: 0 for the first attempt, n for the n-th retry (lets seeded fault injection vary per attempt). */
+  attempt?: number;
 }
 
 export interface GenerateRequest {

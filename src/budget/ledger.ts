@@ -1,0 +1,435 @@
+/**
+ * The budget ledger: hierarchical hard budgets over input/output/total tokens, dollars, calls and wall-clock
+ * seconds, with reserve → settle/release accounting.
+ *
+ * Why it is safe under any number of concurrent branches: `reserve` checks every budget on the path to the
+ * root and books the reservation on all of them in one synchronous step. JavaScript runs it to completion
+ * without interleaving, so two branches can never both see the same headroom. Spend only ever moves from
+ * "reserved" to "spent" at settle time, clamped to what was reserved, so committed = spent + reserved never
+ * exceeds a limit.
+ *
+ * Seconds are a deadline, not an additive amount: parallel branches share the same wall clock, so a budget
+ * of S seconds means "no call may start after S seconds, and none may run past it" (the fleet caps every
+ * call's timeout at `remainingMs`).
+ */
+import { BudgetExhaustedError, InvalidInputError, type Clock, type InputIssue } from '../core/index.ts';
+
+/** Additive dimensions, in the order of the internal vectors. */
+export const DIMENSIONS = ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export interface BudgetLimits {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  usd?: number;
+  calls?: number;
+  seconds?: number;
+}
+
+/** One reservation's amounts. `totalTokens` is derived (input + output). */
+export interface Amount {
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+  calls: number;
+}
+
+/** Labels a reservation for spend reports: which model, operator/axis and agent/branch spent it. */
+export interface SpendTags {
+  model?: string;
+  operator?: string;
+  axis?: string;
+  agent?: string;
+}
+
+export interface ChildBudgetOptions {
+  /** Fraction (0, 1] of the parent's remaining headroom at carve time, per dimension. */
+  share?: number;
+  /** Absolute limits; combined with `share` by taking the smaller. */
+  limits?: BudgetLimits;
+}
+
+export type LedgerEventKind = 'reserve' | 'settle' | 'release' | 'refuse' | 'charge';
+export interface LedgerEvent {
+  kind: LedgerEventKind;
+  budget: string;
+  amount: Amount;
+  tags: SpendTags;
+}
+
+const DIMENSION_COUNT = DIMENSIONS.length;
+// A float tolerance for dollar sums: prices are per-million, so sums of products can be off by ~1e-18.
+const USD_EPSILON = 1e-12;
+
+function toVector(amount: Amount): Float64Array {
+  const vector = new Float64Array(DIMENSION_COUNT);
+  vector[0] = amount.inputTokens;
+  vector[1] = amount.outputTokens;
+  vector[2] = amount.inputTokens + amount.outputTokens;
+  vector[3] = amount.usd;
+  vector[4] = amount.calls;
+  return vector;
+}
+
+function fromVector(vector: Float64Array): Amount & { totalTokens: number } {
+  return { inputTokens: vector[0]!, outputTokens: vector[1]!, totalTokens: vector[2]!, usd: vector[3]!, calls: vector[4]! };
+}
+
+export function validateLimits(limits: BudgetLimits, where = 'budget'): void {
+  const issues: InputIssue[] = [];
+  for (const [key, value] of Object.entries(limits)) {
+    if (value === undefined) continue;
+    if (!['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls', 'seconds'].includes(key)) issues.push({ path: `${where}.${key}`, message: 'unknown budget dimension' });
+    else if (typeof value !== 'number' || Number.isNaN(value) || value < 0) issues.push({ path: `${where}.${key}`, message: `must be a non-negative number, got ${String(value)}` });
+  }
+  if (issues.length > 0) throw new InvalidInputError('Invalid budget', issues);
+}
+
+export class Budget {
+  readonly name: string;
+  readonly path: string;
+  readonly parent: Budget | undefined;
+  readonly ledger: Ledger;
+  /** Limits per additive dimension; Infinity where unlimited. */
+  readonly limitVector: Float64Array;
+  /** Absolute clock time (ms) after which nothing may start; Infinity when there is no seconds limit. */
+  readonly deadline: number;
+  readonly spentVector = new Float64Array(DIMENSION_COUNT);
+  readonly reservedVector = new Float64Array(DIMENSION_COUNT);
+  private readonly ancestry: Budget[];
+  private childCount = 0;
+
+  constructor(ledger: Ledger, name: string, parent: Budget | undefined, limits: BudgetLimits) {
+    validateLimits(limits, name);
+    this.ledger = ledger;
+    this.name = name;
+    this.parent = parent;
+    this.path = parent ? `${parent.path}/${name}` : name;
+    this.limitVector = new Float64Array(DIMENSION_COUNT).fill(Infinity);
+    DIMENSIONS.forEach((dimension, index) => {
+      const value = limits[dimension];
+      if (value !== undefined) this.limitVector[index] = value;
+    });
+    const ownDeadline = limits.seconds === undefined ? Infinity : ledger.clock.now() + limits.seconds * 1000;
+    this.deadline = Math.min(ownDeadline, parent?.deadline ?? Infinity);
+    this.ancestry = [];
+    for (let node: Budget | undefined = this; node; node = node.parent) this.ancestry.push(node);
+  }
+
+  get limits(): BudgetLimits {
+    const limits: BudgetLimits = {};
+    DIMENSIONS.forEach((dimension, index) => {
+      const value = this.limitVector[index]!;
+      if (Number.isFinite(value)) limits[dimension] = value;
+    });
+    if (Number.isFinite(this.deadline)) limits.seconds = (this.deadline - this.ledger.startedAt) / 1000;
+    return limits;
+  }
+
+  /** Carves a child budget. It can never exceed this budget: its limits are capped, and every reservation is checked up the whole path. */
+  child(name: string, options: ChildBudgetOptions = {}): Budget {
+    if (options.share !== undefined && !(options.share > 0 && options.share <= 1)) {
+      throw new InvalidInputError('Invalid child budget', [{ path: `${this.path}/${name}.share`, message: `must be in (0, 1], got ${options.share}` }]);
+    }
+    const limits: BudgetLimits = { ...(options.limits ?? {}) };
+    const headroom = this.headroom();
+    DIMENSIONS.forEach((dimension, index) => {
+      const parentRoom = headroom[index]!;
+      let value = limits[dimension] ?? Infinity;
+      if (options.share !== undefined && Number.isFinite(parentRoom)) {
+        const shared = parentRoom * options.share;
+        value = Math.min(value, dimension === 'usd' ? shared : Math.floor(shared));
+      }
+      value = Math.min(value, parentRoom);
+      if (Number.isFinite(value)) limits[dimension] = value;
+      else delete limits[dimension];
+    });
+    if (options.share !== undefined && Number.isFinite(this.deadline) && limits.seconds === undefined) {
+      limits.seconds = (Math.max(0, this.deadline - this.ledger.clock.now()) * options.share) / 1000;
+    }
+    // Sibling names may repeat (e.g. one child per retry); paths stay unique for the per-budget report.
+    let unique = name;
+    while (this.ledger.hasPath(`${this.path}/${unique}`)) unique = `${name}#${++this.childCount}`;
+    const budget = new Budget(this.ledger, unique, this, limits);
+    this.ledger.registerBudget(budget);
+    return budget;
+  }
+
+  /** Per-dimension headroom on the whole path to the root (limit − spent − reserved, minimum over ancestors). */
+  headroom(): Float64Array {
+    const room = new Float64Array(DIMENSION_COUNT).fill(Infinity);
+    for (const node of this.ancestry) {
+      for (let index = 0; index < DIMENSION_COUNT; index++) {
+        const free = node.limitVector[index]! - node.spentVector[index]! - node.reservedVector[index]!;
+        if (free < room[index]!) room[index] = Math.max(0, free);
+      }
+    }
+    return room;
+  }
+
+  remaining(): Amount & { totalTokens: number; seconds: number } {
+    return { ...fromVector(this.headroom()), seconds: this.remainingMs() / 1000 };
+  }
+
+  /** Milliseconds left before the nearest deadline on the path (Infinity when none). */
+  remainingMs(): number {
+    return Math.max(0, this.deadline - this.ledger.clock.now());
+  }
+
+  spent(): Amount & { totalTokens: number } {
+    return fromVector(this.spentVector);
+  }
+
+  reserved(): Amount & { totalTokens: number } {
+    return fromVector(this.reservedVector);
+  }
+
+  /**
+   * Books `amount` on every budget up to the root, or throws BudgetExhaustedError (booking nothing) when any
+   * of them cannot cover it or the deadline has passed.
+   */
+  reserve(amount: Amount, tags: SpendTags = {}): Reservation {
+    const vector = toVector(amount);
+    this.assertCovers(vector, amount, tags);
+    for (const node of this.ancestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.reservedVector[index]! += vector[index]!;
+    this.ledger.emit('reserve', this, amount, tags);
+    return new Reservation(this, vector, tags);
+  }
+
+  /**
+   * Books already-incurred spend directly (e.g. a call replayed from the journal, whose cost belongs to this
+   * run but is not paid again). Refused like a reservation if it does not fit.
+   */
+  charge(amount: Amount, tags: SpendTags = {}): void {
+    const vector = toVector(amount);
+    this.assertCovers(vector, amount, tags);
+    for (const node of this.ancestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.spentVector[index]! += vector[index]!;
+    this.ledger.recordSpend(vector, tags);
+    this.ledger.emit('charge', this, amount, tags);
+  }
+
+  /** Largest output-token count a call with this prompt may reserve right now (0 if none). */
+  maxAffordableOutputTokens(inputTokens: number, pricing: { inputPerMillion: number; outputPerMillion: number }): number {
+    const room = this.headroom();
+    if (room[4]! < 1 || room[0]! < inputTokens) return 0;
+    let output = Math.min(room[1]!, room[2]! - inputTokens);
+    if (pricing.outputPerMillion > 0) {
+      const usdLeft = room[3]! - (inputTokens * pricing.inputPerMillion) / 1_000_000;
+      output = Math.min(output, Math.floor((usdLeft * 1_000_000) / pricing.outputPerMillion));
+    } else if (room[3]! < (inputTokens * pricing.inputPerMillion) / 1_000_000 - USD_EPSILON) return 0;
+    return Math.max(0, Math.floor(output));
+  }
+
+  private assertCovers(vector: Float64Array, amount: Amount, tags: SpendTags): void {
+    if (this.ledger.clock.now() >= this.deadline) {
+      this.ledger.emit('refuse', this, amount, tags);
+      const limitSeconds = (this.deadline - this.ledger.startedAt) / 1000;
+      throw new BudgetExhaustedError({ budget: this.path, dimension: 'seconds', limit: limitSeconds, committed: (this.ledger.clock.now() - this.ledger.startedAt) / 1000, requested: 0 });
+    }
+    for (const node of this.ancestry) {
+      for (let index = 0; index < DIMENSION_COUNT; index++) {
+        const requested = vector[index]!;
+        if (requested === 0) continue;
+        const committed = node.spentVector[index]! + node.reservedVector[index]!;
+        const limit = node.limitVector[index]!;
+        if (committed + requested > limit + (index === 3 ? USD_EPSILON : 0)) {
+          this.ledger.emit('refuse', this, amount, tags);
+          throw new BudgetExhaustedError({ budget: node.path, dimension: DIMENSIONS[index]!, limit, committed, requested });
+        }
+      }
+    }
+  }
+
+  /** @internal Moves a reservation's booked amount to spent (up to `actual`) and frees the rest. */
+  finish(reserved: Float64Array, actual: Float64Array | undefined): void {
+    for (const node of this.ancestry) {
+      for (let index = 0; index < DIMENSION_COUNT; index++) {
+        node.reservedVector[index]! -= reserved[index]!;
+        if (actual) node.spentVector[index]! += actual[index]!;
+      }
+    }
+  }
+}
+
+export class Reservation {
+  private open = true;
+  /** Set when the provider reported more usage than was reserved (clamped; see `settle`). */
+  overrun: Amount | undefined;
+
+  constructor(readonly budget: Budget, private readonly reservedVector: Float64Array, readonly tags: SpendTags) {}
+
+  get amount(): Amount {
+    return fromVector(this.reservedVector);
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /**
+   * Converts the reservation into spend of `actual` and releases the rest. Spend is clamped to the
+   * reservation, which is the worst case by construction (prompt counted with a margin, output capped by
+   * max tokens). If a provider still reports more (e.g. a chat template much longer than the margin), the
+   * excess is kept in `overrun` and surfaced in reports rather than silently breaking the hard cap.
+   */
+  settle(actual: Amount): Amount {
+    if (!this.open) throw new Error('Reservation already closed');
+    this.open = false;
+    const actualVector = toVector(actual);
+    let over: Amount | undefined;
+    for (let index = 0; index < DIMENSION_COUNT; index++) {
+      const excess = actualVector[index]! - this.reservedVector[index]!;
+      if (excess > (index === 3 ? USD_EPSILON : 0)) {
+        over ??= { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
+        if (index === 0) over.inputTokens = excess;
+        if (index === 1) over.outputTokens = excess;
+        if (index === 3) over.usd = excess;
+        if (index === 4) over.calls = excess;
+      }
+      actualVector[index] = Math.min(actualVector[index]!, this.reservedVector[index]!);
+    }
+    this.overrun = over;
+    this.budget.finish(this.reservedVector, actualVector);
+    this.budget.ledger.recordSpend(actualVector, this.tags, over);
+    const settled = fromVector(actualVector);
+    this.budget.ledger.emit('settle', this.budget, settled, this.tags);
+    return settled;
+  }
+
+  /** Frees the whole reservation (the call was never sent, or failed without being billed). */
+  release(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.budget.finish(this.reservedVector, undefined);
+    this.budget.ledger.emit('release', this.budget, fromVector(this.reservedVector), this.tags);
+  }
+}
+
+export type LedgerListener = (event: LedgerEvent) => void;
+
+export interface SpendLine {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  usd: number;
+  calls: number;
+}
+
+export interface SpendReport {
+  total: SpendLine;
+  byModel: Record<string, SpendLine>;
+  byOperator: Record<string, SpendLine>;
+  byAxis: Record<string, SpendLine>;
+  byAgent: Record<string, SpendLine>;
+  byBudget: Record<string, SpendLine & { limits: BudgetLimits }>;
+  /** Usage providers reported beyond their reservation (should stay empty; see Reservation.settle). */
+  overrun: SpendLine;
+}
+
+function emptyLine(): SpendLine {
+  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
+}
+
+function addVector(line: SpendLine, vector: Float64Array): void {
+  line.inputTokens += vector[0]!;
+  line.outputTokens += vector[1]!;
+  line.totalTokens += vector[2]!;
+  line.usd += vector[3]!;
+  line.calls += vector[4]!;
+}
+
+export interface LedgerOptions {
+  clock: Clock;
+  limits?: BudgetLimits;
+  rootName?: string;
+}
+
+export class Ledger {
+  readonly clock: Clock;
+  readonly root: Budget;
+  readonly startedAt: number;
+  private readonly listeners: LedgerListener[] = [];
+  private readonly budgets = new Map<string, Budget>();
+  private readonly spendByTag = { model: new Map<string, Float64Array>(), operator: new Map<string, Float64Array>(), axis: new Map<string, Float64Array>(), agent: new Map<string, Float64Array>() };
+  private readonly overrunVector = new Float64Array(DIMENSION_COUNT);
+
+  constructor(options: LedgerOptions) {
+    this.clock = options.clock;
+    this.startedAt = options.clock.now();
+    this.root = new Budget(this, options.rootName ?? 'run', undefined, options.limits ?? {});
+    this.budgets.set(this.root.path, this.root);
+  }
+
+  onEvent(listener: LedgerListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
+  }
+
+  /** @internal */
+  emit(kind: LedgerEventKind, budget: Budget, amount: Amount, tags: SpendTags): void {
+    if (this.listeners.length === 0) return;
+    const event: LedgerEvent = { kind, budget: budget.path, amount, tags };
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** @internal */
+  hasPath(path: string): boolean {
+    return this.budgets.has(path);
+  }
+
+  /** @internal */
+  registerBudget(budget: Budget): void {
+    this.budgets.set(budget.path, budget);
+  }
+
+  /** @internal Attributes settled spend to its tags. */
+  recordSpend(vector: Float64Array, tags: SpendTags, overrun?: Amount): void {
+    for (const key of ['model', 'operator', 'axis', 'agent'] as const) {
+      const value = tags[key];
+      if (value === undefined) continue;
+      const map = this.spendByTag[key];
+      let line = map.get(value);
+      if (!line) map.set(value, (line = new Float64Array(DIMENSION_COUNT)));
+      for (let index = 0; index < DIMENSION_COUNT; index++) line[index]! += vector[index]!;
+    }
+    if (overrun) {
+      const over = toVector(overrun);
+      for (let index = 0; index < DIMENSION_COUNT; index++) this.overrunVector[index]! += over[index]!;
+    }
+  }
+
+  report(): SpendReport {
+    const toLines = (map: Map<string, Float64Array>): Record<string, SpendLine> => {
+      const out: Record<string, SpendLine> = {};
+      for (const [key, vector] of [...map.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        const line = emptyLine();
+        addVector(line, vector);
+        out[key] = line;
+      }
+      return out;
+    };
+    const total = emptyLine();
+    addVector(total, this.root.spentVector);
+    const byBudget: SpendReport['byBudget'] = {};
+    for (const [path, budget] of this.budgets) {
+      const line = emptyLine();
+      addVector(line, budget.spentVector);
+      byBudget[path] = { ...line, limits: budget.limits };
+    }
+    const overrun = emptyLine();
+    addVector(overrun, this.overrunVector);
+    return {
+      total,
+      byModel: toLines(this.spendByTag.model),
+      byOperator: toLines(this.spendByTag.operator),
+      byAxis: toLines(this.spendByTag.axis),
+      byAgent: toLines(this.spendByTag.agent),
+      byBudget,
+      overrun,
+    };
+  }
+}

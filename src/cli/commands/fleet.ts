@@ -1,0 +1,95 @@
+/** `thicket fleet` lists the models Thicket can call; `thicket fleet check` probes each with one tiny call. */
+import pc from 'picocolors';
+import { VirtualClock, systemClock, toThicketError } from '../../core/index.ts';
+import { Ledger } from '../../budget/index.ts';
+import { DEFAULT_SIM_PROFILES, Fleet, FleetResolver, loadFleetConfig, type ModelProfile } from '../../models/index.ts';
+import { formatUsd, processOutput, table } from '../output.ts';
+
+export interface FleetFlags {
+  config?: string;
+  json?: boolean;
+  model?: string[];
+}
+
+function fleetReferences(configModels: Record<string, unknown>): string[] {
+  return [...Object.keys(DEFAULT_SIM_PROFILES).map((name) => `sim:${name}`), ...Object.keys(configModels)];
+}
+
+export async function fleetListCommand(flags: FleetFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const { config, path } = loadFleetConfig(flags.config);
+  const resolver = new FleetResolver({ config, clock: systemClock, seed: 0 });
+  const models = fleetReferences(config.models).map((reference) => {
+    const resolved = resolver.resolve(reference);
+    return { ...resolved.profile, provider: resolved.provider.providerId, modelId: resolved.provider.modelId, isDefault: config.defaultModel === reference };
+  });
+  if (output.json) {
+    output.out(JSON.stringify({ config: path ?? null, defaultModel: config.defaultModel ?? null, models }));
+    return 0;
+  }
+  output.out(`Fleet config: ${path ?? pc.dim('none (only the simulated fleet; see README "Connect a real model")')}`);
+  output.out(
+    table(
+      ['model', 'provider', 'tier', '$/M in', '$/M out', 'context', 'reasoning', 'concurrency', 'simulated'],
+      models.map((model) => [
+        `${model.reference}${model.isDefault ? ' (default)' : ''}`,
+        model.provider === 'sim' ? model.provider : `${model.provider} ${model.modelId}`,
+        model.tier,
+        model.priceInputPerMillion,
+        model.priceOutputPerMillion,
+        model.contextWindow,
+        model.reasoning ? 'yes' : 'no',
+        model.maxConcurrency,
+        model.simulated ? 'yes' : 'no',
+      ]),
+    ),
+  );
+  return 0;
+}
+
+interface CheckRow {
+  model: string;
+  ok: boolean;
+  latencyMs: number | null;
+  usage: { inputTokens: number; outputTokens: number } | null;
+  costUsd: number | null;
+  simulated: boolean;
+  error: { code: string; message: string } | null;
+}
+
+export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const { config } = loadFleetConfig(flags.config);
+  const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config.models);
+  const rows: CheckRow[] = [];
+  for (const reference of references) {
+    const probe = new FleetResolver({ config, clock: systemClock, seed: 0 }).resolve(reference);
+    const clock = probe.profile.simulated ? new VirtualClock() : systemClock;
+    const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed: 0 }), clock, retry: { maxRetries: 0 } });
+    // A probe may spend at most one small call: the budget makes that a guarantee, not a hope.
+    const ledger = new Ledger({ clock, limits: { calls: 1, totalTokens: 256 } });
+    const profile: ModelProfile = probe.profile;
+    try {
+      const result = await fleet.call(reference, { messages: [{ role: 'user', content: 'What is 2+2? Reply with the number only.' }], maxOutputTokens: 16, temperature: 0, metadata: { stepId: 'fleet-check' } }, { budget: ledger.root, retry: { maxRetries: 0 } });
+      rows.push({ model: reference, ok: true, latencyMs: result.latencyMs, usage: result.usage, costUsd: result.costUsd, simulated: result.simulated, error: null });
+    } catch (error) {
+      rows.push({ model: reference, ok: false, latencyMs: null, usage: null, costUsd: null, simulated: profile.simulated, error: toThicketError(error).toJSON() });
+    }
+  }
+  if (output.json) output.out(JSON.stringify({ models: rows }));
+  else
+    output.out(
+      table(
+        ['model', 'status', 'latency ms', 'tokens in/out', 'cost', 'note'],
+        rows.map((row) => [
+          row.model,
+          row.ok ? pc.green('ok') : pc.red('error'),
+          row.latencyMs === null ? '—' : Math.round(row.latencyMs),
+          row.usage ? `${row.usage.inputTokens}/${row.usage.outputTokens}` : '—',
+          row.costUsd === null ? '—' : formatUsd(row.costUsd),
+          row.error ? `${row.error.code}: ${row.error.message}` : row.simulated ? 'simulated (virtual latency)' : '',
+        ]),
+      ),
+    );
+  return rows.every((row) => row.ok) ? 0 : 1;
+}

@@ -1,0 +1,97 @@
+/** `thicket runs ls` and `thicket runs show <id>`: what the journal holds. */
+import pc from 'picocolors';
+import { InvalidInputError } from '../../core/index.ts';
+import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { IssueCollector } from '../options.ts';
+import { SIMULATED_LABEL, formatUsd, processOutput, table } from '../output.ts';
+
+export interface RunsFlags {
+  db?: string;
+  json?: boolean;
+  limit?: string;
+}
+
+function openExisting(path: string): Journal {
+  return Journal.open(path);
+}
+
+export async function runsListCommand(flags: RunsFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const issues = new IssueCollector();
+  const limit = issues.number('--limit', flags.limit ?? '50', { integer: true, min: 1, max: 100_000 }) ?? 50;
+  issues.throwIfAny('Invalid runs ls request');
+  const journal = openExisting(flags.db ?? defaultJournalPath());
+  try {
+    const runs = journal.listRuns({ limit });
+    if (output.json) {
+      output.out(JSON.stringify({ runs }));
+      return 0;
+    }
+    if (runs.length === 0) {
+      output.out('No runs in the journal yet. Try: thicket solve "What is 17*23?" --model sim:small --samples 9');
+      return 0;
+    }
+    output.out(
+      table(
+        ['run', 'command', 'status', 'query', 'calls', 'tokens', 'cost', 'created'],
+        runs.map((run) => [
+          `${run.id}${run.simulated ? ' (sim)' : ''}`,
+          run.command,
+          run.status,
+          truncate(run.query ?? '', 40),
+          run.totals.calls,
+          run.totals.totalTokens,
+          formatUsd(run.totals.costUsd),
+          run.createdAt,
+        ]),
+      ),
+    );
+    return 0;
+  } finally {
+    journal.close();
+  }
+}
+
+export async function runsShowCommand(id: string, flags: RunsFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const journal = openExisting(flags.db ?? defaultJournalPath());
+  try {
+    const run = journal.getRun(id);
+    if (!run) throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
+    const calls = journal.getCalls(id);
+    const totals = journal.runTotals(id);
+    const spendByModel = journal.spendByModel(id);
+    if (output.json) {
+      output.out(JSON.stringify({ run, totals, spendByModel, calls }));
+      return 0;
+    }
+    output.out(`${run.simulated ? `${SIMULATED_LABEL} ` : ''}${pc.bold(run.id)} — ${run.command} — status ${run.status}`);
+    output.out(`Query: ${run.query ?? ''}`);
+    output.out(`Answer: ${run.answer ?? '(none)'}`);
+    output.out(
+      table(
+        ['#', 'model', 'step', 'in', 'out', 'cost', 'latency ms', 'finish', 'answer text'],
+        calls.map((call, index) => [
+          index + 1,
+          call.model,
+          call.stepId ?? '',
+          call.inputTokens,
+          call.outputTokens,
+          formatUsd(call.costUsd),
+          Math.round(call.latencyMs),
+          call.finishReason ?? '',
+          truncate((call.text ?? '').split('\n').at(-2) ?? call.text ?? '', 30),
+        ]),
+      ),
+    );
+    output.out(table(['total', 'input tok', 'output tok', 'total tok', 'cost', 'calls'], [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.costUsd), totals.calls]]));
+    return 0;
+  } finally {
+    journal.close();
+  }
+}
+
+function truncate(text: string, length: number): string {
+  const single = text.replace(/\s+/g, ' ');
+  return single.length > length ? `${single.slice(0, length - 1)}…` : single;
+}

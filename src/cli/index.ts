@@ -1,0 +1,2 @@
+/** cli — the `thicket` command. */
+export { main } from './main.ts';

@@ -1,0 +1,103 @@
+/**
+ * The `thicket` command. Exit codes are a contract: 0 ok, 2 bad input, 3 budget exhausted, 4 cancelled,
+ * 1 anything else. With `--json`, errors are printed as one JSON object on stdout too.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import pc from 'picocolors';
+import { exitCodeFor, toThicketError, type ThicketError } from '../core/index.ts';
+import { fleetCheckCommand, fleetListCommand } from './commands/fleet.ts';
+import { runsListCommand, runsShowCommand } from './commands/runs.ts';
+import { solveCommand } from './commands/solve.ts';
+
+/** Thrown inside action handlers to carry an exit code out of commander. */
+class ExitSignal extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+const DB_HELP = 'journal database (default: $THICKET_DB, then a per-user data folder)';
+const CONFIG_HELP = 'fleet config file (default: $THICKET_CONFIG, then ./thicket.config.json)';
+
+function buildProgram(): Command {
+  const program = new Command('thicket')
+    .description('Runtime and lab for compute-optimal multi-agent reasoning. Every run has a hard budget and a journal.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const wrap =
+    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      const code = await action(...args);
+      if (code !== 0) throw new ExitSignal(code);
+    };
+
+  program
+    .command('solve')
+    .description('Answer a query: one generation, or width sampling with majority vote (--samples N)')
+    .argument('<query>', 'the question or task')
+    .option('-m, --model <ref>', 'model reference: sim:<profile>, an alias from the fleet config, or openai:<model>')
+    .option('-n, --samples <n>', 'samples for majority vote (1 = single generation)', '1')
+    .option('--max-output-tokens <n>', 'cap on output tokens per call', '512')
+    .option('--budget-tokens <n>', 'hard cap on total tokens (input + output)')
+    .option('--budget-input-tokens <n>', 'hard cap on input tokens')
+    .option('--budget-output-tokens <n>', 'hard cap on output tokens')
+    .option('--budget-usd <x>', 'hard cap on dollars')
+    .option('--budget-seconds <s>', 'hard cap on wall-clock seconds (simulated seconds for sim: models)')
+    .option('--budget-calls <n>', 'hard cap on model calls (retries included)')
+    .option('--run-id <id>', 'journal run id; giving an existing id resumes that run')
+    .option('--db <path>', DB_HELP)
+    .option('--config <path>', CONFIG_HELP)
+    .option('--seed <n>', 'seed for the simulated fleet and retry jitter', '0')
+    .option('--json', 'print exactly one JSON object')
+    .action(wrap((query: string, flags: Parameters<typeof solveCommand>[1]) => solveCommand(query, flags)));
+
+  const fleet = program.command('fleet').description('List the models Thicket can call').option('--config <path>', CONFIG_HELP).option('--json', 'print JSON');
+  fleet.action(wrap(() => fleetListCommand(fleet.opts())));
+  fleet
+    .command('check')
+    .description('Probe each model with one tiny call and report latency and errors')
+    .addOption(new Option('-m, --model <ref...>', 'only these models'))
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: Parameters<typeof fleetCheckCommand>[0]) => fleetCheckCommand({ ...fleet.opts(), ...flags })));
+
+  const runs = program.command('runs').description('Inspect the run journal');
+  runs
+    .command('ls')
+    .description('List runs, newest first')
+    .option('--db <path>', DB_HELP)
+    .option('--limit <n>', 'how many runs', '50')
+    .option('--json', 'print JSON')
+    .action(wrap((flags: Parameters<typeof runsListCommand>[0]) => runsListCommand(flags)));
+  runs
+    .command('show')
+    .description("Show a run's calls, usage, cost and status")
+    .argument('<id>', 'run id')
+    .option('--db <path>', DB_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((id: string, flags: Parameters<typeof runsShowCommand>[1]) => runsShowCommand(id, flags)));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof ExitSignal) return error.code;
+    if (error instanceof CommanderError) {
+      // --help and --version exit through here with code 0; anything else commander rejects is bad input.
+      if (error.exitCode === 0) return 0;
+      if (json) process.stdout.write(`${JSON.stringify({ status: 'error', error: { code: 'INVALID_INPUT', message: error.message } })}\n`);
+      return 2;
+    }
+    const thicketError: ThicketError = toThicketError(error);
+    if (json) process.stdout.write(`${JSON.stringify({ status: 'error', error: thicketError.toJSON(), ...('issues' in thicketError ? { issues: thicketError.issues } : {}) })}\n`);
+    process.stderr.write(`${pc.red(`error ${thicketError.code}`)}: ${thicketError.message}\n`);
+    if (thicketError.code === 'INTERNAL' && process.env['THICKET_DEBUG']) process.stderr.write(`${String((error as Error).stack)}\n`);
+    return exitCodeFor(thicketError);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * What the fleet needs from a journal to replay and record calls. Defined here (dependency inversion) because
+ * the journal layer sits above models; `journal.recorder(runId)` implements it.
+ */
+import type { GenerateResponse } from './spec.ts';
+
+export interface RecordedCall {
+  /** `requestHash#occurrence`: identical requests within one run are told apart by their order. */
+  callKey: string;
+  requestHash: string;
+  model: string;
+  provider: string;
+  /** The request without its abort signal (JSON-serialisable). */
+  request: unknown;
+  response: Omit<GenerateResponse, 'abortSignal'>;
+  costUsd: number;
+  attempts: number;
+  budgetPath: string;
+  tags: Record<string, string>;
+}
+
+export interface CallRecorder {
+  lookup(callKey: string): RecordedCall | undefined;
+  /** Synchronous and atomic: the call row and its ledger entry, or neither. */
+  record(call: RecordedCall): void;
+}

@@ -1,0 +1,306 @@
+/**
+ * The fleet: the only way core code calls a model. One `call` is the whole reliable, budgeted path:
+ *
+ *   validate → journal lookup (replay: charge the recorded usage, call nothing)
+ *   → per-model concurrency slot → [reserve worst case → provider.doGenerate under timeout → settle] × retries
+ *   → structured-output parse/validate → journal record → events
+ *
+ * Every attempt reserves its own worst case before anything is sent, so retries and parallel branches can
+ * never spend beyond any budget on the path to the root.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import { Ajv, type ValidateFunction } from 'ajv';
+import {
+  BudgetExhaustedError,
+  CancelledError,
+  ContextOverflowError,
+  InvalidInputError,
+  MalformedOutputError,
+  ThicketError,
+  TimeoutError,
+  countMessageTokens,
+  countTokens,
+  costOf,
+  hashValue,
+  rngFor,
+  type Clock,
+  type InputIssue,
+  type Usage,
+} from '../core/index.ts';
+import type { Budget, Reservation, SpendTags } from '../budget/index.ts';
+import type { CallRecorder } from './call-recorder.ts';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry.ts';
+import type { GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
+import { MODEL_SPEC_VERSION } from './spec.ts';
+
+export interface ResolvedModel {
+  provider: ModelProvider;
+  profile: ModelProfile;
+  /** Tokens added to the counted prompt when reserving, for chat-template/tokenizer differences (0 for the sim, which counts exactly as we do). */
+  promptMargin: (countedTokens: number) => number;
+}
+
+export interface ModelResolver {
+  resolve(reference: string): ResolvedModel;
+}
+
+export interface CallOptions {
+  budget: Budget;
+  /** Spend labels (operator, axis, agent); the model tag is added by the fleet. */
+  tags?: SpendTags;
+  recorder?: CallRecorder;
+  signal?: AbortSignal;
+  /** Shrink maxOutputTokens to what the budget can still cover (default true). */
+  fitOutputToBudget?: boolean;
+  /** Below this many affordable output tokens the call is refused instead of shrunk (default 16). */
+  minOutputTokens?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface CallResult extends GenerateResponse {
+  model: string;
+  callKey: string;
+  /** Served from the journal: no provider call, no new spend. */
+  replayed: boolean;
+  costUsd: number;
+  attempts: number;
+}
+
+export type FleetEvent =
+  | { type: 'call-start'; model: string; callKey: string; attempt: number }
+  | { type: 'call-end'; model: string; callKey: string; usage: Usage; costUsd: number; replayed: boolean; simulated: boolean }
+  | { type: 'call-retry'; model: string; callKey: string; attempt: number; delayMs: number; error: string }
+  | { type: 'call-error'; model: string; callKey: string; error: ThicketError };
+
+export interface FleetOptions {
+  resolver: ModelResolver;
+  clock: Clock;
+  /** Seeds retry jitter, so simulated runs stay reproducible. */
+  seed?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export class Fleet {
+  readonly clock: Clock;
+  private readonly resolver: ModelResolver;
+  private readonly seed: number;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly models = new Map<string, ResolvedModel>();
+  private readonly limiters = new Map<string, LimitFunction>();
+  private readonly occurrences = new WeakMap<object, Map<string, number>>();
+  private readonly listeners: Array<(event: FleetEvent) => void> = [];
+  private readonly validators = new Map<string, ValidateFunction>();
+  private ajv: Ajv | undefined;
+
+  constructor(options: FleetOptions) {
+    this.resolver = options.resolver;
+    this.clock = options.clock;
+    this.seed = options.seed ?? 0;
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  }
+
+  onEvent(listener: (event: FleetEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+  }
+
+  /** Resolves (and caches) a model reference. Throws UnknownModelError for references nobody knows. */
+  model(reference: string): ResolvedModel {
+    let resolved = this.models.get(reference);
+    if (!resolved) {
+      resolved = this.resolver.resolve(reference);
+      if (resolved.provider.specificationVersion !== MODEL_SPEC_VERSION) {
+        throw new InvalidInputError('Unsupported provider', [{ path: reference, message: `implements spec ${String(resolved.provider.specificationVersion)}, expected ${MODEL_SPEC_VERSION}` }]);
+      }
+      this.models.set(reference, resolved);
+      this.limiters.set(reference, pLimit(resolved.profile.maxConcurrency));
+    }
+    return resolved;
+  }
+
+  async call(reference: string, request: GenerateRequest, options: CallOptions): Promise<CallResult> {
+    validateRequest(request);
+    const resolved = this.model(reference);
+    const { provider, profile } = resolved;
+    const identity = {
+      model: reference,
+      messages: request.messages,
+      maxOutputTokens: request.maxOutputTokens,
+      temperature: request.temperature,
+      topP: request.topP,
+      stop: request.stop,
+      responseSchema: request.responseSchema,
+      seed: request.seed,
+      stepId: request.metadata?.stepId,
+      taskId: request.metadata?.taskId,
+      purpose: request.metadata?.tags?.['purpose'],
+      candidate: request.metadata?.tags?.['candidate'],
+    };
+    const requestHash = hashValue(identity);
+    const callKey = `${requestHash}#${this.nextOccurrence(options.recorder ?? options.budget.ledger, requestHash)}`;
+    const tags: SpendTags = { ...options.tags, model: reference };
+    const pricing = { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion };
+
+    const recorded = options.recorder?.lookup(callKey);
+    if (recorded) {
+      const usage = recorded.response.usage;
+      options.budget.charge({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: recorded.costUsd, calls: 1 }, tags);
+      this.emit({ type: 'call-end', model: reference, callKey, usage, costUsd: recorded.costUsd, replayed: true, simulated: recorded.response.simulated });
+      return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0 };
+    }
+
+    const counted = countMessageTokens(request.messages) + (request.responseSchema ? countTokens(JSON.stringify(request.responseSchema.schema)) : 0);
+    const promptTokens = counted + resolved.promptMargin(counted);
+    if (promptTokens >= profile.contextWindow) throw new ContextOverflowError(reference, promptTokens, profile.contextWindow);
+    const outputCap = Math.min(request.maxOutputTokens, profile.contextWindow - promptTokens);
+    const policy = { ...this.retryPolicy, ...options.retry };
+    const limiter = this.limiters.get(reference) as LimitFunction;
+    return limiter(async () => {
+      for (let attempt = 0; ; attempt++) {
+        throwIfAborted(options.signal);
+        // Fitted per attempt, after the concurrency slot is granted: other branches may have spent meanwhile.
+        const maxOutputTokens = this.fitOutput(outputCap, promptTokens, pricing, options, tags);
+        const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
+        const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
+        this.emit({ type: 'call-start', model: reference, callKey, attempt });
+        try {
+          const response = await this.attempt(provider, { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt } }, options, profile.timeoutMs);
+          const costUsd = this.settle(reservation, response.usage, pricing);
+          if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
+          const result: CallResult = { ...response, model: reference, callKey, replayed: false, costUsd, attempts: attempt + 1 };
+          options.recorder?.record({
+            callKey,
+            requestHash,
+            model: reference,
+            provider: provider.providerId,
+            request: { ...request, abortSignal: undefined, maxOutputTokens },
+            response: stripForJournal(response),
+            costUsd,
+            attempts: attempt + 1,
+            budgetPath: options.budget.path,
+            tags: tags as Record<string, string>,
+          });
+          this.emit({ type: 'call-end', model: reference, callKey, usage: response.usage, costUsd, replayed: false, simulated: response.simulated });
+          return result;
+        } catch (caught) {
+          const error = this.closeFailedAttempt(reservation, caught, pricing);
+          const delay = retryDelayMs(error, attempt + 1, policy, rngFor(this.seed, callKey, attempt));
+          if (delay === undefined) {
+            this.emit({ type: 'call-error', model: reference, callKey, error });
+            throw error;
+          }
+          if (delay >= options.budget.remainingMs()) {
+            throw new BudgetExhaustedError({ budget: options.budget.path, dimension: 'seconds', limit: options.budget.limits.seconds ?? 0, committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000, requested: delay / 1000 });
+          }
+          this.emit({ type: 'call-retry', model: reference, callKey, attempt: attempt + 1, delayMs: delay, error: error.message });
+          await this.clock.sleep(delay, options.signal);
+        }
+      }
+    });
+  }
+
+  private fitOutput(outputCap: number, promptTokens: number, pricing: { inputPerMillion: number; outputPerMillion: number }, options: CallOptions, tags: SpendTags): number {
+    if (!(options.fitOutputToBudget ?? true)) return outputCap;
+    const affordable = options.budget.maxAffordableOutputTokens(promptTokens, pricing);
+    if (affordable < Math.min(options.minOutputTokens ?? 16, outputCap)) {
+      // Reserving the full request throws the precise BudgetExhaustedError naming the limit that refused.
+      options.budget.reserve({ inputTokens: promptTokens, outputTokens: outputCap, usd: costOf({ inputTokens: promptTokens, outputTokens: outputCap }, pricing), calls: 1 }, tags).release();
+    }
+    return Math.min(outputCap, affordable);
+  }
+
+  private async attempt(provider: ModelProvider, request: GenerateRequest, options: CallOptions, timeoutMs: number): Promise<GenerateResponse> {
+    const remaining = options.budget.remainingMs();
+    const limitMs = Math.min(timeoutMs, remaining);
+    const deadlineBound = remaining < timeoutMs;
+    const controller = new AbortController();
+    const onOuterAbort = (): void => controller.abort(options.signal?.reason instanceof CancelledError ? options.signal.reason : new CancelledError());
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const timer = new AbortController();
+    const timeout = this.clock.sleep(limitMs, timer.signal).then(
+      () => controller.abort(new TimeoutError(deadlineBound ? `The run's time budget ran out during a call to ${provider.modelId}.` : `Call to ${provider.modelId} timed out after ${limitMs} ms.`)),
+      () => undefined,
+    );
+    try {
+      return await provider.doGenerate({ ...request, abortSignal: controller.signal });
+    } catch (error) {
+      if (deadlineBound && error instanceof TimeoutError) {
+        throw new BudgetExhaustedError({ budget: options.budget.path, dimension: 'seconds', limit: options.budget.limits.seconds ?? 0, committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000, requested: 0 });
+      }
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      timer.abort();
+      await timeout;
+    }
+  }
+
+  private settle(reservation: Reservation, usage: Usage, pricing: { inputPerMillion: number; outputPerMillion: number }): number {
+    const settled = reservation.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: costOf(usage, pricing), calls: 1 });
+    return settled.usd;
+  }
+
+  /** A failed attempt is billed only when the provider billed it (an error that carries usage); otherwise it costs one call. */
+  private closeFailedAttempt(reservation: Reservation, caught: unknown, pricing: { inputPerMillion: number; outputPerMillion: number }): ThicketError {
+    const error = ThicketError.isInstance(caught) ? caught : new ThicketError('INTERNAL', caught instanceof Error ? caught.message : String(caught), 'other', { cause: caught });
+    const usage = (error as { usage?: Usage }).usage;
+    if (reservation.isOpen) reservation.settle(usage ? { ...usage, usd: costOf(usage, pricing), calls: 1 } : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 });
+    return error;
+  }
+
+  private parseStructured(schema: { name: string; schema: Record<string, unknown> }, text: string): unknown {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new MalformedOutputError(`Structured output for "${schema.name}" is not valid JSON: ${(error as Error).message}`, text);
+    }
+    const key = JSON.stringify(schema.schema);
+    let validate = this.validators.get(key);
+    if (!validate) {
+      this.ajv ??= new Ajv({ allErrors: true, strict: false });
+      validate = this.ajv.compile(schema.schema);
+      this.validators.set(key, validate);
+    }
+    if (!validate(value)) {
+      const problems = (validate.errors ?? []).map((issue) => `${issue.instancePath || '/'} ${issue.message ?? ''}`).join('; ');
+      throw new MalformedOutputError(`Structured output for "${schema.name}" does not match its schema: ${problems}`, text);
+    }
+    return value;
+  }
+
+  private nextOccurrence(scope: object, requestHash: string): number {
+    let counts = this.occurrences.get(scope);
+    if (!counts) this.occurrences.set(scope, (counts = new Map()));
+    const next = counts.get(requestHash) ?? 0;
+    counts.set(requestHash, next + 1);
+    return next;
+  }
+
+  private emit(event: FleetEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof CancelledError ? signal.reason : new CancelledError();
+}
+
+function stripForJournal(response: GenerateResponse): GenerateResponse {
+  const { raw, ...rest } = response;
+  return raw === undefined ? rest : { ...rest, raw };
+}
+
+export function validateRequest(request: GenerateRequest): void {
+  const issues: InputIssue[] = [];
+  if (!Array.isArray(request.messages) || request.messages.length === 0) issues.push({ path: 'messages', message: 'must be a non-empty list' });
+  else
+    request.messages.forEach((message, index) => {
+      if (!['system', 'user', 'assistant'].includes(message.role)) issues.push({ path: `messages[${index}].role`, message: `must be system, user or assistant, got ${String(message.role)}` });
+      if (typeof message.content !== 'string') issues.push({ path: `messages[${index}].content`, message: 'must be a string' });
+    });
+  if (!Number.isInteger(request.maxOutputTokens) || request.maxOutputTokens <= 0) issues.push({ path: 'maxOutputTokens', message: `must be a positive integer, got ${String(request.maxOutputTokens)}` });
+  if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2)) issues.push({ path: 'temperature', message: 'must be in [0, 2]' });
+  if (request.topP !== undefined && !(request.topP > 0 && request.topP <= 1)) issues.push({ path: 'topP', message: 'must be in (0, 1]' });
+  if (issues.length > 0) throw new InvalidInputError('Invalid model request', issues);
+}

@@ -1,0 +1,117 @@
+/**
+ * Turns model references into providers and profiles:
+ *   - `sim:<profile>`       the simulated fleet (always available, offline, seeded)
+ *   - `<alias>`             a model from the fleet config
+ *   - `openai:<model>`      the OpenAI API (or OPENAI_BASE_URL), key from OPENAI_API_KEY
+ */
+import { UnknownModelError, type Clock } from '../core/index.ts';
+import type { FleetConfig, ModelEntry } from './config.ts';
+import type { ModelResolver, ResolvedModel } from './fleet.ts';
+import { OpenAICompatibleProvider } from './openai-compatible/index.ts';
+import { DEFAULT_SIM_PROFILES, SimProvider, TaskOracleRegistry, mergeSimProfile, type SimProfile } from './sim/index.ts';
+import type { ModelProfile } from './spec.ts';
+
+export interface ResolverOptions {
+  config: FleetConfig;
+  clock: Clock;
+  seed: number;
+  tasks?: TaskOracleRegistry;
+  environment?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_CONTEXT_WINDOW = 32_768;
+
+/**
+ * Real providers count prompts with their own tokenizer and chat template; ours (o200k) can differ by a few
+ * percent, so reservations add 10% + 32 tokens to stay a true worst case.
+ */
+const realPromptMargin = (counted: number): number => Math.ceil(counted * 0.1) + 32;
+const exactPromptMargin = (): number => 0;
+
+export class FleetResolver implements ModelResolver {
+  readonly tasks: TaskOracleRegistry;
+  private readonly options: ResolverOptions;
+
+  constructor(options: ResolverOptions) {
+    this.options = options;
+    this.tasks = options.tasks ?? new TaskOracleRegistry();
+  }
+
+  resolve(reference: string): ResolvedModel {
+    const { config } = this.options;
+    const entry = config.models[reference];
+    if (entry) return this.fromEntry(reference, entry);
+    if (reference.startsWith('sim:')) {
+      const name = reference.slice(4);
+      const profile = DEFAULT_SIM_PROFILES[name];
+      if (!profile) throw new UnknownModelError(reference, `Simulated profiles: ${Object.keys(DEFAULT_SIM_PROFILES).map((key) => `sim:${key}`).join(', ')}.`);
+      return this.sim(reference, name, profile, {});
+    }
+    if (reference.startsWith('openai:') && reference.length > 7) {
+      const environment = this.options.environment ?? process.env;
+      const apiKey = environment['OPENAI_API_KEY'];
+      const provider = new OpenAICompatibleProvider({ baseURL: environment['OPENAI_BASE_URL'] ?? 'https://api.openai.com/v1', modelId: reference.slice(7), ...(apiKey ? { apiKey } : {}) });
+      return { provider, profile: realProfile(reference, { tier: 'large' }), promptMargin: realPromptMargin };
+    }
+    const aliases = Object.keys(config.models);
+    throw new UnknownModelError(
+      reference,
+      `Use sim:small|medium|large|reasoner-small|reasoner-large, openai:<model>, or an alias from thicket.config.json${aliases.length ? ` (${aliases.join(', ')})` : ' (none configured)'}.`,
+    );
+  }
+
+  private fromEntry(reference: string, entry: ModelEntry): ResolvedModel {
+    if (entry.provider === 'sim') {
+      const base = DEFAULT_SIM_PROFILES[entry.profile];
+      if (!base) throw new UnknownModelError(`sim:${entry.profile}`, `Alias "${reference}" names an unknown simulated profile.`);
+      return this.sim(reference, entry.profile, base, { ...entry.overrides, ...pickDefined(entry) });
+    }
+    const environment = this.options.environment ?? process.env;
+    const apiKey = entry.apiKeyEnv ? environment[entry.apiKeyEnv] : undefined;
+    const provider = new OpenAICompatibleProvider({ baseURL: entry.baseURL, modelId: entry.model, ...(apiKey ? { apiKey } : {}), ...(entry.headers ? { headers: entry.headers } : {}) });
+    return { provider, profile: realProfile(reference, entry), promptMargin: realPromptMargin };
+  }
+
+  private sim(reference: string, name: string, base: SimProfile, overrides: Record<string, unknown>): ResolvedModel {
+    const profile = mergeSimProfile(base, overrides);
+    const provider = new SimProvider({ profileName: name, profile, seed: this.options.seed, clock: this.options.clock, tasks: this.tasks });
+    return {
+      provider,
+      profile: {
+        reference,
+        tier: profile.tier,
+        priceInputPerMillion: profile.priceInputPerMillion,
+        priceOutputPerMillion: profile.priceOutputPerMillion,
+        contextWindow: profile.contextWindow,
+        reasoning: profile.reasoning,
+        maxConcurrency: typeof overrides['maxConcurrency'] === 'number' ? overrides['maxConcurrency'] : 64,
+        timeoutMs: typeof overrides['timeoutMs'] === 'number' ? overrides['timeoutMs'] : DEFAULT_TIMEOUT_MS,
+        simulated: true,
+      },
+      promptMargin: exactPromptMargin,
+    };
+  }
+}
+
+function pickDefined(entry: ModelEntry): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of ['tier', 'priceInputPerMillion', 'priceOutputPerMillion', 'contextWindow', 'reasoning', 'maxConcurrency', 'timeoutMs'] as const) {
+    if (entry[key] !== undefined) picked[key] = entry[key];
+  }
+  return picked;
+}
+
+function realProfile(reference: string, entry: Partial<Omit<ModelEntry, 'provider'>>): ModelProfile {
+  return {
+    reference,
+    tier: entry.tier ?? 'small',
+    priceInputPerMillion: entry.priceInputPerMillion ?? 0,
+    priceOutputPerMillion: entry.priceOutputPerMillion ?? 0,
+    contextWindow: entry.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+    reasoning: entry.reasoning ?? false,
+    maxConcurrency: entry.maxConcurrency ?? 4,
+    timeoutMs: entry.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    simulated: false,
+  };
+}
