@@ -1,6 +1,7 @@
-// Runs every `*.test.ts` under src/ with node's built-in test runner through tsx.
-// Node 20's `--test` does not expand globs, so the file list is gathered here.
-import { readdirSync, statSync } from 'node:fs';
+// Runs every `*.test.ts` under src/ with node's built-in test runner through tsx, and ends with a plain
+// `N passed, N failed` line for CI. Node 20's `--test` does not expand globs, so files are gathered here.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -15,9 +16,21 @@ function collect(dir, out) {
 
 const filter = process.argv.slice(2);
 const files = collect('src', []).filter((file) => filter.length === 0 || filter.some((f) => file.includes(f))).sort();
+const scratch = mkdtempSync(join(tmpdir(), 'thicket-tests-'));
+const tapFile = join(scratch, 'results.tap');
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit' },
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+  { stdio: 'inherit', env: { ...process.env, THICKET_TEST: '1' } },
 );
+let summary = '';
+try {
+  const tap = readFileSync(tapFile, 'utf8');
+  const count = (key) => Number(tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
+  summary = `${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped') + count('todo')} skipped`;
+} catch {
+  summary = `0 passed, 1 failed`;
+}
+rmSync(scratch, { recursive: true, force: true });
+console.log(summary);
 process.exit(result.status ?? 1);

@@ -2,7 +2,7 @@
  * Time as a dependency. Real runs use `systemClock`; simulated runs use a `VirtualClock`, so latency,
  * retry back-off and wall-clock budgets are exercised without a test ever sleeping for real.
  */
-import { CancelledError } from './errors.ts';
+import { CancelledError, ThicketError } from './errors.ts';
 
 export interface Clock {
   /** Milliseconds since an arbitrary origin. */
@@ -12,8 +12,9 @@ export interface Clock {
   readonly simulated: boolean;
 }
 
-function abortReason(signal: AbortSignal): CancelledError {
-  return signal.reason instanceof CancelledError ? signal.reason : new CancelledError('Cancelled while waiting.', { cause: signal.reason });
+/** A typed abort reason (CancelledError, TimeoutError) is passed through; anything else becomes a CancelledError. */
+function abortReason(signal: AbortSignal): ThicketError {
+  return ThicketError.isInstance(signal.reason) ? signal.reason : new CancelledError('Cancelled while waiting.', { cause: signal.reason });
 }
 
 export const systemClock: Clock = {

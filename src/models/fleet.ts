@@ -101,7 +101,10 @@ export class Fleet {
 
   onEvent(listener: (event: FleetEvent) => void): () => void {
     this.listeners.push(listener);
-    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   /** Resolves (and caches) a model reference. Throws UnknownModelError for references nobody knows. */

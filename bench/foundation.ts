@@ -1,0 +1,106 @@
+/**
+ * Foundation benchmarks: the ledger, the whole call path (ledger + journal + sim provider at zero latency),
+ * and journal replay. Figures are printed next to the issue's targets; nothing here asserts on time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock, systemClock } from '../src/core/index.ts';
+import { Ledger } from '../src/budget/index.ts';
+import { Fleet, FleetResolver, parseFleetConfig } from '../src/models/index.ts';
+import { Journal } from '../src/journal/index.ts';
+
+export interface BenchRow {
+  name: string;
+  value: string;
+  target: string;
+  met: boolean | undefined;
+  note?: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export function benchLedger(): BenchRow {
+  const ledger = new Ledger({ clock: systemClock, limits: { totalTokens: Number.MAX_SAFE_INTEGER, usd: 1e12 } });
+  const branch = ledger.root.child('ops').child('sample');
+  const tags = { model: 'sim:small', operator: 'sample', axis: 'width' };
+  const amount = { inputTokens: 120, outputTokens: 256, usd: 0.0001, calls: 1 };
+  const settle = { inputTokens: 120, outputTokens: 140, usd: 0.00008, calls: 1 };
+  for (let index = 0; index < 50_000; index++) branch.reserve(amount, tags).settle(settle);
+  const rounds = 5;
+  const rates: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const operations = 200_000;
+    const start = performance.now();
+    for (let index = 0; index < operations; index++) branch.reserve(amount, tags).settle(settle);
+    rates.push(operations / ((performance.now() - start) / 1000));
+  }
+  const rate = median(rates);
+  return { name: 'ledger reserve+settle (3-level path, tagged)', value: `${Math.round(rate).toLocaleString('en-US')} ops/s`, target: '≥ 200,000 ops/s', met: rate >= 200_000 };
+}
+
+const ZERO_LATENCY_CONFIG = parseFleetConfig({
+  version: 1,
+  models: { 'bench-small': { provider: 'sim', profile: 'small', overrides: { latency: { ttftMs: 0, perTokenMs: 0 } } } },
+});
+
+export async function benchCallPath(): Promise<BenchRow[]> {
+  const folder = mkdtempSync(join(tmpdir(), 'thicket-bench-'));
+  try {
+    const journal = Journal.open(join(folder, 'bench.db'));
+    const clock = new VirtualClock();
+    const fleet = new Fleet({ resolver: new FleetResolver({ config: ZERO_LATENCY_CONFIG, clock, seed: 1 }), clock, seed: 1 });
+    const calls = 3000;
+    const runId = 'bench-call-path';
+    journal.beginOrResumeRun({ id: runId, command: 'bench', query: 'call path', args: {}, seed: 1, simulated: true, budget: {} });
+    const recorder = journal.recorder(runId);
+    const ledger = new Ledger({ clock, limits: { totalTokens: 1e12 } });
+    const request = (index: number) => ({
+      messages: [
+        { role: 'system' as const, content: 'You are a careful problem solver. Give the final answer as Answer: <value>.' },
+        { role: 'user' as const, content: 'What is 17*23?' },
+      ],
+      maxOutputTokens: 256,
+      temperature: 0.7,
+      metadata: { stepId: `sample-${index}` },
+    });
+    for (let index = 0; index < 200; index++) await fleet.call('bench-small', request(-index - 1), { budget: ledger.root });
+    const perCall: number[] = [];
+    const started = performance.now();
+    for (let index = 0; index < calls; index++) {
+      const start = performance.now();
+      await fleet.call('bench-small', request(index), { budget: ledger.root, recorder });
+      perCall.push((performance.now() - start) * 1000);
+    }
+    const recordSeconds = (performance.now() - started) / 1000;
+
+    // Replay: a second fleet over the same run id serves every call from the journal.
+    const replayFleet = new Fleet({ resolver: new FleetResolver({ config: ZERO_LATENCY_CONFIG, clock, seed: 1 }), clock, seed: 1 });
+    const replayLedger = new Ledger({ clock });
+    const replayRecorder = journal.recorder(runId);
+    const replayStart = performance.now();
+    let replayed = 0;
+    for (let index = 0; index < calls; index++) {
+      const result = await replayFleet.call('bench-small', request(index), { budget: replayLedger.root, recorder: replayRecorder });
+      if (result.replayed) replayed++;
+    }
+    const replayRate = calls / ((performance.now() - replayStart) / 1000);
+    journal.close();
+    const medianMicros = median(perCall);
+    return [
+      {
+        name: 'call path, sim at zero latency (ledger + journal + provider), median per call',
+        value: `${medianMicros.toFixed(1)} µs`,
+        target: '≤ 100 µs',
+        met: medianMicros <= 100,
+        note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
+      },
+      { name: 'journal replay (resume), calls served from the journal', value: `${Math.round(replayRate).toLocaleString('en-US')} calls/s`, target: '(no target; report)', met: replayed === calls ? undefined : false, note: `${replayed}/${calls} replayed` },
+    ];
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
