@@ -9,6 +9,8 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` (clock time). Rejects with CancelledError when the signal aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Runs `callback` after `ms` (clock time) unless the returned cancel function is called first. */
+  setTimer(ms: number, callback: () => void): () => void;
   readonly simulated: boolean;
 }
 
@@ -20,6 +22,12 @@ function abortReason(signal: AbortSignal): ThicketError {
 export const systemClock: Clock = {
   simulated: false,
   now: () => performance.now(),
+  setTimer: (ms, callback) => {
+    // Node caps timers at 2^31-1 ms; longer waits (e.g. "no timeout") simply never fire.
+    if (!(ms < 2 ** 31)) return () => {};
+    const timer = setTimeout(callback, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  },
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
@@ -75,6 +83,16 @@ export class VirtualClock implements Clock {
       this.timers.push(timer);
       this.schedule();
     });
+  }
+
+  setTimer(ms: number, callback: () => void): () => void {
+    if (!Number.isFinite(ms)) return () => {};
+    const timer: Timer = { due: this.current + Math.max(0, ms), order: this.sequence++, resolve: callback };
+    this.timers.push(timer);
+    this.schedule();
+    return () => {
+      this.timers = this.timers.filter((entry) => entry !== timer);
+    };
   }
 
   /** Moves time forward by hand (tests). Wakes every timer due by then. */

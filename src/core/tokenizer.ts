@@ -5,9 +5,22 @@
  */
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 
+// Prompts repeat constantly (the same system prompt and query across N samples, debaters, retries), and BPE
+// encoding is the most expensive step of a simulated call; a bounded cache makes repeats O(1).
+const CACHE_LIMIT = 4096;
+const CACHEABLE_LENGTH = 32_768;
+const cache = new Map<string, number>();
+
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
-  return encode(text).length;
+  const cached = cache.get(text);
+  if (cached !== undefined) return cached;
+  const count = encode(text).length;
+  if (text.length <= CACHEABLE_LENGTH) {
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(text, count);
+  }
+  return count;
 }
 
 export interface ChatLikeMessage {

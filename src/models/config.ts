@@ -13,7 +13,7 @@ import { InvalidInputError, type InputIssue } from '../core/index.ts';
 const tierSchema = z.enum(['small', 'medium', 'large']);
 
 const commonFields = {
-  tier: tierSchema.default('small'),
+  tier: tierSchema.optional(),
   priceInputPerMillion: z.number().nonnegative().optional(),
   priceOutputPerMillion: z.number().nonnegative().optional(),
   contextWindow: z.number().int().positive().optional(),

@@ -21,7 +21,8 @@ import {
   countMessageTokens,
   countTokens,
   costOf,
-  hashValue,
+  canonicalJson,
+  sha256Hex,
   rngFor,
   type Clock,
   type InputIssue,
@@ -125,21 +126,23 @@ export class Fleet {
     validateRequest(request);
     const resolved = this.model(reference);
     const { provider, profile } = resolved;
-    const identity = {
-      model: reference,
-      messages: request.messages,
-      maxOutputTokens: request.maxOutputTokens,
-      temperature: request.temperature,
-      topP: request.topP,
-      stop: request.stop,
-      responseSchema: request.responseSchema,
-      seed: request.seed,
-      stepId: request.metadata?.stepId,
-      taskId: request.metadata?.taskId,
-      purpose: request.metadata?.tags?.['purpose'],
-      candidate: request.metadata?.tags?.['candidate'],
-    };
-    const requestHash = hashValue(identity);
+    // The call's identity, as a positional array so JSON.stringify is canonical without sorting keys
+    // (this runs on every call; see the bench's call-path figure).
+    const identity = [
+      reference,
+      request.messages.map((message) => [message.role, message.content]),
+      request.maxOutputTokens,
+      request.temperature ?? null,
+      request.topP ?? null,
+      request.stop ?? null,
+      request.responseSchema ? canonicalJson(request.responseSchema) : null,
+      request.seed ?? null,
+      request.metadata?.stepId ?? null,
+      request.metadata?.taskId ?? null,
+      request.metadata?.tags?.['purpose'] ?? null,
+      request.metadata?.tags?.['candidate'] ?? null,
+    ];
+    const requestHash = sha256Hex(JSON.stringify(identity));
     const callKey = `${requestHash}#${this.nextOccurrence(options.recorder ?? options.budget.ledger, requestHash)}`;
     const tags: SpendTags = { ...options.tags, model: reference };
     const pricing = { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion };
@@ -206,8 +209,9 @@ export class Fleet {
     if (!(options.fitOutputToBudget ?? true)) return outputCap;
     const affordable = options.budget.maxAffordableOutputTokens(promptTokens, pricing);
     if (affordable < Math.min(options.minOutputTokens ?? 16, outputCap)) {
-      // Reserving the full request throws the precise BudgetExhaustedError naming the limit that refused.
-      options.budget.reserve({ inputTokens: promptTokens, outputTokens: outputCap, usd: costOf({ inputTokens: promptTokens, outputTokens: outputCap }, pricing), calls: 1 }, tags).release();
+      // Reserving the smallest useful call throws the precise BudgetExhaustedError naming the limit that refused.
+      const smallest = { inputTokens: promptTokens, outputTokens: Math.min(options.minOutputTokens ?? 16, outputCap) };
+      options.budget.reserve({ ...smallest, usd: costOf(smallest, pricing), calls: 1 }, tags).release();
     }
     return Math.min(outputCap, affordable);
   }
@@ -219,10 +223,8 @@ export class Fleet {
     const controller = new AbortController();
     const onOuterAbort = (): void => controller.abort(options.signal?.reason instanceof CancelledError ? options.signal.reason : new CancelledError());
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const timer = new AbortController();
-    const timeout = this.clock.sleep(limitMs, timer.signal).then(
-      () => controller.abort(new TimeoutError(deadlineBound ? `The run's time budget ran out during a call to ${provider.modelId}.` : `Call to ${provider.modelId} timed out after ${limitMs} ms.`)),
-      () => undefined,
+    const cancelTimer = this.clock.setTimer(limitMs, () =>
+      controller.abort(new TimeoutError(deadlineBound ? `The run's time budget ran out during a call to ${provider.modelId}.` : `Call to ${provider.modelId} timed out after ${limitMs} ms.`)),
     );
     try {
       return await provider.doGenerate({ ...request, abortSignal: controller.signal });
@@ -233,8 +235,7 @@ export class Fleet {
       throw error;
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
-      timer.abort();
-      await timeout;
+      cancelTimer();
     }
   }
 

@@ -61,7 +61,9 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
   const simulated = probeResolver.resolve(model).profile.simulated;
 
-  const clock = simulated ? new VirtualClock() : systemClock;
+  // Simulated latency runs on a virtual clock (instant) unless THICKET_SIM_CLOCK=real asks for real waiting,
+  // e.g. to watch the progress display or to interrupt a simulated run part-way.
+  const clock = simulated && process.env['THICKET_SIM_CLOCK'] !== 'real' ? new VirtualClock() : systemClock;
   const resolver = new FleetResolver({ config, clock, seed });
   const fleet = new Fleet({ resolver, clock, seed });
   const journalPath = flags.db ?? defaultJournalPath();

@@ -1,0 +1,22 @@
+/**
+ * journal — the run journal: runs, steps, model calls and ledger entries in one SQLite file. Sits above
+ * `models` and `budget`; the fleet reaches it only through the `CallRecorder` it is handed.
+ */
+export { Journal, defaultJournalPath, RUN_STATUSES, LEDGER_KINDS } from './journal.ts';
+export type {
+  JournalOptions,
+  NewRun,
+  RunStatus,
+  RunRow,
+  RunSummary,
+  FinishRun,
+  StepInput,
+  StepRow,
+  CallRow,
+  LedgerKind,
+  LedgerEntryInput,
+  LedgerEntryRow,
+  ModelSpend,
+} from './journal.ts';
+export type { CallRecorder, RecordedCall, RecordedResponse, RecordedFinishReason } from './call-recorder.ts';
+export { JOURNAL_COMPONENT, type Migration } from './schema.ts';

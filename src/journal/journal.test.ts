@@ -1,0 +1,511 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ThicketError } from '../core/index.ts';
+import type { CallRecorder as FleetCallRecorder } from '../models/index.ts';
+import { Journal, defaultJournalPath, type CallRow, type Migration, type RecordedCall } from './index.ts';
+import { sampleCall } from './testing/fixtures.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+let root = '';
+let counter = 0;
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'thicket-journal-'));
+});
+after(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh database path inside a not-yet-existing folder (open must create it). */
+function freshPath(): string {
+  counter += 1;
+  return join(root, `case-${counter}`, 'nested', 'journal.db');
+}
+
+function withJournal<T>(fn: (journal: Journal, path: string) => T, options: { now?: () => number } = {}): T {
+  const path = freshPath();
+  const journal = Journal.open(path, options);
+  try {
+    return fn(journal, path);
+  } finally {
+    journal.close();
+  }
+}
+
+/** The RecordedCall part of a CallRow (without the flattened listing fields). */
+function recordedOf(row: CallRow): RecordedCall {
+  const { callKey, requestHash, model, provider, request, response, costUsd, attempts, budgetPath, tags } = row;
+  return { callKey, requestHash, model, provider, request, response, costUsd, attempts, budgetPath, tags };
+}
+
+const baseRun = { id: 'run-1', command: 'ask', query: 'What is 2+2?', args: { model: 'sim:small', n: 3 }, seed: 42, simulated: true, budget: { usd: 0.5, tokens: 10_000 } };
+
+function assertCode(code: string, pattern?: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(ThicketError.isInstance(error), `expected a ThicketError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    if (pattern) assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+describe('Journal.open', () => {
+  it('creates the parent folder, uses WAL, NORMAL sync, foreign keys and a busy timeout', () => {
+    withJournal((journal, path) => {
+      assert.ok(existsSync(path));
+      assert.equal(journal.journalMode(), 'wal');
+      assert.equal(journal.sqlite.pragma('synchronous', { simple: true }), 1); // NORMAL
+      assert.equal(journal.sqlite.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(journal.sqlite.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(journal.schemaVersion(), 1);
+    });
+  });
+
+  it('rejects an empty path with INVALID_INPUT and an unusable file with JOURNAL_ERROR', () => {
+    assert.throws(() => Journal.open(''), assertCode('INVALID_INPUT', /path/));
+    const folder = join(root, 'a-folder');
+    Journal.open(join(folder, 'x.db')).close();
+    assert.throws(() => Journal.open(folder), assertCode('JOURNAL_ERROR'));
+  });
+
+  it('fails with JOURNAL_ERROR once closed, and close is idempotent', () => {
+    const journal = Journal.open(freshPath());
+    journal.close();
+    journal.close();
+    assert.equal(journal.isOpen, false);
+    assert.throws(() => journal.getRun('x'), assertCode('JOURNAL_ERROR', /closed/));
+  });
+
+  it('defaultJournalPath honours THICKET_DB, else a per-user data folder', () => {
+    assert.equal(defaultJournalPath({ THICKET_DB: '/tmp/x/j.db' }), '/tmp/x/j.db');
+    const fallback = defaultJournalPath({});
+    assert.match(fallback, /thicket[/\\]journal\.db$/);
+    assert.doesNotMatch(fallback, /nodejs/);
+  });
+});
+
+describe('runs', () => {
+  it('creates, reads and finishes a run', () => {
+    withJournal((journal) => {
+      const created = journal.createRun(baseRun);
+      assert.equal(created.status, 'running');
+      assert.deepEqual(created.args, baseRun.args);
+      assert.deepEqual(created.budget, baseRun.budget);
+      assert.equal(created.seed, 42);
+      assert.equal(created.simulated, true);
+      assert.deepEqual(journal.getRun('run-1'), created);
+      assert.equal(journal.getRun('nope'), undefined);
+
+      const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15, costUsd: 0.1 + 0.2, calls: 1 };
+      const finished = journal.finishRun('run-1', { status: 'ok', answer: '4', usage });
+      assert.equal(finished.status, 'ok');
+      assert.equal(finished.answer, '4');
+      assert.deepEqual(finished.usage, usage);
+      assert.equal(finished.error, null);
+
+      const failed = journal.finishRun('run-1', { status: 'error', error: new ThicketError('INTERNAL', 'boom', 'other') });
+      assert.deepEqual(failed.error, { name: 'ThicketError', message: 'boom', code: 'INTERNAL', category: 'other', isRetryable: false });
+    });
+  });
+
+  it('rejects a duplicate id, bad arguments and unknown runs', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      assert.throws(() => journal.createRun(baseRun), assertCode('JOURNAL_ERROR', /UNIQUE/));
+      assert.throws(() => journal.createRun({ ...baseRun, id: '' }), assertCode('INVALID_INPUT', /id: must be a non-empty string/));
+      assert.throws(() => journal.createRun({ ...baseRun, id: 'r2', seed: 1.5 }), assertCode('INVALID_INPUT', /seed/));
+      assert.throws(() => journal.getRun(''), assertCode('INVALID_INPUT'));
+      assert.throws(() => journal.finishRun('run-1', { status: 'running' }), assertCode('INVALID_INPUT', /status/));
+      assert.throws(() => journal.finishRun('ghost', { status: 'ok' }), assertCode('INVALID_INPUT', /no run with id "ghost"/));
+      assert.throws(() => journal.recorder('ghost'), assertCode('INVALID_INPUT', /ghost/));
+      const cyclic: Record<string, unknown> = {};
+      cyclic['self'] = cyclic;
+      assert.throws(() => journal.createRun({ ...baseRun, id: 'r3', args: cyclic }), assertCode('INVALID_INPUT', /args: is not JSON-serialisable/));
+    });
+  });
+
+  it('beginOrResumeRun creates, then resumes with status back to running', () => {
+    withJournal((journal) => {
+      const first = journal.beginOrResumeRun(baseRun);
+      assert.equal(first.resumed, false);
+      journal.finishRun('run-1', { status: 'budget_exhausted', error: { code: 'BUDGET_EXHAUSTED' } });
+      const second = journal.beginOrResumeRun({ ...baseRun, budget: { usd: 2 } });
+      assert.equal(second.resumed, true);
+      assert.equal(second.run.status, 'running');
+      assert.equal(second.run.error, null);
+      assert.deepEqual(second.run.budget, { usd: 2 });
+      assert.equal(second.run.createdAt, first.run.createdAt);
+    });
+  });
+
+  it('refuses to resume with a different command or query, naming each field', () => {
+    withJournal((journal) => {
+      journal.beginOrResumeRun(baseRun);
+      assert.throws(
+        () => journal.beginOrResumeRun({ ...baseRun, query: 'What is 3+3?' }),
+        (error: unknown) => {
+          assertCode('INVALID_INPUT')(error);
+          const issues = (error as { issues: Array<{ path: string }> }).issues;
+          assert.deepEqual(issues.map((issue) => issue.path), ['query']);
+          assert.match((error as Error).message, /query: the journal has "What is 2\+2\?", got "What is 3\+3\?"/);
+          return true;
+        },
+      );
+      assert.throws(
+        () => journal.beginOrResumeRun({ ...baseRun, command: 'debate', query: 'other' }),
+        (error: unknown) => {
+          assertCode('INVALID_INPUT')(error);
+          assert.deepEqual((error as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path), ['command', 'query']);
+          return true;
+        },
+      );
+      assert.equal(journal.getRun('run-1')?.query, baseRun.query);
+    });
+  });
+
+  it('listRuns is newest first with per-run totals from the calls', () => {
+    let clock = Date.UTC(2025, 0, 1);
+    withJournal(
+      (journal) => {
+        for (const id of ['a', 'b', 'c']) journal.createRun({ ...baseRun, id });
+        const calls = [0, 1, 2].map((index) => sampleCall(index));
+        for (const call of calls) journal.recorder('b').record(call);
+        journal.recorder('c').record(sampleCall(10));
+        const runs = journal.listRuns({ limit: 10 });
+        assert.deepEqual(runs.map((run) => run.id), ['c', 'b', 'a']);
+        const b = runs[1]!;
+        assert.equal(b.totals.calls, 3);
+        assert.equal(b.totals.inputTokens, calls.reduce((sum, call) => sum + call.response.usage.inputTokens, 0));
+        assert.equal(b.totals.outputTokens, calls.reduce((sum, call) => sum + call.response.usage.outputTokens, 0));
+        assert.equal(b.totals.totalTokens, b.totals.inputTokens + b.totals.outputTokens);
+        const expectedCost = calls.reduce((sum, call) => sum + call.costUsd, 0);
+        assert.ok(Math.abs(b.totals.costUsd - expectedCost) < 1e-18);
+        assert.deepEqual(runs[2]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
+        assert.deepEqual(journal.runTotals('b'), b.totals);
+        assert.deepEqual(journal.listRuns({ limit: 2 }).map((run) => run.id), ['c', 'b']);
+        assert.throws(() => journal.listRuns({ limit: 0 }), assertCode('INVALID_INPUT', /limit/));
+      },
+      { now: () => (clock += 1000) },
+    );
+  });
+
+  it('listRuns breaks timestamp ties by insertion order', () => {
+    withJournal(
+      (journal) => {
+        for (const id of ['x', 'y', 'z']) journal.createRun({ ...baseRun, id });
+        assert.deepEqual(journal.listRuns().map((run) => run.id), ['z', 'y', 'x']);
+      },
+      { now: () => 0 },
+    );
+  });
+});
+
+describe('steps', () => {
+  it('upserts steps, keeping omitted fields and ending them once not open', () => {
+    let clock = Date.UTC(2025, 0, 1);
+    withJournal(
+      (journal) => {
+        journal.createRun(baseRun);
+        const started = journal.upsertStep('run-1', { stepId: 'vote/sample-1', kind: 'sample', status: 'running', input: { prompt: 'p' } });
+        assert.equal(started.endedAt, null);
+        const done = journal.upsertStep('run-1', { stepId: 'vote/sample-1', kind: 'sample', status: 'ok', output: { answer: 4 }, usage: { inputTokens: 3 } });
+        assert.deepEqual(done.input, { prompt: 'p' });
+        assert.deepEqual(done.output, { answer: 4 });
+        assert.equal(done.startedAt, started.startedAt);
+        assert.ok(done.endedAt !== null && done.endedAt > done.startedAt);
+        journal.upsertStep('run-1', { stepId: 'vote/aggregate', kind: 'aggregate', status: 'pending' });
+        assert.deepEqual(journal.getSteps('run-1').map((step) => step.stepId), ['vote/sample-1', 'vote/aggregate']);
+        assert.throws(() => journal.upsertStep('ghost', { stepId: 's', kind: 'k', status: 'ok' }), assertCode('JOURNAL_ERROR', /FOREIGN KEY/));
+        assert.throws(() => journal.upsertStep('run-1', { stepId: '', kind: '', status: 'ok' }), assertCode('INVALID_INPUT', /stepId.*kind/));
+      },
+      { now: () => (clock += 1000) },
+    );
+  });
+});
+
+describe('calls', () => {
+  it('record + lookup round-trips every value exactly, floats included', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      const recorder = journal.recorder('run-1');
+      const calls = Array.from({ length: 12 }, (_, index) => sampleCall(index));
+      for (const call of calls) recorder.record(call);
+      for (const call of calls) {
+        const stored = recorder.lookup(call.callKey);
+        assert.deepStrictEqual(stored, call);
+        assert.ok(Object.is(stored!.costUsd, call.costUsd));
+        assert.ok(Object.is(stored!.response.latencyMs, call.response.latencyMs));
+        assert.ok(Object.is(stored!.response.confidence, call.response.confidence));
+      }
+      assert.equal(recorder.lookup('absent#0'), undefined);
+      const rows = journal.getCalls('run-1');
+      assert.deepStrictEqual(rows.map(recordedOf), calls);
+      rows.forEach((row, index) => {
+        const call = calls[index]!;
+        assert.equal(row.runId, 'run-1');
+        assert.equal(typeof row.createdAt, 'string');
+        assert.equal(row.stepId, `vote/sample-${index}`);
+        assert.equal(row.text, call.response.text);
+        assert.equal(row.inputTokens, call.response.usage.inputTokens);
+        assert.equal(row.outputTokens, call.response.usage.outputTokens);
+        assert.equal(row.latencyMs, call.response.latencyMs);
+        assert.equal(row.finishReason, 'stop');
+        assert.equal(row.usageEstimated, call.response.usageEstimated);
+      });
+      // Each call settled exactly once in the ledger, with its usage and cost.
+      const ledger = journal.getLedgerEntries('run-1');
+      assert.equal(ledger.length, calls.length);
+      ledger.forEach((entry, index) => {
+        const call = calls[index]!;
+        assert.equal(entry.kind, 'settle');
+        assert.equal(entry.callKey, call.callKey);
+        assert.equal(entry.budgetPath, call.budgetPath);
+        assert.equal(entry.inputTokens, call.response.usage.inputTokens);
+        assert.equal(entry.outputTokens, call.response.usage.outputTokens);
+        assert.ok(Object.is(entry.costUsd, call.costUsd));
+      });
+    });
+  });
+
+  it('a recorder is usable wherever the fleet expects its CallRecorder', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      const recorder: FleetCallRecorder = journal.recorder('run-1');
+      recorder.record(sampleCall(1));
+      assert.equal(recorder.lookup(sampleCall(1).callKey)?.response.text, sampleCall(1).response.text);
+    });
+  });
+
+  it('recording an identical call twice is a no-op; a different call under the same key is refused', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      const recorder = journal.recorder('run-1');
+      const call = sampleCall(3);
+      recorder.record(call);
+      recorder.record(sampleCall(3));
+      assert.equal(journal.getCalls('run-1').length, 1);
+      assert.equal(journal.getLedgerEntries('run-1').length, 1);
+      const changed: RecordedCall = { ...call, response: { ...call.response, text: 'different' } };
+      assert.throws(() => recorder.record(changed), assertCode('JOURNAL_ERROR', /already recorded/));
+      assert.equal(recorder.lookup(call.callKey)?.response.text, call.response.text);
+    });
+  });
+
+  it('rejects invalid calls with INVALID_INPUT listing every problem', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      const call = sampleCall(1);
+      const bad = { ...call, callKey: '', costUsd: Number.NaN, response: { ...call.response, usage: { inputTokens: -1, outputTokens: 1.5 } } };
+      assert.throws(
+        () => journal.recorder('run-1').record(bad),
+        (error: unknown) => {
+          assertCode('INVALID_INPUT')(error);
+          const paths = (error as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path);
+          assert.deepEqual(paths, ['callKey', 'costUsd', 'response.usage.inputTokens', 'response.usage.outputTokens']);
+          return true;
+        },
+      );
+      assert.throws(() => journal.recorder('run-1').lookup(''), assertCode('INVALID_INPUT', /callKey/));
+      assert.equal(journal.getCalls('run-1').length, 0);
+    });
+  });
+
+  it('writes the call row and its ledger entry atomically (a failing ledger insert leaves neither)', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      const recorder = journal.recorder('run-1');
+      // 1. A real constraint: a settle entry for this key already exists, so the second settle violates the
+      //    one-settle-per-call unique index after the call row was inserted in the same transaction.
+      const call = sampleCall(5);
+      journal.recordLedgerEntry('run-1', { kind: 'settle', callKey: call.callKey, budgetPath: 'run/other' });
+      // Records are group-committed; flush() is the commit, where the constraint fires.
+      recorder.record(call);
+      assert.throws(() => journal.flush(), (error: unknown) => {
+        assertCode('JOURNAL_ERROR', /UNIQUE constraint failed/)(error);
+        assert.equal((error as { cause: { code: string } }).cause.code, 'SQLITE_CONSTRAINT_UNIQUE');
+        return true;
+      });
+      assert.equal(recorder.lookup(call.callKey), undefined);
+      assert.equal(journal.getLedgerEntries('run-1').length, 1);
+
+      // 2. An injected failure of the ledger insert itself.
+      journal.sqlite.exec(`CREATE TRIGGER fail_ledger BEFORE INSERT ON ledger_entries BEGIN SELECT RAISE(ABORT, 'injected ledger failure'); END`);
+      const other = sampleCall(6);
+      recorder.record(other);
+      assert.throws(() => journal.flush(), assertCode('JOURNAL_ERROR', /injected ledger failure/));
+      assert.equal(recorder.lookup(other.callKey), undefined);
+      assert.equal(journal.getCalls('run-1').length, 0);
+      assert.equal(journal.getLedgerEntries('run-1').length, 1);
+      assert.equal(journal.sqlite.inTransaction, false);
+
+      // The journal stays usable after the rollback.
+      journal.sqlite.exec('DROP TRIGGER fail_ledger');
+      recorder.record(other);
+      assert.deepStrictEqual(recorder.lookup(other.callKey), other);
+      assert.equal(journal.getLedgerEntries('run-1').length, 2);
+    });
+  });
+
+  it('recordLedgerEntry appends refusals and replays; spendByModel groups by model', () => {
+    withJournal((journal) => {
+      journal.createRun(baseRun);
+      const recorder = journal.recorder('run-1');
+      const calls = [0, 1, 2, 3, 4].map((index) => sampleCall(index));
+      for (const call of calls) recorder.record(call);
+      const id = journal.recordLedgerEntry('run-1', { kind: 'refuse', budgetPath: 'run/vote', inputTokens: 500, detail: { dimension: 'usd' } });
+      journal.recordLedgerEntry('run-1', { kind: 'replay', callKey: calls[0]!.callKey, budgetPath: 'run/vote', costUsd: calls[0]!.costUsd });
+      const ledger = journal.getLedgerEntries('run-1');
+      assert.deepEqual(ledger.map((entry) => entry.kind), ['settle', 'settle', 'settle', 'settle', 'settle', 'refuse', 'replay']);
+      assert.equal(ledger[5]!.id, id);
+      assert.deepEqual(ledger[5]!.detail, { dimension: 'usd' });
+      assert.equal(ledger[5]!.callKey, null);
+      assert.throws(() => journal.recordLedgerEntry('run-1', { kind: 'spend' as 'settle', budgetPath: 'x', costUsd: -1 }), assertCode('INVALID_INPUT', /kind.*costUsd/));
+
+      const spend = journal.spendByModel('run-1');
+      assert.deepEqual(spend.map((row) => row.model).sort(), ['sim:large', 'sim:small']);
+      for (const row of spend) {
+        const mine = calls.filter((call) => call.model === row.model);
+        assert.equal(row.provider, 'sim');
+        assert.equal(row.calls, mine.length);
+        assert.equal(row.inputTokens, mine.reduce((sum, call) => sum + call.response.usage.inputTokens, 0));
+        assert.ok(Math.abs(row.costUsd - mine.reduce((sum, call) => sum + call.costUsd, 0)) < 1e-18);
+      }
+      assert.ok(spend[0]!.costUsd >= spend[1]!.costUsd);
+    });
+  });
+});
+
+describe('persistence and migrations', () => {
+  it('everything survives close and reopen', () => {
+    const path = freshPath();
+    const first = Journal.open(path);
+    first.createRun(baseRun);
+    const call = sampleCall(9);
+    first.recorder('run-1').record(call);
+    first.upsertStep('run-1', { stepId: 's1', kind: 'sample', status: 'ok', output: 1 });
+    first.finishRun('run-1', { status: 'ok', answer: '4' });
+    first.close();
+
+    const second = Journal.open(path);
+    try {
+      assert.equal(second.getRun('run-1')?.status, 'ok');
+      assert.deepStrictEqual(second.recorder('run-1').lookup(call.callKey), call);
+      assert.equal(second.getSteps('run-1').length, 1);
+      assert.equal(second.runTotals('run-1').calls, 1);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('re-opening is idempotent; later layers add tables with their own versions', () => {
+    const path = freshPath();
+    Journal.open(path).close();
+    Journal.open(path).close();
+    const extension: Migration[] = [
+      { version: 1, name: 'notes', up: 'CREATE TABLE ext_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL)' },
+      { version: 2, name: 'note tag', up: (db) => db.exec('ALTER TABLE ext_notes ADD COLUMN tag TEXT') },
+    ];
+    const journal = Journal.open(path);
+    try {
+      assert.equal(journal.migrate('ext', extension.slice(0, 1)), 1);
+      assert.equal(journal.migrate('ext', extension), 2);
+      assert.equal(journal.migrate('ext', extension), 2);
+      journal.sqlite.prepare('INSERT INTO ext_notes (note, tag) VALUES (?, ?)').run('hi', 't');
+      const versions = journal.sqlite.prepare('SELECT component, version FROM schema_version ORDER BY component, version').all();
+      assert.deepEqual(versions, [
+        { component: 'ext', version: 1 },
+        { component: 'ext', version: 2 },
+        { component: 'journal', version: 1 },
+      ]);
+      // A journal written by a newer schema is refused rather than misread.
+      assert.throws(() => journal.migrate('ext', extension.slice(0, 1)), assertCode('JOURNAL_ERROR', /newer/));
+      assert.throws(() => journal.migrate('ext', [extension[1]!, extension[0]!]), assertCode('INVALID_INPUT', /version/));
+    } finally {
+      journal.close();
+    }
+    const again = Journal.open(path);
+    try {
+      assert.equal(again.schemaVersion(), 1);
+      assert.equal(again.schemaVersion('ext'), 2);
+      assert.equal(again.sqlite.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 3);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a failing migration leaves the previous version intact', () => {
+    withJournal((journal) => {
+      const broken: Migration[] = [
+        { version: 1, name: 'ok', up: 'CREATE TABLE ext_a (id INTEGER)' },
+        { version: 2, name: 'broken', up: 'CREATE TABLE ext_b (id INTEGER); SELECT * FROM no_such_table;' },
+      ];
+      assert.throws(() => journal.migrate('ext', broken), assertCode('JOURNAL_ERROR', /no such table/));
+      assert.equal(journal.schemaVersion('ext'), 1);
+      const tables = journal.sqlite.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'ext_%' ORDER BY name").pluck().all();
+      assert.deepEqual(tables, ['ext_a']);
+    });
+  });
+});
+
+describe('crash safety', () => {
+  it('a writer SIGKILLed mid-loop leaves a consistent journal holding every call it reported', async () => {
+    const path = freshPath();
+    const script = join(here, 'testing', 'crash-writer.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path, 'crash-run', '1000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let killedAt = -1;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (killedAt >= 0) return;
+      const lines = stdout.split('\n').filter((line) => /^\d+$/.test(line));
+      const seen = Number(lines[lines.length - 1] ?? 0);
+      if (seen >= 50) {
+        killedAt = seen;
+        child.kill('SIGKILL');
+      }
+    });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    assert.equal(exit.signal, 'SIGKILL', `writer was not killed (exit ${exit.code}); stderr: ${stderr}`);
+    assert.ok(killedAt >= 50);
+    const printed = stdout.split('\n').filter((line) => /^\d+$/.test(line)).map(Number);
+    const lastPrinted = printed[printed.length - 1]!;
+    assert.ok(lastPrinted >= killedAt);
+
+    const journal = Journal.open(path);
+    try {
+      assert.equal(journal.sqlite.pragma('integrity_check', { simple: true }), 'ok');
+      assert.deepEqual(journal.sqlite.pragma('foreign_key_check'), []);
+      const calls = journal.getCalls('crash-run');
+      // Every reported call is there; at most one more committed between its commit and the kill.
+      assert.ok(calls.length >= lastPrinted, `journal holds ${calls.length} calls, writer reported ${lastPrinted}`);
+      assert.ok(calls.length <= lastPrinted + 1);
+      // Each call is complete and exactly the one written.
+      calls.forEach((call, index) => {
+        assert.deepStrictEqual(recordedOf(call), sampleCall(index, { textBytes: 512 }));
+      });
+      // Call rows and settle entries match one to one.
+      const settles = journal.getLedgerEntries('crash-run').filter((entry) => entry.kind === 'settle');
+      assert.deepEqual(settles.map((entry) => entry.callKey), calls.map((call) => call.callKey));
+      const orphans = journal.sqlite
+        .prepare(
+          `SELECT (SELECT COUNT(*) FROM calls c WHERE NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.run_id = c.run_id AND l.call_key = c.call_key AND l.kind = 'settle'))
+                + (SELECT COUNT(*) FROM ledger_entries l WHERE l.kind = 'settle' AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.run_id = l.run_id AND c.call_key = l.call_key))`,
+        )
+        .pluck()
+        .get();
+      assert.equal(orphans, 0);
+      // The writer can carry on where it stopped.
+      const resumed = journal.beginOrResumeRun({ id: 'crash-run', command: 'crash-test', query: 'record until killed', simulated: true });
+      assert.equal(resumed.resumed, true);
+    } finally {
+      journal.close();
+    }
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The journal's schema, as numbered migrations. Each component (the journal itself, and any later layer that
+ * adds tables) owns its own version sequence in `schema_version`; a migration runs once, inside the same
+ * transaction that records it, so a crash mid-migration leaves the previous version intact.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  /** Positive integer, strictly increasing within a component. Never renumber or edit a released migration. */
+  version: number;
+  name: string;
+  /** SQL script (may hold several statements), or a function for data migrations. Runs inside a transaction. */
+  up: string | ((db: Database.Database) => void);
+}
+
+/** The component name of the journal's own tables. */
+export const JOURNAL_COMPONENT = 'journal';
+
+export const SCHEMA_VERSION_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_version (
+  component  TEXT    NOT NULL,
+  version    INTEGER NOT NULL,
+  name       TEXT    NOT NULL,
+  applied_at TEXT    NOT NULL,
+  PRIMARY KEY (component, version)
+);`;
+
+export const JOURNAL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, steps, calls, ledger_entries',
+    up: `
+CREATE TABLE runs (
+  id          TEXT    PRIMARY KEY NOT NULL,
+  command     TEXT    NOT NULL,
+  query       TEXT    NOT NULL,
+  args_json   TEXT,
+  seed        INTEGER,
+  simulated   INTEGER NOT NULL CHECK (simulated IN (0, 1)),
+  status      TEXT    NOT NULL CHECK (status IN ('running', 'ok', 'budget_exhausted', 'cancelled', 'error')),
+  answer      TEXT,
+  error_json  TEXT,
+  budget_json TEXT,
+  usage_json  TEXT,
+  created_at  TEXT    NOT NULL,
+  updated_at  TEXT    NOT NULL
+);
+CREATE INDEX runs_by_created_at ON runs (created_at);
+
+CREATE TABLE steps (
+  run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  step_id     TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  input_json  TEXT,
+  output_json TEXT,
+  usage_json  TEXT,
+  started_at  TEXT NOT NULL,
+  ended_at    TEXT,
+  PRIMARY KEY (run_id, step_id)
+);
+
+CREATE TABLE calls (
+  run_id          TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  call_key        TEXT    NOT NULL,
+  request_hash    TEXT    NOT NULL,
+  model           TEXT    NOT NULL,
+  provider        TEXT    NOT NULL,
+  request_json    TEXT    NOT NULL,
+  response_json   TEXT    NOT NULL,
+  text            TEXT    NOT NULL,
+  input_tokens    INTEGER NOT NULL CHECK (input_tokens >= 0),
+  output_tokens   INTEGER NOT NULL CHECK (output_tokens >= 0),
+  cost_usd        REAL    NOT NULL CHECK (cost_usd >= 0),
+  latency_ms      REAL    NOT NULL,
+  simulated       INTEGER NOT NULL CHECK (simulated IN (0, 1)),
+  usage_estimated INTEGER NOT NULL CHECK (usage_estimated IN (0, 1)),
+  attempts        INTEGER NOT NULL,
+  budget_path     TEXT    NOT NULL,
+  tags_json       TEXT    NOT NULL,
+  created_at      TEXT    NOT NULL,
+  PRIMARY KEY (run_id, call_key)
+);
+
+CREATE TABLE ledger_entries (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id        TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  call_key      TEXT,
+  kind          TEXT    NOT NULL CHECK (kind IN ('settle', 'replay', 'refuse')),
+  budget_path   TEXT    NOT NULL,
+  input_tokens  INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+  output_tokens INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+  cost_usd      REAL    NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
+  detail_json   TEXT,
+  at            TEXT    NOT NULL
+);
+-- One index serves per-run and per-call reads and enforces "a call is settled at most once": settle rows
+-- collide on (run_id, call_key, 0), while replays and refusals are kept apart by their own id. (A separate
+-- partial unique index would cost an extra page write on every recorded call.)
+CREATE UNIQUE INDEX ledger_entries_by_call ON ledger_entries (run_id, call_key, (CASE WHEN kind = 'settle' THEN 0 ELSE id END));
+`,
+  },
+];

@@ -1,0 +1,40 @@
+/**
+ * The simulated fleet (`sim:`): a deterministic, offline workload simulator behind the real provider
+ * interface — profiles, the task oracle (registered tasks and built-in arithmetic), the accuracy model and
+ * `SimProvider`. Everything it produces is marked `simulated: true`.
+ */
+export { SimProvider, effortMultiplier, promptTokens, type SimProviderOptions } from './sim-provider.ts';
+export {
+  DEFAULT_SIM_PROFILES,
+  mergeSimProfile,
+  type SimAgentPolicy,
+  type SimConfidenceCalibration,
+  type SimFaultRates,
+  type SimLatency,
+  type SimProfile,
+  type SimProfileOverrides,
+  type SimTier,
+} from './profiles.ts';
+export { TaskOracleRegistry, defaultDistractors, resolveDistractors, type ResolvedTask, type SimDistractor, type SimTask, type WeightedAnswer } from './tasks.ts';
+export {
+  arithmeticDifficulty,
+  arithmeticTask,
+  findArithmetic,
+  generateArithmeticChain,
+  makeArithmeticTask,
+  parseArithmetic,
+  type ArithmeticChainOptions,
+  type ArithmeticProblem,
+} from './arithmetic.ts';
+export {
+  INSTANCE_NOISE_SD,
+  contextBonus,
+  instanceNoise,
+  probabilityCorrect,
+  scanContext,
+  tokenGain,
+  type ContextEvidence,
+} from './accuracy.ts';
+export { PLACEHOLDER_PREFIX } from './output.ts';
+/** Answer extraction/normalisation live in core so the sim (which writes answers) and the voters agree. */
+export { extractAnswer, normalizeAnswer } from '../../core/index.ts';

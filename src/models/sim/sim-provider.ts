@@ -1,0 +1,300 @@
+/**
+ * `SimProvider`: one simulated model (`sim:<profile>`) behind the real provider interface, so the fleet's
+ * budget, retry, journal and timeout code runs unchanged against it.
+ *
+ * Determinism: every random decision comes from `rngFor(seed, purpose, callIdentity)`, where the identity is
+ * a canonical hash of (model, messages, stepId, taskId, temperature, request seed, purpose, candidate) — never
+ * from a shared stream — so responses are byte-identical whatever the concurrency or call order. At
+ * temperature 0 the identity leaves out stepId (greedy decoding answers the same every time). Faults add the
+ * attempt number, so a retry can succeed; answers deliberately do not, so the answer a retry returns is the
+ * one an unfaulted call would have returned and fault rates cannot bias measured accuracy.
+ */
+import {
+  CancelledError,
+  ContextOverflowError,
+  TOKENS_PER_REPLY_PRIMER,
+  ThicketError,
+  countMessageTokens,
+  extractAnswer,
+  hashValue,
+  rngFor,
+  type Clock,
+} from '../../core/index.ts';
+import { MODEL_SPEC_VERSION, type ChatMessage, type FinishReason, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
+import { contextBonus, drawAnswer, instanceNoise, probabilityCorrect, scanContext, selfConfidence, verifyCandidate } from './accuracy.ts';
+import { arithmeticTask } from './arithmetic.ts';
+import { drawFaults, faultDelayMs, faultError } from './faults.ts';
+import { CLOSING_TOKENS, JSON_CLOSING_TOKENS, answerText, malformedJsonText, placeholderText, structuredText, truncatedText, verdictText } from './output.ts';
+import type { SimProfile } from './profiles.ts';
+import type { ResolvedTask, TaskOracleRegistry } from './tasks.ts';
+
+export interface SimProviderOptions {
+  /** Profile name; becomes the modelId (`small` for `sim:small`). */
+  profileName: string;
+  profile: SimProfile;
+  /** Fleet seed: with the call identity, determines every simulated outcome. */
+  seed: number;
+  clock: Clock;
+  tasks: TaskOracleRegistry;
+}
+
+/**
+ * Requested reasoning effort (`metadata.tags.reasoningEffort`) as a multiplier on the profile's verbosity:
+ * a named level, or a number. More effort = more output tokens; only reasoners turn them into accuracy.
+ */
+const EFFORT: Record<string, number> = { minimal: 0.25, low: 0.5, medium: 1, high: 2.5, xhigh: 5, max: 5 };
+
+export function effortMultiplier(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const named = EFFORT[value.trim().toLowerCase()];
+  if (named !== undefined) return named;
+  const numeric = Number(value);
+  return Number.isFinite(numeric) && numeric > 0 ? Math.min(20, Math.max(0.05, numeric)) : 1;
+}
+
+const TOKEN_CACHE_LIMIT = 8192;
+const messageTokenCache = new Map<string, number>();
+
+/**
+ * countMessageTokens, memoised per message: samples, debate rounds and retries re-send the same messages, and
+ * BPE encoding is the most expensive step of a simulated call.
+ */
+export function promptTokens(messages: readonly ChatMessage[]): number {
+  let total = TOKENS_PER_REPLY_PRIMER;
+  for (const message of messages) {
+    const key = `${message.role}\u0000${message.content}`;
+    let tokens = messageTokenCache.get(key);
+    if (tokens === undefined) {
+      tokens = countMessageTokens([message]) - TOKENS_PER_REPLY_PRIMER;
+      if (messageTokenCache.size >= TOKEN_CACHE_LIMIT) messageTokenCache.clear();
+      messageTokenCache.set(key, tokens);
+    }
+    total += tokens;
+  }
+  return total;
+}
+
+/** The error an aborted call rejects with: the signal's own Cancelled/Timeout error when it carries one. */
+function abortError(signal: AbortSignal): ThicketError {
+  const reason: unknown = signal.reason;
+  if (ThicketError.isInstance(reason) && (reason.code === 'TIMEOUT' || reason.code === 'CANCELLED')) return reason;
+  return new CancelledError('The simulated call was cancelled.', { cause: reason });
+}
+
+interface Draft {
+  text: string;
+  outputTokens: number;
+  finishReason: FinishReason;
+  confidence: number;
+  raw: Record<string, unknown>;
+}
+
+export class SimProvider implements ModelProvider {
+  readonly specificationVersion = MODEL_SPEC_VERSION;
+  readonly providerId = 'sim';
+  readonly modelId: string;
+  readonly profile: SimProfile;
+  private readonly seed: number;
+  private readonly clock: Clock;
+  private readonly tasks: TaskOracleRegistry;
+
+  constructor(options: SimProviderOptions) {
+    this.modelId = options.profileName;
+    this.profile = options.profile;
+    this.seed = options.seed;
+    this.clock = options.clock;
+    this.tasks = options.tasks;
+  }
+
+  async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
+    const signal = request.abortSignal;
+    if (signal?.aborted) throw abortError(signal);
+    const profile = this.profile;
+    const model = `sim:${this.modelId}`;
+
+    const inputTokens = promptTokens(request.messages);
+    if (inputTokens + request.maxOutputTokens > profile.contextWindow) throw new ContextOverflowError(model, inputTokens, profile.contextWindow);
+
+    const metadata = request.metadata;
+    const tags = metadata?.tags;
+    const purpose = tags?.['purpose'] === 'verify' ? 'verify' : 'answer';
+    const candidate = purpose === 'verify' ? tags?.['candidate'] : undefined;
+    const identity = hashValue({
+      model: this.modelId,
+      messages: request.messages,
+      stepId: request.temperature === 0 ? undefined : metadata?.stepId,
+      taskId: metadata?.taskId,
+      temperature: request.temperature,
+      seed: request.seed,
+      purpose: tags?.['purpose'],
+      candidate: tags?.['candidate'],
+    });
+
+    const attempt = typeof metadata?.attempt === 'number' ? metadata.attempt : Number(tags?.['attempt'] ?? 0) || 0;
+    const faults = drawFaults(rngFor(this.seed, 'fault', identity, attempt), profile.faults);
+    if (faults.call) {
+      await this.wait(faultDelayMs(faults.call, profile.latency.ttftMs), signal);
+      throw faultError(faults.call, model);
+    }
+
+    const task = this.findTask(request);
+    const structured = request.responseSchema !== undefined;
+    const closing = structured ? JSON_CLOSING_TOKENS : CLOSING_TOKENS;
+    const effort = effortMultiplier(tags?.['reasoningEffort']);
+    const rng = rngFor(this.seed, 'sample', identity);
+
+    let draft: Draft;
+    if (!task) {
+      draft = this.placeholder(purpose, request, closing);
+    } else {
+      const noise = instanceNoise(this.seed, task.key);
+      const evidence = scanContext(request.messages, task);
+      const bonus = contextBonus(evidence);
+      // Output length: noisy around verbosity, longer on hard items (much longer for reasoners).
+      const scale = purpose === 'verify' ? 0.6 : 1;
+      const planned = Math.max(8, Math.round(profile.verbosity * scale * effort * (1 + profile.verbosityGrowth * Math.max(0, task.difficulty)) * Math.exp(0.3 * rng.normal())));
+      const needed = planned + closing;
+      const cutByLimit = needed > request.maxOutputTokens;
+      const cutByFault = !cutByLimit && faults.output.truncated;
+      const outputTokens = cutByLimit ? request.maxOutputTokens : cutByFault ? Math.max(1, Math.floor(needed * faults.output.truncateAt)) : needed;
+      const base = { simulated: true, kind: purpose, model, taskId: task.id, taskKey: task.key, source: task.source, difficulty: task.difficulty, instanceNoise: round(noise), contextBonus: round(bonus), effort, reasoningTokens: outputTokens };
+      if (cutByLimit || cutByFault) {
+        const full = structured ? JSON.stringify({ reasoning: truncatedText(subjectOf(task)) }) : truncatedText(subjectOf(task));
+        draft = { text: structured ? full.slice(0, Math.floor(full.length / 2)) : full, outputTokens, finishReason: 'length', confidence: 0, raw: { ...base, truncated: cutByLimit ? 'maxOutputTokens' : 'fault', answered: false } };
+      } else if (purpose === 'verify') {
+        draft = this.verify(rng, request, task, candidate, noise, bonus, outputTokens, base);
+      } else {
+        const pCorrect = probabilityCorrect({ profile, difficulty: task.difficulty, instanceNoise: noise, reasoningTokens: outputTokens, contextBonus: bonus });
+        const drawn = drawAnswer(rng, task, pCorrect, evidence);
+        const confidence = selfConfidence(rng, profile, pCorrect, drawn.correct);
+        const text = structured
+          ? structuredText(request.responseSchema?.schema ?? {}, { answer: drawn.answer, confidence, reasoning: '[simulated] Simulated reasoning; not real model output.' })
+          : answerText({ subject: subjectOf(task), answer: drawn.answer, confidence });
+        draft = {
+          text,
+          outputTokens,
+          finishReason: 'stop',
+          confidence,
+          raw: { ...base, answer: drawn.answer, correct: drawn.correct, pCorrect: round(pCorrect), propagated: drawn.propagated, dominantDistractorShare: round(task.distractors[0]?.weight ?? 0) },
+        };
+      }
+    }
+
+    if (structured && faults.output.malformedJson && draft.finishReason === 'stop') {
+      draft = { ...draft, text: malformedJsonText(draft.text), raw: { ...draft.raw, malformedJson: true } };
+    }
+    if (request.stop && request.stop.length > 0 && draft.finishReason === 'stop') draft = applyStop(draft, request.stop, closing);
+
+    // Reported latency is the simulated one, not a clock difference: byte-identical across clocks and schedules.
+    const latencyMs = Math.round(profile.latency.ttftMs + profile.latency.perTokenMs * draft.outputTokens);
+    await this.wait(latencyMs, signal);
+    return {
+      text: draft.text,
+      usage: { inputTokens, outputTokens: draft.outputTokens },
+      usageEstimated: false,
+      finishReason: draft.finishReason,
+      latencyMs,
+      simulated: true,
+      raw: draft.raw,
+      confidence: draft.confidence,
+    };
+  }
+
+  /** Registered task by metadata id first; else the arithmetic oracle over the last user message. */
+  private findTask(request: GenerateRequest): ResolvedTask | undefined {
+    const taskId = request.metadata?.taskId;
+    if (taskId !== undefined) {
+      const registered = this.tasks.resolve(taskId);
+      if (registered) return registered;
+    }
+    for (let index = request.messages.length - 1; index >= 0; index--) {
+      const message = request.messages[index] as ChatMessage;
+      if (message.role === 'user') return arithmeticTask(message.content);
+    }
+    return undefined;
+  }
+
+  private verify(
+    rng: ReturnType<typeof rngFor>,
+    request: GenerateRequest,
+    task: ResolvedTask,
+    candidateTag: string | undefined,
+    noise: number,
+    bonus: number,
+    outputTokens: number,
+    base: Record<string, unknown>,
+  ): Draft {
+    const lastUser = [...request.messages].reverse().find((message) => message.role === 'user');
+    const candidate = candidateTag ?? (lastUser ? extractAnswer(lastUser.content) : undefined) ?? '';
+    const decision = verifyCandidate(rng, { profile: this.profile, task, candidate, instanceNoise: noise, reasoningTokens: outputTokens, contextBonus: bonus });
+    const text = request.responseSchema
+      ? structuredText(request.responseSchema.schema, {
+          verdict: decision.accepted ? 'correct' : 'incorrect',
+          correct: decision.accepted,
+          score: decision.score,
+          confidence: decision.score,
+          reasoning: '[simulated] Simulated checking; not real model output.',
+        })
+      : verdictText(candidate, decision.accepted, decision.score);
+    return {
+      text,
+      outputTokens,
+      finishReason: 'stop',
+      confidence: decision.score,
+      raw: { ...base, candidate, candidateCorrect: decision.candidateCorrect, accepted: decision.accepted, pRight: round(decision.pRight), score: decision.score },
+    };
+  }
+
+  /** No oracle: clearly marked stand-in text (a coin-flip verdict for verifier calls, so callers still parse). */
+  private placeholder(purpose: 'answer' | 'verify', request: GenerateRequest, closing: number): Draft {
+    const needed = 24 + closing;
+    const raw = { simulated: true, kind: 'placeholder', purpose, model: `sim:${this.modelId}` };
+    if (needed > request.maxOutputTokens) {
+      return { text: placeholderText(purpose).slice(0, 40), outputTokens: request.maxOutputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, truncated: 'maxOutputTokens' } };
+    }
+    let text = placeholderText(purpose);
+    if (purpose === 'verify') {
+      const accepted = hashValue(request.messages).charCodeAt(0) % 2 === 0;
+      text = request.responseSchema
+        ? structuredText(request.responseSchema.schema, { verdict: accepted ? 'correct' : 'incorrect', correct: accepted, score: 0.5, confidence: 0.5, reasoning: text })
+        : `${text}\nVERDICT: ${accepted ? 'correct' : 'incorrect'}\nSCORE: 0.50`;
+      return { text, outputTokens: needed, finishReason: 'stop', confidence: 0.5, raw };
+    }
+    if (request.responseSchema) text = structuredText(request.responseSchema.schema, { answer: '[simulated placeholder]', confidence: 0, reasoning: text });
+    return { text, outputTokens: needed, finishReason: 'stop', confidence: 0, raw };
+  }
+
+  private async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.clock.sleep(ms, signal);
+    } catch (error) {
+      throw signal?.aborted ? abortError(signal) : error;
+    }
+  }
+}
+
+/**
+ * Stop sequences end the text early (finishReason stays 'stop'). Usage shrinks with it: cutting inside the
+ * closing lines saves their tokens, cutting inside the reasoning saves that share of the reasoning tokens.
+ */
+function applyStop(draft: Draft, stop: readonly string[], closingTokens: number): Draft {
+  let cut = -1;
+  for (const sequence of stop) {
+    if (sequence.length === 0) continue;
+    const index = draft.text.indexOf(sequence);
+    if (index >= 0 && (cut < 0 || index < cut)) cut = index;
+  }
+  if (cut < 0) return draft;
+  const closingStart = Math.max(draft.text.lastIndexOf('\nAnswer:'), draft.text.lastIndexOf('\nVERDICT:'));
+  const reasoningTokens = Math.max(0, draft.outputTokens - closingTokens);
+  const outputTokens =
+    closingStart > 0 && cut >= closingStart
+      ? reasoningTokens + Math.round((closingTokens * (cut - closingStart)) / Math.max(1, draft.text.length - closingStart))
+      : Math.round(((closingStart > 0 ? reasoningTokens : draft.outputTokens) * cut) / Math.max(1, closingStart > 0 ? closingStart : draft.text.length));
+  return { ...draft, text: draft.text.slice(0, cut), outputTokens: Math.max(1, Math.min(draft.outputTokens, outputTokens)), raw: { ...draft.raw, stopped: true } };
+}
+
+/** Digit-free on purpose (see output.ts): task ids often contain numbers. */
+const subjectOf = (task: ResolvedTask): string => (task.source === 'registry' ? 'the registered task' : 'the arithmetic in the prompt');
+
+const round = (value: number): number => Math.round(value * 10_000) / 10_000;
