@@ -122,6 +122,19 @@ export class Fleet {
     return resolved;
   }
 
+  /**
+   * The reservation one call would make: prompt tokens (with the model's margin), output cap and dollars.
+   * Operators use it to plan (how many samples fit?) and the workflow estimator to price specs.
+   */
+  worstCase(reference: string, messages: GenerateRequest['messages'], maxOutputTokens: number): { inputTokens: number; outputTokens: number; totalTokens: number; usd: number } {
+    const resolved = this.model(reference);
+    const counted = countMessageTokens(messages);
+    const inputTokens = counted + resolved.promptMargin(counted);
+    const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
+    const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion });
+    return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, usd };
+  }
+
   async call(reference: string, request: GenerateRequest, options: CallOptions): Promise<CallResult> {
     validateRequest(request);
     const resolved = this.model(reference);

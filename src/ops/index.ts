@@ -1,4 +1,8 @@
 /**
- * ops — compute operators. Each takes a budget slice and never spends beyond it.
+ * ops — compute operators. Each takes a budget slice (a child budget) and never spends beyond it; each
+ * returns an OpResult and writes its calls and reasoning-graph nodes to the trace.
  */
+export * from './context.ts';
+export * from './trace.ts';
+export * from './generate.ts';
 export * from './sample.ts';
