@@ -41,6 +41,6 @@ export interface RecordedCall {
 export interface CallRecorder {
   /** Primary-key read of a call recorded earlier in this run, or undefined. */
   lookup(callKey: string): RecordedCall | undefined;
-  /** Synchronous, one transaction: the call row and its 'settle' ledger entry, or neither. */
+  /** Synchronous; group-committed on the next event-loop turn: the call row and its 'settle' ledger entry are written together, or neither. */
   record(call: RecordedCall): void;
 }

@@ -2,7 +2,9 @@
  * journal — the run journal: runs, steps, model calls and ledger entries in one SQLite file. Sits above
  * `models` and `budget`; the fleet reaches it only through the `CallRecorder` it is handed.
  */
-export { Journal, defaultJournalPath, RUN_STATUSES, LEDGER_KINDS } from './journal.ts';
+export { Journal } from './journal.ts';
+export { defaultJournalPath } from './default-path.ts';
+export { RUN_STATUSES, LEDGER_KINDS } from './types.ts';
 export type {
   JournalOptions,
   NewRun,
@@ -17,6 +19,6 @@ export type {
   LedgerEntryInput,
   LedgerEntryRow,
   ModelSpend,
-} from './journal.ts';
+} from './types.ts';
 export type { CallRecorder, RecordedCall, RecordedResponse, RecordedFinishReason } from './call-recorder.ts';
 export { JOURNAL_COMPONENT, type Migration } from './schema.ts';

@@ -21,6 +21,6 @@ export interface RecordedCall {
 
 export interface CallRecorder {
   lookup(callKey: string): RecordedCall | undefined;
-  /** Synchronous and atomic: the call row and its ledger entry, or neither. */
+  /** Synchronous; the journal group-commits on the next event-loop turn. Atomic per call: the call row and its ledger entry, or neither. */
   record(call: RecordedCall): void;
 }

@@ -1,0 +1,70 @@
+/**
+ * The group commit's buffer: calls `record`ed but not yet written. Adding a call schedules one flush for the
+ * next event-loop turn, so calls that finish in the same turn share a commit (see `Journal.flush`). A flush
+ * that fails on that timer cannot throw (it would crash the process), so its error is kept here and raised
+ * by the next `record`.
+ */
+import type { RecordedCall } from './call-recorder.ts';
+import { wrap } from './errors.ts';
+import type { CallJson } from './validation.ts';
+
+/** A checked call, JSON encoded, waiting for the group commit. */
+export interface PendingCall extends CallJson {
+  runId: string;
+  call: RecordedCall;
+  /** When `record` was called (ISO), not when the batch was written. */
+  at: string;
+}
+
+/** Buffered calls are keyed by run and call key; NUL cannot occur in either. */
+function keyOf(runId: string, callKey: string): string {
+  return `${runId}\u0000${callKey}`;
+}
+
+export class PendingCalls {
+  private readonly calls = new Map<string, PendingCall>();
+  private flushScheduled = false;
+  private flushFailure: unknown;
+
+  /** `flush` must write (and `drain`) every pending call. */
+  constructor(private readonly flush: () => void) {}
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  get(runId: string, callKey: string): PendingCall | undefined {
+    return this.calls.get(keyOf(runId, callKey));
+  }
+
+  /** Buffers the call (its key must not be pending yet) and schedules a flush on the next turn. */
+  add(pending: PendingCall): void {
+    this.calls.set(keyOf(pending.runId, pending.call.callKey), pending);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      try {
+        this.flush();
+      } catch (error) {
+        // Surfaced on the next journal call; throwing here would crash the process from a timer.
+        this.flushFailure = error;
+      }
+    });
+  }
+
+  /** Empties the buffer, returning its calls in the order they were recorded. */
+  drain(): PendingCall[] {
+    const batch = [...this.calls.values()];
+    this.calls.clear();
+    return batch;
+  }
+
+  /** Raises (once) the error of a scheduled flush that failed. */
+  throwFlushFailure(): void {
+    if (this.flushFailure === undefined) return;
+    const failure = this.flushFailure;
+    this.flushFailure = undefined;
+    throw wrap(failure, 'An earlier batch of recorded calls could not be written');
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The boundary between SQLite rows and the public types: row shapes as better-sqlite3 returns them, their
+ * conversion to RunRow/StepRow/CallRow/..., and the JSON text of the `*_json` columns in both directions.
+ * Integers 0/1 become booleans and NULL JSON columns become `null` here, so nothing above sees a raw row.
+ */
+import { ThicketError, type InputIssue, type UsageTotals } from '../core/index.ts';
+import type { RecordedCall, RecordedResponse } from './call-recorder.ts';
+import type { CallRow, LedgerEntryRow, LedgerKind, RunRow, RunStatus, StepRow } from './types.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Row shapes as SQLite returns them
+
+export interface RunDbRow {
+  id: string;
+  command: string;
+  query: string;
+  args_json: string | null;
+  seed: number | null;
+  simulated: number;
+  status: RunStatus;
+  answer: string | null;
+  error_json: string | null;
+  budget_json: string | null;
+  usage_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TotalsDbRow {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+export interface StepDbRow {
+  run_id: string;
+  step_id: string;
+  kind: string;
+  status: string;
+  input_json: string | null;
+  output_json: string | null;
+  usage_json: string | null;
+  started_at: string;
+  ended_at: string | null;
+}
+
+export interface CallDbRow {
+  run_id: string;
+  call_key: string;
+  request_hash: string;
+  model: string;
+  provider: string;
+  request_json: string;
+  response_json: string;
+  text: string;
+  cost_usd: number;
+  attempts: number;
+  budget_path: string;
+  tags_json: string;
+  created_at: string;
+}
+
+export interface LedgerDbRow {
+  id: number;
+  run_id: string;
+  call_key: string | null;
+  kind: LedgerKind;
+  budget_path: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  detail_json: string | null;
+  at: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// JSON columns
+
+/** JSON text for a column; NULL for undefined. Unserialisable values (cycles, BigInt) become an issue. */
+export function encodeJson(value: unknown, path: string, issues: InputIssue[]): string | null {
+  if (value === undefined) return null;
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) {
+      issues.push({ path, message: 'is not JSON-serialisable' });
+      return null;
+    }
+    return text;
+  } catch (error) {
+    issues.push({ path, message: `is not JSON-serialisable (${error instanceof Error ? error.message : String(error)})` });
+    return null;
+  }
+}
+
+/** Errors do not survive JSON.stringify (message is not enumerable): keep name, message and their own fields. */
+export function serialiseError(error: unknown): unknown {
+  if (!(error instanceof Error) && !ThicketError.isInstance(error)) return error;
+  const base = { name: (error as Error).name, message: (error as Error).message };
+  const full: Record<string, unknown> = { ...(error as unknown as Record<string, unknown>), ...base };
+  try {
+    JSON.stringify(full);
+    return full;
+  } catch {
+    return ThicketError.isInstance(error) ? { ...base, code: error.code } : base;
+  }
+}
+
+export function parseJson(text: string | null): unknown {
+  return text === null ? null : (JSON.parse(text) as unknown);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Row conversions
+
+export function toRunRow(row: RunDbRow): RunRow {
+  return {
+    id: row.id,
+    command: row.command,
+    query: row.query,
+    args: parseJson(row.args_json),
+    seed: row.seed,
+    simulated: row.simulated === 1,
+    status: row.status,
+    answer: row.answer,
+    error: parseJson(row.error_json),
+    budget: parseJson(row.budget_json),
+    usage: parseJson(row.usage_json),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toTotals(row: TotalsDbRow): UsageTotals {
+  return {
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    totalTokens: row.input_tokens + row.output_tokens,
+    costUsd: row.cost_usd,
+    calls: row.calls,
+  };
+}
+
+export function toStepRow(row: StepDbRow): StepRow {
+  return {
+    runId: row.run_id,
+    stepId: row.step_id,
+    kind: row.kind,
+    status: row.status,
+    input: parseJson(row.input_json),
+    output: parseJson(row.output_json),
+    usage: parseJson(row.usage_json),
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+export function toRecordedCall(row: CallDbRow): RecordedCall {
+  const response = JSON.parse(row.response_json) as Omit<RecordedResponse, 'text'>;
+  return {
+    callKey: row.call_key,
+    requestHash: row.request_hash,
+    model: row.model,
+    provider: row.provider,
+    request: JSON.parse(row.request_json) as unknown,
+    response: { text: row.text, ...response },
+    costUsd: row.cost_usd,
+    attempts: row.attempts,
+    budgetPath: row.budget_path,
+    tags: JSON.parse(row.tags_json) as Record<string, string>,
+  };
+}
+
+export function toCallRow(row: CallDbRow): CallRow {
+  const call = toRecordedCall(row);
+  const metadata = (call.request as { metadata?: { stepId?: unknown } } | null)?.metadata;
+  const response = call.response;
+  return {
+    ...call,
+    runId: row.run_id,
+    createdAt: row.created_at,
+    stepId: typeof metadata?.stepId === 'string' ? metadata.stepId : null,
+    text: response.text,
+    inputTokens: response.usage.inputTokens,
+    outputTokens: response.usage.outputTokens,
+    latencyMs: response.latencyMs,
+    finishReason: response.finishReason,
+    simulated: response.simulated,
+    usageEstimated: response.usageEstimated,
+  };
+}
+
+export function toLedgerRow(row: LedgerDbRow): LedgerEntryRow {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    callKey: row.call_key,
+    kind: row.kind,
+    budgetPath: row.budget_path,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costUsd: row.cost_usd,
+    detail: parseJson(row.detail_json),
+    at: row.at,
+  };
+}
+
+/** The columns that must match for a second `record` of a call key to count as the same call. */
+export type StoredCallFields = Pick<CallDbRow, 'request_hash' | 'model' | 'provider' | 'request_json' | 'response_json' | 'text' | 'cost_usd' | 'budget_path'>;
+
+/**
+ * True when a row already stored under a call's key holds that same call (a retried write, not a conflict).
+ * `requestJson` and `responseJson` are the call's encoded request and response (the latter without its text).
+ */
+export function isSameStoredCall(
+  stored: StoredCallFields,
+  call: RecordedCall,
+  requestJson: string,
+  responseJson: string,
+): boolean {
+  return (
+    stored.request_hash === call.requestHash &&
+    stored.model === call.model &&
+    stored.provider === call.provider &&
+    stored.request_json === requestJson &&
+    stored.response_json === responseJson &&
+    stored.text === call.response.text &&
+    stored.cost_usd === call.costUsd &&
+    stored.budget_path === call.budgetPath
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Every SQL statement the Journal runs after opening, prepared once per handle: preparing costs more than
+ * running a primary-key read, and the fleet pays for `lookupCall` and `recordCall` on every model call.
+ * `recordCall` is a transaction function (a savepoint when called inside the group commit's transaction), so
+ * a call row and its 'settle' ledger entry are written together or not at all.
+ */
+import type Database from 'better-sqlite3';
+import { conflictingCallError } from './errors.ts';
+import { isSameStoredCall, type CallDbRow, type LedgerDbRow, type RunDbRow, type StepDbRow, type StoredCallFields, type TotalsDbRow } from './rows.ts';
+import type { PendingCall } from './pending-calls.ts';
+
+type Statement<Result = unknown> = Database.Statement<unknown[], Result>;
+
+export interface Statements {
+  insertRun: Statement;
+  getRun: Statement<RunDbRow>;
+  resumeRun: Statement;
+  finishRun: Statement;
+  listRuns: Statement<RunDbRow & TotalsDbRow>;
+  upsertStep: Database.Statement<[Record<string, unknown>], unknown>;
+  getStep: Statement<StepDbRow>;
+  getSteps: Statement<StepDbRow>;
+  lookupCall: Statement<CallDbRow>;
+  getCalls: Statement<CallDbRow>;
+  runTotals: Statement<TotalsDbRow>;
+  spendByModel: Statement<TotalsDbRow & { model: string; provider: string }>;
+  insertLedger: Statement;
+  getLedger: Statement<LedgerDbRow>;
+  recordCall: Database.Transaction<(pending: PendingCall) => void>;
+}
+
+const CALL_COLUMNS =
+  'run_id, call_key, request_hash, model, provider, request_json, response_json, text, cost_usd, attempts, budget_path, tags_json, created_at';
+
+/**
+ * The TotalsDbRow columns aggregated over `calls`. `counted` is what COUNT counts: `*` over calls alone, a
+ * calls column under a LEFT JOIN (where a run without calls still yields one row, which must count 0).
+ */
+function totalsColumns(counted: string, prefix: string): string {
+  return `COUNT(${counted}) AS calls, COALESCE(SUM(${prefix}input_tokens), 0) AS input_tokens,
+    COALESCE(SUM(${prefix}output_tokens), 0) AS output_tokens, COALESCE(SUM(${prefix}cost_usd), 0.0) AS cost_usd`;
+}
+
+export function prepareStatements(db: Database.Database): Statements {
+  const insertCall = db.prepare(
+    `INSERT OR IGNORE INTO calls (run_id, call_key, request_hash, model, provider, request_json, response_json, text, input_tokens,
+       output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, budget_path, tags_json, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertLedger = db.prepare(
+    `INSERT INTO ledger_entries (run_id, call_key, kind, budget_path, input_tokens, output_tokens, cost_usd, detail_json, at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const sameCall = db.prepare<[string, string], StoredCallFields>(
+    'SELECT request_hash, model, provider, request_json, response_json, text, cost_usd, budget_path FROM calls WHERE run_id = ? AND call_key = ?',
+  );
+  const totals = totalsColumns('*', '');
+
+  const recordCall = db.transaction(({ runId, call, requestJson, responseJson, tagsJson, at }: PendingCall): void => {
+    const response = call.response;
+    const inserted = insertCall.run(
+      runId,
+      call.callKey,
+      call.requestHash,
+      call.model,
+      call.provider,
+      requestJson,
+      responseJson,
+      response.text,
+      response.usage.inputTokens,
+      response.usage.outputTokens,
+      call.costUsd,
+      response.latencyMs,
+      response.simulated ? 1 : 0,
+      response.usageEstimated ? 1 : 0,
+      call.attempts,
+      call.budgetPath,
+      tagsJson,
+      at,
+    );
+    if (inserted.changes === 0) {
+      // Same key recorded before: fine when it is the same call (a retried write), an error otherwise.
+      const stored = sameCall.get(runId, call.callKey);
+      if (stored !== undefined && isSameStoredCall(stored, call, requestJson, responseJson)) return;
+      throw conflictingCallError(runId, call.callKey);
+    }
+    insertLedger.run(runId, call.callKey, 'settle', call.budgetPath, response.usage.inputTokens, response.usage.outputTokens, call.costUsd, null, at);
+  });
+
+  return {
+    insertRun: db.prepare(
+      `INSERT INTO runs (id, command, query, args_json, seed, simulated, status, budget_json, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+    ),
+    getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+    resumeRun: db.prepare(
+      `UPDATE runs SET status = 'running', answer = NULL, error_json = NULL, budget_json = COALESCE(?, budget_json), updated_at = ? WHERE id = ?`,
+    ),
+    finishRun: db.prepare('UPDATE runs SET status = ?, answer = ?, error_json = ?, usage_json = ?, updated_at = ? WHERE id = ?'),
+    listRuns: db.prepare(
+      `WITH page AS (SELECT rowid AS seq, * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?)
+       SELECT page.*, ${totalsColumns('calls.call_key', 'calls.')}
+       FROM page LEFT JOIN calls ON calls.run_id = page.id
+       GROUP BY page.seq
+       ORDER BY page.created_at DESC, page.seq DESC`,
+    ),
+    upsertStep: db.prepare<Record<string, unknown>, unknown>(
+      `INSERT INTO steps (run_id, step_id, kind, status, input_json, output_json, usage_json, started_at, ended_at)
+       VALUES (@runId, @stepId, @kind, @status, @input, @output, @usage, COALESCE(@startedAt, @now),
+               CASE WHEN @open THEN @endedAt ELSE COALESCE(@endedAt, @now) END)
+       ON CONFLICT (run_id, step_id) DO UPDATE SET
+         kind = excluded.kind,
+         status = excluded.status,
+         input_json = COALESCE(excluded.input_json, steps.input_json),
+         output_json = COALESCE(excluded.output_json, steps.output_json),
+         usage_json = COALESCE(excluded.usage_json, steps.usage_json),
+         started_at = COALESCE(@startedAt, steps.started_at),
+         ended_at = CASE WHEN @open THEN @endedAt ELSE COALESCE(@endedAt, steps.ended_at, @now) END`,
+    ),
+    getStep: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_id = ?'),
+    getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, rowid'),
+    lookupCall: db.prepare(`SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? AND call_key = ?`),
+    getCalls: db.prepare(`SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? ORDER BY rowid`),
+    runTotals: db.prepare(`SELECT ${totals} FROM calls WHERE run_id = ?`),
+    spendByModel: db.prepare(`SELECT model, provider, ${totals} FROM calls WHERE run_id = ? GROUP BY model, provider ORDER BY cost_usd DESC, model, provider`),
+    insertLedger,
+    getLedger: db.prepare('SELECT * FROM ledger_entries WHERE run_id = ? ORDER BY id'),
+    recordCall,
+  };
+}

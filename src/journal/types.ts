@@ -1,0 +1,131 @@
+/**
+ * The journal's public types: what callers pass in (NewRun, FinishRun, StepInput, LedgerEntryInput) and what
+ * they get back (RunRow, StepRow, CallRow, LedgerEntryRow, ...), plus the allowed run statuses and ledger
+ * kinds. Kept apart from the Journal class so other files here can share them without importing the class.
+ */
+import type { UsageTotals } from '../core/index.ts';
+import type { RecordedCall, RecordedFinishReason } from './call-recorder.ts';
+
+export type RunStatus = 'running' | 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'ok', 'budget_exhausted', 'cancelled', 'error'];
+
+export type LedgerKind = 'settle' | 'replay' | 'refuse';
+export const LEDGER_KINDS: readonly LedgerKind[] = ['settle', 'replay', 'refuse'];
+
+export interface JournalOptions {
+  /** How long a writer waits for another process's lock before failing with SQLITE_BUSY. Default 5000 ms. */
+  busyTimeoutMs?: number | undefined;
+  /** Wall-clock source for timestamps, epoch milliseconds. Default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+export interface NewRun {
+  id: string;
+  command: string;
+  query: string;
+  /** The command's arguments/flags (JSON). */
+  args?: unknown;
+  seed?: number | null | undefined;
+  simulated: boolean;
+  /** The budget the run was given (JSON). On resume, a given budget replaces the stored one. */
+  budget?: unknown;
+}
+
+export interface RunRow {
+  id: string;
+  command: string;
+  query: string;
+  args: unknown;
+  seed: number | null;
+  simulated: boolean;
+  status: RunStatus;
+  answer: string | null;
+  /** The error that ended the run, as JSON (`{ name, message, code, ... }` for errors). */
+  error: unknown;
+  budget: unknown;
+  usage: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunSummary extends RunRow {
+  /** Aggregated over the run's recorded calls. */
+  totals: UsageTotals;
+}
+
+export interface FinishRun {
+  status: RunStatus;
+  answer?: string | null | undefined;
+  /** An Error (serialised as name, message and its own fields) or any JSON value. */
+  error?: unknown;
+  usage?: unknown;
+}
+
+export interface StepInput {
+  stepId: string;
+  kind: string;
+  /** Free-form; 'pending' and 'running' count as open, anything else as ended. */
+  status: string;
+  /** Omitted fields keep their stored value on update. */
+  input?: unknown;
+  output?: unknown;
+  usage?: unknown;
+  /** ISO timestamps. `startedAt` defaults to now on insert; `endedAt` to now once the status is not open. */
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
+}
+
+export interface StepRow {
+  runId: string;
+  stepId: string;
+  kind: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  usage: unknown;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** A recorded call as listings want it: the RecordedCall plus flattened copies of its most used fields. */
+export interface CallRow extends RecordedCall {
+  runId: string;
+  createdAt: string;
+  /** `request.metadata.stepId` when the request carried one. */
+  stepId: string | null;
+  text: string;
+  inputTokens: number;
+  outputTokens: number;
+  latencyMs: number;
+  finishReason: RecordedFinishReason;
+  simulated: boolean;
+  usageEstimated: boolean;
+}
+
+export interface LedgerEntryInput {
+  kind: LedgerKind;
+  callKey?: string | null | undefined;
+  budgetPath: string;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+  costUsd?: number | undefined;
+  detail?: unknown;
+}
+
+export interface LedgerEntryRow {
+  id: number;
+  runId: string;
+  callKey: string | null;
+  kind: LedgerKind;
+  budgetPath: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  detail: unknown;
+  at: string;
+}
+
+export interface ModelSpend extends UsageTotals {
+  model: string;
+  provider: string;
+}
