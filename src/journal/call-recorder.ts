@@ -33,6 +33,8 @@ export interface RecordedCall {
   response: RecordedResponse;
   costUsd: number;
   attempts: number;
+  /** Everything billed across the call's attempts (failed ones included); a replay charges exactly this. */
+  billed?: { inputTokens: number; outputTokens: number; usd: number; calls: number };
   /** e.g. `run/vote`. */
   budgetPath: string;
   tags: Record<string, string>;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ThicketError } from '../core/index.ts';
 import type { CallRecorder as FleetCallRecorder } from '../models/index.ts';
 import { Journal, defaultJournalPath, type CallRow, type Migration, type RecordedCall } from './index.ts';
+import { JOURNAL_MIGRATIONS } from './schema.ts';
 import { sampleCall } from './testing/fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,7 +63,7 @@ describe('Journal.open', () => {
       assert.equal(journal.sqlite.pragma('synchronous', { simple: true }), 1); // NORMAL
       assert.equal(journal.sqlite.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(journal.sqlite.pragma('busy_timeout', { simple: true }), 5000);
-      assert.equal(journal.schemaVersion(), 1);
+      assert.equal(journal.schemaVersion(), JOURNAL_MIGRATIONS.length);
     });
   });
 
@@ -420,7 +421,7 @@ describe('persistence and migrations', () => {
       assert.deepEqual(versions, [
         { component: 'ext', version: 1 },
         { component: 'ext', version: 2 },
-        { component: 'journal', version: 1 },
+        ...JOURNAL_MIGRATIONS.map((migration) => ({ component: 'journal', version: migration.version })),
       ]);
       // A journal written by a newer schema is refused rather than misread.
       assert.throws(() => journal.migrate('ext', extension.slice(0, 1)), assertCode('JOURNAL_ERROR', /newer/));
@@ -430,9 +431,9 @@ describe('persistence and migrations', () => {
     }
     const again = Journal.open(path);
     try {
-      assert.equal(again.schemaVersion(), 1);
+      assert.equal(again.schemaVersion(), JOURNAL_MIGRATIONS.length);
       assert.equal(again.schemaVersion('ext'), 2);
-      assert.equal(again.sqlite.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 3);
+      assert.equal(again.sqlite.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 2 + JOURNAL_MIGRATIONS.length);
     } finally {
       again.close();
     }

@@ -149,7 +149,16 @@ export class Journal {
         const issues: InputIssue[] = [];
         if (existing.command !== values.command) issues.push({ path: 'command', message: `the journal has ${JSON.stringify(existing.command)}, got ${JSON.stringify(values.command)}` });
         if (existing.query !== values.query) issues.push({ path: 'query', message: `the journal has ${JSON.stringify(existing.query)}, got ${JSON.stringify(values.query)}` });
-        if (issues.length > 0) throw new InvalidInputError(`Run "${values.id}" cannot be resumed with a different command or query`, issues);
+        // Settings that shape the calls (model, samples, seed, …) must match too, or the replayed calls would
+        // belong to a different experiment than the one the run row describes. The budget may change.
+        const storedArgs = (existing.args_json === null ? {} : JSON.parse(existing.args_json)) as Record<string, unknown>;
+        const givenArgs = (values.argsJson === null ? {} : JSON.parse(values.argsJson)) as Record<string, unknown>;
+        for (const key of [...new Set([...Object.keys(storedArgs), ...Object.keys(givenArgs)])].sort()) {
+          if (JSON.stringify(storedArgs[key]) !== JSON.stringify(givenArgs[key])) {
+            issues.push({ path: `args.${key}`, message: `the journal has ${JSON.stringify(storedArgs[key]) ?? 'nothing'}, got ${JSON.stringify(givenArgs[key]) ?? 'nothing'}` });
+          }
+        }
+        if (issues.length > 0) throw new InvalidInputError(`Run "${values.id}" cannot be resumed with a different command, query or settings`, issues);
         this.stmts().resumeRun.run(values.budgetJson, this.isoNow(), values.id);
         return { run: this.readRun(values.id), resumed: true };
       }),

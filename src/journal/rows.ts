@@ -56,6 +56,7 @@ export interface CallDbRow {
   text: string;
   cost_usd: number;
   attempts: number;
+  billed_json: string | null;
   budget_path: string;
   tags_json: string;
   created_at: string;
@@ -166,6 +167,7 @@ export function toRecordedCall(row: CallDbRow): RecordedCall {
     response: { text: row.text, ...response },
     costUsd: row.cost_usd,
     attempts: row.attempts,
+    ...(row.billed_json === null || row.billed_json === undefined ? {} : { billed: JSON.parse(row.billed_json) as NonNullable<RecordedCall['billed']> }),
     budgetPath: row.budget_path,
     tags: JSON.parse(row.tags_json) as Record<string, string>,
   };

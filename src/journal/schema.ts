@@ -100,4 +100,9 @@ CREATE TABLE ledger_entries (
 CREATE UNIQUE INDEX ledger_entries_by_call ON ledger_entries (run_id, call_key, (CASE WHEN kind = 'settle' THEN 0 ELSE id END));
 `,
   },
+  {
+    version: 2,
+    name: 'calls.billed_json: everything billed across a call\'s attempts',
+    up: `ALTER TABLE calls ADD COLUMN billed_json TEXT;`,
+  },
 ];

@@ -30,7 +30,7 @@ export interface Statements {
 }
 
 const CALL_COLUMNS =
-  'run_id, call_key, request_hash, model, provider, request_json, response_json, text, cost_usd, attempts, budget_path, tags_json, created_at';
+  'run_id, call_key, request_hash, model, provider, request_json, response_json, text, cost_usd, attempts, billed_json, budget_path, tags_json, created_at';
 
 /**
  * The TotalsDbRow columns aggregated over `calls`. `counted` is what COUNT counts: `*` over calls alone, a
@@ -44,8 +44,8 @@ function totalsColumns(counted: string, prefix: string): string {
 export function prepareStatements(db: Database.Database): Statements {
   const insertCall = db.prepare(
     `INSERT OR IGNORE INTO calls (run_id, call_key, request_hash, model, provider, request_json, response_json, text, input_tokens,
-       output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, budget_path, tags_json, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, billed_json, budget_path, tags_json, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertLedger = db.prepare(
     `INSERT INTO ledger_entries (run_id, call_key, kind, budget_path, input_tokens, output_tokens, cost_usd, detail_json, at)
@@ -74,6 +74,7 @@ export function prepareStatements(db: Database.Database): Statements {
       response.simulated ? 1 : 0,
       response.usageEstimated ? 1 : 0,
       call.attempts,
+      call.billed === undefined ? null : JSON.stringify(call.billed),
       call.budgetPath,
       tagsJson,
       at,

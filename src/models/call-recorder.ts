@@ -15,6 +15,8 @@ export interface RecordedCall {
   response: Omit<GenerateResponse, 'abortSignal'>;
   costUsd: number;
   attempts: number;
+  /** Everything billed for this call across its attempts (failed ones included); a replay charges exactly this. */
+  billed?: { inputTokens: number; outputTokens: number; usd: number; calls: number };
   budgetPath: string;
   tags: Record<string, string>;
 }

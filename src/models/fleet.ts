@@ -28,7 +28,7 @@ import {
   type InputIssue,
   type Usage,
 } from '../core/index.ts';
-import type { Budget, Reservation, SpendTags } from '../budget/index.ts';
+import type { Amount, Budget, Reservation, SpendTags } from '../budget/index.ts';
 import type { CallRecorder } from './call-recorder.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry.ts';
 import type { GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
@@ -65,6 +65,8 @@ export interface CallResult extends GenerateResponse {
   replayed: boolean;
   costUsd: number;
   attempts: number;
+  /** Everything billed for this call across its attempts; for a replayed call, what the original run was billed. */
+  billed: Amount;
 }
 
 export type FleetEvent =
@@ -163,9 +165,12 @@ export class Fleet {
     const recorded = options.recorder?.lookup(callKey);
     if (recorded) {
       const usage = recorded.response.usage;
-      options.budget.charge({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: recorded.costUsd, calls: 1 }, tags);
+      // Charge what the original invocation was billed, failed attempts included, so a resumed run's total
+      // stays the run's real total (and within its budget).
+      const billed = recorded.billed ?? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: recorded.costUsd, calls: recorded.attempts };
+      options.budget.charge(billed, tags);
       this.emit({ type: 'call-end', model: reference, callKey, usage, costUsd: recorded.costUsd, replayed: true, simulated: recorded.response.simulated });
-      return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0 };
+      return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0, billed };
     }
 
     const counted = countMessageTokens(request.messages) + (request.responseSchema ? countTokens(JSON.stringify(request.responseSchema.schema)) : 0);
@@ -175,6 +180,8 @@ export class Fleet {
     const policy = { ...this.retryPolicy, ...options.retry };
     const limiter = this.limiters.get(reference) as LimitFunction;
     return limiter(async () => {
+      // Everything billed across attempts (failed ones included), journaled so a replay charges the same.
+      const billed = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
       for (let attempt = 0; ; attempt++) {
         throwIfAborted(options.signal);
         // Fitted per attempt, after the concurrency slot is granted: other branches may have spent meanwhile.
@@ -184,9 +191,9 @@ export class Fleet {
         this.emit({ type: 'call-start', model: reference, callKey, attempt });
         try {
           const response = await this.attempt(provider, { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt } }, options, profile.timeoutMs);
-          const costUsd = this.settle(reservation, response.usage, pricing);
+          const costUsd = this.settle(reservation, response.usage, pricing, billed);
           if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
-          const result: CallResult = { ...response, model: reference, callKey, replayed: false, costUsd, attempts: attempt + 1 };
+          const result: CallResult = { ...response, model: reference, callKey, replayed: false, costUsd, attempts: attempt + 1, billed: { ...billed } };
           options.recorder?.record({
             callKey,
             requestHash,
@@ -196,13 +203,14 @@ export class Fleet {
             response: stripForJournal(response),
             costUsd,
             attempts: attempt + 1,
+            billed: { ...billed },
             budgetPath: options.budget.path,
             tags: tags as Record<string, string>,
           });
           this.emit({ type: 'call-end', model: reference, callKey, usage: response.usage, costUsd, replayed: false, simulated: response.simulated });
           return result;
         } catch (caught) {
-          const error = this.closeFailedAttempt(reservation, caught, pricing);
+          const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
           const delay = retryDelayMs(error, attempt + 1, policy, rngFor(this.seed, callKey, attempt));
           if (delay === undefined) {
             this.emit({ type: 'call-error', model: reference, callKey, error });
@@ -252,16 +260,17 @@ export class Fleet {
     }
   }
 
-  private settle(reservation: Reservation, usage: Usage, pricing: { inputPerMillion: number; outputPerMillion: number }): number {
+  private settle(reservation: Reservation, usage: Usage, pricing: { inputPerMillion: number; outputPerMillion: number }, billed: Amount): number {
     const settled = reservation.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: costOf(usage, pricing), calls: 1 });
+    addAmount(billed, settled);
     return settled.usd;
   }
 
   /** A failed attempt is billed only when the provider billed it (an error that carries usage); otherwise it costs one call. */
-  private closeFailedAttempt(reservation: Reservation, caught: unknown, pricing: { inputPerMillion: number; outputPerMillion: number }): ThicketError {
+  private closeFailedAttempt(reservation: Reservation, caught: unknown, pricing: { inputPerMillion: number; outputPerMillion: number }, billed: Amount): ThicketError {
     const error = ThicketError.isInstance(caught) ? caught : new ThicketError('INTERNAL', caught instanceof Error ? caught.message : String(caught), 'other', { cause: caught });
     const usage = (error as { usage?: Usage }).usage;
-    if (reservation.isOpen) reservation.settle(usage ? { ...usage, usd: costOf(usage, pricing), calls: 1 } : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 });
+    if (reservation.isOpen) addAmount(billed, reservation.settle(usage ? { ...usage, usd: costOf(usage, pricing), calls: 1 } : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 }));
     return error;
   }
 
@@ -297,6 +306,13 @@ export class Fleet {
   private emit(event: FleetEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+function addAmount(total: Amount, amount: Amount): void {
+  total.inputTokens += amount.inputTokens;
+  total.outputTokens += amount.outputTokens;
+  total.usd += amount.usd;
+  total.calls += amount.calls;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

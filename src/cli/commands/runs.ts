@@ -1,4 +1,5 @@
 /** `thicket runs ls` and `thicket runs show <id>`: what the journal holds. */
+import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { InvalidInputError } from '../../core/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
@@ -11,8 +12,9 @@ export interface RunsFlags {
   limit?: string;
 }
 
-function openExisting(path: string): Journal {
-  return Journal.open(path);
+/** Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. */
+function openExisting(path: string): Journal | undefined {
+  return existsSync(path) ? Journal.open(path) : undefined;
 }
 
 export async function runsListCommand(flags: RunsFlags): Promise<number> {
@@ -22,7 +24,7 @@ export async function runsListCommand(flags: RunsFlags): Promise<number> {
   issues.throwIfAny('Invalid runs ls request');
   const journal = openExisting(flags.db ?? defaultJournalPath());
   try {
-    const runs = journal.listRuns({ limit });
+    const runs = journal?.listRuns({ limit }) ?? [];
     if (output.json) {
       output.out(JSON.stringify({ runs }));
       return 0;
@@ -48,7 +50,7 @@ export async function runsListCommand(flags: RunsFlags): Promise<number> {
     );
     return 0;
   } finally {
-    journal.close();
+    journal?.close();
   }
 }
 
@@ -56,8 +58,8 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
   const output = processOutput(Boolean(flags.json));
   const journal = openExisting(flags.db ?? defaultJournalPath());
   try {
-    const run = journal.getRun(id);
-    if (!run) throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
+    const run = journal?.getRun(id);
+    if (!journal || !run) throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
     const calls = journal.getCalls(id);
     const totals = journal.runTotals(id);
     const spendByModel = journal.spendByModel(id);
@@ -87,7 +89,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     output.out(table(['total', 'input tok', 'output tok', 'total tok', 'cost', 'calls'], [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.costUsd), totals.calls]]));
     return 0;
   } finally {
-    journal.close();
+    journal?.close();
   }
 }
 

@@ -3,6 +3,7 @@
  * hard budget, journaled so that the same `--run-id` resumes (replaying finished calls for free).
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { CancelledError, NoModelError, ThicketError, VirtualClock, systemClock, toThicketError, exitCodeFor, type UsageTotals } from '../../core/index.ts';
 import { Ledger, type BudgetLimits, type SpendLine } from '../../budget/index.ts';
@@ -66,7 +67,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const clock = simulated && process.env['THICKET_SIM_CLOCK'] !== 'real' ? new VirtualClock() : systemClock;
   const resolver = new FleetResolver({ config, clock, seed });
   const fleet = new Fleet({ resolver, clock, seed });
-  const journalPath = flags.db ?? defaultJournalPath();
+  const journalPath = resolve(flags.db ?? defaultJournalPath());
   const journal = Journal.open(journalPath);
   try {
     const runId = flags.runId ?? `run-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
@@ -113,13 +114,13 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     const replayed = vote?.samples.filter((sample) => sample.call?.replayed) ?? [];
     const usage = toTotals(report.total);
     const replayedUsage = replayed.reduce<UsageTotals>((sum, sample) => {
-      const call = sample.call!;
+      const billed = sample.call!.billed;
       return {
-        inputTokens: sum.inputTokens + call.usage.inputTokens,
-        outputTokens: sum.outputTokens + call.usage.outputTokens,
-        totalTokens: sum.totalTokens + call.usage.inputTokens + call.usage.outputTokens,
-        costUsd: sum.costUsd + call.costUsd,
-        calls: sum.calls + 1,
+        inputTokens: sum.inputTokens + billed.inputTokens,
+        outputTokens: sum.outputTokens + billed.outputTokens,
+        totalTokens: sum.totalTokens + billed.inputTokens + billed.outputTokens,
+        costUsd: sum.costUsd + billed.usd,
+        calls: sum.calls + billed.calls,
       };
     }, { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
     const newUsage: UsageTotals = {

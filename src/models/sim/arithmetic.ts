@@ -224,6 +224,50 @@ function problemOf(node: Node, value: Fraction): ArithmeticProblem {
   return { expression: render(node), intermediates: [...intermediates], answer, difficulty, operations: ops };
 }
 
+/** An operand of a decomposed step: a literal number, or the value of an earlier step (1-based). */
+export type StepOperand = { kind: 'number'; value: string } | { kind: 'step'; index: number };
+
+/** One binary operation of an expression, in evaluation (post-) order; `index` is 1-based. */
+export interface ArithmeticStep {
+  index: number;
+  op: '+' | '-' | '*' | '/';
+  left: StepOperand;
+  right: StepOperand;
+  /** Exact value of the step (formatted like answers). */
+  value: string;
+}
+
+/**
+ * The expression as a sequence of single operations in evaluation order, each naming the earlier steps it
+ * uses: what a model writing a subtask tree (the thread operator) works through one item at a time.
+ * A negated sub-expression becomes `0 - x`. Undefined when the text is not an expression.
+ */
+export function arithmeticSteps(expression: string): ArithmeticStep[] | undefined {
+  const parsed = parseArithmetic(expression);
+  if (!parsed) return undefined;
+  const steps: ArithmeticStep[] = [];
+  const push = (op: ArithmeticStep['op'], left: StepOperand, right: StepOperand, node: Node): StepOperand => {
+    steps.push({ index: steps.length + 1, op, left, right, value: formatValue(evaluate(node)) });
+    return { kind: 'step', index: steps.length };
+  };
+  const visit = (node: Node): StepOperand => {
+    if (node.kind === 'num') return { kind: 'number', value: String(node.value) };
+    if (node.kind === 'neg') {
+      const inner = visit(node.operand);
+      return inner.kind === 'number' ? { kind: 'number', value: String(-Number(inner.value)) } : push('-', { kind: 'number', value: '0' }, inner, node);
+    }
+    const left = visit(node.left);
+    const right = visit(node.right);
+    return push(node.op, left, right, node);
+  };
+  try {
+    visit(parsed.node);
+  } catch {
+    return undefined;
+  }
+  return steps;
+}
+
 /** Difficulty of an expression on the profile-skill scale; undefined when it does not parse. */
 export function arithmeticDifficulty(expression: string): number | undefined {
   const parsed = parseArithmetic(expression);

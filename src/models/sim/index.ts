@@ -18,6 +18,7 @@ export {
 export { TaskOracleRegistry, defaultDistractors, resolveDistractors, type ResolvedTask, type SimDistractor, type SimTask, type WeightedAnswer } from './tasks.ts';
 export {
   arithmeticDifficulty,
+  arithmeticSteps,
   arithmeticTask,
   findArithmetic,
   generateArithmeticChain,
@@ -25,6 +26,8 @@ export {
   parseArithmetic,
   type ArithmeticChainOptions,
   type ArithmeticProblem,
+  type ArithmeticStep,
+  type StepOperand,
 } from './arithmetic.ts';
 export {
   INSTANCE_NOISE_SD,
@@ -36,5 +39,6 @@ export {
   type ContextEvidence,
 } from './accuracy.ts';
 export { PLACEHOLDER_PREFIX } from './output.ts';
+export { SOLO_LOGIT_BONUS, SOLO_SMALL_EARLY_STOP } from './solo.ts';
 /** Answer extraction/normalisation live in core so the sim (which writes answers) and the voters agree. */
 export { extractAnswer, normalizeAnswer } from '../../core/index.ts';

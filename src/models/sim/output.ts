@@ -97,3 +97,28 @@ export function structuredText(schema: JsonSchema, fields: Record<string, unknow
 export function malformedJsonText(json: string): string {
   return `Sure! Here is the JSON:\n${json.slice(0, Math.max(1, json.length - 1))},`;
 }
+
+/**
+ * A value shaped to a (nested) schema: objects keep only declared properties and get type-appropriate
+ * stand-ins for missing required ones; arrays conform each item. Used where the sim fills nested schemas
+ * (solo transcripts), so its JSON validates like constrained decoding would guarantee.
+ */
+export function conformToSchema(schema: unknown, value: unknown): unknown {
+  if (typeof schema !== 'object' || schema === null) return value;
+  const node = schema as Record<string, unknown>;
+  if (Array.isArray(value)) {
+    const items = node['items'];
+    return value.map((item) => conformToSchema(items, item));
+  }
+  const properties = node['properties'];
+  if (typeof value !== 'object' || value === null || typeof properties !== 'object' || properties === null) return value;
+  const declared = properties as Record<string, unknown>;
+  const required = Array.isArray(node['required']) ? (node['required'] as unknown[]) : [];
+  const out: Record<string, unknown> = {};
+  for (const [key, propertySchema] of Object.entries(declared)) {
+    const current = (value as Record<string, unknown>)[key];
+    if (current !== undefined) out[key] = conformToSchema(propertySchema, current);
+    else if (required.includes(key)) out[key] = defaultFor(propertySchema);
+  }
+  return out;
+}

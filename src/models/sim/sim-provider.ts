@@ -26,6 +26,9 @@ import { arithmeticTask } from './arithmetic.ts';
 import { drawFaults, faultDelayMs, faultError } from './faults.ts';
 import { CLOSING_TOKENS, JSON_CLOSING_TOKENS, answerText, malformedJsonText, placeholderText, structuredText, truncatedText, verdictText } from './output.ts';
 import type { SimProfile } from './profiles.ts';
+import { soloTranscript } from './solo.ts';
+import { threadStep } from './thread-steps.ts';
+import { searchStepDraft } from './search-policy.ts';
 import type { ResolvedTask, TaskOracleRegistry } from './tasks.ts';
 
 export interface SimProviderOptions {
@@ -144,7 +147,13 @@ export class SimProvider implements ModelProvider {
     const rng = rngFor(this.seed, 'sample', identity);
 
     let draft: Draft;
-    if (!task) {
+    const purposeTag = tags?.['purpose'];
+    if (purposeTag === 'thread-step' && request.responseSchema) {
+      draft = this.threadStep(rng, request, task, effort, faults.output.truncated ? faults.output.truncateAt : undefined);
+    } else if (purposeTag === 'solo') {
+      const solo = soloTranscript({ profile, seed: this.seed, rng, task, messages: request.messages, schema: request.responseSchema?.schema, effort, maxOutputTokens: request.maxOutputTokens, closingTokens: closing });
+      draft = { ...solo, raw: { ...solo.raw, model } };
+    } else if (!task) {
       draft = this.placeholder(purpose, request, closing);
     } else {
       const noise = instanceNoise(this.seed, task.key);
@@ -158,7 +167,10 @@ export class SimProvider implements ModelProvider {
       const cutByFault = !cutByLimit && faults.output.truncated;
       const outputTokens = cutByLimit ? request.maxOutputTokens : cutByFault ? Math.max(1, Math.floor(needed * faults.output.truncateAt)) : needed;
       const base = { simulated: true, kind: purpose, model, taskId: task.id, taskKey: task.key, source: task.source, difficulty: task.difficulty, instanceNoise: round(noise), contextBonus: round(bonus), effort, reasoningTokens: outputTokens };
-      if (cutByLimit || cutByFault) {
+      // Search-tool loop steps (ops `search`): answer from the evidence or ask for another search; see search-policy.ts.
+      if (tags?.['purpose'] === 'search-step') {
+        draft = searchStepDraft({ rng, profile, task, spec: task.id === undefined ? undefined : this.tasks.getTask(task.id), messages: request.messages, instanceNoise: noise, plannedTokens: planned, maxOutputTokens: request.maxOutputTokens, truncateAt: faults.output.truncated ? faults.output.truncateAt : undefined, responseSchema: request.responseSchema?.schema, base });
+      } else if (cutByLimit || cutByFault) {
         const full = structured ? JSON.stringify({ reasoning: truncatedText(subjectOf(task)) }) : truncatedText(subjectOf(task));
         draft = { text: structured ? full.slice(0, Math.floor(full.length / 2)) : full, outputTokens, finishReason: 'length', confidence: 0, raw: { ...base, truncated: cutByLimit ? 'maxOutputTokens' : 'fault', answered: false } };
       } else if (purpose === 'verify') {
@@ -198,6 +210,23 @@ export class SimProvider implements ModelProvider {
       raw: draft.raw,
       confidence: draft.confidence,
     };
+  }
+
+  /**
+   * One step of a thread (ops/thread.ts): JSON restricted to the step schema, or — over the output limit or
+   * under a truncation fault — half of it with finishReason 'length', as a real provider would cut it off.
+   */
+  private threadStep(rng: ReturnType<typeof rngFor>, request: GenerateRequest, task: ResolvedTask | undefined, effort: number, truncateAt: number | undefined): Draft {
+    const schema = request.responseSchema?.schema ?? {};
+    const step = threadStep({ profile: this.profile, seed: this.seed, rng, task, messages: request.messages, schema, effort });
+    const text = structuredText(schema, step.fields);
+    const raw = { ...step.raw, simulated: true, model: `sim:${this.modelId}`, ...(task ? { taskKey: task.key } : {}), ...(step.correct !== undefined ? { correct: step.correct } : {}) };
+    const needed = step.plannedTokens;
+    if (needed > request.maxOutputTokens || truncateAt !== undefined) {
+      const outputTokens = needed > request.maxOutputTokens ? request.maxOutputTokens : Math.max(1, Math.floor(needed * (truncateAt ?? 1)));
+      return { text: text.slice(0, Math.floor(text.length / 2)), outputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, truncated: needed > request.maxOutputTokens ? 'maxOutputTokens' : 'fault' } };
+    }
+    return { text, outputTokens: needed, finishReason: 'stop', confidence: 0.5, raw };
   }
 
   /** Registered task by metadata id first; else the arithmetic oracle over the last user message. */
