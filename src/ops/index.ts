@@ -6,3 +6,6 @@ export * from './context.ts';
 export * from './trace.ts';
 export * from './generate.ts';
 export * from './sample.ts';
+export * from './corpus.ts';
+export * from './retriever.ts';
+export * from './search.ts';

@@ -42,3 +42,4 @@ export { PLACEHOLDER_PREFIX } from './output.ts';
 export { SOLO_LOGIT_BONUS, SOLO_SMALL_EARLY_STOP } from './solo.ts';
 /** Answer extraction/normalisation live in core so the sim (which writes answers) and the voters agree. */
 export { extractAnswer, normalizeAnswer } from '../../core/index.ts';
+export { searchStepDraft, searchFieldsOf, parseSearchPrompt, mentions, keyTerms, type SimSearchHop, type SimSearchFields, type SimSearchTask } from './search-policy.ts';
