@@ -17,7 +17,7 @@ import type { SimProfile, SimTier } from './profiles.ts';
 import type { ResolvedTask } from './tasks.ts';
 
 /** Logit bonus of an SPP transcript over a single answer, by tier (GPT-4-class gains, none for small models). */
-export const SOLO_LOGIT_BONUS: Readonly<Record<SimTier, number>> = Object.freeze({ small: 0, medium: 0.2, large: 0.5 });
+export const SOLO_LOGIT_BONUS: Readonly<Record<SimTier, number>> = Object.freeze({ small: 0, medium: 0.1, large: 0.25 });
 /** Probability that a small model, unconstrained, stops after listing the participants. */
 export const SOLO_SMALL_EARLY_STOP = 0.6;
 const DEFAULT_PERSONAS = ['AI Assistant (you)', 'Domain Expert', 'Critical Reviewer'];

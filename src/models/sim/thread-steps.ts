@@ -8,9 +8,10 @@
  * evaluation order) and groups them into a tree that fits the depth limit; each leaf computes one operation
  * from the operand values it can *see* in the thread (earlier conclusions `sK result: V`), so a wrong step
  * propagates and pruned-away values must be recomputed. Per-step accuracy is the usual accuracy model on the
- * step's own difficulty, with half the task's instance offset and the context bonus from the conclusions in
- * view. Harder steps often go to the calculator tool (when offered); its result is copied into the
- * conclusion. The answer step answers what the tree concluded. Other tasks get a short generic tree.
+ * step's own difficulty plus a bookkeeping overhead, with the task's instance offset (hard items stay hard
+ * at every step) and the context bonus from the conclusions in view. Harder steps often go to the
+ * calculator tool (when offered); its result is copied into the conclusion. The answer step answers what
+ * the tree concluded. Other tasks get a short generic tree.
  * Everything derives from the call's Rng, so it is deterministic by seed and call identity.
  */
 import { normalizeAnswer, type Rng } from '../../core/index.ts';
@@ -51,6 +52,12 @@ const WORD = { '+': 'plus', '-': 'minus', '*': 'times', '/': 'divided by' } as c
 const CLAIMED = /\bs(\d+) result: (-?\d+(?:\.\d+)?)/g;
 /** Faithfulness of the final answer to the tree's own conclusion. */
 const FAITHFUL = 0.95;
+/**
+ * Extra difficulty of a step done inside a thread rather than as a question of its own: the model reads the
+ * tree, finds its operands and keeps the bookkeeping straight. Tuned so a thread beats a single answer on
+ * 3–4 step chains by about as much as self-consistency does (anchors.md), not by the raw step-vs-chain gap.
+ */
+export const THREAD_STEP_OVERHEAD = 1.2;
 
 export function threadStep(input: ThreadStepInput): ThreadStepOutput {
   const properties = (input.schema['properties'] ?? {}) as Record<string, unknown>;
@@ -81,6 +88,7 @@ class StepSimulator {
   private readonly bonus: number;
   /** Values the model had to work out again because they were not in view (pruned or never written). */
   private recomputed = 0;
+  private readonly task: ResolvedTask;
 
   constructor(
     private readonly input: ThreadStepInput,
@@ -88,9 +96,12 @@ class StepSimulator {
     private readonly treeText: string,
   ) {
     for (const match of treeText.matchAll(CLAIMED)) this.believed.set(Number(match[1]), match[2] as string);
+    // Registered tasks do not carry their intermediate values; without them every correct sub-result in
+    // the thread would count as a wrong claim. The decomposition knows them.
     const task = input.task as ResolvedTask;
-    this.noise = 0.5 * instanceNoise(input.seed, task.key);
-    this.bonus = contextBonus(scanContext(input.messages, task));
+    this.task = task.intermediates ? task : { ...task, intermediates: new Set(steps.slice(0, -1).map((step) => normalizeAnswer(step.value)).filter((value) => value !== task.normalizedAnswer)) };
+    this.noise = instanceNoise(input.seed, task.key);
+    this.bonus = contextBonus(scanContext(input.messages, this.task));
   }
 
   /** A leaf: one operation (maybe via the calculator), or a whole segment at once when it may not nest. */
@@ -139,7 +150,7 @@ class StepSimulator {
   }
 
   answer(plannedTokens: number): ThreadStepOutput {
-    const task = this.input.task as ResolvedTask;
+    const task = this.task;
     const concluded = this.believed.get(this.steps.length);
     const rng = this.input.rng;
     const faithful = rng.next() < FAITHFUL;
@@ -147,7 +158,7 @@ class StepSimulator {
       return { fields: { answer: concluded }, plannedTokens, correct: normalizeAnswer(concluded) === task.normalizedAnswer, raw: { kind: 'thread-step', step: 'answer', fromTree: true } };
     }
     const evidence = scanContext(this.input.messages, task);
-    const pCorrect = probabilityCorrect({ profile: this.input.profile, difficulty: task.difficulty, instanceNoise: 2 * this.noise, reasoningTokens: plannedTokens, contextBonus: contextBonus(evidence) });
+    const pCorrect = probabilityCorrect({ profile: this.input.profile, difficulty: task.difficulty, instanceNoise: this.noise, reasoningTokens: plannedTokens, contextBonus: contextBonus(evidence) });
     const drawn = drawAnswer(rng, task, pCorrect, evidence);
     return { fields: { answer: drawn.answer }, plannedTokens, correct: drawn.correct, raw: { kind: 'thread-step', step: 'answer', fromTree: false, pCorrect: Math.round(pCorrect * 1e4) / 1e4 } };
   }
@@ -166,7 +177,7 @@ class StepSimulator {
 
   private compute(step: ArithmeticStep, a: string, b: string, extraDifficulty: number): { value: string; correct: boolean } {
     const exact = applyOp(a, step.op, b);
-    const difficulty = (arithmeticDifficulty(`${a}${SYMBOL[step.op]}${b}`) ?? 0.5) + extraDifficulty;
+    const difficulty = (arithmeticDifficulty(`${a}${SYMBOL[step.op]}${b}`) ?? 0.5) + THREAD_STEP_OVERHEAD + extraDifficulty;
     const p = probabilityCorrect({ profile: this.input.profile, difficulty, instanceNoise: this.noise, reasoningTokens: this.input.profile.verbosity * 0.35, contextBonus: this.bonus });
     const right = this.input.rng.next() < p;
     const value = exact === undefined ? step.value : right ? exact : this.slip(exact, step.index);
