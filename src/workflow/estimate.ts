@@ -1,0 +1,170 @@
+/**
+ * Static cost estimate of a validated workflow, before anything runs: worst-case and expected tokens, dollars
+ * and calls, per node and in total.
+ *
+ * Worst case — what the fleet would reserve: each call's prompt is the node's rendered prompt (query filled
+ * in, node inputs empty) plus, for every node input, the upstream's output bound (its max output tokens; the
+ * executor truncates longer upstream texts to it, so the bound holds), plus the operator's prompt growth
+ * (plan.ts), priced exactly as `Fleet.worstCase` prices a call (prompt + the model's margin, output capped by
+ * max output and the context window). No actual run can spend more (the ledger's reservations are the same
+ * worst cases); `estimate.test.ts` checks it.
+ *
+ * Expected case — a planning model, not a promise: each call is assumed to produce 55% of its max output
+ * (EXPECTED_OUTPUT_FRACTION; sim models and real chat models typically stop well before the cap), upstream
+ * texts are assumed that long too, no prompt margin, and adaptive operators stop early (plan.ts).
+ */
+import { costOf, countMessageTokens } from '../core/index.ts';
+import type { Fleet } from '../models/index.ts';
+import { QUERY } from './graph.ts';
+import { callPlan } from './plan.ts';
+import { buildMessages, type TemplateValue } from './template.ts';
+import type { ValidatedWorkflow } from './validate.ts';
+
+export const EXPECTED_OUTPUT_FRACTION = 0.55;
+/** Tokens allowed per inserted input for the label it is appended under and BPE effects at its boundaries. */
+export const INPUT_SLACK_TOKENS = 8;
+/** The fleet refuses calls that cannot afford this many output tokens (its default minOutputTokens). */
+export const MIN_START_OUTPUT = 16;
+
+export interface CostLine {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  usd: number;
+  calls: number;
+}
+
+export interface NodeEstimate {
+  op: string;
+  model: string | undefined;
+  worst: CostLine;
+  expected: CostLine;
+  /** Bound (worst) and expectation of the node's output text in tokens, as downstream prompts see it. */
+  textTokens: { worst: number; expected: number };
+  /**
+   * A lower bound on the node's first call (its prompt without inputs, minimal output); zero for no-call ops.
+   * The executor skips a node whose slice cannot pay even this.
+   */
+  firstCall: CostLine;
+}
+
+export interface WorkflowEstimate {
+  nodes: Record<string, NodeEstimate>;
+  total: { worst: CostLine; expected: CostLine };
+  assumptions: string[];
+}
+
+export const ESTIMATE_ASSUMPTIONS: readonly string[] = [
+  `expected output per call = ${EXPECTED_OUTPUT_FRACTION * 100}% of max output tokens; upstream texts likewise`,
+  'worst case = the fleet reservation of every call the plan allows (prompt + margin, full max output)',
+  'adaptive sample / thread / search stop after ~60% of their calls; refine after ~half its rounds; cascade stage i runs with probability 2^-i',
+  'search passages ≤ 256 tokens each; thread worst case ignores pruning (expected keeps `buffer` steps)',
+  'seconds are not estimated (a deadline, enforced by the ledger at run time)',
+];
+
+export function zeroLine(): CostLine {
+  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
+}
+
+function addTo(line: CostLine, inputTokens: number, outputTokens: number, usd: number, calls: number): void {
+  line.inputTokens += inputTokens * calls;
+  line.outputTokens += outputTokens * calls;
+  line.totalTokens += (inputTokens + outputTokens) * calls;
+  line.usd += usd * calls;
+  line.calls += calls;
+}
+
+export function addLines(target: CostLine, source: CostLine): void {
+  target.inputTokens += source.inputTokens;
+  target.outputTokens += source.outputTokens;
+  target.totalTokens += source.totalTokens;
+  target.usd += source.usd;
+  target.calls += source.calls;
+}
+
+/** Per-node prompt token counts that do not depend on scalable params; reused across `scale` iterations. */
+export type EstimateCache = Map<number, number>;
+
+/**
+ * The reservation of one call whose prompt counts `counted` tokens — the same arithmetic as
+ * `Fleet.worstCase` (a test keeps them equal), taking a count so grown prompts need no synthetic text.
+ */
+export function worstCall(fleet: Fleet, model: string, counted: number, maxOutputTokens: number): { inputTokens: number; outputTokens: number; usd: number } {
+  const resolved = fleet.model(model);
+  const inputTokens = counted + resolved.promptMargin(counted);
+  const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
+  const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion });
+  return { inputTokens, outputTokens, usd };
+}
+
+export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, options: { query: string; cache?: EstimateCache }): WorkflowEstimate {
+  const cache = options.cache ?? new Map<number, number>();
+  const textWorst = new Float64Array(workflow.nodes.length);
+  const textExpected = new Float64Array(workflow.nodes.length);
+  const nodes: Record<string, NodeEstimate> = {};
+  const total = { worst: zeroLine(), expected: zeroLine() };
+  for (const index of workflow.order) {
+    const compiled = workflow.nodes[index]!;
+    const node = compiled.node;
+    const max = compiled.maxOutputTokens;
+    const worst = zeroLine();
+    const expected = zeroLine();
+    const firstCall = zeroLine();
+    let inputWorst = 0;
+    let inputExpected = 0;
+    let upstreamWorst = 0;
+    let upstreamExpected = 0;
+    for (const input of compiled.inputs) {
+      if (input.from === QUERY) continue;
+      inputWorst += textWorst[input.from]! + INPUT_SLACK_TOKENS;
+      inputExpected += textExpected[input.from]!;
+      upstreamWorst = Math.max(upstreamWorst, textWorst[input.from]!);
+      upstreamExpected = Math.max(upstreamExpected, textExpected[input.from]!);
+    }
+    if (node.op === 'aggregate') {
+      // Passes one of its inputs through: its text is as long as the longest input.
+      textWorst[index] = upstreamWorst;
+      textExpected[index] = upstreamExpected;
+    } else {
+      let base = cache.get(index);
+      if (base === undefined) {
+        // Query inputs carry the query; node inputs are rendered empty and bounded separately.
+        const values: TemplateValue[] = compiled.inputs.map((input) => ({ name: input.name, value: input.from === QUERY ? options.query : '' }));
+        base = countMessageTokens(buildMessages(node.params, options.query, values));
+        cache.set(index, base);
+      }
+      const plan = callPlan(node);
+      plan.forEach((group, groupIndex) => {
+        const model = group.model ?? compiled.model!;
+        const counted = base + inputWorst + group.worstExtra * max + group.extraTokens;
+        const call = worstCall(fleet, model, counted, max);
+        addTo(worst, call.inputTokens, call.outputTokens, call.usd, group.calls);
+        if (groupIndex === 0) {
+          // Inputs left out: the real prompt is only known at run time, and this is a necessary condition only.
+          const start = worstCall(fleet, model, base + group.extraTokens, Math.min(MIN_START_OUTPUT, max));
+          addTo(firstCall, start.inputTokens, start.outputTokens, start.usd, 1);
+        }
+        const profile = fleet.model(model).profile;
+        const outputTokens = Math.min(max, profile.contextWindow) * EXPECTED_OUTPUT_FRACTION;
+        const inputTokens = base + inputExpected + group.expectedExtra * max * EXPECTED_OUTPUT_FRACTION + group.extraTokens;
+        const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion });
+        addTo(expected, inputTokens, outputTokens, usd, group.expectedCalls);
+      });
+      textWorst[index] = max;
+      textExpected[index] = max * EXPECTED_OUTPUT_FRACTION;
+    }
+    roundLine(expected);
+    nodes[compiled.id] = { op: node.op, model: compiled.model, worst, expected, textTokens: { worst: textWorst[index]!, expected: Math.round(textExpected[index]!) }, firstCall };
+    addLines(total.worst, worst);
+    addLines(total.expected, expected);
+  }
+  return { nodes, total, assumptions: [...ESTIMATE_ASSUMPTIONS] };
+}
+
+/** Expected token counts are whole tokens (dollars stay exact). */
+function roundLine(line: CostLine): void {
+  line.inputTokens = Math.round(line.inputTokens);
+  line.outputTokens = Math.round(line.outputTokens);
+  line.totalTokens = line.inputTokens + line.outputTokens;
+  line.calls = Math.round(line.calls * 100) / 100;
+}

@@ -1,0 +1,389 @@
+/**
+ * The DAG executor. `runWorkflow` validates the spec (against the operator registry and the fleet), estimates
+ * it, optionally fits it to the budget (`reject` / `scale`), then runs the nodes that feed the output:
+ *
+ *   - readiness by in-degree counters (a node is queued when its last upstream ends), FIFO, at most
+ *     `concurrency` operators in flight — O(nodes + edges) overall, no scanning;
+ *   - each node runs under a child budget carved when it starts, out of the headroom not promised to running
+ *     nodes: its `budgetShare`, or by default max(its worst-case cost over the worst-case cost of all nodes
+ *     not yet started, its own worst case). A budget that covers the whole worst case thus limits no node,
+ *     and in a tight one the nodes that start first run undegraded instead of every node being cut short;
+ *     what a node leaves unspent flows to the nodes after it. The ledger enforces the hard limits whatever
+ *     the slices;
+ *   - a node whose slice cannot pay for its first call waits (FIFO) while running nodes hold budget they may
+ *     not spend, and is skipped (reason `budget`) when nothing is running; a node whose inputs did not all
+ *     arrive is skipped (reason `upstream`; `aggregate` runs with whatever arrived); operators degrade
+ *     themselves inside their slice. Nothing throws for budget reasons: the answer falls back to the best
+ *     available upstream answer of the output (nearest level first, then confidence), noted in the trace;
+ *   - every step is journaled (StepJournal, group commit); on resume a node finished earlier is not run again:
+ *     its OpResult comes from the journal and its recorded spend is charged to the ledger;
+ *   - cancellation: the signal reaches every operator; nodes not yet started end `cancelled`.
+ */
+import { BudgetExhaustedError, normalizeAnswer, toThicketError } from '../core/index.ts';
+import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
+import type { CallRecorder } from '../models/index.ts';
+import type { StepRow } from '../journal/index.ts';
+import { Trace, type OpContext, type OpResult } from '../ops/index.ts';
+import { assembleResult, type NodeRecord, type RunWorkflowOptions, type WorkflowResult } from './result.ts';
+import { estimateWorkflow, zeroLine, type CostLine, type WorkflowEstimate } from './estimate.ts';
+import { fitWorkflow, type ScaleChange } from './fit.ts';
+import { QUERY } from './graph.ts';
+import type { NodeInput, NodeInputs } from './operators.ts';
+import { STEP_KIND, StepJournal } from './step-journal.ts';
+import { clip } from './template.ts';
+import { validateWorkflow, type CompiledNode, type ValidatedWorkflow } from './validate.ts';
+
+type AnyOperator = (context: OpContext, params: unknown, inputs: NodeInputs) => Promise<OpResult>;
+
+export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowResult> {
+  let workflow = validateWorkflow(options.spec, {
+    operators: options.operators,
+    requireModels: true,
+    fleet: options.fleet,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.model !== undefined ? { model: options.model } : {}),
+    ...(options.tierModels ? { tierModels: options.tierModels } : {}),
+  });
+  const specLimits = workflow.spec.limits;
+  let budget = options.budget;
+  if (specLimits) {
+    const limits: BudgetLimits = {};
+    for (const [key, value] of Object.entries(specLimits)) if (value !== undefined) limits[key as keyof BudgetLimits] = value;
+    budget = budget.child(workflow.spec.name ?? 'workflow', { limits });
+  }
+  let estimate = estimateWorkflow(workflow, options.fleet, { query: options.query });
+  let scaled: ScaleChange[] = [];
+  const policy = options.budgetPolicy ?? 'degrade';
+  if (policy !== 'degrade') {
+    const fit = fitWorkflow(workflow, options.fleet, { query: options.query, budget, mode: policy, estimate, ...(options.estimateBasis ? { basis: options.estimateBasis } : {}) });
+    ({ workflow, estimate, scaled } = fit);
+  }
+  return new Execution(workflow, estimate, scaled, budget, options).run();
+}
+
+const IDLE = 0;
+const QUEUED = 1;
+const RUNNING = 2;
+const DONE = 3;
+
+class Execution {
+  private readonly nodes: CompiledNode[];
+  private readonly trace: Trace;
+  private readonly prefix: string;
+  private readonly concurrency: number;
+  private readonly steps: StepJournal | undefined;
+  private readonly finishedRows: Map<string, StepRow>;
+  private readonly recorder: CallRecorder | undefined;
+  private readonly pending: Int32Array;
+  private readonly state: Uint8Array;
+  private readonly records: Array<NodeRecord | undefined>;
+  private readonly budgets: Array<Budget | undefined>;
+  /** Worst-case cost per node and dimension (the share weights), and its sum over the nodes not yet started. */
+  private readonly weights: Float64Array;
+  private readonly unstarted = new Float64Array(5);
+  private readonly textBound: Float64Array;
+  private readonly queue: number[] = [];
+  private head = 0;
+  private running = 0;
+  private readonly runningSet = new Set<number>();
+  private done = 0;
+  private total = 0;
+  private aborted = false;
+  private queryNode = '';
+  private resolve: (() => void) | undefined;
+  private fatal: { error: unknown } | undefined;
+
+  constructor(
+    private readonly workflow: ValidatedWorkflow,
+    private readonly estimate: WorkflowEstimate,
+    private readonly scaled: ScaleChange[],
+    private readonly budget: Budget,
+    private readonly options: RunWorkflowOptions,
+  ) {
+    this.nodes = workflow.nodes;
+    const count = this.nodes.length;
+    this.trace = options.trace ?? new Trace(options.fleet.clock);
+    this.prefix = options.stepPrefix ?? 'wf/';
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+    this.steps = options.journal ? new StepJournal(options.journal.journal, options.journal.runId) : undefined;
+    this.finishedRows = this.steps?.finishedSteps(this.prefix) ?? new Map<string, StepRow>();
+    this.recorder = options.journal ? options.journal.journal.recorder(options.journal.runId) : undefined;
+    this.pending = new Int32Array(count);
+    this.state = new Uint8Array(count);
+    this.records = new Array<NodeRecord | undefined>(count);
+    this.budgets = new Array<Budget | undefined>(count);
+    this.weights = new Float64Array(count * 5);
+    this.textBound = new Float64Array(count);
+    for (const index of workflow.order) {
+      const node = this.nodes[index]!;
+      const estimated = estimate.nodes[node.id]!;
+      this.pending[index] = node.upstream.length;
+      this.textBound[index] = estimated.textTokens.worst;
+      DIMENSIONS.forEach((dimension, d) => {
+        this.weights[index * 5 + d] = estimated.worst[dimension];
+        this.unstarted[d]! += estimated.worst[dimension];
+      });
+    }
+    this.total = workflow.order.length;
+  }
+
+  async run(): Promise<WorkflowResult> {
+    const by = this.prefix.replace(/\/$/, '') || 'workflow';
+    this.queryNode = this.trace.addNode(by, 'query', this.options.query);
+    this.trace.event(by, 'op-start', { workflow: this.workflow.spec.name, nodes: this.total, pruned: this.nodes.length - this.total, estimate: this.estimate.total, scaled: this.scaled });
+    for (const node of this.nodes) if (!node.reachable) this.records[node.index] = { op: node.op, status: 'pruned', reason: 'unreachable', usage: zeroLine() };
+    for (const index of this.workflow.order) {
+      if (this.pending[index] === 0) {
+        this.state[index] = QUEUED;
+        this.queue.push(index);
+      }
+    }
+    const signal = this.options.signal;
+    const onAbort = (): void => {
+      this.cancelRest();
+      if (this.done === this.total) this.resolve?.();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve) => {
+        this.resolve = resolve;
+        if (signal?.aborted) onAbort();
+        this.pump();
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (this.fatal) {
+      this.steps?.close();
+      throw this.fatal.error;
+    }
+    const result = assembleResult({ workflow: this.workflow, records: this.records as NodeRecord[], estimate: this.estimate, scaled: this.scaled, trace: this.trace, aborted: this.aborted, stepPrefix: this.prefix, by });
+    this.steps?.close();
+    return result;
+  }
+
+  private pump(): void {
+    while (this.head < this.queue.length && this.running < this.concurrency) {
+      const index = this.queue[this.head]!;
+      // The queue head may wait for budget that running nodes hold but may not spend (FIFO: nothing overtakes it).
+      if (this.state[index] === QUEUED && !this.begin(index)) break;
+      this.head++;
+    }
+    if (this.done === this.total) this.resolve?.();
+  }
+
+  /** Starts, replays or skips the node; false when it must wait for running nodes to release budget. */
+  private begin(index: number): boolean {
+    const node = this.nodes[index]!;
+    const stepId = this.prefix + node.id;
+    if (!this.inputsArrived(node)) {
+      this.consume(index);
+      this.finish(index, { op: node.op, status: 'skipped', reason: 'upstream', usage: zeroLine() });
+      return true;
+    }
+    const row = this.finishedRows.get(stepId);
+    if (row) {
+      this.replay(index, row);
+      return true;
+    }
+    const limits = this.sliceFor(node);
+    if (!this.canStart(node, limits)) {
+      if (this.running > 0) return false;
+      this.consume(index);
+      this.trace.event(stepId, 'degrade', { reason: 'budget', slice: limits, firstCall: this.estimate.nodes[node.id]!.firstCall });
+      this.finish(index, { op: node.op, status: 'skipped', reason: 'budget', usage: zeroLine() });
+      return true;
+    }
+    this.consume(index);
+    const budget = this.budget.child(node.id, { limits });
+    this.state[index] = RUNNING;
+    this.running++;
+    this.runningSet.add(index);
+    this.budgets[index] = budget;
+    void this.execute(node, stepId, budget);
+    return true;
+  }
+
+  private async execute(node: CompiledNode, stepId: string, budget: Budget): Promise<void> {
+    const clock = this.options.fleet.clock;
+    const startedAt = clock.now();
+    const inputs = this.inputsOf(node);
+    const context: OpContext = { fleet: this.options.fleet, budget, trace: this.trace, stepId, model: node.model ?? this.options.model ?? '' };
+    if (this.recorder) context.recorder = this.recorder;
+    if (this.options.signal) context.signal = this.options.signal;
+    if (this.options.taskId !== undefined) context.taskId = this.options.taskId;
+    const refs: Record<string, string> = {};
+    const answers: Record<string, string | undefined> = {};
+    for (const input of inputs.list) {
+      refs[input.name] = input.ref;
+      if (input.from !== 'query') answers[input.name] = input.answer;
+    }
+    const limits = budget.limits;
+    this.trace.event(stepId, 'op-start', { op: node.op, model: node.model, inputs: refs, answers, budget: limits });
+    this.steps?.write({ stepId, kind: STEP_KIND, status: 'running', input: { op: node.op, model: node.model, inputs: refs, budget: limits }, startedAt: new Date().toISOString() });
+    let record: NodeRecord;
+    try {
+      const params = node.op === 'aggregate' ? node.node.params : { ...node.node.params, maxOutputTokens: node.maxOutputTokens };
+      const result = await (this.options.operators[node.op] as unknown as AnyOperator)(context, params, inputs);
+      record = { op: node.op, status: 'ok', result, usage: lineOf(budget), startedAt, endedAt: clock.now() };
+    } catch (caught) {
+      const error = toThicketError(caught);
+      const status = error.category === 'cancelled' || this.options.signal?.aborted ? 'cancelled' : error instanceof BudgetExhaustedError ? 'skipped' : 'error';
+      record = { op: node.op, status, usage: lineOf(budget), startedAt, endedAt: clock.now(), error: error.toJSON() };
+      if (status === 'skipped') record.reason = 'budget';
+      if (status === 'cancelled') record.reason = 'cancelled';
+    }
+    this.running--;
+    this.runningSet.delete(node.index);
+    this.budgets[node.index] = undefined;
+    try {
+      this.finish(node.index, record, inputs);
+      this.pump();
+    } catch (error) {
+      // A bug or a journal failure here must end the run, not leave it waiting forever.
+      this.fatal ??= { error };
+      this.resolve?.();
+    }
+  }
+
+  /** Reuses a node's journaled OpResult; its recorded spend is charged so the run total stays honest. */
+  private replay(index: number, row: StepRow): void {
+    const node = this.nodes[index]!;
+    const stepId = this.prefix + node.id;
+    this.consume(index);
+    const result = { ...(row.output as OpResult) };
+    const usage = { ...zeroLine(), ...(row.usage as Partial<CostLine> | null) };
+    try {
+      this.budget.charge({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: usage.usd, calls: usage.calls }, { operator: node.op });
+    } catch (error) {
+      if (!(error instanceof BudgetExhaustedError)) throw error;
+      this.trace.event(stepId, 'degrade', { reason: 'budget', replay: true });
+      return this.finish(index, { op: node.op, status: 'skipped', reason: 'budget', usage: zeroLine() });
+    }
+    result.nodeId = this.trace.addNode(stepId, 'answer', result.text, result.answer === undefined || result.answer === null ? undefined : normalizeAnswer(result.answer));
+    const now = this.options.fleet.clock.now();
+    this.finish(index, { op: node.op, status: 'ok', result, usage, startedAt: now, endedAt: now, replayed: true });
+  }
+
+  private finish(index: number, record: NodeRecord, inputs?: NodeInputs): void {
+    const node = this.nodes[index]!;
+    const stepId = this.prefix + node.id;
+    this.records[index] = record;
+    this.state[index] = DONE;
+    this.done++;
+    const result = record.result;
+    if (result?.nodeId !== undefined) {
+      const sources = new Set<string>();
+      for (const input of (inputs ?? this.inputsOf(node)).list) if (input.available && input.graphNode !== undefined) sources.add(input.graphNode);
+      this.trace.derive(result.nodeId, sources.size > 0 ? [...sources] : [this.queryNode]);
+    }
+    const ms = record.startedAt === undefined ? undefined : record.endedAt! - record.startedAt;
+    this.trace.event(stepId, 'op-end', { status: record.status, reason: record.reason, answer: result?.answer, confidence: result?.confidence, calls: result?.calls ?? 0, usage: record.usage, ms, replayed: record.replayed, degraded: result?.degraded, error: record.error });
+    if (!record.replayed) {
+      const output = result ?? { reason: record.reason, error: record.error };
+      this.steps?.write({ stepId, kind: STEP_KIND, status: record.status, output, usage: record.usage, endedAt: new Date().toISOString() });
+    }
+    if (this.aborted) return;
+    for (const next of node.downstream) {
+      if (this.state[next] === IDLE && --this.pending[next]! === 0) {
+        this.state[next] = QUEUED;
+        this.queue.push(next);
+      }
+    }
+  }
+
+  private cancelRest(): void {
+    this.aborted = true;
+    for (const index of this.workflow.order) {
+      if (this.state[index] !== IDLE && this.state[index] !== QUEUED) continue;
+      this.consume(index);
+      this.finish(index, { op: this.nodes[index]!.op, status: 'cancelled', reason: 'cancelled', usage: zeroLine() });
+    }
+  }
+
+  private inputsArrived(node: CompiledNode): boolean {
+    if (node.upstream.length === 0) return true;
+    const any = node.op === 'aggregate';
+    for (const from of node.upstream) {
+      const ok = this.records[from]?.status === 'ok';
+      if (any && ok) return true;
+      if (!any && !ok) return false;
+    }
+    return !any;
+  }
+
+  /**
+   * The node's slice of the headroom that running nodes have not been promised: its `budgetShare`, or by
+   * default max(its worst-case share among the nodes not yet started, its own worst case) — so in a tight
+   * budget the nodes that start first run undegraded and later ones wait or are skipped, rather than every
+   * node being cut short.
+   */
+  private sliceFor(node: CompiledNode): BudgetLimits {
+    const room = this.budget.headroom();
+    const promised = new Float64Array(5);
+    for (const running of this.runningSet) {
+      const slice = this.budgets[running]!;
+      for (let d = 0; d < 5; d++) {
+        const limit = slice.limitVector[d]!;
+        if (Number.isFinite(limit)) promised[d]! += Math.max(0, limit - slice.spentVector[d]! - slice.reservedVector[d]!);
+      }
+    }
+    const share = node.node.budgetShare;
+    const limits: BudgetLimits = {};
+    for (let d = 0; d < 5; d++) {
+      if (!Number.isFinite(room[d]!)) continue;
+      const available = Math.max(0, room[d]! - promised[d]!);
+      const weight = this.weights[node.index * 5 + d]!;
+      const unstarted = this.unstarted[d]!;
+      let value = share !== undefined ? available * share : Math.max(unstarted > 1e-12 ? (available * weight) / unstarted : 0, Math.min(available, weight));
+      const dimension = DIMENSIONS[d]!;
+      // Integer dimensions round up (never above `available`, which is whole).
+      if (dimension !== 'usd') value = Math.min(available, Math.ceil(value - 1e-9));
+      limits[dimension] = value;
+    }
+    return limits;
+  }
+
+  private consume(index: number): void {
+    for (let d = 0; d < 5; d++) this.unstarted[d] = Math.max(0, this.unstarted[d]! - this.weights[index * 5 + d]!);
+  }
+
+  /** Whether the slice (and the deadline) can pay for the node's first call with a minimal output. */
+  private canStart(node: CompiledNode, limits: BudgetLimits): boolean {
+    if (this.budget.remainingMs() <= 0) return false;
+    const first = this.estimate.nodes[node.id]!.firstCall;
+    if (first.calls === 0) return true;
+    for (const dimension of DIMENSIONS) {
+      const limit = limits[dimension];
+      if (limit !== undefined && limit < first[dimension] - (dimension === 'usd' ? 1e-12 : 0)) return false;
+    }
+    return true;
+  }
+
+  private inputsOf(node: CompiledNode): NodeInputs {
+    const list: NodeInput[] = [];
+    const byName: Record<string, NodeInput> = {};
+    for (const input of node.inputs) {
+      let entry: NodeInput;
+      if (input.from === QUERY) {
+        entry = { name: input.name, ref: input.ref, from: 'query', value: this.options.query, answer: undefined, confidence: undefined, graphNode: this.queryNode, available: true };
+      } else {
+        const result = this.records[input.from]?.status === 'ok' ? this.records[input.from]!.result : undefined;
+        const from = this.nodes[input.from]!.id;
+        if (!result) entry = { name: input.name, ref: input.ref, from, value: '', answer: undefined, confidence: undefined, graphNode: undefined, available: false };
+        else {
+          const raw = input.field === 'answer' ? (result.answer ?? '') : result.text;
+          entry = { name: input.name, ref: input.ref, from, value: clip(raw, this.textBound[input.from]!), answer: result.answer, confidence: result.confidence, graphNode: result.nodeId, available: true };
+        }
+      }
+      list.push(entry);
+      byName[input.name] = entry;
+    }
+    return { nodeId: node.id, query: this.options.query, list, byName };
+  }
+}
+
+function lineOf(budget: Budget): CostLine {
+  const spent = budget.spentVector;
+  return { inputTokens: spent[0]!, outputTokens: spent[1]!, totalTokens: spent[2]!, usd: spent[3]!, calls: spent[4]! };
+}
