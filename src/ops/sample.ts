@@ -1,13 +1,353 @@
 /**
- * Width: N independent samples of the same prompt, aggregated by majority vote over normalised answers.
+ * Width: N independent samples of one prompt, aggregated into one answer (majority, confidence-weighted vote,
+ * verifier best-of-N, universal self-consistency — see aggregate.ts), optionally with adaptive width.
  *
- * Budget behaviour: samples run concurrently, each reserving its own worst case through the fleet. When the
- * budget refuses a sample, no further samples are started and the vote is taken over what finished — the
- * result says how many were refused, so callers can report `budget_exhausted` honestly.
+ * Budget behaviour: the operator plans with the fleet's worst case per call (`fleet.worstCase`) against its
+ * slice's headroom and samples in waves. Each wave is only as wide as the budget can still cover — keeping
+ * back the worst case of the aggregation calls still to come — and is re-planned after the previous wave
+ * settled, so what earlier waves did not need (actual use is usually far below the worst case) buys later
+ * samples. When the plan does not fit, it degrades instead of failing: fewer samples, then a shorter output
+ * cap, then a cheaper aggregator; each degradation is listed in `degraded` and traced as a 'degrade' event.
+ *
+ * Adaptive width stops as soon as the leading answer can no longer be overtaken by the samples left (and,
+ * optionally, once its share reaches an agreement threshold after a minimum number of samples).
+ *
+ * The planning helpers at the bottom (`callCost`, `affordableUnits`, `fitOutputCap`) are shared by the depth
+ * and cascade operators. `sampleAndVote` is the original width operator behind `thicket solve`, kept as it was:
+ * its call identities (step ids, tags) are what existing journals replay against.
  */
-import { BudgetExhaustedError, ThicketError, extractAnswer, normalizeAnswer } from '../core/index.ts';
+import { BudgetExhaustedError, InvalidInputError, ThicketError, costOf, extractAnswer, normalizeAnswer, toThicketError } from '../core/index.ts';
 import type { Budget } from '../budget/index.ts';
 import type { CallRecorder, CallResult, ChatMessage, Fleet } from '../models/index.ts';
+import { aggregate, ballots, type AggregatorKind, type Candidate } from './aggregate.ts';
+import type { OpContext, OpResult } from './context.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, generate } from './generate.ts';
+import { verifyMessages, type Checker } from './verify.ts';
+
+export interface AdaptiveWidth {
+  /** With `agreement`: samples to draw before the agreement rule may stop (default 3). */
+  minSamples?: number;
+  /** Stop once the leading answer's share of answered samples reaches this (after `minSamples`). */
+  agreement?: number;
+}
+
+export interface SampleOperatorOptions {
+  samples: number;
+  prompt?: string;
+  system?: string;
+  /** Full conversation; overrides prompt/system. */
+  messages?: ChatMessage[];
+  model?: string;
+  maxOutputTokens?: number;
+  /** Default 0.7 for several samples, 0 for one. */
+  temperature?: number;
+  reasoningEffort?: string;
+  aggregator?: AggregatorKind;
+  adaptive?: boolean | AdaptiveWidth;
+  /** Judge for the `verifier` aggregator (default: the sampling model); ignored when `checker` is given. */
+  verifierModel?: string;
+  checker?: Checker;
+  /** Model for the `usc` aggregator (default: the sampling model). */
+  uscModel?: string;
+  /** Samples in flight at once (default 8; the fleet's per-model limit applies too). */
+  concurrency?: number;
+  /** Cost the caller will spend after sampling (e.g. a cascade's verifier call): kept out of the plan. */
+  reserve?: CallCost;
+  derivedFrom?: string[];
+  /** Spend labels (default operator `sample`, axis `width`). */
+  operator?: string;
+  axis?: string;
+  agent?: string;
+}
+
+export type SampleDetails = {
+  aggregator: AggregatorKind;
+  model: string;
+  requested: number;
+  /** Sample calls that returned (answered or not). */
+  completed: number;
+  answered: number;
+  failed: number;
+  refusedByBudget: number;
+  waves: number;
+  stoppedEarly: boolean;
+  /** Requested samples not drawn because adaptive width had already decided. */
+  samplesSaved: number;
+  maxOutputTokens: number;
+  votes: Record<string, number>;
+  /** Share of answered samples that agree with the result. */
+  agreement: number;
+  samples: Array<{ index: number; answer: string | undefined; confidence: number | undefined }>;
+  aggregation: Record<string, unknown>;
+};
+
+export interface SampleResult extends OpResult {
+  details: SampleDetails;
+}
+
+/** Below this many output tokens an answer is unlikely to fit; planning does not shrink the cap further. */
+export const MIN_USEFUL_OUTPUT_TOKENS = 64;
+
+export async function sample(context: OpContext, options: SampleOperatorOptions): Promise<SampleResult> {
+  if (!Number.isInteger(options.samples) || options.samples < 1) throw new InvalidInputError('Invalid sample options', [{ path: 'samples', message: `must be a positive integer, got ${String(options.samples)}` }]);
+  const model = options.model ?? context.model;
+  const messages = options.messages ?? [...(options.system ? [{ role: 'system' as const, content: options.system }] : []), { role: 'user' as const, content: options.prompt ?? '' }];
+  const question = options.prompt ?? [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+  const kind = options.aggregator ?? 'majority';
+  const operator = options.operator ?? 'sample';
+  const axis = options.axis ?? 'width';
+  const requested = options.samples;
+  const requestedCap = options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  const adaptive = options.adaptive === undefined || options.adaptive === false ? undefined : options.adaptive === true ? {} : options.adaptive;
+  const degraded: string[] = [];
+  context.trace.event(context.stepId, 'op-start', { operator, model, samples: requested, aggregator: kind, adaptive: adaptive !== undefined });
+
+  // What aggregation will cost later, per sample and once, so sampling does not eat the aggregator's share.
+  let aggregationUnit = NO_COST;
+  let aggregationFixed = options.reserve ?? NO_COST;
+  if (kind === 'verifier' && !options.checker) {
+    aggregationUnit = callCost(context, options.verifierModel ?? model, verifyMessages(question, ''), DEFAULT_MAX_OUTPUT_TOKENS, ANSWER_TOKENS);
+  } else if (kind === 'usc') {
+    const uscModel = options.uscModel ?? model;
+    aggregationUnit = inputCost(context, uscModel, requestedCap + RESPONSE_HEADER_TOKENS);
+    aggregationFixed = addCosts(aggregationFixed, callCost(context, uscModel, messages, requestedCap, USC_FRAME_TOKENS));
+  }
+  let cap = requestedCap;
+  if (affordableUnits(context.budget, addCosts(callCost(context, model, messages, cap), aggregationUnit), aggregationFixed) === 0) {
+    // Not even one sample with its aggregation fits: drop the aggregation reserve (it degrades to majority later), then shorten the output cap.
+    aggregationUnit = NO_COST;
+    aggregationFixed = options.reserve ?? NO_COST;
+    cap = fitOutputCap(context, model, messages, cap, aggregationFixed);
+    if (cap !== requestedCap && cap > 0) noteDegrade(context, degraded, `maxOutputTokens ${requestedCap} → ${cap} (budget)`);
+  }
+  const unit = cap > 0 ? addCosts(callCost(context, model, messages, cap), aggregationUnit) : undefined;
+
+  const candidates: Candidate[] = [];
+  const failures: ThicketError[] = [];
+  let done = 0;
+  let waves = 0;
+  let refused = 0;
+  let stoppedEarly = false;
+  let budgetExhausted = cap === 0;
+  let simulated = false;
+  const temperature = options.temperature ?? (requested > 1 ? 0.7 : 0);
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  let nextIndex = 0;
+
+  while (unit && done < requested && !budgetExhausted) {
+    let want = requested - done;
+    if (adaptive) {
+      const list = ballots(candidates);
+      const lead = list[0]?.votes ?? 0;
+      const second = list[1]?.votes ?? 0;
+      const answered = list.reduce((sum, ballot) => sum + ballot.votes, 0);
+      const minSamples = adaptive.minSamples ?? 3;
+      // Each remaining sample can add at most one vote to the runner-up.
+      const decided = lead > second + want;
+      const agreed = adaptive.agreement !== undefined && done >= minSamples && answered > 0 && lead / answered >= adaptive.agreement;
+      if (done > 0 && (decided || agreed)) {
+        stoppedEarly = true;
+        break;
+      }
+      // Smallest wave after which the leader could be safe (if it took every sample of the wave).
+      const clinch = Math.min(want, Math.floor((second + want - lead) / 2) + 1);
+      want = adaptive.agreement !== undefined && done < minSamples ? Math.min(clinch, minSamples - done) : clinch;
+    }
+    const fit = affordableUnits(context.budget, unit, addCosts(aggregationFixed, timesCost(aggregationUnit, done)));
+    const width = Math.min(want, fit);
+    if (width === 0) {
+      budgetExhausted = true;
+      break;
+    }
+    waves++;
+    const indexes = Array.from({ length: width }, () => nextIndex++);
+    let cursor = 0;
+    const worker = async (): Promise<void> => {
+      while (cursor < indexes.length && refused === 0) {
+        const index = indexes[cursor++] as number;
+        try {
+          const outcome = await generate(context, {
+            step: `sample-${index}`,
+            model,
+            messages,
+            maxOutputTokens: cap,
+            temperature,
+            purpose: 'answer',
+            operator,
+            axis,
+            ...(options.agent !== undefined ? { agent: options.agent } : {}),
+            ...(options.reasoningEffort !== undefined ? { reasoningEffort: options.reasoningEffort } : {}),
+            ...(options.derivedFrom ? { derivedFrom: options.derivedFrom } : {}),
+          });
+          simulated ||= outcome.call.simulated;
+          candidates.push({ index, answer: outcome.answer, normalized: outcome.normalized, confidence: outcome.confidence, text: outcome.text, nodeId: outcome.nodeId });
+          done++;
+        } catch (error) {
+          if (error instanceof BudgetExhaustedError) {
+            refused++;
+            continue;
+          }
+          const typed = toThicketError(error);
+          if (typed.category === 'cancelled') throw typed;
+          failures.push(typed);
+          done++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, width) }, worker));
+    if (refused > 0) budgetExhausted = true;
+  }
+  candidates.sort((a, b) => a.index - b.index);
+  const drawn = candidates.length + failures.length;
+  if (drawn < requested && !stoppedEarly) noteDegrade(context, degraded, `samples ${requested} → ${drawn} (budget)`);
+  // Every sample failed for a non-budget reason: that is an error to report, not a degradation.
+  if (candidates.length === 0 && failures.length > 0) throw failures[0];
+
+  const aggregated = await aggregate(context, candidates, {
+    kind,
+    question,
+    maxOutputTokens: cap || requestedCap,
+    operator,
+    axis,
+    ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}),
+    ...(options.checker ? { checker: options.checker } : {}),
+    ...(options.uscModel !== undefined ? { uscModel: options.uscModel } : {}),
+  });
+  for (const reason of aggregated.degraded) noteDegrade(context, degraded, reason);
+  const { decision } = aggregated;
+  const list = ballots(candidates);
+  const answered = list.reduce((sum, ballot) => sum + ballot.votes, 0);
+  const winner = list.find((ballot) => ballot.normalized === decision.normalized);
+  const source = candidates.find((candidate) => candidate.normalized === decision.normalized);
+  let nodeId: string | undefined;
+  if (decision.normalized !== undefined) {
+    nodeId = context.trace.addNode(context.stepId, 'conclusion', `${kind}: ${decision.answer ?? ''}`, decision.normalized);
+    context.trace.derive(nodeId, candidates.flatMap((candidate) => (candidate.normalized !== undefined && candidate.nodeId !== undefined ? [candidate.nodeId] : [])));
+  }
+  const calls = candidates.length + aggregated.calls;
+  const samplesSaved = stoppedEarly ? requested - drawn : 0;
+  context.trace.event(context.stepId, 'op-end', { operator, answer: decision.normalized ?? null, calls, samples: drawn, samplesSaved, degraded: degraded.length });
+  return {
+    answer: decision.answer,
+    confidence: decision.confidence,
+    text: source?.text ?? '',
+    nodeId,
+    calls,
+    degraded,
+    budgetExhausted: budgetExhausted || aggregated.budgetExhausted,
+    simulated: simulated || aggregated.simulated,
+    details: {
+      aggregator: kind,
+      model,
+      requested,
+      completed: candidates.length,
+      answered,
+      failed: failures.length,
+      refusedByBudget: refused,
+      waves,
+      stoppedEarly,
+      samplesSaved,
+      maxOutputTokens: cap,
+      votes: Object.fromEntries(list.map((ballot) => [ballot.normalized, ballot.votes])),
+      agreement: winner && answered > 0 ? winner.votes / answered : 0,
+      samples: candidates.map((candidate) => ({ index: candidate.index, answer: candidate.answer, confidence: candidate.confidence })),
+      aggregation: aggregated.details,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Budget planning, shared by the width, depth and cascade operators.
+
+/** A worst-case amount on the budget's additive dimensions. */
+export interface CallCost {
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+  calls: number;
+}
+
+export const NO_COST: CallCost = Object.freeze({ inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 });
+
+/** Allowance for a short final answer quoted in a prompt. */
+const ANSWER_TOKENS = 32;
+/** "Response k:" and blank lines around each listed response in the USC prompt. */
+const RESPONSE_HEADER_TOKENS = 8;
+/** The USC instructions around the listed responses. */
+const USC_FRAME_TOKENS = 96;
+
+/** The reservation one call would make (the fleet's own worst case), plus `extraInputTokens` of prompt still to be written. */
+export function callCost(context: OpContext, model: string, messages: ChatMessage[], maxOutputTokens: number, extraInputTokens = 0): CallCost {
+  const worst = context.fleet.worstCase(model, messages, maxOutputTokens);
+  return addCosts({ inputTokens: worst.inputTokens, outputTokens: worst.outputTokens, usd: worst.usd, calls: 1 }, inputCost(context, model, extraInputTokens));
+}
+
+/** Prompt tokens for `model`, priced, as no extra call. */
+export function inputCost(context: OpContext, model: string, tokens: number): CallCost {
+  const profile = context.fleet.model(model).profile;
+  return { inputTokens: tokens, outputTokens: 0, usd: costOf({ inputTokens: tokens, outputTokens: 0 }, { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion }), calls: 0 };
+}
+
+export function addCosts(...costs: CallCost[]): CallCost {
+  const total = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
+  for (const cost of costs) {
+    total.inputTokens += cost.inputTokens;
+    total.outputTokens += cost.outputTokens;
+    total.usd += cost.usd;
+    total.calls += cost.calls;
+  }
+  return total;
+}
+
+export function timesCost(cost: CallCost, times: number): CallCost {
+  return { inputTokens: cost.inputTokens * times, outputTokens: cost.outputTokens * times, usd: cost.usd * times, calls: cost.calls * times };
+}
+
+/**
+ * How many `unit`s fit in the budget's headroom (on the whole path to the root) after `fixed` is set aside;
+ * 0 when not even `fixed` fits or the deadline has passed. `share` scales the headroom first, the way
+ * `Budget.child({ share })` would carve it.
+ */
+export function affordableUnits(budget: Budget, unit: CallCost, fixed: CallCost = NO_COST, share = 1): number {
+  const room = budget.remaining();
+  if (room.seconds <= 0) return 0;
+  const scaled = (value: number, whole: boolean): number => (Number.isFinite(value) && share < 1 ? (whole ? Math.floor(value * share) : value * share) : value);
+  const pairs: Array<[number, number, number]> = [
+    [scaled(room.inputTokens, true), unit.inputTokens, fixed.inputTokens],
+    [scaled(room.outputTokens, true), unit.outputTokens, fixed.outputTokens],
+    [scaled(room.totalTokens, true), unit.inputTokens + unit.outputTokens, fixed.inputTokens + fixed.outputTokens],
+    [scaled(room.usd, false), unit.usd, fixed.usd],
+    [scaled(room.calls, true), unit.calls, fixed.calls],
+  ];
+  let count = Infinity;
+  for (const [available, each, setAside] of pairs) {
+    // A float tolerance for dollar sums, as the ledger allows.
+    const left = available - setAside + 1e-12;
+    if (left < 0) return 0;
+    if (each > 0) count = Math.min(count, Math.floor(left / each));
+  }
+  return Number.isFinite(count) ? count : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * The output cap for one call of `model` that the budget can cover next to `fixed`: `cap` when it fits, else
+ * halved until it does (not below MIN_USEFUL_OUTPUT_TOKENS); 0 when even that does not fit.
+ */
+export function fitOutputCap(context: OpContext, model: string, messages: ChatMessage[], cap: number, fixed: CallCost = NO_COST): number {
+  for (let tokens = cap; ; tokens = Math.max(MIN_USEFUL_OUTPUT_TOKENS, Math.floor(tokens / 2))) {
+    if (affordableUnits(context.budget, callCost(context, model, messages, tokens), fixed) >= 1) return tokens;
+    if (tokens <= MIN_USEFUL_OUTPUT_TOKENS) return 0;
+  }
+}
+
+/** Records a degradation in the result and as a trace event. */
+export function noteDegrade(context: OpContext, degraded: string[], reason: string): void {
+  degraded.push(reason);
+  context.trace.event(context.stepId, 'degrade', { reason });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The original width operator behind `thicket solve` (unchanged behaviour and call identities).
 
 export interface SampleOptions {
   fleet: Fleet;
@@ -45,6 +385,11 @@ export interface VoteResult {
   simulated: boolean;
 }
 
+/**
+ * Samples concurrently, each reserving its own worst case through the fleet. When the budget refuses a
+ * sample, no further samples are started and the vote is taken over what finished — the result says how many
+ * were refused, so callers can report `budget_exhausted` honestly.
+ */
 export async function sampleAndVote(options: SampleOptions): Promise<VoteResult> {
   const outcomes: SampleOutcome[] = [];
   let budgetRefused = false;
