@@ -137,7 +137,7 @@ describe('workflow cost estimate', () => {
     const result = await runWorkflow({ spec: WIDE, query: QUERY, fleet, budget: ledger.root, operators: defaultOperators(), budgetPolicy: 'scale' });
     assert.deepEqual(result.scaled, fit.scaled);
     assert.ok(result.degraded.includes(`b.samples 16 → ${change.to} (scaled to fit the budget)`));
-    assert.equal((result.nodes['b']!.result!.details as { samples: number }).samples, change.to);
+    assert.equal((result.nodes['b']!.result!.details as { requested: number }).requested, change.to);
     assert.ok(ledger.root.spent().totalTokens <= limit);
   });
 

@@ -111,13 +111,14 @@ describe('workflow validation', () => {
   });
 
   it('rejects ops the registry lacks at validation time, with a typed error', () => {
-    const spec = { version: 1, defaults: { model: 'sim:small' }, nodes: [gen('a'), { id: 'd', op: 'debate', inputs: { a: 'a' }, params: { agents: 3, rounds: 2, topology: 'ring' } }], output: 'd' };
+    // `search` exists only when the runtime was given a corpus.
+    const spec = { version: 1, defaults: { model: 'sim:small' }, nodes: [gen('a'), { id: 'd', op: 'search', inputs: { a: 'a' }, params: { maxSteps: 2, k: 3 } }], output: 'd' };
     assert.throws(
       () => validateWorkflow(spec, { operators: defaultOperators() }),
       (error: unknown) => {
         assert.ok(error instanceof InvalidWorkflowError);
-        assert.deepEqual(error.unavailableOperators, ['debate']);
-        assert.match(error.message, /nodes\[1\]\.op: operator "debate" is not available in this runtime \(available: generate, sample, aggregate\)/);
+        assert.deepEqual(error.unavailableOperators, ['search']);
+        assert.match(error.message, /nodes\[1\]\.op: operator "search" is not available in this runtime \(available: generate, aggregate, sample, verify, refine, thread, debate, solo, cascade\)/);
         return true;
       },
     );

@@ -1,0 +1,134 @@
+/**
+ * Adapters from workflow nodes (spec params + wired inputs) to the compute operators in src/ops. Each adapter
+ * passes the node's task as the operator expects it (messages, a question or a prompt) and maps the spec's
+ * parameter names onto the operator's. Caps that bound cost (maxSteps, output caps) are always passed
+ * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
+ */
+import { InvalidInputError } from '../core/index.ts';
+import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
+import type { OperatorFn, OperatorRegistry } from './operators.ts';
+import { templateValues } from './operators.ts';
+import { DEFAULT_THREAD_STEPS } from './plan.ts';
+import { DEFAULT_PROMPT_TEMPLATE, buildMessages, renderTemplate } from './template.ts';
+
+export interface OperatorEnvironment {
+  /** The corpus the `search` operator retrieves from; without one, specs using `search` are rejected. */
+  retriever?: Retriever;
+}
+
+const question = (params: { prompt?: string | undefined }, inputs: Parameters<OperatorFn<'generate'>>[2]): string =>
+  renderTemplate(params.prompt ?? DEFAULT_PROMPT_TEMPLATE, inputs.query, templateValues(inputs));
+
+const sampleOp: OperatorFn<'sample'> = (context, params, inputs) =>
+  sample(context, {
+    samples: params.samples,
+    messages: buildMessages(params, inputs.query, templateValues(inputs)),
+    aggregator: params.aggregator,
+    ...(params.adaptive !== undefined ? { adaptive: params.adaptive } : {}),
+    ...(params.verifierModel !== undefined ? { verifierModel: params.verifierModel } : {}),
+    ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+  });
+
+const verifyOp: OperatorFn<'verify'> = async (context, params, inputs) => {
+  const candidate = inputs.byName['candidate'];
+  if (!candidate?.available || candidate.answer === undefined) {
+    throw new InvalidInputError('verify node', [{ path: `nodes.${inputs.nodeId}.inputs.candidate`, message: 'needs an upstream answer to judge' }]);
+  }
+  const verdict = await verify(context, {
+    question: question(params, { ...inputs, list: inputs.list.filter((input) => input.name !== 'candidate') }),
+    candidate: candidate.answer,
+    ...(params.verifierModel !== undefined ? { model: params.verifierModel } : {}),
+    ...(candidate.graphNode !== undefined ? { candidateNode: candidate.graphNode } : {}),
+  });
+  return {
+    answer: verdict.verdict ? candidate.answer : undefined,
+    confidence: verdict.score,
+    text: verdict.call?.text ?? '',
+    nodeId: verdict.nodeId,
+    calls: verdict.calls,
+    degraded: verdict.degraded,
+    budgetExhausted: verdict.budgetExhausted,
+    simulated: verdict.simulated,
+    details: { verdict: verdict.verdict, score: verdict.score, judged: verdict.judged, candidate: candidate.answer },
+  } satisfies OpResult;
+};
+
+const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
+  refine(context, {
+    prompt: question(params, inputs),
+    rounds: params.rounds,
+    ...(params.system !== undefined ? { system: params.system } : {}),
+    ...(params.verifierModel !== undefined ? { verifierModel: params.verifierModel } : {}),
+    ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+  });
+
+const threadOp: OperatorFn<'thread'> = (context, params, inputs) =>
+  thread(context, {
+    question: question(params, inputs),
+    maxSteps: params.maxSteps ?? DEFAULT_THREAD_STEPS,
+    ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
+    ...(params.buffer !== undefined ? { bufferSize: Math.max(1, params.buffer) } : {}),
+    ...(params.maxOutputTokens !== undefined ? { maxStepTokens: params.maxOutputTokens, maxAnswerTokens: params.maxOutputTokens } : {}),
+    calculator: params.tools === undefined || params.tools.includes('calculator'),
+    ...(params.system !== undefined ? { system: params.system } : {}),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+  });
+
+const debateOp: OperatorFn<'debate'> = (context, params, inputs) =>
+  debate(context, {
+    question: question(params, inputs),
+    agents: params.agents,
+    rounds: params.rounds,
+    topology: params.topology,
+    ...(params.mode !== undefined ? { mode: params.mode } : {}),
+    ...(params.system !== undefined ? { system: params.system } : {}),
+    ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+  });
+
+const soloOp: OperatorFn<'solo'> = (context, params, inputs) =>
+  solo(context, {
+    question: question(params, inputs),
+    ...(params.personas !== undefined ? { personas: params.personas } : {}),
+    ...(params.system !== undefined ? { system: params.system } : {}),
+    ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+  });
+
+const SIGNALS: Record<'confidence' | 'agreement' | 'verifier', CascadeSignal> = { confidence: 'self', agreement: 'agreement', verifier: 'verifier' };
+
+const cascadeOp: OperatorFn<'cascade'> = (context, params, inputs) =>
+  cascade(context, {
+    messages: buildMessages(params, inputs.query, templateValues(inputs)),
+    stages: params.stages.map((stage) => ({ model: stage.model, threshold: stage.threshold, signal: SIGNALS[stage.signal], ...(stage.samples !== undefined ? { samples: stage.samples } : {}) })),
+    ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+  });
+
+function searchOp(retriever: Retriever): OperatorFn<'search'> {
+  return (context, params, inputs) =>
+    search(context, {
+      question: question(params, inputs),
+      retriever,
+      maxSteps: params.maxSteps,
+      k: params.k,
+      ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
+      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+    });
+}
+
+/** The operators from src/ops, as workflow operators. `search` is present only when a retriever is given. */
+export function computeOperators(environment: OperatorEnvironment = {}): OperatorRegistry {
+  return {
+    sample: sampleOp,
+    verify: verifyOp,
+    refine: refineOp,
+    thread: threadOp,
+    debate: debateOp,
+    solo: soloOp,
+    cascade: cascadeOp,
+    ...(environment.retriever ? { search: searchOp(environment.retriever) } : {}),
+  };
+}
