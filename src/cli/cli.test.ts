@@ -10,7 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { SolveResult } from './commands/solve.ts';
+import type { SolveResult as SolveResultBase } from './commands/solve.ts';
+
+/** Votes are reported for the vote strategy, which every solve below uses (samples > 1) unless stated. */
+type SolveResult = SolveResultBase & { vote: NonNullable<SolveResultBase['vote']> };
 import {
   chatCompletion,
   closedPort,
@@ -180,7 +183,7 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
         assert.equal(call.model, 'sim:small');
         assert.equal(call.attempts, 1);
       }
-      assert.deepEqual(shown.calls.map((call) => call.stepId).sort(), Array.from({ length: 9 }, (_, index) => `sample-${index}`).sort());
+      assert.deepEqual(shown.calls.map((call) => call.stepId).sort(), Array.from({ length: 9 }, (_, index) => `wf/vote/sample-${index}`).sort());
       assert.equal(shown.calls.reduce((sum, call) => sum + call.inputTokens, 0), firstJson.usage.inputTokens);
       assert.equal(shown.calls.reduce((sum, call) => sum + call.outputTokens, 0), firstJson.usage.outputTokens);
       assertSameUsage(shown.totals, firstJson.usage, 'runs show totals');

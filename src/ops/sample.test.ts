@@ -6,10 +6,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Ledger } from '../budget/index.ts';
-import { makeArithmeticTask, type SimTask } from '../models/index.ts';
+import type { SimTask } from '../models/index.ts';
 import { generate } from './generate.ts';
-import { sample, sampleAndVote, type SampleResult } from './sample.ts';
+import { sample, type SampleResult } from './sample.ts';
 import { arithmeticTaskSet, createOpHarness, mapConcurrent, mean, rate, type OpHarness } from './testing/harness.ts';
 import { assertDegradationsTraced, assertWithinBudget, rootLimits, tightLimits } from './testing/budget-check.ts';
 
@@ -206,21 +205,5 @@ describe('sample: budget', () => {
       ),
       { seed: 20240611, numRuns: 250 },
     );
-  });
-});
-
-describe('sampleAndVote (thicket solve)', () => {
-  it('keeps its behaviour: majority over samples, budget refusals counted', async () => {
-    const task = makeArithmeticTask('solve-1', '(12+7)*3-4');
-    harness.tasks.registerTask(task);
-    const ledger = new Ledger({ clock: harness.clock });
-    const vote = await sampleAndVote({ fleet: harness.fleet, model: 'sim:medium', budget: ledger.root, messages: [{ role: 'user', content: task.prompt }], samples: 5, maxOutputTokens: 512, taskId: task.id });
-    assert.equal(vote.completed, 5);
-    assert.equal(vote.refusedByBudget, 0);
-    assert.equal(Object.values(vote.votes).reduce((a, b) => a + b, 0), 5);
-    const tight = new Ledger({ clock: harness.clock, limits: { calls: 2 } });
-    const limited = await sampleAndVote({ fleet: harness.fleet, model: 'sim:medium', budget: tight.root, messages: [{ role: 'user', content: task.prompt }], samples: 5, maxOutputTokens: 512, taskId: task.id });
-    assert.equal(limited.completed, 2);
-    assert.ok(limited.refusedByBudget >= 3);
   });
 });

@@ -14,3 +14,4 @@ export { runWorkflow } from './executor.ts';
 export type { RunWorkflowOptions, BudgetPolicy, WorkflowResult, NodeRecord, NodeStatus, SkipReason, WorkflowStatus } from './result.ts';
 export { workflowJsonSchema, workflowJsonSchemaText, WORKFLOW_SCHEMA_PATH } from './export-schema.ts';
 export { computeOperators, type OperatorEnvironment } from './op-adapters.ts';
+export * from './strategies.ts';

@@ -5,17 +5,26 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
-import { CancelledError, NoModelError, ThicketError, VirtualClock, systemClock, toThicketError, exitCodeFor, type UsageTotals } from '../../core/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { CancelledError, InvalidInputError, NoModelError, ThicketError, VirtualClock, systemClock, toThicketError, exitCodeFor, type UsageTotals } from '../../core/index.ts';
 import { Ledger, type BudgetLimits, type SpendLine } from '../../budget/index.ts';
-import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
+import { Fleet, FleetResolver, loadFleetConfig, type FleetConfig } from '../../models/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
-import { sampleAndVote, type VoteResult } from '../../ops/index.ts';
+import { openCorpus } from '../../ops/index.ts';
+import { STRATEGIES, defaultOperators, runWorkflow, simCascadeLadder, strategySpec, validateWorkflow, type BudgetPolicy, type Strategy, type WorkflowResult } from '../../workflow/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
 import { SIMULATED_LABEL, attachProgress, formatUsd, processOutput, table } from '../output.ts';
 
 export interface SolveFlags extends BudgetFlags {
   model?: string;
   samples?: string;
+  strategy?: string;
+  workflow?: string;
+  corpus?: string;
+  rounds?: string;
+  agents?: string;
+  steps?: string;
+  budgetPolicy?: string;
   maxOutputTokens?: string;
   runId?: string;
   db?: string;
@@ -31,18 +40,21 @@ export interface SolveResult {
   answer: string | null;
   status: RunStatus;
   simulated: boolean;
+  strategy: string;
   usage: UsageTotals;
   replayedCalls: number;
   newUsage: UsageTotals;
   budget: BudgetLimits;
   spendByModel: Record<string, UsageTotals>;
-  vote: { samples: number; completed: number; agreement: number; votes: Record<string, number>; refusedByBudget: number; failed: number };
+  spendByAxis: Record<string, UsageTotals>;
+  vote?: { samples: number; completed: number; agreement: number; votes: Record<string, number>; refusedByBudget: number; failed: number };
+  nodes: Record<string, { op: string; status: string; answer: string | null; calls: number; degraded: string[] }>;
+  degraded: string[];
+  estimate: { expectedTokens: number; worstTokens: number; expectedUsd: number; worstUsd: number };
   resumed: boolean;
   journal: string;
   error?: { code: string; message: string };
 }
-
-export const SOLVE_SYSTEM_PROMPT = "You are a careful problem solver. Reason step by step, then give the final answer alone on the last line as 'Answer: <value>'.";
 
 export async function solveCommand(query: string, flags: SolveFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
@@ -51,8 +63,16 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const samples = issues.number('--samples', flags.samples ?? '1', { integer: true, min: 1, max: 1000 }) ?? 1;
   const maxOutputTokens = issues.number('--max-output-tokens', flags.maxOutputTokens ?? '512', { integer: true, min: 1, max: 1_000_000 }) ?? 512;
   const seed = issues.number('--seed', flags.seed ?? '0', { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0;
+  const rounds = issues.number('--rounds', flags.rounds, { integer: true, min: 1, max: 100 });
+  const agents = issues.number('--agents', flags.agents, { integer: true, min: 2, max: 1000 });
+  const steps = issues.number('--steps', flags.steps, { integer: true, min: 1, max: 1000 });
   const limits = parseBudgetFlags(flags, issues);
   if (flags.runId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(flags.runId)) issues.add('--run-id', 'use 1–128 letters, digits, ".", "_" or "-"');
+  if (flags.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(flags.strategy)) issues.add('--strategy', `must be one of ${STRATEGIES.join(', ')}; got "${flags.strategy}"`);
+  if (flags.strategy !== undefined && flags.workflow !== undefined) issues.add('--workflow', 'give either --strategy or --workflow, not both');
+  if (flags.budgetPolicy !== undefined && !['degrade', 'scale', 'reject'].includes(flags.budgetPolicy)) issues.add('--budget-policy', `must be degrade, scale or reject; got "${flags.budgetPolicy}"`);
+  const strategy: Strategy | 'workflow' = flags.workflow !== undefined ? 'workflow' : ((flags.strategy as Strategy | undefined) ?? (samples > 1 ? 'vote' : 'single'));
+  if (strategy === 'search' && flags.corpus === undefined) issues.add('--corpus', 'the search strategy needs a corpus (a folder of .txt/.md files or a .jsonl file)');
   issues.throwIfAny('Invalid solve request');
 
   // Everything that can be rejected is checked before the journal is touched: a rejected invocation writes nothing.
@@ -61,38 +81,59 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   if (model === undefined) throw new NoModelError();
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
   const simulated = probeResolver.resolve(model).profile.simulated;
+  const retriever = flags.corpus !== undefined ? await openCorpus(flags.corpus) : undefined;
+  const cascadeModels = simulated ? simCascadeLadder(model) : cascadeLadder(model, config);
+  const spec: unknown =
+    strategy === 'workflow'
+      ? readWorkflowFile(flags.workflow!)
+      : strategySpec(strategy, { model, samples, maxOutputTokens, cascadeModels, ...(rounds !== undefined ? { rounds } : {}), ...(agents !== undefined ? { agents } : {}), ...(steps !== undefined ? { steps } : {}) });
+  const operators = defaultOperators(retriever ? { retriever } : {});
 
   // Simulated latency runs on a virtual clock (instant) unless THICKET_SIM_CLOCK=real asks for real waiting,
   // e.g. to watch the progress display or to interrupt a simulated run part-way.
   const clock = simulated && process.env['THICKET_SIM_CLOCK'] !== 'real' ? new VirtualClock() : systemClock;
   const resolver = new FleetResolver({ config, clock, seed });
   const fleet = new Fleet({ resolver, clock, seed });
+  // Validation (with the fleet, so every model reference resolves) before the journal is opened.
+  validateWorkflow(spec, { operators, requireModels: true, fleet, model });
   const journalPath = resolve(flags.db ?? defaultJournalPath());
   const journal = Journal.open(journalPath);
   try {
     const runId = flags.runId ?? `run-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-    const args = { model, samples, maxOutputTokens, seed };
+    const args = { model, strategy, samples, maxOutputTokens, seed, spec, corpus: flags.corpus ?? null };
     const { resumed } = journal.beginOrResumeRun({ id: runId, command: 'solve', query, args, seed, simulated, budget: limits });
     const ledger = new Ledger({ clock, limits });
+    // newUsage = what this invocation actually sent (settled attempts); replayed calls are charged, not settled.
+    const newUsage: UsageTotals = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 };
+    ledger.onEvent((event) => {
+      if (event.kind !== 'settle') return;
+      newUsage.inputTokens += event.amount.inputTokens;
+      newUsage.outputTokens += event.amount.outputTokens;
+      newUsage.totalTokens += event.amount.inputTokens + event.amount.outputTokens;
+      newUsage.costUsd += event.amount.usd;
+      newUsage.calls += event.amount.calls;
+    });
+    let replayedCallEvents = 0;
+    fleet.onEvent((event) => {
+      if (event.type === 'call-end' && event.replayed) replayedCallEvents++;
+    });
     const controller = new AbortController();
     const onSigint = (): void => controller.abort(new CancelledError('Interrupted (SIGINT).'));
     process.once('SIGINT', onSigint);
-    const stopProgress = attachProgress(fleet, output, samples, simulated ? 'solve (simulated)' : 'solve');
+    const stopProgress = attachProgress(fleet, output, plannedCalls(strategy, samples), simulated ? `${strategy} (simulated)` : strategy);
 
-    let vote: VoteResult | undefined;
+    let result: WorkflowResult | undefined;
     let failure: ThicketError | undefined;
     try {
-      vote = await sampleAndVote({
+      result = await runWorkflow({
+        spec,
+        query,
         fleet,
-        model,
         budget: ledger.root,
-        messages: [
-          { role: 'system', content: SOLVE_SYSTEM_PROMPT },
-          { role: 'user', content: query },
-        ],
-        samples,
-        maxOutputTokens,
-        recorder: journal.recorder(runId),
+        operators,
+        model,
+        budgetPolicy: (flags.budgetPolicy as BudgetPolicy | undefined) ?? 'degrade',
+        journal: { journal, runId },
         signal: controller.signal,
       });
     } catch (error) {
@@ -102,72 +143,128 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
       process.removeListener('SIGINT', onSigint);
     }
 
-    const firstError = failure ?? vote?.samples.find((sample) => sample.error && sample.error.category !== 'budget')?.error;
-    const status: RunStatus = controller.signal.aborted
-      ? 'cancelled'
-      : vote && vote.refusedByBudget > 0
-        ? 'budget_exhausted'
-        : vote?.answer !== undefined
-          ? 'ok'
-          : 'error';
+    const status: RunStatus = controller.signal.aborted ? 'cancelled' : failure ? (failure.category === 'budget' ? 'budget_exhausted' : 'error') : result!.status;
     const report = ledger.report();
-    const replayed = vote?.samples.filter((sample) => sample.call?.replayed) ?? [];
     const usage = toTotals(report.total);
-    const replayedUsage = replayed.reduce<UsageTotals>((sum, sample) => {
-      const billed = sample.call!.billed;
-      return {
-        inputTokens: sum.inputTokens + billed.inputTokens,
-        outputTokens: sum.outputTokens + billed.outputTokens,
-        totalTokens: sum.totalTokens + billed.inputTokens + billed.outputTokens,
-        costUsd: sum.costUsd + billed.usd,
-        calls: sum.calls + billed.calls,
-      };
-    }, { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
-    const newUsage: UsageTotals = {
-      inputTokens: usage.inputTokens - replayedUsage.inputTokens,
-      outputTokens: usage.outputTokens - replayedUsage.outputTokens,
-      totalTokens: usage.totalTokens - replayedUsage.totalTokens,
-      costUsd: Math.max(0, usage.costUsd - replayedUsage.costUsd),
-      calls: usage.calls - replayedUsage.calls,
-    };
+    // Served from the journal: calls replayed one by one, plus the calls of whole steps reused on resume.
+    const replayedCalls = replayedCallEvents + Object.values(result?.nodes ?? {}).reduce((sum, node) => sum + (node.replayed ? (node.result?.calls ?? 0) : 0), 0);
+    const nodeError = result ? Object.values(result.nodes).find((node) => node.error)?.error : undefined;
     const errorInfo =
-      status === 'budget_exhausted'
-        ? vote?.samples.find((sample) => sample.error?.code === 'BUDGET_EXHAUSTED')?.error?.toJSON()
+      failure?.toJSON() ??
+      (status === 'budget_exhausted'
+        ? { code: 'BUDGET_EXHAUSTED', message: budgetMessage(result, ledger) }
         : status === 'cancelled'
           ? { code: 'CANCELLED', message: 'The run was cancelled.' }
           : status === 'error'
-            ? (firstError ?? new ThicketError('PROVIDER_ERROR', 'No sample produced an answer.', 'other')).toJSON()
-            : undefined;
-    const result: SolveResult = {
+            ? (nodeError ?? { code: 'PROVIDER_ERROR', message: 'No answer was produced.' })
+            : undefined);
+    const solveResult: SolveResult = {
       runId,
-      answer: vote?.answer ?? null,
+      answer: result?.answer ?? null,
       status,
       simulated,
+      strategy,
       usage,
-      replayedCalls: replayed.length,
+      replayedCalls,
       newUsage,
       budget: limits,
-      spendByModel: Object.fromEntries(Object.entries(report.byModel).map(([key, line]) => [key, toTotals(line)])),
-      vote: {
-        samples,
-        completed: vote?.completed ?? 0,
-        agreement: vote?.agreement ?? 0,
-        votes: vote?.votes ?? {},
-        refusedByBudget: vote?.refusedByBudget ?? 0,
-        failed: vote?.failed ?? 0,
+      spendByModel: mapTotals(report.byModel),
+      spendByAxis: mapTotals(report.byAxis),
+      ...(strategy === 'vote' && result ? { vote: voteSummary(result, samples) } : {}),
+      nodes: Object.fromEntries(
+        Object.entries(result?.nodes ?? {}).map(([id, node]) => [id, { op: node.op, status: node.status, answer: node.result?.answer ?? null, calls: node.result?.calls ?? 0, degraded: node.result?.degraded ?? [] }]),
+      ),
+      degraded: result?.degraded ?? [],
+      estimate: {
+        expectedTokens: result?.estimate.total.expected.totalTokens ?? 0,
+        worstTokens: result?.estimate.total.worst.totalTokens ?? 0,
+        expectedUsd: result?.estimate.total.expected.usd ?? 0,
+        worstUsd: result?.estimate.total.worst.usd ?? 0,
       },
       resumed,
       journal: journalPath,
       ...(errorInfo ? { error: errorInfo } : {}),
     };
-    journal.finishRun(runId, { status, answer: result.answer, error: result.error ?? null, usage });
+    if (result) journal.upsertStep(runId, { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: result.trace });
+    journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage });
 
-    if (output.json) output.out(JSON.stringify(result));
-    else printHuman(result, output.out);
-    return status === 'ok' ? 0 : status === 'budget_exhausted' ? 3 : status === 'cancelled' ? 4 : exitCodeFor(firstError ?? new Error());
+    if (output.json) output.out(JSON.stringify(solveResult));
+    else printHuman(solveResult, output.out);
+    return status === 'ok' ? 0 : status === 'budget_exhausted' ? 3 : status === 'cancelled' ? 4 : failure ? exitCodeFor(failure) : 1;
   } finally {
     journal.close();
   }
+}
+
+/** The step under which a solve run's trace (events + reasoning graph) is journaled, for `runs show --trace`. */
+export const TRACE_STEP_ID = '__trace__';
+
+function plannedCalls(strategy: string, samples: number): number {
+  return strategy === 'vote' ? samples : strategy === 'single' || strategy === 'solo' ? 1 : samples;
+}
+
+function readWorkflowFile(path: string): unknown {
+  if (!existsSync(path)) throw new InvalidInputError('Cannot read workflow', [{ path: '--workflow', message: `file not found: ${path}` }]);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidInputError('Cannot read workflow', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
+  }
+}
+
+/** Configured models cheapest tier first, starting at the given model's tier. */
+function cascadeLadder(model: string, config: FleetConfig): string[] {
+  const order = ['small', 'medium', 'large'];
+  const tierOf = (reference: string): number => order.indexOf(config.models[reference]?.tier ?? 'small');
+  const start = tierOf(model);
+  const others = Object.keys(config.models).filter((reference) => reference !== model && tierOf(reference) > start);
+  const byTier = new Map<number, string>();
+  for (const reference of others) if (!byTier.has(tierOf(reference))) byTier.set(tierOf(reference), reference);
+  return [model, ...[...byTier.entries()].sort((a, b) => a[0] - b[0]).map(([, reference]) => reference)];
+}
+
+/** Names the limits that ran out (or nearly) and what was cut, e.g. "calls: limit 3, spent 3; samples 9 → 3 (budget)". */
+function budgetMessage(result: WorkflowResult | undefined, ledger: Ledger): string {
+  const limits = ledger.root.limits;
+  const spent = ledger.root.spent();
+  const binding: string[] = [];
+  for (const dimension of ['totalTokens', 'inputTokens', 'outputTokens', 'usd', 'calls'] as const) {
+    const limit = limits[dimension];
+    if (limit === undefined) continue;
+    const used = spent[dimension];
+    // "Nearly" = less than a minimal call (16 tokens, one call, 5% of dollars) left.
+    const left = limit - used;
+    if (left <= (dimension === 'usd' ? limit * 0.05 : dimension === 'calls' ? 0 : 64)) binding.push(`${dimension}: limit ${limit}, spent ${dimension === 'usd' ? used.toFixed(6) : used}`);
+  }
+  if (limits.seconds !== undefined && ledger.root.remainingMs() <= 0) binding.push(`seconds: limit ${limits.seconds}`);
+  // Nothing ran out, so a planned call was too big for what was left: name every limit with its spend.
+  if (binding.length === 0) {
+    for (const dimension of ['totalTokens', 'inputTokens', 'outputTokens', 'usd', 'calls'] as const) {
+      const limit = limits[dimension];
+      if (limit !== undefined) binding.push(`${dimension}: limit ${limit}, spent ${dimension === 'usd' ? spent[dimension].toFixed(6) : spent[dimension]}`);
+    }
+  }
+  const parts = [...binding, ...(result?.degraded ?? [])];
+  return parts.length > 0 ? `The budget could not cover the whole plan (${parts.join('; ')}).` : 'The budget could not cover the plan.';
+}
+
+function voteSummary(result: WorkflowResult, samples: number): NonNullable<SolveResult['vote']> {
+  const details = (result.nodes['vote']?.result?.details ?? {}) as Partial<{ completed: number; agreement: number; votes: Record<string, number>; failed: number; samplesSaved: number }>;
+  const completed = details.completed ?? 0;
+  const failed = details.failed ?? 0;
+  return {
+    samples,
+    completed,
+    agreement: details.agreement ?? 0,
+    votes: details.votes ?? {},
+    // Every requested sample either completed, failed, was saved by adaptive width, or was not drawn for budget.
+    refusedByBudget: Math.max(0, samples - completed - failed - (details.samplesSaved ?? 0)),
+    failed,
+  };
+}
+
+function mapTotals(lines: Record<string, SpendLine>): Record<string, UsageTotals> {
+  return Object.fromEntries(Object.entries(lines).map(([key, line]) => [key, toTotals(line)]));
 }
 
 function toTotals(line: SpendLine): UsageTotals {
@@ -177,12 +274,15 @@ function toTotals(line: SpendLine): UsageTotals {
 function printHuman(result: SolveResult, out: (text: string) => void): void {
   const statusColour = result.status === 'ok' ? pc.green : result.status === 'budget_exhausted' ? pc.yellow : pc.red;
   out(`${result.simulated ? `${SIMULATED_LABEL} ` : ''}${pc.bold('Answer:')} ${result.answer ?? pc.dim('(none)')}`);
-  out(`Status: ${statusColour(result.status)}   Run: ${result.runId}${result.resumed ? ' (resumed)' : ''}`);
-  if (result.vote.samples > 1) {
+  out(`Status: ${statusColour(result.status)}   Strategy: ${result.strategy}   Run: ${result.runId}${result.resumed ? ' (resumed)' : ''}`);
+  if (result.vote && result.vote.samples > 1) {
     const votes = Object.entries(result.vote.votes).sort((a, b) => b[1] - a[1]).map(([answer, count]) => `${answer}×${count}`).join(', ');
     out(`Vote: ${result.vote.completed}/${result.vote.samples} samples, agreement ${(result.vote.agreement * 100).toFixed(0)}% (${votes || 'no answers'})`);
   }
+  for (const note of result.degraded) out(pc.yellow(`Degraded: ${note}`));
   if (result.error) out(pc.red(`Error ${result.error.code}: ${result.error.message}`));
+  const axes = Object.entries(result.spendByAxis);
+  if (axes.length > 1) out(`Spend by axis: ${axes.map(([axis, line]) => `${axis} ${line.totalTokens} tok`).join(', ')}`);
   const limit = (value: number | undefined, format: (n: number) => string = String): string => (value === undefined ? '—' : format(value));
   out(
     table(
