@@ -4,5 +4,12 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `thicket runs ls | head`: a closed pipe is the reader being done, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

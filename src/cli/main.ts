@@ -8,6 +8,7 @@ import { exitCodeFor, toThicketError, type ThicketError } from '../core/index.ts
 import { fleetCheckCommand, fleetListCommand } from './commands/fleet.ts';
 import { runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { solveCommand } from './commands/solve.ts';
+import { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } from './commands/workflow.ts';
 
 /** Thrown inside action handlers to carry an exit code out of commander. */
 class ExitSignal extends Error {
@@ -69,6 +70,33 @@ function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(wrap((flags: Parameters<typeof fleetCheckCommand>[0]) => fleetCheckCommand({ ...fleet.opts(), ...flags })));
 
+  const workflow = program.command('workflow').description('Validate, price and describe workflow specs');
+  workflow
+    .command('validate')
+    .description('Check a spec; lists every problem with its JSON path (exit 2 when invalid)')
+    .argument('<spec>', 'workflow spec (JSON)')
+    .option('--json', 'print JSON')
+    .action(wrap((path: string, flags: Parameters<typeof workflowValidateCommand>[1]) => workflowValidateCommand(path, flags)));
+  workflow
+    .command('estimate')
+    .description('Expected and worst-case tokens and dollars before running; with a budget, fit the spec to it')
+    .argument('<spec>', 'workflow spec (JSON)')
+    .option('-m, --model <ref>', 'model for nodes that name none')
+    .option('-q, --query <text>', 'the query (its tokens count in every prompt)', '')
+    .option('--budget-tokens <n>', 'fit to this total-token budget')
+    .option('--budget-input-tokens <n>', 'fit to this input-token budget')
+    .option('--budget-output-tokens <n>', 'fit to this output-token budget')
+    .option('--budget-usd <x>', 'fit to this dollar budget')
+    .option('--budget-calls <n>', 'fit to this many calls')
+    .option('--fit <mode>', 'scale (default: shrink samples/rounds/agents/steps) or reject')
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((path: string, flags: Parameters<typeof workflowEstimateCommand>[1]) => workflowEstimateCommand(path, flags)));
+  workflow
+    .command('schema')
+    .description('Print the workflow JSON Schema')
+    .action(wrap(() => workflowSchemaCommand()));
+
   const runs = program.command('runs').description('Inspect the run journal');
   runs
     .command('ls')
@@ -82,7 +110,8 @@ function buildProgram(): Command {
     .description("Show a run's calls, usage, cost and status")
     .argument('<id>', 'run id')
     .option('--db <path>', DB_HELP)
-    .option('--json', 'print JSON')
+    .option('--trace', 'print the trace: per-node results and the reasoning graph')
+    .option('--json', 'print JSON (with --trace: the trace, events and graph)')
     .action(wrap((id: string, flags: Parameters<typeof runsShowCommand>[1]) => runsShowCommand(id, flags)));
   return program;
 }

@@ -55,7 +55,7 @@ export interface WorkflowEstimate {
 }
 
 export const ESTIMATE_ASSUMPTIONS: readonly string[] = [
-  `expected output per call = ${EXPECTED_OUTPUT_FRACTION * 100}% of max output tokens; upstream texts likewise`,
+  `expected output per call = ${Math.round(EXPECTED_OUTPUT_FRACTION * 100)}% of max output tokens; upstream texts likewise`,
   'worst case = the fleet reservation of every call the plan allows (prompt + margin, full max output)',
   'adaptive sample / thread / search stop after ~60% of their calls; refine after ~half its rounds; cascade stage i runs with probability 2^-i',
   'search passages ≤ 256 tokens each; thread worst case ignores pruning (expected keeps `buffer` steps)',

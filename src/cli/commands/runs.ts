@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { InvalidInputError } from '../../core/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import type { TraceJson } from '../../ops/index.ts';
+import { TRACE_STEP_ID } from './solve.ts';
 import { IssueCollector } from '../options.ts';
 import { SIMULATED_LABEL, formatUsd, processOutput, table } from '../output.ts';
 
@@ -10,6 +12,7 @@ export interface RunsFlags {
   db?: string;
   json?: boolean;
   limit?: string;
+  trace?: boolean;
 }
 
 /** Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. */
@@ -60,6 +63,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
   try {
     const run = journal?.getRun(id);
     if (!journal || !run) throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
+    if (flags.trace) return printTrace(journal, id, output);
     const calls = journal.getCalls(id);
     const totals = journal.runTotals(id);
     const spendByModel = journal.spendByModel(id);
@@ -91,6 +95,37 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
   } finally {
     journal?.close();
   }
+}
+
+/** The reasoning graph and per-node steps of a run (written by `solve`; see TRACE_STEP_ID). */
+function printTrace(journal: Journal, id: string, output: ReturnType<typeof processOutput>): number {
+  const steps = journal.getSteps(id);
+  const traceStep = steps.find((step) => step.stepId === TRACE_STEP_ID);
+  const trace = (traceStep?.output ?? { events: [], graph: { nodes: [], edges: [] } }) as TraceJson;
+  const nodeSteps = steps.filter((step) => step.stepId !== TRACE_STEP_ID);
+  if (output.json) {
+    output.out(JSON.stringify({ runId: id, steps: nodeSteps, trace }));
+    return 0;
+  }
+  output.out(
+    table(
+      ['step', 'op', 'status', 'answer', 'calls', 'tokens', 'degraded'],
+      nodeSteps.map((step) => {
+        const result = (step.output ?? {}) as { answer?: string; calls?: number; degraded?: string[] };
+        const input = (step.input ?? {}) as { op?: string };
+        const usage = (step.usage ?? {}) as { totalTokens?: number };
+        return [step.stepId, input.op ?? step.kind ?? '', step.status ?? '', result.answer ?? '', result.calls ?? 0, usage.totalTokens ?? 0, (result.degraded ?? []).join('; ')];
+      }),
+    ),
+  );
+  const { nodes, edges } = trace.graph;
+  output.out(pc.bold(`Reasoning graph: ${nodes.length} nodes, ${edges.length} edges`));
+  const byKind = new Map<string, number>();
+  for (const edge of edges) byKind.set(edge.kind, (byKind.get(edge.kind) ?? 0) + 1);
+  output.out(`  edges: ${[...byKind.entries()].map(([kind, count]) => `${kind} ${count}`).join(', ') || 'none'}`);
+  for (const node of nodes.slice(0, 40)) output.out(`  [${node.step}] ${node.kind.padEnd(10)} ${node.id}${node.answer !== undefined ? ` = ${node.answer}` : ''}`);
+  if (nodes.length > 40) output.out(pc.dim(`  … ${nodes.length - 40} more (use --json for all)`));
+  return 0;
 }
 
 function truncate(text: string, length: number): string {

@@ -77,16 +77,18 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
 
   // Everything that can be rejected is checked before the journal is touched: a rejected invocation writes nothing.
   const { config } = loadFleetConfig(flags.config);
-  const model = flags.model ?? config.defaultModel;
+  const workflowFile = strategy === 'workflow' ? readWorkflowFile(flags.workflow!) : undefined;
+  const model = flags.model ?? config.defaultModel ?? specDefaultModel(workflowFile);
   if (model === undefined) throw new NoModelError();
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
-  const simulated = probeResolver.resolve(model).profile.simulated;
+  // Simulated only when every model the run can call is simulated: one real model means real time and money.
+  const simulated = [model, ...modelReferences(workflowFile)].every((reference) => probeResolver.resolve(reference).profile.simulated);
   const retriever = flags.corpus !== undefined ? await openCorpus(flags.corpus) : undefined;
   const cascadeModels = simulated ? simCascadeLadder(model) : cascadeLadder(model, config);
   const spec: unknown =
-    strategy === 'workflow'
-      ? readWorkflowFile(flags.workflow!)
-      : strategySpec(strategy, { model, samples, maxOutputTokens, cascadeModels, ...(rounds !== undefined ? { rounds } : {}), ...(agents !== undefined ? { agents } : {}), ...(steps !== undefined ? { steps } : {}) });
+    workflowFile !== undefined
+      ? workflowFile
+      : strategySpec(strategy as Strategy, { model, samples, maxOutputTokens, cascadeModels, ...(rounds !== undefined ? { rounds } : {}), ...(agents !== undefined ? { agents } : {}), ...(steps !== undefined ? { steps } : {}) });
   const operators = defaultOperators(retriever ? { retriever } : {});
 
   // Simulated latency runs on a virtual clock (instant) unless THICKET_SIM_CLOCK=real asks for real waiting,
@@ -201,6 +203,27 @@ export const TRACE_STEP_ID = '__trace__';
 
 function plannedCalls(strategy: string, samples: number): number {
   return strategy === 'vote' ? samples : strategy === 'single' || strategy === 'solo' ? 1 : samples;
+}
+
+function specDefaultModel(spec: unknown): string | undefined {
+  const model = (spec as { defaults?: { model?: unknown } } | undefined)?.defaults?.model;
+  return typeof model === 'string' ? model : undefined;
+}
+
+/** Every model reference a spec names (nodes, defaults, verifiers, cascade stages), for deciding what is simulated. */
+function modelReferences(spec: unknown): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if ((key === 'model' || key === 'verifierModel') && typeof inner === 'string') found.add(inner);
+        else visit(inner);
+      }
+    }
+  };
+  visit(spec);
+  return [...found];
 }
 
 function readWorkflowFile(path: string): unknown {

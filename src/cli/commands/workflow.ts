@@ -1,0 +1,88 @@
+/**
+ * `thicket workflow validate|estimate|schema`: check a spec (every problem with its JSON path), price it
+ * before running (expected and worst-case tokens and dollars, per node), fit it to a budget, and print the
+ * published JSON Schema.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import pc from 'picocolors';
+import { InvalidInputError, systemClock } from '../../core/index.ts';
+import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
+import { defaultOperators, estimateWorkflow, fitWorkflow, validateWorkflow, workflowJsonSchemaText, type CostLine, type FitMode } from '../../workflow/index.ts';
+import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
+import { formatUsd, processOutput, table } from '../output.ts';
+
+export interface WorkflowFlags extends BudgetFlags {
+  model?: string;
+  config?: string;
+  query?: string;
+  fit?: string;
+  json?: boolean;
+}
+
+function readSpec(path: string): unknown {
+  if (!existsSync(path)) throw new InvalidInputError('Cannot read workflow', [{ path, message: 'file not found' }]);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidInputError('Cannot read workflow', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
+  }
+}
+
+/** Search is validated as available: `validate` checks the spec, not whether a corpus was given. */
+const ALL_OPERATORS = Object.keys({ ...defaultOperators(), search: true });
+
+export async function workflowValidateCommand(path: string, flags: WorkflowFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const workflow = validateWorkflow(readSpec(path), { operators: ALL_OPERATORS });
+  const nodes = workflow.nodes.length;
+  if (output.json) output.out(JSON.stringify({ valid: true, nodes, output: workflow.spec.output, warnings: workflow.warnings }));
+  else {
+    output.out(`${pc.green('valid')}: ${path} — ${nodes} node${nodes === 1 ? '' : 's'}, output "${workflow.spec.output}"`);
+    for (const warning of workflow.warnings) output.out(pc.yellow(`warning ${warning.path}: ${warning.message}`));
+  }
+  return 0;
+}
+
+export async function workflowEstimateCommand(path: string, flags: WorkflowFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const issues = new IssueCollector();
+  const limits = parseBudgetFlags(flags, issues);
+  if (flags.fit !== undefined && !['reject', 'scale'].includes(flags.fit)) issues.add('--fit', `must be reject or scale, got "${flags.fit}"`);
+  issues.throwIfAny('Invalid estimate request');
+  const { config } = loadFleetConfig(flags.config);
+  const model = flags.model ?? config.defaultModel;
+  const fleet = new Fleet({ resolver: new FleetResolver({ config, clock: systemClock, seed: 0 }), clock: systemClock });
+  const query = flags.query ?? '';
+  const workflow = validateWorkflow(readSpec(path), { operators: ALL_OPERATORS, requireModels: true, fleet, ...(model !== undefined ? { model } : {}) });
+  const hasBudget = Object.keys(limits).length > 0;
+  const fitted = hasBudget ? fitWorkflow(workflow, fleet, { query, budget: limits, mode: (flags.fit as FitMode | undefined) ?? 'scale' }) : undefined;
+  const estimate = fitted?.estimate ?? estimateWorkflow(workflow, fleet, { query });
+  if (output.json) {
+    output.out(JSON.stringify({ estimate, budget: limits, scaled: fitted?.scaled ?? [], fits: fitted !== undefined }));
+    return 0;
+  }
+  const row = (name: string, op: string, model: string, line: { worst: CostLine; expected: CostLine }): Array<string | number> => [
+    name,
+    op,
+    model,
+    Math.round(line.expected.totalTokens),
+    line.worst.totalTokens,
+    formatUsd(line.expected.usd),
+    formatUsd(line.worst.usd),
+    line.worst.calls,
+  ];
+  output.out(
+    table(
+      ['node', 'op', 'model', 'expected tok', 'worst tok', 'expected $', 'worst $', 'max calls'],
+      [...Object.entries(estimate.nodes).map(([id, node]) => row(id, node.op, node.model ?? '—', node)), row(pc.bold('total'), '', '', estimate.total)],
+    ),
+  );
+  for (const change of fitted?.scaled ?? []) output.out(pc.yellow(`scaled to fit the budget: ${change.node}.${change.param} ${change.from} → ${change.to}`));
+  output.out(pc.dim(`Assumptions: ${estimate.assumptions.join('; ')}.`));
+  return 0;
+}
+
+export async function workflowSchemaCommand(): Promise<number> {
+  process.stdout.write(workflowJsonSchemaText());
+  return 0;
+}
