@@ -1,17 +1,40 @@
 /**
- * `npm run bench`: prints one table of measured figures next to their targets. Simulated workloads are
- * labelled; speed figures come from this machine and vary with load (they are never asserted in tests).
+ * `npm run bench`: prints measured figures next to their targets, then the simulated matched-budget strategy
+ * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
+ * behaviour in every workload here is simulated and labelled so.
+ *
+ * THICKET_BENCH_ONLY=foundation,workflow,strategies limits the sections; THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { benchCallPath, benchLedger, type BenchRow } from './foundation.ts';
+import { benchExecutorOverhead, benchFanOut10k } from './workflow.ts';
+import { benchStrategies, strategyTable } from './strategies.ts';
+
+const only = process.env['THICKET_BENCH_ONLY']?.split(',');
+const wants = (section: string): boolean => !only || only.includes(section);
 
 const rows: BenchRow[] = [];
-rows.push(benchLedger());
-rows.push(...(await benchCallPath()));
+if (wants('foundation')) {
+  rows.push(benchLedger());
+  rows.push(...(await benchCallPath()));
+}
+if (wants('workflow')) {
+  rows.push(...(await benchExecutorOverhead()));
+  rows.push(...benchFanOut10k());
+}
 
-const table = new Table({ head: ['benchmark', 'measured', 'target', 'met', 'note'].map((cell) => pc.bold(cell)), style: { head: [], border: [] }, wordWrap: true, colWidths: [48, 22, 18, 6, 40] });
-for (const row of rows) table.push([row.name, row.value, row.target, row.met === undefined ? '—' : row.met ? pc.green('yes') : pc.red('no'), row.note ?? '']);
 console.log(`Thicket benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-console.log(table.toString());
-console.log(pc.dim('Workloads on sim: models are simulated (no real model is called); timings are real measurements of Thicket code.'));
+if (rows.length > 0) {
+  const table = new Table({ head: ['benchmark', 'measured', 'target', 'met', 'note'].map((cell) => pc.bold(cell)), style: { head: [], border: [] }, wordWrap: true, colWidths: [48, 22, 18, 6, 44] });
+  for (const row of rows) table.push([row.name, row.value, row.target, row.met === undefined ? '—' : row.met ? pc.green('yes') : pc.red('no'), row.note ?? '']);
+  console.log(table.toString());
+  console.log(pc.dim('Workloads on sim: models are simulated (no real model is called); timings are real measurements of Thicket code.'));
+}
+if (wants('strategies')) {
+  const items = Number(process.env['THICKET_BENCH_ITEMS'] ?? 60);
+  const started = performance.now();
+  const strategyRows = await benchStrategies({ items });
+  console.log(strategyTable(strategyRows, items));
+  console.log(pc.dim(`(${((performance.now() - started) / 1000).toFixed(1)} s)`));
+}
