@@ -215,7 +215,9 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
     // Model binding: node model, else its tier's model, else the spec's/caller's default.
     const tierModel = node.tier === undefined ? undefined : options.tierModels?.[node.tier];
     if (node.tier !== undefined && node.model === undefined && tierModel === undefined && defaultModel !== undefined) add(warnings, 'model', `${at}.tier`, `no model bound to tier "${node.tier}"; using ${defaultModel}`);
-    const model = MODEL_FREE_OPS.has(node.op) ? undefined : (node.model ?? tierModel ?? defaultModel);
+    // A cascade names its models per stage; its first stage stands for it where one model is needed.
+    const stageModel = node.op === 'cascade' ? node.params.stages[0]?.model : undefined;
+    const model = MODEL_FREE_OPS.has(node.op) ? undefined : (node.model ?? tierModel ?? defaultModel ?? stageModel);
     models[index] = model;
     if (model === undefined && !MODEL_FREE_OPS.has(node.op) && options.requireModels) add(issues, 'model', `${at}.model`, 'no model: set nodes[].model, a tier bound by the caller, defaults.model, or a default model');
     if (model !== undefined) resolves(model, node.model !== undefined ? `${at}.model` : node.tier !== undefined && tierModel !== undefined ? `${at}.tier` : 'defaults.model', issues);
