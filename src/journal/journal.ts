@@ -217,6 +217,24 @@ export class Journal {
     );
   }
 
+  /**
+   * Writes many steps in ONE transaction without reading them back: the executor's batched step journal.
+   * Validation is the same as `upsertStep`; a bad step rejects the whole batch before anything is written.
+   */
+  upsertSteps(runId: string, steps: readonly StepInput[]): void {
+    const values = steps.map((step) => ({ step, ...stepValues(runId, step) }));
+    const now = this.isoNow();
+    this.guard(`Cannot record ${steps.length} step(s) of run "${runId}"`, () =>
+      this.tx(() => {
+        const statement = this.stmts().upsertStep;
+        for (const { step, input, output, usage } of values) {
+          const open = step.status === 'pending' || step.status === 'running';
+          statement.run({ runId, stepId: step.stepId, kind: step.kind, status: step.status, input, output, usage, startedAt: step.startedAt ?? null, endedAt: step.endedAt ?? null, open: open ? 1 : 0, now });
+        }
+      }),
+    );
+  }
+
   /** The run's steps in the order they started. */
   getSteps(runId: string): StepRow[] {
     requireId(runId, 'runId', 'Cannot read steps');

@@ -60,10 +60,7 @@ export class StepJournal {
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending.clear();
-    // Nested upserts become savepoints inside this one transaction: one commit for the whole batch.
-    this.journal.sqlite.transaction(() => {
-      for (const step of batch) this.journal.upsertStep(this.runId, step);
-    })();
+    this.journal.upsertSteps(this.runId, batch);
   }
 
   close(): void {
