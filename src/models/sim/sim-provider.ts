@@ -29,6 +29,8 @@ import type { SimProfile } from './profiles.ts';
 import { soloTranscript } from './solo.ts';
 import { threadStep } from './thread-steps.ts';
 import { searchStepDraft } from './search-policy.ts';
+import { simPlanDraft } from './planner-policy.ts';
+import { agentsNetDraft } from './agent-policy.ts';
 import type { ResolvedTask, TaskOracleRegistry } from './tasks.ts';
 
 export interface SimProviderOptions {
@@ -140,7 +142,8 @@ export class SimProvider implements ModelProvider {
       throw faultError(faults.call, model);
     }
 
-    const task = this.findTask(request);
+    // AgentsNet agents read their own prompt format (agent-policy.ts); the arithmetic oracle is not consulted.
+    const task = tags?.['purpose'] === 'agentsnet' ? undefined : this.findTask(request);
     const structured = request.responseSchema !== undefined;
     const closing = structured ? JSON_CLOSING_TOKENS : CLOSING_TOKENS;
     const effort = effortMultiplier(tags?.['reasoningEffort']);
@@ -148,11 +151,16 @@ export class SimProvider implements ModelProvider {
 
     let draft: Draft;
     const purposeTag = tags?.['purpose'];
-    if (purposeTag === 'thread-step' && request.responseSchema) {
+    if (purposeTag === 'agentsnet') {
+      draft = agentsNetDraft({ profile, seed: this.seed, rng, messages: request.messages, maxOutputTokens: request.maxOutputTokens, effort, model });
+    } else if (purposeTag === 'thread-step' && request.responseSchema) {
       draft = this.threadStep(rng, request, task, effort, faults.output.truncated ? faults.output.truncateAt : undefined);
     } else if (purposeTag === 'solo') {
       const solo = soloTranscript({ profile, seed: this.seed, rng, task, messages: request.messages, schema: request.responseSchema?.schema, effort, maxOutputTokens: request.maxOutputTokens, closingTokens: closing });
       draft = { ...solo, raw: { ...solo.raw, model } };
+    } else if (purposeTag === 'plan') {
+      // Governor planner calls: a workflow spec chosen by the task's difficulty (planner-policy.ts).
+      draft = simPlanDraft({ profile, model, seed: this.seed, identity, task, messages: request.messages, maxOutputTokens: request.maxOutputTokens });
     } else if (!task) {
       draft = this.placeholder(purpose, request, closing);
     } else {

@@ -1,0 +1,305 @@
+/**
+ * The planner: a meta-agent call (`purpose: 'plan'`, axis `planning`) writes a workflow spec for the query as
+ * structured output; the spec is validated (GENERATED_WORKFLOW_LIMITS, operators, models) and priced
+ * (`fitWorkflow`, expected cost against what is left of the budget). An invalid, cyclic, over-limit or
+ * too-expensive spec goes back to the planner with every issue and its path, at most `maxRetries` times; then
+ * a template from the library runs instead (scaled to the budget). A spec that failed validation is never
+ * handed to the executor — there is no code path from a rejected spec to `runWorkflow`.
+ *
+ * Refinement (FlowReasoner): when the query is checkable — a checker function, or a verifier model — the
+ * executed spec's outcome is fed back ("Outcome: incorrect …, spent …") and the planner may write a better
+ * spec, for up to `refineRounds` more rounds, while the budget lasts. The answer returned is the round with
+ * the best objective
+ *     objective = quality − λ · (share of the budget spent) − μ · (reachable nodes)
+ * with quality ∈ [0, 1] from the checker or the judge (λ = 0.5: spending the whole budget costs half a
+ * correct answer; μ = 0.02: a 5-node workflow must buy 0.1 more quality than a 1-node one — MaAS uses a
+ * similar score − 3 × cost). Unchecked queries run one round.
+ *
+ * Every attempt — rejected or executed — is journaled as a `plan` step (trajectories.ts).
+ */
+import { BudgetExhaustedError, ThicketError } from '../core/index.ts';
+import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
+import { childContext, generate, verify, type Checker, type OpContext } from '../ops/index.ts';
+import { GENERATED_WORKFLOW_LIMITS, checkWorkflow, fitWorkflow, runWorkflow, strategySpec, WorkflowOverBudgetError, type OperatorRegistry, type Tier, type ValidatedWorkflow, type WorkflowIssue, type WorkflowLimits, type WorkflowResult, type WorkflowSpec } from '../workflow/index.ts';
+import type { Journal } from '../journal/index.ts';
+import { TIERS } from './binder.ts';
+import { plannerMessages, plannerSchema, templateLibrary, type PlanTemplate } from './planner-prompt.ts';
+import type { DifficultyBin, GovernorPolicy } from './policy.ts';
+import { ZERO_COST, recordPlanStep, type CostTotals, type PlanStep } from './trajectories.ts';
+
+export interface PlanOptions {
+  query: string;
+  taskId?: string;
+  plannerModel: string;
+  tiers: Partial<Record<Tier, string>>;
+  defaultModel: string;
+  operators: OperatorRegistry;
+  /** Picks the fallback template. */
+  bin: DifficultyBin;
+  maxOutputTokens: number;
+  settings: GovernorPolicy['planner'];
+  /** Largest share of the budget all plan calls together may take. */
+  planShare: number;
+  /** The governor's whole budget at the start (the objective's cost is a share of it). */
+  budgetLimits: BudgetLimits;
+  checker?: Checker;
+  /** Judge model for quality when there is no checker (refinement on a verifier's score). */
+  verifierModel?: string;
+  journal?: { journal: Journal; runId: string };
+  limits?: WorkflowLimits;
+  /** Example folder for the template library (default examples/); false for none. */
+  examples?: string | false;
+}
+
+export interface PlanRound {
+  round: number;
+  attempts: number;
+  rejected: Array<{ attempt: number; issues: WorkflowIssue[] }>;
+  fallback: boolean;
+  spec: WorkflowSpec | undefined;
+  answer: string | undefined;
+  status: WorkflowResult['status'] | 'not-run';
+  quality: number | undefined;
+  objective: number | undefined;
+}
+
+export interface PlanOutcome {
+  answer: string | undefined;
+  spec: WorkflowSpec | undefined;
+  rounds: PlanRound[];
+  best: number | undefined;
+  planCalls: number;
+  degraded: string[];
+  budgetExhausted: boolean;
+  simulated: boolean;
+}
+
+const PLAN_OUTPUT_TOKENS = 1024;
+
+export async function planAndExecute(context: OpContext, options: PlanOptions): Promise<PlanOutcome> {
+  const limits = options.limits ?? GENERATED_WORKFLOW_LIMITS;
+  const settings = options.settings;
+  const opNames = Object.keys(options.operators);
+  const templates = templateLibrary({ tiers: options.tiers, defaultModel: options.defaultModel, maxOutputTokens: options.maxOutputTokens, operators: opNames, ...(options.examples !== undefined ? { examples: options.examples } : {}) });
+  const planBudget = context.budget.child('plan', { share: options.planShare });
+  const checkable = options.checker !== undefined || options.verifierModel !== undefined;
+  const outcome: PlanOutcome = { answer: undefined, spec: undefined, rounds: [], best: undefined, planCalls: 0, degraded: [], budgetExhausted: false, simulated: false };
+  let feedback: { previous: string; message: string } | undefined;
+  let history = '';
+  let planningRefused = false;
+
+  for (let round = 0; round <= (checkable ? settings.refineRounds : 0); round++) {
+    // Planning refused by the budget: the template already ran once; refining without a planner is pointless.
+    if (planningRefused) break;
+    const report: PlanRound = { round, attempts: 0, rejected: [], fallback: false, spec: undefined, answer: undefined, status: 'not-run', quality: undefined, objective: undefined };
+    outcome.rounds.push(report);
+    let chosen: ValidatedWorkflow | undefined;
+    // Per attempt (what each journaled step cost) and per round (what the objective charges).
+    let planningCost: CostTotals = { ...ZERO_COST };
+    let roundPlanning: CostTotals = { ...ZERO_COST };
+    for (let attempt = 0; attempt <= settings.maxRetries && !planningRefused; attempt++) {
+      report.attempts++;
+      planningCost = { ...ZERO_COST };
+      const stepId = `${context.stepId}/r${round}/a${attempt}`;
+      const messages = plannerMessages({ query: options.query, tiers: options.tiers, budget: headroom(context.budget), limits, operators: opNames, templates, lambda: settings.lambda, mu: settings.mu }, feedback);
+      let raw: unknown;
+      let text = '';
+      try {
+        const call = await generate(childContext(context, `r${round}/a${attempt}`, { budget: planBudget }), {
+          step: 'plan',
+          model: options.plannerModel,
+          messages,
+          schema: { name: 'workflow', schema: plannerSchema() },
+          maxOutputTokens: PLAN_OUTPUT_TOKENS,
+          temperature: 0,
+          purpose: 'plan',
+          operator: 'planner',
+          axis: 'planning',
+          node: 'plan',
+        });
+        outcome.planCalls++;
+        outcome.simulated ||= call.call.simulated;
+        planningCost = { inputTokens: call.call.usage.inputTokens, outputTokens: call.call.usage.outputTokens, totalTokens: call.call.usage.inputTokens + call.call.usage.outputTokens, usd: call.call.costUsd, calls: 1 };
+        roundPlanning = addCost(roundPlanning, planningCost);
+        raw = call.call.object;
+        text = call.text;
+      } catch (error) {
+        if (error instanceof BudgetExhaustedError) {
+          planningRefused = true;
+          outcome.degraded.push('planning refused by the budget; a template runs instead');
+          journal(options, { stepId, round, attempt, status: 'refused', spec: null, issues: [], planningCost, simulated: outcome.simulated });
+          break;
+        }
+        // Structured output that did not parse or match the schema: the planner gets the message back.
+        if (!ThicketError.isInstance(error) || error.code !== 'MALFORMED_OUTPUT') throw error;
+        const issues: WorkflowIssue[] = [{ code: 'schema', path: '', message: error.message }];
+        report.rejected.push({ attempt, issues });
+        journal(options, { stepId, round, attempt, status: 'rejected', spec: (error as { rawText?: string }).rawText ?? null, issues, planningCost, simulated: outcome.simulated });
+        feedback = { previous: (error as { rawText?: string }).rawText ?? '', message: rejectedMessage(issues, history) };
+        continue;
+      }
+      const verdict = validateAndFit(raw, context, options, limits);
+      if (verdict.workflow) {
+        chosen = verdict.workflow;
+        break;
+      }
+      report.rejected.push({ attempt, issues: verdict.issues });
+      journal(options, { stepId, round, attempt, status: 'rejected', spec: raw, issues: verdict.issues, planningCost, simulated: outcome.simulated });
+      feedback = { previous: text, message: rejectedMessage(verdict.issues, history) };
+    }
+    if (!chosen) {
+      // Retries exhausted (or planning refused): a template from the library, scaled to what is left.
+      chosen = fallbackWorkflow(context, options, templates, limits);
+      report.fallback = true;
+      if (!chosen) {
+        outcome.degraded.push('no template fits the remaining budget');
+        break;
+      }
+    }
+    const stepId = `${context.stepId}/r${round}/run`;
+    const result = await runWorkflow({
+      spec: chosen.spec,
+      query: options.query,
+      fleet: context.fleet,
+      budget: context.budget.child(`execute-r${round}`),
+      operators: options.operators,
+      model: options.defaultModel,
+      tierModels: options.tiers,
+      limits,
+      budgetPolicy: 'degrade',
+      stepPrefix: `${stepId}/`,
+      trace: context.trace,
+      ...(options.journal ? { journal: options.journal } : {}),
+      ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    outcome.simulated ||= result.simulated;
+    outcome.budgetExhausted ||= result.status === 'budget_exhausted';
+    outcome.degraded.push(...result.degraded);
+    const judged = checkable && result.answer !== undefined ? await qualityOf(childContext(context, `r${round}`), options, result.answer) : undefined;
+    const execution: CostTotals = { ...result.usage };
+    const complexity = chosen.order.length;
+    const objective = judged === undefined ? undefined : judged.quality - settings.lambda * costShare(addCost(roundPlanning, execution), options.budgetLimits) - settings.mu * complexity;
+    Object.assign(report, { spec: chosen.spec, answer: result.answer, status: result.status, quality: judged?.quality, objective });
+    journal(options, { stepId, round, attempt: Math.max(0, report.attempts - 1), status: report.fallback ? 'fallback' : 'executed', spec: chosen.spec, issues: [], planningCost: report.fallback ? { ...ZERO_COST } : planningCost, execution, answer: result.answer, runStatus: result.status, quality: judged?.quality, checkedBy: judged?.by ?? 'none', objective, complexity, simulated: outcome.simulated });
+    const bestSoFar = outcome.best === undefined ? undefined : outcome.rounds[outcome.best]!;
+    if (outcome.best === undefined || (objective ?? -Infinity) > (bestSoFar!.objective ?? -Infinity) || (bestSoFar!.answer === undefined && result.answer !== undefined)) {
+      outcome.best = round;
+      outcome.answer = result.answer;
+      outcome.spec = chosen.spec;
+    }
+    if (judged === undefined || judged.quality >= 1 || result.status === 'cancelled') break;
+    history += `Round ${round}: ${chosen.spec.name ?? chosen.spec.nodes.map((node) => node.op).join('+')} → Outcome: incorrect.\n`;
+    const spent = addCost(roundPlanning, execution);
+    feedback = {
+      previous: JSON.stringify(chosen.spec),
+      message: `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; Outcome: incorrect (quality ${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
+    };
+  }
+  return outcome;
+}
+
+function validateAndFit(raw: unknown, context: OpContext, options: PlanOptions, limits: WorkflowLimits): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[] } {
+  const checked = checkWorkflow(raw, { limits, operators: options.operators, requireModels: true, fleet: context.fleet, model: options.defaultModel, tierModels: options.tiers });
+  if (!checked.workflow) return { workflow: undefined, issues: checked.issues };
+  try {
+    const fit = fitWorkflow(checked.workflow, context.fleet, { query: options.query, budget: context.budget, mode: 'reject' });
+    return { workflow: fit.workflow, issues: [] };
+  } catch (error) {
+    if (!(error instanceof WorkflowOverBudgetError)) throw error;
+    return { workflow: undefined, issues: [{ code: 'limit', path: 'nodes', message: `too expensive: ${error.message}` }] };
+  }
+}
+
+/** The template for the query's difficulty, scaled to the budget; undefined when not even its minimum fits. */
+function fallbackWorkflow(context: OpContext, options: PlanOptions, templates: readonly PlanTemplate[], limits: WorkflowLimits): ValidatedWorkflow | undefined {
+  const preferred = options.bin === 'hard' ? ['strategy:cascade', 'strategy:vote', 'strategy:single'] : options.bin === 'medium' ? ['strategy:vote', 'strategy:single'] : ['strategy:single'];
+  const model = TIERS.map((tier) => options.tiers[tier]).find((reference) => reference !== undefined) ?? options.defaultModel;
+  for (const name of preferred) {
+    const spec = templates.find((template) => template.name === name)?.spec ?? strategySpec('single', { model, samples: 1, maxOutputTokens: options.maxOutputTokens });
+    const checked = checkWorkflow(spec, { limits, operators: options.operators, requireModels: true, fleet: context.fleet, model: options.defaultModel, tierModels: options.tiers });
+    if (!checked.workflow) continue;
+    try {
+      return fitWorkflow(checked.workflow, context.fleet, { query: options.query, budget: context.budget, mode: 'scale' }).workflow;
+    } catch (error) {
+      if (!(error instanceof WorkflowOverBudgetError)) throw error;
+    }
+  }
+  return undefined;
+}
+
+async function qualityOf(context: OpContext, options: PlanOptions, answer: string): Promise<{ quality: number; by: 'checker' | 'verifier' } | undefined> {
+  const verdict = await verify(context, {
+    question: options.query,
+    candidate: answer,
+    ...(options.checker ? { checker: options.checker } : { model: options.verifierModel! }),
+    operator: 'planner',
+    axis: 'verify',
+  });
+  return verdict.judged ? { quality: verdict.score, by: options.checker ? 'checker' : 'verifier' } : undefined;
+}
+
+function rejectedMessage(issues: readonly WorkflowIssue[], history: string): string {
+  return `Rejected: the spec cannot run.\n${issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n')}\nFix every problem and reply with the corrected spec only.${history ? `\n${history}` : ''}`;
+}
+
+/** The largest share of any finite budget dimension that `spent` uses (tokens / 10,000 when nothing is finite). */
+export function costShare(spent: CostTotals, limits: BudgetLimits): number {
+  let share = -1;
+  for (const dimension of DIMENSIONS) {
+    const limit = limits[dimension];
+    if (limit !== undefined && Number.isFinite(limit) && limit > 0) share = Math.max(share, spent[dimension] / limit);
+  }
+  return share < 0 ? spent.totalTokens / 10_000 : share;
+}
+
+function headroom(budget: Budget): BudgetLimits {
+  const room = budget.remaining();
+  const limits: BudgetLimits = {};
+  for (const dimension of DIMENSIONS) if (Number.isFinite(room[dimension])) limits[dimension] = room[dimension];
+  return limits;
+}
+
+function addCost(a: CostTotals, b: CostTotals): CostTotals {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, totalTokens: a.totalTokens + b.totalTokens, usd: a.usd + b.usd, calls: a.calls + b.calls };
+}
+
+interface JournalEntry {
+  stepId: string;
+  round: number;
+  attempt: number;
+  status: PlanStep['status'];
+  spec: unknown;
+  issues: readonly WorkflowIssue[];
+  planningCost: CostTotals;
+  execution?: CostTotals;
+  answer?: string | undefined;
+  runStatus?: string;
+  quality?: number | undefined;
+  checkedBy?: 'checker' | 'verifier' | 'none';
+  objective?: number | undefined;
+  complexity?: number;
+  simulated: boolean;
+}
+
+function journal(options: PlanOptions, entry: JournalEntry): void {
+  if (!options.journal) return;
+  const step: PlanStep = {
+    stepId: entry.stepId,
+    query: options.query,
+    ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+    planner: options.plannerModel,
+    round: entry.round,
+    attempt: entry.attempt,
+    status: entry.status,
+    spec: entry.spec,
+    issues: entry.issues.map((issue) => ({ path: issue.path, message: issue.message, code: issue.code })),
+    ...(entry.runStatus !== undefined ? { outcome: { ...(entry.answer !== undefined ? { answer: entry.answer } : {}), status: entry.runStatus, ...(entry.quality !== undefined ? { quality: entry.quality } : {}), checkedBy: entry.checkedBy ?? 'none' } } : {}),
+    cost: { planning: entry.planningCost, execution: entry.execution ?? { ...ZERO_COST } },
+    ...(entry.objective !== undefined ? { objective: entry.objective } : {}),
+    weights: { lambda: options.settings.lambda, mu: options.settings.mu },
+    ...(entry.complexity !== undefined ? { complexity: entry.complexity } : {}),
+    simulated: entry.simulated,
+  };
+  recordPlanStep(options.journal.journal, options.journal.runId, step);
+}

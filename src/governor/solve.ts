@@ -1,0 +1,292 @@
+/**
+ * `governedSolve`: what `thicket solve --strategy auto` runs. One query, one budget, four decisions:
+ *
+ *   1. probe    a few samples of the starting tier (axis `probe`) → difficulty bin (probe.ts);
+ *   2. allocate (bin × budget level) → arm, from the policy (learned from calibration runs, or the default);
+ *   3. execute  stop (the probe's majority) | vote (widen the probe's vote) | cascade (escalate through the
+ *               tiers; the probe is the first stage) | thread (decompose) | plan (a generated workflow);
+ *   4. explain  the difficulty estimate, the arm and why, escalations, the generated spec, and spend by axis.
+ *
+ * The budget is sacred: the probe, the planner's calls and the execution all spend through child budgets of
+ * the one budget passed in (the probe may take at most `split.probe` of it, planning `split.plan` of what is
+ * left), so nothing here can spend past it — the ledger refuses first.
+ *
+ * Models come from the capability binder: by default the fleet's tiers from the starting model upward
+ * (`sim:small` → sim:medium → sim:large). The planner is bound with need `plan` unless one is given.
+ */
+import { ThicketError, toThicketError } from '../core/index.ts';
+import type { Budget, BudgetLimits, LedgerEvent } from '../budget/index.ts';
+import type { ChatMessage, Fleet } from '../models/index.ts';
+import type { Journal } from '../journal/index.ts';
+import { Trace, childContext, type Checker, type OpContext, type TraceJson } from '../ops/index.ts';
+import { DEFAULT_SYSTEM_PROMPT, defaultOperators, type OperatorRegistry, type Tier, type WorkflowSpec } from '../workflow/index.ts';
+import { allocate } from './allocation.ts';
+import { extendVote, threadArm } from './arms.ts';
+import { TIERS, boundTiers, fleetBinder, type BindConstraints, type CapabilityBinder } from './binder.ts';
+import { planAndExecute, type PlanRound } from './planner.ts';
+import { DEFAULT_POLICY, type AllocationCell, type Arm, type GovernorPolicy } from './policy.ts';
+import { probeDifficulty, type ProbeResult } from './probe.ts';
+import { routeCascade, type Escalation, type RouterStage } from './router.ts';
+import { ZERO_COST, type CostTotals } from './trajectories.ts';
+
+export interface GovernedSolveOptions {
+  query: string;
+  fleet: Fleet;
+  /** The one budget for probe + planning + execution (e.g. `ledger.root`). */
+  budget: Budget;
+  /** Starting model (its tier is the cheapest used). Default `sim:small`. */
+  model?: string;
+  binder?: CapabilityBinder;
+  policy?: GovernorPolicy;
+  /** Where the policy came from, for the explanation (e.g. the --policy file). */
+  policySource?: string;
+  /** Planner model (`--planner`); default: the binder's `plan` capability. */
+  planner?: string;
+  /** `auto` (the policy decides), `always` (plan every non-easy query), `never`. */
+  planning?: 'auto' | 'always' | 'never';
+  /** Policy labels of the query, passed to the binder. */
+  labels?: readonly string[];
+  /** Makes the query checkable: the planner refines on its verdicts. */
+  checker?: Checker;
+  /** Judge for the planner's refinement when there is no checker. */
+  verifierModel?: string;
+  operators?: OperatorRegistry;
+  maxOutputTokens?: number;
+  taskId?: string;
+  journal?: { journal: Journal; runId: string };
+  signal?: AbortSignal;
+  trace?: Trace;
+  /** Run this arm whatever the difficulty (calibration). */
+  force?: AllocationCell;
+  /** Example folder for the planner's template library (default examples/); false for none. */
+  examples?: string | false;
+}
+
+export type GovernedStatus = 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
+
+export interface GovernorDecision {
+  policy: string;
+  start: string;
+  tiers: Partial<Record<Tier, string>>;
+  difficulty: { bin: ProbeResult['bin']; score: number; agreement: number; confidence: number | undefined; samples: number; answer: string | undefined; model: string };
+  budgetLevel: number;
+  arm: Arm;
+  cell: AllocationCell;
+  forced: boolean;
+  /** One line: what ran. */
+  strategy: string;
+  escalations: Escalation[];
+  reusedProbeSamples: number;
+  spec?: WorkflowSpec;
+  planner?: { model: string; calls: number; rounds: PlanRound[] };
+  split: GovernorPolicy['split'];
+}
+
+export interface GovernedSolveResult {
+  answer: string | undefined;
+  status: GovernedStatus;
+  simulated: boolean;
+  decision: GovernorDecision;
+  usage: CostTotals;
+  spendByAxis: Record<string, CostTotals>;
+  spendByModel: Record<string, CostTotals>;
+  degraded: string[];
+  trace: TraceJson;
+  error?: { code: string; message: string };
+}
+
+export const GOVERNOR_STEP_KIND = 'governor';
+const DEFAULT_OUTPUT = 384;
+
+export async function governedSolve(options: GovernedSolveOptions): Promise<GovernedSolveResult> {
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const start = options.model ?? 'sim:small';
+  const fleet = options.fleet;
+  const binder = options.binder ?? fleetBinder(fleet, start);
+  const limitsAtStart = finiteLimits(options.budget);
+  // Models are bound under the query's policy labels and its budget (a model whose smallest call the budget
+  // cannot pay is not offered).
+  const constraints = { labels: options.labels ?? [], budget: limitsAtStart };
+  const tiers = boundTiers(binder, constraints);
+  const startTier = fleet.model(start).profile.tier;
+  tiers[startTier] ??= start;
+  const maxOutputTokens = options.maxOutputTokens ?? DEFAULT_OUTPUT;
+  const operators = options.operators ?? defaultOperators();
+  const trace = options.trace ?? new Trace(fleet.clock);
+  const spend = trackSpend(options.budget);
+  const messages: ChatMessage[] = [{ role: 'system', content: DEFAULT_SYSTEM_PROMPT }, { role: 'user', content: options.query }];
+  const base: OpContext = { fleet, budget: options.budget, trace, stepId: 'gov', model: start, ...(options.taskId !== undefined ? { taskId: options.taskId } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.journal ? { recorder: options.journal.journal.recorder(options.journal.runId) } : {}) };
+  const degraded: string[] = [];
+  let simulated = false;
+  let budgetExhausted = false;
+  let failure: ThicketError | undefined;
+
+  // 1. Probe (its share is a cap, not a reservation: what it leaves flows to the arm).
+  const probeBudget = options.budget.child('probe', { share: policy.split.probe });
+  let probe: ProbeResult | undefined;
+  try {
+    probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), { model: start, messages, samples: policy.probe.samples, ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}), maxOutputTokens, difficulty: policy.difficulty });
+    simulated ||= probe.simulated;
+    budgetExhausted ||= probe.budgetExhausted;
+    degraded.push(...probe.degraded.map((reason) => `probe: ${reason}`));
+  } catch (error) {
+    failure = toThicketError(error);
+  }
+  const bin = probe?.bin ?? 'hard';
+
+  // 2. Allocate.
+  const usdPerToken = fleet.model(start).profile.priceOutputPerMillion / 1e6;
+  const allocated = allocate(policy, bin, limitsAtStart, usdPerToken);
+  let cell = options.force ?? allocated.cell;
+  const plannerModel = options.planner ?? binder.bind('plan', constraints)?.model;
+  if (!options.force && options.planning === 'always' && bin !== 'easy') cell = { arm: 'plan' };
+  if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
+
+  // 3. Execute the arm under what is left of the budget.
+  const context = childContext(base, cell.arm, { budget: options.budget.child('arm') });
+  const decision: GovernorDecision = {
+    policy: options.policySource ?? (options.policy ? 'custom' : 'default'),
+    start,
+    tiers,
+    difficulty: { bin, score: probe?.score ?? 1, agreement: probe?.agreement ?? 0, confidence: probe?.confidence, samples: probe?.candidates.length ?? 0, answer: probe?.answer, model: start },
+    budgetLevel: allocated.level,
+    arm: cell.arm,
+    cell,
+    forced: options.force !== undefined,
+    strategy: '',
+    escalations: [],
+    reusedProbeSamples: 0,
+    split: policy.split,
+  };
+  let answer = probe?.answer;
+  if (!failure && !options.signal?.aborted) {
+    try {
+      if (cell.arm === 'stop') {
+        decision.strategy = `stop: the probe's majority (${probe?.candidates.length ?? 0} samples of ${start})`;
+      } else if (cell.arm === 'vote') {
+        const model = modelFor(binder, cell.tier, constraints, start);
+        const vote = await extendVote(context, { probe, model, samples: cell.samples ?? 9, ...(cell.lead !== undefined ? { lead: cell.lead } : {}), messages, maxOutputTokens });
+        answer = vote.answer ?? answer;
+        decision.reusedProbeSamples = vote.reusedProbeSamples;
+        decision.strategy = `vote: ${vote.samples} samples of ${model} (${vote.reusedProbeSamples} from the probe${vote.stoppedEarly ? ', stopped once decided' : ''})`;
+        ({ simulated, budgetExhausted } = merge(vote, simulated, budgetExhausted, degraded));
+      } else if (cell.arm === 'cascade') {
+        const stages = routerStages(policy, binder, constraints, startTier, start, cell.tier);
+        const routed = await routeCascade(context, { messages, question: options.query, stages, ...(probe ? { probe } : {}), ...(cell.escalate ? { escalate: true } : {}), maxOutputTokens, ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}) });
+        answer = routed.answer ?? answer;
+        decision.escalations = routed.escalations;
+        decision.reusedProbeSamples = routed.reusedProbeSamples;
+        decision.strategy = `cascade: ${stages.map((stage) => stage.model).join(' → ')}, answered by ${routed.answeredBy === undefined ? 'none' : stages[routed.answeredBy]!.model}`;
+        ({ simulated, budgetExhausted } = merge(routed, simulated, budgetExhausted, degraded));
+      } else if (cell.arm === 'thread') {
+        const model = modelFor(binder, cell.tier, constraints, start);
+        const threaded = await threadArm(context, { query: options.query, model, steps: cell.steps ?? 16, maxOutputTokens, probe });
+        answer = threaded.answer;
+        decision.strategy = `thread: up to ${cell.steps ?? 16} steps on ${model}${threaded.fromProbe ? " (no answer; the probe's stands)" : ''}`;
+        ({ simulated, budgetExhausted } = merge(threaded, simulated, budgetExhausted, degraded));
+      } else {
+        const planned = await planAndExecute(context, {
+          query: options.query,
+          plannerModel: plannerModel!,
+          tiers,
+          defaultModel: start,
+          operators,
+          bin,
+          maxOutputTokens,
+          settings: policy.planner,
+          planShare: policy.split.plan,
+          budgetLimits: limitsAtStart,
+          ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+          ...(options.checker ? { checker: options.checker } : {}),
+          ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}),
+          ...(options.journal ? { journal: options.journal } : {}),
+          ...(options.examples !== undefined ? { examples: options.examples } : {}),
+        });
+        answer = planned.answer ?? answer;
+        if (planned.spec) decision.spec = planned.spec;
+        decision.planner = { model: plannerModel!, calls: planned.planCalls, rounds: planned.rounds };
+        const fallback = planned.rounds.some((round) => round.fallback);
+        decision.strategy = `plan: ${planned.spec?.name ?? 'generated workflow'}${fallback ? ' (template fallback)' : ''}, ${planned.rounds.length} round(s), ${planned.planCalls} plan call(s) on ${plannerModel}`;
+        ({ simulated, budgetExhausted } = merge(planned, simulated, budgetExhausted, degraded));
+      }
+    } catch (error) {
+      failure = toThicketError(error);
+      if (answer !== undefined && failure.category !== 'cancelled') degraded.push(`${cell.arm} failed (${failure.code}); the probe's answer stands`);
+    }
+  }
+  spend.stop();
+  const cancelled = options.signal?.aborted === true || failure?.category === 'cancelled';
+  const status: GovernedStatus = cancelled ? 'cancelled' : budgetExhausted || failure?.category === 'budget' ? 'budget_exhausted' : answer === undefined ? 'error' : 'ok';
+  const result: GovernedSolveResult = {
+    answer,
+    status,
+    simulated,
+    decision,
+    usage: spend.total,
+    spendByAxis: spend.byAxis,
+    spendByModel: spend.byModel,
+    degraded,
+    trace: trace.toJSON(),
+    ...(failure && (answer === undefined || cancelled) ? { error: failure.toJSON() } : {}),
+  };
+  if (options.journal) {
+    options.journal.journal.upsertStep(options.journal.runId, { stepId: 'gov/decision', kind: GOVERNOR_STEP_KIND, status, input: { query: options.query, start, policy: decision.policy, budget: limitsAtStart }, output: { answer: answer ?? null, decision, spendByAxis: spend.byAxis }, usage: spend.total });
+  }
+  return result;
+}
+
+/**
+ * The policy's cascade stages that the binder can serve, from the starting tier upward; with `escalateTo`, the
+ * first stage (the probe's tier) and then only the stages at that tier or above (skip the tiers between).
+ */
+export function routerStages(policy: GovernorPolicy, binder: CapabilityBinder, constraints: BindConstraints, startTier: Tier, start: string, escalateTo?: Tier): RouterStage[] {
+  const stages: RouterStage[] = [];
+  for (const stage of policy.cascade.stages) {
+    if (TIERS.indexOf(stage.tier) < TIERS.indexOf(startTier)) continue;
+    if (escalateTo !== undefined && stage.tier !== startTier && TIERS.indexOf(stage.tier) < TIERS.indexOf(escalateTo)) continue;
+    const model = stage.tier === startTier ? start : binder.bind('answer', { ...constraints, tier: stage.tier })?.model;
+    if (model !== undefined && !stages.some((existing) => existing.model === model)) stages.push({ model, tier: stage.tier, samples: stage.samples, signal: stage.signal, threshold: stage.threshold });
+  }
+  return stages.length > 0 ? stages : [{ model: start, tier: startTier, samples: policy.probe.samples, signal: 'agreement', threshold: 0 }];
+}
+
+function modelFor(binder: CapabilityBinder, tier: Tier | undefined, constraints: BindConstraints, start: string): string {
+  return tier === undefined ? start : (binder.bind('answer', { ...constraints, tier })?.model ?? start);
+}
+
+function merge(part: { simulated: boolean; budgetExhausted: boolean; degraded: string[] }, simulated: boolean, budgetExhausted: boolean, degraded: string[]): { simulated: boolean; budgetExhausted: boolean } {
+  degraded.push(...part.degraded);
+  return { simulated: simulated || part.simulated, budgetExhausted: budgetExhausted || part.budgetExhausted };
+}
+
+function finiteLimits(budget: Budget): BudgetLimits {
+  const room = budget.remaining();
+  const limits: BudgetLimits = {};
+  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const) if (Number.isFinite(room[key])) limits[key] = room[key];
+  return limits;
+}
+
+/**
+ * Spend of this solve by axis and model, from the ledger's settle/charge events on the budget and its
+ * children (the ledger may be shared with other work, so its own report would over-count).
+ */
+function trackSpend(budget: Budget): { total: CostTotals; byAxis: Record<string, CostTotals>; byModel: Record<string, CostTotals>; stop: () => void } {
+  const total: CostTotals = { ...ZERO_COST };
+  const byAxis: Record<string, CostTotals> = {};
+  const byModel: Record<string, CostTotals> = {};
+  const prefix = `${budget.path}/`;
+  const add = (line: CostTotals, event: LedgerEvent): void => {
+    line.inputTokens += event.amount.inputTokens;
+    line.outputTokens += event.amount.outputTokens;
+    line.totalTokens += event.amount.inputTokens + event.amount.outputTokens;
+    line.usd += event.amount.usd;
+    line.calls += event.amount.calls;
+  };
+  const stop = budget.ledger.onEvent((event) => {
+    if ((event.kind !== 'settle' && event.kind !== 'charge') || (event.budget !== budget.path && !event.budget.startsWith(prefix))) return;
+    add(total, event);
+    add((byAxis[event.tags.axis ?? 'other'] ??= { ...ZERO_COST }), event);
+    add((byModel[event.tags.model ?? 'other'] ??= { ...ZERO_COST }), event);
+  });
+  return { total, byAxis, byModel, stop };
+}

@@ -1,0 +1,113 @@
+/**
+ * Planner trajectories: every (query, spec, outcome, cost) the planner produced — rejected specs with their
+ * issues, executed specs with their outcome and objective, fallbacks — is journaled as a step of kind `plan`
+ * in the run that made it, and `exportTrajectories` writes them out as JSONL, one line per plan step, ready
+ * for training a planner (FlowReasoner's SFT/RL data: query → workflow → reward).
+ *
+ * A line is validated against `trajectorySchema` on the way out and can be read back with
+ * `parseTrajectories` (the round trip is tested), so a consumer can rely on the fields below.
+ */
+import { writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InvalidInputError } from '../core/index.ts';
+import type { Journal } from '../journal/index.ts';
+import { zodIssues } from '../models/index.ts';
+
+export const PLAN_STEP_KIND = 'plan';
+export const TRAJECTORY_VERSION = 1;
+
+const costSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), calls: z.number() }).strict();
+
+export const trajectorySchema = z
+  .object({
+    version: z.literal(TRAJECTORY_VERSION),
+    runId: z.string(),
+    stepId: z.string(),
+    query: z.string(),
+    taskId: z.string().optional(),
+    planner: z.string(),
+    round: z.number().int().nonnegative(),
+    attempt: z.number().int().nonnegative(),
+    /** rejected: invalid / cyclic / over limits / too expensive (never executed); executed; fallback: a template ran instead; refused: the budget could not pay the plan call. */
+    status: z.enum(['rejected', 'executed', 'fallback', 'refused']),
+    spec: z.unknown(),
+    issues: z.array(z.object({ path: z.string(), message: z.string(), code: z.string() }).strict()),
+    outcome: z
+      .object({
+        answer: z.string().optional(),
+        status: z.string(),
+        quality: z.number().optional(),
+        checkedBy: z.enum(['checker', 'verifier', 'none']),
+      })
+      .strict()
+      .optional(),
+    cost: z.object({ planning: costSchema, execution: costSchema }).strict(),
+    objective: z.number().optional(),
+    weights: z.object({ lambda: z.number(), mu: z.number() }).strict(),
+    complexity: z.number().optional(),
+    simulated: z.boolean(),
+  })
+  .strict();
+
+export type Trajectory = z.infer<typeof trajectorySchema>;
+/** What the planner journals; `runId` and `version` are added on export. */
+export type PlanStep = Omit<Trajectory, 'runId' | 'version'>;
+export type CostTotals = z.infer<typeof costSchema>;
+
+export const ZERO_COST: CostTotals = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
+
+export function recordPlanStep(journal: Journal, runId: string, step: PlanStep): void {
+  const { stepId, status, cost, ...rest } = step;
+  journal.upsertStep(runId, { stepId, kind: PLAN_STEP_KIND, status, input: { query: rest.query, taskId: rest.taskId, planner: rest.planner, round: rest.round, attempt: rest.attempt }, output: rest, usage: cost });
+}
+
+/** Every plan step of every run (or of the given runs), as trajectory records, oldest run first. */
+export function readTrajectories(journal: Journal, options: { runIds?: readonly string[] } = {}): Trajectory[] {
+  const runIds = options.runIds ?? journal.listRuns({ limit: Number.MAX_SAFE_INTEGER }).map((run) => run.id).reverse();
+  const records: Trajectory[] = [];
+  for (const runId of runIds) {
+    for (const row of journal.getSteps(runId)) {
+      if (row.kind !== PLAN_STEP_KIND) continue;
+      const output = (row.output ?? {}) as Record<string, unknown>;
+      records.push(trajectorySchema.parse({ version: TRAJECTORY_VERSION, runId, stepId: row.stepId, status: row.status, cost: row.usage, ...stripUndefined(output) }));
+    }
+  }
+  return records;
+}
+
+/**
+ * Writes the trajectories as JSONL to a file path, or to a writable (`{ write(chunk) }`, e.g. process.stdout).
+ * Returns how many lines were written.
+ */
+export function exportTrajectories(journal: Journal, out: string | { write(chunk: string): unknown }, options: { runIds?: readonly string[] } = {}): number {
+  const records = readTrajectories(journal, options);
+  const text = records.map((record) => JSON.stringify(record)).join('\n') + (records.length > 0 ? '\n' : '');
+  if (typeof out === 'string') writeFileSync(out, text);
+  else if (text.length > 0) out.write(text);
+  return records.length;
+}
+
+/** Parses JSONL written by `exportTrajectories`; every bad line is reported with its line number. */
+export function parseTrajectories(text: string): Trajectory[] {
+  const records: Trajectory[] = [];
+  const issues: Array<{ path: string; message: string }> = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      issues.push({ path: `line ${index + 1}`, message: `not JSON (${(error as Error).message})` });
+      return;
+    }
+    const parsed = trajectorySchema.safeParse(value);
+    if (parsed.success) records.push(parsed.data);
+    else issues.push(...zodIssues(parsed.error, `line ${index + 1}`));
+  });
+  if (issues.length > 0) throw new InvalidInputError('Invalid trajectories', issues);
+  return records;
+}
+
+function stripUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined));
+}
