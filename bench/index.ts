@@ -10,6 +10,7 @@ import pc from 'picocolors';
 import { benchCallPath, benchLedger, type BenchRow } from './foundation.ts';
 import { benchExecutorOverhead, benchFanOut10k } from './workflow.ts';
 import { benchStrategies, strategyTable } from './strategies.ts';
+import { benchCriticality } from './criticality.ts';
 
 const only = process.env['THICKET_BENCH_ONLY']?.split(',');
 const wants = (section: string): boolean => !only || only.includes(section);
@@ -19,6 +20,7 @@ if (wants('foundation')) {
   rows.push(benchLedger());
   rows.push(...(await benchCallPath()));
 }
+if (wants('criticality')) rows.push(...(await benchCriticality()));
 if (wants('workflow')) {
   rows.push(...(await benchExecutorOverhead()));
   rows.push(...benchFanOut10k());

@@ -8,6 +8,9 @@ import { exitCodeFor, toThicketError, type ThicketError } from '../core/index.ts
 import { fleetCheckCommand, fleetListCommand } from './commands/fleet.ts';
 import { runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { solveCommand } from './commands/solve.ts';
+import { criticalityCommand } from '../criticality/index.ts';
+import { disposeLlamaEngine } from '../models/index.ts';
+import { modelsFixtureCommand, modelsPullCommand } from './commands/models.ts';
 import { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } from './commands/workflow.ts';
 
 /** Thrown inside action handlers to carry an exit code out of commander. */
@@ -38,14 +41,17 @@ function buildProgram(): Command {
     .description('Answer a query: one generation, or width sampling with majority vote (--samples N)')
     .argument('<query>', 'the question or task')
     .option('-m, --model <ref>', 'model reference: sim:<profile>, an alias from the fleet config, or openai:<model>')
-    .option('-s, --strategy <name>', 'single | vote | refine | thread | search | debate | solo | cascade (default: vote when --samples > 1, else single)')
+    .option('-s, --strategy <name>', 'auto (default: the governor) | single | vote | refine | thread | search | debate | solo | cascade; --samples N alone means vote')
     .option('-w, --workflow <file>', 'run a workflow spec (JSON) instead of a strategy')
     .option('--corpus <path>', 'folder of .txt/.md files or a .jsonl file for the search strategy/operator')
-    .option('-n, --samples <n>', 'samples for majority vote (1 = single generation)', '1')
+    .option('-n, --samples <n>', 'samples for majority vote (1 = single generation)')
     .option('--rounds <n>', 'rounds for refine and debate')
     .option('--agents <n>', 'agents for debate')
     .option('--steps <n>', 'steps for thread and search')
     .option('--budget-policy <p>', 'when the estimate exceeds the budget: degrade (default) | scale | reject')
+    .option('--policy <file>', 'governor policy fitted by `thicket governor fit` (default: the built-in policy)')
+    .option('--planner <ref>', 'model that writes per-query workflows (strategy auto)')
+    .option('--plan <mode>', 'strategy auto: auto (policy decides) | always | never')
     .option('--max-output-tokens <n>', 'cap on output tokens per call', '512')
     .option('--budget-tokens <n>', 'hard cap on total tokens (input + output)')
     .option('--budget-input-tokens <n>', 'hard cap on input tokens')
@@ -97,6 +103,36 @@ function buildProgram(): Command {
     .description('Print the workflow JSON Schema')
     .action(wrap(() => workflowSchemaCommand()));
 
+  const models = program.command('models').description('Local GGUF models for the embedded llama.cpp engine');
+  models
+    .command('pull')
+    .description('Download a pinned small instruct model (checksum-verified, cached; $THICKET_MODELS_DIR)')
+    .argument('[name]', 'pinned model name (default: the small default)')
+    .option('--json', 'print JSON')
+    .action(wrap((name: string | undefined, flags: { json?: boolean }) => modelsPullCommand(name, flags)));
+  models
+    .command('fixture')
+    .description("Write the project's tiny random-weight GGUF (gibberish text, real engine mechanics)")
+    .argument('<path>', 'output .gguf path')
+    .option('--seed <n>', 'weights seed', '1')
+    .option('--json', 'print JSON')
+    .action(wrap((path: string, flags: { seed?: string; json?: boolean }) => modelsFixtureCommand(path, flags)));
+
+  program
+    .command('criticality')
+    .description('Criticality metrics of a reasoning graph: von Neumann entropies, D, surprising-edge share, clustering, modularity, hubs, bridges')
+    .argument('<graph>', 'graph JSON: a ReasoningGraph, a trace JSON (runs show --trace --json), or {nodes:[{id,text?}], edges:[{source|from, target|to}]}')
+    .option('--tau <x>', 'fixed cosine threshold for a surprising edge (default 0.2, calibrated for the hashing embedder)')
+    .option('--snapshots <n|s1,s2,…>', 'N evenly spaced snapshots, or explicit steps')
+    .option('--merge <x>', 'first merge near-duplicate nodes at cosine ≥ x')
+    .option('--json', 'print exactly one JSON object')
+    .action(
+      wrap(async (path: string, flags: Parameters<typeof criticalityCommand>[1]) => {
+        await criticalityCommand(path, flags);
+        return 0;
+      }),
+    );
+
   const runs = program.command('runs').description('Inspect the run journal');
   runs
     .command('ls')
@@ -123,6 +159,15 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
+    return handleError(error, json);
+  } finally {
+    // Frees the embedded engine (if a gguf: model was loaded) so the process can exit.
+    await disposeLlamaEngine();
+  }
+}
+
+function handleError(error: unknown, json: boolean): number {
+  {
     if (error instanceof ExitSignal) return error.code;
     if (error instanceof CommanderError) {
       // --help and --version exit through here with code 0; anything else commander rejects is bad input.

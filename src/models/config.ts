@@ -45,7 +45,19 @@ export const simModelSchema = z
   })
   .strict();
 
-export const modelEntrySchema = z.discriminatedUnion('provider', [openAICompatibleModelSchema, simModelSchema]);
+export const llamaModelSchema = z
+  .object({
+    provider: z.literal('llama'),
+    /** Path to a .gguf file, or "default" for the pulled default model. */
+    path: z.string().min(1),
+    contextSize: z.number().int().positive().optional(),
+    sequences: z.number().int().positive().max(64).optional(),
+    threads: z.number().int().positive().optional(),
+    ...commonFields,
+  })
+  .strict();
+
+export const modelEntrySchema = z.discriminatedUnion('provider', [openAICompatibleModelSchema, simModelSchema, llamaModelSchema]);
 
 export const fleetConfigSchema = z
   .object({
@@ -70,8 +82,8 @@ export function parseFleetConfig(value: unknown, source = 'fleet config'): Fleet
   const parsed = fleetConfigSchema.safeParse(value);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${source}`, zodIssues(parsed.error), 'INVALID_CONFIG');
   const config = parsed.data;
-  if (config.defaultModel !== undefined && !config.defaultModel.startsWith('sim:') && !(config.defaultModel in config.models) && !config.defaultModel.startsWith('openai:')) {
-    throw new InvalidInputError(`Invalid ${source}`, [{ path: 'defaultModel', message: `"${config.defaultModel}" is neither a configured alias nor a sim:/openai: reference` }], 'INVALID_CONFIG');
+  if (config.defaultModel !== undefined && !config.defaultModel.startsWith('sim:') && !(config.defaultModel in config.models) && !config.defaultModel.startsWith('openai:') && !config.defaultModel.startsWith('gguf:')) {
+    throw new InvalidInputError(`Invalid ${source}`, [{ path: 'defaultModel', message: `"${config.defaultModel}" is neither a configured alias nor a sim:/openai:/gguf: reference` }], 'INVALID_CONFIG');
   }
   return config;
 }

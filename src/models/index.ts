@@ -10,3 +10,5 @@ export * from './fleet.ts';
 export * from './resolver.ts';
 export * from './sim/index.ts';
 export * from './openai-compatible/index.ts';
+export * from './llama/index.ts';
+export * from './embeddings/index.ts';

@@ -3,11 +3,13 @@
  *   - `sim:<profile>`       the simulated fleet (always available, offline, seeded)
  *   - `<alias>`             a model from the fleet config
  *   - `openai:<model>`      the OpenAI API (or OPENAI_BASE_URL), key from OPENAI_API_KEY
+ *   - `gguf:<path>`         a local GGUF file run in-process by node-llama-cpp (`gguf:default`: the pulled default)
  */
 import { UnknownModelError, type Clock } from '../core/index.ts';
 import type { FleetConfig, ModelEntry } from './config.ts';
 import type { ModelResolver, ResolvedModel } from './fleet.ts';
 import { OpenAICompatibleProvider } from './openai-compatible/index.ts';
+import { resolveGgufModel } from './llama/index.ts';
 import { DEFAULT_SIM_PROFILES, SimProvider, TaskOracleRegistry, mergeSimProfile, type SimProfile } from './sim/index.ts';
 import type { ModelProfile } from './spec.ts';
 
@@ -54,14 +56,16 @@ export class FleetResolver implements ModelResolver {
       const provider = new OpenAICompatibleProvider({ baseURL: environment['OPENAI_BASE_URL'] ?? 'https://api.openai.com/v1', modelId: reference.slice(7), ...(apiKey ? { apiKey } : {}) });
       return { provider, profile: realProfile(reference, { tier: 'large' }), promptMargin: realPromptMargin };
     }
+    if (reference.startsWith('gguf:') && reference.length > 5) return resolveGgufModel(reference, { path: reference.slice(5) }, { environment: this.options.environment ?? process.env });
     const aliases = Object.keys(config.models);
     throw new UnknownModelError(
       reference,
-      `Use sim:small|medium|large|reasoner-small|reasoner-large, openai:<model>, or an alias from thicket.config.json${aliases.length ? ` (${aliases.join(', ')})` : ' (none configured)'}.`,
+      `Use sim:small|medium|large|reasoner-small|reasoner-large, openai:<model>, gguf:<path>|gguf:default, or an alias from thicket.config.json${aliases.length ? ` (${aliases.join(', ')})` : ' (none configured)'}.`,
     );
   }
 
   private fromEntry(reference: string, entry: ModelEntry): ResolvedModel {
+    if (entry.provider === 'llama') return resolveGgufModel(reference, entry, { environment: this.options.environment ?? process.env });
     if (entry.provider === 'sim') {
       const base = DEFAULT_SIM_PROFILES[entry.profile];
       if (!base) throw new UnknownModelError(`sim:${entry.profile}`, `Alias "${reference}" names an unknown simulated profile.`);

@@ -4,7 +4,8 @@
  * parameter names onto the operator's. Caps that bound cost (maxSteps, output caps) are always passed
  * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
  */
-import { InvalidInputError } from '../core/index.ts';
+import { BudgetExhaustedError, InvalidInputError } from '../core/index.ts';
+import { runKvThread } from '../models/index.ts';
 import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
 import type { OperatorFn, OperatorRegistry } from './operators.ts';
 import { templateValues } from './operators.ts';
@@ -64,8 +65,49 @@ const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
     ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
   });
 
-const threadOp: OperatorFn<'thread'> = (context, params, inputs) =>
-  thread(context, {
+/**
+ * A thread on the embedded engine: the TIM tree is decoded in ONE llama.cpp sequence whose KV cache is pruned
+ * for real (finished subtask lists erased), instead of resending pruned messages. It bypasses the fleet's
+ * per-call path, so the whole thread reserves its worst case up front (every processed token ≤ the tasks'
+ * string bounds, byte-level worst case, plus a full context of prompt) and settles the token meter's usage.
+ */
+async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: Parameters<OperatorFn<'thread'>>[1], inputs: Parameters<OperatorFn<'thread'>>[2], model: string): Promise<OpResult> {
+  const maxTasks = params.maxSteps ?? DEFAULT_THREAD_STEPS;
+  const contextSize = 8192;
+  const worstOutput = maxTasks * (160 + 160 + 16) + 80;
+  const degraded: string[] = [];
+  let reservation;
+  try {
+    reservation = context.budget.reserve({ inputTokens: contextSize, outputTokens: worstOutput, usd: 0, calls: 1 }, { model, operator: 'thread', axis: 'depth' });
+  } catch (error) {
+    if (!(error instanceof BudgetExhaustedError)) throw error;
+    context.trace.event(context.stepId, 'degrade', { reason: 'kv thread: budget cannot cover its worst case' });
+    return { answer: undefined, confidence: undefined, text: '', nodeId: undefined, calls: 0, degraded: ['thread skipped (budget)'], budgetExhausted: true, simulated: false, details: {} };
+  }
+  try {
+    const result = await runKvThread({
+      model,
+      contextSize,
+      question: question(params, inputs),
+      maxTasks,
+      ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
+      ...(params.buffer !== undefined ? { bufferSize: Math.max(1, params.buffer) } : {}),
+      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    reservation.settle({ inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, usd: 0, calls: 1 });
+    const nodeId = context.trace.addNode(context.stepId, 'answer', result.text);
+    return { answer: result.document.answer, confidence: undefined, text: result.text, nodeId, calls: 1, degraded, budgetExhausted: false, simulated: false, details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics } };
+  } catch (error) {
+    reservation.release();
+    throw error;
+  }
+}
+
+const threadOp: OperatorFn<'thread'> = (context, params, inputs) => {
+  const model = context.model;
+  if (context.fleet.model(model).provider.providerId === 'llama') return kvThreadOp(context, params, inputs, model);
+  return thread(context, {
     question: question(params, inputs),
     maxSteps: params.maxSteps ?? DEFAULT_THREAD_STEPS,
     ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
@@ -75,6 +117,7 @@ const threadOp: OperatorFn<'thread'> = (context, params, inputs) =>
     ...(params.system !== undefined ? { system: params.system } : {}),
     ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
   });
+};
 
 const debateOp: OperatorFn<'debate'> = (context, params, inputs) =>
   debate(context, {

@@ -11,6 +11,7 @@ import { Ledger, type BudgetLimits, type SpendLine } from '../../budget/index.ts
 import { Fleet, FleetResolver, loadFleetConfig, type FleetConfig } from '../../models/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import { openCorpus } from '../../ops/index.ts';
+import { fleetBinder, governedSolve, readPolicy, type GovernedSolveResult, type GovernorDecision } from '../../governor/index.ts';
 import { STRATEGIES, defaultOperators, runWorkflow, simCascadeLadder, strategySpec, validateWorkflow, type BudgetPolicy, type Strategy, type WorkflowResult } from '../../workflow/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
 import { SIMULATED_LABEL, attachProgress, formatUsd, processOutput, table } from '../output.ts';
@@ -25,6 +26,9 @@ export interface SolveFlags extends BudgetFlags {
   agents?: string;
   steps?: string;
   budgetPolicy?: string;
+  policy?: string;
+  planner?: string;
+  plan?: string;
   maxOutputTokens?: string;
   runId?: string;
   db?: string;
@@ -51,6 +55,8 @@ export interface SolveResult {
   nodes: Record<string, { op: string; status: string; answer: string | null; calls: number; degraded: string[] }>;
   degraded: string[];
   estimate: { expectedTokens: number; worstTokens: number; expectedUsd: number; worstUsd: number };
+  /** `--strategy auto`: the governor's decision (difficulty, chosen strategy or generated spec, escalations). */
+  governor?: GovernorDecision;
   resumed: boolean;
   journal: string;
   error?: { code: string; message: string };
@@ -68,10 +74,13 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const steps = issues.number('--steps', flags.steps, { integer: true, min: 1, max: 1000 });
   const limits = parseBudgetFlags(flags, issues);
   if (flags.runId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(flags.runId)) issues.add('--run-id', 'use 1–128 letters, digits, ".", "_" or "-"');
-  if (flags.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(flags.strategy)) issues.add('--strategy', `must be one of ${STRATEGIES.join(', ')}; got "${flags.strategy}"`);
+  if (flags.strategy !== undefined && flags.strategy !== 'auto' && !(STRATEGIES as readonly string[]).includes(flags.strategy)) issues.add('--strategy', `must be auto or one of ${STRATEGIES.join(', ')}; got "${flags.strategy}"`);
+  if (flags.plan !== undefined && !['auto', 'always', 'never'].includes(flags.plan)) issues.add('--plan', `must be auto, always or never; got "${flags.plan}"`);
   if (flags.strategy !== undefined && flags.workflow !== undefined) issues.add('--workflow', 'give either --strategy or --workflow, not both');
   if (flags.budgetPolicy !== undefined && !['degrade', 'scale', 'reject'].includes(flags.budgetPolicy)) issues.add('--budget-policy', `must be degrade, scale or reject; got "${flags.budgetPolicy}"`);
-  const strategy: Strategy | 'workflow' = flags.workflow !== undefined ? 'workflow' : ((flags.strategy as Strategy | undefined) ?? (samples > 1 ? 'vote' : 'single'));
+  // The governor decides by default; an explicit --samples asks for plain width (or a single call).
+  const strategy: Strategy | 'workflow' | 'auto' =
+    flags.workflow !== undefined ? 'workflow' : ((flags.strategy as Strategy | 'auto' | undefined) ?? (flags.samples !== undefined ? (samples > 1 ? 'vote' : 'single') : 'auto'));
   if (strategy === 'search' && flags.corpus === undefined) issues.add('--corpus', 'the search strategy needs a corpus (a folder of .txt/.md files or a .jsonl file)');
   issues.throwIfAny('Invalid solve request');
 
@@ -85,10 +94,11 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const simulated = [model, ...modelReferences(workflowFile)].every((reference) => probeResolver.resolve(reference).profile.simulated);
   const retriever = flags.corpus !== undefined ? await openCorpus(flags.corpus) : undefined;
   const cascadeModels = simulated ? simCascadeLadder(model) : cascadeLadder(model, config);
+  const policy = flags.policy !== undefined ? readPolicy(flags.policy) : undefined;
   const spec: unknown =
     workflowFile !== undefined
       ? workflowFile
-      : strategySpec(strategy as Strategy, { model, samples, maxOutputTokens, cascadeModels, ...(rounds !== undefined ? { rounds } : {}), ...(agents !== undefined ? { agents } : {}), ...(steps !== undefined ? { steps } : {}) });
+      : strategySpec(strategy === 'auto' ? 'single' : (strategy as Strategy), { model, samples, maxOutputTokens, cascadeModels, ...(rounds !== undefined ? { rounds } : {}), ...(agents !== undefined ? { agents } : {}), ...(steps !== undefined ? { steps } : {}) });
   const operators = defaultOperators(retriever ? { retriever } : {});
 
   // Simulated latency runs on a virtual clock (instant) unless THICKET_SIM_CLOCK=real asks for real waiting,
@@ -102,7 +112,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const journal = Journal.open(journalPath);
   try {
     const runId = flags.runId ?? `run-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-    const args = { model, strategy, samples, maxOutputTokens, seed, spec, corpus: flags.corpus ?? null };
+    const args = { model, strategy, samples, maxOutputTokens, seed, spec: strategy === 'auto' ? null : spec, corpus: flags.corpus ?? null, policy: flags.policy ?? null, planner: flags.planner ?? null, plan: flags.plan ?? null };
     const { resumed } = journal.beginOrResumeRun({ id: runId, command: 'solve', query, args, seed, simulated, budget: limits });
     const ledger = new Ledger({ clock, limits });
     // newUsage = what this invocation actually sent (settled attempts); replayed calls are charged, not settled.
@@ -125,9 +135,26 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     const stopProgress = attachProgress(fleet, output, plannedCalls(strategy, samples), simulated ? `${strategy} (simulated)` : strategy);
 
     let result: WorkflowResult | undefined;
+    let governed: GovernedSolveResult | undefined;
     let failure: ThicketError | undefined;
     try {
-      result = await runWorkflow({
+      if (strategy === 'auto') {
+        const binder = fleetBinder(fleet, model, { ...(simulated ? {} : { candidates: cascadeLadder(model, config).slice(1) }), ...(flags.planner ? { planner: flags.planner } : {}) });
+        governed = await governedSolve({
+          query,
+          fleet,
+          budget: ledger.root,
+          model,
+          binder,
+          ...(policy ? { policy, policySource: flags.policy! } : {}),
+          ...(flags.planner ? { planner: flags.planner } : {}),
+          ...(flags.plan ? { planning: flags.plan as 'auto' | 'always' | 'never' } : {}),
+          maxOutputTokens,
+          operators,
+          journal: { journal, runId },
+          signal: controller.signal,
+        });
+      } else result = await runWorkflow({
         spec,
         query,
         fleet,
@@ -145,7 +172,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
       process.removeListener('SIGINT', onSigint);
     }
 
-    const status: RunStatus = controller.signal.aborted ? 'cancelled' : failure ? (failure.category === 'budget' ? 'budget_exhausted' : 'error') : result!.status;
+    const status: RunStatus = controller.signal.aborted ? 'cancelled' : failure ? (failure.category === 'budget' ? 'budget_exhausted' : 'error') : (governed?.status ?? result!.status);
     const report = ledger.report();
     const usage = toTotals(report.total);
     // Served from the journal: calls replayed one by one, plus the calls of whole steps reused on resume.
@@ -153,6 +180,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     const nodeError = result ? Object.values(result.nodes).find((node) => node.error)?.error : undefined;
     const errorInfo =
       failure?.toJSON() ??
+      governed?.error ??
       (status === 'budget_exhausted'
         ? { code: 'BUDGET_EXHAUSTED', message: budgetMessage(result, ledger) }
         : status === 'cancelled'
@@ -162,7 +190,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
             : undefined);
     const solveResult: SolveResult = {
       runId,
-      answer: result?.answer ?? null,
+      answer: (governed ?? result)?.answer ?? null,
       status,
       simulated,
       strategy,
@@ -176,7 +204,8 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
       nodes: Object.fromEntries(
         Object.entries(result?.nodes ?? {}).map(([id, node]) => [id, { op: node.op, status: node.status, answer: node.result?.answer ?? null, calls: node.result?.calls ?? 0, degraded: node.result?.degraded ?? [] }]),
       ),
-      degraded: result?.degraded ?? [],
+      degraded: (governed ?? result)?.degraded ?? [],
+      ...(governed ? { governor: governed.decision } : {}),
       estimate: {
         expectedTokens: result?.estimate.total.expected.totalTokens ?? 0,
         worstTokens: result?.estimate.total.worst.totalTokens ?? 0,
@@ -187,7 +216,8 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
       journal: journalPath,
       ...(errorInfo ? { error: errorInfo } : {}),
     };
-    if (result) journal.upsertStep(runId, { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: result.trace });
+    const trace = (governed ?? result)?.trace;
+    if (trace) journal.upsertStep(runId, { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace });
     journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage });
 
     if (output.json) output.out(JSON.stringify(solveResult));
@@ -301,6 +331,11 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
   if (result.vote && result.vote.samples > 1) {
     const votes = Object.entries(result.vote.votes).sort((a, b) => b[1] - a[1]).map(([answer, count]) => `${answer}×${count}`).join(', ');
     out(`Vote: ${result.vote.completed}/${result.vote.samples} samples, agreement ${(result.vote.agreement * 100).toFixed(0)}% (${votes || 'no answers'})`);
+  }
+  if (result.governor) {
+    const decision = result.governor;
+    const escalations = decision.escalations.length > 0 ? `, escalations: ${decision.escalations.map((step) => JSON.stringify(step)).join(' ')}` : '';
+    out(`Governor: difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ${decision.difficulty.samples} probe samples) → ${decision.strategy}${escalations}`);
   }
   for (const note of result.degraded) out(pc.yellow(`Degraded: ${note}`));
   if (result.error) out(pc.red(`Error ${result.error.code}: ${result.error.message}`));

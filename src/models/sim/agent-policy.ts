@@ -4,20 +4,27 @@
  * round, and its own last reply (its memory) — and answers with messages in the prompt's format (contract:
  * src/network/agentsnet/prompts.ts and the claim notation of src/network/claims.ts).
  *
- * Policy: per call it applies the task's correct local rule with probability
- *   p = σ(a·(θ − d_task − load)),  load = 0.45·ln(1 + turns in the prompt) + 0.25·ln(1 + degree)
- * (θ skill, a discrimination; long conversations and busy neighbourhoods make mistakes likelier), otherwise
- * a plausible mistake. The rules are the textbook ones an able model proposes: smallest free group with
- * name priority (colouring), flood the largest name (leader), flood 1 (consensus), mutual smallest-name
- * proposals (matching), step down by name priority when all neighbours cover you (vertex cover).
- * The profile's agentPolicy shapes the social side:
- *   - lateAgreementRounds: before an agent settles on the shared rule (a per-agent round drawn around this
- *     value, or earlier when a neighbour announces it) it uses a naive rule;
+ * Per call it applies the task's correct local rule with probability
+ *   p = σ(a·(θ′ − d_task − load)),  load = 0.2·round + 0.25·ln(1 + degree),  θ′ = 2.4 + 2.5·(θ − 2.4)
+ * (a discrimination, θ skill stretched around the large profile's, d per task), otherwise a plausible
+ * mistake. Output slips (invalid JSON, a missing final-answer line) follow the same curve, offset by how easy
+ * formatting is and, for the final answer, by how many options there are. The rules are the textbook ones
+ * an able model proposes: smallest free group with name priority (colouring), flood the largest name
+ * (leader), flood 1 (consensus), mutual smallest-name proposals (matching), step down by name priority when
+ * all neighbours cover you (vertex cover; unsure agents stay coordinators). The profile's agentPolicy shapes
+ * the social side:
+ *   - lateAgreementRounds: before an agent settles on the shared rule (at a per-agent round drawn around this
+ *     value, or on hearing a neighbour announce it) it uses a naive rule;
  *   - strategyAnnouncement: chance per round that a settled agent tells its neighbours (`*:strategy`);
- *   - uncriticalAcceptance: chance of adopting a relayed claim over what it observes itself (plain
- *     protocol) or an unverified one (verifying protocol, where contradicted claims are flagged instead).
- * Relays are sometimes garbled (stale or misremembered values; a misspelt leader name), which is how wrong
- * claims enter the network. Per-call work is a few small JSON parses, so 1,000-agent runs stay fast.
+ *   - uncriticalAcceptance: chance of adopting a relayed claim over what it observes itself (plain protocol),
+ *     or, scaled down, an unverified one (verifying protocol, where contradicted claims are flagged instead).
+ * Relays are sometimes garbled (misreported values, a misspelt leader name), and relays of changing values
+ * go stale: that is how wrong claims enter the network.
+ *
+ * Calibration (agentsnet-calibration.test.ts): large ≈ 0.75, medium ≈ 0.5, small ≈ 0.26 on 4–16 agents
+ * (published: 0.70 / 0.45 / 0.26), consensus easiest and vertex cover hardest; at 100 agents the tasks that
+ * need every agent right collapse (the round count grows with the diameter, and with it the load). Per-call
+ * work is a few small JSON parses, so 1,000-agent runs stay fast.
  */
 import { rngFor, type Rng } from '../../core/index.ts';
 import type { ChatMessage, FinishReason } from '../spec.ts';
@@ -65,7 +72,7 @@ export interface AgentsNetDraft {
 
 /** Logit difficulty per task (consensus easiest, vertex cover hardest, as published). */
 export const AGENTSNET_DIFFICULTY: Readonly<Record<string, number>> = Object.freeze({ consensus: -2.4, leader_election: -1.3, coloring: 0.45, matching: 0.4, vertex_cover: 1.5 });
-const LOAD_PER_TURN = 0.2;
+const LOAD_PER_ROUND = 0.2;
 const LOAD_PER_DEGREE = 0.25;
 /** Writing valid JSON / a valid final line is easier than the task itself (logit bonus). */
 const FORMAT_EASE = 2.2;
@@ -146,8 +153,10 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   const final = anchor.includes('message passing has finished');
   const me = ctx.name;
   const neighbours = ctx.neighbours;
-  const turns = messages.reduce((count, message) => count + (message.role === 'assistant' ? 1 : 0), 0);
-  const load = LOAD_PER_TURN * turns + LOAD_PER_DEGREE * Math.log(1 + neighbours.length);
+  // Load grows with how far the coordination has dragged on (the round, shown in every prompt) — not with
+  // the visible transcript, so a pruned history saves tokens here but is not credited with better accuracy,
+  // which nothing published supports.
+  const load = LOAD_PER_ROUND * round + LOAD_PER_DEGREE * Math.log(1 + neighbours.length);
   const a = profile.discrimination;
   // Coordination amplifies ability differences (published: 0.70 vs 0.45 vs 0.26 where single-task gaps are
   // smaller), so skill is stretched around the large profile's, the calibration anchor.

@@ -1,0 +1,196 @@
+/**
+ * The token-level machinery of the KV-pruned thread: one context sequence, decoded piece by piece, with
+ * exact knowledge of where every token sits in the KV cache.
+ *
+ * A "piece" is either syntax the runtime writes itself (`{"thought":`, `,"subtasks":`, tool results …) or
+ * a short generation under a small grammar (one JSON string, or a choice such as `null`/`[`). Syntax is
+ * tokenized and held as *pending* — not yet evaluated — and is evaluated together with the next
+ * generation's input, so no evaluation is spent on it separately. Hence the logical position of the next
+ * token is `sequence.nextTokenIndex + pending.length`.
+ *
+ * Erasing a range [start, end): the part already in the KV cache goes through
+ * `sequence.eraseContextTokenRanges` (llama.cpp shifts later cells left — no re-evaluation); the part still
+ * pending is simply dropped, never evaluated. Every tracked position after the range moves left by its
+ * length. Erasure only ever happens between generations, never while an `evaluate` iterator is open.
+ */
+import type { Llama, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import { ContextOverflowError, MalformedOutputError } from '../../core/index.ts';
+import { abortError } from './abort.ts';
+import { generateTokens } from './decode.ts';
+import { choiceGrammar, grammarForJsonSchema, jsonStringGrammar } from './grammars.ts';
+import type { JsonSchema } from '../spec.ts';
+
+export interface TokenRange {
+  /** Inclusive. */
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+export interface EraseInfo {
+  range: TokenRange;
+  /** KV-cache tokens before and after the erasure (only collected when an `onErase` listener is set). */
+  kvTokensBefore: Token[];
+  kvTokensAfter: Token[];
+}
+
+export interface DecoderOptions {
+  label: string;
+  temperature: number;
+  seed: number;
+  signal?: AbortSignal;
+  onErase?: (info: EraseInfo) => void;
+}
+
+/** A position the decoder keeps current across erasures. */
+export interface TrackedPosition {
+  value: number;
+}
+
+export class KvDecoder {
+  private pending: Token[] = [];
+  private readonly tracked = new Set<TrackedPosition>();
+  private pieceIndex = 0;
+  /** The whole document as generated, nothing pruned. */
+  text = '';
+  /** Tokens evaluated into the sequence (prompt, syntax, generated, tool results). */
+  tokensProcessed = 0;
+  tokensGenerated = 0;
+  /** Syntax and tool-result tokens written by the runtime. */
+  tokensInjected = 0;
+  tokensErased = 0;
+  /** KV cells moved left by erasures (llama.cpp re-rotates their keys; node-llama-cpp meters them as input). */
+  tokensShifted = 0;
+  erasures = 0;
+  /** Length the sequence would have with nothing erased. */
+  unprunedTokens = 0;
+  peakKvTokens = 0;
+  /** Decode steps after each piece's first token, and their wall time: the per-token decode rate. */
+  decodeSteps = 0;
+  decodeMs = 0;
+
+  constructor(
+    readonly llama: Llama,
+    readonly model: LlamaModel,
+    readonly sequence: LlamaContextSequence,
+    private readonly options: DecoderOptions,
+  ) {}
+
+  /** Logical index of the next token. */
+  get position(): number {
+    return this.sequence.nextTokenIndex + this.pending.length;
+  }
+
+  get kvTokens(): number {
+    return this.sequence.nextTokenIndex;
+  }
+
+  track(value: number): TrackedPosition {
+    const position = { value };
+    this.tracked.add(position);
+    return position;
+  }
+
+  untrack(position: TrackedPosition): void {
+    this.tracked.delete(position);
+  }
+
+  /** Prompt tokens (already tokenized, BOS included): pending like any syntax, but not part of the document. */
+  appendPromptTokens(tokens: readonly Token[]): void {
+    this.pending.push(...tokens);
+    this.unprunedTokens += tokens.length;
+  }
+
+  /** Runtime-written text (JSON syntax, tool results). */
+  append(text: string): void {
+    const tokens = this.model.tokenize(text);
+    this.pending.push(...tokens);
+    this.text += text;
+    this.tokensInjected += tokens.length;
+    this.unprunedTokens += tokens.length;
+  }
+
+  /** A JSON string of at most `maxChars` characters, decoded by the model; returns its value. */
+  async generateString(maxChars: number): Promise<string> {
+    const text = await this.generate(await jsonStringGrammar(this.llama, maxChars), maxChars * 6 + 8);
+    return JSON.parse(text) as string;
+  }
+
+  /** One of `options`, chosen by the model under a grammar; returns the chosen text. */
+  async choose(options: readonly string[]): Promise<string> {
+    if (options.length === 1) {
+      this.append(options[0]!);
+      return options[0]!;
+    }
+    const text = await this.generate(await choiceGrammar(this.llama, options), Math.max(...options.map((option) => option.length)) * 4 + 4);
+    if (!options.includes(text)) throw new MalformedOutputError(`Thread choice decoded as ${JSON.stringify(text)}, expected one of ${options.join(' ')}`, text);
+    return text;
+  }
+
+  /** A JSON value under `schema`, decoded by the model; returns it parsed. */
+  async generateJson(schema: JsonSchema, maxTokens: number): Promise<unknown> {
+    const { grammar } = await grammarForJsonSchema(this.llama, schema);
+    const text = await this.generate(grammar, maxTokens);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new MalformedOutputError(`Thread JSON piece did not parse: ${text.slice(0, 200)}`, text, { cause: error });
+    }
+  }
+
+  private async generate(grammar: LlamaGrammar, maxTokens: number): Promise<string> {
+    const { signal } = this.options;
+    if (signal?.aborted) throw abortError(signal, this.options.label);
+    if (this.pending.length === 0) throw new Error('KvDecoder: a generation needs at least one pending token to evaluate');
+    // Room for the piece itself plus a little closing syntax; llama.cpp must never shift the context under us.
+    if (this.position + maxTokens + 16 > this.sequence.contextSize) throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
+    const input = this.pending;
+    this.pending = [];
+    const generated = await generateTokens(this.model, this.sequence, input, {
+      grammar,
+      maxTokens,
+      temperature: this.options.temperature,
+      // A seed per piece: the same seed for every piece would replay one random stream over and over.
+      seed: (this.options.seed + Math.imul(++this.pieceIndex, 0x9e3779b1)) >>> 0,
+      ...(signal ? { signal } : {}),
+      label: this.options.label,
+    });
+    this.tokensProcessed += input.length + generated.tokens.length - (generated.evaluated ? 0 : 1);
+    if (!generated.evaluated) this.pending.push(generated.tokens.at(-1)!);
+    if (generated.finishReason === 'length') throw new MalformedOutputError(`A thread piece hit its ${maxTokens}-token cap before its grammar completed`, generated.text);
+    this.tokensGenerated += generated.tokens.length;
+    this.unprunedTokens += generated.tokens.length;
+    if (generated.tokens.length > 1) {
+      this.decodeSteps += generated.tokens.length - 1;
+      this.decodeMs += generated.decodeMs - generated.firstTokenMs;
+    }
+    this.peakKvTokens = Math.max(this.peakKvTokens, this.sequence.nextTokenIndex);
+    this.text += generated.text;
+    return generated.text;
+  }
+
+  /** Removes [start, end) from the working memory (KV cache and/or pending tokens). */
+  async erase(range: TokenRange): Promise<void> {
+    const { start, end } = range;
+    if (end <= start) return;
+    const evaluatedEnd = this.sequence.nextTokenIndex;
+    const listening = this.options.onErase !== undefined;
+    const kvTokensBefore = listening ? [...this.sequence.contextTokens] : [];
+    if (start < evaluatedEnd) {
+      await this.sequence.eraseContextTokenRanges([{ start, end: Math.min(end, evaluatedEnd) }]);
+      this.tokensShifted += Math.max(0, evaluatedEnd - end);
+    }
+    if (end > evaluatedEnd) {
+      const from = Math.max(0, start - evaluatedEnd);
+      this.pending.splice(from, end - evaluatedEnd - from);
+    }
+    const length = end - start;
+    for (const position of this.tracked) {
+      if (position.value >= end) position.value -= length;
+      else if (position.value > start) position.value = start;
+    }
+    this.tokensErased += length;
+    this.erasures++;
+    if (listening) this.options.onErase!({ range: { start, end }, kvTokensBefore, kvTokensAfter: [...this.sequence.contextTokens] });
+  }
+}

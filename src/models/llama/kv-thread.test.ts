@@ -1,0 +1,157 @@
+/**
+ * The KV-pruned thread on the fixture model: real KV-cache erasure checked token by token, bounded
+ * occupancy against the unpruned baseline, grammar-valid TIM documents, tool results injected as tokens,
+ * bounds on a model-decided tree, and abort. One model for the file; the engine is disposed at the end.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import type { LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import { CancelledError } from '../../core/index.ts';
+import type { JsonSchema } from '../spec.ts';
+import { disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type EraseInfo, type KvTask, type KvThreadOptions, type TreeShape } from './index.ts';
+
+let folder: string;
+let modelPath: string;
+let model: LlamaModel;
+let sequence: LlamaContextSequence;
+
+before(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'thicket-kv-'));
+  modelPath = join(folder, 'fixture.gguf');
+  writeFixtureModel(modelPath, { seed: 7 });
+  // A context of its own (2 sequences): runs given `model:` use the engine's 1-sequence context, which must stay free.
+  const engine = await getEngineContext(modelPath, { contextSize: 4096, sequences: 2 });
+  model = engine.model;
+  sequence = await engine.pool.acquire();
+});
+
+after(async () => {
+  await disposeLlamaEngine();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+/** widths [2, 3] → 2 tasks, each with 3 subtasks. */
+function tree(...widths: number[]): TreeShape[] {
+  const [width, ...rest] = widths;
+  return Array.from({ length: width ?? 0 }, () => (rest.length > 0 ? { subtasks: tree(...rest) } : {}));
+}
+
+function countTasks(tasks: readonly KvTask[] | null | undefined): number {
+  return (tasks ?? []).reduce((sum, task) => sum + 1 + countTasks(task.subtasks), 0);
+}
+
+function maxListLength(tasks: readonly KvTask[] | null | undefined): number {
+  return Math.max(tasks?.length ?? 0, ...(tasks ?? []).map((task) => maxListLength(task.subtasks)));
+}
+
+function depthOf(tasks: readonly KvTask[] | null | undefined): number {
+  return tasks && tasks.length > 0 ? 1 + Math.max(...tasks.map((task) => depthOf(task.subtasks))) : 0;
+}
+
+/** The TIM document schema (all fields required, no extra properties), depth levels, with one tool. */
+function timSchema(depth: number, toolName?: string): JsonSchema {
+  const tooluse = toolName
+    ? { anyOf: [{ type: 'object', properties: { tool_name: { const: toolName }, parameters: { type: 'object' }, tool_result: { type: 'string' } }, required: ['tool_name', 'parameters', 'tool_result'], additionalProperties: false }, { type: 'null' }] }
+    : undefined;
+  let level: JsonSchema | undefined;
+  for (let current = depth; current >= 1; current--) {
+    const properties: Record<string, unknown> = { thought: { type: 'string' }, ...(tooluse ? { tooluse } : {}), ...(level ? { subtasks: { anyOf: [{ type: 'array', items: level }, { type: 'null' }] } } : {}), conclusion: { type: 'string' } };
+    level = { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
+  }
+  return { type: 'object', properties: { reasoning: { type: 'array', items: level }, answer: { type: 'string' } }, required: ['reasoning', 'answer'], additionalProperties: false };
+}
+
+const base: Omit<KvThreadOptions, 'shape'> = { question: 'What is 17 * 23?', maxThoughtChars: 24, maxConclusionChars: 24, seed: 5 };
+
+describe('runKvThread', () => {
+  it('erases exactly the popped subtask list from the KV cache, keeping every other token', async () => {
+    const erasures: EraseInfo[] = [];
+    const result = await runKvThread({ ...base, sequence, shape: tree(2, 2, 2), onErase: (info) => erasures.push(info) });
+    assert.ok(erasures.length >= 3, `${erasures.length} erasures`);
+    assert.equal(result.metrics.erasures, erasures.length);
+    for (const { range, kvTokensBefore, kvTokensAfter } of erasures) {
+      // The KV cache afterwards is exactly the old one minus [start, end) — llama.cpp shifted, nothing re-evaluated.
+      assert.deepEqual(kvTokensAfter, [...kvTokensBefore.slice(0, range.start), ...kvTokensBefore.slice(range.end)]);
+      // Positions stayed exact through earlier erasures: the range is the content of one list, between its brackets.
+      assert.equal(model.detokenize(kvTokensBefore.slice(range.start - 1, range.start)), '[');
+      assert.match(model.detokenize(kvTokensBefore.slice(range.start, range.end)), /^\{"thought":".*\}$/s);
+      if (range.end < kvTokensBefore.length) assert.equal(model.detokenize(kvTokensBefore.slice(range.end, range.end + 1)), ']');
+    }
+    const { metrics } = result;
+    assert.equal(metrics.finalKvTokens, sequence.contextTokens.length);
+    assert.equal(metrics.tokensErased, erasures.reduce((sum, info) => sum + info.range.end - info.range.start, 0));
+    // What is left is what was written minus what was erased (the closing "}" was never evaluated: nothing reads it).
+    assert.equal(metrics.unprunedTokens - metrics.tokensErased - metrics.finalKvTokens, 1);
+    assert.match(model.detokenize(sequence.contextTokens), /"subtasks":\[\]/);
+  });
+
+  it('keeps peak KV occupancy below the unpruned run on a deep tree, with the same tree decoded', async () => {
+    const shape = tree(2, 2, 3);
+    const pruned = await runKvThread({ ...base, model: modelPath, contextSize: 4096, shape });
+    const unpruned = await runKvThread({ ...base, model: modelPath, contextSize: 4096, shape, prune: false });
+    assert.equal(countTasks(pruned.document.reasoning), 2 + 4 + 12);
+    assert.equal(countTasks(unpruned.document.reasoning), 2 + 4 + 12);
+    assert.equal(unpruned.metrics.tokensErased, 0);
+    assert.equal(unpruned.metrics.peakKvTokens, unpruned.metrics.tokensProcessed);
+    assert.ok(pruned.metrics.erasures >= 4);
+    assert.ok(pruned.metrics.peakKvTokens < unpruned.metrics.peakKvTokens, `pruned peak ${pruned.metrics.peakKvTokens} vs unpruned ${unpruned.metrics.peakKvTokens}`);
+    assert.ok(pruned.metrics.peakKvTokens < 0.8 * pruned.metrics.unprunedTokens);
+    assert.equal(pruned.metrics.samples.length, pruned.metrics.finishedTasks);
+    for (const sample of pruned.metrics.samples) assert.ok(sample.kvTokens <= pruned.metrics.peakKvTokens);
+  });
+
+  it('decodes a grammar-valid TIM document; usage is the token meter (evaluated tokens plus shifted cells)', async () => {
+    const result = await runKvThread({ ...base, sequence, shape: tree(2, 2) });
+    const parsed: unknown = JSON.parse(result.text);
+    assert.deepEqual(parsed, result.document);
+    const validate = new Ajv({ strict: false }).compile(timSchema(3));
+    assert.ok(validate(parsed), JSON.stringify(validate.errors));
+    assert.equal(result.usage.inputTokens + result.usage.outputTokens, result.metrics.tokensProcessed + result.metrics.tokensShifted);
+    assert.ok(result.metrics.decodeTokensPerSecond > 0);
+  });
+
+  it('runs tools: the runtime fills tool_result and injects it into the KV cache as tokens', async () => {
+    const calls: Array<Record<string, unknown>> = [];
+    const tools = {
+      echo: {
+        parameters: { type: 'object', properties: { input: { type: 'string', maxLength: 10 } }, required: ['input'], additionalProperties: false },
+        run: async (parameters: Record<string, unknown>) => {
+          calls.push(parameters);
+          return `echo#${calls.length}`;
+        },
+      },
+    };
+    const result = await runKvThread({ ...base, sequence, tools, shape: [{ tool: 'echo' }, { subtasks: [{ tool: 'echo' }, {}] }] });
+    assert.equal(calls.length, 2);
+    const first = result.document.reasoning[0]!;
+    assert.deepEqual(first.tooluse, { tool_name: 'echo', parameters: calls[0], tool_result: 'echo#1' });
+    assert.equal(result.document.reasoning[1]!.tooluse, null);
+    assert.equal(result.document.reasoning[1]!.subtasks![0]!.tooluse!.tool_result, 'echo#2');
+    assert.ok(new Ajv({ strict: false }).compile(timSchema(3, 'echo'))(JSON.parse(result.text)));
+    assert.ok(model.detokenize(sequence.contextTokens).includes('"tool_result":"echo#1"}'));
+  });
+
+  it('keeps a model-decided tree within maxDepth, maxSubtasks and maxTasks', async () => {
+    for (const seed of [1, 2, 3]) {
+      const result = await runKvThread({ ...base, sequence, seed, maxDepth: 2, maxSubtasks: 2, maxTasks: 5 });
+      assert.ok(depthOf(result.document.reasoning) <= 2);
+      assert.ok(maxListLength(result.document.reasoning) <= 2);
+      assert.ok(countTasks(result.document.reasoning) <= 5);
+      assert.ok(new Ajv({ strict: false }).compile(timSchema(2))(JSON.parse(result.text)));
+    }
+  });
+
+  it('rejects an abort mid-thread promptly with CancelledError', async () => {
+    const controller = new AbortController();
+    const run = runKvThread({ ...base, sequence, shape: tree(4, 4, 4), maxThoughtChars: 160, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const abortedAt = performance.now();
+    controller.abort();
+    await assert.rejects(run, (error: unknown) => error instanceof CancelledError);
+    assert.ok(performance.now() - abortedAt < 150, `rejected ${performance.now() - abortedAt} ms after the abort`);
+  });
+});

@@ -1,0 +1,364 @@
+/**
+ * Thread on the embedded engine with real KV-cache pruning (TIM/TIMRUN, thread-solo.md; arXiv 2507.16784).
+ *
+ * The TIM document — `{"reasoning":[task…],"answer":…}`, a task being `{"thought", "tooluse"?,
+ * "subtasks"?, "conclusion"}` with recursion unrolled to `maxDepth` levels — is decoded in ONE context
+ * sequence. Decoding is piecewise (kv-decoder.ts): the runtime writes the JSON syntax and the model
+ * generates each string under a bounded JSON-string grammar and each structural decision under a choice
+ * grammar (`null` or `[` to open subtasks, `,` or `]` after a task, a tool or `null`), so the document is
+ * grammar-valid by construction and the runtime always knows the token range of every subtask list.
+ *
+ * Pruning rule: when a subtask list closes, its content range (between `[` and `]`) is pushed on a FIFO
+ * buffer (2 lists by default); when the buffer overflows, the oldest list's tokens are erased from the KV
+ * cache — the working memory then reads `"subtasks":[]` — and decoding continues. The parent's thought and
+ * conclusion always stay, as do the top-level list and everything on the open path. Inner lists finish
+ * (and so leave the FIFO) before the lists that contain them, so an erased range never holds a live one.
+ *
+ * Tools: a task may call one (`{"tool_name", "parameters"}` decoded under the tool's parameter schema);
+ * the runtime runs it and injects `"tool_result": …` as tokens before decoding goes on.
+ *
+ * `shape` fixes the tree's structure (tests, benchmarks: a model with random weights would decide
+ * randomly); without it the model decides, within `maxDepth`, `maxSubtasks` per list and `maxTasks`.
+ *
+ * @example
+ *   const { document, metrics } = await runKvThread({ model: 'gguf:/models/m.gguf', question: 'What is 17*23?' });
+ */
+import type { LlamaContextSequence } from 'node-llama-cpp';
+import { ThicketError, type Usage } from '../../core/index.ts';
+import type { ChatMessage, JsonSchema } from '../spec.ts';
+import { abortError } from './abort.ts';
+import { renderChatPrompt } from './chat-template.ts';
+import { DEFAULT_LLAMA_CONTEXT_SIZE, getEngineContext, getLlamaEngine, ggufPath } from './engine.ts';
+import { KvDecoder, type EraseInfo, type TokenRange, type TrackedPosition } from './kv-decoder.ts';
+
+export interface KvThreadTool {
+  run: (parameters: Record<string, unknown>) => Promise<string>;
+  /** JSON Schema of the parameters object (default `{ input: string ≤ 64 chars }`). Bound its strings. */
+  parameters?: JsonSchema;
+}
+
+/** A fixed structure: one entry per task of a list; `subtasks` opens a list, `tool` calls that tool. */
+export interface TreeShape {
+  subtasks?: TreeShape[];
+  tool?: string;
+}
+
+export interface KvThreadOptions {
+  /** `gguf:<path>` (or a path): the engine's shared context for it is used, one sequence from its pool. */
+  model?: string;
+  /** Or a sequence of your own (cleared first, used exclusively until the promise settles). */
+  sequence?: LlamaContextSequence;
+  /**
+   * With `model`: the engine context to take the sequence from — per-sequence size (default 8192, as for
+   * `gguf:` references in the fleet, so the thread and the provider share one context), sequences, threads.
+   */
+  contextSize?: number;
+  sequences?: number;
+  threads?: number;
+  question: string;
+  /** Replaces the default instructions. */
+  system?: string;
+  /** Task levels (default 3); the deepest level has no `subtasks`. */
+  maxDepth?: number;
+  /** Finished subtask lists kept before the oldest is erased (default 2, min 1). */
+  bufferSize?: number;
+  /** Erase popped lists (default true); false is the unpruned baseline. */
+  prune?: boolean;
+  /** Tasks per list, top level included (default 4). */
+  maxSubtasks?: number;
+  /** Tasks in the whole tree (default 48). */
+  maxTasks?: number;
+  /** maxLength of thoughts / conclusions / the answer (defaults 160 / 160 / 80 characters). */
+  maxThoughtChars?: number;
+  maxConclusionChars?: number;
+  maxAnswerChars?: number;
+  tools?: Record<string, KvThreadTool>;
+  /** Fixes the structure (the top-level list); overrides maxSubtasks and maxTasks. */
+  shape?: TreeShape[];
+  temperature?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onErase?: (info: EraseInfo) => void;
+}
+
+export interface KvToolUse {
+  tool_name: string;
+  parameters: Record<string, unknown>;
+  /** Filled by the runtime (the tool's output), injected into the sequence as tokens. */
+  tool_result: string;
+}
+
+export interface KvTask {
+  thought: string;
+  tooluse?: KvToolUse | null;
+  subtasks?: KvTask[] | null;
+  conclusion: string;
+}
+
+export interface KvThreadDocument {
+  reasoning: KvTask[];
+  answer: string;
+}
+
+/** Taken each time a task concludes. */
+export interface KvThreadSample {
+  finishedTasks: number;
+  /** Level of the task that just concluded (1 = top). */
+  depth: number;
+  kvTokens: number;
+  unprunedTokens: number;
+  elapsedMs: number;
+  /** Decode rate (tokens/s, prefill excluded) over the pieces since the previous sample. */
+  decodeTokensPerSecond: number;
+  /** The decode steps and their wall time behind that rate (to pool samples without averaging rates). */
+  decodeSteps: number;
+  decodeMs: number;
+}
+
+export interface KvThreadMetrics {
+  promptTokens: number;
+  tokensProcessed: number;
+  tokensGenerated: number;
+  tokensInjected: number;
+  tokensErased: number;
+  /** KV cells shifted left by erasures (no re-evaluation; the token meter counts them as input). */
+  tokensShifted: number;
+  erasures: number;
+  /** Highest KV-cache occupancy (sequence cells in use) seen during the run. */
+  peakKvTokens: number;
+  finalKvTokens: number;
+  /** What the sequence would hold with nothing erased (prompt + whole document). */
+  unprunedTokens: number;
+  finishedTasks: number;
+  finishedLists: number;
+  decodeTokensPerSecond: number;
+  samples: KvThreadSample[];
+  elapsedMs: number;
+}
+
+export interface KvThreadResult {
+  document: KvThreadDocument;
+  /** The whole document as decoded (nothing pruned), compact JSON. */
+  text: string;
+  metrics: KvThreadMetrics;
+  /** From the sequence's token meter. */
+  usage: Usage;
+}
+
+export const KV_THREAD_DEFAULTS = { maxDepth: 3, bufferSize: 2, maxSubtasks: 4, maxTasks: 48, maxThoughtChars: 160, maxConclusionChars: 160, maxAnswerChars: 80, contextSize: DEFAULT_LLAMA_CONTEXT_SIZE, temperature: 0.8, seed: 1 } as const;
+
+export const KV_THREAD_SYSTEM = `Reason as a JSON tree of tasks: {"reasoning":[task,...],"answer":string}. A task is {"thought","tooluse","subtasks","conclusion"}: think, optionally call a tool or split the task into subtasks, then conclude with everything later tasks need. Finished subtask lists are removed from memory; their parent's thought and conclusion stay. Keep strings short.`;
+
+const GENERIC_PARAMETERS: JsonSchema = { type: 'object', properties: { input: { type: 'string', maxLength: 64 } }, required: ['input'], additionalProperties: false };
+
+type Settings = Required<Pick<KvThreadOptions, 'maxDepth' | 'bufferSize' | 'maxSubtasks' | 'maxTasks' | 'maxThoughtChars' | 'maxConclusionChars' | 'maxAnswerChars'>> & { prune: boolean };
+
+/** One run: state shared by the recursive task decoder. */
+class ThreadRun {
+  /** Finished subtask lists still in the working memory, oldest first (content ranges, kept current across erasures). */
+  private readonly fifo: Array<{ start: TrackedPosition; end: TrackedPosition }> = [];
+  readonly samples: KvThreadSample[] = [];
+  finishedTasks = 0;
+  finishedLists = 0;
+  private tasksStarted = 0;
+  private lastSample = { steps: 0, ms: 0 };
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly decoder: KvDecoder,
+    private readonly settings: Settings,
+    private readonly tools: Record<string, KvThreadTool>,
+  ) {}
+
+  get elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /**
+   * A list of tasks at `depth`, after its `[` has been written; ends after its `]`. `contentEnd` is where the
+   * `]` sits, i.e. the exclusive end of the list's content range.
+   */
+  async list(depth: number, shape: TreeShape[] | undefined): Promise<{ tasks: KvTask[]; contentEnd: number }> {
+    const tasks: KvTask[] = [];
+    for (;;) {
+      tasks.push(await this.task(depth, shape?.[tasks.length]));
+      const contentEnd = this.decoder.position;
+      const mustClose = tasks.length >= this.settings.maxSubtasks || this.tasksStarted >= this.settings.maxTasks;
+      let next: string;
+      if (shape || mustClose) {
+        next = shape ? (tasks.length < shape.length ? ',' : ']') : ']';
+        this.decoder.append(next);
+      } else {
+        next = await this.decoder.choose([',', ']']);
+      }
+      if (next === ']') return { tasks, contentEnd };
+    }
+  }
+
+  private async task(depth: number, shape: TreeShape | undefined): Promise<KvTask> {
+    this.tasksStarted++;
+    const decoder = this.decoder;
+    decoder.append('{"thought":');
+    const task: KvTask = { thought: await decoder.generateString(this.settings.maxThoughtChars), conclusion: '' };
+    const toolNames = Object.keys(this.tools);
+    if (toolNames.length > 0) {
+      decoder.append(',"tooluse":');
+      task.tooluse = await this.toolUse(toolNames, shape);
+    }
+    if (depth < this.settings.maxDepth) {
+      decoder.append(',"subtasks":');
+      const room = this.tasksStarted < this.settings.maxTasks;
+      const open = shape ? (shape.subtasks?.length ? '[' : 'null') : room ? await decoder.choose(['null', '[']) : 'null';
+      if (shape || !room) decoder.append(open);
+      task.subtasks = open === '[' ? await this.subtaskList(depth + 1, shape?.subtasks) : null;
+    }
+    decoder.append(',"conclusion":');
+    task.conclusion = await decoder.generateString(this.settings.maxConclusionChars);
+    decoder.append('}');
+    this.finishedTasks++;
+    this.sample(depth);
+    return task;
+  }
+
+  /** A subtask list: decoded, then pushed on the FIFO; the oldest list is erased when the FIFO overflows. */
+  private async subtaskList(depth: number, shape: TreeShape[] | undefined): Promise<KvTask[]> {
+    // Tracked, because erasures inside this list (of its descendants' lists) move later positions left.
+    const start = this.decoder.track(this.decoder.position);
+    const { tasks, contentEnd } = await this.list(depth, shape);
+    const end = this.decoder.track(contentEnd);
+    this.finishedLists++;
+    if (!this.settings.prune) {
+      this.decoder.untrack(start);
+      this.decoder.untrack(end);
+      return tasks;
+    }
+    this.fifo.push({ start, end });
+    while (this.fifo.length > this.settings.bufferSize) {
+      const oldest = this.fifo.shift()!;
+      const range: TokenRange = { start: oldest.start.value, end: oldest.end.value };
+      this.decoder.untrack(oldest.start);
+      this.decoder.untrack(oldest.end);
+      await this.decoder.erase(range);
+    }
+    return tasks;
+  }
+
+  private async toolUse(toolNames: string[], shape: TreeShape | undefined): Promise<KvToolUse | null> {
+    const decoder = this.decoder;
+    const openers = toolNames.map((name) => `{"tool_name":${JSON.stringify(name)}`);
+    let chosen: string;
+    if (shape) {
+      chosen = shape.tool !== undefined ? openers[toolNames.indexOf(shape.tool)] ?? 'null' : 'null';
+      decoder.append(chosen);
+    } else {
+      chosen = await decoder.choose(['null', ...openers]);
+    }
+    if (chosen === 'null') return null;
+    const name = toolNames[openers.indexOf(chosen)]!;
+    const tool = this.tools[name]!;
+    decoder.append(',"parameters":');
+    const parameters = (await decoder.generateJson(tool.parameters ?? GENERIC_PARAMETERS, 256)) as Record<string, unknown>;
+    let result: string;
+    try {
+      result = await tool.run(parameters);
+    } catch (error) {
+      if (ThicketError.isInstance(error) && error.code === 'CANCELLED') throw error;
+      result = `error: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    decoder.append(`,"tool_result":${JSON.stringify(result)}}`);
+    return { tool_name: name, parameters, tool_result: result };
+  }
+
+  private sample(depth: number): void {
+    const { decoder } = this;
+    const steps = decoder.decodeSteps - this.lastSample.steps;
+    const ms = decoder.decodeMs - this.lastSample.ms;
+    this.lastSample = { steps: decoder.decodeSteps, ms: decoder.decodeMs };
+    this.samples.push({
+      finishedTasks: this.finishedTasks,
+      depth,
+      kvTokens: decoder.kvTokens,
+      unprunedTokens: decoder.unprunedTokens,
+      elapsedMs: this.elapsedMs,
+      decodeTokensPerSecond: ms > 0 ? (steps * 1000) / ms : 0,
+      decodeSteps: steps,
+      decodeMs: ms,
+    });
+  }
+}
+
+/** Decodes one TIM thread on the embedded engine, pruning the KV cache as it goes. */
+export async function runKvThread(options: KvThreadOptions): Promise<KvThreadResult> {
+  const { signal } = options;
+  const label = options.model !== undefined ? `gguf:${ggufPath(options.model)}` : 'kv-thread';
+  if (signal?.aborted) throw abortError(signal, label);
+  if (!options.sequence && options.model === undefined) throw new TypeError('runKvThread needs a model (gguf:<path>) or a sequence');
+  const pooled = options.sequence
+    ? undefined
+    : await getEngineContext(options.model!, {
+        contextSize: options.contextSize ?? KV_THREAD_DEFAULTS.contextSize,
+        ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      });
+  const sequence = options.sequence ?? (await pooled!.pool.acquire(signal, label));
+  try {
+    await sequence.clearHistory();
+    const settings: Settings = {
+      maxDepth: Math.max(1, Math.floor(options.maxDepth ?? KV_THREAD_DEFAULTS.maxDepth)),
+      bufferSize: Math.max(1, Math.floor(options.bufferSize ?? KV_THREAD_DEFAULTS.bufferSize)),
+      maxSubtasks: Math.max(1, Math.floor(options.maxSubtasks ?? KV_THREAD_DEFAULTS.maxSubtasks)),
+      maxTasks: Math.max(1, Math.floor(options.maxTasks ?? KV_THREAD_DEFAULTS.maxTasks)),
+      maxThoughtChars: options.maxThoughtChars ?? KV_THREAD_DEFAULTS.maxThoughtChars,
+      maxConclusionChars: options.maxConclusionChars ?? KV_THREAD_DEFAULTS.maxConclusionChars,
+      maxAnswerChars: options.maxAnswerChars ?? KV_THREAD_DEFAULTS.maxAnswerChars,
+      prune: options.prune ?? true,
+    };
+    const decoder = new KvDecoder(await getLlamaEngine(), sequence.model, sequence, {
+      label,
+      temperature: options.temperature ?? KV_THREAD_DEFAULTS.temperature,
+      seed: options.seed ?? KV_THREAD_DEFAULTS.seed,
+      ...(signal ? { signal } : {}),
+      ...(options.onErase ? { onErase: options.onErase } : {}),
+    });
+    const messages: ChatMessage[] = [
+      { role: 'system', content: options.system ?? KV_THREAD_SYSTEM },
+      { role: 'user', content: options.question },
+    ];
+    const prompt = renderChatPrompt(sequence.model, messages);
+    decoder.appendPromptTokens(prompt.tokens);
+    const meterBefore = sequence.tokenMeter.getState();
+
+    const run = new ThreadRun(decoder, settings, options.tools ?? {});
+    decoder.append('{"reasoning":[');
+    const { tasks: reasoning } = await run.list(1, options.shape);
+    decoder.append(',"answer":');
+    const answer = await decoder.generateString(settings.maxAnswerChars);
+    decoder.append('}');
+
+    const meterAfter = sequence.tokenMeter.getState();
+    return {
+      document: { reasoning, answer },
+      text: decoder.text,
+      usage: { inputTokens: meterAfter.usedInputTokens - meterBefore.usedInputTokens, outputTokens: meterAfter.usedOutputTokens - meterBefore.usedOutputTokens },
+      metrics: {
+        promptTokens: prompt.tokens.length,
+        tokensProcessed: decoder.tokensProcessed,
+        tokensGenerated: decoder.tokensGenerated,
+        tokensInjected: decoder.tokensInjected,
+        tokensErased: decoder.tokensErased,
+        tokensShifted: decoder.tokensShifted,
+        erasures: decoder.erasures,
+        peakKvTokens: decoder.peakKvTokens,
+        finalKvTokens: decoder.kvTokens,
+        unprunedTokens: decoder.unprunedTokens,
+        finishedTasks: run.finishedTasks,
+        finishedLists: run.finishedLists,
+        decodeTokensPerSecond: decoder.decodeMs > 0 ? (decoder.decodeSteps * 1000) / decoder.decodeMs : 0,
+        samples: run.samples,
+        elapsedMs: run.elapsedMs,
+      },
+    };
+  } finally {
+    if (pooled) pooled.pool.release(sequence);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The embedded-engine provider: a local GGUF model run in-process by node-llama-cpp (`gguf:<path>`).
+ *
+ * What it does per call: render the messages with the model's chat template (chat-template.ts), refuse
+ * with ContextOverflowError when prompt + `maxOutputTokens` cannot fit one sequence, wait for a free
+ * context sequence (one per in-flight call; the context has `sequences` of them, later callers queue),
+ * reuse whatever prompt prefix that sequence still holds, and sample — under a JSON-schema grammar when
+ * `responseSchema` is given, seeded by `seed`. Usage is the sequence's token meter, not an estimate.
+ *
+ * What it does not do (the fleet does): retries, budgets, timeouts (they arrive as an aborted signal),
+ * journaling, parsing the JSON. Like every provider it rejects an aborted call at once with the signal's
+ * ThicketError reason (CancelledError / TimeoutError); the sequence is returned to the pool as soon as
+ * the interrupted decode step ends.
+ *
+ * @example
+ *   const provider = new LlamaProvider({ modelPath: 'gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', sequences: 2 });
+ *   const response = await provider.doGenerate({ messages: [{ role: 'user', content: 'Hi' }], maxOutputTokens: 64 });
+ */
+import { TokenMeter } from 'node-llama-cpp';
+import { ContextOverflowError, InvalidInputError } from '../../core/index.ts';
+import { MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
+import { renderChatPrompt } from './chat-template.ts';
+import { generateTokens, raceAbort } from './decode.ts';
+import { getEngineContext, getLlamaEngine, ggufPath, type EngineContext, type EngineContextOptions } from './engine.ts';
+import { grammarForJsonSchema } from './grammars.ts';
+
+export const LLAMA_PROVIDER_ID = 'llama' as const;
+
+/** llama.cpp's own default temperature, used when a request sets none. */
+const DEFAULT_TEMPERATURE = 0.8;
+
+export interface LlamaProviderOptions extends EngineContextOptions {
+  /** `gguf:<path>` or a path to a .gguf file. */
+  modelPath: string;
+  /** The model's name in responses and errors (default `gguf:<absolute path>`). */
+  modelId?: string;
+  /** Keep a released sequence's KV cache and re-evaluate only the part of the next prompt that differs (default true). */
+  reusePrefix?: boolean;
+}
+
+export class LlamaProvider implements ModelProvider {
+  readonly specificationVersion = MODEL_SPEC_VERSION;
+  readonly providerId = LLAMA_PROVIDER_ID;
+  readonly modelId: string;
+  readonly modelPath: string;
+  private readonly engineOptions: EngineContextOptions;
+  private readonly reusePrefix: boolean;
+
+  constructor(options: LlamaProviderOptions) {
+    if (typeof options.modelPath !== 'string' || options.modelPath.replace(/^gguf:/, '').trim() === '') {
+      throw new InvalidInputError('Invalid llama provider options', [{ path: 'modelPath', message: 'must be a path to a .gguf file (gguf:<path>)' }], 'INVALID_CONFIG');
+    }
+    this.modelPath = ggufPath(options.modelPath);
+    this.modelId = options.modelId ?? `gguf:${this.modelPath}`;
+    this.reusePrefix = options.reusePrefix ?? true;
+    this.engineOptions = {
+      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+      ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    };
+  }
+
+  /** Loads the model and creates its context now rather than on the first call. */
+  engine(): Promise<EngineContext> {
+    return getEngineContext(this.modelPath, this.engineOptions);
+  }
+
+  /** Tokens one call can hold (prompt + output). */
+  async contextWindow(): Promise<number> {
+    return (await this.engine()).context.contextSize;
+  }
+
+  async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
+    const signal = request.abortSignal;
+    const label = this.modelId;
+    const started = performance.now();
+    const { model, context, pool } = await raceAbort(this.engine(), signal, label);
+    const llama = await getLlamaEngine();
+    const schemaGrammar = request.responseSchema ? await raceAbort(grammarForJsonSchema(llama, request.responseSchema.schema), signal, label) : undefined;
+
+    const prompt = renderChatPrompt(model, request.messages);
+    if (prompt.tokens.length + request.maxOutputTokens > context.contextSize) {
+      throw new ContextOverflowError(this.modelId, prompt.tokens.length, context.contextSize);
+    }
+    const sequence = await pool.acquire(signal, label);
+    const work = (async () => {
+      try {
+        // Keep the cached prefix the new prompt shares; at least one prompt token is evaluated so there are logits to sample from.
+        const shared = this.reusePrefix ? Math.min(sequence.compareContextTokens(prompt.tokens).firstDifferentIndex, prompt.tokens.length - 1) : 0;
+        if (sequence.nextTokenIndex > shared) await sequence.eraseContextTokenRanges([{ start: shared, end: sequence.nextTokenIndex }]);
+        const meterBefore = sequence.tokenMeter.getState();
+        const generated = await generateTokens(model, sequence, prompt.tokens.slice(shared), {
+          ...(schemaGrammar ? { grammar: schemaGrammar.grammar } : {}),
+          maxTokens: request.maxOutputTokens,
+          temperature: request.temperature ?? DEFAULT_TEMPERATURE,
+          ...(request.topP !== undefined ? { topP: request.topP } : {}),
+          ...(request.seed !== undefined ? { seed: request.seed } : {}),
+          stop: [...prompt.stop, ...(request.stop ?? []), ...(schemaGrammar?.stop ?? [])],
+          ...(signal ? { signal } : {}),
+          label,
+        });
+        return { generated, meter: TokenMeter.diff(sequence.tokenMeter, meterBefore), shared };
+      } finally {
+        pool.release(sequence);
+      }
+    })();
+    const { generated, meter, shared } = await raceAbort(work, signal, label);
+    return {
+      text: schemaGrammar ? generated.text.trim() : generated.text,
+      usage: { inputTokens: meter.usedInputTokens, outputTokens: meter.usedOutputTokens },
+      usageEstimated: false,
+      finishReason: generated.finishReason,
+      latencyMs: performance.now() - started,
+      simulated: false,
+      raw: { promptTokens: prompt.tokens.length, reusedPrefixTokens: shared, generatedTokens: generated.tokens.length, template: prompt.template, decodeMs: generated.decodeMs },
+    };
+  }
+}
