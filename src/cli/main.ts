@@ -11,6 +11,7 @@ import { solveCommand } from './commands/solve.ts';
 import { criticalityCommand } from '../criticality/index.ts';
 import { disposeLlamaEngine } from '../models/index.ts';
 import { modelsFixtureCommand, modelsPullCommand } from './commands/models.ts';
+import * as agentsCli from './commands/agents.ts';
 import { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } from './commands/workflow.ts';
 
 /** Thrown inside action handlers to carry an exit code out of commander. */
@@ -102,6 +103,40 @@ function buildProgram(): Command {
     .command('schema')
     .description('Print the workflow JSON Schema')
     .action(wrap(() => workflowSchemaCommand()));
+
+  const REGISTRY_HELP = 'capability registry database (default: $THICKET_REGISTRY, then registry.db beside the journal)';
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  const agents = program.command('agents').description('Capability registry: versioned cards, A2A/MCP ingestion, discovery under policy and budget');
+  agents
+    .command('add')
+    .description('Add an A2A AgentCard (file, URL or <url>/.well-known/agent-card.json), an MCP tools/list file, or Thicket cards')
+    .argument('[source]', 'file path or URL')
+    .option('--kind <kind>', 'a2a | mcp | cards (default: detected)')
+    .option('--mcp <command>', 'a live MCP server over stdio, e.g. "node server.js"')
+    .option('--server <name>', 'MCP tools/list file: the server name (unless the file has serverInfo)')
+    .option('--server-version <semver>', 'MCP tools/list file: the server version')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((source: string | undefined, flags: agentsCli.AgentsFlags) => agentsCli.agentsAddCommand(source, flags)));
+  agents.command('ls').description('List capabilities').option('--limit <n>', 'how many', '100').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsListCommand(flags)));
+  agents.command('show').description('Show a capability: id, id@1.4.2 or id@^1.4').argument('<ref>', 'capability reference').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsShowCommand(ref, flags)));
+  agents
+    .command('search')
+    .description('Discover capabilities for a need, under hard policy filters and a budget')
+    .argument('<need>', 'what the capability must do')
+    .option('--require <label>', 'required policy label (repeatable)', collect)
+    .option('--forbid <label>', 'forbidden policy label (repeatable)', collect)
+    .option('--provider <name>', 'allowed provider (repeatable)', collect)
+    .option('--max-cost <usd>', 'max dollars per call')
+    .option('--max-latency <ms>', 'max latency (p50) in ms')
+    .option('--k <n>', 'results', '5')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((need: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsSearchCommand(need, flags)));
+  agents.command('deprecate').description('Deprecate id@version (resolved only when pinned)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'deprecated', flags)));
+  agents.command('yank').description('Yank id@version (never resolved again)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
+  agents.command('reindex').description('Rebuild the HNSW index from the database').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
+  agents.command('reembed').description('Re-embed every card with another embedder and rebuild the index').requiredOption('--embedder <spec>', 'e.g. hash-v1-512').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
 
   const models = program.command('models').description('Local GGUF models for the embedded llama.cpp engine');
   models
