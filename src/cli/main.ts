@@ -12,6 +12,7 @@ import { criticalityCommand } from '../criticality/index.ts';
 import { disposeLlamaEngine } from '../models/index.ts';
 import { modelsFixtureCommand, modelsPullCommand } from './commands/models.ts';
 import * as agentsCli from './commands/agents.ts';
+import { exportTrajectoriesCommand, governorCalibrateCommand, governorFitCommand, type GovernorFlags } from './commands/governor.ts';
 import { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } from './commands/workflow.ts';
 
 /** Thrown inside action handlers to carry an exit code out of commander. */
@@ -137,6 +138,41 @@ function buildProgram(): Command {
   agents.command('yank').description('Yank id@version (never resolved again)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
   agents.command('reindex').description('Rebuild the HNSW index from the database').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
   agents.command('reembed').description('Re-embed every card with another embedder and rebuild the index').requiredOption('--embedder <spec>', 'e.g. hash-v1-512').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
+
+  const governor = program.command('governor').description('Fit the governor (cascade thresholds, difficulty-aware allocation) from journaled calibration runs');
+  governor
+    .command('calibrate')
+    .description('Run every cascade stage and compute arm on a generated mixed-difficulty suite, journaled for `fit`')
+    .option('--items <n>', 'suite size', '120')
+    .option('--seed <n>', 'suite seed', '0')
+    .option('-m, --model <ref>', 'starting (smallest) model', undefined)
+    .option('--levels <list>', "budget levels (tokens) for the arms, e.g. 1500,4000,12000; '' for stages only")
+    .option('--policy <file>', 'base policy (e.g. after a stages-only fit)')
+    .option('--verifier', 'also score stages with a verifier call')
+    .option('--db <path>', DB_HELP)
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: GovernorFlags) => governorCalibrateCommand(flags)));
+  governor
+    .command('fit')
+    .description('Fit the policy from calibration runs and write it (use with solve --policy)')
+    .option('--out <file>', 'policy JSON to write')
+    .option('--target <ratio>', 'cascade: ≥ this share of the largest model’s accuracy at minimum cost', '0.98')
+    .option('--cost-cap <x>', 'cascade: maximum accuracy under this cost per query instead')
+    .option('--runs <ids>', 'calibration run ids (default: all)')
+    .option('--policy <file>', 'base policy')
+    .option('--db <path>', DB_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: GovernorFlags) => governorFitCommand(flags)));
+  program
+    .command('export')
+    .description('Export journaled data')
+    .command('trajectories')
+    .description("Planner trajectories (query, spec, outcome, cost) as JSONL, ready for training a planner")
+    .option('--out <file>', 'output file (default: stdout)')
+    .option('--runs <ids>', 'run ids (default: all)')
+    .option('--db <path>', DB_HELP)
+    .action(wrap((flags: GovernorFlags) => exportTrajectoriesCommand(flags)));
 
   const models = program.command('models').description('Local GGUF models for the embedded llama.cpp engine');
   models

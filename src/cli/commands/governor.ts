@@ -1,0 +1,97 @@
+/**
+ * `thicket governor calibrate|fit` and `thicket export trajectories`: measure every cascade stage and
+ * compute arm on a task suite (journaled), fit the governor's policy (cascade thresholds + per-difficulty
+ * allocation) from those runs, and export the planner's (query, spec, outcome, cost) trajectories as JSONL.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { VirtualClock, systemClock } from '../../core/index.ts';
+import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
+import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { DEFAULT_CANDIDATE_ARMS, calibrate, calibrationItems, exportTrajectories, fitGovernorPolicy, mixedArithmeticSuite, readPolicy, writePolicy, type CascadeTarget } from '../../governor/index.ts';
+import { InvalidInputError } from '../../core/index.ts';
+import { IssueCollector } from '../options.ts';
+import { processOutput } from '../output.ts';
+
+export interface GovernorFlags {
+  items?: string;
+  seed?: string;
+  model?: string;
+  levels?: string;
+  policy?: string;
+  verifier?: boolean;
+  out?: string;
+  runs?: string;
+  target?: string;
+  costCap?: string;
+  db?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export async function governorCalibrateCommand(flags: GovernorFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const issues = new IssueCollector();
+  const items = issues.number('--items', flags.items ?? '120', { integer: true, min: 1, max: 100_000 }) ?? 120;
+  const seed = issues.number('--seed', flags.seed ?? '0', { integer: true, min: 0 }) ?? 0;
+  const levels = flags.levels === undefined ? undefined : flags.levels === '' ? [] : flags.levels.split(',').map((level) => issues.number('--levels', level, { integer: true, positive: true }) ?? 0);
+  issues.throwIfAny('Invalid calibrate request');
+  const { config } = loadFleetConfig(flags.config);
+  const model = flags.model ?? config.defaultModel ?? 'sim:small';
+  const simulated = new FleetResolver({ config, clock: systemClock, seed }).resolve(model).profile.simulated;
+  const clock = simulated ? new VirtualClock() : systemClock;
+  const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed }), clock, seed });
+  const policy = flags.policy !== undefined ? readPolicy(flags.policy) : undefined;
+  const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
+  try {
+    const summary = await calibrate({
+      fleet,
+      journal,
+      items: calibrationItems(mixedArithmeticSuite({ count: items, seed })),
+      model,
+      ...(policy ? { policy } : {}),
+      ...(levels ? { levels } : {}),
+      arms: [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' }],
+      verifier: Boolean(flags.verifier),
+      seed,
+    });
+    output.out(output.json ? JSON.stringify(summary) : `calibrated ${JSON.stringify(summary)}${simulated ? ' [SIMULATED]' : ''}\nNext: thicket governor fit --out policy.json`);
+    return 0;
+  } finally {
+    journal.close();
+  }
+}
+
+export async function governorFitCommand(flags: GovernorFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const issues = new IssueCollector();
+  if (flags.out === undefined) issues.add('--out', 'where to write the fitted policy (JSON)');
+  const ratio = flags.target === undefined ? 0.98 : issues.number('--target', flags.target.replace(/^relative:/, ''), { min: 0, max: 1 });
+  const costCap = issues.number('--cost-cap', flags.costCap, { positive: true });
+  issues.throwIfAny('Invalid fit request');
+  const path = resolve(flags.db ?? defaultJournalPath());
+  if (!existsSync(path)) throw new InvalidInputError('No journal', [{ path: '--db', message: `${path} does not exist; run \`thicket governor calibrate\` first` }]);
+  const journal = Journal.open(path);
+  try {
+    const target = (costCap !== undefined ? { kind: 'cost-cap', maxCost: costCap } : { kind: 'relative-accuracy', ratio: ratio ?? 0.98 }) as CascadeTarget;
+    const fitted = fitGovernorPolicy(journal, { target, ...(flags.runs ? { runIds: flags.runs.split(',') } : {}), ...(flags.policy ? { base: readPolicy(flags.policy) } : {}) });
+    writePolicy(flags.out!, fitted.policy);
+    output.out(output.json ? JSON.stringify({ out: flags.out, data: fitted.data, cascade: fitted.policy.cascade, allocation: fitted.allocationReport }) : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm records)\nUse it: thicket solve "…" --policy ${flags.out}`);
+    return 0;
+  } finally {
+    journal.close();
+  }
+}
+
+export async function exportTrajectoriesCommand(flags: GovernorFlags): Promise<number> {
+  const path = resolve(flags.db ?? defaultJournalPath());
+  if (!existsSync(path)) throw new InvalidInputError('No journal', [{ path: '--db', message: `${path} does not exist` }]);
+  const journal = Journal.open(path);
+  try {
+    const count = exportTrajectories(journal, flags.out ?? process.stdout, flags.runs ? { runIds: flags.runs.split(',') } : {});
+    if (flags.out) process.stderr.write(`wrote ${count} trajectories to ${flags.out}\n`);
+    return 0;
+  } finally {
+    journal.close();
+  }
+}
