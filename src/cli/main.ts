@@ -12,6 +12,7 @@ import { criticalityCommand } from '../criticality/index.ts';
 import { disposeLlamaEngine } from '../models/index.ts';
 import { modelsFixtureCommand, modelsPullCommand } from './commands/models.ts';
 import * as agentsCli from './commands/agents.ts';
+import { runSimFitCommand, runStudyCommand } from './commands/study.ts';
 import { exportTrajectoriesCommand, governorCalibrateCommand, governorFitCommand, type GovernorFlags } from './commands/governor.ts';
 import { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } from './commands/workflow.ts';
 
@@ -138,6 +139,40 @@ function buildProgram(): Command {
   agents.command('yank').description('Yank id@version (never resolved again)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
   agents.command('reindex').description('Rebuild the HNSW index from the database').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
   agents.command('reembed').description('Re-embed every card with another embedder and rebuild the index').requiredOption('--embedder <spec>', 'e.g. hash-v1-512').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
+
+  program
+    .command('study')
+    .description("Thicket's main job: matched-budget architecture studies (suites × architectures × budgets × models), analysis and a report")
+    .option('--quick', 'the built-in quick study (offline, simulated, ≤ 2 minutes)')
+    .option('--study <file>', 'a study file (YAML or JSON); default: the built-in default study')
+    .option('--id <id>', 'study id (re-running the same id resumes: finished cells are skipped)')
+    .option('--suites <list>', 'override the suites')
+    .option('--architectures <list>', 'override the architectures (single, vote@k, refine, thread, search, debate, solo, cascade, auto)')
+    .option('--budgets <list>', 'override the per-query token budgets')
+    .option('--models <list>', 'override the models')
+    .option('--seeds <list>', 'override the seeds')
+    .option('--items <n>', 'items per suite')
+    .option('--concurrency <n>', 'queries in flight')
+    .option('--out <dir>', 'report folder')
+    .option('--no-report', 'skip writing the report')
+    .option('--db <path>', DB_HELP)
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print exactly one JSON object')
+    .action(wrap((flags: Parameters<typeof runStudyCommand>[0]) => runStudyCommand(flags)));
+  program
+    .command('sim')
+    .description('The simulated fleet')
+    .command('fit')
+    .description("Fit a sim profile to a real model's journaled study runs (a digital twin for what-if planning)")
+    .requiredOption('-m, --model <ref>', "the real model's reference as journaled")
+    .option('--from-journal <path>', 'journal to read (default: --db, then the default journal)')
+    .option('--run <id...>', 'study run ids (default: all)')
+    .option('--base <profile>', 'sim profile to start from')
+    .option('--alias <name>', 'alias for the fitted profile')
+    .option('--write <file>', 'write the fleet-config snippet here')
+    .option('--db <path>', DB_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: Parameters<typeof runSimFitCommand>[0]) => runSimFitCommand(flags)));
 
   const governor = program.command('governor').description('Fit the governor (cascade thresholds, difficulty-aware allocation) from journaled calibration runs');
   governor

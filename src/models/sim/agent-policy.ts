@@ -5,8 +5,9 @@
  * src/network/agentsnet/prompts.ts and the claim notation of src/network/claims.ts).
  *
  * Per call it applies the task's correct local rule with probability
- *   p = σ(a·(θ′ − d_task − load)),  load = 0.2·round + 0.25·ln(1 + degree),  θ′ = 2.4 + 2.5·(θ − 2.4)
- * (a discrimination, θ skill stretched around the large profile's, d per task), otherwise a plausible
+ *   p = σ(a·(θ′ − d_task − load)),  load = 0.2·round + 0.25·ln(1 + degree),  θ′ = 2.4 + 2.5·(θ − 2.4) + Δgain
+ * (a discrimination, θ skill stretched around the large profile's, Δgain the profile's reasoning-token gain
+ * over the large profile's, d per task), otherwise a plausible
  * mistake. Output slips (invalid JSON, a missing final-answer line) follow the same curve, offset by how easy
  * formatting is and, for the final answer, by how many options there are. The rules are the textbook ones
  * an able model proposes: smallest free group with name priority (colouring), flood the largest name
@@ -28,6 +29,7 @@
  */
 import { rngFor, type Rng } from '../../core/index.ts';
 import type { ChatMessage, FinishReason } from '../spec.ts';
+import { tokenGain } from './accuracy.ts';
 import type { SimProfile } from './profiles.ts';
 
 interface Ctx {
@@ -79,6 +81,8 @@ const FORMAT_EASE = 2.2;
 /** Extra load per e-fold of answer options (k groups, a partner's name) over two. */
 const OPTION_LOAD = 0.6;
 const ANCHOR_SKILL = 2.4;
+/** The large profile's token gain at its usual output length (0.15·ln(1 + 220/300)). */
+const ANCHOR_GAIN = 0.15 * Math.log1p(220 / 300);
 const SKILL_GAIN = 2.5;
 /** Share of mistakes that garble a relayed claim (the rest are wrong decisions). */
 const GARBLE_SHARE = 0.5;
@@ -91,7 +95,7 @@ const MAX_RELAYS = 2;
 const MISREAD_CHECK = 0.1;
 /** Unsure agents stay (or become) coordinators: the usual failure is too many of them, not too few. */
 const VC_SAFE_MISTAKE = 0.9;
-const CLAIM = /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_.-]+)(?: via ([A-Z][A-Za-z0-9_-]*))?(?: \[([a-z]+))?/g;
+const CLAIM = /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?: via ([A-Z][A-Za-z0-9_-]*))?(?: \[([a-z]+))?/g;
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const lineAfter = (text: string, marker: string): string | undefined => {
@@ -159,8 +163,10 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   const load = LOAD_PER_ROUND * round + LOAD_PER_DEGREE * Math.log(1 + neighbours.length);
   const a = profile.discrimination;
   // Coordination amplifies ability differences (published: 0.70 vs 0.45 vs 0.26 where single-task gaps are
-  // smaller), so skill is stretched around the large profile's, the calibration anchor.
-  const skill = ANCHOR_SKILL + SKILL_GAIN * (profile.skill - ANCHOR_SKILL);
+  // smaller), so skill is stretched around the large profile's, the calibration anchor. Thinking longer helps
+  // (the best published network ran a reasoning model): the profile's token gain at its usual length, over
+  // the large profile's, is added unstretched.
+  const skill = ANCHOR_SKILL + SKILL_GAIN * (profile.skill - ANCHOR_SKILL) + tokenGain(profile, profile.verbosity * input.effort) - ANCHOR_GAIN;
   const p = sigmoid(a * (skill - (AGENTSNET_DIFFICULTY[ctx.task] ?? 0.5) - load));
   const pFormat = sigmoid(a * (skill + FORMAT_EASE - load));
   const policy = profile.agentPolicy;
@@ -193,7 +199,8 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
     const observed = claim.about !== '*' && direct.get(claim.about)?.has(claim.key);
     let take: boolean;
     if (ctx.protocol === 'verified') {
-      if (check === 'confirmed') take = true;
+      // Untagged means direct: the sender's own stance (`*:leader=<itself>`), which needs no check.
+      if (check === 'confirmed' || check === undefined) take = true;
       else if (check === 'contradicted' || check === 'conflict') {
         // The check is spelled out in the inbox, so ignoring it is a rarer slip than not checking at all.
         take = rng.next() < (1 - p) * MISREAD_CHECK;

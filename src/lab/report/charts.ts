@@ -1,0 +1,134 @@
+/**
+ * Report charts: Vega-Lite specs compiled to Vega and rendered to SVG in Node (no browser, no canvas, no
+ * network: `renderer: 'none'` + `toSVG()`), so the HTML report embeds them inline and works offline.
+ * Every chart drawn from simulated runs carries "SIMULATED" in its title.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { StudyAnalysis } from '../analysis/index.ts';
+
+export interface Chart {
+  /** File-safe id (`decomposition`, `frontier-arithmetic`, …). */
+  id: string;
+  title: string;
+  svg: string;
+}
+
+const SIMULATED_SUBTITLE = 'SIMULATED — simulated fleet (sim:), not a real model’s accuracy';
+
+function titled(text: string, simulated: boolean): Record<string, unknown> {
+  return simulated ? { text: `${text} [SIMULATED]`, subtitle: SIMULATED_SUBTITLE, subtitleColor: '#9a6700', anchor: 'start' } : { text, anchor: 'start' };
+}
+
+const BASE_CONFIG = { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } };
+
+export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
+  const compiled = compile({ ...spec, config: BASE_CONFIG } as unknown as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const percent = { format: '.0%' };
+
+/** Headline: each factor group's Shapley share of the within-suite variance, plus what stays unexplained. */
+export function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
+  const decomposition = analysis.headline.decomposition;
+  if (!decomposition) return undefined;
+  const values = [
+    ...decomposition.groups.map((group) => ({ factor: group.name, share: group.shapley, kind: 'explained' })),
+    { factor: 'unexplained (noise, items)', share: Math.max(0, 1 - decomposition.total), kind: 'unexplained' },
+  ];
+  return {
+    title: titled('Where did the gains come from? Share of variance in configuration accuracy', analysis.simulated),
+    width: 520,
+    height: 28 * values.length,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'bar', cornerRadiusEnd: 2 },
+        encoding: {
+          y: { field: 'factor', type: 'nominal', sort: null, title: null },
+          x: { field: 'share', type: 'quantitative', axis: { ...percent, title: 'Shapley share of within-suite variance' }, scale: { domain: [0, 1] } },
+          color: { field: 'kind', type: 'nominal', scale: { domain: ['explained', 'unexplained'], range: ['#2f6fbf', '#c8c8c8'] }, legend: null },
+        },
+      },
+      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y: { field: 'factor', type: 'nominal', sort: null }, x: { field: 'share', type: 'quantitative' }, text: { field: 'share', type: 'quantitative', format: '.0%' } } },
+    ],
+  };
+}
+
+/** Accuracy vs tokens spent for one suite: configurations, fitted curves and the compute-optimal frontier. */
+export function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
+  const points = analysis.configurations.filter((config) => config.suite === suite && config.meanTokens > 0).map((config) => ({ tokens: config.meanTokens, accuracy: config.accuracy, architecture: config.architecture, model: config.model, budget: config.budget, n: config.n }));
+  const curves = analysis.curves.filter((curve) => curve.suite === suite).flatMap((curve) => curve.samples.map((sample) => ({ ...sample, architecture: curve.architecture, model: curve.model, series: `${curve.architecture}|${curve.model}` })));
+  const frontier = analysis.frontiers.find((entry) => entry.suite === suite && entry.model === 'all') ?? analysis.frontiers.find((entry) => entry.suite === suite);
+  const hull = (frontier?.hull ?? []).map((point) => ({ tokens: point.tokens, accuracy: point.accuracy, label: point.label }));
+  const x = { field: 'tokens', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'tokens spent per query (log scale)' } };
+  const y = { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { ...percent, title: 'accuracy' } };
+  return {
+    title: titled(`Accuracy vs tokens — ${suite}: fitted curves and compute-optimal frontier`, analysis.simulated),
+    width: 560,
+    height: 320,
+    layer: [
+      { data: { values: curves }, mark: { type: 'line', strokeWidth: 1.5, opacity: 0.7 }, encoding: { x, y, color: { field: 'architecture', type: 'nominal' }, detail: { field: 'series', type: 'nominal' }, strokeDash: { field: 'model', type: 'nominal', legend: null } } },
+      { data: { values: hull }, mark: { type: 'line', color: 'black', strokeWidth: 2.5, point: { filled: true, color: 'black', size: 30 } }, encoding: { x, y } },
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
+        encoding: { x, y, color: { field: 'architecture', type: 'nominal', title: 'architecture' }, shape: { field: 'model', type: 'nominal', title: 'model' }, tooltip: [{ field: 'architecture' }, { field: 'model' }, { field: 'budget' }, { field: 'n' }] },
+      },
+    ],
+    resolve: { scale: { color: 'shared' } },
+  };
+}
+
+/** Accuracy by search steps and by reasoning tokens, for the runs that searched. */
+export function searchAxesSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
+  if (analysis.searchVsTokens.length === 0) return undefined;
+  const panel = (axis: string, title: string): Record<string, unknown> => ({
+    width: 260,
+    height: 200,
+    data: { values: analysis.searchVsTokens.find((entry) => entry.axis === axis)?.levels ?? [] },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'level', type: 'quantitative', scale: { type: axis === 'search steps' ? 'linear' : 'log' }, axis: { title } },
+      y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { ...percent, title: 'accuracy' } },
+    },
+  });
+  return { title: titled('Search steps vs reasoning tokens as compute axes (runs that searched)', analysis.simulated), hconcat: [panel('search steps', 'search steps used'), panel('reasoning tokens', 'output tokens (binned, log)')] };
+}
+
+/** Score vs network size for AgentsNet cells. */
+export function coordinationSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
+  const rows = analysis.coordination.rows;
+  if (rows.length === 0) return undefined;
+  return {
+    title: titled('Coordination vs network size (AgentsNet)', analysis.simulated),
+    width: 480,
+    height: 260,
+    data: { values: rows.map((row) => ({ ...row, series: `${row.architecture} · ${row.model}` })) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'agents in the network (log₂)' } },
+      y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] }, axis: { title: 'AgentsNet score' } },
+      color: { field: 'series', type: 'nominal', title: 'architecture · model' },
+    },
+  };
+}
+
+/** Every chart the analysis supports, rendered. */
+export async function renderCharts(analysis: StudyAnalysis): Promise<Chart[]> {
+  const specs: Array<{ id: string; title: string; spec: Record<string, unknown> | undefined }> = [
+    { id: 'decomposition', title: 'Where did the gains come from?', spec: decompositionSpec(analysis) },
+    ...analysis.suites.map((suite) => ({ id: `frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`, title: `Accuracy vs tokens — ${suite}`, spec: analysis.configurations.some((config) => config.suite === suite && config.meanTokens > 0) ? frontierSpec(analysis, suite) : undefined })),
+    { id: 'search-axes', title: 'Search steps vs reasoning tokens', spec: searchAxesSpec(analysis) },
+    { id: 'coordination', title: 'Coordination vs network size', spec: coordinationSpec(analysis) },
+  ];
+  const charts: Chart[] = [];
+  for (const entry of specs) if (entry.spec) charts.push({ id: entry.id, title: entry.title, svg: await renderSvg(entry.spec) });
+  return charts;
+}

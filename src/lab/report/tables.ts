@@ -1,0 +1,149 @@
+/**
+ * The report's tables as plain data (head + rows of strings), built once and rendered by both the HTML and
+ * the Markdown writers — so the two formats cannot disagree on a number.
+ */
+import type { Decomposition, StudyAnalysis } from '../analysis/index.ts';
+
+export interface Table {
+  head: string[];
+  rows: string[][];
+  /** One-line caption (what the numbers are, and their n). */
+  caption?: string;
+}
+
+export const pct = (value: number, digits = 0): string => `${(value * 100).toFixed(digits)}%`;
+const signed = (value: number): string => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)} pts`;
+const int = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+export function budgetLabel(budget: number, unit: 'tokens' | 'usd'): string {
+  return unit === 'usd' ? `≤ $${budget}` : `≤ ${int(budget)} tok`;
+}
+
+export function decompositionTable(decomposition: Decomposition): Table {
+  const rows = decomposition.groups
+    .slice()
+    .sort((a, b) => b.shapley - a.shapley)
+    .map((group) => [group.name, pct(group.shapley, 1), pct(group.shareOfExplained, 0), pct(group.nested, 1), pct(group.alone, 1)]);
+  rows.push(['all factors', pct(decomposition.total, 1), '100%', pct(decomposition.total, 1), '—']);
+  for (const name of decomposition.constant) rows.push([name, 'n/a (does not vary in this study)', '', '', '']);
+  return {
+    head: ['factor', 'Shapley share of variance', 'share of explained', `nested (order: ${decomposition.order.join(' → ')})`, 'alone'],
+    rows,
+    caption: `${decomposition.rows} ${decomposition.level === 'configuration' ? 'configurations (architecture × model × budget × suite × seed, weighted by items)' : 'runs'}; ${decomposition.level === 'configuration' ? 'suite × seed' : 'item'} fixed effects absorbed (${pct(decomposition.absorbed)} of the raw variance).`,
+  };
+}
+
+/** One table per (suite, model): architectures × budgets, accuracy ± SE and mean tokens spent. */
+export function matchedBudgetTables(analysis: StudyAnalysis): Array<{ suite: string; model: string; table: Table }> {
+  const out: Array<{ suite: string; model: string; table: Table }> = [];
+  for (const suite of analysis.suites) {
+    for (const model of analysis.models) {
+      const configs = analysis.configurations.filter((config) => config.suite === suite && config.model === model);
+      if (configs.length === 0) continue;
+      // Rows in the study's order of architectures, not alphabetical.
+      const architectures = analysis.architectures.filter((architecture) => configs.some((config) => config.architecture === architecture));
+      const rows = architectures.map((architecture) => [
+        architecture,
+        ...analysis.budgets.map((budget) => {
+          const config = configs.find((entry) => entry.architecture === architecture && entry.budget === budget);
+          if (!config) return '—';
+          return `${pct(config.accuracy)} ±${Math.round(config.se * 100)} · ${int(config.meanTokens)} tok${config.capped > 0 ? ` · ${pct(config.capped)} capped` : ''}`;
+        }),
+      ]);
+      const n = Math.max(...configs.map((config) => config.n));
+      out.push({ suite, model, table: { head: ['architecture', ...analysis.budgets.map((budget) => budgetLabel(budget, analysis.budgetUnit))], rows, caption: `${suite} · ${model}: accuracy ± standard error (points) · mean tokens spent per query; n = ${n} per cell; "capped" = runs where the hard budget refused or cut something.` } });
+    }
+  }
+  return out;
+}
+
+export function soloVersusDebateTable(analysis: StudyAnalysis): Table | undefined {
+  if (analysis.soloVsDebate.length === 0) return undefined;
+  return {
+    head: ['suite', 'model', 'budget', 'solo (one call, personas)', 'debate (agents)', 'solo − debate', 'n (paired items)'],
+    rows: analysis.soloVsDebate.map((row) => [row.suite, row.model, budgetLabel(row.budget, analysis.budgetUnit), pct(row.a), pct(row.b), `${signed(row.difference)} ±${(row.se * 100).toFixed(1)}`, String(row.n)]),
+    caption: 'The same persona workflow run as one prompt (solo) or as separate agents (debate), at the same hard budget, paired by item.',
+  };
+}
+
+export function familyTable(analysis: StudyAnalysis): Table | undefined {
+  if (analysis.families.length === 0) return undefined;
+  return {
+    head: ['suite', 'model', 'budget', 'best single-agent', 'best multi-agent', 'multi − single'],
+    rows: analysis.families.map((row) => [
+      row.suite,
+      row.model,
+      budgetLabel(row.budget, analysis.budgetUnit),
+      `${row.bestSingle!.architecture} ${pct(row.bestSingle!.accuracy)}`,
+      `${row.bestMulti!.architecture} ${pct(row.bestMulti!.accuracy)}`,
+      signed(row.bestMulti!.accuracy - row.bestSingle!.accuracy),
+    ]),
+    caption: 'Single-agent: single, refine, thread, solo, search. Multi-agent: vote (independent agents), debate (interacting agents).',
+  };
+}
+
+export function searchAxesTable(analysis: StudyAnalysis): Table | undefined {
+  if (analysis.searchVsTokens.length === 0) return undefined;
+  return {
+    head: ['compute axis', 'accuracy per doubling', 'R²', 'runs'],
+    rows: analysis.searchVsTokens.map((row) => [row.axis, signed(row.perDoubling), row.r2.toFixed(3), String(row.n)]),
+    caption: 'Least squares of run score on log₂ of each axis within items (item means removed), over the same runs (those that searched).',
+  };
+}
+
+export function coordinationTables(analysis: StudyAnalysis): Table[] {
+  const { rows, slopes } = analysis.coordination;
+  if (rows.length === 0) return [];
+  return [
+    { head: ['architecture', 'model', 'agents', 'score', 'solved', 'n'], rows: rows.map((row) => [row.architecture, row.model, String(row.size), `${row.score.toFixed(2)} ±${row.se.toFixed(2)}`, pct(row.solved), String(row.n)]) },
+    { head: ['architecture', 'model', 'score change per doubling of agents', 'n'], rows: slopes.map((row) => [row.architecture, row.model, row.perDoubling.toFixed(3), String(row.n)]) },
+  ];
+}
+
+export function criticalityTable(analysis: StudyAnalysis): Table | undefined {
+  const rows = analysis.criticality.rows;
+  if (rows.length === 0) return undefined;
+  const metrics = [...new Set(rows.flatMap((row) => Object.keys(row.metrics)))].sort();
+  return { head: ['architecture', 'runs', ...metrics], rows: rows.map((row) => [row.architecture, String(row.n), ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric]!.toFixed(3)))]), caption: analysis.criticality.note };
+}
+
+export function curvesTable(analysis: StudyAnalysis): Table | undefined {
+  if (analysis.curves.length === 0) return undefined;
+  return {
+    head: ['suite', 'model', 'architecture', 'curve', 'parameters', 'R²', 'points'],
+    rows: analysis.curves.map((curve) => [
+      curve.suite,
+      curve.model,
+      curve.architecture,
+      curve.fit.model === 'saturating' ? `a − b·(t/${int(curve.fit.referenceTokens)})^−c` : curve.fit.model === 'loglinear' ? `α + β·ln(t/${int(curve.fit.referenceTokens)})` : 'h·σ(k·(ln t − m))',
+      Object.entries(curve.fit.parameters).map(([name, value]) => `${name}=${value.toFixed(3)}`).join(' '),
+      curve.fit.r2.toFixed(2),
+      String(curve.fit.points),
+    ]),
+    caption: 'Fitted on configuration means (one point per budget), weighted by items; Levenberg–Marquardt least squares with bounded parameters (log-linear: weighted OLS), model chosen by AICc — with fewer than five budgets only the log-linear curve qualifies.',
+  };
+}
+
+export function bySuiteTable(analysis: StudyAnalysis): Table | undefined {
+  const rows = analysis.bySuite.filter((entry) => entry.decomposition !== undefined);
+  if (rows.length === 0) return undefined;
+  const names = ['tokens', 'tools', 'architecture', 'model'];
+  return {
+    head: ['suite', 'explained', ...names.map((name) => `${name} (Shapley)`)],
+    rows: rows.map(({ suite, decomposition }) => [suite, pct(decomposition!.total, 1), ...names.map((name) => {
+      const group = decomposition!.groups.find((entry) => entry.name === name);
+      return group ? pct(group.shapley, 1) : 'n/a';
+    })]),
+  };
+}
+
+export function spendTable(analysis: StudyAnalysis): Table | undefined {
+  if (analysis.spendByAxis.length === 0) return undefined;
+  const axes = [...new Set(analysis.spendByAxis.flatMap((row) => Object.keys(row.axes)))].sort();
+  return { head: ['architecture', ...axes.map((axis) => `${axis} tok`)], rows: analysis.spendByAxis.map((row) => [row.architecture, ...axes.map((axis) => int(row.axes[axis] ?? 0))]), caption: 'Mean tokens per query by compute axis (as tagged by the operators).' };
+}
+
+export function notRunnableTable(analysis: StudyAnalysis): Table | undefined {
+  if (analysis.notRunnable.length === 0) return undefined;
+  return { head: ['suite', 'architecture', 'why not run'], rows: analysis.notRunnable.map((row) => [row.suite, row.architecture, row.reason]) };
+}

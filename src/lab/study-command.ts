@@ -1,0 +1,277 @@
+/**
+ * The command logic of `thicket study` and `thicket sim fit --from-journal`, as functions the CLI wires to
+ * commander: parsed options in, printing through injected output functions, a JSON-able result out (the
+ * exit code included). Kept here so the lab owns its command surface and the CLI stays a thin shell.
+ *
+ *   thicket study --quick                    # built-in quick study on the simulated fleet (≤ 2 min)
+ *   thicket study --study studies/real-model.yaml --db lab.db
+ *   thicket sim fit --from-journal lab.db --model local-small
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Table from 'cli-table3';
+import cliProgress from 'cli-progress';
+import pc from 'picocolors';
+import { CancelledError, InvalidInputError, type InputIssue } from '../core/index.ts';
+import { loadFleetConfig } from '../models/index.ts';
+import { Journal, defaultJournalPath } from '../journal/index.ts';
+import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
+import { defaultStudyHooks, type StudyHooks } from './hooks.ts';
+import { writeReport, type ReportFiles } from './report/index.ts';
+import { runStudy, type StudyProgress, type StudyRun } from './runner.ts';
+import { fitSimProfile, type SimProfileFit } from './sim-fit.ts';
+import { builtinStudyPath, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
+
+export interface StudyCommandOptions {
+  /** The built-in quick study (`studies/quick.yaml`). */
+  quick?: boolean;
+  /** A study file (YAML or JSON); default: the built-in default study. */
+  study?: string;
+  /** Overrides (comma-separated lists where plural). */
+  id?: string;
+  suites?: string;
+  architectures?: string;
+  budgets?: string;
+  models?: string;
+  seeds?: string;
+  items?: string;
+  concurrency?: string;
+  /** Report folder (default: the study's `output`, else `thicket-lab/<id>`). */
+  out?: string;
+  db?: string;
+  config?: string;
+  json?: boolean;
+  /** `false` (`--no-report`) skips writing the report. */
+  report?: boolean;
+}
+
+export interface CommandIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Progress bars are drawn on stderr only on a TTY and never with --json. */
+  isTTY: boolean;
+  signal?: AbortSignal;
+  /** Install a SIGINT handler that cancels the study (default true). */
+  handleSigint?: boolean;
+  hooks?: StudyHooks;
+  now?: () => Date;
+}
+
+export interface StudyCommandResult {
+  exitCode: number;
+  studyId: string;
+  runId: string;
+  status: StudyRun['status'];
+  simulated: boolean;
+  counts: StudyRun['counts'];
+  calls: StudyRun['calls'];
+  elapsedMs: number;
+  journal: string;
+  headline: { text: string; shares: Record<string, number>; explained: number } | null;
+  /** Accuracy by suite × architecture × budget (pooled over models and seeds). */
+  table: Array<{ suite: string; architecture: string; budget: number; accuracy: number; meanTokens: number; n: number }>;
+  report: ReportFiles | null;
+}
+
+const list = (value: string | undefined): string[] | undefined => value?.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+
+function numbers(flag: string, value: string | undefined, issues: InputIssue[], integer: boolean): number[] | undefined {
+  const parts = list(value);
+  if (!parts) return undefined;
+  const parsed = parts.map(Number);
+  parsed.forEach((number, index) => {
+    if (!Number.isFinite(number) || (integer && !Number.isInteger(number))) issues.push({ path: flag, message: `"${parts[index]}" is not ${integer ? 'an integer' : 'a number'}` });
+  });
+  return parsed;
+}
+
+/** The study to run: the file (or built-in), with command-line overrides applied and validated. */
+export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
+  if (options.quick && options.study !== undefined) throw new InvalidInputError('Invalid study request', [{ path: '--quick', message: 'give either --quick or --study, not both' }]);
+  const path = options.study ?? builtinStudyPath(options.quick ? 'quick' : 'default');
+  const study = loadStudyFile(path);
+  const issues: InputIssue[] = [];
+  const budgets = numbers('--budgets', options.budgets, issues, false);
+  const seeds = numbers('--seeds', options.seeds, issues, true);
+  const [items] = numbers('--items', options.items, issues, true) ?? [];
+  const [concurrency] = numbers('--concurrency', options.concurrency, issues, true) ?? [];
+  const keep = list(options.suites);
+  const known = study.suites.map((suite) => suite.name);
+  for (const name of keep ?? []) if (!known.includes(name)) issues.push({ path: '--suites', message: `no suite "${name}" in the study (it has ${known.join(', ')})` });
+  if (issues.length > 0) throw new InvalidInputError('Invalid study options', issues);
+  const suites = study.suites.filter((suite) => !keep || keep.includes(suite.name)).map((suite) => (items !== undefined && suite.kind !== 'agentsnet' ? { ...suite, items } : suite));
+  const { source, ...rest } = study;
+  const merged = {
+    ...rest,
+    suites,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(list(options.architectures) ? { architectures: list(options.architectures) } : {}),
+    ...(budgets ? { budgets } : {}),
+    ...(list(options.models) ? { models: list(options.models) } : {}),
+    ...(seeds ? { seeds } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
+  return { ...parseStudy(merged, `study ${path} (with command-line options)`), ...(source !== undefined ? { source } : {}) };
+}
+
+/** cli-progress bars on stderr (one per suite plus the total), fed by the runner's progress callback. */
+function progressBars(label: string): { update: (progress: StudyProgress) => void; stop: () => void } {
+  const bars = new cliProgress.MultiBar(
+    { format: `{name} [{bar}] {value}/{total} cells | {calls} calls | {tokens} tok`, hideCursor: true, stream: process.stderr, clearOnComplete: true, fps: 10 },
+    cliProgress.Presets.shades_classic,
+  );
+  const bySuite = new Map<string, cliProgress.SingleBar>();
+  let total: cliProgress.SingleBar | undefined;
+  return {
+    update(progress) {
+      const payload = { calls: progress.newCalls + progress.replayedCalls, tokens: progress.newTokens.toLocaleString('en-US') };
+      total ??= bars.create(progress.total, 0, { name: label.padEnd(18).slice(0, 18), ...payload });
+      total.update(progress.done, payload);
+      for (const [suite, counts] of Object.entries(progress.bySuite)) {
+        let bar = bySuite.get(suite);
+        // Calls and tokens are study-wide; a suite's bar counts its cells only.
+        if (!bar) bySuite.set(suite, (bar = bars.create(counts.total, 0, { name: `  ${suite}`.padEnd(18).slice(0, 18) }, { format: '{name} [{bar}] {value}/{total} cells' })));
+        bar.update(counts.done);
+      }
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+function summaryTable(analysis: StudyAnalysis): StudyCommandResult['table'] {
+  const rows: StudyCommandResult['table'] = [];
+  for (const suite of analysis.suites) {
+    for (const architecture of analysis.architectures) {
+      for (const budget of analysis.budgets) {
+        const configs = analysis.configurations.filter((config) => config.suite === suite && config.architecture === architecture && config.budget === budget);
+        const n = configs.reduce((sum, config) => sum + config.n, 0);
+        if (n === 0) continue;
+        rows.push({ suite, architecture, budget, n, accuracy: configs.reduce((sum, config) => sum + config.accuracy * config.n, 0) / n, meanTokens: configs.reduce((sum, config) => sum + config.meanTokens * config.n, 0) / n });
+      }
+    }
+  }
+  return rows;
+}
+
+function printSummary(io: CommandIO, result: StudyCommandResult, analysis: StudyAnalysis): void {
+  const label = result.simulated ? `${pc.yellow('[SIMULATED]')} ` : '';
+  io.out(`${label}${pc.bold(`Study ${result.studyId}`)} — ${result.counts.executed + result.counts.resumed} runs (${result.counts.executed} new, ${result.counts.resumed} resumed${result.counts.failed ? `, ${pc.red(`${result.counts.failed} failed`)}` : ''}) in ${(result.elapsedMs / 1000).toFixed(1)} s · ${result.calls.new} model calls (${result.calls.replayed} replayed) · status ${result.status}`);
+  if (result.headline) {
+    const shares = Object.entries(result.headline.shares).sort((a, b) => b[1] - a[1]).map(([name, share]) => `${name} ${Math.round(share * 100)}%`).join(' · ');
+    io.out(`${pc.bold('Where did the gains come from?')} ${shares} of the explained variance (R² ${result.headline.explained.toFixed(2)} within suite)`);
+  }
+  const table = new Table({ head: ['suite', 'architecture', ...analysis.budgets.map((budget) => (analysis.budgetUnit === 'usd' ? `≤ $${budget}` : `≤ ${budget.toLocaleString('en-US')} tok`))].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
+  for (const suite of analysis.suites) {
+    for (const architecture of analysis.architectures) {
+      const cells = analysis.budgets.map((budget) => result.table.find((row) => row.suite === suite && row.architecture === architecture && row.budget === budget));
+      if (cells.every((cell) => cell === undefined)) continue;
+      table.push([suite, architecture, ...cells.map((cell) => (cell ? `${(cell.accuracy * 100).toFixed(0)}% ${pc.dim(`${Math.round(cell.meanTokens)} tok`)}` : '—'))]);
+    }
+  }
+  io.out(`Accuracy at matched per-query budgets (mean tokens spent), pooled over models:\n${table.toString()}`);
+  if (result.simulated) io.out(pc.dim('Simulated fleet (sim:): a workload simulator, not a real model’s accuracy.'));
+  if (result.report) io.out(`Report: ${result.report.html}  (also report.md, report.json, charts/)`);
+}
+
+export async function studyCommand(options: StudyCommandOptions, io: CommandIO): Promise<StudyCommandResult> {
+  const study = resolveStudy(options);
+  const { config } = loadFleetConfig(options.config ?? study.config);
+  const outDir = resolve(options.out ?? study.output ?? `thicket-lab/${study.id}`);
+  const journalPath = resolve(options.db ?? defaultJournalPath());
+  mkdirSync(dirname(journalPath), { recursive: true });
+  const hooks = io.hooks ?? defaultStudyHooks();
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(io.signal?.reason ?? new CancelledError('Interrupted (SIGINT).'));
+  io.signal?.addEventListener('abort', onAbort, { once: true });
+  const onSigint = (): void => controller.abort(new CancelledError('Interrupted (SIGINT).'));
+  if (io.handleSigint !== false) process.once('SIGINT', onSigint);
+  const bars = io.isTTY && !options.json ? progressBars(study.id) : undefined;
+  const journal = Journal.open(journalPath);
+  let run: StudyRun;
+  try {
+    run = await runStudy(study, {
+      journal,
+      config,
+      architectures: hooks.architectures,
+      ...(hooks.criticality ? { criticality: hooks.criticality } : {}),
+      corpusDir: resolve(outDir, 'corpus'),
+      signal: controller.signal,
+      ...(bars ? { onProgress: bars.update } : {}),
+    });
+  } finally {
+    bars?.stop();
+    journal.close();
+    process.removeListener('SIGINT', onSigint);
+    io.signal?.removeEventListener('abort', onAbort);
+  }
+  const analysis = analyzeStudy({ studyId: study.id, title: study.title ?? `Study ${study.id}`, simulated: run.simulated, cells: run.cells, notRunnable: run.notRunnable, criticalityHook: hooks.criticality !== undefined });
+  const { cells: _cells, ...summary } = run;
+  const report = options.report === false || run.cells.length === 0 ? null : await writeReport({ analysis, run: summary, generatedAt: (io.now?.() ?? new Date()).toISOString() }, outDir);
+  const decomposition = analysis.headline.decomposition;
+  const result: StudyCommandResult = {
+    exitCode: run.status === 'ok' ? 0 : run.status === 'cancelled' ? 4 : run.status === 'budget_exhausted' ? 3 : 1,
+    studyId: study.id,
+    runId: run.runId,
+    status: run.status,
+    simulated: run.simulated,
+    counts: run.counts,
+    calls: run.calls,
+    elapsedMs: run.elapsedMs,
+    journal: journalPath,
+    headline: decomposition ? { text: analysis.headline.text, shares: Object.fromEntries(decomposition.groups.map((group) => [group.name, group.shareOfExplained])), explained: decomposition.total } : null,
+    table: summaryTable(analysis),
+    report,
+  };
+  if (options.json) io.out(JSON.stringify(result));
+  else printSummary(io, result, analysis);
+  return result;
+}
+
+export interface SimFitCommandOptions {
+  /** Journal to read (`--from-journal PATH`; default: --db, then the default journal). */
+  fromJournal?: string;
+  db?: string;
+  /** The real model's reference as it appears in the journal (alias). */
+  model: string;
+  /** Study run ids to read (default: every study run). */
+  run?: string[];
+  base?: string;
+  alias?: string;
+  /** Write the fleet-config snippet (`{ version: 1, models: { alias: … } }`) to this file. */
+  write?: string;
+  json?: boolean;
+}
+
+export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO): Promise<{ exitCode: number; fit: SimProfileFit }> {
+  const path = resolve(options.fromJournal ?? options.db ?? defaultJournalPath());
+  const journal = Journal.open(path);
+  let fit: SimProfileFit;
+  try {
+    fit = fitSimProfile(journal, { model: options.model, ...(options.run ? { runIds: options.run } : {}), ...(options.base ? { baseProfile: options.base } : {}), ...(options.alias ? { alias: options.alias } : {}) });
+  } catch (error) {
+    if (error instanceof RangeError) throw new InvalidInputError('Cannot fit a simulated profile', [{ path: '--model', message: error.message }]);
+    throw error;
+  } finally {
+    journal.close();
+  }
+  if (options.write !== undefined) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(resolve(options.write), `${JSON.stringify(fit.fleetConfig, null, 2)}\n`);
+  }
+  if (options.json) {
+    io.out(JSON.stringify(fit));
+    return { exitCode: 0, fit };
+  }
+  io.out(`${pc.bold(`Simulated profile fitted to ${fit.model}`)} from ${fit.observations} answer calls on ${fit.items} items (base profile ${fit.baseProfile})${fit.simulatedSource ? ` ${pc.yellow('[the journal’s calls were themselves SIMULATED]')}` : ''}`);
+  const table = new Table({ head: ['parameter', 'value', '± se', 'note'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
+  const se = fit.standardErrors as Record<string, number | undefined>;
+  for (const [name, value] of Object.entries(fit.parameters)) {
+    const shown = typeof value === 'object' ? Object.entries(value).map(([key, inner]) => `${key} ${inner}`).join(', ') : String(value);
+    table.push([name, shown, se[name] !== undefined ? String(se[name]) : '', fit.kept[name] ?? '']);
+  }
+  io.out(table.toString());
+  for (const note of fit.notes) io.out(pc.dim(note));
+  io.out(`Fleet config entry (add to thicket.config.json "models"):\n${JSON.stringify(fit.fleetConfig.models, null, 2)}`);
+  if (options.write !== undefined) io.out(`Wrote ${resolve(options.write)}`);
+  return { exitCode: 0, fit };
+}
