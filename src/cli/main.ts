@@ -13,6 +13,7 @@ import { disposeLlamaEngine } from '../models/index.ts';
 import { modelsFixtureCommand, modelsPullCommand } from './commands/models.ts';
 import * as agentsCli from './commands/agents.ts';
 import { runSimFitCommand, runStudyCommand } from './commands/study.ts';
+import { agentsnetCommand, type AgentsnetFlags } from './commands/agentsnet.ts';
 import { exportTrajectoriesCommand, governorCalibrateCommand, governorFitCommand, type GovernorFlags } from './commands/governor.ts';
 import { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } from './commands/workflow.ts';
 
@@ -139,6 +140,26 @@ function buildProgram(): Command {
   agents.command('yank').description('Yank id@version (never resolved again)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
   agents.command('reindex').description('Rebuild the HNSW index from the database').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
   agents.command('reembed').description('Re-embed every card with another embedder and rebuild the index').requiredOption('--embedder <spec>', 'e.g. hash-v1-512').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
+
+  program
+    .command('agentsnet')
+    .description('The AgentsNet benchmark: coordination tasks on agent networks of any size, plain or verifying protocol')
+    .option('--task <name|all>', 'coloring | vertex_cover | matching | leader_election | consensus | all (comma-separated)', 'all')
+    .option('--sizes <list>', 'network sizes', '4,8,16')
+    .option('-m, --model <ref>', 'model for every agent (default: config default, else sim:large)')
+    .option('--protocol <p>', 'plain | verified', 'plain')
+    .option('--graphs <list>', 'ws,ba,dt', 'ws,ba,dt')
+    .option('--samples <n>', 'graphs per family and size', '3')
+    .option('--history <mode>', 'persistent | pruned:<rounds>')
+    .option('--seed <n>', 'graph and sim seed', '42')
+    .option('--budget-tokens <n>', 'hard cap on total tokens')
+    .option('--budget-usd <x>', 'hard cap on dollars')
+    .option('--out <file>', 'results as JSONL')
+    .option('--run-id <id>', 'journal run id (re-running resumes)')
+    .option('--db <path>', DB_HELP)
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: AgentsnetFlags) => agentsnetCommand(flags)));
 
   program
     .command('study')
