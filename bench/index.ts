@@ -3,7 +3,7 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=foundation,workflow,strategies limits the sections; THICKET_BENCH_ITEMS sizes the suite.
+ * THICKET_BENCH_ONLY=foundation,criticality,lab,workflow,strategies,registry,llama,governor,network limits the sections; THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
@@ -11,6 +11,11 @@ import { benchCallPath, benchLedger, type BenchRow } from './foundation.ts';
 import { benchExecutorOverhead, benchFanOut10k } from './workflow.ts';
 import { benchStrategies, strategyTable } from './strategies.ts';
 import { benchCriticality } from './criticality.ts';
+import { benchQuickStudy } from './lab.ts';
+import { benchRegistry } from './registry.ts';
+import { benchLlama } from './llama.ts';
+import { benchGovernor } from './governor.ts';
+import { benchNetwork, benchProtocols, protocolTable } from './network.ts';
 
 const only = process.env['THICKET_BENCH_ONLY']?.split(',');
 const wants = (section: string): boolean => !only || only.includes(section);
@@ -21,6 +26,17 @@ if (wants('foundation')) {
   rows.push(...(await benchCallPath()));
 }
 if (wants('criticality')) rows.push(...(await benchCriticality()));
+if (wants('lab')) rows.push(await benchQuickStudy());
+if (wants('registry')) rows.push(...(await benchRegistry()));
+if (wants('llama')) rows.push(...(await benchLlama()));
+if (wants('network')) rows.push(...(await benchNetwork()));
+const tables: string[] = [];
+if (wants('governor')) {
+  const governor = await benchGovernor();
+  rows.push(...governor.rows);
+  tables.push(governor.table);
+}
+if (wants('network')) tables.push(protocolTable(await benchProtocols()));
 if (wants('workflow')) {
   rows.push(...(await benchExecutorOverhead()));
   rows.push(...benchFanOut10k());
@@ -33,6 +49,7 @@ if (rows.length > 0) {
   console.log(table.toString());
   console.log(pc.dim('Workloads on sim: models are simulated (no real model is called); timings are real measurements of Thicket code.'));
 }
+for (const text of tables) console.log(text);
 if (wants('strategies')) {
   const items = Number(process.env['THICKET_BENCH_ITEMS'] ?? 60);
   const started = performance.now();
