@@ -7,9 +7,12 @@ import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 
 // Prompts repeat constantly (the same system prompt and query across N samples, debaters, retries), and BPE
 // encoding is the most expensive step of a simulated call; a bounded cache makes repeats O(1).
-const CACHE_LIMIT = 4096;
+// Bounded by characters, not entries: a 1,000-agent network re-counts long per-agent histories, which a
+// small entry cap keeps evicting. 32M characters of keys is ~64 MB at most.
+const CACHE_CHARACTER_LIMIT = 32_000_000;
 const CACHEABLE_LENGTH = 32_768;
 const cache = new Map<string, number>();
+let cachedCharacters = 0;
 
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
@@ -17,8 +20,13 @@ export function countTokens(text: string): number {
   if (cached !== undefined) return cached;
   const count = encode(text).length;
   if (text.length <= CACHEABLE_LENGTH) {
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    while (cachedCharacters + text.length > CACHE_CHARACTER_LIMIT && cache.size > 0) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
+      cachedCharacters -= oldest.length;
+    }
     cache.set(text, count);
+    cachedCharacters += text.length;
   }
   return count;
 }

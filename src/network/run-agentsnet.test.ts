@@ -60,6 +60,22 @@ describe('runAgentsNet', () => {
     assert.equal(serial.wrongClaimsDelivered, parallel.wrongClaimsDelivered);
   });
 
+  it('shares a limited budget across instances so later ones are not starved, and stays within it', async () => {
+    const fleet = simFleet();
+    const ledger = new Ledger({ clock: fleet.clock, limits: { usd: 0.2 } });
+    const result = await runAgentsNet({ fleet, budget: ledger.root, model: 'large', tasks: ['coloring'], sizes: [4], samples: 1 });
+    assert.equal(result.instances.length, 3);
+    assert.ok(result.instances.every((entry) => entry.calls > 0), 'every instance got to call');
+    assert.ok(result.instances.some((entry) => entry.budgetExhaustedAgents > 0), 'the budget binds');
+    assert.ok(ledger.report().total.usd <= 0.2 + 1e-9);
+    const slices = Object.entries(ledger.report().byBudget).filter(([path]) => path.split('/').length === 2);
+        // Each instance's slice: an equal share of what the earlier ones left.
+    const limitsUsd = slices.map(([, line]) => line.limits.usd!);
+    assert.ok(Math.abs(limitsUsd[0]! - 0.2 / 3) < 1e-9);
+    assert.ok(Math.abs(limitsUsd[1]! - (0.2 - slices[0]![1].usd) / 2) < 1e-9);
+    assert.ok(Math.abs(limitsUsd[2]! - (0.2 - slices[0]![1].usd - slices[1]![1].usd)) < 1e-9);
+  });
+
   it('runs mixed fleets, one model per node', async () => {
     const result = await runAgentsNet({ fleet: simFleet(), model: ['large', 'small'], tasks: ['consensus'], sizes: [8], samples: 1, graphs: ['ws'] });
     assert.deepEqual(result.model, ['large', 'small']);

@@ -21,7 +21,7 @@ import { SAMPLES_PER_FAMILY, graphInstances, taskInstance } from './agentsnet/in
 import { runInstance, type InstanceResult } from './agentsnet/run-instance.ts';
 import type { TaskId } from './agentsnet/score.ts';
 import { TASK_IDS } from './agentsnet/tasks.ts';
-import type { HistoryMode, NetworkProtocol } from './runtime.ts';
+import { equalShare, type HistoryMode, type NetworkProtocol } from './runtime.ts';
 
 export interface AgentsNetRunOptions {
   fleet: Fleet;
@@ -35,7 +35,7 @@ export interface AgentsNetRunOptions {
   /** Graphs per family and size (default 3: 9 graphs per size). */
   samples?: number;
   seed?: number;
-  /** Parent budget (default: an unlimited ledger on the fleet's clock). */
+  /** Parent budget (default: an unlimited ledger on the fleet's clock); each instance gets an equal share of what is left. */
   budget?: Budget;
   /** Per-agent limits inside each instance (default: equal slices of the budget's headroom). */
   agentBudget?: BudgetLimits;
@@ -116,7 +116,8 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
     return tasks.flatMap((task) => graphs.map((graph) => taskInstance(task, graph)));
   });
   const limit = pLimit(options.instanceConcurrency ?? 1);
-  const started = performance.now();
+  const startedAt = performance.now();
+  let started = 0;
   const instances = await Promise.all(
     plan.map((instance, index) =>
       limit(async () => {
@@ -126,7 +127,9 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
         options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: 'agentsnet-instance', status: 'running', input: { task: instance.task, graph: instance.id, rounds: instance.rounds, protocol, history: historyLabel } });
         const result = await runInstance(instance, {
           fleet: options.fleet,
-          budget: budget.child(`${instance.task}-${instance.id}`),
+          // Instances started later must not find the budget drained by earlier ones: each takes an equal
+          // share of what is left for the instances not yet started.
+          budget: budget.child(`${instance.task}-${instance.id}`, { limits: equalShare(budget, plan.length - started++) }),
           model: options.model,
           protocol,
           history,
@@ -171,7 +174,7 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
       inputTokens: sum(instances.map((entry) => entry.inputTokens)),
       outputTokens: sum(instances.map((entry) => entry.outputTokens)),
       usd: sum(instances.map((entry) => entry.usd)),
-      wallMs: performance.now() - started,
+      wallMs: performance.now() - startedAt,
     },
   };
 }

@@ -166,7 +166,7 @@ class NetworkRun {
     this.protocol = options.protocol ?? 'plain';
     this.history = options.history ?? { kind: 'persistent' };
     this.limit = pLimit(options.concurrency ?? 64);
-    const slice = options.agentBudget ?? equalSlice(options.budget, graph.nodeCount);
+    const slice = options.agentBudget ?? equalShare(options.budget, graph.nodeCount);
     this.agents = names.map((name, index) => {
       const model = typeof options.model === 'string' ? options.model : options.model[index];
       if (model === undefined) throw new RangeError(`no model for agent ${index}`);
@@ -378,13 +378,16 @@ class NetworkRun {
   }
 }
 
-/** An equal share of the parent's headroom per additive dimension (seconds stay the shared deadline). */
-function equalSlice(budget: Budget, agents: number): BudgetLimits {
+/**
+ * An equal share of a budget's current headroom per additive dimension, for one of `parts` children. Seconds
+ * are left out on purpose: a deadline is shared wall-clock time, which children inherit whole.
+ */
+export function equalShare(budget: Budget, parts: number): BudgetLimits {
   const room = budget.remaining();
   const limits: BudgetLimits = {};
   for (const dimension of DIMENSIONS) {
     const value = room[dimension];
-    if (Number.isFinite(value)) limits[dimension] = dimension === 'usd' ? value / agents : Math.floor(value / agents);
+    if (Number.isFinite(value)) limits[dimension] = dimension === 'usd' ? value / parts : Math.floor(value / parts);
   }
   return limits;
 }

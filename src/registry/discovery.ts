@@ -234,10 +234,12 @@ export function discover(
   if (options.force !== 'hnsw' && label !== undefined && store.labels.active[label]! <= partitionLimit && (options.force === 'partition' || options.force === undefined)) {
     const partition = partitions.get(label);
     const candidates: CandidateSource = (count) => LabelPartitions.search(partition, query, count);
-    return candidateLoop(store, filter, query, k, selectivity, candidates, partition.slots.length, 0, { method: 'partition', source: source.name }, source, options);
+    // Every partition member carries the label, so oversample by the pass rate within the partition, not overall.
+    const withinPartition = Math.min(1, Math.max(estimate, 1) / Math.max(partition.slots.length, 1));
+    return candidateLoop(store, filter, query, k, withinPartition, candidates, partition.slots.length, 1e-6, { method: 'partition', source: source.name, selectivity }, source, options);
   }
   const margin = index.options.quantization === 'i8' ? 0.01 : index.options.quantization === 'f16' ? 0.002 : 1e-6;
-  return candidateLoop(store, filter, query, k, selectivity, (count) => index.search(query, count), index.size, margin, { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}` }, source, options);
+  return candidateLoop(store, filter, query, k, selectivity, (count) => index.search(query, count), index.size, margin, { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}`, selectivity }, source, options);
 }
 
 /**
@@ -249,23 +251,24 @@ function candidateLoop(
   filter: CompiledFilter,
   query: Float32Array,
   k: number,
-  selectivity: number,
+  /** Expected fraction of the candidates that pass the filter (sets the oversampling). */
+  passRate: number,
   next: CandidateSource,
   size: number,
   margin: number,
-  describe: { method: 'hnsw' | 'partition'; source: string },
+  describe: { method: 'hnsw' | 'partition'; source: string; selectivity: number },
   source: Source,
   options: PlanOptions,
 ): { hits: Hit[]; plan: Plan } {
   const maxCandidates = Math.max(options.maxCandidates ?? 4_096, k);
-  let want = Math.min(size, maxCandidates, Math.max(k * (options.oversample ?? 8), Math.ceil((k * 2) / Math.max(selectivity, 1e-6))));
+  let want = Math.min(size, maxCandidates, Math.max(k * (options.oversample ?? 8), Math.ceil((k * 2) / Math.max(passRate, 1e-6))));
   for (let round = 1; ; round++) {
     const { slots, similarities } = next(want);
     const top = new TopK(k, store);
     for (let position = 0; position < slots.length; position++) {
       if (passes(store, filter, slots[position]!)) top.consider(query, slots[position]!);
     }
-    const plan: Plan = { ...describe, selectivity, candidates: slots.length, rounds: round, complete: true };
+    const plan: Plan = { ...describe, candidates: slots.length, rounds: round, complete: true };
     const exhausted = slots.length < want || want >= size;
     // Quantised distances are approximate; the margin keeps the stop rule on the safe side.
     const bound = slots.length === 0 ? Number.NEGATIVE_INFINITY : similarities[slots.length - 1]! + margin + MAX_BOOST;

@@ -70,15 +70,15 @@ export class CapabilityRegistry {
     // A shared database is persisted beside its own file; an in-memory one keeps its index in memory only.
     const file = db.memory || db.name === '' ? undefined : db.name;
     const indexPath = options.indexPath ?? (file === undefined ? undefined : `${resolve(file)}.usearch`);
-    const registry = new CapabilityRegistry(db, options.database === undefined, indexPath, options);
     try {
+      const registry = new CapabilityRegistry(db, options.database === undefined, indexPath, options);
       registry.embedderInUse = registry.chooseEmbedder(options.embedder);
       await registry.load();
+      return registry;
     } catch (error) {
-      if (registry.ownsDatabase) db.close();
+      if (options.database === undefined) db.close();
       throw error;
     }
-    return registry;
   }
 
   get embedder(): Embedder | undefined {

@@ -9,6 +9,7 @@
  * registry of a million cards never parses a million card documents.
  */
 import type Database from 'better-sqlite3';
+import { ThicketError } from '../core/index.ts';
 import type { CardStatus } from './card.ts';
 
 export const REGISTRY_COMPONENT = 'registry';
@@ -71,7 +72,7 @@ export function migrateRegistry(db: Database.Database, now: () => string): void 
   }
   const stored = versionOf.get(REGISTRY_COMPONENT)?.version ?? 0;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  if (stored > latest) throw new Error(`The registry tables are at schema version ${stored}, newer than this Thicket (${latest}); upgrade Thicket.`);
+  if (stored > latest) throw new ThicketError('INVALID_CONFIG', `The registry tables are at schema version ${stored}, newer than this Thicket (${latest}); upgrade Thicket.`, 'bad_input');
 }
 
 export interface CardRow {

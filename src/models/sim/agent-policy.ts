@@ -7,8 +7,7 @@
  * Per call it applies the task's correct local rule with probability
  *   p = σ(a·(θ′ − d_task − load)),  load = 0.2·round + 0.25·ln(1 + degree),  θ′ = 2.4 + 2.5·(θ − 2.4) + Δgain
  * (a discrimination, θ skill stretched around the large profile's, Δgain the profile's reasoning-token gain
- * over the large profile's, d per task), otherwise a plausible
- * mistake. Output slips (invalid JSON, a missing final-answer line) follow the same curve, offset by how easy
+ * over the large profile's, d per task), otherwise a plausible mistake. Output slips (invalid JSON, a missing final-answer line) follow the same curve, offset by how easy
  * formatting is and, for the final answer, by how many options there are. The rules are the textbook ones
  * an able model proposes: smallest free group with name priority (colouring), flood the largest name
  * (leader), flood 1 (consensus), mutual smallest-name proposals (matching), step down by name priority when
@@ -22,10 +21,11 @@
  * Relays are sometimes garbled (misreported values, a misspelt leader name), and relays of changing values
  * go stale: that is how wrong claims enter the network.
  *
- * Calibration (agentsnet-calibration.test.ts): large ≈ 0.75, medium ≈ 0.5, small ≈ 0.26 on 4–16 agents
- * (published: 0.70 / 0.45 / 0.26), consensus easiest and vertex cover hardest; at 100 agents the tasks that
- * need every agent right collapse (the round count grows with the diameter, and with it the load). Per-call
- * work is a few small JSON parses, so 1,000-agent runs stay fast.
+ * Calibration (src/network/agentsnet/calibration.test.ts; 9 graphs per size): large ≈ 0.76, reasoner-large
+ * ≈ 0.76, medium ≈ 0.47, small ≈ 0.25 on 4–16 agents (published: 0.80 / 0.70 / 0.45 / 0.26), consensus
+ * easiest and vertex cover hardest; at 100 agents the tasks that need every agent right collapse (the round
+ * count grows with the diameter, and with it the load). Per-call work is a few small JSON parses, so
+ * 1,000-agent runs stay fast.
  */
 import { rngFor, type Rng } from '../../core/index.ts';
 import type { ChatMessage, FinishReason } from '../spec.ts';
