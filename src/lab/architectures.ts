@@ -15,6 +15,7 @@
  * search steps B/700 (1–6), debate 3 agents × B/3000 rounds (1–3), cascade first-stage samples B/450 (3–5).
  * The hard cap is enforced by the ledger either way; the knob only decides how the architecture plans to use it.
  */
+import { graphInstances, runInstance, taskInstance } from '../network/index.ts';
 import type { Budget } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -330,8 +331,22 @@ export function defaultArchitectures(): ArchitectureRegistry {
   const registry = new ArchitectureRegistry();
   for (const strategy of STRATEGIES) registry.register(strategyArchitecture(strategy));
   registry.register(solverArchitecture('auto', 'governed', 'the governor probes difficulty and allocates compute (thicket solve --strategy auto)', autoSolver));
-  // for (const entry of agentsnetArchitectures(agentsnetRunner)) registry.register(entry);   ← when src/network lands (see the report)
-  registry.plan('agentsnet', 'it needs the agent-network runtime (src/network), which is not wired into the lab yet');
-  registry.plan('agentsnet-verified', 'it needs the agent-network runtime (src/network), which is not wired into the lab yet');
+  for (const entry of agentsnetArchitectures(agentsnetRunner)) registry.register(entry);
   return registry;
 }
+
+/** AgentsNet instances on the network layer's runtime: the same seeded graph for every architecture and model. */
+const agentsnetRunner: AgentsnetRunner = async (input) => {
+  const { task, size, family, seed, sample } = input.instance;
+  const graph = graphInstances(size, seed, [family], sample + 1)[sample]!;
+  const result = await runInstance(taskInstance(task, graph), {
+    fleet: input.fleet,
+    budget: input.budget,
+    model: input.model,
+    protocol: input.protocol,
+    stepId: input.stepPrefix,
+    ...(input.journal ? { recorder: input.journal.journal.recorder(input.journal.runId) } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+  });
+  return { score: result.score, status: result.budgetExhaustedAgents > 0 ? 'budget_exhausted' : 'ok', simulated: result.simulated };
+};
