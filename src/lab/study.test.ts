@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { Journal } from '../journal/index.ts';
 import { CELL_STEP_KIND, defaultStudyHooks, parseStudy, runStudy, studyCommand, type CellResult, type StudyDefinition, type StudyRun } from './index.ts';
 
@@ -51,7 +52,8 @@ describe('study end to end', () => {
     const searchRows = result.table.filter((row) => row.architecture === 'search');
     assert.deepEqual(searchRows.map((row) => [row.suite, row.budget, row.n]), [['multihop', 1500, 3], ['multihop', 4000, 3]]);
     assert.ok(searchRows.every((row) => row.accuracy >= 0 && row.accuracy <= 1 && row.meanTokens > 0));
-    const text = lines.join('\n');
+    // Colours are on when CI is set (picocolors): compare the text without escape codes.
+    const text = stripVTControlCharacters(lines.join('\n'));
     assert.match(text, /\[SIMULATED\].*Study ci — 18 runs/);
     assert.match(text, /Where did the gains come from\?/);
     assert.match(text, /multihop.*search/);
