@@ -13,9 +13,6 @@
  * Annotations (readOnlyHint, destructiveHint, …) are kept in metadata as hints only: MCP says they are
  * untrusted, so they never become policy labels.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';
 import { InvalidInputError, type InputIssue } from '../core/index.ts';
 import { zodIssues } from '../models/index.ts';
@@ -102,6 +99,13 @@ export type McpConnection = { command: string; args?: string[]; env?: Record<str
 
 /** Connects to a live MCP server, lists every tool (following cursors) and disconnects. */
 export async function listMcpTools(connection: McpConnection, options: { timeoutMs?: number } = {}): Promise<{ serverInfo: { name: string; version: string }; tools: unknown[]; server: Partial<McpServerRef> }> {
+  // The SDK is loaded on first use (~0.2 s to import): only live-server ingestion needs it, and the CLI
+  // imports this module for every command.
+  const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const client = new Client({ name: 'thicket-registry', version: '0.1.0' });
   const transport =
     'url' in connection

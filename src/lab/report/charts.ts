@@ -3,8 +3,7 @@
  * network: `renderer: 'none'` + `toSVG()`), so the HTML report embeds them inline and works offline.
  * Every chart drawn from simulated runs carries "SIMULATED" in its title.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { StudyAnalysis } from '../analysis/index.ts';
 
 export interface Chart {
@@ -23,6 +22,9 @@ function titled(text: string, simulated: boolean): Record<string, unknown> {
 const BASE_CONFIG = { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } };
 
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
+  // Loaded on first use: vega costs ~0.3 s to import and only report rendering needs it, so every other CLI
+  // command would otherwise pay for it at start-up.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const compiled = compile({ ...spec, config: BASE_CONFIG } as unknown as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
