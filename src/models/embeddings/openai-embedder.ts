@@ -10,9 +10,11 @@
  * @example
  *   const embedder = new OpenAICompatibleEmbedder({ baseURL: 'http://localhost:11434/v1', model: 'nomic-embed-text', dimension: 768 });
  */
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
+import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { InvalidInputError, ProviderError, ThicketError, type InputIssue } from '../../core/index.ts';
 import { abortError } from '../llama/index.ts';
+import { checkBaseUrl, createOpenAIClient, endpointName } from '../openai-compatible/client.ts';
 import { normalizeVector, type EmbedOptions, type Embedder } from './embedder.ts';
 
 export interface OpenAICompatibleEmbedderOptions {
@@ -30,8 +32,6 @@ export interface OpenAICompatibleEmbedderOptions {
   fetch?: typeof fetch;
 }
 
-const NO_CLIENT_TIMEOUT_MS = 2_147_483_647;
-
 export class OpenAICompatibleEmbedder implements Embedder {
   readonly id: string;
   readonly dimension: number;
@@ -42,12 +42,7 @@ export class OpenAICompatibleEmbedder implements Embedder {
 
   constructor(options: OpenAICompatibleEmbedderOptions) {
     const issues: InputIssue[] = [];
-    let url: URL | undefined;
-    try {
-      url = new URL(options.baseURL);
-    } catch {
-      issues.push({ path: 'baseURL', message: 'must be an absolute URL such as http://localhost:11434/v1' });
-    }
+    const url = checkBaseUrl(options.baseURL, issues);
     if (typeof options.model !== 'string' || options.model.trim() === '') issues.push({ path: 'model', message: 'must be a non-empty string' });
     if (!Number.isInteger(options.dimension) || options.dimension <= 0) issues.push({ path: 'dimension', message: 'must be a positive integer' });
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize <= 0)) issues.push({ path: 'batchSize', message: 'must be a positive integer' });
@@ -56,18 +51,8 @@ export class OpenAICompatibleEmbedder implements Embedder {
     this.dimension = options.dimension;
     this.sendDimensions = options.sendDimensions ?? false;
     this.batchSize = options.batchSize ?? 64;
-    this.id = `openai-compatible:${options.model}@${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    this.client = new OpenAI({
-      baseURL: options.baseURL,
-      apiKey: options.apiKey ?? 'thicket-no-api-key',
-      organization: null,
-      project: null,
-      webhookSecret: null,
-      maxRetries: 0,
-      timeout: NO_CLIENT_TIMEOUT_MS,
-      defaultHeaders: { ...(options.apiKey === undefined ? { Authorization: null } : {}), ...options.headers },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    this.id = `openai-compatible:${options.model}@${endpointName(url)}`;
+    this.client = createOpenAIClient({ baseURL: options.baseURL, apiKey: options.apiKey, headers: options.headers, fetch: options.fetch });
   }
 
   async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {

@@ -14,7 +14,8 @@
  * What this provider does NOT do (the fleet does): retries, budget accounting, timeouts (they arrive as an
  * aborted `abortSignal`), caching, and parsing the model's JSON output.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import {
   CancelledError,
   ContextOverflowError,
@@ -28,6 +29,7 @@ import {
   type InputIssue,
   type Usage,
 } from '../../core/index.ts';
+import { checkBaseUrl, createOpenAIClient, endpointName } from './client.ts';
 import { MODEL_SPEC_VERSION, type FinishReason, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
 
 type ChatCompletionCreateParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
@@ -67,7 +69,6 @@ interface CapturedResponse {
  * Node's setTimeout maximum (~24.8 days); larger values overflow and fire immediately. The client must not time
  * out on its own: the fleet enforces per-call timeouts by aborting `abortSignal` with a TimeoutError.
  */
-const NO_CLIENT_TIMEOUT_MS = 2_147_483_647;
 /** Response bodies kept on errors are cut to this many characters. */
 const MAX_BODY_CHARS = 8_000;
 /** Server messages quoted in error messages are cut to this many characters. */
@@ -92,14 +93,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
 
   constructor(options: OpenAICompatibleProviderOptions) {
     const issues: InputIssue[] = [];
-    let url: URL | undefined;
-    try {
-      url = new URL(options.baseURL);
-    } catch {
-      issues.push({ path: 'baseURL', message: 'must be an absolute URL such as http://localhost:11434/v1' });
-    }
-    if (url && url.protocol !== 'http:' && url.protocol !== 'https:') issues.push({ path: 'baseURL', message: 'must use http: or https:' });
-    if (url && (url.username !== '' || url.password !== '')) issues.push({ path: 'baseURL', message: 'must not contain credentials; use apiKey or headers' });
+    const url = checkBaseUrl(options.baseURL, issues);
     if (typeof options.modelId !== 'string' || options.modelId.trim() === '') issues.push({ path: 'modelId', message: 'must be a non-empty string' });
     if (options.apiKey !== undefined && options.apiKey === '') issues.push({ path: 'apiKey', message: 'must not be empty (omit it to send no Authorization header)' });
     if (issues.length > 0 || !url) throw new InvalidInputError('Invalid openai-compatible provider options', issues, 'INVALID_CONFIG');
@@ -109,24 +103,10 @@ export class OpenAICompatibleProvider implements ModelProvider {
     this.apiKey = options.apiKey;
     this.customFetch = options.fetch;
     this.useMaxCompletionTokens = options.useMaxCompletionTokens ?? false;
-    this.endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    this.endpoint = endpointName(url);
 
-    this.client = new OpenAI({
-      // Every option the client would otherwise read from the environment is given explicitly, so that neither
-      // OPENAI_API_KEY nor OPENAI_BASE_URL / OPENAI_ORG_ID / OPENAI_PROJECT_ID leak into requests to other servers.
-      baseURL: options.baseURL,
-      // The client insists on a key; without one the Authorization header is removed below (null unsets it).
-      apiKey: options.apiKey ?? 'thicket-no-api-key',
-      organization: null,
-      project: null,
-      webhookSecret: null,
-      // No retries here: the fleet retries, so that every attempt is reserved against the budget and journaled.
-      // A client-side retry would spend tokens and time the budget never saw.
-      maxRetries: 0,
-      // No client-side timeout either: the fleet aborts `abortSignal` (with a TimeoutError reason) instead.
-      timeout: NO_CLIENT_TIMEOUT_MS,
-      defaultHeaders: { ...(options.apiKey === undefined ? { Authorization: null } : {}), ...options.headers },
-    });
+    // The custom fetch is not handed to the client: every request goes through `capturingFetch`, which uses it.
+    this.client = createOpenAIClient({ baseURL: options.baseURL, apiKey: options.apiKey, headers: options.headers });
   }
 
   async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
