@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'CONTEXT_OVERFLOW'
   | 'MALFORMED_OUTPUT'
   | 'JOURNAL_ERROR'
+  | 'CAPABILITY_UNRESOLVED'
   | 'INTERNAL';
 
 /** What the CLI maps an error to: 2 bad input, 3 budget exhausted, 4 cancelled, 1 anything else. */

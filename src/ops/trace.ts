@@ -5,7 +5,8 @@
  */
 import type { Clock } from '../core/index.ts';
 
-export type TraceEventType = 'op-start' | 'op-end' | 'call' | 'degrade' | 'tool' | 'note';
+/** `capability-bound`: a workflow capability node was bound to a card and model (workflow/capability.ts). */
+export type TraceEventType = 'op-start' | 'op-end' | 'call' | 'degrade' | 'tool' | 'note' | 'capability-bound';
 
 export interface TraceEvent {
   /** Clock time in ms (virtual for simulated runs). */

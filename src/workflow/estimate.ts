@@ -12,6 +12,12 @@
  * Expected case — a planning model, not a promise: each call is assumed to produce 55% of its max output
  * (EXPECTED_OUTPUT_FRACTION; sim models and real chat models typically stop well before the cap), upstream
  * texts are assumed that long too, no prompt margin, and adaptive operators stop early (plan.ts).
+ *
+ * Capability nodes — their model is chosen at run time — cannot be priced from the fleet: their tokens are
+ * counted without a model's prompt margin or context cap, and their dollars are `maxCostPerCall` per call
+ * when the need gives one (the bound on the chosen card's expected cost per call; a planning figure, not a
+ * reservation), else the node is listed in `unpriced` and its dollars count as zero. The ledger still
+ * enforces the hard budget at run time whatever the estimate says.
  */
 import { costOf, countMessageTokens } from '../core/index.ts';
 import type { Fleet } from '../models/index.ts';
@@ -41,6 +47,10 @@ export interface NodeEstimate {
   expected: CostLine;
   /** Bound (worst) and expectation of the node's output text in tokens, as downstream prompts see it. */
   textTokens: { worst: number; expected: number };
+  /** Capability node: the need the model is bound from at run time. */
+  capability?: string;
+  /** Capability node without `maxCostPerCall`: its dollars are unknown until it is bound (counted as 0 here). */
+  unpriced?: boolean;
   /**
    * A lower bound on the node's first call (its prompt without inputs, minimal output); zero for no-call ops.
    * The executor skips a node whose slice cannot pay even this.
@@ -51,6 +61,8 @@ export interface NodeEstimate {
 export interface WorkflowEstimate {
   nodes: Record<string, NodeEstimate>;
   total: { worst: CostLine; expected: CostLine };
+  /** Ids of nodes whose dollars are unknown before they run (capability nodes without maxCostPerCall). */
+  unpriced: string[];
   assumptions: string[];
 }
 
@@ -61,6 +73,9 @@ export const ESTIMATE_ASSUMPTIONS: readonly string[] = [
   'search passages ≤ 256 tokens each; thread worst case ignores pruning (expected keeps `buffer` steps)',
   'seconds are not estimated (a deadline, enforced by the ledger at run time)',
 ];
+
+export const CAPABILITY_ASSUMPTION =
+  'capability nodes (model bound at run time): tokens without a prompt margin or context cap; dollars = maxCostPerCall per call (a bound on the chosen card\'s expected cost), else unpriced (counted as $0)';
 
 export function zeroLine(): CostLine {
   return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
@@ -103,6 +118,8 @@ export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, opti
   const textExpected = new Float64Array(workflow.nodes.length);
   const nodes: Record<string, NodeEstimate> = {};
   const total = { worst: zeroLine(), expected: zeroLine() };
+  const unpriced: string[] = [];
+  let capabilityNodes = 0;
   for (const index of workflow.order) {
     const compiled = workflow.nodes[index]!;
     const node = compiled.node;
@@ -135,7 +152,16 @@ export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, opti
       }
       const plan = callPlan(node);
       plan.forEach((group, groupIndex) => {
-        const model = group.model ?? compiled.model!;
+        const model = group.model ?? compiled.model;
+        if (model === undefined) {
+          // A capability node's own calls: model unknown until it is bound at run time.
+          const perCall = compiled.capability?.maxCostPerCall ?? 0;
+          addTo(worst, base + inputWorst + group.worstExtra * max + group.extraTokens, max, perCall, group.calls);
+          if (groupIndex === 0) addTo(firstCall, base + group.extraTokens, Math.min(MIN_START_OUTPUT, max), 0, 1);
+          const inputTokens = base + inputExpected + group.expectedExtra * max * EXPECTED_OUTPUT_FRACTION + group.extraTokens;
+          addTo(expected, inputTokens, max * EXPECTED_OUTPUT_FRACTION, perCall, group.expectedCalls);
+          return;
+        }
         const counted = base + inputWorst + group.worstExtra * max + group.extraTokens;
         const call = worstCall(fleet, model, counted, max);
         addTo(worst, call.inputTokens, call.outputTokens, call.usd, group.calls);
@@ -155,10 +181,20 @@ export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, opti
     }
     roundLine(expected);
     nodes[compiled.id] = { op: node.op, model: compiled.model, worst, expected, textTokens: { worst: textWorst[index]!, expected: Math.round(textExpected[index]!) }, firstCall };
+    if (compiled.capability !== undefined) {
+      capabilityNodes++;
+      nodes[compiled.id]!.capability = compiled.capability.need;
+      if (compiled.capability.maxCostPerCall === undefined) {
+        nodes[compiled.id]!.unpriced = true;
+        unpriced.push(compiled.id);
+      }
+    }
     addLines(total.worst, worst);
     addLines(total.expected, expected);
   }
-  return { nodes, total, assumptions: [...ESTIMATE_ASSUMPTIONS] };
+  const assumptions = [...ESTIMATE_ASSUMPTIONS];
+  if (capabilityNodes > 0) assumptions.push(CAPABILITY_ASSUMPTION);
+  return { nodes, total, unpriced, assumptions };
 }
 
 /** Expected token counts are whole tokens (dollars stay exact). */

@@ -17,6 +17,9 @@
  *     available upstream answer of the output (nearest level first, then confidence), noted in the trace;
  *   - every step is journaled (StepJournal, group commit); on resume a node finished earlier is not run again:
  *     its OpResult comes from the journal and its recorded spend is charged to the ledger;
+ *   - a capability node (`capability: { need, … }` instead of a model) is bound when it starts, through the
+ *     caller's `resolveCapability`, under the run's policy and its slice's remaining dollars; the choice is a
+ *     `capability-bound` trace event. Unresolvable → the node fails with CAPABILITY_UNRESOLVED (capability.ts);
  *   - cancellation: the signal reaches every operator; nodes not yet started end `cancelled`.
  */
 import { BudgetExhaustedError, normalizeAnswer, toThicketError } from '../core/index.ts';
@@ -32,6 +35,10 @@ import type { NodeInput, NodeInputs } from './operators.ts';
 import { STEP_KIND, StepJournal } from './step-journal.ts';
 import { clip } from './template.ts';
 import { validateWorkflow, type CompiledNode, type ValidatedWorkflow } from './validate.ts';
+import { bindCapability } from './capability.ts';
+
+const USD = DIMENSIONS.indexOf('usd');
+const TOTAL_TOKENS = DIMENSIONS.indexOf('totalTokens');
 
 type AnyOperator = (context: OpContext, params: unknown, inputs: NodeInputs) => Promise<OpResult>;
 
@@ -82,6 +89,8 @@ class Execution {
   private readonly weights: Float64Array;
   private readonly unstarted = new Float64Array(5);
   private readonly textBound: Float64Array;
+  /** 1 for capability nodes whose dollars the estimate could not price. */
+  private readonly unpriced: Uint8Array;
   private readonly queue: number[] = [];
   private head = 0;
   private running = 0;
@@ -114,11 +123,13 @@ class Execution {
     this.budgets = new Array<Budget | undefined>(count);
     this.weights = new Float64Array(count * 5);
     this.textBound = new Float64Array(count);
+    this.unpriced = new Uint8Array(count);
     for (const index of workflow.order) {
       const node = this.nodes[index]!;
       const estimated = estimate.nodes[node.id]!;
       this.pending[index] = node.upstream.length;
       this.textBound[index] = estimated.textTokens.worst;
+      if (estimated.unpriced) this.unpriced[index] = 1;
       DIMENSIONS.forEach((dimension, d) => {
         this.weights[index * 5 + d] = estimated.worst[dimension];
         this.unstarted[d]! += estimated.worst[dimension];
@@ -219,10 +230,17 @@ class Execution {
       if (input.from !== 'query') answers[input.name] = input.answer;
     }
     const limits = budget.limits;
-    this.trace.event(stepId, 'op-start', { op: node.op, model: node.model, inputs: refs, answers, budget: limits });
-    this.steps?.write({ stepId, kind: STEP_KIND, status: 'running', input: { op: node.op, model: node.model, inputs: refs, budget: limits }, startedAt: new Date().toISOString() });
     let record: NodeRecord;
+    let bound: NodeRecord['capability'];
     try {
+      if (node.capability !== undefined) {
+        bound = await this.bind(node, stepId, budget);
+        context.model = bound.model;
+      }
+      const model = bound?.model ?? node.model;
+      const capability = bound?.card;
+      this.trace.event(stepId, 'op-start', { op: node.op, model, capability, inputs: refs, answers, budget: limits });
+      this.steps?.write({ stepId, kind: STEP_KIND, status: 'running', input: { op: node.op, model, capability, inputs: refs, budget: limits }, startedAt: new Date().toISOString() });
       const params = node.op === 'aggregate' ? node.node.params : { ...node.node.params, maxOutputTokens: node.maxOutputTokens };
       const result = await (this.options.operators[node.op] as unknown as AnyOperator)(context, params, inputs);
       record = { op: node.op, status: 'ok', result, usage: lineOf(budget), startedAt, endedAt: clock.now() };
@@ -233,6 +251,7 @@ class Execution {
       if (status === 'skipped') record.reason = 'budget';
       if (status === 'cancelled') record.reason = 'cancelled';
     }
+    if (bound) record.capability = bound;
     this.running--;
     this.runningSet.delete(node.index);
     this.budgets[node.index] = undefined;
@@ -244,6 +263,33 @@ class Execution {
       this.fatal ??= { error };
       this.resolve?.();
     }
+  }
+
+  /**
+   * Binds a capability node under the run's policy and what its slice can still spend (capability.ts), and
+   * records the choice in the trace. Throws CapabilityUnresolvedError: the node fails, nothing falls back.
+   */
+  private async bind(node: CompiledNode, stepId: string, budget: Budget): Promise<NonNullable<NodeRecord['capability']>> {
+    const need = node.capability!;
+    const usd = budget.headroom()[USD]!;
+    const fleet = this.options.fleet;
+    const { binding, request } = await bindCapability(node.id, need, {
+      resolver: this.options.resolveCapability,
+      ...(this.options.capabilityPolicy ? { policy: this.options.capabilityPolicy } : {}),
+      ...(Number.isFinite(usd) ? { remainingUsd: Math.max(0, usd) } : {}),
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+      canCall: (model) => {
+        try {
+          fleet.model(model);
+          return undefined;
+        } catch (error) {
+          return error instanceof Error ? error.message : String(error);
+        }
+      },
+    });
+    const card = `${binding.cardId}@${binding.version}`;
+    this.trace.event(stepId, 'capability-bound', { need: need.need, card, model: binding.model, score: binding.score, explanation: binding.explanation, constraints: request });
+    return { card, model: binding.model, score: binding.score };
   }
 
   /** Reuses a node's journaled OpResult; its recorded spend is charged so the run total stays honest. */
@@ -336,6 +382,12 @@ class Execution {
       const weight = this.weights[node.index * 5 + d]!;
       const unstarted = this.unstarted[d]!;
       let value = share !== undefined ? available * share : Math.max(unstarted > 1e-12 ? (available * weight) / unstarted : 0, Math.min(available, weight));
+      // An unpriced capability node has no dollar weight (its model is chosen when it starts): it gets the
+      // share of the dollars that it has of the tokens, rather than none at all.
+      if (d === USD && share === undefined && this.unpriced[node.index] === 1) {
+        const tokens = this.unstarted[TOTAL_TOKENS]!;
+        value = tokens > 1e-12 ? (available * this.weights[node.index * 5 + TOTAL_TOKENS]!) / tokens : available;
+      }
       const dimension = DIMENSIONS[d]!;
       // Integer dimensions round up (never above `available`, which is whole).
       if (dimension !== 'usd') value = Math.min(available, Math.ceil(value - 1e-9));

@@ -12,6 +12,7 @@ import type { Journal } from '../journal/index.ts';
 import type { OpResult, Trace, TraceJson } from '../ops/index.ts';
 import { addLines, zeroLine, type CostLine, type WorkflowEstimate } from './estimate.ts';
 import type { EstimateBasis, ScaleChange } from './fit.ts';
+import type { CapabilityPolicy, CapabilityResolver } from './capability.ts';
 import type { OperatorRegistry } from './operators.ts';
 import type { OpName, Tier } from './spec.ts';
 import type { ValidatedWorkflow, WorkflowLimits } from './validate.ts';
@@ -42,6 +43,13 @@ export interface RunWorkflowOptions {
   signal?: AbortSignal;
   taskId?: string;
   trace?: Trace;
+  /**
+   * Binds capability nodes (`capability: { need, … }`) to a model when they start (capability.ts). Without
+   * it, capability nodes fail with CAPABILITY_UNRESOLVED — never a silent fallback to another model.
+   */
+  resolveCapability?: CapabilityResolver;
+  /** The run's policy, merged into every capability node's constraints (labels, providers, limits). */
+  capabilityPolicy?: CapabilityPolicy;
 }
 
 export type NodeStatus = 'ok' | 'skipped' | 'error' | 'cancelled' | 'pruned';
@@ -61,6 +69,8 @@ export interface NodeRecord {
   /** Reused from the journal on resume; the operator did not run. */
   replayed?: boolean;
   error?: { code: string; message: string };
+  /** Capability node: what it was bound to (card id@version and the model its operator called). */
+  capability?: { card: string; model: string; score: number };
 }
 
 export interface WorkflowResult {

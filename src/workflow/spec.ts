@@ -6,8 +6,8 @@
  *
  * Shape: `{ version: 1, name?, description?, defaults?, limits?, nodes: [...], output: "<nodeId>" }`. Every
  * node names an operator (`op`), its typed `params` (a discriminated union on `op`, strict: unknown keys are
- * errors), optional `inputs` (`{ <name>: "query" | "<nodeId>" | "<nodeId>.answer" }`), and optionally a model,
- * a tier and a budget share.
+ * errors), optional `inputs` (`{ <name>: "query" | "<nodeId>" | "<nodeId>.answer" }`), and optionally a model
+ * (or a capability need bound at run time), a tier and a budget share.
  */
 import { z } from 'zod';
 
@@ -92,6 +92,30 @@ export const cascadeParamsSchema = z.object({ ...callFields, stages: z.array(cas
 
 export const aggregateParamsSchema = z.object({ method: z.enum(['majority', 'first', 'best-confidence']) }).strict().describe('Fan-in over the node inputs; makes no model call');
 
+/**
+ * Policy labels as the capability registry stores them (lowercase, so "EU" and "eu" can never be two
+ * policies). Kept equal to the registry's LABEL_PATTERN — the workflow layer sits below the registry and
+ * cannot import it; src/registry/commands.test.ts checks the two stay the same.
+ */
+export const CAPABILITY_LABEL_PATTERN = /^[a-z0-9][a-z0-9._:=/-]{0,99}$/;
+const label = z.string().regex(CAPABILITY_LABEL_PATTERN, 'labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu)');
+
+/**
+ * A capability need: the node names what it needs instead of a model, and the executor binds it at run time
+ * through discovery (the caller's `resolveCapability`) under the run's policy merged with these constraints.
+ * Policy is a hard filter: nothing qualifying fails the node, it never falls back to an unconstrained model.
+ */
+export const capabilityNeedSchema = z
+  .object({
+    need: z.string().min(1).max(2_000).describe('What the capability must do, in words (embedded for discovery)'),
+    require: z.array(label).max(64).optional().describe('Policy labels the capability must carry (all of them), on top of the run\'s'),
+    forbid: z.array(label).max(64).optional().describe('Policy labels the capability must not carry (any excludes it), on top of the run\'s'),
+    providers: z.array(z.string().min(1).max(200)).min(1).max(64).optional().describe('Allowed providers (any of them); intersected with the run\'s'),
+    maxCostPerCall: z.number().nonnegative().optional().describe('Upper bound on the expected dollars per call; also what the static estimate prices the node at'),
+    maxLatencyMs: z.number().nonnegative().optional().describe('Upper bound on latency (p95 when known, else p50), ms'),
+  })
+  .strict();
+
 const nodeBase = {
   id: z.string().regex(NODE_ID_PATTERN, 'ids use letters, digits, "_" and "-" (no "."), start with a letter or "_", ≤ 64 chars'),
   inputs: z
@@ -99,6 +123,7 @@ const nodeBase = {
     .optional()
     .describe('Named inputs: "query", "<nodeId>" (its output text) or "<nodeId>.answer" (its extracted answer)'),
   model: modelRef.optional(),
+  capability: capabilityNeedSchema.optional().describe('A capability need bound at run time through the capability registry, instead of a model (not both)'),
   tier: tierSchema.optional().describe('Model tier, bound to a model by the caller (tierModels) when no model is given'),
   budgetShare: z.number().gt(0).max(1).optional().describe('Fraction of the remaining budget this node may use (default: its share of the expected cost of the nodes not yet started)'),
 };
@@ -150,6 +175,7 @@ export type OpName = WorkflowNode['op'];
 export type OpParams<K extends OpName> = Extract<WorkflowNode, { op: K }>['params'];
 export type Tier = z.infer<typeof tierSchema>;
 export type SpecLimits = z.infer<typeof specLimitsSchema>;
+export type CapabilityNeed = z.infer<typeof capabilityNeedSchema>;
 
 export const OP_NAMES: readonly OpName[] = workflowNodeSchema.options.map((option) => option.shape.op.value);
 

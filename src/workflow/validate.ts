@@ -14,7 +14,7 @@ import { InvalidInputError, type InputIssue } from '../core/index.ts';
 import { zodIssues, type Fleet } from '../models/index.ts';
 import { QUERY, analyseGraph, reachingOutput, type GraphInput, type LooseNode } from './graph.ts';
 import { maxCalls } from './plan.ts';
-import { DEFAULT_MAX_OUTPUT, MODEL_FREE_OPS, workflowNodeSchema, workflowSpecSchema, type OpName, type Tier, type WorkflowNode, type WorkflowSpec } from './spec.ts';
+import { DEFAULT_MAX_OUTPUT, MODEL_FREE_OPS, workflowNodeSchema, workflowSpecSchema, type CapabilityNeed, type OpName, type Tier, type WorkflowNode, type WorkflowSpec } from './spec.ts';
 import { placeholders } from './template.ts';
 
 export interface WorkflowLimits {
@@ -63,7 +63,7 @@ export const GENERATED_WORKFLOW_LIMITS: Readonly<WorkflowLimits> = Object.freeze
   maxRefineRounds: 5,
 });
 
-export type WorkflowIssueCode = 'schema' | 'duplicate-id' | 'unknown-input' | 'self-input' | 'cycle' | 'output' | 'wiring' | 'template' | 'limit' | 'operator-unavailable' | 'model' | 'unreachable';
+export type WorkflowIssueCode = 'schema' | 'duplicate-id' | 'unknown-input' | 'self-input' | 'cycle' | 'output' | 'wiring' | 'template' | 'limit' | 'operator-unavailable' | 'model' | 'capability' | 'unreachable';
 
 export interface WorkflowIssue extends InputIssue {
   code: WorkflowIssueCode;
@@ -101,8 +101,10 @@ export interface CompiledNode {
   id: string;
   op: OpName;
   node: WorkflowNode;
-  /** Bound model (undefined only for model-free ops or when models are not required). */
+  /** Bound model (undefined for model-free ops, capability nodes — bound at run time — or when models are not required). */
   model: string | undefined;
+  /** The node's capability need, when it names one instead of a model. */
+  capability: CapabilityNeed | undefined;
   maxOutputTokens: number;
   inputs: GraphInput[];
   upstream: number[];
@@ -212,6 +214,19 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
     if (node.op === 'refine') over('rounds', node.params.rounds, limits.maxRefineRounds, 'maxRefineRounds');
     if (available && !available.has(node.op)) add(issues, 'operator-unavailable', `${at}.op`, `operator "${node.op}" is not available in this runtime (available: ${[...available].join(', ') || 'none'})`);
 
+    // A capability need stands in for the model: exactly one of them where a model is needed, and none on a
+    // node that calls no model or names its models itself (cascade stages). It is bound at run time, so
+    // validation needs no resolver.
+    const capability = node.capability;
+    if (capability !== undefined) {
+      if (node.model !== undefined) add(issues, 'capability', `${at}.capability`, 'give either model or capability, not both');
+      if (node.tier !== undefined) add(issues, 'capability', `${at}.capability`, 'give either tier or capability, not both');
+      if (MODEL_FREE_OPS.has(node.op)) add(issues, 'capability', `${at}.capability`, `${node.op} makes no model call; remove capability`);
+      if (node.op === 'cascade') add(issues, 'capability', `${at}.capability`, 'a cascade names its models per stage (params.stages[].model); capability is not supported on cascade nodes');
+      models[index] = undefined;
+      if ('verifierModel' in node.params && node.params.verifierModel !== undefined) resolves(node.params.verifierModel, `${at}.params.verifierModel`, issues);
+      return;
+    }
     // Model binding: node model, else its tier's model, else the spec's/caller's default.
     const tierModel = node.tier === undefined ? undefined : options.tierModels?.[node.tier];
     if (node.tier !== undefined && node.model === undefined && tierModel === undefined && defaultModel !== undefined) add(warnings, 'model', `${at}.tier`, `no model bound to tier "${node.tier}"; using ${defaultModel}`);
@@ -219,7 +234,7 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
     const stageModel = node.op === 'cascade' ? node.params.stages[0]?.model : undefined;
     const model = MODEL_FREE_OPS.has(node.op) ? undefined : (node.model ?? tierModel ?? defaultModel ?? stageModel);
     models[index] = model;
-    if (model === undefined && !MODEL_FREE_OPS.has(node.op) && options.requireModels) add(issues, 'model', `${at}.model`, 'no model: set nodes[].model, a tier bound by the caller, defaults.model, or a default model');
+    if (model === undefined && !MODEL_FREE_OPS.has(node.op) && options.requireModels) add(issues, 'model', `${at}.model`, 'no model: set nodes[].model or nodes[].capability, a tier bound by the caller, defaults.model, or a default model');
     if (model !== undefined) resolves(model, node.model !== undefined ? `${at}.model` : node.tier !== undefined && tierModel !== undefined ? `${at}.tier` : 'defaults.model', issues);
     if ('verifierModel' in node.params && node.params.verifierModel !== undefined) resolves(node.params.verifierModel, `${at}.params.verifierModel`, issues);
     if (node.op === 'cascade') node.params.stages.forEach((stage, stageIndex) => resolves(stage.model, `${at}.params.stages[${stageIndex}].model`, issues));
@@ -234,6 +249,7 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
     op: node.op,
     node,
     model: models[index],
+    capability: node.capability,
     maxOutputTokens: (node.op === 'aggregate' ? undefined : node.params.maxOutputTokens) ?? defaultMax,
     inputs: graph.inputs[index]!,
     upstream: graph.upstream[index]!,
