@@ -56,7 +56,9 @@ function mixedSuite(count: number, seed: number, prefix: string): SimTask[] {
 export async function benchGovernor(options: GovernorBenchOptions = {}): Promise<{ table: string; rows: BenchRow[]; lines: Line[] }> {
   const seed = options.seed ?? 11;
   const budgets = options.budgets ?? [4_000, 12_000];
-  const calibrationTasks = mixedSuite(options.calibrationItems ?? 240, 500, 'cal');
+  // 600 calibration items: with 240 the per-bin arm choice flipped between seeds (cells of ~50 items, arms
+  // a few points apart); the fit itself is unchanged.
+  const calibrationTasks = mixedSuite(options.calibrationItems ?? 600, 500, 'cal');
   const tasks = mixedSuite(options.items ?? 300, 900, 'test');
   const bandOf = (task: SimTask): number => Number(task.id.slice('test'.length, 'test'.length + 1));
   const registry = new TaskOracleRegistry();
@@ -75,6 +77,10 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
   const cascadeFitted = fitGovernorPolicy(journal, { runIds: [stagesRun.runId] }).policy;
   const armsRun = await calibrate({ fleet: fleetFor(), journal, items, policy: cascadeFitted, stages: false, levels: budgets, arms, seed });
   const learned = fitGovernorPolicy(journal, { runIds: [armsRun.runId], base: cascadeFitted }).policy;
+  // The same data, fitted with dollars as the cost: a large-tier token is priced like ~40 small-tier ones, so
+  // the token-optimal policy can look 4× cheaper in tokens while spending more dollars than plain width.
+  const usdPerToken = fleetFor().model('sim:small').profile.priceOutputPerMillion / 1e6;
+  const dollarAware = fitGovernorPolicy(journal, { runIds: [armsRun.runId], base: cascadeFitted, allocation: { costMetric: 'usd', usdPerToken } }).policy;
   journal.close();
 
   // 3. Evaluate on the held-out suite.
@@ -117,6 +123,7 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
   const rows: BenchRow[] = [];
   for (const budget of budgets) {
     const learnedLine = await evaluate('governor (learned policy)', budget, governor(learned));
+    const dollarLine = await evaluate('governor (learned, dollar cost)', budget, governor(dollarAware));
     const defaultLine = await evaluate('governor (default policy)', budget, governor(DEFAULT_POLICY));
     const cascadeLine = await evaluate('cascade router (fitted thresholds)', budget, governor(learned, { arm: 'cascade' }));
     const small = await evaluate('always-small (single sim:small)', budget, spec('single', 'sim:small'));
@@ -129,12 +136,21 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
     const bestFixed = best(fixed);
 
     const ratio = bestWidth.tokens / Math.max(1, learnedLine.tokens);
+    const dollars = learnedLine.usd / Math.max(1e-12, bestWidth.usd);
     rows.push({
       name: `[SIM] governor vs best width @ ${budget} tok/query`,
-      value: `${pct(learnedLine.accuracy)} at ${Math.round(learnedLine.tokens)} tok (${ratio.toFixed(1)}× fewer)`,
+      value: `${pct(learnedLine.accuracy)} at ${Math.round(learnedLine.tokens)} tok (${ratio.toFixed(1)}× fewer tokens, ${dollars.toFixed(1)}× the dollars)`,
       target: `≥ ${pct(bestWidth.accuracy)} at ≤ ${Math.round(bestWidth.tokens / 4)} tok`,
       met: learnedLine.accuracy >= bestWidth.accuracy && learnedLine.tokens <= bestWidth.tokens / 4,
-      note: `best width: ${bestWidth.name} ${pct(bestWidth.accuracy)} at ${Math.round(bestWidth.tokens)} tok (Snell et al.: > 4×); governor tokens include probe and ${Math.round(learnedLine.planningTokens)} planning tok/query`,
+      note: `best width: ${bestWidth.name} ${pct(bestWidth.accuracy)} at ${Math.round(bestWidth.tokens)} tok, $${bestWidth.usd.toFixed(6)}/query (Snell et al.: > 4× in compute); governor $${learnedLine.usd.toFixed(6)}/query — it buys tokens with dollars (large-tier escalations); tokens include the probe and ${Math.round(learnedLine.planningTokens)} planning tok/query`,
+    });
+    const dollarRatio = bestWidth.usd / Math.max(1e-12, dollarLine.usd);
+    rows.push({
+      name: `[SIM] dollar-cost governor vs best width @ ${budget}`,
+      value: `${pct(dollarLine.accuracy)} at $${dollarLine.usd.toFixed(6)} (${dollarRatio.toFixed(1)}× fewer dollars), ${Math.round(dollarLine.tokens)} tok (${(bestWidth.tokens / Math.max(1, dollarLine.tokens)).toFixed(1)}× fewer)`,
+      target: `≥ ${pct(bestWidth.accuracy)} at ≤ $${(bestWidth.usd / 4).toFixed(6)}`,
+      met: dollarLine.accuracy >= bestWidth.accuracy && dollarLine.usd <= bestWidth.usd / 4,
+      note: `the same calibration data, allocation fitted with dollars as the cost; best width ${pct(bestWidth.accuracy)} at $${bestWidth.usd.toFixed(6)}/query`,
     });
     const saving = 1 - cascadeLine.usd / Math.max(1e-12, large.usd);
     rows.push({
@@ -159,7 +175,7 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       note: `planning: ${Math.round(defaultLine.planningTokens)} tok/query (${pct(defaultLine.planningTokens / Math.max(1, defaultLine.tokens))} of the default governor's tokens)`,
     });
   }
-  return { table: renderTable(lines, tasks.length, calibrationTasks.length, learned), rows, lines };
+  return { table: renderTable(lines, tasks.length, calibrationTasks.length, learned, dollarAware), rows, lines };
 }
 
 function best(lines: readonly Line[]): Line {
@@ -168,10 +184,10 @@ function best(lines: readonly Line[]): Line {
 
 const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
-function renderTable(lines: readonly Line[], items: number, calibrationItems: number, policy: GovernorPolicy): string {
+function renderTable(lines: readonly Line[], items: number, calibrationItems: number, policy: GovernorPolicy, dollarAware: GovernorPolicy): string {
   const table = new Table({ head: ['budget', 'strategy', 'accuracy ± SE', '1–2 ops', '3–4 ops', '5–7 ops', 'tokens/query', '$/query', 'planning tok'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
   for (const line of lines) table.push([line.budget, line.name, `${pct(line.accuracy)} ± ${(line.standardError * 100).toFixed(1)}`, ...line.bands.map(pct), Math.round(line.tokens), line.usd.toFixed(6), Math.round(line.planningTokens)]);
   const stages = policy.cascade.stages.map((stage) => `${stage.tier}×${stage.samples} ${stage.signal}≥${stage.threshold}`).join(' → ');
-  const cells = (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${policy.allocation.cells[bin].map(armKey).join(' / ')}`).join('; ');
-  return `${pc.yellow('[SIMULATED]')} Governor on ${items} held-out mixed-difficulty arithmetic chains (calibrated on ${calibrationItems} others); bands by operations per chain (3–4: hard for the small tier; 5–7: hard for every tier).\nFitted cascade: ${stages}. Learned allocation per level ${policy.allocation.levels.join('/')}: ${cells}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`;
+  const cellsOf = (fitted: GovernorPolicy): string => (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${fitted.allocation.cells[bin].map(armKey).join(' / ')}`).join('; ');
+  return `${pc.yellow('[SIMULATED]')} Governor on ${items} held-out mixed-difficulty arithmetic chains (calibrated on ${calibrationItems} others); bands by operations per chain (3–4: hard for the small tier; 5–7: hard for every tier). Every row spends under the same hard token budget per query; the governor's spend includes its probe and planner calls.\nFitted cascade: ${stages}. Learned allocation per level ${policy.allocation.levels.join('/')}: ${cellsOf(policy)}. With dollars as the cost: ${cellsOf(dollarAware)}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`;
 }

@@ -109,3 +109,16 @@ describe('the default policy (simulated fleet)', () => {
     assert.ok(governedUsd < largeUsd / 2, `governor $${governedUsd.toFixed(5)} vs always-large $${largeUsd.toFixed(5)}`);
   });
 });
+
+describe('learnAllocation with dollars as the cost', () => {
+  it('a large-tier arm that wins on tokens loses when its dollars are counted', () => {
+    const cheap: AllocationCell = { arm: 'vote', samples: 9, lead: 3 };
+    const large: AllocationCell = { arm: 'cascade', escalate: true, tier: 'large' };
+    const priced = (list: ArmRecord[], usdPerToken: number): ArmRecord[] => list.map((record) => ({ ...record, usd: record.tokens * usdPerToken }));
+    // Same accuracy: the large arm uses fewer tokens, but each of its tokens costs 40× a small-tier token.
+    const data = [...priced(records('hard', 4000, cheap, 40, 0.5, 2000), 4e-7), ...priced(records('hard', 4000, large, 40, 0.5, 1000), 1.6e-5)];
+    assert.equal(armKey(learnAllocation(data, DEFAULT_POLICY).cells.hard[0]!), 'cascade:escalate@large');
+    assert.equal(armKey(learnAllocation(data, DEFAULT_POLICY, { costMetric: 'usd', usdPerToken: 4e-7 }).cells.hard[0]!), 'vote:9/lead3');
+    assert.throws(() => learnAllocation(data, DEFAULT_POLICY, { costMetric: 'usd' }), RangeError);
+  });
+});

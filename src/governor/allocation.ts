@@ -11,7 +11,8 @@
  *     score = accuracy − costWeight × mean tokens / level
  * wins (costWeight 0.25 by default: spending the whole level must buy 25 points of accuracy — at a given
  * budget accuracy is the goal, as in Snell et al., but tokens a query does not need are not spent for a
- * point or two). Cross-validated: for each of k folds the arm chosen on the other folds is scored on the
+ * point or two). With `costMetric: 'usd'` the cost is the arm's mean dollars over the level priced at the
+ * starting model's output price, for fleets where a large-tier token costs many small-tier ones. Cross-validated: for each of k folds the arm chosen on the other folds is scored on the
  * held-out fold, and so is the default policy's arm; the learned choice replaces the default only when its
  * held-out score is at least the default's (and the cell has ≥ minItems items). Otherwise the default stays.
  */
@@ -36,6 +37,13 @@ export interface ArmRecord {
 
 export interface LearnOptions {
   costWeight?: number;
+  /**
+   * What an arm's cost is measured in: `tokens` (default; compute, as in Snell et al.) or `usd` (dollars: a
+   * large-tier token costs many small-tier tokens, so a token-optimal policy can buy tokens with dollars).
+   * With `usd` the level is priced at `usdPerToken` (the starting model's output price, as `levelIndex` does).
+   */
+  costMetric?: 'tokens' | 'usd';
+  usdPerToken?: number;
   folds?: number;
   minItems?: number;
 }
@@ -75,6 +83,8 @@ export function allocate(policy: GovernorPolicy, bin: DifficultyBin, budget: Bud
 export function learnAllocation(records: readonly ArmRecord[], base: GovernorPolicy, options: LearnOptions = {}): { cells: GovernorPolicy['allocation']['cells']; levels: number[]; report: CellReport[] } {
   const costWeight = options.costWeight ?? DEFAULT_COST_WEIGHT;
   const minItems = options.minItems ?? 5;
+  if (options.costMetric === 'usd' && !(options.usdPerToken !== undefined && options.usdPerToken > 0)) throw new RangeError('learnAllocation: costMetric usd needs usdPerToken > 0');
+  const cost: CostOf = options.costMetric === 'usd' ? { of: (record) => record.usd, scale: options.usdPerToken! } : { of: (record) => record.tokens, scale: 1 };
   const levels = [...new Set(records.map((record) => record.level))].sort((a, b) => a - b);
   if (levels.length === 0) return { cells: base.allocation.cells, levels: [...base.allocation.levels], report: [] };
   const cells = { easy: [] as AllocationCell[], medium: [] as AllocationCell[], hard: [] as AllocationCell[] };
@@ -85,12 +95,12 @@ export function learnAllocation(records: readonly ArmRecord[], base: GovernorPol
       const here = records.filter((record) => record.bin === bin && record.level === level);
       const items = [...new Set(here.map((record) => record.itemId))].sort();
       const byArm = groupBy(here, (record) => record.arm);
-      const stats = Object.fromEntries([...byArm.entries()].map(([key, list]) => [key, statsOf(list, level, costWeight)]));
+      const stats = Object.fromEntries([...byArm.entries()].map(([key, list]) => [key, statsOf(list, level, costWeight, cost)]));
       let chosen = fallback;
       let source: 'learned' | 'default' = 'default';
       const heldOut = { learned: 0, default: 0 };
       if (items.length >= minItems && byArm.size > 0) {
-        const best = bestArm(byArm, level, costWeight);
+        const best = bestArm(byArm, level, costWeight, cost);
         const folds = Math.max(2, Math.min(options.folds ?? 5, items.length));
         const assignment = foldsOf(items.length, folds);
         const foldOf = new Map(items.map((item, index) => [item, assignment[index]!]));
@@ -101,13 +111,13 @@ export function learnAllocation(records: readonly ArmRecord[], base: GovernorPol
           const train = here.filter((record) => foldOf.get(record.itemId) !== fold);
           const test = here.filter((record) => foldOf.get(record.itemId) === fold);
           if (train.length === 0 || test.length === 0) continue;
-          const pick = bestArm(groupBy(train, (record) => record.arm), level, costWeight);
+          const pick = bestArm(groupBy(train, (record) => record.arm), level, costWeight, cost);
           const testByArm = groupBy(test, (record) => record.arm);
           const learnedTest = testByArm.get(pick.key);
           const defaultTest = testByArm.get(armKey(fallback));
           if (!learnedTest || !defaultTest) continue;
-          learnedTotal += statsOf(learnedTest, level, costWeight).score;
-          defaultTotal += statsOf(defaultTest, level, costWeight).score;
+          learnedTotal += statsOf(learnedTest, level, costWeight, cost).score;
+          defaultTotal += statsOf(defaultTest, level, costWeight, cost).score;
           counted++;
         }
         // Without held-out evidence for the default arm (it was not calibrated), trust the full-data choice.
@@ -129,21 +139,28 @@ function defaultCell(base: GovernorPolicy, bin: DifficultyBin, level: number): A
   return base.allocation.cells[bin][levelIndex(base.allocation.levels, { totalTokens: level }, 0)]!;
 }
 
-function statsOf(list: readonly ArmRecord[], level: number, costWeight: number): { accuracy: number; tokens: number; usd: number; score: number } {
+/** An arm's cost per record and what one token of the level is worth in that unit. */
+interface CostOf {
+  of: (record: ArmRecord) => number;
+  scale: number;
+}
+
+function statsOf(list: readonly ArmRecord[], level: number, costWeight: number, cost: CostOf): { accuracy: number; tokens: number; usd: number; score: number } {
   const count = Math.max(1, list.length);
   const accuracy = list.filter((record) => record.correct).length / count;
   const tokens = list.reduce((sum, record) => sum + record.tokens, 0) / count;
   const usd = list.reduce((sum, record) => sum + record.usd, 0) / count;
-  return { accuracy, tokens, usd, score: accuracy - (costWeight * tokens) / level };
+  const spent = list.reduce((sum, record) => sum + cost.of(record), 0) / count;
+  return { accuracy, tokens, usd, score: accuracy - (costWeight * spent) / (level * cost.scale) };
 }
 
 /** Highest score; ties → fewer tokens, then the arm order stop < vote < cascade < thread < plan (cheapest kinds first). */
-function bestArm(byArm: ReadonlyMap<string, readonly ArmRecord[]>, level: number, costWeight: number): { key: string; cell: AllocationCell; score: number } {
+function bestArm(byArm: ReadonlyMap<string, readonly ArmRecord[]>, level: number, costWeight: number, cost: CostOf): { key: string; cell: AllocationCell; score: number } {
   let best: { key: string; cell: AllocationCell; score: number; tokens: number } | undefined;
   const keys = [...byArm.keys()].sort((a, b) => ARMS.indexOf(byArm.get(a)![0]!.cell.arm) - ARMS.indexOf(byArm.get(b)![0]!.cell.arm) || (a < b ? -1 : a > b ? 1 : 0));
   for (const key of keys) {
     const list = byArm.get(key)!;
-    const stats = statsOf(list, level, costWeight);
+    const stats = statsOf(list, level, costWeight, cost);
     if (!best || stats.score > best.score + 1e-12 || (Math.abs(stats.score - best.score) <= 1e-12 && stats.tokens < best.tokens)) best = { key, cell: list[0]!.cell, score: stats.score, tokens: stats.tokens };
   }
   return best!;

@@ -40,9 +40,15 @@ export function fitGovernorPolicy(source: Journal | CalibrationData, options: Fi
     ...base,
     createdAt: new Date().toISOString(),
     source: { runs: data.runIds, items, note: 'fitted by thicket governor fit from journaled calibration runs' },
-    probe: { samples: cascade.stages[0]?.samples ?? base.probe.samples },
+    // The probe is the cascade's first stage, so its size follows the fit; its early exit is kept (dropping it
+    // made every fitted policy probe with the full sample even when the first two samples settle the query).
+    probe: probeFor(base.probe, cascade.stages[0]?.samples ?? base.probe.samples),
     cascade,
     allocation: learned.report.length > 0 ? { levels: learned.levels, cells: learned.cells, fit: { cells: learned.report } } : base.allocation,
   });
   return { policy, data: { runIds: data.runIds, cascadeItems: data.records.length, armRecords: data.arms.length }, allocationReport: learned.report };
+}
+
+function probeFor(probe: GovernorPolicy['probe'], samples: number): GovernorPolicy['probe'] {
+  return probe.earlyExit !== undefined && probe.earlyExit.samples < samples ? { samples, earlyExit: probe.earlyExit } : { samples };
 }

@@ -5,7 +5,10 @@
  * first votes, the cascade router uses them as its first stage, the stop arm returns their majority).
  *
  * With `earlyExit` the probe draws fewer samples first and stops there when they agree at a high mean
- * confidence (easy, and the cheapest possible outcome); otherwise it draws the rest.
+ * confidence (easy, and the cheapest possible outcome); otherwise it draws the rest — unless `decided` says
+ * that every bin the rest could still lead to gets the same arm (e.g. the policy escalates both medium and
+ * hard queries: two disagreeing samples already rule out easy, and a third would only refine a number nobody
+ * acts on). That is the cheapest probe that still decides the allocation.
  *
  * Bins (thresholds in the policy's `difficulty` section):
  *   easy    agreement ≥ easyAgreement AND the majority's mean self-reported confidence ≥ easyConfidence
@@ -35,6 +38,8 @@ export interface ProbeResult {
   bin: DifficultyBin;
   /** A difficulty score in [0, 1] (1 = hardest): 1 − the mean of agreement and confidence. */
   score: number;
+  /** Why the probe drew fewer than `requested`: settled easy early, or the rest could not change the arm. */
+  stoppedEarly?: 'easy' | 'decided';
   budgetExhausted: boolean;
   simulated: boolean;
   calls: number;
@@ -47,6 +52,12 @@ export interface ProbeOptions {
   samples: number;
   /** Draw these first; stop there when they agree at this mean confidence (easy). */
   earlyExit?: { samples: number; confidence: number };
+  /**
+   * After the first (early-exit) draw: stop probing when this says the bins the remaining samples could still
+   * lead to do not matter (the caller's policy maps them all to the same arm). Without it the probe always
+   * draws its full sample when the early exit does not settle it.
+   */
+  decided?: (reachable: ReadonlySet<DifficultyBin>) => boolean;
   maxOutputTokens: number;
   difficulty: GovernorPolicy['difficulty'];
 }
@@ -68,7 +79,10 @@ export async function probeDifficulty(context: OpContext, options: ProbeOptions)
   const degraded = [...first.result.degraded];
   let summary = summarise(candidates);
   const settled = early !== undefined && summary.answered === candidates.length && summary.answered >= 2 && summary.agreement === 1 && (summary.confidence ?? 0) >= early.confidence;
-  if (early !== undefined && !settled && !budgetExhausted) {
+  // Not settled, but whichever way the remaining samples fall the caller would do the same thing: they would
+  // only refine a difficulty estimate nobody acts on, so they are not drawn (the cheapest probe that decides).
+  const decided = early !== undefined && !settled && options.decided !== undefined && options.decided(reachableBins(summary, candidates, options.samples - early.samples, options.difficulty));
+  if (early !== undefined && !settled && !decided && !budgetExhausted) {
     // The first samples leave doubt: draw the rest of the probe; together they are the probe's sample.
     const rest = await draw(childContext(context, 'more'), options.samples - early.samples, candidates.length + failed);
     candidates = [...candidates, ...rest.candidates];
@@ -94,7 +108,29 @@ export async function probeDifficulty(context: OpContext, options: ProbeOptions)
     simulated,
     calls,
     degraded,
+    ...(settled ? { stoppedEarly: 'easy' as const } : decided ? { stoppedEarly: 'decided' as const } : {}),
   };
+}
+
+/**
+ * The bins the probe could still end in if `remaining` more samples were drawn (conservative: a bin is left
+ * out only when no outcome of the remaining samples reaches it; self-reported confidences are at most 1).
+ */
+export function reachableBins(summary: ReturnType<typeof summarise>, candidates: readonly Candidate[], remaining: number, thresholds: GovernorPolicy['difficulty']): Set<DifficultyBin> {
+  const reachable = new Set<DifficultyBin>();
+  const leader = Math.round(summary.agreement * summary.answered);
+  const final = (agreement: number, confidence: number | undefined, answered: number): DifficultyBin => binOf(agreement, confidence, answered, thresholds);
+  reachable.add(final(summary.agreement, summary.confidence, summary.answered));
+  if (remaining <= 0) return reachable;
+  // Hard: every remaining sample answers something else (or nothing).
+  if (summary.answered === 0 || leader / (summary.answered + remaining) <= thresholds.hardAgreement) reachable.add('hard');
+  // Easy: every remaining sample agrees with a unanimous majority, reporting full confidence.
+  const agreeing = candidates.filter((candidate) => candidate.normalized !== undefined && candidate.normalized === summary.normalized);
+  const sum = agreeing.reduce((total, candidate) => total + (candidate.confidence ?? 0), 0);
+  if ((summary.answered === 0 || summary.agreement === 1) && (sum + remaining) / (agreeing.length + remaining) >= thresholds.easyConfidence && thresholds.easyAgreement <= 1) reachable.add('easy');
+  // Medium: one more vote for a runner-up lands strictly between the hard and easy thresholds in all but edge cases; assume it can.
+  reachable.add('medium');
+  return reachable;
 }
 
 /** Majority, its agreement and its mean confidence over any list of vote candidates. */

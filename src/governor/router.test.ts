@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DIMENSIONS, type BudgetLimits } from '../budget/index.ts';
-import { DEFAULT_POLICY, governedSolve, mixedArithmeticSuite, type AllocationCell } from './index.ts';
+import { DEFAULT_POLICY, governedSolve, mixedArithmeticSuite, summarise, type AllocationCell } from './index.ts';
+import { reachableBins } from './probe.ts';
 import { governorHarness } from './testing.ts';
 
 const tasks = mixedArithmeticSuite({ count: 30, seed: 8 });
@@ -121,5 +122,41 @@ describe('budget', () => {
     // Not vacuous: both outcomes happen.
     assert.ok((outcomes['ok'] ?? 0) > 10, JSON.stringify(outcomes));
     assert.ok((outcomes['budget_exhausted'] ?? 0) + (outcomes['error'] ?? 0) > 10, JSON.stringify(outcomes));
+  });
+});
+
+describe('cheaper probe', () => {
+  it('stops after the early-exit samples when the remaining ones could not change the arm', async () => {
+    // Medium and hard lead to the same arm: two disagreeing samples already decide "not easy", so the third
+    // probe sample is never drawn; with the default policy (medium ≠ hard) it is.
+    const policy = structuredClone(DEFAULT_POLICY);
+    policy.allocation.cells.medium = policy.allocation.cells.hard.map(() => ({ arm: 'cascade', escalate: true }) as AllocationCell);
+    policy.allocation.cells.hard = policy.allocation.cells.medium.map((cell) => ({ ...cell }));
+    let decided = 0;
+    for (const task of tasks) {
+      const cheap = governorHarness({ tasks });
+      const result = await governedSolve({ query: task.prompt, fleet: cheap.fleet, budget: cheap.ledger({ totalTokens: 4000 }).root, taskId: task.id, policy });
+      const full = governorHarness({ tasks });
+      const reference = await governedSolve({ query: task.prompt, fleet: full.fleet, budget: full.ledger({ totalTokens: 4000 }).root, taskId: task.id });
+      const probeCalls = (harness: typeof cheap) => answerCalls(harness.calls).filter((call) => call.stepId.startsWith('gov/probe/')).length;
+      if (result.decision.difficulty.stoppedEarly === 'decided') {
+        decided++;
+        assert.equal(probeCalls(cheap), 2);
+        assert.notEqual(result.decision.arm, 'stop');
+        // The full probe of the same query drew three samples (its first two are the same draws).
+        if (reference.decision.difficulty.stoppedEarly === undefined) assert.equal(probeCalls(full), 3);
+      }
+      assert.ok(probeCalls(cheap) <= probeCalls(full));
+    }
+    assert.ok(decided > 0, 'some queries were decided after two samples');
+  });
+
+  it('reachableBins: unanimous confident samples can still end easy; split ones cannot', () => {
+    const candidate = (answer: string, confidence: number) => ({ index: 0, answer, normalized: answer, confidence, text: '', nodeId: undefined });
+    const agree = [candidate('4', 0.9), candidate('4', 0.6)];
+    assert.deepEqual([...reachableBins(summarise(agree), agree, 1, DEFAULT_POLICY.difficulty)].sort(), ['easy', 'medium']);
+    const split = [candidate('4', 0.9), candidate('5', 0.9)];
+    assert.deepEqual([...reachableBins(summarise(split), split, 1, DEFAULT_POLICY.difficulty)].sort(), ['hard', 'medium']);
+    assert.deepEqual([...reachableBins(summarise(split), split, 0, DEFAULT_POLICY.difficulty)], ['hard']);
   });
 });

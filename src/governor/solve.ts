@@ -20,11 +20,11 @@ import type { ChatMessage, Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { Trace, childContext, type Checker, type OpContext, type TraceJson } from '../ops/index.ts';
 import { DEFAULT_SYSTEM_PROMPT, defaultOperators, type OperatorRegistry, type Tier, type WorkflowSpec } from '../workflow/index.ts';
-import { allocate } from './allocation.ts';
+import { allocate, armKey } from './allocation.ts';
 import { extendVote, threadArm } from './arms.ts';
 import { TIERS, boundTiers, fleetBinder, type BindConstraints, type CapabilityBinder } from './binder.ts';
 import { planAndExecute, type PlanRound } from './planner.ts';
-import { DEFAULT_POLICY, type AllocationCell, type Arm, type GovernorPolicy } from './policy.ts';
+import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
 import { routeCascade, type Escalation, type RouterStage } from './router.ts';
 import { ZERO_COST, type CostTotals } from './trajectories.ts';
@@ -68,7 +68,7 @@ export interface GovernorDecision {
   policy: string;
   start: string;
   tiers: Partial<Record<Tier, string>>;
-  difficulty: { bin: ProbeResult['bin']; score: number; agreement: number; confidence: number | undefined; samples: number; answer: string | undefined; model: string };
+  difficulty: { bin: ProbeResult['bin']; score: number; agreement: number; confidence: number | undefined; samples: number; answer: string | undefined; model: string; stoppedEarly?: 'easy' | 'decided' };
   budgetLevel: number;
   arm: Arm;
   cell: AllocationCell;
@@ -121,11 +121,24 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   let budgetExhausted = false;
   let failure: ThicketError | undefined;
 
+  // The arm each bin leads to under this budget (the allocation, then the planning overrides).
+  const usdPerToken = fleet.model(start).profile.priceOutputPerMillion / 1e6;
+  const plannerModel = options.planner ?? binder.bind('plan', constraints)?.model;
+  const cellFor = (bin: DifficultyBin): AllocationCell => {
+    let cell = allocate(policy, bin, limitsAtStart, usdPerToken).cell;
+    if (options.planning === 'always' && bin !== 'easy') cell = { arm: 'plan' };
+    if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
+    return cell;
+  };
+  // The probe stops as soon as its remaining samples could not change the arm (never when the arm is forced:
+  // calibration records the full probe's bin).
+  const decided = options.force ? undefined : (bins: ReadonlySet<DifficultyBin>): boolean => new Set([...bins].map((bin) => armKey(cellFor(bin)))).size === 1;
+
   // 1. Probe (its share is a cap, not a reservation: what it leaves flows to the arm).
   const probeBudget = options.budget.child('probe', { share: policy.split.probe });
   let probe: ProbeResult | undefined;
   try {
-    probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), { model: start, messages, samples: policy.probe.samples, ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}), maxOutputTokens, difficulty: policy.difficulty });
+    probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), { model: start, messages, samples: policy.probe.samples, ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}), ...(decided ? { decided } : {}), maxOutputTokens, difficulty: policy.difficulty });
     simulated ||= probe.simulated;
     budgetExhausted ||= probe.budgetExhausted;
     degraded.push(...probe.degraded.map((reason) => `probe: ${reason}`));
@@ -135,11 +148,8 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   const bin = probe?.bin ?? 'hard';
 
   // 2. Allocate.
-  const usdPerToken = fleet.model(start).profile.priceOutputPerMillion / 1e6;
   const allocated = allocate(policy, bin, limitsAtStart, usdPerToken);
-  let cell = options.force ?? allocated.cell;
-  const plannerModel = options.planner ?? binder.bind('plan', constraints)?.model;
-  if (!options.force && options.planning === 'always' && bin !== 'easy') cell = { arm: 'plan' };
+  let cell = options.force ?? cellFor(bin);
   if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
 
   // 3. Execute the arm under what is left of the budget.
@@ -148,7 +158,7 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     policy: options.policySource ?? (options.policy ? 'custom' : 'default'),
     start,
     tiers,
-    difficulty: { bin, score: probe?.score ?? 1, agreement: probe?.agreement ?? 0, confidence: probe?.confidence, samples: probe?.candidates.length ?? 0, answer: probe?.answer, model: start },
+    difficulty: { bin, score: probe?.score ?? 1, agreement: probe?.agreement ?? 0, confidence: probe?.confidence, samples: probe?.candidates.length ?? 0, answer: probe?.answer, model: start, ...(probe?.stoppedEarly ? { stoppedEarly: probe.stoppedEarly } : {}) },
     budgetLevel: allocated.level,
     arm: cell.arm,
     cell,
