@@ -1,8 +1,8 @@
 /**
  * Capability binding: how the governor turns a *need* ("answer at tier medium", "plan", "verify") into a model
  * reference. The router and the planner never name models themselves; they ask a `CapabilityBinder`, so the
- * capability registry (versioned cards, HNSW discovery, policy filters) can take over later by implementing
- * this one method — the governor does not import the registry.
+ * capability registry (versioned cards, HNSW discovery, policy filters) takes over by implementing this
+ * one method (`registryBinder`, registry-binder.ts).
  *
  * The default binder is the fleet's tiers: one model per tier (small / medium / large), starting at the tier
  * of the model the user chose (`--model sim:medium` means nothing below medium is used). A model qualifies for
@@ -28,9 +28,19 @@ export interface BindConstraints {
   budget?: BudgetLimits;
 }
 
-/** The interface the lead implements over the capability registry. */
+/** One binding made: which model (and, for registry-backed binders, which card `id@version`) serves a need. */
+export interface BoundCapability {
+  need: string;
+  tier: Tier;
+  model: string;
+  card: string;
+}
+
+/** Implemented by the fleet's tiers (`fleetBinder`) and over the capability registry (`registryBinder`). */
 export interface CapabilityBinder {
-  bind(need: CapabilityNeed, constraints?: BindConstraints): { model: string } | undefined;
+  bind(need: CapabilityNeed, constraints?: BindConstraints): { model: string; card?: string } | undefined;
+  /** The distinct bindings made so far (registry-backed binders name their cards; explanations list them). */
+  chosen?(): BoundCapability[];
 }
 
 export interface TierBinderOptions {

@@ -5,7 +5,8 @@
  * learns the policy from journaled runs. `governedSolve` is what `thicket solve --strategy auto` runs.
  */
 export { governedSolve, routerStages, GOVERNOR_STEP_KIND, type GovernedSolveOptions, type GovernedSolveResult, type GovernedStatus, type GovernorDecision } from './solve.ts';
-export { TIERS, tierBinder, fleetBinder, fleetTiers, boundTiers, type CapabilityBinder, type CapabilityNeed, type BindConstraints, type TierBinderOptions } from './binder.ts';
+export { TIERS, tierBinder, fleetBinder, fleetTiers, boundTiers, type CapabilityBinder, type CapabilityNeed, type BindConstraints, type BoundCapability, type TierBinderOptions } from './binder.ts';
+export { registryBinder, passesPolicy, type RegistryBinder, type RegistryBinderOptions, type QueryPolicy, type BindableModel } from './registry-binder.ts';
 export * from './policy.ts';
 export { fitCascadePolicy, evaluateCascade, largestOnly, foldsOf, type CalibrationRecord, type StageObservation, type CascadeTarget, type CascadeChoice, type CascadeFit, type FitCascadeOptions } from './cascade-fit.ts';
 export { allocate, learnAllocation, levelIndex, armKey, type ArmRecord, type CellReport, type LearnOptions } from './allocation.ts';

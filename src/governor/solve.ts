@@ -12,7 +12,9 @@
  * left), so nothing here can spend past it — the ledger refuses first.
  *
  * Models come from the capability binder: by default the fleet's tiers from the starting model upward
- * (`sim:small` → sim:medium → sim:large). The planner is bound with need `plan` unless one is given.
+ * (`sim:small` → sim:medium → sim:large); `registryBinder` binds through the capability registry under the
+ * query's policy, and the decision then names the cards chosen (`bindings`). The planner is bound with need
+ * `plan` unless one is given.
  */
 import { ThicketError, toThicketError } from '../core/index.ts';
 import type { Budget, BudgetLimits, LedgerEvent } from '../budget/index.ts';
@@ -22,7 +24,7 @@ import { Trace, childContext, type Checker, type OpContext, type TraceJson } fro
 import { DEFAULT_SYSTEM_PROMPT, defaultOperators, type OperatorRegistry, type Tier, type WorkflowSpec } from '../workflow/index.ts';
 import { allocate, armKey } from './allocation.ts';
 import { extendVote, threadArm } from './arms.ts';
-import { TIERS, boundTiers, fleetBinder, type BindConstraints, type CapabilityBinder } from './binder.ts';
+import { TIERS, boundTiers, fleetBinder, type BindConstraints, type BoundCapability, type CapabilityBinder } from './binder.ts';
 import { planAndExecute, type PlanRound } from './planner.ts';
 import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
@@ -80,6 +82,8 @@ export interface GovernorDecision {
   spec?: WorkflowSpec;
   planner?: { model: string; calls: number; rounds: PlanRound[] };
   split: GovernorPolicy['split'];
+  /** Registry-backed binders: the card (`id@version`) behind each model the governor bound, per need and tier. */
+  bindings?: BoundCapability[];
 }
 
 export interface GovernedSolveResult {
@@ -225,6 +229,8 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     }
   }
   spend.stop();
+  const bindings = binder.chosen?.();
+  if (bindings && bindings.length > 0) decision.bindings = bindings;
   const cancelled = options.signal?.aborted === true || failure?.category === 'cancelled';
   const status: GovernedStatus = cancelled ? 'cancelled' : budgetExhausted || failure?.category === 'budget' ? 'budget_exhausted' : answer === undefined ? 'error' : 'ok';
   const result: GovernedSolveResult = {
