@@ -119,7 +119,8 @@ export interface NetworkRunResult {
 }
 
 interface Agent extends AgentInfo {
-  system: string;
+  /** One object for the whole run: what stays in a chat keeps its identity, so per-message caches hit. */
+  system: ChatMessage;
   neighbourSet: ReadonlySet<string>;
   budget: Budget;
   exchanges: ChatMessage[][];
@@ -172,7 +173,7 @@ class NetworkRun {
       if (model === undefined) throw new RangeError(`no model for agent ${index}`);
       const neighbours = graph.adjacency[index]!.map((other) => names[other]!);
       const info: AgentInfo = { index, name, neighbours, model };
-      return { ...info, system: options.prompts.system(info), neighbourSet: new Set(neighbours), budget: options.budget.child(`agent-${name}`, { limits: slice }), exchanges: [], exhausted: false, own: new Map() };
+      return { ...info, system: { role: 'system', content: options.prompts.system(info) }, neighbourSet: new Set(neighbours), budget: options.budget.child(`agent-${name}`, { limits: slice }), exchanges: [], exhausted: false, own: new Map() };
     });
     this.tracker = new ClaimTracker({ names, neighbours: this.agents.map((agent) => agent.neighbours), ...options.tracking });
     this.result = {
@@ -265,7 +266,7 @@ class NetworkRun {
   }
 
   private messagesFor(agent: Agent, exchange: readonly ChatMessage[]): ChatMessage[] {
-    const system: ChatMessage = { role: 'system', content: agent.system };
+    const system = agent.system;
     const past = agent.exchanges;
     if (this.history.kind === 'persistent' || past.length <= this.history.keepRounds + 1) return [system, ...past.flat(), ...exchange];
     // Pruned: the introduction and first reply stay (who the agent is, what it set out to do), then the

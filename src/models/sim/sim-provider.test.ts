@@ -1,8 +1,9 @@
 /** SimProvider behaviour: determinism, output format, usage, limits, faults, abort, labelling. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, ContextOverflowError, ProviderError, TimeoutError, VirtualClock, countMessageTokens } from '../../core/index.ts';
-import type { GenerateRequest, GenerateResponse } from '../spec.ts';
+import { CancelledError, ContextOverflowError, ProviderError, TimeoutError, VirtualClock, countMessageTokens, hashValue } from '../../core/index.ts';
+import type { ChatMessage, GenerateRequest, GenerateResponse } from '../spec.ts';
+import { callIdentityHash } from './sim-provider.ts';
 import { DEFAULT_SIM_PROFILES, PLACEHOLDER_PREFIX, SimProvider, TaskOracleRegistry, extractAnswer, mergeSimProfile, type SimProfileOverrides } from './index.ts';
 
 const SEED = 7;
@@ -217,5 +218,51 @@ describe('SimProvider faults', () => {
     const truncated = await provider('small', { faults: { truncated: 1 } }).doGenerate(ask('What is 2+3?', 'a'));
     assert.equal(truncated.finishReason, 'length');
     assert.equal(extractAnswer(truncated.text), undefined);
+  });
+});
+
+describe('callIdentityHash (the fast call identity)', () => {
+  const identity = (messages: ChatMessage[], extra: Partial<Parameters<typeof callIdentityHash>[0]> = {}) => ({
+    model: 'large',
+    messages,
+    stepId: 'net/Alice/r1' as string | undefined,
+    taskId: undefined as string | undefined,
+    temperature: undefined as number | undefined,
+    seed: undefined as number | undefined,
+    purpose: 'agentsnet' as string | undefined,
+    candidate: undefined as string | undefined,
+    ...extra,
+  });
+  // The simulated outcome of every call is seeded by this hash: it must equal the generic canonical hash
+  // byte for byte, or every simulated result would change.
+  const same = (value: ReturnType<typeof identity>, what: string): void => assert.equal(callIdentityHash(value), hashValue(value), what);
+
+  it('equals hashValue of the identity as a chat grows turn by turn (prefixes reused from earlier calls)', () => {
+    const system: ChatMessage = { role: 'system', content: 'You are Alice. Neighbours: Bob, Chen.' };
+    const chat: ChatMessage[] = [system];
+    for (let turn = 0; turn < 6; turn++) {
+      chat.push({ role: 'user', content: `Round ${turn}: {"Bob":"colour ${turn}"} — ünïcödé 😀 "quoted" \\ back\nslash` });
+      same(identity([...chat]), `turn ${turn}, prompt`);
+      chat.push({ role: 'assistant', content: `{"Bob":"I take ${turn % 3}"}` });
+      same(identity([...chat], { temperature: 0.7, seed: turn, taskId: `t${turn}` }), `turn ${turn}, reply`);
+    }
+  });
+
+  it('stays equal when a message object follows a different predecessor (pruned history) or is edited in place', () => {
+    const messages: ChatMessage[] = Array.from({ length: 6 }, (_, index) => ({ role: index % 2 === 0 ? 'user' : 'assistant', content: `message ${index}` }));
+    same(identity(messages), 'full');
+    same(identity([messages[0]!, messages[4]!, messages[5]!]), 'pruned: same objects after other predecessors');
+    same(identity(messages), 'full again');
+    messages[2]!.content = 'edited in place';
+    same(identity(messages), 'after an in-place edit');
+    messages[3]!.role = 'user';
+    same(identity(messages), 'after a role change');
+  });
+
+  it('stays equal with a candidate, extra message fields, a lone surrogate and every optional field', () => {
+    const odd = { role: 'user', content: 'lone \uD800 surrogate', name: 'extra' } as ChatMessage;
+    same(identity([odd, { role: 'assistant', content: '' }], { candidate: '42', stepId: undefined, purpose: 'verify' }), 'candidate');
+    same(identity([odd], { taskId: 'task-1', temperature: 0, seed: 3, purpose: undefined, stepId: undefined }), 'optional fields');
+    same(identity([]), 'no messages');
   });
 });

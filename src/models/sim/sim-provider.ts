@@ -9,11 +9,12 @@
  * attempt number, so a retry can succeed; answers deliberately do not, so the answer a retry returns is the
  * one an unfaulted call would have returned and fault rates cannot bias measured accuracy.
  */
+import { createHash, type Hash } from 'node:crypto';
 import {
   CancelledError,
   ContextOverflowError,
-  TOKENS_PER_REPLY_PRIMER,
   ThicketError,
+  canonicalJson,
   countMessageTokens,
   extractAnswer,
   hashValue,
@@ -57,26 +58,92 @@ export function effortMultiplier(value: string | undefined): number {
   return Number.isFinite(numeric) && numeric > 0 ? Math.min(20, Math.max(0.05, numeric)) : 1;
 }
 
-const TOKEN_CACHE_LIMIT = 8192;
-const messageTokenCache = new Map<string, number>();
-
 /**
- * countMessageTokens, memoised per message: samples, debate rounds and retries re-send the same messages, and
- * BPE encoding is the most expensive step of a simulated call.
+ * Prompt tokens as a real provider would count them. The counting itself is memoised per message text in
+ * the tokenizer's cache (src/core/tokenizer.ts), which is bounded by memory rather than by entry count: an
+ * entry cap (this file used to keep its own 8,192-entry map, keyed by role + content) evicts at 1,000-agent
+ * scale, where a persistent history re-sends tens of thousands of distinct messages every round, and building
+ * a role + content key per message per call copied the whole history each time (O(R²) characters per agent).
+ * Looking the content string itself up is O(1) once V8 has hashed it, so a call costs one lookup per message.
  */
 export function promptTokens(messages: readonly ChatMessage[]): number {
-  let total = TOKENS_PER_REPLY_PRIMER;
-  for (const message of messages) {
-    const key = `${message.role}\u0000${message.content}`;
-    let tokens = messageTokenCache.get(key);
-    if (tokens === undefined) {
-      tokens = countMessageTokens([message]) - TOKENS_PER_REPLY_PRIMER;
-      if (messageTokenCache.size >= TOKEN_CACHE_LIMIT) messageTokenCache.clear();
-      messageTokenCache.set(key, tokens);
-    }
-    total += tokens;
+  return countMessageTokens(messages);
+}
+
+/** The parts of a simulated call that decide its outcome (see the file comment). */
+interface CallIdentity {
+  model: string;
+  messages: readonly ChatMessage[];
+  stepId: string | undefined;
+  taskId: string | undefined;
+  temperature: number | undefined;
+  seed: number | undefined;
+  purpose: string | undefined;
+  candidate: string | undefined;
+}
+
+/** A message's canonical JSON (sorted keys): the fast form for plain { role, content } messages. */
+function messageJson(message: ChatMessage): string {
+  const keys = Object.keys(message);
+  const plain = keys.length === 2 && typeof message.role === 'string' && typeof message.content === 'string' && keys.includes('role') && keys.includes('content');
+  return plain ? `{"content":${JSON.stringify(message.content)},"role":${JSON.stringify(message.role)}}` : canonicalJson(message);
+}
+
+/**
+ * The hash state after `{"messages":[m0,…,mi` for the chat prefix ending at message mi, cached on the
+ * message object. A chat re-sends its whole history every turn (at 1,000 agents with persistent histories,
+ * hundreds of megabytes per run), so hashing only what is new since the previous call turns O(R²) into O(R)
+ * per agent. A node is valid only after the same parent node and while the message's role and content are
+ * the ones it was hashed with; anything else re-hashes from the last valid node.
+ */
+interface PrefixNode {
+  parent: PrefixNode | undefined;
+  role: string;
+  content: string;
+  state: Hash;
+}
+const prefixNodes = new WeakMap<ChatMessage, PrefixNode>();
+const MESSAGES_ROOT = createHash('sha256').update('{"messages":[');
+
+function messagesPrefixState(messages: readonly ChatMessage[]): Hash {
+  let node: PrefixNode | undefined;
+  let index = 0;
+  for (; index < messages.length; index++) {
+    const message = messages[index]!;
+    const cached = prefixNodes.get(message);
+    // `===` on the same string object is a pointer compare: O(1) for an unchanged message.
+    if (cached === undefined || cached.parent !== node || cached.role !== message.role || cached.content !== message.content) break;
+    node = cached;
   }
-  return total;
+  let state = (node ? node.state : MESSAGES_ROOT).copy();
+  for (; index < messages.length; index++) {
+    const message = messages[index]!;
+    state.update(index === 0 ? messageJson(message) : `,${messageJson(message)}`);
+    node = { parent: node, role: message.role, content: message.content, state };
+    prefixNodes.set(message, node);
+    state = state.copy();
+  }
+  return state;
+}
+
+/**
+ * `hashValue(identity)`, byte for byte (keys in sorted order, undefined fields left out; a test holds the
+ * two equal), without canonicalJson's per-node replacer and without re-hashing a chat's earlier messages.
+ */
+export function callIdentityHash(identity: CallIdentity): string {
+  let state: Hash;
+  if (identity.candidate === undefined) state = messagesPrefixState(identity.messages);
+  else {
+    // Verifier calls (a candidate sorts before the messages): rare and short, hashed whole.
+    state = createHash('sha256').update(`{"candidate":${JSON.stringify(identity.candidate)},"messages":[${identity.messages.map(messageJson).join(',')}`);
+  }
+  let tail = `],"model":${JSON.stringify(identity.model)}`;
+  if (identity.purpose !== undefined) tail += `,"purpose":${JSON.stringify(identity.purpose)}`;
+  if (identity.seed !== undefined) tail += `,"seed":${JSON.stringify(identity.seed)}`;
+  if (identity.stepId !== undefined) tail += `,"stepId":${JSON.stringify(identity.stepId)}`;
+  if (identity.taskId !== undefined) tail += `,"taskId":${JSON.stringify(identity.taskId)}`;
+  if (identity.temperature !== undefined) tail += `,"temperature":${JSON.stringify(identity.temperature)}`;
+  return state.update(`${tail}}`).digest('hex');
 }
 
 /** The error an aborted call rejects with: the signal's own Cancelled/Timeout error when it carries one. */
@@ -124,7 +191,7 @@ export class SimProvider implements ModelProvider {
     const tags = metadata?.tags;
     const purpose = tags?.['purpose'] === 'verify' ? 'verify' : 'answer';
     const candidate = purpose === 'verify' ? tags?.['candidate'] : undefined;
-    const identity = hashValue({
+    const identity = callIdentityHash({
       model: this.modelId,
       messages: request.messages,
       stepId: request.temperature === 0 ? undefined : metadata?.stepId,
