@@ -41,7 +41,11 @@ export const MAX_BOOST = RANKING.PRIOR_WEIGHT * 0.5;
 export interface PlanOptions {
   /** A JS exact scan is chosen when at most this many multiply-adds are needed (default 300k ≈ 0.3 ms). */
   exactBudget?: number;
-  /** A label partition is scanned natively when it holds at most this many vector components (default 8M ≈ 0.2 ms per 10k × 128). */
+  /**
+   * A label partition is scanned natively (int8) when it holds at most this many vector components (default
+   * 19.2M: 150,000 × 128, ~1.2 ms). Above that, the label is common enough (≥ 15% of a million) for HNSW with
+   * ≤ 13× oversampling.
+   */
   partitionBudget?: number;
   /** Initial HNSW oversampling factor (default 8). */
   oversample?: number;
@@ -49,6 +53,34 @@ export interface PlanOptions {
   maxCandidates?: number;
   /** Force a plan (tests, benchmarks). */
   force?: 'exact' | 'hnsw' | 'partition';
+}
+
+/** Rows below which a filtered subset is scored in JS, and above which a label partition is not used. */
+function limits(dimension: number, options: PlanOptions): { exactLimit: number; partitionLimit: number } {
+  return {
+    exactLimit: Math.max(256, Math.floor((options.exactBudget ?? 300_000) / dimension)),
+    partitionLimit: Math.max(1_000, Math.floor((options.partitionBudget ?? 19_200_000) / dimension)),
+  };
+}
+
+/**
+ * Labels whose partition the planner would scan when they are required, smallest first, up to `bytes` of
+ * int8 codes: what the registry builds when it opens, so that no first query pays for gathering one.
+ */
+export function partitionCandidates(store: ColumnStore, options: PlanOptions = {}, bytes = 64 * 1024 * 1024): number[] {
+  const { exactLimit, partitionLimit } = limits(store.dimension, options);
+  const labels = store.labels.postings
+    .map((list, id) => ({ id, rows: list.length }))
+    .filter(({ rows }) => rows > exactLimit && rows <= partitionLimit)
+    .sort((left, right) => left.rows - right.rows || left.id - right.id);
+  const chosen: number[] = [];
+  let used = 0;
+  for (const { id, rows } of labels) {
+    if (used + rows * store.dimension > bytes) break;
+    used += rows * store.dimension;
+    chosen.push(id);
+  }
+  return chosen;
 }
 
 export interface Hit {
@@ -206,8 +238,7 @@ export function discover(
   const active = store.activeCount;
   if (filter.impossible || active === 0 || k <= 0) return { hits: [], plan: { method: 'empty', source: 'none', selectivity: 0, candidates: 0, rounds: 0, complete: true } };
   const dimension = store.dimension;
-  const exactLimit = Math.max(256, Math.floor((options.exactBudget ?? 300_000) / dimension));
-  const partitionLimit = Math.max(1_000, Math.floor((options.partitionBudget ?? 8_000_000) / dimension));
+  const { exactLimit, partitionLimit } = limits(dimension, options);
   const source = smallestSource(store, filter);
   const exact = (slots: Int32Array, name: string): { hits: Hit[]; plan: Plan } => {
     const top = new TopK(k, store);
@@ -231,12 +262,13 @@ export function discover(
     if (passing.length <= exactLimit * 2) return exact(passing, source.name);
   }
   const label = source.label;
-  if (options.force !== 'hnsw' && label !== undefined && store.labels.active[label]! <= partitionLimit && (options.force === 'partition' || options.force === undefined)) {
+  if (options.force !== 'hnsw' && label !== undefined && store.labels.postings[label]!.length <= partitionLimit && (options.force === 'partition' || options.force === undefined)) {
     const partition = partitions.get(label);
-    const candidates: CandidateSource = (count) => LabelPartitions.search(partition, query, count);
+    const prepared = LabelPartitions.prepare(query);
+    const candidates: CandidateSource = (count) => LabelPartitions.search(partition, prepared, count);
     // Every partition member carries the label, so oversample by the pass rate within the partition, not overall.
-    const withinPartition = Math.min(1, Math.max(estimate, 1) / Math.max(partition.slots.length, 1));
-    return candidateLoop(store, filter, query, k, withinPartition, candidates, partition.slots.length, 1e-6, { method: 'partition', source: source.name, selectivity }, source, options);
+    const withinPartition = Math.min(1, Math.max(estimate, 1) / Math.max(partition.rows, 1));
+    return candidateLoop(store, filter, query, k, withinPartition, candidates, partition.rows, LabelPartitions.errorBound(partition, prepared), { method: 'partition', source: source.name, selectivity }, source, options);
   }
   const margin = index.options.quantization === 'i8' ? 0.01 : index.options.quantization === 'f16' ? 0.002 : 1e-6;
   return candidateLoop(store, filter, query, k, selectivity, (count) => index.search(query, count), index.size, margin, { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}`, selectivity }, source, options);
@@ -260,7 +292,11 @@ function candidateLoop(
   source: Source,
   options: PlanOptions,
 ): { hits: Hit[]; plan: Plan } {
-  const maxCandidates = Math.max(options.maxCandidates ?? 4_096, k);
+  // A partition scan is exact and costs the same whatever it returns, so it widens 4× a round up to the whole
+  // partition and never falls back; HNSW widens 2× (its cost grows with the request) up to maxCandidates.
+  const exactSource = describe.method === 'partition';
+  const maxCandidates = exactSource ? size : Math.max(options.maxCandidates ?? 4_096, k);
+  const growth = exactSource ? 4 : 2;
   let want = Math.min(size, maxCandidates, Math.max(k * (options.oversample ?? 8), Math.ceil((k * 2) / Math.max(passRate, 1e-6))));
   for (let round = 1; ; round++) {
     const { slots, similarities } = next(want);
@@ -278,6 +314,6 @@ function candidateLoop(
       const fallback = exactSearch(store, filter, query, k, enumerate(store, filter, source));
       return { hits: fallback, plan: { ...plan, method: 'exact', source: `${source.name} (fallback after ${slots.length} candidates)`, rounds: round + 1 } };
     }
-    want = Math.min(size, maxCandidates, want * 2);
+    want = Math.min(size, maxCandidates, want * growth);
   }
 }

@@ -7,7 +7,7 @@ import { contentHash, costPerCall, latencyBoundMs, type Card, type StoredCard } 
 import type { ColumnRow } from './columns.ts';
 import { RANKING } from './discovery.ts';
 import type { DiscoveryConstraints } from './filter.ts';
-import type { CardRow } from './storage.ts';
+import type { CardRow, ResultRow } from './storage.ts';
 
 export function checkConstraints(constraints: DiscoveryConstraints, k: number): void {
   const issues: { path: string; message: string }[] = [];
@@ -22,6 +22,12 @@ export function checkConstraints(constraints: DiscoveryConstraints, k: number): 
 export function toStoredCard(row: CardRow): StoredCard {
   const document = JSON.parse(row.card_json) as Omit<Card, 'status'>;
   return { ...document, status: row.status, embedding: { embedder: row.embedder ?? 'none', dimension: row.dimension ?? 0 }, registeredAt: row.registered_at };
+}
+
+/** A discovery result's card from its raw row; `embedding` is the registry's (every indexed card has its vector). */
+export function resultCard([status, json, registeredAt]: ResultRow, embedding: StoredCard['embedding']): StoredCard {
+  const document = JSON.parse(json) as Omit<Card, 'status'>;
+  return { ...document, status, embedding, registeredAt };
 }
 
 export function rowOf(card: Card, vector: Float32Array, hash = contentHash(card)): ColumnRow {

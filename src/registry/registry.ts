@@ -22,12 +22,12 @@ import { InvalidInputError } from '../core/index.ts';
 import { cardRef, cardText, contentHash, costPerCall, latencyBoundMs, parseCards, type Binding, type Card, type CardStatus, type StoredCard } from './card.ts';
 import { ColumnStore } from './columns.ts';
 import { LabelPartitions } from './partitions.ts';
-import { discover, RANKING, type Plan, type PlanOptions } from './discovery.ts';
+import { discover, partitionCandidates, RANKING, type Plan, type PlanOptions } from './discovery.ts';
 import { checkVectors, HashingEmbedder, normalize, type Embedder } from './embedder.ts';
 import { CapabilityConflictError, EmbedderMismatchError, InvalidTransitionError } from './errors.ts';
 import { compileFilter, type DiscoveryConstraints } from './filter.ts';
 import { blobToVector, migrateRegistry, prepareStatements, vectorToBlob, type CardRow, type Statements } from './storage.ts';
-import { checkConstraints, rowOf, tagOf, toStoredCard } from './registry-rows.ts';
+import { checkConstraints, resultCard, rowOf, tagOf, toStoredCard } from './registry-rows.ts';
 import type { DiscoveryQuery, DiscoveryResult, OpenReport, RegisterResult, RegistryOptions } from './types.ts';
 import { VectorIndex } from './vector-index.ts';
 import { parseReference, pickVersion } from './versions.ts';
@@ -173,8 +173,9 @@ export class CapabilityRegistry {
     checkConstraints(constraints, k);
     const filter = compileFilter(this.store, constraints);
     const found = discover(this.store, this.index, this.partitions, filter, vector, k, plan);
+    const embedding = { embedder: this.embedderId() ?? 'none', dimension: this.store.dimension };
     const results = found.hits.map((hit): DiscoveryResult => {
-      const card = toStoredCard(this.statements.byKey.get(hit.slot)!);
+      const card = resultCard(this.statements.resultByKey.get(hit.slot)!, embedding);
       const cost = this.store.cost[hit.slot]!;
       const latency = this.store.latency[hit.slot]!;
       return {
@@ -311,6 +312,7 @@ export class CapabilityRegistry {
     }
     this.store = store;
     this.partitions = new LabelPartitions(store);
+    this.partitions.warm(partitionCandidates(store, this.options.plan));
     this.index = new VectorIndex(dimension, this.options.hnsw);
     const loadMs = performance.now() - started;
     // Iteration holds the connection, so rows without a vector are fetched once it is done.

@@ -102,6 +102,9 @@ export interface CardRow {
  */
 export type LoadRow = [number, string, CardStatus, string, string, string, number | null, number | null, number, string, string | null, number | null, Buffer | null];
 
+/** A discovery result's row: status, card document, registration time. */
+export type ResultRow = [CardStatus, string, string];
+
 const SELECT_CARD = 'SELECT c.*, v.embedder, v.dimension FROM registry_cards c LEFT JOIN registry_vectors v ON v.key = c.key';
 
 export function prepareStatements(db: Database.Database) {
@@ -113,6 +116,9 @@ export function prepareStatements(db: Database.Database) {
     upsertVector: db.prepare<[number, string, number, Buffer]>('INSERT OR REPLACE INTO registry_vectors (key, embedder, dimension, vector) VALUES (?, ?, ?, ?)'),
     byIdVersion: db.prepare<[string, string], CardRow>(`${SELECT_CARD} WHERE c.id = ? AND c.version = ?`),
     byKey: db.prepare<[number], CardRow>(`${SELECT_CARD} WHERE c.key = ?`),
+    // What a discovery result needs and nothing else: no vector join (every indexed card carries the registry's
+    // embedder), raw rows (no per-row object of column names).
+    resultByKey: db.prepare<[number], ResultRow>('SELECT status, card_json, registered_at FROM registry_cards WHERE key = ?').raw(true),
     versionsOf: db.prepare<[string], { key: number; version: string; status: CardStatus }>('SELECT key, version, status FROM registry_cards WHERE id = ?'),
     setStatus: db.prepare<[string, string, number]>('UPDATE registry_cards SET status = ?, updated_at = ? WHERE key = ?'),
     list: db.prepare<[{ id: string | null; status: string | null; limit: number; offset: number }], CardRow>(
