@@ -20,7 +20,8 @@ import { Ledger } from '../src/budget/index.ts';
 import { Fleet, FleetResolver, TaskOracleRegistry, type SimTask } from '../src/models/index.ts';
 import { Journal } from '../src/journal/index.ts';
 import { defaultOperators, runWorkflow, simCascadeLadder, strategySpec, type Strategy } from '../src/workflow/index.ts';
-import { DEFAULT_CANDIDATE_ARMS, DEFAULT_POLICY, armKey, calibrate, calibrationItems, fitGovernorPolicy, governedSolve, type AllocationCell, type GovernorPolicy } from '../src/governor/index.ts';
+import { CORPUS_CANDIDATE_ARMS, DEFAULT_CANDIDATE_ARMS, DEFAULT_POLICY, armKey, calibrate, calibrationItems, fitGovernorPolicy, governedSolve, type AllocationCell, type CalibrationItem, type GovernorPolicy } from '../src/governor/index.ts';
+import { multihopSuite, registerSuiteTasks, type SuiteInstance } from '../src/lab/index.ts';
 import { arithmeticTaskSet } from '../src/ops/testing/harness.ts';
 import type { BenchRow } from './foundation.ts';
 
@@ -29,6 +30,9 @@ export interface GovernorBenchOptions {
   items?: number;
   budgets?: number[];
   seed?: number;
+  multihopBudgets?: number[];
+  multihopCalibrationItems?: number;
+  multihopItems?: number;
 }
 
 interface Line {
@@ -175,7 +179,102 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       note: `planning: ${Math.round(defaultLine.planningTokens)} tok/query (${pct(defaultLine.planningTokens / Math.max(1, defaultLine.tokens))} of the default governor's tokens)`,
     });
   }
-  return { table: renderTable(lines, tasks.length, calibrationTasks.length, learned, dollarAware), rows, lines };
+  const multihop = await benchMultihop({ seed, budgets: options.multihopBudgets ?? [4_000, 12_000], calibrationItems: options.multihopCalibrationItems ?? 90, items: options.multihopItems ?? 120 });
+  rows.push(...multihop.rows);
+  return { table: `${renderTable(lines, tasks.length, calibrationTasks.length, learned, dollarAware)}\n${multihop.table}`, rows, lines: [...lines, ...multihop.lines] };
+}
+
+/**
+ * Multi-hop questions over a generated corpus (the lab's suite: fictional facts, so closed-book answers are
+ * guesses). The governor with the corpus (search in its strategy space: the default corpus table, and one
+ * fitted from a calibration suite of another world) against the fixed search strategy, closed-book single and
+ * width, and the governor without the corpus. Every row spends under the same hard token budget per query.
+ */
+export async function benchMultihop(options: { seed: number; budgets: number[]; calibrationItems: number; items: number }): Promise<{ table: string; rows: BenchRow[]; lines: Line[] }> {
+  const calibrationSuite = multihopSuite({ name: 'gov-mh-cal', items: options.calibrationItems, seed: 31 });
+  const suite = multihopSuite({ name: 'gov-mh-test', items: options.items, seed: 37 });
+  const registry = new TaskOracleRegistry();
+  registerSuiteTasks(registry, calibrationSuite);
+  registerSuiteTasks(registry, suite);
+  const fleetFor = (): Fleet => {
+    const clock = new VirtualClock();
+    return new Fleet({ resolver: new FleetResolver({ config: { version: 1, models: {} }, clock, seed: options.seed, tasks: registry }), clock, seed: options.seed });
+  };
+  const itemsOf = (instance: SuiteInstance): CalibrationItem[] => instance.tasks.map((task) => ({ id: task.id, prompt: task.prompt, taskId: task.id, checker: (answer: string) => instance.check(task, answer) >= 1 }));
+
+  // Calibrate the corpus table on its own world (the cascade stays the default's: these runs fit arms only).
+  const journal = Journal.open(':memory:');
+  const run = await calibrate({ fleet: fleetFor(), journal, items: itemsOf(calibrationSuite), stages: false, levels: options.budgets, arms: CORPUS_CANDIDATE_ARMS, retriever: calibrationSuite.retriever!, seed: options.seed });
+  const fitted = fitGovernorPolicy(journal, { runIds: [run.runId] });
+  journal.close();
+
+  const lines: Line[] = [];
+  const hopsOf = (task: SimTask): number => Number((task as { meta?: { hops?: number } }).meta?.hops ?? 1);
+  const evaluate = async (name: string, budget: number, solve: (task: SimTask, fleet: Fleet, ledger: Ledger) => Promise<string | undefined>): Promise<Line> => {
+    let correct = 0;
+    let tokens = 0;
+    let usd = 0;
+    const byHops = [0, 0, 0];
+    const countHops = [0, 0, 0];
+    for (const task of suite.tasks) {
+      const fleet = fleetFor();
+      const ledger = new Ledger({ clock: fleet.clock, limits: { totalTokens: budget } });
+      const answer = await solve(task, fleet, ledger);
+      const ok = suite.check(task, answer) >= 1;
+      const hops = hopsOf(task) - 1;
+      countHops[hops]!++;
+      if (ok) {
+        correct++;
+        byHops[hops]!++;
+      }
+      const spent = ledger.report().total;
+      tokens += spent.totalTokens;
+      usd += spent.usd;
+    }
+    const accuracy = correct / suite.tasks.length;
+    const line: Line = { name, budget, accuracy, standardError: Math.sqrt((accuracy * (1 - accuracy)) / suite.tasks.length), bands: byHops.map((count, index) => count / Math.max(1, countHops[index]!)), tokens: tokens / suite.tasks.length, usd: usd / suite.tasks.length, planningTokens: 0 };
+    lines.push(line);
+    return line;
+  };
+  const arms: Record<string, number> = {};
+  const governor = (policy: GovernorPolicy, corpus: boolean, count = false) => async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
+    const result = await governedSolve({ query: task.prompt, fleet, budget: ledger.root, policy, taskId: task.id, ...(corpus ? { retriever: suite.retriever! } : {}) });
+    if (count) arms[result.decision.arm] = (arms[result.decision.arm] ?? 0) + 1;
+    return result.answer;
+  };
+  const fixed = (strategy: Strategy, model: string, samples = 1) => async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
+    const workflow = strategySpec(strategy, { model, samples, maxOutputTokens: 384, cascadeModels: simCascadeLadder(model), steps: 4 });
+    const result = await runWorkflow({ spec: workflow, query: task.prompt, fleet, budget: ledger.root, operators: defaultOperators({ retriever: suite.retriever! }), model, taskId: task.id });
+    return result.answer;
+  };
+  const rows: BenchRow[] = [];
+  for (const budget of options.budgets) {
+    for (const key of Object.keys(arms)) delete arms[key];
+    const learned = await evaluate('governor + corpus (learned corpus table)', budget, governor(fitted.policy, true, true));
+    const byDefault = await evaluate('governor + corpus (default corpus table)', budget, governor(DEFAULT_POLICY, true));
+    const closedBook = await evaluate('governor, no corpus', budget, governor(DEFAULT_POLICY, false));
+    const searchLine = await evaluate('strategy: search@4 (sim:small)', budget, fixed('search', 'sim:small'));
+    await evaluate('single sim:small (closed book)', budget, fixed('single', 'sim:small'));
+    await evaluate('single sim:large (closed book)', budget, fixed('single', 'sim:large'));
+    await evaluate('width: vote@9 sim:small (closed book)', budget, fixed('vote', 'sim:small', 9));
+    const chose = Object.entries(arms).sort((a, b) => b[1] - a[1]).map(([arm, count]) => `${arm} ${count}`).join(', ');
+    rows.push({
+      name: `[SIM] governor on multi-hop + corpus @ ${budget}`,
+      value: `${pct(learned.accuracy)} at ${Math.round(learned.tokens)} tok (default table ${pct(byDefault.accuracy)}; no corpus ${pct(closedBook.accuracy)})`,
+      target: `chooses search; ≥ search@4 ${pct(searchLine.accuracy)} (${Math.round(searchLine.tokens)} tok)`,
+      met: (arms['search'] ?? 0) > 0 && learned.accuracy >= searchLine.accuracy - searchLine.standardError,
+      note: `arms chosen: ${chose}; ${suite.tasks.length} questions of 1–3 hops over a generated world; target met within one SE of search@4`,
+    });
+  }
+  const table = new Table({ head: ['budget', 'strategy', 'accuracy ± SE', '1 hop', '2 hops', '3 hops', 'tokens/query', '$/query'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
+  for (const line of lines) table.push([line.budget, line.name, `${pct(line.accuracy)} ± ${(line.standardError * 100).toFixed(1)}`, ...line.bands.map(pct), Math.round(line.tokens), line.usd.toFixed(6)]);
+  const corpusCells = fitted.policy.allocation.corpus;
+  const cells = corpusCells ? (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${corpusCells.cells[bin].map(armKey).join(' / ')}`).join('; ') : 'none';
+  return {
+    table: `${pc.yellow('[SIMULATED]')} Governor on ${suite.tasks.length} multi-hop questions over a generated corpus (${suite.description}); corpus table calibrated on ${calibrationSuite.tasks.length} questions of another world.\nLearned corpus allocation per level ${corpusCells?.levels.join('/') ?? '—'}: ${cells}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`,
+    rows,
+    lines,
+  };
 }
 
 function best(lines: readonly Line[]): Line {

@@ -18,7 +18,7 @@
  */
 import type { BudgetLimits } from '../budget/index.ts';
 import { foldsOf } from './cascade-fit.ts';
-import { ARMS, BINS, type AllocationCell, type DifficultyBin, type GovernorPolicy } from './policy.ts';
+import { ARMS, BINS, DEFAULT_CORPUS_ALLOCATION, type AllocationCell, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 
 /** Spending the whole budget level must buy at least this much accuracy (0.25 = 25 points) to be worth it. */
 export const DEFAULT_COST_WEIGHT = 0.25;
@@ -33,6 +33,8 @@ export interface ArmRecord {
   correct: boolean;
   tokens: number;
   usd: number;
+  /** The run had a corpus (search was in the strategy space): these records fit the corpus table. */
+  corpus?: boolean;
 }
 
 export interface LearnOptions {
@@ -46,6 +48,8 @@ export interface LearnOptions {
   usdPerToken?: number;
   folds?: number;
   minItems?: number;
+  /** Fit the corpus table (from the records run with a corpus) instead of the main one. */
+  corpus?: boolean;
 }
 
 export interface CellReport {
@@ -58,9 +62,13 @@ export interface CellReport {
   arms: Record<string, { accuracy: number; tokens: number; usd: number; score: number }>;
 }
 
+/** Retrieval steps of a search cell that does not say. */
+export const SEARCH_STEPS = 4;
+
 /** A stable key for an arm and its parameters, e.g. `vote:9`, `thread:16@small`, `cascade`. */
 export function armKey(cell: AllocationCell): string {
-  const parameter = cell.arm === 'vote' ? `:${cell.samples ?? 0}${cell.lead !== undefined ? `/lead${cell.lead}` : ''}` : cell.arm === 'thread' ? `:${cell.steps ?? 16}` : cell.arm === 'cascade' && cell.escalate ? ':escalate' : '';
+  const parameter =
+    cell.arm === 'vote' ? `:${cell.samples ?? 0}${cell.lead !== undefined ? `/lead${cell.lead}` : ''}` : cell.arm === 'thread' ? `:${cell.steps ?? 16}` : cell.arm === 'search' ? `:${cell.steps ?? SEARCH_STEPS}${cell.k !== undefined ? `/k${cell.k}` : ''}` : cell.arm === 'cascade' && cell.escalate ? ':escalate' : '';
   return `${cell.arm}${parameter}${cell.tier !== undefined ? `@${cell.tier}` : ''}`;
 }
 
@@ -75,23 +83,28 @@ export function levelIndex(levels: readonly number[], budget: BudgetLimits, usdP
   return chosen;
 }
 
-export function allocate(policy: GovernorPolicy, bin: DifficultyBin, budget: BudgetLimits, usdPerToken: number): { cell: AllocationCell; level: number } {
-  const index = levelIndex(policy.allocation.levels, budget, usdPerToken);
-  return { cell: policy.allocation.cells[bin][index]!, level: policy.allocation.levels[index]! };
+/** With `corpus`, the policy's corpus table (or the default one): the strategy space includes search. */
+export function allocate(policy: GovernorPolicy, bin: DifficultyBin, budget: BudgetLimits, usdPerToken: number, options: { corpus?: boolean } = {}): { cell: AllocationCell; level: number } {
+  const table = options.corpus ? (policy.allocation.corpus ?? DEFAULT_CORPUS_ALLOCATION) : policy.allocation;
+  const index = levelIndex(table.levels, budget, usdPerToken);
+  return { cell: table.cells[bin][index]!, level: table.levels[index]! };
 }
 
-export function learnAllocation(records: readonly ArmRecord[], base: GovernorPolicy, options: LearnOptions = {}): { cells: GovernorPolicy['allocation']['cells']; levels: number[]; report: CellReport[] } {
+export function learnAllocation(all: readonly ArmRecord[], base: GovernorPolicy, options: LearnOptions = {}): { cells: GovernorPolicy['allocation']['cells']; levels: number[]; report: CellReport[] } {
+  const corpus = options.corpus === true;
+  const records = all.filter((record) => (record.corpus === true) === corpus);
+  const table = corpus ? (base.allocation.corpus ?? DEFAULT_CORPUS_ALLOCATION) : base.allocation;
   const costWeight = options.costWeight ?? DEFAULT_COST_WEIGHT;
   const minItems = options.minItems ?? 5;
   if (options.costMetric === 'usd' && !(options.usdPerToken !== undefined && options.usdPerToken > 0)) throw new RangeError('learnAllocation: costMetric usd needs usdPerToken > 0');
   const cost: CostOf = options.costMetric === 'usd' ? { of: (record) => record.usd, scale: options.usdPerToken! } : { of: (record) => record.tokens, scale: 1 };
   const levels = [...new Set(records.map((record) => record.level))].sort((a, b) => a - b);
-  if (levels.length === 0) return { cells: base.allocation.cells, levels: [...base.allocation.levels], report: [] };
+  if (levels.length === 0) return { cells: table.cells, levels: [...table.levels], report: [] };
   const cells = { easy: [] as AllocationCell[], medium: [] as AllocationCell[], hard: [] as AllocationCell[] };
   const report: CellReport[] = [];
   for (const bin of BINS) {
     for (const level of levels) {
-      const fallback = defaultCell(base, bin, level);
+      const fallback = defaultCell(table, bin, level);
       const here = records.filter((record) => record.bin === bin && record.level === level);
       const items = [...new Set(here.map((record) => record.itemId))].sort();
       const byArm = groupBy(here, (record) => record.arm);
@@ -135,8 +148,8 @@ export function learnAllocation(records: readonly ArmRecord[], base: GovernorPol
   return { cells, levels, report };
 }
 
-function defaultCell(base: GovernorPolicy, bin: DifficultyBin, level: number): AllocationCell {
-  return base.allocation.cells[bin][levelIndex(base.allocation.levels, { totalTokens: level }, 0)]!;
+function defaultCell(table: Pick<GovernorPolicy['allocation'], 'levels' | 'cells'>, bin: DifficultyBin, level: number): AllocationCell {
+  return table.cells[bin][levelIndex(table.levels, { totalTokens: level }, 0)]!;
 }
 
 /** An arm's cost per record and what one token of the level is worth in that unit. */

@@ -9,12 +9,15 @@
  *   thread  decompose: a recursive subtask tree in one context (ops/thread). The probe's answers are NOT put
  *           in its prompt — a claimed answer in a prompt pulls a model towards it (right or wrong), which is
  *           exactly what decomposition is meant to avoid — but the probe's majority stays as the fallback
- *           when the thread produces no answer.
+ *           when the thread produces no answer;
+ *   search  the retrieval loop over the query's corpus (ops/search): `steps` retrieval steps of `k` passages.
+ *           Offered only when a corpus is available. Like the thread it starts clean (the probe's closed-book
+ *           guesses would anchor it) and the probe's majority is only the fallback when it gives no answer.
  *
- * Both spend through the context's budget only.
+ * All spend through the context's budget only.
  */
 import type { ChatMessage } from '../models/index.ts';
-import { ballots, childContext, sample, thread, type Candidate, type OpContext } from '../ops/index.ts';
+import { ballots, childContext, sample, search, thread, type Candidate, type OpContext, type Retriever } from '../ops/index.ts';
 import { VOTE_TEMPERATURE, summarise, type ProbeResult } from './probe.ts';
 import { toCandidate } from './router.ts';
 
@@ -108,6 +111,31 @@ export async function threadArm(context: OpContext, options: { query: string; mo
     fromProbe: fallback,
     calls: result.calls,
     degraded: fallback ? [...result.degraded, 'thread gave no answer; the probe’s majority stands'] : result.degraded,
+    budgetExhausted: result.budgetExhausted,
+    simulated: result.simulated || (options.probe?.simulated ?? false),
+  };
+}
+
+export interface SearchArmResult {
+  answer: string | undefined;
+  fromProbe: boolean;
+  steps: number;
+  calls: number;
+  degraded: string[];
+  budgetExhausted: boolean;
+  simulated: boolean;
+}
+
+export async function searchArm(context: OpContext, options: { query: string; retriever: Retriever; model: string; steps: number; k: number; maxOutputTokens: number; probe: ProbeResult | undefined }): Promise<SearchArmResult> {
+  const result = await search(childContext(context, 'search', { model: options.model }), { question: options.query, retriever: options.retriever, maxSteps: options.steps, k: options.k, model: options.model, maxOutputTokens: options.maxOutputTokens });
+  const fallback = result.answer === undefined && options.probe?.answer !== undefined;
+  const steps = typeof result.details['steps'] === 'number' ? result.details['steps'] : options.steps;
+  return {
+    answer: result.answer ?? options.probe?.answer,
+    fromProbe: fallback,
+    steps,
+    calls: result.calls,
+    degraded: fallback ? [...result.degraded, 'search gave no answer; the probe’s majority stands'] : result.degraded,
     budgetExhausted: result.budgetExhausted,
     simulated: result.simulated || (options.probe?.simulated ?? false),
   };

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { Ledger } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
-import { Trace, childContext, sample, verify, type Checker, type OpContext } from '../ops/index.ts';
+import { Trace, childContext, sample, verify, type Checker, type OpContext, type Retriever } from '../ops/index.ts';
 import { DEFAULT_SYSTEM_PROMPT, type Tier } from '../workflow/index.ts';
 import { armKey, type ArmRecord } from './allocation.ts';
 import { fleetBinder, type CapabilityBinder } from './binder.ts';
@@ -54,6 +54,17 @@ export const DEFAULT_CANDIDATE_ARMS: readonly AllocationCell[] = [
   { arm: 'thread', steps: 16 },
 ];
 
+/** Candidate arms for a suite with a corpus: the closed-book arms worth trying there, and search at several depths. */
+export const CORPUS_CANDIDATE_ARMS: readonly AllocationCell[] = [
+  { arm: 'stop' },
+  { arm: 'vote', samples: 9, lead: 3 },
+  { arm: 'cascade', escalate: true, tier: 'large' },
+  { arm: 'search', steps: 2, k: 3 },
+  { arm: 'search', steps: 4, k: 3 },
+  { arm: 'search', steps: 6, k: 3 },
+  { arm: 'search', steps: 4, k: 3, tier: 'medium' },
+];
+
 export interface CalibrateOptions {
   fleet: Fleet;
   journal: Journal;
@@ -69,6 +80,11 @@ export interface CalibrateOptions {
   /** Budget levels for the arms (default: the policy's levels); [] skips the arm runs. */
   levels?: readonly number[];
   arms?: readonly AllocationCell[];
+  /**
+   * The suite's corpus: every arm runs with it (search joins the strategy space) and the records fit the
+   * policy's corpus table. Give `arms` including search cells (e.g. CORPUS_CANDIDATE_ARMS).
+   */
+  retriever?: Retriever;
   /** Also score each non-final stage with a verifier call (costs one judge call per stage). */
   verifier?: boolean;
   maxOutputTokens?: number;
@@ -97,7 +113,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
   const stages = routerStages(policy, binder, {}, fleet.model(start).profile.tier, start).map((stage, index) => (index === 0 ? { ...stage, samples: policy.probe.samples } : stage));
   const runId = options.runId ?? `calibrate-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const simulated = options.simulated ?? stages.every((stage) => fleet.model(stage.model).profile.simulated);
-  options.journal.beginOrResumeRun({ id: runId, command: CALIBRATE_COMMAND, query: `calibration suite (${options.items.length} items)`, args: { model: start, stages: stages.map(({ tier, model, samples }) => ({ tier, model, samples })), levels, arms, verifier: options.verifier ?? false }, seed: options.seed ?? null, simulated });
+  options.journal.beginOrResumeRun({ id: runId, command: CALIBRATE_COMMAND, query: `calibration suite (${options.items.length} items)`, args: { model: start, stages: stages.map(({ tier, model, samples }) => ({ tier, model, samples })), levels, arms, verifier: options.verifier ?? false, corpus: options.retriever !== undefined }, seed: options.seed ?? null, simulated });
   let stageSteps = 0;
   let armSteps = 0;
 
@@ -129,9 +145,9 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
     for (const level of levels) {
       for (const cell of arms) {
         const ledger = new Ledger({ clock: fleet.clock, limits: { totalTokens: level } });
-        const result = await governedSolve({ query: item.prompt, fleet, budget: ledger.root, model: start, binder, policy, force: cell, maxOutputTokens, ...(item.taskId !== undefined ? { taskId: item.taskId } : {}) });
+        const result = await governedSolve({ query: item.prompt, fleet, budget: ledger.root, model: start, binder, policy, force: cell, maxOutputTokens, ...(options.retriever ? { retriever: options.retriever } : {}), ...(item.taskId !== undefined ? { taskId: item.taskId } : {}) });
         const correct = result.answer !== undefined && toBoolean(await item.checker(result.answer));
-        const record: ArmRecord = { itemId: item.id, bin: result.decision.difficulty.bin, level, arm: armKey(cell), cell, correct, tokens: result.usage.totalTokens, usd: result.usage.usd };
+        const record: ArmRecord = { itemId: item.id, bin: result.decision.difficulty.bin, level, arm: armKey(cell), cell, correct, tokens: result.usage.totalTokens, usd: result.usage.usd, ...(options.retriever ? { corpus: true } : {}) };
         options.journal.upsertStep(runId, { stepId: `alloc/${item.id}/${level}/${record.arm}`, kind: ARM_STEP_KIND, status: result.status, input: { itemId: item.id, level, cell }, output: record, usage: result.usage });
         armSteps++;
       }

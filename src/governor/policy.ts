@@ -28,13 +28,13 @@ export const GOVERNOR_POLICY_VERSION = 1;
 const tierSchema = z.enum(['small', 'medium', 'large']);
 export const signalSchema = z.enum(['agreement', 'confidence', 'verifier']);
 export const binSchema = z.enum(['easy', 'medium', 'hard']);
-export const armSchema = z.enum(['stop', 'vote', 'cascade', 'thread', 'plan']);
+export const armSchema = z.enum(['stop', 'vote', 'cascade', 'thread', 'plan', 'search']);
 
 export type ConfidenceSignal = z.infer<typeof signalSchema>;
 export type DifficultyBin = z.infer<typeof binSchema>;
 export type Arm = z.infer<typeof armSchema>;
 export const BINS: readonly DifficultyBin[] = ['easy', 'medium', 'hard'];
-export const ARMS: readonly Arm[] = ['stop', 'vote', 'cascade', 'thread', 'plan'];
+export const ARMS: readonly Arm[] = ['stop', 'vote', 'cascade', 'thread', 'plan', 'search'];
 
 /** Above 1 no signal value reaches the threshold: the stage always escalates. */
 export const NEVER_ACCEPT = 1.5;
@@ -74,8 +74,10 @@ export const allocationCellSchema = z
     arm: armSchema,
     /** vote: total samples (the probe's included); cascade: ignored. */
     samples: z.number().int().min(1).max(64).optional(),
-    /** thread: model calls. */
-    steps: z.number().int().min(2).max(64).optional(),
+    /** thread: model calls; search: retrieval steps. */
+    steps: z.number().int().min(1).max(64).optional(),
+    /** search: passages added per retrieval step. */
+    k: z.number().int().min(1).max(20).optional(),
     /** cascade: never accept the first stage (the probe) — the allocation already judged it not good enough. */
     escalate: z.boolean().optional(),
     /** vote: stop once the leader is this many votes ahead (adaptive consistency); default: only when it cannot be overtaken. */
@@ -88,6 +90,14 @@ export const allocationCellSchema = z
 export type AllocationCell = z.infer<typeof allocationCellSchema>;
 
 const cellsSchema = z.object({ easy: z.array(allocationCellSchema), medium: z.array(allocationCellSchema), hard: z.array(allocationCellSchema) }).strict();
+
+/** Levels and cells of one allocation table (the main one, or the one used when a corpus is available). */
+const tableIssues = (table: { levels: number[]; cells: z.infer<typeof cellsSchema> }, path: (string | number)[], context: z.RefinementCtx): void => {
+  for (let index = 1; index < table.levels.length; index++) if (table.levels[index]! <= table.levels[index - 1]!) context.addIssue({ code: 'custom', path: [...path, 'levels', index], message: 'levels must be strictly ascending' });
+  for (const bin of BINS) {
+    if (table.cells[bin].length !== table.levels.length) context.addIssue({ code: 'custom', path: [...path, 'cells', bin], message: `needs one cell per level (${table.levels.length})` });
+  }
+};
 
 export const governorPolicySchema = z
   .object({
@@ -116,6 +126,11 @@ export const governorPolicySchema = z
         levels: z.array(z.number().int().positive()).min(1).max(16),
         cells: cellsSchema,
         fit: z.record(z.string(), z.unknown()).optional(),
+        /**
+         * The table used when the query comes with a corpus (solve --corpus, the lab's multi-hop suite): the
+         * strategy space then includes `search`. Absent: DEFAULT_CORPUS_ALLOCATION.
+         */
+        corpus: z.object({ levels: z.array(z.number().int().positive()).min(1).max(16), cells: cellsSchema, fit: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
       })
       .strict(),
     planner: z
@@ -130,11 +145,8 @@ export const governorPolicySchema = z
   })
   .strict()
   .superRefine((policy, context) => {
-    const levels = policy.allocation.levels;
-    for (let index = 1; index < levels.length; index++) if (levels[index]! <= levels[index - 1]!) context.addIssue({ code: 'custom', path: ['allocation', 'levels', index], message: 'levels must be strictly ascending' });
-    for (const bin of BINS) {
-      if (policy.allocation.cells[bin].length !== levels.length) context.addIssue({ code: 'custom', path: ['allocation', 'cells', bin], message: `needs one cell per level (${levels.length})` });
-    }
+    tableIssues(policy.allocation, ['allocation'], context);
+    if (policy.allocation.corpus) tableIssues(policy.allocation.corpus, ['allocation', 'corpus'], context);
   });
 
 export type GovernorPolicy = z.infer<typeof governorPolicySchema>;
@@ -169,6 +181,21 @@ export const DEFAULT_POLICY: GovernorPolicy = Object.freeze({
   planner: { maxRetries: 2, refineRounds: 2, lambda: 0.5, mu: 0.02 },
   split: { probe: 0.5, plan: 0.6 },
 } satisfies GovernorPolicy) as GovernorPolicy;
+
+/**
+ * Allocation when a corpus is available and the policy has no fitted corpus table. Multi-hop questions over a
+ * corpus are about facts a model cannot know closed-book (the lab: search is what works there), so anything
+ * the probe does not find easy goes to the search loop; more budget buys more retrieval steps. An easy probe
+ * (unanimous and confident) still stops: a corpus does not make every query a retrieval question.
+ */
+export const DEFAULT_CORPUS_ALLOCATION: NonNullable<GovernorPolicy['allocation']['corpus']> = Object.freeze({
+  levels: [1_500, 4_000, 12_000],
+  cells: {
+    easy: [{ arm: 'stop' }, { arm: 'stop' }, { arm: 'stop' }],
+    medium: [{ arm: 'search', steps: 2, k: 3 }, { arm: 'search', steps: 4, k: 3 }, { arm: 'search', steps: 6, k: 3 }],
+    hard: [{ arm: 'search', steps: 2, k: 3 }, { arm: 'search', steps: 4, k: 3 }, { arm: 'search', steps: 6, k: 3 }],
+  },
+}) as NonNullable<GovernorPolicy['allocation']['corpus']>;
 
 /** Parses and validates a policy document; every problem is reported with its path (INVALID_CONFIG). */
 export function parsePolicy(value: unknown, source = 'governor policy'): GovernorPolicy {

@@ -4,7 +4,8 @@
  *   1. probe    a few samples of the starting tier (axis `probe`) → difficulty bin (probe.ts);
  *   2. allocate (bin × budget level) → arm, from the policy (learned from calibration runs, or the default);
  *   3. execute  stop (the probe's majority) | vote (widen the probe's vote) | cascade (escalate through the
- *               tiers; the probe is the first stage) | thread (decompose) | plan (a generated workflow);
+ *               tiers; the probe is the first stage) | thread (decompose) | plan (a generated workflow) |
+ *               search (the retrieval loop; only when the query comes with a corpus);
  *   4. explain  the difficulty estimate, the arm and why, escalations, the generated spec, and spend by axis.
  *
  * The budget is sacred: the probe, the planner's calls and the execution all spend through child budgets of
@@ -20,10 +21,10 @@ import { ThicketError, toThicketError } from '../core/index.ts';
 import type { Budget, BudgetLimits, LedgerEvent } from '../budget/index.ts';
 import type { ChatMessage, Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
-import { Trace, childContext, type Checker, type OpContext, type TraceJson } from '../ops/index.ts';
+import { Trace, childContext, type Checker, type OpContext, type Retriever, type TraceJson } from '../ops/index.ts';
 import { DEFAULT_SYSTEM_PROMPT, defaultOperators, type OperatorRegistry, type Tier, type WorkflowSpec } from '../workflow/index.ts';
-import { allocate, armKey } from './allocation.ts';
-import { extendVote, threadArm } from './arms.ts';
+import { SEARCH_STEPS, allocate, armKey } from './allocation.ts';
+import { extendVote, searchArm, threadArm } from './arms.ts';
 import { TIERS, boundTiers, fleetBinder, type BindConstraints, type BoundCapability, type CapabilityBinder } from './binder.ts';
 import { planAndExecute, type PlanRound } from './planner.ts';
 import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
@@ -48,6 +49,11 @@ export interface GovernedSolveOptions {
   planning?: 'auto' | 'always' | 'never';
   /** Policy labels of the query, passed to the binder. */
   labels?: readonly string[];
+  /**
+   * The query's corpus (solve --corpus, the lab's multi-hop suite): the strategy space then includes `search`
+   * and the allocation uses the policy's corpus table (or DEFAULT_CORPUS_ALLOCATION).
+   */
+  retriever?: Retriever;
   /** Makes the query checkable: the planner refines on its verdicts. */
   checker?: Checker;
   /** Judge for the planner's refinement when there is no checker. */
@@ -129,7 +135,7 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   const usdPerToken = fleet.model(start).profile.priceOutputPerMillion / 1e6;
   const plannerModel = options.planner ?? binder.bind('plan', constraints)?.model;
   const cellFor = (bin: DifficultyBin): AllocationCell => {
-    let cell = allocate(policy, bin, limitsAtStart, usdPerToken).cell;
+    let cell = allocate(policy, bin, limitsAtStart, usdPerToken, { corpus: options.retriever !== undefined }).cell;
     if (options.planning === 'always' && bin !== 'easy') cell = { arm: 'plan' };
     if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
     return cell;
@@ -152,9 +158,14 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   const bin = probe?.bin ?? 'hard';
 
   // 2. Allocate.
-  const allocated = allocate(policy, bin, limitsAtStart, usdPerToken);
+  const allocated = allocate(policy, bin, limitsAtStart, usdPerToken, { corpus: options.retriever !== undefined });
   let cell = options.force ?? cellFor(bin);
   if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
+  if (cell.arm === 'search' && options.retriever === undefined) {
+    // A hand-written policy may name search without a corpus to search: escalate instead.
+    degraded.push('search allocated but no corpus was given; escalating instead');
+    cell = { arm: 'cascade' };
+  }
 
   // 3. Execute the arm under what is left of the budget.
   const context = childContext(base, cell.arm, { budget: options.budget.child('arm') });
@@ -192,6 +203,13 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
         decision.reusedProbeSamples = routed.reusedProbeSamples;
         decision.strategy = `cascade: ${stages.map((stage) => stage.model).join(' → ')}, answered by ${routed.answeredBy === undefined ? 'none' : stages[routed.answeredBy]!.model}`;
         ({ simulated, budgetExhausted } = merge(routed, simulated, budgetExhausted, degraded));
+      } else if (cell.arm === 'search') {
+        const model = modelFor(binder, cell.tier, constraints, start);
+        const steps = cell.steps ?? SEARCH_STEPS;
+        const searched = await searchArm(context, { query: options.query, retriever: options.retriever!, model, steps, k: cell.k ?? 3, maxOutputTokens, probe });
+        answer = searched.answer;
+        decision.strategy = `search: up to ${steps} retrieval steps on ${model} (${searched.steps} used)${searched.fromProbe ? " (no answer; the probe's stands)" : ''}`;
+        ({ simulated, budgetExhausted } = merge(searched, simulated, budgetExhausted, degraded));
       } else if (cell.arm === 'thread') {
         const model = modelFor(binder, cell.tier, constraints, start);
         const threaded = await threadArm(context, { query: options.query, model, steps: cell.steps ?? 16, maxOutputTokens, probe });
