@@ -29,6 +29,7 @@ export {
 export { agentsNetPrompts, type PromptSettings } from './agentsnet/prompts.ts';
 export { runInstance, type InstanceResult, type InstanceRunOptions } from './agentsnet/run-instance.ts';
 export {
+  AGENTSNET_STEP_KIND,
   DEFAULT_AGENTSNET_SEED,
   agentsNetJsonl,
   renderAgentsNetTable,

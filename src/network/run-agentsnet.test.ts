@@ -30,6 +30,7 @@ describe('runAgentsNet', () => {
     const cells4 = result.cells.filter((entry) => entry.size === 4);
     assert.equal(size4.score, (cells4[0]!.scoreMean + cells4[1]!.scoreMean) / 2);
     assert.equal(result.simulated, true);
+    assert.equal(result.status, 'ok');
     assert.equal(result.totals.calls, result.instances.reduce((sum, entry) => sum + entry.calls, 0));
     const table = renderAgentsNetTable(result);
     assert.match(table, /SIMULATED/);
@@ -67,6 +68,8 @@ describe('runAgentsNet', () => {
     assert.equal(result.instances.length, 3);
     assert.ok(result.instances.every((entry) => entry.calls > 0), 'every instance got to call');
     assert.ok(result.instances.some((entry) => entry.budgetExhaustedAgents > 0), 'the budget binds');
+    assert.equal(result.status, 'budget_exhausted');
+    assert.equal(result.budgetExhaustedInstances, result.instances.filter((entry) => entry.budgetExhaustedAgents > 0).length);
     assert.ok(ledger.report().total.usd <= 0.2 + 1e-9);
     const slices = Object.entries(ledger.report().byBudget).filter(([path]) => path.split('/').length === 2);
         // Each instance's slice: an equal share of what the earlier ones left.
@@ -90,9 +93,18 @@ describe('runAgentsNet', () => {
       const options = { model: 'large', sizes: [4], samples: 1, graphs: ['ws' as const], journal: { journal, runId: 'an-1' } };
       const first = await runAgentsNet({ ...options, fleet: simFleet(), tasks: ['coloring'] });
       assert.equal(first.instances[0]!.replayedCalls, 0);
-      // The "interrupted" run is resumed with one more task: coloring comes back from the journal.
-      const second = await runAgentsNet({ ...options, fleet: simFleet(), tasks: ['coloring', 'consensus'] });
+      // The "interrupted" run is resumed with one more task: coloring comes back from the journal whole,
+      // without a single call (not even a replayed one); only consensus calls the model.
+      const fleet = simFleet();
+      const callSteps: string[] = [];
+      fleet.onEvent((event) => {
+        if (event.type === 'call-end') callSteps.push(event.callKey);
+      });
+      const second = await runAgentsNet({ ...options, fleet, tasks: ['coloring', 'consensus'] });
       const coloring = second.instances.find((entry) => entry.task === 'coloring')!;
+      assert.equal(coloring.reused, true);
+      assert.equal(second.reusedInstances, 1);
+      assert.equal(callSteps.length, second.instances.find((entry) => entry.task === 'consensus')!.calls, 'calls made: consensus only');
       assert.equal(coloring.replayedCalls, coloring.calls);
       assert.deepEqual(coloring.answers, first.instances[0]!.answers);
       assert.equal(coloring.inputTokens, first.instances[0]!.inputTokens, 'a replay charges what the calls cost');

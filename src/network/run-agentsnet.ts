@@ -13,6 +13,7 @@
  *   console.log(renderAgentsNetTable(result));
  */
 import pLimit from 'p-limit';
+import { BudgetExhaustedError } from '../core/index.ts';
 import { Ledger, type Budget, type BudgetLimits } from '../budget/index.ts';
 import type { Journal } from '../journal/index.ts';
 import type { Fleet } from '../models/index.ts';
@@ -91,6 +92,15 @@ export interface AgentsNetResult {
   tasks: TaskId[];
   sizes: number[];
   simulated: boolean;
+  /**
+   * 'budget_exhausted' when agents in any instance were refused calls by the budget (their silence and null
+   * answers are then the budget's doing, not the model's); else 'ok'.
+   */
+  status: 'ok' | 'budget_exhausted';
+  /** Instances in which at least one agent ran out of budget. */
+  budgetExhaustedInstances: number;
+  /** Instances taken from the journal of an earlier invocation of the same run. */
+  reusedInstances: number;
   instances: InstanceResult[];
   cells: AgentsNetCell[];
   bySize: AgentsNetSizeScore[];
@@ -98,6 +108,36 @@ export interface AgentsNetResult {
 }
 
 export const DEFAULT_AGENTSNET_SEED = 42;
+/** Journal step kind of one AgentsNet instance (its output is the InstanceResult, answers included). */
+export const AGENTSNET_STEP_KIND = 'agentsnet-instance';
+const STEP_KIND = AGENTSNET_STEP_KIND;
+
+interface Usage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+}
+
+/** A stored instance result complete enough to stand in for a rerun (older journals lack the answers). */
+function reusableResult(output: unknown, usage: unknown): { result: InstanceResult; usage: Usage } | undefined {
+  const result = output as Partial<InstanceResult> | null;
+  const spent = usage as Partial<Usage> | null;
+  if (!result || !Array.isArray(result.answers) || typeof result.score !== 'number' || typeof result.calls !== 'number') return undefined;
+  if (!spent || typeof spent.calls !== 'number' || typeof spent.inputTokens !== 'number' || typeof spent.outputTokens !== 'number' || typeof spent.usd !== 'number') return undefined;
+  return { result: result as InstanceResult, usage: { calls: spent.calls, inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, usd: spent.usd } };
+}
+
+/** Books a reused instance's recorded spend on its slice; false (run it again instead) if it no longer fits. */
+function chargeReused(slice: Budget, usage: Usage): boolean {
+  try {
+    slice.charge(usage, { operator: 'agentsnet', axis: 'agents' });
+    return true;
+  } catch (error) {
+    if (error instanceof BudgetExhaustedError) return false;
+    throw error;
+  }
+}
 
 export async function runAgentsNet(options: AgentsNetRunOptions): Promise<AgentsNetResult> {
   const tasks = [...(options.tasks ?? TASK_IDS)];
@@ -116,6 +156,17 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
     return tasks.flatMap((task) => graphs.map((graph) => taskInstance(task, graph)));
   });
   const limit = pLimit(options.instanceConcurrency ?? 1);
+  // Resume: instances this run already finished (step status 'ok', full result stored) are reused as they
+  // are — no calls, not even replayed ones — and their recorded spend is charged again (not paid again), so
+  // the run's totals and budget stay honest. Anything else (exhausted, call errors, interrupted) runs again,
+  // replaying whatever calls it had already made.
+  const finished = new Map<string, { result: InstanceResult; usage: Usage }>();
+  if (options.journal) {
+    for (const step of options.journal.journal.getSteps(options.journal.runId)) {
+      const stored = step.kind === STEP_KIND && step.status === 'ok' ? reusableResult(step.output, step.usage) : undefined;
+      if (stored) finished.set(step.stepId, stored);
+    }
+  }
   const startedAt = performance.now();
   let started = 0;
   const instances = await Promise.all(
@@ -124,12 +175,19 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
         const where = { index, total: plan.length, task: instance.task, size: instance.size, graph: instance.id };
         const stepId = `agentsnet/${protocol}/${historyLabel}/${instance.task}/${instance.id}`;
         options.onProgress?.({ type: 'instance-start', ...where, rounds: instance.rounds });
-        options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: 'agentsnet-instance', status: 'running', input: { task: instance.task, graph: instance.id, rounds: instance.rounds, protocol, history: historyLabel } });
+        // Instances started later must not find the budget drained by earlier ones: each takes an equal
+        // share of what is left for the instances not yet started.
+        const slice = budget.child(`${instance.task}-${instance.id}`, { limits: equalShare(budget, plan.length - started++) });
+        const reused = finished.get(stepId);
+        if (reused && chargeReused(slice, reused.usage)) {
+          const result: InstanceResult = { ...reused.result, replayedCalls: reused.result.calls, reused: true };
+          options.onProgress?.({ type: 'instance-end', index, total: plan.length, result });
+          return result;
+        }
+        options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: STEP_KIND, status: 'running', input: { task: instance.task, graph: instance.id, rounds: instance.rounds, protocol, history: historyLabel } });
         const result = await runInstance(instance, {
           fleet: options.fleet,
-          // Instances started later must not find the budget drained by earlier ones: each takes an equal
-          // share of what is left for the instances not yet started.
-          budget: budget.child(`${instance.task}-${instance.id}`, { limits: equalShare(budget, plan.length - started++) }),
+          budget: slice,
           model: options.model,
           protocol,
           history,
@@ -141,8 +199,10 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
           ...(options.signal ? { signal: options.signal } : {}),
           onProgress: (progress) => options.onProgress?.({ type: 'round', ...where, round: progress.round, rounds: progress.rounds, calls: progress.calls }),
         });
-        const { answers: _answers, ...summary } = result;
-        options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: 'agentsnet-instance', status: 'ok', output: summary, usage: { calls: result.calls, inputTokens: result.inputTokens, outputTokens: result.outputTokens, usd: result.usd } });
+        // Only a clean instance counts as finished: one whose agents ran out of budget or whose calls failed
+        // is run again on resume (its recorded calls replay; the missing ones are made).
+        const status = result.budgetExhaustedAgents > 0 ? 'budget_exhausted' : result.callErrors > 0 ? 'call_errors' : 'ok';
+        options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: STEP_KIND, status, output: result, usage: { calls: result.calls, inputTokens: result.inputTokens, outputTokens: result.outputTokens, usd: result.usd } });
         options.onProgress?.({ type: 'instance-end', index, total: plan.length, result });
         return result;
       }),
@@ -166,6 +226,9 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
     tasks,
     sizes,
     simulated: instances.length > 0 && instances.every((entry) => entry.simulated),
+    status: instances.some((entry) => entry.budgetExhaustedAgents > 0) ? 'budget_exhausted' : 'ok',
+    budgetExhaustedInstances: instances.filter((entry) => entry.budgetExhaustedAgents > 0).length,
+    reusedInstances: instances.filter((entry) => entry.reused).length,
     instances,
     cells,
     bySize,

@@ -63,6 +63,8 @@ export interface InstanceResult {
   wrongClaimsDelivered: number;
   flagsRaised: number;
   simulated: boolean;
+  /** Taken from the journal of an earlier invocation of the same run (no calls made, not even replayed). */
+  reused: boolean;
 }
 
 export async function runInstance(instance: TaskInstance, options: InstanceRunOptions): Promise<InstanceResult> {
@@ -129,5 +131,6 @@ export async function runInstance(instance: TaskInstance, options: InstanceRunOp
     wrongClaimsDelivered: run.wrongClaimsDelivered,
     flagsRaised: run.flagsRaised,
     simulated: run.simulated,
+    reused: false,
   };
 }
