@@ -54,7 +54,7 @@ export interface RegistryBinder extends CapabilityBinder {
   source: 'registry' | 'fleet';
   /** What passed the policy, per need, best first. */
   candidates: Record<string, BindableModel[]>;
-  /** Model cards the fleet cannot call (their reference does not resolve). */
+  /** Model cards the fleet cannot call (their reference does not resolve, or `accept` refused them). */
   skipped: string[];
   /** The policy checks every candidate passed (for explanations). */
   checks: string[];
@@ -69,6 +69,8 @@ export interface RegistryBinderOptions {
   policy?: QueryPolicy;
   /** Discovery text per need (defaults below). */
   needs?: Partial<Record<string, string>>;
+  /** Models the caller can run (e.g. only simulated ones in a simulated run); others are skipped. */
+  accept?: (model: string) => boolean;
 }
 
 const NEED_TEXT: Record<string, string> = {
@@ -106,7 +108,7 @@ export async function registryBinder(options: RegistryBinderOptions): Promise<Re
       const list: BindableModel[] = [];
       for (const result of results) {
         const entry = fromCard(result.card, result.ref, result.score, fleet);
-        if (entry === undefined) skipped.add(result.ref);
+        if (entry === undefined || (options.accept && !options.accept(entry.model))) skipped.add(result.ref);
         else if (passesPolicy(entry, policy)) list.push(entry);
       }
       candidates[need] = list;
