@@ -54,6 +54,9 @@ function buildProgram(): Command {
     .option('--steps <n>', 'steps for thread and search')
     .option('--budget-policy <p>', 'when the estimate exceeds the budget: degrade (default) | scale | reject')
     .option('--policy <file>', 'governor policy fitted by `thicket governor fit` (default: the built-in policy)')
+    .option('--require <label>', 'workflow capability nodes: a policy label every bound capability must carry (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--forbid <label>', 'workflow capability nodes: a policy label no bound capability may carry (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--registry <path>', 'capability registry for workflow capability nodes (default: $THICKET_REGISTRY, then registry.db beside the journal)')
     .option('--planner <ref>', 'model that writes per-query workflows (strategy auto)')
     .option('--plan <mode>', 'strategy auto: auto (policy decides) | always | never')
     .option('--max-output-tokens <n>', 'cap on output tokens per call', '512')
@@ -118,10 +121,21 @@ function buildProgram(): Command {
     .option('--mcp <command>', 'a live MCP server over stdio, e.g. "node server.js"')
     .option('--server <name>', 'MCP tools/list file: the server name (unless the file has serverInfo)')
     .option('--server-version <semver>', 'MCP tools/list file: the server version')
+    .option('--label <label>', 'policy label to attach to every added card (repeatable), e.g. residency:eu', collect)
+    .option('--provider <name>', 'provider override', collect)
+    .option('--cost-per-call <usd>', 'expected dollars per call (override)')
+    .option('--latency-ms <ms>', 'latency p50 in ms (override)')
+    .option('--quality <q>', 'quality prior in [0, 1] (override)')
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((source: string | undefined, flags: agentsCli.AgentsFlags) => agentsCli.agentsAddCommand(source, flags)));
-  agents.command('ls').description('List capabilities').option('--limit <n>', 'how many', '100').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsListCommand(flags)));
+  agents
+    .command('ls')
+    .description('List capabilities')
+    .option('--id <id>', 'only the versions of this capability id')
+    .option('--status <status>', 'active | deprecated | yanked')
+    .option('--limit <n>', 'how many', '100')
+    .option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsListCommand(flags)));
   agents.command('show').description('Show a capability: id, id@1.4.2 or id@^1.4').argument('<ref>', 'capability reference').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsShowCommand(ref, flags)));
   agents
     .command('search')
@@ -132,10 +146,19 @@ function buildProgram(): Command {
     .option('--provider <name>', 'allowed provider (repeatable)', collect)
     .option('--max-cost <usd>', 'max dollars per call')
     .option('--max-latency <ms>', 'max latency (p50) in ms')
+    .option('--kind <kind>', 'binding kind: model | operator | agent | a2a | mcp (repeatable)', collect)
     .option('--k <n>', 'results', '5')
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
-    .action(wrap((need: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsSearchCommand(need, flags)));
+    .action(wrap((need: string, flags: agentsCli.AgentsSearchFlags) => agentsCli.agentsSearchCommand(need, flags)));
+  agents
+    .command('sync-fleet')
+    .description('Register every configured fleet model and the built-in sim tiers as capability cards (unchanged: no-op; changed: a new version)')
+    .option('--no-sim', 'only the configured models, not the built-in sim:<profile> tiers')
+    .option('--config <path>', CONFIG_HELP)
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsSyncFleetCommand(flags)));
   agents.command('deprecate').description('Deprecate id@version (resolved only when pinned)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'deprecated', flags)));
   agents.command('yank').description('Yank id@version (never resolved again)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
   agents.command('reindex').description('Rebuild the HNSW index from the database').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));

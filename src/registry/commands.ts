@@ -9,7 +9,7 @@ import { InvalidInputError } from '../core/index.ts';
 import { defaultJournalPath } from '../journal/index.ts';
 import type { FleetConfig } from '../models/index.ts';
 import { a2aToCards, loadAgentCard } from './a2a.ts';
-import { cardRef, costPerCall, parseCards, type Binding, type Card, type CardStatus, type StoredCard } from './card.ts';
+import { cardRef, costPerCall, LABEL_PATTERN, parseCards, type Binding, type Card, type CardStatus, type StoredCard } from './card.ts';
 import type { Plan } from './discovery.ts';
 import { HashingEmbedder, type Embedder } from './embedder.ts';
 import { fleetCards, syncCards, type ProfileSource } from './fleet-cards.ts';
@@ -56,9 +56,47 @@ export interface AddResult {
   unchanged: string[];
 }
 
+/**
+ * Checks the operator's overrides (`--label`, `--provider`, `--cost-per-call`, `--latency-ms`, `--quality`)
+ * before anything is read or stored, listing every bad one with its flag.
+ */
+export function checkOverrides(options: IngestOptions): void {
+  const issues: { path: string; message: string }[] = [];
+  for (const label of options.labels ?? []) if (!LABEL_PATTERN.test(label)) issues.push({ path: '--label', message: `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu), ≤ 100 chars` });
+  if (options.provider !== undefined && (options.provider.trim() === '' || options.provider.length > 200)) issues.push({ path: '--provider', message: 'must be 1–200 characters' });
+  const perCall = options.cost?.perCallUsd;
+  if (perCall !== undefined && !(Number.isFinite(perCall) && perCall >= 0)) issues.push({ path: '--cost-per-call', message: `must be a number ≥ 0 (dollars per call), got ${perCall}` });
+  const p50 = options.latency?.p50Ms;
+  if (p50 !== undefined && !(Number.isFinite(p50) && p50 >= 0)) issues.push({ path: '--latency-ms', message: `must be a number ≥ 0 (milliseconds), got ${p50}` });
+  if (options.quality !== undefined && !(options.quality >= 0 && options.quality <= 1)) issues.push({ path: '--quality', message: `must be between 0 and 1, got ${options.quality}` });
+  if (issues.length > 0) throw new InvalidInputError('Invalid agents add overrides', issues);
+}
+
+/**
+ * The operator's overrides applied to a Thicket card document before it is validated: labels are added
+ * (sorted, deduplicated), the provider and quality replaced, `--cost-per-call` sets `cost.perCallUsd` (which
+ * discovery prefers over token prices), `--latency-ms` replaces the latency (a stale p95 would otherwise
+ * still be what limits compare against). Non-objects pass through for parseCards to reject.
+ */
+function applyOverrides(document: unknown, options: IngestOptions): unknown {
+  if (Array.isArray(document)) return document.map((item) => applyOverrides(item, options));
+  if (typeof document !== 'object' || document === null) return document;
+  const card = { ...(document as Record<string, unknown>) };
+  if (options.labels !== undefined && options.labels.length > 0) {
+    const existing = Array.isArray(card['labels']) ? (card['labels'] as unknown[]) : [];
+    card['labels'] = [...new Set([...existing, ...options.labels])].sort();
+  }
+  if (options.provider !== undefined) card['provider'] = options.provider;
+  if (options.quality !== undefined) card['quality'] = options.quality;
+  if (options.cost !== undefined) card['cost'] = { ...(typeof card['cost'] === 'object' && card['cost'] !== null ? card['cost'] : {}), ...options.cost };
+  if (options.latency !== undefined) card['latency'] = options.latency;
+  return card;
+}
+
 /** `thicket agents add <file|url>`: A2A AgentCard (file, URL, well-known), MCP tools (file or live), or Thicket cards. */
 export async function agentsAdd(registry: CapabilityRegistry, options: AddOptions): Promise<AddResult> {
   const { source, kind: givenKind, mcpCommand, server, serverVersion, ...ingest } = options;
+  checkOverrides(ingest);
   let cards: Card[];
   let kind: AddResult['kind'];
   let where: string;
@@ -81,7 +119,7 @@ export async function agentsAdd(registry: CapabilityRegistry, options: AddOption
         ? a2aToCards(document, { ...ingest, sourceUri: uri })
         : kind === 'mcp'
           ? mcpToCards(document, { ...(server !== undefined ? { name: server } : {}), ...(serverVersion !== undefined ? { version: serverVersion } : {}) }, { ...ingest, sourceUri: uri })
-          : parseCards(document, `capability cards in ${uri}`);
+          : parseCards(applyOverrides(document, ingest), `capability cards in ${uri}`);
   }
   const { added, unchanged } = await registry.register(cards);
   return { source: where, kind, added, unchanged };
@@ -113,9 +151,14 @@ export function summarize(card: StoredCard): CardSummary {
   return { ref: cardRef(card), id: card.id, version: card.version, status: card.status, name: card.name, provider: card.provider, binding: card.binding.kind, labels: card.labels, costPerCall: costPerCall(card) };
 }
 
-/** `thicket agents ls [--id X] [--status S] [--limit N]` */
+/**
+ * `thicket agents ls [--id X] [--status S] [--limit N]`. `total` counts the stored versions that match the
+ * filters (all versions, yanked included, when there are none); `cards` is the first `limit` of them.
+ */
 export function agentsList(registry: CapabilityRegistry, options: { id?: string; status?: CardStatus; limit?: number; offset?: number } = {}): { total: number; cards: CardSummary[] } {
-  return { total: registry.count(), cards: registry.list({ limit: 1_000, ...options }).map(summarize) };
+  const filtered = options.id !== undefined || options.status !== undefined;
+  const filter = { ...(options.id !== undefined ? { id: options.id } : {}), ...(options.status !== undefined ? { status: options.status } : {}) };
+  return { total: filtered ? registry.list(filter).length : registry.count(), cards: registry.list({ limit: 1_000, ...options }).map(summarize) };
 }
 
 /** `thicket agents show <id[@range]>`: the resolved card and every version with its status. */
@@ -170,7 +213,14 @@ export async function agentsReembed(registry: CapabilityRegistry, options: { emb
   return registry.reembed(typeof options.embedder === 'string' ? embedderFromSpec(options.embedder) : options.embedder);
 }
 
-/** `thicket agents sync-fleet`: every configured fleet model as a capability card (new version on change). */
-export async function agentsSyncFleet(registry: CapabilityRegistry, options: { config: FleetConfig; profiles: ProfileSource }): Promise<{ added: string[]; unchanged: string[]; deprecated: string[] }> {
-  return syncCards(registry, fleetCards(options.config, options.profiles));
+/**
+ * `thicket agents sync-fleet`: every configured fleet model — and, by default, the built-in simulated tiers
+ * (`sim:small` …) — as a capability card. Idempotent: unchanged content is a no-op; changed content is a new
+ * minor version (the previous one deprecated); content equal to a yanked version stays yanked (fleet-cards.ts).
+ */
+export async function agentsSyncFleet(
+  registry: CapabilityRegistry,
+  options: { config: FleetConfig; profiles: ProfileSource; includeSim?: boolean },
+): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[] }> {
+  return syncCards(registry, fleetCards(options.config, options.profiles, { includeSim: options.includeSim ?? true }));
 }

@@ -3,9 +3,11 @@
  * profiles, which know prices and tiers after defaults and overrides) to cards; `syncCards` registers them so
  * that a changed model gets a new version rather than a conflict.
  *
- * Mapping per alias:
- *   id        `model:<alias>`; version 1.0.0 (syncCards bumps the minor version when the content changes)
- *   binding   { kind: 'model', ref: <alias> }
+ * Mapping per alias (and, with `includeSim`, per built-in simulated tier `sim:<profile>`, which every fleet
+ * can call without configuration; aliases cannot contain ":", so the two never collide):
+ *   id        `model:<alias>` (`model:sim:<profile>`); version 1.0.0 (syncCards bumps the minor version when the
+ *             content changes)
+ *   binding   { kind: 'model', ref: <alias> } (`sim:<profile>`)
  *   cost      the profile's per-million prices (per-call estimate: 1,000 input + 500 output tokens)
  *   latency   simulated models: p50 = ttft + 500 × per-token time from their sim profile; real ones unknown
  *   labels    `tier:<tier>`, `reasoning` when so, `simulated` + `local` for sim:, `local` for a localhost
@@ -26,8 +28,13 @@ export interface ProfileSource {
   resolve(reference: string): { profile: ModelProfile };
 }
 
-export function fleetCards(config: FleetConfig, profiles: ProfileSource): Card[] {
-  const cards: CardInput[] = Object.entries(config.models).map(([alias, entry]) => {
+export function fleetCards(config: FleetConfig, profiles: ProfileSource, options: { includeSim?: boolean } = {}): Card[] {
+  const configured: Array<[string, FleetConfig['models'][string]]> = Object.entries(config.models);
+  // The built-in tiers as if configured under their own reference (the resolver knows `sim:<profile>`).
+  const builtIn: Array<[string, FleetConfig['models'][string]]> = options.includeSim
+    ? Object.keys(DEFAULT_SIM_PROFILES).map((profile) => [`sim:${profile}`, { provider: 'sim', profile } as FleetConfig['models'][string]])
+    : [];
+  const cards: CardInput[] = [...configured, ...builtIn].map(([alias, entry]) => {
     const profile = profiles.resolve(alias).profile;
     const labels = [`tier:${profile.tier}`, ...(profile.reasoning ? ['reasoning'] : [])];
     let provider: string;
@@ -73,27 +80,37 @@ export function fleetCards(config: FleetConfig, profiles: ProfileSource): Card[]
 
 /**
  * Registers cards whose version is not meaningful to their publisher (fleet models): unchanged content is
- * a no-op; changed content becomes the next minor version of the latest one, and the previous active
- * version is deprecated, so pins keep working and "latest" moves on.
+ * a no-op; changed content becomes the next minor version after the highest stored one (yanked included, so
+ * a yanked number is never reused), and the previous active version is deprecated, so pins keep working and
+ * "latest" moves on. Content equal to a yanked version is not registered again: the yank stands (reported
+ * in `yanked`) — re-running a sync never undoes an operator's decision.
  */
-export async function syncCards(registry: CapabilityRegistry, cards: readonly Card[]): Promise<{ added: string[]; unchanged: string[]; deprecated: string[] }> {
-  const result = { added: [] as string[], unchanged: [] as string[], deprecated: [] as string[] };
+export async function syncCards(registry: CapabilityRegistry, cards: readonly Card[]): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[] }> {
+  const result = { added: [] as string[], unchanged: [] as string[], deprecated: [] as string[], yanked: [] as string[] };
   for (const card of cards) {
-    const versions = registry.list({ id: card.id }).filter((stored) => stored.status !== 'yanked');
-    const current = latest(versions);
-    if (current === undefined) {
+    const versions = registry.list({ id: card.id });
+    if (versions.length === 0) {
       result.added.push(...(await registry.register(card)).added);
       continue;
     }
-    const { embedding: _embedding, registeredAt: _registeredAt, ...stored } = current;
-    if (contentHash({ ...stored, version: card.version }) === contentHash(card)) {
+    const sameContent = (stored: (typeof versions)[number]): boolean => {
+      const { embedding: _embedding, registeredAt: _registeredAt, ...content } = stored;
+      return contentHash({ ...content, version: card.version }) === contentHash(card);
+    };
+    const current = latest(versions.filter((stored) => stored.status !== 'yanked'));
+    if (current !== undefined && sameContent(current)) {
       result.unchanged.push(`${current.id}@${current.version}`);
       continue;
     }
-    const highest = registry.list({ id: card.id }).reduce((max, entry) => (semver.gt(entry.version, max) ? entry.version : max), '0.0.0');
+    const yanked = versions.find((stored) => stored.status === 'yanked' && sameContent(stored));
+    if (yanked !== undefined) {
+      result.yanked.push(`${yanked.id}@${yanked.version}`);
+      continue;
+    }
+    const highest = versions.reduce((max, entry) => (semver.gt(entry.version, max) ? entry.version : max), '0.0.0');
     const next = { ...card, version: semver.inc(highest, 'minor')! };
     result.added.push(...(await registry.register(next)).added);
-    if (current.status === 'active') {
+    if (current?.status === 'active') {
       registry.setStatus(current.id, current.version, 'deprecated');
       result.deprecated.push(`${current.id}@${current.version}`);
     }

@@ -33,8 +33,9 @@ export { CapabilityNotFoundError, CapabilityConflictError, EmbedderMismatchError
 export { a2aToCards, loadAgentCard, agentCardUrl, detectA2AVersion, agentCardV03Schema, agentCardV10Schema, type A2AVersion } from './a2a.ts';
 export { mcpToCards, mcpServerToCards, listMcpTools, toolsListSchema, type McpConnection, type McpServerRef } from './mcp.ts';
 export { fleetCards, syncCards, type ProfileSource } from './fleet-cards.ts';
+export { LABEL_PATTERN } from './card.ts';
 export type { IngestOptions } from './ingest-common.ts';
-export { resolveCapability, type CapabilityNeed, type ResolvedCapability } from './resolve.ts';
+export { resolveCapability, workflowCapabilityResolver, type CapabilityNeed, type ResolvedCapability, type WorkflowResolverOptions } from './resolve.ts';
 export {
   agentsAdd,
   agentsList,
@@ -44,6 +45,7 @@ export {
   agentsReindex,
   agentsReembed,
   agentsSyncFleet,
+  checkOverrides,
   openRegistry,
   defaultRegistryPath,
   embedderFromSpec,

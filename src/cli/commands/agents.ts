@@ -1,12 +1,32 @@
 /**
- * `thicket agents …`: the capability registry — add A2A AgentCards / MCP tools / cards, list, show, discover
- * under policy and budget, deprecate/yank versions, reindex, re-embed. The logic lives in src/registry
- * (commands.ts); this file parses flags and prints.
+ * `thicket agents …`: the capability registry — add A2A AgentCards / MCP tools / cards (with operator
+ * overrides: labels, provider, cost, latency, quality), list, show, discover under policy and budget,
+ * deprecate/yank versions, reindex, re-embed, and register the fleet's models (sync-fleet). The logic lives
+ * in src/registry (commands.ts); this file parses flags and prints.
  */
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError } from '../../core/index.ts';
-import { agentsAdd, agentsList, agentsReembed, agentsReindex, agentsSearch, agentsSetStatus, agentsShow, defaultRegistryPath, openRegistry, type CardSummary, type CapabilityRegistry } from '../../registry/index.ts';
+import { InvalidInputError, systemClock } from '../../core/index.ts';
+import { FleetResolver, loadFleetConfig } from '../../models/index.ts';
+import {
+  CARD_STATUSES,
+  LABEL_PATTERN,
+  agentsAdd,
+  agentsList,
+  agentsReembed,
+  agentsReindex,
+  agentsSearch,
+  agentsSetStatus,
+  agentsShow,
+  agentsSyncFleet,
+  defaultRegistryPath,
+  openRegistry,
+  type Binding,
+  type CardStatus,
+  type CardSummary,
+  type CapabilityRegistry,
+  type IngestOptions,
+} from '../../registry/index.ts';
 import { IssueCollector } from '../options.ts';
 import { formatUsd, processOutput, table } from '../output.ts';
 
@@ -25,9 +45,40 @@ export interface AgentsFlags {
   k?: string;
   limit?: string;
   embedder?: string;
+  /** agents add overrides. */
+  label?: string[];
+  costPerCall?: string;
+  latencyMs?: string;
+  quality?: string;
+  /** agents ls filters. */
+  id?: string;
+  status?: string;
+  /** agents sync-fleet. */
+  config?: string;
+  sim?: boolean;
 }
 
-async function withRegistry<T>(flags: AgentsFlags, readOnly: boolean, action: (registry: CapabilityRegistry) => Promise<T> | T): Promise<T> {
+/** `agents search --kind` is repeatable and names binding kinds (`agents add --kind` names a document kind). */
+export type AgentsSearchFlags = Omit<AgentsFlags, 'kind'> & { kind?: string[] };
+
+const BINDING_KINDS: readonly Binding['kind'][] = ['model', 'operator', 'agent', 'a2a', 'mcp'];
+
+/** `agents add` overrides from flags, every bad one listed with its flag (the registry checks them again). */
+function overridesOf(flags: AgentsFlags, issues: IssueCollector): IngestOptions {
+  const costPerCall = issues.number('--cost-per-call', flags.costPerCall, { min: 0 });
+  const latencyMs = issues.number('--latency-ms', flags.latencyMs, { min: 0 });
+  const quality = issues.number('--quality', flags.quality, { min: 0, max: 1 });
+  for (const label of flags.label ?? []) if (!LABEL_PATTERN.test(label)) issues.add('--label', `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu), ≤ 100 chars`);
+  return {
+    ...(flags.label && flags.label.length > 0 ? { labels: flags.label } : {}),
+    ...(flags.provider && flags.provider.length > 0 ? { provider: flags.provider[flags.provider.length - 1]! } : {}),
+    ...(costPerCall !== undefined ? { cost: { perCallUsd: costPerCall } } : {}),
+    ...(latencyMs !== undefined ? { latency: { p50Ms: latencyMs } } : {}),
+    ...(quality !== undefined ? { quality } : {}),
+  };
+}
+
+async function withRegistry<T>(flags: Pick<AgentsFlags, 'registry'>, readOnly: boolean, action: (registry: CapabilityRegistry) => Promise<T> | T): Promise<T> {
   const path = flags.registry ?? defaultRegistryPath();
   // Reading commands never create a registry file.
   if (readOnly && !existsSync(path)) throw new InvalidInputError('No capability registry', [{ path: '--registry', message: `${path} does not exist yet; add capabilities with \`thicket agents add <file|url>\`` }]);
@@ -45,9 +96,20 @@ function summaries(cards: CardSummary[]): string {
 
 export async function agentsAddCommand(source: string | undefined, flags: AgentsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
-  if (source === undefined && flags.mcp === undefined) throw new InvalidInputError('Nothing to add', [{ path: 'source', message: 'give a file or URL, or --mcp "<command> [args…]" for a live MCP server' }]);
+  const issues = new IssueCollector();
+  if (source === undefined && flags.mcp === undefined) issues.add('source', 'give a file or URL, or --mcp "<command> [args…]" for a live MCP server');
+  if (flags.provider !== undefined && flags.provider.length > 1) issues.add('--provider', `give one provider, got ${flags.provider.join(', ')}`);
+  const overrides = overridesOf(flags, issues);
+  issues.throwIfAny('Invalid agents add request');
   const result = await withRegistry(flags, false, (registry) =>
-    agentsAdd(registry, { ...(source !== undefined ? { source } : {}), ...(flags.kind ? { kind: flags.kind } : {}), ...(flags.mcp ? { mcpCommand: flags.mcp.split(/\s+/).filter(Boolean) } : {}), ...(flags.server ? { server: flags.server } : {}), ...(flags.serverVersion ? { serverVersion: flags.serverVersion } : {}) }),
+    agentsAdd(registry, {
+      ...(source !== undefined ? { source } : {}),
+      ...(flags.kind ? { kind: flags.kind } : {}),
+      ...(flags.mcp ? { mcpCommand: flags.mcp.split(/\s+/).filter(Boolean) } : {}),
+      ...(flags.server ? { server: flags.server } : {}),
+      ...(flags.serverVersion ? { serverVersion: flags.serverVersion } : {}),
+      ...overrides,
+    }),
   );
   if (output.json) output.out(JSON.stringify(result));
   else output.out(`${pc.green('added')} ${result.added.length} (${result.added.join(', ') || 'none'}), unchanged ${result.unchanged.length} — from ${result.source} (${result.kind})`);
@@ -58,8 +120,12 @@ export async function agentsListCommand(flags: AgentsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const issues = new IssueCollector();
   const limit = issues.number('--limit', flags.limit ?? '100', { integer: true, min: 1, max: 100_000 }) ?? 100;
+  if (flags.status !== undefined && !(CARD_STATUSES as readonly string[]).includes(flags.status)) issues.add('--status', `must be ${CARD_STATUSES.join(', ')}; got "${flags.status}"`);
+  if (flags.id !== undefined && flags.id.trim() === '') issues.add('--id', 'must not be empty');
   issues.throwIfAny('Invalid agents ls request');
-  const listed = await withRegistry(flags, true, (registry) => agentsList(registry, { limit }));
+  const listed = await withRegistry(flags, true, (registry) =>
+    agentsList(registry, { limit, ...(flags.id !== undefined ? { id: flags.id } : {}), ...(flags.status !== undefined ? { status: flags.status as CardStatus } : {}) }),
+  );
   if (output.json) output.out(JSON.stringify(listed));
   else output.out(`${summaries(listed.cards)}\n${listed.total} capabilit${listed.total === 1 ? 'y' : 'ies'}`);
   return 0;
@@ -73,13 +139,14 @@ export async function agentsShowCommand(reference: string, flags: AgentsFlags): 
   return 0;
 }
 
-export async function agentsSearchCommand(need: string, flags: AgentsFlags): Promise<number> {
+export async function agentsSearchCommand(need: string, flags: AgentsSearchFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const issues = new IssueCollector();
   if (need.trim() === '') issues.add('need', 'must not be empty');
   const k = issues.number('--k', flags.k ?? '5', { integer: true, min: 1, max: 1000 }) ?? 5;
   const maxCost = issues.number('--max-cost', flags.maxCost, { min: 0 });
   const maxLatencyMs = issues.number('--max-latency', flags.maxLatency, { min: 0 });
+  for (const kind of flags.kind ?? []) if (!(BINDING_KINDS as readonly string[]).includes(kind)) issues.add('--kind', `"${kind}" is not a binding kind (${BINDING_KINDS.join(', ')})`);
   issues.throwIfAny('Invalid agents search request');
   const found = await withRegistry(flags, true, (registry) =>
     agentsSearch(registry, {
@@ -88,6 +155,7 @@ export async function agentsSearchCommand(need: string, flags: AgentsFlags): Pro
       ...(flags.require ? { require: flags.require } : {}),
       ...(flags.forbid ? { forbid: flags.forbid } : {}),
       ...(flags.provider ? { providers: flags.provider } : {}),
+      ...(flags.kind && flags.kind.length > 0 ? { bindingKinds: flags.kind as Binding['kind'][] } : {}),
       ...(maxCost !== undefined ? { maxCost } : {}),
       ...(maxLatencyMs !== undefined ? { maxLatencyMs } : {}),
     }),
@@ -119,5 +187,20 @@ export async function agentsReembedCommand(flags: AgentsFlags): Promise<number> 
   const result = await withRegistry(flags, true, (registry) => agentsReembed(registry, { embedder: flags.embedder! }));
   if (output.json) output.out(JSON.stringify(result));
   else output.out(`re-embedded ${result.cards} capabilities: ${result.from ?? '—'} → ${result.to}`);
+  return 0;
+}
+
+/** `thicket agents sync-fleet [--config F] [--no-sim]`: the fleet's models (and the sim tiers) as capability cards. */
+export async function agentsSyncFleetCommand(flags: AgentsFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const { config } = loadFleetConfig(flags.config);
+  const profiles = new FleetResolver({ config, clock: systemClock, seed: 0 });
+  const result = await withRegistry(flags, false, (registry) => agentsSyncFleet(registry, { config, profiles, includeSim: flags.sim !== false }));
+  if (output.json) output.out(JSON.stringify(result));
+  else {
+    const list = (refs: string[]): string => (refs.length === 0 ? '' : ` (${refs.join(', ')})`);
+    output.out(`${pc.green('added')} ${result.added.length}${list(result.added)}, unchanged ${result.unchanged.length}, deprecated ${result.deprecated.length}${list(result.deprecated)}`);
+    for (const ref of result.yanked) output.out(pc.yellow(`${ref} is yanked and its content is unchanged: not registered again`));
+  }
   return 0;
 }

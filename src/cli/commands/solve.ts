@@ -11,9 +11,12 @@ import { Ledger, type BudgetLimits, type SpendLine } from '../../budget/index.ts
 import { Fleet, FleetResolver, loadFleetConfig, type FleetConfig } from '../../models/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import { openCorpus } from '../../ops/index.ts';
-import { fleetBinder, governedSolve, readPolicy, type GovernedSolveResult, type GovernorDecision } from '../../governor/index.ts';
+import { governedSolve, readPolicy, type GovernedSolveResult, type GovernorDecision } from '../../governor/index.ts';
+import { governorBinding } from './governor.ts';
 import { STRATEGIES, defaultOperators, runWorkflow, simCascadeLadder, strategySpec, validateWorkflow, type BudgetPolicy, type Strategy, type WorkflowResult } from '../../workflow/index.ts';
+import { CAPABILITY_LABEL_PATTERN } from '../../workflow/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
+import { prepareCapabilities } from './capabilities.ts';
 import { SIMULATED_LABEL, attachProgress, formatUsd, processOutput, table } from '../output.ts';
 
 export interface SolveFlags extends BudgetFlags {
@@ -35,6 +38,10 @@ export interface SolveFlags extends BudgetFlags {
   config?: string;
   seed?: string;
   json?: boolean;
+  /** Capability nodes of a --workflow spec: the registry, and the run's policy labels. */
+  registry?: string;
+  require?: string[];
+  forbid?: string[];
 }
 
 export type RunStatus = 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
@@ -52,7 +59,7 @@ export interface SolveResult {
   spendByModel: Record<string, UsageTotals>;
   spendByAxis: Record<string, UsageTotals>;
   vote?: { samples: number; completed: number; agreement: number; votes: Record<string, number>; refusedByBudget: number; failed: number };
-  nodes: Record<string, { op: string; status: string; answer: string | null; calls: number; degraded: string[] }>;
+  nodes: Record<string, { op: string; status: string; answer: string | null; calls: number; degraded: string[]; capability?: { card: string; model: string; score: number } }>;
   degraded: string[];
   estimate: { expectedTokens: number; worstTokens: number; expectedUsd: number; worstUsd: number };
   /** `--strategy auto`: the governor's decision (difficulty, chosen strategy or generated spec, escalations). */
@@ -82,17 +89,26 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const strategy: Strategy | 'workflow' | 'auto' =
     flags.workflow !== undefined ? 'workflow' : ((flags.strategy as Strategy | 'auto' | undefined) ?? (flags.samples !== undefined ? (samples > 1 ? 'vote' : 'single') : 'auto'));
   if (strategy === 'search' && flags.corpus === undefined) issues.add('--corpus', 'the search strategy needs a corpus (a folder of .txt/.md files or a .jsonl file)');
+  for (const flag of ['require', 'forbid'] as const) {
+    for (const label of flags[flag] ?? []) if (!CAPABILITY_LABEL_PATTERN.test(label)) issues.add(`--${flag}`, `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu)`);
+    if (flags[flag] !== undefined && strategy !== 'workflow' && strategy !== 'auto') issues.add(`--${flag}`, 'policy labels apply to --strategy auto (models bound through the registry) and to the capability nodes of a --workflow spec');
+  }
   issues.throwIfAny('Invalid solve request');
 
   // Everything that can be rejected is checked before the journal is touched: a rejected invocation writes nothing.
   const { config } = loadFleetConfig(flags.config);
   const workflowFile = strategy === 'workflow' ? readWorkflowFile(flags.workflow!) : undefined;
-  const model = flags.model ?? config.defaultModel ?? specDefaultModel(workflowFile);
-  if (model === undefined) throw new NoModelError();
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
-  // Simulated only when every model the run can call is simulated: one real model means real time and money.
-  const simulated = [model, ...modelReferences(workflowFile)].every((reference) => probeResolver.resolve(reference).profile.simulated);
   const retriever = flags.corpus !== undefined ? await openCorpus(flags.corpus) : undefined;
+  // Capability nodes are bound through the registry now, so an unbindable spec is rejected before the journal opens.
+  const capabilities =
+    workflowFile !== undefined
+      ? await prepareCapabilities(workflowFile, { flags, operators: defaultOperators(retriever ? { retriever } : {}), profiles: probeResolver, budgetUsd: limits.usd })
+      : undefined;
+  const model = flags.model ?? config.defaultModel ?? specDefaultModel(workflowFile) ?? capabilities?.defaultModel;
+  if (model === undefined) throw new NoModelError();
+  // Simulated only when every model the run can call is simulated: one real model means real time and money.
+  const simulated = [model, ...modelReferences(workflowFile), ...(capabilities?.models ?? [])].every((reference) => probeResolver.resolve(reference).profile.simulated);
   const cascadeModels = simulated ? simCascadeLadder(model) : cascadeLadder(model, config);
   const policy = flags.policy !== undefined ? readPolicy(flags.policy) : undefined;
   const spec: unknown =
@@ -108,11 +124,18 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   const fleet = new Fleet({ resolver, clock, seed });
   // Validation (with the fleet, so every model reference resolves) before the journal is opened.
   validateWorkflow(spec, { operators, requireModels: true, fleet, model });
+  // strategy auto: models are bound under the query policy (--require/--forbid) through the registry; a policy
+  // that leaves nothing to start with is rejected here, before the journal is opened.
+  const governing = strategy === 'auto' ? await governorBinding({ fleet, model, simulated, policy: { ...(flags.require?.length ? { require: flags.require } : {}), ...(flags.forbid?.length ? { forbid: flags.forbid } : {}) }, ...(flags.registry ? { registry: flags.registry } : {}), ...(flags.planner ? { planner: flags.planner } : {}), ...(simulated ? {} : { candidates: cascadeLadder(model, config).slice(1) }) }) : undefined;
   const journalPath = resolve(flags.db ?? defaultJournalPath());
   const journal = Journal.open(journalPath);
   try {
     const runId = flags.runId ?? `run-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-    const args = { model, strategy, samples, maxOutputTokens, seed, spec: strategy === 'auto' ? null : spec, corpus: flags.corpus ?? null, policy: flags.policy ?? null, planner: flags.planner ?? null, plan: flags.plan ?? null };
+    const args = {
+      model, strategy, samples, maxOutputTokens, seed, spec: strategy === 'auto' ? null : spec, corpus: flags.corpus ?? null, policy: flags.policy ?? null, planner: flags.planner ?? null, plan: flags.plan ?? null,
+      // Only when given, so runs journaled before capability nodes existed still resume.
+      ...(capabilities && Object.keys(capabilities.policy).length > 0 ? { capabilityPolicy: capabilities.policy } : {}),
+    };
     const { resumed } = journal.beginOrResumeRun({ id: runId, command: 'solve', query, args, seed, simulated, budget: limits });
     const ledger = new Ledger({ clock, limits });
     // newUsage = what this invocation actually sent (settled attempts); replayed calls are charged, not settled.
@@ -139,13 +162,13 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     let failure: ThicketError | undefined;
     try {
       if (strategy === 'auto') {
-        const binder = fleetBinder(fleet, model, { ...(simulated ? {} : { candidates: cascadeLadder(model, config).slice(1) }), ...(flags.planner ? { planner: flags.planner } : {}) });
         governed = await governedSolve({
           query,
           fleet,
           budget: ledger.root,
-          model,
-          binder,
+          model: governing!.start,
+          binder: governing!.binder,
+          ...(retriever ? { retriever } : {}),
           ...(policy ? { policy, policySource: flags.policy! } : {}),
           ...(flags.planner ? { planner: flags.planner } : {}),
           ...(flags.plan ? { planning: flags.plan as 'auto' | 'always' | 'never' } : {}),
@@ -164,6 +187,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
         budgetPolicy: (flags.budgetPolicy as BudgetPolicy | undefined) ?? 'degrade',
         journal: { journal, runId },
         signal: controller.signal,
+        ...(capabilities ? { resolveCapability: capabilities.resolverFor(simulated), capabilityPolicy: capabilities.policy } : {}),
       });
     } catch (error) {
       failure = toThicketError(error);
@@ -202,7 +226,10 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
       spendByAxis: mapTotals(report.byAxis),
       ...(strategy === 'vote' && result ? { vote: voteSummary(result, samples) } : {}),
       nodes: Object.fromEntries(
-        Object.entries(result?.nodes ?? {}).map(([id, node]) => [id, { op: node.op, status: node.status, answer: node.result?.answer ?? null, calls: node.result?.calls ?? 0, degraded: node.result?.degraded ?? [] }]),
+        Object.entries(result?.nodes ?? {}).map(([id, node]) => [
+          id,
+          { op: node.op, status: node.status, answer: node.result?.answer ?? null, calls: node.result?.calls ?? 0, degraded: node.result?.degraded ?? [], ...(node.capability ? { capability: node.capability } : {}) },
+        ]),
       ),
       degraded: (governed ?? result)?.degraded ?? [],
       ...(governed ? { governor: governed.decision } : {}),
@@ -225,6 +252,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     return status === 'ok' ? 0 : status === 'budget_exhausted' ? 3 : status === 'cancelled' ? 4 : failure ? exitCodeFor(failure) : 1;
   } finally {
     journal.close();
+    await capabilities?.close();
   }
 }
 
@@ -337,6 +365,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
     const escalations = decision.escalations.length > 0 ? `, escalations: ${decision.escalations.map((step) => JSON.stringify(step)).join(' ')}` : '';
     out(`Governor: difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ${decision.difficulty.samples} probe samples) → ${decision.strategy}${escalations}`);
   }
+  for (const [id, node] of Object.entries(result.nodes)) if (node.capability) out(`Capability ${id}: ${node.capability.card} → ${node.capability.model}`);
   for (const note of result.degraded) out(pc.yellow(`Degraded: ${note}`));
   if (result.error) out(pc.red(`Error ${result.error.code}: ${result.error.message}`));
   const axes = Object.entries(result.spendByAxis);

@@ -74,9 +74,10 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   output.out(
     table(
       ['node', 'op', 'model', 'expected tok', 'worst tok', 'expected $', 'worst $', 'max calls'],
-      [...Object.entries(estimate.nodes).map(([id, node]) => row(id, node.op, node.model ?? '—', node)), row(pc.bold('total'), '', '', estimate.total)],
+      [...Object.entries(estimate.nodes).map(([id, node]) => row(id, node.op, node.model ?? (node.capability !== undefined ? `capability${node.unpriced ? ' (unpriced)' : ''}` : '—'), node)), row(pc.bold('total'), '', '', estimate.total)],
     ),
   );
+  if (estimate.unpriced.length > 0) output.out(pc.yellow(`unpriced: ${estimate.unpriced.join(', ')} — capability nodes without maxCostPerCall; their dollars are unknown until bound at run time (counted as $0 above)`));
   for (const change of fitted?.scaled ?? []) output.out(pc.yellow(`scaled to fit the budget: ${change.node}.${change.param} ${change.from} → ${change.to}`));
   output.out(pc.dim(`Assumptions: ${estimate.assumptions.join('; ')}.`));
   return 0;
