@@ -364,6 +364,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
     const decision = result.governor;
     const escalations = decision.escalations.length > 0 ? `, escalations: ${decision.escalations.map((step) => JSON.stringify(step)).join(' ')}` : '';
     out(`Governor: difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ${decision.difficulty.samples} probe samples) → ${decision.strategy}${escalations}`);
+    if (decision.bindings) out(`Bound: ${decision.bindings.map((bound) => `${bound.need}@${bound.tier} ${bound.card} → ${bound.model}`).join(', ')}`);
   }
   for (const [id, node] of Object.entries(result.nodes)) if (node.capability) out(`Capability ${id}: ${node.capability.card} → ${node.capability.model}`);
   for (const note of result.degraded) out(pc.yellow(`Degraded: ${note}`));
