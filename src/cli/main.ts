@@ -228,6 +228,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'suite seed', '0')
     .option('-m, --model <ref>', 'starting (smallest) model', undefined)
     .option('--levels <list>', "budget levels (tokens) for the arms, e.g. 1500,4000,12000; '' for stages only")
+    .option('--suite <name>', 'arithmetic (default) | multihop: questions over a generated corpus, arms with search; `fit` then learns the corpus table (solve --corpus)')
     .option('--policy <file>', 'base policy (e.g. after a stages-only fit)')
     .option('--verifier', 'also score stages with a verifier call')
     .option('--db <path>', DB_HELP)

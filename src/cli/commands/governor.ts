@@ -6,9 +6,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VirtualClock, systemClock } from '../../core/index.ts';
-import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
+import { Fleet, FleetResolver, TaskOracleRegistry, loadFleetConfig } from '../../models/index.ts';
+import { multihopSuite, registerSuiteTasks } from '../../lab/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
-import { DEFAULT_CANDIDATE_ARMS, calibrate, calibrationItems, exportTrajectories, fitGovernorPolicy, fleetBinder, mixedArithmeticSuite, readPolicy, registryBinder, writePolicy, type CapabilityBinder, type CascadeTarget, type QueryPolicy } from '../../governor/index.ts';
+import { CORPUS_CANDIDATE_ARMS, DEFAULT_CANDIDATE_ARMS, calibrate, calibrationItems, exportTrajectories, fitGovernorPolicy, fleetBinder, mixedArithmeticSuite, readPolicy, registryBinder, writePolicy, type CapabilityBinder, type CascadeTarget, type QueryPolicy } from '../../governor/index.ts';
 import { CapabilityRegistry, NoCapabilityError, defaultRegistryPath, openRegistry } from '../../registry/index.ts';
 import { InvalidInputError } from '../../core/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -21,6 +22,7 @@ export interface GovernorFlags {
   levels?: string;
   policy?: string;
   verifier?: boolean;
+  suite?: string;
   out?: string;
   runs?: string;
   target?: string;
@@ -36,25 +38,40 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
   const items = issues.number('--items', flags.items ?? '120', { integer: true, min: 1, max: 100_000 }) ?? 120;
   const seed = issues.number('--seed', flags.seed ?? '0', { integer: true, min: 0 }) ?? 0;
   const levels = flags.levels === undefined ? undefined : flags.levels === '' ? [] : flags.levels.split(',').map((level) => issues.number('--levels', level, { integer: true, positive: true }) ?? 0);
+  const suiteName = flags.suite ?? 'arithmetic';
+  if (suiteName !== 'arithmetic' && suiteName !== 'multihop') issues.add('--suite', `must be arithmetic or multihop; got "${suiteName}"`);
+  if (suiteName === 'multihop' && levels !== undefined && levels.length === 0) issues.add('--levels', 'the multihop suite calibrates arms only: give at least one level');
   issues.throwIfAny('Invalid calibrate request');
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel ?? 'sim:small';
   const simulated = new FleetResolver({ config, clock: systemClock, seed }).resolve(model).profile.simulated;
   const clock = simulated ? new VirtualClock() : systemClock;
-  const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed }), clock, seed });
+  // Multi-hop: the lab's generated world (fictional facts, so closed-book answers are guesses) and its corpus;
+  // the sim grades its questions by task id (hop structure), so the tasks are registered with the fleet.
+  const multihop = suiteName === 'multihop' ? multihopSuite({ name: 'governor-calibrate', items, seed }) : undefined;
+  const tasks = new TaskOracleRegistry();
+  if (multihop) registerSuiteTasks(tasks, multihop);
+  const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed, tasks }), clock, seed });
   const policy = flags.policy !== undefined ? readPolicy(flags.policy) : undefined;
   const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
   try {
     const summary = await calibrate({
       fleet,
       journal,
-      items: calibrationItems(mixedArithmeticSuite({ count: items, seed })),
       model,
       ...(policy ? { policy } : {}),
       ...(levels ? { levels } : {}),
-      arms: [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' }],
       verifier: Boolean(flags.verifier),
       seed,
+      ...(multihop
+        ? {
+            items: multihop.tasks.map((task) => ({ id: task.id, prompt: task.prompt, taskId: task.id, checker: (answer: string) => multihop.check(task, answer) >= 1 })),
+            // Closed-book cascade stages on fictional facts say nothing: only the arms (search among them) run.
+            stages: false,
+            arms: CORPUS_CANDIDATE_ARMS,
+            retriever: multihop.retriever!,
+          }
+        : { items: calibrationItems(mixedArithmeticSuite({ count: items, seed })), arms: [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' as const }] }),
     });
     output.out(output.json ? JSON.stringify(summary) : `calibrated ${JSON.stringify(summary)}${simulated ? ' [SIMULATED]' : ''}\nNext: thicket governor fit --out policy.json`);
     return 0;
@@ -77,7 +94,7 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
     const target = (costCap !== undefined ? { kind: 'cost-cap', maxCost: costCap } : { kind: 'relative-accuracy', ratio: ratio ?? 0.98 }) as CascadeTarget;
     const fitted = fitGovernorPolicy(journal, { target, ...(flags.runs ? { runIds: flags.runs.split(',') } : {}), ...(flags.policy ? { base: readPolicy(flags.policy) } : {}) });
     writePolicy(flags.out!, fitted.policy);
-    output.out(output.json ? JSON.stringify({ out: flags.out, data: fitted.data, cascade: fitted.policy.cascade, allocation: fitted.allocationReport }) : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm records)\nUse it: thicket solve "…" --policy ${flags.out}`);
+    output.out(output.json ? JSON.stringify({ out: flags.out, data: fitted.data, cascade: fitted.policy.cascade, allocation: fitted.allocationReport, ...(fitted.corpusReport ? { corpus: fitted.corpusReport } : {}) }) : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm records)\nUse it: thicket solve "…" --policy ${flags.out}`);
     return 0;
   } finally {
     journal.close();
