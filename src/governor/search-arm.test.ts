@@ -6,6 +6,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DIMENSIONS, type BudgetLimits } from '../budget/index.ts';
 import { fileURLToPath } from 'node:url';
 import type { SimTask } from '../models/index.ts';
 import { Journal } from '../journal/index.ts';
@@ -101,5 +103,30 @@ describe('search arm (governor with a corpus)', () => {
     } finally {
       journal.close();
     }
+  });
+
+  it('property: with a corpus the governor (search arm included) never spends past the budget', async () => {
+    const outcomes: Record<string, number> = {};
+    const limitsArbitrary = fc.record({ totalTokens: fc.integer({ min: 40, max: 9_000 }), usd: fc.option(fc.double({ min: 1e-5, max: 0.004, noNaN: true }), { nil: undefined }), calls: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }) });
+    await fc.assert(
+      fc.asyncProperty(limitsArbitrary, fc.integer({ min: 0, max: TASKS.length - 1 }), fc.constantFrom(undefined, { arm: 'search' as const, steps: 6, k: 3 }, { arm: 'search' as const, steps: 3, k: 2, tier: 'medium' as const }), async (drawn, index, force) => {
+        const limits = Object.fromEntries(Object.entries(drawn).filter(([, value]) => value !== undefined)) as BudgetLimits;
+        const harness = governorHarness({ tasks: TASKS });
+        const ledger = harness.ledger(limits);
+        const task = TASKS[index]!;
+        const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: ledger.root, taskId: task.id, retriever, ...(force ? { force } : {}) });
+        outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
+        const report = ledger.report();
+        for (const dimension of DIMENSIONS) {
+          const limit = limits[dimension];
+          const tolerance = dimension === 'usd' ? 1e-12 : 0;
+          if (limit !== undefined) assert.ok(report.total[dimension] <= limit + tolerance, `${dimension}: spent ${report.total[dimension]} > ${limit}`);
+          assert.ok(Math.abs(ledger.root.reserved()[dimension]) <= tolerance, `${dimension} still reserved`);
+        }
+        assert.equal(result.usage.totalTokens, report.total.totalTokens);
+      }),
+      { seed: 77, numRuns: 60 },
+    );
+    assert.ok((outcomes['ok'] ?? 0) > 5 && (outcomes['budget_exhausted'] ?? 0) + (outcomes['error'] ?? 0) > 5, JSON.stringify(outcomes));
   });
 });
