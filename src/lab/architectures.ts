@@ -5,9 +5,7 @@
  * Built in: every named workflow strategy (single, vote, refine, thread, search, debate, solo, cascade), run
  * through the workflow executor exactly as `thicket solve --strategy` runs it. Later layers plug in with one
  * line each in `defaultArchitectures()` (and nothing else in the lab changes) — `auto` (the governor's
- * `governedSolve`) is registered that way; AgentsNet is one line away:
- *
- *   for (const entry of agentsnetArchitectures(runAgentsnetAdapter)) registry.register(entry);
+ * `governedSolve`) and AgentsNet (`agentsnetArchitectures`, over the network layer) are registered that way.
  *
  * Names may carry a parameter: `vote@5` (samples), `refine@3` (rounds), `thread@12` / `search@4` (steps),
  * `debate@4` (agents). Without one, the main knob scales with the budget B (in tokens) the way a user would
@@ -319,13 +317,15 @@ const autoSolver = (input: SolverInput): Promise<SolverOutput> =>
     maxOutputTokens: input.maxOutputTokens,
     taskId: input.taskId,
     operators: operatorsFor(input.retriever),
+    // With the suite's corpus the governor's strategy space includes search (its corpus allocation table).
+    ...(input.retriever ? { retriever: input.retriever } : {}),
     ...(input.journal ? { journal: input.journal } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
   });
 
 /**
- * The lab's architectures. When src/network lands, add its entries here (the commented line); registering
- * a name makes its `plan` line stop applying.
+ * The lab's architectures: the workflow strategies, the governor (`auto`) and AgentsNet (plain, verified).
+ * Registering a name makes its `plan` line stop applying.
  */
 export function defaultArchitectures(): ArchitectureRegistry {
   const registry = new ArchitectureRegistry();
