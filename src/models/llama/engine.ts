@@ -43,9 +43,38 @@ const recentLogs: string[] = [];
 const MAX_RECENT_LOGS = 8;
 const LOG_FLUSH_WAIT_MS = 200;
 
+/**
+ * THICKET_LLAMA_KV_DEBUG=1 (read when the engine starts): llama.cpp's own KV-cache report — its
+ * LLAMA_KV_CACHE_DEBUG line before every batch is placed (`find_slot: stream[s], n = used_max_p1, used = …`)
+ * — is parsed and kept per stream, to check what the KV-pruned thread's cells really are. Diagnostics
+ * only: it turns on llama.cpp's debug logging, which costs time.
+ */
+export interface KvCellReport {
+  /** Highest used cell + 1: attention runs over this many cells (padded to 256), holes included. */
+  span: number;
+  /** Cells in use. */
+  used: number;
+  head: number;
+  size: number;
+}
+const kvCellReports = new Map<number, KvCellReport>();
+const FIND_SLOT_LINE = /find_slot: stream\[(\d+)\], n =\s*(\d+), used =\s*(\d+), head =\s*(\d+), size =\s*(\d+)/;
+const KEPT_LEVELS = new Set<LlamaLogLevel>([LlamaLogLevel.fatal, LlamaLogLevel.error, LlamaLogLevel.warn]);
+
+/** The last KV report for a stream (a sequence's index in its context), when THICKET_LLAMA_KV_DEBUG=1. */
+export function lastKvCellReport(stream = 0): KvCellReport | undefined {
+  return kvCellReports.get(stream);
+}
+
 function keepLog(level: LlamaLogLevel, message: string): void {
   const line = message.trim();
   if (line === '') return;
+  const report = FIND_SLOT_LINE.exec(line);
+  if (report) {
+    kvCellReports.set(Number(report[1]), { span: Number(report[2]), used: Number(report[3]), head: Number(report[4]), size: Number(report[5]) });
+    return;
+  }
+  if (!KEPT_LEVELS.has(level)) return;
   recentLogs.push(line);
   if (recentLogs.length > MAX_RECENT_LOGS) recentLogs.shift();
   if (process.env['THICKET_LLAMA_LOG'] === '1') process.stderr.write(`[llama.cpp ${level}] ${line}\n`);
@@ -56,7 +85,10 @@ const embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
 
 /** The process-wide `Llama` instance. */
 export function getLlamaEngine(): Promise<Llama> {
-  llamaPromise ??= getLlama({ build: 'never', gpu: false, logLevel: LlamaLogLevel.warn, logger: keepLog, progressLogs: false }).catch((error: unknown) => {
+  const kvDebug = process.env['THICKET_LLAMA_KV_DEBUG'] === '1';
+  // llama.cpp reads LLAMA_KV_CACHE_DEBUG when a context's KV cache is created.
+  if (kvDebug) process.env['LLAMA_KV_CACHE_DEBUG'] ??= '1';
+  llamaPromise ??= getLlama({ build: 'never', gpu: false, logLevel: kvDebug ? LlamaLogLevel.debug : LlamaLogLevel.warn, logger: keepLog, progressLogs: false }).catch((error: unknown) => {
     llamaPromise = undefined;
     throw new ProviderError(`Could not start the embedded llama.cpp engine (node-llama-cpp prebuilt binaries): ${messageOf(error)}`, { cause: error, isRetryable: false });
   });
@@ -238,6 +270,7 @@ export async function disposeLlamaEngine(): Promise<void> {
   const pending = llamaPromise;
   llamaPromise = undefined;
   models.clear();
+  kvCellReports.clear();
   contexts.clear();
   embeddingContexts.clear();
   if (!pending) return;

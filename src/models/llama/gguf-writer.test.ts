@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { encodeGguf, gguf, writeFixtureModel, writeGguf } from './index.ts';
+import { float16Bits, quantizeQ8_0 } from './gguf-writer.ts';
 
 let folder: string;
 before(() => {
@@ -63,6 +64,43 @@ describe('encodeGguf', () => {
     assert.equal(bytes.readFloatLE(dataStart + 4 * 4), 4.5); // element (i0 = 1, i1 = 1) = row 1, column 1
   });
 
+  it('encodes IEEE binary16 (the Q8_0 block scale): normals, rounding to nearest-even, subnormals, overflow', () => {
+    assert.equal(float16Bits(1), 0x3c00);
+    assert.equal(float16Bits(-2), 0xc000);
+    assert.equal(float16Bits(0.1), 0x2e66);
+    assert.equal(float16Bits(65504), 0x7bff);
+    assert.equal(float16Bits(70000), 0x7c00);
+    assert.equal(float16Bits(2 ** -24), 0x0001); // smallest subnormal
+    assert.equal(float16Bits(2 ** -26), 0); // below half of it
+    assert.equal(float16Bits(1 + 2 ** -11), 0x3c00); // a tie rounds to the even mantissa
+    assert.equal(float16Bits(1 + 3 * 2 ** -11), 0x3c02);
+  });
+
+  it('quantises Q8_0 as ggml does: d = max|x| / 127 as f16, then 32 int8s rounded half away from zero', () => {
+    const values = Float32Array.from({ length: 32 }, (_, index) => (index - 16) / 16);
+    const block = quantizeQ8_0(values);
+    assert.equal(block.length, 34);
+    const view = new DataView(block.buffer);
+    assert.equal(view.getUint16(0, true), float16Bits(1 / 127));
+    assert.equal(view.getInt8(2 + 0), -127);
+    assert.equal(view.getInt8(2 + 16), 0);
+    assert.equal(view.getInt8(2 + 24), 64); // 0.5 × 127 = 63.5
+    assert.equal(view.getInt8(2 + 8), -64);
+    assert.throws(() => quantizeQ8_0(new Float32Array(31)), /multiple of 32/);
+  });
+
+  it('writes Q8_0 tensors with their type and block size', async () => {
+    const path = join(folder, 'q8.gguf');
+    writeGguf(path, { metadata: { 'general.architecture': gguf.string('llama') }, tensors: [{ name: 'w', dims: [64, 2], data: new Float32Array(128).fill(0.5), type: 'Q8_0' }, { name: 'n', dims: [8], data: new Float32Array(8) }] });
+    const info = await readGgufFileInfo(path, { readTensorInfo: true, ignoreKeys: [] });
+    const [w, n] = info.fullTensorInfo ?? [];
+    assert.equal(w?.ggmlType, 8);
+    assert.equal(n?.ggmlType, 0);
+    // 4 blocks × 34 bytes = 136, padded to the 32-byte alignment: the next tensor starts at 160.
+    assert.equal(Number(n?.offset) - Number(w?.offset), 160);
+    assert.throws(() => encodeGguf({ metadata: {}, tensors: [{ name: 'x', dims: [48, 2], data: new Float32Array(96), type: 'Q8_0' }] }), /multiple of 32/);
+  });
+
   it('refuses dims that do not match the data', () => {
     assert.throws(() => encodeGguf({ metadata: {}, tensors: [{ name: 'x', dims: [2, 2], data: new Float32Array(3) }] }), /hold 4 values, data has 3/);
   });
@@ -112,6 +150,27 @@ describe('writeFixtureModel', () => {
     };
     assert.equal(digest(5, 'a.gguf'), digest(5, 'b.gguf'));
     assert.notEqual(digest(5, 'a.gguf'), digest(6, 'c.gguf'));
+  });
+
+  it("writes the speed fixture's format: grouped-query attention, Q8_0 blocks, unused tokens widening the output layer", async () => {
+    const path = join(folder, 'speed.gguf');
+    const written = writeFixtureModel(path, { seed: 3, embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256, weightType: 'Q8_0', extraTokens: 40 });
+    assert.equal(written.vocabularySize, 300);
+    const info = await readGgufFileInfo(path, { readTensorInfo: true, ignoreKeys: [] });
+    const metadata = info.metadata as unknown as Record<string, Record<string, unknown>>;
+    assert.deepEqual(metadata['llama']!['attention'], { head_count: 4, head_count_kv: 2, layer_norm_rms_epsilon: Math.fround(1e-5) });
+    assert.equal(metadata['general']!['file_type'], 7);
+    const tokenizer = metadata['tokenizer']!['ggml'] as Record<string, unknown>;
+    assert.equal((tokenizer['tokens'] as string[]).at(-1), '<unused39>');
+    assert.equal((tokenizer['token_type'] as number[]).at(-1), 5);
+    const tensors = new Map((info.fullTensorInfo ?? []).map((tensor) => [tensor.name, tensor]));
+    assert.deepEqual(tensors.get('blk.0.attn_k.weight')?.dimensions.map(Number), [128, 64]);
+    assert.equal(tensors.get('blk.0.attn_k.weight')?.ggmlType, 8);
+    assert.equal(tensors.get('output.weight')?.ggmlType, 8);
+    assert.deepEqual(tensors.get('output.weight')?.dimensions.map(Number), [128, 300]);
+    assert.equal(tensors.get('token_embd.weight')?.ggmlType, 0);
+    assert.throws(() => writeFixtureModel(join(folder, 'bad.gguf'), { headCount: 4, headCountKv: 3 }), /multiple of headCountKv/);
+    assert.throws(() => writeFixtureModel(join(folder, 'bad.gguf'), { embeddingLength: 80, headCount: 4, weightType: 'Q8_0' }), /multiples of 32/);
   });
 
   it('declares pooling for the embedding variant', async () => {

@@ -10,7 +10,9 @@
  * A string is a u64 byte length followed by UTF-8 bytes (no terminator). `ne[0]` is the fastest-varying
  * dimension: a weight matrix that maps n_in → n_out is stored as ne = [n_in, n_out], row-major over n_out.
  *
- * Only F32 tensors are written: the fixture is tiny, and quantised block formats would add code for no test.
+ * Tensors are F32, or Q8_0 (blocks of 32 values: an f16 scale and 32 int8s, 34 bytes) for the weight
+ * matrices of the larger speed fixture: a real small model is read as ~1 byte per weight on CPU, and F32
+ * would make the fixture's weights four times heavier against its KV cache than a real model's.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -58,6 +60,8 @@ export interface GgufTensor {
   /** ggml order: dims[0] is the fastest-varying (contiguous) dimension. */
   dims: readonly number[];
   data: Float32Array;
+  /** Storage type (default F32). Q8_0 needs dims[0] to be a multiple of 32. */
+  type?: 'F32' | 'Q8_0';
 }
 
 export interface GgufDocument {
@@ -70,7 +74,70 @@ export interface GgufDocument {
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 const GGUF_VERSION = 3;
-const GGML_TYPE_F32 = 0;
+const GGML_TYPE = { F32: 0, Q8_0: 8 } as const;
+const Q8_0_BLOCK = 32;
+const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
+
+/**
+ * IEEE 754 binary16 bits of `value`, rounded to nearest-even (subnormals and overflow to infinity handled).
+ * Node 20 has no Float16Array, and this is the only f16 the writer needs (Q8_0 block scales).
+ */
+export function float16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // inf / NaN
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00; // too large: infinity
+  if (halfExponent <= 0) {
+    if (halfExponent < -10) return sign; // below half the smallest subnormal: zero
+    // Subnormal: shift the mantissa (with its implicit 1) right, rounding to nearest-even.
+    const full = mantissa | 0x800000;
+    const shift = 14 - halfExponent;
+    const half = full >>> shift;
+    const remainder = full & ((1 << shift) - 1);
+    const midpoint = 1 << (shift - 1);
+    return sign | (half + (remainder > midpoint || (remainder === midpoint && (half & 1)) ? 1 : 0));
+  }
+  const half = (halfExponent << 10) | (mantissa >>> 13);
+  const remainder = mantissa & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (and can reach infinity).
+  return sign | (half + (remainder > 0x1000 || (remainder === 0x1000 && (half & 1)) ? 1 : 0));
+}
+
+/** ggml's Q8_0 (quantize_row_q8_0_ref): per block of 32, d = max|x| / 127 stored as f16, q = round(x / d). */
+export function quantizeQ8_0(data: Float32Array): Uint8Array {
+  if (data.length % Q8_0_BLOCK !== 0) throw new Error(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, got ${data.length}`);
+  const blocks = data.length / Q8_0_BLOCK;
+  const out = new Uint8Array(blocks * Q8_0_BLOCK_BYTES);
+  const view = new DataView(out.buffer);
+  for (let block = 0; block < blocks; block++) {
+    const from = block * Q8_0_BLOCK;
+    let amax = 0;
+    for (let index = 0; index < Q8_0_BLOCK; index++) amax = Math.max(amax, Math.abs(data[from + index]!));
+    const d = Math.fround(amax / 127);
+    const inverse = d !== 0 ? Math.fround(1 / d) : 0;
+    const at = block * Q8_0_BLOCK_BYTES;
+    view.setUint16(at, float16Bits(d), true);
+    // roundf rounds halves away from zero; Math.round rounds them up, hence the sign dance.
+    for (let index = 0; index < Q8_0_BLOCK; index++) {
+      const scaled = Math.fround(data[from + index]! * inverse);
+      view.setInt8(at + 2 + index, Math.sign(scaled) * Math.round(Math.abs(scaled)));
+    }
+  }
+  return out;
+}
+
+function tensorBytes(tensor: GgufTensor): Uint8Array {
+  if ((tensor.type ?? 'F32') === 'Q8_0') {
+    if ((tensor.dims[0] ?? 0) % Q8_0_BLOCK !== 0) throw new Error(`GGUF tensor ${tensor.name}: Q8_0 needs dims[0] to be a multiple of ${Q8_0_BLOCK}, got ${tensor.dims[0]}`);
+    return quantizeQ8_0(tensor.data);
+  }
+  // The typed array's own bytes: little-endian on every host node-llama-cpp ships binaries for.
+  return new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+}
 
 /** Grows as it is written to; one allocation per doubling rather than one per field. */
 class ByteSink {
@@ -187,23 +254,25 @@ export function encodeGguf(document: GgufDocument): Buffer {
   // Offsets are relative to the start of the data section; each tensor starts aligned.
   let offset = 0;
   const offsets: number[] = [];
+  const data: Uint8Array[] = [];
   for (const tensor of document.tensors) {
     const elements = tensor.dims.reduce((product, dim) => product * dim, 1);
     if (elements !== tensor.data.length) throw new Error(`GGUF tensor ${tensor.name}: dims [${tensor.dims.join(', ')}] hold ${elements} values, data has ${tensor.data.length}`);
+    const bytes = tensorBytes(tensor);
+    data.push(bytes);
     offsets.push(offset);
-    offset += Math.ceil((elements * 4) / alignment) * alignment;
+    offset += Math.ceil(bytes.length / alignment) * alignment;
   }
   document.tensors.forEach((tensor, index) => {
     sink.scalar('string', tensor.name);
     sink.u32(tensor.dims.length);
     for (const dim of tensor.dims) sink.u64(dim);
-    sink.u32(GGML_TYPE_F32);
+    sink.u32(GGML_TYPE[tensor.type ?? 'F32']);
     sink.u64(offsets[index]!);
   });
   sink.padTo(alignment);
-  for (const tensor of document.tensors) {
-    // The typed array's own bytes: little-endian on every host node-llama-cpp ships binaries for.
-    sink.bytes(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
+  for (const bytes of data) {
+    sink.bytes(bytes);
     sink.padTo(alignment);
   }
   return sink.result();

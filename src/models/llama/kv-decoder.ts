@@ -12,7 +12,29 @@
  * `sequence.eraseContextTokenRanges` (llama.cpp shifts later cells left — no re-evaluation); the part still
  * pending is simply dropped, never evaluated. Every tracked position after the range moves left by its
  * length. Erasure only ever happens between generations, never while an `evaluate` iterator is open.
+ *
+ * Cells versus tokens. llama.cpp frees the erased cells and new tokens fill those holes first, so the
+ * sequence's cell count follows its token count; but the shifted tokens stay in the cells they were
+ * written to, and attention runs over every cell below the highest one in use (`used_max_p1`, padded to
+ * 256) — holes included. Without help, the attended range is the high-water mark of the working set, not
+ * the working set. So, after an erasure:
+ *   1. re-sync: all pending tokens but one are evaluated at once, which makes llama.cpp apply the K-shift
+ *      (re-rotating the shifted keys; it is lazy and would otherwise be paid inside the next piece's
+ *      prefill) — timed as `resyncMs`;
+ *   2. compaction: when the attended range is at least one 256-cell block larger than the live tokens need,
+ *      the sequence state is saved and loaded back (llama.cpp writes the live cells and reloads them into
+ *      one contiguous slot from cell 0) — timed as `compactMs`. It must come after the K-shift: the saved
+ *      state holds positions, not pending shifts.
+ * `cellSpan` is the attended range as llama.cpp computes it for a sequence with a KV stream of its own
+ * (node-llama-cpp contexts are not `kv_unified`): new cells go into the lowest hole at or after the head,
+ * and every erasure moves the head down to its first freed cell, so the highest used cell only grows when
+ * there are no holes left — it is the high-water mark of live tokens since the last clear or compaction.
+ * kv-cells.test.ts checks it against llama.cpp's own `LLAMA_KV_CACHE_DEBUG` report.
  */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Llama, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { ContextOverflowError, MalformedOutputError } from '../../core/index.ts';
 import { abortError } from './abort.ts';
@@ -40,7 +62,13 @@ export interface DecoderOptions {
   seed: number;
   signal?: AbortSignal;
   onErase?: (info: EraseInfo) => void;
+  /** Compact the KV cells after an erasure when that shrinks the attended range (default true). */
+  compact?: boolean;
 }
+
+/** llama.cpp pads the attended cell range to a multiple of this (llama_kv_cache::get_n_kv), at least one block. */
+export const KV_CELL_PAD = 256;
+export const attendedCells = (span: number): number => Math.max(KV_CELL_PAD, Math.ceil(span / KV_CELL_PAD) * KV_CELL_PAD);
 
 /** A position the decoder keeps current across erasures. */
 export interface TrackedPosition {
@@ -68,6 +96,18 @@ export class KvDecoder {
   /** Decode steps after each piece's first token, and their wall time: the per-token decode rate. */
   decodeSteps = 0;
   decodeMs = 0;
+  /** Highest KV cell in use + 1 (llama.cpp's used_max_p1) for this sequence's stream; see the header. */
+  cellSpan = 0;
+  peakCellSpan = 0;
+  /** Wall time of the erase calls (cell bookkeeping), the re-sync evaluations (K-shift) and the compactions. */
+  eraseMs = 0;
+  resyncMs = 0;
+  compactMs = 0;
+  compactions = 0;
+  /** Cells the compactions took out of the attended range (padded, summed). */
+  compactedCells = 0;
+  /** An erasure whose K-shift could not be applied at once: compact after the next piece has been evaluated. */
+  private compactionDue = false;
 
   constructor(
     readonly llama: Llama,
@@ -164,15 +204,48 @@ export class KvDecoder {
       this.decodeSteps += generated.tokens.length - 1;
       this.decodeMs += generated.decodeMs - generated.firstTokenMs;
     }
-    this.peakKvTokens = Math.max(this.peakKvTokens, this.sequence.nextTokenIndex);
+    this.noteEvaluated();
     this.text += generated.text;
+    if (this.compactionDue) {
+      this.compactionDue = false;
+      await this.compact();
+    }
     return generated.text;
+  }
+
+  /** After any evaluation: occupancy peaks and the cell span (live tokens only ever fill holes first). */
+  private noteEvaluated(): void {
+    const live = this.sequence.nextTokenIndex;
+    this.peakKvTokens = Math.max(this.peakKvTokens, live);
+    this.cellSpan = Math.max(this.cellSpan, live);
+    this.peakCellSpan = Math.max(this.peakCellSpan, this.cellSpan);
+  }
+
+  /** Rewrites the live cells contiguously from cell 0 when that shrinks the attended range by a block or more. */
+  private async compact(): Promise<void> {
+    const live = this.sequence.nextTokenIndex;
+    if (this.options.compact === false || attendedCells(this.cellSpan) - attendedCells(live) < KV_CELL_PAD) return;
+    const started = performance.now();
+    // A file is node-llama-cpp's only public way to move a sequence's state (llama_state_seq_save/load_file).
+    const file = join(tmpdir(), `thicket-kv-${process.pid}-${randomUUID()}.state`);
+    try {
+      await this.sequence.saveStateToFile(file);
+      await this.sequence.loadStateFromFile(file, { acceptRisk: true });
+    } finally {
+      rmSync(file, { force: true });
+    }
+    if (this.sequence.nextTokenIndex !== live) throw new Error(`KvDecoder: compaction reloaded ${this.sequence.nextTokenIndex} tokens, expected ${live}`);
+    this.compactedCells += attendedCells(this.cellSpan) - attendedCells(live);
+    this.cellSpan = live;
+    this.compactions++;
+    this.compactMs += performance.now() - started;
   }
 
   /** Removes [start, end) from the working memory (KV cache and/or pending tokens). */
   async erase(range: TokenRange): Promise<void> {
     const { start, end } = range;
     if (end <= start) return;
+    const started = performance.now();
     const evaluatedEnd = this.sequence.nextTokenIndex;
     const listening = this.options.onErase !== undefined;
     const kvTokensBefore = listening ? [...this.sequence.contextTokens] : [];
@@ -191,6 +264,27 @@ export class KvDecoder {
     }
     this.tokensErased += length;
     this.erasures++;
+    this.eraseMs += performance.now() - started;
     if (listening) this.options.onErase!({ range: { start, end }, kvTokensBefore, kvTokensAfter: [...this.sequence.contextTokens] });
+    if (start < evaluatedEnd) await this.resync();
+  }
+
+  /**
+   * Applies the K-shift now by evaluating all pending tokens but one (a generation needs one to start from),
+   * then compacts. With a single pending token the shift waits for the next piece, and so does compaction.
+   */
+  private async resync(): Promise<void> {
+    if (this.pending.length < 2) {
+      this.compactionDue = true;
+      return;
+    }
+    const input = this.pending.slice(0, -1);
+    this.pending = this.pending.slice(-1);
+    const started = performance.now();
+    await this.sequence.evaluateWithoutGeneratingNewTokens(input);
+    this.resyncMs += performance.now() - started;
+    this.tokensProcessed += input.length;
+    this.noteEvaluated();
+    await this.compact();
   }
 }

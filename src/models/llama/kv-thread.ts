@@ -64,6 +64,11 @@ export interface KvThreadOptions {
   bufferSize?: number;
   /** Erase popped lists (default true); false is the unpruned baseline. */
   prune?: boolean;
+  /**
+   * After an erasure, rewrite the live KV cells contiguously when that shrinks the range attention runs
+   * over by at least 256 cells (default true; kv-decoder.ts explains why erasing alone does not).
+   */
+  compact?: boolean;
   /** Tasks per list, top level included (default 4). */
   maxSubtasks?: number;
   /** Tasks in the whole tree (default 48). */
@@ -79,6 +84,8 @@ export interface KvThreadOptions {
   seed?: number;
   signal?: AbortSignal;
   onErase?: (info: EraseInfo) => void;
+  /** Called with each sample as it is taken (a task concluded). */
+  onSample?: (sample: KvThreadSample) => void;
 }
 
 export interface KvToolUse {
@@ -106,6 +113,8 @@ export interface KvThreadSample {
   /** Level of the task that just concluded (1 = top). */
   depth: number;
   kvTokens: number;
+  /** KV cells attention spans (estimated used_max_p1, before llama.cpp's 256-cell padding). */
+  cellSpan: number;
   unprunedTokens: number;
   elapsedMs: number;
   /** Decode rate (tokens/s, prefill excluded) over the pieces since the previous sample. */
@@ -127,6 +136,15 @@ export interface KvThreadMetrics {
   /** Highest KV-cache occupancy (sequence cells in use) seen during the run. */
   peakKvTokens: number;
   finalKvTokens: number;
+  /** Highest / final range of cells attention spans (holes included; see kv-decoder.ts). */
+  peakCellSpan: number;
+  finalCellSpan: number;
+  /** Wall time outside decoding spent on pruning: erase calls, re-sync (K-shift) evaluations, compactions. */
+  eraseMs: number;
+  resyncMs: number;
+  compactMs: number;
+  compactions: number;
+  compactedCells: number;
   /** What the sequence would hold with nothing erased (prompt + whole document). */
   unprunedTokens: number;
   finishedTasks: number;
@@ -168,6 +186,7 @@ class ThreadRun {
     private readonly decoder: KvDecoder,
     private readonly settings: Settings,
     private readonly tools: Record<string, KvThreadTool>,
+    private readonly onSample?: (sample: KvThreadSample) => void,
   ) {}
 
   get elapsedMs(): number {
@@ -270,7 +289,7 @@ class ThreadRun {
   }
 
   private sample(depth: number): void {
-    const { decoder } = this;
+    const { decoder, onSample } = this;
     const steps = decoder.decodeSteps - this.lastSample.steps;
     const ms = decoder.decodeMs - this.lastSample.ms;
     this.lastSample = { steps: decoder.decodeSteps, ms: decoder.decodeMs };
@@ -278,12 +297,14 @@ class ThreadRun {
       finishedTasks: this.finishedTasks,
       depth,
       kvTokens: decoder.kvTokens,
+      cellSpan: decoder.cellSpan,
       unprunedTokens: decoder.unprunedTokens,
       elapsedMs: this.elapsedMs,
       decodeTokensPerSecond: ms > 0 ? (steps * 1000) / ms : 0,
       decodeSteps: steps,
       decodeMs: ms,
     });
+    onSample?.(this.samples.at(-1)!);
   }
 }
 
@@ -319,6 +340,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
       seed: options.seed ?? KV_THREAD_DEFAULTS.seed,
       ...(signal ? { signal } : {}),
       ...(options.onErase ? { onErase: options.onErase } : {}),
+      ...(options.compact !== undefined ? { compact: options.compact } : {}),
     });
     const messages: ChatMessage[] = [
       { role: 'system', content: options.system ?? KV_THREAD_SYSTEM },
@@ -328,7 +350,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
     decoder.appendPromptTokens(prompt.tokens);
     const meterBefore = sequence.tokenMeter.getState();
 
-    const run = new ThreadRun(decoder, settings, options.tools ?? {});
+    const run = new ThreadRun(decoder, settings, options.tools ?? {}, options.onSample);
     decoder.append('{"reasoning":[');
     const { tasks: reasoning } = await run.list(1, options.shape);
     decoder.append(',"answer":');
@@ -350,6 +372,13 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
         erasures: decoder.erasures,
         peakKvTokens: decoder.peakKvTokens,
         finalKvTokens: decoder.kvTokens,
+        peakCellSpan: decoder.peakCellSpan,
+        finalCellSpan: decoder.cellSpan,
+        eraseMs: decoder.eraseMs,
+        resyncMs: decoder.resyncMs,
+        compactMs: decoder.compactMs,
+        compactions: decoder.compactions,
+        compactedCells: decoder.compactedCells,
         unprunedTokens: decoder.unprunedTokens,
         finishedTasks: run.finishedTasks,
         finishedLists: run.finishedLists,
