@@ -15,13 +15,17 @@
  * Plans. The filter's pass count is estimated first, from the smallest posting list among the required
  * labels and allowed providers (exactly when it is short, from a strided sample when it is long). Then:
  *   `exact`      few passing slots: enumerate and score them all in JS;
- *   `partition`  the smallest source is one required label with few active cards: scan that label's
- *                vectors natively (partitions.ts) in similarity order, filtering the other constraints;
- *   `hnsw`       otherwise: HNSW candidates in similarity order, filtered.
- * The last two share one loop: ask for k × 8 (or k × 2 / selectivity) candidates, filter, re-rank exactly, and
- * double the request until the stop rule holds; at `maxCandidates` with fewer than k passing, fall back to
- * exact over the smallest source. (A JS-side filter inside HNSW traversal collapses at ~1% selectivity, and
- * usearch's JS API has none anyway: selective filters never go through the graph.)
+ *   `partition`  the smallest source is one required label with at most 150,000 cards: scan that label's
+ *                int8 codes natively (partitions.ts) in approximate similarity order, filtering the other
+ *                constraints; exact, because the stop rule adds the rigorous quantisation error bound;
+ *   `hnsw`       a label partition of ≥ 50,000 rows has its own HNSW graph, searched first (source
+ *                `label:… (label graph)`), with the exact scan as its fallback; otherwise (no selective
+ *                label) the main HNSW index, post-filtered.
+ * They share one loop: ask for k × 8 (or k × 2 / selectivity) candidates, filter, re-rank exactly, and widen
+ * the request until the stop rule holds; at `maxCandidates` with fewer than k passing, fall back (label graph:
+ * to the scan; main index: to exact over the smallest source). (A JS-side filter inside HNSW traversal
+ * collapses at ~1% selectivity, and usearch's JS API has none anyway: selective filters never go through the
+ * main graph.)
  */
 import type { ColumnStore, SlotList } from './columns.ts';
 import { passes, type CompiledFilter } from './filter.ts';
@@ -51,7 +55,9 @@ export interface PlanOptions {
   oversample?: number;
   /** Most HNSW candidates requested before falling back to exact search (default 4096). */
   maxCandidates?: number;
-  /** Force a plan (tests, benchmarks). */
+  /** A label partition of at least this many rows also gets its own HNSW graph (default 50,000; see partitions.ts). */
+  labelGraphRows?: number;
+  /** Force a plan (tests, benchmarks); `partition` is the int8 scan, never a label's graph. */
   force?: 'exact' | 'hnsw' | 'partition';
 }
 
@@ -264,14 +270,26 @@ export function discover(
   const label = source.label;
   if (options.force !== 'hnsw' && label !== undefined && store.labels.postings[label]!.length <= partitionLimit && (options.force === 'partition' || options.force === undefined)) {
     const partition = partitions.get(label);
-    const prepared = LabelPartitions.prepare(query);
-    const candidates: CandidateSource = (count) => LabelPartitions.search(partition, prepared, count);
     // Every partition member carries the label, so oversample by the pass rate within the partition, not overall.
     const withinPartition = Math.min(1, Math.max(estimate, 1) / Math.max(partition.rows, 1));
-    return candidateLoop(store, filter, query, k, withinPartition, candidates, partition.rows, LabelPartitions.errorBound(partition, prepared), { method: 'partition', source: source.name, selectivity }, source, options);
+    const scan = (): { hits: Hit[]; plan: Plan } => {
+      const prepared = LabelPartitions.prepare(query);
+      const candidates: CandidateSource = (count) => LabelPartitions.search(partition, prepared, count);
+      return candidateLoop(store, filter, query, k, withinPartition, candidates, partition.rows, LabelPartitions.errorBound(partition, prepared), { method: 'partition', source: source.name, selectivity }, source, options);
+    };
+    const graph = partition.graph;
+    if (graph === undefined || options.force === 'partition') return scan();
+    // The label's own graph first; past a few widenings, the exact scan (~1 ms per 100,000 rows) is cheaper
+    // than a wider graph search, so it is the fallback rather than brute force in JS.
+    const graphOptions = { ...options, maxCandidates: Math.min(options.maxCandidates ?? 4_096, 1_024) };
+    return candidateLoop(store, filter, query, k, withinPartition, (count) => graph.search(query, count), graph.size, hnswMargin(graph), { method: 'hnsw', source: `${source.name} (label graph)`, selectivity }, source, graphOptions, scan);
   }
-  const margin = index.options.quantization === 'i8' ? 0.01 : index.options.quantization === 'f16' ? 0.002 : 1e-6;
-  return candidateLoop(store, filter, query, k, selectivity, (count) => index.search(query, count), index.size, margin, { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}`, selectivity }, source, options);
+  return candidateLoop(store, filter, query, k, selectivity, (count) => index.search(query, count), index.size, hnswMargin(index), { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}`, selectivity }, source, options);
+}
+
+/** How far usearch's quantised similarities may be from the exact float32 ones (for the stop rule). */
+function hnswMargin(index: VectorIndex): number {
+  return index.options.quantization === 'i8' ? 0.01 : index.options.quantization === 'f16' ? 0.002 : 1e-6;
 }
 
 /**
@@ -291,6 +309,8 @@ function candidateLoop(
   describe: { method: 'hnsw' | 'partition'; source: string; selectivity: number },
   source: Source,
   options: PlanOptions,
+  /** What to run at maxCandidates instead of brute force in JS (a label graph falls back to its exact scan). */
+  fallback?: () => { hits: Hit[]; plan: Plan },
 ): { hits: Hit[]; plan: Plan } {
   // A partition scan is exact and costs the same whatever it returns, so it widens 4× a round up to the whole
   // partition and never falls back; HNSW widens 2× (its cost grows with the request) up to maxCandidates.
@@ -310,9 +330,13 @@ function candidateLoop(
     const bound = slots.length === 0 ? Number.NEGATIVE_INFINITY : similarities[slots.length - 1]! + margin + MAX_BOOST;
     if (exhausted || (top.full && top.kthScore >= bound)) return { hits: top.hits, plan };
     if (want >= maxCandidates) {
+      if (fallback !== undefined) {
+        const done = fallback();
+        return { hits: done.hits, plan: { ...done.plan, source: `${done.plan.source} (fallback after ${slots.length} graph candidates)`, rounds: round + done.plan.rounds } };
+      }
       if (top.full) return { hits: top.hits, plan: { ...plan, complete: false } };
-      const fallback = exactSearch(store, filter, query, k, enumerate(store, filter, source));
-      return { hits: fallback, plan: { ...plan, method: 'exact', source: `${source.name} (fallback after ${slots.length} candidates)`, rounds: round + 1 } };
+      const bruteForce = exactSearch(store, filter, query, k, enumerate(store, filter, source));
+      return { hits: bruteForce, plan: { ...plan, method: 'exact', source: `${source.name} (fallback after ${slots.length} candidates)`, rounds: round + 1 } };
     }
     want = Math.min(size, maxCandidates, want * growth);
   }

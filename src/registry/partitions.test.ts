@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { rngFor } from '../core/index.ts';
 import { ColumnStore, type ColumnRow } from './columns.ts';
 import { HashingEmbedder } from './embedder.ts';
 import { LabelPartitions } from './partitions.ts';
 import { CapabilityRegistry } from './registry.ts';
+import { tempFolder } from './testing/fixtures.ts';
 import { syntheticCards, syntheticNeeds } from './testing/synthetic.ts';
 
 const DIMENSION = 48;
@@ -103,5 +106,54 @@ describe('label partitions (int8 scan, exact re-rank)', () => {
     assert.ok(!after.results.some((result) => result.ref === top!.ref), 'a deprecated card left the partition plan');
     await check();
     registry.close();
+  });
+});
+
+describe('label graphs (HNSW per big label partition)', () => {
+  it('searches a big label through its own graph, persists it, reloads it, and extends it after registrations', async () => {
+    const folder = tempFolder();
+    try {
+      const embedder = new HashingEmbedder({ dimension: 64 });
+      const options = { path: join(folder.path, 'registry.db'), embedder, plan: { exactBudget: 1, labelGraphRows: 150 } };
+      const batches = [...syntheticCards(6_000, 5, 2_000)];
+      let registry = await CapabilityRegistry.open(options);
+      await registry.register(batches[0]!);
+      await registry.register(batches[1]!);
+      registry.close();
+      // Opening warms the label partitions and builds graphs for the big ones (≥ 150 rows here), then saves them.
+      registry = await CapabilityRegistry.open(options);
+      const graphs = readdirSync(folder.path).filter((name) => /\.label-[0-9a-f]{16}\.usearch$/.test(name));
+      assert.ok(graphs.length >= 2, `graph files: ${graphs.join(', ')}`);
+      const written = graphs.map((name) => statSync(join(folder.path, name)).mtimeMs);
+      const needs = syntheticNeeds(15, 8);
+      const constraints = { require: ['residency:eu'] };
+      const recall = async () => {
+        let agree = 0;
+        let total = 0;
+        for (const need of needs) {
+          const [vector] = await embedder.embed([need]);
+          const auto = registry.discoverVector(vector!, constraints, 10);
+          assert.equal(auto.plan.method, 'hnsw');
+          assert.match(auto.plan.source, /label:residency:eu \(label graph\)/);
+          const exact = new Set(registry.discoverVector(vector!, constraints, 10, { force: 'exact' }).results.map((result) => result.ref));
+          total += exact.size;
+          agree += auto.results.filter((result) => exact.has(result.ref)).length;
+        }
+        return agree / total;
+      };
+      assert.ok((await recall()) >= 0.95);
+      registry.close();
+      // Reopened: the graph files are trusted (same embedder, same slots) and not rewritten.
+      registry = await CapabilityRegistry.open(options);
+      assert.deepEqual(graphs.map((name) => statSync(join(folder.path, name)).mtimeMs), written);
+      assert.ok((await recall()) >= 0.95);
+      // Registrations extend the graph incrementally; the next flush rewrites it.
+      await registry.register(batches[2]!);
+      assert.ok((await recall()) >= 0.95);
+      registry.close();
+      assert.ok(graphs.some((name, position) => statSync(join(folder.path, name)).mtimeMs !== written[position]));
+    } finally {
+      folder.cleanup();
+    }
   });
 });

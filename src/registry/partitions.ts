@@ -22,9 +22,18 @@
  * filter, which always checks status, so no status change can make a partition wrong. A partition is rebuilt only when a new vector does not fit its scale (a new store gets new partitions).
  * Partitions are built on first use, or up front by `warm` (the registry warms the labels selective enough
  * to use one when it opens), so a gather never lands inside a timed query after open.
+ *
+ * A partition of `graphRows` rows or more (default 50,000) also gets its own HNSW graph, searched first
+ * (post-filtered and re-ranked like the main index); the scan then only serves as the exact fallback. This is
+ * what keeps a 10%-selective label on a million cards (100,000 rows) near the cost of an unfiltered query
+ * instead of growing with the label. The graphs are built when the partition is (at open, for warmed
+ * labels), are not persisted, and follow registrations incrementally like the codes.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import usearch from 'usearch';
-import type { ColumnStore } from './columns.ts';
+import { slotChecksum, type ColumnStore } from './columns.ts';
+import { sidecarPath, VectorIndex, type HnswOptions, type IndexSidecar } from './vector-index.ts';
 
 /** int8 codes use ±127 (−128 is left out so that the code range is symmetric). */
 const CODE_MAX = 127;
@@ -40,6 +49,32 @@ export interface Partition {
   codes: Int8Array;
   /** Codes are round(component × scale); scale = 127 / the largest |component| seen when built. */
   scale: number;
+  /**
+   * The partition's own HNSW graph, once it holds `graphRows` rows: the int8 scan is linear in the rows
+   * (~1 ms per 100,000), a graph over them is logarithmic (~0.3 ms), and the scan stays as the exact fallback.
+   */
+  graph: VectorIndex | undefined;
+  /** Rows (from the start of `slots`) already in the graph. */
+  graphed: number;
+  /** Rows in the graph file on disk (persisted registries only). */
+  saved: number;
+}
+
+export interface PartitionOptions {
+  /** Rows from which a partition also gets its own HNSW graph (default 50,000). */
+  graphRows?: number;
+  /** The graph's HNSW settings (the registry passes its own). */
+  hnsw?: HnswOptions;
+  /**
+   * Where graphs persist: `<persistAt>.label-<sha256(label)[:16]>.usearch` plus sidecar, written by `save`.
+   * A graph covers the first n entries of its label's posting list (slots in key order, which never change:
+   * keys are not reused and a card's labels are part of its content), so a file is trusted when its sidecar
+   * names the embedder and settings in use and the checksum of those n slots and their content tags matches;
+   * then only the rows registered since are added. Otherwise it is rebuilt and overwritten.
+   */
+  persistAt?: string;
+  /** The embedder id the vectors come from (checked against the sidecar). */
+  embedder?: () => string;
 }
 
 /** A query quantised once for every partition it scans. */
@@ -55,17 +90,30 @@ export interface PreparedQuery {
 export class LabelPartitions {
   private readonly cache = new Map<number, Partition>();
 
-  constructor(private readonly store: ColumnStore) {}
+  private readonly graphRows: number;
 
-  /** Slots carrying `labelId` with their int8 codes, brought up to date first. */
+  constructor(
+    private readonly store: ColumnStore,
+    private readonly options: PartitionOptions = {},
+  ) {
+    this.graphRows = options.graphRows ?? 50_000;
+  }
+
+  /** Slots carrying `labelId` with their int8 codes (and graph), brought up to date first. */
   get(labelId: number): Partition {
     const cached = this.cache.get(labelId);
     if (cached !== undefined) {
       if (cached.consumed === this.store.labels.postings[labelId]!.length) return cached;
-      if (this.append(cached, labelId)) return cached;
+      if (this.append(cached, labelId)) return this.syncGraph(cached, labelId);
     }
     const built = this.build(labelId);
-    this.cache.set(labelId, built);
+    if (cached !== undefined) {
+      // Rebuilt for a new scale: the graph holds float vectors of the same slots in the same (posting) order.
+      built.graph = cached.graph;
+      built.graphed = cached.graphed;
+      built.saved = cached.saved;
+    }
+    this.cache.set(labelId, this.syncGraph(built, labelId));
     return built;
   }
 
@@ -97,10 +145,87 @@ export class LabelPartitions {
       const base = slot * dimension;
       for (let component = 0; component < dimension; component++) largest = Math.max(largest, Math.abs(store.vectors[base + component]!));
     }
-    const partition: Partition = { consumed: 0, rows: 0, slots: new Int32Array(Math.max(16, rows)), codes: new Int8Array(Math.max(16, rows) * dimension), scale: largest === 0 ? 1 : CODE_MAX / largest };
+    const partition: Partition = {
+      consumed: 0,
+      rows: 0,
+      slots: new Int32Array(Math.max(16, rows)),
+      codes: new Int8Array(Math.max(16, rows) * dimension),
+      scale: largest === 0 ? 1 : CODE_MAX / largest,
+      graph: undefined,
+      graphed: 0,
+      saved: 0,
+    };
     const appended = this.append(partition, labelId);
     if (!appended) throw new Error('a fresh partition must fit its own scale');
     return partition;
+  }
+
+  /** Adds the rows the graph lacks, creating the graph once the partition is big enough to need one. */
+  private syncGraph(partition: Partition, labelId: number): Partition {
+    if (partition.graph === undefined) {
+      if (partition.rows < this.graphRows) return partition;
+      partition.graph = new VectorIndex(this.store.dimension, this.options.hnsw);
+      partition.graphed = 0;
+      partition.saved = 0;
+      const loaded = this.loadGraph(partition.graph, labelId, partition);
+      if (loaded > 0) partition.graphed = partition.saved = loaded;
+    }
+    if (partition.graphed < partition.rows) {
+      const dimension = this.store.dimension;
+      const slots = partition.slots.subarray(partition.graphed, partition.rows);
+      // The graph holds float vectors (quantised by usearch as the main index is), not the int8 codes.
+      const batch = 65_536;
+      const rows = new Float32Array(Math.min(batch, slots.length) * dimension);
+      for (let start = 0; start < slots.length; start += batch) {
+        const part = slots.subarray(start, Math.min(start + batch, slots.length));
+        for (let row = 0; row < part.length; row++) rows.set(this.store.vector(part[row]!), row * dimension);
+        partition.graph.add(part, rows.subarray(0, part.length * dimension));
+      }
+      partition.graphed = partition.rows;
+    }
+    return partition;
+  }
+
+  /** Writes every graph that changed since it was last written (no-op unless `persistAt` is set). */
+  save(): void {
+    if (this.options.persistAt === undefined) return;
+    for (const [labelId, partition] of this.cache) {
+      if (partition.graph === undefined || partition.saved === partition.graphed) continue;
+      partition.graph.save(this.graphPath(labelId), this.graphState(partition.graph, partition.slots, partition.graphed));
+      partition.saved = partition.graphed;
+    }
+  }
+
+  /** Paths of the files `save` writes (for tests and cleanup). */
+  graphFiles(): string[] {
+    return [...this.cache.entries()].filter(([, partition]) => partition.saved > 0).map(([labelId]) => this.graphPath(labelId));
+  }
+
+  private graphPath(labelId: number): string {
+    const digest = createHash('sha256').update(this.store.labels.names[labelId]!).digest('hex').slice(0, 16);
+    return `${this.options.persistAt}.label-${digest}.usearch`;
+  }
+
+  /** What a graph file covering the first `rows` slots must agree with. */
+  private graphState(graph: VectorIndex, slots: Int32Array, rows: number): Omit<IndexSidecar, 'format' | 'fileBytes' | 'fileSha256'> {
+    let checksum = 0;
+    for (let row = 0; row < rows; row++) checksum = (checksum + slotChecksum(slots[row]!, this.store.tag[slots[row]!]!)) >>> 0;
+    return { generation: 0, count: rows, checksum, embedder: this.options.embedder?.() ?? 'none', dimension: this.store.dimension, quantization: graph.options.quantization };
+  }
+
+  /** Loads the persisted graph when it matches a prefix of the partition; returns the rows it covers (0: none). */
+  private loadGraph(graph: VectorIndex, labelId: number, partition: Partition): number {
+    if (this.options.persistAt === undefined) return 0;
+    const path = this.graphPath(labelId);
+    if (!existsSync(sidecarPath(path))) return 0;
+    let rows: number;
+    try {
+      rows = (JSON.parse(readFileSync(sidecarPath(path), 'utf8')) as IndexSidecar).count;
+    } catch {
+      return 0;
+    }
+    if (!Number.isInteger(rows) || rows <= 0 || rows > partition.rows) return 0;
+    return graph.load(path, this.graphState(graph, partition.slots, rows)) === undefined ? rows : 0;
   }
 
   /** Appends the label's new slots; false when one does not fit the partition's scale (rebuild). */

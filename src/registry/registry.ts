@@ -227,6 +227,7 @@ export class CapabilityRegistry {
 
   /** Persists the index and its sidecar if anything changed since the last flush. */
   flush(): void {
+    this.partitions.save();
     if (!this.dirty || this.indexPath === undefined) return;
     this.index.save(this.indexPath, this.indexState());
     this.dirty = false;
@@ -311,8 +312,14 @@ export class CapabilityRegistry {
       store.put(key, { id, status, provider, kind: kind as Binding['kind'], labels: labels === '' ? [] : labels.split(' '), cost: cost ?? undefined, latency: latency ?? undefined, quality, tag: tagOf(hash, vector) }, vector);
     }
     this.store = store;
-    this.partitions = new LabelPartitions(store);
+    this.partitions = new LabelPartitions(store, {
+      hnsw: this.options.hnsw ?? {},
+      embedder: () => this.embedderId() ?? 'none',
+      ...(this.indexPath === undefined ? {} : { persistAt: this.indexPath }),
+      ...(this.options.plan?.labelGraphRows === undefined ? {} : { graphRows: this.options.plan.labelGraphRows }),
+    });
     this.partitions.warm(partitionCandidates(store, this.options.plan));
+    this.partitions.save();
     this.index = new VectorIndex(dimension, this.options.hnsw);
     const loadMs = performance.now() - started;
     // Iteration holds the connection, so rows without a vector are fetched once it is done.
