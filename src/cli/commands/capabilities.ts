@@ -40,6 +40,9 @@ export interface CapabilityFlags {
   registry?: string;
   require?: string[];
   forbid?: string[];
+  provider?: string[];
+  /** Already validated by the caller (a non-negative number as text). */
+  maxCostPerCall?: string;
 }
 
 const canCallWith = (profiles: FleetResolver, simulated?: boolean) => (model: string): string | undefined => {
@@ -70,6 +73,8 @@ export async function prepareCapabilities(
   const policy: CapabilityPolicy = {
     ...(options.flags.require && options.flags.require.length > 0 ? { require: options.flags.require } : {}),
     ...(options.flags.forbid && options.flags.forbid.length > 0 ? { forbid: options.flags.forbid } : {}),
+    ...(options.flags.provider && options.flags.provider.length > 0 ? { providers: options.flags.provider } : {}),
+    ...(options.flags.maxCostPerCall !== undefined ? { maxCostPerCall: Number(options.flags.maxCostPerCall) } : {}),
   };
   const path = options.flags.registry ?? defaultRegistryPath();
   if (!existsSync(path)) {

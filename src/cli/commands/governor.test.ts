@@ -73,6 +73,28 @@ describe('solve --strategy auto through the registry', () => {
     assert.equal(result.code, 0, describeResult(result));
     assert.equal(parseSingleJson<AutoJson>(result).governor.bindings, undefined);
   });
+
+  it('--provider and --max-cost-per-call are hard filters too: the cloud card is excluded either way', async () => {
+    for (const policy of [['--provider', 'sim'], ['--max-cost-per-call', '0.001']]) {
+      const result = await runCli(['solve', 'What is ((17*23)-(41*7))*(13+29)?', '--model', 'sim:small', '--strategy', 'auto', '--registry', registry, ...policy, '--budget-tokens', '6000', '--db', dir.file('journal.db'), '--json'], { cwd: dir.path });
+      assert.equal(result.code, 0, describeResult(result));
+      const json = parseSingleJson<AutoJson>(result);
+      const bindings = json.governor.bindings ?? [];
+      assert.ok(bindings.some((bound) => bound.card === 'model:sim-small@1.0.0'), `${policy.join(' ')}: ${JSON.stringify(bindings)}`);
+      assert.ok(!bindings.some((bound) => bound.card.startsWith('model:cloud-large')), `${policy.join(' ')}: ${JSON.stringify(bindings)}`);
+      assert.equal(json.spendByModel['sim:large'], undefined);
+    }
+  });
+
+  it('bad capability-policy flags are listed with their flag names (exit 2, nothing written)', async () => {
+    const db = dir.file('bad-flags.db');
+    const result = await runCli(['solve', 'What is 2+2?', '--model', 'sim:small', '--strategy', 'vote', '--registry', registry, '--max-cost-per-call', 'cheap', '--provider', 'sim', '--db', db, '--json'], { cwd: dir.path });
+    assert.equal(result.code, 2, describeResult(result));
+    const message = parseSingleJson<AutoJson>(result).error!.message;
+    assert.match(message, /--max-cost-per-call/);
+    assert.match(message, /--provider.*capability policy applies/s);
+    assert.equal(countRuns(db), 0);
+  });
 });
 
 describe('governor calibrate --suite multihop → fit → solve --corpus', () => {

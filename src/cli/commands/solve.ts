@@ -42,6 +42,9 @@ export interface SolveFlags extends BudgetFlags {
   registry?: string;
   require?: string[];
   forbid?: string[];
+  /** Allowed providers of bound capabilities (repeatable), and the most a bound model may cost per call. */
+  provider?: string[];
+  maxCostPerCall?: string;
 }
 
 export type RunStatus = 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
@@ -91,7 +94,12 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   if (strategy === 'search' && flags.corpus === undefined) issues.add('--corpus', 'the search strategy needs a corpus (a folder of .txt/.md files or a .jsonl file)');
   for (const flag of ['require', 'forbid'] as const) {
     for (const label of flags[flag] ?? []) if (!CAPABILITY_LABEL_PATTERN.test(label)) issues.add(`--${flag}`, `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu)`);
-    if (flags[flag] !== undefined && strategy !== 'workflow' && strategy !== 'auto') issues.add(`--${flag}`, 'policy labels apply to --strategy auto (models bound through the registry) and to the capability nodes of a --workflow spec');
+  }
+  for (const provider of flags.provider ?? []) if (provider.trim() === '') issues.add('--provider', 'must be a non-empty provider name');
+  const maxCostPerCall = issues.number('--max-cost-per-call', flags.maxCostPerCall, { min: 0 });
+  for (const flag of ['require', 'forbid', 'provider', 'maxCostPerCall'] as const) {
+    const name = flag === 'maxCostPerCall' ? 'max-cost-per-call' : flag;
+    if (flags[flag] !== undefined && strategy !== 'workflow' && strategy !== 'auto') issues.add(`--${name}`, 'capability policy applies to --strategy auto (models bound through the registry) and to the capability nodes of a --workflow spec');
   }
   issues.throwIfAny('Invalid solve request');
 
@@ -126,7 +134,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
   validateWorkflow(spec, { operators, requireModels: true, fleet, model });
   // strategy auto: models are bound under the query policy (--require/--forbid) through the registry; a policy
   // that leaves nothing to start with is rejected here, before the journal is opened.
-  const governing = strategy === 'auto' ? await governorBinding({ fleet, model, simulated, policy: { ...(flags.require?.length ? { require: flags.require } : {}), ...(flags.forbid?.length ? { forbid: flags.forbid } : {}) }, ...(flags.registry ? { registry: flags.registry } : {}), ...(flags.planner ? { planner: flags.planner } : {}), ...(simulated ? {} : { candidates: cascadeLadder(model, config).slice(1) }) }) : undefined;
+  const governing = strategy === 'auto' ? await governorBinding({ fleet, model, simulated, policy: { ...(flags.require?.length ? { require: flags.require } : {}), ...(flags.forbid?.length ? { forbid: flags.forbid } : {}), ...(flags.provider?.length ? { providers: flags.provider } : {}), ...(maxCostPerCall !== undefined ? { maxCostPerCall } : {}) }, ...(flags.registry ? { registry: flags.registry } : {}), ...(flags.planner ? { planner: flags.planner } : {}), ...(simulated ? {} : { candidates: cascadeLadder(model, config).slice(1) }) }) : undefined;
   const journalPath = resolve(flags.db ?? defaultJournalPath());
   const journal = Journal.open(journalPath);
   try {
