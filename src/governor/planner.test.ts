@@ -20,6 +20,7 @@ const CYCLIC = JSON.stringify({
 const OVER_LIMIT = JSON.stringify({ version: 1, nodes: [{ id: 'wide', op: 'sample', inputs: { query: 'query' }, params: { samples: 500, aggregator: 'majority' } }], output: 'wide' });
 const UNKNOWN_INPUT = JSON.stringify({ version: 1, nodes: [{ id: 'lost', op: 'generate', inputs: { hint: 'draft.answer' }, params: { prompt: '{{query}} {{hint}}' } }], output: 'lost' });
 const VALID = JSON.stringify({ version: 1, name: 'planned-vote', nodes: [{ id: 'planned', op: 'sample', tier: 'small', inputs: { query: 'query' }, params: { samples: 3, aggregator: 'majority' } }], output: 'planned' });
+const CAPABILITY = JSON.stringify({ version: 1, nodes: [{ id: 'bound', op: 'sample', capability: { need: 'arithmetic solver' }, inputs: { query: 'query' }, params: { samples: 3, aggregator: 'majority' } }], output: 'bound' });
 const EXPENSIVE = JSON.stringify({ version: 1, nodes: [{ id: 'pricey', op: 'sample', tier: 'large', inputs: { query: 'query' }, params: { samples: 60, aggregator: 'majority' } }], output: 'pricey' });
 
 /** Calls that executed a node of a spec: workflow step ids are `gov/plan/r<round>/run/<node>/…`. */
@@ -67,6 +68,16 @@ describe('planner', () => {
     assert.equal(executed(harness.calls, 'a') + executed(harness.calls, 'b'), 0);
     assert.equal(executed(harness.calls, 'planned'), 3);
     assert.ok(harness.calls.filter((call) => /\/run\/planned\//.test(call.stepId)).every((call) => call.model === 'sim:small'));
+  });
+
+  it('sends a capability node back (the governor binds generated workflows by tier) and runs the corrected spec', async () => {
+    const harness = governorHarness({ tasks, plannerReplies: [CAPABILITY, VALID] });
+    const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, planner: 'fake:planner', force: { arm: 'plan' }, examples: false });
+    const round = result.decision.planner!.rounds[0]!;
+    assert.deepEqual(round.rejected.map((attempt) => attempt.issues.map((issue) => [issue.code, issue.path])), [[['capability', 'nodes[0].capability']]]);
+    assert.equal(executed(harness.calls, 'bound'), 0);
+    assert.equal(result.decision.spec?.name, 'planned-vote');
+    assert.equal(result.status, 'ok');
   });
 
   it('sends a spec the budget cannot pay for back as too expensive', async () => {

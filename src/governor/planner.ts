@@ -202,6 +202,12 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
 function validateAndFit(raw: unknown, context: OpContext, options: PlanOptions, limits: WorkflowLimits): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[] } {
   const checked = checkWorkflow(raw, { limits, operators: options.operators, requireModels: true, fleet: context.fleet, model: options.defaultModel, tierModels: options.tiers });
   if (!checked.workflow) return { workflow: undefined, issues: checked.issues };
+  // The governor binds generated workflows by tier (its binder already applied the query's policy); it runs them
+  // without a capability resolver, so a capability node would only fail at run time — send it back instead.
+  const capabilityIssues: WorkflowIssue[] = checked.workflow.nodes.flatMap((node, index) =>
+    node.capability === undefined ? [] : [{ code: 'capability' as const, path: `nodes[${index}].capability`, message: 'generated workflows choose models by tier (small, medium, large) or name; capability needs are not available here' }],
+  );
+  if (capabilityIssues.length > 0) return { workflow: undefined, issues: capabilityIssues };
   try {
     const fit = fitWorkflow(checked.workflow, context.fleet, { query: options.query, budget: context.budget, mode: 'reject' });
     return { workflow: fit.workflow, issues: [] };
