@@ -33,7 +33,17 @@ export interface GeneratedTokens {
   decodeMs: number;
   /** Wall time to the first token: evaluating the input (prefill) plus one sampling step. */
   firstTokenMs: number;
+  /**
+   * Process CPU time (all threads) from the first token to the last: the decode steps' work. Unlike wall
+   * time it does not count the time the process waits for a core, so it stays meaningful on a loaded machine.
+   */
+  decodeCpuMs: number;
 }
+
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 export async function generateTokens(model: LlamaModel, sequence: LlamaContextSequence, input: Token[], options: GenerateTokensOptions): Promise<GeneratedTokens> {
   const { signal } = options;
@@ -50,7 +60,7 @@ export async function generateTokens(model: LlamaModel, sequence: LlamaContextSe
     // Nothing may be generated: evaluate the input only.
     await sequence.evaluateWithoutGeneratingNewTokens(input);
     const elapsed = performance.now() - started;
-    return { tokens, text: '', finishReason: 'length', evaluated: true, decodeMs: elapsed, firstTokenMs: elapsed };
+    return { tokens, text: '', finishReason: 'length', evaluated: true, decodeMs: elapsed, firstTokenMs: elapsed, decodeCpuMs: 0 };
   }
   const grammarEvaluationState = options.grammar ? new LlamaGrammarEvaluationState({ model, grammar: options.grammar }) : undefined;
   const iterator = sequence.evaluate(input, {
@@ -60,8 +70,12 @@ export async function generateTokens(model: LlamaModel, sequence: LlamaContextSe
     ...(grammarEvaluationState ? { grammarEvaluationState } : {}),
   });
   let firstTokenMs = 0;
+  let firstTokenCpuMs = 0;
   for await (const token of iterator) {
-    if (tokens.length === 0) firstTokenMs = performance.now() - started;
+    if (tokens.length === 0) {
+      firstTokenMs = performance.now() - started;
+      firstTokenCpuMs = cpuMs();
+    }
     tokens.push(token);
     if (signal?.aborted) {
       aborted = true;
@@ -80,13 +94,14 @@ export async function generateTokens(model: LlamaModel, sequence: LlamaContextSe
     }
   }
   const decodeMs = performance.now() - started;
+  const decodeCpuMs = tokens.length > 0 ? cpuMs() - firstTokenCpuMs : 0;
   if (aborted) throw abortError(signal as AbortSignal, options.label);
   let text = model.detokenize(tokens);
   for (const stop of stops) {
     const at = text.indexOf(stop);
     if (at >= 0) text = text.slice(0, at);
   }
-  return { tokens, text, finishReason, evaluated, decodeMs, firstTokenMs };
+  return { tokens, text, finishReason, evaluated, decodeMs, firstTokenMs, decodeCpuMs };
 }
 
 /** `work`, or a rejection the moment `signal` aborts (the work keeps running to its own end). */

@@ -96,6 +96,8 @@ export class KvDecoder {
   /** Decode steps after each piece's first token, and their wall time: the per-token decode rate. */
   decodeSteps = 0;
   decodeMs = 0;
+  /** Process CPU time of those steps (see GeneratedTokens.decodeCpuMs). */
+  decodeCpuMs = 0;
   /** Highest KV cell in use + 1 (llama.cpp's used_max_p1) for this sequence's stream; see the header. */
   cellSpan = 0;
   peakCellSpan = 0;
@@ -203,6 +205,7 @@ export class KvDecoder {
     if (generated.tokens.length > 1) {
       this.decodeSteps += generated.tokens.length - 1;
       this.decodeMs += generated.decodeMs - generated.firstTokenMs;
+      this.decodeCpuMs += generated.decodeCpuMs;
     }
     this.noteEvaluated();
     this.text += generated.text;

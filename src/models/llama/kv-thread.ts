@@ -122,6 +122,8 @@ export interface KvThreadSample {
   /** The decode steps and their wall time behind that rate (to pool samples without averaging rates). */
   decodeSteps: number;
   decodeMs: number;
+  /** Process CPU time of those steps: the rate's work without the waits for a core on a loaded machine. */
+  decodeCpuMs: number;
 }
 
 export interface KvThreadMetrics {
@@ -179,7 +181,7 @@ class ThreadRun {
   finishedTasks = 0;
   finishedLists = 0;
   private tasksStarted = 0;
-  private lastSample = { steps: 0, ms: 0 };
+  private lastSample = { steps: 0, ms: 0, cpuMs: 0 };
   private readonly started = performance.now();
 
   constructor(
@@ -292,7 +294,8 @@ class ThreadRun {
     const { decoder, onSample } = this;
     const steps = decoder.decodeSteps - this.lastSample.steps;
     const ms = decoder.decodeMs - this.lastSample.ms;
-    this.lastSample = { steps: decoder.decodeSteps, ms: decoder.decodeMs };
+    const cpuMs = decoder.decodeCpuMs - this.lastSample.cpuMs;
+    this.lastSample = { steps: decoder.decodeSteps, ms: decoder.decodeMs, cpuMs: decoder.decodeCpuMs };
     this.samples.push({
       finishedTasks: this.finishedTasks,
       depth,
@@ -303,6 +306,7 @@ class ThreadRun {
       decodeTokensPerSecond: ms > 0 ? (steps * 1000) / ms : 0,
       decodeSteps: steps,
       decodeMs: ms,
+      decodeCpuMs: cpuMs,
     });
     onSample?.(this.samples.at(-1)!);
   }
