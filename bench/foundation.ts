@@ -2,7 +2,7 @@
  * Foundation benchmarks: the ledger, the whole call path (ledger + journal + sim provider at zero latency),
  * and journal replay. Figures are printed next to the issue's targets; nothing here asserts on time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock, systemClock } from '../src/core/index.ts';
@@ -99,8 +99,63 @@ export async function benchCallPath(): Promise<BenchRow[]> {
         note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
       },
       { name: 'journal replay (resume), calls served from the journal', value: `${Math.round(replayRate).toLocaleString('en-US')} calls/s`, target: '(no target; report)', met: replayed === calls ? undefined : false, note: `${replayed}/${calls} replayed` },
+      ...(await benchGrowingHistory(folder)),
     ];
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Journal bytes per call when every agent re-sends a history that grows by two messages per round (the
+ * AgentsNet shape, where request-per-row storage grew with rounds²). Through the whole call path (sim at zero
+ * latency, SIMULATED responses), so the incremental call identity is exercised too. The file size is measured
+ * after close (WAL checkpointed); "inline" is what the requests' JSON alone would have taken stored whole.
+ */
+async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
+  const agents = 100;
+  const rounds = 20;
+  const path = join(folder, 'growing.db');
+  const journal = Journal.open(path);
+  const clock = new VirtualClock();
+  const fleet = new Fleet({ resolver: new FleetResolver({ config: ZERO_LATENCY_CONFIG, clock, seed: 1 }), clock, seed: 1 });
+  journal.beginOrResumeRun({ id: 'growing', command: 'bench', query: 'growing histories', args: {}, seed: 1, simulated: true, budget: {} });
+  const recorder = journal.recorder('growing');
+  const ledger = new Ledger({ clock, limits: { totalTokens: 1e12 } });
+  const histories = Array.from({ length: agents }, (_, agent) => [
+    { role: 'system' as 'system' | 'user' | 'assistant', content: `You are agent ${agent} in a network of ${agents}. Choose a colour different from your neighbours and answer in JSON.` },
+  ]);
+  let inlineBytes = 0;
+  const perCall: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (let agent = 0; agent < agents; agent++) {
+      const history = histories[agent]!;
+      history.push({ role: 'user', content: `Round ${round}. Your neighbours said: ${JSON.stringify([{ from: (agent + 1) % agents, colour: round % 3, note: 'keeping my colour unless you object' }, { from: (agent + 7) % agents, colour: (round + 1) % 3 }])}` });
+      const request = { messages: history, maxOutputTokens: 128, temperature: 0.7, metadata: { stepId: `agent-${agent}/round-${round}` } };
+      const start = performance.now();
+      const result = await fleet.call('bench-small', request, { budget: ledger.root, recorder });
+      perCall.push((performance.now() - start) * 1000);
+      inlineBytes += Buffer.byteLength(JSON.stringify({ ...request, maxOutputTokens: 128 }));
+      history.push({ role: 'assistant', content: result.text });
+    }
+  }
+  journal.close();
+  const calls = agents * rounds;
+  const bytes = statSync(path).size;
+  return [
+    {
+      name: `journal bytes per call, growing histories (${agents} agents × ${rounds} rounds, SIMULATED responses)`,
+      value: `${Math.round(bytes / calls).toLocaleString('en-US')} B/call`,
+      target: '(no target; report)',
+      met: undefined,
+      note: `file ${(bytes / 1e6).toFixed(2)} MB; the requests' JSON alone, stored inline, would be ${(inlineBytes / 1e6).toFixed(2)} MB (${Math.round(inlineBytes / calls).toLocaleString('en-US')} B/call)`,
+    },
+    {
+      name: 'call path on growing histories, median per call',
+      value: `${median(perCall).toFixed(1)} µs`,
+      target: '≤ 100 µs',
+      met: median(perCall) <= 100,
+      note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; history up to ${2 * rounds} messages`,
+    },
+  ];
 }

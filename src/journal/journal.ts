@@ -17,6 +17,7 @@ import { InvalidInputError, type InputIssue, type UsageTotals } from '../core/in
 import { applyMigrations, prepareVersionOf } from './apply-migrations.ts';
 import type { CallRecorder, RecordedCall } from './call-recorder.ts';
 import { closedError, conflictingCallError, unknownRun, wrap } from './errors.ts';
+import { MessageStore, type ListNodeInfo } from './message-store.ts';
 import { PendingCalls } from './pending-calls.ts';
 import { isSameStoredCall, toCallRow, toLedgerRow, toRecordedCall, toRunRow, toStepRow, toTotals, type RunDbRow, type StepDbRow, type TotalsDbRow } from './rows.ts';
 import { JOURNAL_COMPONENT, JOURNAL_MIGRATIONS, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
@@ -31,6 +32,7 @@ export class Journal {
   private readonly now: () => number;
   private closed = false;
   private statements: Statements | undefined;
+  private messageStore: MessageStore | undefined;
   private readonly pending = new PendingCalls(() => this.flush());
 
   private constructor(path: string, db: Database.Database, now: () => number) {
@@ -58,7 +60,8 @@ export class Journal {
       const journal = new Journal(fullPath, db, options.now ?? Date.now);
       db.exec(SCHEMA_VERSION_TABLE);
       journal.migrate(JOURNAL_COMPONENT, JOURNAL_MIGRATIONS);
-      journal.statements = prepareStatements(db);
+      journal.messageStore = new MessageStore(db);
+      journal.statements = prepareStatements(db, journal.messageStore);
       return journal;
     } catch (error) {
       try {
@@ -86,6 +89,7 @@ export class Journal {
     this.flush();
     this.closed = true;
     this.statements = undefined;
+    this.messageStore = undefined;
     try {
       this.db.close();
     } catch (error) {
@@ -261,7 +265,7 @@ export class Journal {
     if (buffered) return structuredClone(buffered.call);
     return this.guard(() => `Cannot look up call "${callKey}" of run "${runId}"`, () => {
       const row = this.stmts().lookupCall.get(runId, callKey);
-      return row === undefined ? undefined : toRecordedCall(row);
+      return row === undefined ? undefined : toRecordedCall(row, this.readMessages);
     });
   }
 
@@ -271,8 +275,8 @@ export class Journal {
    * second ledger entry), a JournalError when it differs.
    */
   recordCall(runId: string, call: RecordedCall): void {
-    const { requestJson, responseJson, tagsJson } = callValues(runId, call);
     this.assertOpen();
+    const { requestJson, messages, responseJson, tagsJson } = callValues(runId, call, (request) => this.messages().encodeRequest(request));
     this.pending.throwFlushFailure();
     // Duplicate keys are judged now, not at flush time, so the caller hears about a conflict synchronously.
     const earlier = this.pending.get(runId, call.callKey);
@@ -280,13 +284,13 @@ export class Journal {
     if (earlier || stored) {
       // One comparison for both places the earlier copy can be, so buffered and committed calls behave alike.
       const previous = earlier
-        ? { request_hash: earlier.call.requestHash, model: earlier.call.model, provider: earlier.call.provider, request_json: earlier.requestJson, response_json: earlier.responseJson, text: earlier.call.response.text, cost_usd: earlier.call.costUsd, budget_path: earlier.call.budgetPath }
+        ? { request_hash: earlier.call.requestHash, model: earlier.call.model, provider: earlier.call.provider, request_json: earlier.requestJson, messages_list: earlier.messages?.extra.id ?? null, response_json: earlier.responseJson, text: earlier.call.response.text, cost_usd: earlier.call.costUsd, budget_path: earlier.call.budgetPath }
         : stored!;
-      const same = isSameStoredCall(previous, call, requestJson, responseJson);
+      const same = isSameStoredCall(previous, call, requestJson, messages?.extra.id ?? null, responseJson);
       if (same) return;
       throw conflictingCallError(runId, call.callKey);
     }
-    this.pending.add({ runId, call, requestJson, responseJson, tagsJson, at: this.isoNow() });
+    this.pending.add({ runId, call, requestJson, messages, responseJson, tagsJson, at: this.isoNow() });
   }
 
   /**
@@ -302,16 +306,19 @@ export class Journal {
     this.guard(() => `Cannot record ${batch.length} call(s)`, () => {
       const s = this.stmts();
       const failures: unknown[] = [];
+      const written: ListNodeInfo[] = [];
       this.db.transaction(() => {
         for (const entry of batch) {
           // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
           try {
-            s.recordCall(entry);
+            for (const info of s.recordCall(entry)) written.push(info);
           } catch (error) {
             failures.push(error);
           }
         }
       }).immediate();
+      // Only now are those message rows durable; until then a later call would write them again.
+      this.messages().markStored(written);
       if (failures.length > 0) throw failures[0];
     });
   }
@@ -321,7 +328,7 @@ export class Journal {
     this.flush();
     requireId(runId, 'runId', 'Cannot read calls');
     return this.guard(`Cannot read calls of run "${runId}"`, () =>
-      this.stmts().getCalls.all(runId).map(toCallRow),
+      this.stmts().getCalls.all(runId).map((row) => toCallRow(row, this.readMessages)),
     );
   }
 
@@ -385,6 +392,14 @@ export class Journal {
 
   private isoNow(): string {
     return new Date(this.now()).toISOString();
+  }
+
+  /** Reads a stored message list back (for rows written since schema v3). */
+  private readonly readMessages = (listId: string): unknown[] => this.messages().read(listId);
+
+  private messages(): MessageStore {
+    if (this.messageStore === undefined) throw closedError(this.path);
+    return this.messageStore;
   }
 
   private stmts(): Statements {

@@ -52,6 +52,8 @@ export interface CallDbRow {
   model: string;
   provider: string;
   request_json: string;
+  /** message_lists.id of the request's messages (request_json holds `"messages":null`); NULL: stored inline (before v3). */
+  messages_list: string | null;
   response_json: string;
   text: string;
   cost_usd: number;
@@ -156,14 +158,25 @@ export function toStepRow(row: StepDbRow): StepRow {
   };
 }
 
-export function toRecordedCall(row: CallDbRow): RecordedCall {
+/** Reads a stored message list back (MessageStore.read). */
+export type ReadMessages = (listId: string) => unknown[];
+
+/** The request exactly as recorded: referenced messages are put back in their own place (key order kept). */
+export function decodeRequest(requestJson: string, messagesList: string | null | undefined, readMessages: ReadMessages): unknown {
+  const request = JSON.parse(requestJson) as unknown;
+  if (messagesList === null || messagesList === undefined) return request;
+  (request as { messages: unknown }).messages = readMessages(messagesList);
+  return request;
+}
+
+export function toRecordedCall(row: CallDbRow, readMessages: ReadMessages): RecordedCall {
   const response = JSON.parse(row.response_json) as Omit<RecordedResponse, 'text'>;
   return {
     callKey: row.call_key,
     requestHash: row.request_hash,
     model: row.model,
     provider: row.provider,
-    request: JSON.parse(row.request_json) as unknown,
+    request: decodeRequest(row.request_json, row.messages_list, readMessages),
     response: { text: row.text, ...response },
     costUsd: row.cost_usd,
     attempts: row.attempts,
@@ -173,8 +186,8 @@ export function toRecordedCall(row: CallDbRow): RecordedCall {
   };
 }
 
-export function toCallRow(row: CallDbRow): CallRow {
-  const call = toRecordedCall(row);
+export function toCallRow(row: CallDbRow, readMessages: ReadMessages): CallRow {
+  const call = toRecordedCall(row, readMessages);
   const metadata = (call.request as { metadata?: { stepId?: unknown } } | null)?.metadata;
   const response = call.response;
   return {
@@ -208,23 +221,30 @@ export function toLedgerRow(row: LedgerDbRow): LedgerEntryRow {
 }
 
 /** The columns that must match for a second `record` of a call key to count as the same call. */
-export type StoredCallFields = Pick<CallDbRow, 'request_hash' | 'model' | 'provider' | 'request_json' | 'response_json' | 'text' | 'cost_usd' | 'budget_path'>;
+export type StoredCallFields = Pick<CallDbRow, 'request_hash' | 'model' | 'provider' | 'request_json' | 'messages_list' | 'response_json' | 'text' | 'cost_usd' | 'budget_path'>;
 
 /**
  * True when a row already stored under a call's key holds that same call (a retried write, not a conflict).
- * `requestJson` and `responseJson` are the call's encoded request and response (the latter without its text).
+ * `requestJson` is the call's request as it would be stored (messages by reference when `messagesList` is
+ * set), `responseJson` its response without the text.
  */
 export function isSameStoredCall(
   stored: StoredCallFields,
   call: RecordedCall,
   requestJson: string,
+  messagesList: string | null,
   responseJson: string,
 ): boolean {
+  const sameRequest =
+    stored.messages_list === messagesList
+      ? stored.request_json === requestJson
+      : // A row written before v3 holds its messages inline: compare it with the whole request's JSON.
+        (stored.messages_list ?? null) === null && stored.request_json === JSON.stringify(call.request);
   return (
     stored.request_hash === call.requestHash &&
     stored.model === call.model &&
     stored.provider === call.provider &&
-    stored.request_json === requestJson &&
+    sameRequest &&
     stored.response_json === responseJson &&
     stored.text === call.response.text &&
     stored.cost_usd === call.costUsd &&

@@ -105,4 +105,22 @@ CREATE UNIQUE INDEX ledger_entries_by_call ON ledger_entries (run_id, call_key, 
     name: 'calls.billed_json: everything billed across a call\'s attempts',
     up: `ALTER TABLE calls ADD COLUMN billed_json TEXT;`,
   },
+  {
+    version: 3,
+    name: 'messages stored once by content hash; calls reference their message list (message-store.ts)',
+    // Existing rows keep their inline request_json (messages_list NULL) and stay readable as they are; only
+    // calls recorded from now on are stored by reference. WITHOUT ROWID: the hash is the key, stored once.
+    up: `
+CREATE TABLE messages (
+  hash TEXT PRIMARY KEY NOT NULL,
+  json TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE message_lists (
+  id      TEXT PRIMARY KEY NOT NULL,
+  parent  TEXT REFERENCES message_lists (id),
+  message TEXT NOT NULL REFERENCES messages (hash)
+) WITHOUT ROWID;
+ALTER TABLE calls ADD COLUMN messages_list TEXT REFERENCES message_lists (id);
+`,
+  },
 ];

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { conflictingCallError } from './errors.ts';
 import { isSameStoredCall, type CallDbRow, type LedgerDbRow, type RunDbRow, type StepDbRow, type StoredCallFields, type TotalsDbRow } from './rows.ts';
+import type { ListNodeInfo, MessageStore } from './message-store.ts';
 import type { PendingCall } from './pending-calls.ts';
 
 type Statement<Result = unknown> = Database.Statement<unknown[], Result>;
@@ -26,11 +27,11 @@ export interface Statements {
   spendByModel: Statement<TotalsDbRow & { model: string; provider: string }>;
   insertLedger: Statement;
   getLedger: Statement<LedgerDbRow>;
-  recordCall: Database.Transaction<(pending: PendingCall) => void>;
+  recordCall: Database.Transaction<(pending: PendingCall) => ListNodeInfo[]>;
 }
 
 const CALL_COLUMNS =
-  'run_id, call_key, request_hash, model, provider, request_json, response_json, text, cost_usd, attempts, billed_json, budget_path, tags_json, created_at';
+  'run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, attempts, billed_json, budget_path, tags_json, created_at';
 
 /**
  * The TotalsDbRow columns aggregated over `calls`. `counted` is what COUNT counts: `*` over calls alone, a
@@ -41,23 +42,27 @@ function totalsColumns(counted: string, prefix: string): string {
     COALESCE(SUM(${prefix}output_tokens), 0) AS output_tokens, COALESCE(SUM(${prefix}cost_usd), 0.0) AS cost_usd`;
 }
 
-export function prepareStatements(db: Database.Database): Statements {
+export function prepareStatements(db: Database.Database, messageStore: MessageStore): Statements {
   const insertCall = db.prepare(
-    `INSERT OR IGNORE INTO calls (run_id, call_key, request_hash, model, provider, request_json, response_json, text, input_tokens,
+    `INSERT OR IGNORE INTO calls (run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, input_tokens,
        output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, billed_json, budget_path, tags_json, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertLedger = db.prepare(
     `INSERT INTO ledger_entries (run_id, call_key, kind, budget_path, input_tokens, output_tokens, cost_usd, detail_json, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const sameCall = db.prepare<[string, string], StoredCallFields>(
-    'SELECT request_hash, model, provider, request_json, response_json, text, cost_usd, budget_path FROM calls WHERE run_id = ? AND call_key = ?',
+    'SELECT request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, budget_path FROM calls WHERE run_id = ? AND call_key = ?',
   );
   const totals = totalsColumns('*', '');
 
-  const recordCall = db.transaction(({ runId, call, requestJson, responseJson, tagsJson, at }: PendingCall): void => {
+  // Returns the message-list nodes it wrote, to be marked stored once the enclosing transaction commits.
+  const recordCall = db.transaction(({ runId, call, requestJson, messages, responseJson, tagsJson, at }: PendingCall): ListNodeInfo[] => {
     const response = call.response;
+    // The call's messages first, in the same savepoint: the call row never references rows that are not there.
+    const written = messages === undefined ? [] : messageStore.write(messages);
+    const messagesList = messages?.extra.id ?? null;
     const inserted = insertCall.run(
       runId,
       call.callKey,
@@ -65,6 +70,7 @@ export function prepareStatements(db: Database.Database): Statements {
       call.model,
       call.provider,
       requestJson,
+      messagesList,
       responseJson,
       response.text,
       response.usage.inputTokens,
@@ -82,10 +88,11 @@ export function prepareStatements(db: Database.Database): Statements {
     if (inserted.changes === 0) {
       // Same key recorded before: fine when it is the same call (a retried write), an error otherwise.
       const stored = sameCall.get(runId, call.callKey);
-      if (stored !== undefined && isSameStoredCall(stored, call, requestJson, responseJson)) return;
+      if (stored !== undefined && isSameStoredCall(stored, call, requestJson, messagesList, responseJson)) return written;
       throw conflictingCallError(runId, call.callKey);
     }
     insertLedger.run(runId, call.callKey, 'settle', call.budgetPath, response.usage.inputTokens, response.usage.outputTokens, call.costUsd, null, at);
+    return written;
   });
 
   return {

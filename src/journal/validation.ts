@@ -6,6 +6,7 @@
 import { InvalidInputError, type InputIssue } from '../core/index.ts';
 import type { RecordedCall } from './call-recorder.ts';
 import { encodeJson, serialiseError } from './rows.ts';
+import type { EncodedRequest, ListNode } from './message-store.ts';
 import type { Migration } from './schema.ts';
 import { LEDGER_KINDS, RUN_STATUSES, type FinishRun, type JournalOptions, type LedgerEntryInput, type NewRun, type StepInput } from './types.ts';
 
@@ -130,24 +131,31 @@ export function stepValues(runId: string, step: StepInput): { input: string | nu
 
 /** The JSON columns of a checked call; the response is stored without its text, which has a column of its own. */
 export interface CallJson {
+  /** The request as stored: with `"messages":null` when `messages` holds them by reference. */
   requestJson: string;
+  /** The request's message list (its last node), stored by reference; undefined when stored inline. */
+  messages: ListNode | undefined;
   responseJson: string;
   tagsJson: string;
 }
 
-export function callValues(runId: string, call: RecordedCall): CallJson {
+/** `encodeRequest` stores the request's messages by reference (MessageStore); undefined means inline. */
+export function callValues(runId: string, call: RecordedCall, encodeRequest: (request: unknown) => EncodedRequest | undefined): CallJson {
   const issues = callIssues(runId, call);
   let requestJson = '';
+  let messages: ListNode | undefined;
   let responseJson = '';
   let tagsJson = '';
   if (issues.length === 0) {
     const { text: _text, ...response } = call.response;
-    requestJson = encodeJson(call.request, 'request', issues) ?? 'null';
+    const encoded = encodeRequest(call.request);
+    if (encoded) ({ requestJson, list: messages } = encoded);
+    else requestJson = encodeJson(call.request, 'request', issues) ?? 'null';
     responseJson = encodeJson(response, 'response', issues) ?? '{}';
     tagsJson = encodeJson(call.tags, 'tags', issues) ?? '{}';
   }
   if (issues.length > 0) throw new InvalidInputError('Cannot record call', issues);
-  return { requestJson, responseJson, tagsJson };
+  return { requestJson, messages, responseJson, tagsJson };
 }
 
 function callIssues(runId: string, call: RecordedCall): InputIssue[] {

@@ -22,7 +22,7 @@ import {
   countTokens,
   costOf,
   canonicalJson,
-  sha256Hex,
+  PrefixHasher,
   rngFor,
   type Clock,
   type InputIssue,
@@ -31,7 +31,7 @@ import {
 import type { Amount, Budget, Reservation, SpendTags } from '../budget/index.ts';
 import type { CallRecorder } from './call-recorder.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry.ts';
-import type { GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
+import type { ChatMessage, GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
 import { MODEL_SPEC_VERSION } from './spec.ts';
 
 export interface ResolvedModel {
@@ -141,23 +141,7 @@ export class Fleet {
     validateRequest(request);
     const resolved = this.model(reference);
     const { provider, profile } = resolved;
-    // The call's identity, as a positional array so JSON.stringify is canonical without sorting keys
-    // (this runs on every call; see the bench's call-path figure).
-    const identity = [
-      reference,
-      request.messages.map((message) => [message.role, message.content]),
-      request.maxOutputTokens,
-      request.temperature ?? null,
-      request.topP ?? null,
-      request.stop ?? null,
-      request.responseSchema ? canonicalJson(request.responseSchema) : null,
-      request.seed ?? null,
-      request.metadata?.stepId ?? null,
-      request.metadata?.taskId ?? null,
-      request.metadata?.tags?.['purpose'] ?? null,
-      request.metadata?.tags?.['candidate'] ?? null,
-    ];
-    const requestHash = sha256Hex(JSON.stringify(identity));
+    const requestHash = callIdentityHash(reference, request);
     const callKey = `${requestHash}#${this.nextOccurrence(options.recorder ?? options.budget.ledger, requestHash)}`;
     const tags: SpendTags = { ...options.tags, model: reference };
     const pricing = { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion };
@@ -306,6 +290,40 @@ export class Fleet {
   private emit(event: FleetEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/**
+ * The call's identity hash: sha256 of the JSON of the positional array
+ *   [reference, [[role, content], …], maxOutputTokens, temperature, topP, stop, canonical schema, seed,
+ *    stepId, taskId, purpose, candidate]
+ * (positional, so it is canonical without sorting keys). Journals resume on these keys, so the bytes hashed
+ * must never change (src/models/call-key.test.ts pins known keys). The messages part is hashed incrementally
+ * per history prefix (`PrefixHasher`): an agent's history grows by a message or two per round and used to be
+ * re-serialised and re-hashed whole on every call, O(R²) bytes per agent.
+ */
+const identityMessages = new PrefixHasher<ChatMessage>(
+  (message) => JSON.stringify([message.role, message.content]),
+  (message) => [message.role, message.content],
+  ',',
+  () => undefined,
+);
+
+function callIdentityHash(reference: string, request: GenerateRequest): string {
+  const state = identityMessages.stateAfter(`[${JSON.stringify(reference)},[`, request.messages);
+  const rest = [
+    request.maxOutputTokens,
+    request.temperature ?? null,
+    request.topP ?? null,
+    request.stop ?? null,
+    request.responseSchema ? canonicalJson(request.responseSchema) : null,
+    request.seed ?? null,
+    request.metadata?.stepId ?? null,
+    request.metadata?.taskId ?? null,
+    request.metadata?.tags?.['purpose'] ?? null,
+    request.metadata?.tags?.['candidate'] ?? null,
+  ];
+  // JSON.stringify(rest) is `[a,b,…]`; dropping its `[` gives exactly the tail of the whole array's JSON.
+  return state.update(`],${JSON.stringify(rest).slice(1)}`).digest('hex');
 }
 
 function addAmount(total: Amount, amount: Amount): void {

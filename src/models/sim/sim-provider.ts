@@ -18,6 +18,7 @@ import {
   countMessageTokens,
   extractAnswer,
   hashValue,
+  PrefixHasher,
   rngFor,
   type Clock,
 } from '../../core/index.ts';
@@ -90,40 +91,15 @@ function messageJson(message: ChatMessage): string {
 }
 
 /**
- * The hash state after `{"messages":[m0,…,mi` for the chat prefix ending at message mi, cached on the
- * message object. A chat re-sends its whole history every turn (at 1,000 agents with persistent histories,
- * hundreds of megabytes per run), so hashing only what is new since the previous call turns O(R²) into O(R)
- * per agent. A node is valid only after the same parent node and while the message's role and content are
- * the ones it was hashed with; anything else re-hashes from the last valid node.
+ * The hash state after `{"messages":[m0,…,mi` for a chat prefix, cached per message object by the shared
+ * incremental hasher (core `PrefixHasher`): a chat re-sends its whole history every turn, so only what is new
+ * since the previous call is hashed (O(R) instead of O(R²) per agent).
  */
-interface PrefixNode {
-  parent: PrefixNode | undefined;
-  role: string;
-  content: string;
-  state: Hash;
-}
-const prefixNodes = new WeakMap<ChatMessage, PrefixNode>();
-const MESSAGES_ROOT = createHash('sha256').update('{"messages":[');
+const messagesPrefix = new PrefixHasher<ChatMessage>(messageJson, (message) => [message.role, message.content], ',', () => undefined);
+const MESSAGES_ROOT = '{"messages":[';
 
 function messagesPrefixState(messages: readonly ChatMessage[]): Hash {
-  let node: PrefixNode | undefined;
-  let index = 0;
-  for (; index < messages.length; index++) {
-    const message = messages[index]!;
-    const cached = prefixNodes.get(message);
-    // `===` on the same string object is a pointer compare: O(1) for an unchanged message.
-    if (cached === undefined || cached.parent !== node || cached.role !== message.role || cached.content !== message.content) break;
-    node = cached;
-  }
-  let state = (node ? node.state : MESSAGES_ROOT).copy();
-  for (; index < messages.length; index++) {
-    const message = messages[index]!;
-    state.update(index === 0 ? messageJson(message) : `,${messageJson(message)}`);
-    node = { parent: node, role: message.role, content: message.content, state };
-    prefixNodes.set(message, node);
-    state = state.copy();
-  }
-  return state;
+  return messagesPrefix.stateAfter(MESSAGES_ROOT, messages);
 }
 
 /**
