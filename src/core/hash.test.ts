@@ -6,7 +6,7 @@ import { PrefixHasher, sha256Hex } from './hash.ts';
 type Item = { a: string; b: string };
 
 function hasher(): PrefixHasher<Item> {
-  return new PrefixHasher<Item>((item) => JSON.stringify([item.a, item.b]), (item) => [item.a, item.b], ',', () => undefined);
+  return new PrefixHasher<Item>((item) => JSON.stringify([item.a, item.b]), (item) => [item.a, item.b], ',');
 }
 const full = (root: string, items: readonly Item[]): string => sha256Hex(root + items.map((item) => JSON.stringify([item.a, item.b])).join(','));
 const digest = (h: PrefixHasher<Item>, root: string, items: readonly Item[]): string => h.stateAfter(root, items).digest('hex');

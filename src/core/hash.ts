@@ -22,45 +22,37 @@ export function hashValue(value: unknown): string {
 }
 
 /**
- * Incremental sha256 over a growing list: the hash state after `root + encode(item0) + separator + … +
- * encode(itemN)`, cached per item object. A chat re-sends its whole history on every turn (at 1,000 agents
- * with persistent histories, hundreds of megabytes per run), so hashing only what is new since the previous
- * call turns O(R²) bytes hashed per agent into O(R).
+ * A value computed over every prefix of a growing list, cached per item object: node i holds
+ * `extend(node i-1, item i)`. A chat re-sends its whole history on every call (at 1,000 agents with persistent
+ * histories, hundreds of megabytes per run), so computing only what is new since the previous call turns
+ * O(R²) work per agent into O(R).
  *
- * A cached node is trusted only when it was hashed after the same parent node (or, for the first item, the
- * same root) and the item's `fields` are still `===` to the ones it was hashed with; anything else re-hashes
- * from the last trusted node and overwrites the cache. `fields` must therefore cover everything `encode`
- * reads, and should be cheap (string fields compare by pointer when unchanged). Each user keeps its own
- * instance: nodes depend on the root and the encoding.
+ * A cached node is trusted only when it was computed after the same parent node (or, for the first item, the
+ * same root) and the item's `fields` are still `===` to the ones it was computed with; anything else is
+ * recomputed from the last trusted node, overwriting the cache. `fields` must therefore cover everything
+ * `extend` reads, and should be cheap (strings compare by pointer when unchanged). Each user keeps its own
+ * instance: nodes depend on the root and on `extend`.
  */
-export interface PrefixHashNode<Extra = undefined> {
-  readonly parent: PrefixHashNode<Extra> | undefined;
+export interface PrefixNode<V> {
+  readonly parent: PrefixNode<V> | undefined;
   readonly root: string;
   readonly fields: readonly unknown[];
-  /** The hash state after this item; copy it before updating or digesting. */
-  readonly state: Hash;
-  /** Whatever the user attaches to a node (e.g. the node's digest, or whether it was stored). */
-  extra: Extra;
+  readonly value: V;
 }
 
-export class PrefixHasher<T extends object, Extra = undefined> {
-  private readonly nodes = new WeakMap<T, PrefixHashNode<Extra>>();
-  private readonly roots = new Map<string, Hash>();
+export class PrefixCache<T extends object, V> {
+  private readonly nodes = new WeakMap<T, PrefixNode<V>>();
 
   constructor(
-    private readonly encode: (item: T) => string,
     private readonly fields: (item: T) => readonly unknown[],
-    private readonly separator: string,
-    private readonly newExtra: (node: Omit<PrefixHashNode<Extra>, 'extra'>, item: T, encoded: string) => Extra,
+    /** The value after `item`, given the node before it (undefined for the first item, which follows `root`). */
+    private readonly extend: (parent: PrefixNode<V> | undefined, item: T, root: string) => V,
   ) {}
 
-  /**
-   * The node of every item, in order (each created or refreshed as needed). `nodes[i].state` is the state
-   * after item i; for an empty list, use `rootState`.
-   */
-  chain(root: string, items: readonly T[]): PrefixHashNode<Extra>[] {
-    const out: PrefixHashNode<Extra>[] = [];
-    let node: PrefixHashNode<Extra> | undefined;
+  /** The node of every item, in order (each reused, or computed and cached). */
+  chain(root: string, items: readonly T[]): PrefixNode<V>[] {
+    const out: PrefixNode<V>[] = [];
+    let node: PrefixNode<V> | undefined;
     let index = 0;
     for (; index < items.length; index++) {
       const item = items[index]!;
@@ -69,30 +61,46 @@ export class PrefixHasher<T extends object, Extra = undefined> {
       out.push(cached);
       node = cached;
     }
-    let state = node ? node.state : this.rootState(root);
     for (; index < items.length; index++) {
       const item = items[index]!;
-      const encoded = this.encode(item);
-      const next = state.copy().update(index === 0 ? encoded : `${this.separator}${encoded}`);
-      const base = { parent: node, root, fields: this.fields(item), state: next };
-      const created: PrefixHashNode<Extra> = { ...base, extra: this.newExtra(base, item, encoded) };
+      const created: PrefixNode<V> = { parent: node, root, fields: this.fields(item), value: this.extend(node, item, root) };
       this.nodes.set(item, created);
       out.push(created);
       node = created;
-      state = next;
     }
     return out;
+  }
+}
+
+/**
+ * Incremental sha256 over a growing list: the hash state after `root + encode(item0) + separator + … +
+ * encode(itemN)`, byte for byte what hashing that whole text gives, with each prefix's state cached per item
+ * (`PrefixCache`). Costs one hash state (~0.8 kB) per cached item.
+ */
+export class PrefixHasher<T extends object> {
+  private readonly cache: PrefixCache<T, Hash>;
+  private readonly roots = new Map<string, Hash>();
+
+  constructor(encode: (item: T) => string, fields: (item: T) => readonly unknown[], separator: string) {
+    this.cache = new PrefixCache<T, Hash>(fields, (parent, item, root) =>
+      parent === undefined ? this.rootState(root).copy().update(encode(item)) : parent.value.copy().update(`${separator}${encode(item)}`),
+    );
+  }
+
+  /** The cached nodes of `items` (node.value: the state after that item, never to be updated in place). */
+  chain(root: string, items: readonly T[]): PrefixNode<Hash>[] {
+    return this.cache.chain(root, items);
   }
 
   /** A fresh copy of the hash state after all of `items` (ready to update with what follows them). */
   stateAfter(root: string, items: readonly T[]): Hash {
-    const chain = this.chain(root, items);
+    const chain = this.cache.chain(root, items);
     const last = chain[chain.length - 1];
-    return (last ? last.state : this.rootState(root)).copy();
+    return (last ? last.value : this.rootState(root)).copy();
   }
 
   /** The (shared, never updated) state after `root` alone; copy before use. */
-  rootState(root: string): Hash {
+  private rootState(root: string): Hash {
     let state = this.roots.get(root);
     if (state === undefined) {
       state = createHash('sha256').update(root);

@@ -284,9 +284,9 @@ export class Journal {
     if (earlier || stored) {
       // One comparison for both places the earlier copy can be, so buffered and committed calls behave alike.
       const previous = earlier
-        ? { request_hash: earlier.call.requestHash, model: earlier.call.model, provider: earlier.call.provider, request_json: earlier.requestJson, messages_list: earlier.messages?.extra.id ?? null, response_json: earlier.responseJson, text: earlier.call.response.text, cost_usd: earlier.call.costUsd, budget_path: earlier.call.budgetPath }
+        ? { request_hash: earlier.call.requestHash, model: earlier.call.model, provider: earlier.call.provider, request_json: earlier.requestJson, messages_list: earlier.messages?.value.id ?? null, response_json: earlier.responseJson, text: earlier.call.response.text, cost_usd: earlier.call.costUsd, budget_path: earlier.call.budgetPath }
         : stored!;
-      const same = isSameStoredCall(previous, call, requestJson, messages?.extra.id ?? null, responseJson);
+      const same = isSameStoredCall(previous, call, requestJson, messages?.value.id ?? null, responseJson);
       if (same) return;
       throw conflictingCallError(runId, call.callKey);
     }

@@ -5,21 +5,20 @@
  *
  *   messages      (hash → json)              every distinct message once, keyed by the sha256 of its JSON
  *   message_lists (id → parent, message)     one row per distinct list PREFIX: the list [m0 … mi] is the row
- *                                            (id_i, id_{i-1}, hash(mi)); id_i is the sha256 of the list's JSON
- *                                            text up to mi, so equal lists share rows across calls, agents, runs
+ *                                            (id_i, id_{i-1}, hash(mi)) with id_i = sha256(id_{i-1} ":" hash(mi))
+ *                                            (a hash chain), so equal lists share rows across calls, agents, runs
  *   calls.messages_list                      the id of the call's whole list; its request_json has
  *                                            `"messages":null` in the messages' place (NULL column: an older row,
  *                                            whose request_json still holds its messages inline)
  *
  * A call that extends the previous call's history by one message adds one message row and one list row. The
- * ids are computed incrementally (core `PrefixHasher`, cached per message object), so recording a call hashes
- * only its new messages. Rows are written in the call's own savepoint inside the group commit, so a call and
+ * ids are computed incrementally (core `PrefixCache`, cached per message object: two hex strings per message,
+ * no hash state kept), so recording a call hashes only its new messages. Rows are written in the call's own savepoint inside the group commit, so a call and
  * its messages are committed together or not at all; a node is remembered as stored only after its
  * transaction committed, so a rolled-back write is simply written again by the next call that needs it.
  */
-import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { JournalError, PrefixHasher, type PrefixHashNode } from '../core/index.ts';
+import { JournalError, PrefixCache, sha256Hex, type PrefixNode } from '../core/index.ts';
 
 /** What the journal remembers about one list prefix (per Journal instance: "stored" is about its file). */
 export interface ListNodeInfo {
@@ -32,7 +31,7 @@ export interface ListNodeInfo {
   stored: boolean;
 }
 
-export type ListNode = PrefixHashNode<ListNodeInfo>;
+export type ListNode = PrefixNode<ListNodeInfo>;
 
 /** A request as stored: its JSON (messages replaced by null when referenced) and the list node, if any. */
 export interface EncodedRequest {
@@ -43,13 +42,18 @@ export interface EncodedRequest {
 
 type PlainMessage = Record<string, unknown>;
 
-const LIST_ROOT = '[';
+const LIST_ROOT = '';
 
-/** A message whose JSON depends only on (role, content) in that key order; others are re-hashed every time. */
+/**
+ * What a cached list node must still match for a message's JSON to be unchanged: for a { role, content }
+ * message, its key order and both values. NaN never equals itself, so a message of any other shape is never
+ * trusted from the cache (always re-encoded, still stored by reference).
+ */
 function fieldsOf(message: PlainMessage): readonly unknown[] {
   const keys = Object.keys(message);
-  // NaN never equals itself: a message of any other shape is never trusted from the cache (always re-encoded).
-  return keys.length === 2 && keys[0] === 'role' && keys[1] === 'content' ? [message['role'], message['content']] : [Number.NaN];
+  const plain = keys.length === 2 && ((keys[0] === 'role' && keys[1] === 'content') || (keys[0] === 'content' && keys[1] === 'role'));
+  if (!plain) return [Number.NaN];
+  return [keys[0], message['role'], message['content']];
 }
 
 function isMessageList(value: unknown): value is PlainMessage[] {
@@ -59,17 +63,13 @@ function isMessageList(value: unknown): value is PlainMessage[] {
 }
 
 export class MessageStore {
-  private readonly hasher = new PrefixHasher<PlainMessage, ListNodeInfo>(
-    (message) => {
-      const json = JSON.stringify(message) as string | undefined;
-      // A message JSON.stringify drops (a toJSON returning undefined) cannot be referenced; see encodeRequest.
-      if (json === undefined) throw new TypeError('message is not JSON-serialisable');
-      return json;
-    },
-    fieldsOf,
-    ',',
-    (node, _message, json) => ({ id: node.state.copy().digest('hex'), messageHash: createHash('sha256').update(json).digest('hex'), json, stored: false }),
-  );
+  private readonly lists = new PrefixCache<PlainMessage, ListNodeInfo>(fieldsOf, (parent, message) => {
+    const json = JSON.stringify(message) as string | undefined;
+    // A message JSON.stringify drops (a toJSON returning undefined) cannot be referenced; see encodeRequest.
+    if (json === undefined) throw new TypeError('message is not JSON-serialisable');
+    const messageHash = sha256Hex(json);
+    return { id: sha256Hex(`${parent?.value.id ?? ''}:${messageHash}`), messageHash, json, stored: false };
+  });
   private readonly insertMessage: Database.Statement<[string, string]>;
   private readonly insertNode: Database.Statement<[string, string | null, string]>;
   private readonly readList: Database.Statement<[string], { parent: string | null; json: string }>;
@@ -99,7 +99,7 @@ export class MessageStore {
     if (!isMessageList(messages)) return undefined;
     let chain: ListNode[];
     try {
-      chain = this.hasher.chain(LIST_ROOT, messages);
+      chain = this.lists.chain(LIST_ROOT, messages);
     } catch {
       return undefined;
     }
@@ -120,13 +120,13 @@ export class MessageStore {
    */
   write(list: ListNode): ListNodeInfo[] {
     const fresh: ListNode[] = [];
-    for (let node: ListNode | undefined = list; node !== undefined && !node.extra.stored; node = node.parent) fresh.push(node);
+    for (let node: ListNode | undefined = list; node !== undefined && !node.value.stored; node = node.parent) fresh.push(node);
     for (let index = fresh.length - 1; index >= 0; index--) {
       const node = fresh[index]!;
-      this.insertMessage.run(node.extra.messageHash, node.extra.json);
-      this.insertNode.run(node.extra.id, node.parent?.extra.id ?? null, node.extra.messageHash);
+      this.insertMessage.run(node.value.messageHash, node.value.json);
+      this.insertNode.run(node.value.id, node.parent?.value.id ?? null, node.value.messageHash);
     }
-    return fresh.map((node) => node.extra);
+    return fresh.map((node) => node.value);
   }
 
   /** Called after the transaction that wrote these nodes committed. */

@@ -62,7 +62,7 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
     const response = call.response;
     // The call's messages first, in the same savepoint: the call row never references rows that are not there.
     const written = messages === undefined ? [] : messageStore.write(messages);
-    const messagesList = messages?.extra.id ?? null;
+    const messagesList = messages?.value.id ?? null;
     const inserted = insertCall.run(
       runId,
       call.callKey,

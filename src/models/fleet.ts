@@ -305,7 +305,6 @@ const identityMessages = new PrefixHasher<ChatMessage>(
   (message) => JSON.stringify([message.role, message.content]),
   (message) => [message.role, message.content],
   ',',
-  () => undefined,
 );
 
 function callIdentityHash(reference: string, request: GenerateRequest): string {

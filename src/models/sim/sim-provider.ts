@@ -95,7 +95,7 @@ function messageJson(message: ChatMessage): string {
  * incremental hasher (core `PrefixHasher`): a chat re-sends its whole history every turn, so only what is new
  * since the previous call is hashed (O(R) instead of O(R²) per agent).
  */
-const messagesPrefix = new PrefixHasher<ChatMessage>(messageJson, (message) => [message.role, message.content], ',', () => undefined);
+const messagesPrefix = new PrefixHasher<ChatMessage>(messageJson, (message) => [message.role, message.content], ',');
 const MESSAGES_ROOT = '{"messages":[';
 
 function messagesPrefixState(messages: readonly ChatMessage[]): Hash {
