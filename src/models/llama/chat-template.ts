@@ -11,7 +11,8 @@
  * one `role: content` line per message. It is what a base model most plausibly continues, and `\nuser:` is
  * a stop string so the model does not go on to write the next user turn.
  */
-import { resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { ChatHistoryItem, LlamaModel, Token } from 'node-llama-cpp';
+import { nodeLlamaCpp } from './native.ts';
 import type { ChatMessage } from '../spec.ts';
 
 export interface RenderedPrompt {
@@ -31,7 +32,7 @@ export function hasChatTemplate(model: LlamaModel): boolean {
 
 export function renderChatPrompt(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {
   if (!hasChatTemplate(model)) return renderPlain(model, messages);
-  const wrapper = resolveChatWrapper(model);
+  const wrapper = nodeLlamaCpp().resolveChatWrapper(model);
   const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
     if (message.role === 'system') return { type: 'system', text: message.content };
     if (message.role === 'user') return { type: 'user', text: message.content };

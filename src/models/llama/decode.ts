@@ -8,7 +8,8 @@
  * kept; when the loop is left early (cap, stop string, abort), the last sampled token was *not* evaluated.
  * `evaluated` says which, so callers that track token positions (kv-thread.ts) stay exact.
  */
-import { LlamaGrammarEvaluationState, type LlamaContextSequence, type LlamaGrammar, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import { nodeLlamaCpp } from './native.ts';
 import { abortError } from './abort.ts';
 
 export interface GenerateTokensOptions {
@@ -62,7 +63,7 @@ export async function generateTokens(model: LlamaModel, sequence: LlamaContextSe
     const elapsed = performance.now() - started;
     return { tokens, text: '', finishReason: 'length', evaluated: true, decodeMs: elapsed, firstTokenMs: elapsed, decodeCpuMs: 0 };
   }
-  const grammarEvaluationState = options.grammar ? new LlamaGrammarEvaluationState({ model, grammar: options.grammar }) : undefined;
+  const grammarEvaluationState = options.grammar ? new (nodeLlamaCpp().LlamaGrammarEvaluationState)({ model, grammar: options.grammar }) : undefined;
   const iterator = sequence.evaluate(input, {
     ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
     ...(options.topP !== undefined ? { topP: options.topP } : {}),

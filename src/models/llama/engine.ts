@@ -8,7 +8,8 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaEmbeddingContext, type LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaLogLevel, LlamaModel } from 'node-llama-cpp';
+import { loadNodeLlamaCpp } from './native.ts';
 import { ProviderError, ThicketError, UnknownModelError } from '../../core/index.ts';
 import { abortError } from './abort.ts';
 
@@ -59,7 +60,8 @@ export interface KvCellReport {
 }
 const kvCellReports = new Map<number, KvCellReport>();
 const FIND_SLOT_LINE = /find_slot: stream\[(\d+)\], n =\s*(\d+), used =\s*(\d+), head =\s*(\d+), size =\s*(\d+)/;
-const KEPT_LEVELS = new Set<LlamaLogLevel>([LlamaLogLevel.fatal, LlamaLogLevel.error, LlamaLogLevel.warn]);
+// LlamaLogLevel's values are these strings; the enum itself lives in the lazily loaded package.
+const KEPT_LEVELS = new Set<string>(['fatal', 'error', 'warn']);
 
 /** The last KV report for a stream (a sequence's index in its context), when THICKET_LLAMA_KV_DEBUG=1. */
 export function lastKvCellReport(stream = 0): KvCellReport | undefined {
@@ -88,10 +90,12 @@ export function getLlamaEngine(): Promise<Llama> {
   const kvDebug = process.env['THICKET_LLAMA_KV_DEBUG'] === '1';
   // llama.cpp reads LLAMA_KV_CACHE_DEBUG when a context's KV cache is created.
   if (kvDebug) process.env['LLAMA_KV_CACHE_DEBUG'] ??= '1';
-  llamaPromise ??= getLlama({ build: 'never', gpu: false, logLevel: kvDebug ? LlamaLogLevel.debug : LlamaLogLevel.warn, logger: keepLog, progressLogs: false }).catch((error: unknown) => {
-    llamaPromise = undefined;
-    throw new ProviderError(`Could not start the embedded llama.cpp engine (node-llama-cpp prebuilt binaries): ${messageOf(error)}`, { cause: error, isRetryable: false });
-  });
+  llamaPromise ??= loadNodeLlamaCpp()
+    .then(({ getLlama, LlamaLogLevel }) => getLlama({ build: 'never', gpu: false, logLevel: kvDebug ? LlamaLogLevel.debug : LlamaLogLevel.warn, logger: keepLog, progressLogs: false }))
+    .catch((error: unknown) => {
+      llamaPromise = undefined;
+      throw new ProviderError(`Could not start the embedded llama.cpp engine (node-llama-cpp prebuilt binaries): ${messageOf(error)}`, { cause: error, isRetryable: false });
+    });
   return llamaPromise;
 }
 

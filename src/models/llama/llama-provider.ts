@@ -16,7 +16,7 @@
  *   const provider = new LlamaProvider({ modelPath: 'gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', sequences: 2 });
  *   const response = await provider.doGenerate({ messages: [{ role: 'user', content: 'Hi' }], maxOutputTokens: 64 });
  */
-import { TokenMeter } from 'node-llama-cpp';
+import { nodeLlamaCpp } from './native.ts';
 import { ContextOverflowError, InvalidInputError } from '../../core/index.ts';
 import { MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
 import { renderChatPrompt } from './chat-template.ts';
@@ -99,7 +99,7 @@ export class LlamaProvider implements ModelProvider {
           ...(signal ? { signal } : {}),
           label,
         });
-        return { generated, meter: TokenMeter.diff(sequence.tokenMeter, meterBefore), shared };
+        return { generated, meter: nodeLlamaCpp().TokenMeter.diff(sequence.tokenMeter, meterBefore), shared };
       } finally {
         pool.release(sequence);
       }

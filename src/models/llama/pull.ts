@@ -13,10 +13,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
-import { createModelDownloader } from 'node-llama-cpp';
 import { ProviderError, ThicketError, UnknownModelError } from '../../core/index.ts';
 import { abortError } from './abort.ts';
 import { messageOf } from './engine.ts';
+import { loadNodeLlamaCpp } from './native.ts';
 
 export interface PinnedModel {
   name: string;
@@ -179,6 +179,7 @@ export function huggingFaceFetcher(endpoint?: string): ModelFetcher {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       throw new Error(`${base} is not reachable (${messageOf(error)}${cause})`, { cause: error });
     }
+    const { createModelDownloader } = await loadNodeLlamaCpp();
     const downloader = await createModelDownloader({
       modelUri: pin.uri,
       dirPath: directory,
