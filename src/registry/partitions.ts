@@ -122,13 +122,6 @@ export class LabelPartitions {
     for (const id of labelIds) this.get(id);
   }
 
-  /** Bytes held by the partitions (codes and slots, at capacity). */
-  get bytes(): number {
-    let total = 0;
-    for (const partition of this.cache.values()) total += partition.codes.byteLength + partition.slots.byteLength;
-    return total;
-  }
-
   clear(): void {
     this.cache.clear();
   }
@@ -194,11 +187,6 @@ export class LabelPartitions {
       partition.graph.save(this.graphPath(labelId), this.graphState(partition.graph, partition.slots, partition.graphed));
       partition.saved = partition.graphed;
     }
-  }
-
-  /** Paths of the files `save` writes (for tests and cleanup). */
-  graphFiles(): string[] {
-    return [...this.cache.entries()].filter(([, partition]) => partition.saved > 0).map(([labelId]) => this.graphPath(labelId));
   }
 
   private graphPath(labelId: number): string {

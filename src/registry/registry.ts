@@ -64,6 +64,12 @@ export class CapabilityRegistry {
       if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
       db = new Database(memory ? path : resolve(path));
       if (!memory) db.pragma('journal_mode = WAL');
+      // Discovery reads each result's card by key; at a million cards (1.5 GB) most of those pages miss
+      // SQLite's page cache, and a pread per page made a 10-card read ~0.8 ms (vs ~0.15 ms at 10,000 cards).
+      // Memory-mapped reads serve them from the OS page cache without system calls (~5× faster at 1M).
+      // SQLite clamps the request to its compile-time maximum (2 GB in better-sqlite3's build). Only for a
+      // database the registry opens itself: a shared one keeps its owner's settings.
+      if (!memory) db.pragma('mmap_size = 8589934592');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
     }
