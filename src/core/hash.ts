@@ -47,7 +47,15 @@ export class PrefixCache<T extends object, V> {
     private readonly fields: (item: T) => readonly unknown[],
     /** The value after `item`, given the node before it (undefined for the first item, which follows `root`). */
     private readonly extend: (parent: PrefixNode<V> | undefined, item: T, root: string) => V,
+    /** Whether `item` still has the `fields` it had when cached; defaults to comparing `fields(item)` element-wise.
+     *  Worth giving on hot paths: it runs for every item of every list, and need not allocate. */
+    private readonly unchanged: (item: T, fields: readonly unknown[]) => boolean = (item, cachedFields) => sameFields(cachedFields, fields(item)),
   ) {}
+
+  /** True when `item` has a cached node (possibly stale). */
+  has(item: T): boolean {
+    return this.nodes.has(item);
+  }
 
   /** The node of every item, in order (each reused, or computed and cached). */
   chain(root: string, items: readonly T[]): PrefixNode<V>[] {
@@ -57,7 +65,7 @@ export class PrefixCache<T extends object, V> {
     for (; index < items.length; index++) {
       const item = items[index]!;
       const cached = this.nodes.get(item);
-      if (cached === undefined || cached.parent !== node || (node === undefined && cached.root !== root) || !sameFields(cached.fields, this.fields(item))) break;
+      if (cached === undefined || cached.parent !== node || (node === undefined && cached.root !== root) || !this.unchanged(item, cached.fields)) break;
       out.push(cached);
       node = cached;
     }
@@ -77,13 +85,23 @@ export class PrefixCache<T extends object, V> {
  * encode(itemN)`, byte for byte what hashing that whole text gives, with each prefix's state cached per item
  * (`PrefixCache`). Costs one hash state (~0.8 kB) per cached item.
  */
+/** Lists up to this long are hashed whole unless already cached (see `stateAfter`). */
+const SHORT_LIST = 3;
+
 export class PrefixHasher<T extends object> {
   private readonly cache: PrefixCache<T, Hash>;
   private readonly roots = new Map<string, Hash>();
 
-  constructor(encode: (item: T) => string, fields: (item: T) => readonly unknown[], separator: string) {
-    this.cache = new PrefixCache<T, Hash>(fields, (parent, item, root) =>
-      parent === undefined ? this.rootState(root).copy().update(encode(item)) : parent.value.copy().update(`${separator}${encode(item)}`),
+  constructor(
+    private readonly encode: (item: T) => string,
+    fields: (item: T) => readonly unknown[],
+    private readonly separator: string,
+    unchanged?: (item: T, fields: readonly unknown[]) => boolean,
+  ) {
+    this.cache = new PrefixCache<T, Hash>(
+      fields,
+      (parent, item, root) => (parent === undefined ? this.rootState(root).copy().update(encode(item)) : parent.value.copy().update(`${separator}${encode(item)}`)),
+      unchanged,
     );
   }
 
@@ -94,6 +112,12 @@ export class PrefixHasher<T extends object> {
 
   /** A fresh copy of the hash state after all of `items` (ready to update with what follows them). */
   stateAfter(root: string, items: readonly T[]): Hash {
+    // A short list seen for the first time (one-off prompts, fresh objects per call) is hashed in one go:
+    // caching a state per item costs more than it could save. It is cached once it comes back longer.
+    const first = items[0];
+    if (items.length <= SHORT_LIST && (first === undefined || !this.cache.has(first))) {
+      return createHash('sha256').update(root + items.map(this.encode).join(this.separator));
+    }
     const chain = this.cache.chain(root, items);
     const last = chain[chain.length - 1];
     return (last ? last.value : this.rootState(root)).copy();
@@ -116,4 +140,14 @@ function sameFields(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
   return true;
+}
+
+/** `fields`/`unchanged` for chat messages ({ role, content }) in a PrefixCache/PrefixHasher: no allocation per check. */
+export function messageFields(message: { role: string; content: string }): readonly unknown[] {
+  return [message.role, message.content];
+}
+
+export function sameMessage(message: { role: string; content: string }, fields: readonly unknown[]): boolean {
+  // `===` on the same string object is a pointer compare: O(1) for an unchanged message.
+  return fields[1] === message.content && fields[0] === message.role;
 }

@@ -144,6 +144,12 @@ describe('content-addressed messages (schema v3)', () => {
       journal.flush();
       assert.deepStrictEqual((recorder.lookup('b#0')!.request as { messages: Message[] }).messages, [{ role: 'system', content: 's' }, { role: 'user', content: 'first' }]);
       assert.deepStrictEqual((recorder.lookup('c#0')!.request as { messages: Message[] }).messages, messages);
+      // A field added in place changes the message's JSON too.
+      (messages[0] as Message & { name?: string }).name = 'added';
+      recorder.record({ ...sampleCall(4), callKey: 'd#0', request: { messages } });
+      journal.flush();
+      assert.deepStrictEqual((recorder.lookup('d#0')!.request as { messages: Message[] }).messages, messages);
+      assert.equal((recorder.lookup('c#0')!.request as { messages: Array<{ name?: string }> }).messages[0]!.name, undefined);
     } finally {
       journal.close();
     }

@@ -43,6 +43,8 @@ export interface EncodedRequest {
 type PlainMessage = Record<string, unknown>;
 
 const LIST_ROOT = '';
+/** Entries kept in `committed` (two per message): ~20 MB of hex strings at most. */
+const COMMITTED_CAP = 200_000;
 
 /**
  * What a cached list node must still match for a message's JSON to be unchanged: for a { role, content }
@@ -56,6 +58,19 @@ function fieldsOf(message: PlainMessage): readonly unknown[] {
   return [keys[0], message['role'], message['content']];
 }
 
+/** `fieldsOf(message)` still equal to `fields`, without allocating (this runs for every message of every call). */
+function unchangedMessage(message: PlainMessage, fields: readonly unknown[]): boolean {
+  if (fields.length !== 3 || fields[2] !== message['content'] || fields[1] !== message['role']) return false;
+  let count = 0;
+  let firstKey: string | undefined;
+  for (const key in message) {
+    if (!Object.hasOwn(message, key)) return false;
+    if (count === 0) firstKey = key;
+    count++;
+  }
+  return count === 2 && firstKey === fields[0];
+}
+
 function isMessageList(value: unknown): value is PlainMessage[] {
   if (!Array.isArray(value) || value.length === 0) return false;
   for (const item of value) if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
@@ -63,13 +78,23 @@ function isMessageList(value: unknown): value is PlainMessage[] {
 }
 
 export class MessageStore {
-  private readonly lists = new PrefixCache<PlainMessage, ListNodeInfo>(fieldsOf, (parent, message) => {
-    const json = JSON.stringify(message) as string | undefined;
-    // A message JSON.stringify drops (a toJSON returning undefined) cannot be referenced; see encodeRequest.
-    if (json === undefined) throw new TypeError('message is not JSON-serialisable');
-    const messageHash = sha256Hex(json);
-    return { id: sha256Hex(`${parent?.value.id ?? ''}:${messageHash}`), messageHash, json, stored: false };
-  });
+  private readonly lists = new PrefixCache<PlainMessage, ListNodeInfo>(
+    fieldsOf,
+    (parent, message) => {
+      const json = JSON.stringify(message) as string | undefined;
+      // A message JSON.stringify drops (a toJSON returning undefined) cannot be referenced; see encodeRequest.
+      if (json === undefined) throw new TypeError('message is not JSON-serialisable');
+      const messageHash = sha256Hex(json);
+      return { id: sha256Hex(`${parent?.value.id ?? ''}:${messageHash}`), messageHash, json, stored: false };
+    },
+    unchangedMessage,
+  );
+  /**
+   * Ids and message hashes committed by this handle, whatever message objects they came from: callers that
+   * build fresh message objects per call (same texts, nothing cached on them) then skip the INSERT OR IGNOREs,
+   * which were the largest part of recording a short request. Bounded; forgetting only costs a redundant insert.
+   */
+  private readonly committed = new Set<string>();
   private readonly insertMessage: Database.Statement<[string, string]>;
   private readonly insertNode: Database.Statement<[string, string | null, string]>;
   private readonly readList: Database.Statement<[string], { parent: string | null; json: string }>;
@@ -120,10 +145,11 @@ export class MessageStore {
    */
   write(list: ListNode): ListNodeInfo[] {
     const fresh: ListNode[] = [];
-    for (let node: ListNode | undefined = list; node !== undefined && !node.value.stored; node = node.parent) fresh.push(node);
+    // A stored list implies its prefixes are stored: stop at the first one known to be in the file.
+    for (let node: ListNode | undefined = list; node !== undefined && !node.value.stored && !this.committed.has(node.value.id); node = node.parent) fresh.push(node);
     for (let index = fresh.length - 1; index >= 0; index--) {
       const node = fresh[index]!;
-      this.insertMessage.run(node.value.messageHash, node.value.json);
+      if (!this.committed.has(node.value.messageHash)) this.insertMessage.run(node.value.messageHash, node.value.json);
       this.insertNode.run(node.value.id, node.parent?.value.id ?? null, node.value.messageHash);
     }
     return fresh.map((node) => node.value);
@@ -134,6 +160,9 @@ export class MessageStore {
     for (const info of infos) {
       info.stored = true;
       info.json = '';
+      if (this.committed.size >= COMMITTED_CAP) this.committed.clear();
+      this.committed.add(info.id);
+      this.committed.add(info.messageHash);
     }
   }
 

@@ -23,6 +23,8 @@ import {
   costOf,
   canonicalJson,
   PrefixHasher,
+  messageFields,
+  sameMessage,
   rngFor,
   type Clock,
   type InputIssue,
@@ -303,8 +305,9 @@ export class Fleet {
  */
 const identityMessages = new PrefixHasher<ChatMessage>(
   (message) => JSON.stringify([message.role, message.content]),
-  (message) => [message.role, message.content],
+  messageFields,
   ',',
+  sameMessage,
 );
 
 function callIdentityHash(reference: string, request: GenerateRequest): string {

@@ -19,6 +19,8 @@ import {
   extractAnswer,
   hashValue,
   PrefixHasher,
+  messageFields,
+  sameMessage,
   rngFor,
   type Clock,
 } from '../../core/index.ts';
@@ -95,7 +97,7 @@ function messageJson(message: ChatMessage): string {
  * incremental hasher (core `PrefixHasher`): a chat re-sends its whole history every turn, so only what is new
  * since the previous call is hashed (O(R) instead of O(R²) per agent).
  */
-const messagesPrefix = new PrefixHasher<ChatMessage>(messageJson, (message) => [message.role, message.content], ',');
+const messagesPrefix = new PrefixHasher<ChatMessage>(messageJson, messageFields, ',', sameMessage);
 const MESSAGES_ROOT = '{"messages":[';
 
 function messagesPrefixState(messages: readonly ChatMessage[]): Hash {
