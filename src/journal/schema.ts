@@ -109,17 +109,20 @@ CREATE UNIQUE INDEX ledger_entries_by_call ON ledger_entries (run_id, call_key, 
     version: 3,
     name: 'messages stored once by content hash; calls reference their message list (message-store.ts)',
     // Existing rows keep their inline request_json (messages_list NULL) and stay readable as they are; only
-    // calls recorded from now on are stored by reference. WITHOUT ROWID: the hash is the key, stored once.
+    // calls recorded from now on are stored by reference. Rowid tables, not WITHOUT ROWID: rows are appended in
+    // insertion order and only the small key index takes the random (hash-ordered) inserts; every page an
+    // insert touches is rewritten to the WAL on each group commit, and random inserts into a table of ~0.5 kB
+    // rows touched ~27% more pages (AgentsNet, 300 agents: 1.35 M vs 0.99 M 512-byte blocks written).
     up: `
 CREATE TABLE messages (
   hash TEXT PRIMARY KEY NOT NULL,
   json TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE message_lists (
   id      TEXT PRIMARY KEY NOT NULL,
   parent  TEXT REFERENCES message_lists (id),
   message TEXT NOT NULL REFERENCES messages (hash)
-) WITHOUT ROWID;
+);
 ALTER TABLE calls ADD COLUMN messages_list TEXT REFERENCES message_lists (id);
 `,
   },
