@@ -71,6 +71,8 @@ function rateBetween(samples: readonly KvThreadSample[], [from, to]: readonly [n
 
 const at = (result: KvThreadResult, finished: number, key: 'kvTokens' | 'cellSpan'): number => result.metrics.samples.find((sample) => sample.finishedTasks === finished)?.[key] ?? Number.NaN;
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
+/** One decimal where a figure is judged against a threshold, so a 40.2% miss does not print as 40%. */
+const percent1 = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 const signed = (ratio: number): string => `${ratio >= 0 ? '+' : '−'}${Math.abs(ratio * 100).toFixed(0)}%`;
 const load = (): string => `load avg ${loadavg().map((value) => value.toFixed(1)).join(' ')}`;
 const alongTree = (results: KvThreadResult[], key: 'kvTokens' | 'cellSpan'): string => [1, 10, 20, 30].map((finished) => median(results.map((result) => at(result, finished, key)))).join(' → ');
@@ -169,15 +171,15 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const bigBaselineCpu = speed(bigUnpruned, 'cpu');
     const smallAfterCpu = speed(pruned, 'cpu');
     const smallBeforeCpu = speed(prunedNoCompaction, 'cpu');
-    const ratiosBefore = prunedNoCompaction.map((result, index) => percent(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
-    const ratios = pruned.map((result, index) => percent(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
+    const ratiosBefore = prunedNoCompaction.map((result, index) => percent1(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
+    const ratios = pruned.map((result, index) => percent1(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
     const bigBaseline = speed(bigUnpruned);
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
     return [
       {
         name: `thread KV peak, pruned vs unpruned (depth 3, ${tasks} tasks, buffer 2)`,
-        value: `${percent(peakRatio)} (${peakPruned} / ${peakUnpruned} cells)`,
+        value: `${percent1(peakRatio)} (median ${peakPruned} / ${peakUnpruned} cells)`,
         target: '≤ 40%',
         met: peakRatio <= 0.4,
         note: `small fixture, median of ${ratios.join(' / ')}; without compaction (same seeds, other gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. `
