@@ -30,7 +30,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type KvThreadResult, type KvThreadSample, type TreeShape } from '../src/models/llama/index.ts';
+import { balancedTree, disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type KvThreadResult, type KvThreadSample } from '../src/models/llama/index.ts';
 import { generateTokens } from '../src/models/llama/decode.ts';
 import type { BenchRow } from './foundation.ts';
 
@@ -49,10 +49,7 @@ const SPEED_BLOCKS = 2;
 const SPEED_VOCABULARY = Math.round((151_936 * SPEED_BLOCKS) / 24);
 const SPEED_FIXTURE = { embeddingLength: 896, headCount: 14, headCountKv: 2, feedForwardLength: 4864, blockCount: SPEED_BLOCKS, weightType: 'Q8_0', extraTokens: SPEED_VOCABULARY - 260 } as const;
 
-function tree(...widths: number[]): TreeShape[] {
-  const [width, ...rest] = widths;
-  return Array.from({ length: width ?? 0 }, () => (rest.length > 0 ? { subtasks: tree(...rest) } : {}));
-}
+const tree = balancedTree;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { KvDecoder } from './kv-decoder.ts';
-import { attendedCells, disposeLlamaEngine, getEngineContext, getLlamaEngine, lastKvCellReport, runKvThread, writeFixtureModel, type KvCellReport, type KvThreadOptions, type TreeShape } from './index.ts';
+import { attendedCells, balancedTree, disposeLlamaEngine, getEngineContext, getLlamaEngine, lastKvCellReport, runKvThread, writeFixtureModel, type KvCellReport, type KvThreadOptions } from './index.ts';
 
 let folder: string;
 let model: LlamaModel;
@@ -34,10 +34,7 @@ after(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function tree(...widths: number[]): TreeShape[] {
-  const [width, ...rest] = widths;
-  return Array.from({ length: width ?? 0 }, () => (rest.length > 0 ? { subtasks: tree(...rest) } : {}));
-}
+const tree = balancedTree;
 
 /**
  * llama.cpp's view of a stream now: one probe token is evaluated, and the report logged just before it was

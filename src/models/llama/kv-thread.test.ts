@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import type { LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { CancelledError } from '../../core/index.ts';
 import type { JsonSchema } from '../spec.ts';
-import { disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type EraseInfo, type KvTask, type KvThreadOptions, type TreeShape } from './index.ts';
+import { balancedTree, disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type EraseInfo, type KvTask, type KvThreadOptions } from './index.ts';
 
 let folder: string;
 let modelPath: string;
@@ -34,11 +34,7 @@ after(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-/** widths [2, 3] → 2 tasks, each with 3 subtasks. */
-function tree(...widths: number[]): TreeShape[] {
-  const [width, ...rest] = widths;
-  return Array.from({ length: width ?? 0 }, () => (rest.length > 0 ? { subtasks: tree(...rest) } : {}));
-}
+const tree = balancedTree;
 
 function countTasks(tasks: readonly KvTask[] | null | undefined): number {
   return (tasks ?? []).reduce((sum, task) => sum + 1 + countTasks(task.subtasks), 0);

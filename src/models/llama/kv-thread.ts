@@ -43,6 +43,12 @@ export interface TreeShape {
   tool?: string;
 }
 
+/** A balanced tree: widths [3, 3, 3] → 3 tasks, each with 3 subtasks, each with 3 leaves (39 tasks). */
+export function balancedTree(...widths: number[]): TreeShape[] {
+  const [width, ...rest] = widths;
+  return Array.from({ length: width ?? 0 }, () => (rest.length > 0 ? { subtasks: balancedTree(...rest) } : {}));
+}
+
 export interface KvThreadOptions {
   /** `gguf:<path>` (or a path): the engine's shared context for it is used, one sequence from its pool. */
   model?: string;
