@@ -11,9 +11,8 @@
  * Every call goes through child budgets of the context's budget: the router cannot spend past it.
  */
 import { normalizeAnswer } from '../core/index.ts';
-import type { BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage } from '../models/index.ts';
-import { DEFAULT_MAX_OUTPUT_TOKENS, NO_COST, addCosts, affordableUnits, callCost, childContext, fitOutputCap, noteDegrade, sample, verify, verifyMessages, type CallCost, type Candidate, type Checker, type OpContext } from '../ops/index.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, NO_COST, addCosts, affordableUnits, callCost, childContext, fitOutputCap, limitsLeavingAside, noteDegrade, sample, verify, verifyMessages, type CallCost, type Candidate, type Checker, type OpContext } from '../ops/index.ts';
 import type { Tier } from '../workflow/index.ts';
 import { VOTE_TEMPERATURE, summarise, type ProbeResult } from './probe.ts';
 import type { ConfidenceSignal } from './policy.ts';
@@ -102,7 +101,7 @@ export async function routeCascade(context: OpContext, options: RouterOptions): 
       const judged = index < last && stage.signal === 'verifier' && !options.checker;
       const judgeCost: CallCost = judged ? callCost(context, options.verifierModel ?? stage.model, verifyMessages(options.question, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32) : NO_COST;
       const reserve = index < last && affordableUnits(context.budget, callCost(context, stage.model, options.messages, cap), addCosts(finalReserve, judgeCost)) >= 1;
-      const stageBudget = context.budget.child(`stage-${index}`, reserve ? { limits: without(context.budget.remaining(), finalReserve) } : {});
+      const stageBudget = context.budget.child(`stage-${index}`, reserve ? { limits: limitsLeavingAside(context.budget, finalReserve) } : {});
       const result = await sample(childContext(context, `stage-${index}`, { budget: stageBudget, model: stage.model }), {
         samples: missing,
         messages: options.messages,
@@ -164,18 +163,4 @@ export async function routeCascade(context: OpContext, options: RouterOptions): 
 
 export function toCandidate(index: number, answer: string | undefined, confidence: number | undefined): Candidate {
   return { index, answer, normalized: answer === undefined ? undefined : normalizeAnswer(answer), confidence, text: '', nodeId: undefined };
-}
-
-/** Absolute limits for a child budget: the headroom minus `reserve`, on the finite dimensions. */
-export function without(room: ReturnType<OpContext['budget']['remaining']>, reserve: CallCost): BudgetLimits {
-  const limits: BudgetLimits = {};
-  const set = (key: 'inputTokens' | 'outputTokens' | 'totalTokens' | 'usd' | 'calls', value: number, minus: number): void => {
-    if (Number.isFinite(value)) limits[key] = Math.max(0, key === 'usd' ? value - minus : Math.floor(value - minus));
-  };
-  set('inputTokens', room.inputTokens, reserve.inputTokens);
-  set('outputTokens', room.outputTokens, reserve.outputTokens);
-  set('totalTokens', room.totalTokens, reserve.inputTokens + reserve.outputTokens);
-  set('usd', room.usd, reserve.usd);
-  set('calls', room.calls, reserve.calls);
-  return limits;
 }

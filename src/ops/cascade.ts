@@ -14,11 +14,10 @@
  * free but small models are over-confident, so their thresholds should be higher.
  */
 import { InvalidInputError, normalizeAnswer } from '../core/index.ts';
-import type { BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { childContext, type OpContext, type OpResult } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './generate.ts';
-import { NO_COST, addCosts, affordableUnits, callCost, fitOutputCap, noteDegrade, sample, type CallCost, type SampleResult } from './sample.ts';
+import { NO_COST, addCosts, affordableUnits, callCost, fitOutputCap, limitsLeavingAside, noteDegrade, sample, type CallCost, type SampleResult } from './sample.ts';
 import { verify, verifyMessages, type Checker } from './verify.ts';
 
 export type CascadeSignal = 'agreement' | 'verifier' | 'self';
@@ -109,7 +108,7 @@ export async function cascade(context: OpContext, options: CascadeOptions): Prom
     const judgeCost: CallCost = judged && !options.checker ? callCost(context, judgeModel, verifyMessages(question, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32) : NO_COST;
     // Keep one last-stage call in reserve while a cheaper stage runs, when the slice allows both.
     const reserve = index < last && affordableUnits(context.budget, callCost(context, stage.model, messages, cap), addCosts(finalReserve, judgeCost)) >= 1;
-    const stageBudget = context.budget.child(`stage-${index}`, reserve ? { limits: without(context.budget.remaining(), finalReserve) } : {});
+    const stageBudget = context.budget.child(`stage-${index}`, reserve ? { limits: limitsLeavingAside(context.budget, finalReserve) } : {});
     const stageContext = childContext(context, `stage-${index}`, { budget: stageBudget, model: stage.model });
     const result = await sample(stageContext, {
       samples: stage.samples ?? 1,
@@ -197,18 +196,4 @@ function selfConfidence(result: SampleResult): number | undefined {
   const agreeing = result.details.samples.filter((entry) => entry.answer !== undefined && normalizeAnswer(entry.answer) === chosen && entry.confidence !== undefined);
   if (agreeing.length === 0) return undefined;
   return agreeing.reduce((sum, entry) => sum + (entry.confidence as number), 0) / agreeing.length;
-}
-
-/** Absolute limits for a child budget: the headroom minus `reserve`, on the finite dimensions. */
-function without(room: ReturnType<OpContext['budget']['remaining']>, reserve: CallCost): BudgetLimits {
-  const limits: BudgetLimits = {};
-  const set = (key: 'inputTokens' | 'outputTokens' | 'totalTokens' | 'usd' | 'calls', value: number, minus: number): void => {
-    if (Number.isFinite(value)) limits[key] = Math.max(0, key === 'usd' ? value - minus : Math.floor(value - minus));
-  };
-  set('inputTokens', room.inputTokens, reserve.inputTokens);
-  set('outputTokens', room.outputTokens, reserve.outputTokens);
-  set('totalTokens', room.totalTokens, reserve.inputTokens + reserve.outputTokens);
-  set('usd', room.usd, reserve.usd);
-  set('calls', room.calls, reserve.calls);
-  return limits;
 }

@@ -17,7 +17,7 @@
  * its call identities (step ids, tags) are what existing journals replay against.
  */
 import { BudgetExhaustedError, InvalidInputError, ThicketError, costOf, toThicketError } from '../core/index.ts';
-import type { Budget } from '../budget/index.ts';
+import type { Budget, BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { aggregate, ballots, type AggregatorKind, type Candidate } from './aggregate.ts';
 import type { OpContext, OpResult } from './context.ts';
@@ -301,6 +301,24 @@ export function addCosts(...costs: CallCost[]): CallCost {
 
 export function timesCost(cost: CallCost, times: number): CallCost {
   return { inputTokens: cost.inputTokens * times, outputTokens: cost.outputTokens * times, usd: cost.usd * times, calls: cost.calls * times };
+}
+
+/**
+ * Absolute limits for a child budget: the budget's headroom minus `reserve`, on the finite dimensions — what an
+ * early stage may spend while `reserve` stays available for a later one (the cascade's final stage).
+ */
+export function limitsLeavingAside(budget: Budget, reserve: CallCost): BudgetLimits {
+  const room = budget.remaining();
+  const limits: BudgetLimits = {};
+  const set = (key: 'inputTokens' | 'outputTokens' | 'totalTokens' | 'usd' | 'calls', value: number, minus: number): void => {
+    if (Number.isFinite(value)) limits[key] = Math.max(0, key === 'usd' ? value - minus : Math.floor(value - minus));
+  };
+  set('inputTokens', room.inputTokens, reserve.inputTokens);
+  set('outputTokens', room.outputTokens, reserve.outputTokens);
+  set('totalTokens', room.totalTokens, reserve.inputTokens + reserve.outputTokens);
+  set('usd', room.usd, reserve.usd);
+  set('calls', room.calls, reserve.calls);
+  return limits;
 }
 
 /**

@@ -13,7 +13,8 @@
  */
 import type { LlamaEmbeddingContext } from 'node-llama-cpp';
 import { ProviderError } from '../../core/index.ts';
-import { abortError, getEmbeddingContext, ggufPath, loadLlamaModel } from '../llama/index.ts';
+import { abortError } from '../abort.ts';
+import { getEmbeddingContext, ggufPath, loadLlamaModel } from '../llama/index.ts';
 import { normalizeVector, type EmbedOptions, type Embedder } from './embedder.ts';
 
 export interface LlamaEmbedderOptions {

@@ -13,7 +13,7 @@
 import type OpenAI from 'openai';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { InvalidInputError, ProviderError, ThicketError, type InputIssue } from '../../core/index.ts';
-import { abortError } from '../llama/index.ts';
+import { abortError } from '../abort.ts';
 import { checkBaseUrl, createOpenAIClient, endpointName } from '../openai-compatible/client.ts';
 import { normalizeVector, type EmbedOptions, type Embedder } from './embedder.ts';
 

@@ -10,7 +10,7 @@
  */
 import type { LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { nodeLlamaCpp } from './native.ts';
-import { abortError } from './abort.ts';
+import { abortError, raceSignal } from '../abort.ts';
 
 export interface GenerateTokensOptions {
   grammar?: LlamaGrammar;
@@ -107,21 +107,5 @@ export async function generateTokens(model: LlamaModel, sequence: LlamaContextSe
 
 /** `work`, or a rejection the moment `signal` aborts (the work keeps running to its own end). */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, label: string): Promise<T> {
-  if (!signal) return work;
-  work.catch(() => {});
-  if (signal.aborted) return Promise.reject(abortError(signal, label));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal, label));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceSignal(work, signal, () => abortError(signal!, label));
 }

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaLogLevel, LlamaModel } from 'node-llama-cpp';
 import { loadNodeLlamaCpp } from './native.ts';
 import { ProviderError, ThicketError, UnknownModelError } from '../../core/index.ts';
-import { abortError } from './abort.ts';
+import { abortError } from '../abort.ts';
 
 export interface EngineContextOptions {
   /** Tokens per sequence (default: the model's training context, at most 8192). */

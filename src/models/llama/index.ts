@@ -26,5 +26,5 @@ export {
 export { FIXTURE_BYTE_TOKEN_OFFSET, writeFixtureModel, type FixtureModelInfo, type FixtureModelOptions } from './fixture.ts';
 export { encodeGguf, gguf, GgufValueType, writeGguf, type GgufDocument, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export { DEFAULT_LLAMA_CONTEXT_SIZE, defaultThreads, disposeLlamaEngine, lastKvCellReport, type KvCellReport, getEmbeddingContext, getEngineContext, getLlamaEngine, ggufPath, loadLlamaModel, PULL_HINT, SequencePool, type EngineContext, type EngineContextOptions } from './engine.ts';
-export { abortError } from './abort.ts';
+export { abortError } from '../abort.ts';
 export { llamaPromptMargin, resolveGgufModel, type LlamaModelSettings } from './resolve.ts';

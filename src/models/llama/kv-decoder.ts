@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Llama, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { ContextOverflowError, MalformedOutputError } from '../../core/index.ts';
-import { abortError } from './abort.ts';
+import { abortError } from '../abort.ts';
 import { generateTokens } from './decode.ts';
 import { choiceGrammar, grammarForJsonSchema, jsonStringGrammar } from './grammars.ts';
 import type { JsonSchema } from '../spec.ts';

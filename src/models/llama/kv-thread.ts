@@ -26,7 +26,7 @@
 import type { LlamaContextSequence } from 'node-llama-cpp';
 import { ThicketError, type Usage } from '../../core/index.ts';
 import type { ChatMessage, JsonSchema } from '../spec.ts';
-import { abortError } from './abort.ts';
+import { abortError } from '../abort.ts';
 import { renderChatPrompt } from './chat-template.ts';
 import { DEFAULT_LLAMA_CONTEXT_SIZE, getEngineContext, getLlamaEngine, ggufPath } from './engine.ts';
 import { KvDecoder, type EraseInfo, type TokenRange, type TrackedPosition } from './kv-decoder.ts';

@@ -14,7 +14,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import { ProviderError, ThicketError, UnknownModelError } from '../../core/index.ts';
-import { abortError } from './abort.ts';
+import { abortError } from '../abort.ts';
 import { messageOf } from './engine.ts';
 import { loadNodeLlamaCpp } from './native.ts';
 

@@ -22,13 +22,13 @@ import {
   InvalidInputError,
   ProviderError,
   ThicketError,
-  TimeoutError,
   countMessageTokens,
   countTokens,
   toThicketError,
   type InputIssue,
   type Usage,
 } from '../../core/index.ts';
+import { abortError, raceSignal } from '../abort.ts';
 import { checkBaseUrl, createOpenAIClient, endpointName } from './client.ts';
 import { MODEL_SPEC_VERSION, type FinishReason, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
 
@@ -293,36 +293,11 @@ export class OpenAICompatibleProvider implements ModelProvider {
   }
 }
 
-/** `promise`, or a rejection with an AbortError as soon as `signal` aborts, whichever comes first. */
+/** `promise`, or a rejection with an AbortError (what the openai client expects) as soon as `signal` aborts. */
 function settleOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(new DOMException('The operation was aborted.', 'AbortError'));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new DOMException('The operation was aborted.', 'AbortError'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceSignal(promise, signal, () => new DOMException('The operation was aborted.', 'AbortError'));
 }
 
-/** The caller's abort reason when it is a ThicketError (CancelledError, TimeoutError); otherwise one made from it. */
-function abortError(signal: AbortSignal, modelId: string): ThicketError {
-  const reason: unknown = signal.reason;
-  if (ThicketError.isInstance(reason)) return reason;
-  if (isRecord(reason) && reason['name'] === 'TimeoutError') return new TimeoutError(`Call to model "${modelId}" timed out.`, { cause: reason });
-  return new CancelledError(`Call to model "${modelId}" was cancelled.`, { cause: reason });
-}
 
 /**
  * Milliseconds the server asked us to wait: `retry-after-ms` (OpenAI's extension, milliseconds) first, then
