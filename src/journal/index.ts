@@ -21,4 +21,6 @@ export type {
   ModelSpend,
 } from './types.ts';
 export type { CallRecorder, RecordedCall, RecordedResponse, RecordedFinishReason } from './call-recorder.ts';
-export { JOURNAL_COMPONENT, type Migration } from './schema.ts';
+export { JOURNAL_COMPONENT, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
+// Shared with the layers that keep their own tables (and version sequence) in a SQLite file: the registry.
+export { applyMigrations } from './apply-migrations.ts';

@@ -146,4 +146,20 @@ describe('persistence and index repair', () => {
     assert.ok(statSync(`${sharedPath}.usearch`).size > 0);
     database.close();
   });
+
+  it('refuses a registry written by a newer Thicket, naming the file and versions, and changes nothing', async () => {
+    const database = new Database(path);
+    database.prepare("INSERT INTO schema_version (component, version, name, applied_at) VALUES ('registry', 99, 'from the future', '2030-01-01')").run();
+    const before = database.prepare('SELECT COUNT(*) AS n FROM registry_cards').get() as { n: number };
+    database.close();
+    await assert.rejects(CapabilityRegistry.open({ path }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'JOURNAL_ERROR');
+      assert.match(error.message, /schema version 99 for "registry", newer than this Thicket understands \(\d+\)/);
+      assert.ok(error.message.includes(path));
+      return true;
+    });
+    const after = new Database(path, { readonly: true });
+    assert.deepEqual(after.prepare('SELECT COUNT(*) AS n FROM registry_cards').get(), before);
+    after.close();
+  });
 });

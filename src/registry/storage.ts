@@ -9,21 +9,13 @@
  * registry of a million cards never parses a million card documents.
  */
 import type Database from 'better-sqlite3';
-import { ThicketError } from '../core/index.ts';
+import { SCHEMA_VERSION_TABLE, applyMigrations, type Migration } from '../journal/index.ts';
 import type { CardStatus } from './card.ts';
 
 export const REGISTRY_COMPONENT = 'registry';
 
-const SCHEMA_VERSION_TABLE = `
-CREATE TABLE IF NOT EXISTS schema_version (
-  component  TEXT    NOT NULL,
-  version    INTEGER NOT NULL,
-  name       TEXT    NOT NULL,
-  applied_at TEXT    NOT NULL,
-  PRIMARY KEY (component, version)
-);`;
 
-const MIGRATIONS: readonly { version: number; name: string; up: string }[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'cards, vectors, meta',
@@ -58,21 +50,13 @@ CREATE TABLE registry_meta (
   },
 ];
 
-/** Brings the registry's tables up to date; each migration commits together with its version row. */
+/**
+ * Brings the registry's tables up to date with the journal's migration runner: each migration commits together
+ * with its version row, and a file from a newer Thicket is refused before anything is touched.
+ */
 export function migrateRegistry(db: Database.Database, now: () => string): void {
   db.exec(SCHEMA_VERSION_TABLE);
-  const versionOf = db.prepare<[string], { version: number | null }>('SELECT MAX(version) AS version FROM schema_version WHERE component = ?');
-  const insertVersion = db.prepare('INSERT INTO schema_version (component, version, name, applied_at) VALUES (?, ?, ?, ?)');
-  for (const migration of MIGRATIONS) {
-    db.transaction(() => {
-      if ((versionOf.get(REGISTRY_COMPONENT)?.version ?? 0) >= migration.version) return;
-      db.exec(migration.up);
-      insertVersion.run(REGISTRY_COMPONENT, migration.version, migration.name, now());
-    }).immediate();
-  }
-  const stored = versionOf.get(REGISTRY_COMPONENT)?.version ?? 0;
-  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  if (stored > latest) throw new ThicketError('INVALID_CONFIG', `The registry tables are at schema version ${stored}, newer than this Thicket (${latest}); upgrade Thicket.`, 'bad_input');
+  applyMigrations(db, db.name, REGISTRY_COMPONENT, MIGRATIONS, now);
 }
 
 export interface CardRow {
