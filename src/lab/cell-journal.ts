@@ -3,7 +3,8 @@
  * the workflow executor inside a cell gets a view of the journal that records and replays model calls but
  * keeps no per-node steps.
  */
-import type { CallRecorder, Journal, StepInput } from '../journal/index.ts';
+import type { CallRecorder, Journal } from '../journal/index.ts';
+import { StepJournal } from '../workflow/index.ts';
 
 /**
  * The journal a cell's architecture sees: calls are recorded and replayed in the study's run, but under keys
@@ -33,44 +34,10 @@ export function callsOnlyJournal(journal: Journal, namespace: string): Journal {
 }
 
 /**
- * Batches cell steps into one journal transaction per 64 cells or 200 ms (group commit, as the executor does
- * for nodes). A crash loses at most the buffered cells, whose calls are then replayed on resume.
+ * Batches cell steps into one journal transaction per 64 cells or 200 ms — the executor's group commit for
+ * nodes, with a wider window (cells are few and slow next to nodes). A crash loses at most the buffered
+ * cells, whose calls are then replayed on resume.
  */
-export class CellWriter {
-  private buffer: StepInput[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private failure: unknown;
-
-  constructor(private readonly journal: Journal, private readonly runId: string) {}
-
-  write(step: StepInput): void {
-    this.buffer.push(step);
-    if (this.buffer.length >= 64) this.flushSafely();
-    else if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flushSafely(), 200);
-      this.timer.unref();
-    }
-  }
-
-  private flushSafely(): void {
-    try {
-      this.flush();
-    } catch (error) {
-      this.failure ??= error;
-    }
-  }
-
-  private flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.journal.upsertSteps(this.runId, batch);
-  }
-
-  close(): void {
-    this.flush();
-    if (this.failure !== undefined) throw this.failure;
-  }
+export function cellWriter(journal: Journal, runId: string): StepJournal {
+  return new StepJournal(journal, runId, { flushDelayMs: 200, maxPending: 64 });
 }

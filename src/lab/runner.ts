@@ -20,7 +20,7 @@ import type { Journal } from '../journal/index.ts';
 import { simCascadeLadder } from '../workflow/index.ts';
 import { defaultArchitectures, type ArchitectureDefinition, type ArchitectureRegistry } from './architectures.ts';
 import { buildSuite, registerSuiteTasks } from './suites/index.ts';
-import { CellWriter, callsOnlyJournal } from './cell-journal.ts';
+import { cellWriter, callsOnlyJournal } from './cell-journal.ts';
 import { checkStudy, type StudyDefinition } from './study-file.ts';
 import type { CellResult, CriticalityHook, LabTask, SuiteInstance } from './types.ts';
 
@@ -223,7 +223,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   if (options.signal?.aborted) relay();
   else options.signal?.addEventListener('abort', relay, { once: true });
   const signal = controller.signal;
-  const writer = new CellWriter(journal, runId);
+  const writer = cellWriter(journal, runId);
   const failures: StudyRun['failures'] = [];
   let executed = 0;
   let notStarted = 0;

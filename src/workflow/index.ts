@@ -11,6 +11,7 @@ export { fitWorkflow, scaleNode, WorkflowOverBudgetError, type FitMode, type Fit
 export { buildMessages, renderTemplate, placeholders, clip, DEFAULT_SYSTEM_PROMPT, DEFAULT_PROMPT_TEMPLATE, type TemplateValue } from './template.ts';
 export { defaultOperators, templateValues, generateOperator, aggregateOperator, type OperatorFn, type OperatorRegistry, type NodeInput, type NodeInputs } from './operators.ts';
 export { runWorkflow } from './executor.ts';
+export { StepJournal, type StepJournalOptions } from './step-journal.ts';
 export {
   bindCapability,
   preflightCapabilities,

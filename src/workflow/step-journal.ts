@@ -6,7 +6,8 @@
  *
  * Crash semantics: a kill loses at most the steps that changed in the last 10 ms; on resume those nodes run
  * again, and their model calls are replayed from the journal's call records (no second payment). `close()`
- * (end of run) flushes synchronously; a failed background flush is rethrown there.
+ * (end of run) flushes synchronously; a failed background flush is rethrown there. The lab batches its cells
+ * through the same class (one step per cell, larger window).
  */
 import type { Journal, StepInput, StepRow } from '../journal/index.ts';
 
@@ -16,12 +17,24 @@ const FLUSH_DELAY_MS = 10;
 /** …or as soon as this many steps are buffered (bounds memory and the loss window in steps). */
 const MAX_PENDING = 1024;
 
+export interface StepJournalOptions {
+  /** Commit at most this long after the first buffered write (default 10 ms). */
+  flushDelayMs?: number;
+  /** Commit as soon as this many steps are buffered (default 1,024). */
+  maxPending?: number;
+}
+
 export class StepJournal {
   private readonly pending = new Map<string, StepInput>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failure: unknown;
+  private readonly flushDelayMs: number;
+  private readonly maxPending: number;
 
-  constructor(private readonly journal: Journal, private readonly runId: string) {}
+  constructor(private readonly journal: Journal, private readonly runId: string, options: StepJournalOptions = {}) {
+    this.flushDelayMs = options.flushDelayMs ?? FLUSH_DELAY_MS;
+    this.maxPending = options.maxPending ?? MAX_PENDING;
+  }
 
   /** Steps this run finished earlier (status 'ok' with an OpResult output), by step id. */
   finishedSteps(prefix: string): Map<string, StepRow> {
@@ -38,9 +51,9 @@ export class StepJournal {
     const earlier = this.pending.get(step.stepId);
     // Merge: fields the later write omits (input, startedAt) keep the earlier buffered values.
     this.pending.set(step.stepId, earlier ? { ...earlier, ...definedOnly(step) } : step);
-    if (this.pending.size >= MAX_PENDING) return this.flushSafely();
+    if (this.pending.size >= this.maxPending) return this.flushSafely();
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => this.flushSafely(), FLUSH_DELAY_MS);
+    this.timer = setTimeout(() => this.flushSafely(), this.flushDelayMs);
     // A pending flush must not keep the process alive; close() flushes whatever is left.
     this.timer.unref();
   }
