@@ -34,9 +34,15 @@ import { balancedTree, disposeLlamaEngine, getEngineContext, runKvThread, writeF
 import { generateTokens } from '../src/models/llama/decode.ts';
 import type { BenchRow } from './foundation.ts';
 
-// Seven seeds: the peak ratio varies by seed with the sampled gibberish's lengths (36–45% over seeds 1–9),
-// so three seeds gave a median that moved by several points between runs.
-const SMALL_REPETITIONS = 7;
+// The peak ratio varies by seed with the sampled gibberish's lengths — a random model's strings run from a few
+// tokens to a 160-character cap of multi-byte characters and \u escapes, and the peak is the longest window —
+// so seven seeds gave a median that still moved by ~2 points between runs. Fifteen pruned/unpruned pairs; the
+// erase-only comparison (speed and cell-span rows) needs fewer.
+const SMALL_REPETITIONS = 15;
+const SMALL_NO_COMPACTION_REPETITIONS = 5;
+/** Other depth-3 trees (pruned runs only, ratio to the same document unpruned): how the saving grows with the tree. */
+const SWEEP_SHAPES: ReadonlyArray<readonly number[]> = [[4, 3, 3], [3, 4, 4], [4, 4, 4]];
+const SWEEP_REPETITIONS = 3;
 const SPEED_REPETITIONS = 3;
 const CONTEXT_SIZE = 12_288;
 const EARLY = [1, 5] as const;
@@ -68,6 +74,8 @@ function rateBetween(samples: readonly KvThreadSample[], [from, to]: readonly [n
   return ms > 0 ? (steps * 1000) / ms : 0;
 }
 
+/** Peak over what the same document would hold unpruned: the exact counterfactual (same tokens, same run). */
+const ownRatio = (result: KvThreadResult): number => result.metrics.peakKvTokens / result.metrics.unprunedTokens;
 const at = (result: KvThreadResult, finished: number, key: 'kvTokens' | 'cellSpan'): number => result.metrics.samples.find((sample) => sample.finishedTasks === finished)?.[key] ?? Number.NaN;
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
 /** One decimal where a figure is judged against a threshold, so a 40.2% miss does not print as 40%. */
@@ -128,8 +136,14 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const smallLoad = load();
     for (let repetition = 0; repetition < SMALL_REPETITIONS; repetition++) {
       pruned.push(await small(true, true, repetition + 1));
-      prunedNoCompaction.push(await small(true, false, repetition + 1));
+      if (repetition < SMALL_NO_COMPACTION_REPETITIONS) prunedNoCompaction.push(await small(true, false, repetition + 1));
       unpruned.push(await small(false, false, repetition + 1));
+    }
+    const sweep: string[] = [];
+    for (const widths of SWEEP_SHAPES) {
+      const runs: KvThreadResult[] = [];
+      for (let repetition = 0; repetition < SWEEP_REPETITIONS; repetition++) runs.push(await runKvThread({ model: smallPath, contextSize: CONTEXT_SIZE, question: QUESTION, shape: tree(...widths), seed: repetition + 1 }));
+      sweep.push(`${widths.join('×')} (${runs[0]!.metrics.finishedTasks} tasks) ${percent1(median(runs.map(ownRatio)))}`);
     }
     const smallLoadAfter = load();
     await disposeLlamaEngine();
@@ -155,7 +169,12 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const speedLoadAfter = load();
 
     const tasks = pruned[0]!.metrics.finishedTasks;
+    // Two estimators of "pruned peak ÷ unpruned peak". Across runs (the literal one): the unpruned run samples other
+    // gibberish, so its length noise lands in the ratio too. Same document: the pruned run's peak over what its own
+    // tokens would hold unpruned (prompt + whole document; kv-thread.test.ts checks that bookkeeping against the
+    // cache). The target is judged met only when both medians are within it.
     const peakRatio = median(pruned.map((result, index) => result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
+    const ownPeakRatio = median(pruned.map(ownRatio));
     const peakPruned = median(pruned.map((result) => result.metrics.peakKvTokens));
     const peakUnpruned = median(unpruned.map((result) => result.metrics.peakKvTokens));
     const promptTokens = pruned[0]!.metrics.promptTokens;
@@ -177,12 +196,13 @@ export async function benchLlama(): Promise<BenchRow[]> {
 
     return [
       {
-        name: `thread KV peak, pruned vs unpruned (depth 3, ${tasks} tasks, buffer 2)`,
-        value: `${percent1(peakRatio)} (median ${peakPruned} / ${peakUnpruned} cells)`,
-        target: '≤ 40%',
-        met: peakRatio <= 0.4,
-        note: `small fixture, median of ${ratios.join(' / ')}; without compaction (same seeds, other gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. `
-          + `${promptTokens} of the cells are the instructions (byte-level vocabulary); without them ${percent(documentRatio)}. Erased ${median(pruned.map((result) => result.metrics.tokensErased))} tokens in ${pruned[0]!.metrics.erasures} erasures. Pruned tokens at 1/10/20/30 finished tasks: ${alongTree(pruned, 'kvTokens')} (buffer 2: nothing can be erased before the third list closes at task 11)`,
+        name: `thread KV peak, pruned vs unpruned (depth 3, 3×3×3 = ${tasks} tasks, buffer 2)`,
+        value: `${percent1(peakRatio)} across runs (median ${peakPruned} / ${peakUnpruned} cells); ${percent1(ownPeakRatio)} of the same document`,
+        target: '≤ 40% (both)',
+        met: peakRatio <= 0.4 && ownPeakRatio <= 0.4,
+        note: `small fixture, medians of ${SMALL_REPETITIONS} seeds; across runs ${ratios.join(' / ')}; same document ${pruned.map((result) => percent1(ownRatio(result))).join(' / ')}; without compaction (seeds 1–${SMALL_NO_COMPACTION_REPETITIONS}, other gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. `
+          + `${promptTokens} of the cells are the prompt (byte-level vocabulary); without them ${percent(documentRatio)}. Erased ${median(pruned.map((result) => result.metrics.tokensErased))} tokens in ${pruned[0]!.metrics.erasures} erasures. Pruned tokens at 1/10/20/30 finished tasks: ${alongTree(pruned, 'kvTokens')} (buffer 2: nothing can be erased before the third list closes at task 11; the peak comes as the last top-level task's third list closes). `
+          + `The smallest balanced depth-3 tree with ≥ 20 subtasks is the hardest case: two buffered lists and the open path are a third of it. Larger trees, same document, medians of ${SWEEP_REPETITIONS}: ${sweep.join(', ')}`,
       },
       {
         name: 'thread KV cells attention spans, pruned (small fixture)',

@@ -72,17 +72,21 @@ describe('runKvThread', () => {
     for (const { range, kvTokensBefore, kvTokensAfter } of erasures) {
       // The KV cache afterwards is exactly the old one minus [start, end) — llama.cpp shifted, nothing re-evaluated.
       assert.deepEqual(kvTokensAfter, [...kvTokensBefore.slice(0, range.start), ...kvTokensBefore.slice(range.end)]);
-      // Positions stayed exact through earlier erasures: the range is the content of one list, between its brackets.
-      assert.equal(model.detokenize(kvTokensBefore.slice(range.start - 1, range.start)), '[');
-      assert.match(model.detokenize(kvTokensBefore.slice(range.start, range.end)), /^\{"thought":".*\}$/s);
-      if (range.end < kvTokensBefore.length) assert.equal(model.detokenize(kvTokensBefore.slice(range.end, range.end + 1)), ']');
+      // Positions stayed exact through earlier erasures: the range is one task's whole `,"subtasks":[…]` member,
+      // right after its thought, and a conclusion follows it.
+      assert.match(model.detokenize(kvTokensBefore.slice(range.start, range.end)), /^,"subtasks":\[\{"thought":".*\}\]$/s);
+      assert.equal(model.detokenize(kvTokensBefore.slice(range.start - 1, range.start)), '"');
+      if (range.end < kvTokensBefore.length) assert.match(model.detokenize(kvTokensBefore.slice(range.end, range.end + 14)), /^,"conclusion":/);
     }
     const { metrics } = result;
     assert.equal(metrics.finalKvTokens, sequence.contextTokens.length);
     assert.equal(metrics.tokensErased, erasures.reduce((sum, info) => sum + info.range.end - info.range.start, 0));
     // What is left is what was written minus what was erased (the closing "}" was never evaluated: nothing reads it).
     assert.equal(metrics.unprunedTokens - metrics.tokensErased - metrics.finalKvTokens, 1);
-    assert.match(model.detokenize(sequence.contextTokens), /"subtasks":\[\]/);
+    // The pruned tasks read {"thought":…,"conclusion":…}: no empty subtask list is left behind.
+    const memory = model.detokenize(sequence.contextTokens);
+    assert.doesNotMatch(memory, /"subtasks":\[\]/);
+    assert.equal(memory.split('"subtasks":[').length - 1, result.metrics.finishedLists - result.metrics.erasures);
   });
 
   it('keeps peak KV occupancy below the unpruned run on a deep tree, with the same tree decoded', async () => {

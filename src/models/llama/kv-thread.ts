@@ -8,11 +8,13 @@
  * grammar (`null` or `[` to open subtasks, `,` or `]` after a task, a tool or `null`), so the document is
  * grammar-valid by construction and the runtime always knows the token range of every subtask list.
  *
- * Pruning rule: when a subtask list closes, its content range (between `[` and `]`) is pushed on a FIFO
- * buffer (2 lists by default); when the buffer overflows, the oldest list's tokens are erased from the KV
- * cache — the working memory then reads `"subtasks":[]` — and decoding continues. The parent's thought and
- * conclusion always stay, as do the top-level list and everything on the open path. Inner lists finish
- * (and so leave the FIFO) before the lists that contain them, so an erased range never holds a live one.
+ * Pruning rule: when a subtask list closes, its token range — the whole `,"subtasks":[…]` member — is pushed
+ * on a FIFO buffer (2 lists by default); when the buffer overflows, the oldest list's tokens are erased from
+ * the KV cache — the working memory then reads `{"thought":…,"conclusion":…}` for that task, exactly the
+ * part TIM keeps (an empty `"subtasks":[]` would hold 14 more cells per pruned list on a byte-level
+ * vocabulary and tell later tasks nothing) — and decoding continues. The parent's thought and conclusion
+ * always stay, as do the top-level list and everything on the open path. Inner lists finish (and so leave
+ * the FIFO) before the lists that contain them, so an erased range never holds a live one.
  *
  * Tools: a task may call one (`{"tool_name", "parameters"}` decoded under the tool's parameter schema);
  * the runtime runs it and injects `"tool_result": …` as tokens before decoding goes on.
@@ -173,7 +175,14 @@ export interface KvThreadResult {
 
 export const KV_THREAD_DEFAULTS = { maxDepth: 3, bufferSize: 2, maxSubtasks: 4, maxTasks: 48, maxThoughtChars: 160, maxConclusionChars: 160, maxAnswerChars: 80, contextSize: DEFAULT_LLAMA_CONTEXT_SIZE, temperature: 0.8, seed: 1 } as const;
 
-export const KV_THREAD_SYSTEM = `Reason as a JSON tree of tasks: {"reasoning":[task,...],"answer":string}. A task is {"thought","tooluse","subtasks","conclusion"}: think, optionally call a tool or split the task into subtasks, then conclude with everything later tasks need. Finished subtask lists are removed from memory; their parent's thought and conclusion stay. Keep strings short.`;
+/**
+ * The runtime writes the JSON syntax and the grammar bounds every string, so the instructions only say what
+ * the fields are for — and why a conclusion must carry what later tasks need: the subtasks are erased. They are
+ * prefilled on every run and stay in the KV cache throughout: the earlier 390-character version, which also
+ * spelled out the JSON shape the runtime writes anyway, made the prompt 401 cells on the byte-level fixture
+ * (now 218) — a twelfth of the unpruned document, a fifth of the pruned peak.
+ */
+export const KV_THREAD_SYSTEM = `Reason in a tree of tasks. A task thinks, may call a tool or split into subtasks, then concludes with all that later tasks need: finished subtasks are erased from memory.`;
 
 const GENERIC_PARAMETERS: JsonSchema = { type: 'object', properties: { input: { type: 'string', maxLength: 64 } }, required: ['input'], additionalProperties: false };
 
@@ -202,14 +211,12 @@ class ThreadRun {
   }
 
   /**
-   * A list of tasks at `depth`, after its `[` has been written; ends after its `]`. `contentEnd` is where the
-   * `]` sits, i.e. the exclusive end of the list's content range.
+   * A list of tasks at `depth`, after its `[` has been written; ends after its `]`.
    */
-  async list(depth: number, shape: TreeShape[] | undefined): Promise<{ tasks: KvTask[]; contentEnd: number }> {
+  async list(depth: number, shape: TreeShape[] | undefined): Promise<KvTask[]> {
     const tasks: KvTask[] = [];
     for (;;) {
       tasks.push(await this.task(depth, shape?.[tasks.length]));
-      const contentEnd = this.decoder.position;
       const mustClose = tasks.length >= this.settings.maxSubtasks || this.tasksStarted >= this.settings.maxTasks;
       let next: string;
       if (shape || mustClose) {
@@ -218,7 +225,7 @@ class ThreadRun {
       } else {
         next = await this.decoder.choose([',', ']']);
       }
-      if (next === ']') return { tasks, contentEnd };
+      if (next === ']') return tasks;
     }
   }
 
@@ -233,11 +240,18 @@ class ThreadRun {
       task.tooluse = await this.toolUse(toolNames, shape);
     }
     if (depth < this.settings.maxDepth) {
+      // Tracked: erasures of earlier lists while this one is open move it left.
+      const memberStart = decoder.track(decoder.position);
       decoder.append(',"subtasks":');
       const room = this.tasksStarted < this.settings.maxTasks;
       const open = shape ? (shape.subtasks?.length ? '[' : 'null') : room ? await decoder.choose(['null', '[']) : 'null';
       if (shape || !room) decoder.append(open);
-      task.subtasks = open === '[' ? await this.subtaskList(depth + 1, shape?.subtasks) : null;
+      if (open === '[') {
+        task.subtasks = await this.subtaskList(depth + 1, shape?.subtasks, memberStart);
+      } else {
+        task.subtasks = null;
+        decoder.untrack(memberStart);
+      }
     }
     decoder.append(',"conclusion":');
     task.conclusion = await decoder.generateString(this.settings.maxConclusionChars);
@@ -247,12 +261,14 @@ class ThreadRun {
     return task;
   }
 
-  /** A subtask list: decoded, then pushed on the FIFO; the oldest list is erased when the FIFO overflows. */
-  private async subtaskList(depth: number, shape: TreeShape[] | undefined): Promise<KvTask[]> {
-    // Tracked, because erasures inside this list (of its descendants' lists) move later positions left.
-    const start = this.decoder.track(this.decoder.position);
-    const { tasks, contentEnd } = await this.list(depth, shape);
-    const end = this.decoder.track(contentEnd);
+  /**
+   * A subtask list, its `,"subtasks":[` member opened at `start`: decoded, then pushed on the FIFO; the oldest
+   * list is erased when the FIFO overflows.
+   */
+  private async subtaskList(depth: number, shape: TreeShape[] | undefined, start: TrackedPosition): Promise<KvTask[]> {
+    const tasks = await this.list(depth, shape);
+    // After the closing `]`; tracked, because erasures of earlier lists move it left.
+    const end = this.decoder.track(this.decoder.position);
     this.finishedLists++;
     if (!this.settings.prune) {
       this.decoder.untrack(start);
@@ -362,7 +378,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
 
     const run = new ThreadRun(decoder, settings, options.tools ?? {}, options.onSample);
     decoder.append('{"reasoning":[');
-    const { tasks: reasoning } = await run.list(1, options.shape);
+    const reasoning = await run.list(1, options.shape);
     decoder.append(',"answer":');
     const answer = await decoder.generateString(settings.maxAnswerChars);
     decoder.append('}');
