@@ -1,12 +1,14 @@
 /**
  * The model puller without the network: the cache lookup, checksum verification and its sidecar, fake
- * fetchers that write a local file, and the real node-llama-cpp downloader pointed at a closed local port
- * (the offline case). Nothing is downloaded.
+ * fetchers that write a local file, and the real node-llama-cpp downloader pointed at a local HTTP server
+ * (a pinned revision, served from 127.0.0.1) and at a closed local port (the offline case). Nothing leaves
+ * the machine.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +71,8 @@ describe('model cache', () => {
 
   it('pins a default small instruct model with size and sha256', () => {
     const pin = PINNED_MODELS[DEFAULT_PULL_MODEL]!;
-    assert.match(pin.uri, /^hf:Qwen\/Qwen2\.5-0\.5B-Instruct-GGUF\/qwen2\.5-0\.5b-instruct-q4_k_m\.gguf$/);
+    // Pinned to a commit, not to main: the checksum below is that revision's file.
+    assert.match(pin.uri, /^hf:Qwen\/Qwen2\.5-0\.5B-Instruct-GGUF\/qwen2\.5-0\.5b-instruct-q4_k_m\.gguf#[0-9a-f]{40}$/);
     assert.match(pin.sha256, /^[0-9a-f]{64}$/);
     assert.ok(pin.sizeBytes > 100_000_000);
   });
@@ -158,6 +161,60 @@ describe('pullModel', () => {
       return true;
     });
     assert.equal(findPulledModel(fakePin(), { cacheDir }), undefined);
+  });
+
+  it('downloads a revision-pinned hf: URI through the real downloader and verifies it', async () => {
+    const revision = 'a'.repeat(40);
+    const requested: string[] = [];
+    // A Hugging Face stand-in: the file exists only under /resolve/<revision>/, as on a pinned commit.
+    const server = createHttpServer((request, response) => {
+      requested.push(`${request.method} ${request.url}`);
+      if (!request.url?.startsWith(`/thicket/fake-model-GGUF/resolve/${revision}/fake-model.gguf`)) {
+        response.writeHead(request.url === '/' ? 200 : 404).end();
+        return;
+      }
+      const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
+      const start = range ? Number(range[1]) : 0;
+      const end = range && range[2] ? Number(range[2]) : CONTENT.length - 1;
+      const body = CONTENT.subarray(start, end + 1);
+      response.writeHead(range ? 206 : 200, {
+        'content-length': String(body.length),
+        'content-type': 'application/octet-stream',
+        'accept-ranges': 'bytes',
+        ...(range ? { 'content-range': `bytes ${start}-${end}/${CONTENT.length}` } : {}),
+      });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      const cacheDir = cacheFor('revision');
+      const progress: PullProgress[] = [];
+      const pin = fakePin({ uri: `hf:thicket/fake-model-GGUF/fake-model.gguf#${revision}` });
+      const pulled = await pullModel(pin, { cacheDir, huggingFaceEndpoint: `http://127.0.0.1:${port}/`, onProgress: (event) => progress.push(event) });
+      assert.equal(pulled.path, join(cacheDir, 'fake-model.gguf'));
+      assert.equal(pulled.alreadyPresent, false);
+      assert.ok(requested.some((line) => line.includes(`/resolve/${revision}/fake-model.gguf`)), requested.join('\n'));
+      assert.ok(progress.some((event) => event.phase === 'verify' && event.downloadedBytes === CONTENT.length));
+      assert.equal(findPulledModel(pin, { cacheDir })?.path, pulled.path);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("cuts the downloader's resume state off a complete download (ipull race), but never rescues a wrong file", async () => {
+    // ipull's progress JSON, appended after the bytes, as it lands when a save races the final truncate.
+    const tail = Buffer.from(JSON.stringify({ type: 'download', parts: [{ downloadedBytes: CONTENT.length }] }));
+    const cacheDir = cacheFor('tail');
+    const pulled = await pullModel(fakePin(), { cacheDir, fetcher: fakeFetcher(Buffer.concat([CONTENT, tail])) });
+    assert.equal(statSync(pulled.path).size, CONTENT.length);
+    assert.equal(findPulledModel(fakePin(), { cacheDir })?.path, pulled.path);
+
+    const wrong = Buffer.from(CONTENT);
+    wrong[0] = 0x21;
+    const otherDir = cacheFor('tail-wrong');
+    await assert.rejects(pullModel(fakePin(), { cacheDir: otherDir, fetcher: fakeFetcher(Buffer.concat([wrong, tail])) }), /Checksum mismatch/);
+    assert.equal(existsSync(join(otherDir, 'fake-model.gguf')), false);
   });
 
   it('refuses an unknown pin name', async () => {

@@ -10,7 +10,7 @@
  * Cache folder: $THICKET_MODELS_DIR, else `<env-paths thicket cache>/models` (~/.cache/thicket/models on Linux).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import { ProviderError, ThicketError, UnknownModelError } from '../../core/index.ts';
@@ -33,14 +33,16 @@ export interface PinnedModel {
 /**
  * The pins. MUST be re-verified whenever a pin changes: size and SHA-256 are those of the Hugging Face file
  * (its git-LFS pointer), as recorded by several independent public manifests for
- * Qwen/Qwen2.5-0.5B-Instruct-GGUF at revision 9217f5db79a29953eb74d5343926648285ec7e67 — they could not be
- * re-checked against Hugging Face from the machine this was written on (no network). A wrong pin shows up
- * as a checksum error after the download, never as a silently wrong model.
+ * Qwen/Qwen2.5-0.5B-Instruct-GGUF at revision 9217f5db79a29953eb74d5343926648285ec7e67 (the same 491,400,032
+ * bytes and sha256 appear in at least six unrelated public projects' manifests, some pinned to that revision) —
+ * they could not be re-checked against Hugging Face from the machine this was written on (no network). A wrong
+ * pin shows up as a checksum error after the download, never as a silently wrong model.
  */
 export const PINNED_MODELS: Readonly<Record<string, PinnedModel>> = {
   'qwen2.5-0.5b-instruct': {
     name: 'qwen2.5-0.5b-instruct',
-    uri: 'hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf',
+    // `#<commit>`: node-llama-cpp resolves it as /resolve/<commit>/…, so the pin cannot drift when the repo's main does.
+    uri: 'hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf#9217f5db79a29953eb74d5343926648285ec7e67',
     fileName: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
     sizeBytes: 491_400_032,
     sha256: '74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db',
@@ -133,11 +135,11 @@ export function requirePulledModel(nameOrPin: string | PinnedModel = DEFAULT_PUL
   return found;
 }
 
-/** SHA-256 (hex) of a file, streamed. */
-export async function sha256OfFile(path: string, onBytes?: (bytes: number) => void): Promise<string> {
+/** SHA-256 (hex) of a file — or of its first `limit` bytes — streamed. */
+export async function sha256OfFile(path: string, onBytes?: (bytes: number) => void, limit?: number): Promise<string> {
   const hash = createHash('sha256');
   let read = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(limit !== undefined ? { end: limit - 1 } : {}) })) {
     hash.update(chunk as Buffer);
     read += (chunk as Buffer).length;
     onBytes?.(read);
@@ -158,6 +160,19 @@ export async function verifyModelFile(path: string, pin: PinnedModel, onProgress
   }
   const sidecar: Sidecar = { sha256, sizeBytes: size, mtimeMs: statSync(path).mtimeMs };
   writeFileSync(sidecarPath(path), `${JSON.stringify(sidecar)}\n`);
+}
+
+/**
+ * node-llama-cpp's downloader (ipull 3.9) keeps its resume state as JSON appended after the file's bytes and
+ * truncates it away when the download finishes; but a progress save already past its "finished?" check can
+ * land after that truncate (seen here under load: +63 bytes on a 5,300-byte file), and the checksum would then
+ * delete a complete download. So a just-downloaded file longer than the pin whose first `sizeBytes` bytes
+ * hash to the pin is cut back to them. A file whose prefix does not match is left for verifyModelFile to reject.
+ */
+async function trimDownloaderTail(path: string, pin: PinnedModel, onProgress?: (progress: PullProgress) => void): Promise<void> {
+  if (!existsSync(path) || statSync(path).size <= pin.sizeBytes) return;
+  const prefix = await sha256OfFile(path, (bytes) => onProgress?.({ downloadedBytes: bytes, totalBytes: pin.sizeBytes, phase: 'verify' }), pin.sizeBytes);
+  if (prefix === pin.sha256) truncateSync(path, pin.sizeBytes);
 }
 
 /** How long the reachability probe waits before calling the network unreachable. */
@@ -220,6 +235,7 @@ export async function pullModel(nameOrPin: string | PinnedModel = DEFAULT_PULL_M
       );
     }
     if (downloaded !== path && !existsSync(path)) throw new ProviderError(`The download of ${pin.name} ended at ${downloaded}, not ${path}.`, { isRetryable: false });
+    await trimDownloaderTail(path, pin, options.onProgress);
   }
   await verifyModelFile(path, pin, options.onProgress);
   return { name: pin.name, path, reference: `gguf:${path}`, alreadyPresent: false };
