@@ -8,7 +8,7 @@ import pc from 'picocolors';
 import { existsSync, readFileSync } from 'node:fs';
 import { CancelledError, InvalidInputError, NoModelError, ThicketError, VirtualClock, systemClock, toThicketError, exitCodeFor, type UsageTotals } from '../../core/index.ts';
 import { Ledger, type BudgetLimits, type SpendLine } from '../../budget/index.ts';
-import { Fleet, FleetResolver, loadFleetConfig, type FleetConfig } from '../../models/index.ts';
+import { Fleet, FleetResolver, loadFleetConfig, type FleetConfig, type KvThreadMetrics } from '../../models/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import { openCorpus } from '../../ops/index.ts';
 import { governedSolve, readPolicy, type GovernedSolveResult, type GovernorDecision } from '../../governor/index.ts';
@@ -62,7 +62,7 @@ export interface SolveResult {
   spendByModel: Record<string, UsageTotals>;
   spendByAxis: Record<string, UsageTotals>;
   vote?: { samples: number; completed: number; agreement: number; votes: Record<string, number>; refusedByBudget: number; failed: number };
-  nodes: Record<string, { op: string; status: string; answer: string | null; calls: number; degraded: string[]; capability?: { card: string; model: string; score: number } }>;
+  nodes: Record<string, { op: string; status: string; answer: string | null; calls: number; degraded: string[]; capability?: { card: string; model: string; score: number }; kv?: KvReport }>;
   degraded: string[];
   estimate: { expectedTokens: number; worstTokens: number; expectedUsd: number; worstUsd: number };
   /** `--strategy auto`: the governor's decision (difficulty, chosen strategy or generated spec, escalations). */
@@ -236,7 +236,7 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
       nodes: Object.fromEntries(
         Object.entries(result?.nodes ?? {}).map(([id, node]) => [
           id,
-          { op: node.op, status: node.status, answer: node.result?.answer ?? null, calls: node.result?.calls ?? 0, degraded: node.result?.degraded ?? [], ...(node.capability ? { capability: node.capability } : {}) },
+          { op: node.op, status: node.status, answer: node.result?.answer ?? null, calls: node.result?.calls ?? 0, degraded: node.result?.degraded ?? [], ...(node.capability ? { capability: node.capability } : {}), ...kvReportOf(node.result?.details) },
         ]),
       ),
       degraded: (governed ?? result)?.degraded ?? [],
@@ -262,6 +262,44 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     journal.close();
     await capabilities?.close();
   }
+}
+
+/**
+ * What a thread on the embedded engine did to its KV cache (issue #4: tokens processed, erased, peak
+ * occupancy, decode speed over time), from the operator's metrics — also for a node replayed from the journal.
+ */
+export interface KvReport {
+  tokensProcessed: number;
+  tokensGenerated: number;
+  tokensInjected: number;
+  tokensErased: number;
+  erasures: number;
+  peakKvTokens: number;
+  /** What the sequence would have held with nothing erased. */
+  unprunedTokens: number;
+  finalKvTokens: number;
+  decodeTokensPerSecond: number;
+  /** One entry per finished task, in order. */
+  overTime: Array<{ finishedTasks: number; kvTokens: number; decodeTokensPerSecond: number; elapsedMs: number }>;
+}
+
+function kvReportOf(details: Record<string, unknown> | undefined): { kv?: KvReport } {
+  if (details?.['engine'] !== 'llama.cpp' || typeof details['metrics'] !== 'object' || details['metrics'] === null) return {};
+  const metrics = details['metrics'] as KvThreadMetrics;
+  return {
+    kv: {
+      tokensProcessed: metrics.tokensProcessed,
+      tokensGenerated: metrics.tokensGenerated,
+      tokensInjected: metrics.tokensInjected,
+      tokensErased: metrics.tokensErased,
+      erasures: metrics.erasures,
+      peakKvTokens: metrics.peakKvTokens,
+      unprunedTokens: metrics.unprunedTokens,
+      finalKvTokens: metrics.finalKvTokens,
+      decodeTokensPerSecond: Math.round(metrics.decodeTokensPerSecond),
+      overTime: metrics.samples.map((sample) => ({ finishedTasks: sample.finishedTasks, kvTokens: sample.kvTokens, decodeTokensPerSecond: Math.round(sample.decodeTokensPerSecond), elapsedMs: Math.round(sample.elapsedMs) })),
+    },
+  };
 }
 
 /** The step under which a solve run's trace (events + reasoning graph) is journaled, for `runs show --trace`. */
@@ -375,6 +413,12 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
     if (decision.bindings) out(`Bound: ${decision.bindings.map((bound) => `${bound.need}@${bound.tier} ${bound.card} → ${bound.model}`).join(', ')}`);
   }
   for (const [id, node] of Object.entries(result.nodes)) if (node.capability) out(`Capability ${id}: ${node.capability.card} → ${node.capability.model}`);
+  for (const [id, node] of Object.entries(result.nodes)) {
+    if (!node.kv) continue;
+    const { kv } = node;
+    const share = kv.unprunedTokens > 0 ? ` (${((kv.peakKvTokens / kv.unprunedTokens) * 100).toFixed(0)}% of ${kv.unprunedTokens} unpruned)` : '';
+    out(`KV cache ${id}: ${kv.tokensProcessed} tokens processed, ${kv.tokensErased} erased in ${kv.erasures} erasures, peak ${kv.peakKvTokens} cells${share}, final ${kv.finalKvTokens}; decode ${kv.decodeTokensPerSecond} tok/s over ${kv.overTime.length} tasks`);
+  }
   for (const note of result.degraded) out(pc.yellow(`Degraded: ${note}`));
   if (result.error) out(pc.red(`Error ${result.error.code}: ${result.error.message}`));
   const axes = Object.entries(result.spendByAxis);

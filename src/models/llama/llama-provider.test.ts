@@ -206,6 +206,20 @@ describe('resolveGgufModel (gguf: references for the fleet)', () => {
     assert.equal(result.billed.outputTokens, result.usage.outputTokens);
   });
 
+  it('rejects a missing or non-GGUF file when the reference resolves, before anything runs', () => {
+    const missing = join(folder, 'missing.gguf');
+    assert.throws(() => resolveGgufModel(`gguf:${missing}`, { path: missing }), (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL' && error.category === 'bad_input' && error.message.includes(`No model file at ${missing}`) && /thicket models pull/.test(error.message));
+    const text = join(folder, 'notes.gguf');
+    writeFileSync(text, 'these are my notes, not a model\n');
+    assert.throws(() => resolveGgufModel(`gguf:${text}`, { path: text }), (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL' && error.message.includes(`${text} is not a GGUF file (no "GGUF" magic at the start)`));
+    const future = join(folder, 'future.gguf');
+    const header = Buffer.alloc(24);
+    header.write('GGUF', 0, 'latin1');
+    header.writeUInt32LE(9, 4);
+    writeFileSync(future, header);
+    assert.throws(() => resolveGgufModel(`gguf:${future}`, { path: future }), (error: unknown) => ThicketError.isInstance(error) && error.message.includes('a GGUF file llama.cpp cannot read: unsupported GGUF version 9'));
+  });
+
   it('gguf:default needs a pulled model and says how to get one', () => {
     const empty = mkdtempSync(join(folder, 'models-'));
     assert.throws(() => resolveGgufModel('gguf:default', { path: 'default' }, { environment: { THICKET_MODELS_DIR: empty } }), (error: unknown) => error instanceof ModelNotPulledError && error.message.includes(empty));

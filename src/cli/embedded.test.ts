@@ -1,0 +1,68 @@
+/**
+ * The embedded engine through the real `thicket` command (issue #4's done criterion): the project writes its
+ * random-weight GGUF fixture with `thicket models fixture`, then `thicket solve … --model gguf:<fixture>
+ * --strategy thread --json` decodes a TIM thread on llama.cpp in-process. The text is gibberish; what is
+ * checked is the mechanics: exit code, a real (not simulated) run, usage from the engine's token meter, the
+ * KV report, the journal, and that a bad gguf: path is rejected before anything is journaled. (Here the
+ * random model decides the tree and closes it without subtasks, so nothing is erased; the erasures
+ * themselves are checked token by token in src/models/llama/kv-thread.test.ts on fixed trees.)
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import type { SolveResult } from './commands/solve.ts';
+import { countRuns, describeResult, makeTempDir, parseSingleJson, runCli, withJournalReadonly, type TempDir } from './testing/run-cli.ts';
+
+let dir: TempDir;
+let fixture: string;
+before(async () => {
+  dir = makeTempDir('thicket-embedded-');
+  fixture = dir.file('fixture.gguf');
+  const written = await runCli(['models', 'fixture', fixture], { cwd: dir.path });
+  assert.equal(written.code, 0, describeResult(written));
+});
+after(() => dir.remove());
+
+describe('thicket solve on the embedded engine (gguf: fixture)', () => {
+  it('runs a thread on the engine (pruning on) end to end and reports what it did to the KV cache', async () => {
+    assert.ok(existsSync(fixture) && statSync(fixture).size < 2_000_000, 'the fixture is a small file the project writes itself');
+    const db = dir.file('journal.db');
+    const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db], { cwd: dir.path, timeoutMs: 120_000 });
+    assert.equal(result.code, 0, describeResult(result));
+    const solved = parseSingleJson<SolveResult>(result);
+    assert.equal(solved.status, 'ok');
+    assert.equal(solved.simulated, false);
+    assert.equal(typeof solved.answer, 'string');
+    const node = solved.nodes['thread']!;
+    assert.equal(node.status, 'ok');
+    const kv = node.kv!;
+    assert.ok(kv, 'the thread node carries a KV report');
+    // Usage is the engine's token meter: evaluated tokens, plus cells shifted by erasures (metered as input).
+    assert.ok(kv.tokensProcessed > 0 && kv.tokensGenerated > 0);
+    assert.ok(solved.usage.totalTokens >= kv.tokensProcessed);
+    assert.equal(solved.usage.calls, 1);
+    assert.equal(solved.usage.costUsd, 0);
+    assert.ok(kv.peakKvTokens <= kv.unprunedTokens && kv.finalKvTokens <= kv.peakKvTokens);
+    assert.equal(kv.unprunedTokens - kv.tokensErased - kv.finalKvTokens, 1, 'what is left = what was written − what was erased (the closing brace is never evaluated)');
+    assert.ok(kv.overTime.length >= 1);
+    assert.deepEqual(kv.overTime.map((sample) => sample.finishedTasks), kv.overTime.map((_, index) => index + 1));
+    assert.equal(countRuns(db), 1);
+    const recorded = withJournalReadonly(db, (handle) => handle.prepare('SELECT status, simulated FROM runs').get() as { status: string; simulated: number });
+    assert.deepEqual(recorded, { status: 'ok', simulated: 0 });
+  });
+
+  it('rejects a missing or non-GGUF model file with exit 2 before a run is journaled', async () => {
+    const db = dir.file('rejected.db');
+    const missing = dir.file('missing.gguf');
+    const notes = dir.file('notes.gguf');
+    writeFileSync(notes, 'not a model\n');
+    for (const [path, why] of [[missing, /No model file at .*missing\.gguf.*thicket models pull/], [notes, /notes\.gguf is not a GGUF file/]] as const) {
+      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${path}`, '--strategy', 'thread', '--json', '--db', db], { cwd: dir.path });
+      assert.equal(result.code, 2, describeResult(result));
+      const body = parseSingleJson<{ status: string; error: { code: string; message: string } }>(result);
+      assert.equal(body.error.code, 'UNKNOWN_MODEL');
+      assert.match(body.error.message, why);
+    }
+    assert.equal(countRuns(db), 0);
+  });
+});
