@@ -51,6 +51,19 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     assert.deepEqual(recorded, { status: 'ok', simulated: 0 });
   });
 
+  it('keeps the thread within the run budget: stopped part-way (exit 3), never past the caps', async () => {
+    const db = dir.file('budget.db');
+    for (const [flag, value] of [['--budget-output-tokens', 100], ['--budget-input-tokens', 300], ['--budget-tokens', 200]] as const) {
+      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, flag, String(value)], { cwd: dir.path, timeoutMs: 120_000 });
+      assert.equal(result.code, 3, describeResult(result));
+      const solved = parseSingleJson<SolveResult>(result);
+      assert.equal(solved.status, 'budget_exhausted');
+      const spent = flag === '--budget-output-tokens' ? solved.usage.outputTokens : flag === '--budget-input-tokens' ? solved.usage.inputTokens : solved.usage.totalTokens;
+      assert.ok(spent <= value, `${flag} ${value}: spent ${spent}`);
+      assert.ok(solved.degraded.some((note) => /thread (stopped part-way|skipped)/.test(note)), solved.degraded.join('; '));
+    }
+  });
+
   it('rejects a missing or non-GGUF model file with exit 2 before a run is journaled', async () => {
     const db = dir.file('rejected.db');
     const missing = dir.file('missing.gguf');

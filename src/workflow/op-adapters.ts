@@ -5,7 +5,7 @@
  * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
  */
 import { BudgetExhaustedError, InvalidInputError } from '../core/index.ts';
-import { runKvThread } from '../models/index.ts';
+import { KV_THREAD_DEFAULTS, runKvThread } from '../models/index.ts';
 import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
 import type { OperatorFn, OperatorRegistry } from './operators.ts';
 import { templateValues } from './operators.ts';
@@ -68,28 +68,46 @@ const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
 /**
  * A thread on the embedded engine: the TIM tree is decoded in ONE llama.cpp sequence whose KV cache is pruned
  * for real (finished subtask lists erased), instead of resending pruned messages. It bypasses the fleet's
- * per-call path, so the whole thread reserves its worst case up front (every processed token ≤ the tasks'
- * string bounds, byte-level worst case, plus a full context of prompt) and settles the token meter's usage.
+ * per-call path, so it books its tokens itself: it reserves the worst case of a full tree — output: every
+ * string at its character bound in the costliest encoding (a \uXXXX escape is 6 byte tokens); input: a
+ * context of prompt and syntax plus, per erasure, at most a context of shifted KV cells (which the meter
+ * counts as input; a 3×3×3 tree shifts ~9k) — or whatever less the node's budget slice has left, hands
+ * exactly that to the thread as hard caps on its token meter, and settles what the meter counted, however
+ * the thread ends. A thread the caps stop part-way is budget-exhausted (no answer); it never spends past
+ * its reservation.
  */
 async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: Parameters<OperatorFn<'thread'>>[1], inputs: Parameters<OperatorFn<'thread'>>[2], model: string): Promise<OpResult> {
   const maxTasks = params.maxSteps ?? DEFAULT_THREAD_STEPS;
   const contextSize = 8192;
-  const worstOutput = maxTasks * (160 + 160 + 16) + 80;
+  const stringTokens = (chars: number): number => chars * 6 + 8;
+  const wantedOutput = maxTasks * (stringTokens(KV_THREAD_DEFAULTS.maxThoughtChars) + stringTokens(KV_THREAD_DEFAULTS.maxConclusionChars) + 16) + stringTokens(KV_THREAD_DEFAULTS.maxAnswerChars);
+  const wantedInput = contextSize * (maxTasks + 1);
+  const room = context.budget.remaining();
+  const inputTokens = Math.floor(Math.min(wantedInput, room.inputTokens, room.totalTokens));
+  const outputTokens = Math.floor(Math.min(wantedOutput, room.outputTokens, room.totalTokens - inputTokens));
   const degraded: string[] = [];
+  const skipped = (note: string): OpResult => {
+    context.trace.event(context.stepId, 'degrade', { reason: `kv thread: ${note}` });
+    return { answer: undefined, confidence: undefined, text: '', nodeId: undefined, calls: 0, degraded: [`thread ${note}`], budgetExhausted: true, simulated: false, details: {} };
+  };
+  // Less than a prompt's worth of input or a few strings' worth of output cannot finish even a one-task tree.
+  if (inputTokens < 256 || outputTokens < 64) return skipped('skipped (budget)');
   let reservation;
   try {
-    reservation = context.budget.reserve({ inputTokens: contextSize, outputTokens: worstOutput, usd: 0, calls: 1 }, { model, operator: 'thread', axis: 'depth' });
+    reservation = context.budget.reserve({ inputTokens, outputTokens, usd: 0, calls: 1 }, { model, operator: 'thread', axis: 'depth' });
   } catch (error) {
     if (!(error instanceof BudgetExhaustedError)) throw error;
-    context.trace.event(context.stepId, 'degrade', { reason: 'kv thread: budget cannot cover its worst case' });
-    return { answer: undefined, confidence: undefined, text: '', nodeId: undefined, calls: 0, degraded: ['thread skipped (budget)'], budgetExhausted: true, simulated: false, details: {} };
+    return skipped('skipped (budget)');
   }
+  let metered: { inputTokens: number; outputTokens: number } | undefined;
   try {
     const result = await runKvThread({
       model,
       contextSize,
       question: question(params, inputs),
       maxTasks,
+      limits: { inputTokens, outputTokens },
+      onUsage: (usage) => (metered = usage),
       ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
       ...(params.buffer !== undefined ? { bufferSize: Math.max(1, params.buffer) } : {}),
       ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
@@ -99,7 +117,11 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
     const nodeId = context.trace.addNode(context.stepId, 'answer', result.text);
     return { answer: result.document.answer, confidence: undefined, text: result.text, nodeId, calls: 1, degraded, budgetExhausted: false, simulated: false, details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics } };
   } catch (error) {
-    reservation.release();
+    // The engine ran: what it evaluated is spent, whatever stopped it (a cap, an abort, a malformed piece).
+    const spent = metered as { inputTokens: number; outputTokens: number } | undefined;
+    if (spent && spent.inputTokens + spent.outputTokens > 0) reservation.settle({ ...spent, usd: 0, calls: 1 });
+    else reservation.release();
+    if (error instanceof BudgetExhaustedError) return { ...skipped('stopped part-way: its token budget ran out'), calls: 1 };
     throw error;
   }
 }

@@ -4,7 +4,7 @@
  */
 export { LlamaProvider, LLAMA_PROVIDER_ID, type LlamaProviderOptions } from './llama-provider.ts';
 export { balancedTree, runKvThread, KV_THREAD_DEFAULTS, KV_THREAD_SYSTEM, type KvTask, type KvThreadDocument, type KvThreadMetrics, type KvThreadOptions, type KvThreadResult, type KvThreadSample, type KvThreadTool, type KvToolUse, type TreeShape } from './kv-thread.ts';
-export { attendedCells, KV_CELL_PAD, type EraseInfo, type TokenRange } from './kv-decoder.ts';
+export { attendedCells, KV_CELL_PAD, type EraseInfo, type TokenLimits, type TokenRange } from './kv-decoder.ts';
 export {
   DEFAULT_PULL_MODEL,
   ModelNotPulledError,

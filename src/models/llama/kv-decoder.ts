@@ -36,7 +36,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Llama, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
-import { ContextOverflowError, MalformedOutputError } from '../../core/index.ts';
+import { BudgetExhaustedError, ContextOverflowError, MalformedOutputError, type Usage } from '../../core/index.ts';
 import { abortError } from '../abort.ts';
 import { generateTokens } from './decode.ts';
 import { choiceGrammar, grammarForJsonSchema, jsonStringGrammar } from './grammars.ts';
@@ -64,6 +64,17 @@ export interface DecoderOptions {
   onErase?: (info: EraseInfo) => void;
   /** Compact the KV cells after an erasure when that shrinks the attended range (default true). */
   compact?: boolean;
+  /**
+   * Caps on what the sequence's token meter may count for this decoder (input: evaluated prompt, syntax and
+   * tool results, plus KV cells shifted by erasures; output: generated tokens). Every evaluation is checked
+   * against its worst case first; one that could cross a cap is not started: BudgetExhaustedError.
+   */
+  limits?: TokenLimits;
+}
+
+export interface TokenLimits {
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 /** llama.cpp pads the attended cell range to a multiple of this (llama_kv_cache::get_n_kv), at least one block. */
@@ -110,13 +121,42 @@ export class KvDecoder {
   compactedCells = 0;
   /** An erasure whose K-shift could not be applied at once: compact after the next piece has been evaluated. */
   private compactionDue = false;
+  private readonly meterStart: { usedInputTokens: number; usedOutputTokens: number };
 
   constructor(
     readonly llama: Llama,
     readonly model: LlamaModel,
     readonly sequence: LlamaContextSequence,
     private readonly options: DecoderOptions,
-  ) {}
+  ) {
+    this.meterStart = sequence.tokenMeter.getState();
+  }
+
+  /** What the sequence's token meter has counted since this decoder was created. */
+  get usage(): Usage {
+    const now = this.sequence.tokenMeter.getState();
+    return { inputTokens: now.usedInputTokens - this.meterStart.usedInputTokens, outputTokens: now.usedOutputTokens - this.meterStart.usedOutputTokens };
+  }
+
+  /** Output tokens the limits still allow (Infinity without a cap). */
+  private outputRoom(): number {
+    const cap = this.options.limits?.outputTokens;
+    return cap === undefined ? Infinity : Math.max(0, cap - this.usage.outputTokens);
+  }
+
+  /** Refuses an evaluation whose worst case (`input` more input tokens, `output` more output) could cross a cap. */
+  private ensureRoom(input: number, output: number): void {
+    const limits = this.options.limits;
+    if (!limits) return;
+    const spent = this.usage;
+    const check = (dimension: 'inputTokens' | 'outputTokens', requested: number): void => {
+      const limit = limits[dimension];
+      const committed = spent[dimension];
+      if (limit !== undefined && requested > 0 && committed + requested > limit) throw new BudgetExhaustedError({ budget: this.options.label, dimension, limit, committed, requested });
+    };
+    check('inputTokens', input);
+    check('outputTokens', output);
+  }
 
   /** Logical index of the next token. */
   get position(): number {
@@ -186,11 +226,16 @@ export class KvDecoder {
     if (this.pending.length === 0) throw new Error('KvDecoder: a generation needs at least one pending token to evaluate');
     // Room for the piece itself plus a little closing syntax; llama.cpp must never shift the context under us.
     if (this.position + maxTokens + 16 > this.sequence.contextSize) throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
+    // Under an output cap the piece may stop short of its grammar: that is the budget running out, not a
+    // malformed piece. The first token is needed to generate at all.
+    const outputRoom = this.outputRoom();
+    const cap = Math.min(maxTokens, outputRoom);
+    this.ensureRoom(this.pending.length, Math.max(1, cap));
     const input = this.pending;
     this.pending = [];
     const generated = await generateTokens(this.model, this.sequence, input, {
       grammar,
-      maxTokens,
+      maxTokens: cap,
       temperature: this.options.temperature,
       // A seed per piece: the same seed for every piece would replay one random stream over and over.
       seed: (this.options.seed + Math.imul(++this.pieceIndex, 0x9e3779b1)) >>> 0,
@@ -199,7 +244,10 @@ export class KvDecoder {
     });
     this.tokensProcessed += input.length + generated.tokens.length - (generated.evaluated ? 0 : 1);
     if (!generated.evaluated) this.pending.push(generated.tokens.at(-1)!);
-    if (generated.finishReason === 'length') throw new MalformedOutputError(`A thread piece hit its ${maxTokens}-token cap before its grammar completed`, generated.text);
+    if (generated.finishReason === 'length') {
+      if (cap < maxTokens) throw new BudgetExhaustedError({ budget: this.options.label, dimension: 'outputTokens', limit: this.options.limits!.outputTokens!, committed: this.usage.outputTokens, requested: 1 });
+      throw new MalformedOutputError(`A thread piece hit its ${maxTokens}-token cap before its grammar completed`, generated.text);
+    }
     this.tokensGenerated += generated.tokens.length;
     this.unprunedTokens += generated.tokens.length;
     if (generated.tokens.length > 1) {
@@ -250,6 +298,8 @@ export class KvDecoder {
     if (end <= start) return;
     const started = performance.now();
     const evaluatedEnd = this.sequence.nextTokenIndex;
+    // The cells after the range move left; the meter counts them as input (llama.cpp re-rotates their keys).
+    this.ensureRoom(start < evaluatedEnd ? Math.max(0, evaluatedEnd - end) : 0, 0);
     const listening = this.options.onErase !== undefined;
     const kvTokensBefore = listening ? [...this.sequence.contextTokens] : [];
     if (start < evaluatedEnd) {
@@ -282,6 +332,12 @@ export class KvDecoder {
       return;
     }
     const input = this.pending.slice(0, -1);
+    // Not worth a refusal: the K-shift then simply waits for the next piece (which checks its own room).
+    const limit = this.options.limits?.inputTokens;
+    if (limit !== undefined && this.usage.inputTokens + input.length > limit) {
+      this.compactionDue = true;
+      return;
+    }
     this.pending = this.pending.slice(-1);
     const started = performance.now();
     await this.sequence.evaluateWithoutGeneratingNewTokens(input);

@@ -31,7 +31,7 @@ import type { ChatMessage, JsonSchema } from '../spec.ts';
 import { abortError } from '../abort.ts';
 import { renderChatPrompt } from './chat-template.ts';
 import { DEFAULT_LLAMA_CONTEXT_SIZE, getEngineContext, getLlamaEngine, ggufPath } from './engine.ts';
-import { KvDecoder, type EraseInfo, type TokenRange, type TrackedPosition } from './kv-decoder.ts';
+import { KvDecoder, type EraseInfo, type TokenLimits, type TokenRange, type TrackedPosition } from './kv-decoder.ts';
 
 export interface KvThreadTool {
   run: (parameters: Record<string, unknown>) => Promise<string>;
@@ -91,6 +91,14 @@ export interface KvThreadOptions {
   temperature?: number;
   seed?: number;
   signal?: AbortSignal;
+  /**
+   * Caps on the run's metered tokens (input includes KV cells shifted by erasures). The thread never
+   * starts an evaluation that could cross one: it stops with BudgetExhaustedError instead, having spent at
+   * most the caps — what a caller reserved from a budget is then never exceeded.
+   */
+  limits?: TokenLimits;
+  /** Called once when the run ends — finished, failed, stopped by a cap or aborted — with the token meter's count. */
+  onUsage?: (usage: Usage) => void;
   onErase?: (info: EraseInfo) => void;
   /** Called with each sample as it is taken (a task concluded). */
   onSample?: (sample: KvThreadSample) => void;
@@ -348,6 +356,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
       });
   const sequence = options.sequence ?? (await pooled!.pool.acquire(signal, label));
+  let decoder: KvDecoder | undefined;
   try {
     await sequence.clearHistory();
     const settings: Settings = {
@@ -360,8 +369,9 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
       maxAnswerChars: options.maxAnswerChars ?? KV_THREAD_DEFAULTS.maxAnswerChars,
       prune: options.prune ?? true,
     };
-    const decoder = new KvDecoder(await getLlamaEngine(), sequence.model, sequence, {
+    decoder = new KvDecoder(await getLlamaEngine(), sequence.model, sequence, {
       label,
+      ...(options.limits ? { limits: options.limits } : {}),
       temperature: options.temperature ?? KV_THREAD_DEFAULTS.temperature,
       seed: options.seed ?? KV_THREAD_DEFAULTS.seed,
       ...(signal ? { signal } : {}),
@@ -374,7 +384,6 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
     ];
     const prompt = renderChatPrompt(sequence.model, messages);
     decoder.appendPromptTokens(prompt.tokens);
-    const meterBefore = sequence.tokenMeter.getState();
 
     const run = new ThreadRun(decoder, settings, options.tools ?? {}, options.onSample);
     decoder.append('{"reasoning":[');
@@ -383,11 +392,10 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
     const answer = await decoder.generateString(settings.maxAnswerChars);
     decoder.append('}');
 
-    const meterAfter = sequence.tokenMeter.getState();
     return {
       document: { reasoning, answer },
       text: decoder.text,
-      usage: { inputTokens: meterAfter.usedInputTokens - meterBefore.usedInputTokens, outputTokens: meterAfter.usedOutputTokens - meterBefore.usedOutputTokens },
+      usage: decoder.usage,
       metrics: {
         promptTokens: prompt.tokens.length,
         tokensProcessed: decoder.tokensProcessed,
@@ -414,6 +422,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
       },
     };
   } finally {
+    if (decoder) options.onUsage?.(decoder.usage);
     if (pooled) pooled.pool.release(sequence);
   }
 }
