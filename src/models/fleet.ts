@@ -159,8 +159,9 @@ export class Fleet {
       return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0, billed };
     }
 
+    // A provider that can count its prompt exactly is reserved exactly; others get the o200k count plus margin.
     const counted = countMessageTokens(request.messages) + (request.responseSchema ? countTokens(JSON.stringify(request.responseSchema.schema)) : 0);
-    const promptTokens = counted + resolved.promptMargin(counted);
+    const promptTokens = provider.countPromptTokens ? await provider.countPromptTokens(request) : counted + resolved.promptMargin(counted);
     if (promptTokens >= profile.contextWindow) throw new ContextOverflowError(reference, promptTokens, profile.contextWindow);
     const outputCap = Math.min(request.maxOutputTokens, profile.contextWindow - promptTokens);
     const policy = { ...this.retryPolicy, ...options.retry };

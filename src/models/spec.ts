@@ -85,6 +85,12 @@ export interface ModelProvider {
   /** The model's name as the provider knows it. */
   readonly modelId: string;
   doGenerate(request: GenerateRequest): Promise<GenerateResponse>;
+  /**
+   * Optional: the exact prompt tokens `request` will be billed for, when the provider can count them before
+   * sending (a local model's own tokenizer and chat template). The fleet then reserves that count instead of
+   * its o200k estimate plus the model's margin — which a byte-level or unusual tokenizer can exceed.
+   */
+  countPromptTokens?(request: GenerateRequest): Promise<number>;
 }
 
 /** What the fleet knows about a model beyond how to call it. */

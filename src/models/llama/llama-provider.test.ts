@@ -8,11 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { CancelledError, ContextOverflowError, ProviderError, ThicketError, TimeoutError, systemClock } from '../../core/index.ts';
+import { CancelledError, ContextOverflowError, ProviderError, ThicketError, TimeoutError, countMessageTokens, systemClock } from '../../core/index.ts';
 import { Ledger } from '../../budget/index.ts';
 import { Fleet } from '../fleet.ts';
 import type { GenerateRequest, JsonSchema } from '../spec.ts';
-import { LlamaProvider, ModelNotPulledError, disposeLlamaEngine, resolveGgufModel, writeFixtureModel } from './index.ts';
+import { LlamaProvider, ModelNotPulledError, disposeLlamaEngine, llamaPromptMargin, resolveGgufModel, writeFixtureModel } from './index.ts';
+import { renderChatPrompt } from './chat-template.ts';
 
 let folder: string;
 let modelPath: string;
@@ -198,9 +199,24 @@ describe('resolveGgufModel (gguf: references for the fleet)', () => {
       simulated: false,
     });
     const ledger = new Ledger({ clock: systemClock, limits: { totalTokens: 100_000 } });
+    const reservedInput: number[] = [];
+    ledger.onEvent((event) => {
+      if (event.kind === 'reserve') reservedInput.push(event.amount.inputTokens);
+    });
     const schema = { type: 'object', properties: { answer: { type: 'string', maxLength: 10 } }, required: ['answer'], additionalProperties: false };
-    const result = await fleet.call(reference, request({ maxOutputTokens: 64, responseSchema: { name: 'answer', schema } }), { budget: ledger.root });
+    // A prompt long enough for the byte-level count to leave the o200k estimate's margin behind.
+    const messages: GenerateRequest['messages'] = [{ role: 'user', content: `What is 2 + 2? ${'Explain it briefly. '.repeat(40)}` }];
+    const result = await fleet.call(reference, request({ messages, maxOutputTokens: 64, responseSchema: { name: 'answer', schema } }), { budget: ledger.root });
     assert.equal(typeof (result.object as { answer: unknown }).answer, 'string');
+    // Reserved: the model's own count of the rendered prompt — on this byte-level vocabulary far above the o200k
+    // estimate plus margin, which the call would have overrun. Nothing is over its reservation.
+    const { model } = await (fleet.model(reference).provider as LlamaProvider).engine();
+    const exact = renderChatPrompt(model, messages).tokens.length;
+    const estimated = countMessageTokens(messages) + llamaPromptMargin(countMessageTokens(messages));
+    assert.ok(exact > estimated, `exact ${exact} vs estimate ${estimated}`);
+    assert.deepEqual(reservedInput, [exact]);
+    assert.ok(result.usage.inputTokens <= exact);
+    assert.deepEqual(ledger.report().overrun, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
     assert.equal(result.usageEstimated, false);
     assert.equal(result.billed.inputTokens, result.usage.inputTokens);
     assert.equal(result.billed.outputTokens, result.usage.outputTokens);

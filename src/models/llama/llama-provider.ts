@@ -70,6 +70,12 @@ export class LlamaProvider implements ModelProvider {
     return (await this.engine()).context.contextSize;
   }
 
+  /** The rendered prompt's length in the model's own tokens (the fleet reserves exactly this). */
+  async countPromptTokens(request: GenerateRequest): Promise<number> {
+    const { model } = await raceAbort(this.engine(), request.abortSignal, this.modelId);
+    return renderChatPrompt(model, request.messages).tokens.length;
+  }
+
   async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
     const signal = request.abortSignal;
     const label = this.modelId;
