@@ -51,10 +51,24 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     assert.deepEqual(recorded, { status: 'ok', simulated: 0 });
   });
 
+  it('samples the thread from the run seed: the same --seed decodes the same tree, another seed another', async () => {
+    const db = dir.file('seeds.db');
+    const solveWith = async (seed: number) => {
+      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, '--seed', String(seed)], { cwd: dir.path, timeoutMs: 120_000 });
+      assert.equal(result.code, 0, describeResult(result));
+      return parseSingleJson<SolveResult>(result);
+    };
+    const [first, again, other] = [await solveWith(5), await solveWith(5), await solveWith(6)];
+    assert.equal(again.answer, first.answer);
+    assert.deepEqual(again.nodes['thread']!.kv!.tokensProcessed, first.nodes['thread']!.kv!.tokensProcessed);
+    assert.notEqual(other.answer, first.answer);
+  });
+
   it('keeps the thread within the run budget: stopped part-way (exit 3), never past the caps', async () => {
     const db = dir.file('budget.db');
     for (const [flag, value] of [['--budget-output-tokens', 100], ['--budget-input-tokens', 300], ['--budget-tokens', 200]] as const) {
-      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, flag, String(value)], { cwd: dir.path, timeoutMs: 120_000 });
+      // Seed 1: the random model decodes a 4-task tree, which none of these caps can hold.
+      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, '--seed', '1', flag, String(value)], { cwd: dir.path, timeoutMs: 120_000 });
       assert.equal(result.code, 3, describeResult(result));
       const solved = parseSingleJson<SolveResult>(result);
       assert.equal(solved.status, 'budget_exhausted');

@@ -88,7 +88,8 @@ export interface FleetOptions {
 export class Fleet {
   readonly clock: Clock;
   private readonly resolver: ModelResolver;
-  private readonly seed: number;
+  /** The run's seed (retry jitter; operators that sample outside the call path, like the embedded thread, derive theirs from it). */
+  readonly seed: number;
   private readonly retryPolicy: RetryPolicy;
   private readonly models = new Map<string, ResolvedModel>();
   private readonly limiters = new Map<string, LimitFunction>();

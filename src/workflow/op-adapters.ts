@@ -4,7 +4,7 @@
  * parameter names onto the operator's. Caps that bound cost (maxSteps, output caps) are always passed
  * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
  */
-import { BudgetExhaustedError, InvalidInputError } from '../core/index.ts';
+import { BudgetExhaustedError, InvalidInputError, hash32 } from '../core/index.ts';
 import { KV_THREAD_DEFAULTS, runKvThread } from '../models/index.ts';
 import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
 import type { OperatorFn, OperatorRegistry } from './operators.ts';
@@ -107,6 +107,8 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
       question: question(params, inputs),
       maxTasks,
       limits: { inputTokens, outputTokens },
+      // The run's --seed, per step: reproducible, and a different seed samples a different thread.
+      seed: hash32(`${context.fleet.seed}:${context.stepId}`),
       onUsage: (usage) => (metered = usage),
       ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
       ...(params.buffer !== undefined ? { bufferSize: Math.max(1, params.buffer) } : {}),
