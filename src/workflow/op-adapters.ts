@@ -69,8 +69,8 @@ const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
  * A thread on the embedded engine: the TIM tree is decoded in ONE llama.cpp sequence whose KV cache is pruned
  * for real (finished subtask lists erased), instead of resending pruned messages. It bypasses the fleet's
  * per-call path, so it books its tokens itself: it reserves the worst case of a full tree — output: every
- * string at its character bound in the costliest encoding (a \uXXXX escape is 6 byte tokens); input: a
- * context of prompt and syntax plus, per erasure, at most a context of shifted KV cells (which the meter
+ * string at its character bound in the costliest encoding (a JSON \u escape, six byte tokens per character);
+ * input: a context of prompt and syntax plus, per erasure, at most a context of shifted KV cells (which the meter
  * counts as input; a 3×3×3 tree shifts ~9k) — or whatever less the node's budget slice has left, hands
  * exactly that to the thread as hard caps on its token meter, and settles what the meter counted, however
  * the thread ends. A thread the caps stop part-way is budget-exhausted (no answer); it never spends past
