@@ -3,6 +3,7 @@
  * capturing stdout, stderr, exit code and signal), make and remove temporary folders, read a journal file
  * read-only while another process may be writing it, and serve a tiny OpenAI-compatible endpoint.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -90,6 +91,11 @@ export async function runCli(args: readonly string[], options: RunOptions = {}):
   const result = await spawnCli(args, options).done;
   if (result.timedOut) throw new Error(`thicket ${args.join(' ')} timed out after ${options.timeoutMs ?? 30_000} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   return result;
+}
+
+/** Asserts the exit code, showing the child's output when it differs. */
+export function expectExit(result: CliResult, code: number): void {
+  assert.equal(result.code, code, `expected exit ${code}\n${describeResult(result)}`);
 }
 
 /** A one-line description of a result for assertion messages. */

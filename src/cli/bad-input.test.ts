@@ -1,0 +1,136 @@
+/**
+ * End-to-end tests of how `thicket` rejects bad input: exit 2, one precise message (stderr and, with --json,
+ * the JSON), and nothing written to the journal. Each case spawns the real `node bin/thicket.js …` in its own
+ * temp folder (split from cli.test.ts).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { countRuns, describeResult, expectExit, makeTempDir, parseSingleJson, runCli, type TempDir } from './testing/run-cli.ts';
+
+const QUERY = 'What is 17*23?';
+const SIM_PROFILES = ['sim:small', 'sim:medium', 'sim:large', 'sim:reasoner-small', 'sim:reasoner-large'];
+
+interface ErrorJson {
+  status: 'error';
+  error: { code: string; message: string };
+  issues?: Array<{ path: string; message: string }>;
+}
+
+describe('thicket CLI end to end: bad input', () => {
+  // ------------------------------------------------------------------------------------------------------
+  describe('bad input: exit 2, one precise message, nothing written to the journal', () => {
+    interface BadCase {
+      name: string;
+      args: (dir: TempDir) => string[];
+      code: string;
+      /** Every pattern must appear in the error message (stderr and, with --json, the JSON). */
+      mentions: RegExp[];
+      /** commander's own rejection: its message line plus a "(run with --help for usage)" hint. */
+      commander?: boolean;
+      check?: (error: ErrorJson) => void;
+    }
+    const solve = (dir: TempDir, ...rest: string[]): string[] => ['solve', QUERY, '--db', dir.file('journal.db'), ...rest];
+    const cases: BadCase[] = [
+      {
+        name: 'unknown simulated profile --model sim:nope lists the valid profiles',
+        args: (dir) => solve(dir, '--model', 'sim:nope', '--json'),
+        code: 'UNKNOWN_MODEL',
+        mentions: [/sim:nope/, ...SIM_PROFILES.map((profile) => new RegExp(profile))],
+      },
+      {
+        name: 'unknown alias --model nosuch with no config',
+        args: (dir) => solve(dir, '--model', 'nosuch'),
+        code: 'UNKNOWN_MODEL',
+        mentions: [/"nosuch"/, /sim:small/, /none configured/],
+      },
+      {
+        name: 'config file that is not JSON',
+        args: (dir) => solve(dir, '--model', 'sim:small', '--config', dir.write('broken.json', '{"version": 1, "models": {'), '--json'),
+        code: 'INVALID_CONFIG',
+        mentions: [/broken\.json/, /not valid JSON/],
+      },
+      {
+        name: 'config file failing the schema lists every problem with its path',
+        args: (dir) => solve(dir, '--model', 'sim:small', '--config', dir.write('schema.json', { version: 2, models: { x: { provider: 'sim' } } }), '--json'),
+        code: 'INVALID_CONFIG',
+        mentions: [/schema\.json/, /version/, /models\.x\.profile/],
+        check: (error) => {
+          assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['models.x.profile', 'version']);
+        },
+      },
+      {
+        name: 'several bad flags at once (negative tokens, non-numeric dollars, zero samples) are all listed',
+        args: (dir) => solve(dir, '--model', 'sim:small', '--budget-tokens', '-5', '--budget-usd', 'abc', '--samples', '0', '--json'),
+        code: 'INVALID_INPUT',
+        mentions: [/--budget-tokens: must be greater than 0, got -5/, /--budget-usd: must be a number, got "abc"/, /--samples: must be at least 1, got 0/],
+        check: (error) => assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['--budget-tokens', '--budget-usd', '--samples']),
+      },
+      {
+        name: 'unknown flag --frobnicate',
+        args: (dir) => solve(dir, '--model', 'sim:small', '--frobnicate', '--json'),
+        code: 'INVALID_INPUT',
+        mentions: [/unknown option '--frobnicate'/],
+        commander: true,
+      },
+      {
+        name: 'empty (whitespace) query',
+        args: (dir) => ['solve', '   ', '--db', dir.file('journal.db'), '--model', 'sim:small', '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/query: must not be empty/],
+      },
+    ];
+
+    for (const badCase of cases) {
+      it(badCase.name, async () => {
+        const dir = makeTempDir();
+        try {
+          const args = badCase.args(dir);
+          const result = await runCli(args, { cwd: dir.path });
+          expectExit(result, 2);
+          const stderr = result.stderr.trim();
+          for (const pattern of badCase.mentions) assert.match(stderr, pattern, `stderr names the problem\n${describeResult(result)}`);
+          if (badCase.commander) {
+            assert.deepEqual(stderr.split('\n'), ["error: unknown option '--frobnicate'", '(run with --help for usage)']);
+          } else {
+            assert.equal(stderr.split('\n').length, 1, `one message line on stderr:\n${stderr}`);
+            assert.ok(stderr.startsWith(`error ${badCase.code}: `), stderr);
+          }
+          if (args.includes('--json')) {
+            const error = parseSingleJson<ErrorJson>(result);
+            assert.equal(error.status, 'error');
+            assert.equal(error.error.code, badCase.code);
+            for (const pattern of badCase.mentions) assert.match(error.error.message, pattern);
+            badCase.check?.(error);
+          } else {
+            assert.equal(result.stdout, '');
+          }
+          assert.equal(existsSync(dir.file('journal.db')), false, 'a rejected invocation creates no journal');
+          assert.equal(countRuns(dir.file('journal.db')), 0);
+        } finally {
+          dir.remove();
+        }
+      });
+    }
+
+    it('no --model and no configured default (empty cwd, no THICKET_CONFIG): NO_MODEL, pointing at sim: and real endpoints', async () => {
+      const dir = makeTempDir();
+      try {
+        const result = await runCli(['solve', QUERY, '--db', dir.file('journal.db'), '--json'], { cwd: dir.path, env: { THICKET_CONFIG: undefined } });
+        expectExit(result, 2);
+        const error = parseSingleJson<ErrorJson>(result);
+        assert.equal(error.status, 'error');
+        assert.equal(error.error.code, 'NO_MODEL');
+        for (const text of [error.error.message, result.stderr]) {
+          assert.match(text, /sim:/);
+          assert.match(text, /real endpoint/);
+          assert.match(text, /thicket\.config\.json/);
+        }
+        assert.equal(existsSync(dir.file('journal.db')), false);
+      } finally {
+        dir.remove();
+      }
+    });
+  });
+
+});
