@@ -93,6 +93,20 @@ describe('Fleet call path', () => {
     assert.equal(ledger.root.spent().totalTokens, prompt + 20);
   });
 
+  it('tells the provider each attempt and the call key (the identity a provider with its own sampler seeds from)', async () => {
+    const clock = new VirtualClock();
+    const provider = new ScriptedProvider((req, index) => {
+      if (index === 0) throw new ProviderError('flaky', { status: 503 });
+      return ok(req);
+    });
+    const fleet = fleetWith(provider, clock);
+    const ledger = new Ledger({ clock, limits: {} });
+    const first = await fleet.call('test', request(), { budget: ledger.root });
+    const second = await fleet.call('test', request(), { budget: ledger.root });
+    assert.deepEqual(provider.requests.map((req) => [req.metadata?.callKey, req.metadata?.attempt]), [[first.callKey, 0], [first.callKey, 1], [second.callKey, 0]]);
+    assert.notEqual(first.callKey, second.callKey, 'the same request twice: two occurrences, two keys');
+  });
+
   it('retries retryable errors, honouring retry-after on the clock, and reserves every attempt', async () => {
     const clock = new VirtualClock();
     const provider = new ScriptedProvider((req, index) => {

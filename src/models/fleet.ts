@@ -178,7 +178,7 @@ export class Fleet {
         const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
         this.emit({ type: 'call-start', model: reference, callKey, attempt });
         try {
-          const response = await this.attempt(provider, { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt } }, options, profile.timeoutMs);
+          const response = await this.attempt(provider, { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt, callKey } }, options, profile.timeoutMs);
           const costUsd = this.settle(reservation, response.usage, pricing, billed);
           if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
           const result: CallResult = { ...response, model: reference, callKey, replayed: false, costUsd, attempts: attempt + 1, billed: { ...billed } };

@@ -56,7 +56,7 @@ export class FleetResolver implements ModelResolver {
       const provider = new OpenAICompatibleProvider({ baseURL: environment['OPENAI_BASE_URL'] ?? 'https://api.openai.com/v1', modelId: reference.slice(7), ...(apiKey ? { apiKey } : {}) });
       return { provider, profile: realProfile(reference, { tier: 'large' }), promptMargin: realPromptMargin };
     }
-    if (reference.startsWith('gguf:') && reference.length > 5) return resolveGgufModel(reference, { path: reference.slice(5) }, { environment: this.options.environment ?? process.env });
+    if (reference.startsWith('gguf:') && reference.length > 5) return resolveGgufModel(reference, { path: reference.slice(5) }, { environment: this.options.environment ?? process.env, seed: this.options.seed });
     const aliases = Object.keys(config.models);
     throw new UnknownModelError(
       reference,
@@ -65,7 +65,7 @@ export class FleetResolver implements ModelResolver {
   }
 
   private fromEntry(reference: string, entry: ModelEntry): ResolvedModel {
-    if (entry.provider === 'llama') return resolveGgufModel(reference, entry, { environment: this.options.environment ?? process.env });
+    if (entry.provider === 'llama') return resolveGgufModel(reference, entry, { environment: this.options.environment ?? process.env, seed: this.options.seed });
     if (entry.provider === 'sim') {
       const base = DEFAULT_SIM_PROFILES[entry.profile];
       if (!base) throw new UnknownModelError(`sim:${entry.profile}`, `Alias "${reference}" names an unknown simulated profile.`);

@@ -36,6 +36,12 @@ export interface CallMetadata {
   tags?: Record<string, string>;
   /** Set by the fleet: 0 for the first attempt, n for the n-th retry (lets seeded fault injection vary per attempt). */
   attempt?: number;
+  /**
+   * Set by the fleet: the call's identity within the run (request hash + occurrence). A provider with its own
+   * sampler (the embedded engine) seeds it from the run seed and this when the request gives no seed, so a
+   * run is reproducible from its seed while repeated samples of one prompt still differ.
+   */
+  callKey?: string;
 }
 
 export interface GenerateRequest {

@@ -153,6 +153,15 @@ describe('LlamaProvider', () => {
     await assert.rejects(provider.doGenerate(request({ abortSignal: controller.signal })), (error: unknown) => error === reason);
   });
 
+  it('samples an unseeded request from the run seed and the call key: reproducible per seed, distinct per call', async () => {
+    const { seed: _seeded, ...unseeded } = request({ temperature: 1, maxOutputTokens: 16 });
+    const ask = (seed: number, callKey: string) => new LlamaProvider({ modelPath, contextSize: 4096, sequences: 2, seed, reusePrefix: false }).doGenerate({ ...unseeded, metadata: { callKey, attempt: 0 } });
+    const first = (await ask(3, 'k#0')).text;
+    assert.equal((await ask(3, 'k#0')).text, first, 'same run seed, same call: same sample');
+    assert.notEqual((await ask(3, 'k#1')).text, first, 'another occurrence of the prompt: another sample');
+    assert.notEqual((await ask(4, 'k#0')).text, first, 'another run seed: another sample');
+  });
+
   it('names the missing file and how to get a model', async () => {
     const missing = join(folder, 'nope.gguf');
     await assert.rejects(new LlamaProvider({ modelPath: `gguf:${missing}` }).doGenerate(request()), (error: unknown) => {

@@ -17,7 +17,7 @@
  *   const response = await provider.doGenerate({ messages: [{ role: 'user', content: 'Hi' }], maxOutputTokens: 64 });
  */
 import { nodeLlamaCpp } from './native.ts';
-import { ContextOverflowError, InvalidInputError } from '../../core/index.ts';
+import { ContextOverflowError, InvalidInputError, hash32 } from '../../core/index.ts';
 import { MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
 import { renderChatPrompt } from './chat-template.ts';
 import { generateTokens, raceAbort } from './decode.ts';
@@ -36,6 +36,11 @@ export interface LlamaProviderOptions extends EngineContextOptions {
   modelId?: string;
   /** Keep a released sequence's KV cache and re-evaluate only the part of the next prompt that differs (default true). */
   reusePrefix?: boolean;
+  /**
+   * The run's seed (the resolver passes --seed): a request without a seed is sampled with one derived from it
+   * and the fleet's call key (`metadata.callKey`) and attempt. Without either, llama.cpp picks a random seed.
+   */
+  seed?: number;
 }
 
 export class LlamaProvider implements ModelProvider {
@@ -45,6 +50,7 @@ export class LlamaProvider implements ModelProvider {
   readonly modelPath: string;
   private readonly engineOptions: EngineContextOptions;
   private readonly reusePrefix: boolean;
+  private readonly seed: number | undefined;
 
   constructor(options: LlamaProviderOptions) {
     if (typeof options.modelPath !== 'string' || options.modelPath.replace(/^gguf:/, '').trim() === '') {
@@ -53,6 +59,7 @@ export class LlamaProvider implements ModelProvider {
     this.modelPath = ggufPath(options.modelPath);
     this.modelId = options.modelId ?? `gguf:${this.modelPath}`;
     this.reusePrefix = options.reusePrefix ?? true;
+    this.seed = options.seed;
     this.engineOptions = {
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
       ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
@@ -84,6 +91,8 @@ export class LlamaProvider implements ModelProvider {
     const llama = await getLlamaEngine();
     const schemaGrammar = request.responseSchema ? await raceAbort(grammarForJsonSchema(llama, request.responseSchema.schema), signal, label) : undefined;
 
+    const callKey = request.metadata?.callKey;
+    const seed = request.seed ?? (this.seed !== undefined && callKey !== undefined ? hash32(`${this.seed}:${callKey}:${request.metadata?.attempt ?? 0}`) : undefined);
     const prompt = renderChatPrompt(model, request.messages);
     if (prompt.tokens.length + request.maxOutputTokens > context.contextSize) {
       throw new ContextOverflowError(this.modelId, prompt.tokens.length, context.contextSize);
@@ -100,7 +109,7 @@ export class LlamaProvider implements ModelProvider {
           maxTokens: request.maxOutputTokens,
           temperature: request.temperature ?? DEFAULT_TEMPERATURE,
           ...(request.topP !== undefined ? { topP: request.topP } : {}),
-          ...(request.seed !== undefined ? { seed: request.seed } : {}),
+          ...(seed !== undefined ? { seed } : {}),
           stop: [...prompt.stop, ...(request.stop ?? []), ...(schemaGrammar?.stop ?? [])],
           ...(signal ? { signal } : {}),
           label,

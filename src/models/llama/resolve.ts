@@ -37,7 +37,7 @@ const DEFAULT_LLAMA_TIMEOUT_MS = 300_000;
  */
 export const llamaPromptMargin = (counted: number): number => Math.ceil(counted * 0.25) + 64;
 
-export function resolveGgufModel(reference: string, settings: LlamaModelSettings, options: { environment?: NodeJS.ProcessEnv } = {}): ResolvedModel {
+export function resolveGgufModel(reference: string, settings: LlamaModelSettings, options: { environment?: NodeJS.ProcessEnv; seed?: number } = {}): ResolvedModel {
   const path = settings.path === 'default' ? requirePulledModel(DEFAULT_PULL_MODEL, { cacheDir: modelsCacheDir(options.environment) }).path : settings.path;
   // A stat and 24 bytes now, so a mistyped path is bad input when the reference resolves (a CLI rejects it
   // before it journals a run), not an error in the middle of a run; llama.cpp's own load errors come later.
@@ -52,6 +52,7 @@ export function resolveGgufModel(reference: string, settings: LlamaModelSettings
     contextSize,
     sequences,
     ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   return {
     provider,
