@@ -71,7 +71,7 @@ function buildProgram(): Command {
     .option('--run-id <id>', 'journal run id; giving an existing id resumes that run')
     .option('--db <path>', DB_HELP)
     .option('--config <path>', CONFIG_HELP)
-    .option('--seed <n>', 'seed for the simulated fleet, retry jitter and the embedded thread sampling', '0')
+    .option('--seed <n>', 'seed for the simulated fleet, retry jitter and the embedded engine sampling (gguf: models)', '0')
     .option('--json', 'print exactly one JSON object')
     .action(wrap((query: string, flags: Parameters<typeof solveCommand>[1]) => solveCommand(query, flags)));
 
