@@ -66,13 +66,14 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
 
   it('keeps the thread within the run budget: stopped part-way (exit 3), never past the caps', async () => {
     const db = dir.file('budget.db');
-    for (const [flag, value] of [['--budget-output-tokens', 100], ['--budget-input-tokens', 300], ['--budget-tokens', 200]] as const) {
+    const cases = [['--budget-output-tokens', 100], ['--budget-input-tokens', 300], ['--budget-tokens', 200], ['--budget-seconds', 0.05]] as const;
+    for (const [flag, value] of cases) {
       // Seed 1: the random model decodes a 4-task tree, which none of these caps can hold.
       const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, '--seed', '1', flag, String(value)], { cwd: dir.path, timeoutMs: 120_000 });
       assert.equal(result.code, 3, describeResult(result));
       const solved = parseSingleJson<SolveResult>(result);
       assert.equal(solved.status, 'budget_exhausted');
-      const spent = flag === '--budget-output-tokens' ? solved.usage.outputTokens : flag === '--budget-input-tokens' ? solved.usage.inputTokens : solved.usage.totalTokens;
+      const spent = flag === '--budget-output-tokens' ? solved.usage.outputTokens : flag === '--budget-input-tokens' ? solved.usage.inputTokens : flag === '--budget-tokens' ? solved.usage.totalTokens : 0;
       assert.ok(spent <= value, `${flag} ${value}: spent ${spent}`);
       assert.ok(solved.degraded.some((note) => /thread (stopped part-way|skipped)/.test(note)), solved.degraded.join('; '));
     }

@@ -4,7 +4,7 @@
  * parameter names onto the operator's. Caps that bound cost (maxSteps, output caps) are always passed
  * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
  */
-import { BudgetExhaustedError, InvalidInputError, hash32 } from '../core/index.ts';
+import { BudgetExhaustedError, InvalidInputError, TimeoutError, hash32 } from '../core/index.ts';
 import { KV_THREAD_DEFAULTS, runKvThread } from '../models/index.ts';
 import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
 import type { OperatorFn, OperatorRegistry } from './operators.ts';
@@ -100,6 +100,11 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
     return skipped('skipped (budget)');
   }
   let metered: { inputTokens: number; outputTokens: number } | undefined;
+  // Seconds are a deadline, as for fleet calls (whose timeouts it caps): the thread is aborted when it passes.
+  const deadline = new AbortController();
+  const remainingMs = context.budget.remainingMs();
+  const cancelTimer = Number.isFinite(remainingMs) ? context.fleet.clock.setTimer(remainingMs, () => deadline.abort(new TimeoutError("The run's time budget ran out during the embedded thread."))) : undefined;
+  const signal = context.signal ? AbortSignal.any([context.signal, deadline.signal]) : deadline.signal;
   try {
     const result = await runKvThread({
       model,
@@ -113,7 +118,7 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
       ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
       ...(params.buffer !== undefined ? { bufferSize: Math.max(1, params.buffer) } : {}),
       ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
-      ...(context.signal ? { signal: context.signal } : {}),
+      signal,
     });
     reservation.settle({ inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, usd: 0, calls: 1 });
     const nodeId = context.trace.addNode(context.stepId, 'answer', result.text);
@@ -124,7 +129,10 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
     if (spent && spent.inputTokens + spent.outputTokens > 0) reservation.settle({ ...spent, usd: 0, calls: 1 });
     else reservation.release();
     if (error instanceof BudgetExhaustedError) return { ...skipped('stopped part-way: its token budget ran out'), calls: 1 };
+    if (deadline.signal.aborted && !context.signal?.aborted) return { ...skipped('stopped part-way: its time budget ran out'), calls: 1 };
     throw error;
+  } finally {
+    cancelTimer?.();
   }
 }
 
