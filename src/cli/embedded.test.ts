@@ -9,7 +9,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SolveResult } from './commands/solve.ts';
 import { countRuns, describeResult, makeTempDir, parseSingleJson, runCli, withJournalReadonly, type TempDir } from './testing/run-cli.ts';
 
@@ -77,6 +78,27 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
       assert.ok(spent <= value, `${flag} ${value}: spent ${spent}`);
       assert.ok(solved.degraded.some((note) => /thread (stopped part-way|skipped)/.test(note)), solved.degraded.join('; '));
     }
+  });
+
+  it('models ls: the pins and whether each is in the cache (a verified file found by its sidecar, no hashing)', async () => {
+    const cache = dir.file('models-cache');
+    mkdirSync(cache);
+    const list = async () => {
+      const result = await runCli(['models', 'ls', '--json'], { cwd: dir.path, env: { THICKET_MODELS_DIR: cache } });
+      assert.equal(result.code, 0, describeResult(result));
+      return parseSingleJson<{ cache: string; models: Array<{ name: string; default: boolean; pulled: boolean; reference: string | null; sizeBytes: number; sha256: string }> }>(result);
+    };
+    const empty = await list();
+    assert.equal(empty.cache, cache);
+    const pin = empty.models.find((model) => model.default)!;
+    assert.deepEqual([pin.pulled, pin.reference], [false, null]);
+    // A sparse file of the pinned size plus the sidecar `models pull` writes after verifying it.
+    const file = join(cache, 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
+    writeFileSync(file, '');
+    truncateSync(file, pin.sizeBytes);
+    writeFileSync(`${file}.verified.json`, JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }));
+    const pulled = (await list()).models.find((model) => model.default)!;
+    assert.deepEqual([pulled.pulled, pulled.reference], [true, 'gguf:default']);
   });
 
   it('rejects a missing or non-GGUF model file with exit 2 before a run is journaled', async () => {

@@ -10,7 +10,7 @@ import { runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { solveCommand } from './commands/solve.ts';
 import { criticalityCommand } from '../criticality/index.ts';
 import { disposeLlamaEngine } from '../models/index.ts';
-import { modelsFixtureCommand, modelsPullCommand } from './commands/models.ts';
+import { modelsFixtureCommand, modelsListCommand, modelsPullCommand } from './commands/models.ts';
 import * as agentsCli from './commands/agents.ts';
 import { runSimFitCommand, runStudyCommand } from './commands/study.ts';
 import { agentsnetCommand, type AgentsnetFlags } from './commands/agentsnet.ts';
@@ -265,6 +265,11 @@ function buildProgram(): Command {
     .argument('[name]', 'pinned model name (default: the small default)')
     .option('--json', 'print JSON')
     .action(wrap((name: string | undefined, flags: { json?: boolean }) => modelsPullCommand(name, flags)));
+  models
+    .command('ls')
+    .description('The pinned models, and which are in the cache (no network)')
+    .option('--json', 'print JSON')
+    .action(wrap(async (flags: { json?: boolean }) => modelsListCommand(flags)));
   models
     .command('fixture')
     .description("Write the project's tiny random-weight GGUF (gibberish text, real engine mechanics)")

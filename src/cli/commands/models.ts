@@ -1,13 +1,13 @@
 /**
  * `thicket models pull [name]` fetches a pinned small instruct GGUF (checksum-verified, cached) for the
- * embedded engine; `thicket models fixture <path>` writes the project's tiny random-weight GGUF (real
+ * embedded engine; `thicket models ls` lists the pins and which are in the cache; `thicket models fixture <path>` writes the project's tiny random-weight GGUF (real
  * mechanics, gibberish text) for offline tries and tests.
  */
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { DEFAULT_PULL_MODEL, PINNED_MODELS, modelsCacheDir, pullModel, writeFixtureModel } from '../../models/index.ts';
+import { DEFAULT_PULL_MODEL, PINNED_MODELS, findPulledModel, modelsCacheDir, pullModel, writeFixtureModel } from '../../models/index.ts';
 import { IssueCollector } from '../options.ts';
-import { processOutput } from '../output.ts';
+import { processOutput, table } from '../output.ts';
 
 export async function modelsPullCommand(name: string | undefined, flags: { json?: boolean }): Promise<number> {
   const output = processOutput(Boolean(flags.json));
@@ -24,6 +24,34 @@ export async function modelsPullCommand(name: string | undefined, flags: { json?
   bar?.stop();
   if (output.json) output.out(JSON.stringify({ model: pulled, cache: modelsCacheDir() }));
   else output.out(`Pulled ${pulled.name} → ${pulled.path}\nUse it with --model gguf:default (or gguf:${pulled.path}). Pinned models: ${Object.keys(PINNED_MODELS).join(', ')}`);
+  return 0;
+}
+
+/** The pins, whether each is in the cache (verified), and the `--model` reference to use it. Reads no weights. */
+export function modelsListCommand(flags: { json?: boolean }): number {
+  const output = processOutput(Boolean(flags.json));
+  const cache = modelsCacheDir();
+  const rows = Object.values(PINNED_MODELS).map((pin) => {
+    const pulled = findPulledModel(pin, { cacheDir: cache });
+    return {
+      name: pin.name,
+      default: pin.name === DEFAULT_PULL_MODEL,
+      uri: pin.uri,
+      sizeBytes: pin.sizeBytes,
+      sha256: pin.sha256,
+      contextLength: pin.contextLength,
+      description: pin.description,
+      pulled: pulled !== undefined,
+      path: pulled?.path ?? null,
+      reference: pulled ? (pin.name === DEFAULT_PULL_MODEL ? 'gguf:default' : pulled.reference) : null,
+    };
+  });
+  if (output.json) {
+    output.out(JSON.stringify({ cache, models: rows }));
+    return 0;
+  }
+  output.out(table(['model', 'size', 'pulled', 'use with --model'], rows.map((row) => [`${row.name}${row.default ? ' (default)' : ''}`, `${Math.round(row.sizeBytes / 1e6)} MB`, row.pulled ? 'yes' : 'no', row.reference ?? '`thicket models pull` first'])));
+  output.out(`Cache: ${cache} ($THICKET_MODELS_DIR). Any other .gguf file: --model gguf:<path>.`);
   return 0;
 }
 
