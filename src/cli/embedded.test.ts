@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SolveResult } from './commands/solve.ts';
 import { countRuns, describeResult, makeTempDir, parseSingleJson, runCli, withJournalReadonly, type TempDir } from './testing/run-cli.ts';
@@ -99,6 +99,28 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     writeFileSync(`${file}.verified.json`, JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }));
     const pulled = (await list()).models.find((model) => model.default)!;
     assert.deepEqual([pulled.pulled, pulled.reference], [true, 'gguf:default']);
+  });
+
+  it('solve with nothing configured uses the pulled default (gguf:default), and says how to get one when none is', async () => {
+    const none = await runCli(['solve', 'What is 17*23?', '--json', '--db', dir.file('none.db')], { cwd: dir.path, env: { THICKET_MODELS_DIR: dir.file('no-models') } });
+    assert.equal(none.code, 2, describeResult(none));
+    assert.match(parseSingleJson<{ error: { code: string; message: string } }>(none).error.message, /thicket models pull/);
+    // A stand-in for the pulled model: the fixture padded (sparsely) to the pin's size, with the sidecar `models
+    // pull` writes after verifying — so the lookup, the default and gguf:default's resolution are all real.
+    const cache = dir.file('pulled-cache');
+    mkdirSync(cache);
+    const file = join(cache, 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
+    copyFileSync(fixture, file);
+    const listed = await runCli(['models', 'ls', '--json'], { cwd: dir.path, env: { THICKET_MODELS_DIR: cache } });
+    const pin = parseSingleJson<{ models: Array<{ default: boolean; sizeBytes: number; sha256: string }> }>(listed).models.find((model) => model.default)!;
+    truncateSync(file, pin.sizeBytes);
+    writeFileSync(`${file}.verified.json`, JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }));
+    const result = await runCli(['solve', 'What is 17*23?', '--strategy', 'thread', '--json', '--db', dir.file('default.db')], { cwd: dir.path, env: { THICKET_MODELS_DIR: cache }, timeoutMs: 120_000 });
+    assert.equal(result.code, 0, describeResult(result));
+    const solved = parseSingleJson<SolveResult>(result);
+    assert.deepEqual(Object.keys(solved.spendByModel), ['gguf:default']);
+    assert.equal(solved.simulated, false);
+    assert.ok(solved.nodes['thread']!.kv, 'the thread ran on the embedded engine');
   });
 
   it('rejects a missing or non-GGUF model file with exit 2 before a run is journaled', async () => {

@@ -86,6 +86,7 @@ export class NoModelError extends ThicketError {
     super(
       'NO_MODEL',
       'No model given and no default model configured. Use the simulated fleet (e.g. --model sim:small), ' +
+        'pull the small embedded default once with `thicket models pull` (used from then on when nothing else is configured), ' +
         'or configure a real endpoint in thicket.config.json (see README, "Connect a real model") and set "defaultModel".',
       'bad_input',
     );

@@ -5,7 +5,7 @@
  * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
  */
 import { BudgetExhaustedError, InvalidInputError, TimeoutError, hash32 } from '../core/index.ts';
-import { KV_THREAD_DEFAULTS, runKvThread } from '../models/index.ts';
+import { KV_THREAD_DEFAULTS, LlamaProvider, runKvThread } from '../models/index.ts';
 import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
 import type { OperatorFn, OperatorRegistry } from './operators.ts';
 import { templateValues } from './operators.ts';
@@ -76,7 +76,7 @@ const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
  * the thread ends. A thread the caps stop part-way is budget-exhausted (no answer); it never spends past
  * its reservation.
  */
-async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: Parameters<OperatorFn<'thread'>>[1], inputs: Parameters<OperatorFn<'thread'>>[2], model: string): Promise<OpResult> {
+async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: Parameters<OperatorFn<'thread'>>[1], inputs: Parameters<OperatorFn<'thread'>>[2], model: string, modelPath: string): Promise<OpResult> {
   const maxTasks = params.maxSteps ?? DEFAULT_THREAD_STEPS;
   const contextSize = 8192;
   const stringTokens = (chars: number): number => chars * 6 + 8;
@@ -107,7 +107,7 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
   const signal = context.signal ? AbortSignal.any([context.signal, deadline.signal]) : deadline.signal;
   try {
     const result = await runKvThread({
-      model,
+      model: modelPath,
       contextSize,
       question: question(params, inputs),
       maxTasks,
@@ -138,7 +138,9 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
 
 const threadOp: OperatorFn<'thread'> = (context, params, inputs) => {
   const model = context.model;
-  if (context.fleet.model(model).provider.providerId === 'llama') return kvThreadOp(context, params, inputs, model);
+  const { provider } = context.fleet.model(model);
+  // The provider knows the file: `gguf:default` and config aliases are references, not paths.
+  if (provider instanceof LlamaProvider) return kvThreadOp(context, params, inputs, model, provider.modelPath);
   return thread(context, {
     question: question(params, inputs),
     maxSteps: params.maxSteps ?? DEFAULT_THREAD_STEPS,

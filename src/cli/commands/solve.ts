@@ -8,7 +8,7 @@ import pc from 'picocolors';
 import { existsSync, readFileSync } from 'node:fs';
 import { CancelledError, InvalidInputError, NoModelError, ThicketError, VirtualClock, systemClock, toThicketError, exitCodeFor, type UsageTotals } from '../../core/index.ts';
 import { Ledger, type BudgetLimits, type SpendLine } from '../../budget/index.ts';
-import { Fleet, FleetResolver, loadFleetConfig, type FleetConfig, type KvThreadMetrics } from '../../models/index.ts';
+import { Fleet, FleetResolver, findPulledDefaultModel, loadFleetConfig, type FleetConfig, type KvThreadMetrics } from '../../models/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import { openCorpus } from '../../ops/index.ts';
 import { governedSolve, readPolicy, type GovernedSolveResult, type GovernorDecision } from '../../governor/index.ts';
@@ -113,7 +113,8 @@ export async function solveCommand(query: string, flags: SolveFlags): Promise<nu
     workflowFile !== undefined
       ? await prepareCapabilities(workflowFile, { flags, operators: defaultOperators(retriever ? { retriever } : {}), profiles: probeResolver, budgetUsd: limits.usd })
       : undefined;
-  const model = flags.model ?? config.defaultModel ?? specDefaultModel(workflowFile) ?? capabilities?.defaultModel;
+  // Nothing given or configured: the small embedded default once it has been pulled (issue #4: small by default).
+  const model = flags.model ?? config.defaultModel ?? specDefaultModel(workflowFile) ?? capabilities?.defaultModel ?? (findPulledDefaultModel() ? 'gguf:default' : undefined);
   if (model === undefined) throw new NoModelError();
   // Simulated only when every model the run can call is simulated: one real model means real time and money.
   const simulated = [model, ...modelReferences(workflowFile), ...(capabilities?.models ?? [])].every((reference) => probeResolver.resolve(reference).profile.simulated);

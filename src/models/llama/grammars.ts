@@ -54,7 +54,18 @@ export function grammarForJsonSchema(llama: Llama, schema: JsonSchema): Promise<
   });
 }
 
-/** JSON Schema → the subset node-llama-cpp's grammar builder reads (anyOf → oneOf, no `$schema`). */
+/**
+ * llama.cpp refuses a grammar when a bounded repetition, multiplied by the rules accumulated before it, reaches
+ * MAX_REPETITION_THRESHOLD (2000, llama-grammar.cpp): `"maxLength": 100000` becomes `char{0,100000}` and the
+ * whole grammar fails ("number of rules that are going to be repeated multiplied by the new repetition exceeds
+ * sane defaults"); even 2000 fails once the grammar is large. So bounds above these are left out of the
+ * grammar: the output cap limits length anyway, and the fleet validates the parsed object against the full
+ * schema (ajv) afterwards. Small bounds stay — they keep a weak model's strings and lists short.
+ */
+export const GBNF_MAX_STRING_BOUND = 256;
+export const GBNF_MAX_ITEMS_BOUND = 64;
+
+/** JSON Schema → the subset node-llama-cpp's grammar builder reads (anyOf → oneOf, no `$schema`, no bounds llama.cpp cannot repeat). */
 export function toGbnfSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toGbnfSchema);
   if (typeof schema !== 'object' || schema === null) return schema;
@@ -65,6 +76,8 @@ export function toGbnfSchema(schema: unknown): unknown {
       out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, inner]) => [name, toGbnfSchema(inner)]));
       continue;
     }
+    if ((key === 'maxLength' || key === 'minLength') && typeof value === 'number' && value > GBNF_MAX_STRING_BOUND) continue;
+    if ((key === 'maxItems' || key === 'minItems') && typeof value === 'number' && value > GBNF_MAX_ITEMS_BOUND) continue;
     out[key === 'anyOf' ? 'oneOf' : key] = toGbnfSchema(value);
   }
   return out;

@@ -14,6 +14,7 @@ import { Fleet } from '../fleet.ts';
 import type { GenerateRequest, JsonSchema } from '../spec.ts';
 import { LlamaProvider, ModelNotPulledError, disposeLlamaEngine, llamaPromptMargin, resolveGgufModel, writeFixtureModel } from './index.ts';
 import { renderChatPrompt } from './chat-template.ts';
+import { toGbnfSchema } from './grammars.ts';
 
 let folder: string;
 let modelPath: string;
@@ -160,6 +161,32 @@ describe('LlamaProvider', () => {
     assert.equal((await ask(3, 'k#0')).text, first, 'same run seed, same call: same sample');
     assert.notEqual((await ask(3, 'k#1')).text, first, 'another occurrence of the prompt: another sample');
     assert.notEqual((await ask(4, 'k#0')).text, first, 'another run seed: another sample');
+  });
+
+  it('builds grammars for schemas with bounds llama.cpp cannot repeat (large ones left to the validator)', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        short: { type: 'string', maxLength: 12 },
+        essay: { type: 'string', minLength: 1, maxLength: 100_000 },
+        notes: { type: 'array', items: { type: 'string', maxLength: 2000 }, maxItems: 500 },
+      },
+      required: ['short', 'essay', 'notes'],
+      additionalProperties: false,
+    };
+    // Small bounds stay (they keep a weak model's strings short); large ones go; names of properties are untouched.
+    assert.deepEqual(toGbnfSchema({ ...schema, properties: { ...schema.properties, maxLength: { type: 'string', maxLength: 9999 } } }), {
+      type: 'object',
+      properties: {
+        short: { type: 'string', maxLength: 12 },
+        essay: { type: 'string', minLength: 1 },
+        notes: { type: 'array', items: { type: 'string' } },
+        maxLength: { type: 'string' },
+      },
+      additionalProperties: false,
+    });
+    const response = await provider.doGenerate(request({ maxOutputTokens: 200, responseSchema: { name: 'bounded', schema } }));
+    assert.ok(response.text.startsWith('{'), response.text);
   });
 
   it('names the missing file and how to get a model', async () => {
