@@ -39,6 +39,28 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
       }
     });
 
+    it('a configured model that cannot resolve (its gguf file is missing) is listed as unavailable, not fatal', async () => {
+      const dir = makeTempDir();
+      try {
+        const missing = dir.file('missing.gguf');
+        const config = dir.write('fleet.json', { version: 1, models: { local: { provider: 'llama', path: missing } } });
+        const listed = await runCli(['fleet', '--json', '--config', config], { cwd: dir.path });
+        expectExit(listed, 0);
+        const fleet = parseSingleJson<{ models: Array<{ reference: string }>; unavailable: Array<{ reference: string; error: { code: string; message: string } }> }>(listed);
+        assert.deepEqual(fleet.models.map((model) => model.reference), SIM_PROFILES);
+        assert.equal(fleet.unavailable.length, 1);
+        assert.equal(fleet.unavailable[0]!.reference, 'local');
+        assert.equal(fleet.unavailable[0]!.error.code, 'UNKNOWN_MODEL');
+        assert.ok(fleet.unavailable[0]!.error.message.includes(`No model file at ${missing}`));
+        const checked = await runCli(['fleet', 'check', '-m', 'local', '--json', '--config', config], { cwd: dir.path });
+        expectExit(checked, 1);
+        const rows = parseSingleJson<{ models: Array<{ model: string; ok: boolean; error: { code: string } | null }> }>(checked).models;
+        assert.deepEqual(rows.map((row) => [row.model, row.ok, row.error?.code]), [['local', false, 'UNKNOWN_MODEL']]);
+      } finally {
+        dir.remove();
+      }
+    });
+
     it('fleet check -m sim:small --json: ok with a latency; an alias on a closed port: exit 1, PROVIDER_ERROR', async () => {
       const dir = makeTempDir();
       try {

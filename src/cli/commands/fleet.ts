@@ -19,12 +19,21 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const { config, path } = loadFleetConfig(flags.config);
   const resolver = new FleetResolver({ config, clock: systemClock, seed: 0 });
-  const models = fleetReferences(config.models).map((reference) => {
-    const resolved = resolver.resolve(reference);
-    return { ...resolved.profile, provider: resolved.provider.providerId, modelId: resolved.provider.modelId, isDefault: config.defaultModel === reference };
-  });
+  // A model that cannot resolve (a gguf: file not there, gguf:default not pulled) is listed apart with its
+  // error: one broken entry does not hide the rest of the fleet.
+  const models: Array<ModelProfile & { provider: string; modelId: string; isDefault: boolean }> = [];
+  const unavailable: Array<{ reference: string; error: { code: string; message: string } }> = [];
+  for (const reference of fleetReferences(config.models)) {
+    try {
+      const resolved = resolver.resolve(reference);
+      models.push({ ...resolved.profile, provider: resolved.provider.providerId, modelId: resolved.provider.modelId, isDefault: config.defaultModel === reference });
+    } catch (error) {
+      const { code, message } = toThicketError(error).toJSON();
+      unavailable.push({ reference, error: { code, message } });
+    }
+  }
   if (output.json) {
-    output.out(JSON.stringify({ config: path ?? null, defaultModel: config.defaultModel ?? null, models }));
+    output.out(JSON.stringify({ config: path ?? null, defaultModel: config.defaultModel ?? null, models, unavailable }));
     return 0;
   }
   output.out(`Fleet config: ${path ?? pc.dim('none (only the simulated fleet; see README "Connect a real model")')}`);
@@ -44,6 +53,7 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
       ]),
     ),
   );
+  for (const { reference, error } of unavailable) output.out(pc.yellow(`Unavailable: ${reference} — ${error.code}: ${error.message}`));
   return 0;
 }
 
@@ -63,7 +73,13 @@ export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
   const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config.models);
   const rows: CheckRow[] = [];
   for (const reference of references) {
-    const probe = new FleetResolver({ config, clock: systemClock, seed: 0 }).resolve(reference);
+    let probe;
+    try {
+      probe = new FleetResolver({ config, clock: systemClock, seed: 0 }).resolve(reference);
+    } catch (error) {
+      rows.push({ model: reference, ok: false, latencyMs: null, usage: null, costUsd: null, simulated: false, error: toThicketError(error).toJSON() });
+      continue;
+    }
     const clock = probe.profile.simulated ? new VirtualClock() : systemClock;
     const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed: 0 }), clock, retry: { maxRetries: 0 } });
     // A probe may spend at most one small call: the budget makes that a guarantee, not a hope.
