@@ -1,0 +1,193 @@
+/**
+ * The OpenAI-compatible provider against a real HTTP server (testing.ts): aborts (caller signal, timeout, hung
+ * server), credentials (the key never reaches an error), and construction (options validated with every
+ * problem listed). The success path and error mapping: openai-compatible-provider.test.ts.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { CancelledError, InvalidInputError, ProviderError, TimeoutError } from '../../core/index.ts';
+import { OpenAICompatibleProvider } from './index.ts';
+import { API_KEY, baseRequest, completion, json, rejection, useFakeOpenAIServer } from './testing.ts';
+
+const fake = useFakeOpenAIServer();
+
+describe('OpenAICompatibleProvider: aborts', () => {
+  /** A server that accepts the request and never answers; resolves `closed` when the client hangs up. */
+  function neverAnswer(): { closed: Promise<void> } {
+    let markClosed: () => void = () => {};
+    const closed = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
+    fake.handler = (_request, res) => {
+      fake.hanging.push(res);
+      res.on('close', () => markClosed());
+    };
+    return { closed };
+  }
+
+  async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms}ms`)), ms);
+    });
+    try {
+      return await Promise.race([promise, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it('a TimeoutError abort reason rejects with that TimeoutError, quickly, and closes the connection', async () => {
+    const { closed } = neverAnswer();
+    const controller = new AbortController();
+    const reason = new TimeoutError('Call timed out after 50ms.');
+    const timer = setTimeout(() => controller.abort(reason), 50);
+    const started = performance.now();
+    try {
+      const error = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
+      const elapsed = performance.now() - started;
+      assert.ok(error instanceof TimeoutError);
+      assert.equal(error, reason);
+      assert.equal(error.code, 'TIMEOUT');
+      assert.ok(elapsed >= 40, `rejected before the abort (${elapsed}ms)`);
+      assert.ok(elapsed < 2_000, `took ${elapsed}ms to honour the abort`);
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.equal(fake.seen.length, 1, 'the request reached the server');
+    await within(closed, 2_000, 'the server seeing the client hang up');
+  });
+
+  it('a CancelledError abort reason rejects with that CancelledError', async () => {
+    const { closed } = neverAnswer();
+    const controller = new AbortController();
+    const reason = new CancelledError('User pressed Ctrl-C.');
+    const timer = setTimeout(() => controller.abort(reason), 50);
+    try {
+      const error = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
+      assert.ok(error instanceof CancelledError);
+      assert.equal(error, reason);
+      assert.equal(error.code, 'CANCELLED');
+      assert.equal(error.isRetryable, false);
+    } finally {
+      clearTimeout(timer);
+    }
+    await within(closed, 2_000, 'the server seeing the client hang up');
+  });
+
+  it('AbortSignal.timeout and a reason-less abort map to TimeoutError and CancelledError', async () => {
+    neverAnswer();
+    const timedOut = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: AbortSignal.timeout(50) }));
+    assert.ok(timedOut instanceof TimeoutError);
+    assert.equal(timedOut.code, 'TIMEOUT');
+
+    neverAnswer();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 50);
+    try {
+      const cancelled = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
+      assert.ok(cancelled instanceof CancelledError);
+      assert.equal(cancelled.code, 'CANCELLED');
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  it('an already-aborted signal rejects without sending anything', async () => {
+    fake.handler = (_request, res) => json(res, 200, completion('should not be reached'));
+    const reason = new CancelledError('Cancelled before start.');
+    const error = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: AbortSignal.abort(reason) }));
+    assert.equal(error, reason);
+    assert.equal(fake.seen.length, 0);
+  });
+
+  it('honours an abort even when a custom fetch ignores its signal (and leaves no timer behind)', async () => {
+    const stuckFetch: typeof fetch = () => new Promise<Response>(() => {});
+    const controller = new AbortController();
+    const reason = new TimeoutError('Call timed out after 50ms.');
+    const timer = setTimeout(() => controller.abort(reason), 50);
+    try {
+      const error = await rejection(fake.provider({ fetch: stuckFetch }).doGenerate({ ...baseRequest, abortSignal: controller.signal }));
+      assert.equal(error, reason);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  it('leaves no abort listener behind on the caller signal', async () => {
+    fake.handler = (_request, res) => json(res, 200, completion('ok', { usage: { prompt_tokens: 5, completion_tokens: 1 } }));
+    const controller = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      added++;
+      add(...args);
+    }) as AbortSignal['addEventListener'];
+    signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+      removed++;
+      remove(...args);
+    }) as AbortSignal['removeEventListener'];
+    for (let call = 0; call < 3; call++) await fake.provider().doGenerate({ ...baseRequest, abortSignal: signal });
+    assert.equal(added, 3);
+    assert.equal(removed, 3);
+  });
+});
+
+describe('OpenAICompatibleProvider: credentials', () => {
+  it('sends the key as a Bearer header and never puts it in an error', async () => {
+    fake.handler = (request, res) =>
+      json(res, 401, { error: { message: `Incorrect API key provided: ${String(request.headers['authorization'])}`, type: 'invalid_request_error', code: 'invalid_api_key' } });
+    const error = await rejection(fake.provider().doGenerate(baseRequest));
+    assert.equal(fake.seen[0]!.headers['authorization'], `Bearer ${API_KEY}`);
+    assert.ok(error instanceof ProviderError);
+    assert.equal(error.status, 401);
+    assert.equal(error.isRetryable, false);
+    assert.match(error.message, /Incorrect API key provided: Bearer \[REDACTED\]/);
+    assert.equal(error.message.includes(API_KEY), false);
+    assert.equal((error.responseBody ?? '').includes(API_KEY), false);
+    assert.equal(JSON.stringify(error).includes(API_KEY), false);
+    assert.equal(inspect(error, { depth: 10 }).includes(API_KEY), false);
+  });
+
+  it('keeps the key out of connection errors and 500 messages too', async () => {
+    fake.handler = (request, res) => json(res, 500, { detail: `failed for ${String(request.headers['authorization'])}` });
+    const serverError = await rejection(fake.provider().doGenerate(baseRequest));
+    assert.ok(serverError instanceof ProviderError);
+    assert.equal(serverError.status, 500);
+    assert.match(serverError.message, /failed for Bearer \[REDACTED\]/);
+    assert.equal(inspect(serverError, { depth: 10 }).includes(API_KEY), false);
+
+    const refused = await rejection(new OpenAICompatibleProvider({ baseURL: 'http://127.0.0.1:1/v1', modelId: 'm', apiKey: API_KEY }).doGenerate(baseRequest));
+    assert.ok(refused instanceof ProviderError);
+    assert.equal(inspect(refused, { depth: 10 }).includes(API_KEY), false);
+  });
+});
+
+describe('OpenAICompatibleProvider: construction', () => {
+  it('declares spec v1 and its ids', () => {
+    const instance = fake.provider();
+    assert.equal(instance.specificationVersion, 'thicket.v1');
+    assert.equal(instance.providerId, 'openai-compatible');
+    assert.equal(instance.modelId, 'test-model');
+  });
+
+  it('rejects bad options with INVALID_CONFIG, listing every problem', () => {
+    assert.throws(
+      () => new OpenAICompatibleProvider({ baseURL: 'localhost:11434', modelId: '' }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidInputError);
+        assert.equal(error.code, 'INVALID_CONFIG');
+        assert.deepEqual(
+          error.issues.map((issue) => issue.path),
+          ['baseURL', 'modelId'],
+        );
+        return true;
+      },
+    );
+    assert.throws(() => new OpenAICompatibleProvider({ baseURL: 'http://user:pw@localhost/v1', modelId: 'm' }), /must not contain credentials/);
+  });
+});
