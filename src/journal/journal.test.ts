@@ -1,59 +1,16 @@
-import { after, before, describe, it } from 'node:test';
+/** The journal's API: open, runs, steps, calls and their ledger. Across processes and crashes: journal-durability.test.ts. */
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ThicketError } from '../core/index.ts';
 import type { CallRecorder as FleetCallRecorder } from '../models/index.ts';
-import { Journal, defaultJournalPath, type CallRow, type Migration, type RecordedCall } from './index.ts';
+import { Journal, defaultJournalPath, type RecordedCall } from './index.ts';
 import { JOURNAL_MIGRATIONS } from './schema.ts';
 import { sampleCall } from './testing/fixtures.ts';
+import { assertCode, baseRun, recordedOf, useTempJournals } from './testing/journal-cases.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-let root = '';
-let counter = 0;
-before(() => {
-  root = mkdtempSync(join(tmpdir(), 'thicket-journal-'));
-});
-after(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** A fresh database path inside a not-yet-existing folder (open must create it). */
-function freshPath(): string {
-  counter += 1;
-  return join(root, `case-${counter}`, 'nested', 'journal.db');
-}
-
-function withJournal<T>(fn: (journal: Journal, path: string) => T, options: { now?: () => number } = {}): T {
-  const path = freshPath();
-  const journal = Journal.open(path, options);
-  try {
-    return fn(journal, path);
-  } finally {
-    journal.close();
-  }
-}
-
-/** The RecordedCall part of a CallRow (without the flattened listing fields). */
-function recordedOf(row: CallRow): RecordedCall {
-  const { callKey, requestHash, model, provider, request, response, costUsd, attempts, budgetPath, tags } = row;
-  return { callKey, requestHash, model, provider, request, response, costUsd, attempts, budgetPath, tags };
-}
-
-const baseRun = { id: 'run-1', command: 'ask', query: 'What is 2+2?', args: { model: 'sim:small', n: 3 }, seed: 42, simulated: true, budget: { usd: 0.5, tokens: 10_000 } };
-
-function assertCode(code: string, pattern?: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(ThicketError.isInstance(error), `expected a ThicketError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  };
-}
+const { freshPath, withJournal } = useTempJournals();
 
 describe('Journal.open', () => {
   it('creates the parent folder, uses WAL, NORMAL sync, foreign keys and a busy timeout', () => {
@@ -69,7 +26,7 @@ describe('Journal.open', () => {
 
   it('rejects an empty path with INVALID_INPUT and an unusable file with JOURNAL_ERROR', () => {
     assert.throws(() => Journal.open(''), assertCode('INVALID_INPUT', /path/));
-    const folder = join(root, 'a-folder');
+    const folder = join(dirname(freshPath()), 'a-folder');
     Journal.open(join(folder, 'x.db')).close();
     assert.throws(() => Journal.open(folder), assertCode('JOURNAL_ERROR'));
   });
@@ -378,135 +335,5 @@ describe('calls', () => {
       }
       assert.ok(spend[0]!.costUsd >= spend[1]!.costUsd);
     });
-  });
-});
-
-describe('persistence and migrations', () => {
-  it('everything survives close and reopen', () => {
-    const path = freshPath();
-    const first = Journal.open(path);
-    first.createRun(baseRun);
-    const call = sampleCall(9);
-    first.recorder('run-1').record(call);
-    first.upsertStep('run-1', { stepId: 's1', kind: 'sample', status: 'ok', output: 1 });
-    first.finishRun('run-1', { status: 'ok', answer: '4' });
-    first.close();
-
-    const second = Journal.open(path);
-    try {
-      assert.equal(second.getRun('run-1')?.status, 'ok');
-      assert.deepStrictEqual(second.recorder('run-1').lookup(call.callKey), call);
-      assert.equal(second.getSteps('run-1').length, 1);
-      assert.equal(second.runTotals('run-1').calls, 1);
-    } finally {
-      second.close();
-    }
-  });
-
-  it('re-opening is idempotent; later layers add tables with their own versions', () => {
-    const path = freshPath();
-    Journal.open(path).close();
-    Journal.open(path).close();
-    const extension: Migration[] = [
-      { version: 1, name: 'notes', up: 'CREATE TABLE ext_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL)' },
-      { version: 2, name: 'note tag', up: (db) => db.exec('ALTER TABLE ext_notes ADD COLUMN tag TEXT') },
-    ];
-    const journal = Journal.open(path);
-    try {
-      assert.equal(journal.migrate('ext', extension.slice(0, 1)), 1);
-      assert.equal(journal.migrate('ext', extension), 2);
-      assert.equal(journal.migrate('ext', extension), 2);
-      journal.sqlite.prepare('INSERT INTO ext_notes (note, tag) VALUES (?, ?)').run('hi', 't');
-      const versions = journal.sqlite.prepare('SELECT component, version FROM schema_version ORDER BY component, version').all();
-      assert.deepEqual(versions, [
-        { component: 'ext', version: 1 },
-        { component: 'ext', version: 2 },
-        ...JOURNAL_MIGRATIONS.map((migration) => ({ component: 'journal', version: migration.version })),
-      ]);
-      // A journal written by a newer schema is refused rather than misread.
-      assert.throws(() => journal.migrate('ext', extension.slice(0, 1)), assertCode('JOURNAL_ERROR', /newer/));
-      assert.throws(() => journal.migrate('ext', [extension[1]!, extension[0]!]), assertCode('INVALID_INPUT', /version/));
-    } finally {
-      journal.close();
-    }
-    const again = Journal.open(path);
-    try {
-      assert.equal(again.schemaVersion(), JOURNAL_MIGRATIONS.length);
-      assert.equal(again.schemaVersion('ext'), 2);
-      assert.equal(again.sqlite.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 2 + JOURNAL_MIGRATIONS.length);
-    } finally {
-      again.close();
-    }
-  });
-
-  it('a failing migration leaves the previous version intact', () => {
-    withJournal((journal) => {
-      const broken: Migration[] = [
-        { version: 1, name: 'ok', up: 'CREATE TABLE ext_a (id INTEGER)' },
-        { version: 2, name: 'broken', up: 'CREATE TABLE ext_b (id INTEGER); SELECT * FROM no_such_table;' },
-      ];
-      assert.throws(() => journal.migrate('ext', broken), assertCode('JOURNAL_ERROR', /no such table/));
-      assert.equal(journal.schemaVersion('ext'), 1);
-      const tables = journal.sqlite.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'ext_%' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['ext_a']);
-    });
-  });
-});
-
-describe('crash safety', () => {
-  it('a writer SIGKILLed mid-loop leaves a consistent journal holding every call it reported', async () => {
-    const path = freshPath();
-    const script = join(here, 'testing', 'crash-writer.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, path, 'crash-run', '1000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killedAt = -1;
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (killedAt >= 0) return;
-      const lines = stdout.split('\n').filter((line) => /^\d+$/.test(line));
-      const seen = Number(lines[lines.length - 1] ?? 0);
-      if (seen >= 50) {
-        killedAt = seen;
-        child.kill('SIGKILL');
-      }
-    });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-    assert.equal(exit.signal, 'SIGKILL', `writer was not killed (exit ${exit.code}); stderr: ${stderr}`);
-    assert.ok(killedAt >= 50);
-    const printed = stdout.split('\n').filter((line) => /^\d+$/.test(line)).map(Number);
-    const lastPrinted = printed[printed.length - 1]!;
-    assert.ok(lastPrinted >= killedAt);
-
-    const journal = Journal.open(path);
-    try {
-      assert.equal(journal.sqlite.pragma('integrity_check', { simple: true }), 'ok');
-      assert.deepEqual(journal.sqlite.pragma('foreign_key_check'), []);
-      const calls = journal.getCalls('crash-run');
-      // Every reported call is there; at most one more committed between its commit and the kill.
-      assert.ok(calls.length >= lastPrinted, `journal holds ${calls.length} calls, writer reported ${lastPrinted}`);
-      assert.ok(calls.length <= lastPrinted + 1);
-      // Each call is complete and exactly the one written.
-      calls.forEach((call, index) => {
-        assert.deepStrictEqual(recordedOf(call), sampleCall(index, { textBytes: 512 }));
-      });
-      // Call rows and settle entries match one to one.
-      const settles = journal.getLedgerEntries('crash-run').filter((entry) => entry.kind === 'settle');
-      assert.deepEqual(settles.map((entry) => entry.callKey), calls.map((call) => call.callKey));
-      const orphans = journal.sqlite
-        .prepare(
-          `SELECT (SELECT COUNT(*) FROM calls c WHERE NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.run_id = c.run_id AND l.call_key = c.call_key AND l.kind = 'settle'))
-                + (SELECT COUNT(*) FROM ledger_entries l WHERE l.kind = 'settle' AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.run_id = l.run_id AND c.call_key = l.call_key))`,
-        )
-        .pluck()
-        .get();
-      assert.equal(orphans, 0);
-      // The writer can carry on where it stopped.
-      const resumed = journal.beginOrResumeRun({ id: 'crash-run', command: 'crash-test', query: 'record until killed', simulated: true });
-      assert.equal(resumed.resumed, true);
-    } finally {
-      journal.close();
-    }
   });
 });
