@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { VirtualClock } from '../core/index.ts';
@@ -85,7 +85,7 @@ describe('agents commands', () => {
     assert.deepEqual((await agentsSyncFleet(registry, { config: FLEET, profiles, includeSim: false })).added, []);
     const changed = parseFleetConfig({ ...FLEET, models: { ...FLEET.models, remote: { ...FLEET.models['remote']!, priceInputPerMillion: 1 } } });
     const second = await agentsSyncFleet(registry, { config: changed, profiles: new FleetResolver({ config: changed, clock: new VirtualClock(), seed: 1 }), includeSim: false });
-    assert.deepEqual(second, { added: ['model:remote@1.1.0'], unchanged: ['model:local-small@1.0.0', 'model:big-reasoner@1.0.0'], deprecated: ['model:remote@1.0.0'], yanked: [] });
+    assert.deepEqual(second, { added: ['model:remote@1.1.0'], unchanged: ['model:local-small@1.0.0', 'model:big-reasoner@1.0.0'], deprecated: ['model:remote@1.0.0'], yanked: [], unavailable: [] });
     assert.equal(registry.resolve('model:remote').version, '1.1.0');
   });
 
@@ -127,6 +127,31 @@ describe('agents commands', () => {
     assert.deepEqual(changed.deprecated, [], 'the yanked version is not deprecated');
     assert.equal(registry.resolve('model:local-small').version, '1.1.0');
     registry.close();
+  });
+
+  it('sync-fleet skips a model that cannot resolve (missing gguf file), reports it, and leaves its card as it was', async () => {
+    const folder = tempFolder();
+    try {
+      const model = join(folder.path, 'local.gguf');
+      const withLocal = parseFleetConfig({ ...FLEET, models: { ...FLEET.models, local: { provider: 'llama', path: model } } });
+      const resolverFor = () => new FleetResolver({ config: withLocal, clock: new VirtualClock(), seed: 1 });
+      const registry = await openRegistry({ path: ':memory:' });
+      // While the file is a GGUF header stand-in the reference resolves (a stat and 24 bytes; no weights are read).
+      writeFileSync(model, Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), Buffer.alloc(16)]));
+      const first = await agentsSyncFleet(registry, { config: withLocal, profiles: resolverFor(), includeSim: false });
+      assert.ok(first.added.includes('model:local@1.0.0'), first.added.join(', '));
+      assert.deepEqual(first.unavailable, []);
+      rmSync(model);
+      const second = await agentsSyncFleet(registry, { config: withLocal, profiles: resolverFor(), includeSim: false });
+      assert.deepEqual(second.unavailable.map((entry) => [entry.alias, entry.error.code]), [['local', 'UNKNOWN_MODEL']]);
+      assert.ok(second.unavailable[0]!.error.message.includes(`No model file at ${model}`));
+      assert.deepEqual([second.added, second.deprecated], [[], []]);
+      assert.equal(second.unchanged.length, 3, 'the other models sync as before');
+      assert.equal(registry.resolve('model:local').status, 'active', 'its card is left as it was');
+      registry.close();
+    } finally {
+      folder.cleanup();
+    }
   });
 
   it('agents add applies --label/--provider/--cost-per-call/--latency-ms/--quality before validating, and lists every bad override', async () => {

@@ -5,7 +5,7 @@
  */
 import { dirname, join } from 'node:path';
 import semver from 'semver';
-import { InvalidInputError } from '../core/index.ts';
+import { InvalidInputError, toThicketError } from '../core/index.ts';
 import { defaultJournalPath } from '../journal/index.ts';
 import type { FleetConfig } from '../models/index.ts';
 import { a2aToCards, loadAgentCard } from './a2a.ts';
@@ -221,6 +221,15 @@ export async function agentsReembed(registry: CapabilityRegistry, options: { emb
 export async function agentsSyncFleet(
   registry: CapabilityRegistry,
   options: { config: FleetConfig; profiles: ProfileSource; includeSim?: boolean },
-): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[] }> {
-  return syncCards(registry, fleetCards(options.config, options.profiles, { includeSim: options.includeSim ?? true }));
+): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[]; unavailable: Array<{ alias: string; error: { code: string; message: string } }> }> {
+  // A model that cannot resolve now keeps whatever card it had (nothing is deprecated for it) and is reported.
+  const unavailable: Array<{ alias: string; error: { code: string; message: string } }> = [];
+  const cards = fleetCards(options.config, options.profiles, {
+    includeSim: options.includeSim ?? true,
+    onUnavailable: (alias, error) => {
+      const { code, message } = toThicketError(error).toJSON();
+      unavailable.push({ alias, error: { code, message } });
+    },
+  });
+  return { ...(await syncCards(registry, cards)), unavailable };
 }

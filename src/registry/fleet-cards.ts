@@ -28,14 +28,30 @@ export interface ProfileSource {
   resolve(reference: string): { profile: ModelProfile };
 }
 
-export function fleetCards(config: FleetConfig, profiles: ProfileSource, options: { includeSim?: boolean } = {}): Card[] {
+export interface FleetCardsOptions {
+  includeSim?: boolean;
+  /**
+   * A configured model that cannot resolve (its gguf file is missing, gguf:default not pulled) gets no card and
+   * is reported here; without this callback the resolution error is thrown.
+   */
+  onUnavailable?: (alias: string, error: unknown) => void;
+}
+
+export function fleetCards(config: FleetConfig, profiles: ProfileSource, options: FleetCardsOptions = {}): Card[] {
   const configured: Array<[string, FleetConfig['models'][string]]> = Object.entries(config.models);
   // The built-in tiers as if configured under their own reference (the resolver knows `sim:<profile>`).
   const builtIn: Array<[string, FleetConfig['models'][string]]> = options.includeSim
     ? Object.keys(DEFAULT_SIM_PROFILES).map((profile) => [`sim:${profile}`, { provider: 'sim', profile } as FleetConfig['models'][string]])
     : [];
-  const cards: CardInput[] = [...configured, ...builtIn].map(([alias, entry]) => {
-    const profile = profiles.resolve(alias).profile;
+  const cards: CardInput[] = [...configured, ...builtIn].flatMap(([alias, entry]): CardInput[] => {
+    let profile: ModelProfile;
+    try {
+      profile = profiles.resolve(alias).profile;
+    } catch (error) {
+      if (!options.onUnavailable) throw error;
+      options.onUnavailable(alias, error);
+      return [];
+    }
     const labels = [`tier:${profile.tier}`, ...(profile.reasoning ? ['reasoning'] : [])];
     let provider: string;
     let latency: CardInput['latency'];
@@ -59,7 +75,7 @@ export function fleetCards(config: FleetConfig, profiles: ProfileSource, options
       provider = host;
       model = entry.model;
     }
-    return {
+    return [{
       id: `model:${alias}`,
       version: '1.0.0',
       name: alias,
@@ -73,7 +89,7 @@ export function fleetCards(config: FleetConfig, profiles: ProfileSource, options
       quality: TIER_QUALITY[profile.tier],
       source: { kind: 'fleet' },
       metadata: { contextWindow: profile.contextWindow, simulated: profile.simulated },
-    };
+    }];
   });
   return parseCards(cards, 'fleet model cards');
 }

@@ -201,6 +201,7 @@ export async function agentsSyncFleetCommand(flags: AgentsFlags): Promise<number
     const list = (refs: string[]): string => (refs.length === 0 ? '' : ` (${refs.join(', ')})`);
     output.out(`${pc.green('added')} ${result.added.length}${list(result.added)}, unchanged ${result.unchanged.length}, deprecated ${result.deprecated.length}${list(result.deprecated)}`);
     for (const ref of result.yanked) output.out(pc.yellow(`${ref} is yanked and its content is unchanged: not registered again`));
+    for (const { alias, error } of result.unavailable) output.out(pc.yellow(`${alias} is unavailable (${error.code}: ${error.message}): its card, if any, is left as it was`));
   }
   return 0;
 }
