@@ -125,11 +125,14 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
     return { answer: result.document.answer, confidence: undefined, text: result.text, nodeId, calls: 1, degraded, budgetExhausted: false, simulated: false, details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics } };
   } catch (error) {
     // The engine ran: what it evaluated is spent, whatever stopped it (a cap, an abort, a malformed piece).
+    // (A cast: TypeScript does not see the onUsage callback's assignment.)
     const spent = metered as { inputTokens: number; outputTokens: number } | undefined;
-    if (spent && spent.inputTokens + spent.outputTokens > 0) reservation.settle({ ...spent, usd: 0, calls: 1 });
+    const ran = spent !== undefined && spent.inputTokens + spent.outputTokens > 0;
+    if (ran) reservation.settle({ ...spent, usd: 0, calls: 1 });
     else reservation.release();
-    if (error instanceof BudgetExhaustedError) return { ...skipped('stopped part-way: its token budget ran out'), calls: 1 };
-    if (deadline.signal.aborted && !context.signal?.aborted) return { ...skipped('stopped part-way: its time budget ran out'), calls: 1 };
+    // The node's call count agrees with the ledger: 1 when the engine evaluated anything, else 0.
+    if (error instanceof BudgetExhaustedError) return { ...skipped('stopped part-way: its token budget ran out'), calls: ran ? 1 : 0 };
+    if (deadline.signal.aborted && !context.signal?.aborted) return { ...skipped(ran ? 'stopped part-way: its time budget ran out' : 'skipped (its time budget ran out before it started)'), calls: ran ? 1 : 0 };
     throw error;
   } finally {
     cancelTimer?.();
