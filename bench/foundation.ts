@@ -39,7 +39,12 @@ export function benchLedger(): BenchRow {
     rates.push(operations / ((performance.now() - start) / 1000));
   }
   const rate = median(rates);
-  return { name: 'ledger reserve+settle (3-level path, tagged)', value: `${Math.round(rate).toLocaleString('en-US')} ops/s`, target: '≥ 200,000 ops/s', met: rate >= 200_000 };
+  return {
+    name: 'ledger reserve+settle (3-level path, tagged)',
+    value: `${Math.round(rate).toLocaleString('en-US')} ops/s`,
+    target: '≥ 200,000 ops/s',
+    met: rate >= 200_000,
+  };
 }
 
 const ZERO_LATENCY_CONFIG = parseFleetConfig({
@@ -98,7 +103,13 @@ export async function benchCallPath(): Promise<BenchRow[]> {
         met: medianMicros <= 100,
         note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
       },
-      { name: 'journal replay (resume), calls served from the journal', value: `${Math.round(replayRate).toLocaleString('en-US')} calls/s`, target: '(no target; report)', met: replayed === calls ? undefined : false, note: `${replayed}/${calls} replayed` },
+      {
+        name: 'journal replay (resume), calls served from the journal',
+        value: `${Math.round(replayRate).toLocaleString('en-US')} calls/s`,
+        target: '(no target; report)',
+        met: replayed === calls ? undefined : false,
+        note: `${replayed}/${calls} replayed`,
+      },
       ...(await benchGrowingHistory(folder)),
     ];
   } finally {
@@ -123,14 +134,23 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
   const recorder = journal.recorder('growing');
   const ledger = new Ledger({ clock, limits: { totalTokens: 1e12 } });
   const histories = Array.from({ length: agents }, (_, agent) => [
-    { role: 'system' as 'system' | 'user' | 'assistant', content: `You are agent ${agent} in a network of ${agents}. Choose a colour different from your neighbours and answer in JSON.` },
+    {
+      role: 'system' as 'system' | 'user' | 'assistant',
+      content: `You are agent ${agent} in a network of ${agents}. Choose a colour different from your neighbours and answer in JSON.`,
+    },
   ]);
   let inlineBytes = 0;
   const perCall: number[] = [];
   for (let round = 0; round < rounds; round++) {
     for (let agent = 0; agent < agents; agent++) {
       const history = histories[agent]!;
-      history.push({ role: 'user', content: `Round ${round}. Your neighbours said: ${JSON.stringify([{ from: (agent + 1) % agents, colour: round % 3, note: 'keeping my colour unless you object' }, { from: (agent + 7) % agents, colour: (round + 1) % 3 }])}` });
+      history.push({
+        role: 'user',
+        content: `Round ${round}. Your neighbours said: ${JSON.stringify([
+          { from: (agent + 1) % agents, colour: round % 3, note: 'keeping my colour unless you object' },
+          { from: (agent + 7) % agents, colour: (round + 1) % 3 },
+        ])}`,
+      });
       const request = { messages: history, maxOutputTokens: 128, temperature: 0.7, metadata: { stepId: `agent-${agent}/round-${round}` } };
       const start = performance.now();
       const result = await fleet.call('bench-small', request, { budget: ledger.root, recorder });

@@ -20,7 +20,19 @@ import { Ledger } from '../src/budget/index.ts';
 import { Fleet, FleetResolver, TaskOracleRegistry, type SimTask } from '../src/models/index.ts';
 import { Journal } from '../src/journal/index.ts';
 import { defaultOperators, runWorkflow, simCascadeLadder, strategySpec, type Strategy } from '../src/workflow/index.ts';
-import { CORPUS_CANDIDATE_ARMS, DEFAULT_CANDIDATE_ARMS, DEFAULT_POLICY, armKey, calibrate, calibrationItems, fitGovernorPolicy, governedSolve, type AllocationCell, type CalibrationItem, type GovernorPolicy } from '../src/governor/index.ts';
+import {
+  CORPUS_CANDIDATE_ARMS,
+  DEFAULT_CANDIDATE_ARMS,
+  DEFAULT_POLICY,
+  armKey,
+  calibrate,
+  calibrationItems,
+  fitGovernorPolicy,
+  governedSolve,
+  type AllocationCell,
+  type CalibrationItem,
+  type GovernorPolicy,
+} from '../src/governor/index.ts';
 import { multihopSuite, registerSuiteTasks, type SuiteInstance } from '../src/lab/index.ts';
 import { arithmeticTaskSet } from '../src/ops/testing/harness.ts';
 import type { BenchRow } from './foundation.ts';
@@ -48,13 +60,19 @@ interface Line {
   planningTokens: number;
 }
 
-const BANDS: Array<[number, number]> = [[1, 2], [3, 4], [5, 7]];
+const BANDS: Array<[number, number]> = [
+  [1, 2],
+  [3, 4],
+  [5, 7],
+];
 const STRATEGIES: Strategy[] = ['single', 'vote', 'refine', 'thread', 'debate', 'cascade'];
 const WIDTHS = [3, 5, 9, 15];
 
 /** A mixed suite: a third of the items from each band of operations (harder bands → higher difficulty). */
 function mixedSuite(count: number, seed: number, prefix: string): SimTask[] {
-  return BANDS.flatMap(([low, high], band) => arithmeticTaskSet({ count: Math.ceil(count / BANDS.length), seed: seed + band, operations: [low, high], prefix: `${prefix}${band}` }));
+  return BANDS.flatMap(([low, high], band) =>
+    arithmeticTaskSet({ count: Math.ceil(count / BANDS.length), seed: seed + band, operations: [low, high], prefix: `${prefix}${band}` }),
+  );
 }
 
 export async function benchGovernor(options: GovernorBenchOptions = {}): Promise<{ table: string; rows: BenchRow[]; lines: Line[] }> {
@@ -87,12 +105,20 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
   // The same data, fitted with dollars as the cost: a large-tier token is priced like ~40 small-tier ones, so
   // the token-optimal policy can look 4× cheaper in tokens while spending more dollars than plain width.
   const usdPerToken = fleetFor().model('sim:small').profile.priceOutputPerMillion / 1e6;
-  const dollarAware = fitGovernorPolicy(journal, { runIds: [armsRun.runId], base: cascadeFitted, allocation: { costMetric: 'usd', usdPerToken } }).policy;
+  const dollarAware = fitGovernorPolicy(journal, {
+    runIds: [armsRun.runId],
+    base: cascadeFitted,
+    allocation: { costMetric: 'usd', usdPerToken },
+  }).policy;
   journal.close();
 
   // 3. Evaluate on the held-out suite.
   const lines: Line[] = [];
-  const evaluate = async (name: string, budget: number, run: (task: SimTask, fleet: Fleet, ledger: Ledger) => Promise<{ answer: string | undefined; planningTokens?: number }>): Promise<Line> => {
+  const evaluate = async (
+    name: string,
+    budget: number,
+    run: (task: SimTask, fleet: Fleet, ledger: Ledger) => Promise<{ answer: string | undefined; planningTokens?: number }>,
+  ): Promise<Line> => {
     let correct = 0;
     const bandCorrect = [0, 0, 0];
     const bandCount = [0, 0, 0];
@@ -113,19 +139,53 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       planning += outcome.planningTokens ?? 0;
     }
     const accuracy = correct / tasks.length;
-    const line = { name, budget, accuracy, standardError: Math.sqrt((accuracy * (1 - accuracy)) / tasks.length), bands: bandCorrect.map((count, band) => count / Math.max(1, bandCount[band]!)), tokens: tokens / tasks.length, usd: usd / tasks.length, planningTokens: planning / tasks.length };
+    const line = {
+      name,
+      budget,
+      accuracy,
+      standardError: Math.sqrt((accuracy * (1 - accuracy)) / tasks.length),
+      bands: bandCorrect.map((count, band) => count / Math.max(1, bandCount[band]!)),
+      tokens: tokens / tasks.length,
+      usd: usd / tasks.length,
+      planningTokens: planning / tasks.length,
+    };
     lines.push(line);
     return line;
   };
   const governor = (policy: GovernorPolicy, force?: AllocationCell) => async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
-    const result = await governedSolve({ query: task.prompt, fleet, budget: ledger.root, policy, taskId: task.id, ...(force ? { force } : {}) });
+    const result = await governedSolve({
+      query: task.prompt,
+      fleet,
+      budget: ledger.root,
+      policy,
+      taskId: task.id,
+      ...(force ? { force } : {}),
+    });
     return { answer: result.answer, planningTokens: result.spendByAxis['planning']?.totalTokens ?? 0 };
   };
-  const spec = (strategy: Strategy, model: string, samples = 5) => async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
-    const workflow = strategySpec(strategy, { model, samples, maxOutputTokens: 384, cascadeModels: simCascadeLadder(model), rounds: 2, agents: 3, steps: 12 });
-    const result = await runWorkflow({ spec: workflow, query: task.prompt, fleet, budget: ledger.root, operators: defaultOperators(), model, taskId: task.id });
-    return { answer: result.answer };
-  };
+  const spec =
+    (strategy: Strategy, model: string, samples = 5) =>
+    async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
+      const workflow = strategySpec(strategy, {
+        model,
+        samples,
+        maxOutputTokens: 384,
+        cascadeModels: simCascadeLadder(model),
+        rounds: 2,
+        agents: 3,
+        steps: 12,
+      });
+      const result = await runWorkflow({
+        spec: workflow,
+        query: task.prompt,
+        fleet,
+        budget: ledger.root,
+        operators: defaultOperators(),
+        model,
+        taskId: task.id,
+      });
+      return { answer: result.answer };
+    };
 
   const rows: BenchRow[] = [];
   for (const budget of budgets) {
@@ -136,9 +196,11 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
     const small = await evaluate('always-small (single sim:small)', budget, spec('single', 'sim:small'));
     const large = await evaluate('always-large (single sim:large)', budget, spec('single', 'sim:large'));
     const widths: Line[] = [];
-    for (const samples of WIDTHS) widths.push(await evaluate(`width: vote@${samples} sim:small`, budget, spec('vote', 'sim:small', samples)));
+    for (const samples of WIDTHS)
+      widths.push(await evaluate(`width: vote@${samples} sim:small`, budget, spec('vote', 'sim:small', samples)));
     const fixed: Line[] = [...widths];
-    for (const strategy of STRATEGIES.filter((name) => name !== 'single' && name !== 'vote')) fixed.push(await evaluate(`strategy: ${strategy} (sim:small)`, budget, spec(strategy, 'sim:small')));
+    for (const strategy of STRATEGIES.filter((name) => name !== 'single' && name !== 'vote'))
+      fixed.push(await evaluate(`strategy: ${strategy} (sim:small)`, budget, spec(strategy, 'sim:small')));
     const bestWidth = best(widths);
     const bestFixed = best(fixed);
 
@@ -182,9 +244,18 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       note: `planning: ${Math.round(defaultLine.planningTokens)} tok/query (${pct(defaultLine.planningTokens / Math.max(1, defaultLine.tokens))} of the default governor's tokens)`,
     });
   }
-  const multihop = await benchMultihop({ seed, budgets: options.multihopBudgets ?? [4_000, 12_000], calibrationItems: options.multihopCalibrationItems ?? 90, items: options.multihopItems ?? 120 });
+  const multihop = await benchMultihop({
+    seed,
+    budgets: options.multihopBudgets ?? [4_000, 12_000],
+    calibrationItems: options.multihopCalibrationItems ?? 90,
+    items: options.multihopItems ?? 120,
+  });
   rows.push(...multihop.rows);
-  return { table: `${renderTable(lines, tasks.length, calibrationTasks.length, learned, dollarAware)}\n${multihop.table}`, rows, lines: [...lines, ...multihop.lines] };
+  return {
+    table: `${renderTable(lines, tasks.length, calibrationTasks.length, learned, dollarAware)}\n${multihop.table}`,
+    rows,
+    lines: [...lines, ...multihop.lines],
+  };
 }
 
 /**
@@ -193,7 +264,12 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
  * fitted from a calibration suite of another world) against the fixed search strategy, closed-book single and
  * width, and the governor without the corpus. Every row spends under the same hard token budget per query.
  */
-export async function benchMultihop(options: { seed: number; budgets: number[]; calibrationItems: number; items: number }): Promise<{ table: string; rows: BenchRow[]; lines: Line[] }> {
+export async function benchMultihop(options: {
+  seed: number;
+  budgets: number[];
+  calibrationItems: number;
+  items: number;
+}): Promise<{ table: string; rows: BenchRow[]; lines: Line[] }> {
   const calibrationSuite = multihopSuite({ name: 'gov-mh-cal', items: options.calibrationItems, seed: 31 });
   const suite = multihopSuite({ name: 'gov-mh-test', items: options.items, seed: 37 });
   const registry = new TaskOracleRegistry();
@@ -201,19 +277,42 @@ export async function benchMultihop(options: { seed: number; budgets: number[]; 
   registerSuiteTasks(registry, suite);
   const fleetFor = (): Fleet => {
     const clock = new VirtualClock();
-    return new Fleet({ resolver: new FleetResolver({ config: { version: 1, models: {} }, clock, seed: options.seed, tasks: registry }), clock, seed: options.seed });
+    return new Fleet({
+      resolver: new FleetResolver({ config: { version: 1, models: {} }, clock, seed: options.seed, tasks: registry }),
+      clock,
+      seed: options.seed,
+    });
   };
-  const itemsOf = (instance: SuiteInstance): CalibrationItem[] => instance.tasks.map((task) => ({ id: task.id, prompt: task.prompt, taskId: task.id, checker: (answer: string) => instance.check(task, answer) >= 1 }));
+  const itemsOf = (instance: SuiteInstance): CalibrationItem[] =>
+    instance.tasks.map((task) => ({
+      id: task.id,
+      prompt: task.prompt,
+      taskId: task.id,
+      checker: (answer: string) => instance.check(task, answer) >= 1,
+    }));
 
   // Calibrate the corpus table on its own world (the cascade stays the default's: these runs fit arms only).
   const journal = Journal.open(':memory:');
-  const run = await calibrate({ fleet: fleetFor(), journal, items: itemsOf(calibrationSuite), stages: false, levels: options.budgets, arms: CORPUS_CANDIDATE_ARMS, retriever: calibrationSuite.retriever!, seed: options.seed });
+  const run = await calibrate({
+    fleet: fleetFor(),
+    journal,
+    items: itemsOf(calibrationSuite),
+    stages: false,
+    levels: options.budgets,
+    arms: CORPUS_CANDIDATE_ARMS,
+    retriever: calibrationSuite.retriever!,
+    seed: options.seed,
+  });
   const fitted = fitGovernorPolicy(journal, { runIds: [run.runId] });
   journal.close();
 
   const lines: Line[] = [];
   const hopsOf = (task: SimTask): number => Number((task as { meta?: { hops?: number } }).meta?.hops ?? 1);
-  const evaluate = async (name: string, budget: number, solve: (task: SimTask, fleet: Fleet, ledger: Ledger) => Promise<string | undefined>): Promise<Line> => {
+  const evaluate = async (
+    name: string,
+    budget: number,
+    solve: (task: SimTask, fleet: Fleet, ledger: Ledger) => Promise<string | undefined>,
+  ): Promise<Line> => {
     let correct = 0;
     let tokens = 0;
     let usd = 0;
@@ -235,21 +334,49 @@ export async function benchMultihop(options: { seed: number; budgets: number[]; 
       usd += spent.usd;
     }
     const accuracy = correct / suite.tasks.length;
-    const line: Line = { name, budget, accuracy, standardError: Math.sqrt((accuracy * (1 - accuracy)) / suite.tasks.length), bands: byHops.map((count, index) => count / Math.max(1, countHops[index]!)), tokens: tokens / suite.tasks.length, usd: usd / suite.tasks.length, planningTokens: 0 };
+    const line: Line = {
+      name,
+      budget,
+      accuracy,
+      standardError: Math.sqrt((accuracy * (1 - accuracy)) / suite.tasks.length),
+      bands: byHops.map((count, index) => count / Math.max(1, countHops[index]!)),
+      tokens: tokens / suite.tasks.length,
+      usd: usd / suite.tasks.length,
+      planningTokens: 0,
+    };
     lines.push(line);
     return line;
   };
   const arms: Record<string, number> = {};
-  const governor = (policy: GovernorPolicy, corpus: boolean, count = false) => async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
-    const result = await governedSolve({ query: task.prompt, fleet, budget: ledger.root, policy, taskId: task.id, ...(corpus ? { retriever: suite.retriever! } : {}) });
-    if (count) arms[result.decision.arm] = (arms[result.decision.arm] ?? 0) + 1;
-    return result.answer;
-  };
-  const fixed = (strategy: Strategy, model: string, samples = 1) => async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
-    const workflow = strategySpec(strategy, { model, samples, maxOutputTokens: 384, cascadeModels: simCascadeLadder(model), steps: 4 });
-    const result = await runWorkflow({ spec: workflow, query: task.prompt, fleet, budget: ledger.root, operators: defaultOperators({ retriever: suite.retriever! }), model, taskId: task.id });
-    return result.answer;
-  };
+  const governor =
+    (policy: GovernorPolicy, corpus: boolean, count = false) =>
+    async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet,
+        budget: ledger.root,
+        policy,
+        taskId: task.id,
+        ...(corpus ? { retriever: suite.retriever! } : {}),
+      });
+      if (count) arms[result.decision.arm] = (arms[result.decision.arm] ?? 0) + 1;
+      return result.answer;
+    };
+  const fixed =
+    (strategy: Strategy, model: string, samples = 1) =>
+    async (task: SimTask, fleet: Fleet, ledger: Ledger) => {
+      const workflow = strategySpec(strategy, { model, samples, maxOutputTokens: 384, cascadeModels: simCascadeLadder(model), steps: 4 });
+      const result = await runWorkflow({
+        spec: workflow,
+        query: task.prompt,
+        fleet,
+        budget: ledger.root,
+        operators: defaultOperators({ retriever: suite.retriever! }),
+        model,
+        taskId: task.id,
+      });
+      return result.answer;
+    };
   const rows: BenchRow[] = [];
   for (const budget of options.budgets) {
     for (const key of Object.keys(arms)) delete arms[key];
@@ -260,7 +387,10 @@ export async function benchMultihop(options: { seed: number; budgets: number[]; 
     await evaluate('single sim:small (closed book)', budget, fixed('single', 'sim:small'));
     await evaluate('single sim:large (closed book)', budget, fixed('single', 'sim:large'));
     await evaluate('width: vote@9 sim:small (closed book)', budget, fixed('vote', 'sim:small', 9));
-    const chose = Object.entries(arms).sort((a, b) => b[1] - a[1]).map(([arm, count]) => `${arm} ${count}`).join(', ');
+    const chose = Object.entries(arms)
+      .sort((a, b) => b[1] - a[1])
+      .map(([arm, count]) => `${arm} ${count}`)
+      .join(', ');
     rows.push({
       name: `[SIM] governor on multi-hop + corpus @ ${budget}`,
       value: `${pct(learned.accuracy)} at ${Math.round(learned.tokens)} tok (default table ${pct(byDefault.accuracy)}; no corpus ${pct(closedBook.accuracy)})`,
@@ -269,10 +399,23 @@ export async function benchMultihop(options: { seed: number; budgets: number[]; 
       note: `arms chosen: ${chose}; ${suite.tasks.length} questions of 1–3 hops over a generated world; target met within one SE of search@4`,
     });
   }
-  const table = new Table({ head: ['budget', 'strategy', 'accuracy ± SE', '1 hop', '2 hops', '3 hops', 'tokens/query', '$/query'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
-  for (const line of lines) table.push([line.budget, line.name, `${pct(line.accuracy)} ± ${(line.standardError * 100).toFixed(1)}`, ...line.bands.map(pct), Math.round(line.tokens), line.usd.toFixed(6)]);
+  const table = new Table({
+    head: ['budget', 'strategy', 'accuracy ± SE', '1 hop', '2 hops', '3 hops', 'tokens/query', '$/query'].map((cell) => pc.bold(cell)),
+    style: { head: [], border: [] },
+  });
+  for (const line of lines)
+    table.push([
+      line.budget,
+      line.name,
+      `${pct(line.accuracy)} ± ${(line.standardError * 100).toFixed(1)}`,
+      ...line.bands.map(pct),
+      Math.round(line.tokens),
+      line.usd.toFixed(6),
+    ]);
   const corpusCells = fitted.policy.allocation.corpus;
-  const cells = corpusCells ? (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${corpusCells.cells[bin].map(armKey).join(' / ')}`).join('; ') : 'none';
+  const cells = corpusCells
+    ? (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${corpusCells.cells[bin].map(armKey).join(' / ')}`).join('; ')
+    : 'none';
   return {
     table: `${pc.yellow('[SIMULATED]')} Governor on ${suite.tasks.length} multi-hop questions over a generated corpus (${suite.description}); corpus table calibrated on ${calibrationSuite.tasks.length} questions of another world.\nLearned corpus allocation per level ${corpusCells?.levels.join('/') ?? '—'}: ${cells}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`,
     rows,
@@ -286,10 +429,31 @@ function best(lines: readonly Line[]): Line {
 
 const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
-function renderTable(lines: readonly Line[], items: number, calibrationItems: number, policy: GovernorPolicy, dollarAware: GovernorPolicy): string {
-  const table = new Table({ head: ['budget', 'strategy', 'accuracy ± SE', '1–2 ops', '3–4 ops', '5–7 ops', 'tokens/query', '$/query', 'planning tok'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
-  for (const line of lines) table.push([line.budget, line.name, `${pct(line.accuracy)} ± ${(line.standardError * 100).toFixed(1)}`, ...line.bands.map(pct), Math.round(line.tokens), line.usd.toFixed(6), Math.round(line.planningTokens)]);
+function renderTable(
+  lines: readonly Line[],
+  items: number,
+  calibrationItems: number,
+  policy: GovernorPolicy,
+  dollarAware: GovernorPolicy,
+): string {
+  const table = new Table({
+    head: ['budget', 'strategy', 'accuracy ± SE', '1–2 ops', '3–4 ops', '5–7 ops', 'tokens/query', '$/query', 'planning tok'].map((cell) =>
+      pc.bold(cell),
+    ),
+    style: { head: [], border: [] },
+  });
+  for (const line of lines)
+    table.push([
+      line.budget,
+      line.name,
+      `${pct(line.accuracy)} ± ${(line.standardError * 100).toFixed(1)}`,
+      ...line.bands.map(pct),
+      Math.round(line.tokens),
+      line.usd.toFixed(6),
+      Math.round(line.planningTokens),
+    ]);
   const stages = policy.cascade.stages.map((stage) => `${stage.tier}×${stage.samples} ${stage.signal}≥${stage.threshold}`).join(' → ');
-  const cellsOf = (fitted: GovernorPolicy): string => (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${fitted.allocation.cells[bin].map(armKey).join(' / ')}`).join('; ');
+  const cellsOf = (fitted: GovernorPolicy): string =>
+    (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${fitted.allocation.cells[bin].map(armKey).join(' / ')}`).join('; ');
   return `${pc.yellow('[SIMULATED]')} Governor on ${items} held-out mixed-difficulty arithmetic chains (calibrated on ${calibrationItems} others); bands by operations per chain (3–4: hard for the small tier; 5–7: hard for every tier). Every row spends under the same hard token budget per query; the governor's spend includes its probe and planner calls.\nFitted cascade: ${stages}. Learned allocation per level ${policy.allocation.levels.join('/')}: ${cellsOf(policy)}. With dollars as the cost: ${cellsOf(dollarAware)}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`;
 }

@@ -44,8 +44,14 @@ if (wants('workflow')) {
 
 console.log(`Thicket benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 if (rows.length > 0) {
-  const table = new Table({ head: ['benchmark', 'measured', 'target', 'met', 'note'].map((cell) => pc.bold(cell)), style: { head: [], border: [] }, wordWrap: true, colWidths: [48, 22, 18, 6, 44] });
-  for (const row of rows) table.push([row.name, row.value, row.target, row.met === undefined ? '—' : row.met ? pc.green('yes') : pc.red('no'), row.note ?? '']);
+  const table = new Table({
+    head: ['benchmark', 'measured', 'target', 'met', 'note'].map((cell) => pc.bold(cell)),
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [48, 22, 18, 6, 44],
+  });
+  for (const row of rows)
+    table.push([row.name, row.value, row.target, row.met === undefined ? '—' : row.met ? pc.green('yes') : pc.red('no'), row.note ?? '']);
   console.log(table.toString());
   console.log(pc.dim('Workloads on sim: models are simulated (no real model is called); timings are real measurements of Thicket code.'));
 }

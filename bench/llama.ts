@@ -30,7 +30,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { balancedTree, disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type KvThreadResult, type KvThreadSample } from '../src/models/llama/index.ts';
+import {
+  balancedTree,
+  disposeLlamaEngine,
+  getEngineContext,
+  runKvThread,
+  writeFixtureModel,
+  type KvThreadResult,
+  type KvThreadSample,
+} from '../src/models/llama/index.ts';
 import { generateTokens } from '../src/models/llama/decode.ts';
 import type { BenchRow } from './foundation.ts';
 
@@ -41,7 +49,11 @@ import type { BenchRow } from './foundation.ts';
 const SMALL_REPETITIONS = 15;
 const SMALL_NO_COMPACTION_REPETITIONS = 5;
 /** Other depth-3 trees (pruned runs only, ratio to the same document unpruned): how the saving grows with the tree. */
-const SWEEP_SHAPES: ReadonlyArray<readonly number[]> = [[4, 3, 3], [3, 4, 4], [4, 4, 4]];
+const SWEEP_SHAPES: ReadonlyArray<readonly number[]> = [
+  [4, 3, 3],
+  [3, 4, 4],
+  [4, 4, 4],
+];
 const SWEEP_REPETITIONS = 3;
 /** The judged pruned run gets more seeds than its two comparison runs: one contended run moved its median by ~10 points. */
 const SPEED_REPETITIONS = 5;
@@ -55,7 +67,15 @@ const QUESTION = 'What is 17 * 23 + 4?';
 /** Qwen2.5-0.5B: vocabulary 151,936 over 24 blocks; the speed fixture keeps that output-to-blocks share with 2. */
 const SPEED_BLOCKS = 2;
 const SPEED_VOCABULARY = Math.round((151_936 * SPEED_BLOCKS) / 24);
-const SPEED_FIXTURE = { embeddingLength: 896, headCount: 14, headCountKv: 2, feedForwardLength: 4864, blockCount: SPEED_BLOCKS, weightType: 'Q8_0', extraTokens: SPEED_VOCABULARY - 260 } as const;
+const SPEED_FIXTURE = {
+  embeddingLength: 896,
+  headCount: 14,
+  headCountKv: 2,
+  feedForwardLength: 4864,
+  blockCount: SPEED_BLOCKS,
+  weightType: 'Q8_0',
+  extraTokens: SPEED_VOCABULARY - 260,
+} as const;
 
 const tree = balancedTree;
 
@@ -78,13 +98,18 @@ function rateBetween(samples: readonly KvThreadSample[], [from, to]: readonly [n
 
 /** Peak over what the same document would hold unpruned: the exact counterfactual (same tokens, same run). */
 const ownRatio = (result: KvThreadResult): number => result.metrics.peakKvTokens / result.metrics.unprunedTokens;
-const at = (result: KvThreadResult, finished: number, key: 'kvTokens' | 'cellSpan'): number => result.metrics.samples.find((sample) => sample.finishedTasks === finished)?.[key] ?? Number.NaN;
+const at = (result: KvThreadResult, finished: number, key: 'kvTokens' | 'cellSpan'): number =>
+  result.metrics.samples.find((sample) => sample.finishedTasks === finished)?.[key] ?? Number.NaN;
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
 /** One decimal where a figure is judged against a threshold, so a 40.2% miss does not print as 40%. */
 const percent1 = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 const signed = (ratio: number): string => `${ratio >= 0 ? '+' : '−'}${Math.abs(ratio * 100).toFixed(0)}%`;
-const load = (): string => `load avg ${loadavg().map((value) => value.toFixed(1)).join(' ')}`;
-const alongTree = (results: KvThreadResult[], key: 'kvTokens' | 'cellSpan'): string => [1, 10, 20, 30].map((finished) => median(results.map((result) => at(result, finished, key)))).join(' → ');
+const load = (): string =>
+  `load avg ${loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ')}`;
+const alongTree = (results: KvThreadResult[], key: 'kvTokens' | 'cellSpan'): string =>
+  [1, 10, 20, 30].map((finished) => median(results.map((result) => at(result, finished, key)))).join(' → ');
 
 function speed(results: KvThreadResult[], clock: 'wall' | 'cpu' = 'wall') {
   const early = median(results.map((result) => rateBetween(result.metrics.samples, EARLY, clock)));
@@ -92,11 +117,13 @@ function speed(results: KvThreadResult[], clock: 'wall' | 'cpu' = 'wall') {
   const plateau = median(results.map((result) => rateBetween(result.metrics.samples, PLATEAU, clock)));
   return { early, late, change: late / early - 1, plateauChange: late / plateau - 1 };
 }
-const change = (figures: { early: number; late: number; change: number }): string => `${Math.round(figures.early)} → ${Math.round(figures.late)} (${signed(figures.change)})`;
+const change = (figures: { early: number; late: number; change: number }): string =>
+  `${Math.round(figures.early)} → ${Math.round(figures.late)} (${signed(figures.change)})`;
 
 /** Pruning work outside decoding, per erasure and as a share of the run's wall time (medians). */
 function overhead(results: KvThreadResult[]): string {
-  const per = (key: 'eraseMs' | 'resyncMs' | 'compactMs') => median(results.map((result) => result.metrics[key] / Math.max(1, result.metrics.erasures)));
+  const per = (key: 'eraseMs' | 'resyncMs' | 'compactMs') =>
+    median(results.map((result) => result.metrics[key] / Math.max(1, result.metrics.erasures)));
   const share = median(results.map(({ metrics }) => (metrics.eraseMs + metrics.resyncMs + metrics.compactMs) / metrics.elapsedMs));
   const { erasures, compactions } = results[0]!.metrics;
   return `per erasure: erase ${per('eraseMs').toFixed(2)} ms, re-sync (K-shift + pending tokens) ${per('resyncMs').toFixed(1)} ms, compaction ${per('compactMs').toFixed(1)} ms; ${erasures} erasures, ${compactions} compactions; ${percent(share)} of the run`;
@@ -112,9 +139,15 @@ async function decodeRateAtOccupancy(modelPath: string, occupancies: readonly nu
     for (const occupancy of occupancies) {
       await sequence.clearHistory();
       await sequence.evaluateWithoutGeneratingNewTokens(text.slice(0, occupancy - 1));
-      const generated = await generateTokens(model, sequence, text.slice(occupancy - 1, occupancy), { maxTokens: 96, temperature: 0, label: 'bench' });
+      const generated = await generateTokens(model, sequence, text.slice(occupancy - 1, occupancy), {
+        maxTokens: 96,
+        temperature: 0,
+        label: 'bench',
+      });
       const steps = generated.tokens.length - 1;
-      rates.push(`${occupancy}: ${steps >= 16 ? `${Math.round((steps * 1000) / (generated.decodeMs - generated.firstTokenMs))} wall / ${Math.round((steps * 1000) / generated.decodeCpuMs)} CPU` : 'n/a (stopped early)'}`);
+      rates.push(
+        `${occupancy}: ${steps >= 16 ? `${Math.round((steps * 1000) / (generated.decodeMs - generated.firstTokenMs))} wall / ${Math.round((steps * 1000) / generated.decodeCpuMs)} CPU` : 'n/a (stopped early)'}`,
+      );
     }
     return rates.join(', ');
   } finally {
@@ -130,7 +163,8 @@ export async function benchLlama(): Promise<BenchRow[]> {
     // ---- the small fixture: KV occupancy, and speed before/after compaction ----
     const smallPath = join(folder, 'fixture.gguf');
     writeFixtureModel(smallPath, { seed: 7, contextLength: 16_384 });
-    const small = (prune: boolean, compact: boolean, seed: number) => runKvThread({ model: smallPath, contextSize: CONTEXT_SIZE, question: QUESTION, shape, prune, compact, seed });
+    const small = (prune: boolean, compact: boolean, seed: number) =>
+      runKvThread({ model: smallPath, contextSize: CONTEXT_SIZE, question: QUESTION, shape, prune, compact, seed });
     await small(true, true, 99); // warm-up: model load, context, grammars
     const pruned: KvThreadResult[] = [];
     const prunedNoCompaction: KvThreadResult[] = [];
@@ -144,7 +178,16 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const sweep: string[] = [];
     for (const widths of SWEEP_SHAPES) {
       const runs: KvThreadResult[] = [];
-      for (let repetition = 0; repetition < SWEEP_REPETITIONS; repetition++) runs.push(await runKvThread({ model: smallPath, contextSize: CONTEXT_SIZE, question: QUESTION, shape: tree(...widths), seed: repetition + 1 }));
+      for (let repetition = 0; repetition < SWEEP_REPETITIONS; repetition++)
+        runs.push(
+          await runKvThread({
+            model: smallPath,
+            contextSize: CONTEXT_SIZE,
+            question: QUESTION,
+            shape: tree(...widths),
+            seed: repetition + 1,
+          }),
+        );
       sweep.push(`${widths.join('×')} (${runs[0]!.metrics.finishedTasks} tasks) ${percent1(median(runs.map(ownRatio)))}`);
     }
     const smallLoadAfter = load();
@@ -156,7 +199,8 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const speedInfo = writeFixtureModel(speedPath, { seed: 7, contextLength: 16_384, ...SPEED_FIXTURE });
     const writeSeconds = (performance.now() - writeStarted) / 1000;
     // One thread: on a shared 2-core machine a second thread mostly waits for a core (engine.ts).
-    const big = (prune: boolean, compact: boolean, seed: number) => runKvThread({ model: speedPath, contextSize: CONTEXT_SIZE, threads: 1, question: QUESTION, shape, prune, compact, seed });
+    const big = (prune: boolean, compact: boolean, seed: number) =>
+      runKvThread({ model: speedPath, contextSize: CONTEXT_SIZE, threads: 1, question: QUESTION, shape, prune, compact, seed });
     await big(true, true, 99);
     const speedLoad = load();
     const bigPruned: KvThreadResult[] = [];
@@ -181,7 +225,9 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const peakPruned = median(pruned.map((result) => result.metrics.peakKvTokens));
     const peakUnpruned = median(unpruned.map((result) => result.metrics.peakKvTokens));
     const promptTokens = pruned[0]!.metrics.promptTokens;
-    const documentRatio = median(pruned.map((result, index) => (result.metrics.peakKvTokens - promptTokens) / (unpruned[index]!.metrics.peakKvTokens - promptTokens)));
+    const documentRatio = median(
+      pruned.map((result, index) => (result.metrics.peakKvTokens - promptTokens) / (unpruned[index]!.metrics.peakKvTokens - promptTokens)),
+    );
     const smallAfter = speed(pruned);
     const smallBefore = speed(prunedNoCompaction);
     const smallUnpruned = speed(unpruned);
@@ -192,7 +238,9 @@ export async function benchLlama(): Promise<BenchRow[]> {
     const bigBaselineCpu = speed(bigUnpruned, 'cpu');
     const smallAfterCpu = speed(pruned, 'cpu');
     const smallBeforeCpu = speed(prunedNoCompaction, 'cpu');
-    const ratiosBefore = prunedNoCompaction.map((result, index) => percent1(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
+    const ratiosBefore = prunedNoCompaction.map((result, index) =>
+      percent1(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens),
+    );
     const ratios = pruned.map((result, index) => percent1(result.metrics.peakKvTokens / unpruned[index]!.metrics.peakKvTokens));
     const bigBaseline = speed(bigUnpruned);
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -203,9 +251,10 @@ export async function benchLlama(): Promise<BenchRow[]> {
         value: `${percent1(peakRatio)} across runs (median ${peakPruned} / ${peakUnpruned} cells); ${percent1(ownPeakRatio)} of the same document`,
         target: '≤ 40% (both)',
         met: peakRatio <= 0.4 && ownPeakRatio <= 0.4,
-        note: `small fixture, medians of ${SMALL_REPETITIONS} seeds; across runs ${ratios.join(' / ')}; same document ${pruned.map((result) => percent1(ownRatio(result))).join(' / ')}; without compaction (seeds 1–${SMALL_NO_COMPACTION_REPETITIONS}, other gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. `
-          + `${promptTokens} of the cells are the prompt (byte-level vocabulary); without them ${percent(documentRatio)}. Erased ${median(pruned.map((result) => result.metrics.tokensErased))} tokens in ${pruned[0]!.metrics.erasures} erasures. Pruned tokens at 1/10/20/30 finished tasks: ${alongTree(pruned, 'kvTokens')} (buffer 2: nothing can be erased before the third list closes at task 11; the peak comes as the last top-level task's third list closes). `
-          + `The smallest balanced depth-3 tree with ≥ 20 subtasks is the hardest case: two buffered lists and the open path are a third of it. Larger trees, same document, medians of ${SWEEP_REPETITIONS}: ${sweep.join(', ')}`,
+        note:
+          `small fixture, medians of ${SMALL_REPETITIONS} seeds; across runs ${ratios.join(' / ')}; same document ${pruned.map((result) => percent1(ownRatio(result))).join(' / ')}; without compaction (seeds 1–${SMALL_NO_COMPACTION_REPETITIONS}, other gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. ` +
+          `${promptTokens} of the cells are the prompt (byte-level vocabulary); without them ${percent(documentRatio)}. Erased ${median(pruned.map((result) => result.metrics.tokensErased))} tokens in ${pruned[0]!.metrics.erasures} erasures. Pruned tokens at 1/10/20/30 finished tasks: ${alongTree(pruned, 'kvTokens')} (buffer 2: nothing can be erased before the third list closes at task 11; the peak comes as the last top-level task's third list closes). ` +
+          `The smallest balanced depth-3 tree with ≥ 20 subtasks is the hardest case: two buffered lists and the open path are a third of it. Larger trees, same document, medians of ${SWEEP_REPETITIONS}: ${sweep.join(', ')}`,
       },
       {
         name: 'thread KV cells attention spans, pruned (small fixture)',
@@ -244,5 +293,8 @@ export async function benchLlama(): Promise<BenchRow[]> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const row of await benchLlama()) console.log(`${row.name}\n  measured ${row.value} | target ${row.target} | met ${row.met === undefined ? '—' : row.met ? 'yes' : 'no'}${row.note ? `\n  ${row.note}` : ''}`);
+  for (const row of await benchLlama())
+    console.log(
+      `${row.name}\n  measured ${row.value} | target ${row.target} | met ${row.met === undefined ? '—' : row.met ? 'yes' : 'no'}${row.note ? `\n  ${row.note}` : ''}`,
+    );
 }

@@ -11,7 +11,16 @@ import { loadavg } from 'node:os';
 import { VirtualClock } from '../src/core/index.ts';
 import { Ledger } from '../src/budget/index.ts';
 import { Fleet, FleetResolver, parseFleetConfig } from '../src/models/index.ts';
-import { graphInstances, runAgentsNet, runInstance, taskInstance, type GraphFamily, type HistoryMode, type NetworkProtocol, type TaskId } from '../src/network/index.ts';
+import {
+  graphInstances,
+  runAgentsNet,
+  runInstance,
+  taskInstance,
+  type GraphFamily,
+  type HistoryMode,
+  type NetworkProtocol,
+  type TaskId,
+} from '../src/network/index.ts';
 import type { BenchRow } from './foundation.ts';
 
 const ZERO_LATENCY = { latency: { ttftMs: 0, perTokenMs: 0 } };
@@ -30,7 +39,20 @@ export interface LargeNetworkOptions {
 }
 
 /** One colouring instance on `agents` agents; wall time, peak RSS and delivered messages per second. */
-export async function measureLargeColoring(options: LargeNetworkOptions = {}): Promise<{ seconds: number; cpuSeconds: number; peakBytes: number; messagesPerSecond: number; messages: number; calls: number; rounds: number; score: number; history: string; loadAverage: [number, number] }> {
+export async function measureLargeColoring(
+  options: LargeNetworkOptions = {},
+): Promise<{
+  seconds: number;
+  cpuSeconds: number;
+  peakBytes: number;
+  messagesPerSecond: number;
+  messages: number;
+  calls: number;
+  rounds: number;
+  score: number;
+  history: string;
+  loadAverage: [number, number];
+}> {
   const agents = options.agents ?? 1000;
   const fleet = zeroLatencyFleet(options.profile ?? 'large');
   const instance = taskInstance('coloring', graphInstances(agents, 1, [options.family ?? 'ws'], 1)[0]!);
@@ -56,7 +78,18 @@ export async function measureLargeColoring(options: LargeNetworkOptions = {}): P
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     sample();
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakBytes: peak, messagesPerSecond: result.messagesDelivered / seconds, messages: result.messagesDelivered, calls: result.calls, rounds: result.rounds, score: result.score, history: result.history, loadAverage: [loadBefore, loadavg()[0]!] };
+    return {
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakBytes: peak,
+      messagesPerSecond: result.messagesDelivered / seconds,
+      messages: result.messagesDelivered,
+      calls: result.calls,
+      rounds: result.rounds,
+      score: result.score,
+      history: result.history,
+      loadAverage: [loadBefore, loadavg()[0]!],
+    };
   } finally {
     clearInterval(timer);
   }
@@ -70,8 +103,19 @@ export async function benchNetwork(agents = 1000): Promise<BenchRow[]> {
     const label = `${agents}-agent colouring, sim, ${run.history} history`;
     const note = `${run.rounds} rounds, ${run.calls.toLocaleString('en-US')} calls, ${run.cpuSeconds.toFixed(1)} s CPU, load average ${run.loadAverage.map((value) => value.toFixed(1)).join(' → ')}; score ${run.score.toFixed(2)} (SIMULATED)`;
     rows.push({ name: `${label}: wall time`, value: `${run.seconds.toFixed(1)} s`, target: '≤ 30 s', met: run.seconds <= 30, note });
-    rows.push({ name: `${label}: peak memory (RSS)`, value: `${(run.peakBytes / 2 ** 30).toFixed(2)} GB`, target: '≤ 2 GB', met: run.peakBytes <= 2 * 2 ** 30 });
-    rows.push({ name: `${label}: messages delivered`, value: `${Math.round(run.messagesPerSecond).toLocaleString('en-US')} msg/s`, target: '—', met: undefined, note: `${run.messages.toLocaleString('en-US')} messages` });
+    rows.push({
+      name: `${label}: peak memory (RSS)`,
+      value: `${(run.peakBytes / 2 ** 30).toFixed(2)} GB`,
+      target: '≤ 2 GB',
+      met: run.peakBytes <= 2 * 2 ** 30,
+    });
+    rows.push({
+      name: `${label}: messages delivered`,
+      value: `${Math.round(run.messagesPerSecond).toLocaleString('en-US')} msg/s`,
+      target: '—',
+      met: undefined,
+      note: `${run.messages.toLocaleString('en-US')} messages`,
+    });
   }
   return rows;
 }
@@ -141,12 +185,19 @@ export function protocolTable(rows: readonly ProtocolRow[]): string {
     Math.round(row.tokensPerInstance).toLocaleString('en-US'),
   ]);
   const widths = head.map((title, column) => Math.max(title.length, ...body.map((row) => row[column]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  return ['Plain vs verifying protocol — SIMULATED (sim:large; same graphs, names and seed per size)', line(head), ...body.map(line)].join('\n');
+  const line = (cells: string[]): string =>
+    cells.map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  return ['Plain vs verifying protocol — SIMULATED (sim:large; same graphs, names and seed per size)', line(head), ...body.map(line)].join(
+    '\n',
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const only = process.env['THICKET_BENCH_NETWORK'];
-  if (only !== 'protocols') for (const row of await benchNetwork()) console.log(`${row.name}: ${row.value} (target ${row.target}${row.met === undefined ? '' : row.met ? ', met' : ', NOT met'})${row.note ? ` — ${row.note}` : ''}`);
+  if (only !== 'protocols')
+    for (const row of await benchNetwork())
+      console.log(
+        `${row.name}: ${row.value} (target ${row.target}${row.met === undefined ? '' : row.met ? ', met' : ', NOT met'})${row.note ? ` — ${row.note}` : ''}`,
+      );
   if (only !== '1000') console.log(protocolTable(await benchProtocols({ onProgress: (message) => console.error(message) })));
 }

@@ -34,7 +34,16 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CapabilityRegistry, HashingEmbedder, compileFilter, exactSearch, passes, type DiscoveryConstraints, type Embedder, type HnswOptions } from '../src/registry/index.ts';
+import {
+  CapabilityRegistry,
+  HashingEmbedder,
+  compileFilter,
+  exactSearch,
+  passes,
+  type DiscoveryConstraints,
+  type Embedder,
+  type HnswOptions,
+} from '../src/registry/index.ts';
 import { SyntheticEmbedder, syntheticCards, syntheticNeeds } from '../src/registry/testing/synthetic.ts';
 import { VectorIndex } from '../src/registry/vector-index.ts';
 import type { BenchRow } from './foundation.ts';
@@ -61,7 +70,16 @@ interface SizeResult {
   reopenAgainSeconds: number;
   reopenRebuilt: string | undefined;
   reused: boolean;
-  perSelectivity: { name: string; measured: number; p50: number; p99: number; cpuP50: number; cpuP99: number; recall: number; plans: Record<string, number> }[];
+  perSelectivity: {
+    name: string;
+    measured: number;
+    p50: number;
+    p99: number;
+    cpuP50: number;
+    cpuP99: number;
+    recall: number;
+    plans: Record<string, number>;
+  }[];
 }
 
 function percentile(values: number[], fraction: number): number {
@@ -71,7 +89,10 @@ function percentile(values: number[], fraction: number): number {
 
 async function measureSize(size: number): Promise<SizeResult> {
   const cache = process.env['THICKET_BENCH_REGISTRY_CACHE'];
-  const folder = cache === undefined ? mkdtempSync(join(tmpdir(), 'thicket-bench-registry-')) : join(cache, `${EMBEDDER}-${size}-${JSON.stringify(HNSW).replace(/[^a-z0-9]+/gi, '_')}`);
+  const folder =
+    cache === undefined
+      ? mkdtempSync(join(tmpdir(), 'thicket-bench-registry-'))
+      : join(cache, `${EMBEDDER}-${size}-${JSON.stringify(HNSW).replace(/[^a-z0-9]+/gi, '_')}`);
   const path = join(folder, 'registry.db');
   const reused = cache !== undefined && existsSync(join(folder, 'complete'));
   try {
@@ -132,7 +153,16 @@ async function measureSize(size: number): Promise<SizeResult> {
       }
       let passing = 0;
       for (const slot of store.all.view()) if (passes(store, filter, slot)) passing++;
-      perSelectivity.push({ name, measured: passing / store.activeCount, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuP50: percentile(cpu, 0.5), cpuP99: percentile(cpu, 0.99), recall: expected === 0 ? 1 : hits / expected, plans });
+      perSelectivity.push({
+        name,
+        measured: passing / store.activeCount,
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
+        cpuP50: percentile(cpu, 0.5),
+        cpuP99: percentile(cpu, 0.99),
+        recall: expected === 0 ? 1 : hits / expected,
+        plans,
+      });
     }
     const indexBytes = VectorIndex.fileSize(registry.indexPath!);
     const reopenRebuilt = registry.openReport.rebuilt;
@@ -141,7 +171,18 @@ async function measureSize(size: number): Promise<SizeResult> {
     const againStarted = performance.now();
     (await CapabilityRegistry.open({ path, embedder, hnsw: HNSW })).close();
     const reopenAgainSeconds = (performance.now() - againStarted) / 1000;
-    return { size, embedder: embedder.id, buildSeconds, indexBytes, rssMegabytes, reopenSeconds, reopenAgainSeconds, reopenRebuilt, reused, perSelectivity };
+    return {
+      size,
+      embedder: embedder.id,
+      buildSeconds,
+      indexBytes,
+      rssMegabytes,
+      reopenSeconds,
+      reopenAgainSeconds,
+      reopenRebuilt,
+      reused,
+      perSelectivity,
+    };
   } finally {
     if (cache === undefined) rmSync(folder, { recursive: true, force: true });
   }
@@ -155,13 +196,19 @@ function runChild(size: number): SizeResult | { size: number; error: string } {
     timeout: 30 * 60 * 1000,
   });
   const line = child.stdout.split('\n').find((text) => text.startsWith('{"size"'));
-  if (child.status !== 0 || line === undefined) return { size, error: `child exited ${child.status ?? child.signal}: ${child.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}` };
+  if (child.status !== 0 || line === undefined)
+    return {
+      size,
+      error: `child exited ${child.status ?? child.signal}: ${child.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`,
+    };
   return JSON.parse(line) as SizeResult;
 }
 
 const fmt = (value: number, digits = 2) => value.toFixed(digits);
 
-export async function benchRegistry(sizes = (process.env['THICKET_BENCH_REGISTRY_SIZES'] ?? '10000,100000').split(',').map(Number)): Promise<BenchRow[]> {
+export async function benchRegistry(
+  sizes = (process.env['THICKET_BENCH_REGISTRY_SIZES'] ?? '10000,100000').split(',').map(Number),
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const results: SizeResult[] = [];
   for (const size of sizes) {
@@ -180,10 +227,24 @@ export async function benchRegistry(sizes = (process.env['THICKET_BENCH_REGISTRY
       note: `${result.embedder}; ${result.reused ? `built earlier (THICKET_BENCH_REGISTRY_CACHE)` : `${Math.round(size / result.buildSeconds).toLocaleString('en-US')} cards/s`}; index file ${fmt(result.indexBytes / 1e6, 1)} MB; ${result.reused ? '' : `RSS +${Math.round(result.rssMegabytes)} MB; `}re-open ${fmt(result.reopenSeconds, 2)} s (index ${result.reopenRebuilt === undefined ? 'loaded' : `rebuilt: ${result.reopenRebuilt}`}; label graphs built unless cached), again ${fmt(result.reopenAgainSeconds, 2)} s (label graphs loaded)`,
     });
     for (const entry of result.perSelectivity) {
-      const plans = Object.entries(entry.plans).map(([method, count]) => `${method} ${count}`).join(', ');
+      const plans = Object.entries(entry.plans)
+        .map(([method, count]) => `${method} ${count}`)
+        .join(', ');
       const at1M = size >= 1_000_000 ? '' : ' (target is for 1M)';
-      rows.push({ name: `registry ${label}, ${entry.name} filter: p50 / p99 top-10`, value: `${fmt(entry.p50)} / ${fmt(entry.p99)} ms`, target: `≤ ${TARGET.p50Ms} / ≤ ${TARGET.p99Ms} ms`, met: entry.p50 <= TARGET.p50Ms && entry.p99 <= TARGET.p99Ms, note: `CPU per query p50 / p99 ${fmt(entry.cpuP50)} / ${fmt(entry.cpuP99)} ms; measured selectivity ${fmt(entry.measured * 100, 2)}%; plans: ${plans}${at1M}` });
-      rows.push({ name: `registry ${label}, ${entry.name} filter: recall@10 vs exact`, value: fmt(entry.recall, 3), target: `≥ ${TARGET.recall}`, met: entry.recall >= TARGET.recall, note: `${RECALL_QUERIES} queries, same ranking, brute-force reference${at1M}` });
+      rows.push({
+        name: `registry ${label}, ${entry.name} filter: p50 / p99 top-10`,
+        value: `${fmt(entry.p50)} / ${fmt(entry.p99)} ms`,
+        target: `≤ ${TARGET.p50Ms} / ≤ ${TARGET.p99Ms} ms`,
+        met: entry.p50 <= TARGET.p50Ms && entry.p99 <= TARGET.p99Ms,
+        note: `CPU per query p50 / p99 ${fmt(entry.cpuP50)} / ${fmt(entry.cpuP99)} ms; measured selectivity ${fmt(entry.measured * 100, 2)}%; plans: ${plans}${at1M}`,
+      });
+      rows.push({
+        name: `registry ${label}, ${entry.name} filter: recall@10 vs exact`,
+        value: fmt(entry.recall, 3),
+        target: `≥ ${TARGET.recall}`,
+        met: entry.recall >= TARGET.recall,
+        note: `${RECALL_QUERIES} queries, same ranking, brute-force reference${at1M}`,
+      });
     }
   }
   if (results.length >= 2) {
@@ -209,5 +270,8 @@ if (sizeFlag > 0) {
   console.log(JSON.stringify(result));
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = await benchRegistry();
-  for (const row of rows) console.log(`${row.name.padEnd(62)} ${row.value.padEnd(18)} ${row.target.padEnd(22)} ${row.met === undefined ? '—' : row.met ? 'yes' : 'NO'}  ${row.note ?? ''}`);
+  for (const row of rows)
+    console.log(
+      `${row.name.padEnd(62)} ${row.value.padEnd(18)} ${row.target.padEnd(22)} ${row.met === undefined ? '—' : row.met ? 'yes' : 'NO'}  ${row.note ?? ''}`,
+    );
 }

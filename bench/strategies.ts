@@ -40,26 +40,56 @@ export async function benchStrategies(options: { items?: number; model?: string;
       let exhausted = 0;
       for (const task of tasks) {
         const clock = new VirtualClock();
-        const fleet = new Fleet({ resolver: new FleetResolver({ config: { version: 1, models: {} }, clock, seed, tasks: registry }), clock, seed });
+        const fleet = new Fleet({
+          resolver: new FleetResolver({ config: { version: 1, models: {} }, clock, seed, tasks: registry }),
+          clock,
+          seed,
+        });
         const ledger = new Ledger({ clock, limits: { totalTokens: budget } });
         // Width scales with the budget the way a user would set it: as many samples as the cap plausibly allows.
         const samples = Math.max(3, Math.min(15, Math.floor(budget / 450)));
-        const spec = strategySpec(strategy, { model, samples, maxOutputTokens: 384, cascadeModels: simCascadeLadder(model), rounds: 2, agents: 3, steps: 12 });
-        const result = await runWorkflow({ spec, query: task.prompt, fleet, budget: ledger.root, operators: defaultOperators(), model, taskId: task.id });
+        const spec = strategySpec(strategy, {
+          model,
+          samples,
+          maxOutputTokens: 384,
+          cascadeModels: simCascadeLadder(model),
+          rounds: 2,
+          agents: 3,
+          steps: 12,
+        });
+        const result = await runWorkflow({
+          spec,
+          query: task.prompt,
+          fleet,
+          budget: ledger.root,
+          operators: defaultOperators(),
+          model,
+          taskId: task.id,
+        });
         if (result.answer !== undefined && normalizeAnswer(result.answer) === normalizeAnswer(task.answer)) correct++;
         const spent = ledger.report().total;
         tokens += spent.totalTokens;
         cost += spent.usd;
         if (result.status === 'budget_exhausted') exhausted++;
       }
-      rows.push({ strategy, budget, accuracy: correct / tasks.length, meanTokens: tokens / tasks.length, meanCostUsd: cost / tasks.length, exhausted });
+      rows.push({
+        strategy,
+        budget,
+        accuracy: correct / tasks.length,
+        meanTokens: tokens / tasks.length,
+        meanCostUsd: cost / tasks.length,
+        exhausted,
+      });
     }
   }
   return rows;
 }
 
 export function strategyTable(rows: StrategyRow[], items: number): string {
-  const table = new Table({ head: ['strategy', ...BUDGETS.map((budget) => `≤ ${budget.toLocaleString('en-US')} tok/query`)].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
+  const table = new Table({
+    head: ['strategy', ...BUDGETS.map((budget) => `≤ ${budget.toLocaleString('en-US')} tok/query`)].map((cell) => pc.bold(cell)),
+    style: { head: [], border: [] },
+  });
   for (const strategy of STRATEGIES_UNDER_TEST) {
     table.push([
       strategy,

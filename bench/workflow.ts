@@ -79,7 +79,15 @@ export async function benchExecutorOverhead(): Promise<BenchRow[]> {
         const inside = { ms: 0 };
         callFlush.ms = 0;
         const start = performance.now();
-        const result = await runWorkflow({ spec, query: 'What is 17*23?', fleet, budget: new Ledger({ clock: fleet.clock }).root, operators: timed(defaultOperators(), inside), concurrency: 1, ...(journaled ? { journal: { journal, runId } } : {}) });
+        const result = await runWorkflow({
+          spec,
+          query: 'What is 17*23?',
+          fleet,
+          budget: new Ledger({ clock: fleet.clock }).root,
+          operators: timed(defaultOperators(), inside),
+          concurrency: 1,
+          ...(journaled ? { journal: { journal, runId } } : {}),
+        });
         const wall = performance.now() - start;
         if (result.status !== 'ok') throw new Error(`bench run ended ${result.status}`);
         if (round > 0) perNode.push(((wall - inside.ms - callFlush.ms) * 1000) / nodes); // round 0 warms up
@@ -91,11 +99,25 @@ export async function benchExecutorOverhead(): Promise<BenchRow[]> {
     journal.close();
     const row = (name: string, perNode: number[], note: string): BenchRow => {
       const value = median(perNode);
-      return { name, value: `${value.toFixed(1)} µs`, target: '≤ 50 µs', met: value <= 50, note: `min ${Math.min(...perNode).toFixed(1)}, max ${Math.max(...perNode).toFixed(1)} µs over 7 runs; ${note}` };
+      return {
+        name,
+        value: `${value.toFixed(1)} µs`,
+        target: '≤ 50 µs',
+        met: value <= 50,
+        note: `min ${Math.min(...perNode).toFixed(1)}, max ${Math.max(...perNode).toFixed(1)} µs over 7 runs; ${note}`,
+      };
     };
     return [
-      row('workflow executor overhead per node (1,000 sim generate nodes, zero latency), median', bare, 'wall − time inside operators; no journal'),
-      row('… with every step journaled (SQLite, group commit)', journaled, 'also excludes the journal flushing recorded model calls (call path)'),
+      row(
+        'workflow executor overhead per node (1,000 sim generate nodes, zero latency), median',
+        bare,
+        'wall − time inside operators; no journal',
+      ),
+      row(
+        '… with every step journaled (SQLite, group commit)',
+        journaled,
+        'also excludes the journal flushing recorded model calls (call path)',
+      ),
     ];
   } finally {
     rmSync(folder, { recursive: true, force: true });
@@ -122,7 +144,15 @@ async function fanOutChild(mode: string): Promise<void> {
     countTokens('warm up'); // the tokenizer loads its tables on first use (~70 ms): not executor time
     const baselineRssMb = process.resourceUsage().maxRSS / 1024;
     const start = performance.now();
-    const result = await runWorkflow({ spec, query: 'What is 17*23?', fleet, budget: new Ledger({ clock: fleet.clock }).root, operators, concurrency: 64, ...(journal ? { journal: { journal, runId: 'fan' } } : {}) });
+    const result = await runWorkflow({
+      spec,
+      query: 'What is 17*23?',
+      fleet,
+      budget: new Ledger({ clock: fleet.clock }).root,
+      operators,
+      concurrency: 64,
+      ...(journal ? { journal: { journal, runId: 'fan' } } : {}),
+    });
     const wallMs = performance.now() - start;
     journal?.close();
     const figures: FanOutFigures = { wallMs, peakRssMb: process.resourceUsage().maxRSS / 1024, baselineRssMb, status: result.status };
@@ -133,7 +163,9 @@ async function fanOutChild(mode: string): Promise<void> {
 }
 
 function fanOutInChild(mode: 'fake' | 'journal' | 'sim'): FanOutFigures {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--fan-out-child', mode], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--fan-out-child', mode], {
+    encoding: 'utf8',
+  });
   if (child.status !== 0) throw new Error(`fan-out bench child failed: ${child.stderr}`);
   return JSON.parse(child.stdout) as FanOutFigures;
 }
@@ -144,8 +176,20 @@ export function benchFanOut10k(): BenchRow[] {
   const sim = fanOutInChild('sim');
   const note = (figures: FanOutFigures) => `${Math.round(figures.wallMs)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB`;
   return [
-    { name: '10,000-node fan-out/fan-in, fake zero-cost operators: wall', value: `${Math.round(fake.wallMs)} ms`, target: '≤ 1,000 ms', met: fake.wallMs <= 1000 && fake.status === 'ok', note: `with steps journaled: ${note(journaled)}; with sim generate nodes: ${note(sim)}` },
-    { name: '10,000-node fan-out/fan-in, fake zero-cost operators: peak RSS', value: `${Math.round(fake.peakRssMb)} MB`, target: '≤ 300 MB', met: fake.peakRssMb <= 300, note: `fresh child process; ${Math.round(fake.baselineRssMb)} MB of it before the run (node, tsx, tokenizer tables)` },
+    {
+      name: '10,000-node fan-out/fan-in, fake zero-cost operators: wall',
+      value: `${Math.round(fake.wallMs)} ms`,
+      target: '≤ 1,000 ms',
+      met: fake.wallMs <= 1000 && fake.status === 'ok',
+      note: `with steps journaled: ${note(journaled)}; with sim generate nodes: ${note(sim)}`,
+    },
+    {
+      name: '10,000-node fan-out/fan-in, fake zero-cost operators: peak RSS',
+      value: `${Math.round(fake.peakRssMb)} MB`,
+      target: '≤ 300 MB',
+      met: fake.peakRssMb <= 300,
+      note: `fresh child process; ${Math.round(fake.baselineRssMb)} MB of it before the run (node, tsx, tokenizer tables)`,
+    },
   ];
 }
 

@@ -5,7 +5,20 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
-export const LAYERS = ['core', 'budget', 'models', 'journal', 'ops', 'workflow', 'registry', 'governor', 'network', 'criticality', 'lab', 'cli'];
+export const LAYERS = [
+  'core',
+  'budget',
+  'models',
+  'journal',
+  'ops',
+  'workflow',
+  'registry',
+  'governor',
+  'network',
+  'criticality',
+  'lab',
+  'cli',
+];
 
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -21,7 +34,10 @@ const problems = [];
 for (const file of collect(root, [])) {
   const fromLayer = relative(root, file).split(sep)[0];
   const fromRank = LAYERS.indexOf(fromLayer);
-  if (fromRank < 0) { problems.push(`${relative('.', file)}: folder "${fromLayer}" is not a layer in scripts/check-layers.mjs`); continue; }
+  if (fromRank < 0) {
+    problems.push(`${relative('.', file)}: folder "${fromLayer}" is not a layer in scripts/check-layers.mjs`);
+    continue;
+  }
   const source = readFileSync(file, 'utf8');
   for (const match of source.matchAll(/(?:import|export)[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
     const spec = match[1] ?? match[2];
@@ -32,7 +48,8 @@ for (const file of collect(root, [])) {
     const toRank = LAYERS.indexOf(toLayer);
     if (toLayer === fromLayer) continue;
     if (toRank > fromRank) problems.push(`${relative('.', file)}: layer "${fromLayer}" imports higher layer "${toLayer}" (${spec})`);
-    else if (targetRel !== `${toLayer}${sep}index.ts` && targetRel !== toLayer) problems.push(`${relative('.', file)}: imports ${spec}; import the "${toLayer}" layer through its index.ts`);
+    else if (targetRel !== `${toLayer}${sep}index.ts` && targetRel !== toLayer)
+      problems.push(`${relative('.', file)}: imports ${spec}; import the "${toLayer}" layer through its index.ts`);
   }
 }
 if (problems.length > 0) {

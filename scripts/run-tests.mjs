@@ -15,12 +15,24 @@ function collect(dir, out) {
 }
 
 const filter = process.argv.slice(2);
-const files = collect('src', []).filter((file) => filter.length === 0 || filter.some((f) => file.includes(f))).sort();
+const files = collect('src', [])
+  .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
+  .sort();
 const scratch = mkdtempSync(join(tmpdir(), 'thicket-tests-'));
 const tapFile = join(scratch, 'results.tap');
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, THICKET_TEST: '1' } },
 );
 let summary = '';

@@ -23,7 +23,11 @@ describe('Ledger basics', () => {
     ledger.root.reserve(amount(10, 30));
     assert.throws(
       () => ledger.root.reserve(amount(5, 10)),
-      (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.dimension === 'totalTokens' && error.shortfall.committed === 40 && error.code === 'BUDGET_EXHAUSTED',
+      (error: unknown) =>
+        error instanceof BudgetExhaustedError &&
+        error.shortfall.dimension === 'totalTokens' &&
+        error.shortfall.committed === 40 &&
+        error.code === 'BUDGET_EXHAUSTED',
     );
     assert.equal(ledger.root.reserved().totalTokens, 40);
   });
@@ -33,7 +37,10 @@ describe('Ledger basics', () => {
     const left = ledger.root.child('left', { limits: { totalTokens: 80 } });
     const right = ledger.root.child('right', { limits: { totalTokens: 80 } });
     left.reserve(amount(0, 70)).settle(amount(0, 70));
-    assert.throws(() => right.reserve(amount(0, 40)), (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.budget === 'run');
+    assert.throws(
+      () => right.reserve(amount(0, 40)),
+      (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.budget === 'run',
+    );
     assert.equal(right.remaining().totalTokens, 30);
   });
 
@@ -53,7 +60,10 @@ describe('Ledger basics', () => {
     const ledger = new Ledger({ clock, limits: { seconds: 2 } });
     ledger.root.reserve(amount(1, 1)).settle(amount(1, 1));
     clock.advance(2500);
-    assert.throws(() => ledger.root.reserve(amount(1, 1)), (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.dimension === 'seconds');
+    assert.throws(
+      () => ledger.root.reserve(amount(1, 1)),
+      (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.dimension === 'seconds',
+    );
     assert.equal(ledger.root.remainingMs(), 0);
   });
 
@@ -76,7 +86,9 @@ describe('Ledger basics', () => {
   it('attributes spend by model, operator, axis, agent and budget', () => {
     const ledger = new Ledger({ clock: systemClock });
     const branch = ledger.root.child('debate');
-    branch.reserve(amount(10, 10, 0.5), { model: 'sim:small', operator: 'debate', axis: 'agents', agent: 'a1' }).settle(amount(10, 5, 0.25));
+    branch
+      .reserve(amount(10, 10, 0.5), { model: 'sim:small', operator: 'debate', axis: 'agents', agent: 'a1' })
+      .settle(amount(10, 5, 0.25));
     ledger.root.reserve(amount(4, 4, 0.1), { model: 'sim:large', operator: 'generate' }).settle(amount(4, 4, 0.1));
     const report = ledger.report();
     assert.equal(report.byModel['sim:small']!.totalTokens, 15);
@@ -117,7 +129,13 @@ describe('Ledger property: spend never exceeds any limit', () => {
     children: Node[];
   }
   const limitsArb = fc.record(
-    { totalTokens: fc.integer({ min: 0, max: 3000 }), inputTokens: fc.integer({ min: 0, max: 2000 }), outputTokens: fc.integer({ min: 0, max: 2000 }), usd: fc.double({ min: 0, max: 0.05, noNaN: true }), calls: fc.integer({ min: 0, max: 40 }) },
+    {
+      totalTokens: fc.integer({ min: 0, max: 3000 }),
+      inputTokens: fc.integer({ min: 0, max: 2000 }),
+      outputTokens: fc.integer({ min: 0, max: 2000 }),
+      usd: fc.double({ min: 0, max: 0.05, noNaN: true }),
+      calls: fc.integer({ min: 0, max: 40 }),
+    },
     { requiredKeys: [] },
   );
   const callArb = fc.record({
@@ -147,7 +165,10 @@ describe('Ledger property: spend never exceeds any limit', () => {
       const reserved = budget.reservedVector;
       for (let index = 0; index < spent.length; index++) {
         const committed = spent[index]! + reserved[index]!;
-        assert.ok(committed <= budget.limitVector[index]! + 1e-9, `${budget.path} dimension ${index}: ${committed} > ${budget.limitVector[index]}`);
+        assert.ok(
+          committed <= budget.limitVector[index]! + 1e-9,
+          `${budget.path} dimension ${index}: ${committed} > ${budget.limitVector[index]}`,
+        );
         assert.ok(reserved[index]! >= -1e-9, `${budget.path} has negative reservation`);
       }
     }
@@ -164,7 +185,12 @@ describe('Ledger property: spend never exceeds any limit', () => {
           for (let attempt = 0; attempt <= plan.failures; attempt++) {
             let reservation;
             try {
-              reservation = budget.reserve({ inputTokens: plan.input, outputTokens: plan.maxOutput, usd: usdOf(plan.input, plan.maxOutput), calls: 1 });
+              reservation = budget.reserve({
+                inputTokens: plan.input,
+                outputTokens: plan.maxOutput,
+                usd: usdOf(plan.input, plan.maxOutput),
+                calls: 1,
+              });
             } catch (error) {
               assert.ok(error instanceof BudgetExhaustedError);
               return;
@@ -174,7 +200,8 @@ describe('Ledger property: spend never exceeds any limit', () => {
             const output = Math.floor(plan.maxOutput * plan.outputShare);
             if (attempt < plan.failures) {
               // A failed attempt: either billed for its prompt (like a truncated/malformed response) or only counted as a call.
-              if (plan.billFailure) reservation.settle({ inputTokens: plan.input, outputTokens: output, usd: usdOf(plan.input, output), calls: 1 });
+              if (plan.billFailure)
+                reservation.settle({ inputTokens: plan.input, outputTokens: output, usd: usdOf(plan.input, output), calls: 1 });
               else reservation.settle({ inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 });
               continue;
             }
@@ -185,7 +212,10 @@ describe('Ledger property: spend never exceeds any limit', () => {
         const visit = (node: Node, budget: Budget): void => {
           for (const plan of node.calls) tasks.push(runCall(budget, plan));
           for (const child of node.children) {
-            const childBudget = budget.child('branch', { limits: child.limits, ...(child.share !== undefined ? { share: child.share } : {}) });
+            const childBudget = budget.child('branch', {
+              limits: child.limits,
+              ...(child.share !== undefined ? { share: child.share } : {}),
+            });
             budgets.push(childBudget);
             visit(child, childBudget);
           }
@@ -193,7 +223,11 @@ describe('Ledger property: spend never exceeds any limit', () => {
         visit(tree, ledger.root);
         await Promise.all(tasks);
         assertWithinLimits(budgets);
-        for (const budget of budgets) assert.ok(budget.reservedVector.every((value) => Math.abs(value) < 1e-9), `${budget.path} still has open reservations`);
+        for (const budget of budgets)
+          assert.ok(
+            budget.reservedVector.every((value) => Math.abs(value) < 1e-9),
+            `${budget.path} still has open reservations`,
+          );
         const report = ledger.report();
         assert.ok(report.total.totalTokens <= (rootLimits.totalTokens ?? Infinity));
         assert.ok(report.total.usd <= (rootLimits.usd ?? Infinity) + 1e-9);

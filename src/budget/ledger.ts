@@ -80,8 +80,10 @@ export function validateLimits(limits: BudgetLimits, where = 'budget'): void {
   const issues: InputIssue[] = [];
   for (const [key, value] of Object.entries(limits)) {
     if (value === undefined) continue;
-    if (!['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls', 'seconds'].includes(key)) issues.push({ path: `${where}.${key}`, message: 'unknown budget dimension' });
-    else if (typeof value !== 'number' || Number.isNaN(value) || value < 0) issues.push({ path: `${where}.${key}`, message: `must be a non-negative number, got ${String(value)}` });
+    if (!['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls', 'seconds'].includes(key))
+      issues.push({ path: `${where}.${key}`, message: 'unknown budget dimension' });
+    else if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
+      issues.push({ path: `${where}.${key}`, message: `must be a non-negative number, got ${String(value)}` });
   }
   if (issues.length > 0) throw new InvalidInputError('Invalid budget', issues);
 }
@@ -130,7 +132,9 @@ export class Budget {
   /** Carves a child budget. It can never exceed this budget: its limits are capped, and every reservation is checked up the whole path. */
   child(name: string, options: ChildBudgetOptions = {}): Budget {
     if (options.share !== undefined && !(options.share > 0 && options.share <= 1)) {
-      throw new InvalidInputError('Invalid child budget', [{ path: `${this.path}/${name}.share`, message: `must be in (0, 1], got ${options.share}` }]);
+      throw new InvalidInputError('Invalid child budget', [
+        { path: `${this.path}/${name}.share`, message: `must be in (0, 1], got ${options.share}` },
+      ]);
     }
     const limits: BudgetLimits = { ...(options.limits ?? {}) };
     const headroom = this.headroom();
@@ -225,7 +229,13 @@ export class Budget {
     if (this.ledger.clock.now() >= this.deadline) {
       this.ledger.emit('refuse', this, amount, tags);
       const limitSeconds = (this.deadline - this.ledger.startedAt) / 1000;
-      throw new BudgetExhaustedError({ budget: this.path, dimension: 'seconds', limit: limitSeconds, committed: (this.ledger.clock.now() - this.ledger.startedAt) / 1000, requested: 0 });
+      throw new BudgetExhaustedError({
+        budget: this.path,
+        dimension: 'seconds',
+        limit: limitSeconds,
+        committed: (this.ledger.clock.now() - this.ledger.startedAt) / 1000,
+        requested: 0,
+      });
     }
     for (const node of this.ancestry) {
       for (let index = 0; index < DIMENSION_COUNT; index++) {
@@ -257,7 +267,11 @@ export class Reservation {
   /** Set when the provider reported more usage than was reserved (clamped; see `settle`). */
   overrun: Amount | undefined;
 
-  constructor(readonly budget: Budget, private readonly reservedVector: Float64Array, readonly tags: SpendTags) {}
+  constructor(
+    readonly budget: Budget,
+    private readonly reservedVector: Float64Array,
+    readonly tags: SpendTags,
+  ) {}
 
   get amount(): Amount {
     return fromVector(this.reservedVector);
@@ -351,7 +365,12 @@ export class Ledger {
   readonly startedAt: number;
   private readonly listeners: LedgerListener[] = [];
   private readonly budgets = new Map<string, Budget>();
-  private readonly spendByTag = { model: new Map<string, Float64Array>(), operator: new Map<string, Float64Array>(), axis: new Map<string, Float64Array>(), agent: new Map<string, Float64Array>() };
+  private readonly spendByTag = {
+    model: new Map<string, Float64Array>(),
+    operator: new Map<string, Float64Array>(),
+    axis: new Map<string, Float64Array>(),
+    agent: new Map<string, Float64Array>(),
+  };
   private readonly overrunVector = new Float64Array(DIMENSION_COUNT);
 
   constructor(options: LedgerOptions) {

@@ -52,7 +52,15 @@ describe('thicket CLI end to end: bad input', () => {
       },
       {
         name: 'config file failing the schema lists every problem with its path',
-        args: (dir) => solve(dir, '--model', 'sim:small', '--config', dir.write('schema.json', { version: 2, models: { x: { provider: 'sim' } } }), '--json'),
+        args: (dir) =>
+          solve(
+            dir,
+            '--model',
+            'sim:small',
+            '--config',
+            dir.write('schema.json', { version: 2, models: { x: { provider: 'sim' } } }),
+            '--json',
+          ),
         code: 'INVALID_CONFIG',
         mentions: [/schema\.json/, /version/, /models\.x\.profile/],
         check: (error) => {
@@ -63,8 +71,13 @@ describe('thicket CLI end to end: bad input', () => {
         name: 'several bad flags at once (negative tokens, non-numeric dollars, zero samples) are all listed',
         args: (dir) => solve(dir, '--model', 'sim:small', '--budget-tokens', '-5', '--budget-usd', 'abc', '--samples', '0', '--json'),
         code: 'INVALID_INPUT',
-        mentions: [/--budget-tokens: must be greater than 0, got -5/, /--budget-usd: must be a number, got "abc"/, /--samples: must be at least 1, got 0/],
-        check: (error) => assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['--budget-tokens', '--budget-usd', '--samples']),
+        mentions: [
+          /--budget-tokens: must be greater than 0, got -5/,
+          /--budget-usd: must be a number, got "abc"/,
+          /--samples: must be at least 1, got 0/,
+        ],
+        check: (error) =>
+          assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['--budget-tokens', '--budget-usd', '--samples']),
       },
       {
         name: 'unknown flag --frobnicate',
@@ -116,7 +129,10 @@ describe('thicket CLI end to end: bad input', () => {
     it('no --model and no configured default (empty cwd, no THICKET_CONFIG): NO_MODEL, pointing at sim: and real endpoints', async () => {
       const dir = makeTempDir();
       try {
-        const result = await runCli(['solve', QUERY, '--db', dir.file('journal.db'), '--json'], { cwd: dir.path, env: { THICKET_CONFIG: undefined } });
+        const result = await runCli(['solve', QUERY, '--db', dir.file('journal.db'), '--json'], {
+          cwd: dir.path,
+          env: { THICKET_CONFIG: undefined },
+        });
         expectExit(result, 2);
         const error = parseSingleJson<ErrorJson>(result);
         assert.equal(error.status, 'error');
@@ -132,5 +148,4 @@ describe('thicket CLI end to end: bad input', () => {
       }
     });
   });
-
 });

@@ -76,7 +76,21 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
     let db: string;
     let first: CliResult;
     let firstJson: SolveResult;
-    const solveArgs = (dbPath: string, runId: string, query = QUERY): string[] => ['solve', query, '--model', 'sim:small', '--samples', '9', '--seed', '0', '--json', '--db', dbPath, '--run-id', runId];
+    const solveArgs = (dbPath: string, runId: string, query = QUERY): string[] => [
+      'solve',
+      query,
+      '--model',
+      'sim:small',
+      '--samples',
+      '9',
+      '--seed',
+      '0',
+      '--json',
+      '--db',
+      dbPath,
+      '--run-id',
+      runId,
+    ];
 
     before(async () => {
       dir = makeTempDir();
@@ -175,9 +189,18 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
         assert.equal(call.model, 'sim:small');
         assert.equal(call.attempts, 1);
       }
-      assert.deepEqual(shown.calls.map((call) => call.stepId).sort(), Array.from({ length: 9 }, (_, index) => `wf/vote/sample-${index}`).sort());
-      assert.equal(shown.calls.reduce((sum, call) => sum + call.inputTokens, 0), firstJson.usage.inputTokens);
-      assert.equal(shown.calls.reduce((sum, call) => sum + call.outputTokens, 0), firstJson.usage.outputTokens);
+      assert.deepEqual(
+        shown.calls.map((call) => call.stepId).sort(),
+        Array.from({ length: 9 }, (_, index) => `wf/vote/sample-${index}`).sort(),
+      );
+      assert.equal(
+        shown.calls.reduce((sum, call) => sum + call.inputTokens, 0),
+        firstJson.usage.inputTokens,
+      );
+      assert.equal(
+        shown.calls.reduce((sum, call) => sum + call.outputTokens, 0),
+        firstJson.usage.outputTokens,
+      );
       assertSameUsage(shown.totals, firstJson.usage, 'runs show totals');
     });
 
@@ -208,7 +231,10 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
   describe('hard budgets (exit 3, status budget_exhausted, spend within the cap)', () => {
     const solveWithBudget = async (budgetFlags: string[]): Promise<{ result: CliResult; json: SolveResult; dir: TempDir }> => {
       const dir = makeTempDir();
-      const result = await runCli(['solve', QUERY, '--model', 'sim:small', '--samples', '9', '--json', '--db', dir.file('journal.db'), ...budgetFlags], { cwd: dir.path });
+      const result = await runCli(
+        ['solve', QUERY, '--model', 'sim:small', '--samples', '9', '--json', '--db', dir.file('journal.db'), ...budgetFlags],
+        { cwd: dir.path },
+      );
       return { result, json: solveJson(result), dir };
     };
     const assertExhausted = (result: CliResult, json: SolveResult): void => {
@@ -234,7 +260,10 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
         assert.match(json.error!.message, /totalTokens/);
         assert.match(json.error!.message, /limit 50/);
         // The run is still journaled, with its outcome.
-        const status = withJournalReadonly(dir.file('journal.db'), (db) => (db.prepare('SELECT status FROM runs').get() as { status: string }).status);
+        const status = withJournalReadonly(
+          dir.file('journal.db'),
+          (db) => (db.prepare('SELECT status FROM runs').get() as { status: string }).status,
+        );
         assert.equal(status, 'budget_exhausted');
       } finally {
         dir.remove();
@@ -249,7 +278,11 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
         assert.ok(json.vote.completed >= 1 && json.vote.completed < 9, `completed ${json.vote.completed}`);
         assert.equal(json.usage.calls, json.vote.completed);
         // The answer may be non-null: it is the vote over the samples that did complete.
-        if (json.answer !== null) assert.ok((json.vote.votes[json.answer] ?? 0) >= 1, `answer ${json.answer} is among the votes ${JSON.stringify(json.vote.votes)}`);
+        if (json.answer !== null)
+          assert.ok(
+            (json.vote.votes[json.answer] ?? 0) >= 1,
+            `answer ${json.answer} is among the votes ${JSON.stringify(json.vote.votes)}`,
+          );
       } finally {
         dir.remove();
       }
@@ -285,69 +318,99 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
   });
 
   // ------------------------------------------------------------------------------------------------------
-  it('SIGKILL mid-run, then resume: finished calls are replayed and the result equals an uninterrupted run', { timeout: 90_000 }, async () => {
-    const dir = makeTempDir();
-    try {
-      const config = dir.write('thicket.config.json', {
-        version: 1,
-        models: { slow: { provider: 'sim', profile: 'small', overrides: { latency: { ttftMs: 40, perTokenMs: 0.5 } }, maxConcurrency: 2 } },
-      });
-      const db = dir.file('killed.db');
-      const args = (dbPath: string, runId: string): string[] => ['solve', QUERY, '--model', 'slow', '--samples', '40', '--seed', '3', '--config', config, '--db', dbPath, '--run-id', runId, '--json'];
-
-      // Reference: the same request, uninterrupted, in another journal under another run id (virtual clock).
-      const referencePromise = runCli(args(dir.file('reference.db'), 'k-reference'), { cwd: dir.path });
-
-      const { child, done } = spawnCli(args(db, 'k1'), { cwd: dir.path, env: { THICKET_SIM_CLOCK: 'real' }, timeoutMs: 60_000 });
-      let observed: number;
+  it(
+    'SIGKILL mid-run, then resume: finished calls are replayed and the result equals an uninterrupted run',
+    { timeout: 90_000 },
+    async () => {
+      const dir = makeTempDir();
       try {
-        observed = await pollUntil(() => tryCountCalls(db, 'k1') ?? 0, (count) => count >= 5, { timeoutMs: 45_000, what: '≥ 5 recorded calls' });
+        const config = dir.write('thicket.config.json', {
+          version: 1,
+          models: {
+            slow: { provider: 'sim', profile: 'small', overrides: { latency: { ttftMs: 40, perTokenMs: 0.5 } }, maxConcurrency: 2 },
+          },
+        });
+        const db = dir.file('killed.db');
+        const args = (dbPath: string, runId: string): string[] => [
+          'solve',
+          QUERY,
+          '--model',
+          'slow',
+          '--samples',
+          '40',
+          '--seed',
+          '3',
+          '--config',
+          config,
+          '--db',
+          dbPath,
+          '--run-id',
+          runId,
+          '--json',
+        ];
+
+        // Reference: the same request, uninterrupted, in another journal under another run id (virtual clock).
+        const referencePromise = runCli(args(dir.file('reference.db'), 'k-reference'), { cwd: dir.path });
+
+        const { child, done } = spawnCli(args(db, 'k1'), { cwd: dir.path, env: { THICKET_SIM_CLOCK: 'real' }, timeoutMs: 60_000 });
+        let observed: number;
+        try {
+          observed = await pollUntil(
+            () => tryCountCalls(db, 'k1') ?? 0,
+            (count) => count >= 5,
+            { timeoutMs: 45_000, what: '≥ 5 recorded calls' },
+          );
+        } finally {
+          child.kill('SIGKILL');
+        }
+        const killed = await done;
+        assert.equal(killed.signal, 'SIGKILL', `the child died by SIGKILL\n${describeResult(killed)}`);
+        assert.equal(killed.code, null);
+        assert.equal(killed.stdout, '', 'a killed run printed no result');
+
+        const atKill = withJournalReadonly(db, (handle) => ({
+          calls: (handle.prepare("SELECT COUNT(*) AS n FROM calls WHERE run_id = 'k1'").get() as { n: number }).n,
+          settles: (
+            handle.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE run_id = 'k1' AND kind = 'settle'").get() as { n: number }
+          ).n,
+          status: (handle.prepare("SELECT status FROM runs WHERE id = 'k1'").get() as { status: string }).status,
+        }));
+        assert.ok(atKill.calls >= observed, `recorded ${atKill.calls} ≥ observed ${observed}`);
+        assert.ok(atKill.calls < 40, `killed before all 40 calls were recorded (recorded ${atKill.calls})`);
+        assert.equal(atKill.settles, atKill.calls, 'every recorded call has exactly one settle entry (call + ledger entry are atomic)');
+        assert.equal(atKill.status, 'running', 'the killed run was never finished');
+
+        const resumed = await runCli(args(db, 'k1'), { cwd: dir.path });
+        expectExit(resumed, 0);
+        const result = solveJson(resumed);
+        assert.equal(result.status, 'ok');
+        assert.equal(result.resumed, true);
+        assert.equal(result.replayedCalls, atKill.calls, 'exactly the calls recorded before the kill are replayed');
+        assert.ok(result.replayedCalls >= observed && result.replayedCalls < 40);
+        assert.equal(result.usage.calls, 40);
+        assert.equal(result.newUsage.calls, 40 - result.replayedCalls);
+        assert.equal(result.vote.completed, 40);
+
+        const reference = await referencePromise;
+        expectExit(reference, 0);
+        const referenceJson = solveJson(reference);
+        assert.equal(referenceJson.usage.calls, 40);
+        assert.equal(result.answer, referenceJson.answer);
+        assertSameUsage(result.usage, referenceJson.usage, 'killed + resumed vs uninterrupted');
+        assert.deepEqual(result.vote.votes, referenceJson.vote.votes);
+
+        withJournalReadonly(db, (handle) => {
+          assert.equal(handle.pragma('integrity_check', { simple: true }), 'ok');
+          assert.equal((handle.prepare("SELECT COUNT(*) AS n FROM calls WHERE run_id = 'k1'").get() as { n: number }).n, 40);
+          assert.equal(
+            (handle.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE run_id = 'k1' AND kind = 'settle'").get() as { n: number }).n,
+            40,
+          );
+          assert.equal((handle.prepare("SELECT status FROM runs WHERE id = 'k1'").get() as { status: string }).status, 'ok');
+        });
       } finally {
-        child.kill('SIGKILL');
+        dir.remove();
       }
-      const killed = await done;
-      assert.equal(killed.signal, 'SIGKILL', `the child died by SIGKILL\n${describeResult(killed)}`);
-      assert.equal(killed.code, null);
-      assert.equal(killed.stdout, '', 'a killed run printed no result');
-
-      const atKill = withJournalReadonly(db, (handle) => ({
-        calls: (handle.prepare("SELECT COUNT(*) AS n FROM calls WHERE run_id = 'k1'").get() as { n: number }).n,
-        settles: (handle.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE run_id = 'k1' AND kind = 'settle'").get() as { n: number }).n,
-        status: (handle.prepare("SELECT status FROM runs WHERE id = 'k1'").get() as { status: string }).status,
-      }));
-      assert.ok(atKill.calls >= observed, `recorded ${atKill.calls} ≥ observed ${observed}`);
-      assert.ok(atKill.calls < 40, `killed before all 40 calls were recorded (recorded ${atKill.calls})`);
-      assert.equal(atKill.settles, atKill.calls, 'every recorded call has exactly one settle entry (call + ledger entry are atomic)');
-      assert.equal(atKill.status, 'running', 'the killed run was never finished');
-
-      const resumed = await runCli(args(db, 'k1'), { cwd: dir.path });
-      expectExit(resumed, 0);
-      const result = solveJson(resumed);
-      assert.equal(result.status, 'ok');
-      assert.equal(result.resumed, true);
-      assert.equal(result.replayedCalls, atKill.calls, 'exactly the calls recorded before the kill are replayed');
-      assert.ok(result.replayedCalls >= observed && result.replayedCalls < 40);
-      assert.equal(result.usage.calls, 40);
-      assert.equal(result.newUsage.calls, 40 - result.replayedCalls);
-      assert.equal(result.vote.completed, 40);
-
-      const reference = await referencePromise;
-      expectExit(reference, 0);
-      const referenceJson = solveJson(reference);
-      assert.equal(referenceJson.usage.calls, 40);
-      assert.equal(result.answer, referenceJson.answer);
-      assertSameUsage(result.usage, referenceJson.usage, 'killed + resumed vs uninterrupted');
-      assert.deepEqual(result.vote.votes, referenceJson.vote.votes);
-
-      withJournalReadonly(db, (handle) => {
-        assert.equal(handle.pragma('integrity_check', { simple: true }), 'ok');
-        assert.equal((handle.prepare("SELECT COUNT(*) AS n FROM calls WHERE run_id = 'k1'").get() as { n: number }).n, 40);
-        assert.equal((handle.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE run_id = 'k1' AND kind = 'settle'").get() as { n: number }).n, 40);
-        assert.equal((handle.prepare("SELECT status FROM runs WHERE id = 'k1'").get() as { status: string }).status, 'ok');
-      });
-    } finally {
-      dir.remove();
-    }
-  });
-
+    },
+  );
 });

@@ -28,7 +28,10 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
   it('runs a thread on the engine (pruning on) end to end and reports what it did to the KV cache', async () => {
     assert.ok(existsSync(fixture) && statSync(fixture).size < 2_000_000, 'the fixture is a small file the project writes itself');
     const db = dir.file('journal.db');
-    const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db], { cwd: dir.path, timeoutMs: 120_000 });
+    const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db], {
+      cwd: dir.path,
+      timeoutMs: 120_000,
+    });
     assert.equal(result.code, 0, describeResult(result));
     const solved = parseSingleJson<SolveResult>(result);
     assert.equal(solved.status, 'ok');
@@ -44,18 +47,31 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     assert.equal(solved.usage.calls, 1);
     assert.equal(solved.usage.costUsd, 0);
     assert.ok(kv.peakKvTokens <= kv.unprunedTokens && kv.finalKvTokens <= kv.peakKvTokens);
-    assert.equal(kv.unprunedTokens - kv.tokensErased - kv.finalKvTokens, 1, 'what is left = what was written − what was erased (the closing brace is never evaluated)');
+    assert.equal(
+      kv.unprunedTokens - kv.tokensErased - kv.finalKvTokens,
+      1,
+      'what is left = what was written − what was erased (the closing brace is never evaluated)',
+    );
     assert.ok(kv.overTime.length >= 1);
-    assert.deepEqual(kv.overTime.map((sample) => sample.finishedTasks), kv.overTime.map((_, index) => index + 1));
+    assert.deepEqual(
+      kv.overTime.map((sample) => sample.finishedTasks),
+      kv.overTime.map((_, index) => index + 1),
+    );
     assert.equal(countRuns(db), 1);
-    const recorded = withJournalReadonly(db, (handle) => handle.prepare('SELECT status, simulated FROM runs').get() as { status: string; simulated: number });
+    const recorded = withJournalReadonly(
+      db,
+      (handle) => handle.prepare('SELECT status, simulated FROM runs').get() as { status: string; simulated: number },
+    );
     assert.deepEqual(recorded, { status: 'ok', simulated: 0 });
   });
 
   it('samples the thread from the run seed: the same --seed decodes the same tree, another seed another', async () => {
     const db = dir.file('seeds.db');
     const solveWith = async (seed: number) => {
-      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, '--seed', String(seed)], { cwd: dir.path, timeoutMs: 120_000 });
+      const result = await runCli(
+        ['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, '--seed', String(seed)],
+        { cwd: dir.path, timeoutMs: 120_000 },
+      );
       assert.equal(result.code, 0, describeResult(result));
       return parseSingleJson<SolveResult>(result);
     };
@@ -67,16 +83,48 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
 
   it('keeps the thread within the run budget: stopped part-way (exit 3), never past the caps', async () => {
     const db = dir.file('budget.db');
-    const cases = [['--budget-output-tokens', 100], ['--budget-input-tokens', 300], ['--budget-tokens', 200], ['--budget-seconds', 0.05]] as const;
+    const cases = [
+      ['--budget-output-tokens', 100],
+      ['--budget-input-tokens', 300],
+      ['--budget-tokens', 200],
+      ['--budget-seconds', 0.05],
+    ] as const;
     for (const [flag, value] of cases) {
       // Seed 1: the random model decodes a 4-task tree, which none of these caps can hold.
-      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${fixture}`, '--strategy', 'thread', '--json', '--db', db, '--seed', '1', flag, String(value)], { cwd: dir.path, timeoutMs: 120_000 });
+      const result = await runCli(
+        [
+          'solve',
+          'What is 17*23?',
+          '--model',
+          `gguf:${fixture}`,
+          '--strategy',
+          'thread',
+          '--json',
+          '--db',
+          db,
+          '--seed',
+          '1',
+          flag,
+          String(value),
+        ],
+        { cwd: dir.path, timeoutMs: 120_000 },
+      );
       assert.equal(result.code, 3, describeResult(result));
       const solved = parseSingleJson<SolveResult>(result);
       assert.equal(solved.status, 'budget_exhausted');
-      const spent = flag === '--budget-output-tokens' ? solved.usage.outputTokens : flag === '--budget-input-tokens' ? solved.usage.inputTokens : flag === '--budget-tokens' ? solved.usage.totalTokens : 0;
+      const spent =
+        flag === '--budget-output-tokens'
+          ? solved.usage.outputTokens
+          : flag === '--budget-input-tokens'
+            ? solved.usage.inputTokens
+            : flag === '--budget-tokens'
+              ? solved.usage.totalTokens
+              : 0;
       assert.ok(spent <= value, `${flag} ${value}: spent ${spent}`);
-      assert.ok(solved.degraded.some((note) => /thread (stopped part-way|skipped)/.test(note)), solved.degraded.join('; '));
+      assert.ok(
+        solved.degraded.some((note) => /thread (stopped part-way|skipped)/.test(note)),
+        solved.degraded.join('; '),
+      );
     }
   });
 
@@ -86,7 +134,10 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     const list = async () => {
       const result = await runCli(['models', 'ls', '--json'], { cwd: dir.path, env: { THICKET_MODELS_DIR: cache } });
       assert.equal(result.code, 0, describeResult(result));
-      return parseSingleJson<{ cache: string; models: Array<{ name: string; default: boolean; pulled: boolean; reference: string | null; sizeBytes: number; sha256: string }> }>(result);
+      return parseSingleJson<{
+        cache: string;
+        models: Array<{ name: string; default: boolean; pulled: boolean; reference: string | null; sizeBytes: number; sha256: string }>;
+      }>(result);
     };
     const empty = await list();
     assert.equal(empty.cache, cache);
@@ -96,13 +147,19 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     const file = join(cache, 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
     writeFileSync(file, '');
     truncateSync(file, pin.sizeBytes);
-    writeFileSync(`${file}.verified.json`, JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }));
+    writeFileSync(
+      `${file}.verified.json`,
+      JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }),
+    );
     const pulled = (await list()).models.find((model) => model.default)!;
     assert.deepEqual([pulled.pulled, pulled.reference], [true, 'gguf:default']);
   });
 
   it('solve with nothing configured uses the pulled default (gguf:default), and says how to get one when none is', async () => {
-    const none = await runCli(['solve', 'What is 17*23?', '--json', '--db', dir.file('none.db')], { cwd: dir.path, env: { THICKET_MODELS_DIR: dir.file('no-models') } });
+    const none = await runCli(['solve', 'What is 17*23?', '--json', '--db', dir.file('none.db')], {
+      cwd: dir.path,
+      env: { THICKET_MODELS_DIR: dir.file('no-models') },
+    });
     assert.equal(none.code, 2, describeResult(none));
     assert.match(parseSingleJson<{ error: { code: string; message: string } }>(none).error.message, /thicket models pull/);
     // A stand-in for the pulled model: the fixture padded (sparsely) to the pin's size, with the sidecar `models
@@ -112,10 +169,19 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     const file = join(cache, 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
     copyFileSync(fixture, file);
     const listed = await runCli(['models', 'ls', '--json'], { cwd: dir.path, env: { THICKET_MODELS_DIR: cache } });
-    const pin = parseSingleJson<{ models: Array<{ default: boolean; sizeBytes: number; sha256: string }> }>(listed).models.find((model) => model.default)!;
+    const pin = parseSingleJson<{ models: Array<{ default: boolean; sizeBytes: number; sha256: string }> }>(listed).models.find(
+      (model) => model.default,
+    )!;
     truncateSync(file, pin.sizeBytes);
-    writeFileSync(`${file}.verified.json`, JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }));
-    const result = await runCli(['solve', 'What is 17*23?', '--strategy', 'thread', '--json', '--db', dir.file('default.db')], { cwd: dir.path, env: { THICKET_MODELS_DIR: cache }, timeoutMs: 120_000 });
+    writeFileSync(
+      `${file}.verified.json`,
+      JSON.stringify({ sha256: pin.sha256, sizeBytes: pin.sizeBytes, mtimeMs: statSync(file).mtimeMs }),
+    );
+    const result = await runCli(['solve', 'What is 17*23?', '--strategy', 'thread', '--json', '--db', dir.file('default.db')], {
+      cwd: dir.path,
+      env: { THICKET_MODELS_DIR: cache },
+      timeoutMs: 120_000,
+    });
     assert.equal(result.code, 0, describeResult(result));
     const solved = parseSingleJson<SolveResult>(result);
     assert.deepEqual(Object.keys(solved.spendByModel), ['gguf:default']);
@@ -128,8 +194,13 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     const missing = dir.file('missing.gguf');
     const notes = dir.file('notes.gguf');
     writeFileSync(notes, 'not a model\n');
-    for (const [path, why] of [[missing, /No model file at .*missing\.gguf.*thicket models pull/], [notes, /notes\.gguf is not a GGUF file/]] as const) {
-      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${path}`, '--strategy', 'thread', '--json', '--db', db], { cwd: dir.path });
+    for (const [path, why] of [
+      [missing, /No model file at .*missing\.gguf.*thicket models pull/],
+      [notes, /notes\.gguf is not a GGUF file/],
+    ] as const) {
+      const result = await runCli(['solve', 'What is 17*23?', '--model', `gguf:${path}`, '--strategy', 'thread', '--json', '--db', db], {
+        cwd: dir.path,
+      });
       assert.equal(result.code, 2, describeResult(result));
       const body = parseSingleJson<{ status: string; error: { code: string; message: string } }>(result);
       assert.equal(body.error.code, 'UNKNOWN_MODEL');

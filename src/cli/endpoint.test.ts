@@ -7,7 +7,19 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { SolveResult } from './commands/solve.ts';
-import { chatCompletion, closedPort, expectExit, makeTempDir, parseSingleJson, runCli, startFakeOpenAI, withJournalReadonly, type CliResult, type FakeOpenAIServer, type TempDir } from './testing/run-cli.ts';
+import {
+  chatCompletion,
+  closedPort,
+  expectExit,
+  makeTempDir,
+  parseSingleJson,
+  runCli,
+  startFakeOpenAI,
+  withJournalReadonly,
+  type CliResult,
+  type FakeOpenAIServer,
+  type TempDir,
+} from './testing/run-cli.ts';
 
 const QUERY = 'What is 17*23?';
 const SIM_PROFILES = ['sim:small', 'sim:medium', 'sim:large', 'sim:reasoner-small', 'sim:reasoner-large'];
@@ -23,10 +35,17 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
       try {
         const result = await runCli(['fleet', '--json'], { cwd: dir.path, env: { THICKET_DB: dir.file('journal.db') } });
         expectExit(result, 0);
-        const fleet = parseSingleJson<{ config: string | null; defaultModel: string | null; models: Array<{ reference: string; simulated: boolean; provider: string; priceInputPerMillion: number; contextWindow: number }> }>(result);
+        const fleet = parseSingleJson<{
+          config: string | null;
+          defaultModel: string | null;
+          models: Array<{ reference: string; simulated: boolean; provider: string; priceInputPerMillion: number; contextWindow: number }>;
+        }>(result);
         assert.equal(fleet.config, null);
         assert.equal(fleet.defaultModel, null);
-        assert.deepEqual(fleet.models.map((model) => model.reference), SIM_PROFILES);
+        assert.deepEqual(
+          fleet.models.map((model) => model.reference),
+          SIM_PROFILES,
+        );
         for (const model of fleet.models) {
           assert.equal(model.simulated, true);
           assert.equal(model.provider, 'sim');
@@ -46,8 +65,14 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         const config = dir.write('fleet.json', { version: 1, models: { local: { provider: 'llama', path: missing } } });
         const listed = await runCli(['fleet', '--json', '--config', config], { cwd: dir.path });
         expectExit(listed, 0);
-        const fleet = parseSingleJson<{ models: Array<{ reference: string }>; unavailable: Array<{ reference: string; error: { code: string; message: string } }> }>(listed);
-        assert.deepEqual(fleet.models.map((model) => model.reference), SIM_PROFILES);
+        const fleet = parseSingleJson<{
+          models: Array<{ reference: string }>;
+          unavailable: Array<{ reference: string; error: { code: string; message: string } }>;
+        }>(listed);
+        assert.deepEqual(
+          fleet.models.map((model) => model.reference),
+          SIM_PROFILES,
+        );
         assert.equal(fleet.unavailable.length, 1);
         assert.equal(fleet.unavailable[0]!.reference, 'local');
         assert.equal(fleet.unavailable[0]!.error.code, 'UNKNOWN_MODEL');
@@ -55,7 +80,10 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         const checked = await runCli(['fleet', 'check', '-m', 'local', '--json', '--config', config], { cwd: dir.path });
         expectExit(checked, 1);
         const rows = parseSingleJson<{ models: Array<{ model: string; ok: boolean; error: { code: string } | null }> }>(checked).models;
-        assert.deepEqual(rows.map((row) => [row.model, row.ok, row.error?.code]), [['local', false, 'UNKNOWN_MODEL']]);
+        assert.deepEqual(
+          rows.map((row) => [row.model, row.ok, row.error?.code]),
+          [['local', false, 'UNKNOWN_MODEL']],
+        );
       } finally {
         dir.remove();
       }
@@ -65,13 +93,25 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
       const dir = makeTempDir();
       try {
         const port = await closedPort();
-        const config = dir.write('fleet.json', { version: 1, models: { dead: { provider: 'openai-compatible', baseURL: `http://127.0.0.1:${port}/v1`, model: 'm' } } });
+        const config = dir.write('fleet.json', {
+          version: 1,
+          models: { dead: { provider: 'openai-compatible', baseURL: `http://127.0.0.1:${port}/v1`, model: 'm' } },
+        });
         const [simCheck, deadCheck] = await Promise.all([
           runCli(['fleet', 'check', '--json', '-m', 'sim:small'], { cwd: dir.path }),
           runCli(['fleet', 'check', '-m', 'dead', '--json', '--config', config], { cwd: dir.path }),
         ]);
         expectExit(simCheck, 0);
-        const sim = parseSingleJson<{ models: Array<{ model: string; ok: boolean; latencyMs: number | null; simulated: boolean; error: unknown; usage: { inputTokens: number; outputTokens: number } | null }> }>(simCheck);
+        const sim = parseSingleJson<{
+          models: Array<{
+            model: string;
+            ok: boolean;
+            latencyMs: number | null;
+            simulated: boolean;
+            error: unknown;
+            usage: { inputTokens: number; outputTokens: number } | null;
+          }>;
+        }>(simCheck);
         assert.equal(sim.models.length, 1);
         const row = sim.models[0]!;
         assert.equal(row.model, 'sim:small');
@@ -83,7 +123,15 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.ok(row.usage!.outputTokens <= 16, 'the probe is capped at 16 output tokens');
 
         expectExit(deadCheck, 1);
-        const dead = parseSingleJson<{ models: Array<{ model: string; ok: boolean; latencyMs: number | null; simulated: boolean; error: { code: string; message: string } | null }> }>(deadCheck);
+        const dead = parseSingleJson<{
+          models: Array<{
+            model: string;
+            ok: boolean;
+            latencyMs: number | null;
+            simulated: boolean;
+            error: { code: string; message: string } | null;
+          }>;
+        }>(deadCheck);
         assert.equal(dead.models.length, 1);
         assert.equal(dead.models[0]!.model, 'dead');
         assert.equal(dead.models[0]!.ok, false);
@@ -103,7 +151,9 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
     const configFor = (dir: TempDir, server: FakeOpenAIServer): string =>
       dir.write('thicket.config.json', {
         version: 1,
-        models: { local: { provider: 'openai-compatible', baseURL: server.baseURL, model: 'm', priceInputPerMillion: 1, priceOutputPerMillion: 2 } },
+        models: {
+          local: { provider: 'openai-compatible', baseURL: server.baseURL, model: 'm', priceInputPerMillion: 1, priceOutputPerMillion: 2 },
+        },
       });
 
     it('solve --samples 3 against it: answer 391, not simulated, usage from the server, cost from the configured prices', async () => {
@@ -111,7 +161,10 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
       const server = await startFakeOpenAI(() => ({ status: 200, body: chatCompletion('Answer: 391') }));
       try {
         const config = configFor(dir, server);
-        const result = await runCli(['solve', QUERY, '--model', 'local', '--samples', '3', '--config', config, '--db', dir.file('journal.db'), '--json'], { cwd: dir.path });
+        const result = await runCli(
+          ['solve', QUERY, '--model', 'local', '--samples', '3', '--config', config, '--db', dir.file('journal.db'), '--json'],
+          { cwd: dir.path },
+        );
         expectExit(result, 0);
         const json = solveJson(result);
         assert.equal(json.status, 'ok');
@@ -131,7 +184,10 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
           assert.equal(request.url, '/v1/chat/completions');
           const body = request.body as { model: string; messages: Array<{ role: string; content: string }>; max_tokens?: number };
           assert.equal(body.model, 'm');
-          assert.deepEqual(body.messages.map((message) => message.role), ['system', 'user']);
+          assert.deepEqual(
+            body.messages.map((message) => message.role),
+            ['system', 'user'],
+          );
           assert.equal(body.messages[1]!.content, QUERY);
           assert.ok(body.max_tokens !== undefined && body.max_tokens <= 512);
           assert.equal(request.headers['authorization'], undefined, 'no API key configured → no Authorization header');
@@ -145,11 +201,29 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
     it('429 with retry-after: 0 twice, then 200: the call succeeds and usage.calls counts both retries', async (t) => {
       const dir = makeTempDir();
       const server = await startFakeOpenAI((_request, index) =>
-        index <= 2 ? { status: 429, headers: { 'retry-after': '0' }, body: { error: { message: 'slow down', type: 'rate_limit_error' } } } : { status: 200, body: chatCompletion('Answer: 391') },
+        index <= 2
+          ? { status: 429, headers: { 'retry-after': '0' }, body: { error: { message: 'slow down', type: 'rate_limit_error' } } }
+          : { status: 200, body: chatCompletion('Answer: 391') },
       );
       try {
         const config = configFor(dir, server);
-        const args = ['solve', QUERY, '--model', 'local', '--samples', '1', '--seed', '1', '--config', config, '--db', dir.file('journal.db'), '--run-id', 'flaky', '--json'];
+        const args = [
+          'solve',
+          QUERY,
+          '--model',
+          'local',
+          '--samples',
+          '1',
+          '--seed',
+          '1',
+          '--config',
+          config,
+          '--db',
+          dir.file('journal.db'),
+          '--run-id',
+          'flaky',
+          '--json',
+        ];
         const result = await runCli(args, { cwd: dir.path });
         expectExit(result, 0);
         const json = solveJson(result);
@@ -160,7 +234,10 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.equal(json.usage.inputTokens, 30, 'the 429s carried no usage: only the successful attempt is billed');
         assert.equal(json.usage.outputTokens, 5);
         assert.ok(Math.abs(json.usage.costUsd - 0.00004) < 1e-12);
-        const attempts = withJournalReadonly(dir.file('journal.db'), (db) => db.prepare("SELECT attempts FROM calls WHERE run_id = 'flaky'").all() as Array<{ attempts: number }>);
+        const attempts = withJournalReadonly(
+          dir.file('journal.db'),
+          (db) => db.prepare("SELECT attempts FROM calls WHERE run_id = 'flaky'").all() as Array<{ attempts: number }>,
+        );
         assert.deepEqual(attempts, [{ attempts: 3 }], 'one journaled call that took 3 attempts');
 
         // Resume: the call is replayed without contacting the server.

@@ -45,7 +45,10 @@ function buildProgram(): Command {
     .description('Answer a query: one generation, or width sampling with majority vote (--samples N)')
     .argument('<query>', 'the question or task')
     .option('-m, --model <ref>', 'model reference: sim:<profile>, an alias from the fleet config, or openai:<model>')
-    .option('-s, --strategy <name>', 'auto (default: the governor) | single | vote | refine | thread | search | debate | solo | cascade; --samples N alone means vote')
+    .option(
+      '-s, --strategy <name>',
+      'auto (default: the governor) | single | vote | refine | thread | search | debate | solo | cascade; --samples N alone means vote',
+    )
     .option('-w, --workflow <file>', 'run a workflow spec (JSON) instead of a strategy')
     .option('--corpus <path>', 'folder of .txt/.md files or a .jsonl file for the search strategy/operator')
     .option('-n, --samples <n>', 'samples for majority vote (1 = single generation)')
@@ -54,11 +57,26 @@ function buildProgram(): Command {
     .option('--steps <n>', 'steps for thread and search')
     .option('--budget-policy <p>', 'when the estimate exceeds the budget: degrade (default) | scale | reject')
     .option('--policy <file>', 'governor policy fitted by `thicket governor fit` (default: the built-in policy)')
-    .option('--require <label>', 'a policy label every bound capability must carry (workflow capability nodes; strategy auto: every model, bound through the registry) (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--forbid <label>', 'a policy label no bound capability may carry (workflow capability nodes; strategy auto: every model) (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--provider <name>', 'an allowed provider of bound capabilities (workflow capability nodes; strategy auto: every model) (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      '--require <label>',
+      'a policy label every bound capability must carry (workflow capability nodes; strategy auto: every model, bound through the registry) (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--forbid <label>',
+      'a policy label no bound capability may carry (workflow capability nodes; strategy auto: every model) (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--provider <name>',
+      'an allowed provider of bound capabilities (workflow capability nodes; strategy auto: every model) (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--max-cost-per-call <usd>', "largest expected dollars per call of a bound capability (the card's cost profile)")
-    .option('--registry <path>', 'capability registry for workflow capability nodes and strategy auto under --require/--forbid/--provider/--max-cost-per-call (default: $THICKET_REGISTRY, then registry.db beside the journal)')
+    .option(
+      '--registry <path>',
+      'capability registry for workflow capability nodes and strategy auto under --require/--forbid/--provider/--max-cost-per-call (default: $THICKET_REGISTRY, then registry.db beside the journal)',
+    )
     .option('--planner <ref>', 'model that writes per-query workflows (strategy auto)')
     .option('--plan <mode>', 'strategy auto: auto (policy decides) | always | never')
     .option('--max-output-tokens <n>', 'cap on output tokens per call', '512')
@@ -75,7 +93,11 @@ function buildProgram(): Command {
     .option('--json', 'print exactly one JSON object')
     .action(wrap((query: string, flags: Parameters<typeof solveCommand>[1]) => solveCommand(query, flags)));
 
-  const fleet = program.command('fleet').description('List the models Thicket can call').option('--config <path>', CONFIG_HELP).option('--json', 'print JSON');
+  const fleet = program
+    .command('fleet')
+    .description('List the models Thicket can call')
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print JSON');
   fleet.action(wrap(() => fleetListCommand(fleet.opts())));
   fleet
     .command('check')
@@ -114,7 +136,9 @@ function buildProgram(): Command {
 
   const REGISTRY_HELP = 'capability registry database (default: $THICKET_REGISTRY, then registry.db beside the journal)';
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-  const agents = program.command('agents').description('Capability registry: versioned cards, A2A/MCP ingestion, discovery under policy and budget');
+  const agents = program
+    .command('agents')
+    .description('Capability registry: versioned cards, A2A/MCP ingestion, discovery under policy and budget');
   agents
     .command('add')
     .description('Add an A2A AgentCard (file, URL or <url>/.well-known/agent-card.json), an MCP tools/list file, or Thicket cards')
@@ -137,8 +161,16 @@ function buildProgram(): Command {
     .option('--id <id>', 'only the versions of this capability id')
     .option('--status <status>', 'active | deprecated | yanked')
     .option('--limit <n>', 'how many', '100')
-    .option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsListCommand(flags)));
-  agents.command('show').description('Show a capability: id, id@1.4.2 or id@^1.4').argument('<ref>', 'capability reference').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsShowCommand(ref, flags)));
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsListCommand(flags)));
+  agents
+    .command('show')
+    .description('Show a capability: id, id@1.4.2 or id@^1.4')
+    .argument('<ref>', 'capability reference')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsShowCommand(ref, flags)));
   agents
     .command('search')
     .description('Discover capabilities for a need, under hard policy filters and a budget')
@@ -155,16 +187,41 @@ function buildProgram(): Command {
     .action(wrap((need: string, flags: agentsCli.AgentsSearchFlags) => agentsCli.agentsSearchCommand(need, flags)));
   agents
     .command('sync-fleet')
-    .description('Register every configured fleet model and the built-in sim tiers as capability cards (unchanged: no-op; changed: a new version)')
+    .description(
+      'Register every configured fleet model and the built-in sim tiers as capability cards (unchanged: no-op; changed: a new version)',
+    )
     .option('--no-sim', 'only the configured models, not the built-in sim:<profile> tiers')
     .option('--config <path>', CONFIG_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsSyncFleetCommand(flags)));
-  agents.command('deprecate').description('Deprecate id@version (resolved only when pinned)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'deprecated', flags)));
-  agents.command('yank').description('Yank id@version (never resolved again)').argument('<ref>', 'id@version').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
-  agents.command('reindex').description('Rebuild the HNSW index from the database').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
-  agents.command('reembed').description('Re-embed every card with another embedder and rebuild the index').requiredOption('--embedder <spec>', 'e.g. hash-v1-512').option('--registry <path>', REGISTRY_HELP).option('--json', 'print JSON').action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
+  agents
+    .command('deprecate')
+    .description('Deprecate id@version (resolved only when pinned)')
+    .argument('<ref>', 'id@version')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'deprecated', flags)));
+  agents
+    .command('yank')
+    .description('Yank id@version (never resolved again)')
+    .argument('<ref>', 'id@version')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((ref: string, flags: agentsCli.AgentsFlags) => agentsCli.agentsStatusCommand(ref, 'yanked', flags)));
+  agents
+    .command('reindex')
+    .description('Rebuild the HNSW index from the database')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
+  agents
+    .command('reembed')
+    .description('Re-embed every card with another embedder and rebuild the index')
+    .requiredOption('--embedder <spec>', 'e.g. hash-v1-512')
+    .option('--registry <path>', REGISTRY_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
 
   program
     .command('agentsnet')
@@ -190,7 +247,9 @@ function buildProgram(): Command {
 
   program
     .command('study')
-    .description("Thicket's main job: matched-budget architecture studies (suites × architectures × budgets × models), analysis and a report")
+    .description(
+      "Thicket's main job: matched-budget architecture studies (suites × architectures × budgets × models), analysis and a report",
+    )
     .option('--quick', 'the built-in quick study (offline, simulated, ≤ 2 minutes)')
     .option('--study <file>', 'a study file (YAML or JSON); default: the built-in default study')
     .option('--id <id>', 'study id (re-running the same id resumes: finished cells are skipped)')
@@ -222,7 +281,9 @@ function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(wrap((flags: Parameters<typeof runSimFitCommand>[0]) => runSimFitCommand(flags)));
 
-  const governor = program.command('governor').description('Fit the governor (cascade thresholds, difficulty-aware allocation) from journaled calibration runs');
+  const governor = program
+    .command('governor')
+    .description('Fit the governor (cascade thresholds, difficulty-aware allocation) from journaled calibration runs');
   governor
     .command('calibrate')
     .description('Run every cascade stage and compute arm on a generated mixed-difficulty suite, journaled for `fit`')
@@ -230,7 +291,10 @@ function buildProgram(): Command {
     .option('--seed <n>', 'suite seed', '0')
     .option('-m, --model <ref>', 'starting (smallest) model', undefined)
     .option('--levels <list>', "budget levels (tokens) for the arms, e.g. 1500,4000,12000; '' for stages only")
-    .option('--suite <name>', 'arithmetic (default) | multihop: questions over a generated corpus, arms with search; `fit` then learns the corpus table (solve --corpus)')
+    .option(
+      '--suite <name>',
+      'arithmetic (default) | multihop: questions over a generated corpus, arms with search; `fit` then learns the corpus table (solve --corpus)',
+    )
     .option('--policy <file>', 'base policy (e.g. after a stages-only fit)')
     .option('--verifier', 'also score stages with a verifier call')
     .option('--db <path>', DB_HELP)
@@ -252,7 +316,7 @@ function buildProgram(): Command {
     .command('export')
     .description('Export journaled data')
     .command('trajectories')
-    .description("Planner trajectories (query, spec, outcome, cost) as JSONL, ready for training a planner")
+    .description('Planner trajectories (query, spec, outcome, cost) as JSONL, ready for training a planner')
     .option('--out <file>', 'output file (default: stdout)')
     .option('--runs <ids>', 'run ids (default: all)')
     .option('--db <path>', DB_HELP)
@@ -280,8 +344,13 @@ function buildProgram(): Command {
 
   program
     .command('criticality')
-    .description('Criticality metrics of a reasoning graph: von Neumann entropies, D, surprising-edge share, clustering, modularity, hubs, bridges')
-    .argument('<graph>', 'graph JSON: a ReasoningGraph, a trace JSON (runs show --trace --json), or {nodes:[{id,text?}], edges:[{source|from, target|to}]}')
+    .description(
+      'Criticality metrics of a reasoning graph: von Neumann entropies, D, surprising-edge share, clustering, modularity, hubs, bridges',
+    )
+    .argument(
+      '<graph>',
+      'graph JSON: a ReasoningGraph, a trace JSON (runs show --trace --json), or {nodes:[{id,text?}], edges:[{source|from, target|to}]}',
+    )
     .option('--tau <x>', 'fixed cosine threshold for a surprising edge (default 0.2, calibrated for the hashing embedder)')
     .option('--snapshots <n|s1,s2,…>', 'N evenly spaced snapshots, or explicit steps')
     .option('--merge <x>', 'first merge near-duplicate nodes at cosine ≥ x')
@@ -336,7 +405,10 @@ function handleError(error: unknown, json: boolean): number {
       return 2;
     }
     const thicketError: ThicketError = toThicketError(error);
-    if (json) process.stdout.write(`${JSON.stringify({ status: 'error', error: thicketError.toJSON(), ...('issues' in thicketError ? { issues: thicketError.issues } : {}) })}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ status: 'error', error: thicketError.toJSON(), ...('issues' in thicketError ? { issues: thicketError.issues } : {}) })}\n`,
+      );
     process.stderr.write(`${pc.red(`error ${thicketError.code}`)}: ${thicketError.message}\n`);
     if (thicketError.code === 'INTERNAL' && process.env['THICKET_DEBUG']) process.stderr.write(`${String((error as Error).stack)}\n`);
     return exitCodeFor(thicketError);

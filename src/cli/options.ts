@@ -8,14 +8,20 @@ import type { BudgetLimits } from '../budget/index.ts';
 export class IssueCollector {
   readonly issues: InputIssue[] = [];
 
-  number(flag: string, raw: string | undefined, rule: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {}): number | undefined {
+  number(
+    flag: string,
+    raw: string | undefined,
+    rule: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {},
+  ): number | undefined {
     if (raw === undefined) return undefined;
     const value = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(value)) this.issues.push({ path: flag, message: `must be a number, got "${raw}"` });
     else if (rule.integer && !Number.isInteger(value)) this.issues.push({ path: flag, message: `must be a whole number, got ${raw}` });
     else if (rule.positive && value <= 0) this.issues.push({ path: flag, message: `must be greater than 0, got ${raw}` });
-    else if (rule.min !== undefined && value < rule.min) this.issues.push({ path: flag, message: `must be at least ${rule.min}, got ${raw}` });
-    else if (rule.max !== undefined && value > rule.max) this.issues.push({ path: flag, message: `must be at most ${rule.max}, got ${raw}` });
+    else if (rule.min !== undefined && value < rule.min)
+      this.issues.push({ path: flag, message: `must be at least ${rule.min}, got ${raw}` });
+    else if (rule.max !== undefined && value > rule.max)
+      this.issues.push({ path: flag, message: `must be at most ${rule.max}, got ${raw}` });
     else return value;
     return undefined;
   }

@@ -44,7 +44,12 @@ export const SIMULATED_LABEL = pc.yellow('[SIMULATED]');
 export function attachProgress(fleet: Fleet, output: Output, planned: number, label: string): () => void {
   if (output.json || !output.isTTY) return () => {};
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} calls | {tokens} tokens | {retries} retries`, hideCursor: true, stream: process.stderr, clearOnComplete: true },
+    {
+      format: `${label} [{bar}] {value}/{total} calls | {tokens} tokens | {retries} retries`,
+      hideCursor: true,
+      stream: process.stderr,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let tokens = 0;

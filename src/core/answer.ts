@@ -14,7 +14,10 @@ export function extractAnswer(text: string): string | undefined {
 
 /** Canonical form for comparing answers: lower-case, no surrounding punctuation, numbers without separators or trailing `.0`. */
 export function normalizeAnswer(answer: string): string {
-  let value = answer.trim().toLowerCase().replace(/^[\s"'`*([{]+|[\s"'`*.)\]},;:!?]+$/g, '');
+  let value = answer
+    .trim()
+    .toLowerCase()
+    .replace(/^[\s"'`*([{]+|[\s"'`*.)\]},;:!?]+$/g, '');
   const numeric = value.replace(/,/g, '');
   if (/^-?\d+(?:\.\d+)?$/.test(numeric)) {
     value = String(Number(numeric));

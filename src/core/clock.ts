@@ -108,7 +108,8 @@ export class VirtualClock implements Clock {
 
   private earliest(): Timer | undefined {
     let best: Timer | undefined;
-    for (const timer of this.timers) if (!best || timer.due < best.due || (timer.due === best.due && timer.order < best.order)) best = timer;
+    for (const timer of this.timers)
+      if (!best || timer.due < best.due || (timer.due === best.due && timer.order < best.order)) best = timer;
     return best;
   }
 

@@ -75,7 +75,10 @@ export class InvalidInputError extends ThicketError {
 }
 
 export class UnknownModelError extends ThicketError {
-  constructor(readonly reference: string, hint: string) {
+  constructor(
+    readonly reference: string,
+    hint: string,
+  ) {
     super('UNKNOWN_MODEL', `Unknown model reference "${reference}". ${hint}`, 'bad_input');
     this.name = 'UnknownModelError';
   }
@@ -156,15 +159,27 @@ export class ProviderError extends ThicketError {
 }
 
 export class ContextOverflowError extends ThicketError {
-  constructor(readonly model: string, readonly promptTokens: number, readonly contextWindow: number) {
-    super('CONTEXT_OVERFLOW', `Prompt of ${promptTokens} tokens (plus requested output) exceeds ${model}'s context window of ${contextWindow} tokens.`, 'other');
+  constructor(
+    readonly model: string,
+    readonly promptTokens: number,
+    readonly contextWindow: number,
+  ) {
+    super(
+      'CONTEXT_OVERFLOW',
+      `Prompt of ${promptTokens} tokens (plus requested output) exceeds ${model}'s context window of ${contextWindow} tokens.`,
+      'other',
+    );
     this.name = 'ContextOverflowError';
   }
 }
 
 /** Structured output that did not parse or did not match its schema. Retryable: a new sample may parse. */
 export class MalformedOutputError extends ThicketError {
-  constructor(message: string, readonly rawText: string, options: ErrorOptions = {}) {
+  constructor(
+    message: string,
+    readonly rawText: string,
+    options: ErrorOptions = {},
+  ) {
     super('MALFORMED_OUTPUT', message, 'other', { isRetryable: true, ...options });
     this.name = 'MalformedOutputError';
   }

@@ -49,7 +49,8 @@ export class PrefixCache<T extends object, V> {
     private readonly extend: (parent: PrefixNode<V> | undefined, item: T, root: string) => V,
     /** Whether `item` still has the `fields` it had when cached; defaults to comparing `fields(item)` element-wise.
      *  Worth giving on hot paths: it runs for every item of every list, and need not allocate. */
-    private readonly unchanged: (item: T, fields: readonly unknown[]) => boolean = (item, cachedFields) => sameFields(cachedFields, fields(item)),
+    private readonly unchanged: (item: T, fields: readonly unknown[]) => boolean = (item, cachedFields) =>
+      sameFields(cachedFields, fields(item)),
   ) {}
 
   /** True when `item` has a cached node (possibly stale). */
@@ -65,7 +66,13 @@ export class PrefixCache<T extends object, V> {
     for (; index < items.length; index++) {
       const item = items[index]!;
       const cached = this.nodes.get(item);
-      if (cached === undefined || cached.parent !== node || (node === undefined && cached.root !== root) || !this.unchanged(item, cached.fields)) break;
+      if (
+        cached === undefined ||
+        cached.parent !== node ||
+        (node === undefined && cached.root !== root) ||
+        !this.unchanged(item, cached.fields)
+      )
+        break;
       out.push(cached);
       node = cached;
     }
@@ -100,7 +107,8 @@ export class PrefixHasher<T extends object> {
   ) {
     this.cache = new PrefixCache<T, Hash>(
       fields,
-      (parent, item, root) => (parent === undefined ? this.rootState(root).copy().update(encode(item)) : parent.value.copy().update(`${separator}${encode(item)}`)),
+      (parent, item, root) =>
+        parent === undefined ? this.rootState(root).copy().update(encode(item)) : parent.value.copy().update(`${separator}${encode(item)}`),
       unchanged,
     );
   }

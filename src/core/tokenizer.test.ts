@@ -26,7 +26,8 @@ describe('countTokens', () => {
 
 describe('countMessageTokens', () => {
   const expected = (messages: Array<{ role: string; content: string }>): number =>
-    TOKENS_PER_REPLY_PRIMER + messages.reduce((sum, message) => sum + TOKENS_PER_MESSAGE + encode(message.content).length + encode(message.role).length, 0);
+    TOKENS_PER_REPLY_PRIMER +
+    messages.reduce((sum, message) => sum + TOKENS_PER_MESSAGE + encode(message.content).length + encode(message.role).length, 0);
 
   it('adds per-message overhead and recounts a message object edited in place', () => {
     const messages = [

@@ -48,7 +48,14 @@ const quiet = { out: () => {} };
 describe('criticalityCommand', () => {
   it('reads a plain {nodes, edges: [{source, target}]} graph: K_4 gives S_struct = ln 3', async () => {
     const nodes = ['alpha', 'beta', 'gamma', 'delta'].map((id) => ({ id }));
-    const edges = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]].map(([a, b]) => ({ source: nodes[a]!.id, target: nodes[b]!.id }));
+    const edges = [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ].map(([a, b]) => ({ source: nodes[a]!.id, target: nodes[b]!.id }));
     const report = await criticalityCommand(file({ nodes, edges }), quiet);
     assert.equal(report.snapshots.length, 1);
     assert.equal(report.snapshots[0]!.step, null);
@@ -64,7 +71,16 @@ describe('criticalityCommand', () => {
     const fromTrace = await criticalityCommand(file(trace.toJSON()), quiet);
     assert.equal(fromTrace.snapshots[0]!.nodes, 2);
     assert.equal(fromTrace.snapshots[0]!.edges, 1);
-    const nodeLink = { directed: false, multigraph: false, graph: {}, nodes: [{ id: 0 }, { id: 1 }, { id: 2 }], links: [{ source: 0, target: 1 }, { source: 1, target: 2 }] };
+    const nodeLink = {
+      directed: false,
+      multigraph: false,
+      graph: {},
+      nodes: [{ id: 0 }, { id: 1 }, { id: 2 }],
+      links: [
+        { source: 0, target: 1 },
+        { source: 1, target: 2 },
+      ],
+    };
     const fromNetworkx = await criticalityCommand(file(nodeLink), quiet);
     assertClose(fromNetworkx.snapshots[0]!.structuralEntropy, Math.log(3) - (2 / 3) * Math.log(2), 1e-12);
   });
@@ -75,13 +91,34 @@ describe('criticalityCommand', () => {
       edges: [1, 2, 3].map((i) => ({ from: `n${i - 1}`, to: `n${i}`, step: 3 + i })),
     };
     const path = file(graph);
-    assert.deepEqual((await criticalityCommand(path, { ...quiet, snapshots: '2' })).snapshots.map((m) => [m.step, m.edges]), [[3, 0], [6, 3]]);
-    assert.deepEqual((await criticalityCommand(path, { ...quiet, snapshots: '4, 5' })).snapshots.map((m) => [m.step, m.edges]), [[4, 1], [5, 2]]);
-    assert.deepEqual((await criticalityCommand(path, { ...quiet, snapshots: [6] })).snapshots.map((m) => m.edges), [3]);
+    assert.deepEqual(
+      (await criticalityCommand(path, { ...quiet, snapshots: '2' })).snapshots.map((m) => [m.step, m.edges]),
+      [
+        [3, 0],
+        [6, 3],
+      ],
+    );
+    assert.deepEqual(
+      (await criticalityCommand(path, { ...quiet, snapshots: '4, 5' })).snapshots.map((m) => [m.step, m.edges]),
+      [
+        [4, 1],
+        [5, 2],
+      ],
+    );
+    assert.deepEqual(
+      (await criticalityCommand(path, { ...quiet, snapshots: [6] })).snapshots.map((m) => m.edges),
+      [3],
+    );
   });
 
   it('prints one JSON object with --json, and a readable summary otherwise', async () => {
-    const path = file({ nodes: [{ id: 'a', text: 'silk protein' }, { id: 'b', text: 'silk fibre' }], edges: [{ from: 'a', to: 'b' }] });
+    const path = file({
+      nodes: [
+        { id: 'a', text: 'silk protein' },
+        { id: 'b', text: 'silk fibre' },
+      ],
+      edges: [{ from: 'a', to: 'b' }],
+    });
     const printed: string[] = [];
     const report = await criticalityCommand(path, { json: true, tau: '0.3', out: (text) => printed.push(text) });
     assert.equal(printed.length, 1);
@@ -97,8 +134,13 @@ describe('criticalityCommand', () => {
   it('rejects a missing file, invalid JSON, and bad flags (all flags reported at once)', async () => {
     assert.deepEqual((await rejectionOf(criticalityCommand(join(folder, 'absent.json'), quiet)))[0]!.message, 'file not found');
     assert.match((await rejectionOf(criticalityCommand(file('{ nodes: '), quiet)))[0]!.message, /not valid JSON/);
-    const issues = await rejectionOf(criticalityCommand(file({ nodes: [], edges: [] }), { ...quiet, tau: 'high', snapshots: '0', merge: 2 }));
-    assert.deepEqual(issues.map((issue) => issue.path), ['--tau', '--merge', '--snapshots']);
+    const issues = await rejectionOf(
+      criticalityCommand(file({ nodes: [], edges: [] }), { ...quiet, tau: 'high', snapshots: '0', merge: 2 }),
+    );
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ['--tau', '--merge', '--snapshots'],
+    );
     assert.deepEqual((await rejectionOf(criticalityCommand(file({ nodes: [] }), { ...quiet, snapshots: '3,x' })))[0]!.path, '--snapshots');
   });
 });
@@ -134,23 +176,41 @@ describe('parseGraph', () => {
   });
 
   it('prefixes paths inside a trace with "graph"', () => {
-    assert.deepEqual(issuesOf(() => parseGraph({ events: [], graph: { nodes: [{ id: 7, step: 1.5 }], edges: [{ from: 7, to: 8 }] } })).map((issue) => issue.path), ['graph.nodes[0].step']);
-    assert.deepEqual(issuesOf(() => parseGraph({ events: [], graph: { nodes: [{ id: 7 }], edges: [{ from: 7, to: 8 }] } })).map((issue) => issue.path), ['graph.edges[0].to']);
+    assert.deepEqual(
+      issuesOf(() => parseGraph({ events: [], graph: { nodes: [{ id: 7, step: 1.5 }], edges: [{ from: 7, to: 8 }] } })).map(
+        (issue) => issue.path,
+      ),
+      ['graph.nodes[0].step'],
+    );
+    assert.deepEqual(
+      issuesOf(() => parseGraph({ events: [], graph: { nodes: [{ id: 7 }], edges: [{ from: 7, to: 8 }] } })).map((issue) => issue.path),
+      ['graph.edges[0].to'],
+    );
   });
 
   it('rejects non-graphs at the root', () => {
-    assert.deepEqual(issuesOf(() => parseGraph([1, 2])).map((issue) => issue.path), [''], 'the root itself');
+    assert.deepEqual(
+      issuesOf(() => parseGraph([1, 2])).map((issue) => issue.path),
+      [''],
+      'the root itself',
+    );
     assert.ok(issuesOf(() => parseGraph({ nodes: {} })).some((issue) => issue.path === 'nodes'));
   });
 
   it('normalises ids to strings, text from text or label or nothing, steps default 0', () => {
-    assert.deepEqual(parseGraph({ nodes: [{ id: 1, label: 'one' }, { id: 'two', text: 'deux', step: 4 }, { id: 'three' }], links: [{ source: 1, target: 'two' }] }), {
-      nodes: [
-        { id: '1', text: 'one', step: 0 },
-        { id: 'two', text: 'deux', step: 4 },
-        { id: 'three', text: '', step: 0 },
-      ],
-      edges: [{ from: '1', to: 'two', step: 0 }],
-    });
+    assert.deepEqual(
+      parseGraph({
+        nodes: [{ id: 1, label: 'one' }, { id: 'two', text: 'deux', step: 4 }, { id: 'three' }],
+        links: [{ source: 1, target: 'two' }],
+      }),
+      {
+        nodes: [
+          { id: '1', text: 'one', step: 0 },
+          { id: 'two', text: 'deux', step: 4 },
+          { id: 'three', text: '', step: 0 },
+        ],
+        edges: [{ from: '1', to: 'two', step: 0 }],
+      },
+    );
   });
 });

@@ -56,7 +56,13 @@ export async function criticalityCommand(path: string, options: CriticalityComma
     tau,
     ...(merge !== undefined ? { mergeThreshold: merge } : {}),
   });
-  const report: CriticalityReport = { file: path, embedder: embedder.id, tau, snapshots: series, elapsedMs: Math.round(performance.now() - started) };
+  const report: CriticalityReport = {
+    file: path,
+    embedder: embedder.id,
+    tau,
+    snapshots: series,
+    elapsedMs: Math.round(performance.now() - started),
+  };
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
   out(options.json ? JSON.stringify(report) : renderReport(report));
   return report;
@@ -71,7 +77,13 @@ function readJson(path: string): unknown {
   }
 }
 
-function parseNumberFlag(flag: string, value: number | string | undefined, issues: InputIssue[], min: number, max: number): number | undefined {
+function parseNumberFlag(
+  flag: string,
+  value: number | string | undefined,
+  issues: InputIssue[],
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const number = typeof value === 'number' ? value : value.trim() === '' ? Number.NaN : Number(value);
   if (!Number.isFinite(number) || number < min || number > max) {
@@ -82,7 +94,10 @@ function parseNumberFlag(flag: string, value: number | string | undefined, issue
 }
 
 /** "12" → 12 evenly spaced snapshots; "5,10,20" → those steps. */
-export function parseSnapshotsFlag(value: number | string | readonly number[] | undefined, issues: InputIssue[]): number | number[] | undefined {
+export function parseSnapshotsFlag(
+  value: number | string | readonly number[] | undefined,
+  issues: InputIssue[],
+): number | number[] | undefined {
   if (value === undefined) return undefined;
   const bad = (message: string) => {
     issues.push({ path: '--snapshots', message });
@@ -90,7 +105,8 @@ export function parseSnapshotsFlag(value: number | string | readonly number[] | 
   };
   if (typeof value === 'number' || (typeof value === 'string' && !value.includes(','))) {
     const count = Number(value);
-    if (!Number.isInteger(count) || count < 1 || count > MAX_SNAPSHOTS) return bad(`must be a count between 1 and ${MAX_SNAPSHOTS}, or a comma-separated list of steps, got "${String(value)}"`);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_SNAPSHOTS)
+      return bad(`must be a count between 1 and ${MAX_SNAPSHOTS}, or a comma-separated list of steps, got "${String(value)}"`);
     return count;
   }
   const steps = typeof value === 'string' ? value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))) : [...value];
@@ -134,7 +150,12 @@ export function renderReport(report: CriticalityReport): string {
       `mean edge similarity ${fixed(last.meanEdgeSimilarity, 3)}`,
       `hubs (degree): ${last.hubs.map((hub) => `${hub.id} (${hub.degree})`).join(', ') || '—'}`,
       `bridges (betweenness): ${last.bridges.map((bridge) => `${bridge.id} (${fixed(bridge.betweenness, 3)})`).join(', ') || '—'}`,
-      `degree distribution (degree:nodes): ${last.degreeDistribution.slice(0, 40).map(({ degree, count }) => `${degree}:${count}`).join(' ') || '—'}${last.degreeDistribution.length > 40 ? ' … (all in --json)' : ''}`,
+      `degree distribution (degree:nodes): ${
+        last.degreeDistribution
+          .slice(0, 40)
+          .map(({ degree, count }) => `${degree}:${count}`)
+          .join(' ') || '—'
+      }${last.degreeDistribution.length > 40 ? ' … (all in --json)' : ''}`,
     );
     if (estimated.length > 0) lines.push(`estimated, not exact: ${estimated.join(', ')}`);
   }

@@ -81,8 +81,16 @@ describe('symmetricEigenvalues', () => {
     for (let i = 0; i < n; i++) trace += a[i * n + i]!;
     for (const x of a) frobenius += x * x;
     const computed = symmetricEigenvalues(a, n);
-    assertClose(computed.reduce((sum, x) => sum + x, 0), trace, 1e-10);
-    assertClose(computed.reduce((sum, x) => sum + x * x, 0), frobenius, 1e-9);
+    assertClose(
+      computed.reduce((sum, x) => sum + x, 0),
+      trace,
+      1e-10,
+    );
+    assertClose(
+      computed.reduce((sum, x) => sum + x * x, 0),
+      frobenius,
+      1e-9,
+    );
   });
 });
 
@@ -111,6 +119,10 @@ describe('estimateTrace (stochastic Lanczos quadrature)', () => {
     const spectrum = [0.5, 1, 1.5, 2];
     const multiply = (x: Float64Array, y: Float64Array) => spectrum.forEach((value, i) => (y[i] = value * x[i]!));
     const f = (x: number) => -x * Math.log(x);
-    assertClose(estimateTrace(multiply, 4, f, { probes: 3 }), spectrum.reduce((sum, x) => sum + f(x), 0), 1e-12);
+    assertClose(
+      estimateTrace(multiply, 4, f, { probes: 3 }),
+      spectrum.reduce((sum, x) => sum + f(x), 0),
+      1e-12,
+    );
   });
 });

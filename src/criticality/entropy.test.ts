@@ -6,7 +6,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError } from '../core/index.ts';
-import { MAX_SEMANTIC_NODES, discoveryParameter, laplacianSpectrum, semanticEntropy, structuralEntropy, vonNeumannEntropy } from './entropy.ts';
+import {
+  MAX_SEMANTIC_NODES,
+  discoveryParameter,
+  laplacianSpectrum,
+  semanticEntropy,
+  structuralEntropy,
+  vonNeumannEntropy,
+} from './entropy.ts';
 import { undirectedGraph } from './graph.ts';
 import { assertClose, complete, cycle, entropyOf, lcg, path, star } from './testing/graphs.ts';
 
@@ -57,7 +64,12 @@ describe('structural entropy: hand-computed small cases and edge cases', () => {
     // Edges 0-1, 0-2, 1-2, 2-3; degrees 2, 2, 3, 1. (1, −1, 0, 0) gives λ = 3/2; D^(1/2)·1 gives 0. The other
     // two satisfy λ₁ + λ₂ = tr L − 3/2 = 5/2 and λ₁² + λ₂² = tr L² − 9/4 = 35/6 − 9/4 = 43/12, so λ₁λ₂ = 4/3
     // and λ = 5/4 ± √(11/12)/2.
-    const graph = undirectedGraph(4, [[0, 1], [0, 2], [1, 2], [2, 3]]);
+    const graph = undirectedGraph(4, [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+      [2, 3],
+    ]);
     const root = Math.sqrt(11 / 12) / 2;
     const expected = [0, 1.25 - root, 1.5, 1.25 + root];
     const spectrum = laplacianSpectrum(graph);
@@ -71,14 +83,58 @@ describe('structural entropy: hand-computed small cases and edge cases', () => {
     assert.equal(S(undirectedGraph(1, [[0, 0]])), 0, 'a self-loop is dropped');
   });
   it('isolated nodes add nothing; components combine over the global Σλ', () => {
-    assertClose(S(undirectedGraph(5, [[0, 1], [1, 2], [0, 2]])), Math.log(2), 1e-14);
+    assertClose(
+      S(
+        undirectedGraph(5, [
+          [0, 1],
+          [1, 2],
+          [0, 2],
+        ]),
+      ),
+      Math.log(2),
+      1e-14,
+    );
     // Two disjoint triangles: {0, 3/2, 3/2} twice, Σλ = 6 → four p = 1/4 → ln 4.
-    assertClose(S(undirectedGraph(6, [[0, 1], [1, 2], [0, 2], [3, 4], [4, 5], [3, 5]])), Math.log(4), 1e-14);
+    assertClose(
+      S(
+        undirectedGraph(6, [
+          [0, 1],
+          [1, 2],
+          [0, 2],
+          [3, 4],
+          [4, 5],
+          [3, 5],
+        ]),
+      ),
+      Math.log(4),
+      1e-14,
+    );
     // Two disjoint edges: {0, 2} twice → p = 1/2, 1/2 → ln 2.
-    assertClose(S(undirectedGraph(4, [[0, 1], [2, 3]])), Math.log(2), 1e-14);
+    assertClose(
+      S(
+        undirectedGraph(4, [
+          [0, 1],
+          [2, 3],
+        ]),
+      ),
+      Math.log(2),
+      1e-14,
+    );
   });
   it('duplicate and reversed edges are one edge', () => {
-    assertClose(S(undirectedGraph(3, [[0, 1], [1, 0], [1, 2], [2, 1], [1, 2]])), S(path(3)), 1e-15);
+    assertClose(
+      S(
+        undirectedGraph(3, [
+          [0, 1],
+          [1, 0],
+          [1, 2],
+          [2, 1],
+          [1, 2],
+        ]),
+      ),
+      S(path(3)),
+      1e-15,
+    );
   });
 });
 
@@ -104,7 +160,8 @@ const vector = (...values: number[]) => {
 
 describe('semantic entropy', () => {
   it('n identical vectors: W = J − I, the complete graph → ln(n−1)', () => {
-    for (const n of [2, 3, 8, 30]) assertClose(semanticEntropy(Array.from({ length: n }, () => vector(1, 2, 3))).entropy, Math.log(n - 1), 1e-6);
+    for (const n of [2, 3, 8, 30])
+      assertClose(semanticEntropy(Array.from({ length: n }, () => vector(1, 2, 3))).entropy, Math.log(n - 1), 1e-6);
   });
   it('equal positive cosines of any size give the same weighted-complete-graph entropy', () => {
     // Unit vectors with pairwise cosine 1/2: e_i' = (e_i + u)/√2 with a shared orthogonal u.
@@ -122,7 +179,10 @@ describe('semantic entropy', () => {
     assertClose(semanticEntropy([vector(1, 0), vector(0, 1), vector(1, 1)]).entropy, Math.log(3) - (2 / 3) * Math.log(2), 1e-6);
   });
   it('refuses semantic graphs past MAX_SEMANTIC_NODES instead of allocating n² weights', () => {
-    assert.throws(() => semanticEntropy(Array.from({ length: MAX_SEMANTIC_NODES + 1 }, () => vector(1))), (error: unknown) => error instanceof InvalidInputError && error.issues[0]!.path === 'nodes');
+    assert.throws(
+      () => semanticEntropy(Array.from({ length: MAX_SEMANTIC_NODES + 1 }, () => vector(1))),
+      (error: unknown) => error instanceof InvalidInputError && error.issues[0]!.path === 'nodes',
+    );
   });
   it('a zero vector (empty text) is isolated, not NaN', () => {
     assertClose(semanticEntropy([vector(1, 0), vector(1, 0), vector(1, 0), vector(0, 0)]).entropy, Math.log(2), 1e-6);

@@ -70,7 +70,13 @@ export function discoveryParameter(structural: number, semantic: number): number
 
 /** Eigenvalues of the normalised Laplacian of an unweighted graph (dense; for tests and small graphs). */
 export function laplacianSpectrum(graph: UndirectedGraph): Float64Array {
-  return symmetricEigenvalues(denseStructuralLaplacian(graph, Array.from({ length: graph.n }, (_, i) => i)), graph.n);
+  return symmetricEigenvalues(
+    denseStructuralLaplacian(
+      graph,
+      Array.from({ length: graph.n }, (_, i) => i),
+    ),
+    graph.n,
+  );
 }
 
 /** Von Neumann entropy of the normalised Laplacian of the (unweighted) structural graph. */
@@ -85,10 +91,16 @@ export function structuralEntropy(graph: UndirectedGraph, options: EntropyOption
     if (members.length === 1) continue;
     // A single edge: spectrum {0, 2} in closed form, no decomposition needed (common in fragmented graphs).
     if (members.length === 2) entropy += entropyTerm(2, total);
-    else if (members.length <= denseLimit) entropy += entropyTerms(symmetricEigenvalues(denseStructuralLaplacian(graph, members), members.length), total);
+    else if (members.length <= denseLimit)
+      entropy += entropyTerms(symmetricEigenvalues(denseStructuralLaplacian(graph, members), members.length), total);
     else {
       method = 'lanczos';
-      entropy += estimateTrace(sparseLaplacianProduct(graph, members), members.length, (lambda) => entropyTerm(lambda, total), options.quadrature);
+      entropy += estimateTrace(
+        sparseLaplacianProduct(graph, members),
+        members.length,
+        (lambda) => entropyTerm(lambda, total),
+        options.quadrature,
+      );
     }
   }
   return { entropy, method };
@@ -142,7 +154,9 @@ export function semanticEntropy(vectors: readonly Float32Array[], options: Entro
   const n = vectors.length;
   if (n < 2) return { entropy: 0, method: 'dense' };
   if (n > MAX_SEMANTIC_NODES) {
-    throw new InvalidInputError('Graph too large for the semantic graph', [{ path: 'nodes', message: `${n} nodes; the dense semantic graph is limited to ${MAX_SEMANTIC_NODES}` }]);
+    throw new InvalidInputError('Graph too large for the semantic graph', [
+      { path: 'nodes', message: `${n} nodes; the dense semantic graph is limited to ${MAX_SEMANTIC_NODES}` },
+    ]);
   }
   const dense = n <= (options.denseLimit ?? DEFAULT_DENSE_LIMIT);
   // Dense: a Float64 matrix decomposed in place. Lanczos: Float32 halves the memory of the n² weights kept

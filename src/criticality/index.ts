@@ -19,13 +19,44 @@ export {
   type CriticalityMetrics,
   type CriticalityOptions,
 } from './metrics.ts';
-export { createCriticalityMonitor, summary as criticalitySummary, MONITOR_DEFAULTS, type CriticalityFlag, type CriticalityMonitor, type CriticalityMonitorOptions, type CriticalityReading, type ObservedTrace } from './monitor.ts';
+export {
+  createCriticalityMonitor,
+  summary as criticalitySummary,
+  MONITOR_DEFAULTS,
+  type CriticalityFlag,
+  type CriticalityMonitor,
+  type CriticalityMonitorOptions,
+  type CriticalityReading,
+  type ObservedTrace,
+} from './monitor.ts';
 export { criticalityCommand, parseSnapshotsFlag, renderReport, type CriticalityCommandOptions, type CriticalityReport } from './command.ts';
 export { parseGraph, graphJsonSchema } from './schema.ts';
 export { DEFAULT_TAU, defaultEmbedder, embedTexts, surprisingEdges, cosine, type Embedder, type SurprisingEdges } from './semantic.ts';
-export { vonNeumannEntropy, discoveryParameter, structuralEntropy, semanticEntropy, laplacianSpectrum, DEFAULT_DENSE_LIMIT, MAX_SEMANTIC_NODES, type EntropyMethod, type EntropyOptions, type EntropyResult } from './entropy.ts';
+export {
+  vonNeumannEntropy,
+  discoveryParameter,
+  structuralEntropy,
+  semanticEntropy,
+  laplacianSpectrum,
+  DEFAULT_DENSE_LIMIT,
+  MAX_SEMANTIC_NODES,
+  type EntropyMethod,
+  type EntropyOptions,
+  type EntropyResult,
+} from './entropy.ts';
 export { symmetricEigenvalues, tridiagonalize, tridiagonalEigenvalues } from './eigen.ts';
 export { estimateTrace, QUADRATURE_DEFAULTS, type MatrixVectorProduct, type QuadratureOptions } from './lanczos.ts';
-export { undirectedGraph, connectedComponents, snapshotAt, canonicalize, graphSteps, type CriticalityGraph, type CriticalityNode, type CriticalityEdge, type Snapshot, type UndirectedGraph } from './graph.ts';
+export {
+  undirectedGraph,
+  connectedComponents,
+  snapshotAt,
+  canonicalize,
+  graphSteps,
+  type CriticalityGraph,
+  type CriticalityNode,
+  type CriticalityEdge,
+  type Snapshot,
+  type UndirectedGraph,
+} from './graph.ts';
 export { clustering, betweenness, degreeDistribution, type Betweenness, type BetweennessOptions, type Clustering } from './structure.ts';
 export { louvain, modularity, type Communities } from './louvain.ts';

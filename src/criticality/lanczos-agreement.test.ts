@@ -18,7 +18,13 @@ describe('dense vs Lanczos', () => {
     assert.ok(exact.structuralEntropy > 5.5 && exact.structuralEntropy < Math.log(599), String(exact.structuralEntropy));
     const estimated = await computeCriticality(graph, { denseLimit: 200 });
     assert.deepEqual(estimated.methods, { structuralEntropy: 'lanczos', semanticEntropy: 'lanczos', betweenness: 'exact' });
-    assert.ok(Math.abs(estimated.structuralEntropy / exact.structuralEntropy - 1) < 0.005, `${estimated.structuralEntropy} vs ${exact.structuralEntropy}`);
-    assert.ok(Math.abs(estimated.semanticEntropy / exact.semanticEntropy - 1) < 0.005, `${estimated.semanticEntropy} vs ${exact.semanticEntropy}`);
+    assert.ok(
+      Math.abs(estimated.structuralEntropy / exact.structuralEntropy - 1) < 0.005,
+      `${estimated.structuralEntropy} vs ${exact.structuralEntropy}`,
+    );
+    assert.ok(
+      Math.abs(estimated.semanticEntropy / exact.semanticEntropy - 1) < 0.005,
+      `${estimated.semanticEntropy} vs ${exact.semanticEntropy}`,
+    );
   });
 });

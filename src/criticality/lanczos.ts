@@ -30,7 +30,12 @@ export type MatrixVectorProduct = (x: Float64Array, y: Float64Array) => void;
 
 export const QUADRATURE_DEFAULTS = { steps: 30, probes: 16, seed: 0 } as const;
 
-export function estimateTrace(multiply: MatrixVectorProduct, n: number, f: (eigenvalue: number) => number, options: QuadratureOptions = {}): number {
+export function estimateTrace(
+  multiply: MatrixVectorProduct,
+  n: number,
+  f: (eigenvalue: number) => number,
+  options: QuadratureOptions = {},
+): number {
   if (n === 0) return 0;
   const steps = Math.min(options.steps ?? QUADRATURE_DEFAULTS.steps, n);
   const probes = options.probes ?? QUADRATURE_DEFAULTS.probes;

@@ -57,7 +57,7 @@ function localMoving(level: Level): { community: Int32Array; moved: boolean } {
   const linkTo = new Float64Array(n);
   const touched: number[] = [];
   let moved = false;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let i = 0; i < n; i++) {
       const own = community[i]!;

@@ -68,7 +68,13 @@ export interface CriticalityMetrics {
 }
 
 /** Metrics of a snapshot whose nodes' normalised embeddings are `vectors[snapshot.sourceIndex[i]]`. */
-export function snapshotMetrics(snapshot: Snapshot, vectors: readonly Float32Array[], embedderId: string, options: CriticalityOptions = {}, merged = 0): CriticalityMetrics {
+export function snapshotMetrics(
+  snapshot: Snapshot,
+  vectors: readonly Float32Array[],
+  embedderId: string,
+  options: CriticalityOptions = {},
+  merged = 0,
+): CriticalityMetrics {
   const graph = snapshot.graph;
   const n = graph.n;
   const m = graph.edgeFrom.length;
@@ -125,14 +131,21 @@ export function nodeTexts(graph: CriticalityGraph): string[] {
  * Metrics at each requested step (ascending, duplicates removed); `null` in `steps` or no steps = the whole
  * graph. Every node is embedded once, whatever the number of snapshots.
  */
-export async function criticalitySeries(graph: CriticalityGraph, steps: ReadonlyArray<number | null> = [null], options: CriticalityOptions = {}): Promise<CriticalityMetrics[]> {
+export async function criticalitySeries(
+  graph: CriticalityGraph,
+  steps: ReadonlyArray<number | null> = [null],
+  options: CriticalityOptions = {},
+): Promise<CriticalityMetrics[]> {
   const embedder = options.embedder ?? defaultEmbedder();
   const vectors = await embedTexts(embedder, nodeTexts(graph));
   const canonical = options.mergeThreshold !== undefined ? canonicalize(graph, vectors, options.mergeThreshold) : undefined;
   const ordered = [...new Set(steps)].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
   return ordered.map((step) => {
     const snapshot = snapshotAt(graph, step, canonical);
-    const merged = canonical === undefined ? 0 : graph.nodes.filter((node, index) => (step === null || node.step <= step) && canonical[index] !== index).length;
+    const merged =
+      canonical === undefined
+        ? 0
+        : graph.nodes.filter((node, index) => (step === null || node.step <= step) && canonical[index] !== index).length;
     return snapshotMetrics(snapshot, vectors, embedder.id, options, merged);
   });
 }

@@ -40,9 +40,19 @@ describe('criticality monitor', () => {
     const monitor = createCriticalityMonitor({ embedder: embedder(), every: 4, tau: 0.5 });
     await buildTrace(trace, () => monitor.observe(trace).then(() => {}));
     const notes = trace.events.filter((event) => event.type === 'note');
-    assert.deepEqual(notes.map((event) => (event.data['criticality'] as { step: number }).step), [3, 7, 11]);
+    assert.deepEqual(
+      notes.map((event) => (event.data['criticality'] as { step: number }).step),
+      [3, 7, 11],
+    );
     assert.ok(notes.every((event) => event.stepId === 'criticality'));
-    assert.deepEqual(monitor.readings.map((reading) => [reading.metrics.nodes, reading.metrics.edges]), [[3, 1], [4, 4], [5, 7]]);
+    assert.deepEqual(
+      monitor.readings.map((reading) => [reading.metrics.nodes, reading.metrics.edges]),
+      [
+        [3, 1],
+        [4, 4],
+        [5, 7],
+      ],
+    );
     // At step 7: q–s1 (cos 10°), q–s2 (cos 90° = 0), v–s1 (cos 10°), v–s2 (cos 70° = 0.34): two below τ = 0.5.
     assert.equal(monitor.readings[1]!.metrics.surprisingEdges, 2);
     const payload = notes[2]!.data['criticality'] as Record<string, unknown>;
@@ -59,7 +69,10 @@ describe('criticality monitor', () => {
     const lazyMonitor = createCriticalityMonitor({ embedder: table, every: 4, tau: 0.5 });
     await buildTrace(lazy);
     const readings = await lazyMonitor.observe(lazy);
-    assert.deepEqual(readings.map((reading) => reading.metrics), eagerMonitor.readings.map((reading) => reading.metrics));
+    assert.deepEqual(
+      readings.map((reading) => reading.metrics),
+      eagerMonitor.readings.map((reading) => reading.metrics),
+    );
     assert.deepEqual(await lazyMonitor.observe(lazy), [], 'nothing new');
     assert.equal(table.calls.flat().length, 5);
   });
@@ -69,7 +82,10 @@ describe('criticality monitor', () => {
     const monitor = createCriticalityMonitor({ embedder: embedder(), every: 2 });
     await buildTrace(trace);
     await Promise.all([monitor.observe(trace), monitor.observe(trace), monitor.observe(trace)]);
-    assert.deepEqual(monitor.readings.map((reading) => reading.metrics.step), [1, 3, 5, 7, 9, 11]);
+    assert.deepEqual(
+      monitor.readings.map((reading) => reading.metrics.step),
+      [1, 3, 5, 7, 9, 11],
+    );
   });
 
   it('finish adds a reading of the final graph when it is past the last snapshot', async () => {
@@ -77,13 +93,23 @@ describe('criticality monitor', () => {
     const monitor = createCriticalityMonitor({ embedder: embedder(), every: 5 });
     await buildTrace(trace);
     const readings = await monitor.finish(trace);
-    assert.deepEqual(readings.map((reading) => reading.metrics.step), [4, 9, 11]);
+    assert.deepEqual(
+      readings.map((reading) => reading.metrics.step),
+      [4, 9, 11],
+    );
     assert.deepEqual(await monitor.finish(trace), [], 'already covered');
   });
 
   it('flags α outside its band and D drifting from 0, once there are enough edges', async () => {
     const trace = new Trace(new VirtualClock());
-    const flagged = createCriticalityMonitor({ embedder: embedder(), every: 12, tau: 0.5, minEdges: 0, alphaBand: [0.2, 0.3], discoveryTolerance: 0.01 });
+    const flagged = createCriticalityMonitor({
+      embedder: embedder(),
+      every: 12,
+      tau: 0.5,
+      minEdges: 0,
+      alphaBand: [0.2, 0.3],
+      discoveryTolerance: 0.01,
+    });
     const quiet = createCriticalityMonitor({ embedder: embedder(), every: 12, tau: 0.5 });
     await buildTrace(trace);
     const [reading] = await flagged.observe(trace);

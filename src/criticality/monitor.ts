@@ -56,11 +56,18 @@ export interface CriticalityMonitor {
   readonly readings: readonly CriticalityReading[];
 }
 
-export const MONITOR_DEFAULTS = { every: 10, alphaBand: [0.08, 0.16] as const, discoveryTolerance: 0.1, minEdges: 20, stepId: 'criticality' };
+export const MONITOR_DEFAULTS = {
+  every: 10,
+  alphaBand: [0.08, 0.16] as const,
+  discoveryTolerance: 0.1,
+  minEdges: 20,
+  stepId: 'criticality',
+};
 
 export function createCriticalityMonitor(options: CriticalityMonitorOptions = {}): CriticalityMonitor {
   const every = options.every ?? MONITOR_DEFAULTS.every;
-  if (!Number.isInteger(every) || every < 1) throw new InvalidInputError('Invalid criticality monitor', [{ path: 'every', message: 'must be an integer ≥ 1' }]);
+  if (!Number.isInteger(every) || every < 1)
+    throw new InvalidInputError('Invalid criticality monitor', [{ path: 'every', message: 'must be an integer ≥ 1' }]);
   const [low, high] = options.alphaBand ?? MONITOR_DEFAULTS.alphaBand;
   const tolerance = options.discoveryTolerance ?? MONITOR_DEFAULTS.discoveryTolerance;
   const minEdges = options.minEdges ?? MONITOR_DEFAULTS.minEdges;
@@ -87,14 +94,20 @@ export function createCriticalityMonitor(options: CriticalityMonitorOptions = {}
       edges: trace.edges.map((edge) => ({ from: edge.from, to: edge.to, step: edge.step })),
     };
     const texts = nodeTexts(graph);
-    const missing = graph.nodes.map((node, index) => ({ id: node.id, text: texts[index]! })).filter(({ id, text }) => cache.get(id)?.text !== text);
-    const fresh = await embedTexts(embedder, missing.map(({ text }) => text));
+    const missing = graph.nodes
+      .map((node, index) => ({ id: node.id, text: texts[index]! }))
+      .filter(({ id, text }) => cache.get(id)?.text !== text);
+    const fresh = await embedTexts(
+      embedder,
+      missing.map(({ text }) => text),
+    );
     missing.forEach(({ id, text }, index) => cache.set(id, { text, vector: fresh[index]! }));
     const vectors = graph.nodes.map((node) => cache.get(node.id)!.vector);
     const canonical = options.mergeThreshold !== undefined ? canonicalize(graph, vectors, options.mergeThreshold) : undefined;
     const made: CriticalityReading[] = [];
     for (const step of steps) {
-      const merged = canonical === undefined ? 0 : graph.nodes.filter((node, index) => node.step <= step && canonical[index] !== index).length;
+      const merged =
+        canonical === undefined ? 0 : graph.nodes.filter((node, index) => node.step <= step && canonical[index] !== index).length;
       const metrics = snapshotMetrics(snapshotAt(graph, step, canonical), vectors, embedder.id, options, merged);
       const reading = { metrics, flags: flagsOf(metrics) };
       trace.event(stepId, 'note', { criticality: summary(reading) });
@@ -116,7 +129,8 @@ export function createCriticalityMonitor(options: CriticalityMonitorOptions = {}
     enqueue(() => {
       const progress = currentStep(trace) + 1;
       const steps: number[] = [];
-      for (let boundary = Math.floor((lastStep + 1) / every) + 1; boundary * every <= progress; boundary++) steps.push(boundary * every - 1);
+      for (let boundary = Math.floor((lastStep + 1) / every) + 1; boundary * every <= progress; boundary++)
+        steps.push(boundary * every - 1);
       return steps.length > 0 ? read(trace, steps) : Promise.resolve([]);
     });
 

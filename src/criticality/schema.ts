@@ -52,7 +52,8 @@ export function parseGraph(value: unknown, source = 'graph'): CriticalityGraph {
   const at = (path: string) => (prefix ? `${prefix}.${path}` : path);
   const issues: InputIssue[] = [];
   const { nodes, edges: edgeList, links } = parsed.data;
-  if (edgeList !== undefined && links !== undefined) issues.push({ path: at('links'), message: 'give either "edges" or "links", not both' });
+  if (edgeList !== undefined && links !== undefined)
+    issues.push({ path: at('links'), message: 'give either "edges" or "links", not both' });
   const edgesKey = edgeList !== undefined ? 'edges' : 'links';
   const ids = new Map<string, number>();
   const graph: CriticalityGraph = { nodes: [], edges: [] };
@@ -66,12 +67,17 @@ export function parseGraph(value: unknown, source = 'graph'): CriticalityGraph {
   (edgeList ?? links ?? []).forEach((edge, index) => {
     const base = at(`${edgesKey}[${index}]`);
     const ends: string[] = [];
-    for (const [name, primary, alias] of [['from', edge.from, edge.source], ['to', edge.to, edge.target]] as const) {
+    for (const [name, primary, alias] of [
+      ['from', edge.from, edge.source],
+      ['to', edge.to, edge.target],
+    ] as const) {
       const aliasName = name === 'from' ? 'source' : 'target';
-      if (primary !== undefined && alias !== undefined) issues.push({ path: `${base}.${aliasName}`, message: `give either "${name}" or "${aliasName}", not both` });
+      if (primary !== undefined && alias !== undefined)
+        issues.push({ path: `${base}.${aliasName}`, message: `give either "${name}" or "${aliasName}", not both` });
       const end = primary ?? alias;
       if (end === undefined) issues.push({ path: base, message: `missing "${name}" (or "${aliasName}")` });
-      else if (!ids.has(String(end))) issues.push({ path: `${base}.${primary !== undefined ? name : aliasName}`, message: `unknown node "${String(end)}"` });
+      else if (!ids.has(String(end)))
+        issues.push({ path: `${base}.${primary !== undefined ? name : aliasName}`, message: `unknown node "${String(end)}"` });
       else ends.push(String(end));
     }
     if (ends.length === 2) graph.edges.push({ from: ends[0]!, to: ends[1]!, step: edge.step ?? 0 });

@@ -45,7 +45,8 @@ export async function embedTexts(embedder: Embedder, texts: readonly string[]): 
     const issues: { path: string; message: string }[] = [];
     if (result.length !== batch.length) issues.push({ path: '', message: `returned ${result.length} vectors for ${batch.length} texts` });
     result.forEach((vector, index) => {
-      if (vector.length !== embedder.dimension) issues.push({ path: `[${start + index}]`, message: `has dimension ${vector.length}, expected ${embedder.dimension}` });
+      if (vector.length !== embedder.dimension)
+        issues.push({ path: `[${start + index}]`, message: `has dimension ${vector.length}, expected ${embedder.dimension}` });
       else if (!vector.every(Number.isFinite)) issues.push({ path: `[${start + index}]`, message: 'contains a non-finite number' });
     });
     if (issues.length > 0) throw new InvalidInputError(`Embedder "${embedder.id}" returned unusable vectors`, issues);

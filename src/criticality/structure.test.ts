@@ -13,7 +13,14 @@ describe('clustering', () => {
   it('K_4: every coefficient 1; star: 0; triangle with a pendant: (1 + 1 + 1/3 + 0)/4', () => {
     assert.deepEqual(clustering(complete(4)), { average: 1, transitivity: 1, triangles: 4 });
     assert.deepEqual(clustering(star(6)), { average: 0, transitivity: 0, triangles: 0 });
-    const pendant = clustering(undirectedGraph(4, [[0, 1], [0, 2], [1, 2], [2, 3]]));
+    const pendant = clustering(
+      undirectedGraph(4, [
+        [0, 1],
+        [0, 2],
+        [1, 2],
+        [2, 3],
+      ]),
+    );
     assertClose(pendant.average, (1 + 1 + 1 / 3) / 4, 1e-15);
     // 1 triangle; connected triples: 1 + 1 + 3 + 0 = 5 → transitivity 3/5.
     assertClose(pendant.transitivity, 3 / 5, 1e-15);
@@ -30,7 +37,14 @@ describe('betweenness', () => {
   });
   it('splits credit over equal shortest paths: C_4 gives every node 1/6', () => {
     // In C_4, each opposite pair has two shortest paths; each middle node carries 1/2 of one pair → 0.5 / 3.
-    const values = betweenness(undirectedGraph(4, [[0, 1], [1, 2], [2, 3], [3, 0]])).values;
+    const values = betweenness(
+      undirectedGraph(4, [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+        [3, 0],
+      ]),
+    ).values;
     for (const value of values) assertClose(value, 1 / 6, 1e-15);
   });
   it('samples sources past the exact limit and says so', () => {
@@ -72,7 +86,10 @@ describe('louvain and modularity', () => {
 
 describe('degree distribution', () => {
   it('star on 5 nodes: four of degree 1, one of degree 4', () => {
-    assert.deepEqual(degreeDistribution(star(5)), [{ degree: 1, count: 4 }, { degree: 4, count: 1 }]);
+    assert.deepEqual(degreeDistribution(star(5)), [
+      { degree: 1, count: 4 },
+      { degree: 4, count: 1 },
+    ]);
   });
 });
 

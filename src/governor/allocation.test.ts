@@ -2,12 +2,32 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeAnswer } from '../core/index.ts';
 import { Trace, generate } from '../ops/index.ts';
-import { DEFAULT_POLICY, allocate, armKey, governedSolve, learnAllocation, levelIndex, mixedArithmeticSuite, type AllocationCell, type ArmRecord, type DifficultyBin } from './index.ts';
+import {
+  DEFAULT_POLICY,
+  allocate,
+  armKey,
+  governedSolve,
+  learnAllocation,
+  levelIndex,
+  mixedArithmeticSuite,
+  type AllocationCell,
+  type ArmRecord,
+  type DifficultyBin,
+} from './index.ts';
 import { governorHarness } from './testing.ts';
 
 /** Arm records: `accuracy` of items right (the first ones), `tokens` each, for one bin and level. */
 function records(bin: DifficultyBin, level: number, cell: AllocationCell, items: number, accuracy: number, tokens: number): ArmRecord[] {
-  return Array.from({ length: items }, (_, index) => ({ itemId: `${bin}-${index}`, bin, level, arm: armKey(cell), cell, correct: index < Math.round(accuracy * items), tokens, usd: tokens * 1e-7 }));
+  return Array.from({ length: items }, (_, index) => ({
+    itemId: `${bin}-${index}`,
+    bin,
+    level,
+    arm: armKey(cell),
+    cell,
+    correct: index < Math.round(accuracy * items),
+    tokens,
+    usd: tokens * 1e-7,
+  }));
 }
 
 describe('allocation lookup', () => {
@@ -59,8 +79,26 @@ describe('learnAllocation', () => {
   it('keeps the default when the learned choice does not hold up on held-out folds', () => {
     // Over all 30 items the vote looks better (13 right vs 12), but only thanks to a cluster (items 0–4) on top
     // of a thinner base rate. Whenever the fit on 4/5 of the items picks it, it loses on the fifth left out.
-    const lucky: ArmRecord[] = Array.from({ length: 30 }, (_, index) => ({ itemId: `h-${index}`, bin: 'hard', level: 4000, arm: armKey(vote), cell: vote, correct: index < 5 || index % 3 === 1, tokens: 1000, usd: 0 }));
-    const steady: ArmRecord[] = Array.from({ length: 30 }, (_, index) => ({ itemId: `h-${index}`, bin: 'hard', level: 4000, arm: armKey(cascade), cell: cascade, correct: index % 5 <= 1, tokens: 1000, usd: 0 }));
+    const lucky: ArmRecord[] = Array.from({ length: 30 }, (_, index) => ({
+      itemId: `h-${index}`,
+      bin: 'hard',
+      level: 4000,
+      arm: armKey(vote),
+      cell: vote,
+      correct: index < 5 || index % 3 === 1,
+      tokens: 1000,
+      usd: 0,
+    }));
+    const steady: ArmRecord[] = Array.from({ length: 30 }, (_, index) => ({
+      itemId: `h-${index}`,
+      bin: 'hard',
+      level: 4000,
+      arm: armKey(cascade),
+      cell: cascade,
+      correct: index % 5 <= 1,
+      tokens: 1000,
+      usd: 0,
+    }));
     const learned = learnAllocation([...lucky, ...steady], DEFAULT_POLICY);
     const report = learned.report.find((cell) => cell.bin === 'hard' && cell.level === 4000)!;
     assert.ok(report.arms['vote:9/lead3']!.score > report.arms['cascade:escalate']!.score, 'the vote must look better on all the data');
@@ -83,11 +121,30 @@ describe('the default policy (simulated fleet)', () => {
     let small = 0;
     for (const task of hardForSmall) {
       const harness = governorHarness({ tasks: suite });
-      const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger({ totalTokens: 4000 }).root, taskId: task.id });
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet: harness.fleet,
+        budget: harness.ledger({ totalTokens: 4000 }).root,
+        taskId: task.id,
+      });
       if (harness.isCorrect(task, result.answer)) governed++;
       const single = governorHarness({ tasks: suite });
-      const context = { fleet: single.fleet, budget: single.ledger().root, trace: new Trace(single.clock), stepId: 'single', model: 'sim:small', taskId: task.id };
-      const outcome = await generate(context, { step: 'call', prompt: task.prompt, temperature: 0, maxOutputTokens: 384, operator: 'single', axis: 'base' });
+      const context = {
+        fleet: single.fleet,
+        budget: single.ledger().root,
+        trace: new Trace(single.clock),
+        stepId: 'single',
+        model: 'sim:small',
+        taskId: task.id,
+      };
+      const outcome = await generate(context, {
+        step: 'call',
+        prompt: task.prompt,
+        temperature: 0,
+        maxOutputTokens: 384,
+        operator: 'single',
+        axis: 'base',
+      });
       if (outcome.answer !== undefined && normalizeAnswer(outcome.answer) === normalizeAnswer(task.answer)) small++;
     }
     assert.equal(hardForSmall.length, 60);
@@ -99,11 +156,19 @@ describe('the default policy (simulated fleet)', () => {
     let largeUsd = 0;
     for (const task of suite.slice(0, 60)) {
       const harness = governorHarness({ tasks: suite });
-      const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger({ totalTokens: 4000 }).root, taskId: task.id });
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet: harness.fleet,
+        budget: harness.ledger({ totalTokens: 4000 }).root,
+        taskId: task.id,
+      });
       governedUsd += result.usage.usd;
       const single = governorHarness({ tasks: suite });
       const ledger = single.ledger();
-      await generate({ fleet: single.fleet, budget: ledger.root, trace: new Trace(single.clock), stepId: 'single', model: 'sim:large', taskId: task.id }, { step: 'call', prompt: task.prompt, temperature: 0, maxOutputTokens: 384, operator: 'single', axis: 'base' });
+      await generate(
+        { fleet: single.fleet, budget: ledger.root, trace: new Trace(single.clock), stepId: 'single', model: 'sim:large', taskId: task.id },
+        { step: 'call', prompt: task.prompt, temperature: 0, maxOutputTokens: 384, operator: 'single', axis: 'base' },
+      );
       largeUsd += ledger.root.spent().usd;
     }
     assert.ok(governedUsd < largeUsd / 2, `governor $${governedUsd.toFixed(5)} vs always-large $${largeUsd.toFixed(5)}`);
@@ -114,9 +179,13 @@ describe('learnAllocation with dollars as the cost', () => {
   it('a large-tier arm that wins on tokens loses when its dollars are counted', () => {
     const cheap: AllocationCell = { arm: 'vote', samples: 9, lead: 3 };
     const large: AllocationCell = { arm: 'cascade', escalate: true, tier: 'large' };
-    const priced = (list: ArmRecord[], usdPerToken: number): ArmRecord[] => list.map((record) => ({ ...record, usd: record.tokens * usdPerToken }));
+    const priced = (list: ArmRecord[], usdPerToken: number): ArmRecord[] =>
+      list.map((record) => ({ ...record, usd: record.tokens * usdPerToken }));
     // Same accuracy: the large arm uses fewer tokens, but each of its tokens costs 40× a small-tier token.
-    const data = [...priced(records('hard', 4000, cheap, 40, 0.5, 2000), 4e-7), ...priced(records('hard', 4000, large, 40, 0.5, 1000), 1.6e-5)];
+    const data = [
+      ...priced(records('hard', 4000, cheap, 40, 0.5, 2000), 4e-7),
+      ...priced(records('hard', 4000, large, 40, 0.5, 1000), 1.6e-5),
+    ];
     assert.equal(armKey(learnAllocation(data, DEFAULT_POLICY).cells.hard[0]!), 'cascade:escalate@large');
     assert.equal(armKey(learnAllocation(data, DEFAULT_POLICY, { costMetric: 'usd', usdPerToken: 4e-7 }).cells.hard[0]!), 'vote:9/lead3');
     assert.throws(() => learnAllocation(data, DEFAULT_POLICY, { costMetric: 'usd' }), RangeError);

@@ -68,7 +68,15 @@ export const SEARCH_STEPS = 4;
 /** A stable key for an arm and its parameters, e.g. `vote:9`, `thread:16@small`, `cascade`. */
 export function armKey(cell: AllocationCell): string {
   const parameter =
-    cell.arm === 'vote' ? `:${cell.samples ?? 0}${cell.lead !== undefined ? `/lead${cell.lead}` : ''}` : cell.arm === 'thread' ? `:${cell.steps ?? 16}` : cell.arm === 'search' ? `:${cell.steps ?? SEARCH_STEPS}${cell.k !== undefined ? `/k${cell.k}` : ''}` : cell.arm === 'cascade' && cell.escalate ? ':escalate' : '';
+    cell.arm === 'vote'
+      ? `:${cell.samples ?? 0}${cell.lead !== undefined ? `/lead${cell.lead}` : ''}`
+      : cell.arm === 'thread'
+        ? `:${cell.steps ?? 16}`
+        : cell.arm === 'search'
+          ? `:${cell.steps ?? SEARCH_STEPS}${cell.k !== undefined ? `/k${cell.k}` : ''}`
+          : cell.arm === 'cascade' && cell.escalate
+            ? ':escalate'
+            : '';
   return `${cell.arm}${parameter}${cell.tier !== undefined ? `@${cell.tier}` : ''}`;
 }
 
@@ -84,20 +92,34 @@ export function levelIndex(levels: readonly number[], budget: BudgetLimits, usdP
 }
 
 /** With `corpus`, the policy's corpus table (or the default one): the strategy space includes search. */
-export function allocate(policy: GovernorPolicy, bin: DifficultyBin, budget: BudgetLimits, usdPerToken: number, options: { corpus?: boolean } = {}): { cell: AllocationCell; level: number } {
+export function allocate(
+  policy: GovernorPolicy,
+  bin: DifficultyBin,
+  budget: BudgetLimits,
+  usdPerToken: number,
+  options: { corpus?: boolean } = {},
+): { cell: AllocationCell; level: number } {
   const table = options.corpus ? (policy.allocation.corpus ?? DEFAULT_CORPUS_ALLOCATION) : policy.allocation;
   const index = levelIndex(table.levels, budget, usdPerToken);
   return { cell: table.cells[bin][index]!, level: table.levels[index]! };
 }
 
-export function learnAllocation(all: readonly ArmRecord[], base: GovernorPolicy, options: LearnOptions = {}): { cells: GovernorPolicy['allocation']['cells']; levels: number[]; report: CellReport[] } {
+export function learnAllocation(
+  all: readonly ArmRecord[],
+  base: GovernorPolicy,
+  options: LearnOptions = {},
+): { cells: GovernorPolicy['allocation']['cells']; levels: number[]; report: CellReport[] } {
   const corpus = options.corpus === true;
   const records = all.filter((record) => (record.corpus === true) === corpus);
   const table = corpus ? (base.allocation.corpus ?? DEFAULT_CORPUS_ALLOCATION) : base.allocation;
   const costWeight = options.costWeight ?? DEFAULT_COST_WEIGHT;
   const minItems = options.minItems ?? 5;
-  if (options.costMetric === 'usd' && !(options.usdPerToken !== undefined && options.usdPerToken > 0)) throw new RangeError('learnAllocation: costMetric usd needs usdPerToken > 0');
-  const cost: CostOf = options.costMetric === 'usd' ? { of: (record) => record.usd, scale: options.usdPerToken! } : { of: (record) => record.tokens, scale: 1 };
+  if (options.costMetric === 'usd' && !(options.usdPerToken !== undefined && options.usdPerToken > 0))
+    throw new RangeError('learnAllocation: costMetric usd needs usdPerToken > 0');
+  const cost: CostOf =
+    options.costMetric === 'usd'
+      ? { of: (record) => record.usd, scale: options.usdPerToken! }
+      : { of: (record) => record.tokens, scale: 1 };
   const levels = [...new Set(records.map((record) => record.level))].sort((a, b) => a - b);
   if (levels.length === 0) return { cells: table.cells, levels: [...table.levels], report: [] };
   const cells = { easy: [] as AllocationCell[], medium: [] as AllocationCell[], hard: [] as AllocationCell[] };
@@ -124,7 +146,12 @@ export function learnAllocation(all: readonly ArmRecord[], base: GovernorPolicy,
           const train = here.filter((record) => foldOf.get(record.itemId) !== fold);
           const test = here.filter((record) => foldOf.get(record.itemId) === fold);
           if (train.length === 0 || test.length === 0) continue;
-          const pick = bestArm(groupBy(train, (record) => record.arm), level, costWeight, cost);
+          const pick = bestArm(
+            groupBy(train, (record) => record.arm),
+            level,
+            costWeight,
+            cost,
+          );
           const testByArm = groupBy(test, (record) => record.arm);
           const learnedTest = testByArm.get(pick.key);
           const defaultTest = testByArm.get(armKey(fallback));
@@ -158,7 +185,12 @@ interface CostOf {
   scale: number;
 }
 
-function statsOf(list: readonly ArmRecord[], level: number, costWeight: number, cost: CostOf): { accuracy: number; tokens: number; usd: number; score: number } {
+function statsOf(
+  list: readonly ArmRecord[],
+  level: number,
+  costWeight: number,
+  cost: CostOf,
+): { accuracy: number; tokens: number; usd: number; score: number } {
   const count = Math.max(1, list.length);
   const accuracy = list.filter((record) => record.correct).length / count;
   const tokens = list.reduce((sum, record) => sum + record.tokens, 0) / count;
@@ -168,13 +200,21 @@ function statsOf(list: readonly ArmRecord[], level: number, costWeight: number, 
 }
 
 /** Highest score; ties → fewer tokens, then the arm order stop < vote < cascade < thread < plan (cheapest kinds first). */
-function bestArm(byArm: ReadonlyMap<string, readonly ArmRecord[]>, level: number, costWeight: number, cost: CostOf): { key: string; cell: AllocationCell; score: number } {
+function bestArm(
+  byArm: ReadonlyMap<string, readonly ArmRecord[]>,
+  level: number,
+  costWeight: number,
+  cost: CostOf,
+): { key: string; cell: AllocationCell; score: number } {
   let best: { key: string; cell: AllocationCell; score: number; tokens: number } | undefined;
-  const keys = [...byArm.keys()].sort((a, b) => ARMS.indexOf(byArm.get(a)![0]!.cell.arm) - ARMS.indexOf(byArm.get(b)![0]!.cell.arm) || (a < b ? -1 : a > b ? 1 : 0));
+  const keys = [...byArm.keys()].sort(
+    (a, b) => ARMS.indexOf(byArm.get(a)![0]!.cell.arm) - ARMS.indexOf(byArm.get(b)![0]!.cell.arm) || (a < b ? -1 : a > b ? 1 : 0),
+  );
   for (const key of keys) {
     const list = byArm.get(key)!;
     const stats = statsOf(list, level, costWeight, cost);
-    if (!best || stats.score > best.score + 1e-12 || (Math.abs(stats.score - best.score) <= 1e-12 && stats.tokens < best.tokens)) best = { key, cell: list[0]!.cell, score: stats.score, tokens: stats.tokens };
+    if (!best || stats.score > best.score + 1e-12 || (Math.abs(stats.score - best.score) <= 1e-12 && stats.tokens < best.tokens))
+      best = { key, cell: list[0]!.cell, score: stats.score, tokens: stats.tokens };
   }
   return best!;
 }

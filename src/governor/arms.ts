@@ -35,7 +35,17 @@ export interface VoteArmResult {
   simulated: boolean;
 }
 
-export async function extendVote(context: OpContext, options: { probe: ProbeResult | undefined; model: string; samples: number; lead?: number; messages: ChatMessage[]; maxOutputTokens: number }): Promise<VoteArmResult> {
+export async function extendVote(
+  context: OpContext,
+  options: {
+    probe: ProbeResult | undefined;
+    model: string;
+    samples: number;
+    lead?: number;
+    messages: ChatMessage[];
+    maxOutputTokens: number;
+  },
+): Promise<VoteArmResult> {
   const reuse = options.probe !== undefined && options.probe.model === options.model ? options.probe.candidates : [];
   let candidates: Candidate[] = [...reuse];
   let drawn = reuse.length;
@@ -58,7 +68,10 @@ export async function extendVote(context: OpContext, options: { probe: ProbeResu
     }
     // The smallest wave after which the leader could be safe, if it took every sample of the wave.
     const safe = Math.floor((second + left - leader) / 2) + 1;
-    const wave = Math.max(1, Math.min(left, options.lead === undefined ? safe : Math.min(safe, Math.max(1, options.lead - (leader - second)))));
+    const wave = Math.max(
+      1,
+      Math.min(left, options.lead === undefined ? safe : Math.min(safe, Math.max(1, options.lead - (leader - second)))),
+    );
     const result = await sample(childContext(context, `wave-${waves}`), {
       samples: wave,
       messages: options.messages,
@@ -73,7 +86,10 @@ export async function extendVote(context: OpContext, options: { probe: ProbeResu
     calls += result.calls;
     simulated ||= result.simulated;
     degraded.push(...result.degraded);
-    candidates = [...candidates, ...result.details.samples.map((entry) => toCandidate(drawn + entry.index, entry.answer, entry.confidence))];
+    candidates = [
+      ...candidates,
+      ...result.details.samples.map((entry) => toCandidate(drawn + entry.index, entry.answer, entry.confidence)),
+    ];
     const got = result.details.completed + result.details.failed;
     drawn += got;
     if (result.budgetExhausted || got < wave) {
@@ -82,7 +98,19 @@ export async function extendVote(context: OpContext, options: { probe: ProbeResu
     }
   }
   const summary = summarise(candidates);
-  return { answer: summary.answer, agreement: summary.agreement, samples: candidates.length, reusedProbeSamples: reuse.length, votes: summary.votes, waves, stoppedEarly, calls, degraded, budgetExhausted, simulated };
+  return {
+    answer: summary.answer,
+    agreement: summary.agreement,
+    samples: candidates.length,
+    reusedProbeSamples: reuse.length,
+    votes: summary.votes,
+    waves,
+    stoppedEarly,
+    calls,
+    degraded,
+    budgetExhausted,
+    simulated,
+  };
 }
 
 export interface ThreadArmResult {
@@ -94,7 +122,10 @@ export interface ThreadArmResult {
   simulated: boolean;
 }
 
-export async function threadArm(context: OpContext, options: { query: string; model: string; steps: number; maxOutputTokens: number; probe: ProbeResult | undefined }): Promise<ThreadArmResult> {
+export async function threadArm(
+  context: OpContext,
+  options: { query: string; model: string; steps: number; maxOutputTokens: number; probe: ProbeResult | undefined },
+): Promise<ThreadArmResult> {
   const result = await thread(childContext(context, 'thread', { model: options.model }), {
     question: options.query,
     model: options.model,
@@ -126,8 +157,26 @@ export interface SearchArmResult {
   simulated: boolean;
 }
 
-export async function searchArm(context: OpContext, options: { query: string; retriever: Retriever; model: string; steps: number; k: number; maxOutputTokens: number; probe: ProbeResult | undefined }): Promise<SearchArmResult> {
-  const result = await search(childContext(context, 'search', { model: options.model }), { question: options.query, retriever: options.retriever, maxSteps: options.steps, k: options.k, model: options.model, maxOutputTokens: options.maxOutputTokens });
+export async function searchArm(
+  context: OpContext,
+  options: {
+    query: string;
+    retriever: Retriever;
+    model: string;
+    steps: number;
+    k: number;
+    maxOutputTokens: number;
+    probe: ProbeResult | undefined;
+  },
+): Promise<SearchArmResult> {
+  const result = await search(childContext(context, 'search', { model: options.model }), {
+    question: options.query,
+    retriever: options.retriever,
+    maxSteps: options.steps,
+    k: options.k,
+    model: options.model,
+    maxOutputTokens: options.maxOutputTokens,
+  });
   const fallback = result.answer === undefined && options.probe?.answer !== undefined;
   const steps = typeof result.details['steps'] === 'number' ? result.details['steps'] : options.steps;
   return {

@@ -75,11 +75,14 @@ export function tierBinder(options: TierBinderOptions): CapabilityBinder {
   };
   return {
     bind(need, constraints = {}) {
-      if (need === 'plan' && options.planner !== undefined && constraints.tier === undefined) return qualifies(options.planner, constraints) ? { model: options.planner } : undefined;
-      if (need === 'verify' && options.verifier !== undefined && constraints.tier === undefined) return qualifies(options.verifier, constraints) ? { model: options.verifier } : undefined;
+      if (need === 'plan' && options.planner !== undefined && constraints.tier === undefined)
+        return qualifies(options.planner, constraints) ? { model: options.planner } : undefined;
+      if (need === 'verify' && options.verifier !== undefined && constraints.tier === undefined)
+        return qualifies(options.verifier, constraints) ? { model: options.verifier } : undefined;
       let candidates = available;
       if (constraints.tier !== undefined) candidates = candidates.filter((tier) => tier === constraints.tier);
-      else if (constraints.minTier !== undefined) candidates = candidates.filter((tier) => TIERS.indexOf(tier) >= TIERS.indexOf(constraints.minTier!));
+      else if (constraints.minTier !== undefined)
+        candidates = candidates.filter((tier) => TIERS.indexOf(tier) >= TIERS.indexOf(constraints.minTier!));
       // A judge is most useful when it is the most capable model; everything else goes cheapest first.
       if (need === 'verify' && constraints.tier === undefined) candidates = [...candidates].reverse();
       for (const tier of candidates) {
@@ -96,8 +99,17 @@ export function tierBinder(options: TierBinderOptions): CapabilityBinder {
  * candidate of that tier (candidates in order of preference). For `sim:<tier>` the candidates are the
  * simulated tiers, so `sim:small` escalates to `sim:medium` and `sim:large`.
  */
-export function fleetBinder(fleet: Fleet, start: string, options: { candidates?: readonly string[]; planner?: string; verifier?: string; labels?: Record<string, readonly string[]> } = {}): CapabilityBinder {
-  return tierBinder({ ...options, tiers: fleetTiers(fleet, start, options.candidates), fleet, labels: options.labels ?? simulatedLabels(fleet, start, options.candidates) });
+export function fleetBinder(
+  fleet: Fleet,
+  start: string,
+  options: { candidates?: readonly string[]; planner?: string; verifier?: string; labels?: Record<string, readonly string[]> } = {},
+): CapabilityBinder {
+  return tierBinder({
+    ...options,
+    tiers: fleetTiers(fleet, start, options.candidates),
+    fleet,
+    labels: options.labels ?? simulatedLabels(fleet, start, options.candidates),
+  });
 }
 
 /** The tier map for a starting model: its tier and the tiers above it. */

@@ -110,45 +110,140 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
   const arms = options.arms ?? DEFAULT_CANDIDATE_ARMS;
   const maxOutputTokens = options.maxOutputTokens ?? 384;
   // The router's stages for this start; stage 0 is the probe (the router reuses it as its first stage).
-  const stages = routerStages(policy, binder, {}, fleet.model(start).profile.tier, start).map((stage, index) => (index === 0 ? { ...stage, samples: policy.probe.samples } : stage));
-  const runId = options.runId ?? `calibrate-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const stages = routerStages(policy, binder, {}, fleet.model(start).profile.tier, start).map((stage, index) =>
+    index === 0 ? { ...stage, samples: policy.probe.samples } : stage,
+  );
+  const runId =
+    options.runId ?? `calibrate-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const simulated = options.simulated ?? stages.every((stage) => fleet.model(stage.model).profile.simulated);
-  options.journal.beginOrResumeRun({ id: runId, command: CALIBRATE_COMMAND, query: `calibration suite (${options.items.length} items)`, args: { model: start, stages: stages.map(({ tier, model, samples }) => ({ tier, model, samples })), levels, arms, verifier: options.verifier ?? false, corpus: options.retriever !== undefined }, seed: options.seed ?? null, simulated });
+  options.journal.beginOrResumeRun({
+    id: runId,
+    command: CALIBRATE_COMMAND,
+    query: `calibration suite (${options.items.length} items)`,
+    args: {
+      model: start,
+      stages: stages.map(({ tier, model, samples }) => ({ tier, model, samples })),
+      levels,
+      arms,
+      verifier: options.verifier ?? false,
+      corpus: options.retriever !== undefined,
+    },
+    seed: options.seed ?? null,
+    simulated,
+  });
   let stageSteps = 0;
   let armSteps = 0;
 
   for (const [itemIndex, item] of options.items.entries()) {
-    const messages = [{ role: 'system' as const, content: DEFAULT_SYSTEM_PROMPT }, { role: 'user' as const, content: item.prompt }];
+    const messages = [
+      { role: 'system' as const, content: DEFAULT_SYSTEM_PROMPT },
+      { role: 'user' as const, content: item.prompt },
+    ];
     for (const [index, stage] of (options.stages === false ? [] : stages).entries()) {
       const ledger = new Ledger({ clock: fleet.clock });
-      const context: OpContext = { fleet, budget: ledger.root, trace: new Trace(fleet.clock), stepId: 'gov', model: stage.model, ...(item.taskId !== undefined ? { taskId: item.taskId } : {}) };
+      const context: OpContext = {
+        fleet,
+        budget: ledger.root,
+        trace: new Trace(fleet.clock),
+        stepId: 'gov',
+        model: stage.model,
+        ...(item.taskId !== undefined ? { taskId: item.taskId } : {}),
+      };
       let observed: { answer: string | undefined; signals: Partial<Record<ConfidenceSignal, number>> };
       if (index === 0) {
         // Exactly the probe (step id `gov/probe`): its signals are what the router will see for this item.
-        const probe = await probeDifficulty(childContext(context, 'probe'), { model: stage.model, messages, samples: stage.samples, ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}), maxOutputTokens, difficulty: policy.difficulty });
-        observed = { answer: probe.answer, signals: signalsOf(probe.agreement, probe.confidence, probe.candidates.length > 0 && probe.answer !== undefined) };
+        const probe = await probeDifficulty(childContext(context, 'probe'), {
+          model: stage.model,
+          messages,
+          samples: stage.samples,
+          ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}),
+          maxOutputTokens,
+          difficulty: policy.difficulty,
+        });
+        observed = {
+          answer: probe.answer,
+          signals: signalsOf(probe.agreement, probe.confidence, probe.candidates.length > 0 && probe.answer !== undefined),
+        };
       } else {
-        const result = await sample(childContext(context, `calibrate/stage-${index}`), { samples: stage.samples, messages, model: stage.model, maxOutputTokens, temperature: VOTE_TEMPERATURE, aggregator: 'majority', operator: 'router', axis: 'cascade' });
+        const result = await sample(childContext(context, `calibrate/stage-${index}`), {
+          samples: stage.samples,
+          messages,
+          model: stage.model,
+          maxOutputTokens,
+          temperature: VOTE_TEMPERATURE,
+          aggregator: 'majority',
+          operator: 'router',
+          axis: 'cascade',
+        });
         const summary = summarise(result.details.samples.map((entry) => toCandidate(entry.index, entry.answer, entry.confidence)));
         observed = { answer: summary.answer, signals: signalsOf(summary.agreement, summary.confidence, summary.answered > 0) };
       }
       if (options.verifier && index < stages.length - 1 && observed.answer !== undefined) {
-        const verdict = await verify(childContext(context, `calibrate/stage-${index}`), { question: item.prompt, candidate: observed.answer, model: stage.model, operator: 'router', axis: 'cascade' });
+        const verdict = await verify(childContext(context, `calibrate/stage-${index}`), {
+          question: item.prompt,
+          candidate: observed.answer,
+          model: stage.model,
+          operator: 'router',
+          axis: 'cascade',
+        });
         if (verdict.judged) observed.signals.verifier = verdict.score;
       }
       const correct = observed.answer !== undefined && toBoolean(await item.checker(observed.answer));
       const spent = ledger.root.spent();
-      const observation: StageObservation = { tier: stage.tier, model: stage.model, samples: stage.samples, answer: observed.answer, correct, signals: observed.signals, cost: { usd: spent.usd, tokens: spent.totalTokens } };
-      options.journal.upsertStep(runId, { stepId: `cal/${item.id}/stage-${index}`, kind: STAGE_STEP_KIND, status: 'ok', input: { itemId: item.id, stage: index, tier: stage.tier, model: stage.model, samples: stage.samples }, output: observation, usage: spent });
+      const observation: StageObservation = {
+        tier: stage.tier,
+        model: stage.model,
+        samples: stage.samples,
+        answer: observed.answer,
+        correct,
+        signals: observed.signals,
+        cost: { usd: spent.usd, tokens: spent.totalTokens },
+      };
+      options.journal.upsertStep(runId, {
+        stepId: `cal/${item.id}/stage-${index}`,
+        kind: STAGE_STEP_KIND,
+        status: 'ok',
+        input: { itemId: item.id, stage: index, tier: stage.tier, model: stage.model, samples: stage.samples },
+        output: observation,
+        usage: spent,
+      });
       stageSteps++;
     }
     for (const level of levels) {
       for (const cell of arms) {
         const ledger = new Ledger({ clock: fleet.clock, limits: { totalTokens: level } });
-        const result = await governedSolve({ query: item.prompt, fleet, budget: ledger.root, model: start, binder, policy, force: cell, maxOutputTokens, ...(options.retriever ? { retriever: options.retriever } : {}), ...(item.taskId !== undefined ? { taskId: item.taskId } : {}) });
+        const result = await governedSolve({
+          query: item.prompt,
+          fleet,
+          budget: ledger.root,
+          model: start,
+          binder,
+          policy,
+          force: cell,
+          maxOutputTokens,
+          ...(options.retriever ? { retriever: options.retriever } : {}),
+          ...(item.taskId !== undefined ? { taskId: item.taskId } : {}),
+        });
         const correct = result.answer !== undefined && toBoolean(await item.checker(result.answer));
-        const record: ArmRecord = { itemId: item.id, bin: result.decision.difficulty.bin, level, arm: armKey(cell), cell, correct, tokens: result.usage.totalTokens, usd: result.usage.usd, ...(options.retriever ? { corpus: true } : {}) };
-        options.journal.upsertStep(runId, { stepId: `alloc/${item.id}/${level}/${record.arm}`, kind: ARM_STEP_KIND, status: result.status, input: { itemId: item.id, level, cell }, output: record, usage: result.usage });
+        const record: ArmRecord = {
+          itemId: item.id,
+          bin: result.decision.difficulty.bin,
+          level,
+          arm: armKey(cell),
+          cell,
+          correct,
+          tokens: result.usage.totalTokens,
+          usd: result.usage.usd,
+          ...(options.retriever ? { corpus: true } : {}),
+        };
+        options.journal.upsertStep(runId, {
+          stepId: `alloc/${item.id}/${level}/${record.arm}`,
+          kind: ARM_STEP_KIND,
+          status: result.status,
+          input: { itemId: item.id, level, cell },
+          output: record,
+          usage: result.usage,
+        });
         armSteps++;
       }
     }
@@ -178,7 +273,13 @@ export interface CalibrationData {
  * match the most common stage layout (another model ladder) are left out of the cascade records.
  */
 export function readCalibration(journal: Journal, options: { runIds?: readonly string[] } = {}): CalibrationData {
-  const runIds = options.runIds ? [...options.runIds] : journal.listRuns({ limit: Number.MAX_SAFE_INTEGER }).filter((run) => run.command === CALIBRATE_COMMAND).map((run) => run.id).reverse();
+  const runIds = options.runIds
+    ? [...options.runIds]
+    : journal
+        .listRuns({ limit: Number.MAX_SAFE_INTEGER })
+        .filter((run) => run.command === CALIBRATE_COMMAND)
+        .map((run) => run.id)
+        .reverse();
   const stagesByItem = new Map<string, StageObservation[]>();
   const arms: ArmRecord[] = [];
   for (const runId of runIds) {
@@ -197,9 +298,12 @@ export function readCalibration(journal: Journal, options: { runIds?: readonly s
   }
   const layouts = new Map<string, number>();
   const layoutOf = (stages: readonly StageObservation[]): string => stages.map((stage) => `${stage.model}×${stage.samples}`).join('>');
-  for (const stages of stagesByItem.values()) if (stages.every(Boolean)) layouts.set(layoutOf(stages), (layouts.get(layoutOf(stages)) ?? 0) + 1);
+  for (const stages of stagesByItem.values())
+    if (stages.every(Boolean)) layouts.set(layoutOf(stages), (layouts.get(layoutOf(stages)) ?? 0) + 1);
   const common = [...layouts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   const records: CalibrationRecord[] = [];
-  for (const [key, stages] of stagesByItem) if (stages.every(Boolean) && layoutOf(stages) === common) records.push({ itemId: key.replace('\u0000', '/'), stages: stages.map((stage) => ({ ...stage, tier: stage.tier as Tier })) });
+  for (const [key, stages] of stagesByItem)
+    if (stages.every(Boolean) && layoutOf(stages) === common)
+      records.push({ itemId: key.replace('\u0000', '/'), stages: stages.map((stage) => ({ ...stage, tier: stage.tier as Tier })) });
   return { runIds, records, arms };
 }

@@ -30,7 +30,15 @@ import { governorHarness } from './testing.ts';
 const GRID = Array.from({ length: 19 }, (_, index) => Math.round((index + 1) * 5) / 100);
 
 function stage(tier: 'small' | 'medium' | 'large', correct: boolean, signals: StageObservation['signals'], cost: number): StageObservation {
-  return { tier, model: `sim:${tier}`, samples: 3, answer: correct ? 'right' : 'wrong', correct, signals, cost: { usd: cost / 1000, tokens: cost * 100 } };
+  return {
+    tier,
+    model: `sim:${tier}`,
+    samples: 3,
+    answer: correct ? 'right' : 'wrong',
+    correct,
+    signals,
+    cost: { usd: cost / 1000, tokens: cost * 100 },
+  };
 }
 
 /**
@@ -57,7 +65,10 @@ function threeStageRecords(): CalibrationRecord[] {
 function twoStageRecords(): CalibrationRecord[] {
   return Array.from({ length: 190 }, (_, index) => {
     const value = GRID[index % 19]!;
-    return { itemId: `item-${index}`, stages: [stage('small', value >= 0.6, { confidence: value }, 1), stage('large', index % 20 !== 0, {}, 10)] };
+    return {
+      itemId: `item-${index}`,
+      stages: [stage('small', value >= 0.6, { confidence: value }, 1), stage('large', index % 20 !== 0, {}, 10)],
+    };
   });
 }
 
@@ -65,7 +76,13 @@ describe('fitCascadePolicy', () => {
   it('recovers the known optimal cut-off: the cheapest policy at ≥ 98% of the last stage alone', () => {
     const records = twoStageRecords();
     const fit = fitCascadePolicy(records);
-    assert.deepEqual(fit.stages.map((entry) => [entry.tier, entry.signal, entry.threshold]), [['small', 'confidence', 0.6], ['large', 'confidence', 0]]);
+    assert.deepEqual(
+      fit.stages.map((entry) => [entry.tier, entry.signal, entry.threshold]),
+      [
+        ['small', 'confidence', 0.6],
+        ['large', 'confidence', 0],
+      ],
+    );
     // Everything accepted at stage 0 is right; everything below 0.6 goes to the large stage.
     const outcome = evaluateCascade(records, [{ signal: 'confidence', threshold: 0.6 }]);
     assert.equal(fit.report.train.accuracy, outcome.accuracy);
@@ -81,7 +98,11 @@ describe('fitCascadePolicy', () => {
     const fit = fitCascadePolicy(threeStageRecords());
     assert.deepEqual(
       fit.stages.map((entry) => [entry.tier, entry.signal, entry.threshold]),
-      [['small', 'confidence', 0.6], ['medium', 'agreement', 0.7], ['large', 'confidence', 0]],
+      [
+        ['small', 'confidence', 0.6],
+        ['medium', 'agreement', 0.7],
+        ['large', 'confidence', 0],
+      ],
     );
     assert.equal(fit.report.train.accuracy, 1);
   });
@@ -94,7 +115,8 @@ describe('fitCascadePolicy', () => {
     // Brute force over every threshold that respects the (margin-tightened) cap: none is more accurate.
     for (const threshold of [...GRID, NEVER_ACCEPT]) {
       const outcome = evaluateCascade(records, [{ signal: 'confidence', threshold }]);
-      if (outcome.cost <= cap * (1 - fit.report.margin) + 1e-12) assert.ok(outcome.accuracy <= fit.report.train.accuracy + 1e-12, `threshold ${threshold} beats the fit`);
+      if (outcome.cost <= cap * (1 - fit.report.margin) + 1e-12)
+        assert.ok(outcome.accuracy <= fit.report.train.accuracy + 1e-12, `threshold ${threshold} beats the fit`);
     }
     assert.ok(fit.stages[0]!.threshold <= 0.5);
   });
@@ -112,9 +134,23 @@ describe('calibration journal → fit', () => {
     const journal = Journal.open(':memory:');
     journal.createRun({ id: 'cal-synthetic', command: CALIBRATE_COMMAND, query: 'synthetic', simulated: true });
     for (const record of twoStageRecords()) {
-      record.stages.forEach((observation, index) => journal.upsertStep('cal-synthetic', { stepId: `cal/${record.itemId}/stage-${index}`, kind: STAGE_STEP_KIND, status: 'ok', input: { itemId: record.itemId, stage: index }, output: observation }));
+      record.stages.forEach((observation, index) =>
+        journal.upsertStep('cal-synthetic', {
+          stepId: `cal/${record.itemId}/stage-${index}`,
+          kind: STAGE_STEP_KIND,
+          status: 'ok',
+          input: { itemId: record.itemId, stage: index },
+          output: observation,
+        }),
+      );
     }
-    journal.upsertStep('cal-synthetic', { stepId: 'alloc/x', kind: ARM_STEP_KIND, status: 'ok', input: {}, output: { itemId: 'x', bin: 'hard', level: 4000, arm: 'stop', cell: { arm: 'stop' }, correct: true, tokens: 500, usd: 0.0001 } });
+    journal.upsertStep('cal-synthetic', {
+      stepId: 'alloc/x',
+      kind: ARM_STEP_KIND,
+      status: 'ok',
+      input: {},
+      output: { itemId: 'x', bin: 'hard', level: 4000, arm: 'stop', cell: { arm: 'stop' }, correct: true, tokens: 500, usd: 0.0001 },
+    });
     // A run of another command is not calibration data.
     journal.createRun({ id: 'other', command: 'solve', query: 'q', simulated: true });
     const data = readCalibration(journal);
@@ -131,13 +167,22 @@ describe('calibration journal → fit', () => {
     const tasks = mixedArithmeticSuite({ count: 9, seed: 4 });
     const harness = governorHarness({ tasks });
     const journal = Journal.open(':memory:');
-    const summary = await calibrate({ fleet: harness.fleet, journal, items: calibrationItems(tasks, { registered: true }), levels: [2000], arms: [{ arm: 'stop' }, { arm: 'vote', samples: 5, lead: 3 }] });
+    const summary = await calibrate({
+      fleet: harness.fleet,
+      journal,
+      items: calibrationItems(tasks, { registered: true }),
+      levels: [2000],
+      arms: [{ arm: 'stop' }, { arm: 'vote', samples: 5, lead: 3 }],
+    });
     assert.equal(summary.stageSteps, 27);
     assert.equal(summary.armSteps, 18);
     assert.equal(journal.getRun(summary.runId)?.status, 'ok');
     const data = readCalibration(journal);
     assert.equal(data.records.length, 9);
-    assert.deepEqual(data.records[0]!.stages.map((entry) => entry.model), ['sim:small', 'sim:medium', 'sim:large']);
+    assert.deepEqual(
+      data.records[0]!.stages.map((entry) => entry.model),
+      ['sim:small', 'sim:medium', 'sim:large'],
+    );
     // Stage 0 is the probe: three (or, on an early exit, two) small samples.
     assert.ok(data.records.every((record) => record.stages[0]!.signals.agreement !== undefined || record.stages[0]!.answer === undefined));
     const fitted = fitGovernorPolicy(journal);
@@ -150,11 +195,14 @@ describe('calibration journal → fit', () => {
       writePolicy(path, fitted.policy);
       assert.deepEqual(readPolicy(path), fitted.policy);
       writeFileSync(path, JSON.stringify({ ...DEFAULT_POLICY, version: 2, probe: { samples: 0 } }));
-      assert.throws(() => readPolicy(path), (error: Error & { code?: string; issues?: Array<{ path: string }> }) => {
-        assert.equal(error.code, 'INVALID_CONFIG');
-        assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['probe.samples', 'version']);
-        return true;
-      });
+      assert.throws(
+        () => readPolicy(path),
+        (error: Error & { code?: string; issues?: Array<{ path: string }> }) => {
+          assert.equal(error.code, 'INVALID_CONFIG');
+          assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['probe.samples', 'version']);
+          return true;
+        },
+      );
     } finally {
       rmSync(folder, { recursive: true, force: true });
       journal.close();

@@ -72,7 +72,11 @@ interface Outcome {
 }
 
 /** Accuracy and mean cost of a cascade policy replayed on records. */
-export function evaluateCascade(records: readonly CalibrationRecord[], choices: readonly CascadeChoice[], costMetric: 'usd' | 'tokens' = 'usd'): Outcome & { acceptedAt: number[] } {
+export function evaluateCascade(
+  records: readonly CalibrationRecord[],
+  choices: readonly CascadeChoice[],
+  costMetric: 'usd' | 'tokens' = 'usd',
+): Outcome & { acceptedAt: number[] } {
   let correct = 0;
   let cost = 0;
   const stageCount = records[0]?.stages.length ?? 0;
@@ -108,10 +112,15 @@ export function largestOnly(records: readonly CalibrationRecord[], costMetric: '
   return { accuracy: correct / count, cost: cost / count };
 }
 
-export function fitCascadePolicy(records: readonly CalibrationRecord[], target: CascadeTarget = { kind: 'relative-accuracy', ratio: 0.98 }, options: FitCascadeOptions = {}): CascadeFit {
+export function fitCascadePolicy(
+  records: readonly CalibrationRecord[],
+  target: CascadeTarget = { kind: 'relative-accuracy', ratio: 0.98 },
+  options: FitCascadeOptions = {},
+): CascadeFit {
   if (records.length === 0) throw new RangeError('fitCascadePolicy needs at least one calibration record');
   const stageCount = records[0]!.stages.length;
-  if (records.some((record) => record.stages.length !== stageCount)) throw new RangeError('every calibration record must have the same stages');
+  if (records.some((record) => record.stages.length !== stageCount))
+    throw new RangeError('every calibration record must have the same stages');
   const costMetric = options.costMetric ?? 'usd';
   const signals = options.signals ?? presentSignals(records);
   const margins = options.margins ?? DEFAULT_MARGINS;
@@ -170,7 +179,14 @@ export function fitCascadePolicy(records: readonly CalibrationRecord[], target: 
       items: records.length,
       margin: chosenMargin,
       train: { accuracy: train.accuracy, cost: train.cost, largestAccuracy: largest.accuracy, largestCost: largest.cost },
-      crossValidated: { accuracy: heldOut!.accuracy, cost: heldOut!.cost, largestAccuracy: heldOut!.largest.accuracy, largestCost: heldOut!.largest.cost, folds, met: heldOut!.met },
+      crossValidated: {
+        accuracy: heldOut!.accuracy,
+        cost: heldOut!.cost,
+        largestAccuracy: heldOut!.largest.accuracy,
+        largestCost: heldOut!.largest.cost,
+        folds,
+        met: heldOut!.met,
+      },
     },
   };
 }
@@ -182,12 +198,20 @@ function meets(outcome: Outcome, largest: Outcome, target: CascadeTarget, margin
 }
 
 /** Exhaustive search over (signal, threshold) per non-final stage. */
-function search(records: readonly CalibrationRecord[], target: CascadeTarget, margin: number, signals: readonly ConfidenceSignal[], costMetric: 'usd' | 'tokens', grid: number): CascadeChoice[] {
+function search(
+  records: readonly CalibrationRecord[],
+  target: CascadeTarget,
+  margin: number,
+  signals: readonly ConfidenceSignal[],
+  costMetric: 'usd' | 'tokens',
+  grid: number,
+): CascadeChoice[] {
   const stageCount = records[0]!.stages.length;
   const options: CascadeChoice[][] = [];
   for (let stage = 0; stage < stageCount - 1; stage++) {
     const list: CascadeChoice[] = [];
-    for (const signal of signals) for (const threshold of candidateThresholds(records, stage, signal, grid)) list.push({ signal, threshold });
+    for (const signal of signals)
+      for (const threshold of candidateThresholds(records, stage, signal, grid)) list.push({ signal, threshold });
     // A stage that always escalates needs no signal: keep one "never" entry.
     list.push({ signal: signals[0] ?? 'confidence', threshold: NEVER_ACCEPT });
     options.push(dedupeNever(list));
@@ -216,19 +240,35 @@ function better(outcome: Outcome, feasible: boolean, incumbent: Outcome, incumbe
   const eps = 1e-12;
   if (!feasible) {
     // Nothing meets the target: the most accurate policy (relative target) or the cheapest (cost cap).
-    if (target.kind === 'relative-accuracy') return outcome.accuracy > incumbent.accuracy + eps || (Math.abs(outcome.accuracy - incumbent.accuracy) <= eps && outcome.cost < incumbent.cost - eps);
-    return outcome.cost < incumbent.cost - eps || (Math.abs(outcome.cost - incumbent.cost) <= eps && outcome.accuracy > incumbent.accuracy + eps);
+    if (target.kind === 'relative-accuracy')
+      return (
+        outcome.accuracy > incumbent.accuracy + eps ||
+        (Math.abs(outcome.accuracy - incumbent.accuracy) <= eps && outcome.cost < incumbent.cost - eps)
+      );
+    return (
+      outcome.cost < incumbent.cost - eps || (Math.abs(outcome.cost - incumbent.cost) <= eps && outcome.accuracy > incumbent.accuracy + eps)
+    );
   }
-  if (target.kind === 'relative-accuracy') return outcome.cost < incumbent.cost - eps || (Math.abs(outcome.cost - incumbent.cost) <= eps && outcome.accuracy > incumbent.accuracy + eps);
-  return outcome.accuracy > incumbent.accuracy + eps || (Math.abs(outcome.accuracy - incumbent.accuracy) <= eps && outcome.cost < incumbent.cost - eps);
+  if (target.kind === 'relative-accuracy')
+    return (
+      outcome.cost < incumbent.cost - eps || (Math.abs(outcome.cost - incumbent.cost) <= eps && outcome.accuracy > incumbent.accuracy + eps)
+    );
+  return (
+    outcome.accuracy > incumbent.accuracy + eps ||
+    (Math.abs(outcome.accuracy - incumbent.accuracy) <= eps && outcome.cost < incumbent.cost - eps)
+  );
 }
 
 /** Distinct observed values of the signal at the stage, thinned to at most `grid` evenly spaced quantiles. */
 function candidateThresholds(records: readonly CalibrationRecord[], stage: number, signal: ConfidenceSignal, grid: number): number[] {
-  const values = [...new Set(records.flatMap((record) => {
-    const value = record.stages[stage]!.signals[signal];
-    return value === undefined ? [] : [value];
-  }))].sort((a, b) => a - b);
+  const values = [
+    ...new Set(
+      records.flatMap((record) => {
+        const value = record.stages[stage]!.signals[signal];
+        return value === undefined ? [] : [value];
+      }),
+    ),
+  ].sort((a, b) => a - b);
   if (values.length <= grid) return values;
   const thinned = new Set<number>();
   for (let index = 0; index < grid; index++) thinned.add(values[Math.round((index * (values.length - 1)) / (grid - 1))]!);
@@ -236,12 +276,15 @@ function candidateThresholds(records: readonly CalibrationRecord[], stage: numbe
 }
 
 function dedupeNever(list: CascadeChoice[]): CascadeChoice[] {
-  return list.filter((choice, index) => choice.threshold !== NEVER_ACCEPT || list.findIndex((other) => other.threshold === NEVER_ACCEPT) === index);
+  return list.filter(
+    (choice, index) => choice.threshold !== NEVER_ACCEPT || list.findIndex((other) => other.threshold === NEVER_ACCEPT) === index,
+  );
 }
 
 function presentSignals(records: readonly CalibrationRecord[]): ConfidenceSignal[] {
   const found = new Set<ConfidenceSignal>();
-  for (const record of records) for (const stage of record.stages.slice(0, -1)) for (const key of Object.keys(stage.signals) as ConfidenceSignal[]) found.add(key);
+  for (const record of records)
+    for (const stage of record.stages.slice(0, -1)) for (const key of Object.keys(stage.signals) as ConfidenceSignal[]) found.add(key);
   const order: ConfidenceSignal[] = ['agreement', 'confidence', 'verifier'];
   return order.filter((signal) => found.has(signal));
 }

@@ -38,7 +38,9 @@ export function fitGovernorPolicy(source: Journal | CalibrationData, options: Fi
   }
   const learned = learnAllocation(data.arms, base, { ...options.allocation, corpus: false });
   // Runs calibrated with a corpus fit the corpus table (search in the strategy space); kept from the base otherwise.
-  const corpusLearned = data.arms.some((record) => record.corpus === true) ? learnAllocation(data.arms, base, { ...options.allocation, corpus: true }) : undefined;
+  const corpusLearned = data.arms.some((record) => record.corpus === true)
+    ? learnAllocation(data.arms, base, { ...options.allocation, corpus: true })
+    : undefined;
   const items = new Set([...data.records.map((record) => record.itemId), ...data.arms.map((record) => record.itemId)]).size;
   const policy = parsePolicy({
     ...base,
@@ -49,11 +51,22 @@ export function fitGovernorPolicy(source: Journal | CalibrationData, options: Fi
     probe: probeFor(base.probe, cascade.stages[0]?.samples ?? base.probe.samples),
     cascade,
     allocation: {
-      ...(learned.report.length > 0 ? { levels: learned.levels, cells: learned.cells, fit: { cells: learned.report } } : { levels: base.allocation.levels, cells: base.allocation.cells, ...(base.allocation.fit ? { fit: base.allocation.fit } : {}) }),
-      ...(corpusLearned ? { corpus: { levels: corpusLearned.levels, cells: corpusLearned.cells, fit: { cells: corpusLearned.report } } } : base.allocation.corpus ? { corpus: base.allocation.corpus } : {}),
+      ...(learned.report.length > 0
+        ? { levels: learned.levels, cells: learned.cells, fit: { cells: learned.report } }
+        : { levels: base.allocation.levels, cells: base.allocation.cells, ...(base.allocation.fit ? { fit: base.allocation.fit } : {}) }),
+      ...(corpusLearned
+        ? { corpus: { levels: corpusLearned.levels, cells: corpusLearned.cells, fit: { cells: corpusLearned.report } } }
+        : base.allocation.corpus
+          ? { corpus: base.allocation.corpus }
+          : {}),
     },
   });
-  return { policy, data: { runIds: data.runIds, cascadeItems: data.records.length, armRecords: data.arms.length }, allocationReport: learned.report, ...(corpusLearned ? { corpusReport: corpusLearned.report } : {}) };
+  return {
+    policy,
+    data: { runIds: data.runIds, cascadeItems: data.records.length, armRecords: data.arms.length },
+    allocationReport: learned.report,
+    ...(corpusLearned ? { corpusReport: corpusLearned.report } : {}),
+  };
 }
 
 function probeFor(probe: GovernorPolicy['probe'], samples: number): GovernorPolicy['probe'] {

@@ -17,7 +17,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage, JsonSchema } from '../models/index.ts';
-import { simCascadeLadder, strategySpec, workflowJsonSchema, type Tier, type WorkflowLimits, type WorkflowSpec } from '../workflow/index.ts';
+import {
+  simCascadeLadder,
+  strategySpec,
+  workflowJsonSchema,
+  type Tier,
+  type WorkflowLimits,
+  type WorkflowSpec,
+} from '../workflow/index.ts';
 import { TIERS } from './binder.ts';
 
 export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
@@ -31,14 +38,16 @@ export interface PlanTemplate {
 
 const CATALOGUE: Record<string, string> = {
   generate: 'one model call (prompt template with {{query}} and {{input}} placeholders). Cheapest.',
-  sample: 'width: N parallel samples + aggregator majority | confidence-weighted | verifier | usc; "adaptive": true stops once the vote is decided.',
+  sample:
+    'width: N parallel samples + aggregator majority | confidence-weighted | verifier | usc; "adaptive": true stops once the vote is decided.',
   verify: 'a judge scores a "candidate" input (<node>.answer) against the query; its output is the candidate if accepted.',
   refine: 'depth: answer, then verify → critique → revise for up to "rounds" rounds.',
   thread: 'decomposition: a recursive subtask tree in one context (maxSteps calls, maxDepth levels, tools ["calculator"]).',
   search: 'retrieval steps over a corpus (maxSteps, k passages per step).',
   debate: 'agents × rounds of debate (topology all-to-all | ring | star; mode multi | solo).',
   solo: 'one call role-playing several personas (solo performance prompting).',
-  cascade: 'models cheapest first; a stage is accepted when its signal (agreement | confidence | verifier) ≥ threshold, else escalate; the last stage always answers.',
+  cascade:
+    'models cheapest first; a stage is accepted when its signal (agreement | confidence | verifier) ≥ threshold, else escalate; the last stage always answers.',
   aggregate: 'fan-in without a model call: majority | first | best-confidence over node inputs.',
 };
 
@@ -57,7 +66,10 @@ function strip(value: unknown): unknown {
   for (const [key, inner] of Object.entries(value)) {
     if (key === '$schema' || key === '$id' || key === 'title' || key === 'description') continue;
     // Under `properties` the keys are field names (a field may be called "description"): keep them all.
-    out[key] = key === 'properties' && inner !== null && typeof inner === 'object' ? Object.fromEntries(Object.entries(inner).map(([name, schema]) => [name, strip(schema)])) : strip(inner);
+    out[key] =
+      key === 'properties' && inner !== null && typeof inner === 'object'
+        ? Object.fromEntries(Object.entries(inner).map(([name, schema]) => [name, strip(schema)]))
+        : strip(inner);
   }
   return out;
 }
@@ -79,12 +91,32 @@ export function templateLibrary(options: LibraryOptions): PlanTemplate[] {
   const common = { model, maxOutputTokens: options.maxOutputTokens };
   const templates: PlanTemplate[] = [
     { name: 'strategy:single', use: 'easy queries: one careful answer', spec: strategySpec('single', { ...common, samples: 1 }) },
-    { name: 'strategy:vote', use: 'medium queries: width on the cheapest model', spec: { ...strategySpec('vote', { ...common, samples: 7 }), nodes: [{ id: 'vote', op: 'sample', inputs: { query: 'query' }, params: { samples: 7, aggregator: 'majority', adaptive: true } }] } },
-    { name: 'strategy:cascade', use: 'hard queries: escalate to larger tiers only when the cheap answer is unsure', spec: strategySpec('cascade', { ...common, samples: 5, cascadeModels: ladder.length > 0 ? ladder : simCascadeLadder(model) }) },
-    { name: 'strategy:thread', use: 'multi-step problems: decompose into subtasks', spec: strategySpec('thread', { ...common, samples: 1, steps: 12 }) },
-    { name: 'strategy:refine', use: 'answers that benefit from checking and revising', spec: strategySpec('refine', { ...common, samples: 1, rounds: 2 }) },
+    {
+      name: 'strategy:vote',
+      use: 'medium queries: width on the cheapest model',
+      spec: {
+        ...strategySpec('vote', { ...common, samples: 7 }),
+        nodes: [{ id: 'vote', op: 'sample', inputs: { query: 'query' }, params: { samples: 7, aggregator: 'majority', adaptive: true } }],
+      },
+    },
+    {
+      name: 'strategy:cascade',
+      use: 'hard queries: escalate to larger tiers only when the cheap answer is unsure',
+      spec: strategySpec('cascade', { ...common, samples: 5, cascadeModels: ladder.length > 0 ? ladder : simCascadeLadder(model) }),
+    },
+    {
+      name: 'strategy:thread',
+      use: 'multi-step problems: decompose into subtasks',
+      spec: strategySpec('thread', { ...common, samples: 1, steps: 12 }),
+    },
+    {
+      name: 'strategy:refine',
+      use: 'answers that benefit from checking and revising',
+      spec: strategySpec('refine', { ...common, samples: 1, rounds: 2 }),
+    },
   ];
-  if (options.examples !== false) templates.push(...exampleTemplates(options.examples ?? EXAMPLES_DIR, options.tiers, options.defaultModel));
+  if (options.examples !== false)
+    templates.push(...exampleTemplates(options.examples ?? EXAMPLES_DIR, options.tiers, options.defaultModel));
   return templates.filter((template) => template.spec.nodes.every((node) => options.operators.includes(node.op)));
 }
 
@@ -94,14 +126,24 @@ function exampleTemplates(folder: string, tiers: Partial<Record<Tier, string>>, 
   const rebind = (reference: string): string => {
     const tier = TIERS.find((candidate) => reference === `sim:${candidate}`);
     if (tier === undefined) return reference;
-    const nearest = [...TIERS.slice(TIERS.indexOf(tier)), ...TIERS.slice(0, TIERS.indexOf(tier)).reverse()].find((candidate) => tiers[candidate] !== undefined);
+    const nearest = [...TIERS.slice(TIERS.indexOf(tier)), ...TIERS.slice(0, TIERS.indexOf(tier)).reverse()].find(
+      (candidate) => tiers[candidate] !== undefined,
+    );
     return nearest === undefined ? defaultModel : tiers[nearest]!;
   };
   const templates: PlanTemplate[] = [];
-  for (const file of readdirSync(folder).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of readdirSync(folder)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     try {
-      const { $schema: _ignored, ...spec } = JSON.parse(readFileSync(join(folder, file), 'utf8'), (key, value: unknown) => ((key === 'model' || key === 'verifierModel') && typeof value === 'string' ? rebind(value) : value)) as WorkflowSpec & { $schema?: string };
-      templates.push({ name: spec.name ?? file.replace(/\.json$/, ''), use: spec.description ?? '', spec: { ...spec, description: undefined } as WorkflowSpec });
+      const { $schema: _ignored, ...spec } = JSON.parse(readFileSync(join(folder, file), 'utf8'), (key, value: unknown) =>
+        (key === 'model' || key === 'verifierModel') && typeof value === 'string' ? rebind(value) : value,
+      ) as WorkflowSpec & { $schema?: string };
+      templates.push({
+        name: spec.name ?? file.replace(/\.json$/, ''),
+        use: spec.description ?? '',
+        spec: { ...spec, description: undefined } as WorkflowSpec,
+      });
     } catch {
       // A broken example must not stop planning; `thicket workflow validate` is where examples get checked.
     }
@@ -124,11 +166,17 @@ export const PLANNER_SYSTEM = `You are Thicket's planner. For the query, write O
 
 export function plannerMessages(context: PromptContext, feedback?: { previous: string; message: string }): ChatMessage[] {
   const models = TIERS.flatMap((tier) => (context.tiers[tier] === undefined ? [] : [`${tier}=${context.tiers[tier]}`])).join(', ');
-  const budget = Object.entries(context.budget).filter(([, value]) => value !== undefined && Number.isFinite(value)).map(([key, value]) => `${key} ≤ ${key === 'usd' ? (value as number).toFixed(6) : Math.floor(value as number)}`).join(', ');
+  const budget = Object.entries(context.budget)
+    .filter(([, value]) => value !== undefined && Number.isFinite(value))
+    .map(([key, value]) => `${key} ≤ ${key === 'usd' ? (value as number).toFixed(6) : Math.floor(value as number)}`)
+    .join(', ');
   const limits = context.limits;
   const system = [
     PLANNER_SYSTEM,
-    `Operators:\n${context.operators.filter((op) => CATALOGUE[op] !== undefined).map((op) => `- ${op}: ${CATALOGUE[op]}`).join('\n')}`,
+    `Operators:\n${context.operators
+      .filter((op) => CATALOGUE[op] !== undefined)
+      .map((op) => `- ${op}: ${CATALOGUE[op]}`)
+      .join('\n')}`,
     `Models by tier: ${models}. Put "tier" on a node (it is bound to that model); cascade stages name their models.`,
     `Budget for this query (planning included): ${budget || 'unlimited'}.`,
     `Limits: ≤ ${limits.maxNodes} nodes, longest path ≤ ${limits.maxDepth}, ≤ ${limits.maxSamplesPerNode} samples per node, ≤ ${limits.maxTotalSamples} model calls in total, inputs must not form cycles.`,
@@ -136,7 +184,11 @@ export function plannerMessages(context: PromptContext, feedback?: { previous: s
     `Examples:\n${context.templates.map((template) => `[${template.name}] ${template.use}\n${JSON.stringify(template.spec)}`).join('\n')}`,
   ].join('\n\n');
   const ask = `Query:\n${context.query}`;
-  if (!feedback) return [{ role: 'system', content: system }, { role: 'user', content: ask }];
+  if (!feedback)
+    return [
+      { role: 'system', content: system },
+      { role: 'user', content: ask },
+    ];
   return [
     { role: 'system', content: system },
     { role: 'user', content: ask },

@@ -20,7 +20,21 @@
 import { BudgetExhaustedError, ThicketError } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
 import { childContext, generate, verify, type Checker, type OpContext } from '../ops/index.ts';
-import { GENERATED_WORKFLOW_LIMITS, checkWorkflow, fitWorkflow, runWorkflow, strategySpec, WorkflowOverBudgetError, type OperatorRegistry, type Tier, type ValidatedWorkflow, type WorkflowIssue, type WorkflowLimits, type WorkflowResult, type WorkflowSpec } from '../workflow/index.ts';
+import {
+  GENERATED_WORKFLOW_LIMITS,
+  checkWorkflow,
+  fitWorkflow,
+  runWorkflow,
+  strategySpec,
+  WorkflowOverBudgetError,
+  type OperatorRegistry,
+  type Tier,
+  type ValidatedWorkflow,
+  type WorkflowIssue,
+  type WorkflowLimits,
+  type WorkflowResult,
+  type WorkflowSpec,
+} from '../workflow/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { TIERS } from './binder.ts';
 import { plannerMessages, plannerSchema, templateLibrary, type PlanTemplate } from './planner-prompt.ts';
@@ -80,10 +94,25 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
   const limits = options.limits ?? GENERATED_WORKFLOW_LIMITS;
   const settings = options.settings;
   const opNames = Object.keys(options.operators);
-  const templates = templateLibrary({ tiers: options.tiers, defaultModel: options.defaultModel, maxOutputTokens: options.maxOutputTokens, operators: opNames, ...(options.examples !== undefined ? { examples: options.examples } : {}) });
+  const templates = templateLibrary({
+    tiers: options.tiers,
+    defaultModel: options.defaultModel,
+    maxOutputTokens: options.maxOutputTokens,
+    operators: opNames,
+    ...(options.examples !== undefined ? { examples: options.examples } : {}),
+  });
   const planBudget = context.budget.child('plan', { share: options.planShare });
   const checkable = options.checker !== undefined || options.verifierModel !== undefined;
-  const outcome: PlanOutcome = { answer: undefined, spec: undefined, rounds: [], best: undefined, planCalls: 0, degraded: [], budgetExhausted: false, simulated: false };
+  const outcome: PlanOutcome = {
+    answer: undefined,
+    spec: undefined,
+    rounds: [],
+    best: undefined,
+    planCalls: 0,
+    degraded: [],
+    budgetExhausted: false,
+    simulated: false,
+  };
   let feedback: { previous: string; message: string } | undefined;
   let history = '';
   let planningRefused = false;
@@ -91,7 +120,17 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
   for (let round = 0; round <= (checkable ? settings.refineRounds : 0); round++) {
     // Planning refused by the budget: the template already ran once; refining without a planner is pointless.
     if (planningRefused) break;
-    const report: PlanRound = { round, attempts: 0, rejected: [], fallback: false, spec: undefined, answer: undefined, status: 'not-run', quality: undefined, objective: undefined };
+    const report: PlanRound = {
+      round,
+      attempts: 0,
+      rejected: [],
+      fallback: false,
+      spec: undefined,
+      answer: undefined,
+      status: 'not-run',
+      quality: undefined,
+      objective: undefined,
+    };
     outcome.rounds.push(report);
     let chosen: ValidatedWorkflow | undefined;
     // Per attempt (what each journaled step cost) and per round (what the objective charges).
@@ -101,7 +140,19 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
       report.attempts++;
       planningCost = { ...ZERO_COST };
       const stepId = `${context.stepId}/r${round}/a${attempt}`;
-      const messages = plannerMessages({ query: options.query, tiers: options.tiers, budget: headroom(context.budget), limits, operators: opNames, templates, lambda: settings.lambda, mu: settings.mu }, feedback);
+      const messages = plannerMessages(
+        {
+          query: options.query,
+          tiers: options.tiers,
+          budget: headroom(context.budget),
+          limits,
+          operators: opNames,
+          templates,
+          lambda: settings.lambda,
+          mu: settings.mu,
+        },
+        feedback,
+      );
       let raw: unknown;
       let text = '';
       try {
@@ -119,7 +170,13 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
         });
         outcome.planCalls++;
         outcome.simulated ||= call.call.simulated;
-        planningCost = { inputTokens: call.call.usage.inputTokens, outputTokens: call.call.usage.outputTokens, totalTokens: call.call.usage.inputTokens + call.call.usage.outputTokens, usd: call.call.costUsd, calls: 1 };
+        planningCost = {
+          inputTokens: call.call.usage.inputTokens,
+          outputTokens: call.call.usage.outputTokens,
+          totalTokens: call.call.usage.inputTokens + call.call.usage.outputTokens,
+          usd: call.call.costUsd,
+          calls: 1,
+        };
         roundPlanning = addCost(roundPlanning, planningCost);
         raw = call.call.object;
         text = call.text;
@@ -127,14 +184,32 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
         if (error instanceof BudgetExhaustedError) {
           planningRefused = true;
           outcome.degraded.push('planning refused by the budget; a template runs instead');
-          journal(options, { stepId, round, attempt, status: 'refused', spec: null, issues: [], planningCost, simulated: outcome.simulated });
+          journal(options, {
+            stepId,
+            round,
+            attempt,
+            status: 'refused',
+            spec: null,
+            issues: [],
+            planningCost,
+            simulated: outcome.simulated,
+          });
           break;
         }
         // Structured output that did not parse or match the schema: the planner gets the message back.
         if (!ThicketError.isInstance(error) || error.code !== 'MALFORMED_OUTPUT') throw error;
         const issues: WorkflowIssue[] = [{ code: 'schema', path: '', message: error.message }];
         report.rejected.push({ attempt, issues });
-        journal(options, { stepId, round, attempt, status: 'rejected', spec: (error as { rawText?: string }).rawText ?? null, issues, planningCost, simulated: outcome.simulated });
+        journal(options, {
+          stepId,
+          round,
+          attempt,
+          status: 'rejected',
+          spec: (error as { rawText?: string }).rawText ?? null,
+          issues,
+          planningCost,
+          simulated: outcome.simulated,
+        });
         feedback = { previous: (error as { rawText?: string }).rawText ?? '', message: rejectedMessage(issues, history) };
         continue;
       }
@@ -144,7 +219,16 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
         break;
       }
       report.rejected.push({ attempt, issues: verdict.issues });
-      journal(options, { stepId, round, attempt, status: 'rejected', spec: raw, issues: verdict.issues, planningCost, simulated: outcome.simulated });
+      journal(options, {
+        stepId,
+        round,
+        attempt,
+        status: 'rejected',
+        spec: raw,
+        issues: verdict.issues,
+        planningCost,
+        simulated: outcome.simulated,
+      });
       feedback = { previous: text, message: rejectedMessage(verdict.issues, history) };
     }
     if (!chosen) {
@@ -176,14 +260,38 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     outcome.simulated ||= result.simulated;
     outcome.budgetExhausted ||= result.status === 'budget_exhausted';
     outcome.degraded.push(...result.degraded);
-    const judged = checkable && result.answer !== undefined ? await qualityOf(childContext(context, `r${round}`), options, result.answer) : undefined;
+    const judged =
+      checkable && result.answer !== undefined ? await qualityOf(childContext(context, `r${round}`), options, result.answer) : undefined;
     const execution: CostTotals = { ...result.usage };
     const complexity = chosen.order.length;
-    const objective = judged === undefined ? undefined : judged.quality - settings.lambda * costShare(addCost(roundPlanning, execution), options.budgetLimits) - settings.mu * complexity;
+    const objective =
+      judged === undefined
+        ? undefined
+        : judged.quality - settings.lambda * costShare(addCost(roundPlanning, execution), options.budgetLimits) - settings.mu * complexity;
     Object.assign(report, { spec: chosen.spec, answer: result.answer, status: result.status, quality: judged?.quality, objective });
-    journal(options, { stepId, round, attempt: Math.max(0, report.attempts - 1), status: report.fallback ? 'fallback' : 'executed', spec: chosen.spec, issues: [], planningCost: report.fallback ? { ...ZERO_COST } : planningCost, execution, answer: result.answer, runStatus: result.status, quality: judged?.quality, checkedBy: judged?.by ?? 'none', objective, complexity, simulated: outcome.simulated });
+    journal(options, {
+      stepId,
+      round,
+      attempt: Math.max(0, report.attempts - 1),
+      status: report.fallback ? 'fallback' : 'executed',
+      spec: chosen.spec,
+      issues: [],
+      planningCost: report.fallback ? { ...ZERO_COST } : planningCost,
+      execution,
+      answer: result.answer,
+      runStatus: result.status,
+      quality: judged?.quality,
+      checkedBy: judged?.by ?? 'none',
+      objective,
+      complexity,
+      simulated: outcome.simulated,
+    });
     const bestSoFar = outcome.best === undefined ? undefined : outcome.rounds[outcome.best]!;
-    if (outcome.best === undefined || (objective ?? -Infinity) > (bestSoFar!.objective ?? -Infinity) || (bestSoFar!.answer === undefined && result.answer !== undefined)) {
+    if (
+      outcome.best === undefined ||
+      (objective ?? -Infinity) > (bestSoFar!.objective ?? -Infinity) ||
+      (bestSoFar!.answer === undefined && result.answer !== undefined)
+    ) {
       outcome.best = round;
       outcome.answer = result.answer;
       outcome.spec = chosen.spec;
@@ -199,13 +307,33 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
   return outcome;
 }
 
-function validateAndFit(raw: unknown, context: OpContext, options: PlanOptions, limits: WorkflowLimits): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[] } {
-  const checked = checkWorkflow(raw, { limits, operators: options.operators, requireModels: true, fleet: context.fleet, model: options.defaultModel, tierModels: options.tiers });
+function validateAndFit(
+  raw: unknown,
+  context: OpContext,
+  options: PlanOptions,
+  limits: WorkflowLimits,
+): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[] } {
+  const checked = checkWorkflow(raw, {
+    limits,
+    operators: options.operators,
+    requireModels: true,
+    fleet: context.fleet,
+    model: options.defaultModel,
+    tierModels: options.tiers,
+  });
   if (!checked.workflow) return { workflow: undefined, issues: checked.issues };
   // The governor binds generated workflows by tier (its binder already applied the query's policy); it runs them
   // without a capability resolver, so a capability node would only fail at run time — send it back instead.
   const capabilityIssues: WorkflowIssue[] = checked.workflow.nodes.flatMap((node, index) =>
-    node.capability === undefined ? [] : [{ code: 'capability' as const, path: `nodes[${index}].capability`, message: 'generated workflows choose models by tier (small, medium, large) or name; capability needs are not available here' }],
+    node.capability === undefined
+      ? []
+      : [
+          {
+            code: 'capability' as const,
+            path: `nodes[${index}].capability`,
+            message: 'generated workflows choose models by tier (small, medium, large) or name; capability needs are not available here',
+          },
+        ],
   );
   if (capabilityIssues.length > 0) return { workflow: undefined, issues: capabilityIssues };
   try {
@@ -218,12 +346,31 @@ function validateAndFit(raw: unknown, context: OpContext, options: PlanOptions, 
 }
 
 /** The template for the query's difficulty, scaled to the budget; undefined when not even its minimum fits. */
-function fallbackWorkflow(context: OpContext, options: PlanOptions, templates: readonly PlanTemplate[], limits: WorkflowLimits): ValidatedWorkflow | undefined {
-  const preferred = options.bin === 'hard' ? ['strategy:cascade', 'strategy:vote', 'strategy:single'] : options.bin === 'medium' ? ['strategy:vote', 'strategy:single'] : ['strategy:single'];
+function fallbackWorkflow(
+  context: OpContext,
+  options: PlanOptions,
+  templates: readonly PlanTemplate[],
+  limits: WorkflowLimits,
+): ValidatedWorkflow | undefined {
+  const preferred =
+    options.bin === 'hard'
+      ? ['strategy:cascade', 'strategy:vote', 'strategy:single']
+      : options.bin === 'medium'
+        ? ['strategy:vote', 'strategy:single']
+        : ['strategy:single'];
   const model = TIERS.map((tier) => options.tiers[tier]).find((reference) => reference !== undefined) ?? options.defaultModel;
   for (const name of preferred) {
-    const spec = templates.find((template) => template.name === name)?.spec ?? strategySpec('single', { model, samples: 1, maxOutputTokens: options.maxOutputTokens });
-    const checked = checkWorkflow(spec, { limits, operators: options.operators, requireModels: true, fleet: context.fleet, model: options.defaultModel, tierModels: options.tiers });
+    const spec =
+      templates.find((template) => template.name === name)?.spec ??
+      strategySpec('single', { model, samples: 1, maxOutputTokens: options.maxOutputTokens });
+    const checked = checkWorkflow(spec, {
+      limits,
+      operators: options.operators,
+      requireModels: true,
+      fleet: context.fleet,
+      model: options.defaultModel,
+      tierModels: options.tiers,
+    });
     if (!checked.workflow) continue;
     try {
       return fitWorkflow(checked.workflow, context.fleet, { query: options.query, budget: context.budget, mode: 'scale' }).workflow;
@@ -234,7 +381,11 @@ function fallbackWorkflow(context: OpContext, options: PlanOptions, templates: r
   return undefined;
 }
 
-async function qualityOf(context: OpContext, options: PlanOptions, answer: string): Promise<{ quality: number; by: 'checker' | 'verifier' } | undefined> {
+async function qualityOf(
+  context: OpContext,
+  options: PlanOptions,
+  answer: string,
+): Promise<{ quality: number; by: 'checker' | 'verifier' } | undefined> {
   const verdict = await verify(context, {
     question: options.query,
     candidate: answer,
@@ -267,7 +418,13 @@ function headroom(budget: Budget): BudgetLimits {
 }
 
 function addCost(a: CostTotals, b: CostTotals): CostTotals {
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, totalTokens: a.totalTokens + b.totalTokens, usd: a.usd + b.usd, calls: a.calls + b.calls };
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    usd: a.usd + b.usd,
+    calls: a.calls + b.calls,
+  };
 }
 
 interface JournalEntry {
@@ -300,7 +457,16 @@ function journal(options: PlanOptions, entry: JournalEntry): void {
     status: entry.status,
     spec: entry.spec,
     issues: entry.issues.map((issue) => ({ path: issue.path, message: issue.message, code: issue.code })),
-    ...(entry.runStatus !== undefined ? { outcome: { ...(entry.answer !== undefined ? { answer: entry.answer } : {}), status: entry.runStatus, ...(entry.quality !== undefined ? { quality: entry.quality } : {}), checkedBy: entry.checkedBy ?? 'none' } } : {}),
+    ...(entry.runStatus !== undefined
+      ? {
+          outcome: {
+            ...(entry.answer !== undefined ? { answer: entry.answer } : {}),
+            status: entry.runStatus,
+            ...(entry.quality !== undefined ? { quality: entry.quality } : {}),
+            checkedBy: entry.checkedBy ?? 'none',
+          },
+        }
+      : {}),
     cost: { planning: entry.planningCost, execution: entry.execution ?? { ...ZERO_COST } },
     ...(entry.objective !== undefined ? { objective: entry.objective } : {}),
     weights: { lambda: options.settings.lambda, mu: options.settings.mu },

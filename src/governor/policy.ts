@@ -59,7 +59,10 @@ const fitSummarySchema = z
 
 export const cascadeFitReportSchema = z
   .object({
-    target: z.union([z.object({ kind: z.literal('relative-accuracy'), ratio: z.number().gt(0).max(1.5) }).strict(), z.object({ kind: z.literal('cost-cap'), maxCost: z.number().nonnegative() }).strict()]),
+    target: z.union([
+      z.object({ kind: z.literal('relative-accuracy'), ratio: z.number().gt(0).max(1.5) }).strict(),
+      z.object({ kind: z.literal('cost-cap'), maxCost: z.number().nonnegative() }).strict(),
+    ]),
     costMetric: z.enum(['usd', 'tokens']),
     objective: z.string(),
     items: z.number().int().nonnegative(),
@@ -89,13 +92,22 @@ export const allocationCellSchema = z
 
 export type AllocationCell = z.infer<typeof allocationCellSchema>;
 
-const cellsSchema = z.object({ easy: z.array(allocationCellSchema), medium: z.array(allocationCellSchema), hard: z.array(allocationCellSchema) }).strict();
+const cellsSchema = z
+  .object({ easy: z.array(allocationCellSchema), medium: z.array(allocationCellSchema), hard: z.array(allocationCellSchema) })
+  .strict();
 
 /** Levels and cells of one allocation table (the main one, or the one used when a corpus is available). */
-const tableIssues = (table: { levels: number[]; cells: z.infer<typeof cellsSchema> }, path: (string | number)[], context: z.RefinementCtx): void => {
-  for (let index = 1; index < table.levels.length; index++) if (table.levels[index]! <= table.levels[index - 1]!) context.addIssue({ code: 'custom', path: [...path, 'levels', index], message: 'levels must be strictly ascending' });
+const tableIssues = (
+  table: { levels: number[]; cells: z.infer<typeof cellsSchema> },
+  path: (string | number)[],
+  context: z.RefinementCtx,
+): void => {
+  for (let index = 1; index < table.levels.length; index++)
+    if (table.levels[index]! <= table.levels[index - 1]!)
+      context.addIssue({ code: 'custom', path: [...path, 'levels', index], message: 'levels must be strictly ascending' });
   for (const bin of BINS) {
-    if (table.cells[bin].length !== table.levels.length) context.addIssue({ code: 'custom', path: [...path, 'cells', bin], message: `needs one cell per level (${table.levels.length})` });
+    if (table.cells[bin].length !== table.levels.length)
+      context.addIssue({ code: 'custom', path: [...path, 'cells', bin], message: `needs one cell per level (${table.levels.length})` });
   }
 };
 
@@ -104,12 +116,18 @@ export const governorPolicySchema = z
     kind: z.literal(GOVERNOR_POLICY_KIND),
     version: z.literal(GOVERNOR_POLICY_VERSION),
     createdAt: z.string().optional(),
-    source: z.object({ runs: z.array(z.string()), items: z.number().int().nonnegative(), note: z.string().optional() }).strict().optional(),
+    source: z
+      .object({ runs: z.array(z.string()), items: z.number().int().nonnegative(), note: z.string().optional() })
+      .strict()
+      .optional(),
     probe: z
       .object({
         samples: z.number().int().min(1).max(16),
         /** Stop probing after `samples` when they agree with at least this mean confidence (the query is easy). */
-        earlyExit: z.object({ samples: z.number().int().min(2).max(16), confidence: z.number().min(0).max(1) }).strict().optional(),
+        earlyExit: z
+          .object({ samples: z.number().int().min(2).max(16), confidence: z.number().min(0).max(1) })
+          .strict()
+          .optional(),
       })
       .strict(),
     difficulty: z
@@ -130,7 +148,14 @@ export const governorPolicySchema = z
          * The table used when the query comes with a corpus (solve --corpus, the lab's multi-hop suite): the
          * strategy space then includes `search`. Absent: DEFAULT_CORPUS_ALLOCATION.
          */
-        corpus: z.object({ levels: z.array(z.number().int().positive()).min(1).max(16), cells: cellsSchema, fit: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
+        corpus: z
+          .object({
+            levels: z.array(z.number().int().positive()).min(1).max(16),
+            cells: cellsSchema,
+            fit: z.record(z.string(), z.unknown()).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
     planner: z
@@ -174,7 +199,11 @@ export const DEFAULT_POLICY: GovernorPolicy = Object.freeze({
     levels: [1_500, 4_000, 12_000],
     cells: {
       easy: [{ arm: 'stop' }, { arm: 'stop' }, { arm: 'stop' }],
-      medium: [{ arm: 'vote', samples: 5, lead: 3 }, { arm: 'vote', samples: 9, lead: 3 }, { arm: 'vote', samples: 15, lead: 3 }],
+      medium: [
+        { arm: 'vote', samples: 5, lead: 3 },
+        { arm: 'vote', samples: 9, lead: 3 },
+        { arm: 'vote', samples: 15, lead: 3 },
+      ],
       hard: [{ arm: 'cascade', escalate: true }, { arm: 'cascade', escalate: true }, { arm: 'plan' }],
     },
   },
@@ -192,8 +221,16 @@ export const DEFAULT_CORPUS_ALLOCATION: NonNullable<GovernorPolicy['allocation']
   levels: [1_500, 4_000, 12_000],
   cells: {
     easy: [{ arm: 'stop' }, { arm: 'stop' }, { arm: 'stop' }],
-    medium: [{ arm: 'search', steps: 2, k: 3 }, { arm: 'search', steps: 4, k: 3 }, { arm: 'search', steps: 6, k: 3 }],
-    hard: [{ arm: 'search', steps: 2, k: 3 }, { arm: 'search', steps: 4, k: 3 }, { arm: 'search', steps: 6, k: 3 }],
+    medium: [
+      { arm: 'search', steps: 2, k: 3 },
+      { arm: 'search', steps: 4, k: 3 },
+      { arm: 'search', steps: 6, k: 3 },
+    ],
+    hard: [
+      { arm: 'search', steps: 2, k: 3 },
+      { arm: 'search', steps: 4, k: 3 },
+      { arm: 'search', steps: 6, k: 3 },
+    ],
   },
 }) as NonNullable<GovernorPolicy['allocation']['corpus']>;
 
@@ -215,7 +252,11 @@ export function readPolicy(path: string): GovernorPolicy {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidInputError('Cannot read governor policy', [{ path, message: `not valid JSON (${(error as Error).message})` }], 'INVALID_CONFIG');
+    throw new InvalidInputError(
+      'Cannot read governor policy',
+      [{ path, message: `not valid JSON (${(error as Error).message})` }],
+      'INVALID_CONFIG',
+    );
   }
   return parsePolicy(value, `governor policy ${path}`);
 }

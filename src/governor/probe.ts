@@ -67,8 +67,24 @@ export const VOTE_TEMPERATURE = 0.7;
 
 export async function probeDifficulty(context: OpContext, options: ProbeOptions): Promise<ProbeResult> {
   const draw = async (step: OpContext, samples: number, offset: number) => {
-    const result = await sample(step, { samples, messages: options.messages, model: options.model, maxOutputTokens: options.maxOutputTokens, temperature: VOTE_TEMPERATURE, aggregator: 'majority', operator: 'probe', axis: 'probe' });
-    const candidates: Candidate[] = result.details.samples.map((entry) => ({ index: offset + entry.index, answer: entry.answer, normalized: entry.answer === undefined ? undefined : normalizeAnswer(entry.answer), confidence: entry.confidence, text: '', nodeId: undefined }));
+    const result = await sample(step, {
+      samples,
+      messages: options.messages,
+      model: options.model,
+      maxOutputTokens: options.maxOutputTokens,
+      temperature: VOTE_TEMPERATURE,
+      aggregator: 'majority',
+      operator: 'probe',
+      axis: 'probe',
+    });
+    const candidates: Candidate[] = result.details.samples.map((entry) => ({
+      index: offset + entry.index,
+      answer: entry.answer,
+      normalized: entry.answer === undefined ? undefined : normalizeAnswer(entry.answer),
+      confidence: entry.confidence,
+      text: '',
+      nodeId: undefined,
+    }));
     return { result, candidates };
   };
   const early = options.earlyExit !== undefined && options.earlyExit.samples < options.samples ? options.earlyExit : undefined;
@@ -78,10 +94,19 @@ export async function probeDifficulty(context: OpContext, options: ProbeOptions)
   let failed = first.result.details.failed;
   const degraded = [...first.result.degraded];
   let summary = summarise(candidates);
-  const settled = early !== undefined && summary.answered === candidates.length && summary.answered >= 2 && summary.agreement === 1 && (summary.confidence ?? 0) >= early.confidence;
+  const settled =
+    early !== undefined &&
+    summary.answered === candidates.length &&
+    summary.answered >= 2 &&
+    summary.agreement === 1 &&
+    (summary.confidence ?? 0) >= early.confidence;
   // Not settled, but whichever way the remaining samples fall the caller would do the same thing: they would
   // only refine a difficulty estimate nobody acts on, so they are not drawn (the cheapest probe that decides).
-  const decided = early !== undefined && !settled && options.decided !== undefined && options.decided(reachableBins(summary, candidates, options.samples - early.samples, options.difficulty));
+  const decided =
+    early !== undefined &&
+    !settled &&
+    options.decided !== undefined &&
+    options.decided(reachableBins(summary, candidates, options.samples - early.samples, options.difficulty));
   if (early !== undefined && !settled && !decided && !budgetExhausted) {
     // The first samples leave doubt: draw the rest of the probe; together they are the probe's sample.
     const rest = await draw(childContext(context, 'more'), options.samples - early.samples, candidates.length + failed);
@@ -116,10 +141,16 @@ export async function probeDifficulty(context: OpContext, options: ProbeOptions)
  * The bins the probe could still end in if `remaining` more samples were drawn (conservative: a bin is left
  * out only when no outcome of the remaining samples reaches it; self-reported confidences are at most 1).
  */
-export function reachableBins(summary: ReturnType<typeof summarise>, candidates: readonly Candidate[], remaining: number, thresholds: GovernorPolicy['difficulty']): Set<DifficultyBin> {
+export function reachableBins(
+  summary: ReturnType<typeof summarise>,
+  candidates: readonly Candidate[],
+  remaining: number,
+  thresholds: GovernorPolicy['difficulty'],
+): Set<DifficultyBin> {
   const reachable = new Set<DifficultyBin>();
   const leader = Math.round(summary.agreement * summary.answered);
-  const final = (agreement: number, confidence: number | undefined, answered: number): DifficultyBin => binOf(agreement, confidence, answered, thresholds);
+  const final = (agreement: number, confidence: number | undefined, answered: number): DifficultyBin =>
+    binOf(agreement, confidence, answered, thresholds);
   reachable.add(final(summary.agreement, summary.confidence, summary.answered));
   if (remaining <= 0) return reachable;
   // Hard: every remaining sample answers something else (or nothing).
@@ -127,20 +158,33 @@ export function reachableBins(summary: ReturnType<typeof summarise>, candidates:
   // Easy: every remaining sample agrees with a unanimous majority, reporting full confidence.
   const agreeing = candidates.filter((candidate) => candidate.normalized !== undefined && candidate.normalized === summary.normalized);
   const sum = agreeing.reduce((total, candidate) => total + (candidate.confidence ?? 0), 0);
-  if ((summary.answered === 0 || summary.agreement === 1) && (sum + remaining) / (agreeing.length + remaining) >= thresholds.easyConfidence && thresholds.easyAgreement <= 1) reachable.add('easy');
+  if (
+    (summary.answered === 0 || summary.agreement === 1) &&
+    (sum + remaining) / (agreeing.length + remaining) >= thresholds.easyConfidence &&
+    thresholds.easyAgreement <= 1
+  )
+    reachable.add('easy');
   // Medium: one more vote for a runner-up lands strictly between the hard and easy thresholds in all but edge cases; assume it can.
   reachable.add('medium');
   return reachable;
 }
 
 /** Majority, its agreement and its mean confidence over any list of vote candidates. */
-export function summarise(candidates: readonly Candidate[]): { answer: string | undefined; normalized: string | undefined; agreement: number; confidence: number | undefined; answered: number; votes: Record<string, number> } {
+export function summarise(candidates: readonly Candidate[]): {
+  answer: string | undefined;
+  normalized: string | undefined;
+  agreement: number;
+  confidence: number | undefined;
+  answered: number;
+  votes: Record<string, number>;
+} {
   const decision = majority(candidates);
   const answered = candidates.filter((candidate) => candidate.normalized !== undefined).length;
   const agreeing = candidates.filter((candidate) => candidate.normalized !== undefined && candidate.normalized === decision.normalized);
   const confidences = agreeing.flatMap((candidate) => (candidate.confidence === undefined ? [] : [candidate.confidence]));
   const votes: Record<string, number> = {};
-  for (const candidate of candidates) if (candidate.normalized !== undefined) votes[candidate.normalized] = (votes[candidate.normalized] ?? 0) + 1;
+  for (const candidate of candidates)
+    if (candidate.normalized !== undefined) votes[candidate.normalized] = (votes[candidate.normalized] ?? 0) + 1;
   return {
     answer: decision.answer,
     normalized: decision.normalized,
@@ -151,7 +195,12 @@ export function summarise(candidates: readonly Candidate[]): { answer: string | 
   };
 }
 
-export function binOf(agreement: number, confidence: number | undefined, answered: number, thresholds: GovernorPolicy['difficulty']): DifficultyBin {
+export function binOf(
+  agreement: number,
+  confidence: number | undefined,
+  answered: number,
+  thresholds: GovernorPolicy['difficulty'],
+): DifficultyBin {
   if (answered === 0 || agreement <= thresholds.hardAgreement) return 'hard';
   // One answered sample "agrees with itself": it cannot make a query easy on agreement alone.
   if (answered >= 2 && agreement >= thresholds.easyAgreement && (confidence ?? 0) >= thresholds.easyConfidence) return 'easy';

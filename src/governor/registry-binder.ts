@@ -87,7 +87,12 @@ const MAX_K = 1_000;
 export async function registryBinder(options: RegistryBinderOptions): Promise<RegistryBinder> {
   const { registry, fleet } = options;
   const policy = options.policy ?? {};
-  const checks = [...(policy.require ?? []).map((label) => `require:${label}`), ...(policy.forbid ?? []).map((label) => `forbid:${label}`), ...(policy.providers ? [`provider∈{${policy.providers.join(',')}}`] : []), ...(policy.maxCostPerCall !== undefined ? [`costPerCall≤${policy.maxCostPerCall}`] : [])];
+  const checks = [
+    ...(policy.require ?? []).map((label) => `require:${label}`),
+    ...(policy.forbid ?? []).map((label) => `forbid:${label}`),
+    ...(policy.providers ? [`provider∈{${policy.providers.join(',')}}`] : []),
+    ...(policy.maxCostPerCall !== undefined ? [`costPerCall≤${policy.maxCostPerCall}`] : []),
+  ];
   const needs = { ...NEED_TEXT, ...options.needs } as Record<string, string>;
   const hasModelCards = registry.list({ status: 'active' }).some((card) => card.binding.kind === 'model');
   const skipped = new Set<string>();
@@ -160,13 +165,15 @@ export async function registryBinder(options: RegistryBinderOptions): Promise<Re
       const pool = candidates[need] ?? candidates['answer'] ?? [];
       let tiers = TIERS.filter((tier) => TIERS.indexOf(tier) >= floor);
       if (constraints.tier !== undefined) tiers = tiers.filter((tier) => tier === constraints.tier);
-      else if (constraints.minTier !== undefined) tiers = tiers.filter((tier) => TIERS.indexOf(tier) >= TIERS.indexOf(constraints.minTier!));
+      else if (constraints.minTier !== undefined)
+        tiers = tiers.filter((tier) => TIERS.indexOf(tier) >= TIERS.indexOf(constraints.minTier!));
       // A judge is most useful when it is the most capable model; everything else goes cheapest first.
       if (need === 'verify' && constraints.tier === undefined) tiers = [...tiers].reverse();
       for (const tier of tiers) {
         const entry = pool.find((candidate) => candidate.tier === tier && fits(candidate, constraints));
         if (entry === undefined) continue;
-        if (!chosen.some((bound) => bound.need === need && bound.tier === tier && bound.card === entry.card)) chosen.push({ need, tier, model: entry.model, card: entry.card });
+        if (!chosen.some((bound) => bound.need === need && bound.tier === tier && bound.card === entry.card))
+          chosen.push({ need, tier, model: entry.model, card: entry.card });
         return { model: entry.model, card: entry.card };
       }
       return undefined;

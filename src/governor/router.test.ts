@@ -14,7 +14,13 @@ describe('probe reuse', () => {
     let checked = 0;
     for (const task of tasks) {
       const harness = governorHarness({ tasks });
-      const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, force: { arm: 'vote', samples: 9 } });
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet: harness.fleet,
+        budget: harness.ledger().root,
+        taskId: task.id,
+        force: { arm: 'vote', samples: 9 },
+      });
       const probeCalls = answerCalls(harness.calls).filter((call) => call.stepId.startsWith('gov/probe/')).length;
       const voteCalls = answerCalls(harness.calls).filter((call) => call.stepId.startsWith('gov/vote/')).length;
       assert.equal(result.decision.reusedProbeSamples, probeCalls);
@@ -33,11 +39,23 @@ describe('probe reuse', () => {
     let escalated = 0;
     for (const task of tasks) {
       const harness = governorHarness({ tasks });
-      const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, force: { arm: 'cascade', escalate: true } });
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet: harness.fleet,
+        budget: harness.ledger().root,
+        taskId: task.id,
+        force: { arm: 'cascade', escalate: true },
+      });
       assert.equal(harness.calls.filter((call) => call.stepId.includes('/stage-0/')).length, 0);
       assert.equal(result.decision.reusedProbeSamples, result.decision.difficulty.samples);
       // `escalate`: the probe is never accepted, so the medium tier always runs.
-      assert.deepEqual(result.decision.escalations[0], { from: 'sim:small', to: 'sim:medium', signal: 'confidence', value: result.decision.escalations[0]!.value, threshold: DEFAULT_POLICY.cascade.stages[0]!.threshold });
+      assert.deepEqual(result.decision.escalations[0], {
+        from: 'sim:small',
+        to: 'sim:medium',
+        signal: 'confidence',
+        value: result.decision.escalations[0]!.value,
+        threshold: DEFAULT_POLICY.cascade.stages[0]!.threshold,
+      });
       assert.ok(harness.calls.some((call) => call.model === 'sim:medium' && call.stepId.startsWith('gov/cascade/stage-1/')));
       if (result.decision.escalations.length === 2) escalated++;
       assert.equal(result.status, 'ok');
@@ -48,11 +66,21 @@ describe('probe reuse', () => {
   it('starting at sim:medium never calls sim:small (escalation only upward from the chosen tier)', async () => {
     const task = tasks[4]!;
     const harness = governorHarness({ tasks });
-    const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, model: 'sim:medium', force: { arm: 'cascade', escalate: true } });
+    const result = await governedSolve({
+      query: task.prompt,
+      fleet: harness.fleet,
+      budget: harness.ledger().root,
+      taskId: task.id,
+      model: 'sim:medium',
+      force: { arm: 'cascade', escalate: true },
+    });
     assert.deepEqual(result.decision.tiers, { medium: 'sim:medium', large: 'sim:large' });
     assert.ok(harness.calls.length > 0);
     assert.ok(harness.calls.every((call) => call.model !== 'sim:small'));
-    assert.deepEqual(result.decision.escalations.map((step) => [step.from, step.to]), [['sim:medium', 'sim:large']]);
+    assert.deepEqual(
+      result.decision.escalations.map((step) => [step.from, step.to]),
+      [['sim:medium', 'sim:large']],
+    );
   });
 
   it('stops early on easy queries: the answer is the probe’s and only the probe spent', async () => {
@@ -99,24 +127,41 @@ describe('budget', () => {
   it('property: probe + escalation + planning never spend past the one budget, and never throw for budget', async () => {
     const outcomes: Record<string, number> = {};
     await fc.assert(
-      fc.asyncProperty(fc.record({ limits: limitsArbitrary, cell: cellArbitrary, task: fc.integer({ min: 0, max: tasks.length - 1 }), start: fc.constantFrom('sim:small', 'sim:medium') }), async ({ limits, cell, task, start }) => {
-        const harness = governorHarness({ tasks });
-        const ledger = harness.ledger(limits);
-        const item = tasks[task]!;
-        const result = await governedSolve({ query: item.prompt, fleet: harness.fleet, budget: ledger.root, taskId: item.id, model: start, examples: false, ...(cell ? { force: cell } : {}) });
-        outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
-        const report = ledger.report();
-        for (const dimension of DIMENSIONS) {
-          const limit = (limits as BudgetLimits)[dimension];
-          const tolerance = dimension === 'usd' ? 1e-12 : 0;
-          if (limit !== undefined) assert.ok(report.total[dimension] <= limit + tolerance, `${dimension}: spent ${report.total[dimension]} > ${limit}`);
-          assert.ok(Math.abs(ledger.root.reserved()[dimension]) <= tolerance, `${dimension} still reserved`);
-          assert.ok(report.overrun[dimension] <= tolerance, `${dimension} overrun`);
-        }
-        // The explanation's spend is the ledger's spend.
-        assert.equal(result.usage.totalTokens, report.total.totalTokens);
-        assert.ok(result.status !== 'error' || result.answer === undefined);
-      }),
+      fc.asyncProperty(
+        fc.record({
+          limits: limitsArbitrary,
+          cell: cellArbitrary,
+          task: fc.integer({ min: 0, max: tasks.length - 1 }),
+          start: fc.constantFrom('sim:small', 'sim:medium'),
+        }),
+        async ({ limits, cell, task, start }) => {
+          const harness = governorHarness({ tasks });
+          const ledger = harness.ledger(limits);
+          const item = tasks[task]!;
+          const result = await governedSolve({
+            query: item.prompt,
+            fleet: harness.fleet,
+            budget: ledger.root,
+            taskId: item.id,
+            model: start,
+            examples: false,
+            ...(cell ? { force: cell } : {}),
+          });
+          outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
+          const report = ledger.report();
+          for (const dimension of DIMENSIONS) {
+            const limit = (limits as BudgetLimits)[dimension];
+            const tolerance = dimension === 'usd' ? 1e-12 : 0;
+            if (limit !== undefined)
+              assert.ok(report.total[dimension] <= limit + tolerance, `${dimension}: spent ${report.total[dimension]} > ${limit}`);
+            assert.ok(Math.abs(ledger.root.reserved()[dimension]) <= tolerance, `${dimension} still reserved`);
+            assert.ok(report.overrun[dimension] <= tolerance, `${dimension} overrun`);
+          }
+          // The explanation's spend is the ledger's spend.
+          assert.equal(result.usage.totalTokens, report.total.totalTokens);
+          assert.ok(result.status !== 'error' || result.answer === undefined);
+        },
+      ),
       { seed: 20250301, numRuns: 120 },
     );
     // Not vacuous: both outcomes happen.
@@ -135,10 +180,22 @@ describe('cheaper probe', () => {
     let decided = 0;
     for (const task of tasks) {
       const cheap = governorHarness({ tasks });
-      const result = await governedSolve({ query: task.prompt, fleet: cheap.fleet, budget: cheap.ledger({ totalTokens: 4000 }).root, taskId: task.id, policy });
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet: cheap.fleet,
+        budget: cheap.ledger({ totalTokens: 4000 }).root,
+        taskId: task.id,
+        policy,
+      });
       const full = governorHarness({ tasks });
-      const reference = await governedSolve({ query: task.prompt, fleet: full.fleet, budget: full.ledger({ totalTokens: 4000 }).root, taskId: task.id });
-      const probeCalls = (harness: typeof cheap) => answerCalls(harness.calls).filter((call) => call.stepId.startsWith('gov/probe/')).length;
+      const reference = await governedSolve({
+        query: task.prompt,
+        fleet: full.fleet,
+        budget: full.ledger({ totalTokens: 4000 }).root,
+        taskId: task.id,
+      });
+      const probeCalls = (harness: typeof cheap) =>
+        answerCalls(harness.calls).filter((call) => call.stepId.startsWith('gov/probe/')).length;
       if (result.decision.difficulty.stoppedEarly === 'decided') {
         decided++;
         assert.equal(probeCalls(cheap), 2);
@@ -152,7 +209,14 @@ describe('cheaper probe', () => {
   });
 
   it('reachableBins: unanimous confident samples can still end easy; split ones cannot', () => {
-    const candidate = (answer: string, confidence: number) => ({ index: 0, answer, normalized: answer, confidence, text: '', nodeId: undefined });
+    const candidate = (answer: string, confidence: number) => ({
+      index: 0,
+      answer,
+      normalized: answer,
+      confidence,
+      text: '',
+      nodeId: undefined,
+    });
     const agree = [candidate('4', 0.9), candidate('4', 0.6)];
     assert.deepEqual([...reachableBins(summarise(agree), agree, 1, DEFAULT_POLICY.difficulty)].sort(), ['easy', 'medium']);
     const split = [candidate('4', 0.9), candidate('5', 0.9)];

@@ -12,7 +12,24 @@
  */
 import { normalizeAnswer } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
-import { DEFAULT_MAX_OUTPUT_TOKENS, NO_COST, addCosts, affordableUnits, callCost, childContext, fitOutputCap, limitsLeavingAside, noteDegrade, sample, verify, verifyMessages, type CallCost, type Candidate, type Checker, type OpContext } from '../ops/index.ts';
+import {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  NO_COST,
+  addCosts,
+  affordableUnits,
+  callCost,
+  childContext,
+  fitOutputCap,
+  limitsLeavingAside,
+  noteDegrade,
+  sample,
+  verify,
+  verifyMessages,
+  type CallCost,
+  type Candidate,
+  type Checker,
+  type OpContext,
+} from '../ops/index.ts';
 import type { Tier } from '../workflow/index.ts';
 import { VOTE_TEMPERATURE, summarise, type ProbeResult } from './probe.ts';
 import type { ConfidenceSignal } from './policy.ts';
@@ -99,9 +116,16 @@ export async function routeCascade(context: OpContext, options: RouterOptions): 
     reused += fromProbe.length;
     if (missing > 0) {
       const judged = index < last && stage.signal === 'verifier' && !options.checker;
-      const judgeCost: CallCost = judged ? callCost(context, options.verifierModel ?? stage.model, verifyMessages(options.question, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32) : NO_COST;
-      const reserve = index < last && affordableUnits(context.budget, callCost(context, stage.model, options.messages, cap), addCosts(finalReserve, judgeCost)) >= 1;
-      const stageBudget = context.budget.child(`stage-${index}`, reserve ? { limits: limitsLeavingAside(context.budget, finalReserve) } : {});
+      const judgeCost: CallCost = judged
+        ? callCost(context, options.verifierModel ?? stage.model, verifyMessages(options.question, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32)
+        : NO_COST;
+      const reserve =
+        index < last &&
+        affordableUnits(context.budget, callCost(context, stage.model, options.messages, cap), addCosts(finalReserve, judgeCost)) >= 1;
+      const stageBudget = context.budget.child(
+        `stage-${index}`,
+        reserve ? { limits: limitsLeavingAside(context.budget, finalReserve) } : {},
+      );
       const result = await sample(childContext(context, `stage-${index}`, { budget: stageBudget, model: stage.model }), {
         samples: missing,
         messages: options.messages,
@@ -118,7 +142,10 @@ export async function routeCascade(context: OpContext, options: RouterOptions): 
       budgetExhausted ||= result.budgetExhausted;
       for (const reason of result.degraded) noteDegrade(context, degraded, `stage ${index} (${stage.model}): ${reason}`);
       // Offset the new samples' indexes past the probe's, so ties still go to the earliest sample.
-      candidates = [...candidates, ...result.details.samples.map((entry) => toCandidate(fromProbe.length + entry.index, entry.answer, entry.confidence))];
+      candidates = [
+        ...candidates,
+        ...result.details.samples.map((entry) => toCandidate(fromProbe.length + entry.index, entry.answer, entry.confidence)),
+      ];
     }
     const summary = summarise(candidates);
     const signals: Partial<Record<ConfidenceSignal, number>> = {};
@@ -127,7 +154,14 @@ export async function routeCascade(context: OpContext, options: RouterOptions): 
       if (summary.confidence !== undefined) signals.confidence = summary.confidence;
     }
     if (index < last && stage.signal === 'verifier' && summary.answer !== undefined) {
-      const verdict = await verify(childContext(context, `stage-${index}`), { question: options.question, candidate: summary.answer, model: options.verifierModel ?? stage.model, ...(options.checker ? { checker: options.checker } : {}), operator: 'router', axis: 'cascade' });
+      const verdict = await verify(childContext(context, `stage-${index}`), {
+        question: options.question,
+        candidate: summary.answer,
+        model: options.verifierModel ?? stage.model,
+        ...(options.checker ? { checker: options.checker } : {}),
+        operator: 'router',
+        axis: 'cascade',
+      });
       calls += verdict.calls;
       simulated ||= verdict.simulated;
       budgetExhausted ||= verdict.budgetExhausted;
@@ -135,17 +169,36 @@ export async function routeCascade(context: OpContext, options: RouterOptions): 
     }
     const value = signals[stage.signal];
     const accepted = summary.answer !== undefined && (index === last || (!vetoed && value !== undefined && value >= stage.threshold));
-    reports.push({ model: stage.model, tier: stage.tier, samples: candidates.length, reusedProbeSamples: fromProbe.length, answer: summary.answer, signals, accepted });
-    context.trace.event(context.stepId, 'note', { stage: index, model: stage.model, signal: stage.signal, value: value ?? null, threshold: stage.threshold, accepted, reusedProbeSamples: fromProbe.length });
+    reports.push({
+      model: stage.model,
+      tier: stage.tier,
+      samples: candidates.length,
+      reusedProbeSamples: fromProbe.length,
+      answer: summary.answer,
+      signals,
+      accepted,
+    });
+    context.trace.event(context.stepId, 'note', {
+      stage: index,
+      model: stage.model,
+      signal: stage.signal,
+      value: value ?? null,
+      threshold: stage.threshold,
+      accepted,
+      reusedProbeSamples: fromProbe.length,
+    });
     if (accepted) {
       answeredBy = index;
       break;
     }
-    if (index < last) escalations.push({ from: stage.model, to: stages[index + 1]!.model, signal: stage.signal, value, threshold: stage.threshold });
+    if (index < last)
+      escalations.push({ from: stage.model, to: stages[index + 1]!.model, signal: stage.signal, value, threshold: stage.threshold });
   }
 
   // Nothing accepted (budget cut the ladder short): the latest stage that answered — the most capable reached.
-  if (answeredBy === undefined) for (let index = reports.length - 1; index >= 0 && answeredBy === undefined; index--) if (reports[index]!.answer !== undefined) answeredBy = index;
+  if (answeredBy === undefined)
+    for (let index = reports.length - 1; index >= 0 && answeredBy === undefined; index--)
+      if (reports[index]!.answer !== undefined) answeredBy = index;
   const final = answeredBy === undefined ? undefined : reports[answeredBy]!;
   return {
     answer: final?.answer,

@@ -12,7 +12,17 @@ import { fileURLToPath } from 'node:url';
 import type { SimTask } from '../models/index.ts';
 import { Journal } from '../journal/index.ts';
 import { openCorpus } from '../ops/index.ts';
-import { CORPUS_CANDIDATE_ARMS, DEFAULT_CORPUS_ALLOCATION, DEFAULT_POLICY, armKey, calibrate, calibrationItems, fitGovernorPolicy, governedSolve, parsePolicy } from './index.ts';
+import {
+  CORPUS_CANDIDATE_ARMS,
+  DEFAULT_CORPUS_ALLOCATION,
+  DEFAULT_POLICY,
+  armKey,
+  calibrate,
+  calibrationItems,
+  fitGovernorPolicy,
+  governedSolve,
+  parsePolicy,
+} from './index.ts';
 import { governorHarness } from './testing.ts';
 
 const retriever = await openCorpus(fileURLToPath(new URL('../ops/testing/corpus/northreach', import.meta.url)));
@@ -33,7 +43,13 @@ const TASKS: SearchTask[] = [
   fact('river-quellen', 'Which river flows through Quellen?', 'Lamm', ['Vire', 'Sel']),
   fact('comet', 'Who discovered the comet Perenna?', 'Ilsa Varn', ['Hedda Strom', 'Mira Cawl']),
   fact('tide-clock', 'Who invented the tide clock?', 'Orrin Dale', ['Benedek Saar', 'Mira Cawl']),
-  fact('oska', 'Which river flows through the capital of Veloria?', 'Oska', ['Lamm', 'Vire', 'Sel'], [{ terms: ['capital', 'Veloria'], finds: 'Marnhold' }, { terms: ['river'] }]),
+  fact(
+    'oska',
+    'Which river flows through the capital of Veloria?',
+    'Oska',
+    ['Lamm', 'Vire', 'Sel'],
+    [{ terms: ['capital', 'Veloria'], finds: 'Marnhold' }, { terms: ['river'] }],
+  ),
 ];
 
 describe('search arm (governor with a corpus)', () => {
@@ -43,7 +59,13 @@ describe('search arm (governor with a corpus)', () => {
     let searched = 0;
     for (const task of TASKS) {
       const open = governorHarness({ tasks: TASKS });
-      const result = await governedSolve({ query: task.prompt, fleet: open.fleet, budget: open.ledger({ totalTokens: 12_000 }).root, taskId: task.id, retriever });
+      const result = await governedSolve({
+        query: task.prompt,
+        fleet: open.fleet,
+        budget: open.ledger({ totalTokens: 12_000 }).root,
+        taskId: task.id,
+        retriever,
+      });
       if (result.decision.difficulty.bin !== 'easy') {
         assert.equal(result.decision.arm, 'search');
         assert.match(result.decision.strategy, /^search: up to 6 retrieval steps on sim:small/);
@@ -55,7 +77,12 @@ describe('search arm (governor with a corpus)', () => {
       assert.ok(result.usage.totalTokens <= 12_000);
       if (open.isCorrect(task, result.answer ?? undefined)) withCorpus++;
       const closed = governorHarness({ tasks: TASKS });
-      const reference = await governedSolve({ query: task.prompt, fleet: closed.fleet, budget: closed.ledger({ totalTokens: 12_000 }).root, taskId: task.id });
+      const reference = await governedSolve({
+        query: task.prompt,
+        fleet: closed.fleet,
+        budget: closed.ledger({ totalTokens: 12_000 }).root,
+        taskId: task.id,
+      });
       assert.notEqual(reference.decision.arm, 'search');
       if (closed.isCorrect(task, reference.answer ?? undefined)) closedBook++;
     }
@@ -70,13 +97,26 @@ describe('search arm (governor with a corpus)', () => {
     policy.allocation.cells.medium = policy.allocation.cells.hard.map((cell) => ({ ...cell }));
     const harness = governorHarness({ tasks: TASKS });
     const task = TASKS[6]!;
-    const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger({ totalTokens: 12_000 }).root, taskId: task.id, policy });
+    const result = await governedSolve({
+      query: task.prompt,
+      fleet: harness.fleet,
+      budget: harness.ledger({ totalTokens: 12_000 }).root,
+      taskId: task.id,
+      policy,
+    });
     if (result.decision.difficulty.bin !== 'easy') {
       assert.equal(result.decision.arm, 'cascade');
       assert.ok(result.degraded.includes('search allocated but no corpus was given; escalating instead'));
     }
     assert.throws(
-      () => parsePolicy({ ...DEFAULT_POLICY, allocation: { ...DEFAULT_POLICY.allocation, corpus: { levels: [4000, 1500, 12000], cells: { ...DEFAULT_CORPUS_ALLOCATION.cells, easy: [{ arm: 'stop' }] } } } }),
+      () =>
+        parsePolicy({
+          ...DEFAULT_POLICY,
+          allocation: {
+            ...DEFAULT_POLICY.allocation,
+            corpus: { levels: [4000, 1500, 12000], cells: { ...DEFAULT_CORPUS_ALLOCATION.cells, easy: [{ arm: 'stop' }] } },
+          },
+        }),
       (error: Error & { issues?: Array<{ path: string }> }) => {
         assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['allocation.corpus.cells.easy', 'allocation.corpus.levels[1]']);
         return true;
@@ -88,14 +128,24 @@ describe('search arm (governor with a corpus)', () => {
     const harness = governorHarness({ tasks: TASKS });
     const journal = Journal.open(':memory:');
     try {
-      const run = await calibrate({ fleet: harness.fleet, journal, items: calibrationItems(TASKS, { registered: true }), stages: false, levels: [12_000], arms: CORPUS_CANDIDATE_ARMS, retriever, seed: 3 });
+      const run = await calibrate({
+        fleet: harness.fleet,
+        journal,
+        items: calibrationItems(TASKS, { registered: true }),
+        stages: false,
+        levels: [12_000],
+        arms: CORPUS_CANDIDATE_ARMS,
+        retriever,
+        seed: 3,
+      });
       const fitted = fitGovernorPolicy(journal, { runIds: [run.runId], allocation: { minItems: 3 } });
       const corpus = fitted.policy.allocation.corpus;
       assert.ok(corpus && fitted.corpusReport);
       assert.deepEqual(corpus.levels, [12_000]);
       assert.deepEqual(fitted.policy.allocation.cells, DEFAULT_POLICY.allocation.cells);
       // Every calibrated cell with enough items chose a search arm: closed-book answers to fictional facts are guesses.
-      for (const cell of fitted.corpusReport.filter((report) => report.items >= 3)) assert.match(cell.chosen, /^search:/, `${cell.bin}: ${cell.chosen}`);
+      for (const cell of fitted.corpusReport.filter((report) => report.items >= 3))
+        assert.match(cell.chosen, /^search:/, `${cell.bin}: ${cell.chosen}`);
       assert.ok(fitted.corpusReport.some((report) => report.items >= 3));
       // Every candidate arm was measured (search at three depths among them).
       const measured = fitted.corpusReport.find((report) => report.items > 0)!;
@@ -107,24 +157,45 @@ describe('search arm (governor with a corpus)', () => {
 
   it('property: with a corpus the governor (search arm included) never spends past the budget', async () => {
     const outcomes: Record<string, number> = {};
-    const limitsArbitrary = fc.record({ totalTokens: fc.integer({ min: 40, max: 9_000 }), usd: fc.option(fc.double({ min: 1e-5, max: 0.004, noNaN: true }), { nil: undefined }), calls: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }) });
+    const limitsArbitrary = fc.record({
+      totalTokens: fc.integer({ min: 40, max: 9_000 }),
+      usd: fc.option(fc.double({ min: 1e-5, max: 0.004, noNaN: true }), { nil: undefined }),
+      calls: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+    });
     await fc.assert(
-      fc.asyncProperty(limitsArbitrary, fc.integer({ min: 0, max: TASKS.length - 1 }), fc.constantFrom(undefined, { arm: 'search' as const, steps: 6, k: 3 }, { arm: 'search' as const, steps: 3, k: 2, tier: 'medium' as const }), async (drawn, index, force) => {
-        const limits = Object.fromEntries(Object.entries(drawn).filter(([, value]) => value !== undefined)) as BudgetLimits;
-        const harness = governorHarness({ tasks: TASKS });
-        const ledger = harness.ledger(limits);
-        const task = TASKS[index]!;
-        const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: ledger.root, taskId: task.id, retriever, ...(force ? { force } : {}) });
-        outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
-        const report = ledger.report();
-        for (const dimension of DIMENSIONS) {
-          const limit = limits[dimension];
-          const tolerance = dimension === 'usd' ? 1e-12 : 0;
-          if (limit !== undefined) assert.ok(report.total[dimension] <= limit + tolerance, `${dimension}: spent ${report.total[dimension]} > ${limit}`);
-          assert.ok(Math.abs(ledger.root.reserved()[dimension]) <= tolerance, `${dimension} still reserved`);
-        }
-        assert.equal(result.usage.totalTokens, report.total.totalTokens);
-      }),
+      fc.asyncProperty(
+        limitsArbitrary,
+        fc.integer({ min: 0, max: TASKS.length - 1 }),
+        fc.constantFrom(
+          undefined,
+          { arm: 'search' as const, steps: 6, k: 3 },
+          { arm: 'search' as const, steps: 3, k: 2, tier: 'medium' as const },
+        ),
+        async (drawn, index, force) => {
+          const limits = Object.fromEntries(Object.entries(drawn).filter(([, value]) => value !== undefined)) as BudgetLimits;
+          const harness = governorHarness({ tasks: TASKS });
+          const ledger = harness.ledger(limits);
+          const task = TASKS[index]!;
+          const result = await governedSolve({
+            query: task.prompt,
+            fleet: harness.fleet,
+            budget: ledger.root,
+            taskId: task.id,
+            retriever,
+            ...(force ? { force } : {}),
+          });
+          outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
+          const report = ledger.report();
+          for (const dimension of DIMENSIONS) {
+            const limit = limits[dimension];
+            const tolerance = dimension === 'usd' ? 1e-12 : 0;
+            if (limit !== undefined)
+              assert.ok(report.total[dimension] <= limit + tolerance, `${dimension}: spent ${report.total[dimension]} > ${limit}`);
+            assert.ok(Math.abs(ledger.root.reserved()[dimension]) <= tolerance, `${dimension} still reserved`);
+          }
+          assert.equal(result.usage.totalTokens, report.total.totalTokens);
+        },
+      ),
       { seed: 77, numRuns: 60 },
     );
     assert.ok((outcomes['ok'] ?? 0) > 5 && (outcomes['budget_exhausted'] ?? 0) + (outcomes['error'] ?? 0) > 5, JSON.stringify(outcomes));

@@ -4,7 +4,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../journal/index.ts';
-import { GOVERNOR_STEP_KIND, PLAN_STEP_KIND, exportTrajectories, governedSolve, mixedArithmeticSuite, parseTrajectories, readTrajectories, tierBinder } from './index.ts';
+import {
+  GOVERNOR_STEP_KIND,
+  PLAN_STEP_KIND,
+  exportTrajectories,
+  governedSolve,
+  mixedArithmeticSuite,
+  parseTrajectories,
+  readTrajectories,
+  tierBinder,
+} from './index.ts';
 import { governorHarness } from './testing.ts';
 
 const tasks = mixedArithmeticSuite({ count: 12, seed: 5 });
@@ -14,7 +23,14 @@ describe('governedSolve', () => {
     const task = tasks[2]!;
     const harness = governorHarness({ tasks });
     const ledger = harness.ledger({ totalTokens: 20_000 });
-    const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: ledger.root, taskId: task.id, planning: 'always', examples: false });
+    const result = await governedSolve({
+      query: task.prompt,
+      fleet: harness.fleet,
+      budget: ledger.root,
+      taskId: task.id,
+      planning: 'always',
+      examples: false,
+    });
     assert.equal(result.decision.arm, 'plan');
     assert.equal(result.decision.planner?.model, 'sim:small');
     assert.ok(result.decision.spec && result.decision.spec.nodes.length > 0);
@@ -38,7 +54,15 @@ describe('governedSolve', () => {
     const task = tasks[7]!;
     const harness = governorHarness({ tasks });
     const binder = tierBinder({ tiers: { small: 'sim:small', large: 'sim:large' }, planner: 'sim:medium' });
-    const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, binder, planning: 'always', examples: false });
+    const result = await governedSolve({
+      query: task.prompt,
+      fleet: harness.fleet,
+      budget: harness.ledger().root,
+      taskId: task.id,
+      binder,
+      planning: 'always',
+      examples: false,
+    });
     assert.deepEqual(result.decision.tiers, { small: 'sim:small', large: 'sim:large' });
     assert.ok(harness.calls.filter((call) => call.purpose === 'plan').every((call) => call.model === 'sim:medium'));
     assert.ok(harness.calls.filter((call) => call.purpose !== 'plan').every((call) => call.model !== 'sim:medium'));
@@ -47,13 +71,32 @@ describe('governedSolve', () => {
   it('falls back to escalation when no planner can be bound, and honours planning: never', async () => {
     const task = tasks[7]!;
     const harness = governorHarness({ tasks });
-    const binder = tierBinder({ tiers: { small: 'sim:small', medium: 'sim:medium' }, labels: { 'sim:small': ['local'], 'sim:medium': ['local'] } });
+    const binder = tierBinder({
+      tiers: { small: 'sim:small', medium: 'sim:medium' },
+      labels: { 'sim:small': ['local'], 'sim:medium': ['local'] },
+    });
     // The query demands a label no model carries: nothing can be bound, so the starting model answers alone.
-    const result = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, model: 'sim:small', binder, labels: ['air-gapped'], planning: 'always' });
+    const result = await governedSolve({
+      query: task.prompt,
+      fleet: harness.fleet,
+      budget: harness.ledger().root,
+      taskId: task.id,
+      model: 'sim:small',
+      binder,
+      labels: ['air-gapped'],
+      planning: 'always',
+    });
     assert.deepEqual(result.decision.tiers, { small: 'sim:small' });
     assert.equal(result.decision.arm, 'cascade');
     assert.ok(harness.calls.every((call) => call.model === 'sim:small'));
-    const never = await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, force: { arm: 'plan' }, planning: 'never' });
+    const never = await governedSolve({
+      query: task.prompt,
+      fleet: harness.fleet,
+      budget: harness.ledger().root,
+      taskId: task.id,
+      force: { arm: 'plan' },
+      planning: 'never',
+    });
     assert.equal(never.decision.arm, 'cascade');
   });
 
@@ -65,7 +108,16 @@ describe('governedSolve', () => {
         const runId = `run-${index}`;
         journal.createRun({ id: runId, command: 'solve', query: task.prompt, simulated: true });
         const harness = governorHarness({ tasks });
-        await governedSolve({ query: task.prompt, fleet: harness.fleet, budget: harness.ledger().root, taskId: task.id, force: { arm: 'plan' }, checker: (answer) => answer === task.answer, journal: { journal, runId }, examples: false });
+        await governedSolve({
+          query: task.prompt,
+          fleet: harness.fleet,
+          budget: harness.ledger().root,
+          taskId: task.id,
+          force: { arm: 'plan' },
+          checker: (answer) => answer === task.answer,
+          journal: { journal, runId },
+          examples: false,
+        });
       }
       const steps = journal.getSteps('run-0');
       assert.ok(steps.some((step) => step.kind === PLAN_STEP_KIND));
@@ -89,7 +141,10 @@ describe('governedSolve', () => {
       }
       // Writables work too, and a broken line is reported with its number.
       const chunks: string[] = [];
-      assert.equal(exportTrajectories(journal, { write: (chunk: string) => chunks.push(chunk) }, { runIds: ['run-1'] }), parsed.filter((line) => line.runId === 'run-1').length);
+      assert.equal(
+        exportTrajectories(journal, { write: (chunk: string) => chunks.push(chunk) }, { runIds: ['run-1'] }),
+        parsed.filter((line) => line.runId === 'run-1').length,
+      );
       assert.throws(() => parseTrajectories(`${text}{"version":1}\n`), new RegExp(`line ${written + 1}`));
     } finally {
       journal.close();

@@ -76,7 +76,16 @@ export interface GovernorDecision {
   policy: string;
   start: string;
   tiers: Partial<Record<Tier, string>>;
-  difficulty: { bin: ProbeResult['bin']; score: number; agreement: number; confidence: number | undefined; samples: number; answer: string | undefined; model: string; stoppedEarly?: 'easy' | 'decided' };
+  difficulty: {
+    bin: ProbeResult['bin'];
+    score: number;
+    agreement: number;
+    confidence: number | undefined;
+    samples: number;
+    answer: string | undefined;
+    model: string;
+    stoppedEarly?: 'easy' | 'decided';
+  };
   budgetLevel: number;
   arm: Arm;
   cell: AllocationCell;
@@ -124,8 +133,20 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   const operators = options.operators ?? defaultOperators();
   const trace = options.trace ?? new Trace(fleet.clock);
   const spend = trackSpend(options.budget);
-  const messages: ChatMessage[] = [{ role: 'system', content: DEFAULT_SYSTEM_PROMPT }, { role: 'user', content: options.query }];
-  const base: OpContext = { fleet, budget: options.budget, trace, stepId: 'gov', model: start, ...(options.taskId !== undefined ? { taskId: options.taskId } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.journal ? { recorder: options.journal.journal.recorder(options.journal.runId) } : {}) };
+  const messages: ChatMessage[] = [
+    { role: 'system', content: DEFAULT_SYSTEM_PROMPT },
+    { role: 'user', content: options.query },
+  ];
+  const base: OpContext = {
+    fleet,
+    budget: options.budget,
+    trace,
+    stepId: 'gov',
+    model: start,
+    ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.journal ? { recorder: options.journal.journal.recorder(options.journal.runId) } : {}),
+  };
   const degraded: string[] = [];
   let simulated = false;
   let budgetExhausted = false;
@@ -142,13 +163,23 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   };
   // The probe stops as soon as its remaining samples could not change the arm (never when the arm is forced:
   // calibration records the full probe's bin).
-  const decided = options.force ? undefined : (bins: ReadonlySet<DifficultyBin>): boolean => new Set([...bins].map((bin) => armKey(cellFor(bin)))).size === 1;
+  const decided = options.force
+    ? undefined
+    : (bins: ReadonlySet<DifficultyBin>): boolean => new Set([...bins].map((bin) => armKey(cellFor(bin)))).size === 1;
 
   // 1. Probe (its share is a cap, not a reservation: what it leaves flows to the arm).
   const probeBudget = options.budget.child('probe', { share: policy.split.probe });
   let probe: ProbeResult | undefined;
   try {
-    probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), { model: start, messages, samples: policy.probe.samples, ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}), ...(decided ? { decided } : {}), maxOutputTokens, difficulty: policy.difficulty });
+    probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), {
+      model: start,
+      messages,
+      samples: policy.probe.samples,
+      ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}),
+      ...(decided ? { decided } : {}),
+      maxOutputTokens,
+      difficulty: policy.difficulty,
+    });
     simulated ||= probe.simulated;
     budgetExhausted ||= probe.budgetExhausted;
     degraded.push(...probe.degraded.map((reason) => `probe: ${reason}`));
@@ -173,7 +204,16 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     policy: options.policySource ?? (options.policy ? 'custom' : 'default'),
     start,
     tiers,
-    difficulty: { bin, score: probe?.score ?? 1, agreement: probe?.agreement ?? 0, confidence: probe?.confidence, samples: probe?.candidates.length ?? 0, answer: probe?.answer, model: start, ...(probe?.stoppedEarly ? { stoppedEarly: probe.stoppedEarly } : {}) },
+    difficulty: {
+      bin,
+      score: probe?.score ?? 1,
+      agreement: probe?.agreement ?? 0,
+      confidence: probe?.confidence,
+      samples: probe?.candidates.length ?? 0,
+      answer: probe?.answer,
+      model: start,
+      ...(probe?.stoppedEarly ? { stoppedEarly: probe.stoppedEarly } : {}),
+    },
     budgetLevel: allocated.level,
     arm: cell.arm,
     cell,
@@ -190,14 +230,29 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
         decision.strategy = `stop: the probe's majority (${probe?.candidates.length ?? 0} samples of ${start})`;
       } else if (cell.arm === 'vote') {
         const model = modelFor(binder, cell.tier, constraints, start);
-        const vote = await extendVote(context, { probe, model, samples: cell.samples ?? 9, ...(cell.lead !== undefined ? { lead: cell.lead } : {}), messages, maxOutputTokens });
+        const vote = await extendVote(context, {
+          probe,
+          model,
+          samples: cell.samples ?? 9,
+          ...(cell.lead !== undefined ? { lead: cell.lead } : {}),
+          messages,
+          maxOutputTokens,
+        });
         answer = vote.answer ?? answer;
         decision.reusedProbeSamples = vote.reusedProbeSamples;
         decision.strategy = `vote: ${vote.samples} samples of ${model} (${vote.reusedProbeSamples} from the probe${vote.stoppedEarly ? ', stopped once decided' : ''})`;
         ({ simulated, budgetExhausted } = merge(vote, simulated, budgetExhausted, degraded));
       } else if (cell.arm === 'cascade') {
         const stages = routerStages(policy, binder, constraints, startTier, start, cell.tier);
-        const routed = await routeCascade(context, { messages, question: options.query, stages, ...(probe ? { probe } : {}), ...(cell.escalate ? { escalate: true } : {}), maxOutputTokens, ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}) });
+        const routed = await routeCascade(context, {
+          messages,
+          question: options.query,
+          stages,
+          ...(probe ? { probe } : {}),
+          ...(cell.escalate ? { escalate: true } : {}),
+          maxOutputTokens,
+          ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}),
+        });
         answer = routed.answer ?? answer;
         decision.escalations = routed.escalations;
         decision.reusedProbeSamples = routed.reusedProbeSamples;
@@ -206,7 +261,15 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
       } else if (cell.arm === 'search') {
         const model = modelFor(binder, cell.tier, constraints, start);
         const steps = cell.steps ?? SEARCH_STEPS;
-        const searched = await searchArm(context, { query: options.query, retriever: options.retriever!, model, steps, k: cell.k ?? 3, maxOutputTokens, probe });
+        const searched = await searchArm(context, {
+          query: options.query,
+          retriever: options.retriever!,
+          model,
+          steps,
+          k: cell.k ?? 3,
+          maxOutputTokens,
+          probe,
+        });
         answer = searched.answer;
         decision.strategy = `search: up to ${steps} retrieval steps on ${model} (${searched.steps} used)${searched.fromProbe ? " (no answer; the probe's stands)" : ''}`;
         ({ simulated, budgetExhausted } = merge(searched, simulated, budgetExhausted, degraded));
@@ -243,14 +306,21 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
       }
     } catch (error) {
       failure = toThicketError(error);
-      if (answer !== undefined && failure.category !== 'cancelled') degraded.push(`${cell.arm} failed (${failure.code}); the probe's answer stands`);
+      if (answer !== undefined && failure.category !== 'cancelled')
+        degraded.push(`${cell.arm} failed (${failure.code}); the probe's answer stands`);
     }
   }
   spend.stop();
   const bindings = binder.chosen?.();
   if (bindings && bindings.length > 0) decision.bindings = bindings;
   const cancelled = options.signal?.aborted === true || failure?.category === 'cancelled';
-  const status: GovernedStatus = cancelled ? 'cancelled' : budgetExhausted || failure?.category === 'budget' ? 'budget_exhausted' : answer === undefined ? 'error' : 'ok';
+  const status: GovernedStatus = cancelled
+    ? 'cancelled'
+    : budgetExhausted || failure?.category === 'budget'
+      ? 'budget_exhausted'
+      : answer === undefined
+        ? 'error'
+        : 'ok';
   const result: GovernedSolveResult = {
     answer,
     status,
@@ -264,7 +334,14 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     ...(failure && (answer === undefined || cancelled) ? { error: failure.toJSON() } : {}),
   };
   if (options.journal) {
-    options.journal.journal.upsertStep(options.journal.runId, { stepId: 'gov/decision', kind: GOVERNOR_STEP_KIND, status, input: { query: options.query, start, policy: decision.policy, budget: limitsAtStart }, output: { answer: answer ?? null, decision, spendByAxis: spend.byAxis }, usage: spend.total });
+    options.journal.journal.upsertStep(options.journal.runId, {
+      stepId: 'gov/decision',
+      kind: GOVERNOR_STEP_KIND,
+      status,
+      input: { query: options.query, start, policy: decision.policy, budget: limitsAtStart },
+      output: { answer: answer ?? null, decision, spendByAxis: spend.byAxis },
+      usage: spend.total,
+    });
   }
   return result;
 }
@@ -273,13 +350,21 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
  * The policy's cascade stages that the binder can serve, from the starting tier upward; with `escalateTo`, the
  * first stage (the probe's tier) and then only the stages at that tier or above (skip the tiers between).
  */
-export function routerStages(policy: GovernorPolicy, binder: CapabilityBinder, constraints: BindConstraints, startTier: Tier, start: string, escalateTo?: Tier): RouterStage[] {
+export function routerStages(
+  policy: GovernorPolicy,
+  binder: CapabilityBinder,
+  constraints: BindConstraints,
+  startTier: Tier,
+  start: string,
+  escalateTo?: Tier,
+): RouterStage[] {
   const stages: RouterStage[] = [];
   for (const stage of policy.cascade.stages) {
     if (TIERS.indexOf(stage.tier) < TIERS.indexOf(startTier)) continue;
     if (escalateTo !== undefined && stage.tier !== startTier && TIERS.indexOf(stage.tier) < TIERS.indexOf(escalateTo)) continue;
     const model = stage.tier === startTier ? start : binder.bind('answer', { ...constraints, tier: stage.tier })?.model;
-    if (model !== undefined && !stages.some((existing) => existing.model === model)) stages.push({ model, tier: stage.tier, samples: stage.samples, signal: stage.signal, threshold: stage.threshold });
+    if (model !== undefined && !stages.some((existing) => existing.model === model))
+      stages.push({ model, tier: stage.tier, samples: stage.samples, signal: stage.signal, threshold: stage.threshold });
   }
   return stages.length > 0 ? stages : [{ model: start, tier: startTier, samples: policy.probe.samples, signal: 'agreement', threshold: 0 }];
 }
@@ -288,7 +373,12 @@ function modelFor(binder: CapabilityBinder, tier: Tier | undefined, constraints:
   return tier === undefined ? start : (binder.bind('answer', { ...constraints, tier })?.model ?? start);
 }
 
-function merge(part: { simulated: boolean; budgetExhausted: boolean; degraded: string[] }, simulated: boolean, budgetExhausted: boolean, degraded: string[]): { simulated: boolean; budgetExhausted: boolean } {
+function merge(
+  part: { simulated: boolean; budgetExhausted: boolean; degraded: string[] },
+  simulated: boolean,
+  budgetExhausted: boolean,
+  degraded: string[],
+): { simulated: boolean; budgetExhausted: boolean } {
   degraded.push(...part.degraded);
   return { simulated: simulated || part.simulated, budgetExhausted: budgetExhausted || part.budgetExhausted };
 }
@@ -296,7 +386,8 @@ function merge(part: { simulated: boolean; budgetExhausted: boolean; degraded: s
 function finiteLimits(budget: Budget): BudgetLimits {
   const room = budget.remaining();
   const limits: BudgetLimits = {};
-  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const) if (Number.isFinite(room[key])) limits[key] = room[key];
+  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const)
+    if (Number.isFinite(room[key])) limits[key] = room[key];
   return limits;
 }
 
@@ -304,7 +395,12 @@ function finiteLimits(budget: Budget): BudgetLimits {
  * Spend of this solve by axis and model, from the ledger's settle/charge events on the budget and its
  * children (the ledger may be shared with other work, so its own report would over-count).
  */
-function trackSpend(budget: Budget): { total: CostTotals; byAxis: Record<string, CostTotals>; byModel: Record<string, CostTotals>; stop: () => void } {
+function trackSpend(budget: Budget): {
+  total: CostTotals;
+  byAxis: Record<string, CostTotals>;
+  byModel: Record<string, CostTotals>;
+  stop: () => void;
+} {
   const total: CostTotals = { ...ZERO_COST };
   const byAxis: Record<string, CostTotals> = {};
   const byModel: Record<string, CostTotals> = {};

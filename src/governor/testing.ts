@@ -6,7 +6,17 @@
  */
 import { VirtualClock, normalizeAnswer } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import { Fleet, FleetResolver, MODEL_SPEC_VERSION, TaskOracleRegistry, type GenerateRequest, type GenerateResponse, type ModelResolver, type ResolvedModel, type SimTask } from '../models/index.ts';
+import {
+  Fleet,
+  FleetResolver,
+  MODEL_SPEC_VERSION,
+  TaskOracleRegistry,
+  type GenerateRequest,
+  type GenerateResponse,
+  type ModelResolver,
+  type ResolvedModel,
+  type SimTask,
+} from '../models/index.ts';
 
 export interface LoggedCall {
   model: string;
@@ -53,10 +63,27 @@ export function governorHarness(options: HarnessOptions = {}): GovernorHarness {
             async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
               log(calls, reference, request);
               const text = replies[Math.min(replyIndex++, replies.length - 1)] ?? '{}';
-              return { text, usage: { inputTokens: 100, outputTokens: 50 }, usageEstimated: false, finishReason: 'stop', latencyMs: 1, simulated: true };
+              return {
+                text,
+                usage: { inputTokens: 100, outputTokens: 50 },
+                usageEstimated: false,
+                finishReason: 'stop',
+                latencyMs: 1,
+                simulated: true,
+              };
             },
           },
-          profile: { reference, tier: 'small', priceInputPerMillion: 0.1, priceOutputPerMillion: 0.4, contextWindow: 200_000, reasoning: false, maxConcurrency: 4, timeoutMs: 60_000, simulated: true },
+          profile: {
+            reference,
+            tier: 'small',
+            priceInputPerMillion: 0.1,
+            priceOutputPerMillion: 0.4,
+            contextWindow: 200_000,
+            reasoning: false,
+            maxConcurrency: 4,
+            timeoutMs: 60_000,
+            simulated: true,
+          },
           promptMargin: () => 0,
         };
       }

@@ -16,7 +16,9 @@ import { zodIssues } from '../models/index.ts';
 export const PLAN_STEP_KIND = 'plan';
 export const TRAJECTORY_VERSION = 1;
 
-const costSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), calls: z.number() }).strict();
+const costSchema = z
+  .object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), calls: z.number() })
+  .strict();
 
 export const trajectorySchema = z
   .object({
@@ -58,18 +60,39 @@ export const ZERO_COST: CostTotals = Object.freeze({ inputTokens: 0, outputToken
 
 export function recordPlanStep(journal: Journal, runId: string, step: PlanStep): void {
   const { stepId, status, cost, ...rest } = step;
-  journal.upsertStep(runId, { stepId, kind: PLAN_STEP_KIND, status, input: { query: rest.query, taskId: rest.taskId, planner: rest.planner, round: rest.round, attempt: rest.attempt }, output: rest, usage: cost });
+  journal.upsertStep(runId, {
+    stepId,
+    kind: PLAN_STEP_KIND,
+    status,
+    input: { query: rest.query, taskId: rest.taskId, planner: rest.planner, round: rest.round, attempt: rest.attempt },
+    output: rest,
+    usage: cost,
+  });
 }
 
 /** Every plan step of every run (or of the given runs), as trajectory records, oldest run first. */
 export function readTrajectories(journal: Journal, options: { runIds?: readonly string[] } = {}): Trajectory[] {
-  const runIds = options.runIds ?? journal.listRuns({ limit: Number.MAX_SAFE_INTEGER }).map((run) => run.id).reverse();
+  const runIds =
+    options.runIds ??
+    journal
+      .listRuns({ limit: Number.MAX_SAFE_INTEGER })
+      .map((run) => run.id)
+      .reverse();
   const records: Trajectory[] = [];
   for (const runId of runIds) {
     for (const row of journal.getSteps(runId)) {
       if (row.kind !== PLAN_STEP_KIND) continue;
       const output = (row.output ?? {}) as Record<string, unknown>;
-      records.push(trajectorySchema.parse({ version: TRAJECTORY_VERSION, runId, stepId: row.stepId, status: row.status, cost: row.usage, ...stripUndefined(output) }));
+      records.push(
+        trajectorySchema.parse({
+          version: TRAJECTORY_VERSION,
+          runId,
+          stepId: row.stepId,
+          status: row.status,
+          cost: row.usage,
+          ...stripUndefined(output),
+        }),
+      );
     }
   }
   return records;
@@ -79,7 +102,11 @@ export function readTrajectories(journal: Journal, options: { runIds?: readonly 
  * Writes the trajectories as JSONL to a file path, or to a writable (`{ write(chunk) }`, e.g. process.stdout).
  * Returns how many lines were written.
  */
-export function exportTrajectories(journal: Journal, out: string | { write(chunk: string): unknown }, options: { runIds?: readonly string[] } = {}): number {
+export function exportTrajectories(
+  journal: Journal,
+  out: string | { write(chunk: string): unknown },
+  options: { runIds?: readonly string[] } = {},
+): number {
   const records = readTrajectories(journal, options);
   const text = records.map((record) => JSON.stringify(record)).join('\n') + (records.length > 0 ? '\n' : '');
   if (typeof out === 'string') writeFileSync(out, text);

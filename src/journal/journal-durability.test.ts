@@ -107,10 +107,15 @@ describe('crash safety', () => {
         child.kill('SIGKILL');
       }
     });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     assert.equal(exit.signal, 'SIGKILL', `writer was not killed (exit ${exit.code}); stderr: ${stderr}`);
     assert.ok(killedAt >= 50);
-    const printed = stdout.split('\n').filter((line) => /^\d+$/.test(line)).map(Number);
+    const printed = stdout
+      .split('\n')
+      .filter((line) => /^\d+$/.test(line))
+      .map(Number);
     const lastPrinted = printed[printed.length - 1]!;
     assert.ok(lastPrinted >= killedAt);
 
@@ -128,7 +133,10 @@ describe('crash safety', () => {
       });
       // Call rows and settle entries match one to one.
       const settles = journal.getLedgerEntries('crash-run').filter((entry) => entry.kind === 'settle');
-      assert.deepEqual(settles.map((entry) => entry.callKey), calls.map((call) => call.callKey));
+      assert.deepEqual(
+        settles.map((entry) => entry.callKey),
+        calls.map((call) => call.callKey),
+      );
       const orphans = journal.sqlite
         .prepare(
           `SELECT (SELECT COUNT(*) FROM calls c WHERE NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.run_id = c.run_id AND l.call_key = c.call_key AND l.kind = 'settle'))

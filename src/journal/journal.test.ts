@@ -83,7 +83,10 @@ describe('runs', () => {
       assert.throws(() => journal.recorder('ghost'), assertCode('INVALID_INPUT', /ghost/));
       const cyclic: Record<string, unknown> = {};
       cyclic['self'] = cyclic;
-      assert.throws(() => journal.createRun({ ...baseRun, id: 'r3', args: cyclic }), assertCode('INVALID_INPUT', /args: is not JSON-serialisable/));
+      assert.throws(
+        () => journal.createRun({ ...baseRun, id: 'r3', args: cyclic }),
+        assertCode('INVALID_INPUT', /args: is not JSON-serialisable/),
+      );
     });
   });
 
@@ -109,7 +112,10 @@ describe('runs', () => {
         (error: unknown) => {
           assertCode('INVALID_INPUT')(error);
           const issues = (error as { issues: Array<{ path: string }> }).issues;
-          assert.deepEqual(issues.map((issue) => issue.path), ['query']);
+          assert.deepEqual(
+            issues.map((issue) => issue.path),
+            ['query'],
+          );
           assert.match((error as Error).message, /query: the journal has "What is 2\+2\?", got "What is 3\+3\?"/);
           return true;
         },
@@ -118,7 +124,10 @@ describe('runs', () => {
         () => journal.beginOrResumeRun({ ...baseRun, command: 'debate', query: 'other' }),
         (error: unknown) => {
           assertCode('INVALID_INPUT')(error);
-          assert.deepEqual((error as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path), ['command', 'query']);
+          assert.deepEqual(
+            (error as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path),
+            ['command', 'query'],
+          );
           return true;
         },
       );
@@ -135,17 +144,29 @@ describe('runs', () => {
         for (const call of calls) journal.recorder('b').record(call);
         journal.recorder('c').record(sampleCall(10));
         const runs = journal.listRuns({ limit: 10 });
-        assert.deepEqual(runs.map((run) => run.id), ['c', 'b', 'a']);
+        assert.deepEqual(
+          runs.map((run) => run.id),
+          ['c', 'b', 'a'],
+        );
         const b = runs[1]!;
         assert.equal(b.totals.calls, 3);
-        assert.equal(b.totals.inputTokens, calls.reduce((sum, call) => sum + call.response.usage.inputTokens, 0));
-        assert.equal(b.totals.outputTokens, calls.reduce((sum, call) => sum + call.response.usage.outputTokens, 0));
+        assert.equal(
+          b.totals.inputTokens,
+          calls.reduce((sum, call) => sum + call.response.usage.inputTokens, 0),
+        );
+        assert.equal(
+          b.totals.outputTokens,
+          calls.reduce((sum, call) => sum + call.response.usage.outputTokens, 0),
+        );
         assert.equal(b.totals.totalTokens, b.totals.inputTokens + b.totals.outputTokens);
         const expectedCost = calls.reduce((sum, call) => sum + call.costUsd, 0);
         assert.ok(Math.abs(b.totals.costUsd - expectedCost) < 1e-18);
         assert.deepEqual(runs[2]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
         assert.deepEqual(journal.runTotals('b'), b.totals);
-        assert.deepEqual(journal.listRuns({ limit: 2 }).map((run) => run.id), ['c', 'b']);
+        assert.deepEqual(
+          journal.listRuns({ limit: 2 }).map((run) => run.id),
+          ['c', 'b'],
+        );
         assert.throws(() => journal.listRuns({ limit: 0 }), assertCode('INVALID_INPUT', /limit/));
       },
       { now: () => (clock += 1000) },
@@ -156,7 +177,10 @@ describe('runs', () => {
     withJournal(
       (journal) => {
         for (const id of ['x', 'y', 'z']) journal.createRun({ ...baseRun, id });
-        assert.deepEqual(journal.listRuns().map((run) => run.id), ['z', 'y', 'x']);
+        assert.deepEqual(
+          journal.listRuns().map((run) => run.id),
+          ['z', 'y', 'x'],
+        );
       },
       { now: () => 0 },
     );
@@ -171,15 +195,30 @@ describe('steps', () => {
         journal.createRun(baseRun);
         const started = journal.upsertStep('run-1', { stepId: 'vote/sample-1', kind: 'sample', status: 'running', input: { prompt: 'p' } });
         assert.equal(started.endedAt, null);
-        const done = journal.upsertStep('run-1', { stepId: 'vote/sample-1', kind: 'sample', status: 'ok', output: { answer: 4 }, usage: { inputTokens: 3 } });
+        const done = journal.upsertStep('run-1', {
+          stepId: 'vote/sample-1',
+          kind: 'sample',
+          status: 'ok',
+          output: { answer: 4 },
+          usage: { inputTokens: 3 },
+        });
         assert.deepEqual(done.input, { prompt: 'p' });
         assert.deepEqual(done.output, { answer: 4 });
         assert.equal(done.startedAt, started.startedAt);
         assert.ok(done.endedAt !== null && done.endedAt > done.startedAt);
         journal.upsertStep('run-1', { stepId: 'vote/aggregate', kind: 'aggregate', status: 'pending' });
-        assert.deepEqual(journal.getSteps('run-1').map((step) => step.stepId), ['vote/sample-1', 'vote/aggregate']);
-        assert.throws(() => journal.upsertStep('ghost', { stepId: 's', kind: 'k', status: 'ok' }), assertCode('JOURNAL_ERROR', /FOREIGN KEY/));
-        assert.throws(() => journal.upsertStep('run-1', { stepId: '', kind: '', status: 'ok' }), assertCode('INVALID_INPUT', /stepId.*kind/));
+        assert.deepEqual(
+          journal.getSteps('run-1').map((step) => step.stepId),
+          ['vote/sample-1', 'vote/aggregate'],
+        );
+        assert.throws(
+          () => journal.upsertStep('ghost', { stepId: 's', kind: 'k', status: 'ok' }),
+          assertCode('JOURNAL_ERROR', /FOREIGN KEY/),
+        );
+        assert.throws(
+          () => journal.upsertStep('run-1', { stepId: '', kind: '', status: 'ok' }),
+          assertCode('INVALID_INPUT', /stepId.*kind/),
+        );
       },
       { now: () => (clock += 1000) },
     );
@@ -258,7 +297,12 @@ describe('calls', () => {
     withJournal((journal) => {
       journal.createRun(baseRun);
       const call = sampleCall(1);
-      const bad = { ...call, callKey: '', costUsd: Number.NaN, response: { ...call.response, usage: { inputTokens: -1, outputTokens: 1.5 } } };
+      const bad = {
+        ...call,
+        callKey: '',
+        costUsd: Number.NaN,
+        response: { ...call.response, usage: { inputTokens: -1, outputTokens: 1.5 } },
+      };
       assert.throws(
         () => journal.recorder('run-1').record(bad),
         (error: unknown) => {
@@ -283,16 +327,21 @@ describe('calls', () => {
       journal.recordLedgerEntry('run-1', { kind: 'settle', callKey: call.callKey, budgetPath: 'run/other' });
       // Records are group-committed; flush() is the commit, where the constraint fires.
       recorder.record(call);
-      assert.throws(() => journal.flush(), (error: unknown) => {
-        assertCode('JOURNAL_ERROR', /UNIQUE constraint failed/)(error);
-        assert.equal((error as { cause: { code: string } }).cause.code, 'SQLITE_CONSTRAINT_UNIQUE');
-        return true;
-      });
+      assert.throws(
+        () => journal.flush(),
+        (error: unknown) => {
+          assertCode('JOURNAL_ERROR', /UNIQUE constraint failed/)(error);
+          assert.equal((error as { cause: { code: string } }).cause.code, 'SQLITE_CONSTRAINT_UNIQUE');
+          return true;
+        },
+      );
       assert.equal(recorder.lookup(call.callKey), undefined);
       assert.equal(journal.getLedgerEntries('run-1').length, 1);
 
       // 2. An injected failure of the ledger insert itself.
-      journal.sqlite.exec(`CREATE TRIGGER fail_ledger BEFORE INSERT ON ledger_entries BEGIN SELECT RAISE(ABORT, 'injected ledger failure'); END`);
+      journal.sqlite.exec(
+        `CREATE TRIGGER fail_ledger BEFORE INSERT ON ledger_entries BEGIN SELECT RAISE(ABORT, 'injected ledger failure'); END`,
+      );
       const other = sampleCall(6);
       recorder.record(other);
       assert.throws(() => journal.flush(), assertCode('JOURNAL_ERROR', /injected ledger failure/));
@@ -315,14 +364,30 @@ describe('calls', () => {
       const recorder = journal.recorder('run-1');
       const calls = [0, 1, 2, 3, 4].map((index) => sampleCall(index));
       for (const call of calls) recorder.record(call);
-      const id = journal.recordLedgerEntry('run-1', { kind: 'refuse', budgetPath: 'run/vote', inputTokens: 500, detail: { dimension: 'usd' } });
-      journal.recordLedgerEntry('run-1', { kind: 'replay', callKey: calls[0]!.callKey, budgetPath: 'run/vote', costUsd: calls[0]!.costUsd });
+      const id = journal.recordLedgerEntry('run-1', {
+        kind: 'refuse',
+        budgetPath: 'run/vote',
+        inputTokens: 500,
+        detail: { dimension: 'usd' },
+      });
+      journal.recordLedgerEntry('run-1', {
+        kind: 'replay',
+        callKey: calls[0]!.callKey,
+        budgetPath: 'run/vote',
+        costUsd: calls[0]!.costUsd,
+      });
       const ledger = journal.getLedgerEntries('run-1');
-      assert.deepEqual(ledger.map((entry) => entry.kind), ['settle', 'settle', 'settle', 'settle', 'settle', 'refuse', 'replay']);
+      assert.deepEqual(
+        ledger.map((entry) => entry.kind),
+        ['settle', 'settle', 'settle', 'settle', 'settle', 'refuse', 'replay'],
+      );
       assert.equal(ledger[5]!.id, id);
       assert.deepEqual(ledger[5]!.detail, { dimension: 'usd' });
       assert.equal(ledger[5]!.callKey, null);
-      assert.throws(() => journal.recordLedgerEntry('run-1', { kind: 'spend' as 'settle', budgetPath: 'x', costUsd: -1 }), assertCode('INVALID_INPUT', /kind.*costUsd/));
+      assert.throws(
+        () => journal.recordLedgerEntry('run-1', { kind: 'spend' as 'settle', budgetPath: 'x', costUsd: -1 }),
+        assertCode('INVALID_INPUT', /kind.*costUsd/),
+      );
 
       const spend = journal.spendByModel('run-1');
       assert.deepEqual(spend.map((row) => row.model).sort(), ['sim:large', 'sim:small']);
@@ -330,7 +395,10 @@ describe('calls', () => {
         const mine = calls.filter((call) => call.model === row.model);
         assert.equal(row.provider, 'sim');
         assert.equal(row.calls, mine.length);
-        assert.equal(row.inputTokens, mine.reduce((sum, call) => sum + call.response.usage.inputTokens, 0));
+        assert.equal(
+          row.inputTokens,
+          mine.reduce((sum, call) => sum + call.response.usage.inputTokens, 0),
+        );
         assert.ok(Math.abs(row.costUsd - mine.reduce((sum, call) => sum + call.costUsd, 0)) < 1e-18);
       }
       assert.ok(spend[0]!.costUsd >= spend[1]!.costUsd);

@@ -19,11 +19,45 @@ import type { CallRecorder, RecordedCall } from './call-recorder.ts';
 import { closedError, conflictingCallError, unknownRun, wrap } from './errors.ts';
 import { MessageStore, type ListNodeInfo } from './message-store.ts';
 import { PendingCalls } from './pending-calls.ts';
-import { isSameStoredCall, toCallRow, toLedgerRow, toRecordedCall, toRunRow, toStepRow, toTotals, type RunDbRow, type StepDbRow, type TotalsDbRow } from './rows.ts';
+import {
+  isSameStoredCall,
+  toCallRow,
+  toLedgerRow,
+  toRecordedCall,
+  toRunRow,
+  toStepRow,
+  toTotals,
+  type RunDbRow,
+  type StepDbRow,
+  type TotalsDbRow,
+} from './rows.ts';
 import { JOURNAL_COMPONENT, JOURNAL_MIGRATIONS, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
-import type { CallRow, FinishRun, JournalOptions, LedgerEntryInput, LedgerEntryRow, ModelSpend, NewRun, RunRow, RunSummary, StepInput, StepRow } from './types.ts';
-import { callValues, checkLookup, checkMigrations, finishValues, ledgerEntryValues, openValues, requireId, runValues, stepValues, type RunValues } from './validation.ts';
+import type {
+  CallRow,
+  FinishRun,
+  JournalOptions,
+  LedgerEntryInput,
+  LedgerEntryRow,
+  ModelSpend,
+  NewRun,
+  RunRow,
+  RunSummary,
+  StepInput,
+  StepRow,
+} from './types.ts';
+import {
+  callValues,
+  checkLookup,
+  checkMigrations,
+  finishValues,
+  ledgerEntryValues,
+  openValues,
+  requireId,
+  runValues,
+  stepValues,
+  type RunValues,
+} from './validation.ts';
 
 export class Journal {
   /** Absolute path of the database file (or `:memory:`). */
@@ -151,18 +185,27 @@ export class Journal {
         const existing = this.stmts().getRun.get(values.id);
         if (existing === undefined) return { run: this.insertRun(values), resumed: false };
         const issues: InputIssue[] = [];
-        if (existing.command !== values.command) issues.push({ path: 'command', message: `the journal has ${JSON.stringify(existing.command)}, got ${JSON.stringify(values.command)}` });
-        if (existing.query !== values.query) issues.push({ path: 'query', message: `the journal has ${JSON.stringify(existing.query)}, got ${JSON.stringify(values.query)}` });
+        if (existing.command !== values.command)
+          issues.push({
+            path: 'command',
+            message: `the journal has ${JSON.stringify(existing.command)}, got ${JSON.stringify(values.command)}`,
+          });
+        if (existing.query !== values.query)
+          issues.push({ path: 'query', message: `the journal has ${JSON.stringify(existing.query)}, got ${JSON.stringify(values.query)}` });
         // Settings that shape the calls (model, samples, seed, …) must match too, or the replayed calls would
         // belong to a different experiment than the one the run row describes. The budget may change.
         const storedArgs = (existing.args_json === null ? {} : JSON.parse(existing.args_json)) as Record<string, unknown>;
         const givenArgs = (values.argsJson === null ? {} : JSON.parse(values.argsJson)) as Record<string, unknown>;
         for (const key of [...new Set([...Object.keys(storedArgs), ...Object.keys(givenArgs)])].sort()) {
           if (JSON.stringify(storedArgs[key]) !== JSON.stringify(givenArgs[key])) {
-            issues.push({ path: `args.${key}`, message: `the journal has ${JSON.stringify(storedArgs[key]) ?? 'nothing'}, got ${JSON.stringify(givenArgs[key]) ?? 'nothing'}` });
+            issues.push({
+              path: `args.${key}`,
+              message: `the journal has ${JSON.stringify(storedArgs[key]) ?? 'nothing'}, got ${JSON.stringify(givenArgs[key]) ?? 'nothing'}`,
+            });
           }
         }
-        if (issues.length > 0) throw new InvalidInputError(`Run "${values.id}" cannot be resumed with a different command, query or settings`, issues);
+        if (issues.length > 0)
+          throw new InvalidInputError(`Run "${values.id}" cannot be resumed with a different command, query or settings`, issues);
         this.stmts().resumeRun.run(values.budgetJson, this.isoNow(), values.id);
         return { run: this.readRun(values.id), resumed: true };
       }),
@@ -190,7 +233,9 @@ export class Journal {
       throw new InvalidInputError('Cannot list runs', [{ path: 'limit', message: 'must be a positive integer' }]);
     }
     return this.guard('Cannot list runs', () =>
-      this.stmts().listRuns.all(limit).map((row) => ({ ...toRunRow(row), totals: toTotals(row) })),
+      this.stmts()
+        .listRuns.all(limit)
+        .map((row) => ({ ...toRunRow(row), totals: toTotals(row) })),
     );
   }
 
@@ -233,7 +278,19 @@ export class Journal {
         const statement = this.stmts().upsertStep;
         for (const { step, input, output, usage } of values) {
           const open = step.status === 'pending' || step.status === 'running';
-          statement.run({ runId, stepId: step.stepId, kind: step.kind, status: step.status, input, output, usage, startedAt: step.startedAt ?? null, endedAt: step.endedAt ?? null, open: open ? 1 : 0, now });
+          statement.run({
+            runId,
+            stepId: step.stepId,
+            kind: step.kind,
+            status: step.status,
+            input,
+            output,
+            usage,
+            startedAt: step.startedAt ?? null,
+            endedAt: step.endedAt ?? null,
+            open: open ? 1 : 0,
+            now,
+          });
         }
       }),
     );
@@ -263,10 +320,13 @@ export class Journal {
     checkLookup(runId, callKey);
     const buffered = this.pending.get(runId, callKey);
     if (buffered) return structuredClone(buffered.call);
-    return this.guard(() => `Cannot look up call "${callKey}" of run "${runId}"`, () => {
-      const row = this.stmts().lookupCall.get(runId, callKey);
-      return row === undefined ? undefined : toRecordedCall(row, this.readMessages);
-    });
+    return this.guard(
+      () => `Cannot look up call "${callKey}" of run "${runId}"`,
+      () => {
+        const row = this.stmts().lookupCall.get(runId, callKey);
+        return row === undefined ? undefined : toRecordedCall(row, this.readMessages);
+      },
+    );
   }
 
   /**
@@ -280,11 +340,23 @@ export class Journal {
     this.pending.throwFlushFailure();
     // Duplicate keys are judged now, not at flush time, so the caller hears about a conflict synchronously.
     const earlier = this.pending.get(runId, call.callKey);
-    const stored = earlier ? undefined : this.guard(`Cannot read call "${call.callKey}"`, () => this.stmts().lookupCall.get(runId, call.callKey));
+    const stored = earlier
+      ? undefined
+      : this.guard(`Cannot read call "${call.callKey}"`, () => this.stmts().lookupCall.get(runId, call.callKey));
     if (earlier || stored) {
       // One comparison for both places the earlier copy can be, so buffered and committed calls behave alike.
       const previous = earlier
-        ? { request_hash: earlier.call.requestHash, model: earlier.call.model, provider: earlier.call.provider, request_json: earlier.requestJson, messages_list: earlier.messages?.value.id ?? null, response_json: earlier.responseJson, text: earlier.call.response.text, cost_usd: earlier.call.costUsd, budget_path: earlier.call.budgetPath }
+        ? {
+            request_hash: earlier.call.requestHash,
+            model: earlier.call.model,
+            provider: earlier.call.provider,
+            request_json: earlier.requestJson,
+            messages_list: earlier.messages?.value.id ?? null,
+            response_json: earlier.responseJson,
+            text: earlier.call.response.text,
+            cost_usd: earlier.call.costUsd,
+            budget_path: earlier.call.budgetPath,
+          }
         : stored!;
       const same = isSameStoredCall(previous, call, requestJson, messages?.value.id ?? null, responseJson);
       if (same) return;
@@ -303,24 +375,29 @@ export class Journal {
   flush(): void {
     if (this.pending.size === 0 || this.closed) return;
     const batch = this.pending.drain();
-    this.guard(() => `Cannot record ${batch.length} call(s)`, () => {
-      const s = this.stmts();
-      const failures: unknown[] = [];
-      const written: ListNodeInfo[] = [];
-      this.db.transaction(() => {
-        for (const entry of batch) {
-          // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
-          try {
-            for (const info of s.recordCall(entry)) written.push(info);
-          } catch (error) {
-            failures.push(error);
-          }
-        }
-      }).immediate();
-      // Only now are those message rows durable; until then a later call would write them again.
-      this.messages().markStored(written);
-      if (failures.length > 0) throw failures[0];
-    });
+    this.guard(
+      () => `Cannot record ${batch.length} call(s)`,
+      () => {
+        const s = this.stmts();
+        const failures: unknown[] = [];
+        const written: ListNodeInfo[] = [];
+        this.db
+          .transaction(() => {
+            for (const entry of batch) {
+              // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
+              try {
+                for (const info of s.recordCall(entry)) written.push(info);
+              } catch (error) {
+                failures.push(error);
+              }
+            }
+          })
+          .immediate();
+        // Only now are those message rows durable; until then a later call would write them again.
+        this.messages().markStored(written);
+        if (failures.length > 0) throw failures[0];
+      },
+    );
   }
 
   /** Every recorded call of the run, in recording order. */
@@ -328,7 +405,9 @@ export class Journal {
     this.flush();
     requireId(runId, 'runId', 'Cannot read calls');
     return this.guard(`Cannot read calls of run "${runId}"`, () =>
-      this.stmts().getCalls.all(runId).map((row) => toCallRow(row, this.readMessages)),
+      this.stmts()
+        .getCalls.all(runId)
+        .map((row) => toCallRow(row, this.readMessages)),
     );
   }
 
@@ -344,7 +423,9 @@ export class Journal {
     this.flush();
     requireId(runId, 'runId', 'Cannot read spend by model');
     return this.guard(`Cannot read spend of run "${runId}"`, () =>
-      this.stmts().spendByModel.all(runId).map((row) => ({ model: row.model, provider: row.provider, ...toTotals(row) })),
+      this.stmts()
+        .spendByModel.all(runId)
+        .map((row) => ({ model: row.model, provider: row.provider, ...toTotals(row) })),
     );
   }
 
@@ -381,7 +462,17 @@ export class Journal {
 
   private insertRun(values: RunValues): RunRow {
     const at = this.isoNow();
-    this.stmts().insertRun.run(values.id, values.command, values.query, values.argsJson, values.seed, values.simulated, values.budgetJson, at, at);
+    this.stmts().insertRun.run(
+      values.id,
+      values.command,
+      values.query,
+      values.argsJson,
+      values.seed,
+      values.simulated,
+      values.budgetJson,
+      at,
+      at,
+    );
     return this.readRun(values.id);
   }
 

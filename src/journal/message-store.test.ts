@@ -29,14 +29,24 @@ type Message = { role: 'system' | 'user' | 'assistant'; content: string };
 /** Agents whose persistent histories grow by a user and an assistant message per round (the AgentsNet shape). */
 function conversation(agents: number, rounds: number): RecordedCall[] {
   const calls: RecordedCall[] = [];
-  const histories: Message[][] = Array.from({ length: agents }, () => [{ role: 'system', content: 'You are one agent in a network. Reply in JSON.' }]);
+  const histories: Message[][] = Array.from({ length: agents }, () => [
+    { role: 'system', content: 'You are one agent in a network. Reply in JSON.' },
+  ]);
   for (let round = 0; round < rounds; round++) {
     for (let agent = 0; agent < agents; agent++) {
       const history = histories[agent]!;
-      history.push({ role: 'user', content: `round ${round}: neighbours said ${JSON.stringify({ from: agent + 1, colour: round % 3 })} ✓ \u2028` });
+      history.push({
+        role: 'user',
+        content: `round ${round}: neighbours said ${JSON.stringify({ from: agent + 1, colour: round % 3 })} ✓ \u2028`,
+      });
       const base = sampleCall(round * agents + agent);
       // The fleet records `{ ...request, maxOutputTokens }` around the live history array: snapshot it per call.
-      calls.push({ ...base, callKey: `k-${agent}-${round}#0`, requestHash: `k-${agent}-${round}`, request: { ...(base.request as object), messages: [...history] } });
+      calls.push({
+        ...base,
+        callKey: `k-${agent}-${round}#0`,
+        requestHash: `k-${agent}-${round}`,
+        request: { ...(base.request as object), messages: [...history] },
+      });
       history.push({ role: 'assistant', content: `{"colour":${(agent + round) % 3}}` });
     }
   }
@@ -46,7 +56,19 @@ function conversation(agents: number, rounds: number): RecordedCall[] {
 const count = (journal: Journal, table: string): number => journal.sqlite.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 const recordedOf = (row: CallRow): RecordedCall => {
   const { callKey, requestHash, model, provider, request, response, costUsd, attempts, billed, budgetPath, tags } = row;
-  return { callKey, requestHash, model, provider, request, response, costUsd, attempts, ...(billed === undefined ? {} : { billed }), budgetPath, tags };
+  return {
+    callKey,
+    requestHash,
+    model,
+    provider,
+    request,
+    response,
+    costUsd,
+    attempts,
+    ...(billed === undefined ? {} : { billed }),
+    budgetPath,
+    tags,
+  };
 };
 
 describe('content-addressed messages (schema v3)', () => {
@@ -93,7 +115,10 @@ describe('content-addressed messages (schema v3)', () => {
       // No call row holds message text any more.
       assert.equal(journal.sqlite.prepare("SELECT COUNT(*) FROM calls WHERE request_json LIKE '%neighbours said%'").pluck().get(), 0);
       // Storage grows with the number of messages, not with calls × history length.
-      const stored = journal.sqlite.prepare('SELECT (SELECT SUM(LENGTH(json)) FROM messages) + (SELECT SUM(LENGTH(request_json)) FROM calls)').pluck().get() as number;
+      const stored = journal.sqlite
+        .prepare('SELECT (SELECT SUM(LENGTH(json)) FROM messages) + (SELECT SUM(LENGTH(request_json)) FROM calls)')
+        .pluck()
+        .get() as number;
       const inline = calls.reduce((sum, call) => sum + JSON.stringify(call.request).length, 0);
       assert.ok(stored * 3 < inline, `stored ${stored} chars vs ${inline} inline`);
       // The same lists recorded again in another run add no message rows.
@@ -102,7 +127,10 @@ describe('content-addressed messages (schema v3)', () => {
       for (const call of conversation(agents, rounds)) again.record(call);
       journal.flush();
       assert.equal(count(journal, 'message_lists'), 1 + agents * (2 * rounds - 1));
-      assert.deepStrictEqual(journal.getCalls('r2').map((row) => row.request), calls.map((call) => call.request));
+      assert.deepStrictEqual(
+        journal.getCalls('r2').map((row) => row.request),
+        calls.map((call) => call.request),
+      );
     } finally {
       journal.close();
     }
@@ -117,7 +145,11 @@ describe('content-addressed messages (schema v3)', () => {
         { ...sampleCall(1), callKey: 'a#0', request: { messages: [], maxOutputTokens: 8 } },
         { ...sampleCall(2), callKey: 'b#0', request: { prompt: 'no messages' } },
         { ...sampleCall(3), callKey: 'c#0', request: ['not', 'an', 'object'] },
-        { ...sampleCall(4), callKey: 'd#0', request: { messages: [{ role: 'user', content: 'x', name: 'extra field', nested: { z: [1, null] } }] } },
+        {
+          ...sampleCall(4),
+          callKey: 'd#0',
+          request: { messages: [{ role: 'user', content: 'x', name: 'extra field', nested: { z: [1, null] } }] },
+        },
       ];
       for (const call of odd) recorder.record(call);
       journal.flush();
@@ -133,7 +165,10 @@ describe('content-addressed messages (schema v3)', () => {
     try {
       journal.createRun(run);
       const recorder = journal.recorder('r');
-      const messages: Message[] = [{ role: 'system', content: 's' }, { role: 'user', content: 'first' }];
+      const messages: Message[] = [
+        { role: 'system', content: 's' },
+        { role: 'user', content: 'first' },
+      ];
       recorder.record({ ...sampleCall(1), callKey: 'a#0', request: { messages: structuredClone(messages) } });
       const live = { ...sampleCall(2), callKey: 'b#0', request: { messages } };
       recorder.record(live);
@@ -142,7 +177,10 @@ describe('content-addressed messages (schema v3)', () => {
       messages.push({ role: 'assistant', content: 'r' });
       recorder.record({ ...sampleCall(3), callKey: 'c#0', request: { messages } });
       journal.flush();
-      assert.deepStrictEqual((recorder.lookup('b#0')!.request as { messages: Message[] }).messages, [{ role: 'system', content: 's' }, { role: 'user', content: 'first' }]);
+      assert.deepStrictEqual((recorder.lookup('b#0')!.request as { messages: Message[] }).messages, [
+        { role: 'system', content: 's' },
+        { role: 'user', content: 'first' },
+      ]);
       assert.deepStrictEqual((recorder.lookup('c#0')!.request as { messages: Message[] }).messages, messages);
       // A field added in place changes the message's JSON too.
       (messages[0] as Message & { name?: string }).name = 'added';
@@ -160,9 +198,14 @@ describe('content-addressed messages (schema v3)', () => {
     try {
       journal.createRun(run);
       // Make one call's insert fail inside its savepoint (as a constraint violation would).
-      journal.sqlite.exec("CREATE TEMP TRIGGER refuse BEFORE INSERT ON calls WHEN NEW.call_key = 'boom#0' BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+      journal.sqlite.exec(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON calls WHEN NEW.call_key = 'boom#0' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+      );
       const recorder = journal.recorder('r');
-      const messages: Message[] = [{ role: 'system', content: 'fresh system' }, { role: 'user', content: 'fresh question' }];
+      const messages: Message[] = [
+        { role: 'system', content: 'fresh system' },
+        { role: 'user', content: 'fresh question' },
+      ];
       recorder.record({ ...sampleCall(1), callKey: 'boom#0', request: { messages } });
       assert.throws(() => journal.flush(), /refused/);
       assert.equal(count(journal, 'messages'), 0);
@@ -183,8 +226,18 @@ describe('content-addressed messages (schema v3)', () => {
     // A journal as the v2 schema wrote it: migrations 1–2 only, requests inline.
     const raw = new Database(path);
     raw.exec(SCHEMA_VERSION_TABLE);
-    applyMigrations(raw, path, JOURNAL_COMPONENT, JOURNAL_MIGRATIONS.filter((migration) => migration.version <= 2), () => '2026-01-01T00:00:00.000Z');
-    raw.prepare("INSERT INTO runs (id, command, query, seed, simulated, status, created_at, updated_at) VALUES ('r', 'test', 'q', 1, 1, 'running', 'x', 'x')").run();
+    applyMigrations(
+      raw,
+      path,
+      JOURNAL_COMPONENT,
+      JOURNAL_MIGRATIONS.filter((migration) => migration.version <= 2),
+      () => '2026-01-01T00:00:00.000Z',
+    );
+    raw
+      .prepare(
+        "INSERT INTO runs (id, command, query, seed, simulated, status, created_at, updated_at) VALUES ('r', 'test', 'q', 1, 1, 'running', 'x', 'x')",
+      )
+      .run();
     const insert = raw.prepare(
       `INSERT INTO calls (run_id, call_key, request_hash, model, provider, request_json, response_json, text, input_tokens, output_tokens,
          cost_usd, latency_ms, simulated, usage_estimated, attempts, billed_json, budget_path, tags_json, created_at)
@@ -192,7 +245,23 @@ describe('content-addressed messages (schema v3)', () => {
     );
     for (const call of old) {
       const { text, ...response } = call.response;
-      insert.run(call.callKey, call.requestHash, call.model, call.provider, JSON.stringify(call.request), JSON.stringify(response), text, response.usage.inputTokens, response.usage.outputTokens, call.costUsd, response.latencyMs, response.usageEstimated ? 1 : 0, call.attempts, call.budgetPath, JSON.stringify(call.tags));
+      insert.run(
+        call.callKey,
+        call.requestHash,
+        call.model,
+        call.provider,
+        JSON.stringify(call.request),
+        JSON.stringify(response),
+        text,
+        response.usage.inputTokens,
+        response.usage.outputTokens,
+        call.costUsd,
+        response.latencyMs,
+        response.usageEstimated ? 1 : 0,
+        call.attempts,
+        call.budgetPath,
+        JSON.stringify(call.tags),
+      );
     }
     raw.close();
 
@@ -204,8 +273,13 @@ describe('content-addressed messages (schema v3)', () => {
       // Recording an old call again is a no-op when identical (the inline row is compared as a whole) …
       recorder.record(structuredClone(old[0]!));
       // … and a conflict when it differs.
-      assert.throws(() => recorder.record({ ...old[0]!, response: { ...old[0]!.response, text: 'other' } }), /different request or response/);
-      const added = conversation(2, 4).slice(old.length).map((call) => ({ ...call, callKey: `new-${call.callKey}` }));
+      assert.throws(
+        () => recorder.record({ ...old[0]!, response: { ...old[0]!.response, text: 'other' } }),
+        /different request or response/,
+      );
+      const added = conversation(2, 4)
+        .slice(old.length)
+        .map((call) => ({ ...call, callKey: `new-${call.callKey}` }));
       for (const call of added) recorder.record(call);
       journal.flush();
       assert.deepStrictEqual(journal.getCalls('r').map(recordedOf), [...old, ...added]);

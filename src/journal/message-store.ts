@@ -146,7 +146,12 @@ export class MessageStore {
   write(list: ListNode): ListNodeInfo[] {
     const fresh: ListNode[] = [];
     // A stored list implies its prefixes are stored: stop at the first one known to be in the file.
-    for (let node: ListNode | undefined = list; node !== undefined && !node.value.stored && !this.committed.has(node.value.id); node = node.parent) fresh.push(node);
+    for (
+      let node: ListNode | undefined = list;
+      node !== undefined && !node.value.stored && !this.committed.has(node.value.id);
+      node = node.parent
+    )
+      fresh.push(node);
     for (let index = fresh.length - 1; index >= 0; index--) {
       const node = fresh[index]!;
       if (!this.committed.has(node.value.messageHash)) this.insertMessage.run(node.value.messageHash, node.value.json);

@@ -180,7 +180,9 @@ export function toRecordedCall(row: CallDbRow, readMessages: ReadMessages): Reco
     response: { text: row.text, ...response },
     costUsd: row.cost_usd,
     attempts: row.attempts,
-    ...(row.billed_json === null || row.billed_json === undefined ? {} : { billed: JSON.parse(row.billed_json) as NonNullable<RecordedCall['billed']> }),
+    ...(row.billed_json === null || row.billed_json === undefined
+      ? {}
+      : { billed: JSON.parse(row.billed_json) as NonNullable<RecordedCall['billed']> }),
     budgetPath: row.budget_path,
     tags: JSON.parse(row.tags_json) as Record<string, string>,
   };
@@ -221,7 +223,10 @@ export function toLedgerRow(row: LedgerDbRow): LedgerEntryRow {
 }
 
 /** The columns that must match for a second `record` of a call key to count as the same call. */
-export type StoredCallFields = Pick<CallDbRow, 'request_hash' | 'model' | 'provider' | 'request_json' | 'messages_list' | 'response_json' | 'text' | 'cost_usd' | 'budget_path'>;
+export type StoredCallFields = Pick<
+  CallDbRow,
+  'request_hash' | 'model' | 'provider' | 'request_json' | 'messages_list' | 'response_json' | 'text' | 'cost_usd' | 'budget_path'
+>;
 
 /**
  * True when a row already stored under a call's key holds that same call (a retried write, not a conflict).

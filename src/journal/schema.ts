@@ -102,7 +102,7 @@ CREATE UNIQUE INDEX ledger_entries_by_call ON ledger_entries (run_id, call_key, 
   },
   {
     version: 2,
-    name: 'calls.billed_json: everything billed across a call\'s attempts',
+    name: "calls.billed_json: everything billed across a call's attempts",
     up: `ALTER TABLE calls ADD COLUMN billed_json TEXT;`,
   },
   {

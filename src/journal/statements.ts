@@ -6,7 +6,15 @@
  */
 import type Database from 'better-sqlite3';
 import { conflictingCallError } from './errors.ts';
-import { isSameStoredCall, type CallDbRow, type LedgerDbRow, type RunDbRow, type StepDbRow, type StoredCallFields, type TotalsDbRow } from './rows.ts';
+import {
+  isSameStoredCall,
+  type CallDbRow,
+  type LedgerDbRow,
+  type RunDbRow,
+  type StepDbRow,
+  type StoredCallFields,
+  type TotalsDbRow,
+} from './rows.ts';
 import type { ListNodeInfo, MessageStore } from './message-store.ts';
 import type { PendingCall } from './pending-calls.ts';
 
@@ -91,7 +99,17 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
       if (stored !== undefined && isSameStoredCall(stored, call, requestJson, messagesList, responseJson)) return written;
       throw conflictingCallError(runId, call.callKey);
     }
-    insertLedger.run(runId, call.callKey, 'settle', call.budgetPath, response.usage.inputTokens, response.usage.outputTokens, call.costUsd, null, at);
+    insertLedger.run(
+      runId,
+      call.callKey,
+      'settle',
+      call.budgetPath,
+      response.usage.inputTokens,
+      response.usage.outputTokens,
+      call.costUsd,
+      null,
+      at,
+    );
     return written;
   });
 
@@ -130,7 +148,9 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
     lookupCall: db.prepare(`SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? AND call_key = ?`),
     getCalls: db.prepare(`SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? ORDER BY rowid`),
     runTotals: db.prepare(`SELECT ${totals} FROM calls WHERE run_id = ?`),
-    spendByModel: db.prepare(`SELECT model, provider, ${totals} FROM calls WHERE run_id = ? GROUP BY model, provider ORDER BY cost_usd DESC, model, provider`),
+    spendByModel: db.prepare(
+      `SELECT model, provider, ${totals} FROM calls WHERE run_id = ? GROUP BY model, provider ORDER BY cost_usd DESC, model, provider`,
+    ),
     insertLedger,
     getLedger: db.prepare('SELECT * FROM ledger_entries WHERE run_id = ? ORDER BY id'),
     recordCall,

@@ -8,7 +8,15 @@ import type { RecordedCall } from './call-recorder.ts';
 import { encodeJson, serialiseError } from './rows.ts';
 import type { EncodedRequest, ListNode } from './message-store.ts';
 import type { Migration } from './schema.ts';
-import { LEDGER_KINDS, RUN_STATUSES, type FinishRun, type JournalOptions, type LedgerEntryInput, type NewRun, type StepInput } from './types.ts';
+import {
+  LEDGER_KINDS,
+  RUN_STATUSES,
+  type FinishRun,
+  type JournalOptions,
+  type LedgerEntryInput,
+  type NewRun,
+  type StepInput,
+} from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Single values
@@ -26,11 +34,13 @@ export function requireId(value: unknown, path: string, what: string): void {
 }
 
 function checkCount(value: unknown, path: string, issues: InputIssue[]): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) issues.push({ path, message: 'must be a non-negative integer' });
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    issues.push({ path, message: 'must be a non-negative integer' });
 }
 
 function checkAmount(value: unknown, path: string, issues: InputIssue[]): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) issues.push({ path, message: 'must be a finite non-negative number' });
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    issues.push({ path, message: 'must be a finite non-negative number' });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -56,8 +66,10 @@ export function checkMigrations(component: string, migrations: readonly Migratio
     if (!Number.isInteger(migration.version) || migration.version <= previous) {
       issues.push({ path: `migrations[${index}].version`, message: `must be an integer greater than ${previous}` });
     } else previous = migration.version;
-    if (typeof migration.name !== 'string' || migration.name === '') issues.push({ path: `migrations[${index}].name`, message: 'must be a non-empty string' });
-    if (typeof migration.up !== 'string' && typeof migration.up !== 'function') issues.push({ path: `migrations[${index}].up`, message: 'must be SQL text or a function' });
+    if (typeof migration.name !== 'string' || migration.name === '')
+      issues.push({ path: `migrations[${index}].name`, message: 'must be a non-empty string' });
+    if (typeof migration.up !== 'string' && typeof migration.up !== 'function')
+      issues.push({ path: `migrations[${index}].up`, message: 'must be SQL text or a function' });
   });
   if (issues.length > 0) throw new InvalidInputError('Invalid migrations', issues);
 }
@@ -82,7 +94,8 @@ export function runValues(run: NewRun): RunValues {
   checkId(run.id, 'id', issues);
   if (typeof run.command !== 'string' || run.command === '') issues.push({ path: 'command', message: 'must be a non-empty string' });
   if (typeof run.query !== 'string') issues.push({ path: 'query', message: 'must be a string' });
-  if (run.seed !== undefined && run.seed !== null && !Number.isSafeInteger(run.seed)) issues.push({ path: 'seed', message: 'must be an integer' });
+  if (run.seed !== undefined && run.seed !== null && !Number.isSafeInteger(run.seed))
+    issues.push({ path: 'seed', message: 'must be an integer' });
   if (typeof run.simulated !== 'boolean') issues.push({ path: 'simulated', message: 'must be a boolean' });
   const argsJson = encodeJson(run.args, 'args', issues);
   const budgetJson = encodeJson(run.budget, 'budget', issues);
@@ -104,7 +117,8 @@ export function finishValues(id: string, outcome: FinishRun): { errorJson: strin
   if (!RUN_STATUSES.includes(outcome?.status) || outcome.status === 'running') {
     issues.push({ path: 'status', message: `must be one of ${RUN_STATUSES.filter((status) => status !== 'running').join(', ')}` });
   }
-  if (outcome?.answer !== undefined && outcome.answer !== null && typeof outcome.answer !== 'string') issues.push({ path: 'answer', message: 'must be a string or null' });
+  if (outcome?.answer !== undefined && outcome.answer !== null && typeof outcome.answer !== 'string')
+    issues.push({ path: 'answer', message: 'must be a string or null' });
   const errorJson = encodeJson(serialiseError(outcome?.error), 'error', issues);
   const usageJson = encodeJson(outcome?.usage, 'usage', issues);
   if (issues.length > 0) throw new InvalidInputError(`Cannot finish run "${String(id)}"`, issues);
@@ -117,8 +131,10 @@ export function stepValues(runId: string, step: StepInput): { input: string | nu
   checkId(step?.stepId, 'stepId', issues);
   checkId(step?.kind, 'kind', issues);
   checkId(step?.status, 'status', issues);
-  if (step?.startedAt !== undefined && typeof step.startedAt !== 'string') issues.push({ path: 'startedAt', message: 'must be an ISO timestamp string' });
-  if (step?.endedAt !== undefined && typeof step.endedAt !== 'string') issues.push({ path: 'endedAt', message: 'must be an ISO timestamp string' });
+  if (step?.startedAt !== undefined && typeof step.startedAt !== 'string')
+    issues.push({ path: 'startedAt', message: 'must be an ISO timestamp string' });
+  if (step?.endedAt !== undefined && typeof step.endedAt !== 'string')
+    issues.push({ path: 'endedAt', message: 'must be an ISO timestamp string' });
   const input = encodeJson(step?.input, 'input', issues);
   const output = encodeJson(step?.output, 'output', issues);
   const usage = encodeJson(step?.usage, 'usage', issues);
@@ -184,7 +200,8 @@ function callIssues(runId: string, call: RecordedCall): InputIssue[] {
     checkCount(response.usage.inputTokens, 'response.usage.inputTokens', issues);
     checkCount(response.usage.outputTokens, 'response.usage.outputTokens', issues);
   }
-  if (typeof response.latencyMs !== 'number' || !Number.isFinite(response.latencyMs)) issues.push({ path: 'response.latencyMs', message: 'must be a finite number' });
+  if (typeof response.latencyMs !== 'number' || !Number.isFinite(response.latencyMs))
+    issues.push({ path: 'response.latencyMs', message: 'must be a finite number' });
   if (typeof response.simulated !== 'boolean') issues.push({ path: 'response.simulated', message: 'must be a boolean' });
   if (typeof response.usageEstimated !== 'boolean') issues.push({ path: 'response.usageEstimated', message: 'must be a boolean' });
   if (typeof response.finishReason !== 'string') issues.push({ path: 'response.finishReason', message: 'must be a string' });

@@ -23,11 +23,26 @@ const close = (actual: number, expected: number, tolerance: number, what = ''): 
 
 describe('least squares', () => {
   it('solves SPD systems by Cholesky and refuses indefinite ones', () => {
-    const x = choleskySolve([[4, 2], [2, 3]], [10, 8]);
+    const x = choleskySolve(
+      [
+        [4, 2],
+        [2, 3],
+      ],
+      [10, 8],
+    );
     assert.ok(x);
     close(x[0]!, 1.75, 1e-12);
     close(x[1]!, 1.5, 1e-12);
-    assert.equal(choleskySolve([[1, 2], [2, 1]], [1, 1]), undefined);
+    assert.equal(
+      choleskySolve(
+        [
+          [1, 2],
+          [2, 1],
+        ],
+        [1, 1],
+      ),
+      undefined,
+    );
   });
 
   it('recovers exact coefficients, weights rows, and survives a duplicated column', () => {
@@ -39,7 +54,10 @@ describe('least squares', () => {
     // Weighted: the heavy rows decide the mean of a constant-only model.
     const weighted = ols([[1], [1]], [0, 10], [3, 1]);
     close(weighted.coefficients[0]!, 2.5, 1e-9);
-    const collinear = ols(rows.map((row) => [...row, row[1]!]), y);
+    const collinear = ols(
+      rows.map((row) => [...row, row[1]!]),
+      y,
+    );
     close(collinear.r2, 1, 1e-6);
   });
 });
@@ -84,14 +102,34 @@ describe('scaling-curve fits (Levenberg–Marquardt)', () => {
   });
 
   it('declines to fit too few token levels, and uses the two-parameter log-linear curve for four budgets', () => {
-    assert.equal(fitScalingCurve([{ tokens: 100, score: 0.5 }, { tokens: 100, score: 0.6 }, { tokens: 400, score: 0.7 }]), undefined);
+    assert.equal(
+      fitScalingCurve([
+        { tokens: 100, score: 0.5 },
+        { tokens: 100, score: 0.6 },
+        { tokens: 400, score: 0.7 },
+      ]),
+      undefined,
+    );
     // Four configuration means — a step between the 2nd and 3rd budget: no 3-parameter curve may chase it.
-    const fit = fitScalingCurve([{ tokens: 500, score: 0.4 }, { tokens: 1000, score: 0.41 }, { tokens: 2000, score: 0.6 }, { tokens: 4000, score: 0.61 }]);
+    const fit = fitScalingCurve([
+      { tokens: 500, score: 0.4 },
+      { tokens: 1000, score: 0.41 },
+      { tokens: 2000, score: 0.6 },
+      { tokens: 4000, score: 0.61 },
+    ]);
     assert.ok(fit);
     assert.equal(fit.model, 'loglinear');
     close(fit.parameters['beta']! * Math.log(2), (0.61 - 0.4) / 3 + 0.0, 0.03, 'accuracy per doubling');
     // Bounded: even forced, the saturating fit keeps its rate within [0.05, 4].
-    const forced = fitCurve([{ tokens: 500, score: 0.4 }, { tokens: 1000, score: 0.4 }, { tokens: 2000, score: 0.6 }, { tokens: 4000, score: 0.6 }], 'saturating');
+    const forced = fitCurve(
+      [
+        { tokens: 500, score: 0.4 },
+        { tokens: 1000, score: 0.4 },
+        { tokens: 2000, score: 0.6 },
+        { tokens: 4000, score: 0.6 },
+      ],
+      'saturating',
+    );
     assert.ok(forced && forced.parameters['c']! <= 4 && forced.parameters['c']! >= 0.05);
   });
 });
@@ -114,13 +152,22 @@ describe('variance decomposition', () => {
     // Variances of the planted effects (each standardised effect has variance 1, scaled by √share).
     const planted = { tokens: 0.8, tools: 0.05, architecture: 0.1, model: 0.05 };
     const rows: Array<{ t: number; tool: number; arch: string; model: string; suite: string }> = [];
-    for (const suite of ['a', 'b']) for (const t of tokenLevels) for (const tool of tools) for (const arch of architectures) for (const model of models) rows.push({ t, tool, arch, model, suite });
+    for (const suite of ['a', 'b'])
+      for (const t of tokenLevels)
+        for (const tool of tools) for (const arch of architectures) for (const model of models) rows.push({ t, tool, arch, model, suite });
     const rng = createRng(17);
     const noise = 0.1;
     const y = rows.map((row) => {
       const tokensEffect = ((Math.log(row.t) - meanLogT) / sdLogT) * Math.sqrt(planted.tokens);
       const toolsEffect = ((Math.log1p(row.tool) - meanTools) / sdTools) * Math.sqrt(planted.tools);
-      return (row.suite === 'b' ? 5 : 0) + tokensEffect + toolsEffect + archEffect[row.arch]! * Math.sqrt(planted.architecture) + modelEffect[row.model]! * Math.sqrt(planted.model) + Math.sqrt(noise) * rng.normal();
+      return (
+        (row.suite === 'b' ? 5 : 0) +
+        tokensEffect +
+        toolsEffect +
+        archEffect[row.arch]! * Math.sqrt(planted.architecture) +
+        modelEffect[row.model]! * Math.sqrt(planted.model) +
+        Math.sqrt(noise) * rng.normal()
+      );
     });
     const logTokens = rows.map((row) => Math.log(row.t));
     const groups: FeatureGroup[] = [
@@ -168,15 +215,41 @@ describe('frontier', () => {
     { tokens: 3200, accuracy: 0.7, label: 'no-gain' },
   ];
   it('keeps non-dominated points and the concave upper hull in log-tokens', () => {
-    assert.deepEqual(paretoFrontier(points).map((point) => point.label), ['a', 'b', 'c-below-hull', 'd']);
-    assert.deepEqual(upperHull(points).map((point) => point.label), ['a', 'b', 'd']);
+    assert.deepEqual(
+      paretoFrontier(points).map((point) => point.label),
+      ['a', 'b', 'c-below-hull', 'd'],
+    );
+    assert.deepEqual(
+      upperHull(points).map((point) => point.label),
+      ['a', 'b', 'd'],
+    );
   });
 });
 
 describe('summaries', () => {
   const cell = (overrides: Partial<CellResult>): CellResult => ({
-    suite: 's', taskId: 't', architecture: 'single', base: 'single', family: 'single-agent', budget: 1000, budgetUnit: 'tokens', model: 'm', seed: 1, score: 0, answer: null, status: 'ok', difficulty: 0,
-    usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 }, axes: {}, searchSteps: 0, toolCalls: 0, latencyMs: 0, degraded: 0, simulated: true, graph: { nodes: 0, edges: 0 }, meta: {},
+    suite: 's',
+    taskId: 't',
+    architecture: 'single',
+    base: 'single',
+    family: 'single-agent',
+    budget: 1000,
+    budgetUnit: 'tokens',
+    model: 'm',
+    seed: 1,
+    score: 0,
+    answer: null,
+    status: 'ok',
+    difficulty: 0,
+    usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 },
+    axes: {},
+    searchSteps: 0,
+    toolCalls: 0,
+    latencyMs: 0,
+    degraded: 0,
+    simulated: true,
+    graph: { nodes: 0, edges: 0 },
+    meta: {},
     ...overrides,
   });
 
@@ -195,7 +268,11 @@ describe('summaries', () => {
   });
 
   it('measures coordination degradation per doubling of network size', () => {
-    const cells = [4, 8, 16, 32].flatMap((size) => [0, 1, 2].map((i) => cell({ taskId: `${size}-${i}`, architecture: 'agentsnet', score: 0.9 - 0.2 * Math.log2(size / 4), meta: { networkSize: size } })));
+    const cells = [4, 8, 16, 32].flatMap((size) =>
+      [0, 1, 2].map((i) =>
+        cell({ taskId: `${size}-${i}`, architecture: 'agentsnet', score: 0.9 - 0.2 * Math.log2(size / 4), meta: { networkSize: size } }),
+      ),
+    );
     const { rows, slopes } = coordinationBySize(cells);
     assert.equal(rows.length, 4);
     close(rows[0]!.score, 0.9, 1e-12);

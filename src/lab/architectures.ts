@@ -18,7 +18,15 @@ import type { Budget } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { DEFAULT_SOLO_MAX_OUTPUT_TOKENS, type ReasoningGraph, type Retriever, type TraceJson } from '../ops/index.ts';
-import { STRATEGIES, defaultOperators, runWorkflow, strategySpec, type BudgetPolicy, type OperatorRegistry, type Strategy } from '../workflow/index.ts';
+import {
+  STRATEGIES,
+  defaultOperators,
+  runWorkflow,
+  strategySpec,
+  type BudgetPolicy,
+  type OperatorRegistry,
+  type Strategy,
+} from '../workflow/index.ts';
 import { governedSolve } from '../governor/index.ts';
 import { agentsnetInstanceOf, type AgentsnetInstance } from './suites/index.ts';
 import type { LabTask, SuiteInstance } from './types.ts';
@@ -134,7 +142,12 @@ export function strategyArchitecture(strategy: Strategy): ArchitectureDefinition
     family: FAMILIES[strategy],
     description: DESCRIPTIONS[strategy],
     ...(knob ? { parameter: { name: knob.name, min: strategy === 'debate' ? 2 : 1, max: strategy === 'vote' ? 64 : 32 } } : {}),
-    unsupported: (suite) => (suite.network ? 'network instances need a network architecture' : strategy === 'search' && !suite.retriever ? 'the suite has no corpus to search' : undefined),
+    unsupported: (suite) =>
+      suite.network
+        ? 'network instances need a network architecture'
+        : strategy === 'search' && !suite.retriever
+          ? 'the suite has no corpus to search'
+          : undefined,
     async run(input) {
       const scaled = knob ? clamp(Math.floor(input.budgetTokens / knob.perUnit), knob.min, knob.max) : undefined;
       const value = input.parameter ?? scaled;
@@ -162,7 +175,14 @@ export function strategyArchitecture(strategy: Strategy): ArchitectureDefinition
         ...(input.journal ? { journal: input.journal } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       });
-      return { answer: result.answer, status: result.status, graph: result.trace.graph, ...toolUse(result.trace), degraded: result.degraded.length, simulated: result.simulated };
+      return {
+        answer: result.answer,
+        status: result.status,
+        graph: result.trace.graph,
+        ...toolUse(result.trace),
+        degraded: result.degraded.length,
+        simulated: result.simulated,
+      };
     },
   };
 }
@@ -191,7 +211,12 @@ export interface SolverOutput {
 }
 
 /** Wraps any solver as an architecture (how `auto` plugs in once src/governor lands). */
-export function solverArchitecture(name: string, family: ArchitectureFamily, description: string, solve: (input: SolverInput) => Promise<SolverOutput>): ArchitectureDefinition {
+export function solverArchitecture(
+  name: string,
+  family: ArchitectureFamily,
+  description: string,
+  solve: (input: SolverInput) => Promise<SolverOutput>,
+): ArchitectureDefinition {
   return {
     name,
     family,
@@ -212,7 +237,14 @@ export function solverArchitecture(name: string, family: ArchitectureFamily, des
         ...(input.signal ? { signal: input.signal } : {}),
       });
       const tools = output.trace ? toolUse(output.trace) : { searchSteps: 0, toolCalls: 0 };
-      return { answer: output.answer, status: output.status ?? (output.answer === undefined ? 'error' : 'ok'), ...(output.trace ? { graph: output.trace.graph } : {}), ...tools, degraded: output.degraded?.length ?? 0, simulated: output.simulated ?? false };
+      return {
+        answer: output.answer,
+        status: output.status ?? (output.answer === undefined ? 'error' : 'ok'),
+        ...(output.trace ? { graph: output.trace.graph } : {}),
+        ...tools,
+        degraded: output.degraded?.length ?? 0,
+        simulated: output.simulated ?? false,
+      };
     },
   };
 }
@@ -258,7 +290,16 @@ export function agentsnetArchitectures(runner: AgentsnetRunner): ArchitectureDef
         ...(input.journal ? { journal: input.journal } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       });
-      return { answer: undefined, status: output.status ?? 'ok', score: output.score, ...(output.trace ? { graph: output.trace.graph } : {}), searchSteps: 0, toolCalls: 0, degraded: 0, simulated: output.simulated ?? false };
+      return {
+        answer: undefined,
+        status: output.status ?? 'ok',
+        score: output.score,
+        ...(output.trace ? { graph: output.trace.graph } : {}),
+        searchSteps: 0,
+        toolCalls: 0,
+        degraded: 0,
+        simulated: output.simulated ?? false,
+      };
     },
   }));
 }
@@ -268,7 +309,8 @@ export class ArchitectureRegistry {
   private readonly plannedEntries = new Map<string, string>();
 
   register(definition: ArchitectureDefinition): this {
-    if (!/^[a-z][a-z0-9-]*$/.test(definition.name)) throw new RangeError(`architecture names are lower-case words (got "${definition.name}")`);
+    if (!/^[a-z][a-z0-9-]*$/.test(definition.name))
+      throw new RangeError(`architecture names are lower-case words (got "${definition.name}")`);
     this.entries.set(definition.name, definition);
     this.plannedEntries.delete(definition.name);
     return this;
@@ -296,13 +338,18 @@ export class ArchitectureRegistry {
     const definition = this.entries.get(base);
     if (!definition) {
       const planned = this.plannedEntries.get(base);
-      return { problem: planned ? `"${base}" is not available yet: ${planned}` : `unknown architecture "${base}" (known: ${this.names().join(', ')})` };
+      return {
+        problem: planned
+          ? `"${base}" is not available yet: ${planned}`
+          : `unknown architecture "${base}" (known: ${this.names().join(', ')})`,
+      };
     }
     if (match[2] === undefined) return { definition, parameter: undefined };
     const parameter = Number(match[2]);
     const range = definition.parameter;
     if (!range) return { problem: `"${base}" takes no @parameter` };
-    if (parameter < range.min || parameter > range.max) return { problem: `${range.name} for "${base}" must be in [${range.min}, ${range.max}], got ${parameter}` };
+    if (parameter < range.min || parameter > range.max)
+      return { problem: `${range.name} for "${base}" must be in [${range.min}, ${range.max}], got ${parameter}` };
     return { definition, parameter };
   }
 }
@@ -330,7 +377,14 @@ const autoSolver = (input: SolverInput): Promise<SolverOutput> =>
 export function defaultArchitectures(): ArchitectureRegistry {
   const registry = new ArchitectureRegistry();
   for (const strategy of STRATEGIES) registry.register(strategyArchitecture(strategy));
-  registry.register(solverArchitecture('auto', 'governed', 'the governor probes difficulty and allocates compute (thicket solve --strategy auto)', autoSolver));
+  registry.register(
+    solverArchitecture(
+      'auto',
+      'governed',
+      'the governor probes difficulty and allocates compute (thicket solve --strategy auto)',
+      autoSolver,
+    ),
+  );
   for (const entry of agentsnetArchitectures(agentsnetRunner)) registry.register(entry);
   return registry;
 }

@@ -24,7 +24,10 @@ export function callsOnlyJournal(journal: Journal, namespace: string): Journal {
       if (key === 'recorder') {
         return (runId: string): CallRecorder => {
           const inner = target.recorder(runId);
-          return { lookup: (callKey) => inner.lookup(`${namespace}|${callKey}`), record: (call) => inner.record({ ...call, callKey: `${namespace}|${call.callKey}` }) };
+          return {
+            lookup: (callKey) => inner.lookup(`${namespace}|${callKey}`),
+            record: (call) => inner.record({ ...call, callKey: `${namespace}|${call.callKey}` }),
+          };
         };
       }
       const value: unknown = Reflect.get(target, key, target);

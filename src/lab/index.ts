@@ -27,10 +27,52 @@ export {
   type AgentsnetRunOutput,
   type AgentsnetRunner,
 } from './architectures.ts';
-export { studySchema, parseStudy, readStudyFile, loadStudyFile, builtinStudyPath, checkStudy, type StudyDefinition, type StudyInput } from './study-file.ts';
-export { runStudy, studyRunId, CELL_STEP_KIND, type RunStudyOptions, type StudyProgress, type StudyRun, type StudyStatus } from './runner.ts';
+export {
+  studySchema,
+  parseStudy,
+  readStudyFile,
+  loadStudyFile,
+  builtinStudyPath,
+  checkStudy,
+  type StudyDefinition,
+  type StudyInput,
+} from './study-file.ts';
+export {
+  runStudy,
+  studyRunId,
+  CELL_STEP_KIND,
+  type RunStudyOptions,
+  type StudyProgress,
+  type StudyRun,
+  type StudyStatus,
+} from './runner.ts';
 export * from './analysis/index.ts';
-export { writeReport, renderCharts, renderSvg, renderHtml, renderMarkdown, type ReportInput, type ReportFiles, type RunSummary, type Chart } from './report/index.ts';
-export { fitSimProfile, fitSimProfileFromObservations, observationsFromJournal, type SimFitObservation, type SimFitOptions, type SimProfileFit } from './sim-fit.ts';
+export {
+  writeReport,
+  renderCharts,
+  renderSvg,
+  renderHtml,
+  renderMarkdown,
+  type ReportInput,
+  type ReportFiles,
+  type RunSummary,
+  type Chart,
+} from './report/index.ts';
+export {
+  fitSimProfile,
+  fitSimProfileFromObservations,
+  observationsFromJournal,
+  type SimFitObservation,
+  type SimFitOptions,
+  type SimProfileFit,
+} from './sim-fit.ts';
 export { defaultStudyHooks, criticalityMetrics, type StudyHooks } from './hooks.ts';
-export { studyCommand, simFitCommand, resolveStudy, type StudyCommandOptions, type StudyCommandResult, type SimFitCommandOptions, type CommandIO } from './study-command.ts';
+export {
+  studyCommand,
+  simFitCommand,
+  resolveStudy,
+  type StudyCommandOptions,
+  type StudyCommandResult,
+  type SimFitCommandOptions,
+  type CommandIO,
+} from './study-command.ts';

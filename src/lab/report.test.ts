@@ -35,11 +35,33 @@ function syntheticCells(simulated: boolean): CellResult[] {
       for (const budget of [500, 1000, 2000, 4000]) {
         for (let item = 0; item < 20; item++) {
           const tokens = architecture === 'single' ? 250 : budget * 0.8;
-          const p = Math.min(0.95, 0.3 + (model === 'm-large' ? 0.2 : 0) + (architecture === 'single' ? 0 : 0.08 * Math.log2(budget / 500)));
+          const p = Math.min(
+            0.95,
+            0.3 + (model === 'm-large' ? 0.2 : 0) + (architecture === 'single' ? 0 : 0.08 * Math.log2(budget / 500)),
+          );
           cells.push({
-            suite: 'arith', taskId: `arith/s1/${item}`, architecture, base: architecture, family: architecture === 'vote' || architecture === 'debate' ? 'multi-agent' : 'single-agent', budget, budgetUnit: 'tokens', model, seed: 1,
-            score: rng.next() < p ? 1 : 0, answer: '1', status: 'ok', difficulty: 1,
-            usage: { inputTokens: tokens / 2, outputTokens: tokens / 2, totalTokens: tokens, usd: 0, calls: 1 }, axes: { width: tokens }, searchSteps: 0, toolCalls: 0, latencyMs: 1, degraded: 0, simulated, graph: { nodes: 3, edges: 2 }, meta: {},
+            suite: 'arith',
+            taskId: `arith/s1/${item}`,
+            architecture,
+            base: architecture,
+            family: architecture === 'vote' || architecture === 'debate' ? 'multi-agent' : 'single-agent',
+            budget,
+            budgetUnit: 'tokens',
+            model,
+            seed: 1,
+            score: rng.next() < p ? 1 : 0,
+            answer: '1',
+            status: 'ok',
+            difficulty: 1,
+            usage: { inputTokens: tokens / 2, outputTokens: tokens / 2, totalTokens: tokens, usd: 0, calls: 1 },
+            axes: { width: tokens },
+            searchSteps: 0,
+            toolCalls: 0,
+            latencyMs: 1,
+            degraded: 0,
+            simulated,
+            graph: { nodes: 3, edges: 2 },
+            meta: {},
           });
         }
       }
@@ -60,7 +82,9 @@ describe('report', () => {
     assert.doesNotMatch(html, /https?:\/\//, 'no external URLs');
     assert.doesNotMatch(html, /<script|<link|<img/);
     // First screen: the headline, then the frontier, then the matched-budget table.
-    const order = ['Where did the gains come from?</h2>', 'Compute-optimal frontier</h2>', 'Matched-budget table'].map((marker) => html.indexOf(marker));
+    const order = ['Where did the gains come from?</h2>', 'Compute-optimal frontier</h2>', 'Matched-budget table'].map((marker) =>
+      html.indexOf(marker),
+    );
     assert.ok(order.every((index) => index > 0) && order[0]! < order[1]! && order[1]! < order[2]!, `section order ${order.join(', ')}`);
     assert.ok(html.indexOf('<svg') < order[1]!, 'the decomposition chart sits under the headline');
     assert.match(html, /solo − debate/);
@@ -86,27 +110,50 @@ describe('report', () => {
 describe('plug-in points', () => {
   it('runs a solver architecture (how the governor plugs in) and AgentsNet through a network runner, into the analysis', async () => {
     const registry = defaultArchitectures();
-    registry.register(solverArchitecture('auto', 'governed', 'test solver: always answers 42', async (input) => ({ answer: input.query.includes('What is') ? '42' : undefined, simulated: true })));
-    for (const entry of agentsnetArchitectures(async (input) => ({ score: Math.max(0, 1 - 0.25 * Math.log2(input.instance.size / 4)) - (input.protocol === 'verified' ? 0 : 0.1), simulated: true }))) registry.register(entry);
+    registry.register(
+      solverArchitecture('auto', 'governed', 'test solver: always answers 42', async (input) => ({
+        answer: input.query.includes('What is') ? '42' : undefined,
+        simulated: true,
+      })),
+    );
+    for (const entry of agentsnetArchitectures(async (input) => ({
+      score: Math.max(0, 1 - 0.25 * Math.log2(input.instance.size / 4)) - (input.protocol === 'verified' ? 0 : 0.1),
+      simulated: true,
+    })))
+      registry.register(entry);
     const study = parseStudy({
       version: 1,
       id: 'plug',
-      suites: [{ kind: 'arithmetic', items: 2 }, { kind: 'agentsnet', tasks: ['consensus'], sizes: [4, 8, 16], families: ['ws'], instances: 2 }],
+      suites: [
+        { kind: 'arithmetic', items: 2 },
+        { kind: 'agentsnet', tasks: ['consensus'], sizes: [4, 8, 16], families: ['ws'], instances: 2 },
+      ],
       architectures: ['auto', 'agentsnet', 'agentsnet-verified'],
       budgets: [5000],
       models: ['sim:small'],
     });
     const journal = Journal.open(join(scratch, 'plug.db'));
     const graphs: number[] = [];
-    const run = await runStudy(study, { journal, architectures: registry, criticality: (graph) => (graphs.push(graph.nodes.length), { nodes: graph.nodes.length }) });
+    const run = await runStudy(study, {
+      journal,
+      architectures: registry,
+      criticality: (graph) => (graphs.push(graph.nodes.length), { nodes: graph.nodes.length }),
+    });
     journal.close();
     assert.equal(run.status, 'ok');
-    assert.deepEqual(run.notRunnable.map((entry) => `${entry.suite}/${entry.architecture}`).sort(), ['agentsnet/auto', 'arithmetic/agentsnet', 'arithmetic/agentsnet-verified']);
+    assert.deepEqual(run.notRunnable.map((entry) => `${entry.suite}/${entry.architecture}`).sort(), [
+      'agentsnet/auto',
+      'arithmetic/agentsnet',
+      'arithmetic/agentsnet-verified',
+    ]);
     assert.equal(run.cells.filter((cell) => cell.architecture === 'auto').length, 2);
     const analysis = analyzeStudy({ studyId: 'plug', simulated: true, cells: run.cells, criticalityHook: true });
     const plain = analysis.coordination.slopes.find((slope) => slope.architecture === 'agentsnet')!;
     assert.ok(Math.abs(plain.perDoubling + 0.25) < 1e-9);
-    assert.deepEqual(analysis.coordination.rows.filter((row) => row.architecture === 'agentsnet-verified').map((row) => row.score), [1, 0.75, 0.5]);
+    assert.deepEqual(
+      analysis.coordination.rows.filter((row) => row.architecture === 'agentsnet-verified').map((row) => row.score),
+      [1, 0.75, 0.5],
+    );
     // No graph from these fakes: the hook was not called, and the report says why the section is empty.
     assert.equal(graphs.length, 0);
     assert.match(analysis.criticality.note, /produced no metrics/);
@@ -115,13 +162,26 @@ describe('plug-in points', () => {
   });
 
   it('summarises criticality metrics per architecture when the hook returns them', async () => {
-    const study = parseStudy({ version: 1, id: 'crit', suites: [{ kind: 'arithmetic', items: 2 }], architectures: ['single', 'debate'], budgets: [3000], models: ['sim:small'] });
+    const study = parseStudy({
+      version: 1,
+      id: 'crit',
+      suites: [{ kind: 'arithmetic', items: 2 }],
+      architectures: ['single', 'debate'],
+      budgets: [3000],
+      models: ['sim:small'],
+    });
     const journal = Journal.open(join(scratch, 'crit.db'));
-    const run = await runStudy(study, { journal, criticality: (graph) => ({ nodes: graph.nodes.length, edgesPerNode: graph.edges.length / Math.max(1, graph.nodes.length) }) });
+    const run = await runStudy(study, {
+      journal,
+      criticality: (graph) => ({ nodes: graph.nodes.length, edgesPerNode: graph.edges.length / Math.max(1, graph.nodes.length) }),
+    });
     journal.close();
     const analysis = analyzeStudy({ studyId: 'crit', simulated: true, cells: run.cells, criticalityHook: true });
     const rows = Object.fromEntries(analysis.criticality.rows.map((row) => [row.architecture, row]));
     assert.equal(rows['single']!.n, 2);
-    assert.ok(rows['debate']!.metrics['nodes']! > rows['single']!.metrics['nodes']!, 'a debate leaves a bigger reasoning graph than one answer');
+    assert.ok(
+      rows['debate']!.metrics['nodes']! > rows['single']!.metrics['nodes']!,
+      'a debate leaves a bigger reasoning graph than one answer',
+    );
   });
 });

@@ -92,7 +92,9 @@ function cascadeLadder(model: string, config: FleetConfig): string[] {
   const order = ['small', 'medium', 'large'];
   const tierOf = (reference: string): number => order.indexOf(config.models[reference]?.tier ?? 'small');
   const byTier = new Map<number, string>();
-  for (const reference of Object.keys(config.models)) if (reference !== model && tierOf(reference) > tierOf(model) && !byTier.has(tierOf(reference))) byTier.set(tierOf(reference), reference);
+  for (const reference of Object.keys(config.models))
+    if (reference !== model && tierOf(reference) > tierOf(model) && !byTier.has(tierOf(reference)))
+      byTier.set(tierOf(reference), reference);
   return [model, ...[...byTier.entries()].sort((a, b) => a[0] - b[0]).map(([, reference]) => reference)];
 }
 
@@ -144,7 +146,8 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
       if ('problem' in parsed) return [];
       const reason = parsed.definition.unsupported(suite);
       if (reason !== undefined) {
-        if (!notRunnable.some((entry) => entry.suite === suite.name && entry.architecture === architecture)) notRunnable.push({ suite: suite.name, architecture, reason });
+        if (!notRunnable.some((entry) => entry.suite === suite.name && entry.architecture === architecture))
+          notRunnable.push({ suite: suite.name, architecture, reason });
         return [];
       }
       return [{ architecture, ...parsed }];
@@ -163,12 +166,35 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
 
   const { journal } = options;
   const runId = studyRunId(study.id);
-  const args = { suites: study.suites, maxOutputTokens: study.maxOutputTokens, budgetPolicy: study.budgetPolicy, budgetUnit: study.budgetUnit };
-  const { resumed } = journal.beginOrResumeRun({ id: runId, command: 'study', query: `study:${study.id}`, args, seed: study.seeds[0] ?? null, simulated, budget: study.limits ?? {} });
+  const args = {
+    suites: study.suites,
+    maxOutputTokens: study.maxOutputTokens,
+    budgetPolicy: study.budgetPolicy,
+    budgetUnit: study.budgetUnit,
+  };
+  const { resumed } = journal.beginOrResumeRun({
+    id: runId,
+    command: 'study',
+    query: `study:${study.id}`,
+    args,
+    seed: study.seeds[0] ?? null,
+    simulated,
+    budget: study.limits ?? {},
+  });
   const finished = new Map<string, CellResult>();
-  for (const row of journal.getSteps(runId)) if (row.kind === CELL_STEP_KIND && row.status === 'ok' && row.output !== null) finished.set(row.stepId, row.output as CellResult);
+  for (const row of journal.getSteps(runId))
+    if (row.kind === CELL_STEP_KIND && row.status === 'ok' && row.output !== null) finished.set(row.stepId, row.output as CellResult);
 
-  const progress: StudyProgress = { total: plan.length, done: 0, resumed: 0, failed: 0, bySuite: {}, newCalls: 0, replayedCalls: 0, newTokens: 0 };
+  const progress: StudyProgress = {
+    total: plan.length,
+    done: 0,
+    resumed: 0,
+    failed: 0,
+    bySuite: {},
+    newCalls: 0,
+    replayedCalls: 0,
+    newTokens: 0,
+  };
   for (const cell of plan) {
     const entry = (progress.bySuite[cell.suite.name] ??= { total: 0, done: 0 });
     entry.total++;
@@ -186,7 +212,10 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   }
   options.onProgress?.({ ...progress });
 
-  const studyLimits: BudgetLimits = { ...(study.limits?.usd !== undefined ? { usd: study.limits.usd } : {}), ...(study.limits?.tokens !== undefined ? { totalTokens: study.limits.tokens } : {}) };
+  const studyLimits: BudgetLimits = {
+    ...(study.limits?.usd !== undefined ? { usd: study.limits.usd } : {}),
+    ...(study.limits?.tokens !== undefined ? { totalTokens: study.limits.tokens } : {}),
+  };
   // Tokens per compute axis, per cell budget (the second path segment), from settled and replayed spend.
   const axes = new Map<string, Record<string, number>>();
   let newUsd = 0;
@@ -208,7 +237,8 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   };
   // With study-wide caps every cell is a child of one ledger, so the caps hold across concurrent cells.
   // Without, each cell gets its own ledger: a study-long ledger would keep every budget it ever carved.
-  const studyLedger = Object.keys(studyLimits).length > 0 ? track(new Ledger({ clock, limits: studyLimits, rootName: 'study' })) : undefined;
+  const studyLedger =
+    Object.keys(studyLimits).length > 0 ? track(new Ledger({ clock, limits: studyLimits, rootName: 'study' })) : undefined;
   for (const fleet of fleets.values()) {
     fleet.onEvent((event) => {
       if (event.type !== 'call-end') return;
@@ -228,7 +258,10 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   let executed = 0;
   let notStarted = 0;
   let studyBudgetHit = false;
-  const maxPrice = Math.max(0, ...referenced.map((reference) => Math.max(profileOf(reference).priceInputPerMillion, profileOf(reference).priceOutputPerMillion)));
+  const maxPrice = Math.max(
+    0,
+    ...referenced.map((reference) => Math.max(profileOf(reference).priceInputPerMillion, profileOf(reference).priceOutputPerMillion)),
+  );
 
   /** Whether the study's remaining budget covers this cell's whole matched budget. */
   const fits = (cell: PlannedCell): boolean => {
@@ -278,7 +311,13 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
         answer: outcome.answer ?? null,
         status: outcome.status,
         difficulty: cell.task.difficulty,
-        usage: { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, totalTokens: spent.totalTokens, usd: spent.usd, calls: spent.calls },
+        usage: {
+          inputTokens: spent.inputTokens,
+          outputTokens: spent.outputTokens,
+          totalTokens: spent.totalTokens,
+          usd: spent.usd,
+          calls: spent.calls,
+        },
         axes: axes.get(`c${cell.index}`) ?? {},
         searchSteps: outcome.searchSteps,
         toolCalls: outcome.toolCalls,
@@ -291,7 +330,22 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
       };
       results[cell.index] = result;
       executed++;
-      writer.write({ stepId: cell.stepId, kind: CELL_STEP_KIND, status: 'ok', input: { suite: cell.suite.name, taskId: cell.task.id, architecture: cell.architecture, budget: cell.budget, model: cell.model, seed: cell.seed, answer: cell.task.answer, difficulty: cell.task.difficulty }, output: result });
+      writer.write({
+        stepId: cell.stepId,
+        kind: CELL_STEP_KIND,
+        status: 'ok',
+        input: {
+          suite: cell.suite.name,
+          taskId: cell.task.id,
+          architecture: cell.architecture,
+          budget: cell.budget,
+          model: cell.model,
+          seed: cell.seed,
+          answer: cell.task.answer,
+          difficulty: cell.task.difficulty,
+        },
+        output: result,
+      });
     } catch (caught) {
       if (signal.aborted) return;
       const error = toThicketError(caught);
@@ -341,6 +395,13 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     calls: { new: progress.newCalls, replayed: progress.replayedCalls },
     newUsage: { totalTokens: progress.newTokens, usd: newUsd },
     elapsedMs: performance.now() - started,
-    suites: suites.map((suite) => ({ name: suite.name, kind: suite.kind, seed: suite.seed, items: suite.tasks.length, description: suite.description, ...(suite.corpusPath !== undefined ? { corpusPath: suite.corpusPath } : {}) })),
+    suites: suites.map((suite) => ({
+      name: suite.name,
+      kind: suite.kind,
+      seed: suite.seed,
+      items: suite.tasks.length,
+      description: suite.description,
+      ...(suite.corpusPath !== undefined ? { corpusPath: suite.corpusPath } : {}),
+    })),
   };
 }

@@ -11,7 +11,21 @@ const close = (actual: number, expected: number, tolerance: number, what: string
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: expected ${expected} ± ${tolerance}, got ${actual}`);
 
 /** A journal of `vote` cells for a "real" model whose calls follow the sim's formula with known parameters. */
-function syntheticJournal(truth: { skill: number; discrimination: number; tokenGain: number; tokenScale: number; verbosity: number; verbosityGrowth: number; ttftMs: number; perTokenMs: number; priceIn: number; priceOut: number }, items = 400): Journal {
+function syntheticJournal(
+  truth: {
+    skill: number;
+    discrimination: number;
+    tokenGain: number;
+    tokenScale: number;
+    verbosity: number;
+    verbosityGrowth: number;
+    ttftMs: number;
+    perTokenMs: number;
+    priceIn: number;
+    priceOut: number;
+  },
+  items = 400,
+): Journal {
   const journal = Journal.open(':memory:');
   const runId = 'study-synthetic';
   journal.beginOrResumeRun({ id: runId, command: 'study', query: 'study:synthetic', simulated: false });
@@ -25,9 +39,16 @@ function syntheticJournal(truth: { skill: number; discrimination: number; tokenG
     const noise = INSTANCE_NOISE_SD * rngFor(9, 'noise', item).normal();
     const answer = String(100 + item);
     const stepId = `c/${taskId}/vote/4000/local-model`;
-    steps.push({ stepId, kind: CELL_STEP_KIND, status: 'ok', input: { suite: 'arith', taskId, architecture: 'vote', budget: 4000, model: 'local-model', seed: 1, answer, difficulty }, output: {} });
+    steps.push({
+      stepId,
+      kind: CELL_STEP_KIND,
+      status: 'ok',
+      input: { suite: 'arith', taskId, architecture: 'vote', budget: 4000, model: 'local-model', seed: 1, answer, difficulty },
+      output: {},
+    });
     efforts.forEach((effort, sample) => {
-      const planned = truth.verbosity * effortValue[effort]! * (1 + truth.verbosityGrowth * Math.max(0, difficulty)) * Math.exp(0.3 * rng.normal());
+      const planned =
+        truth.verbosity * effortValue[effort]! * (1 + truth.verbosityGrowth * Math.max(0, difficulty)) * Math.exp(0.3 * rng.normal());
       const outputTokens = Math.round(planned) + 12;
       const p = probabilityCorrect({ profile: truth, difficulty, instanceNoise: noise, reasoningTokens: outputTokens, contextBonus: 0 });
       const correct = rng.next() < p;
@@ -38,8 +59,20 @@ function syntheticJournal(truth: { skill: number; discrimination: number; tokenG
         requestHash: `${taskId}-${sample}`,
         model: 'local-model',
         provider: 'openai-compatible',
-        request: { messages: [{ role: 'user', content: `What is item ${item}?` }], maxOutputTokens: 8192, temperature: 0.7, metadata: { stepId: `${stepId}/vote/sample-${sample}`, taskId, tags: { purpose: 'answer', reasoningEffort: effort } } },
-        response: { text: `Working.\nAnswer: ${correct ? answer : String(101 + item + items)}`, usage: { inputTokens, outputTokens }, usageEstimated: false, finishReason: 'stop', latencyMs: Math.round(truth.ttftMs + truth.perTokenMs * outputTokens), simulated: false },
+        request: {
+          messages: [{ role: 'user', content: `What is item ${item}?` }],
+          maxOutputTokens: 8192,
+          temperature: 0.7,
+          metadata: { stepId: `${stepId}/vote/sample-${sample}`, taskId, tags: { purpose: 'answer', reasoningEffort: effort } },
+        },
+        response: {
+          text: `Working.\nAnswer: ${correct ? answer : String(101 + item + items)}`,
+          usage: { inputTokens, outputTokens },
+          usageEstimated: false,
+          finishReason: 'stop',
+          latencyMs: Math.round(truth.ttftMs + truth.perTokenMs * outputTokens),
+          simulated: false,
+        },
         costUsd,
         attempts: 1,
         budgetPath: 'study/c0',
@@ -53,7 +86,18 @@ function syntheticJournal(truth: { skill: number; discrimination: number; tokenG
 
 describe('fitSimProfile', () => {
   it('recovers skill, discrimination, token gain, verbosity, latency and prices from a synthetic journal', () => {
-    const truth = { skill: 1.4, discrimination: 1.3, tokenGain: 0.8, tokenScale: 250, verbosity: 420, verbosityGrowth: 0.2, ttftMs: 220, perTokenMs: 7, priceIn: 0.2, priceOut: 0.8 };
+    const truth = {
+      skill: 1.4,
+      discrimination: 1.3,
+      tokenGain: 0.8,
+      tokenScale: 250,
+      verbosity: 420,
+      verbosityGrowth: 0.2,
+      ttftMs: 220,
+      perTokenMs: 7,
+      priceIn: 0.2,
+      priceOut: 0.8,
+    };
     const journal = syntheticJournal(truth);
     const { observations, simulated } = observationsFromJournal(journal, { model: 'local-model' });
     assert.equal(observations.length, 1600);
@@ -81,17 +125,54 @@ describe('fitSimProfile', () => {
   });
 
   it('keeps the token gain from the base profile when output lengths barely vary', () => {
-    const truth = { skill: 2.0, discrimination: 1.0, tokenGain: 0.12, tokenScale: 300, verbosity: 170, verbosityGrowth: 0.08, ttftMs: 300, perTokenMs: 12, priceIn: 0.5, priceOut: 1.5 };
+    const truth = {
+      skill: 2.0,
+      discrimination: 1.0,
+      tokenGain: 0.12,
+      tokenScale: 300,
+      verbosity: 170,
+      verbosityGrowth: 0.08,
+      ttftMs: 300,
+      perTokenMs: 12,
+      priceIn: 0.5,
+      priceOut: 1.5,
+    };
     const journal = Journal.open(':memory:');
     journal.beginOrResumeRun({ id: 'study-narrow', command: 'study', query: 'study:narrow', simulated: false });
     const rng = createRng(1);
     const steps = [];
     for (let item = 0; item < 60; item++) {
       const stepId = `c/x/s1/${item}/single/1000/m`;
-      steps.push({ stepId, kind: CELL_STEP_KIND, status: 'ok', input: { architecture: 'single', model: 'm', taskId: `x/s1/${item}`, answer: 'yes', difficulty: rng.next() * 4 }, output: {} });
+      steps.push({
+        stepId,
+        kind: CELL_STEP_KIND,
+        status: 'ok',
+        input: { architecture: 'single', model: 'm', taskId: `x/s1/${item}`, answer: 'yes', difficulty: rng.next() * 4 },
+        output: {},
+      });
       journal.recordCall('study-narrow', {
-        callKey: `k${item}`, requestHash: `h${item}`, model: 'm', provider: 'p', request: { messages: [], maxOutputTokens: 512, temperature: 0, metadata: { stepId: `${stepId}/answer/call`, tags: { purpose: 'answer' } } },
-        response: { text: `Answer: ${rng.next() < 0.6 ? 'yes' : 'no'}`, usage: { inputTokens: 50, outputTokens: 180 + rng.int(5) }, usageEstimated: false, finishReason: 'stop', latencyMs: 2500, simulated: false }, costUsd: 0.0003, attempts: 1, budgetPath: 'study', tags: {},
+        callKey: `k${item}`,
+        requestHash: `h${item}`,
+        model: 'm',
+        provider: 'p',
+        request: {
+          messages: [],
+          maxOutputTokens: 512,
+          temperature: 0,
+          metadata: { stepId: `${stepId}/answer/call`, tags: { purpose: 'answer' } },
+        },
+        response: {
+          text: `Answer: ${rng.next() < 0.6 ? 'yes' : 'no'}`,
+          usage: { inputTokens: 50, outputTokens: 180 + rng.int(5) },
+          usageEstimated: false,
+          finishReason: 'stop',
+          latencyMs: 2500,
+          simulated: false,
+        },
+        costUsd: 0.0003,
+        attempts: 1,
+        budgetPath: 'study',
+        tags: {},
       });
     }
     journal.upsertSteps('study-narrow', steps);
@@ -104,7 +185,17 @@ describe('fitSimProfile', () => {
 
   it('round-trips the simulated fleet: a study of sim:medium yields a twin close to its profile', async () => {
     const journal = Journal.open(':memory:');
-    const study = parseStudy({ version: 1, id: 'twin', suites: [{ kind: 'arithmetic', items: 40, operations: [2, 7] }, { kind: 'logic', items: 30 }], architectures: ['vote'], budgets: [4000], models: ['sim:medium'] });
+    const study = parseStudy({
+      version: 1,
+      id: 'twin',
+      suites: [
+        { kind: 'arithmetic', items: 40, operations: [2, 7] },
+        { kind: 'logic', items: 30 },
+      ],
+      architectures: ['vote'],
+      budgets: [4000],
+      models: ['sim:medium'],
+    });
     await runStudy(study, { journal });
     const fit = fitSimProfile(journal, { model: 'sim:medium' });
     const truth = DEFAULT_SIM_PROFILES['medium']!;
@@ -113,7 +204,10 @@ describe('fitSimProfile', () => {
     close(fit.parameters.skill, truth.skill, 0.45, 'skill θ');
     close(fit.parameters.discrimination, truth.discrimination, 0.3, 'discrimination a');
     close(fit.parameters.verbosity, truth.verbosity, 25, 'verbosity');
-    assert.deepEqual([fit.parameters.priceInputPerMillion, fit.parameters.priceOutputPerMillion], [truth.priceInputPerMillion, truth.priceOutputPerMillion]);
+    assert.deepEqual(
+      [fit.parameters.priceInputPerMillion, fit.parameters.priceOutputPerMillion],
+      [truth.priceInputPerMillion, truth.priceOutputPerMillion],
+    );
     assert.deepEqual(fit.parameters.latency, truth.latency);
     journal.close();
   });

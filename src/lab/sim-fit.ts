@@ -17,7 +17,16 @@
  * Verbosity: nonlinear least squares of ln(output tokens) on ln(v·(1 + g·max(0, d))) (untruncated calls).
  * Latency: OLS of latency on output tokens (ttft + per-token). Prices: OLS of cost on input and output tokens.
  */
-import { effortMultiplier, extractAnswer, DEFAULT_SIM_PROFILES, INSTANCE_NOISE_SD, mergeSimProfile, parseFleetConfig, probabilityCorrect, type SimProfile } from '../models/index.ts';
+import {
+  effortMultiplier,
+  extractAnswer,
+  DEFAULT_SIM_PROFILES,
+  INSTANCE_NOISE_SD,
+  mergeSimProfile,
+  parseFleetConfig,
+  probabilityCorrect,
+  type SimProfile,
+} from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { choleskySolve, levenbergMarquardt, ols } from './analysis/index.ts';
 import { CELL_STEP_KIND } from './runner.ts';
@@ -54,7 +63,18 @@ export interface SimProfileFit {
   observations: number;
   items: number;
   baseProfile: string;
-  parameters: Pick<SimProfile, 'skill' | 'discrimination' | 'tokenGain' | 'tokenScale' | 'verbosity' | 'verbosityGrowth' | 'priceInputPerMillion' | 'priceOutputPerMillion' | 'latency'>;
+  parameters: Pick<
+    SimProfile,
+    | 'skill'
+    | 'discrimination'
+    | 'tokenGain'
+    | 'tokenScale'
+    | 'verbosity'
+    | 'verbosityGrowth'
+    | 'priceInputPerMillion'
+    | 'priceOutputPerMillion'
+    | 'latency'
+  >;
   standardErrors: { skill: number; discrimination: number; tokenGain?: number };
   /** Parameters kept from the base profile, with the reason. */
   kept: Record<string, string>;
@@ -71,8 +91,16 @@ export interface SimProfileFit {
 const SIM_CLOSING_TOKENS = 12;
 
 /** Plain answer calls of `model` in the journal's study runs, with what the fit needs. */
-export function observationsFromJournal(journal: Journal, options: Pick<SimFitOptions, 'model' | 'runIds'>): { observations: SimFitObservation[]; simulated: boolean } {
-  const runIds = options.runIds ?? journal.listRuns({ limit: 10_000 }).filter((run) => run.command === 'study').map((run) => run.id);
+export function observationsFromJournal(
+  journal: Journal,
+  options: Pick<SimFitOptions, 'model' | 'runIds'>,
+): { observations: SimFitObservation[]; simulated: boolean } {
+  const runIds =
+    options.runIds ??
+    journal
+      .listRuns({ limit: 10_000 })
+      .filter((run) => run.command === 'study')
+      .map((run) => run.id);
   const observations: SimFitObservation[] = [];
   let simulated = true;
   for (const runId of runIds) {
@@ -81,7 +109,14 @@ export function observationsFromJournal(journal: Journal, options: Pick<SimFitOp
       if (step.kind !== CELL_STEP_KIND || step.status !== 'ok') continue;
       const input = step.input as { architecture?: string; model?: string; taskId?: string; answer?: string; difficulty?: number } | null;
       const base = input?.architecture?.split('@')[0];
-      if (input?.model !== options.model || (base !== 'single' && base !== 'vote') || typeof input.taskId !== 'string' || typeof input.answer !== 'string' || typeof input.difficulty !== 'number') continue;
+      if (
+        input?.model !== options.model ||
+        (base !== 'single' && base !== 'vote') ||
+        typeof input.taskId !== 'string' ||
+        typeof input.answer !== 'string' ||
+        typeof input.difficulty !== 'number'
+      )
+        continue;
       cells.set(step.stepId, { taskId: input.taskId, answer: input.answer, difficulty: input.difficulty });
     }
     if (cells.size === 0) continue;
@@ -93,7 +128,8 @@ export function observationsFromJournal(journal: Journal, options: Pick<SimFitOp
       if (purpose !== undefined && purpose !== 'answer') continue;
       // The cell is the longest registered prefix of the call's step id (ids may contain '/').
       let cell: { taskId: string; answer: string; difficulty: number } | undefined;
-      for (let cut = call.stepId.indexOf('/'); cut >= 0 && !cell; cut = call.stepId.indexOf('/', cut + 1)) cell = cells.get(call.stepId.slice(0, cut));
+      for (let cut = call.stepId.indexOf('/'); cut >= 0 && !cell; cut = call.stepId.indexOf('/', cut + 1))
+        cell = cells.get(call.stepId.slice(0, cut));
       if (!cell) continue;
       // Greedy (temperature 0) calls repeat across budgets with the same output: count each once.
       if (request.temperature === 0) {
@@ -150,7 +186,13 @@ function negativeLogLikelihood(items: readonly ItemGroup[], theta: number, logA:
       for (let j = 0; j < item.gains.length; j++) {
         // The sim's own formula; the token gain γ·ln(1 + t/τ) enters as a logit shift (τ is fixed, so the
         // ln(1 + t/τ) terms are precomputed once instead of on every likelihood evaluation).
-        const p = probabilityCorrect({ profile: { skill: theta, discrimination: a, tokenGain: 0, tokenScale: 1 }, difficulty: item.difficulty, instanceNoise: GRID.nodes[k]!, reasoningTokens: 0, contextBonus: gamma * item.gains[j]! });
+        const p = probabilityCorrect({
+          profile: { skill: theta, discrimination: a, tokenGain: 0, tokenScale: 1 },
+          difficulty: item.difficulty,
+          instanceNoise: GRID.nodes[k]!,
+          reasoningTokens: 0,
+          contextBonus: gamma * item.gains[j]!,
+        });
         logProduct += Math.log(item.correct[j] ? Math.max(p, 1e-300) : Math.max(1 - p, 1e-300));
       }
       marginal += GRID.weights[k]! * Math.exp(logProduct);
@@ -168,14 +210,32 @@ function maximise(f: (q: readonly number[]) => number, start: number[]): { q: nu
   const derivatives = (point: readonly number[]): { gradient: number[]; hessian: number[][] } => {
     const h = 1e-4;
     const n = point.length;
-    const at = (delta: Array<[number, number]>): number => f(point.map((v, i) => v + delta.filter(([index]) => index === i).reduce((s, [, d]) => s + d, 0)));
+    const at = (delta: Array<[number, number]>): number =>
+      f(point.map((v, i) => v + delta.filter(([index]) => index === i).reduce((s, [, d]) => s + d, 0)));
     const f0 = f(point);
     const gradient = point.map((_, i) => (at([[i, h]]) - at([[i, -h]])) / (2 * h));
     const hessian = Array.from({ length: n }, () => new Array<number>(n).fill(0));
     for (let i = 0; i < n; i++) {
       hessian[i]![i] = (at([[i, h]]) - 2 * f0 + at([[i, -h]])) / (h * h);
       for (let j = 0; j < i; j++) {
-        const value = (at([[i, h], [j, h]]) - at([[i, h], [j, -h]]) - at([[i, -h], [j, h]]) + at([[i, -h], [j, -h]])) / (4 * h * h);
+        const value =
+          (at([
+            [i, h],
+            [j, h],
+          ]) -
+            at([
+              [i, h],
+              [j, -h],
+            ]) -
+            at([
+              [i, -h],
+              [j, h],
+            ]) +
+            at([
+              [i, -h],
+              [j, -h],
+            ])) /
+          (4 * h * h);
         hessian[i]![j] = value;
         hessian[j]![i] = value;
       }
@@ -187,7 +247,10 @@ function maximise(f: (q: readonly number[]) => number, start: number[]): { q: nu
     let moved = false;
     for (let attempt = 0; attempt < 20 && !moved; attempt++) {
       const damped = hessian.map((row, i) => row.map((v, j) => (i === j ? v + lambda * Math.max(Math.abs(v), 1e-6) : v)));
-      const step = choleskySolve(damped, gradient.map((g) => -g));
+      const step = choleskySolve(
+        damped,
+        gradient.map((g) => -g),
+      );
       const candidate = step ? q.map((v, i) => v + Math.max(-1, Math.min(1, step[i]!))) : undefined;
       const next = candidate ? f(candidate) : Infinity;
       if (candidate && next < value) {
@@ -213,9 +276,13 @@ function inverseDiagonal(matrix: number[][]): number[] {
 }
 
 /** Fits profile parameters by maximum likelihood and least squares (see the module comment). */
-export function fitSimProfileFromObservations(observations: readonly SimFitObservation[], options: SimFitOptions & { simulatedSource?: boolean }): SimProfileFit {
+export function fitSimProfileFromObservations(
+  observations: readonly SimFitObservation[],
+  options: SimFitOptions & { simulatedSource?: boolean },
+): SimProfileFit {
   const usable = observations.filter((observation) => !observation.truncated);
-  if (usable.length < 20) throw new RangeError(`need at least 20 untruncated answer calls of ${options.model} to fit a profile, found ${usable.length}`);
+  if (usable.length < 20)
+    throw new RangeError(`need at least 20 untruncated answer calls of ${options.model} to fit a profile, found ${usable.length}`);
   const notes: string[] = [];
   const kept: Record<string, string> = {};
   const accuracy = usable.filter((o) => o.correct).length / usable.length;
@@ -238,7 +305,8 @@ export function fitSimProfileFromObservations(observations: readonly SimFitObser
   const gainSpread = Math.sqrt(gains.reduce((a, b) => a + (b - gainMean) ** 2, 0) / gains.length);
   const fitGamma = gainSpread >= 0.15;
   if (!fitGamma) {
-    kept['tokenGain'] = `output tokens vary too little (sd of ln(1 + t/τ) = ${gainSpread.toFixed(3)} < 0.15) to separate the token gain from skill; kept γ = ${base.tokenGain} from the base profile`;
+    kept['tokenGain'] =
+      `output tokens vary too little (sd of ln(1 + t/τ) = ${gainSpread.toFixed(3)} < 0.15) to separate the token gain from skill; kept γ = ${base.tokenGain} from the base profile`;
   }
   const objective = (q: readonly number[]): number => negativeLogLikelihood(items, q[0]!, q[1]!, fitGamma ? q[2]! : base.tokenGain);
   const start = fitGamma ? [base.skill, Math.log(base.discrimination), base.tokenGain] : [base.skill, Math.log(base.discrimination)];
@@ -250,13 +318,25 @@ export function fitSimProfileFromObservations(observations: readonly SimFitObser
   if (fitGamma && optimum.q[2]! < 0) notes.push('the fitted token gain was negative (more tokens on harder items?); clamped to 0');
 
   // Verbosity: ln t ≈ ln v + ln(1 + g·d⁺) (+ ln effort), sim closing lines removed.
-  const lengths = usable.map((o) => ({ y: Math.log(Math.max(1, o.outputTokens - SIM_CLOSING_TOKENS) / o.effort), d: Math.max(0, o.difficulty) }));
-  const verbosityFit = levenbergMarquardt((q) => lengths.map((row) => row.y - (q[0]! + Math.log1p(Math.exp(q[1]!) * row.d))), [Math.log(base.verbosity), Math.log(Math.max(0.01, base.verbosityGrowth))]);
+  const lengths = usable.map((o) => ({
+    y: Math.log(Math.max(1, o.outputTokens - SIM_CLOSING_TOKENS) / o.effort),
+    d: Math.max(0, o.difficulty),
+  }));
+  const verbosityFit = levenbergMarquardt(
+    (q) => lengths.map((row) => row.y - (q[0]! + Math.log1p(Math.exp(q[1]!) * row.d))),
+    [Math.log(base.verbosity), Math.log(Math.max(0.01, base.verbosityGrowth))],
+  );
   const verbosity = Math.exp(verbosityFit.parameters[0]!);
   const verbosityGrowth = Math.exp(verbosityFit.parameters[1]!);
 
-  const latencyFit = ols(observations.map((o) => [1, o.outputTokens]), observations.map((o) => o.latencyMs));
-  const priceFit = ols(observations.map((o) => [o.inputTokens / 1e6, o.outputTokens / 1e6]), observations.map((o) => o.costUsd));
+  const latencyFit = ols(
+    observations.map((o) => [1, o.outputTokens]),
+    observations.map((o) => o.latencyMs),
+  );
+  const priceFit = ols(
+    observations.map((o) => [o.inputTokens / 1e6, o.outputTokens / 1e6]),
+    observations.map((o) => o.costUsd),
+  );
   const parameters = {
     skill: round(skill),
     discrimination: round(discrimination),
@@ -266,7 +346,10 @@ export function fitSimProfileFromObservations(observations: readonly SimFitObser
     verbosityGrowth: round(verbosityGrowth),
     priceInputPerMillion: round(Math.max(0, priceFit.coefficients[0] ?? 0)),
     priceOutputPerMillion: round(Math.max(0, priceFit.coefficients[1] ?? 0)),
-    latency: { ttftMs: round(Math.max(0, latencyFit.coefficients[0] ?? 0)), perTokenMs: round(Math.max(0, latencyFit.coefficients[1] ?? 0)) },
+    latency: {
+      ttftMs: round(Math.max(0, latencyFit.coefficients[0] ?? 0)),
+      perTokenMs: round(Math.max(0, latencyFit.coefficients[1] ?? 0)),
+    },
   };
   const overrides: Record<string, unknown> = { ...parameters, reasoning: tokenGain >= 0.5 || base.reasoning };
   // The snippet must load: merge it like the resolver will, and validate it as a fleet config.
@@ -275,7 +358,10 @@ export function fitSimProfileFromObservations(observations: readonly SimFitObser
   const snippet = { provider: 'sim' as const, profile: baseName, overrides };
   const fleetConfig = { version: 1 as const, models: { [alias]: snippet } };
   parseFleetConfig(fleetConfig, 'fitted fleet config');
-  if (observations.length - usable.length > 0) notes.push(`${observations.length - usable.length} truncated calls (finishReason length) were left out of the accuracy and verbosity fits`);
+  if (observations.length - usable.length > 0)
+    notes.push(
+      `${observations.length - usable.length} truncated calls (finishReason length) were left out of the accuracy and verbosity fits`,
+    );
   return {
     model: options.model,
     observations: usable.length,
@@ -313,8 +399,20 @@ function nearestProfile(observed: number, observations: readonly SimFitObservati
   let bestScore = Infinity;
   const logLengths = observations.map((o) => Math.log(Math.max(1, o.outputTokens - SIM_CLOSING_TOKENS) / o.effort));
   for (const [name, profile] of Object.entries(DEFAULT_SIM_PROFILES)) {
-    const lengthGap = Math.abs(observations.reduce((sum, o, index) => sum + logLengths[index]! - Math.log(profile.verbosity * (1 + profile.verbosityGrowth * Math.max(0, o.difficulty))), 0) / observations.length);
-    const predicted = observations.reduce((sum, o) => sum + probabilityCorrect({ profile, difficulty: o.difficulty, instanceNoise: 0, reasoningTokens: o.outputTokens, contextBonus: 0 }), 0) / observations.length;
+    const lengthGap = Math.abs(
+      observations.reduce(
+        (sum, o, index) =>
+          sum + logLengths[index]! - Math.log(profile.verbosity * (1 + profile.verbosityGrowth * Math.max(0, o.difficulty))),
+        0,
+      ) / observations.length,
+    );
+    const predicted =
+      observations.reduce(
+        (sum, o) =>
+          sum +
+          probabilityCorrect({ profile, difficulty: o.difficulty, instanceNoise: 0, reasoningTokens: o.outputTokens, contextBonus: 0 }),
+        0,
+      ) / observations.length;
     const score = lengthGap + 2 * Math.abs(predicted - observed);
     if (score < bestScore) {
       bestScore = score;

@@ -73,21 +73,27 @@ export interface StudyCommandResult {
   report: ReportFiles | null;
 }
 
-const list = (value: string | undefined): string[] | undefined => value?.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+const list = (value: string | undefined): string[] | undefined =>
+  value
+    ?.split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
 
 function numbers(flag: string, value: string | undefined, issues: InputIssue[], integer: boolean): number[] | undefined {
   const parts = list(value);
   if (!parts) return undefined;
   const parsed = parts.map(Number);
   parsed.forEach((number, index) => {
-    if (!Number.isFinite(number) || (integer && !Number.isInteger(number))) issues.push({ path: flag, message: `"${parts[index]}" is not ${integer ? 'an integer' : 'a number'}` });
+    if (!Number.isFinite(number) || (integer && !Number.isInteger(number)))
+      issues.push({ path: flag, message: `"${parts[index]}" is not ${integer ? 'an integer' : 'a number'}` });
   });
   return parsed;
 }
 
 /** The study to run: the file (or built-in), with command-line overrides applied and validated. */
 export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
-  if (options.quick && options.study !== undefined) throw new InvalidInputError('Invalid study request', [{ path: '--quick', message: 'give either --quick or --study, not both' }]);
+  if (options.quick && options.study !== undefined)
+    throw new InvalidInputError('Invalid study request', [{ path: '--quick', message: 'give either --quick or --study, not both' }]);
   const path = options.study ?? builtinStudyPath(options.quick ? 'quick' : 'default');
   const study = loadStudyFile(path);
   const issues: InputIssue[] = [];
@@ -97,9 +103,12 @@ export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
   const [concurrency] = numbers('--concurrency', options.concurrency, issues, true) ?? [];
   const keep = list(options.suites);
   const known = study.suites.map((suite) => suite.name);
-  for (const name of keep ?? []) if (!known.includes(name)) issues.push({ path: '--suites', message: `no suite "${name}" in the study (it has ${known.join(', ')})` });
+  for (const name of keep ?? [])
+    if (!known.includes(name)) issues.push({ path: '--suites', message: `no suite "${name}" in the study (it has ${known.join(', ')})` });
   if (issues.length > 0) throw new InvalidInputError('Invalid study options', issues);
-  const suites = study.suites.filter((suite) => !keep || keep.includes(suite.name)).map((suite) => (items !== undefined && suite.kind !== 'agentsnet' ? { ...suite, items } : suite));
+  const suites = study.suites
+    .filter((suite) => !keep || keep.includes(suite.name))
+    .map((suite) => (items !== undefined && suite.kind !== 'agentsnet' ? { ...suite, items } : suite));
   const { source, ...rest } = study;
   const merged = {
     ...rest,
@@ -117,7 +126,13 @@ export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
 /** cli-progress bars on stderr (one per suite plus the total), fed by the runner's progress callback. */
 function progressBars(label: string): { update: (progress: StudyProgress) => void; stop: () => void } {
   const bars = new cliProgress.MultiBar(
-    { format: `{name} [{bar}] {value}/{total} cells | {calls} calls | {tokens} tok`, hideCursor: true, stream: process.stderr, clearOnComplete: true, fps: 10 },
+    {
+      format: `{name} [{bar}] {value}/{total} cells | {calls} calls | {tokens} tok`,
+      hideCursor: true,
+      stream: process.stderr,
+      clearOnComplete: true,
+      fps: 10,
+    },
     cliProgress.Presets.shades_classic,
   );
   const bySuite = new Map<string, cliProgress.SingleBar>();
@@ -130,7 +145,16 @@ function progressBars(label: string): { update: (progress: StudyProgress) => voi
       for (const [suite, counts] of Object.entries(progress.bySuite)) {
         let bar = bySuite.get(suite);
         // Calls and tokens are study-wide; a suite's bar counts its cells only.
-        if (!bar) bySuite.set(suite, (bar = bars.create(counts.total, 0, { name: `  ${suite}`.padEnd(18).slice(0, 18) }, { format: '{name} [{bar}] {value}/{total} cells' })));
+        if (!bar)
+          bySuite.set(
+            suite,
+            (bar = bars.create(
+              counts.total,
+              0,
+              { name: `  ${suite}`.padEnd(18).slice(0, 18) },
+              { format: '{name} [{bar}] {value}/{total} cells' },
+            )),
+          );
         bar.update(counts.done);
       }
     },
@@ -143,10 +167,19 @@ function summaryTable(analysis: StudyAnalysis): StudyCommandResult['table'] {
   for (const suite of analysis.suites) {
     for (const architecture of analysis.architectures) {
       for (const budget of analysis.budgets) {
-        const configs = analysis.configurations.filter((config) => config.suite === suite && config.architecture === architecture && config.budget === budget);
+        const configs = analysis.configurations.filter(
+          (config) => config.suite === suite && config.architecture === architecture && config.budget === budget,
+        );
         const n = configs.reduce((sum, config) => sum + config.n, 0);
         if (n === 0) continue;
-        rows.push({ suite, architecture, budget, n, accuracy: configs.reduce((sum, config) => sum + config.accuracy * config.n, 0) / n, meanTokens: configs.reduce((sum, config) => sum + config.meanTokens * config.n, 0) / n });
+        rows.push({
+          suite,
+          architecture,
+          budget,
+          n,
+          accuracy: configs.reduce((sum, config) => sum + config.accuracy * config.n, 0) / n,
+          meanTokens: configs.reduce((sum, config) => sum + config.meanTokens * config.n, 0) / n,
+        });
       }
     }
   }
@@ -155,17 +188,37 @@ function summaryTable(analysis: StudyAnalysis): StudyCommandResult['table'] {
 
 function printSummary(io: CommandIO, result: StudyCommandResult, analysis: StudyAnalysis): void {
   const label = result.simulated ? `${pc.yellow('[SIMULATED]')} ` : '';
-  io.out(`${label}${pc.bold(`Study ${result.studyId}`)} — ${result.counts.executed + result.counts.resumed} runs (${result.counts.executed} new, ${result.counts.resumed} resumed${result.counts.failed ? `, ${pc.red(`${result.counts.failed} failed`)}` : ''}) in ${(result.elapsedMs / 1000).toFixed(1)} s · ${result.calls.new} model calls (${result.calls.replayed} replayed) · status ${result.status}`);
+  io.out(
+    `${label}${pc.bold(`Study ${result.studyId}`)} — ${result.counts.executed + result.counts.resumed} runs (${result.counts.executed} new, ${result.counts.resumed} resumed${result.counts.failed ? `, ${pc.red(`${result.counts.failed} failed`)}` : ''}) in ${(result.elapsedMs / 1000).toFixed(1)} s · ${result.calls.new} model calls (${result.calls.replayed} replayed) · status ${result.status}`,
+  );
   if (result.headline) {
-    const shares = Object.entries(result.headline.shares).sort((a, b) => b[1] - a[1]).map(([name, share]) => `${name} ${Math.round(share * 100)}%`).join(' · ');
-    io.out(`${pc.bold('Where did the gains come from?')} ${shares} of the explained variance (R² ${result.headline.explained.toFixed(2)} within suite)`);
+    const shares = Object.entries(result.headline.shares)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, share]) => `${name} ${Math.round(share * 100)}%`)
+      .join(' · ');
+    io.out(
+      `${pc.bold('Where did the gains come from?')} ${shares} of the explained variance (R² ${result.headline.explained.toFixed(2)} within suite)`,
+    );
   }
-  const table = new Table({ head: ['suite', 'architecture', ...analysis.budgets.map((budget) => (analysis.budgetUnit === 'usd' ? `≤ $${budget}` : `≤ ${budget.toLocaleString('en-US')} tok`))].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
+  const table = new Table({
+    head: [
+      'suite',
+      'architecture',
+      ...analysis.budgets.map((budget) => (analysis.budgetUnit === 'usd' ? `≤ $${budget}` : `≤ ${budget.toLocaleString('en-US')} tok`)),
+    ].map((cell) => pc.bold(cell)),
+    style: { head: [], border: [] },
+  });
   for (const suite of analysis.suites) {
     for (const architecture of analysis.architectures) {
-      const cells = analysis.budgets.map((budget) => result.table.find((row) => row.suite === suite && row.architecture === architecture && row.budget === budget));
+      const cells = analysis.budgets.map((budget) =>
+        result.table.find((row) => row.suite === suite && row.architecture === architecture && row.budget === budget),
+      );
       if (cells.every((cell) => cell === undefined)) continue;
-      table.push([suite, architecture, ...cells.map((cell) => (cell ? `${(cell.accuracy * 100).toFixed(0)}% ${pc.dim(`${Math.round(cell.meanTokens)} tok`)}` : '—'))]);
+      table.push([
+        suite,
+        architecture,
+        ...cells.map((cell) => (cell ? `${(cell.accuracy * 100).toFixed(0)}% ${pc.dim(`${Math.round(cell.meanTokens)} tok`)}` : '—')),
+      ]);
     }
   }
   io.out(`Accuracy at matched per-query budgets (mean tokens spent), pooled over models:\n${table.toString()}`);
@@ -204,9 +257,19 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
     process.removeListener('SIGINT', onSigint);
     io.signal?.removeEventListener('abort', onAbort);
   }
-  const analysis = analyzeStudy({ studyId: study.id, title: study.title ?? `Study ${study.id}`, simulated: run.simulated, cells: run.cells, notRunnable: run.notRunnable, criticalityHook: hooks.criticality !== undefined });
+  const analysis = analyzeStudy({
+    studyId: study.id,
+    title: study.title ?? `Study ${study.id}`,
+    simulated: run.simulated,
+    cells: run.cells,
+    notRunnable: run.notRunnable,
+    criticalityHook: hooks.criticality !== undefined,
+  });
   const { cells: _cells, ...summary } = run;
-  const report = options.report === false || run.cells.length === 0 ? null : await writeReport({ analysis, run: summary, generatedAt: (io.now?.() ?? new Date()).toISOString() }, outDir);
+  const report =
+    options.report === false || run.cells.length === 0
+      ? null
+      : await writeReport({ analysis, run: summary, generatedAt: (io.now?.() ?? new Date()).toISOString() }, outDir);
   const decomposition = analysis.headline.decomposition;
   const result: StudyCommandResult = {
     exitCode: run.status === 'ok' ? 0 : run.status === 'cancelled' ? 4 : run.status === 'budget_exhausted' ? 3 : 1,
@@ -218,7 +281,13 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
     calls: run.calls,
     elapsedMs: run.elapsedMs,
     journal: journalPath,
-    headline: decomposition ? { text: analysis.headline.text, shares: Object.fromEntries(decomposition.groups.map((group) => [group.name, group.shareOfExplained])), explained: decomposition.total } : null,
+    headline: decomposition
+      ? {
+          text: analysis.headline.text,
+          shares: Object.fromEntries(decomposition.groups.map((group) => [group.name, group.shareOfExplained])),
+          explained: decomposition.total,
+        }
+      : null,
     table: summaryTable(analysis),
     report,
   };
@@ -247,9 +316,15 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
   const journal = Journal.open(path);
   let fit: SimProfileFit;
   try {
-    fit = fitSimProfile(journal, { model: options.model, ...(options.run ? { runIds: options.run } : {}), ...(options.base ? { baseProfile: options.base } : {}), ...(options.alias ? { alias: options.alias } : {}) });
+    fit = fitSimProfile(journal, {
+      model: options.model,
+      ...(options.run ? { runIds: options.run } : {}),
+      ...(options.base ? { baseProfile: options.base } : {}),
+      ...(options.alias ? { alias: options.alias } : {}),
+    });
   } catch (error) {
-    if (error instanceof RangeError) throw new InvalidInputError('Cannot fit a simulated profile', [{ path: '--model', message: error.message }]);
+    if (error instanceof RangeError)
+      throw new InvalidInputError('Cannot fit a simulated profile', [{ path: '--model', message: error.message }]);
     throw error;
   } finally {
     journal.close();
@@ -262,11 +337,18 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
     io.out(JSON.stringify(fit));
     return { exitCode: 0, fit };
   }
-  io.out(`${pc.bold(`Simulated profile fitted to ${fit.model}`)} from ${fit.observations} answer calls on ${fit.items} items (base profile ${fit.baseProfile})${fit.simulatedSource ? ` ${pc.yellow('[the journal’s calls were themselves SIMULATED]')}` : ''}`);
+  io.out(
+    `${pc.bold(`Simulated profile fitted to ${fit.model}`)} from ${fit.observations} answer calls on ${fit.items} items (base profile ${fit.baseProfile})${fit.simulatedSource ? ` ${pc.yellow('[the journal’s calls were themselves SIMULATED]')}` : ''}`,
+  );
   const table = new Table({ head: ['parameter', 'value', '± se', 'note'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
   const se = fit.standardErrors as Record<string, number | undefined>;
   for (const [name, value] of Object.entries(fit.parameters)) {
-    const shown = typeof value === 'object' ? Object.entries(value).map(([key, inner]) => `${key} ${inner}`).join(', ') : String(value);
+    const shown =
+      typeof value === 'object'
+        ? Object.entries(value)
+            .map(([key, inner]) => `${key} ${inner}`)
+            .join(', ')
+        : String(value);
     table.push([name, shown, se[name] !== undefined ? String(se[name]) : '', fit.kept[name] ?? '']);
   }
   io.out(table.toString());

@@ -33,7 +33,14 @@ describe('shipped studies', () => {
   it('quick, default and real-model are valid; quick and default resolve against the simulated fleet', () => {
     const quick = loadStudyFile(builtinStudyPath('quick'));
     assert.equal(quick.id, 'quick');
-    assert.deepEqual(quick.suites.map((suite) => [suite.kind, suite.name]), [['arithmetic', 'arithmetic'], ['logic', 'logic'], ['multihop', 'multihop']]);
+    assert.deepEqual(
+      quick.suites.map((suite) => [suite.kind, suite.name]),
+      [
+        ['arithmetic', 'arithmetic'],
+        ['logic', 'logic'],
+        ['multihop', 'multihop'],
+      ],
+    );
     assert.ok(quick.models.every((model) => model.startsWith('sim:')));
     checkStudy(quick, defaultArchitectures(), resolver);
     checkStudy(loadStudyFile(builtinStudyPath('default')), defaultArchitectures(), resolver);
@@ -41,8 +48,16 @@ describe('shipped studies', () => {
     assert.deepEqual(real.models, ['local-small']);
     assert.deepEqual(real.limits, { usd: 5 });
     // Without a config the alias is unknown, with the README's config it resolves.
-    assert.deepEqual(issuesOf(() => checkStudy(real, defaultArchitectures(), resolver)).map((issue) => issue.path), ['models[0]']);
-    const config = parseFleetConfig({ version: 1, models: { 'local-small': { provider: 'openai-compatible', baseURL: 'http://localhost:11434/v1', model: 'qwen2.5:7b-instruct', tier: 'small' } } });
+    assert.deepEqual(
+      issuesOf(() => checkStudy(real, defaultArchitectures(), resolver)).map((issue) => issue.path),
+      ['models[0]'],
+    );
+    const config = parseFleetConfig({
+      version: 1,
+      models: {
+        'local-small': { provider: 'openai-compatible', baseURL: 'http://localhost:11434/v1', model: 'qwen2.5:7b-instruct', tier: 'small' },
+      },
+    });
     checkStudy(real, defaultArchitectures(), new FleetResolver({ config, clock: systemClock, seed: 0 }));
   });
 });
@@ -72,32 +87,92 @@ describe('parse errors', () => {
 describe('schema errors', () => {
   it('lists every structural problem with its path', () => {
     const issues = issuesOf(() =>
-      parseStudy({ version: 2, suites: [{ kind: 'arithmetic', items: 0 }, { kind: 'chess', items: 3 }, { kind: 'multihop', items: 5, hops: [3, 1] }], architectures: [], budgets: [-1], models: ['sim:small'], concurrency: 0, extra: true }),
+      parseStudy({
+        version: 2,
+        suites: [
+          { kind: 'arithmetic', items: 0 },
+          { kind: 'chess', items: 3 },
+          { kind: 'multihop', items: 5, hops: [3, 1] },
+        ],
+        architectures: [],
+        budgets: [-1],
+        models: ['sim:small'],
+        concurrency: 0,
+        extra: true,
+      }),
     );
     const paths = issues.map((issue) => issue.path).sort();
-    for (const expected of ['version', 'id', 'suites[0].items', 'suites[1].kind', 'suites[2].hops', 'architectures', 'budgets[0]', 'concurrency']) assert.ok(paths.includes(expected), `missing ${expected} in ${paths.join(', ')}`);
-    assert.ok(issues.some((issue) => /extra/.test(issue.message) || issue.path === ''), 'unknown top-level key reported');
+    for (const expected of [
+      'version',
+      'id',
+      'suites[0].items',
+      'suites[1].kind',
+      'suites[2].hops',
+      'architectures',
+      'budgets[0]',
+      'concurrency',
+    ])
+      assert.ok(paths.includes(expected), `missing ${expected} in ${paths.join(', ')}`);
+    assert.ok(
+      issues.some((issue) => /extra/.test(issue.message) || issue.path === ''),
+      'unknown top-level key reported',
+    );
   });
 
   it('reports duplicates, clashing suite names and fractional token budgets', () => {
-    const issues = issuesOf(() => parseStudy({ version: 1, id: 'dup', suites: [{ kind: 'logic', items: 2 }, { kind: 'logic', items: 3 }], architectures: ['single', 'single'], budgets: [100.5, 200], models: ['sim:small'] }));
+    const issues = issuesOf(() =>
+      parseStudy({
+        version: 1,
+        id: 'dup',
+        suites: [
+          { kind: 'logic', items: 2 },
+          { kind: 'logic', items: 3 },
+        ],
+        architectures: ['single', 'single'],
+        budgets: [100.5, 200],
+        models: ['sim:small'],
+      }),
+    );
     assert.deepEqual(issues.map((issue) => issue.path).sort(), ['architectures[1]', 'budgets[0]', 'suites[1].name']);
   });
 
   it('fills in defaults and names suites after their kind', () => {
-    const study = parseStudy({ version: 1, id: 'd', suites: [{ kind: 'arithmetic', items: 2 }, { kind: 'multihop', name: 'hops', items: 2 }], architectures: ['single'], budgets: [1000], models: ['sim:small'] });
+    const study = parseStudy({
+      version: 1,
+      id: 'd',
+      suites: [
+        { kind: 'arithmetic', items: 2 },
+        { kind: 'multihop', name: 'hops', items: 2 },
+      ],
+      architectures: ['single'],
+      budgets: [1000],
+      models: ['sim:small'],
+    });
     assert.deepEqual(study.suites[0], { kind: 'arithmetic', name: 'arithmetic', items: 2, operations: [2, 6] });
     assert.equal(study.suites[1]!.name, 'hops');
-    assert.deepEqual([study.seeds, study.concurrency, study.maxOutputTokens, study.budgetUnit, study.budgetPolicy], [[1], 8, 384, 'tokens', 'degrade']);
+    assert.deepEqual(
+      [study.seeds, study.concurrency, study.maxOutputTokens, study.budgetUnit, study.budgetPolicy],
+      [[1], 8, 384, 'tokens', 'degrade'],
+    );
   });
 });
 
 describe('names that must resolve', () => {
   it('checks architectures against the registry and models against the fleet', () => {
-    const study = parseStudy({ version: 1, id: 'n', suites: [{ kind: 'logic', items: 1 }], architectures: ['vote@5', 'votes', 'agentsnet', 'vote@0', 'single@3', 'search@3', 'auto'], budgets: [1000], models: ['sim:small', 'sim:huge'] });
+    const study = parseStudy({
+      version: 1,
+      id: 'n',
+      suites: [{ kind: 'logic', items: 1 }],
+      architectures: ['vote@5', 'votes', 'agentsnet', 'vote@0', 'single@3', 'search@3', 'auto'],
+      budgets: [1000],
+      models: ['sim:small', 'sim:huge'],
+    });
     const issues = issuesOf(() => checkStudy(study, defaultArchitectures(), resolver));
     // `agentsnet` is a known architecture (it only runs on AgentsNet suites), so it is not an issue here.
-    assert.deepEqual(issues.map((issue) => issue.path), ['architectures[1]', 'architectures[3]', 'architectures[4]', 'models[1]']);
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ['architectures[1]', 'architectures[3]', 'architectures[4]', 'models[1]'],
+    );
     assert.match(issues[0]!.message, /unknown architecture "votes"/);
     assert.match(issues[1]!.message, /samples for "vote" must be in \[1, 64\]/);
     assert.match(issues[2]!.message, /takes no @parameter/);
@@ -105,11 +180,30 @@ describe('names that must resolve', () => {
   });
 
   it('applies command-line overrides and validates them', () => {
-    const study = resolveStudy({ quick: true, items: '3', budgets: '900,1800', architectures: 'single,vote', suites: 'arithmetic,multihop', id: 'quick-ci' });
+    const study = resolveStudy({
+      quick: true,
+      items: '3',
+      budgets: '900,1800',
+      architectures: 'single,vote',
+      suites: 'arithmetic,multihop',
+      id: 'quick-ci',
+    });
     assert.equal(study.id, 'quick-ci');
     assert.deepEqual(study.budgets, [900, 1800]);
-    assert.deepEqual(study.suites.map((suite) => [suite.name, 'items' in suite ? suite.items : 0]), [['arithmetic', 3], ['multihop', 3]]);
-    assert.deepEqual(issuesOf(() => resolveStudy({ quick: true, budgets: '900,lots', suites: 'chess' })).map((issue) => issue.path), ['--budgets', '--suites']);
-    assert.deepEqual(issuesOf(() => resolveStudy({ quick: true, study: 'x.yaml' })).map((issue) => issue.path), ['--quick']);
+    assert.deepEqual(
+      study.suites.map((suite) => [suite.name, 'items' in suite ? suite.items : 0]),
+      [
+        ['arithmetic', 3],
+        ['multihop', 3],
+      ],
+    );
+    assert.deepEqual(
+      issuesOf(() => resolveStudy({ quick: true, budgets: '900,lots', suites: 'chess' })).map((issue) => issue.path),
+      ['--budgets', '--suites'],
+    );
+    assert.deepEqual(
+      issuesOf(() => resolveStudy({ quick: true, study: 'x.yaml' })).map((issue) => issue.path),
+      ['--quick'],
+    );
   });
 });

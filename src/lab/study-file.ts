@@ -30,16 +30,41 @@ const items = z.number().int().min(1).max(100_000);
 const suiteName = z.string().regex(NAME, 'use letters, digits, ".", "_" or "-"').optional();
 
 const suiteSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('arithmetic'), name: suiteName, items, operations: range(1, 12).default([2, 6]), maxOperand: z.number().int().min(3).max(10_000).optional(), maxFactor: z.number().int().min(2).max(1000).optional(), minDifficulty: z.number().optional(), maxDifficulty: z.number().optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('arithmetic'),
+      name: suiteName,
+      items,
+      operations: range(1, 12).default([2, 6]),
+      maxOperand: z.number().int().min(3).max(10_000).optional(),
+      maxFactor: z.number().int().min(2).max(1000).optional(),
+      minDifficulty: z.number().optional(),
+      maxDifficulty: z.number().optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('logic'), name: suiteName, items, steps: range(1, 24).default([2, 8]) }).strict(),
-  z.object({ kind: z.literal('multihop'), name: suiteName, items, hops: range(1, 3).default([1, 3]), countries: z.number().int().min(3).max(1000).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('multihop'),
+      name: suiteName,
+      items,
+      hops: range(1, 3).default([1, 3]),
+      countries: z.number().int().min(3).max(1000).optional(),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('agentsnet'),
       name: suiteName,
-      tasks: z.array(z.enum(AGENTSNET_TASKS)).min(1).default([...AGENTSNET_TASKS]),
+      tasks: z
+        .array(z.enum(AGENTSNET_TASKS))
+        .min(1)
+        .default([...AGENTSNET_TASKS]),
       sizes: z.array(z.number().int().min(2).max(10_000)).min(1),
-      families: z.array(z.enum(AGENTSNET_FAMILIES)).min(1).default([...AGENTSNET_FAMILIES]),
+      families: z
+        .array(z.enum(AGENTSNET_FAMILIES))
+        .min(1)
+        .default([...AGENTSNET_FAMILIES]),
       instances: z.number().int().min(1).max(100).default(3),
     })
     .strict(),
@@ -58,7 +83,16 @@ export const studySchema = z
     budgets: z.array(z.number().positive()).min(1),
     budgetUnit: z.enum(['tokens', 'usd']).default('tokens'),
     models: z.array(z.string().min(1)).min(1),
-    seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).default([1]),
+    seeds: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1),
+      )
+      .min(1)
+      .default([1]),
     /** Cells in flight at once. */
     concurrency: z.number().int().min(1).max(512).default(8),
     maxOutputTokens: z.number().int().min(16).max(1_000_000).default(384),
@@ -93,14 +127,22 @@ export function parseStudy(value: unknown, source = 'study'): StudyDefinition {
   const seen = new Map<string, number>();
   for (const suite of named) {
     const first = seen.get(suite.name);
-    if (first !== undefined) issues.push({ path: `suites[${suite.index}].name`, message: `"${suite.name}" is already the name of suites[${first}]; give each suite a distinct name` });
+    if (first !== undefined)
+      issues.push({
+        path: `suites[${suite.index}].name`,
+        message: `"${suite.name}" is already the name of suites[${first}]; give each suite a distinct name`,
+      });
     else seen.set(suite.name, suite.index);
   }
   duplicates(rest.architectures, 'architectures', issues);
   duplicates(rest.models, 'models', issues);
   duplicates(rest.budgets, 'budgets', issues);
   duplicates(rest.seeds, 'seeds', issues);
-  if (rest.budgetUnit === 'tokens') rest.budgets.forEach((budget, index) => Number.isInteger(budget) || issues.push({ path: `budgets[${index}]`, message: 'token budgets must be whole numbers' }));
+  if (rest.budgetUnit === 'tokens')
+    rest.budgets.forEach(
+      (budget, index) =>
+        Number.isInteger(budget) || issues.push({ path: `budgets[${index}]`, message: 'token budgets must be whole numbers' }),
+    );
   if (issues.length > 0) throw new InvalidInputError(`Invalid ${source}`, issues);
   return { ...rest, suites: named.map(({ index: _index, ...suite }) => suite as SuiteSpec) };
 }
@@ -127,10 +169,13 @@ export function readStudyFile(path: string): unknown {
       const message = (error as Error).message;
       const position = Number(/position (\d+)/.exec(message)?.[1]);
       const where = Number.isFinite(position) ? lineColumn(text, position) : undefined;
-      throw new InvalidInputError(`Invalid study ${path}`, [{ path: where ? `${path}:${where.line}:${where.column}` : path, message: `not valid JSON (${message})` }]);
+      throw new InvalidInputError(`Invalid study ${path}`, [
+        { path: where ? `${path}:${where.line}:${where.column}` : path, message: `not valid JSON (${message})` },
+      ]);
     }
   }
-  if (extension !== '.yaml' && extension !== '.yml') throw new InvalidInputError('Cannot read study', [{ path, message: 'use a .yaml, .yml or .json file' }]);
+  if (extension !== '.yaml' && extension !== '.yml')
+    throw new InvalidInputError('Cannot read study', [{ path, message: 'use a .yaml, .yml or .json file' }]);
   const document = YAML.parseDocument(text);
   if (document.errors.length > 0) {
     throw new InvalidInputError(

@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Journal } from '../journal/index.ts';
-import { CELL_STEP_KIND, defaultStudyHooks, parseStudy, runStudy, studyCommand, type CellResult, type StudyDefinition, type StudyRun } from './index.ts';
+import {
+  CELL_STEP_KIND,
+  defaultStudyHooks,
+  parseStudy,
+  runStudy,
+  studyCommand,
+  type CellResult,
+  type StudyDefinition,
+  type StudyRun,
+} from './index.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'thicket-study-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -29,10 +38,17 @@ const tiny = (overrides: Record<string, unknown> = {}): StudyDefinition =>
     ...overrides,
   });
 
-const io = (lines: string[]) => ({ out: (text: string) => lines.push(text), err: (text: string) => lines.push(text), isTTY: false, handleSigint: false, now: () => new Date('2026-01-01T00:00:00Z') });
+const io = (lines: string[]) => ({
+  out: (text: string) => lines.push(text),
+  err: (text: string) => lines.push(text),
+  isTTY: false,
+  handleSigint: false,
+  now: () => new Date('2026-01-01T00:00:00Z'),
+});
 
 /** What a cell's outcome is, without timing noise. */
-const outcome = (cell: CellResult): string => `${cell.taskId}|${cell.architecture}|${cell.budget}|${cell.score}|${cell.answer}|${cell.usage.totalTokens}|${cell.usage.calls}|${cell.searchSteps}`;
+const outcome = (cell: CellResult): string =>
+  `${cell.taskId}|${cell.architecture}|${cell.budget}|${cell.score}|${cell.answer}|${cell.usage.totalTokens}|${cell.usage.calls}|${cell.searchSteps}`;
 
 describe('study end to end', () => {
   it('runs a tiny study through the command, prints the summary and writes the report', async () => {
@@ -40,7 +56,20 @@ describe('study end to end', () => {
     const out = join(scratch, 'report');
     const db = join(scratch, 'e2e.db');
     const started = performance.now();
-    const result = await studyCommand({ quick: true, suites: 'arithmetic,multihop', items: '3', architectures: 'vote,search', budgets: '1500,4000', models: 'sim:small', id: 'ci', out, db }, io(lines));
+    const result = await studyCommand(
+      {
+        quick: true,
+        suites: 'arithmetic,multihop',
+        items: '3',
+        architectures: 'vote,search',
+        budgets: '1500,4000',
+        models: 'sim:small',
+        id: 'ci',
+        out,
+        db,
+      },
+      io(lines),
+    );
     assert.ok(performance.now() - started < 20_000);
     assert.equal(result.exitCode, 0);
     assert.equal(result.status, 'ok');
@@ -50,7 +79,13 @@ describe('study end to end', () => {
     assert.ok(result.calls.new > 18);
     assert.equal(result.calls.replayed, 0);
     const searchRows = result.table.filter((row) => row.architecture === 'search');
-    assert.deepEqual(searchRows.map((row) => [row.suite, row.budget, row.n]), [['multihop', 1500, 3], ['multihop', 4000, 3]]);
+    assert.deepEqual(
+      searchRows.map((row) => [row.suite, row.budget, row.n]),
+      [
+        ['multihop', 1500, 3],
+        ['multihop', 4000, 3],
+      ],
+    );
     assert.ok(searchRows.every((row) => row.accuracy >= 0 && row.accuracy <= 1 && row.meanTokens > 0));
     // Colours are on when CI is set (picocolors): compare the text without escape codes.
     const text = stripVTControlCharacters(lines.join('\n'));
@@ -58,8 +93,12 @@ describe('study end to end', () => {
     assert.match(text, /Where did the gains come from\?/);
     assert.match(text, /multihop.*search/);
     assert.match(text, /Report: .*report\.html/);
-    for (const file of ['report.html', 'report.md', 'report.json', 'charts/decomposition.svg', 'corpus/multihop-s1.jsonl']) assert.ok(existsSync(join(out, file)), file);
-    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { simulated: boolean; analysis: { cells: number; headline: { decomposition: { groups: Array<{ name: string; shapley: number }>; total: number } } } };
+    for (const file of ['report.html', 'report.md', 'report.json', 'charts/decomposition.svg', 'corpus/multihop-s1.jsonl'])
+      assert.ok(existsSync(join(out, file)), file);
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      simulated: boolean;
+      analysis: { cells: number; headline: { decomposition: { groups: Array<{ name: string; shapley: number }>; total: number } } };
+    };
     assert.equal(json.simulated, true);
     assert.equal(json.analysis.cells, 18);
     const shapley = json.analysis.headline.decomposition.groups.reduce((sum, group) => sum + group.shapley, 0);
@@ -81,7 +120,10 @@ describe('study end to end', () => {
       return cells.reduce((sum, cell) => sum + cell.score, 0) / cells.length;
     };
     assert.ok(accuracy('search') > accuracy('vote'), `search ${accuracy('search')} vs vote ${accuracy('vote')}`);
-    assert.ok(runs[0]!.cells.every((cell) => cell.usage.totalTokens <= cell.budget), 'every run stays within its matched budget');
+    assert.ok(
+      runs[0]!.cells.every((cell) => cell.usage.totalTokens <= cell.budget),
+      'every run stays within its matched budget',
+    );
   });
 });
 
@@ -90,7 +132,11 @@ describe('plugged-in layers', () => {
     const journal = Journal.open(join(scratch, 'auto.db'));
     const study = tiny({ suites: [{ kind: 'arithmetic', items: 3 }], architectures: ['auto', 'single'], budgets: [1500, 4000] });
     const hooks = defaultStudyHooks();
-    const run = await runStudy(study, { journal, architectures: hooks.architectures, ...(hooks.criticality ? { criticality: hooks.criticality } : {}) });
+    const run = await runStudy(study, {
+      journal,
+      architectures: hooks.architectures,
+      ...(hooks.criticality ? { criticality: hooks.criticality } : {}),
+    });
     assert.equal(run.status, 'ok');
     const auto = run.cells.filter((cell) => cell.architecture === 'auto');
     assert.equal(auto.length, 6);
@@ -107,7 +153,10 @@ describe('plugged-in layers', () => {
       assert.ok(metrics['surprisingShare']! >= 0 && metrics['surprisingShare']! <= 1);
       assert.ok(Math.abs(metrics['discovery']!) <= 1);
     }
-    assert.ok(run.cells.filter((cell) => cell.architecture === 'single').every((cell) => cell.criticality === undefined), 'a query and one answer are too small to measure');
+    assert.ok(
+      run.cells.filter((cell) => cell.architecture === 'single').every((cell) => cell.criticality === undefined),
+      'a query and one answer are too small to measure',
+    );
     journal.close();
   });
 });
@@ -145,7 +194,12 @@ describe('resume', () => {
   it('refuses to resume when a suite definition changed (item ids would mean other items)', async () => {
     const journal = Journal.open(join(scratch, 'changed.db'));
     await runStudy(tiny({ architectures: ['vote'], budgets: [1500] }), { journal });
-    await assert.rejects(runStudy(tiny({ architectures: ['vote'], budgets: [1500], suites: [{ kind: 'arithmetic', items: 4, operations: [3, 5] }] }), { journal }), /cannot be resumed.*args\.suites/s);
+    await assert.rejects(
+      runStudy(tiny({ architectures: ['vote'], budgets: [1500], suites: [{ kind: 'arithmetic', items: 4, operations: [3, 5] }] }), {
+        journal,
+      }),
+      /cannot be resumed.*args\.suites/s,
+    );
     journal.close();
   });
 

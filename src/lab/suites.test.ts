@@ -3,14 +3,29 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeAnswer } from '../core/index.ts';
 import { TaskOracleRegistry, mentions } from '../models/index.ts';
-import { agentsnetSuite, arithmeticSuite, generateWorld, logicSuite, multihopCheck, multihopSuite, registerSuiteTasks, worldDocuments } from './index.ts';
+import {
+  agentsnetSuite,
+  arithmeticSuite,
+  generateWorld,
+  logicSuite,
+  multihopCheck,
+  multihopSuite,
+  registerSuiteTasks,
+  worldDocuments,
+} from './index.ts';
 
 describe('arithmetic suite', () => {
   it('is seeded, spreads items over the operation range, and its answers are exact', () => {
     const suite = arithmeticSuite({ name: 'arith', items: 12, seed: 3, operations: [2, 5] });
     assert.deepEqual(arithmeticSuite({ name: 'arith', items: 12, seed: 3, operations: [2, 5] }).tasks, suite.tasks);
-    assert.notDeepEqual(arithmeticSuite({ name: 'arith', items: 12, seed: 4, operations: [2, 5] }).tasks.map((task) => task.prompt), suite.tasks.map((task) => task.prompt));
-    assert.deepEqual(suite.tasks.map((task) => task.meta['operations']), [2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5]);
+    assert.notDeepEqual(
+      arithmeticSuite({ name: 'arith', items: 12, seed: 4, operations: [2, 5] }).tasks.map((task) => task.prompt),
+      suite.tasks.map((task) => task.prompt),
+    );
+    assert.deepEqual(
+      suite.tasks.map((task) => task.meta['operations']),
+      [2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5],
+    );
     for (const task of suite.tasks) {
       const expression = String(task.meta['expression']);
       // An independent evaluator: the expressions are generated digits, operators and parentheses only.
@@ -35,7 +50,19 @@ describe('logic suite', () => {
         const v = (ref: string): boolean => values.get(ref)!;
         const parts = rest!.split(' ');
         const value =
-          rest === 'true' ? true : rest === 'false' ? false : parts[0] === 'NOT' ? !v(parts[1]!) : parts[0] === 'the' ? v(parts[3]!) : parts[1] === 'AND' ? v(parts[0]!) && v(parts[2]!) : parts[1] === 'OR' ? v(parts[0]!) || v(parts[2]!) : v(parts[0]!) !== v(parts[2]!);
+          rest === 'true'
+            ? true
+            : rest === 'false'
+              ? false
+              : parts[0] === 'NOT'
+                ? !v(parts[1]!)
+                : parts[0] === 'the'
+                  ? v(parts[3]!)
+                  : parts[1] === 'AND'
+                    ? v(parts[0]!) && v(parts[2]!)
+                    : parts[1] === 'OR'
+                      ? v(parts[0]!) || v(parts[2]!)
+                      : v(parts[0]!) !== v(parts[2]!);
         values.set(name!, value);
       }
       const asked = /What is the value of (p\d+)\?/.exec(task.prompt)![1]!;
@@ -50,7 +77,12 @@ describe('logic suite', () => {
 describe('multi-hop suite', () => {
   it('generates a world with unique names none of which prefixes another', () => {
     const world = generateWorld(5, 10);
-    const names = [...world.countries.map((country) => country.name), ...world.cities.keys(), ...world.rivers.keys(), ...world.mountains.keys()].map((name) => name.toLowerCase());
+    const names = [
+      ...world.countries.map((country) => country.name),
+      ...world.cities.keys(),
+      ...world.rivers.keys(),
+      ...world.mountains.keys(),
+    ].map((name) => name.toLowerCase());
     assert.equal(new Set(names).size, names.length);
     for (const a of names) for (const b of names) if (a !== b) assert.ok(!b.startsWith(a), `${a} prefixes ${b}`);
     assert.equal(worldDocuments(world).length, 10 + 20 + world.rivers.size + world.mountains.size + world.people.size);
@@ -70,8 +102,13 @@ describe('multi-hop suite', () => {
       task.hops!.forEach((hop, index) => {
         const target = hop.finds ?? task.answer;
         const query = [...hop.terms, ...learned].join(' ');
-        const passages = (suite.retriever!.search(query, 3) as Array<{ title: string; text: string }>).map((passage) => `${passage.title} ${passage.text}`);
-        assert.ok(passages.some((text) => mentions(text, target)), `hop ${index + 1} of "${task.prompt}" (query "${query}") finds ${target}`);
+        const passages = (suite.retriever!.search(query, 3) as Array<{ title: string; text: string }>).map(
+          (passage) => `${passage.title} ${passage.text}`,
+        );
+        assert.ok(
+          passages.some((text) => mentions(text, target)),
+          `hop ${index + 1} of "${task.prompt}" (query "${query}") finds ${target}`,
+        );
         if (hop.finds) learned.push(hop.finds);
         else found = true;
       });
@@ -91,7 +128,11 @@ describe('multi-hop suite', () => {
 describe('oracle registration and AgentsNet instances', () => {
   it('registers every generated task with the simulated fleet oracle (idempotently)', () => {
     const registry = new TaskOracleRegistry();
-    const suites = [arithmeticSuite({ name: 'a', items: 3, seed: 1 }), logicSuite({ name: 'l', items: 3, seed: 1 }), multihopSuite({ name: 'm', items: 3, seed: 1 })];
+    const suites = [
+      arithmeticSuite({ name: 'a', items: 3, seed: 1 }),
+      logicSuite({ name: 'l', items: 3, seed: 1 }),
+      multihopSuite({ name: 'm', items: 3, seed: 1 }),
+    ];
     for (const suite of suites) registerSuiteTasks(registry, suite);
     for (const suite of suites) registerSuiteTasks(registry, suite);
     assert.equal(registry.size, 9);
@@ -100,7 +141,14 @@ describe('oracle registration and AgentsNet instances', () => {
   });
 
   it('lays out the AgentsNet grid (task × size × family × sample) without oracle tasks', () => {
-    const suite = agentsnetSuite({ name: 'net', seed: 1, tasks: ['consensus', 'coloring'], sizes: [4, 16], families: ['ws', 'ba'], instances: 2 });
+    const suite = agentsnetSuite({
+      name: 'net',
+      seed: 1,
+      tasks: ['consensus', 'coloring'],
+      sizes: [4, 16],
+      families: ['ws', 'ba'],
+      instances: 2,
+    });
     assert.equal(suite.tasks.length, 2 * 2 * 2 * 2);
     assert.equal(suite.network, true);
     const registry = new TaskOracleRegistry();

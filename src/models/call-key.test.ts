@@ -28,7 +28,17 @@ function fleet(): Fleet {
   const resolver: ModelResolver = {
     resolve: (reference) => ({
       provider,
-      profile: { reference, tier: 'small', priceInputPerMillion: 1, priceOutputPerMillion: 4, contextWindow: 100_000, reasoning: false, maxConcurrency: 4, timeoutMs: 10_000, simulated: true },
+      profile: {
+        reference,
+        tier: 'small',
+        priceInputPerMillion: 1,
+        priceOutputPerMillion: 4,
+        contextWindow: 100_000,
+        reasoning: false,
+        maxConcurrency: 4,
+        timeoutMs: 10_000,
+        simulated: true,
+      },
       promptMargin: () => 0,
     }),
   };
@@ -41,7 +51,10 @@ function requests(): Array<[string, GenerateRequest]> {
   const out: Array<[string, GenerateRequest]> = [];
   for (let round = 0; round < 3; round++) {
     history.push({ role: 'user', content: `round ${round}: colour? ünïcødé \u2028 \\ "q"` });
-    out.push(['sim:large', { messages: history, maxOutputTokens: 128, metadata: { stepId: `agent-A/round-${round}`, taskId: 't1', tags: { purpose: 'agent' } } }]);
+    out.push([
+      'sim:large',
+      { messages: history, maxOutputTokens: 128, metadata: { stepId: `agent-A/round-${round}`, taskId: 't1', tags: { purpose: 'agent' } } },
+    ]);
     history.push({ role: 'assistant', content: `{"colour": ${round}}` });
   }
   out.push(['sim:small', { messages: [{ role: 'user', content: 'What is 6*7?' }], maxOutputTokens: 64 }]);
@@ -49,7 +62,10 @@ function requests(): Array<[string, GenerateRequest]> {
   out.push([
     'openai:gpt',
     {
-      messages: [{ role: 'system', content: 'judge' }, { role: 'user', content: 'x' }],
+      messages: [
+        { role: 'system', content: 'judge' },
+        { role: 'user', content: 'x' },
+      ],
       maxOutputTokens: 32,
       temperature: 0.7,
       topP: 0.9,
@@ -92,17 +108,25 @@ describe('fleet call keys', () => {
       const copy = structuredClone(request);
       fresh.push((await f.call(reference, copy, { budget: new Ledger({ clock: f.clock }).root })).callKey.replace(/#\d+$/, '#?'));
     }
-    assert.deepEqual(fresh, PINNED.map((key) => key.replace(/#\d+$/, '#?')));
+    assert.deepEqual(
+      fresh,
+      PINNED.map((key) => key.replace(/#\d+$/, '#?')),
+    );
   });
 
   it('change when a cached message is edited in place', async () => {
     const f = fleet();
     const ledger = new Ledger({ clock: f.clock });
-    const messages: ChatMessage[] = [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }];
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'a' },
+      { role: 'assistant', content: 'b' },
+    ];
     const first = (await f.call('m', { messages, maxOutputTokens: 8 }, { budget: ledger.root })).callKey;
     messages[1]!.content = 'c';
     const edited = (await f.call('m', { messages, maxOutputTokens: 8 }, { budget: ledger.root })).callKey;
-    const fresh = (await fleet().call('m', { messages: structuredClone(messages), maxOutputTokens: 8 }, { budget: new Ledger({ clock: f.clock }).root })).callKey;
+    const fresh = (
+      await fleet().call('m', { messages: structuredClone(messages), maxOutputTokens: 8 }, { budget: new Ledger({ clock: f.clock }).root })
+    ).callKey;
     assert.notEqual(edited, first);
     assert.equal(edited, fresh);
   });

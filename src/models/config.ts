@@ -28,7 +28,10 @@ export const openAICompatibleModelSchema = z
     provider: z.literal('openai-compatible'),
     baseURL: z.url({ message: 'must be a URL such as http://localhost:11434/v1' }),
     model: z.string().min(1),
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
     headers: z.record(z.string(), z.string()).optional(),
     ...commonFields,
   })
@@ -64,7 +67,9 @@ export const fleetConfigSchema = z
     $schema: z.string().optional(),
     version: z.literal(1),
     defaultModel: z.string().min(1).optional(),
-    models: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'aliases use letters, digits, ".", "_" and "-" (no ":")'), modelEntrySchema).default({}),
+    models: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'aliases use letters, digits, ".", "_" and "-" (no ":")'), modelEntrySchema)
+      .default({}),
   })
   .strict();
 
@@ -73,7 +78,10 @@ export type ModelEntry = z.infer<typeof modelEntrySchema>;
 
 export function zodIssues(error: z.ZodError, prefix = ''): InputIssue[] {
   return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))].filter(Boolean).join('.').replace(/\.\[/g, '['),
+    path: [prefix, ...issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))]
+      .filter(Boolean)
+      .join('.')
+      .replace(/\.\[/g, '['),
     message: issue.message,
   }));
 }
@@ -82,8 +90,18 @@ export function parseFleetConfig(value: unknown, source = 'fleet config'): Fleet
   const parsed = fleetConfigSchema.safeParse(value);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${source}`, zodIssues(parsed.error), 'INVALID_CONFIG');
   const config = parsed.data;
-  if (config.defaultModel !== undefined && !config.defaultModel.startsWith('sim:') && !(config.defaultModel in config.models) && !config.defaultModel.startsWith('openai:') && !config.defaultModel.startsWith('gguf:')) {
-    throw new InvalidInputError(`Invalid ${source}`, [{ path: 'defaultModel', message: `"${config.defaultModel}" is neither a configured alias nor a sim:/openai:/gguf: reference` }], 'INVALID_CONFIG');
+  if (
+    config.defaultModel !== undefined &&
+    !config.defaultModel.startsWith('sim:') &&
+    !(config.defaultModel in config.models) &&
+    !config.defaultModel.startsWith('openai:') &&
+    !config.defaultModel.startsWith('gguf:')
+  ) {
+    throw new InvalidInputError(
+      `Invalid ${source}`,
+      [{ path: 'defaultModel', message: `"${config.defaultModel}" is neither a configured alias nor a sim:/openai:/gguf: reference` }],
+      'INVALID_CONFIG',
+    );
   }
   return config;
 }
@@ -99,14 +117,19 @@ export function loadFleetConfig(explicitPath?: string, environment: NodeJS.Proce
   const candidate = explicitPath ?? environment['THICKET_CONFIG'];
   const path = candidate !== undefined ? resolve(cwd, candidate) : resolve(cwd, 'thicket.config.json');
   if (!existsSync(path)) {
-    if (candidate !== undefined) throw new InvalidInputError('Cannot load fleet config', [{ path: candidate, message: 'file not found' }], 'INVALID_CONFIG');
+    if (candidate !== undefined)
+      throw new InvalidInputError('Cannot load fleet config', [{ path: candidate, message: 'file not found' }], 'INVALID_CONFIG');
     return { config: { version: 1, models: {} }, path: undefined };
   }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new InvalidInputError('Cannot load fleet config', [{ path, message: `not valid JSON (${(error as Error).message})` }], 'INVALID_CONFIG');
+    throw new InvalidInputError(
+      'Cannot load fleet config',
+      [{ path, message: `not valid JSON (${(error as Error).message})` }],
+      'INVALID_CONFIG',
+    );
   }
   return { config: parseFleetConfig(raw, `fleet config ${path}`), path };
 }

@@ -1,7 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BudgetExhaustedError, CancelledError, InvalidInputError, MalformedOutputError, ProviderError, TimeoutError, VirtualClock, countMessageTokens, type Clock } from '../core/index.ts';
+import {
+  BudgetExhaustedError,
+  CancelledError,
+  InvalidInputError,
+  MalformedOutputError,
+  ProviderError,
+  TimeoutError,
+  VirtualClock,
+  countMessageTokens,
+  type Clock,
+} from '../core/index.ts';
 import { Ledger, type Budget } from '../budget/index.ts';
 import { Fleet, type ModelResolver, type ResolvedModel } from './fleet.ts';
 import { MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from './spec.ts';
@@ -33,21 +43,43 @@ class ScriptedProvider implements ModelProvider {
 }
 
 function ok(request: GenerateRequest, text = 'Answer: 42', outputTokens = 10): GenerateResponse {
-  return { text, usage: { inputTokens: countMessageTokens(request.messages), outputTokens: Math.min(outputTokens, request.maxOutputTokens) }, usageEstimated: false, finishReason: 'stop', latencyMs: 5, simulated: true };
+  return {
+    text,
+    usage: { inputTokens: countMessageTokens(request.messages), outputTokens: Math.min(outputTokens, request.maxOutputTokens) },
+    usageEstimated: false,
+    finishReason: 'stop',
+    latencyMs: 5,
+    simulated: true,
+  };
 }
 
 function fleetWith(provider: ModelProvider, clock: Clock, overrides: Partial<ResolvedModel['profile']> = {}): Fleet {
   const resolver: ModelResolver = {
     resolve: () => ({
       provider,
-      profile: { reference: 'test', tier: 'small', priceInputPerMillion: 1, priceOutputPerMillion: 4, contextWindow: 4096, reasoning: false, maxConcurrency: 4, timeoutMs: 10_000, simulated: true, ...overrides },
+      profile: {
+        reference: 'test',
+        tier: 'small',
+        priceInputPerMillion: 1,
+        priceOutputPerMillion: 4,
+        contextWindow: 4096,
+        reasoning: false,
+        maxConcurrency: 4,
+        timeoutMs: 10_000,
+        simulated: true,
+        ...overrides,
+      },
       promptMargin: () => 0,
     }),
   };
   return new Fleet({ resolver, clock, seed: 7, retry: { initialDelayMs: 100 } });
 }
 
-const request = (stepId = 's'): GenerateRequest => ({ messages: [{ role: 'user', content: 'What is 6*7?' }], maxOutputTokens: 64, metadata: { stepId } });
+const request = (stepId = 's'): GenerateRequest => ({
+  messages: [{ role: 'user', content: 'What is 6*7?' }],
+  maxOutputTokens: 64,
+  metadata: { stepId },
+});
 
 class MemoryRecorder implements CallRecorder {
   readonly calls = new Map<string, RecordedCall>();
@@ -103,7 +135,14 @@ describe('Fleet call path', () => {
     const ledger = new Ledger({ clock, limits: {} });
     const first = await fleet.call('test', request(), { budget: ledger.root });
     const second = await fleet.call('test', request(), { budget: ledger.root });
-    assert.deepEqual(provider.requests.map((req) => [req.metadata?.callKey, req.metadata?.attempt]), [[first.callKey, 0], [first.callKey, 1], [second.callKey, 0]]);
+    assert.deepEqual(
+      provider.requests.map((req) => [req.metadata?.callKey, req.metadata?.attempt]),
+      [
+        [first.callKey, 0],
+        [first.callKey, 1],
+        [second.callKey, 0],
+      ],
+    );
     assert.notEqual(first.callKey, second.callKey, 'the same request twice: two occurrences, two keys');
   });
 
@@ -141,7 +180,10 @@ describe('Fleet call path', () => {
       throw new ProviderError('bad request', { status: 400 });
     });
     const ledger = new Ledger({ clock });
-    await assert.rejects(fleetWith(provider, clock).call('test', request(), { budget: ledger.root }), (error: unknown) => error instanceof ProviderError && error.status === 400);
+    await assert.rejects(
+      fleetWith(provider, clock).call('test', request(), { budget: ledger.root }),
+      (error: unknown) => error instanceof ProviderError && error.status === 400,
+    );
     assert.equal(provider.calls, 1);
   });
 
@@ -166,7 +208,10 @@ describe('Fleet call path', () => {
       return ok(req);
     });
     const ledger = new Ledger({ clock, limits: { seconds: 3 } });
-    await assert.rejects(fleetWith(provider, clock).call('test', request(), { budget: ledger.root }), (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.dimension === 'seconds');
+    await assert.rejects(
+      fleetWith(provider, clock).call('test', request(), { budget: ledger.root }),
+      (error: unknown) => error instanceof BudgetExhaustedError && error.shortfall.dimension === 'seconds',
+    );
     assert.equal(provider.calls, 1);
     assert.ok(clock.now() <= 3000);
   });
@@ -180,7 +225,9 @@ describe('Fleet call path', () => {
     const ledger = new Ledger({ clock });
     const controller = new AbortController();
     const fleet = fleetWith(provider, clock);
-    const pending = Promise.all([1, 2, 3].map((index) => fleet.call('test', request(`s${index}`), { budget: ledger.root, signal: controller.signal })));
+    const pending = Promise.all(
+      [1, 2, 3].map((index) => fleet.call('test', request(`s${index}`), { budget: ledger.root, signal: controller.signal })),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     controller.abort(new CancelledError('stop'));
     await assert.rejects(pending, CancelledError);
@@ -202,9 +249,14 @@ describe('Fleet call path', () => {
 
   it('parses and validates structured output, retrying malformed JSON', async () => {
     const clock = new VirtualClock();
-    const provider = new ScriptedProvider((req, index) => ok(req, index === 0 ? '{"answer": 4' : index === 1 ? '{"answer": "four"}' : '{"answer": 4}'));
+    const provider = new ScriptedProvider((req, index) =>
+      ok(req, index === 0 ? '{"answer": 4' : index === 1 ? '{"answer": "four"}' : '{"answer": 4}'),
+    );
     const ledger = new Ledger({ clock });
-    const schema = { name: 'result', schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false } };
+    const schema = {
+      name: 'result',
+      schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false },
+    };
     const result = await fleetWith(provider, clock).call('test', { ...request(), responseSchema: schema }, { budget: ledger.root });
     assert.deepEqual(result.object, { answer: 4 });
     assert.equal(result.attempts, 3);
@@ -217,7 +269,14 @@ describe('Fleet call path', () => {
     const clock = new VirtualClock();
     const provider = new ScriptedProvider((req) => ok(req, 'not json'));
     const ledger = new Ledger({ clock });
-    await assert.rejects(fleetWith(provider, clock).call('test', { ...request(), responseSchema: { name: 'x', schema: { type: 'object' } } }, { budget: ledger.root, retry: { maxRetries: 1 } }), MalformedOutputError);
+    await assert.rejects(
+      fleetWith(provider, clock).call(
+        'test',
+        { ...request(), responseSchema: { name: 'x', schema: { type: 'object' } } },
+        { budget: ledger.root, retry: { maxRetries: 1 } },
+      ),
+      MalformedOutputError,
+    );
     assert.equal(provider.calls, 2);
   });
 
@@ -226,7 +285,8 @@ describe('Fleet call path', () => {
     const fleet = fleetWith(new ScriptedProvider((req) => ok(req)), clock);
     await assert.rejects(
       fleet.call('test', { messages: [], maxOutputTokens: 0, temperature: 5 }, { budget: new Ledger({ clock }).root }),
-      (error: unknown) => error instanceof InvalidInputError && error.issues.map((issue) => issue.path).join(',') === 'messages,maxOutputTokens,temperature',
+      (error: unknown) =>
+        error instanceof InvalidInputError && error.issues.map((issue) => issue.path).join(',') === 'messages,maxOutputTokens,temperature',
     );
   });
 
@@ -236,13 +296,20 @@ describe('Fleet call path', () => {
     const first = new ScriptedProvider((req, index) => ok(req, `Answer: ${index}`));
     const ledgerA = new Ledger({ clock });
     const fleetA = fleetWith(first, clock);
-    const original = await Promise.all([0, 1, 2].map((index) => fleetA.call('test', request(`s${index}`), { budget: ledgerA.root, recorder })));
+    const original = await Promise.all(
+      [0, 1, 2].map((index) => fleetA.call('test', request(`s${index}`), { budget: ledgerA.root, recorder })),
+    );
     const second = new ScriptedProvider((req) => ok(req, 'Answer: different'));
     const ledgerB = new Ledger({ clock });
     const fleetB = fleetWith(second, clock);
-    const replayed = await Promise.all([0, 1, 2].map((index) => fleetB.call('test', request(`s${index}`), { budget: ledgerB.root, recorder })));
+    const replayed = await Promise.all(
+      [0, 1, 2].map((index) => fleetB.call('test', request(`s${index}`), { budget: ledgerB.root, recorder })),
+    );
     assert.equal(second.calls, 0);
-    assert.deepEqual(replayed.map((result) => result.text), original.map((result) => result.text));
+    assert.deepEqual(
+      replayed.map((result) => result.text),
+      original.map((result) => result.text),
+    );
     assert.ok(replayed.every((result) => result.replayed));
     assert.equal(ledgerB.root.spent().totalTokens, ledgerA.root.spent().totalTokens);
     // Identical requests in one run are distinct calls (by occurrence), so a 4th identical call is new.
@@ -254,7 +321,10 @@ describe('Fleet call path', () => {
     const clock = new VirtualClock();
     const provider = new ScriptedProvider((req) => ok(req));
     const fleet = fleetWith(provider, clock, { contextWindow: 10 });
-    await assert.rejects(fleet.call('test', request(), { budget: new Ledger({ clock }).root }), (error: unknown) => (error as { code?: string }).code === 'CONTEXT_OVERFLOW');
+    await assert.rejects(
+      fleet.call('test', request(), { budget: new Ledger({ clock }).root }),
+      (error: unknown) => (error as { code?: string }).code === 'CONTEXT_OVERFLOW',
+    );
     assert.equal(provider.calls, 0);
   });
 });
@@ -264,8 +334,29 @@ describe('Fleet property: no path spends beyond its budget', () => {
     const faultArb = fc.constantFrom('ok', 'ok', 'ok', 'rate-limit', 'server-error', 'timeout', 'malformed', 'length');
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ totalTokens: fc.integer({ min: 0, max: 4000 }), usd: fc.double({ min: 0, max: 0.01, noNaN: true }), calls: fc.integer({ min: 0, max: 30 }), seconds: fc.integer({ min: 1, max: 120 }) }, { requiredKeys: [] }),
-        fc.array(fc.record({ share: fc.double({ min: 0.1, max: 1, noNaN: true }), calls: fc.array(fc.record({ faults: fc.array(faultArb, { maxLength: 4 }), output: fc.integer({ min: 0, max: 400 }), maxOutput: fc.integer({ min: 1, max: 300 }) }), { maxLength: 5 }) }), { maxLength: 4 }),
+        fc.record(
+          {
+            totalTokens: fc.integer({ min: 0, max: 4000 }),
+            usd: fc.double({ min: 0, max: 0.01, noNaN: true }),
+            calls: fc.integer({ min: 0, max: 30 }),
+            seconds: fc.integer({ min: 1, max: 120 }),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.array(
+          fc.record({
+            share: fc.double({ min: 0.1, max: 1, noNaN: true }),
+            calls: fc.array(
+              fc.record({
+                faults: fc.array(faultArb, { maxLength: 4 }),
+                output: fc.integer({ min: 0, max: 400 }),
+                maxOutput: fc.integer({ min: 1, max: 300 }),
+              }),
+              { maxLength: 5 },
+            ),
+          }),
+          { maxLength: 4 },
+        ),
         async (limits, branches) => {
           const clock = new VirtualClock();
           const scripts = new Map<string, { faults: string[]; output: number }>();
@@ -289,14 +380,21 @@ describe('Fleet property: no path spends beyond its budget', () => {
             branch.calls.forEach((call, callIndex) => {
               const stepId = `b${branchIndex}-c${callIndex}`;
               scripts.set(stepId, call);
-              const req: GenerateRequest = { ...request(stepId), maxOutputTokens: call.maxOutput, responseSchema: { name: 'r', schema: { type: 'object' } } };
+              const req: GenerateRequest = {
+                ...request(stepId),
+                maxOutputTokens: call.maxOutput,
+                responseSchema: { name: 'r', schema: { type: 'object' } },
+              };
               tasks.push(fleet.call('test', req, { budget, retry: { maxRetries: 3 } }).catch((error: unknown) => error));
             });
           });
           await Promise.all(tasks);
           for (const budget of budgets) {
             for (let index = 0; index < budget.spentVector.length; index++) {
-              assert.ok(budget.spentVector[index]! <= budget.limitVector[index]! + 1e-9, `${budget.path}[${index}] spent ${budget.spentVector[index]} > ${budget.limitVector[index]}`);
+              assert.ok(
+                budget.spentVector[index]! <= budget.limitVector[index]! + 1e-9,
+                `${budget.path}[${index}] spent ${budget.spentVector[index]} > ${budget.limitVector[index]}`,
+              );
               assert.ok(Math.abs(budget.reservedVector[index]!) < 1e-9, `${budget.path} has open reservations`);
             }
           }

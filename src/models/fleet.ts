@@ -119,7 +119,9 @@ export class Fleet {
     if (!resolved) {
       resolved = this.resolver.resolve(reference);
       if (resolved.provider.specificationVersion !== MODEL_SPEC_VERSION) {
-        throw new InvalidInputError('Unsupported provider', [{ path: reference, message: `implements spec ${String(resolved.provider.specificationVersion)}, expected ${MODEL_SPEC_VERSION}` }]);
+        throw new InvalidInputError('Unsupported provider', [
+          { path: reference, message: `implements spec ${String(resolved.provider.specificationVersion)}, expected ${MODEL_SPEC_VERSION}` },
+        ]);
       }
       this.models.set(reference, resolved);
       this.limiters.set(reference, pLimit(resolved.profile.maxConcurrency));
@@ -131,12 +133,19 @@ export class Fleet {
    * The reservation one call would make: prompt tokens (with the model's margin), output cap and dollars.
    * Operators use it to plan (how many samples fit?) and the workflow estimator to price specs.
    */
-  worstCase(reference: string, messages: GenerateRequest['messages'], maxOutputTokens: number): { inputTokens: number; outputTokens: number; totalTokens: number; usd: number } {
+  worstCase(
+    reference: string,
+    messages: GenerateRequest['messages'],
+    maxOutputTokens: number,
+  ): { inputTokens: number; outputTokens: number; totalTokens: number; usd: number } {
     const resolved = this.model(reference);
     const counted = countMessageTokens(messages);
     const inputTokens = counted + resolved.promptMargin(counted);
     const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
-    const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion });
+    const usd = costOf(
+      { inputTokens, outputTokens },
+      { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion },
+    );
     return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, usd };
   }
 
@@ -154,14 +163,28 @@ export class Fleet {
       const usage = recorded.response.usage;
       // Charge what the original invocation was billed, failed attempts included, so a resumed run's total
       // stays the run's real total (and within its budget).
-      const billed = recorded.billed ?? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: recorded.costUsd, calls: recorded.attempts };
+      const billed = recorded.billed ?? {
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        usd: recorded.costUsd,
+        calls: recorded.attempts,
+      };
       options.budget.charge(billed, tags);
-      this.emit({ type: 'call-end', model: reference, callKey, usage, costUsd: recorded.costUsd, replayed: true, simulated: recorded.response.simulated });
+      this.emit({
+        type: 'call-end',
+        model: reference,
+        callKey,
+        usage,
+        costUsd: recorded.costUsd,
+        replayed: true,
+        simulated: recorded.response.simulated,
+      });
       return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0, billed };
     }
 
     // A provider that can count its prompt exactly is reserved exactly; others get the o200k count plus margin.
-    const counted = countMessageTokens(request.messages) + (request.responseSchema ? countTokens(JSON.stringify(request.responseSchema.schema)) : 0);
+    const counted =
+      countMessageTokens(request.messages) + (request.responseSchema ? countTokens(JSON.stringify(request.responseSchema.schema)) : 0);
     const promptTokens = provider.countPromptTokens ? await provider.countPromptTokens(request) : counted + resolved.promptMargin(counted);
     if (promptTokens >= profile.contextWindow) throw new ContextOverflowError(reference, promptTokens, profile.contextWindow);
     const outputCap = Math.min(request.maxOutputTokens, profile.contextWindow - promptTokens);
@@ -178,10 +201,23 @@ export class Fleet {
         const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
         this.emit({ type: 'call-start', model: reference, callKey, attempt });
         try {
-          const response = await this.attempt(provider, { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt, callKey } }, options, profile.timeoutMs);
+          const response = await this.attempt(
+            provider,
+            { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt, callKey } },
+            options,
+            profile.timeoutMs,
+          );
           const costUsd = this.settle(reservation, response.usage, pricing, billed);
           if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
-          const result: CallResult = { ...response, model: reference, callKey, replayed: false, costUsd, attempts: attempt + 1, billed: { ...billed } };
+          const result: CallResult = {
+            ...response,
+            model: reference,
+            callKey,
+            replayed: false,
+            costUsd,
+            attempts: attempt + 1,
+            billed: { ...billed },
+          };
           options.recorder?.record({
             callKey,
             requestHash,
@@ -195,7 +231,15 @@ export class Fleet {
             budgetPath: options.budget.path,
             tags: tags as Record<string, string>,
           });
-          this.emit({ type: 'call-end', model: reference, callKey, usage: response.usage, costUsd, replayed: false, simulated: response.simulated });
+          this.emit({
+            type: 'call-end',
+            model: reference,
+            callKey,
+            usage: response.usage,
+            costUsd,
+            replayed: false,
+            simulated: response.simulated,
+          });
           return result;
         } catch (caught) {
           const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
@@ -205,7 +249,13 @@ export class Fleet {
             throw error;
           }
           if (delay >= options.budget.remainingMs()) {
-            throw new BudgetExhaustedError({ budget: options.budget.path, dimension: 'seconds', limit: options.budget.limits.seconds ?? 0, committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000, requested: delay / 1000 });
+            throw new BudgetExhaustedError({
+              budget: options.budget.path,
+              dimension: 'seconds',
+              limit: options.budget.limits.seconds ?? 0,
+              committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000,
+              requested: delay / 1000,
+            });
           }
           this.emit({ type: 'call-retry', model: reference, callKey, attempt: attempt + 1, delayMs: delay, error: error.message });
           await this.clock.sleep(delay, options.signal);
@@ -214,7 +264,13 @@ export class Fleet {
     });
   }
 
-  private fitOutput(outputCap: number, promptTokens: number, pricing: { inputPerMillion: number; outputPerMillion: number }, options: CallOptions, tags: SpendTags): number {
+  private fitOutput(
+    outputCap: number,
+    promptTokens: number,
+    pricing: { inputPerMillion: number; outputPerMillion: number },
+    options: CallOptions,
+    tags: SpendTags,
+  ): number {
     if (!(options.fitOutputToBudget ?? true)) return outputCap;
     const affordable = options.budget.maxAffordableOutputTokens(promptTokens, pricing);
     if (affordable < Math.min(options.minOutputTokens ?? 16, outputCap)) {
@@ -225,21 +281,39 @@ export class Fleet {
     return Math.min(outputCap, affordable);
   }
 
-  private async attempt(provider: ModelProvider, request: GenerateRequest, options: CallOptions, timeoutMs: number): Promise<GenerateResponse> {
+  private async attempt(
+    provider: ModelProvider,
+    request: GenerateRequest,
+    options: CallOptions,
+    timeoutMs: number,
+  ): Promise<GenerateResponse> {
     const remaining = options.budget.remainingMs();
     const limitMs = Math.min(timeoutMs, remaining);
     const deadlineBound = remaining < timeoutMs;
     const controller = new AbortController();
-    const onOuterAbort = (): void => controller.abort(options.signal?.reason instanceof CancelledError ? options.signal.reason : new CancelledError());
+    const onOuterAbort = (): void =>
+      controller.abort(options.signal?.reason instanceof CancelledError ? options.signal.reason : new CancelledError());
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const cancelTimer = this.clock.setTimer(limitMs, () =>
-      controller.abort(new TimeoutError(deadlineBound ? `The run's time budget ran out during a call to ${provider.modelId}.` : `Call to ${provider.modelId} timed out after ${limitMs} ms.`)),
+      controller.abort(
+        new TimeoutError(
+          deadlineBound
+            ? `The run's time budget ran out during a call to ${provider.modelId}.`
+            : `Call to ${provider.modelId} timed out after ${limitMs} ms.`,
+        ),
+      ),
     );
     try {
       return await provider.doGenerate({ ...request, abortSignal: controller.signal });
     } catch (error) {
       if (deadlineBound && error instanceof TimeoutError) {
-        throw new BudgetExhaustedError({ budget: options.budget.path, dimension: 'seconds', limit: options.budget.limits.seconds ?? 0, committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000, requested: 0 });
+        throw new BudgetExhaustedError({
+          budget: options.budget.path,
+          dimension: 'seconds',
+          limit: options.budget.limits.seconds ?? 0,
+          committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000,
+          requested: 0,
+        });
       }
       throw error;
     } finally {
@@ -248,17 +322,40 @@ export class Fleet {
     }
   }
 
-  private settle(reservation: Reservation, usage: Usage, pricing: { inputPerMillion: number; outputPerMillion: number }, billed: Amount): number {
-    const settled = reservation.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: costOf(usage, pricing), calls: 1 });
+  private settle(
+    reservation: Reservation,
+    usage: Usage,
+    pricing: { inputPerMillion: number; outputPerMillion: number },
+    billed: Amount,
+  ): number {
+    const settled = reservation.settle({
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      usd: costOf(usage, pricing),
+      calls: 1,
+    });
     addAmount(billed, settled);
     return settled.usd;
   }
 
   /** A failed attempt is billed only when the provider billed it (an error that carries usage); otherwise it costs one call. */
-  private closeFailedAttempt(reservation: Reservation, caught: unknown, pricing: { inputPerMillion: number; outputPerMillion: number }, billed: Amount): ThicketError {
-    const error = ThicketError.isInstance(caught) ? caught : new ThicketError('INTERNAL', caught instanceof Error ? caught.message : String(caught), 'other', { cause: caught });
+  private closeFailedAttempt(
+    reservation: Reservation,
+    caught: unknown,
+    pricing: { inputPerMillion: number; outputPerMillion: number },
+    billed: Amount,
+  ): ThicketError {
+    const error = ThicketError.isInstance(caught)
+      ? caught
+      : new ThicketError('INTERNAL', caught instanceof Error ? caught.message : String(caught), 'other', { cause: caught });
     const usage = (error as { usage?: Usage }).usage;
-    if (reservation.isOpen) addAmount(billed, reservation.settle(usage ? { ...usage, usd: costOf(usage, pricing), calls: 1 } : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 }));
+    if (reservation.isOpen)
+      addAmount(
+        billed,
+        reservation.settle(
+          usage ? { ...usage, usd: costOf(usage, pricing), calls: 1 } : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 },
+        ),
+      );
     return error;
   }
 
@@ -348,14 +445,18 @@ function stripForJournal(response: GenerateResponse): GenerateResponse {
 
 export function validateRequest(request: GenerateRequest): void {
   const issues: InputIssue[] = [];
-  if (!Array.isArray(request.messages) || request.messages.length === 0) issues.push({ path: 'messages', message: 'must be a non-empty list' });
+  if (!Array.isArray(request.messages) || request.messages.length === 0)
+    issues.push({ path: 'messages', message: 'must be a non-empty list' });
   else
     request.messages.forEach((message, index) => {
-      if (!['system', 'user', 'assistant'].includes(message.role)) issues.push({ path: `messages[${index}].role`, message: `must be system, user or assistant, got ${String(message.role)}` });
+      if (!['system', 'user', 'assistant'].includes(message.role))
+        issues.push({ path: `messages[${index}].role`, message: `must be system, user or assistant, got ${String(message.role)}` });
       if (typeof message.content !== 'string') issues.push({ path: `messages[${index}].content`, message: 'must be a string' });
     });
-  if (!Number.isInteger(request.maxOutputTokens) || request.maxOutputTokens <= 0) issues.push({ path: 'maxOutputTokens', message: `must be a positive integer, got ${String(request.maxOutputTokens)}` });
-  if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2)) issues.push({ path: 'temperature', message: 'must be in [0, 2]' });
+  if (!Number.isInteger(request.maxOutputTokens) || request.maxOutputTokens <= 0)
+    issues.push({ path: 'maxOutputTokens', message: `must be a positive integer, got ${String(request.maxOutputTokens)}` });
+  if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2))
+    issues.push({ path: 'temperature', message: 'must be in [0, 2]' });
   if (request.topP !== undefined && !(request.topP > 0 && request.topP <= 1)) issues.push({ path: 'topP', message: 'must be in (0, 1]' });
   if (issues.length > 0) throw new InvalidInputError('Invalid model request', issues);
 }

@@ -47,16 +47,31 @@ export class FleetResolver implements ModelResolver {
     if (reference.startsWith('sim:')) {
       const name = reference.slice(4);
       const profile = DEFAULT_SIM_PROFILES[name];
-      if (!profile) throw new UnknownModelError(reference, `Simulated profiles: ${Object.keys(DEFAULT_SIM_PROFILES).map((key) => `sim:${key}`).join(', ')}.`);
+      if (!profile)
+        throw new UnknownModelError(
+          reference,
+          `Simulated profiles: ${Object.keys(DEFAULT_SIM_PROFILES)
+            .map((key) => `sim:${key}`)
+            .join(', ')}.`,
+        );
       return this.sim(reference, name, profile, {});
     }
     if (reference.startsWith('openai:') && reference.length > 7) {
       const environment = this.options.environment ?? process.env;
       const apiKey = environment['OPENAI_API_KEY'];
-      const provider = new OpenAICompatibleProvider({ baseURL: environment['OPENAI_BASE_URL'] ?? 'https://api.openai.com/v1', modelId: reference.slice(7), ...(apiKey ? { apiKey } : {}) });
+      const provider = new OpenAICompatibleProvider({
+        baseURL: environment['OPENAI_BASE_URL'] ?? 'https://api.openai.com/v1',
+        modelId: reference.slice(7),
+        ...(apiKey ? { apiKey } : {}),
+      });
       return { provider, profile: realProfile(reference, { tier: 'large' }), promptMargin: realPromptMargin };
     }
-    if (reference.startsWith('gguf:') && reference.length > 5) return resolveGgufModel(reference, { path: reference.slice(5) }, { environment: this.options.environment ?? process.env, seed: this.options.seed });
+    if (reference.startsWith('gguf:') && reference.length > 5)
+      return resolveGgufModel(
+        reference,
+        { path: reference.slice(5) },
+        { environment: this.options.environment ?? process.env, seed: this.options.seed },
+      );
     const aliases = Object.keys(config.models);
     throw new UnknownModelError(
       reference,
@@ -65,7 +80,8 @@ export class FleetResolver implements ModelResolver {
   }
 
   private fromEntry(reference: string, entry: ModelEntry): ResolvedModel {
-    if (entry.provider === 'llama') return resolveGgufModel(reference, entry, { environment: this.options.environment ?? process.env, seed: this.options.seed });
+    if (entry.provider === 'llama')
+      return resolveGgufModel(reference, entry, { environment: this.options.environment ?? process.env, seed: this.options.seed });
     if (entry.provider === 'sim') {
       const base = DEFAULT_SIM_PROFILES[entry.profile];
       if (!base) throw new UnknownModelError(`sim:${entry.profile}`, `Alias "${reference}" names an unknown simulated profile.`);
@@ -73,7 +89,12 @@ export class FleetResolver implements ModelResolver {
     }
     const environment = this.options.environment ?? process.env;
     const apiKey = entry.apiKeyEnv ? environment[entry.apiKeyEnv] : undefined;
-    const provider = new OpenAICompatibleProvider({ baseURL: entry.baseURL, modelId: entry.model, ...(apiKey ? { apiKey } : {}), ...(entry.headers ? { headers: entry.headers } : {}) });
+    const provider = new OpenAICompatibleProvider({
+      baseURL: entry.baseURL,
+      modelId: entry.model,
+      ...(apiKey ? { apiKey } : {}),
+      ...(entry.headers ? { headers: entry.headers } : {}),
+    });
     return { provider, profile: realProfile(reference, entry), promptMargin: realPromptMargin };
   }
 
@@ -100,7 +121,15 @@ export class FleetResolver implements ModelResolver {
 
 function pickDefined(entry: ModelEntry): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
-  for (const key of ['tier', 'priceInputPerMillion', 'priceOutputPerMillion', 'contextWindow', 'reasoning', 'maxConcurrency', 'timeoutMs'] as const) {
+  for (const key of [
+    'tier',
+    'priceInputPerMillion',
+    'priceOutputPerMillion',
+    'contextWindow',
+    'reasoning',
+    'maxConcurrency',
+    'timeoutMs',
+  ] as const) {
     if (entry[key] !== undefined) picked[key] = entry[key];
   }
   return picked;

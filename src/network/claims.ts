@@ -83,7 +83,8 @@ export function toClaim(parsed: z.infer<typeof claimSchema>): Claim {
   return claim;
 }
 
-export const claimSignature = (claim: Pick<Claim, 'about' | 'key' | 'value'>): string => `${claim.about}\u0000${claim.key}\u0000${claim.value}`;
+export const claimSignature = (claim: Pick<Claim, 'about' | 'key' | 'value'>): string =>
+  `${claim.about}\u0000${claim.key}\u0000${claim.value}`;
 
 /** `Carol:group=3`, with ` via Bob` for relayed claims and ` [check: reason]` when checked. */
 export function formatClaim(claim: Claim, check?: ClaimCheck, reason?: string): string {
@@ -159,15 +160,24 @@ type Reports = Map<string, Map<string, Array<{ sender: string; from: string | un
  * Two reports are independent when neither sender heard it from the other: an echo (Cat relays what Bob told
  * her, and Bob repeats it) is one source, however many neighbours repeat it.
  */
-const independent = (claim: Claim, sender: string, other: { sender: string; from: string | undefined }): boolean => other.sender !== sender && other.from !== sender && claim.from !== other.sender;
+const independent = (claim: Claim, sender: string, other: { sender: string; from: string | undefined }): boolean =>
+  other.sender !== sender && other.from !== sender && claim.from !== other.sender;
 
-function checkOne(view: ReceiverView, inbox: ReadonlyMap<string, readonly Claim[]>, reports: Reports, sender: string, claim: Claim): CheckedClaim {
+function checkOne(
+  view: ReceiverView,
+  inbox: ReadonlyMap<string, readonly Claim[]>,
+  reports: Reports,
+  sender: string,
+  claim: Claim,
+): CheckedClaim {
   // The sender's own words: about itself, or its own network-wide stance (marked observed).
   if (claim.about === sender || claim.source === 'observed') return { sender, claim, check: 'direct' };
   if (claim.about === view.name) {
     const own = view.own.get(claim.key);
     if (own === undefined) return { sender, claim, check: 'unverified' };
-    return own === claim.value ? { sender, claim, check: 'confirmed', reason: 'matches your own' } : { sender, claim, check: 'contradicted', reason: `you say ${own}` };
+    return own === claim.value
+      ? { sender, claim, check: 'confirmed', reason: 'matches your own' }
+      : { sender, claim, check: 'contradicted', reason: `you say ${own}` };
   }
   if (view.neighbours.has(claim.about)) {
     const direct = inbox.get(claim.about)?.find((other) => other.about === claim.about && other.key === claim.key);
@@ -178,7 +188,8 @@ function checkOne(view: ReceiverView, inbox: ReadonlyMap<string, readonly Claim[
     }
   }
   // A network-wide claim naming an agent the receiver can see is confirmed by its own observation.
-  if (claim.about === '*' && (claim.value === view.name || view.neighbours.has(claim.value))) return { sender, claim, check: 'confirmed', reason: 'you can see them' };
+  if (claim.about === '*' && (claim.value === view.name || view.neighbours.has(claim.value)))
+    return { sender, claim, check: 'confirmed', reason: 'you can see them' };
   const values = reports.get(`${claim.about}\u0000${claim.key}`);
   const second = values?.get(claim.value)?.find((other) => independent(claim, sender, other));
   if (second !== undefined) return { sender, claim, check: 'confirmed', reason: `also from ${second.sender}` };
@@ -187,7 +198,8 @@ function checkOne(view: ReceiverView, inbox: ReadonlyMap<string, readonly Claim[
   if (claim.about !== '*' && values) {
     for (const [value, others] of values) {
       const other = others.find((entry) => entry.sender !== sender);
-      if (value !== claim.value && other !== undefined) return { sender, claim, check: 'conflict', reason: `${other.sender} says ${value}` };
+      if (value !== claim.value && other !== undefined)
+        return { sender, claim, check: 'conflict', reason: `${other.sender} says ${value}` };
     }
   }
   return { sender, claim, check: 'unverified' };

@@ -3,8 +3,32 @@
  * (runNetwork), the verifying protocol's claims and cross-checks, and the AgentsNet benchmark (five
  * distributed-computing tasks with exact scoring, seeded graph generators, runAgentsNet).
  */
-export { equalShare, runNetwork, type AgentInfo, type HistoryMode, type InboxView, type NetworkProgress, type NetworkPrompts, type NetworkProtocol, type NetworkRunOptions, type NetworkRunResult } from './runtime.ts';
-export { checkInbox, claimSchema, formatClaim, scanClaims, verifiedMessageSchema, type CheckedClaim, type Claim, type ClaimCheck, type ClaimSource, type Flag, type ReceiverView, type VerifiedMessage } from './claims.ts';
+export {
+  equalShare,
+  runNetwork,
+  type AgentInfo,
+  type HistoryMode,
+  type InboxView,
+  type NetworkProgress,
+  type NetworkPrompts,
+  type NetworkProtocol,
+  type NetworkRunOptions,
+  type NetworkRunResult,
+} from './runtime.ts';
+export {
+  checkInbox,
+  claimSchema,
+  formatClaim,
+  scanClaims,
+  verifiedMessageSchema,
+  type CheckedClaim,
+  type Claim,
+  type ClaimCheck,
+  type ClaimSource,
+  type Flag,
+  type ReceiverView,
+  type VerifiedMessage,
+} from './claims.ts';
 export { parseFinalAnswer, parsePlainMessages, parseVerifiedMessages, type ParseResult } from './messages.ts';
 export { ClaimTracker, type DecisionKey, type TrackerOptions } from './tracking.ts';
 export { diameter, distancesFrom, edgeCount, edgesOf, graphFromEdges, isConnected, maxDegree, type AgentGraph } from './graph.ts';

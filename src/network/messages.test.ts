@@ -10,15 +10,27 @@ const neighbours = new Set(['Bob', 'Cat']);
 describe('plain messages', () => {
   it('reads the JSON object after the chain of thought', () => {
     const parsed = parsePlainMessages('I think {braces} are fine. My messages:\n{"Bob": "hi Bob", "Cat": "hi Cat"}', neighbours);
-    assert.deepEqual(parsed, { ok: true, value: new Map([['Bob', 'hi Bob'], ['Cat', 'hi Cat']]) });
+    assert.deepEqual(parsed, {
+      ok: true,
+      value: new Map([
+        ['Bob', 'hi Bob'],
+        ['Cat', 'hi Cat'],
+      ]),
+    });
   });
   it('accepts leaving neighbours out, and an empty object', () => {
     assert.deepEqual(parsePlainMessages('{"Cat": "only you"}', neighbours), { ok: true, value: new Map([['Cat', 'only you']]) });
     assert.deepEqual(parsePlainMessages('{}', neighbours), { ok: true, value: new Map() });
   });
   it('rejects unknown recipients, non-string values and missing JSON, saying why', () => {
-    assert.deepEqual(parsePlainMessages('{"Bobb": "hi"}', neighbours), { ok: false, problem: 'unknown recipient Bobb (your neighbours are Bob, Cat)' });
-    assert.deepEqual(parsePlainMessages('{"Bob": 3}', neighbours), { ok: false, problem: 'every value must be a string (the message text)' });
+    assert.deepEqual(parsePlainMessages('{"Bobb": "hi"}', neighbours), {
+      ok: false,
+      problem: 'unknown recipient Bobb (your neighbours are Bob, Cat)',
+    });
+    assert.deepEqual(parsePlainMessages('{"Bob": 3}', neighbours), {
+      ok: false,
+      problem: 'every value must be a string (the message text)',
+    });
     assert.deepEqual(parsePlainMessages('I will write later.', neighbours), { ok: false, problem: 'no JSON object found' });
     assert.equal(parsePlainMessages('{"Bob": "unterminated}', neighbours).ok, false);
   });
@@ -26,7 +38,8 @@ describe('plain messages', () => {
 
 describe('verified messages', () => {
   it('reads claims with provenance', () => {
-    const text = 'Reasoning… {"claims": [{"about": "Ann", "key": "group", "value": "2", "source": "observed"}, {"about": "Dan", "key": "group", "value": "1", "source": "relayed", "from": "Cat"}], "to": {"Bob": [{"about": "*", "key": "strategy", "value": "priority", "source": "observed"}]}}';
+    const text =
+      'Reasoning… {"claims": [{"about": "Ann", "key": "group", "value": "2", "source": "observed"}, {"about": "Dan", "key": "group", "value": "1", "source": "relayed", "from": "Cat"}], "to": {"Bob": [{"about": "*", "key": "strategy", "value": "priority", "source": "observed"}]}}';
     const parsed = parseVerifiedMessages(text, 'Ann', neighbours);
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.value.broadcast, [
@@ -36,14 +49,30 @@ describe('verified messages', () => {
     assert.deepEqual(parsed.value.to.get('Bob'), [{ about: '*', key: 'strategy', value: 'priority', source: 'observed' }]);
   });
   it('enforces provenance: observed only about yourself, relayed from a neighbour', () => {
-    const observedOther = parseVerifiedMessages('{"claims": [{"about": "Dan", "key": "group", "value": "1", "source": "observed"}]}', 'Ann', neighbours);
+    const observedOther = parseVerifiedMessages(
+      '{"claims": [{"about": "Dan", "key": "group", "value": "1", "source": "observed"}]}',
+      'Ann',
+      neighbours,
+    );
     assert.equal(observedOther.ok, false);
     assert.match((observedOther as { problem: string }).problem, /marked observed/);
-    const noFrom = parseVerifiedMessages('{"claims": [{"about": "Dan", "key": "group", "value": "1", "source": "relayed"}]}', 'Ann', neighbours);
+    const noFrom = parseVerifiedMessages(
+      '{"claims": [{"about": "Dan", "key": "group", "value": "1", "source": "relayed"}]}',
+      'Ann',
+      neighbours,
+    );
     assert.match((noFrom as { problem: string }).problem, /needs "from"/);
-    const stranger = parseVerifiedMessages('{"claims": [{"about": "Dan", "key": "group", "value": "1", "source": "relayed", "from": "Eve"}]}', 'Ann', neighbours);
+    const stranger = parseVerifiedMessages(
+      '{"claims": [{"about": "Dan", "key": "group", "value": "1", "source": "relayed", "from": "Eve"}]}',
+      'Ann',
+      neighbours,
+    );
     assert.equal(stranger.ok, false);
-    const schema = parseVerifiedMessages('{"claims": [{"about": "Ann", "key": "group", "value": "2", "source": "seen"}]}', 'Ann', neighbours);
+    const schema = parseVerifiedMessages(
+      '{"claims": [{"about": "Ann", "key": "group", "value": "2", "source": "seen"}]}',
+      'Ann',
+      neighbours,
+    );
     assert.match((schema as { problem: string }).problem, /^claims\.0\.source/);
   });
 });
@@ -52,12 +81,18 @@ describe('final answers', () => {
   const groups = Array.from({ length: 12 }, (_, index) => `Group ${index + 1}`);
   it('takes the last valid answer after the marker, never a prefix of a longer option', () => {
     assert.deepEqual(parseFinalAnswer('… ### Final Answer ### Group 10', groups), { ok: true, value: 'Group 10' });
-    assert.deepEqual(parseFinalAnswer('### Final Answer ### Group 1\nOn reflection:\n### Final Answer ### Group 3.', groups), { ok: true, value: 'Group 3' });
+    assert.deepEqual(parseFinalAnswer('### Final Answer ### Group 1\nOn reflection:\n### Final Answer ### Group 3.', groups), {
+      ok: true,
+      value: 'Group 3',
+    });
     assert.deepEqual(parseFinalAnswer('### Final Answer ###\n**None**', ['Bob', 'None']), { ok: true, value: 'None' });
   });
   it('rejects a missing marker or an option outside the valid set', () => {
     assert.deepEqual(parseFinalAnswer('My answer: Yes', ['Yes', 'No']), { ok: false, problem: "no '### Final Answer ###' line" });
-    assert.deepEqual(parseFinalAnswer('### Final Answer ### Maybe', ['Yes', 'No']), { ok: false, problem: 'the answer must be exactly one of: Yes, No' });
+    assert.deepEqual(parseFinalAnswer('### Final Answer ### Maybe', ['Yes', 'No']), {
+      ok: false,
+      problem: 'the answer must be exactly one of: Yes, No',
+    });
     assert.equal(parseFinalAnswer('### Final Answer ### Group 13', groups).ok, false);
     assert.equal(parseFinalAnswer('### Final Answer ### Bobby', ['Bob', 'None']).ok, false);
   });
@@ -76,20 +111,26 @@ describe('claims', () => {
 
   it('checks relayed claims against own state, the subject itself, or a second neighbour', () => {
     const inbox = new Map<string, Claim[]>([
-      ['Bob', [
-        { about: 'Bob', key: 'group', value: '2', source: 'observed' },
-        { about: 'Cat', key: 'group', value: '1', source: 'relayed', from: 'Cat' },
-        { about: 'Ann', key: 'group', value: '3', source: 'relayed', from: 'Cat' },
-        { about: 'Eve', key: 'group', value: '4', source: 'relayed', from: 'Dan' },
-        { about: 'Fay', key: 'group', value: '2', source: 'relayed', from: 'Dan' },
-        { about: '*', key: 'leader', value: 'Zed', source: 'relayed', from: 'Dan' },
-      ]],
-      ['Cat', [
-        { about: 'Cat', key: 'group', value: '3', source: 'observed' },
-        { about: 'Eve', key: 'group', value: '4', source: 'relayed', from: 'Gus' },
-        { about: 'Fay', key: 'group', value: '1', source: 'relayed', from: 'Gus' },
-        { about: '*', key: 'leader', value: 'Cat', source: 'observed' },
-      ]],
+      [
+        'Bob',
+        [
+          { about: 'Bob', key: 'group', value: '2', source: 'observed' },
+          { about: 'Cat', key: 'group', value: '1', source: 'relayed', from: 'Cat' },
+          { about: 'Ann', key: 'group', value: '3', source: 'relayed', from: 'Cat' },
+          { about: 'Eve', key: 'group', value: '4', source: 'relayed', from: 'Dan' },
+          { about: 'Fay', key: 'group', value: '2', source: 'relayed', from: 'Dan' },
+          { about: '*', key: 'leader', value: 'Zed', source: 'relayed', from: 'Dan' },
+        ],
+      ],
+      [
+        'Cat',
+        [
+          { about: 'Cat', key: 'group', value: '3', source: 'observed' },
+          { about: 'Eve', key: 'group', value: '4', source: 'relayed', from: 'Gus' },
+          { about: 'Fay', key: 'group', value: '1', source: 'relayed', from: 'Gus' },
+          { about: '*', key: 'leader', value: 'Cat', source: 'observed' },
+        ],
+      ],
     ]);
     const checked = checkInbox({ name: 'Ann', neighbours: new Set(['Bob', 'Cat']), own: new Map([['group', '3']]) }, inbox);
     const tags = checked.map((entry) => `${entry.sender}>${formatClaim(entry.claim, entry.check, entry.reason)}`);
@@ -117,7 +158,10 @@ describe('echo detection', () => {
     const checks = checkInbox({ name: 'Ann', neighbours: new Set(['Bob', 'Cat']), own: new Map() }, inbox).map((entry) => entry.check);
     assert.deepEqual(checks, ['unverified', 'unverified']);
     inbox.set('Cat', [{ about: '*', key: 'leader', value: 'Zed', source: 'relayed', from: 'Hal' }]);
-    assert.deepEqual(checkInbox({ name: 'Ann', neighbours: new Set(['Bob', 'Cat']), own: new Map() }, inbox).map((entry) => entry.check), ['confirmed', 'confirmed']);
+    assert.deepEqual(
+      checkInbox({ name: 'Ann', neighbours: new Set(['Bob', 'Cat']), own: new Map() }, inbox).map((entry) => entry.check),
+      ['confirmed', 'confirmed'],
+    );
   });
 });
 

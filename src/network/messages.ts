@@ -61,7 +61,11 @@ export function parsePlainMessages(text: string, neighbours: ReadonlySet<string>
  * cannot express: an observed claim is about the sender or `*`; a relayed claim names the neighbour it came
  * from; extras go only to neighbours.
  */
-export function parseVerifiedMessages(text: string, sender: string, neighbours: ReadonlySet<string>): ParseResult<{ broadcast: Claim[]; to: Map<string, Claim[]>; flags: Flag[] }> {
+export function parseVerifiedMessages(
+  text: string,
+  sender: string,
+  neighbours: ReadonlySet<string>,
+): ParseResult<{ broadcast: Claim[]; to: Map<string, Claim[]>; flags: Flag[] }> {
   let problem = 'no JSON object found';
   for (const candidate of jsonCandidates(text)) {
     const parsed = verifiedMessageSchema.safeParse(candidate);
@@ -84,11 +88,18 @@ export function parseVerifiedMessages(text: string, sender: string, neighbours: 
   return { ok: false, problem };
 }
 
-function provenanceProblem(sender: string, neighbours: ReadonlySet<string>, broadcast: Claim[], to: Map<string, Claim[]>): string | undefined {
+function provenanceProblem(
+  sender: string,
+  neighbours: ReadonlySet<string>,
+  broadcast: Claim[],
+  to: Map<string, Claim[]>,
+): string | undefined {
   for (const name of to.keys()) if (!neighbours.has(name)) return `"to" names ${name}, who is not your neighbour`;
   for (const claim of [broadcast, ...to.values()].flat()) {
-    if (claim.source === 'observed' && claim.about !== sender && claim.about !== '*') return `claim about ${claim.about} is marked observed; only claims about yourself or "*" are observed — mark it relayed with "from"`;
-    if (claim.source === 'relayed' && (claim.from === undefined || !neighbours.has(claim.from))) return `relayed claim ${claim.about}:${claim.key} needs "from": the neighbour you heard it from`;
+    if (claim.source === 'observed' && claim.about !== sender && claim.about !== '*')
+      return `claim about ${claim.about} is marked observed; only claims about yourself or "*" are observed — mark it relayed with "from"`;
+    if (claim.source === 'relayed' && (claim.from === undefined || !neighbours.has(claim.from)))
+      return `relayed claim ${claim.about}:${claim.key} needs "from": the neighbour you heard it from`;
   }
   return undefined;
 }
@@ -105,5 +116,8 @@ export function parseFinalAnswer(text: string, valid: readonly string[]): ParseR
   let answer: string | undefined;
   for (const match of text.matchAll(pattern)) answer = match[1];
   if (answer !== undefined) return { ok: true, value: answer };
-  return { ok: false, problem: text.includes('Final Answer') ? `the answer must be exactly one of: ${valid.join(', ')}` : "no '### Final Answer ###' line" };
+  return {
+    ok: false,
+    problem: text.includes('Final Answer') ? `the answer must be exactly one of: ${valid.join(', ')}` : "no '### Final Answer ###' line",
+  };
 }

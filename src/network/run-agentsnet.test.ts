@@ -14,7 +14,15 @@ import { simFleet } from './testing/harness.ts';
 describe('runAgentsNet', () => {
   it('aggregates tasks × sizes with mean ± SEM, solved rate and costs, and renders a table', async () => {
     const events: AgentsNetProgress['type'][] = [];
-    const result = await runAgentsNet({ fleet: simFleet(), model: 'large', tasks: ['coloring', 'consensus'], sizes: [4, 8], samples: 1, graphs: ['ws', 'dt'], onProgress: (event) => events.push(event.type) });
+    const result = await runAgentsNet({
+      fleet: simFleet(),
+      model: 'large',
+      tasks: ['coloring', 'consensus'],
+      sizes: [4, 8],
+      samples: 1,
+      graphs: ['ws', 'dt'],
+      onProgress: (event) => events.push(event.type),
+    });
     assert.equal(result.instances.length, 8);
     assert.equal(result.cells.length, 4);
     assert.equal(events.filter((type) => type === 'instance-end').length, 8);
@@ -31,7 +39,10 @@ describe('runAgentsNet', () => {
     assert.equal(size4.score, (cells4[0]!.scoreMean + cells4[1]!.scoreMean) / 2);
     assert.equal(result.simulated, true);
     assert.equal(result.status, 'ok');
-    assert.equal(result.totals.calls, result.instances.reduce((sum, entry) => sum + entry.calls, 0));
+    assert.equal(
+      result.totals.calls,
+      result.instances.reduce((sum, entry) => sum + entry.calls, 0),
+    );
     const table = renderAgentsNetTable(result);
     assert.match(table, /SIMULATED/);
     assert.match(table, /^coloring\s+8\s+\d\.\d\d ± \d\.\d\d\s+\d+%/m);
@@ -51,7 +62,14 @@ describe('runAgentsNet', () => {
     const instance = taskInstance('matching', graphInstances(16, 5, ['ba'], 1)[0]!);
     const run = async (concurrency: number) => {
       const fleet = simFleet(11);
-      return runInstance(instance, { fleet, budget: new Ledger({ clock: fleet.clock }).root, model: 'medium', stepId: 'det', concurrency, protocol: 'verified' });
+      return runInstance(instance, {
+        fleet,
+        budget: new Ledger({ clock: fleet.clock }).root,
+        model: 'medium',
+        stepId: 'det',
+        concurrency,
+        protocol: 'verified',
+      });
     };
     const [serial, parallel] = [await run(1), await run(64)];
     assert.deepEqual(serial.answers, parallel.answers);
@@ -66,13 +84,19 @@ describe('runAgentsNet', () => {
     const ledger = new Ledger({ clock: fleet.clock, limits: { usd: 0.2 } });
     const result = await runAgentsNet({ fleet, budget: ledger.root, model: 'large', tasks: ['coloring'], sizes: [4], samples: 1 });
     assert.equal(result.instances.length, 3);
-    assert.ok(result.instances.every((entry) => entry.calls > 0), 'every instance got to call');
-    assert.ok(result.instances.some((entry) => entry.budgetExhaustedAgents > 0), 'the budget binds');
+    assert.ok(
+      result.instances.every((entry) => entry.calls > 0),
+      'every instance got to call',
+    );
+    assert.ok(
+      result.instances.some((entry) => entry.budgetExhaustedAgents > 0),
+      'the budget binds',
+    );
     assert.equal(result.status, 'budget_exhausted');
     assert.equal(result.budgetExhaustedInstances, result.instances.filter((entry) => entry.budgetExhaustedAgents > 0).length);
     assert.ok(ledger.report().total.usd <= 0.2 + 1e-9);
     const slices = Object.entries(ledger.report().byBudget).filter(([path]) => path.split('/').length === 2);
-        // Each instance's slice: an equal share of what the earlier ones left.
+    // Each instance's slice: an equal share of what the earlier ones left.
     const limitsUsd = slices.map(([, line]) => line.limits.usd!);
     assert.ok(Math.abs(limitsUsd[0]! - 0.2 / 3) < 1e-9);
     assert.ok(Math.abs(limitsUsd[1]! - (0.2 - slices[0]![1].usd) / 2) < 1e-9);
@@ -80,7 +104,14 @@ describe('runAgentsNet', () => {
   });
 
   it('runs mixed fleets, one model per node', async () => {
-    const result = await runAgentsNet({ fleet: simFleet(), model: ['large', 'small'], tasks: ['consensus'], sizes: [8], samples: 1, graphs: ['ws'] });
+    const result = await runAgentsNet({
+      fleet: simFleet(),
+      model: ['large', 'small'],
+      tasks: ['consensus'],
+      sizes: [8],
+      samples: 1,
+      graphs: ['ws'],
+    });
     assert.deepEqual(result.model, ['large', 'small']);
     assert.equal(result.instances[0]!.calls >= 8 * 6, true);
   });

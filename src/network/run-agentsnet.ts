@@ -124,8 +124,18 @@ function reusableResult(output: unknown, usage: unknown): { result: InstanceResu
   const result = output as Partial<InstanceResult> | null;
   const spent = usage as Partial<Usage> | null;
   if (!result || !Array.isArray(result.answers) || typeof result.score !== 'number' || typeof result.calls !== 'number') return undefined;
-  if (!spent || typeof spent.calls !== 'number' || typeof spent.inputTokens !== 'number' || typeof spent.outputTokens !== 'number' || typeof spent.usd !== 'number') return undefined;
-  return { result: result as InstanceResult, usage: { calls: spent.calls, inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, usd: spent.usd } };
+  if (
+    !spent ||
+    typeof spent.calls !== 'number' ||
+    typeof spent.inputTokens !== 'number' ||
+    typeof spent.outputTokens !== 'number' ||
+    typeof spent.usd !== 'number'
+  )
+    return undefined;
+  return {
+    result: result as InstanceResult,
+    usage: { calls: spent.calls, inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, usd: spent.usd },
+  };
 }
 
 /** Books a reused instance's recorded spend on its slice; false (run it again instead) if it no longer fits. */
@@ -184,7 +194,12 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
           options.onProgress?.({ type: 'instance-end', index, total: plan.length, result });
           return result;
         }
-        options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: STEP_KIND, status: 'running', input: { task: instance.task, graph: instance.id, rounds: instance.rounds, protocol, history: historyLabel } });
+        options.journal?.journal.upsertStep(options.journal.runId, {
+          stepId,
+          kind: STEP_KIND,
+          status: 'running',
+          input: { task: instance.task, graph: instance.id, rounds: instance.rounds, protocol, history: historyLabel },
+        });
         const result = await runInstance(instance, {
           fleet: options.fleet,
           budget: slice,
@@ -197,18 +212,33 @@ export async function runAgentsNet(options: AgentsNetRunOptions): Promise<Agents
           ...(options.agentBudget ? { agentBudget: options.agentBudget } : {}),
           ...(recorder ? { recorder } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (progress) => options.onProgress?.({ type: 'round', ...where, round: progress.round, rounds: progress.rounds, calls: progress.calls }),
+          onProgress: (progress) =>
+            options.onProgress?.({ type: 'round', ...where, round: progress.round, rounds: progress.rounds, calls: progress.calls }),
         });
         // Only a clean instance counts as finished: one whose agents ran out of budget or whose calls failed
         // is run again on resume (its recorded calls replay; the missing ones are made).
         const status = result.budgetExhaustedAgents > 0 ? 'budget_exhausted' : result.callErrors > 0 ? 'call_errors' : 'ok';
-        options.journal?.journal.upsertStep(options.journal.runId, { stepId, kind: STEP_KIND, status, output: result, usage: { calls: result.calls, inputTokens: result.inputTokens, outputTokens: result.outputTokens, usd: result.usd } });
+        options.journal?.journal.upsertStep(options.journal.runId, {
+          stepId,
+          kind: STEP_KIND,
+          status,
+          output: result,
+          usage: { calls: result.calls, inputTokens: result.inputTokens, outputTokens: result.outputTokens, usd: result.usd },
+        });
         options.onProgress?.({ type: 'instance-end', index, total: plan.length, result });
         return result;
       }),
     ),
   );
-  const cells = tasks.flatMap((task) => sizes.map((size) => cellOf(task, size, instances.filter((entry) => entry.task === task && entry.size === size))));
+  const cells = tasks.flatMap((task) =>
+    sizes.map((size) =>
+      cellOf(
+        task,
+        size,
+        instances.filter((entry) => entry.task === task && entry.size === size),
+      ),
+    ),
+  );
   const bySize = sizes.map((size) => {
     const ofSize = cells.filter((cell) => cell.size === size);
     const score = mean(ofSize.map((cell) => cell.scoreMean));
@@ -273,7 +303,11 @@ function cellOf(task: TaskId, size: number, results: readonly InstanceResult[]):
 
 /** One JSON line per instance (without the per-agent answers), for `--out results.jsonl`. */
 export function agentsNetJsonl(result: AgentsNetResult): string {
-  return result.instances.map((entry) => JSON.stringify({ schema: result.schema, model: result.model, seed: result.seed, ...entry })).join('\n') + (result.instances.length > 0 ? '\n' : '');
+  return (
+    result.instances
+      .map((entry) => JSON.stringify({ schema: result.schema, model: result.model, seed: result.seed, ...entry }))
+      .join('\n') + (result.instances.length > 0 ? '\n' : '')
+  );
 }
 
 function compact(value: number): string {
@@ -297,11 +331,28 @@ export function renderAgentsNetTable(result: AgentsNetResult): string {
     `$${cell.usd.toFixed(cell.usd < 1 ? 4 : 2)}`,
     `${(cell.wallMs / 1000).toFixed(1)}s`,
   ]);
-  for (const size of result.bySize) rows.push(['AgentsNet score', String(size.size), `${size.score.toFixed(2)} ± ${size.sem.toFixed(2)}`, `${Math.round(size.solvedRate * 100)}%`, '', '', '', '', '', '']);
+  for (const size of result.bySize)
+    rows.push([
+      'AgentsNet score',
+      String(size.size),
+      `${size.score.toFixed(2)} ± ${size.sem.toFixed(2)}`,
+      `${Math.round(size.solvedRate * 100)}%`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
   const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column < 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column < 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   const model = Array.isArray(result.model) ? result.model.join('+') : result.model;
   const title = `AgentsNet — ${model}, ${result.protocol} protocol, ${result.history} history, ${result.samples} graph(s) per family (${result.graphs.join(', ')}), seed ${result.seed}${result.simulated ? ' — SIMULATED' : ''}`;
-  const footer = 'calls, tokens, usd and wall are per instance (means); err. prop. = share of agents whose failed answer rests on a wrong claim they adopted.';
+  const footer =
+    'calls, tokens, usd and wall are per instance (means); err. prop. = share of agents whose failed answer rests on a wrong claim they adopted.';
   return [title, line(head), ...rows.map(line), footer].join('\n');
 }

@@ -17,8 +17,10 @@ const names = ['Ann', 'Bob', 'Cat'];
 const prompts: NetworkPrompts = {
   system: () => 'You are an agent.',
   intro: (agent) => `I am ${agent.name}; neighbours ${agent.neighbours.join(',')}. First messages?`,
-  round: (_agent, round, inbox) => `Round ${round}. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''}`,
-  final: (_agent, inbox) => `Done. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''} Answer?`,
+  round: (_agent, round, inbox) =>
+    `Round ${round}. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''}`,
+  final: (_agent, inbox) =>
+    `Done. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''} Answer?`,
   validAnswers: () => ['Yes', 'No'],
 };
 
@@ -31,11 +33,18 @@ const polite: Script = (_request, agent, step) => {
 
 const lastUser = (request: GenerateRequest): string => [...request.messages].reverse().find((message) => message.role === 'user')!.content;
 
-function options(script: Script, extra: Partial<NetworkRunOptions> = {}): { provider: ScriptedProvider; run: () => ReturnType<typeof runNetwork>; ledger: Ledger } {
+function options(
+  script: Script,
+  extra: Partial<NetworkRunOptions> = {},
+): { provider: ScriptedProvider; run: () => ReturnType<typeof runNetwork>; ledger: Ledger } {
   const provider = new ScriptedProvider(script);
   const fleet = scriptedFleet({ test: provider });
   const ledger = new Ledger({ clock: fleet.clock });
-  return { provider, ledger, run: () => runNetwork({ fleet, budget: ledger.root, graph: path, names, model: 'test', rounds: 2, prompts, stepId: 'net', ...extra }) };
+  return {
+    provider,
+    ledger,
+    run: () => runNetwork({ fleet, budget: ledger.root, graph: path, names, model: 'test', rounds: 2, prompts, stepId: 'net', ...extra }),
+  };
 }
 
 describe('runNetwork rounds', () => {
@@ -46,7 +55,8 @@ describe('runNetwork rounds', () => {
     assert.equal(provider.requests.length, 9);
     assert.deepEqual(result.answers, ['Yes', 'Yes', 'Yes']);
     assert.equal(result.messagesDelivered, 8, '4 directed edges × 2 deliveries');
-    const final = (agent: string): string => lastUser(provider.requests.find((request) => request.metadata?.stepId === `net/${agent}/final`)!);
+    const final = (agent: string): string =>
+      lastUser(provider.requests.find((request) => request.metadata?.stepId === `net/${agent}/final`)!);
     assert.equal(final('Ann'), 'Done. Inbox: {"Bob":"Bob:said=r1"} Answer?');
     assert.equal(final('Bob'), 'Done. Inbox: {"Ann":"Ann:said=r1","Cat":"Cat:said=r1"} Answer?');
     const round1 = lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Cat/r1')!);
@@ -78,9 +88,15 @@ describe('validation and retries', () => {
     assert.equal(result.messageFailures, 1);
     const annRetry = provider.requests.find((request) => request.metadata?.stepId === 'net/Ann/r0/retry')!;
     assert.match(lastUser(annRetry), /unknown recipient Bobby \(your neighbours are Bob\)/);
-    assert.deepEqual(annRetry.messages.map((message) => message.role), ['system', 'user', 'assistant', 'user']);
+    assert.deepEqual(
+      annRetry.messages.map((message) => message.role),
+      ['system', 'user', 'assistant', 'user'],
+    );
     // Ann's retry was valid, so Bob heard it; Bob stayed invalid after his retry, so round 2 heard nothing from him.
-    assert.equal(lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Bob/r1')!), 'Round 1. Inbox: {"Ann":"Ann:said=r0/retry","Cat":"Cat:said=r0"}');
+    assert.equal(
+      lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Bob/r1')!),
+      'Round 1. Inbox: {"Ann":"Ann:said=r0/retry","Cat":"Cat:said=r0"}',
+    );
     assert.match(lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Cat/final')!), /Inbox: \{\} Silent: Bob/);
     assert.equal(result.calls, 11);
   });
@@ -97,12 +113,16 @@ describe('validation and retries', () => {
     assert.deepEqual(result.answers, [null, 'Yes', 'No']);
     assert.equal(result.answerRetries, 2);
     assert.equal(result.answerFailures, 1);
-    assert.match(lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Cat/final/retry')!), /no '### Final Answer ###' line.*exactly one of: Yes, No/);
+    assert.match(
+      lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Cat/final/retry')!),
+      /no '### Final Answer ###' line.*exactly one of: Yes, No/,
+    );
   });
 });
 
 describe('history', () => {
-  const rolesAt = (provider: ScriptedProvider, step: string): string[] => provider.requests.find((request) => request.metadata?.stepId === step)!.messages.map((message) => message.role);
+  const rolesAt = (provider: ScriptedProvider, step: string): string[] =>
+    provider.requests.find((request) => request.metadata?.stepId === step)!.messages.map((message) => message.role);
   it('persistent: the whole chat, growing each round', async () => {
     const { provider, run } = options(polite, { rounds: 4 });
     await run();
@@ -152,9 +172,19 @@ describe('mixed fleets', () => {
     const first = new ScriptedProvider(polite, 'first');
     const second = new ScriptedProvider(polite, 'second');
     const fleet = scriptedFleet({ first, second });
-    const result = await runNetwork({ fleet, budget: new Ledger({ clock: fleet.clock }).root, graph: path, names, model: ['first', 'second', 'first'], rounds: 2, prompts, stepId: 'net' });
+    const result = await runNetwork({
+      fleet,
+      budget: new Ledger({ clock: fleet.clock }).root,
+      graph: path,
+      names,
+      model: ['first', 'second', 'first'],
+      rounds: 2,
+      prompts,
+      stepId: 'net',
+    });
     assert.deepEqual(result.answers, ['Yes', 'Yes', 'Yes']);
-    const agentsOf = (provider: ScriptedProvider): string[] => [...new Set(provider.requests.map((request) => request.metadata!.stepId!.split('/')[1]!))].sort();
+    const agentsOf = (provider: ScriptedProvider): string[] =>
+      [...new Set(provider.requests.map((request) => request.metadata!.stepId!.split('/')[1]!))].sort();
     assert.deepEqual(agentsOf(first), ['Ann', 'Cat']);
     assert.deepEqual(agentsOf(second), ['Bob']);
   });
@@ -162,25 +192,50 @@ describe('mixed fleets', () => {
 
 describe('verifying protocol delivery', () => {
   it('checks relayed claims on delivery, forwards flags, and tracks wrong claims that are adopted', async () => {
-    const claim = (about: string, key: string, value: string, from?: string) => (from ? { about, key, value, source: 'relayed', from } : { about, key, value, source: 'observed' });
+    const claim = (about: string, key: string, value: string, from?: string) =>
+      from ? { about, key, value, source: 'relayed', from } : { about, key, value, source: 'observed' };
     const script: Script = (_request, agent, step) => {
       if (step.startsWith('final')) return '### Final Answer ### Yes';
       // Ann adopts Bob's fabricated leader in round 1 (she re-asserts it, crediting Bob).
-      if (agent === 'Ann') return JSON.stringify({ claims: [claim('Ann', 'group', '1'), ...(step === 'r1' ? [claim('*', 'leader', 'Zed', 'Bob')] : [])] });
-      if (agent === 'Cat') return JSON.stringify({ claims: [claim('Cat', 'group', '2')], flags: step === 'r1' ? [{ about: 'Ann', key: 'group', value: '3', from: 'Bob', reason: 'Ann is in 1' }] : [] });
+      if (agent === 'Ann')
+        return JSON.stringify({ claims: [claim('Ann', 'group', '1'), ...(step === 'r1' ? [claim('*', 'leader', 'Zed', 'Bob')] : [])] });
+      if (agent === 'Cat')
+        return JSON.stringify({
+          claims: [claim('Cat', 'group', '2')],
+          flags: step === 'r1' ? [{ about: 'Ann', key: 'group', value: '3', from: 'Bob', reason: 'Ann is in 1' }] : [],
+        });
       // Bob misreports Ann (crediting her) and invents a leader nobody is called.
-      return JSON.stringify({ claims: [claim('Bob', 'group', '2'), claim('Ann', 'group', '3', 'Ann'), ...(step === 'r0' ? [claim('*', 'leader', 'Zed', 'Ann')] : [])] });
+      return JSON.stringify({
+        claims: [
+          claim('Bob', 'group', '2'),
+          claim('Ann', 'group', '3', 'Ann'),
+          ...(step === 'r0' ? [claim('*', 'leader', 'Zed', 'Ann')] : []),
+        ],
+      });
     };
-    const { provider, run } = options(script, { protocol: 'verified', tracking: { decision: { about: 'self', key: 'group' }, networkClaimTruth: (entry, known) => known.has(entry.value) } });
+    const { provider, run } = options(script, {
+      protocol: 'verified',
+      tracking: { decision: { about: 'self', key: 'group' }, networkClaimTruth: (entry, known) => known.has(entry.value) },
+    });
     const result = await run();
     const catRound1 = lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Cat/r1')!);
-    assert.equal(catRound1, 'Round 1. Inbox: {"Bob":["Bob:group=2","Ann:group=3 via Ann [unverified]","*:leader=Zed via Ann [unverified]"]}');
+    assert.equal(
+      catRound1,
+      'Round 1. Inbox: {"Bob":["Bob:group=2","Ann:group=3 via Ann [unverified]","*:leader=Zed via Ann [unverified]"]}',
+    );
     const annRound1 = lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Ann/r1')!);
-    assert.equal(annRound1, 'Round 1. Inbox: {"Bob":["Bob:group=2","Ann:group=3 via Ann [contradicted: you say 1]","*:leader=Zed via Ann [unverified]"]}');
+    assert.equal(
+      annRound1,
+      'Round 1. Inbox: {"Bob":["Bob:group=2","Ann:group=3 via Ann [contradicted: you say 1]","*:leader=Zed via Ann [unverified]"]}',
+    );
     const bobFinal = lastUser(provider.requests.find((request) => request.metadata?.stepId === 'net/Bob/final')!);
     assert.match(bobFinal, / Flags: Cat disputes your Ann:group=3 \(Ann is in 1\) Answer\?$/);
     assert.equal(result.flagsRaised, 1);
-    assert.equal(result.wrongClaimsDelivered, 7, "Bob's claim about Ann to Ann and Cat in both rounds, his leader to both once, Ann's copy to Bob");
+    assert.equal(
+      result.wrongClaimsDelivered,
+      7,
+      "Bob's claim about Ann to Ann and Cat in both rounds, his leader to both once, Ann's copy to Bob",
+    );
     assert.deepEqual(result.heldWrongClaim, [true, false, false], 'Ann adopted it; Bob made it up, which is not propagation');
     assert.equal(result.roundsToAgreement, 1, 'decisions never changed after round 0');
   });

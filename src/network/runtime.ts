@@ -161,8 +161,10 @@ class NetworkRun {
 
   constructor(options: NetworkRunOptions) {
     const { graph, names } = options;
-    if (names.length !== graph.nodeCount || new Set(names).size !== names.length) throw new RangeError('names must be unique, one per node');
-    if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${options.rounds}`);
+    if (names.length !== graph.nodeCount || new Set(names).size !== names.length)
+      throw new RangeError('names must be unique, one per node');
+    if (!Number.isInteger(options.rounds) || options.rounds < 1)
+      throw new RangeError(`rounds must be a positive integer, got ${options.rounds}`);
     this.options = options;
     this.protocol = options.protocol ?? 'plain';
     this.history = options.history ?? { kind: 'persistent' };
@@ -173,7 +175,15 @@ class NetworkRun {
       if (model === undefined) throw new RangeError(`no model for agent ${index}`);
       const neighbours = graph.adjacency[index]!.map((other) => names[other]!);
       const info: AgentInfo = { index, name, neighbours, model };
-      return { ...info, system: { role: 'system', content: options.prompts.system(info) }, neighbourSet: new Set(neighbours), budget: options.budget.child(`agent-${name}`, { limits: slice }), exchanges: [], exhausted: false, own: new Map() };
+      return {
+        ...info,
+        system: { role: 'system', content: options.prompts.system(info) },
+        neighbourSet: new Set(neighbours),
+        budget: options.budget.child(`agent-${name}`, { limits: slice }),
+        exchanges: [],
+        exhausted: false,
+        own: new Map(),
+      };
     });
     this.tracker = new ClaimTracker({ names, neighbours: this.agents.map((agent) => agent.neighbours), ...options.tracking });
     this.result = {
@@ -207,13 +217,19 @@ class NetworkRun {
     for (let round = 0; round < rounds; round++) {
       const current = inboxes;
       const outgoing = await Promise.all(
-        this.agents.map((agent) => this.limit(() => this.messageTurn(agent, round, round === 0 ? prompts.intro(agent) : prompts.round(agent, round, current[agent.index]!)))),
+        this.agents.map((agent) =>
+          this.limit(() =>
+            this.messageTurn(agent, round, round === 0 ? prompts.intro(agent) : prompts.round(agent, round, current[agent.index]!)),
+          ),
+        ),
       );
       inboxes = this.deliver(round, outgoing);
       this.options.onProgress?.({ round: round + 1, rounds: rounds + 1, calls: this.result.calls });
     }
     const finalInboxes = inboxes;
-    await Promise.all(this.agents.map((agent) => this.limit(() => this.answerTurn(agent, prompts.final(agent, finalInboxes[agent.index]!)))));
+    await Promise.all(
+      this.agents.map((agent) => this.limit(() => this.answerTurn(agent, prompts.final(agent, finalInboxes[agent.index]!)))),
+    );
     this.options.onProgress?.({ round: rounds + 1, rounds: rounds + 1, calls: this.result.calls });
     const result = this.result;
     result.simulated = this.allSimulated && result.calls > 0;
@@ -229,7 +245,14 @@ class NetworkRun {
   private async messageTurn(agent: Agent, round: number, prompt: string): Promise<Outgoing | undefined> {
     const exchange: ChatMessage[] = [{ role: 'user', content: prompt }];
     const parse = (text: string) => this.parseOutgoing(agent, text);
-    const reply = await this.turn(agent, exchange, `r${round}`, parse, (problem) => `Your messages could not be parsed (${problem}). Please check your response and try again: output your messages as JSON, as specified.`);
+    const reply = await this.turn(
+      agent,
+      exchange,
+      `r${round}`,
+      parse,
+      (problem) =>
+        `Your messages could not be parsed (${problem}). Please check your response and try again: output your messages as JSON, as specified.`,
+    );
     if (reply.kind === 'invalid') this.result.messageFailures++;
     return reply.kind === 'ok' ? reply.value : undefined;
   }
@@ -237,7 +260,14 @@ class NetworkRun {
   private async answerTurn(agent: Agent, prompt: string): Promise<void> {
     const valid = this.options.prompts.validAnswers(agent);
     const exchange: ChatMessage[] = [{ role: 'user', content: prompt }];
-    const reply = await this.turn(agent, exchange, 'final', (text) => parseFinalAnswer(text, valid), (problem) => `Your answer could not be parsed (${problem}). Please check your answer and try again: '### Final Answer ###' followed by exactly one of: ${valid.join(', ')}.`);
+    const reply = await this.turn(
+      agent,
+      exchange,
+      'final',
+      (text) => parseFinalAnswer(text, valid),
+      (problem) =>
+        `Your answer could not be parsed (${problem}). Please check your answer and try again: '### Final Answer ###' followed by exactly one of: ${valid.join(', ')}.`,
+    );
     if (reply.kind === 'invalid') this.result.answerFailures++;
     if (reply.kind === 'ok') this.result.answers[agent.index] = reply.value;
   }
@@ -246,7 +276,13 @@ class NetworkRun {
    * Call → parse → (one retry) → result. The exchange (prompt, reply, retry notice, retry reply) joins the
    * agent's history whenever the model answered at all, as it would in a real chat.
    */
-  private async turn<T>(agent: Agent, exchange: ChatMessage[], step: string, parse: (text: string) => { ok: true; value: T } | { ok: false; problem: string }, retryPrompt: (problem: string) => string): Promise<TurnOutcome<T>> {
+  private async turn<T>(
+    agent: Agent,
+    exchange: ChatMessage[],
+    step: string,
+    parse: (text: string) => { ok: true; value: T } | { ok: false; problem: string },
+    retryPrompt: (problem: string) => string,
+  ): Promise<TurnOutcome<T>> {
     const first = await this.call(agent, exchange, step);
     if (!first) return { kind: 'no-reply' };
     exchange.push({ role: 'assistant', content: first.text });
@@ -285,9 +321,17 @@ class NetworkRun {
           messages: this.messagesFor(agent, exchange),
           maxOutputTokens: this.options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
           ...(this.options.temperature !== undefined ? { temperature: this.options.temperature } : {}),
-          metadata: { stepId: `${stepId}/${agent.name}/${step}`, tags: { purpose: this.options.purpose ?? 'network', operator, axis: 'agents', agent: agent.name } },
+          metadata: {
+            stepId: `${stepId}/${agent.name}/${step}`,
+            tags: { purpose: this.options.purpose ?? 'network', operator, axis: 'agents', agent: agent.name },
+          },
         },
-        { budget: agent.budget, tags: { operator, axis: 'agents', agent: agent.name }, ...(recorder ? { recorder } : {}), ...(signal ? { signal } : {}) },
+        {
+          budget: agent.budget,
+          tags: { operator, axis: 'agents', agent: agent.name },
+          ...(recorder ? { recorder } : {}),
+          ...(signal ? { signal } : {}),
+        },
       );
       this.result.calls++;
       if (result.replayed) this.result.replayedCalls++;
@@ -335,7 +379,10 @@ class NetworkRun {
 
   /** Hands round `round`'s messages to their recipients and builds each agent's next inbox. */
   private deliver(round: number, outgoing: ReadonlyArray<Outgoing | undefined>): InboxView[] {
-    this.tracker.sent(round, outgoing.map((message) => message?.beliefs));
+    this.tracker.sent(
+      round,
+      outgoing.map((message) => message?.beliefs),
+    );
     outgoing.forEach((message, index) => {
       if (!message) return;
       const own = this.agents[index]!.own;

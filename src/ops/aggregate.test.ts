@@ -45,7 +45,16 @@ describe('aggregators', () => {
 
   it('bestScored: highest score, ties to more votes, unscored answers never win', () => {
     const list = ballots([candidate(0, 'a'), candidate(1, 'b'), candidate(2, 'b'), candidate(3, 'c')]);
-    assert.equal(bestScored(list, new Map([['a', 0.9], ['b', 0.9]]))?.normalized, 'b');
+    assert.equal(
+      bestScored(
+        list,
+        new Map([
+          ['a', 0.9],
+          ['b', 0.9],
+        ]),
+      )?.normalized,
+      'b',
+    );
     assert.equal(bestScored(list, new Map([['c', 0.2]]))?.normalized, 'c');
     assert.equal(bestScored(list, new Map()), undefined);
   });
@@ -56,7 +65,10 @@ describe('aggregators', () => {
     assert.equal(system?.role, 'system');
     assert.match(user!.content, /Response 1:\nWorked it out\.\nAnswer: 41/);
     assert.match(user!.content, /Response 3:[\s\S]*Answer: 42/);
-    assert.deepEqual(parseUscChoice('All but one agree.\nThe most consistent response is Response 2.\nAnswer: 42', responses), { normalized: '42', via: 'index' });
+    assert.deepEqual(parseUscChoice('All but one agree.\nThe most consistent response is Response 2.\nAnswer: 42', responses), {
+      normalized: '42',
+      via: 'index',
+    });
     assert.deepEqual(parseUscChoice('Answer: 41', responses), { normalized: '41', via: 'answer' });
     assert.deepEqual(parseUscChoice('Answer: Response 3', responses), { normalized: '42', via: 'index' });
     assert.equal(parseUscChoice('Answer: 40', responses), undefined);
@@ -75,8 +87,16 @@ describe('aggregate with model calls', () => {
     const outcome = await aggregate(fresh.context, split, { kind: 'usc', question: task.prompt, operator: 'sample', axis: 'width' });
     assert.equal(outcome.calls, 1);
     assert.ok(['parsed', 'unparsed'].includes(String(outcome.details['usc'])));
-    assert.ok(outcome.decision.normalized === normalizeAnswer(task.answer) || outcome.decision.normalized === normalizeAnswer(task.distractors![0]!.answer));
-    const agreed = await aggregate(h.fresh({ taskId: task.id }).context, split.slice(0, 2), { kind: 'usc', question: task.prompt, operator: 'sample', axis: 'width' });
+    assert.ok(
+      outcome.decision.normalized === normalizeAnswer(task.answer) ||
+        outcome.decision.normalized === normalizeAnswer(task.distractors![0]!.answer),
+    );
+    const agreed = await aggregate(h.fresh({ taskId: task.id }).context, split.slice(0, 2), {
+      kind: 'usc',
+      question: task.prompt,
+      operator: 'sample',
+      axis: 'width',
+    });
     assert.equal(agreed.calls, 0);
     assert.equal(agreed.details['usc'], 'unanimous (no call)');
   });
@@ -85,7 +105,10 @@ describe('aggregate with model calls', () => {
     const split = [candidate(0, '1'), candidate(1, '2'), candidate(2, '2')];
     const fresh = h.fresh({ taskId: task.id, limits: { calls: 0 } });
     const usc = await aggregate(fresh.context, split, { kind: 'usc', question: task.prompt, operator: 'sample', axis: 'width' });
-    assert.deepEqual([usc.decision.normalized, usc.decision.method, usc.budgetExhausted, usc.degraded], ['2', 'majority', true, ['usc → majority (budget)']]);
+    assert.deepEqual(
+      [usc.decision.normalized, usc.decision.method, usc.budgetExhausted, usc.degraded],
+      ['2', 'majority', true, ['usc → majority (budget)']],
+    );
     const judged = await aggregate(fresh.context, split, { kind: 'verifier', question: task.prompt, operator: 'sample', axis: 'width' });
     assert.deepEqual([judged.decision.normalized, judged.decision.method, judged.budgetExhausted], ['2', 'majority', true]);
     assert.deepEqual(judged.degraded, ['verifier: 2 of 2 answers unjudged (budget)', 'verifier → majority (no verdicts, budget)']);

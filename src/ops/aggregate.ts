@@ -61,7 +61,18 @@ export function ballots(candidates: readonly Candidate[]): Ballot[] {
   for (const candidate of [...candidates].sort((a, b) => a.index - b.index)) {
     if (candidate.normalized === undefined || candidate.answer === undefined) continue;
     let ballot = byAnswer.get(candidate.normalized);
-    if (!ballot) byAnswer.set(candidate.normalized, (ballot = { normalized: candidate.normalized, answer: candidate.answer, votes: 0, weight: 0, firstIndex: candidate.index, nodeIds: [] }));
+    if (!ballot)
+      byAnswer.set(
+        candidate.normalized,
+        (ballot = {
+          normalized: candidate.normalized,
+          answer: candidate.answer,
+          votes: 0,
+          weight: 0,
+          firstIndex: candidate.index,
+          nodeIds: [],
+        }),
+      );
     ballot.votes++;
     ballot.weight += candidate.confidence ?? DEFAULT_VOTE_WEIGHT;
     if (candidate.nodeId !== undefined) ballot.nodeIds.push(candidate.nodeId);
@@ -85,7 +96,12 @@ export function confidenceWeighted(candidates: readonly Candidate[]): Decision {
   for (const ballot of list) if (!winner || ballot.weight > winner.weight + 1e-12) winner = ballot;
   if (!winner) return { normalized: undefined, answer: undefined, confidence: undefined, method: 'confidence-weighted' };
   const total = list.reduce((sum, ballot) => sum + ballot.weight, 0);
-  return { normalized: winner.normalized, answer: winner.answer, confidence: total > 0 ? winner.weight / total : 0, method: 'confidence-weighted' };
+  return {
+    normalized: winner.normalized,
+    answer: winner.answer,
+    confidence: total > 0 ? winner.weight / total : 0,
+    method: 'confidence-weighted',
+  };
 }
 
 /** Highest score among scored ballots; ties go to more votes, then first seen. Undefined when none is scored. */
@@ -95,7 +111,9 @@ export function bestScored(list: readonly Ballot[], scores: ReadonlyMap<string, 
     const score = scores.get(ballot.normalized);
     if (score !== undefined && (!winner || score > (scores.get(winner.normalized) as number))) winner = ballot;
   }
-  return winner ? { normalized: winner.normalized, answer: winner.answer, confidence: scores.get(winner.normalized) as number, method: 'verifier' } : undefined;
+  return winner
+    ? { normalized: winner.normalized, answer: winner.answer, confidence: scores.get(winner.normalized) as number, method: 'verifier' }
+    : undefined;
 }
 
 export const USC_SYSTEM_PROMPT =
@@ -111,7 +129,10 @@ export function uscMessages(question: string, responses: readonly Candidate[]): 
   const listed = responses.map((candidate, position) => `Response ${position + 1}:\n${candidate.text.trim()}`).join('\n\n');
   return [
     { role: 'system', content: USC_SYSTEM_PROMPT },
-    { role: 'user', content: `I sampled several responses to the question below.\n\nQuestion:\n${question}\n\n${listed}\n\nEvaluate these responses and select the most consistent one.` },
+    {
+      role: 'user',
+      content: `I sampled several responses to the question below.\n\nQuestion:\n${question}\n\n${listed}\n\nEvaluate these responses and select the most consistent one.`,
+    },
   ];
 }
 
@@ -156,8 +177,19 @@ export interface AggregateOutcome {
   details: Record<string, unknown>;
 }
 
-export async function aggregate(context: OpContext, candidates: readonly Candidate[], options: AggregateOptions): Promise<AggregateOutcome> {
-  const outcome: AggregateOutcome = { decision: majority(candidates), calls: 0, degraded: [], budgetExhausted: false, simulated: false, details: {} };
+export async function aggregate(
+  context: OpContext,
+  candidates: readonly Candidate[],
+  options: AggregateOptions,
+): Promise<AggregateOutcome> {
+  const outcome: AggregateOutcome = {
+    decision: majority(candidates),
+    calls: 0,
+    degraded: [],
+    budgetExhausted: false,
+    simulated: false,
+    details: {},
+  };
   const list = ballots(candidates);
   if (options.kind === 'majority' || list.length === 0) return outcome;
   if (options.kind === 'confidence-weighted') return { ...outcome, decision: confidenceWeighted(candidates) };
@@ -165,7 +197,12 @@ export async function aggregate(context: OpContext, candidates: readonly Candida
   return universalSelfConsistency(context, candidates, list, options, outcome);
 }
 
-async function verifierBestOfN(context: OpContext, list: readonly Ballot[], options: AggregateOptions, outcome: AggregateOutcome): Promise<AggregateOutcome> {
+async function verifierBestOfN(
+  context: OpContext,
+  list: readonly Ballot[],
+  options: AggregateOptions,
+  outcome: AggregateOutcome,
+): Promise<AggregateOutcome> {
   const verdicts: VerifyResult[] = await Promise.all(
     list.map((ballot, k) =>
       verify(context, {
@@ -189,14 +226,21 @@ async function verifierBestOfN(context: OpContext, list: readonly Ballot[], opti
   outcome.budgetExhausted = verdicts.some((result) => result.budgetExhausted);
   outcome.details = { scores: Object.fromEntries(scores), judged: scores.size, distinct: list.length };
   const unjudged = list.length - scores.size;
-  if (unjudged > 0) outcome.degraded.push(`verifier: ${unjudged} of ${list.length} answers unjudged${outcome.budgetExhausted ? ' (budget)' : ''}`);
+  if (unjudged > 0)
+    outcome.degraded.push(`verifier: ${unjudged} of ${list.length} answers unjudged${outcome.budgetExhausted ? ' (budget)' : ''}`);
   const best = bestScored(list, scores);
   if (best) outcome.decision = best;
   else outcome.degraded.push(`verifier → majority (no verdicts${outcome.budgetExhausted ? ', budget' : ''})`);
   return outcome;
 }
 
-async function universalSelfConsistency(context: OpContext, candidates: readonly Candidate[], list: readonly Ballot[], options: AggregateOptions, outcome: AggregateOutcome): Promise<AggregateOutcome> {
+async function universalSelfConsistency(
+  context: OpContext,
+  candidates: readonly Candidate[],
+  list: readonly Ballot[],
+  options: AggregateOptions,
+  outcome: AggregateOutcome,
+): Promise<AggregateOutcome> {
   // One distinct answer: every response is consistent with every other; asking a model adds cost, not information.
   if (list.length === 1) return { ...outcome, details: { usc: 'unanimous (no call)' } };
   const responses = [...candidates].filter((candidate) => candidate.normalized !== undefined).sort((a, b) => a.index - b.index);
@@ -227,5 +271,9 @@ async function universalSelfConsistency(context: OpContext, candidates: readonly
   }
   const chosen = list.find((ballot) => ballot.normalized === choice.normalized) as Ballot;
   const answered = answeredCount(list);
-  return { ...outcome, decision: { normalized: chosen.normalized, answer: chosen.answer, confidence: chosen.votes / answered, method: 'usc' }, details: { usc: 'parsed', via: choice.via, choice: chosen.answer } };
+  return {
+    ...outcome,
+    decision: { normalized: chosen.normalized, answer: chosen.answer, confidence: chosen.votes / answered, method: 'usc' },
+    details: { usc: 'parsed', via: choice.via, choice: chosen.answer },
+  };
 }

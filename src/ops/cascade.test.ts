@@ -31,7 +31,9 @@ describe('cascade', () => {
       { model: 'sim:medium', threshold: 0.7, signal: 'verifier', verifierModel: 'sim:large' },
       { model: 'sim:large', threshold: 0.99, signal: 'self' },
     ];
-    const rows = await mapConcurrent(mixed, 16, async (task) => cascade(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, stages }));
+    const rows = await mapConcurrent(mixed, 16, async (task) =>
+      cascade(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, stages }),
+    );
     for (const result of rows) {
       const reports = result.details.stages;
       reports.forEach((report, index) => {
@@ -47,7 +49,10 @@ describe('cascade', () => {
     }
     const reached = [0, 1, 2, 3].map((stage) => rows.filter((result) => result.details.stagesTried > stage).length);
     // Every stage sees some items and passes some on (measured: 240 → 133 → 107 → 75 items reach stages 1–4).
-    assert.ok(reached[0] === 240 && reached[1]! < 240 && reached[2]! < reached[1]! && reached[3]! < reached[2]! && reached[3]! > 0, String(reached));
+    assert.ok(
+      reached[0] === 240 && reached[1]! < 240 && reached[2]! < reached[1]! && reached[3]! < reached[2]! && reached[3]! > 0,
+      String(reached),
+    );
   });
 
   it('costs well below always-large at close accuracy on a mixed-difficulty set (240 items)', async () => {
@@ -68,7 +73,10 @@ describe('cascade', () => {
     const costRatio = mean(rows.map((row) => row.cascadeUsd)) / mean(rows.map((row) => row.largeUsd));
     // Measured: cascade 0.708 vs always-large 0.738 accuracy at 0.28 of the cost ($0.00108 vs $0.00390 per item), 18% escalated.
     assert.ok(costRatio < 0.45, `cost ratio ${costRatio.toFixed(3)}`);
-    assert.ok(rate(rows.map((row) => row.cascade)) >= rate(rows.map((row) => row.large)) - 0.05, `cascade ${rate(rows.map((row) => row.cascade))} vs large ${rate(rows.map((row) => row.large))}`);
+    assert.ok(
+      rate(rows.map((row) => row.cascade)) >= rate(rows.map((row) => row.large)) - 0.05,
+      `cascade ${rate(rows.map((row) => row.cascade))} vs large ${rate(rows.map((row) => row.large))}`,
+    );
     assert.ok(rate(rows.map((row) => row.escalated)) < 0.4);
     // Per-stage spend adds up to the operator's total.
     for (const row of rows) assert.ok(Math.abs(row.stageSpend - row.cascadeUsd) < 1e-12);
@@ -81,7 +89,13 @@ describe('cascade', () => {
     // Room for one worst-case large call and a couple of small samples, not for 9 small samples on top.
     const slice = { usd: largeCall.usd * 1.05 };
     const fresh = harness.fresh({ taskId: task.id, slice });
-    const result = await cascade(fresh.context, { prompt: task.prompt, stages: [{ model: 'sim:small', samples: 9, threshold: 1.01, signal: 'agreement' }, { model: 'sim:large', threshold: 0, signal: 'self' }] });
+    const result = await cascade(fresh.context, {
+      prompt: task.prompt,
+      stages: [
+        { model: 'sim:small', samples: 9, threshold: 1.01, signal: 'agreement' },
+        { model: 'sim:large', threshold: 0, signal: 'self' },
+      ],
+    });
     assert.equal(result.details.stagesTried, 2, JSON.stringify(result.details));
     assert.ok(result.details.stages[0]!.samples < 9);
     assert.equal(result.details.answeredBy, 1);
@@ -95,7 +109,13 @@ describe('cascade', () => {
     const shortest = probe.context.fleet.worstCase('sim:large', [{ role: 'user', content: task.prompt }], 64);
     // Less than even the shortest useful large call: no reserve is possible, the small stage runs on everything.
     const fresh = harness.fresh({ taskId: task.id, slice: { usd: shortest.usd * 0.9 } });
-    const result = await cascade(fresh.context, { prompt: task.prompt, stages: [{ model: 'sim:small', samples: 3, threshold: 1.01, signal: 'agreement' }, { model: 'sim:large', threshold: 0, signal: 'self' }] });
+    const result = await cascade(fresh.context, {
+      prompt: task.prompt,
+      stages: [
+        { model: 'sim:small', samples: 3, threshold: 1.01, signal: 'agreement' },
+        { model: 'sim:large', threshold: 0, signal: 'self' },
+      ],
+    });
     assert.equal(result.details.stagesTried, 1);
     assert.equal(result.details.answeredBy, 0);
     assert.equal(result.answer, result.details.stages[0]!.answer);
@@ -113,7 +133,13 @@ describe('cascade', () => {
     });
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ slice: tightLimits(2), root: rootLimits(2), stages: fc.array(stage, { minLength: 1, maxLength: 3 }), useChecker: fc.boolean(), task: fc.integer({ min: 0, max: mixed.length - 1 }) }),
+        fc.record({
+          slice: tightLimits(2),
+          root: rootLimits(2),
+          stages: fc.array(stage, { minLength: 1, maxLength: 3 }),
+          useChecker: fc.boolean(),
+          task: fc.integer({ min: 0, max: mixed.length - 1 }),
+        }),
         async (params) => {
           const task = mixed[params.task]!;
           const fresh = harness.fresh({ taskId: task.id, limits: params.root, slice: params.slice });

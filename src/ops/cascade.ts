@@ -17,7 +17,18 @@ import { InvalidInputError, normalizeAnswer } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { childContext, type OpContext, type OpResult } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './generate.ts';
-import { NO_COST, addCosts, affordableUnits, callCost, fitOutputCap, limitsLeavingAside, noteDegrade, sample, type CallCost, type SampleResult } from './sample.ts';
+import {
+  NO_COST,
+  addCosts,
+  affordableUnits,
+  callCost,
+  fitOutputCap,
+  limitsLeavingAside,
+  noteDegrade,
+  sample,
+  type CallCost,
+  type SampleResult,
+} from './sample.ts';
 import { verify, verifyMessages, type Checker } from './verify.ts';
 
 export type CascadeSignal = 'agreement' | 'verifier' | 'self';
@@ -76,11 +87,16 @@ export interface CascadeResult extends OpResult {
 }
 
 export async function cascade(context: OpContext, options: CascadeOptions): Promise<CascadeResult> {
-  if (options.stages.length === 0) throw new InvalidInputError('Invalid cascade options', [{ path: 'stages', message: 'must list at least one stage' }]);
+  if (options.stages.length === 0)
+    throw new InvalidInputError('Invalid cascade options', [{ path: 'stages', message: 'must list at least one stage' }]);
   options.stages.forEach((stage, index) => {
-    if (!Number.isFinite(stage.threshold)) throw new InvalidInputError('Invalid cascade options', [{ path: `stages[${index}].threshold`, message: 'must be a finite number' }]);
+    if (!Number.isFinite(stage.threshold))
+      throw new InvalidInputError('Invalid cascade options', [{ path: `stages[${index}].threshold`, message: 'must be a finite number' }]);
   });
-  const messages = options.messages ?? [...(options.system ? [{ role: 'system' as const, content: options.system }] : []), { role: 'user' as const, content: options.prompt ?? '' }];
+  const messages = options.messages ?? [
+    ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
+    { role: 'user' as const, content: options.prompt ?? '' },
+  ];
   const question = options.prompt ?? [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const last = options.stages.length - 1;
   const capOf = (stage: CascadeStage): number => stage.maxOutputTokens ?? options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
@@ -105,9 +121,12 @@ export async function cascade(context: OpContext, options: CascadeOptions): Prom
     }
     const judged = index < last && stage.signal === 'verifier';
     const judgeModel = stage.verifierModel ?? options.verifierModel ?? stage.model;
-    const judgeCost: CallCost = judged && !options.checker ? callCost(context, judgeModel, verifyMessages(question, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32) : NO_COST;
+    const judgeCost: CallCost =
+      judged && !options.checker ? callCost(context, judgeModel, verifyMessages(question, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32) : NO_COST;
     // Keep one last-stage call in reserve while a cheaper stage runs, when the slice allows both.
-    const reserve = index < last && affordableUnits(context.budget, callCost(context, stage.model, messages, cap), addCosts(finalReserve, judgeCost)) >= 1;
+    const reserve =
+      index < last &&
+      affordableUnits(context.budget, callCost(context, stage.model, messages, cap), addCosts(finalReserve, judgeCost)) >= 1;
     const stageBudget = context.budget.child(`stage-${index}`, reserve ? { limits: limitsLeavingAside(context.budget, finalReserve) } : {});
     const stageContext = childContext(context, `stage-${index}`, { budget: stageBudget, model: stage.model });
     const result = await sample(stageContext, {
@@ -161,10 +180,23 @@ export async function cascade(context: OpContext, options: CascadeOptions): Prom
       confidence,
       accepted,
       escalated: !accepted && index < last,
-      spend: { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, totalTokens: spent.totalTokens, usd: spent.usd, calls: spent.calls },
+      spend: {
+        inputTokens: spent.inputTokens,
+        outputTokens: spent.outputTokens,
+        totalTokens: spent.totalTokens,
+        usd: spent.usd,
+        calls: spent.calls,
+      },
       degraded: stageDegraded,
     });
-    context.trace.event(context.stepId, 'note', { stage: index, model: stage.model, signal: stage.signal, confidence: confidence ?? null, threshold: stage.threshold, accepted });
+    context.trace.event(context.stepId, 'note', {
+      stage: index,
+      model: stage.model,
+      signal: stage.signal,
+      confidence: confidence ?? null,
+      threshold: stage.threshold,
+      accepted,
+    });
     if (accepted) {
       acceptedAt = index;
       break;
@@ -173,10 +205,18 @@ export async function cascade(context: OpContext, options: CascadeOptions): Prom
 
   // The accepted stage, else the latest stage that answered (the most capable model reached).
   let answeredBy = acceptedAt;
-  if (answeredBy === undefined) for (let index = results.length - 1; index >= 0 && answeredBy === undefined; index--) if (results[index]?.answer !== undefined) answeredBy = index;
+  if (answeredBy === undefined)
+    for (let index = results.length - 1; index >= 0 && answeredBy === undefined; index--)
+      if (results[index]?.answer !== undefined) answeredBy = index;
   const final = answeredBy === undefined ? undefined : (results[answeredBy] as SampleResult);
   const escalations = reports.filter((report) => report.escalated).length;
-  context.trace.event(context.stepId, 'op-end', { operator: 'cascade', answer: final?.answer ?? null, calls, escalations, answeredBy: answeredBy ?? null });
+  context.trace.event(context.stepId, 'op-end', {
+    operator: 'cascade',
+    answer: final?.answer ?? null,
+    calls,
+    escalations,
+    answeredBy: answeredBy ?? null,
+  });
   return {
     answer: final?.answer,
     confidence: answeredBy === undefined ? undefined : reports[answeredBy]?.confidence,
@@ -193,7 +233,9 @@ export async function cascade(context: OpContext, options: CascadeOptions): Prom
 /** Mean self-reported confidence of the samples that gave the stage's answer. */
 function selfConfidence(result: SampleResult): number | undefined {
   const chosen = result.answer === undefined ? undefined : normalizeAnswer(result.answer);
-  const agreeing = result.details.samples.filter((entry) => entry.answer !== undefined && normalizeAnswer(entry.answer) === chosen && entry.confidence !== undefined);
+  const agreeing = result.details.samples.filter(
+    (entry) => entry.answer !== undefined && normalizeAnswer(entry.answer) === chosen && entry.confidence !== undefined,
+  );
   if (agreeing.length === 0) return undefined;
   return agreeing.reduce((sum, entry) => sum + (entry.confidence as number), 0) / agreeing.length;
 }

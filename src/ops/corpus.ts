@@ -127,7 +127,8 @@ export function parseJsonlCorpus(content: string, source: string, options: Split
     const record = value as Record<string, unknown>;
     const problems: string[] = [];
     if (typeof record['text'] !== 'string' || record['text'].trim().length === 0) problems.push('"text" must be a non-empty string');
-    if (record['id'] !== undefined && (typeof record['id'] !== 'string' || record['id'].length === 0)) problems.push('"id" must be a non-empty string when given');
+    if (record['id'] !== undefined && (typeof record['id'] !== 'string' || record['id'].length === 0))
+      problems.push('"id" must be a non-empty string when given');
     if (record['title'] !== undefined && typeof record['title'] !== 'string') problems.push('"title" must be a string when given');
     const id = typeof record['id'] === 'string' && record['id'].length > 0 ? record['id'] : `line-${lineNumber}`;
     const first = ids.get(id);
@@ -167,5 +168,7 @@ export async function loadCorpus(path: string, options: SplitOptions = {}): Prom
     if (passages.length === 0) throw new InvalidInputError('Invalid corpus', [{ path, message: 'is empty' }]);
     return passages;
   }
-  throw new InvalidInputError('Invalid corpus', [{ path, message: 'must be a folder of .txt/.md files, a .jsonl file, or a single .txt/.md file' }]);
+  throw new InvalidInputError('Invalid corpus', [
+    { path, message: 'must be a folder of .txt/.md files, a .jsonl file, or a single .txt/.md file' },
+  ]);
 }

@@ -8,8 +8,18 @@ import { debate, debateAsSolo, neighbours } from './debate.ts';
 
 describe('debate topologies', () => {
   it('gives the right neighbour sets', () => {
-    assert.deepEqual(neighbours('all-to-all', 3), [[1, 2], [0, 2], [0, 1]]);
-    assert.deepEqual(neighbours('ring', 5), [[1, 4], [0, 2], [1, 3], [2, 4], [0, 3]]);
+    assert.deepEqual(neighbours('all-to-all', 3), [
+      [1, 2],
+      [0, 2],
+      [0, 1],
+    ]);
+    assert.deepEqual(neighbours('ring', 5), [
+      [1, 4],
+      [0, 2],
+      [1, 3],
+      [2, 4],
+      [0, 3],
+    ]);
     assert.deepEqual(neighbours('ring', 2), [[1], [0]]);
     assert.deepEqual(neighbours('ring', 1), [[]]);
     assert.deepEqual(neighbours('star', 4), [[1, 2, 3], [0], [0], [0]]);
@@ -49,24 +59,36 @@ describe('debate on the simulated fleet', () => {
     const seen = recordRequests(h.fleet);
     const result = await debate(h.fresh({}).context, { question: 'What is 47*23 - 120?', agents: 4, rounds: 2, topology: 'ring' });
     assert.equal(result.calls, 8);
-    const roundOne = (agent: string): string => userText(seen.find((recorded) => recorded.request.metadata?.stepId === `op/${agent}/round-1`)!);
+    const roundOne = (agent: string): string =>
+      userText(seen.find((recorded) => recorded.request.metadata?.stepId === `op/${agent}/round-1`)!);
     const a = roundOne('agent-A');
     assert.ok(a.includes('agent-B:') && a.includes('agent-D:') && !a.includes('agent-C:'));
     const c = roundOne('agent-C');
     assert.ok(c.includes('agent-B:') && c.includes('agent-D:') && !c.includes('agent-A:'));
     // The agent's own round-0 answer is in its history, as an assistant turn.
     const request = seen.find((recorded) => recorded.request.metadata?.stepId === 'op/agent-A/round-1')!.request;
-    assert.deepEqual(request.messages.map((message) => message.role), ['user', 'assistant', 'user']);
+    assert.deepEqual(
+      request.messages.map((message) => message.role),
+      ['user', 'assistant', 'user'],
+    );
   });
 
   it('3 agents × 2 rounds beat a single answer on medium-difficulty chains', async () => {
     const tasks = arithmeticTaskSet({ count: 100, minDifficulty: 1, maxDifficulty: 2.5 });
     const h = createOpHarness({ model: 'sim:medium', tasks });
     const single = await mapConcurrent(tasks, 16, async (task) => {
-      const outcome = await generate(h.fresh({ taskId: task.id }).context, { step: 'single', prompt: task.prompt, temperature: 0.7, operator: 'single', axis: 'width' });
+      const outcome = await generate(h.fresh({ taskId: task.id }).context, {
+        step: 'single',
+        prompt: task.prompt,
+        temperature: 0.7,
+        operator: 'single',
+        axis: 'width',
+      });
       return h.isCorrect(task.id, outcome.answer);
     });
-    const debated = await mapConcurrent(tasks, 16, async (task) => h.isCorrect(task.id, (await debate(h.fresh({ taskId: task.id }).context, { question: task.prompt })).answer));
+    const debated = await mapConcurrent(tasks, 16, async (task) =>
+      h.isCorrect(task.id, (await debate(h.fresh({ taskId: task.id }).context, { question: task.prompt })).answer),
+    );
     // Measured: single 0.52, debate 0.61 (seed 7).
     assert.ok(rate(debated) >= rate(single) + 0.05, `debate ${rate(debated)} vs single ${rate(single)}`);
   });
@@ -100,9 +122,17 @@ describe('debate on the simulated fleet', () => {
   });
 
   it('compiles the same spec into one solo call', async () => {
-    const spec = { question: 'What is 47*23 - 120?', agents: [{ name: 'Calculator', persona: 'a careful calculator' }, 'Skeptic', 'Estimator'], rounds: 2 };
+    const spec = {
+      question: 'What is 47*23 - 120?',
+      agents: [{ name: 'Calculator', persona: 'a careful calculator' }, 'Skeptic', 'Estimator'],
+      rounds: 2,
+    };
     const compiled = debateAsSolo(spec);
-    assert.deepEqual(compiled.personas, [{ name: 'Calculator', description: 'a careful calculator' }, { name: 'Skeptic' }, { name: 'Estimator' }]);
+    assert.deepEqual(compiled.personas, [
+      { name: 'Calculator', description: 'a careful calculator' },
+      { name: 'Skeptic' },
+      { name: 'Estimator' },
+    ]);
     assert.equal(compiled.maxRounds, 2);
     assert.equal(compiled.structured, true);
     const h = createOpHarness({ model: 'sim:large' });

@@ -65,7 +65,10 @@ export function neighbours(topology: DebateTopology, count: number): number[][] 
 
 function resolveAgents(options: DebateOptions): DebateAgent[] {
   const spec = options.agents ?? DEFAULT_AGENTS;
-  if (typeof spec === 'number') return Array.from({ length: Math.max(1, Math.floor(spec)) }, (_, index) => ({ name: `agent-${String.fromCharCode(65 + (index % 26))}${index >= 26 ? Math.floor(index / 26) : ''}` }));
+  if (typeof spec === 'number')
+    return Array.from({ length: Math.max(1, Math.floor(spec)) }, (_, index) => ({
+      name: `agent-${String.fromCharCode(65 + (index % 26))}${index >= 26 ? Math.floor(index / 26) : ''}`,
+    }));
   return spec.map((agent) => (typeof agent === 'string' ? { name: agent } : agent));
 }
 
@@ -98,7 +101,10 @@ interface Turn {
 export async function debate(context: OpContext, options: DebateOptions): Promise<OpResult> {
   if (options.mode === 'solo') {
     const result = await solo(context, { ...debateAsSolo(options), step: 'debate-solo' });
-    return { ...result, details: { ...result.details, mode: 'solo', compiledFrom: 'debate', agents: resolveAgents(options).map((agent) => agent.name) } };
+    return {
+      ...result,
+      details: { ...result.details, mode: 'solo', compiledFrom: 'debate', agents: resolveAgents(options).map((agent) => agent.name) },
+    };
   }
   const stepId = `${context.stepId}/debate`;
   const topology = options.topology ?? 'all-to-all';
@@ -114,7 +120,14 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
   const query = context.trace.addNode(stepId, 'query', options.question);
 
   const base = (agent: DebateAgent): ChatMessage[] => [
-    ...(agent.persona || options.system ? [{ role: 'system' as const, content: [agent.persona ? `You are ${agent.persona}.` : '', options.system ?? ''].filter((part) => part).join('\n') }] : []),
+    ...(agent.persona || options.system
+      ? [
+          {
+            role: 'system' as const,
+            content: [agent.persona ? `You are ${agent.persona}.` : '', options.system ?? ''].filter((part) => part).join('\n'),
+          },
+        ]
+      : []),
     { role: 'user', content: `${options.question}\n\n${ANSWER_FORMAT}` },
   ];
   const judgeModel = options.judgeModel ?? options.model ?? context.model;
@@ -123,7 +136,14 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
     { role: 'user', content: `${answers.join('\n\n')}\n\nThe question was: ${options.question}\n${ANSWER_FORMAT}` },
   ];
   const judgeReserve = (): Amount =>
-    options.aggregate === 'judge' ? callWorstCase(context, judgeModel, judgeMessages(requestedAgents.map((agent) => `${agent.name}: ${'x '.repeat(maxOutputTokens)}`)), maxOutputTokens) : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
+    options.aggregate === 'judge'
+      ? callWorstCase(
+          context,
+          judgeModel,
+          judgeMessages(requestedAgents.map((agent) => `${agent.name}: ${'x '.repeat(maxOutputTokens)}`)),
+          maxOutputTokens,
+        )
+      : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
 
   // Plan the number of agents. A debate needs an exchange, so first the most agents (≥ 2) whose rounds 0 and
   // 1 fit the estimate; else the most agents whose independent round 0 fits (a vote). Later rounds then run
@@ -133,7 +153,21 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
   const reserve = judgeReserve();
   const fits = (n: number, rounds: number): boolean => {
     const heard = neighbours(topology, n);
-    const estimates = Array.from({ length: rounds }, (_, k) => round0.slice(0, n).map((first, agent) => estimateRound(context, modelOf(requestedAgents[agent] as DebateAgent), first, k, (heard[agent] as number[]).length, maxOutputTokens, k === rounds - 1)));
+    const estimates = Array.from({ length: rounds }, (_, k) =>
+      round0
+        .slice(0, n)
+        .map((first, agent) =>
+          estimateRound(
+            context,
+            modelOf(requestedAgents[agent] as DebateAgent),
+            first,
+            k,
+            (heard[agent] as number[]).length,
+            maxOutputTokens,
+            k === rounds - 1,
+          ),
+        ),
+    );
     return budgetCovers(context.budget, addAmounts(reserve, ...estimates.flat()));
   };
   let planned = 0;
@@ -141,7 +175,17 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
   for (let n = requestedAgents.length; n >= 1 && planned === 0; n--) if (fits(n, 1)) planned = n;
   if (planned === 0) {
     degrade(context, stepId, degraded, 'no agent turn is affordable');
-    return { answer: undefined, confidence: undefined, text: '', nodeId: undefined, calls: 0, degraded, budgetExhausted: true, simulated: false, details: { operator: 'debate', mode: 'multi', topology, agents: [], roundsPlanned: requestedRounds, roundsRun: 0, rounds: [] } };
+    return {
+      answer: undefined,
+      confidence: undefined,
+      text: '',
+      nodeId: undefined,
+      calls: 0,
+      degraded,
+      budgetExhausted: true,
+      simulated: false,
+      details: { operator: 'debate', mode: 'multi', topology, agents: [], roundsPlanned: requestedRounds, roundsRun: 0, rounds: [] },
+    };
   }
   if (planned < requestedAgents.length) degrade(context, stepId, degraded, `agents ${requestedAgents.length} → ${planned}`);
   const lone = planned === 1 && requestedAgents.length > 1 && requestedRounds > 1;
@@ -158,17 +202,29 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
   const roundCap = maxOutputTokens;
   let longestOutput = 0;
   for (let k = 0; k < plan.rounds; k++) {
-    const prompts = agents.map((_, index) => (k === 0 ? [...(histories[index] as ChatMessage[])] : [...(histories[index] as ChatMessage[]), ...followUp(agents, heard[index] as number[], latest, options.question)]));
+    const prompts = agents.map((_, index) =>
+      k === 0
+        ? [...(histories[index] as ChatMessage[])]
+        : [...(histories[index] as ChatMessage[]), ...followUp(agents, heard[index] as number[], latest, options.question)],
+    );
     // The round's calls reserve concurrently: all of them must fit, each in its agent's budget.
     const roundFits = (cap: number): boolean => {
       const worst = agents.map((agent, index) => callWorstCase(context, modelOf(agent), prompts[index] as ChatMessage[], cap));
-      return worst.every((amount, index) => budgetCovers(budgets[index] as Budget, amount)) && budgetCovers(context.budget, addAmounts(reserve, ...worst));
+      return (
+        worst.every((amount, index) => budgetCovers(budgets[index] as Budget, amount)) &&
+        budgetCovers(context.budget, addAmounts(reserve, ...worst))
+      );
     };
     let cap = roundCap;
     if (k > 0 && !roundFits(cap)) {
       // Before dropping the round, try a smaller output cap that still covers the longest answer seen so far.
       const floor = Math.max(64, Math.ceil(longestOutput * 1.15));
-      cap = Math.min(cap, ...agents.map((agent, index) => affordableOutput(context, budgets[index] as Budget, modelOf(agent), prompts[index] as ChatMessage[])));
+      cap = Math.min(
+        cap,
+        ...agents.map((agent, index) =>
+          affordableOutput(context, budgets[index] as Budget, modelOf(agent), prompts[index] as ChatMessage[]),
+        ),
+      );
       if (cap < floor || !roundFits(cap)) {
         degrade(context, stepId, degraded, `rounds ${plan.rounds} → ${k}`);
         break;
@@ -178,7 +234,12 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
     const previous = [...latest];
     await Promise.all(
       agents.map(async (agent, index) => {
-        const sources = k === 0 ? [query] : [previous[index], ...(heard[index] as number[]).map((other) => previous[other])].map((turn) => turn?.nodeId).filter((id): id is string => id !== undefined);
+        const sources =
+          k === 0
+            ? [query]
+            : [previous[index], ...(heard[index] as number[]).map((other) => previous[other])]
+                .map((turn) => turn?.nodeId)
+                .filter((id): id is string => id !== undefined);
         try {
           const outcome = await generate(childContext(context, agent.name, { budget: budgets[index] as Budget }), {
             step: `round-${k}`,
@@ -202,13 +263,21 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
           if (ThicketError.isInstance(error) && error.category === 'cancelled') throw error;
           // The agent keeps its previous answer; the debate goes on without this turn.
           if (error instanceof BudgetExhaustedError) budgetExhausted = true;
-          context.trace.event(stepId, 'note', { agent: agent.name, round: k, failed: ThicketError.isInstance(error) ? error.code : String(error) });
+          context.trace.event(stepId, 'note', {
+            agent: agent.name,
+            round: k,
+            failed: ThicketError.isInstance(error) ? error.code : String(error),
+          });
         }
       }),
     );
     if (latest.every((turn) => turn === undefined)) break;
     const vote = majority(latest);
-    rounds.push({ answers: Object.fromEntries(agents.map((agent, index) => [agent.name, latest[index]?.normalized ?? null])), agreement: vote.agreement, majority: vote.normalized });
+    rounds.push({
+      answers: Object.fromEntries(agents.map((agent, index) => [agent.name, latest[index]?.normalized ?? null])),
+      agreement: vote.agreement,
+      majority: vote.normalized,
+    });
   }
   if (budgetExhausted) degrade(context, stepId, degraded, 'some agent turns were refused by the budget');
 
@@ -252,13 +321,26 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
     degraded,
     budgetExhausted,
     simulated,
-    details: { operator: 'debate', mode: 'multi', topology, agents: agents.map((agent) => agent.name), neighbours: heard, roundsPlanned: requestedRounds, roundsRun: rounds.length, rounds, votes: vote.votes, aggregate: options.aggregate ?? 'majority' },
+    details: {
+      operator: 'debate',
+      mode: 'multi',
+      topology,
+      agents: agents.map((agent) => agent.name),
+      neighbours: heard,
+      roundsPlanned: requestedRounds,
+      roundsRun: rounds.length,
+      rounds,
+      votes: vote.votes,
+      aggregate: options.aggregate ?? 'majority',
+    },
   };
 }
 
 /** The round-k user turn (Du et al.'s wording, shortened): the neighbours' latest answers, then the question again. */
 function followUp(agents: DebateAgent[], heard: number[], latest: Array<Turn | undefined>, question: string): ChatMessage[] {
-  const others = heard.map((other) => (latest[other] ? `${(agents[other] as DebateAgent).name}: ${(latest[other] as Turn).text}` : undefined)).filter((line): line is string => line !== undefined);
+  const others = heard
+    .map((other) => (latest[other] ? `${(agents[other] as DebateAgent).name}: ${(latest[other] as Turn).text}` : undefined))
+    .filter((line): line is string => line !== undefined);
   const content =
     others.length > 0
       ? `These are the recent answers of the agents you talk to:\n\n${others.join('\n\n')}\n\nUse their reasoning as additional advice: examine your answer and theirs step by step, then give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`
@@ -272,19 +354,38 @@ function followUp(agents: DebateAgent[], heard: number[], latest: Array<Turn | u
  * counted at their expected spend (half the cap of output); the last planned round at its full reservation,
  * since its calls reserve concurrently. The exact worst case is checked again before each round.
  */
-function estimateRound(context: OpContext, model: string, first: Amount, k: number, degree: number, maxOutputTokens: number, last: boolean): Amount {
+function estimateRound(
+  context: OpContext,
+  model: string,
+  first: Amount,
+  k: number,
+  degree: number,
+  maxOutputTokens: number,
+  last: boolean,
+): Amount {
   const profile = context.fleet.model(model).profile;
   const answer = Math.ceil(maxOutputTokens / 2);
   const inputTokens = first.inputTokens + k * ((degree + 1) * (answer + 8) + 80);
   const outputTokens = last ? first.outputTokens : Math.min(first.outputTokens, answer);
-  return { inputTokens, outputTokens, usd: costOf({ inputTokens, outputTokens }, { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion }), calls: 1 };
+  return {
+    inputTokens,
+    outputTokens,
+    usd: costOf(
+      { inputTokens, outputTokens },
+      { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion },
+    ),
+    calls: 1,
+  };
 }
 
 /** Output tokens a call with this prompt can still reserve in `budget` (prompt counted as the fleet will). */
 function affordableOutput(context: OpContext, budget: Budget, model: string, messages: ChatMessage[]): number {
   const profile = context.fleet.model(model).profile;
   const input = callWorstCase(context, model, messages, 0).inputTokens;
-  return budget.maxAffordableOutputTokens(input, { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion });
+  return budget.maxAffordableOutputTokens(input, {
+    inputPerMillion: profile.priceInputPerMillion,
+    outputPerMillion: profile.priceOutputPerMillion,
+  });
 }
 
 /** Equal child budgets for the agents over what remains after the judge reserve. */
@@ -307,7 +408,12 @@ function carve(parent: Budget, agents: DebateAgent[], reserve: Amount): Budget[]
   return agents.map((agent) => parent.child(agent.name, { limits }));
 }
 
-function majority(turns: Array<Turn | undefined>): { answer: string | undefined; normalized: string | undefined; agreement: number; votes: Record<string, number> } {
+function majority(turns: Array<Turn | undefined>): {
+  answer: string | undefined;
+  normalized: string | undefined;
+  agreement: number;
+  votes: Record<string, number>;
+} {
   const votes: Record<string, number> = {};
   let best: Turn | undefined;
   for (const turn of turns) {
@@ -317,6 +423,10 @@ function majority(turns: Array<Turn | undefined>): { answer: string | undefined;
     if (!best || (votes[turn.normalized] as number) > (votes[best.normalized as string] as number)) best = turn;
   }
   const answered = Object.values(votes).reduce((sum, count) => sum + count, 0);
-  return { answer: best?.answer, normalized: best?.normalized, agreement: best ? (votes[best.normalized as string] as number) / answered : 0, votes };
+  return {
+    answer: best?.answer,
+    normalized: best?.normalized,
+    agreement: best ? (votes[best.normalized as string] as number) / answered : 0,
+    votes,
+  };
 }
-

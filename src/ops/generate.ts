@@ -69,10 +69,19 @@ export async function generate(context: OpContext, options: GenerateOptions): Pr
         ...(options.schema ? { responseSchema: options.schema } : {}),
         metadata: { stepId, ...(context.taskId !== undefined ? { taskId: context.taskId } : {}), tags },
       },
-      { budget: context.budget, tags: spendTags, ...(context.recorder ? { recorder: context.recorder } : {}), ...(context.signal ? { signal: context.signal } : {}) },
+      {
+        budget: context.budget,
+        tags: spendTags,
+        ...(context.recorder ? { recorder: context.recorder } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      },
     );
   } catch (error) {
-    context.trace.event(stepId, 'call', { model: options.model ?? context.model, error: ThicketError.isInstance(error) ? error.code : String(error), budgetExhausted: error instanceof BudgetExhaustedError });
+    context.trace.event(stepId, 'call', {
+      model: options.model ?? context.model,
+      error: ThicketError.isInstance(error) ? error.code : String(error),
+      budgetExhausted: error instanceof BudgetExhaustedError,
+    });
     throw error;
   }
   const answer = answerOf(call);

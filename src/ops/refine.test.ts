@@ -16,16 +16,24 @@ describe('refine', () => {
   it('stops as soon as the verifier passes, and runs all K rounds when it never does', async () => {
     const task = tasks[0]!;
     const passing = await refine(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, rounds: 3, checker: () => true });
-    assert.deepEqual([passing.calls, passing.details.roundsRun, passing.details.stoppedBecause, passing.details.verified], [1, 0, 'verified', true]);
+    assert.deepEqual(
+      [passing.calls, passing.details.roundsRun, passing.details.stoppedBecause, passing.details.verified],
+      [1, 0, 'verified', true],
+    );
     const failing = await refine(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, rounds: 3, checker: () => false });
     // Draft + 3 × (critique + revision); the checker costs no calls.
-    assert.deepEqual([failing.calls, failing.details.roundsRun, failing.details.stoppedBecause, failing.details.verified], [7, 3, 'rounds', false]);
+    assert.deepEqual(
+      [failing.calls, failing.details.roundsRun, failing.details.stoppedBecause, failing.details.verified],
+      [7, 3, 'rounds', false],
+    );
     const unverified = await refine(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, rounds: 2, verify: false });
     assert.deepEqual([unverified.calls, unverified.details.roundsRun], [5, 2]);
   });
 
   it('with an LLM judge: one judge call per answered draft, and it stops at the first passing draft', async () => {
-    const rows = await mapConcurrent(tasks, 16, async (task) => refine(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, rounds: 3, verifierModel: 'sim:large' }));
+    const rows = await mapConcurrent(tasks, 16, async (task) =>
+      refine(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, rounds: 3, verifierModel: 'sim:large' }),
+    );
     for (const result of rows) {
       // Draft + (critique + revision) per round + a judge call per draft that has an answer (a truncated one has none).
       const answered = result.details.drafts.filter((draft) => draft.answer !== undefined).length;
@@ -47,7 +55,11 @@ describe('refine', () => {
   it('improves accuracy over a single draft on average (sim:medium, 150 items, 3 rounds)', async () => {
     const rows = await mapConcurrent(tasks, 16, async (task) => {
       const result = await refine(harness.fresh({ taskId: task.id }).context, { prompt: task.prompt, rounds: 3 });
-      return { draft: harness.isCorrect(task.id, result.details.drafts[0]!.answer), final: harness.isCorrect(task.id, result.answer), calls: result.calls };
+      return {
+        draft: harness.isCorrect(task.id, result.details.drafts[0]!.answer),
+        final: harness.isCorrect(task.id, result.answer),
+        calls: result.calls,
+      };
     });
     const draft = rate(rows.map((row) => row.draft));
     const final = rate(rows.map((row) => row.final));
@@ -64,7 +76,9 @@ describe('refine', () => {
     const critiques = fresh.trace.nodes.filter((node) => node.kind === 'critique');
     assert.deepEqual([answers.length, critiques.length], [3, 2]);
     for (let round = 1; round <= 2; round++) {
-      const from = fresh.trace.edges.filter((edge) => edge.from === answers[round]!.id && edge.kind === 'derived-from').map((edge) => edge.to);
+      const from = fresh.trace.edges
+        .filter((edge) => edge.from === answers[round]!.id && edge.kind === 'derived-from')
+        .map((edge) => edge.to);
       assert.deepEqual(from, [answers[round - 1]!.id, critiques[round - 1]!.id]);
     }
     assert.equal(result.nodeId, answers.at(-1)!.id);
@@ -76,7 +90,10 @@ describe('refine', () => {
     const fresh = harness.fresh({ taskId: task.id, slice: { calls: 4 } });
     const result = await refine(fresh.context, { prompt: task.prompt, rounds: 3, checker: () => false });
     // Draft (1) + round 1 (2) = 3 calls; round 2 needs 2 more than the 1 left.
-    assert.deepEqual([result.calls, result.details.roundsRun, result.details.stoppedBecause, result.budgetExhausted], [3, 1, 'budget', true]);
+    assert.deepEqual(
+      [result.calls, result.details.roundsRun, result.details.stoppedBecause, result.budgetExhausted],
+      [3, 1, 'budget', true],
+    );
     assert.deepEqual(result.degraded, ['rounds 3 → 1 (budget)']);
     assert.ok(result.answer !== undefined);
     assertDegradationsTraced(result, fresh);

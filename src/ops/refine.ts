@@ -52,7 +52,8 @@ export interface RefineResult extends OpResult {
   details: RefineDetails;
 }
 
-export const REFINE_SYSTEM_PROMPT = "You are a careful problem solver. Reason step by step, then give the final answer alone on the last line as 'Answer: <value>'.";
+export const REFINE_SYSTEM_PROMPT =
+  "You are a careful problem solver. Reason step by step, then give the final answer alone on the last line as 'Answer: <value>'.";
 export const CRITIQUE_SYSTEM_PROMPT =
   'You review a draft solution. Check every step, name each error precisely and say how to fix it; if the draft is right, say so. ' +
   "End with the final value you believe is right on the last line as 'Answer: <value>'.";
@@ -67,7 +68,10 @@ function critiqueMessages(question: string, draft: string, feedback: string | un
 function reviseMessages(system: string, question: string, draft: string, critique: string): ChatMessage[] {
   return [
     { role: 'system', content: system },
-    { role: 'user', content: `Question:\n${question}\n\nPrevious draft:\n${draft}\n\nCritique of the draft:\n${critique}\n\nWrite an improved, complete solution that fixes the problems the critique found.` },
+    {
+      role: 'user',
+      content: `Question:\n${question}\n\nPrevious draft:\n${draft}\n\nCritique of the draft:\n${critique}\n\nWrite an improved, complete solution that fixes the problems the critique found.`,
+    },
   ];
 }
 
@@ -81,7 +85,10 @@ interface Draft {
 }
 
 export async function refine(context: OpContext, options: RefineOptions): Promise<RefineResult> {
-  if (!Number.isInteger(options.rounds) || options.rounds < 0) throw new InvalidInputError('Invalid refine options', [{ path: 'rounds', message: `must be a non-negative integer, got ${String(options.rounds)}` }]);
+  if (!Number.isInteger(options.rounds) || options.rounds < 0)
+    throw new InvalidInputError('Invalid refine options', [
+      { path: 'rounds', message: `must be a non-negative integer, got ${String(options.rounds)}` },
+    ]);
   const model = options.model ?? context.model;
   const critiqueModel = options.critiqueModel ?? model;
   const verifying = options.verify ?? true;
@@ -97,11 +104,19 @@ export async function refine(context: OpContext, options: RefineOptions): Promis
     { role: 'system', content: system },
     { role: 'user', content: options.prompt },
   ];
-  const verifyCost: CallCost = verifying && !options.checker ? callCost(context, options.verifierModel ?? model, verifyMessages(options.prompt, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32) : NO_COST;
+  const verifyCost: CallCost =
+    verifying && !options.checker
+      ? callCost(context, options.verifierModel ?? model, verifyMessages(options.prompt, ''), DEFAULT_MAX_OUTPUT_TOKENS, 32)
+      : NO_COST;
   // Prefer a draft that can also be verified; else at least a draft.
-  const cap = fitOutputCap(context, model, draftMessages, requestedCap, verifyCost) || fitOutputCap(context, model, draftMessages, requestedCap);
+  const cap =
+    fitOutputCap(context, model, draftMessages, requestedCap, verifyCost) || fitOutputCap(context, model, draftMessages, requestedCap);
   const roundCost = (tokens: number): CallCost =>
-    addCosts(callCost(context, critiqueModel, critiqueMessages(options.prompt, '', 'x'), tokens, tokens + 32), callCost(context, model, reviseMessages(system, options.prompt, '', ''), tokens, 2 * tokens), verifyCost);
+    addCosts(
+      callCost(context, critiqueModel, critiqueMessages(options.prompt, '', 'x'), tokens, tokens + 32),
+      callCost(context, model, reviseMessages(system, options.prompt, '', ''), tokens, 2 * tokens),
+      verifyCost,
+    );
 
   const drafts: Draft[] = [];
   let calls = 0;
@@ -117,7 +132,15 @@ export async function refine(context: OpContext, options: RefineOptions): Promis
   else {
     if (cap !== requestedCap) noteDegrade(context, degraded, `maxOutputTokens ${requestedCap} → ${cap} (budget)`);
     try {
-      const outcome = await generate(context, { step: 'draft', model, messages: draftMessages, maxOutputTokens: cap, purpose: 'answer', ...common, ...(options.derivedFrom ? { derivedFrom: options.derivedFrom } : {}) });
+      const outcome = await generate(context, {
+        step: 'draft',
+        model,
+        messages: draftMessages,
+        maxOutputTokens: cap,
+        purpose: 'answer',
+        ...common,
+        ...(options.derivedFrom ? { derivedFrom: options.derivedFrom } : {}),
+      });
       drafts.push({ round: 0, outcome, context });
       calls++;
       simulated ||= outcome.call.simulated;
@@ -163,7 +186,8 @@ export async function refine(context: OpContext, options: RefineOptions): Promis
     // Each round gets an equal share of what is left over the remaining rounds, or everything if a share is too small.
     const left = options.rounds - round + 1;
     const cost = roundCost(cap);
-    const share = affordableUnits(context.budget, cost, NO_COST, 1 / left) >= 1 ? 1 / left : affordableUnits(context.budget, cost) >= 1 ? 1 : 0;
+    const share =
+      affordableUnits(context.budget, cost, NO_COST, 1 / left) >= 1 ? 1 / left : affordableUnits(context.budget, cost) >= 1 ? 1 : 0;
     if (share === 0) {
       stop(`rounds ${options.rounds} → ${round - 1} (budget)`);
       stoppedBecause = 'budget';
@@ -212,7 +236,13 @@ export async function refine(context: OpContext, options: RefineOptions): Promis
   const final = chosen === undefined ? undefined : (drafts[chosen] as Draft);
   const verified = final?.verdict === true;
   const roundsRun = Math.max(0, drafts.length - 1);
-  context.trace.event(context.stepId, 'op-end', { operator: 'refine', answer: final?.outcome.normalized ?? null, calls, roundsRun, stoppedBecause });
+  context.trace.event(context.stepId, 'op-end', {
+    operator: 'refine',
+    answer: final?.outcome.normalized ?? null,
+    calls,
+    roundsRun,
+    stoppedBecause,
+  });
   return {
     answer: final?.outcome.answer,
     confidence: final?.score ?? final?.outcome.confidence,
@@ -227,7 +257,12 @@ export async function refine(context: OpContext, options: RefineOptions): Promis
       roundsRun,
       stoppedBecause,
       verified,
-      drafts: drafts.map((draft) => ({ round: draft.round, answer: draft.outcome.answer, ...(draft.verdict !== undefined ? { verdict: draft.verdict } : {}), ...(draft.score !== undefined ? { score: draft.score } : {}) })),
+      drafts: drafts.map((draft) => ({
+        round: draft.round,
+        answer: draft.outcome.answer,
+        ...(draft.verdict !== undefined ? { verdict: draft.verdict } : {}),
+        ...(draft.score !== undefined ? { score: draft.score } : {}),
+      })),
       chosen,
     },
   };

@@ -36,7 +36,10 @@ describe('splitPassages', () => {
 
   it('merges a tail shorter than a quarter window into the previous window', () => {
     const windows = splitPassages(words(21), { passageWords: 10, overlapWords: 0 });
-    assert.deepEqual(windows.map((window) => window.split(' ').length), [10, 11]);
+    assert.deepEqual(
+      windows.map((window) => window.split(' ').length),
+      [10, 11],
+    );
     assert.ok(windows[1]?.endsWith('w20'));
   });
 });
@@ -52,7 +55,12 @@ describe('folder corpus', () => {
   it('loads every .txt/.md file recursively, in sorted order, with heading or file-name titles', async () => {
     const passages = await loadFolderCorpus(FOLDER);
     assert.equal(passages.length, 15);
-    assert.deepEqual(passages.map((passage) => passage.id).slice(0, 4), ['cities/marnhold.md', 'cities/quellen.md', 'cities/talsen.md', 'countries/brevia.md']);
+    assert.deepEqual(passages.map((passage) => passage.id).slice(0, 4), [
+      'cities/marnhold.md',
+      'cities/quellen.md',
+      'cities/talsen.md',
+      'countries/brevia.md',
+    ]);
     const byId = new Map(passages.map((passage) => [passage.id, passage]));
     assert.equal(byId.get('countries/veloria.md')?.title, 'Veloria');
     assert.equal(byId.get('people/queen-amarante.md')?.title, 'Queen Amarante the Second');
@@ -62,7 +70,10 @@ describe('folder corpus', () => {
 
   it('splits a long file into overlapping passages (#1, #2, …) of ~N words', async () => {
     const chronicle = (await loadFolderCorpus(FOLDER)).filter((passage) => passage.id.startsWith('history/chronicle.txt'));
-    assert.deepEqual(chronicle.map((passage) => passage.id), ['history/chronicle.txt#1', 'history/chronicle.txt#2', 'history/chronicle.txt#3', 'history/chronicle.txt#4']);
+    assert.deepEqual(
+      chronicle.map((passage) => passage.id),
+      ['history/chronicle.txt#1', 'history/chronicle.txt#2', 'history/chronicle.txt#3', 'history/chronicle.txt#4'],
+    );
     assert.ok(chronicle.every((passage) => passage.title === 'The Chronicle of the Northern Reach'));
     const [first, second] = chronicle.map((passage) => passage.text.split(' '));
     assert.equal(first?.length, 150);
@@ -70,13 +81,20 @@ describe('folder corpus', () => {
     const small = await loadFolderCorpus(FOLDER, { passageWords: 60, overlapWords: 10 });
     const smallChronicle = small.filter((passage) => passage.id.startsWith('history/chronicle.txt'));
     assert.equal(smallChronicle.length, 8, 'shorter windows, more passages');
-    assert.equal(small.find((passage) => passage.id === 'countries/veloria.md')?.text.split(' ').length, 64, 'a 4-word tail is merged, not left alone');
+    assert.equal(
+      small.find((passage) => passage.id === 'countries/veloria.md')?.text.split(' ').length,
+      64,
+      'a 4-word tail is merged, not left alone',
+    );
   });
 
   it('rejects a folder without text files', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'data.csv'), 'a,b\n');
-      await assert.rejects(loadFolderCorpus(dir), (error: unknown) => error instanceof InvalidInputError && /no \.txt or \.md files/.test(error.message));
+      await assert.rejects(
+        loadFolderCorpus(dir),
+        (error: unknown) => error instanceof InvalidInputError && /no \.txt or \.md files/.test(error.message),
+      );
     });
   });
 });
@@ -90,10 +108,13 @@ describe('JSONL corpus', () => {
     assert.equal(byId.get('inventors')?.title, 'inventors');
     assert.ok(byId.has('chronicle#4'));
     const parsed = parseJsonlCorpus('\n{"text":"alpha beta"}\n\n{"title":"T","text":"gamma"}\n', 'inline.jsonl');
-    assert.deepEqual(parsed.map((passage) => [passage.id, passage.title, passage.text, passage.source]), [
-      ['line-2', 'line-2', 'alpha beta', 'inline.jsonl:2'],
-      ['line-4', 'T', 'gamma', 'inline.jsonl:4'],
-    ]);
+    assert.deepEqual(
+      parsed.map((passage) => [passage.id, passage.title, passage.text, passage.source]),
+      [
+        ['line-2', 'line-2', 'alpha beta', 'inline.jsonl:2'],
+        ['line-4', 'T', 'gamma', 'inline.jsonl:4'],
+      ],
+    );
   });
 
   it('rejects invalid lines, listing every bad line number with its reason', async () => {
@@ -115,7 +136,10 @@ describe('JSONL corpus', () => {
         (caught: unknown) => caught,
       );
       assert.ok(error instanceof InvalidInputError);
-      assert.deepEqual(error.issues.map((issue) => issue.path), ['line 2', 'line 3', 'line 4', 'line 6', 'line 7']);
+      assert.deepEqual(
+        error.issues.map((issue) => issue.path),
+        ['line 2', 'line 3', 'line 4', 'line 6', 'line 7'],
+      );
       assert.match(error.issues[0]?.message ?? '', /not valid JSON/);
       assert.match(error.issues[1]?.message ?? '', /JSON object/);
       assert.match(error.issues[2]?.message ?? '', /"text" must be a non-empty string/);
@@ -130,8 +154,14 @@ describe('loadCorpus (--corpus PATH)', () => {
     assert.equal((await loadCorpus(FOLDER)).length, 15);
     assert.equal((await loadCorpus(JSONL)).length, 15);
     const single = await loadCorpus(join(FOLDER, 'countries', 'tarsia.md'));
-    assert.deepEqual(single.map((passage) => [passage.id, passage.title]), [['tarsia.md', 'Tarsia']]);
-    await assert.rejects(loadCorpus(join(FOLDER, 'missing')), (error: unknown) => error instanceof InvalidInputError && /does not exist/.test(error.message));
+    assert.deepEqual(
+      single.map((passage) => [passage.id, passage.title]),
+      [['tarsia.md', 'Tarsia']],
+    );
+    await assert.rejects(
+      loadCorpus(join(FOLDER, 'missing')),
+      (error: unknown) => error instanceof InvalidInputError && /does not exist/.test(error.message),
+    );
     await withTempDir(async (dir) => {
       const csv = join(dir, 'data.csv');
       await writeFile(csv, 'a,b\n');
@@ -162,8 +192,15 @@ describe('Bm25Retriever', () => {
       const hits = retriever.search(question, 3);
       assert.equal(hits.length, 3);
       assert.equal(hits[0]?.id, top1, question);
-      if (alsoTop3) assert.ok(hits.some((hit) => hit.id === alsoTop3), `${question}: ${alsoTop3} in top 3`);
-      assert.ok(hits.every((hit, index) => index === 0 || (hits[index - 1] as { score: number }).score >= hit.score), 'best first');
+      if (alsoTop3)
+        assert.ok(
+          hits.some((hit) => hit.id === alsoTop3),
+          `${question}: ${alsoTop3} in top 3`,
+        );
+      assert.ok(
+        hits.every((hit, index) => index === 0 || (hits[index - 1] as { score: number }).score >= hit.score),
+        'best first',
+      );
     }
   });
 
@@ -173,8 +210,14 @@ describe('Bm25Retriever', () => {
     assert.equal(hit?.id, 'veloria');
     assert.equal(hit?.title, 'Veloria');
     assert.match(hit?.text ?? '', /The capital of Veloria is Marnhold\./);
-    assert.deepEqual(retriever.search('Who discovered the comet Perenna?', 1).map((h) => h.id), ['chronicle#2']);
-    assert.deepEqual(retriever.search('Which river flows through Talsen?', 1).map((h) => h.id), ['talsen']);
+    assert.deepEqual(
+      retriever.search('Who discovered the comet Perenna?', 1).map((h) => h.id),
+      ['chronicle#2'],
+    );
+    assert.deepEqual(
+      retriever.search('Which river flows through Talsen?', 1).map((h) => h.id),
+      ['talsen'],
+    );
   });
 
   it('the 2-hop question alone does not surface the second hop; the bridge entity does', async () => {

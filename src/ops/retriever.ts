@@ -50,7 +50,11 @@ export class Bm25Retriever implements Retriever {
   constructor(passages: readonly Passage[], options: Bm25Options = {}) {
     const seen = new Set<string>();
     const duplicates = passages.filter((passage) => (seen.has(passage.id) ? true : (seen.add(passage.id), false)));
-    if (duplicates.length > 0) throw new InvalidInputError('Invalid corpus', duplicates.map((passage) => ({ path: passage.id, message: 'duplicate passage id' })));
+    if (duplicates.length > 0)
+      throw new InvalidInputError(
+        'Invalid corpus',
+        duplicates.map((passage) => ({ path: passage.id, message: 'duplicate passage id' })),
+      );
     const prefixMin = options.prefixMinLength ?? 4;
     this.searchOptions = {
       boost: { title: options.titleBoost ?? 2 },
@@ -58,7 +62,12 @@ export class Bm25Retriever implements Retriever {
       prefix: prefixMin === false ? false : (term: string) => term.length >= prefixMin,
       combineWith: 'OR',
     };
-    const config: MiniSearchOptions<Passage> = { idField: 'id', fields: ['title', 'text'], storeFields: ['title', 'text'], searchOptions: this.searchOptions };
+    const config: MiniSearchOptions<Passage> = {
+      idField: 'id',
+      fields: ['title', 'text'],
+      storeFields: ['title', 'text'],
+      searchOptions: this.searchOptions,
+    };
     this.index = new MiniSearch<Passage>(config);
     this.index.addAll(passages);
     this.count = passages.length;
@@ -75,7 +84,12 @@ export class Bm25Retriever implements Retriever {
     results.sort((a, b) => b.score - a.score || (String(a.id) < String(b.id) ? -1 : 1));
     return results.slice(0, Math.floor(k)).map((result) => {
       const stored = result as unknown as StoredFields;
-      return { id: String(result.id), title: typeof stored.title === 'string' ? stored.title : '', text: typeof stored.text === 'string' ? stored.text : '', score: result.score };
+      return {
+        id: String(result.id),
+        title: typeof stored.title === 'string' ? stored.title : '',
+        text: typeof stored.text === 'string' ? stored.text : '',
+        score: result.score,
+      };
     });
   }
 }

@@ -20,9 +20,23 @@ const easy = arithmeticTaskSet({ count: 80, prefix: 'easy', seed: 5, operations:
  * Hard items whose wrong answers are concentrated on one distractor (90% of the wrong mass): on these a
  * model is more often wrong in the same way than right, so the vote converges on the distractor.
  */
-const trap: SimTask[] = arithmeticTaskSet({ count: 80, prefix: 'trap', seed: 17, operations: [3, 5], minDifficulty: 1.5, maxDifficulty: 3 }).map((task) => {
+const trap: SimTask[] = arithmeticTaskSet({
+  count: 80,
+  prefix: 'trap',
+  seed: 17,
+  operations: [3, 5],
+  minDifficulty: 1.5,
+  maxDifficulty: 3,
+}).map((task) => {
   const [dominant, second] = task.distractors ?? [];
-  return { ...task, difficulty: 3.2, distractors: [{ answer: dominant!.answer, weight: 0.9 }, { answer: second!.answer, weight: 0.1 }] };
+  return {
+    ...task,
+    difficulty: 3.2,
+    distractors: [
+      { answer: dominant!.answer, weight: 0.9 },
+      { answer: second!.answer, weight: 0.1 },
+    ],
+  };
 });
 
 const harness = createOpHarness({ tasks: [...medium, ...easy, ...trap] });
@@ -36,7 +50,11 @@ interface Row {
   usd: number;
 }
 
-async function run(h: OpHarness, tasks: readonly SimTask[], options: Omit<Parameters<typeof sample>[1], 'prompt'> & { checkerFor?: (id: string) => (answer: string) => boolean }): Promise<Row[]> {
+async function run(
+  h: OpHarness,
+  tasks: readonly SimTask[],
+  options: Omit<Parameters<typeof sample>[1], 'prompt'> & { checkerFor?: (id: string) => (answer: string) => boolean },
+): Promise<Row[]> {
   return mapConcurrent(tasks, 16, async (task) => {
     const fresh = h.fresh({ taskId: task.id });
     const { checkerFor, ...rest } = options;
@@ -69,7 +87,13 @@ describe('sample: width and aggregation', () => {
     // Select items by the sim's own numbers: P(correct) below the dominant distractor's share of all answers.
     const selected: SimTask[] = [];
     for (const task of trap) {
-      const probe = await generate(harness.fresh({ taskId: task.id }).context, { step: 'probe', prompt: task.prompt, temperature: 0.7, operator: 'probe', axis: 'width' });
+      const probe = await generate(harness.fresh({ taskId: task.id }).context, {
+        step: 'probe',
+        prompt: task.prompt,
+        temperature: 0.7,
+        operator: 'probe',
+        axis: 'width',
+      });
       const raw = probe.call.raw as { pCorrect: number; dominantDistractorShare: number };
       if (raw.pCorrect < raw.dominantDistractorShare * (1 - raw.pCorrect)) selected.push(task);
     }
@@ -82,12 +106,19 @@ describe('sample: width and aggregation', () => {
   it('confidence-weighted voting, checker best-of-N, LLM-verifier best-of-N and USC behave sensibly', async () => {
     const majority = await run(harness, medium, { samples: 9 });
     const weighted = await run(harness, medium, { samples: 9, aggregator: 'confidence-weighted' });
-    const checked = await run(harness, medium, { samples: 9, aggregator: 'verifier', checkerFor: (id) => (answer) => harness.isCorrect(id, answer) });
+    const checked = await run(harness, medium, {
+      samples: 9,
+      aggregator: 'verifier',
+      checkerFor: (id) => (answer) => harness.isCorrect(id, answer),
+    });
     const judged = await run(harness, medium, { samples: 9, aggregator: 'verifier', verifierModel: 'sim:large' });
     const usc = await run(harness, medium, { samples: 9, aggregator: 'usc' });
     const single = singleAccuracy(majority);
     // Same samples under every aggregator (call identities do not depend on the aggregator).
-    assert.deepEqual(weighted.map((row) => row.result.details.votes), majority.map((row) => row.result.details.votes));
+    assert.deepEqual(
+      weighted.map((row) => row.result.details.votes),
+      majority.map((row) => row.result.details.votes),
+    );
     // Measured: weighted 0.793 vs majority 0.727 (sim confidences are informative).
     assert.ok(accuracy(weighted) >= accuracy(majority) - 0.02, `weighted ${accuracy(weighted)}`);
     // A programmatic checker is right whenever any sample is (coverage 0.98), at no extra calls.
@@ -104,7 +135,8 @@ describe('sample: width and aggregation', () => {
     assert.ok(parsed / (usc.length - unanimous.length) >= 0.9, `usc choices parsed: ${parsed}`);
     assert.ok(unanimous.every((row) => row.result.calls === 9));
     // Unparsed choices fall back to majority, with a note.
-    for (const row of usc.filter((entry) => entry.result.details.aggregation['usc'] === 'unparsed')) assert.ok(row.result.degraded.some((reason) => reason.includes('usc → majority')));
+    for (const row of usc.filter((entry) => entry.result.details.aggregation['usc'] === 'unparsed'))
+      assert.ok(row.result.degraded.some((reason) => reason.includes('usc → majority')));
   });
 
   it('adaptive width stops early on easy items and matches fixed width on medium ones', async () => {
@@ -138,7 +170,10 @@ describe('sample: width and aggregation', () => {
     assert.equal(derived.length, 5);
     const supports = fresh.trace.edges.filter((edge) => edge.to === conclusion.id && edge.kind === 'supports').length;
     assert.equal(supports, result.details.votes[conclusion.answer!]);
-    assert.deepEqual(fresh.trace.events.filter((event) => event.type === 'op-start' || event.type === 'op-end').map((event) => event.type), ['op-start', 'op-end']);
+    assert.deepEqual(
+      fresh.trace.events.filter((event) => event.type === 'op-start' || event.type === 'op-end').map((event) => event.type),
+      ['op-start', 'op-end'],
+    );
   });
 });
 

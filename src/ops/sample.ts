@@ -89,24 +89,43 @@ export interface SampleResult extends OpResult {
 export const MIN_USEFUL_OUTPUT_TOKENS = 64;
 
 export async function sample(context: OpContext, options: SampleOperatorOptions): Promise<SampleResult> {
-  if (!Number.isInteger(options.samples) || options.samples < 1) throw new InvalidInputError('Invalid sample options', [{ path: 'samples', message: `must be a positive integer, got ${String(options.samples)}` }]);
+  if (!Number.isInteger(options.samples) || options.samples < 1)
+    throw new InvalidInputError('Invalid sample options', [
+      { path: 'samples', message: `must be a positive integer, got ${String(options.samples)}` },
+    ]);
   const model = options.model ?? context.model;
-  const messages = options.messages ?? [...(options.system ? [{ role: 'system' as const, content: options.system }] : []), { role: 'user' as const, content: options.prompt ?? '' }];
+  const messages = options.messages ?? [
+    ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
+    { role: 'user' as const, content: options.prompt ?? '' },
+  ];
   const question = options.prompt ?? [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const kind = options.aggregator ?? 'majority';
   const operator = options.operator ?? 'sample';
   const axis = options.axis ?? 'width';
   const requested = options.samples;
   const requestedCap = options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
-  const adaptive = options.adaptive === undefined || options.adaptive === false ? undefined : options.adaptive === true ? {} : options.adaptive;
+  const adaptive =
+    options.adaptive === undefined || options.adaptive === false ? undefined : options.adaptive === true ? {} : options.adaptive;
   const degraded: string[] = [];
-  context.trace.event(context.stepId, 'op-start', { operator, model, samples: requested, aggregator: kind, adaptive: adaptive !== undefined });
+  context.trace.event(context.stepId, 'op-start', {
+    operator,
+    model,
+    samples: requested,
+    aggregator: kind,
+    adaptive: adaptive !== undefined,
+  });
 
   // What aggregation will cost later, per sample and once, so sampling does not eat the aggregator's share.
   let aggregationUnit = NO_COST;
   let aggregationFixed = options.reserve ?? NO_COST;
   if (kind === 'verifier' && !options.checker) {
-    aggregationUnit = callCost(context, options.verifierModel ?? model, verifyMessages(question, ''), DEFAULT_MAX_OUTPUT_TOKENS, ANSWER_TOKENS);
+    aggregationUnit = callCost(
+      context,
+      options.verifierModel ?? model,
+      verifyMessages(question, ''),
+      DEFAULT_MAX_OUTPUT_TOKENS,
+      ANSWER_TOKENS,
+    );
   } else if (kind === 'usc') {
     const uscModel = options.uscModel ?? model;
     aggregationUnit = inputCost(context, uscModel, requestedCap + RESPONSE_HEADER_TOKENS);
@@ -180,7 +199,14 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
             ...(options.derivedFrom ? { derivedFrom: options.derivedFrom } : {}),
           });
           simulated ||= outcome.call.simulated;
-          candidates.push({ index, answer: outcome.answer, normalized: outcome.normalized, confidence: outcome.confidence, text: outcome.text, nodeId: outcome.nodeId });
+          candidates.push({
+            index,
+            answer: outcome.answer,
+            normalized: outcome.normalized,
+            confidence: outcome.confidence,
+            text: outcome.text,
+            nodeId: outcome.nodeId,
+          });
           done++;
         } catch (error) {
           if (error instanceof BudgetExhaustedError) {
@@ -222,11 +248,21 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
   let nodeId: string | undefined;
   if (decision.normalized !== undefined) {
     nodeId = context.trace.addNode(context.stepId, 'conclusion', `${kind}: ${decision.answer ?? ''}`, decision.normalized);
-    context.trace.derive(nodeId, candidates.flatMap((candidate) => (candidate.normalized !== undefined && candidate.nodeId !== undefined ? [candidate.nodeId] : [])));
+    context.trace.derive(
+      nodeId,
+      candidates.flatMap((candidate) => (candidate.normalized !== undefined && candidate.nodeId !== undefined ? [candidate.nodeId] : [])),
+    );
   }
   const calls = candidates.length + aggregated.calls;
   const samplesSaved = stoppedEarly ? requested - drawn : 0;
-  context.trace.event(context.stepId, 'op-end', { operator, answer: decision.normalized ?? null, calls, samples: drawn, samplesSaved, degraded: degraded.length });
+  context.trace.event(context.stepId, 'op-end', {
+    operator,
+    answer: decision.normalized ?? null,
+    calls,
+    samples: drawn,
+    samplesSaved,
+    degraded: degraded.length,
+  });
   return {
     answer: decision.answer,
     confidence: decision.confidence,
@@ -277,15 +313,32 @@ const RESPONSE_HEADER_TOKENS = 8;
 const USC_FRAME_TOKENS = 96;
 
 /** The reservation one call would make (the fleet's own worst case), plus `extraInputTokens` of prompt still to be written. */
-export function callCost(context: OpContext, model: string, messages: ChatMessage[], maxOutputTokens: number, extraInputTokens = 0): CallCost {
+export function callCost(
+  context: OpContext,
+  model: string,
+  messages: ChatMessage[],
+  maxOutputTokens: number,
+  extraInputTokens = 0,
+): CallCost {
   const worst = context.fleet.worstCase(model, messages, maxOutputTokens);
-  return addCosts({ inputTokens: worst.inputTokens, outputTokens: worst.outputTokens, usd: worst.usd, calls: 1 }, inputCost(context, model, extraInputTokens));
+  return addCosts(
+    { inputTokens: worst.inputTokens, outputTokens: worst.outputTokens, usd: worst.usd, calls: 1 },
+    inputCost(context, model, extraInputTokens),
+  );
 }
 
 /** Prompt tokens for `model`, priced, as no extra call. */
 export function inputCost(context: OpContext, model: string, tokens: number): CallCost {
   const profile = context.fleet.model(model).profile;
-  return { inputTokens: tokens, outputTokens: 0, usd: costOf({ inputTokens: tokens, outputTokens: 0 }, { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion }), calls: 0 };
+  return {
+    inputTokens: tokens,
+    outputTokens: 0,
+    usd: costOf(
+      { inputTokens: tokens, outputTokens: 0 },
+      { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion },
+    ),
+    calls: 0,
+  };
 }
 
 export function addCosts(...costs: CallCost[]): CallCost {
@@ -300,7 +353,12 @@ export function addCosts(...costs: CallCost[]): CallCost {
 }
 
 export function timesCost(cost: CallCost, times: number): CallCost {
-  return { inputTokens: cost.inputTokens * times, outputTokens: cost.outputTokens * times, usd: cost.usd * times, calls: cost.calls * times };
+  return {
+    inputTokens: cost.inputTokens * times,
+    outputTokens: cost.outputTokens * times,
+    usd: cost.usd * times,
+    calls: cost.calls * times,
+  };
 }
 
 /**
@@ -329,7 +387,8 @@ export function limitsLeavingAside(budget: Budget, reserve: CallCost): BudgetLim
 export function affordableUnits(budget: Budget, unit: CallCost, fixed: CallCost = NO_COST, share = 1): number {
   const room = budget.remaining();
   if (room.seconds <= 0) return 0;
-  const scaled = (value: number, whole: boolean): number => (Number.isFinite(value) && share < 1 ? (whole ? Math.floor(value * share) : value * share) : value);
+  const scaled = (value: number, whole: boolean): number =>
+    Number.isFinite(value) && share < 1 ? (whole ? Math.floor(value * share) : value * share) : value;
   const pairs: Array<[number, number, number]> = [
     [scaled(room.inputTokens, true), unit.inputTokens, fixed.inputTokens],
     [scaled(room.outputTokens, true), unit.outputTokens, fixed.outputTokens],

@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError, VirtualClock, normalizeAnswer } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import { Fleet, FleetResolver, TaskOracleRegistry, parseFleetConfig, type CallRecorder, type RecordedCall, type SimTask } from '../models/index.ts';
+import {
+  Fleet,
+  FleetResolver,
+  TaskOracleRegistry,
+  parseFleetConfig,
+  type CallRecorder,
+  type RecordedCall,
+  type SimTask,
+} from '../models/index.ts';
 import type { OpContext } from './context.ts';
 import { generate } from './generate.ts';
 import { openCorpus, type Retriever } from './retriever.ts';
@@ -75,7 +83,10 @@ interface Setup {
   fleet: Fleet;
 }
 
-function setup(task: SearchTask, options: { seed?: number; model?: string; limits?: BudgetLimits; slice?: BudgetLimits; recorder?: CallRecorder } = {}): Setup {
+function setup(
+  task: SearchTask,
+  options: { seed?: number; model?: string; limits?: BudgetLimits; slice?: BudgetLimits; recorder?: CallRecorder } = {},
+): Setup {
   const clock = new VirtualClock();
   const seed = options.seed ?? 1;
   const tasks = new TaskOracleRegistry();
@@ -95,8 +106,15 @@ function setup(task: SearchTask, options: { seed?: number; model?: string; limit
   return { context, ledger, fleet };
 }
 
-const ask = (task: SearchTask, rest: Partial<SearchOptions> = {}): SearchOptions => ({ question: task.prompt, retriever, maxSteps: 3, k: 3, ...rest });
-const isCorrect = (task: SearchTask, answer: string | undefined): boolean => answer !== undefined && normalizeAnswer(answer) === normalizeAnswer(task.answer);
+const ask = (task: SearchTask, rest: Partial<SearchOptions> = {}): SearchOptions => ({
+  question: task.prompt,
+  retriever,
+  maxSteps: 3,
+  k: 3,
+  ...rest,
+});
+const isCorrect = (task: SearchTask, answer: string | undefined): boolean =>
+  answer !== undefined && normalizeAnswer(answer) === normalizeAnswer(task.answer);
 
 describe('search operator (simulated fleet)', () => {
   it('answers far more often with search than a single closed-book call, citing the supporting passage', async () => {
@@ -116,13 +134,20 @@ describe('search operator (simulated fleet)', () => {
           withSearch++;
           if (searched.details['citedSupport'] === true) citedWhenCorrect++;
         }
-        const closed = await generate(setup(task, { seed }).context, { step: 'closed-book', prompt: task.prompt, operator: 'baseline', axis: 'width' });
+        const closed = await generate(setup(task, { seed }).context, {
+          step: 'closed-book',
+          prompt: task.prompt,
+          operator: 'baseline',
+          axis: 'width',
+        });
         if (isCorrect(task, closed.answer)) closedBook++;
       }
     }
     const searchAccuracy = withSearch / items;
     const closedAccuracy = closedBook / items;
-    console.log(`search accuracy ${searchAccuracy.toFixed(3)} vs closed-book ${closedAccuracy.toFixed(3)} over ${items} items; mean steps ${(totalSteps / items).toFixed(2)}; correct answers citing support ${citedWhenCorrect}/${withSearch}`);
+    console.log(
+      `search accuracy ${searchAccuracy.toFixed(3)} vs closed-book ${closedAccuracy.toFixed(3)} over ${items} items; mean steps ${(totalSteps / items).toFixed(2)}; correct answers citing support ${citedWhenCorrect}/${withSearch}`,
+    );
     assert.ok(searchAccuracy >= 0.7, `search accuracy ${searchAccuracy}`);
     assert.ok(closedAccuracy <= 0.25, `closed-book accuracy ${closedAccuracy}`);
     assert.ok(searchAccuracy - closedAccuracy >= 0.5);
@@ -143,7 +168,11 @@ describe('search operator: multi-hop, graph, evidence', () => {
     assert.equal(result.details['supported'], true);
     assert.equal(result.details['stopReason'], 'answered');
     const seen = result.details['passagesSeen'] as string[];
-    assert.deepEqual(seen.slice(0, 3), ['geography/rivers.md', 'countries/veloria.md', 'cities/quellen.md'], 'step 1 evidence (no answer in it)');
+    assert.deepEqual(
+      seen.slice(0, 3),
+      ['geography/rivers.md', 'countries/veloria.md', 'cities/quellen.md'],
+      'step 1 evidence (no answer in it)',
+    );
     assert.equal(seen[3], 'cities/marnhold.md');
     assert.equal(new Set(seen).size, seen.length, 'evidence de-duplicated');
     assert.equal(result.simulated, true);
@@ -165,9 +194,14 @@ describe('search operator: multi-hop, graph, evidence', () => {
       ],
     );
     const query = graph.nodes.find((node) => node.kind === 'query');
-    assert.ok(evidence.every((node) => graph.edges.some((edge) => edge.from === node.id && edge.to === query?.id && edge.kind === 'derived-from')));
+    assert.ok(
+      evidence.every((node) => graph.edges.some((edge) => edge.from === node.id && edge.to === query?.id && edge.kind === 'derived-from')),
+    );
     const tools = context.trace.events.filter((event) => event.type === 'tool');
-    assert.deepEqual(tools.map((event) => event.data['query']), result.details['queries']);
+    assert.deepEqual(
+      tools.map((event) => event.data['query']),
+      result.details['queries'],
+    );
   });
 
   it('with maxSteps 1 the first turn is the forced final answer; more steps answer the 2-hop question more often', async () => {
@@ -211,7 +245,9 @@ describe('search operator: multi-hop, graph, evidence', () => {
     const { context } = setup(TWO_HOP);
     await assert.rejects(
       search(context, { question: ' ', retriever: {} as Retriever, maxSteps: 0, k: 1.5, maxOutputTokens: -1 }),
-      (error: unknown) => error instanceof InvalidInputError && error.issues.map((issue) => issue.path).join(',') === 'question,retriever,maxSteps,k,maxOutputTokens',
+      (error: unknown) =>
+        error instanceof InvalidInputError &&
+        error.issues.map((issue) => issue.path).join(',') === 'question,retriever,maxSteps,k,maxOutputTokens',
     );
   });
 });

@@ -68,12 +68,18 @@ const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 function validate(options: SearchOptions): void {
   const issues: InputIssue[] = [];
-  if (typeof options.question !== 'string' || options.question.trim().length === 0) issues.push({ path: 'question', message: 'must be a non-empty string' });
-  if (!options.retriever || typeof options.retriever.search !== 'function') issues.push({ path: 'retriever', message: 'must implement search(query, k)' });
-  if (!Number.isInteger(options.maxSteps) || options.maxSteps < 1) issues.push({ path: 'maxSteps', message: `must be an integer ≥ 1, got ${String(options.maxSteps)}` });
-  if (!Number.isInteger(options.k) || options.k < 1) issues.push({ path: 'k', message: `must be an integer ≥ 1, got ${String(options.k)}` });
-  if (options.maxOutputTokens !== undefined && (!Number.isInteger(options.maxOutputTokens) || options.maxOutputTokens < 1)) issues.push({ path: 'maxOutputTokens', message: 'must be a positive integer' });
-  if (options.maxEvidenceTokens !== undefined && !(options.maxEvidenceTokens > 0)) issues.push({ path: 'maxEvidenceTokens', message: 'must be a positive number' });
+  if (typeof options.question !== 'string' || options.question.trim().length === 0)
+    issues.push({ path: 'question', message: 'must be a non-empty string' });
+  if (!options.retriever || typeof options.retriever.search !== 'function')
+    issues.push({ path: 'retriever', message: 'must implement search(query, k)' });
+  if (!Number.isInteger(options.maxSteps) || options.maxSteps < 1)
+    issues.push({ path: 'maxSteps', message: `must be an integer ≥ 1, got ${String(options.maxSteps)}` });
+  if (!Number.isInteger(options.k) || options.k < 1)
+    issues.push({ path: 'k', message: `must be an integer ≥ 1, got ${String(options.k)}` });
+  if (options.maxOutputTokens !== undefined && (!Number.isInteger(options.maxOutputTokens) || options.maxOutputTokens < 1))
+    issues.push({ path: 'maxOutputTokens', message: 'must be a positive integer' });
+  if (options.maxEvidenceTokens !== undefined && !(options.maxEvidenceTokens > 0))
+    issues.push({ path: 'maxEvidenceTokens', message: 'must be a positive number' });
   if (issues.length > 0) throw new InvalidInputError('Invalid search options', issues);
 }
 
@@ -86,7 +92,9 @@ function userPrompt(question: string, evidence: readonly EvidenceItem[], used: n
   }
   lines.push(`Searches used: ${used}; searches left: ${left}.`);
   // Worded without "answer:"-style phrases: the sim (like a careless model) would read those as claims.
-  lines.push(left > 0 ? 'Reply in the format from the instructions.' : 'No searches left: reply now with your best conclusion and its sources.');
+  lines.push(
+    left > 0 ? 'Reply in the format from the instructions.' : 'No searches left: reply now with your best conclusion and its sources.',
+  );
   return lines.join('\n');
 }
 
@@ -114,7 +122,8 @@ function citationsOf(text: string, prompt: readonly EvidenceItem[], known: Reado
 function states(text: string, answer: string): boolean {
   const wanted = normalizeAnswer(answer);
   if (wanted.length === 0) return false;
-  if (/^-?\d+(?:\.\d+)?$/.test(wanted)) return (text.match(/-?\d[\d,]*(?:\.\d+)?/g) ?? []).some((number) => normalizeAnswer(number) === wanted);
+  if (/^-?\d+(?:\.\d+)?$/.test(wanted))
+    return (text.match(/-?\d[\d,]*(?:\.\d+)?/g) ?? []).some((number) => normalizeAnswer(number) === wanted);
   const escaped = wanted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(?:^|[^\\p{L}\\p{N}])${escaped}(?:$|[^\\p{L}\\p{N}])`, 'iu').test(oneLine(text));
 }
@@ -194,12 +203,28 @@ export async function search(context: OpContext, options: SearchOptions): Promis
       }
       const dropped = prune(evidence, cap);
       pruned.push(...dropped);
-      trace.event(stepId, 'tool', { tool: 'retriever', step: steps, query, returned: results.map((passage) => passage.id), added, pruned: dropped });
+      trace.event(stepId, 'tool', {
+        tool: 'retriever',
+        step: steps,
+        query,
+        returned: results.map((passage) => passage.id),
+        added,
+        pruned: dropped,
+      });
     }
 
     let left = stepLimit - steps;
     let messages = buildMessages(options.question, evidence, steps, left);
-    if (left > 0 && !affordable(context, model, messages, maxOutputTokens, Math.min(Math.max(0, cap - evidenceTokens(evidence)), options.k * largestPassage))) {
+    if (
+      left > 0 &&
+      !affordable(
+        context,
+        model,
+        messages,
+        maxOutputTokens,
+        Math.min(Math.max(0, cap - evidenceTokens(evidence)), options.k * largestPassage),
+      )
+    ) {
       // Keep enough for a final answer: this turn becomes the final one instead of risking an unanswered stop.
       degraded.push(`search steps ${options.maxSteps} → ${steps} (budget)`);
       trace.event(stepId, 'degrade', { operator: 'search', reason: 'budget', maxSteps: options.maxSteps, steps });
@@ -253,14 +278,22 @@ export async function search(context: OpContext, options: SearchOptions): Promis
   const answer = final?.answer;
   const normalized = final?.normalized;
   const citations = final ? citationsOf(final.text, finalPrompt, shownIds) : [];
-  const supporting = answer === undefined ? [] : finalPrompt.filter((item) => states(`${item.passage.title} ${item.text}`, answer)).map((item) => item.passage.id);
+  const supporting =
+    answer === undefined
+      ? []
+      : finalPrompt.filter((item) => states(`${item.passage.title} ${item.text}`, answer)).map((item) => item.passage.id);
 
   // Graph: the question, the passages the model was shown (derived from the question's search), and the
   // answer derived from the passages it cites — or, citing none, from everything it was shown last.
   const evidenceNodes = new Map<string, string>();
   for (const item of shown) {
     const carries = answer !== undefined && states(`${item.passage.title} ${item.text}`, answer);
-    const node = trace.addNode(stepId, 'evidence', `[${item.passage.id}] ${item.passage.title}: ${item.text}`, carries ? normalized : undefined);
+    const node = trace.addNode(
+      stepId,
+      'evidence',
+      `[${item.passage.id}] ${item.passage.title}: ${item.text}`,
+      carries ? normalized : undefined,
+    );
     trace.derive(node, [queryNode]);
     evidenceNodes.set(item.passage.id, node);
   }
@@ -268,7 +301,10 @@ export async function search(context: OpContext, options: SearchOptions): Promis
   if (final) {
     nodeId = trace.addNode(stepId, 'answer', final.text, normalized);
     const sources = citations.length > 0 ? citations : finalPrompt.map((item) => item.passage.id);
-    trace.derive(nodeId, sources.map((id) => evidenceNodes.get(id)).filter((id): id is string => id !== undefined));
+    trace.derive(
+      nodeId,
+      sources.map((id) => evidenceNodes.get(id)).filter((id): id is string => id !== undefined),
+    );
   }
   const details = {
     model,
@@ -288,7 +324,15 @@ export async function search(context: OpContext, options: SearchOptions): Promis
     stopReason,
     replayedCalls: replayed,
   };
-  trace.event(stepId, 'op-end', { operator: 'search', answer: normalized, steps, calls, supported: details.supported, stopReason, budgetExhausted });
+  trace.event(stepId, 'op-end', {
+    operator: 'search',
+    answer: normalized,
+    steps,
+    calls,
+    supported: details.supported,
+    stopReason,
+    budgetExhausted,
+  });
   return { answer, confidence: final?.confidence, text: final?.text ?? '', nodeId, calls, degraded, budgetExhausted, simulated, details };
 }
 
@@ -312,5 +356,12 @@ function affordable(context: OpContext, model: string, messages: ChatMessage[], 
   const input = 2 * worst.inputTokens + growth;
   const output = 2 * worst.outputTokens;
   const usd = 2 * worst.usd + (growth * price) / 1_000_000;
-  return room.seconds > 0 && room.calls >= 2 && room.inputTokens >= input && room.outputTokens >= output && room.totalTokens >= input + output && room.usd >= usd - 1e-12;
+  return (
+    room.seconds > 0 &&
+    room.calls >= 2 &&
+    room.inputTokens >= input &&
+    room.outputTokens >= output &&
+    room.totalTokens >= input + output &&
+    room.usd >= usd - 1e-12
+  );
 }

@@ -57,7 +57,10 @@ describe('solo (SPP)', () => {
   it('uses given personas', async () => {
     const h = createOpHarness({ model: 'sim:medium' });
     const seen = recordRequests(h.fleet);
-    const result = await solo(h.fresh({}).context, { question: 'What is 17*23?', personas: ['Math Expert', { name: 'Skeptic', description: 'doubts every step' }] });
+    const result = await solo(h.fresh({}).context, {
+      question: 'What is 17*23?',
+      personas: ['Math Expert', { name: 'Skeptic', description: 'doubts every step' }],
+    });
     assert.match(userText(seen[0]!), /Participants \(fixed\): AI Assistant \(you\); Math Expert; Skeptic/);
     assert.match(userText(seen[0]!), /- Skeptic: doubts every step/);
     assert.deepEqual((result.details as { personas: string[] }).personas, [ASSISTANT_PERSONA, 'Math Expert', 'Skeptic']);
@@ -82,7 +85,10 @@ describe('solo (SPP)', () => {
     const transcript = parseTranscript(
       'Participants: AI Assistant (you); Math Expert\n\nMath Expert: check the carries.\n\nStart collaboration!\n\nAI Assistant (you): Draft: 52\nMath Expert: That is off, recheck.\nAI Assistant (you): Revised: 53\nMath Expert: I agree.\n\nFinal answer: 53',
     );
-    assert.deepEqual(transcript.personas.map((p) => p.name), ['AI Assistant (you)', 'Math Expert']);
+    assert.deepEqual(
+      transcript.personas.map((p) => p.name),
+      ['AI Assistant (you)', 'Math Expert'],
+    );
     assert.equal(transcript.brainstorm.length, 1);
     assert.equal(transcript.rounds.length, 2);
     assert.equal(transcript.rounds[0]!.critiques[0]!.agrees, false);

@@ -61,7 +61,7 @@ ${ASSISTANT_PERSONA}: <revision>
 (repeat draft, critiques and revision until every participant agrees)
 Final answer: <answer>`;
 const JSON_FORMAT =
-  'Write the collaboration as JSON: personas (the assistant first, then each persona with its role), brainstorm (one idea per persona), rounds (the draft, each persona\'s critique and whether it agrees, the revision; stop once all agree), final_answer (the answer alone).';
+  "Write the collaboration as JSON: personas (the assistant first, then each persona with its role), brainstorm (one idea per persona), rounds (the draft, each persona's critique and whether it agrees, the revision; stop once all agree), final_answer (the answer alone).";
 
 function personaOf(entry: string | Persona): Persona {
   return typeof entry === 'string' ? { name: entry } : entry;
@@ -69,12 +69,26 @@ function personaOf(entry: string | Persona): Persona {
 
 /** The SPP JSON schema; all fields required, no extra properties (strict structured output). */
 export function soloSchema(options: { maxPersonas?: number; maxRounds?: number } = {}): JsonSchema {
-  const object = (properties: Record<string, unknown>): JsonSchema => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
+  const object = (properties: Record<string, unknown>): JsonSchema => ({
+    type: 'object',
+    properties,
+    required: Object.keys(properties),
+    additionalProperties: false,
+  });
   const text = { type: 'string' };
   return object({
     personas: { type: 'array', minItems: 2, maxItems: (options.maxPersonas ?? 3) + 1, items: object({ name: text, role: text }) },
     brainstorm: { type: 'array', items: object({ persona: text, idea: text }) },
-    rounds: { type: 'array', minItems: 1, maxItems: options.maxRounds ?? 3, items: object({ draft: text, critiques: { type: 'array', items: object({ persona: text, critique: text, agrees: { type: 'boolean' } }) }, revision: text }) },
+    rounds: {
+      type: 'array',
+      minItems: 1,
+      maxItems: options.maxRounds ?? 3,
+      items: object({
+        draft: text,
+        critiques: { type: 'array', items: object({ persona: text, critique: text, agrees: { type: 'boolean' } }) },
+        revision: text,
+      }),
+    },
     final_answer: text,
   });
 }
@@ -128,7 +142,13 @@ export async function solo(context: OpContext, options: SoloOptions): Promise<Op
   let maxOutputTokens = planned;
   if (!budgetCovers(context.budget, worst)) {
     const pricing = context.fleet.model(model).profile;
-    maxOutputTokens = Math.min(planned, context.budget.maxAffordableOutputTokens(worst.inputTokens, { inputPerMillion: pricing.priceInputPerMillion, outputPerMillion: pricing.priceOutputPerMillion }));
+    maxOutputTokens = Math.min(
+      planned,
+      context.budget.maxAffordableOutputTokens(worst.inputTokens, {
+        inputPerMillion: pricing.priceInputPerMillion,
+        outputPerMillion: pricing.priceOutputPerMillion,
+      }),
+    );
     if (maxOutputTokens < MIN_SOLO_OUTPUT) {
       degrade(context, stepId, degraded, `solo call not affordable (needs ${worst.inputTokens} + ${MIN_SOLO_OUTPUT} tokens)`);
       return result({ budgetExhausted: true, details: { personas: [], rounds: 0 } });
@@ -155,7 +175,10 @@ export async function solo(context: OpContext, options: SoloOptions): Promise<Op
     if (ThicketError.isInstance(error) && error.category === 'cancelled') throw error;
     const exhausted = error instanceof BudgetExhaustedError;
     if (exhausted) degrade(context, stepId, degraded, 'solo call refused by the budget');
-    return result({ budgetExhausted: exhausted, details: { personas: [], rounds: 0, error: ThicketError.isInstance(error) ? error.code : String(error) } });
+    return result({
+      budgetExhausted: exhausted,
+      details: { personas: [], rounds: 0, error: ThicketError.isInstance(error) ? error.code : String(error) },
+    });
   }
 
   const transcript = structured ? (outcome.call.object as Transcript) : parseTranscript(outcome.text);
@@ -185,11 +208,17 @@ export async function solo(context: OpContext, options: SoloOptions): Promise<Op
 /** Reads a free-text SPP transcript: participants line, persona lines, drafts/revisions, final answer line. */
 export function parseTranscript(text: string): Transcript {
   const listed = /^Participants(?: \(fixed\))?:\s*(.+)$/im.exec(text)?.[1] ?? '';
-  const personas = listed.split(';').map((name) => name.trim()).filter((name) => name.length > 0).map((name) => ({ name }));
+  const personas = listed
+    .split(';')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0)
+    .map((name) => ({ name }));
   const final = [...text.matchAll(/(?:^|\n)\s*(?:final answer|answer)\s*[:=]\s*(.+)/gi)].at(-1)?.[1]?.trim() ?? '';
   const [before, after = ''] = text.split(/Start collaboration!/i);
   const turns = (source: string): Array<{ who: string; said: string }> =>
-    [...source.matchAll(/(?:^|\n)([^:\n]{1,60}):\s*(.+)/g)].map((m) => ({ who: (m[1] as string).trim(), said: (m[2] as string).trim() })).filter((turn) => !/^(participants|final answer|answer|confidence)/i.test(turn.who));
+    [...source.matchAll(/(?:^|\n)([^:\n]{1,60}):\s*(.+)/g)]
+      .map((m) => ({ who: (m[1] as string).trim(), said: (m[2] as string).trim() }))
+      .filter((turn) => !/^(participants|final answer|answer|confidence)/i.test(turn.who));
   const brainstorm = turns(before ?? '').map((turn) => ({ persona: turn.who, idea: turn.said }));
   const rounds: Transcript['rounds'] = [];
   let current: Transcript['rounds'][number] | undefined;
@@ -200,7 +229,11 @@ export function parseTranscript(text: string): Transcript {
     } else if (current) {
       // A critique after a revision opens the next round, whose draft is that revision.
       if (current.revision !== '') rounds.push((current = { draft: current.revision, critiques: [], revision: '' }));
-      current.critiques.push({ persona: turn.who, critique: turn.said, agrees: /\bagree|looks right|correct\b/i.test(turn.said) && !/disagree|off\b|wrong/i.test(turn.said) });
+      current.critiques.push({
+        persona: turn.who,
+        critique: turn.said,
+        agrees: /\bagree|looks right|correct\b/i.test(turn.said) && !/disagree|off\b|wrong/i.test(turn.said),
+      });
     }
   }
   for (const round of rounds) if (round.revision === '') round.revision = round.draft;
@@ -208,7 +241,13 @@ export function parseTranscript(text: string): Transcript {
 }
 
 /** Brainstorm ideas and drafts/revisions become claims, critiques critiques; the final answer derives from the last revision. */
-function recordGraph(context: OpContext, by: string, query: string, transcript: Transcript, answer: string | undefined): string | undefined {
+function recordGraph(
+  context: OpContext,
+  by: string,
+  query: string,
+  transcript: Transcript,
+  answer: string | undefined,
+): string | undefined {
   const trace = context.trace;
   const answerOf = (text: string): string | undefined => {
     const value = /answer\s*[:=]?\s*(.+)$/i.exec(text)?.[1] ?? /(-?\d[\d,]*(?:\.\d+)?)(?!.*\d)/.exec(text)?.[1];
@@ -241,17 +280,34 @@ export function degrade(context: OpContext, stepId: string, degraded: string[], 
  * What one call would reserve: prompt (+ the schema, which the fleet counts too, + the model's margin) and
  * the output cap, priced. The fleet reserves exactly this, so planning with it never leads to a refusal.
  */
-export function callWorstCase(context: OpContext, model: string, messages: readonly ChatMessage[], maxOutputTokens: number, schema?: JsonSchema): Amount {
+export function callWorstCase(
+  context: OpContext,
+  model: string,
+  messages: readonly ChatMessage[],
+  maxOutputTokens: number,
+  schema?: JsonSchema,
+): Amount {
   const resolved = context.fleet.model(model);
   const counted = countMessageTokens(messages) + (schema ? countTokens(JSON.stringify(schema)) : 0);
   const inputTokens = counted + resolved.promptMargin(counted);
   const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
-  const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion });
+  const usd = costOf(
+    { inputTokens, outputTokens },
+    { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion },
+  );
   return { inputTokens, outputTokens, usd, calls: 1 };
 }
 
 export function addAmounts(...amounts: Amount[]): Amount {
-  return amounts.reduce((sum, amount) => ({ inputTokens: sum.inputTokens + amount.inputTokens, outputTokens: sum.outputTokens + amount.outputTokens, usd: sum.usd + amount.usd, calls: sum.calls + amount.calls }), { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 });
+  return amounts.reduce(
+    (sum, amount) => ({
+      inputTokens: sum.inputTokens + amount.inputTokens,
+      outputTokens: sum.outputTokens + amount.outputTokens,
+      usd: sum.usd + amount.usd,
+      calls: sum.calls + amount.calls,
+    }),
+    { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 },
+  );
 }
 
 /** Whether the budget (and every budget above it) can still take `amount` on top of what is committed. */

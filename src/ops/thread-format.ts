@@ -86,7 +86,11 @@ function object(properties: Record<string, unknown>): JsonSchema {
 /** One tool call per tool (tool_name is a constant), as in TIM's grammar; `withResult` for the document. */
 function toolUse(tools: ThreadTools, union: ThreadUnion, withResult: boolean): JsonSchema | undefined {
   const variants = Object.entries(tools).map(([name, tool]) =>
-    object({ tool_name: { type: 'string', const: name }, parameters: normalizeTool(tool).parameters ?? GENERIC_PARAMETERS, ...(withResult ? { tool_result: STRING } : {}) }),
+    object({
+      tool_name: { type: 'string', const: name },
+      parameters: normalizeTool(tool).parameters ?? GENERIC_PARAMETERS,
+      ...(withResult ? { tool_result: STRING } : {}),
+    }),
   );
   if (variants.length === 0) return undefined;
   return { [union]: [...variants, { type: 'null' }] };
@@ -164,7 +168,8 @@ function renderTask(node: ThreadNode, options: RenderOptions, final: boolean): T
   // Built key by key so the JSON keeps TIM's order: thought, tooluse, subtasks, conclusion.
   const out: Record<string, unknown> = { thought: node.thought };
   if (options.withTools) out['tooluse'] = node.tooluse;
-  if (node.depth < options.maxDepth && !(options.prune && node.collapsed)) out['subtasks'] = node.subtasks === null ? null : node.subtasks.map((child) => renderTask(child, options, final));
+  if (node.depth < options.maxDepth && !(options.prune && node.collapsed))
+    out['subtasks'] = node.subtasks === null ? null : node.subtasks.map((child) => renderTask(child, options, final));
   // An open task has no conclusion yet; in the final document it is an empty string (the schema needs one).
   if (node.conclusion !== undefined || final) out['conclusion'] = node.conclusion ?? '';
   return out as unknown as TimTask;

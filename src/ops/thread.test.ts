@@ -29,7 +29,10 @@ function levels(schema: Schema): number {
   while (task) {
     count++;
     const subtasks = (task['properties'] as Schema)['subtasks'] as Schema | undefined;
-    task = subtasks ? ((subtasks['anyOf'] ?? subtasks['oneOf']) as Schema[]).find((variant) => variant['type'] === 'array')?.['items'] as Schema | undefined : undefined;
+    task = subtasks
+      ? (((subtasks['anyOf'] ?? subtasks['oneOf']) as Schema[]).find((variant) => variant['type'] === 'array')?.['items'] as
+          Schema | undefined)
+      : undefined;
   }
   return count;
 }
@@ -55,8 +58,22 @@ describe('thread format', () => {
 
   it('accepts a depth-3 document and rejects extra fields, missing fields and a fourth level', () => {
     const validate = new Ajv({ strict: false }).compile(threadSchema({ depth: 3, tools: { calculator: CALCULATOR_TOOL } }));
-    const level3: TimTask = { thought: 'c', tooluse: { tool_name: 'calculator', parameters: { expression: '2*3' }, tool_result: '6' }, conclusion: 's1 result: 6' };
-    const document: TimDocument = { reasoning: [{ thought: 'a', tooluse: null, subtasks: [{ thought: 'b', tooluse: null, subtasks: [level3], conclusion: 'b done' }], conclusion: 'a done' }], answer: '6' };
+    const level3: TimTask = {
+      thought: 'c',
+      tooluse: { tool_name: 'calculator', parameters: { expression: '2*3' }, tool_result: '6' },
+      conclusion: 's1 result: 6',
+    };
+    const document: TimDocument = {
+      reasoning: [
+        {
+          thought: 'a',
+          tooluse: null,
+          subtasks: [{ thought: 'b', tooluse: null, subtasks: [level3], conclusion: 'b done' }],
+          conclusion: 'a done',
+        },
+      ],
+      answer: '6',
+    };
     assert.ok(validate(document), JSON.stringify(validate.errors));
     assert.ok(!validate({ ...document, extra: 1 }));
     assert.ok(!validate({ reasoning: [{ thought: 'a', tooluse: null, subtasks: null }], answer: '6' }));
@@ -72,7 +89,10 @@ describe('thread format', () => {
     assert.deepEqual(Object.keys(top['properties'] as Schema), ['thought', 'tooluse', 'subtasks', 'conclusion', 'more']);
     assert.deepEqual(Object.keys(deepest['properties'] as Schema), ['thought', 'tooluse', 'conclusion', 'more']);
     assert.ok(!JSON.stringify(top).includes('tool_result'));
-    assert.deepEqual(Object.keys(threadStepSchema('conclude', { depth: 2, maxDepth: 3, tools })['properties'] as Schema), ['conclusion', 'more']);
+    assert.deepEqual(Object.keys(threadStepSchema('conclude', { depth: 2, maxDepth: 3, tools })['properties'] as Schema), [
+      'conclusion',
+      'more',
+    ]);
     // A plain function is a tool too, with a generic `{ input }` parameter object.
     const withLookup = JSON.stringify(threadStepSchema('task', { depth: 1, maxDepth: 3, tools: { lookup: async () => 'found' } }));
     assert.ok(withLookup.includes('"const":"lookup"') && withLookup.includes('"required":["input"]'));
@@ -119,7 +139,8 @@ describe('thread on the simulated fleet', () => {
     const grandchildThoughts = first.subtasks!.flatMap((child) => child.subtasks ?? []).map((task) => task.thought);
     const last = userText(seen.at(-1)!);
     assert.ok(last.includes(JSON.stringify(first.thought)) && last.includes(JSON.stringify(first.conclusion)));
-    for (const thought of [...childThoughts, ...grandchildThoughts]) assert.ok(!last.includes(JSON.stringify(thought)), `pruned thought still sent: ${thought}`);
+    for (const thought of [...childThoughts, ...grandchildThoughts])
+      assert.ok(!last.includes(JSON.stringify(thought)), `pruned thought still sent: ${thought}`);
     // …while before the collapse those subtasks were in view.
     assert.ok(seen.slice(0, collapsedTop.step).some((recorded) => userText(recorded).includes(JSON.stringify(childThoughts[0]))));
     assert.ok(seen.slice(collapsedTop.step + 1).every((recorded) => !userText(recorded).includes(JSON.stringify(childThoughts[0]))));
@@ -134,8 +155,23 @@ describe('thread on the simulated fleet', () => {
   it('beats a single answer on medium-difficulty chains (at many times the tokens)', async () => {
     const tasks = arithmeticTaskSet({ count: 100, minDifficulty: 1, maxDifficulty: 2.5 });
     const h = createOpHarness({ model: 'sim:medium', tasks });
-    const single = await mapConcurrent(tasks, 16, async (task) => h.isCorrect(task.id, (await generate(h.fresh({ taskId: task.id }).context, { step: 'single', prompt: task.prompt, temperature: 0.7, operator: 'single', axis: 'width' })).answer));
-    const threaded = await mapConcurrent(tasks, 16, async (task) => h.isCorrect(task.id, (await thread(h.fresh({ taskId: task.id }).context, { question: task.prompt, calculator: false })).answer));
+    const single = await mapConcurrent(tasks, 16, async (task) =>
+      h.isCorrect(
+        task.id,
+        (
+          await generate(h.fresh({ taskId: task.id }).context, {
+            step: 'single',
+            prompt: task.prompt,
+            temperature: 0.7,
+            operator: 'single',
+            axis: 'width',
+          })
+        ).answer,
+      ),
+    );
+    const threaded = await mapConcurrent(tasks, 16, async (task) =>
+      h.isCorrect(task.id, (await thread(h.fresh({ taskId: task.id }).context, { question: task.prompt, calculator: false })).answer),
+    );
     // Measured (seed 7): single 0.52, thread without tools 0.66 (0.72 with the calculator).
     assert.ok(rate(threaded) >= rate(single) + 0.08, `thread ${rate(threaded)} vs single ${rate(single)}`);
   });
@@ -144,7 +180,9 @@ describe('thread on the simulated fleet', () => {
     const h = createOpHarness({ model: 'sim:medium' });
     const seen = recordRequests(h.fleet);
     const result = await thread(h.fresh({}).context, { question: `What is ${NINE_STEP_CHAIN}?` });
-    const toolCalls = (result.details as { toolCalls: Array<{ tool_name: string; parameters: { expression: string }; tool_result: string }> }).toolCalls;
+    const toolCalls = (
+      result.details as { toolCalls: Array<{ tool_name: string; parameters: { expression: string }; tool_result: string }> }
+    ).toolCalls;
     assert.ok(toolCalls.length >= 1);
     for (const call of toolCalls) {
       assert.equal(call.tool_name, 'calculator');
@@ -207,8 +245,10 @@ describe('thread on the simulated fleet', () => {
   });
 
   it('is deterministic for the same seed', async () => {
-    const run = async (): Promise<string> => JSON.stringify((await thread(createOpHarness({ model: 'sim:small' }).fresh({}).context, { question: `What is ${NINE_STEP_CHAIN}?` })).details);
+    const run = async (): Promise<string> =>
+      JSON.stringify(
+        (await thread(createOpHarness({ model: 'sim:small' }).fresh({}).context, { question: `What is ${NINE_STEP_CHAIN}?` })).details,
+      );
     assert.equal(await run(), await run());
   });
 });
-

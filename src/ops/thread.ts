@@ -60,7 +60,14 @@ export interface ThreadOptions {
   temperature?: number;
 }
 
-export const THREAD_DEFAULTS = { maxDepth: DEFAULT_THREAD_DEPTH, bufferSize: 2, maxSteps: 48, maxSubtasks: 8, maxStepTokens: 320, maxAnswerTokens: 96 } as const;
+export const THREAD_DEFAULTS = {
+  maxDepth: DEFAULT_THREAD_DEPTH,
+  bufferSize: 2,
+  maxSteps: 48,
+  maxSubtasks: 8,
+  maxStepTokens: 320,
+  maxAnswerTokens: 96,
+} as const;
 
 const THREAD_SYSTEM = `You reason as a thread: a JSON tree of tasks. A task has a thought, an optional tool use, optional subtasks (a list of tasks) and a conclusion that states everything later tasks need from it (write results as "sN result: <value>" when steps are numbered). You write the tree one step at a time, as asked:
 - a task: give its thought, then either call a tool, open subtasks, or conclude it directly (leave the conclusion empty when a tool or subtasks come first); set "more" to true when another task should follow in the same list;
@@ -131,13 +138,24 @@ class ThreadRun {
     this.prune = options.prune ?? true;
     this.tools = Object.fromEntries(Object.entries(options.tools ?? {}).map(([name, tool]) => [name, normalizeTool(tool)]));
     if ((options.calculator ?? true) && !this.tools['calculator']) this.tools['calculator'] = CALCULATOR_TOOL;
-    const toolLines = Object.entries(this.tools).map(([name, tool]) => `- ${name}: ${tool.description ?? 'a tool'}; parameters ${JSON.stringify(tool.parameters ?? { input: 'string' })}`);
-    this.system = [THREAD_SYSTEM, toolLines.length > 0 ? `Tools:\n${toolLines.join('\n')}` : '', options.system ?? ''].filter((part) => part).join('\n\n');
+    const toolLines = Object.entries(this.tools).map(
+      ([name, tool]) => `- ${name}: ${tool.description ?? 'a tool'}; parameters ${JSON.stringify(tool.parameters ?? { input: 'string' })}`,
+    );
+    this.system = [THREAD_SYSTEM, toolLines.length > 0 ? `Tools:\n${toolLines.join('\n')}` : '', options.system ?? '']
+      .filter((part) => part)
+      .join('\n\n');
   }
 
   async run(): Promise<OpResult> {
     const { trace } = this.context;
-    trace.event(this.stepId, 'op-start', { operator: 'thread', model: this.model, maxDepth: this.maxDepth, bufferSize: this.bufferSize, maxSteps: this.maxSteps, prune: this.prune });
+    trace.event(this.stepId, 'op-start', {
+      operator: 'thread',
+      model: this.model,
+      maxDepth: this.maxDepth,
+      bufferSize: this.bufferSize,
+      maxSteps: this.maxSteps,
+      prune: this.prune,
+    });
     const query = trace.addNode(this.stepId, 'query', this.options.question);
     await this.grow();
     const top = this.reasoning.filter((node) => node.nodeId !== undefined).map((node) => node.nodeId as string);
@@ -168,7 +186,13 @@ class ThreadRun {
         ...(this.error !== undefined ? { error: this.error } : {}),
       },
     };
-    trace.event(this.stepId, 'op-end', { operator: 'thread', answer: result.answer, calls: this.calls, tokensResent: this.tokensResent, tokensUnpruned: this.tokensUnpruned });
+    trace.event(this.stepId, 'op-end', {
+      operator: 'thread',
+      answer: result.answer,
+      calls: this.calls,
+      tokensResent: this.tokensResent,
+      tokensUnpruned: this.tokensUnpruned,
+    });
     return result;
   }
 
@@ -184,7 +208,15 @@ class ThreadRun {
       const path = [...(open.at(-1)?.path ?? []), list.length];
       const head = await this.step<TaskStep>('task', path);
       if (!head) return;
-      const node: ThreadNode = { thought: head.thought, tooluse: null, subtasks: null, conclusion: undefined, depth: path.length, path, collapsed: false };
+      const node: ThreadNode = {
+        thought: head.thought,
+        tooluse: null,
+        subtasks: null,
+        conclusion: undefined,
+        depth: path.length,
+        path,
+        collapsed: false,
+      };
       list.push(node);
       this.depthReached = Math.max(this.depthReached, node.depth);
       if (head.tooluse) node.tooluse = await this.callTool(head.tooluse, node);
@@ -226,11 +258,17 @@ class ThreadRun {
       return undefined;
     }
     const messages = this.messages(kind, path, this.prune);
-    const schema = threadStepSchema(kind, { depth: path.length, maxDepth: this.maxDepth, tools: this.tools, ...(this.options.union ? { union: this.options.union } : {}) });
+    const schema = threadStepSchema(kind, {
+      depth: path.length,
+      maxDepth: this.maxDepth,
+      tools: this.tools,
+      ...(this.options.union ? { union: this.options.union } : {}),
+    });
     const stepCost = callWorstCase(this.context, this.model, messages, this.maxStepTokens, schema);
     // The answer prompt is at most this one plus one step's output longer.
     const answerCost = callWorstCase(this.context, this.model, messages, this.maxAnswerTokens);
-    answerCost.inputTokens += this.maxStepTokens + countTokens(JSON.stringify(threadStepSchema('answer', { depth: 1, maxDepth: 1, tools: {} })));
+    answerCost.inputTokens +=
+      this.maxStepTokens + countTokens(JSON.stringify(threadStepSchema('answer', { depth: 1, maxDepth: 1, tools: {} })));
     if (!budgetCovers(this.context.budget, addAmounts(stepCost, answerCost))) {
       this.stopReason = 'budget';
       degrade(this.context, this.stepId, this.degraded, `thread stopped after ${this.calls} steps (budget): answer from the partial tree`);
@@ -248,11 +286,24 @@ class ThreadRun {
     // No answer call: fall back on what the tree concluded last at the top level.
     const last = [...this.reasoning].reverse().find((node) => node.conclusion !== undefined);
     const fallback = last?.conclusion === undefined ? undefined : extractAnswer(last.conclusion);
-    degrade(this.context, this.stepId, this.degraded, `no answer call: answer from the last top-level conclusion${fallback === undefined ? ' (none)' : ''}`);
+    degrade(
+      this.context,
+      this.stepId,
+      this.degraded,
+      `no answer call: answer from the last top-level conclusion${fallback === undefined ? ' (none)' : ''}`,
+    );
     return { answer: fallback, text: last?.conclusion ?? '', nodeId: last?.nodeId };
   }
 
-  private async call(step: string, kind: ThreadStepKind, path: number[], messages: ChatMessage[], schema: { name: string; schema: Record<string, unknown> }, maxOutputTokens: number, derivedFrom?: string[]): Promise<GenerateOutcome | undefined> {
+  private async call(
+    step: string,
+    kind: ThreadStepKind,
+    path: number[],
+    messages: ChatMessage[],
+    schema: { name: string; schema: Record<string, unknown> },
+    maxOutputTokens: number,
+    derivedFrom?: string[],
+  ): Promise<GenerateOutcome | undefined> {
     try {
       const outcome = await generate(this.context, {
         step,
@@ -298,7 +349,10 @@ class ThreadRun {
           : `the reasoning is ${this.stopReason === 'answered' ? 'finished' : 'stopped early'}; give the final answer.`;
     return [
       { role: 'system', content: this.system },
-      { role: 'user', content: `Thread so far (JSON; finished subtask lists are pruned to their parent's thought and conclusion):\n${tree}\n\nNext: ${next}\n\nQuestion: ${this.options.question}` },
+      {
+        role: 'user',
+        content: `Thread so far (JSON; finished subtask lists are pruned to their parent's thought and conclusion):\n${tree}\n\nNext: ${next}\n\nQuestion: ${this.options.question}`,
+      },
     ];
   }
 
@@ -312,15 +366,26 @@ class ThreadRun {
     }
     const use: TimToolUse = { tool_name: request.tool_name, parameters: request.parameters ?? {}, tool_result: result };
     this.toolCalls.push(use);
-    this.context.trace.event(this.stepId, 'tool', { tool: request.tool_name, parameters: use.parameters, result, path: pathLabel(node.path) });
-    node.nodeId = this.context.trace.addNode(this.stepId, 'evidence', `${request.tool_name}(${JSON.stringify(use.parameters)}) = ${result}`);
+    this.context.trace.event(this.stepId, 'tool', {
+      tool: request.tool_name,
+      parameters: use.parameters,
+      result,
+      path: pathLabel(node.path),
+    });
+    node.nodeId = this.context.trace.addNode(
+      this.stepId,
+      'evidence',
+      `${request.tool_name}(${JSON.stringify(use.parameters)}) = ${result}`,
+    );
     return use;
   }
 
   /** Graph: the conclusion derives from the task's subtasks' conclusions (or its tool evidence) and the previous sibling. */
   private concluded(node: ThreadNode, list: readonly ThreadNode[]): void {
     this.tasksConcluded++;
-    const sources = [...(node.subtasks ?? []).map((child) => child.nodeId), node.nodeId, list[list.indexOf(node) - 1]?.nodeId].filter((id): id is string => id !== undefined);
+    const sources = [...(node.subtasks ?? []).map((child) => child.nodeId), node.nodeId, list[list.indexOf(node) - 1]?.nodeId].filter(
+      (id): id is string => id !== undefined,
+    );
     node.nodeId = this.context.trace.addNode(this.stepId, 'conclusion', node.conclusion ?? '');
     if (sources.length > 0) this.context.trace.derive(node.nodeId, sources);
   }
@@ -335,6 +400,11 @@ class ThreadRun {
     oldest.collapsed = true;
     const tokens = countTokens(renderThread(oldest.subtasks ?? [], { prune: false, withTools: this.hasTools, maxDepth: this.maxDepth }));
     this.pruneEvents.push({ step: this.calls, parent: pathLabel(oldest.path), items: oldest.subtasks?.length ?? 0, tokens });
-    this.context.trace.event(this.stepId, 'note', { what: 'prune', parent: pathLabel(oldest.path), items: oldest.subtasks?.length ?? 0, tokens });
+    this.context.trace.event(this.stepId, 'note', {
+      what: 'prune',
+      parent: pathLabel(oldest.path),
+      items: oldest.subtasks?.length ?? 0,
+      tokens,
+    });
   }
 }

@@ -70,7 +70,13 @@ export class Trace {
     const count = this.nodeCounters.get(base) ?? 0;
     this.nodeCounters.set(base, count + 1);
     const id = count === 0 ? base : `${base}#${count}`;
-    const node: GraphNode = { id, kind, text: text.length > MAX_NODE_TEXT ? `${text.slice(0, MAX_NODE_TEXT)}…` : text, by, step: this.step++ };
+    const node: GraphNode = {
+      id,
+      kind,
+      text: text.length > MAX_NODE_TEXT ? `${text.slice(0, MAX_NODE_TEXT)}…` : text,
+      by,
+      step: this.step++,
+    };
     if (answer !== undefined) node.answer = answer;
     this.nodes.push(node);
     this.nodesById.set(id, node);
@@ -87,7 +93,8 @@ export class Trace {
     for (const source of sources) {
       this.addEdge(node, source, 'derived-from');
       const origin = this.nodesById.get(source);
-      if (target?.answer !== undefined && origin?.answer !== undefined) this.addEdge(source, node, origin.answer === target.answer ? 'supports' : 'contradicts');
+      if (target?.answer !== undefined && origin?.answer !== undefined)
+        this.addEdge(source, node, origin.answer === target.answer ? 'supports' : 'contradicts');
     }
   }
 

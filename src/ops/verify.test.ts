@@ -51,7 +51,12 @@ describe('verify', () => {
     const task = tasks[0]!;
     const fresh = harness.fresh({ taskId: task.id, stepId: 'judge' });
     const answer = await generate(fresh.context, { step: 'answer', prompt: task.prompt, operator: 'test', axis: 'width' });
-    const result = await verify(fresh.context, { question: task.prompt, candidate: answer.answer!, candidateNode: answer.nodeId!, model: 'sim:large' });
+    const result = await verify(fresh.context, {
+      question: task.prompt,
+      candidate: answer.answer!,
+      candidateNode: answer.nodeId!,
+      model: 'sim:large',
+    });
     assert.equal(result.calls, 1);
     assert.ok(result.judged);
     const node = fresh.trace.node(result.nodeId!)!;
@@ -90,11 +95,21 @@ describe('verify', () => {
   it('property: never spends beyond its slice and degrades instead of throwing', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ slice: tightLimits(), root: rootLimits(), model: fc.constantFrom('sim:small', 'sim:medium', 'sim:large'), task: fc.integer({ min: 0, max: tasks.length - 1 }), right: fc.boolean() }),
+        fc.record({
+          slice: tightLimits(),
+          root: rootLimits(),
+          model: fc.constantFrom('sim:small', 'sim:medium', 'sim:large'),
+          task: fc.integer({ min: 0, max: tasks.length - 1 }),
+          right: fc.boolean(),
+        }),
         async (params) => {
           const task = tasks[params.task]!;
           const fresh = harness.fresh({ taskId: task.id, limits: params.root, slice: params.slice });
-          const result = await verify(fresh.context, { question: task.prompt, candidate: params.right ? task.answer : task.distractors![0]!.answer, model: params.model });
+          const result = await verify(fresh.context, {
+            question: task.prompt,
+            candidate: params.right ? task.answer : task.distractors![0]!.answer,
+            model: params.model,
+          });
           assertWithinBudget(fresh, params.slice, params.root);
           assertDegradationsTraced(result, fresh);
         },

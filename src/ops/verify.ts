@@ -107,14 +107,32 @@ export function parseVerdict(text: string): ParsedVerdict {
 export async function verify(context: OpContext, options: VerifyOptions): Promise<VerifyResult> {
   const step = options.step ?? 'verify';
   const stepId = `${context.stepId}/${step}`;
-  const base: VerifyResult = { verdict: false, score: 0, judged: false, nodeId: undefined, calls: 0, budgetExhausted: false, degraded: [], simulated: false };
+  const base: VerifyResult = {
+    verdict: false,
+    score: 0,
+    judged: false,
+    nodeId: undefined,
+    calls: 0,
+    budgetExhausted: false,
+    degraded: [],
+    simulated: false,
+  };
   if (options.checker) {
     const raw = await options.checker(options.candidate);
     const score = typeof raw === 'boolean' ? (raw ? 1 : 0) : Number(raw);
-    if (!Number.isFinite(score)) throw new InvalidInputError('Invalid checker result', [{ path: 'checker', message: `must return a boolean or a number in [0, 1], got ${String(raw)}` }]);
+    if (!Number.isFinite(score))
+      throw new InvalidInputError('Invalid checker result', [
+        { path: 'checker', message: `must return a boolean or a number in [0, 1], got ${String(raw)}` },
+      ]);
     const clamped = Math.min(1, Math.max(0, score));
     const verdict = clamped >= (options.threshold ?? 0.5);
-    const nodeId = addVerdictNode(context, stepId, `checker: ${verdict ? 'pass' : 'fail'} (score ${clamped.toFixed(2)}) for "${options.candidate}"`, verdict, options.candidateNode);
+    const nodeId = addVerdictNode(
+      context,
+      stepId,
+      `checker: ${verdict ? 'pass' : 'fail'} (score ${clamped.toFixed(2)}) for "${options.candidate}"`,
+      verdict,
+      options.candidateNode,
+    );
     return { ...base, verdict, score: clamped, judged: true, nodeId };
   }
   let outcome;

@@ -53,23 +53,58 @@ export const agentCardV03Schema = z.looseObject({
   preferredTransport: z.string().optional(),
   additionalInterfaces: z.array(z.looseObject({ url: z.url(), transport: z.string() })).optional(),
   provider: z.looseObject({ organization: z.string(), url: z.string() }).optional(),
-  capabilities: z.looseObject({ streaming: z.boolean().optional(), pushNotifications: z.boolean().optional(), stateTransitionHistory: z.boolean().optional(), extensions: z.array(extension).optional() }),
-  securitySchemes: z.record(z.string(), z.looseObject({ type: z.enum(['apiKey', 'http', 'oauth2', 'openIdConnect', 'mutualTLS']) })).optional(),
+  capabilities: z.looseObject({
+    streaming: z.boolean().optional(),
+    pushNotifications: z.boolean().optional(),
+    stateTransitionHistory: z.boolean().optional(),
+    extensions: z.array(extension).optional(),
+  }),
+  securitySchemes: z
+    .record(z.string(), z.looseObject({ type: z.enum(['apiKey', 'http', 'oauth2', 'openIdConnect', 'mutualTLS']) }))
+    .optional(),
   security: z.array(z.record(z.string(), strings)).optional(),
   skills: z.array(z.looseObject({ ...skill, security: z.array(z.record(z.string(), strings)).optional() })),
   supportsAuthenticatedExtendedCard: z.boolean().optional(),
 });
 
 const requirementV10 = z.looseObject({ schemes: z.record(z.string(), z.looseObject({ list: strings })) });
-const SCHEME_KINDS = { apiKeySecurityScheme: 'apikey', httpAuthSecurityScheme: 'http', oauth2SecurityScheme: 'oauth2', openIdConnectSecurityScheme: 'openidconnect', mtlsSecurityScheme: 'mtls' } as const;
+const SCHEME_KINDS = {
+  apiKeySecurityScheme: 'apikey',
+  httpAuthSecurityScheme: 'http',
+  oauth2SecurityScheme: 'oauth2',
+  openIdConnectSecurityScheme: 'openidconnect',
+  mtlsSecurityScheme: 'mtls',
+} as const;
 
 export const agentCardV10Schema = z.looseObject({
   ...common,
-  supportedInterfaces: z.array(z.looseObject({ url: z.url(), protocolBinding: z.string().min(1), protocolVersion: z.string().min(1), tenant: z.string().optional() })).min(1),
+  supportedInterfaces: z
+    .array(
+      z.looseObject({
+        url: z.url(),
+        protocolBinding: z.string().min(1),
+        protocolVersion: z.string().min(1),
+        tenant: z.string().optional(),
+      }),
+    )
+    .min(1),
   provider: z.looseObject({ organization: z.string(), url: z.string() }).optional(),
-  capabilities: z.looseObject({ streaming: z.boolean().optional(), pushNotifications: z.boolean().optional(), extensions: z.array(extension).optional(), extendedAgentCard: z.boolean().optional() }),
+  capabilities: z.looseObject({
+    streaming: z.boolean().optional(),
+    pushNotifications: z.boolean().optional(),
+    extensions: z.array(extension).optional(),
+    extendedAgentCard: z.boolean().optional(),
+  }),
   securitySchemes: z
-    .record(z.string(), z.looseObject({}).refine((scheme) => Object.keys(scheme).filter((key) => key in SCHEME_KINDS).length === 1, `must hold exactly one of ${Object.keys(SCHEME_KINDS).join(', ')}`))
+    .record(
+      z.string(),
+      z
+        .looseObject({})
+        .refine(
+          (scheme) => Object.keys(scheme).filter((key) => key in SCHEME_KINDS).length === 1,
+          `must hold exactly one of ${Object.keys(SCHEME_KINDS).join(', ')}`,
+        ),
+    )
     .optional(),
   securityRequirements: z.array(requirementV10).optional(),
   skills: z.array(z.looseObject({ ...skill, securityRequirements: z.array(requirementV10).optional() })),
@@ -106,16 +141,34 @@ function normalise(document: unknown, where: string): Agent {
       const key = scheme ? Object.keys(scheme).find((candidate) => candidate in SCHEME_KINDS) : undefined;
       return key ? SCHEME_KINDS[key as keyof typeof SCHEME_KINDS] : 'unknown';
     };
-    const kinds = (requirements: z.infer<typeof requirementV10>[] | undefined) => requirements?.flatMap((requirement) => Object.keys(requirement.schemes).map(schemeKind));
+    const kinds = (requirements: z.infer<typeof requirementV10>[] | undefined) =>
+      requirements?.flatMap((requirement) => Object.keys(requirement.schemes).map(schemeKind));
     const preferred = card.supportedInterfaces[0]!;
-    return { version, card, url: preferred.url, protocolBinding: preferred.protocolBinding, protocolVersion: preferred.protocolVersion, agentAuth: kinds(card.securityRequirements) ?? [], skillAuth: (index) => kinds(card.skills[index]!.securityRequirements) };
+    return {
+      version,
+      card,
+      url: preferred.url,
+      protocolBinding: preferred.protocolBinding,
+      protocolVersion: preferred.protocolVersion,
+      agentAuth: kinds(card.securityRequirements) ?? [],
+      skillAuth: (index) => kinds(card.skills[index]!.securityRequirements),
+    };
   }
   const parsed = agentCardV03Schema.safeParse(document);
   if (!parsed.success) throw new InvalidInputError(`Invalid A2A AgentCard (v0.3) ${where}`.trim(), zodIssues(parsed.error));
   const card = parsed.data;
   const schemeKind = (name: string) => card.securitySchemes?.[name]?.type.toLowerCase() ?? 'unknown';
-  const kinds = (requirements: Record<string, string[]>[] | undefined) => requirements?.flatMap((requirement) => Object.keys(requirement).map(schemeKind));
-  return { version, card, url: card.url, protocolBinding: card.preferredTransport ?? 'JSONRPC', protocolVersion: card.protocolVersion ?? '0.3.0', agentAuth: kinds(card.security) ?? [], skillAuth: (index) => kinds(card.skills[index]!.security) };
+  const kinds = (requirements: Record<string, string[]>[] | undefined) =>
+    requirements?.flatMap((requirement) => Object.keys(requirement).map(schemeKind));
+  return {
+    version,
+    card,
+    url: card.url,
+    protocolBinding: card.preferredTransport ?? 'JSONRPC',
+    protocolVersion: card.protocolVersion ?? '0.3.0',
+    agentAuth: kinds(card.security) ?? [],
+    skillAuth: (index) => kinds(card.skills[index]!.security),
+  };
 }
 
 /**
@@ -127,21 +180,41 @@ export function a2aToCards(document: unknown, options: IngestOptions & { sourceU
   const agent = normalise(document, where);
   const { card } = agent;
   const version = toSemver(card.version);
-  if (version === undefined) throw new InvalidInputError(`Invalid A2A AgentCard (v${agent.version}) ${where}`.trim(), [versionIssue('version', card.version)]);
+  if (version === undefined)
+    throw new InvalidInputError(`Invalid A2A AgentCard (v${agent.version}) ${where}`.trim(), [versionIssue('version', card.version)]);
   const prefix = options.idPrefix ?? `a2a:${slug(hostOf(agent.url))}/${slug(card.name)}`;
   const provider = card.provider?.organization || hostOf(agent.url);
   const binding = { kind: 'a2a' as const, url: agent.url, protocolBinding: agent.protocolBinding, protocolVersion: agent.protocolVersion };
   const metadata = {
-    agent: { name: card.name, version: card.version, ...(card.documentationUrl ? { documentationUrl: card.documentationUrl } : {}), capabilities: card.capabilities },
+    agent: {
+      name: card.name,
+      version: card.version,
+      ...(card.documentationUrl ? { documentationUrl: card.documentationUrl } : {}),
+      capabilities: card.capabilities,
+    },
     a2aVersion: agent.version,
   };
   const source = { kind: 'a2a' as const, protocolVersion: agent.version, ...(options.sourceUri ? { uri: options.sourceUri } : {}) };
-  const labelsFor = (auth: string[]) => ['protocol:a2a', 'may-use-network', ...(auth.length === 0 ? ['auth:none'] : [...new Set(auth)].map((kind) => `auth:${kind}`))];
+  const labelsFor = (auth: string[]) => [
+    'protocol:a2a',
+    'may-use-network',
+    ...(auth.length === 0 ? ['auth:none'] : [...new Set(auth)].map((kind) => `auth:${kind}`)),
+  ];
   const cards: CardInput[] =
     card.skills.length === 0
       ? [
           withOperatorFields(
-            { id: prefix, version, name: card.name, description: card.description, io: { inputModes: card.defaultInputModes, outputModes: card.defaultOutputModes }, binding, provider, source, metadata },
+            {
+              id: prefix,
+              version,
+              name: card.name,
+              description: card.description,
+              io: { inputModes: card.defaultInputModes, outputModes: card.defaultOutputModes },
+              binding,
+              provider,
+              source,
+              metadata,
+            },
             options,
             labelsFor(agent.agentAuth),
           ),
@@ -153,7 +226,15 @@ export function a2aToCards(document: unknown, options: IngestOptions & { sourceU
               version,
               name: `${card.name}: ${skill.name}`,
               description: [skill.description, card.description].filter((part) => part !== '').join(' — '),
-              skills: [{ id: skill.id, name: skill.name, description: skill.description, tags: skill.tags, ...(skill.examples ? { examples: skill.examples } : {}) }],
+              skills: [
+                {
+                  id: skill.id,
+                  name: skill.name,
+                  description: skill.description,
+                  tags: skill.tags,
+                  ...(skill.examples ? { examples: skill.examples } : {}),
+                },
+              ],
               io: { inputModes: skill.inputModes ?? card.defaultInputModes, outputModes: skill.outputModes ?? card.defaultOutputModes },
               binding: { ...binding, skill: skill.id },
               provider,
@@ -174,12 +255,18 @@ export function agentCardUrl(base: string): string {
 }
 
 /** Loads an AgentCard document from a file or URL (10 s timeout). */
-export async function loadAgentCard(source: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<{ document: unknown; uri: string }> {
+export async function loadAgentCard(
+  source: string,
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<{ document: unknown; uri: string }> {
   if (!isUrl(source)) return { document: await readJsonFile(source, 'A2A AgentCard'), uri: source };
   const uri = agentCardUrl(source);
   let response: Response;
   try {
-    response = await (options.fetch ?? fetch)(uri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+    response = await (options.fetch ?? fetch)(uri, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
   } catch (error) {
     throw new InvalidInputError('Cannot fetch A2A AgentCard', [{ path: uri, message: (error as Error).message }]);
   }

@@ -50,7 +50,9 @@ export const ioSchema = z
   .strict();
 
 export const bindingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('model'), ref: text(200).describe('Fleet model reference (sim:<profile>, an alias, openai:<model>)') }).strict(),
+  z
+    .object({ kind: z.literal('model'), ref: text(200).describe('Fleet model reference (sim:<profile>, an alias, openai:<model>)') })
+    .strict(),
   z.object({ kind: z.literal('operator'), name: text(200).describe('A compute operator of the ops layer') }).strict(),
   z.object({ kind: z.literal('agent'), name: text(200).describe('A local agent') }).strict(),
   z
@@ -66,7 +68,13 @@ export const bindingSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('mcp'),
       server: z
-        .object({ name: text(200), version: text(100).optional(), command: text(2_000).optional(), args: z.array(z.string()).max(256).optional(), url: z.url().optional() })
+        .object({
+          name: text(200),
+          version: text(100).optional(),
+          command: text(2_000).optional(),
+          args: z.array(z.string()).max(256).optional(),
+          url: z.url().optional(),
+        })
         .strict(),
       tool: text(200),
     })
@@ -86,10 +94,17 @@ export const costSchema = z
 export const latencySchema = z
   .object({ p50Ms: z.number().nonnegative().optional(), p95Ms: z.number().nonnegative().optional() })
   .strict()
-  .refine((latency) => latency.p50Ms === undefined || latency.p95Ms === undefined || latency.p95Ms >= latency.p50Ms, { message: 'p95Ms must be ≥ p50Ms', path: ['p95Ms'] });
+  .refine((latency) => latency.p50Ms === undefined || latency.p95Ms === undefined || latency.p95Ms >= latency.p50Ms, {
+    message: 'p95Ms must be ≥ p50Ms',
+    path: ['p95Ms'],
+  });
 
 export const cardSourceSchema = z
-  .object({ kind: z.enum(['manual', 'a2a', 'mcp', 'fleet']), uri: z.string().max(2_000).optional(), protocolVersion: z.string().max(50).optional() })
+  .object({
+    kind: z.enum(['manual', 'a2a', 'mcp', 'fleet']),
+    uri: z.string().max(2_000).optional(),
+    protocolVersion: z.string().max(50).optional(),
+  })
   .strict();
 
 export const cardInputSchema = z
@@ -103,7 +118,10 @@ export const cardInputSchema = z
     binding: bindingSchema,
     cost: costSchema.optional(),
     latency: latencySchema.optional(),
-    labels: z.array(z.string().regex(LABEL_PATTERN, 'labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu)')).max(256).default([]),
+    labels: z
+      .array(z.string().regex(LABEL_PATTERN, 'labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu)'))
+      .max(256)
+      .default([]),
     provider: text(200),
     /** Quality prior in [0, 1] (default 0.5): how good this capability is believed to be, before any query. */
     quality: z.number().min(0).max(1).optional(),
@@ -152,7 +170,10 @@ export function parseCards(value: unknown, what = 'capability card'): Card[] {
     const key = `${parsed.data.id}@${parsed.data.version}`;
     const earlier = seen.get(key);
     if (earlier !== undefined && contentHash(cards[earlier]!) !== contentHash(parsed.data)) {
-      issues.push({ path: `${prefixOf(index)}.version`.replace(/^\./, ''), message: `${key} appears twice in this document with different content` });
+      issues.push({
+        path: `${prefixOf(index)}.version`.replace(/^\./, ''),
+        message: `${key} appears twice in this document with different content`,
+      });
     }
     if (earlier === undefined) seen.set(key, cards.length);
     cards.push(parsed.data);

@@ -180,7 +180,11 @@ export class ColumnStore {
   private ensureCapacity(needed: number): void {
     if (needed <= this.capacity) return;
     const capacity = Math.max(needed, this.capacity * 2, 1024);
-    const grow = <T extends Uint8Array | Int32Array | Uint32Array | Float32Array | Float64Array>(old: T, make: (length: number) => T, width = 1): T => {
+    const grow = <T extends Uint8Array | Int32Array | Uint32Array | Float32Array | Float64Array>(
+      old: T,
+      make: (length: number) => T,
+      width = 1,
+    ): T => {
       const next = make(capacity * width);
       next.set(old as never);
       return next;

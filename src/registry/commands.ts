@@ -34,7 +34,9 @@ export async function openRegistry(options: RegistryOptions & { env?: NodeJS.Pro
 export function embedderFromSpec(spec: string): Embedder {
   const match = /^(?:hash-v1-|hash:)(\d+)$/.exec(spec);
   if (match) return new HashingEmbedder({ dimension: Number(match[1]) });
-  throw new InvalidInputError('Unknown embedder', [{ path: '--embedder', message: `"${spec}": use hash-v1-<dimension> (e.g. hash-v1-384), or a model embedder wired by the CLI` }]);
+  throw new InvalidInputError('Unknown embedder', [
+    { path: '--embedder', message: `"${spec}": use hash-v1-<dimension> (e.g. hash-v1-384), or a model embedder wired by the CLI` },
+  ]);
 }
 
 export interface AddOptions extends IngestOptions {
@@ -62,13 +64,22 @@ export interface AddResult {
  */
 export function checkOverrides(options: IngestOptions): void {
   const issues: { path: string; message: string }[] = [];
-  for (const label of options.labels ?? []) if (!LABEL_PATTERN.test(label)) issues.push({ path: '--label', message: `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu), ≤ 100 chars` });
-  if (options.provider !== undefined && (options.provider.trim() === '' || options.provider.length > 200)) issues.push({ path: '--provider', message: 'must be 1–200 characters' });
+  for (const label of options.labels ?? [])
+    if (!LABEL_PATTERN.test(label))
+      issues.push({
+        path: '--label',
+        message: `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu), ≤ 100 chars`,
+      });
+  if (options.provider !== undefined && (options.provider.trim() === '' || options.provider.length > 200))
+    issues.push({ path: '--provider', message: 'must be 1–200 characters' });
   const perCall = options.cost?.perCallUsd;
-  if (perCall !== undefined && !(Number.isFinite(perCall) && perCall >= 0)) issues.push({ path: '--cost-per-call', message: `must be a number ≥ 0 (dollars per call), got ${perCall}` });
+  if (perCall !== undefined && !(Number.isFinite(perCall) && perCall >= 0))
+    issues.push({ path: '--cost-per-call', message: `must be a number ≥ 0 (dollars per call), got ${perCall}` });
   const p50 = options.latency?.p50Ms;
-  if (p50 !== undefined && !(Number.isFinite(p50) && p50 >= 0)) issues.push({ path: '--latency-ms', message: `must be a number ≥ 0 (milliseconds), got ${p50}` });
-  if (options.quality !== undefined && !(options.quality >= 0 && options.quality <= 1)) issues.push({ path: '--quality', message: `must be between 0 and 1, got ${options.quality}` });
+  if (p50 !== undefined && !(Number.isFinite(p50) && p50 >= 0))
+    issues.push({ path: '--latency-ms', message: `must be a number ≥ 0 (milliseconds), got ${p50}` });
+  if (options.quality !== undefined && !(options.quality >= 0 && options.quality <= 1))
+    issues.push({ path: '--quality', message: `must be between 0 and 1, got ${options.quality}` });
   if (issues.length > 0) throw new InvalidInputError('Invalid agents add overrides', issues);
 }
 
@@ -88,7 +99,8 @@ function applyOverrides(document: unknown, options: IngestOptions): unknown {
   }
   if (options.provider !== undefined) card['provider'] = options.provider;
   if (options.quality !== undefined) card['quality'] = options.quality;
-  if (options.cost !== undefined) card['cost'] = { ...(typeof card['cost'] === 'object' && card['cost'] !== null ? card['cost'] : {}), ...options.cost };
+  if (options.cost !== undefined)
+    card['cost'] = { ...(typeof card['cost'] === 'object' && card['cost'] !== null ? card['cost'] : {}), ...options.cost };
   if (options.latency !== undefined) card['latency'] = options.latency;
   return card;
 }
@@ -112,13 +124,19 @@ export async function agentsAdd(registry: CapabilityRegistry, options: AddOption
     cards = await mcpServerToCards({ url: source }, ingest);
   } else {
     where = source;
-    const { document, uri } = isUrl(source) ? await loadAgentCard(source) : { document: await readJsonFile(source, 'capability document'), uri: source };
+    const { document, uri } = isUrl(source)
+      ? await loadAgentCard(source)
+      : { document: await readJsonFile(source, 'capability document'), uri: source };
     kind = givenKind ?? detectKind(document);
     cards =
       kind === 'a2a'
         ? a2aToCards(document, { ...ingest, sourceUri: uri })
         : kind === 'mcp'
-          ? mcpToCards(document, { ...(server !== undefined ? { name: server } : {}), ...(serverVersion !== undefined ? { version: serverVersion } : {}) }, { ...ingest, sourceUri: uri })
+          ? mcpToCards(
+              document,
+              { ...(server !== undefined ? { name: server } : {}), ...(serverVersion !== undefined ? { version: serverVersion } : {}) },
+              { ...ingest, sourceUri: uri },
+            )
           : parseCards(applyOverrides(document, ingest), `capability cards in ${uri}`);
   }
   const { added, unchanged } = await registry.register(cards);
@@ -148,21 +166,43 @@ export interface CardSummary {
 }
 
 export function summarize(card: StoredCard): CardSummary {
-  return { ref: cardRef(card), id: card.id, version: card.version, status: card.status, name: card.name, provider: card.provider, binding: card.binding.kind, labels: card.labels, costPerCall: costPerCall(card) };
+  return {
+    ref: cardRef(card),
+    id: card.id,
+    version: card.version,
+    status: card.status,
+    name: card.name,
+    provider: card.provider,
+    binding: card.binding.kind,
+    labels: card.labels,
+    costPerCall: costPerCall(card),
+  };
 }
 
 /**
  * `thicket agents ls [--id X] [--status S] [--limit N]`. `total` counts the stored versions that match the
  * filters (all versions, yanked included, when there are none); `cards` is the first `limit` of them.
  */
-export function agentsList(registry: CapabilityRegistry, options: { id?: string; status?: CardStatus; limit?: number; offset?: number } = {}): { total: number; cards: CardSummary[] } {
+export function agentsList(
+  registry: CapabilityRegistry,
+  options: { id?: string; status?: CardStatus; limit?: number; offset?: number } = {},
+): { total: number; cards: CardSummary[] } {
   const filtered = options.id !== undefined || options.status !== undefined;
-  const filter = { ...(options.id !== undefined ? { id: options.id } : {}), ...(options.status !== undefined ? { status: options.status } : {}) };
-  return { total: filtered ? registry.list(filter).length : registry.count(), cards: registry.list({ limit: 1_000, ...options }).map(summarize) };
+  const filter = {
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.status !== undefined ? { status: options.status } : {}),
+  };
+  return {
+    total: filtered ? registry.list(filter).length : registry.count(),
+    cards: registry.list({ limit: 1_000, ...options }).map(summarize),
+  };
 }
 
 /** `thicket agents show <id[@range]>`: the resolved card and every version with its status. */
-export function agentsShow(registry: CapabilityRegistry, options: { reference: string }): { card: StoredCard; versions: { version: string; status: CardStatus }[] } {
+export function agentsShow(
+  registry: CapabilityRegistry,
+  options: { reference: string },
+): { card: StoredCard; versions: { version: string; status: CardStatus }[] } {
   const card = registry.resolve(options.reference);
   const versions = registry.list({ id: card.id }).map((stored) => ({ version: stored.version, status: stored.status }));
   return { card, versions };
@@ -180,7 +220,10 @@ export interface SearchOptions {
 }
 
 /** `thicket agents search "<need>" [--require L]… [--forbid L]… [--provider P]… [--max-cost X] [--max-latency MS] [--k N]` */
-export async function agentsSearch(registry: CapabilityRegistry, options: SearchOptions): Promise<{ need: string; plan: Plan; results: (CardSummary & { score: number; explanation: object })[] }> {
+export async function agentsSearch(
+  registry: CapabilityRegistry,
+  options: SearchOptions,
+): Promise<{ need: string; plan: Plan; results: (CardSummary & { score: number; explanation: object })[] }> {
   const { results, plan } = await registry.discover({
     need: options.need,
     k: options.k ?? 5,
@@ -191,14 +234,23 @@ export async function agentsSearch(registry: CapabilityRegistry, options: Search
     ...(options.maxCost !== undefined ? { maxCostPerCall: options.maxCost } : {}),
     ...(options.maxLatencyMs !== undefined ? { maxLatencyMs: options.maxLatencyMs } : {}),
   });
-  return { need: options.need, plan, results: results.map((result) => ({ ...summarize(result.card), score: result.score, explanation: result.explanation })) };
+  return {
+    need: options.need,
+    plan,
+    results: results.map((result) => ({ ...summarize(result.card), score: result.score, explanation: result.explanation })),
+  };
 }
 
 /** `thicket agents deprecate|yank <id@version>` (an exact version: lifecycle changes are never ranged). */
-export function agentsSetStatus(registry: CapabilityRegistry, options: { reference: string; status: 'deprecated' | 'yanked' }): CardSummary {
+export function agentsSetStatus(
+  registry: CapabilityRegistry,
+  options: { reference: string; status: 'deprecated' | 'yanked' },
+): CardSummary {
   const { id, range } = parseReference(options.reference);
   if (range === undefined || semver.valid(range) === null) {
-    throw new InvalidInputError(`Cannot ${options.status === 'yanked' ? 'yank' : 'deprecate'}`, [{ path: options.reference, message: 'give an exact version: <id>@<x.y.z>' }]);
+    throw new InvalidInputError(`Cannot ${options.status === 'yanked' ? 'yank' : 'deprecate'}`, [
+      { path: options.reference, message: 'give an exact version: <id>@<x.y.z>' },
+    ]);
   }
   return summarize(registry.setStatus(id, semver.valid(range)!, options.status));
 }
@@ -209,7 +261,10 @@ export function agentsReindex(registry: CapabilityRegistry): { indexed: number; 
 }
 
 /** `thicket agents reembed [--embedder hash-v1-256]` */
-export async function agentsReembed(registry: CapabilityRegistry, options: { embedder: Embedder | string }): Promise<{ cards: number; from: string | undefined; to: string }> {
+export async function agentsReembed(
+  registry: CapabilityRegistry,
+  options: { embedder: Embedder | string },
+): Promise<{ cards: number; from: string | undefined; to: string }> {
   return registry.reembed(typeof options.embedder === 'string' ? embedderFromSpec(options.embedder) : options.embedder);
 }
 
@@ -221,7 +276,13 @@ export async function agentsReembed(registry: CapabilityRegistry, options: { emb
 export async function agentsSyncFleet(
   registry: CapabilityRegistry,
   options: { config: FleetConfig; profiles: ProfileSource; includeSim?: boolean },
-): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[]; unavailable: Array<{ alias: string; error: { code: string; message: string } }> }> {
+): Promise<{
+  added: string[];
+  unchanged: string[];
+  deprecated: string[];
+  yanked: string[];
+  unavailable: Array<{ alias: string; error: { code: string; message: string } }>;
+}> {
   // A model that cannot resolve now keeps whatever card it had (nothing is deprecated for it) and is reported.
   const unavailable: Array<{ alias: string; error: { code: string; message: string } }> = [];
   const cards = fleetCards(options.config, options.profiles, {

@@ -137,7 +137,10 @@ export function dotRow(query: Float32Array, matrix: Float32Array, slot: number):
 class TopK {
   readonly hits: Hit[] = [];
   private readonly ids: number[] = [];
-  constructor(private readonly k: number, private readonly store: ColumnStore) {}
+  constructor(
+    private readonly k: number,
+    private readonly store: ColumnStore,
+  ) {}
 
   get full(): boolean {
     return this.hits.length >= this.k;
@@ -172,7 +175,13 @@ class TopK {
 }
 
 /** Exact filtered search over `slots` (or every slot): the reference that the HNSW plan is measured against. */
-export function exactSearch(store: ColumnStore, filter: CompiledFilter, query: Float32Array, k: number, slots: Int32Array = store.all.view()): Hit[] {
+export function exactSearch(
+  store: ColumnStore,
+  filter: CompiledFilter,
+  query: Float32Array,
+  k: number,
+  slots: Int32Array = store.all.view(),
+): Hit[] {
   const top = new TopK(k, store);
   if (filter.impossible) return top.hits;
   for (let index = 0; index < slots.length; index++) {
@@ -242,14 +251,18 @@ export function discover(
   options: PlanOptions = {},
 ): { hits: Hit[]; plan: Plan } {
   const active = store.activeCount;
-  if (filter.impossible || active === 0 || k <= 0) return { hits: [], plan: { method: 'empty', source: 'none', selectivity: 0, candidates: 0, rounds: 0, complete: true } };
+  if (filter.impossible || active === 0 || k <= 0)
+    return { hits: [], plan: { method: 'empty', source: 'none', selectivity: 0, candidates: 0, rounds: 0, complete: true } };
   const dimension = store.dimension;
   const { exactLimit, partitionLimit } = limits(dimension, options);
   const source = smallestSource(store, filter);
   const exact = (slots: Int32Array, name: string): { hits: Hit[]; plan: Plan } => {
     const top = new TopK(k, store);
     for (let position = 0; position < slots.length; position++) top.consider(query, slots[position]!);
-    return { hits: top.hits, plan: { method: 'exact', source: name, selectivity: slots.length / active, candidates: slots.length, rounds: 1, complete: true } };
+    return {
+      hits: top.hits,
+      plan: { method: 'exact', source: name, selectivity: slots.length / active, candidates: slots.length, rounds: 1, complete: true },
+    };
   };
   if (options.force === 'exact') return exact(enumerate(store, filter, source), source.name);
 
@@ -268,23 +281,65 @@ export function discover(
     if (passing.length <= exactLimit * 2) return exact(passing, source.name);
   }
   const label = source.label;
-  if (options.force !== 'hnsw' && label !== undefined && store.labels.postings[label]!.length <= partitionLimit && (options.force === 'partition' || options.force === undefined)) {
+  if (
+    options.force !== 'hnsw' &&
+    label !== undefined &&
+    store.labels.postings[label]!.length <= partitionLimit &&
+    (options.force === 'partition' || options.force === undefined)
+  ) {
     const partition = partitions.get(label);
     // Every partition member carries the label, so oversample by the pass rate within the partition, not overall.
     const withinPartition = Math.min(1, Math.max(estimate, 1) / Math.max(partition.rows, 1));
     const scan = (): { hits: Hit[]; plan: Plan } => {
       const prepared = LabelPartitions.prepare(query);
       const candidates: CandidateSource = (count) => LabelPartitions.search(partition, prepared, count);
-      return candidateLoop(store, filter, query, k, withinPartition, candidates, partition.rows, LabelPartitions.errorBound(partition, prepared), { method: 'partition', source: source.name, selectivity }, source, options);
+      return candidateLoop(
+        store,
+        filter,
+        query,
+        k,
+        withinPartition,
+        candidates,
+        partition.rows,
+        LabelPartitions.errorBound(partition, prepared),
+        { method: 'partition', source: source.name, selectivity },
+        source,
+        options,
+      );
     };
     const graph = partition.graph;
     if (graph === undefined || options.force === 'partition') return scan();
     // The label's own graph first; past a few widenings, the exact scan (~1 ms per 100,000 rows) is cheaper
     // than a wider graph search, so it is the fallback rather than brute force in JS.
     const graphOptions = { ...options, maxCandidates: Math.min(options.maxCandidates ?? 4_096, 1_024) };
-    return candidateLoop(store, filter, query, k, withinPartition, (count) => graph.search(query, count), graph.size, hnswMargin(graph), { method: 'hnsw', source: `${source.name} (label graph)`, selectivity }, source, graphOptions, scan);
+    return candidateLoop(
+      store,
+      filter,
+      query,
+      k,
+      withinPartition,
+      (count) => graph.search(query, count),
+      graph.size,
+      hnswMargin(graph),
+      { method: 'hnsw', source: `${source.name} (label graph)`, selectivity },
+      source,
+      graphOptions,
+      scan,
+    );
   }
-  return candidateLoop(store, filter, query, k, selectivity, (count) => index.search(query, count), index.size, hnswMargin(index), { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}`, selectivity }, source, options);
+  return candidateLoop(
+    store,
+    filter,
+    query,
+    k,
+    selectivity,
+    (count) => index.search(query, count),
+    index.size,
+    hnswMargin(index),
+    { method: 'hnsw', source: filter.trivial ? 'all' : `estimate from ${source.name}`, selectivity },
+    source,
+    options,
+  );
 }
 
 /** How far usearch's quantised similarities may be from the exact float32 ones (for the stop rule). */
@@ -332,11 +387,21 @@ function candidateLoop(
     if (want >= maxCandidates) {
       if (fallback !== undefined) {
         const done = fallback();
-        return { hits: done.hits, plan: { ...done.plan, source: `${done.plan.source} (fallback after ${slots.length} graph candidates)`, rounds: round + done.plan.rounds } };
+        return {
+          hits: done.hits,
+          plan: {
+            ...done.plan,
+            source: `${done.plan.source} (fallback after ${slots.length} graph candidates)`,
+            rounds: round + done.plan.rounds,
+          },
+        };
       }
       if (top.full) return { hits: top.hits, plan: { ...plan, complete: false } };
       const bruteForce = exactSearch(store, filter, query, k, enumerate(store, filter, source));
-      return { hits: bruteForce, plan: { ...plan, method: 'exact', source: `${source.name} (fallback after ${slots.length} candidates)`, rounds: round + 1 } };
+      return {
+        hits: bruteForce,
+        plan: { ...plan, method: 'exact', source: `${source.name} (fallback after ${slots.length} candidates)`, rounds: round + 1 },
+      };
     }
     want = Math.min(size, maxCandidates, want * growth);
   }

@@ -16,8 +16,16 @@ describe('hashing embedder', () => {
     assert.equal(left!.length, 256);
     assert.equal(new HashingEmbedder().id, 'hash-v1-384');
     // Pinned values: if these move, every stored vector changed and the embedder needs a new id.
-    const firstNonZero = [...left!].map((value, index) => [index, Number(value.toFixed(5))] as const).filter(([, value]) => value !== 0).slice(0, 4);
-    assert.deepEqual(firstNonZero, [[2, 0.06626], [6, -0.06626], [12, -0.06626], [14, 0.06626]]);
+    const firstNonZero = [...left!]
+      .map((value, index) => [index, Number(value.toFixed(5))] as const)
+      .filter(([, value]) => value !== 0)
+      .slice(0, 4);
+    assert.deepEqual(firstNonZero, [
+      [2, 0.06626],
+      [6, -0.06626],
+      [12, -0.06626],
+      [14, 0.06626],
+    ]);
   });
 
   it('returns unit vectors (and a zero vector for text with no features)', async () => {

@@ -25,9 +25,10 @@ export interface Embedder {
 }
 
 const STOP_WORDS = new Set(
-  ('a an and are as at be but by for from has have i in into is it its of on or that the this to was were will with ' +
-    'which who whom what when where how can do does you your we our they their them he she his her not no so than then there these those')
-    .split(' '),
+  (
+    'a an and are as at be but by for from has have i in into is it its of on or that the this to was were will with ' +
+    'which who whom what when where how can do does you your we our they their them he she his her not no so than then there these those'
+  ).split(' '),
 );
 
 const KIND_WORD = 0;
@@ -151,7 +152,8 @@ export function checkVectors(embedder: Embedder, vectors: readonly Float32Array[
   const issues: { path: string; message: string }[] = [];
   if (vectors.length !== expected) issues.push({ path: '', message: `returned ${vectors.length} vectors for ${expected} texts` });
   vectors.forEach((vector, index) => {
-    if (vector.length !== embedder.dimension) issues.push({ path: `[${index}]`, message: `has dimension ${vector.length}, expected ${embedder.dimension}` });
+    if (vector.length !== embedder.dimension)
+      issues.push({ path: `[${index}]`, message: `has dimension ${vector.length}, expected ${embedder.dimension}` });
     else if (!vector.every(Number.isFinite)) issues.push({ path: `[${index}]`, message: 'contains a non-finite number' });
   });
   if (issues.length > 0) throw new InvalidInputError(`Embedder "${embedder.id}" returned unusable vectors`, issues);

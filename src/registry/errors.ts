@@ -7,7 +7,11 @@ import { ThicketError } from '../core/index.ts';
 /** No card matches a reference (`id`, `id@1.4.2`, `id@^1.4`), or the only match is yanked. */
 export class CapabilityNotFoundError extends ThicketError {
   readonly reason: 'unknown-id' | 'no-matching-version' | 'yanked' | 'deprecated-needs-pin';
-  constructor(readonly reference: string, reason: CapabilityNotFoundError['reason'], detail: string) {
+  constructor(
+    readonly reference: string,
+    reason: CapabilityNotFoundError['reason'],
+    detail: string,
+  ) {
     super('INVALID_INPUT', `No capability matches "${reference}": ${detail}`, 'bad_input');
     this.name = 'CapabilityNotFoundError';
     this.reason = reason;
@@ -16,7 +20,12 @@ export class CapabilityNotFoundError extends ThicketError {
 
 /** An id@version is already stored with different content; versions are immutable once registered. */
 export class CapabilityConflictError extends ThicketError {
-  constructor(readonly id: string, readonly version: string, readonly storedHash: string, readonly newHash: string) {
+  constructor(
+    readonly id: string,
+    readonly version: string,
+    readonly storedHash: string,
+    readonly newHash: string,
+  ) {
     super(
       'INVALID_INPUT',
       `Capability ${id}@${version} is already registered with different content (stored ${storedHash.slice(0, 12)}, new ${newHash.slice(0, 12)}). ` +
@@ -29,7 +38,10 @@ export class CapabilityConflictError extends ThicketError {
 
 /** Vectors from two embedders (or two dimensions) would end up in one index. */
 export class EmbedderMismatchError extends ThicketError {
-  constructor(readonly stored: string, readonly given: string) {
+  constructor(
+    readonly stored: string,
+    readonly given: string,
+  ) {
     super(
       'INVALID_CONFIG',
       `The registry's vectors were made by embedder "${stored}", but "${given}" was given. Mixing embedders in one index ` +
@@ -42,15 +54,27 @@ export class EmbedderMismatchError extends ThicketError {
 
 /** A status change that the lifecycle does not allow (e.g. un-yanking). */
 export class InvalidTransitionError extends ThicketError {
-  constructor(readonly id: string, readonly version: string, readonly from: string, readonly to: string) {
-    super('INVALID_INPUT', `Cannot change ${id}@${version} from ${from} to ${to}: yanked is final, and only active versions can be deprecated.`, 'bad_input');
+  constructor(
+    readonly id: string,
+    readonly version: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(
+      'INVALID_INPUT',
+      `Cannot change ${id}@${version} from ${from} to ${to}: yanked is final, and only active versions can be deprecated.`,
+      'bad_input',
+    );
     this.name = 'InvalidTransitionError';
   }
 }
 
 /** Discovery found nothing that passes the hard constraints (policy, budget, binding kind). */
 export class NoCapabilityError extends ThicketError {
-  constructor(readonly need: string, readonly checks: readonly string[]) {
+  constructor(
+    readonly need: string,
+    readonly checks: readonly string[],
+  ) {
     super('INVALID_INPUT', `No active capability for "${need}" passes every constraint (${checks.join(', ')}).`, 'bad_input');
     this.name = 'NoCapabilityError';
   }

@@ -75,21 +75,27 @@ export function fleetCards(config: FleetConfig, profiles: ProfileSource, options
       provider = host;
       model = entry.model;
     }
-    return [{
-      id: `model:${alias}`,
-      version: '1.0.0',
-      name: alias,
-      description: entry.description ?? `${profile.tier} ${profile.reasoning ? 'reasoning ' : ''}language model ${model}: answers questions, writes and transforms text`,
-      skills: [{ id: 'generate', name: 'Text generation', tags: ['llm', 'chat', profile.tier, ...(profile.reasoning ? ['reasoning'] : [])] }],
-      binding: { kind: 'model', ref: alias },
-      cost: { inputPerMillionUsd: profile.priceInputPerMillion, outputPerMillionUsd: profile.priceOutputPerMillion },
-      ...(latency !== undefined ? { latency } : {}),
-      labels: labels.sort(),
-      provider,
-      quality: TIER_QUALITY[profile.tier],
-      source: { kind: 'fleet' },
-      metadata: { contextWindow: profile.contextWindow, simulated: profile.simulated },
-    }];
+    return [
+      {
+        id: `model:${alias}`,
+        version: '1.0.0',
+        name: alias,
+        description:
+          entry.description ??
+          `${profile.tier} ${profile.reasoning ? 'reasoning ' : ''}language model ${model}: answers questions, writes and transforms text`,
+        skills: [
+          { id: 'generate', name: 'Text generation', tags: ['llm', 'chat', profile.tier, ...(profile.reasoning ? ['reasoning'] : [])] },
+        ],
+        binding: { kind: 'model', ref: alias },
+        cost: { inputPerMillionUsd: profile.priceInputPerMillion, outputPerMillionUsd: profile.priceOutputPerMillion },
+        ...(latency !== undefined ? { latency } : {}),
+        labels: labels.sort(),
+        provider,
+        quality: TIER_QUALITY[profile.tier],
+        source: { kind: 'fleet' },
+        metadata: { contextWindow: profile.contextWindow, simulated: profile.simulated },
+      },
+    ];
   });
   return parseCards(cards, 'fleet model cards');
 }
@@ -101,7 +107,10 @@ export function fleetCards(config: FleetConfig, profiles: ProfileSource, options
  * "latest" moves on. Content equal to a yanked version is not registered again: the yank stands (reported
  * in `yanked`) — re-running a sync never undoes an operator's decision.
  */
-export async function syncCards(registry: CapabilityRegistry, cards: readonly Card[]): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[] }> {
+export async function syncCards(
+  registry: CapabilityRegistry,
+  cards: readonly Card[],
+): Promise<{ added: string[]; unchanged: string[]; deprecated: string[]; yanked: string[] }> {
   const result = { added: [] as string[], unchanged: [] as string[], deprecated: [] as string[], yanked: [] as string[] };
   for (const card of cards) {
     const versions = registry.list({ id: card.id });

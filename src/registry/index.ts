@@ -3,7 +3,14 @@
  * tools), their embeddings, an HNSW index (usearch) persisted beside SQLite, and discovery under hard policy
  * and budget filters. Design notes live in each module's doc comment (ranking and search plans: discovery.ts).
  */
-export { CapabilityRegistry, type RegistryOptions, type DiscoveryQuery, type DiscoveryResult, type OpenReport, type RegisterResult } from './registry.ts';
+export {
+  CapabilityRegistry,
+  type RegistryOptions,
+  type DiscoveryQuery,
+  type DiscoveryResult,
+  type OpenReport,
+  type RegisterResult,
+} from './registry.ts';
 export {
   cardInputSchema,
   bindingSchema,
@@ -29,13 +36,33 @@ export { RANKING, MAX_BOOST, exactSearch, type Hit, type Plan, type PlanOptions 
 export { compileFilter, passes, type DiscoveryConstraints, type CompiledFilter } from './filter.ts';
 export type { HnswOptions, Quantization, StaleReason } from './vector-index.ts';
 export { parseReference, pickVersion, type Reference } from './versions.ts';
-export { CapabilityNotFoundError, CapabilityConflictError, EmbedderMismatchError, InvalidTransitionError, NoCapabilityError } from './errors.ts';
-export { a2aToCards, loadAgentCard, agentCardUrl, detectA2AVersion, agentCardV03Schema, agentCardV10Schema, type A2AVersion } from './a2a.ts';
+export {
+  CapabilityNotFoundError,
+  CapabilityConflictError,
+  EmbedderMismatchError,
+  InvalidTransitionError,
+  NoCapabilityError,
+} from './errors.ts';
+export {
+  a2aToCards,
+  loadAgentCard,
+  agentCardUrl,
+  detectA2AVersion,
+  agentCardV03Schema,
+  agentCardV10Schema,
+  type A2AVersion,
+} from './a2a.ts';
 export { mcpToCards, mcpServerToCards, listMcpTools, toolsListSchema, type McpConnection, type McpServerRef } from './mcp.ts';
 export { fleetCards, syncCards, type ProfileSource } from './fleet-cards.ts';
 export { LABEL_PATTERN } from './card.ts';
 export type { IngestOptions } from './ingest-common.ts';
-export { resolveCapability, workflowCapabilityResolver, type CapabilityNeed, type ResolvedCapability, type WorkflowResolverOptions } from './resolve.ts';
+export {
+  resolveCapability,
+  workflowCapabilityResolver,
+  type CapabilityNeed,
+  type ResolvedCapability,
+  type WorkflowResolverOptions,
+} from './resolve.ts';
 export {
   agentsAdd,
   agentsList,

@@ -60,7 +60,9 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InvalidInputError(`Cannot read ${what}`, [{ path, message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message }]);
+    throw new InvalidInputError(`Cannot read ${what}`, [
+      { path, message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message },
+    ]);
   }
   try {
     return JSON.parse(text) as unknown;

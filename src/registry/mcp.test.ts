@@ -15,7 +15,10 @@ const read = (name: string): unknown => JSON.parse(readFileSync(fixture(name), '
 describe('MCP tool ingestion', () => {
   it('maps a saved tools/list result, versioned by the server; annotations stay hints', () => {
     const cards = mcpToCards(read('mcp-tools.json'), { name: 'Weather Tools', version: '3.1' }, { labels: ['residency:us'] });
-    assert.deepEqual(cards.map((card) => `${card.id}@${card.version}`), ['mcp:weather-tools/get_weather@3.1.0', 'mcp:weather-tools/convert_currency@3.1.0']);
+    assert.deepEqual(
+      cards.map((card) => `${card.id}@${card.version}`),
+      ['mcp:weather-tools/get_weather@3.1.0', 'mcp:weather-tools/convert_currency@3.1.0'],
+    );
     const [weather, currency] = cards;
     assert.equal(weather!.name, 'Weather lookup');
     assert.equal(currency!.name, 'convert_currency');
@@ -29,17 +32,28 @@ describe('MCP tool ingestion', () => {
   it('accepts a JSON-RPC response and serverInfo inside the document', () => {
     const tools = (read('mcp-tools.json') as { tools: unknown[] }).tools;
     const cards = mcpToCards({ jsonrpc: '2.0', id: 1, result: { tools, serverInfo: { name: 'srv', version: '1.0.0' } } }, {});
-    assert.deepEqual(cards.map((card) => card.id), ['mcp:srv/get_weather', 'mcp:srv/convert_currency']);
+    assert.deepEqual(
+      cards.map((card) => card.id),
+      ['mcp:srv/get_weather', 'mcp:srv/convert_currency'],
+    );
   });
 
   it('rejects invalid documents and unknown server versions listing every problem; nothing stored', async () => {
     const registry = await CapabilityRegistry.open();
-    const issues = await issuesOf(() => agentsAdd(registry, { source: fixture('mcp-invalid.json'), server: 'broken', serverVersion: '1.0.0' }));
+    const issues = await issuesOf(() =>
+      agentsAdd(registry, { source: fixture('mcp-invalid.json'), server: 'broken', serverVersion: '1.0.0' }),
+    );
     assert.deepEqual(issues.map((issue) => issue.path).sort(), ['tools[1].inputSchema.type', 'tools[1].name', 'tools[2].inputSchema']);
     const unversioned = await issuesOf(() => agentsAdd(registry, { source: fixture('mcp-tools.json') }));
-    assert.deepEqual(unversioned.map((issue) => issue.path), ['serverInfo.name', 'serverInfo.version']);
+    assert.deepEqual(
+      unversioned.map((issue) => issue.path),
+      ['serverInfo.name', 'serverInfo.version'],
+    );
     const badVersion = await issuesOf(() => mcpToCards(read('mcp-tools.json'), { name: 's', version: 'nightly' }));
-    assert.deepEqual(badVersion.map((issue) => issue.path), ['serverInfo.version']);
+    assert.deepEqual(
+      badVersion.map((issue) => issue.path),
+      ['serverInfo.version'],
+    );
     assert.equal(registry.count(), 0);
   });
 
@@ -78,7 +92,11 @@ describe('MCP tool ingestion', () => {
       const result = await agentsAdd(registry, { source: url, kind: 'mcp' });
       assert.deepEqual(result.added, ['mcp:thicket-test-tools/word_count@3.0.0', 'mcp:thicket-test-tools/reverse_text@3.0.0']);
       const reverse = registry.resolve('mcp:thicket-test-tools/reverse_text');
-      assert.deepEqual(reverse.binding, { kind: 'mcp', server: { name: 'thicket-test-tools', version: '3.0.0', url }, tool: 'reverse_text' });
+      assert.deepEqual(reverse.binding, {
+        kind: 'mcp',
+        server: { name: 'thicket-test-tools', version: '3.0.0', url },
+        tool: 'reverse_text',
+      });
       assert.deepEqual(reverse.labels, ['may-use-network', 'protocol:mcp']);
       assert.equal(reverse.provider, `127.0.0.1:${(http.address() as AddressInfo).port}`);
     } finally {

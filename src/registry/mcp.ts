@@ -55,8 +55,13 @@ export function mcpToCards(document: unknown, server: Partial<McpServerRef>, opt
   const info = parsed.success ? parsed.data.serverInfo : undefined;
   const name = server.name ?? info?.name;
   const rawVersion = server.version ?? info?.version;
-  if (name === undefined) issues.push({ path: 'serverInfo.name', message: 'server name unknown: give it (--server) or include serverInfo in the document' });
-  if (rawVersion === undefined) issues.push({ path: 'serverInfo.version', message: 'server version unknown: give it (--server-version) or include serverInfo; tools are versioned by their server' });
+  if (name === undefined)
+    issues.push({ path: 'serverInfo.name', message: 'server name unknown: give it (--server) or include serverInfo in the document' });
+  if (rawVersion === undefined)
+    issues.push({
+      path: 'serverInfo.version',
+      message: 'server version unknown: give it (--server-version) or include serverInfo; tools are versioned by their server',
+    });
   const version = rawVersion === undefined ? undefined : toSemver(rawVersion);
   if (rawVersion !== undefined && version === undefined) issues.push(versionIssue('serverInfo.version', rawVersion));
   if (!parsed.success || issues.length > 0 || name === undefined || version === undefined) throw new InvalidInputError(what, issues);
@@ -77,7 +82,9 @@ export function mcpToCards(document: unknown, server: Partial<McpServerRef>, opt
         version,
         name: tool.title ?? tool.annotations?.title ?? tool.name,
         description: tool.description ?? '',
-        skills: [{ id: tool.name, name: tool.title ?? tool.name, ...(tool.description ? { description: tool.description } : {}), tags: [] }],
+        skills: [
+          { id: tool.name, name: tool.title ?? tool.name, ...(tool.description ? { description: tool.description } : {}), tags: [] },
+        ],
         io: { inputSchema: tool.inputSchema, ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}) },
         binding: { kind: 'mcp', server: serverBinding, tool: tool.name },
         provider: server.url !== undefined ? hostOf(server.url) : name,
@@ -98,7 +105,10 @@ function isJsonRpcResponse(value: unknown): value is { result: unknown } {
 export type McpConnection = { command: string; args?: string[]; env?: Record<string, string>; cwd?: string } | { url: string };
 
 /** Connects to a live MCP server, lists every tool (following cursors) and disconnects. */
-export async function listMcpTools(connection: McpConnection, options: { timeoutMs?: number } = {}): Promise<{ serverInfo: { name: string; version: string }; tools: unknown[]; server: Partial<McpServerRef> }> {
+export async function listMcpTools(
+  connection: McpConnection,
+  options: { timeoutMs?: number } = {},
+): Promise<{ serverInfo: { name: string; version: string }; tools: unknown[]; server: Partial<McpServerRef> }> {
   // The SDK is loaded on first use (~0.2 s to import): only live-server ingestion needs it, and the CLI
   // imports this module for every command.
   const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
@@ -110,7 +120,13 @@ export async function listMcpTools(connection: McpConnection, options: { timeout
   const transport =
     'url' in connection
       ? new StreamableHTTPClientTransport(new URL(connection.url))
-      : new StdioClientTransport({ command: connection.command, args: connection.args ?? [], ...(connection.env ? { env: connection.env } : {}), ...(connection.cwd ? { cwd: connection.cwd } : {}), stderr: 'pipe' });
+      : new StdioClientTransport({
+          command: connection.command,
+          args: connection.args ?? [],
+          ...(connection.env ? { env: connection.env } : {}),
+          ...(connection.cwd ? { cwd: connection.cwd } : {}),
+          stderr: 'pipe',
+        });
   const timeout = options.timeoutMs ?? 15_000;
   const where = 'url' in connection ? connection.url : [connection.command, ...(connection.args ?? [])].join(' ');
   try {
@@ -124,7 +140,10 @@ export async function listMcpTools(connection: McpConnection, options: { timeout
       tools.push(...page.tools);
       cursor = page.nextCursor;
     } while (cursor !== undefined);
-    const server: Partial<McpServerRef> = 'url' in connection ? { url: connection.url } : { command: connection.command, ...(connection.args ? { args: connection.args } : {}) };
+    const server: Partial<McpServerRef> =
+      'url' in connection
+        ? { url: connection.url }
+        : { command: connection.command, ...(connection.args ? { args: connection.args } : {}) };
     return { serverInfo: { name: serverInfo.name, version: serverInfo.version }, tools, server };
   } catch (error) {
     if (InvalidInputError.isInstance(error)) throw error;

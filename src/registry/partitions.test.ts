@@ -20,7 +20,17 @@ function unit(seed: number, ...identity: (string | number)[]): Float32Array {
 }
 
 function row(index: number): ColumnRow {
-  return { id: `cap-${index}`, status: 'active', provider: 'p', kind: 'agent', labels: ['eu'], cost: undefined, latency: undefined, quality: 0.5, tag: index };
+  return {
+    id: `cap-${index}`,
+    status: 'active',
+    provider: 'p',
+    kind: 'agent',
+    labels: ['eu'],
+    cost: undefined,
+    latency: undefined,
+    quality: 0.5,
+    tag: index,
+  };
 }
 
 function exactDot(query: Float32Array, vector: Float32Array): number {
@@ -62,7 +72,12 @@ describe('label partitions (int8 scan, exact re-rank)', () => {
     const label = store.labels.ids.get('eu')!;
     const first = partitions.get(label);
     const scale = first.scale;
-    for (let slot = 101; slot <= 150; slot++) store.put(slot, row(slot), unit(3, 'card', slot).map((value) => value * 0.5));
+    for (let slot = 101; slot <= 150; slot++)
+      store.put(
+        slot,
+        row(slot),
+        unit(3, 'card', slot).map((value) => value * 0.5),
+      );
     const appended = partitions.get(label);
     assert.equal(appended, first, 'same partition object, appended in place');
     assert.equal(appended.rows, 150);
@@ -92,7 +107,10 @@ describe('label partitions (int8 scan, exact re-rank)', () => {
         const auto = registry.discoverVector(vector!, constraints, 10, { exactBudget: 1, force: 'partition' });
         const exact = registry.discoverVector(vector!, constraints, 10, { force: 'exact' });
         assert.equal(auto.plan.method, 'partition');
-        assert.deepEqual(auto.results.map((result) => result.score.toFixed(6)), exact.results.map((result) => result.score.toFixed(6)));
+        assert.deepEqual(
+          auto.results.map((result) => result.score.toFixed(6)),
+          exact.results.map((result) => result.score.toFixed(6)),
+        );
       }
     };
     await check();
@@ -145,7 +163,10 @@ describe('label graphs (HNSW per big label partition)', () => {
       registry.close();
       // Reopened: the graph files are trusted (same embedder, same slots) and not rewritten.
       registry = await CapabilityRegistry.open(options);
-      assert.deepEqual(graphs.map((name) => statSync(join(folder.path, name)).mtimeMs), written);
+      assert.deepEqual(
+        graphs.map((name) => statSync(join(folder.path, name)).mtimeMs),
+        written,
+      );
       assert.ok((await recall()) >= 0.95);
       // Registrations extend the graph incrementally; the next flush rewrites it.
       await registry.register(batches[2]!);

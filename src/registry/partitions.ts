@@ -198,7 +198,14 @@ export class LabelPartitions {
   private graphState(graph: VectorIndex, slots: Int32Array, rows: number): Omit<IndexSidecar, 'format' | 'fileBytes' | 'fileSha256'> {
     let checksum = 0;
     for (let row = 0; row < rows; row++) checksum = (checksum + slotChecksum(slots[row]!, this.store.tag[slots[row]!]!)) >>> 0;
-    return { generation: 0, count: rows, checksum, embedder: this.options.embedder?.() ?? 'none', dimension: this.store.dimension, quantization: graph.options.quantization };
+    return {
+      generation: 0,
+      count: rows,
+      checksum,
+      embedder: this.options.embedder?.() ?? 'none',
+      dimension: this.store.dimension,
+      quantization: graph.options.quantization,
+    };
   }
 
   /** Loads the persisted graph when it matches a prefix of the partition; returns the rows it covers (0: none). */
@@ -229,7 +236,8 @@ export class LabelPartitions {
       for (let component = 0; component < dimension; component++) if (Math.abs(store.vectors[base + component]!) > limit) return false;
       if (partition.rows === partition.slots.length) grow(partition, dimension);
       const row = partition.rows * dimension;
-      for (let component = 0; component < dimension; component++) partition.codes[row + component] = Math.round(store.vectors[base + component]! * scale);
+      for (let component = 0; component < dimension; component++)
+        partition.codes[row + component] = Math.round(store.vectors[base + component]! * scale);
       partition.slots[partition.rows++] = slot;
     }
     partition.consumed = postings.length;
@@ -269,7 +277,14 @@ export class LabelPartitions {
     if (take === 0) return { slots: new Float64Array(0), similarities: new Float32Array(0) };
     const dimension = query.codes.length;
     // subarray(0, …) keeps byte offset 0, which the native binding requires (it reads the ArrayBuffer from its start).
-    const matches = usearch.exactSearch(partition.codes.subarray(0, partition.rows * dimension), query.codes, dimension, take, usearch.MetricKind.IP, 1) as InstanceType<typeof usearch.Matches>;
+    const matches = usearch.exactSearch(
+      partition.codes.subarray(0, partition.rows * dimension),
+      query.codes,
+      dimension,
+      take,
+      usearch.MetricKind.IP,
+      1,
+    ) as InstanceType<typeof usearch.Matches>;
     const slots = new Float64Array(matches.keys.length);
     const similarities = new Float32Array(matches.keys.length);
     // usearch's int8 inner-product distance is 1 − Σ q̂_i v̂_i.

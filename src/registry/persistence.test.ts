@@ -72,11 +72,14 @@ describe('persistence and index repair', () => {
     const embedder = new HashingEmbedder();
     const raw = new Database(path);
     const [sneaky] = parseCards(card('sneaky', '1.0.0', { description: 'Forecasts electricity demand for the grid' }));
-    const insert = raw.prepare(`INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
+    const insert =
+      raw.prepare(`INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
       VALUES (?, '1.0.0', 'active', 'local', 'agent', '', NULL, NULL, 0.5, ?, ?, 'now', 'now')`);
     const key = Number(insert.run('sneaky', contentHash(sneaky!), JSON.stringify(sneaky)).lastInsertRowid);
     const [vector] = await embedder.embed(['sneaky. Forecasts electricity demand for the grid']);
-    raw.prepare('INSERT INTO registry_vectors (key, embedder, dimension, vector) VALUES (?, ?, ?, ?)').run(key, embedder.id, embedder.dimension, vectorToBlob(vector!));
+    raw
+      .prepare('INSERT INTO registry_vectors (key, embedder, dimension, vector) VALUES (?, ?, ?, ?)')
+      .run(key, embedder.id, embedder.dimension, vectorToBlob(vector!));
     raw.close();
     let registry = await CapabilityRegistry.open({ path });
     assert.equal(registry.openReport.rebuilt, 'count');
@@ -94,8 +97,12 @@ describe('persistence and index repair', () => {
     // A card row with no vector row is embedded on open (and the index rebuilt).
     const rawThird = new Database(path);
     const [orphan] = parseCards(card('orphan', '1.0.0', { description: 'Detects phishing emails' }));
-    rawThird.prepare(`INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
-      VALUES ('orphan', '1.0.0', 'active', 'local', 'agent', '', NULL, NULL, 0.5, ?, ?, 'now', 'now')`).run(contentHash(orphan!), JSON.stringify(orphan));
+    rawThird
+      .prepare(
+        `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
+      VALUES ('orphan', '1.0.0', 'active', 'local', 'agent', '', NULL, NULL, 0.5, ?, ?, 'now', 'now')`,
+      )
+      .run(contentHash(orphan!), JSON.stringify(orphan));
     rawThird.close();
     registry = await CapabilityRegistry.open({ path });
     assert.equal(registry.openReport.rebuilt, 'generation');
@@ -140,8 +147,13 @@ describe('persistence and index repair', () => {
     await registry.register(CARDS[0]);
     registry.close();
     assert.ok(database.open, 'a shared database is not closed by the registry');
-    const tables = database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-    assert.deepEqual(tables.map((table) => table.name), ['other', 'registry_cards', 'registry_meta', 'registry_vectors', 'schema_version']);
+    const tables = database
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all() as { name: string }[];
+    assert.deepEqual(
+      tables.map((table) => table.name),
+      ['other', 'registry_cards', 'registry_meta', 'registry_vectors', 'schema_version'],
+    );
     assert.equal(registry.indexPath, `${sharedPath}.usearch`);
     assert.ok(statSync(`${sharedPath}.usearch`).size > 0);
     database.close();
@@ -149,7 +161,9 @@ describe('persistence and index repair', () => {
 
   it('refuses a registry written by a newer Thicket, naming the file and versions, and changes nothing', async () => {
     const database = new Database(path);
-    database.prepare("INSERT INTO schema_version (component, version, name, applied_at) VALUES ('registry', 99, 'from the future', '2030-01-01')").run();
+    database
+      .prepare("INSERT INTO schema_version (component, version, name, applied_at) VALUES ('registry', 99, 'from the future', '2030-01-01')")
+      .run();
     const before = database.prepare('SELECT COUNT(*) AS n FROM registry_cards').get() as { n: number };
     database.close();
     await assert.rejects(CapabilityRegistry.open({ path }), (error: Error & { code?: string }) => {

@@ -21,7 +21,12 @@ export function checkConstraints(constraints: DiscoveryConstraints, k: number): 
 
 export function toStoredCard(row: CardRow): StoredCard {
   const document = JSON.parse(row.card_json) as Omit<Card, 'status'>;
-  return { ...document, status: row.status, embedding: { embedder: row.embedder ?? 'none', dimension: row.dimension ?? 0 }, registeredAt: row.registered_at };
+  return {
+    ...document,
+    status: row.status,
+    embedding: { embedder: row.embedder ?? 'none', dimension: row.dimension ?? 0 },
+    registeredAt: row.registered_at,
+  };
 }
 
 /** A discovery result's card from its raw row; `embedding` is the registry's (every indexed card has its vector). */
@@ -31,13 +36,23 @@ export function resultCard([status, json, registeredAt]: ResultRow, embedding: S
 }
 
 export function rowOf(card: Card, vector: Float32Array, hash = contentHash(card)): ColumnRow {
-  return { id: card.id, status: card.status, provider: card.provider, kind: card.binding.kind, labels: card.labels, cost: costPerCall(card), latency: latencyBoundMs(card), quality: card.quality ?? RANKING.DEFAULT_QUALITY, tag: tagOf(hash, vector) };
+  return {
+    id: card.id,
+    status: card.status,
+    provider: card.provider,
+    kind: card.binding.kind,
+    labels: card.labels,
+    cost: costPerCall(card),
+    latency: latencyBoundMs(card),
+    quality: card.quality ?? RANKING.DEFAULT_QUALITY,
+    tag: tagOf(hash, vector),
+  };
 }
 
 /** 32 bits of the content hash mixed with the vector's first components: the checksum sees both. */
 export function tagOf(hash: string, vector: Float32Array): number {
   const bits = new Uint32Array(vector.buffer, vector.byteOffset, Math.min(4, vector.length));
   let tag = Number.parseInt(hash.slice(0, 8), 16);
-  for (const word of bits) tag = (Math.imul(tag ^ word, 0x01000193) >>> 0);
+  for (const word of bits) tag = Math.imul(tag ^ word, 0x01000193) >>> 0;
   return tag >>> 0;
 }

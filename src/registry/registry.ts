@@ -19,7 +19,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidInputError } from '../core/index.ts';
-import { cardRef, cardText, contentHash, costPerCall, latencyBoundMs, parseCards, type Binding, type Card, type CardStatus, type StoredCard } from './card.ts';
+import {
+  cardRef,
+  cardText,
+  contentHash,
+  costPerCall,
+  latencyBoundMs,
+  parseCards,
+  type Binding,
+  type Card,
+  type CardStatus,
+  type StoredCard,
+} from './card.ts';
 import { ColumnStore } from './columns.ts';
 import { LabelPartitions } from './partitions.ts';
 import { discover, partitionCandidates, RANKING, type Plan, type PlanOptions } from './discovery.ts';
@@ -105,8 +116,21 @@ export class CapabilityRegistry {
       const slots: number[] = [];
       for (const card of stillFresh) {
         const { status, ...document } = card;
-        const info = this.statements.insertCard.run(card.id, card.version, status, card.provider, card.binding.kind, card.labels.join(' '), costPerCall(card) ?? null,
-          latencyBoundMs(card) ?? null, card.quality ?? RANKING.DEFAULT_QUALITY, hashes.get(card)!, JSON.stringify(document), now, now);
+        const info = this.statements.insertCard.run(
+          card.id,
+          card.version,
+          status,
+          card.provider,
+          card.binding.kind,
+          card.labels.join(' '),
+          costPerCall(card) ?? null,
+          latencyBoundMs(card) ?? null,
+          card.quality ?? RANKING.DEFAULT_QUALITY,
+          hashes.get(card)!,
+          JSON.stringify(document),
+          now,
+          now,
+        );
         const slot = Number(info.lastInsertRowid);
         this.statements.upsertVector.run(slot, embedder.id, embedder.dimension, vectorToBlob(vectorOf.get(card)!));
         slots.push(slot);
@@ -135,7 +159,9 @@ export class CapabilityRegistry {
 
   /** Stored versions (yanked included), sorted by id then registration; optionally one id or one status. */
   list(filter: { id?: string; status?: CardStatus; limit?: number; offset?: number } = {}): StoredCard[] {
-    return this.statements.list.all({ id: filter.id ?? null, status: filter.status ?? null, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }).map(toStoredCard);
+    return this.statements.list
+      .all({ id: filter.id ?? null, status: filter.status ?? null, limit: filter.limit ?? -1, offset: filter.offset ?? 0 })
+      .map(toStoredCard);
   }
 
   /** Number of stored versions, yanked included. */
@@ -147,7 +173,8 @@ export class CapabilityRegistry {
   setStatus(id: string, version: string, status: 'deprecated' | 'yanked'): StoredCard {
     const change = this.db.transaction(() => {
       const row = this.statements.byIdVersion.get(id, version);
-      if (row === undefined) throw new InvalidInputError('Cannot change status', [{ path: `${id}@${version}`, message: 'no such capability version' }]);
+      if (row === undefined)
+        throw new InvalidInputError('Cannot change status', [{ path: `${id}@${version}`, message: 'no such capability version' }]);
       if (row.status === 'yanked' && status !== 'yanked') throw new InvalidTransitionError(id, version, row.status, status);
       if (row.status !== status) {
         this.statements.setStatus.run(status, this.now().toISOString(), row.key);
@@ -171,9 +198,16 @@ export class CapabilityRegistry {
   }
 
   /** Discovery for a vector; `plan` overrides the registry's plan options for this query (e.g. force exact). */
-  discoverVector(need: Float32Array, constraints: DiscoveryConstraints, k = 5, plan: PlanOptions | undefined = this.options.plan): { results: DiscoveryResult[]; plan: Plan } {
+  discoverVector(
+    need: Float32Array,
+    constraints: DiscoveryConstraints,
+    k = 5,
+    plan: PlanOptions | undefined = this.options.plan,
+  ): { results: DiscoveryResult[]; plan: Plan } {
     if (need.length !== this.store.dimension) {
-      throw new InvalidInputError('Invalid discovery query', [{ path: 'need', message: `vector has dimension ${need.length}; the registry's embedder uses ${this.store.dimension}` }]);
+      throw new InvalidInputError('Invalid discovery query', [
+        { path: 'need', message: `vector has dimension ${need.length}; the registry's embedder uses ${this.store.dimension}` },
+      ]);
     }
     const vector = normalize(Float32Array.from(need));
     checkConstraints(constraints, k);
@@ -222,7 +256,9 @@ export class CapabilityRegistry {
     const from = this.embedderId();
     this.db
       .transaction(() => {
-        rows.forEach((row, position) => this.statements.upsertVector.run(row.key, embedder.id, embedder.dimension, vectorToBlob(vectors[position]!)));
+        rows.forEach((row, position) =>
+          this.statements.upsertVector.run(row.key, embedder.id, embedder.dimension, vectorToBlob(vectors[position]!)),
+        );
         this.bumpGeneration(embedder, true);
       })
       .immediate();
@@ -247,7 +283,16 @@ export class CapabilityRegistry {
     }
   }
 
-  stats(): { cards: number; active: number; indexed: number; embedder: string | undefined; dimension: number; generation: number; labels: number; providers: number } {
+  stats(): {
+    cards: number;
+    active: number;
+    indexed: number;
+    embedder: string | undefined;
+    dimension: number;
+    generation: number;
+    labels: number;
+    providers: number;
+  } {
     return {
       cards: this.store.all.length,
       active: this.store.activeCount,
@@ -268,7 +313,8 @@ export class CapabilityRegistry {
   private chooseEmbedder(given: Embedder | undefined): Embedder | undefined {
     const stored = this.statements.getMeta.get('embedder')?.value;
     if (given !== undefined) {
-      if (stored !== undefined && stored !== given.id && this.statements.embedders.all().some((row) => row.count > 0)) throw new EmbedderMismatchError(stored, given.id);
+      if (stored !== undefined && stored !== given.id && this.statements.embedders.all().some((row) => row.count > 0))
+        throw new EmbedderMismatchError(stored, given.id);
       return given;
     }
     if (stored === undefined) return new HashingEmbedder();
@@ -302,20 +348,50 @@ export class CapabilityRegistry {
   private async load(): Promise<void> {
     const started = performance.now();
     this.generation = Number(this.statements.getMeta.get('generation')?.value ?? 0);
-    const mixed = this.statements.embedders.all().filter((row) => row.embedder !== this.embedderInUse?.id || row.dimension !== this.embedderInUse?.dimension);
+    const mixed = this.statements.embedders
+      .all()
+      .filter((row) => row.embedder !== this.embedderInUse?.id || row.dimension !== this.embedderInUse?.dimension);
     if (mixed.length > 0 && this.embedderInUse !== undefined) throw new EmbedderMismatchError(mixed[0]!.embedder, this.embedderInUse.id);
     const dimension = this.embedderInUse?.dimension ?? Number(this.statements.getMeta.get('dimension')?.value ?? 0);
     const store = new ColumnStore(dimension);
     const missingKeys: number[] = [];
     const vector = new Float32Array(dimension);
     // Raw (array) rows: at a million cards, building a million row objects is a visible share of open time.
-    for (const [key, id, status, provider, kind, labels, cost, latency, quality, hash, , vectorDimension, blob] of this.statements.load.iterate()) {
+    for (const [
+      key,
+      id,
+      status,
+      provider,
+      kind,
+      labels,
+      cost,
+      latency,
+      quality,
+      hash,
+      ,
+      vectorDimension,
+      blob,
+    ] of this.statements.load.iterate()) {
       if (blob === null || vectorDimension !== dimension) {
         missingKeys.push(key);
         continue;
       }
       blobToVector(blob, vector);
-      store.put(key, { id, status, provider, kind: kind as Binding['kind'], labels: labels === '' ? [] : labels.split(' '), cost: cost ?? undefined, latency: latency ?? undefined, quality, tag: tagOf(hash, vector) }, vector);
+      store.put(
+        key,
+        {
+          id,
+          status,
+          provider,
+          kind: kind as Binding['kind'],
+          labels: labels === '' ? [] : labels.split(' '),
+          cost: cost ?? undefined,
+          latency: latency ?? undefined,
+          quality,
+          tag: tagOf(hash, vector),
+        },
+        vector,
+      );
     }
     this.store = store;
     this.partitions = new LabelPartitions(store, {
@@ -331,7 +407,8 @@ export class CapabilityRegistry {
     // Iteration holds the connection, so rows without a vector are fetched once it is done.
     if (missingKeys.length > 0) await this.embedMissing(missingKeys.map((key) => this.statements.byKey.get(key)!));
     const indexStarted = performance.now();
-    const rebuilt: OpenReport['rebuilt'] = this.indexPath === undefined ? 'not-persisted' : this.index.load(this.indexPath, this.indexState());
+    const rebuilt: OpenReport['rebuilt'] =
+      this.indexPath === undefined ? 'not-persisted' : this.index.load(this.indexPath, this.indexState());
     if (rebuilt !== undefined) {
       this.index.rebuild(this.activeSlots(), store.vectors);
       this.dirty = true;
@@ -347,11 +424,15 @@ export class CapabilityRegistry {
     const vectors = await this.embedAll(embedder, cards.map(cardText));
     this.db
       .transaction(() => {
-        rows.forEach((row, position) => this.statements.upsertVector.run(row.key, embedder.id, embedder.dimension, vectorToBlob(vectors[position]!)));
+        rows.forEach((row, position) =>
+          this.statements.upsertVector.run(row.key, embedder.id, embedder.dimension, vectorToBlob(vectors[position]!)),
+        );
         this.bumpGeneration(embedder);
       })
       .immediate();
-    rows.forEach((row, position) => this.store.put(row.key, rowOf({ ...cards[position]!, status: row.status }, vectors[position]!, row.content_hash), vectors[position]!));
+    rows.forEach((row, position) =>
+      this.store.put(row.key, rowOf({ ...cards[position]!, status: row.status }, vectors[position]!, row.content_hash), vectors[position]!),
+    );
   }
 
   /**

@@ -34,7 +34,11 @@ export interface ResolvedCapability {
   plan: Plan;
 }
 
-export async function resolveCapability(registry: CapabilityRegistry, need: string | CapabilityNeed, constraints: DiscoveryConstraints = {}): Promise<ResolvedCapability> {
+export async function resolveCapability(
+  registry: CapabilityRegistry,
+  need: string | CapabilityNeed,
+  constraints: DiscoveryConstraints = {},
+): Promise<ResolvedCapability> {
   const query = typeof need === 'string' ? { need, ...constraints } : { ...constraints, ...need };
   const { results, plan } = await registry.discover({ ...query, k: 1 });
   const best = results[0];
@@ -70,9 +74,23 @@ export function workflowCapabilityResolver(registry: CapabilityRegistry, options
         continue;
       }
       const cost = costPerCall(result.card);
-      return { model, cardId: result.card.id, version: result.card.version, score: result.score, explanation: result.explanation, labels: result.card.labels, ...(cost !== undefined ? { costPerCall: cost } : {}) };
+      return {
+        model,
+        cardId: result.card.id,
+        version: result.card.version,
+        score: result.score,
+        explanation: result.explanation,
+        labels: result.card.labels,
+        ...(cost !== undefined ? { costPerCall: cost } : {}),
+      };
     }
-    if (uncallable.length > 0) throw new CapabilityUnresolvedError(context.nodeId, need, 'model-unavailable', `the matching model cards bind models this fleet cannot call: ${uncallable.join('; ')}`);
+    if (uncallable.length > 0)
+      throw new CapabilityUnresolvedError(
+        context.nodeId,
+        need,
+        'model-unavailable',
+        `the matching model cards bind models this fleet cannot call: ${uncallable.join('; ')}`,
+      );
     const other = (await registry.discover({ need, ...constraints, k: 1 })).results[0];
     if (other !== undefined) {
       throw new CapabilityUnresolvedError(
@@ -82,6 +100,11 @@ export function workflowCapabilityResolver(registry: CapabilityRegistry, options
         `the best match, ${other.ref}, is an ${other.card.binding.kind} binding; only fleet model cards can run in workflow nodes yet (A2A agents and MCP tools cannot)`,
       );
     }
-    throw new CapabilityUnresolvedError(context.nodeId, need, 'no-match', `no active capability passes every constraint (${compileFilter(registry.columns, request).checks.join(', ')})`);
+    throw new CapabilityUnresolvedError(
+      context.nodeId,
+      need,
+      'no-match',
+      `no active capability passes every constraint (${compileFilter(registry.columns, request).checks.join(', ')})`,
+    );
   };
 }

@@ -14,7 +14,6 @@ import type { CardStatus } from './card.ts';
 
 export const REGISTRY_COMPONENT = 'registry';
 
-
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -84,7 +83,21 @@ export interface CardRow {
  * row: key, id, status, provider, binding kind, labels, cost, latency, quality, content hash, embedder,
  * dimension, vector.
  */
-export type LoadRow = [number, string, CardStatus, string, string, string, number | null, number | null, number, string, string | null, number | null, Buffer | null];
+export type LoadRow = [
+  number,
+  string,
+  CardStatus,
+  string,
+  string,
+  string,
+  number | null,
+  number | null,
+  number,
+  string,
+  string | null,
+  number | null,
+  Buffer | null,
+];
 
 /** A discovery result's row: status, card document, registration time. */
 export type ResultRow = [CardStatus, string, string];
@@ -93,17 +106,23 @@ const SELECT_CARD = 'SELECT c.*, v.embedder, v.dimension FROM registry_cards c L
 
 export function prepareStatements(db: Database.Database) {
   return {
-    insertCard: db.prepare<[string, string, string, string, string, string, number | null, number | null, number, string, string, string, string]>(
+    insertCard: db.prepare<
+      [string, string, string, string, string, string, number | null, number | null, number, string, string, string, string]
+    >(
       `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    upsertVector: db.prepare<[number, string, number, Buffer]>('INSERT OR REPLACE INTO registry_vectors (key, embedder, dimension, vector) VALUES (?, ?, ?, ?)'),
+    upsertVector: db.prepare<[number, string, number, Buffer]>(
+      'INSERT OR REPLACE INTO registry_vectors (key, embedder, dimension, vector) VALUES (?, ?, ?, ?)',
+    ),
     byIdVersion: db.prepare<[string, string], CardRow>(`${SELECT_CARD} WHERE c.id = ? AND c.version = ?`),
     byKey: db.prepare<[number], CardRow>(`${SELECT_CARD} WHERE c.key = ?`),
     // What a discovery result needs and nothing else: no vector join (every indexed card carries the registry's
     // embedder), raw rows (no per-row object of column names).
     resultByKey: db.prepare<[number], ResultRow>('SELECT status, card_json, registered_at FROM registry_cards WHERE key = ?').raw(true),
-    versionsOf: db.prepare<[string], { key: number; version: string; status: CardStatus }>('SELECT key, version, status FROM registry_cards WHERE id = ?'),
+    versionsOf: db.prepare<[string], { key: number; version: string; status: CardStatus }>(
+      'SELECT key, version, status FROM registry_cards WHERE id = ?',
+    ),
     setStatus: db.prepare<[string, string, number]>('UPDATE registry_cards SET status = ?, updated_at = ? WHERE key = ?'),
     list: db.prepare<[{ id: string | null; status: string | null; limit: number; offset: number }], CardRow>(
       `${SELECT_CARD} WHERE (@id IS NULL OR c.id = @id) AND (@status IS NULL OR c.status = @status) ORDER BY c.id, c.key LIMIT @limit OFFSET @offset`,
@@ -117,9 +136,13 @@ export function prepareStatements(db: Database.Database) {
       )
       .raw(true),
     hashOf: db.prepare<[string, string], { content_hash: string }>('SELECT content_hash FROM registry_cards WHERE id = ? AND version = ?'),
-    embedders: db.prepare<[], { embedder: string; dimension: number; count: number }>('SELECT embedder, dimension, COUNT(*) AS count FROM registry_vectors GROUP BY embedder, dimension'),
+    embedders: db.prepare<[], { embedder: string; dimension: number; count: number }>(
+      'SELECT embedder, dimension, COUNT(*) AS count FROM registry_vectors GROUP BY embedder, dimension',
+    ),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM registry_meta WHERE name = ?'),
-    setMeta: db.prepare<[string, string]>('INSERT INTO registry_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    setMeta: db.prepare<[string, string]>(
+      'INSERT INTO registry_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ),
   };
 }
 

@@ -53,7 +53,7 @@ export class VectorIndex {
 
   constructor(dimension: number, options: HnswOptions = {}) {
     this.dimension = dimension;
-        // Defaults from bench/registry.ts at 100k: f16 + M 16 + ef 128/128 reach ~0.99 raw recall@10 on dense
+    // Defaults from bench/registry.ts at 100k: f16 + M 16 + ef 128/128 reach ~0.99 raw recall@10 on dense
     // embeddings, where i8 (coarse at ~0.09 per component of a unit 128-d vector) or ef_add 64 stay near 0.94.
     this.options = { connectivity: 16, expansionAdd: 128, expansionSearch: 128, quantization: 'f16', threads: 2, ...options };
     this.index = this.fresh();
@@ -108,7 +108,8 @@ export class VectorIndex {
     const rows = new Float32Array(Math.min(batch, slots.length) * this.dimension);
     for (let start = 0; start < slots.length; start += batch) {
       const part = slots.subarray(start, Math.min(start + batch, slots.length));
-      for (let row = 0; row < part.length; row++) rows.set(matrix.subarray(part[row]! * this.dimension, (part[row]! + 1) * this.dimension), row * this.dimension);
+      for (let row = 0; row < part.length; row++)
+        rows.set(matrix.subarray(part[row]! * this.dimension, (part[row]! + 1) * this.dimension), row * this.dimension);
       this.add(part, rows.subarray(0, part.length * this.dimension));
     }
   }

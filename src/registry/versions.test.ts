@@ -7,7 +7,12 @@ import { card, issuesOf } from './testing/fixtures.ts';
 
 async function registryWith(versions: { version: string; status?: 'active' | 'deprecated' | 'yanked' }[]): Promise<CapabilityRegistry> {
   const registry = await CapabilityRegistry.open();
-  await registry.register(versions.map(({ version, status }) => ({ ...card('tool', version, { description: `tool version ${version}` }), ...(status ? { status } : {}) })));
+  await registry.register(
+    versions.map(({ version, status }) => ({
+      ...card('tool', version, { description: `tool version ${version}` }),
+      ...(status ? { status } : {}),
+    })),
+  );
   return registry;
 }
 
@@ -23,7 +28,13 @@ async function reason(registry: CapabilityRegistry, reference: string): Promise<
 
 describe('versions', () => {
   it('resolves exact pins, ranges and the latest active release', async () => {
-    const registry = await registryWith([{ version: '1.4.2' }, { version: '1.5.0' }, { version: '2.0.0' }, { version: '2.1.0-beta.1' }, { version: '1.3.0' }]);
+    const registry = await registryWith([
+      { version: '1.4.2' },
+      { version: '1.5.0' },
+      { version: '2.0.0' },
+      { version: '2.1.0-beta.1' },
+      { version: '1.3.0' },
+    ]);
     assert.equal(registry.resolve('tool@1.4.2').version, '1.4.2');
     assert.equal(registry.resolve('tool@^1.4').version, '1.5.0');
     assert.equal(registry.resolve('tool@~1.4').version, '1.4.2');
@@ -33,7 +44,10 @@ describe('versions', () => {
     assert.equal(registry.resolve('tool@2.1.0-beta.1').version, '2.1.0-beta.1');
     assert.equal(await reason(registry, 'tool@^3'), 'no-matching-version');
     assert.equal(await reason(registry, 'other'), 'unknown-id');
-    assert.deepEqual((await issuesOf(() => registry.resolve('tool@not-a-range!'))).map((issue) => issue.path), ['tool@not-a-range!']);
+    assert.deepEqual(
+      (await issuesOf(() => registry.resolve('tool@not-a-range!'))).map((issue) => issue.path),
+      ['tool@not-a-range!'],
+    );
   });
 
   it('finds deprecated versions only when pinned and yanked versions never', async () => {
@@ -57,8 +71,15 @@ describe('versions', () => {
     const registry = await registryWith([{ version: '1.0.0' }]);
     const again = await registry.register(card('tool', '1.0.0', { description: 'tool version 1.0.0' }));
     assert.deepEqual(again, { added: [], unchanged: ['tool@1.0.0'] });
-    await assert.rejects(registry.register([card('fresh', '1.0.0'), card('tool', '1.0.0', { description: 'changed' })]), CapabilityConflictError);
-    assert.deepEqual(registry.list().map((stored) => `${stored.id}@${stored.version}`), ['tool@1.0.0'], 'the valid card of the failed batch is not stored');
+    await assert.rejects(
+      registry.register([card('fresh', '1.0.0'), card('tool', '1.0.0', { description: 'changed' })]),
+      CapabilityConflictError,
+    );
+    assert.deepEqual(
+      registry.list().map((stored) => `${stored.id}@${stored.version}`),
+      ['tool@1.0.0'],
+      'the valid card of the failed batch is not stored',
+    );
     assert.equal(registry.stats().indexed, 1);
     // A deprecated version re-registered with its original document is still the same content.
     registry.setStatus('tool', '1.0.0', 'deprecated');
@@ -67,8 +88,13 @@ describe('versions', () => {
 
   it('rejects an invalid batch listing every problem and stores none of it', async () => {
     const registry = await CapabilityRegistry.open();
-    const issues = await issuesOf(() => registry.register([card('good'), { ...card('bad'), version: 'latest' }, { ...card('worse'), provider: '' }]));
-    assert.deepEqual(issues.map((issue) => issue.path), ['[1].version', '[2].provider']);
+    const issues = await issuesOf(() =>
+      registry.register([card('good'), { ...card('bad'), version: 'latest' }, { ...card('worse'), provider: '' }]),
+    );
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ['[1].version', '[2].provider'],
+    );
     assert.equal(registry.count(), 0);
     await assert.rejects(registry.register(card('x', '1.0.0', { labels: ['Bad Label'] })), InvalidInputError);
   });

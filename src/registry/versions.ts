@@ -21,7 +21,10 @@ export function parseReference(reference: string): Reference {
   const id = reference.slice(0, at);
   const range = reference.slice(at + 1).trim();
   if (range === '' || range === 'latest') return { id, range: undefined };
-  if (semver.validRange(range) === null) throw new InvalidInputError('Invalid capability reference', [{ path: reference, message: `"${range}" is neither a version nor a semver range` }]);
+  if (semver.validRange(range) === null)
+    throw new InvalidInputError('Invalid capability reference', [
+      { path: reference, message: `"${range}" is neither a version nor a semver range` },
+    ]);
   return { id, range };
 }
 
@@ -37,16 +40,24 @@ export function pickVersion<T extends VersionEntry>(reference: string, versions:
   const active = versions.filter((entry) => entry.status === 'active');
   if (range !== undefined && semver.valid(range) !== null) {
     const pinned = versions.find((entry) => semver.eq(entry.version, range));
-    if (pinned === undefined) throw new CapabilityNotFoundError(reference, 'no-matching-version', `registered versions: ${describe(versions)}`);
-    if (pinned.status === 'yanked') throw new CapabilityNotFoundError(reference, 'yanked', `${pinned.version} was yanked and can no longer be used`);
+    if (pinned === undefined)
+      throw new CapabilityNotFoundError(reference, 'no-matching-version', `registered versions: ${describe(versions)}`);
+    if (pinned.status === 'yanked')
+      throw new CapabilityNotFoundError(reference, 'yanked', `${pinned.version} was yanked and can no longer be used`);
     return pinned;
   }
   const candidates = range === undefined ? active : active.filter((entry) => semver.satisfies(entry.version, range));
   const best = latest(candidates);
   if (best !== undefined) return best;
-  const deprecated = versions.filter((entry) => entry.status === 'deprecated' && (range === undefined || semver.satisfies(entry.version, range)));
+  const deprecated = versions.filter(
+    (entry) => entry.status === 'deprecated' && (range === undefined || semver.satisfies(entry.version, range)),
+  );
   if (deprecated.length > 0) {
-    throw new CapabilityNotFoundError(reference, 'deprecated-needs-pin', `only deprecated versions match (${describe(deprecated)}); pin one exactly, e.g. @${deprecated[0]!.version}`);
+    throw new CapabilityNotFoundError(
+      reference,
+      'deprecated-needs-pin',
+      `only deprecated versions match (${describe(deprecated)}); pin one exactly, e.g. @${deprecated[0]!.version}`,
+    );
   }
   const yanked = versions.some((entry) => entry.status === 'yanked' && (range === undefined || semver.satisfies(entry.version, range)));
   if (yanked) throw new CapabilityNotFoundError(reference, 'yanked', 'every matching version was yanked');

@@ -20,7 +20,13 @@ import {
 import { simFleet } from './testing.ts';
 
 const QUERY = 'What is 17*23?';
-const NEED = { need: 'solve arithmetic word problems', require: ['local'], forbid: ['may-use-network'], providers: ['sim', 'acme'], maxCostPerCall: 0.01 };
+const NEED = {
+  need: 'solve arithmetic word problems',
+  require: ['local'],
+  forbid: ['may-use-network'],
+  providers: ['sim', 'acme'],
+  maxCostPerCall: 0.01,
+};
 
 /** `a` (capability) → `b` (model) → output `b`. */
 function spec(capability: Record<string, unknown> = NEED, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -28,14 +34,23 @@ function spec(capability: Record<string, unknown> = NEED, extra: Record<string, 
     version: 1,
     nodes: [
       { id: 'a', op: 'generate', capability, params: { prompt: '{{query}}', maxOutputTokens: 400 }, ...extra },
-      { id: 'b', op: 'generate', model: 'sim:medium', inputs: { a: 'a.answer' }, params: { prompt: '{{query}} Earlier answer: {{a}}', maxOutputTokens: 400 } },
+      {
+        id: 'b',
+        op: 'generate',
+        model: 'sim:medium',
+        inputs: { a: 'a.answer' },
+        params: { prompt: '{{query}} Earlier answer: {{a}}', maxOutputTokens: 400 },
+      },
     ],
     output: 'b',
   };
 }
 
 /** A resolver that records what it was asked and binds to `model` (as card `fake-card@1.2.3`). */
-function fakeResolver(binding: Partial<CapabilityBinding> = {}): { resolver: CapabilityResolver; seen: Array<{ request: CapabilityRequest; context: CapabilityResolveContext }> } {
+function fakeResolver(binding: Partial<CapabilityBinding> = {}): {
+  resolver: CapabilityResolver;
+  seen: Array<{ request: CapabilityRequest; context: CapabilityResolveContext }>;
+} {
   const seen: Array<{ request: CapabilityRequest; context: CapabilityResolveContext }> = [];
   const resolver: CapabilityResolver = async (request, context) => {
     seen.push({ request, context });
@@ -44,7 +59,8 @@ function fakeResolver(binding: Partial<CapabilityBinding> = {}): { resolver: Cap
   return { resolver, seen };
 }
 
-const issuesOf = (value: unknown, options: Parameters<typeof checkWorkflow>[1] = {}) => checkWorkflow(value, options).issues.map((issue) => `${issue.code} ${issue.path}: ${issue.message}`);
+const issuesOf = (value: unknown, options: Parameters<typeof checkWorkflow>[1] = {}) =>
+  checkWorkflow(value, options).issues.map((issue) => `${issue.code} ${issue.path}: ${issue.message}`);
 
 describe('workflow capability nodes', () => {
   it('validates: a capability stands in for the model; both, tier+capability, model-free or cascade nodes are rejected with paths', () => {
@@ -54,27 +70,64 @@ describe('workflow capability nodes', () => {
     assert.deepEqual(workflow.nodes[0]!.capability, NEED);
     assert.equal(workflow.nodes[1]!.capability, undefined);
 
-    assert.deepEqual(issuesOf(spec(NEED, { model: 'sim:small' }), { requireModels: true }), ['capability nodes[0].capability: give either model or capability, not both']);
-    assert.deepEqual(issuesOf(spec(NEED, { tier: 'small' }), { requireModels: true }), ['capability nodes[0].capability: give either tier or capability, not both']);
-    const aggregate = { version: 1, nodes: [{ id: 'x', op: 'generate', model: 'sim:small', params: { prompt: '{{query}}' } }, { id: 'y', op: 'aggregate', capability: NEED, inputs: { x: 'x.answer' }, params: { method: 'first' } }], output: 'y' };
+    assert.deepEqual(issuesOf(spec(NEED, { model: 'sim:small' }), { requireModels: true }), [
+      'capability nodes[0].capability: give either model or capability, not both',
+    ]);
+    assert.deepEqual(issuesOf(spec(NEED, { tier: 'small' }), { requireModels: true }), [
+      'capability nodes[0].capability: give either tier or capability, not both',
+    ]);
+    const aggregate = {
+      version: 1,
+      nodes: [
+        { id: 'x', op: 'generate', model: 'sim:small', params: { prompt: '{{query}}' } },
+        { id: 'y', op: 'aggregate', capability: NEED, inputs: { x: 'x.answer' }, params: { method: 'first' } },
+      ],
+      output: 'y',
+    };
     assert.deepEqual(issuesOf(aggregate), ['capability nodes[1].capability: aggregate makes no model call; remove capability']);
-    const cascade = { version: 1, nodes: [{ id: 'c', op: 'cascade', capability: NEED, params: { stages: [{ model: 'sim:small', threshold: 0.5, signal: 'confidence' }] } }], output: 'c' };
-    assert.deepEqual(issuesOf(cascade), ['capability nodes[0].capability: a cascade names its models per stage (params.stages[].model); capability is not supported on cascade nodes']);
+    const cascade = {
+      version: 1,
+      nodes: [
+        { id: 'c', op: 'cascade', capability: NEED, params: { stages: [{ model: 'sim:small', threshold: 0.5, signal: 'confidence' }] } },
+      ],
+      output: 'c',
+    };
+    assert.deepEqual(issuesOf(cascade), [
+      'capability nodes[0].capability: a cascade names its models per stage (params.stages[].model); capability is not supported on cascade nodes',
+    ]);
 
     // Neither a model nor a capability (and no default): the node has nothing to call.
     const neither = { version: 1, nodes: [{ id: 'a', op: 'generate', params: { prompt: '{{query}}' } }], output: 'a' };
-    assert.deepEqual(issuesOf(neither, { requireModels: true }), ['model nodes[0].model: no model: set nodes[].model or nodes[].capability, a tier bound by the caller, defaults.model, or a default model']);
+    assert.deepEqual(issuesOf(neither, { requireModels: true }), [
+      'model nodes[0].model: no model: set nodes[].model or nodes[].capability, a tier bound by the caller, defaults.model, or a default model',
+    ]);
 
     // Labels are the registry's (lowercase); the need is required; unknown keys are errors.
     const bad = issuesOf(spec({ need: '', require: ['EU'], budget: 3 }));
-    assert.ok(bad.some((issue) => issue.startsWith('schema nodes[0].capability.need')), bad.join('\n'));
-    assert.ok(bad.some((issue) => issue.startsWith('schema nodes[0].capability.require[0]') && issue.includes('lowercase')), bad.join('\n'));
-    assert.ok(bad.some((issue) => issue.startsWith('schema nodes[0].capability') && issue.includes('budget')), bad.join('\n'));
+    assert.ok(
+      bad.some((issue) => issue.startsWith('schema nodes[0].capability.need')),
+      bad.join('\n'),
+    );
+    assert.ok(
+      bad.some((issue) => issue.startsWith('schema nodes[0].capability.require[0]') && issue.includes('lowercase')),
+      bad.join('\n'),
+    );
+    assert.ok(
+      bad.some((issue) => issue.startsWith('schema nodes[0].capability') && issue.includes('budget')),
+      bad.join('\n'),
+    );
   });
 
   it('estimates capability nodes at maxCostPerCall per call, and flags them unpriced without one', () => {
     const { fleet } = simFleet();
-    const priced = estimateWorkflow(validateWorkflow(spec({ need: 'x', maxCostPerCall: 0.002 }, { op: 'sample', params: { samples: 3, aggregator: 'majority', maxOutputTokens: 64 } }), { requireModels: true }), fleet, { query: QUERY });
+    const priced = estimateWorkflow(
+      validateWorkflow(
+        spec({ need: 'x', maxCostPerCall: 0.002 }, { op: 'sample', params: { samples: 3, aggregator: 'majority', maxOutputTokens: 64 } }),
+        { requireModels: true },
+      ),
+      fleet,
+      { query: QUERY },
+    );
     assert.equal(priced.nodes['a']!.capability, 'x');
     assert.equal(priced.nodes['a']!.unpriced, undefined);
     assert.equal(priced.nodes['a']!.worst.calls, 3);
@@ -141,7 +194,13 @@ describe('workflow capability nodes', () => {
   it('fails the node with CAPABILITY_UNRESOLVED — never a fallback — when there is no resolver, no match, an uncallable model or a binding outside policy', async () => {
     const cases: Array<[string, CapabilityResolver | undefined, string]> = [
       ['no resolver', undefined, 'no-resolver'],
-      ['nothing qualifies', async () => { throw new Error('No active capability passes every constraint'); }, 'no-match'],
+      [
+        'nothing qualifies',
+        async () => {
+          throw new Error('No active capability passes every constraint');
+        },
+        'no-match',
+      ],
       ['model not in the fleet', fakeResolver({ model: 'no-such-alias' }).resolver, 'model-unavailable'],
       ['forbidden label', fakeResolver({ labels: ['local', 'may-use-network'] }).resolver, 'outside-policy'],
       ['too expensive', fakeResolver({ labels: ['local'], costPerCall: 0.5 }).resolver, 'outside-policy'],
@@ -150,7 +209,15 @@ describe('workflow capability nodes', () => {
       const { fleet } = simFleet();
       const ledger = new Ledger({ clock: fleet.clock });
       // A default model is given: it must NOT be used for the capability node.
-      const result = await runWorkflow({ spec: spec(), query: QUERY, fleet, budget: ledger.root, operators: defaultOperators(), model: 'sim:large', ...(resolver ? { resolveCapability: resolver } : {}) });
+      const result = await runWorkflow({
+        spec: spec(),
+        query: QUERY,
+        fleet,
+        budget: ledger.root,
+        operators: defaultOperators(),
+        model: 'sim:large',
+        ...(resolver ? { resolveCapability: resolver } : {}),
+      });
       assert.equal(result.status, 'error', what);
       assert.equal(result.nodes['a']!.status, 'error', what);
       assert.equal(result.nodes['a']!.error?.code, 'CAPABILITY_UNRESOLVED', what);
@@ -162,16 +229,33 @@ describe('workflow capability nodes', () => {
   });
 
   it('merges policy: union of labels, intersection of providers, tighter limits; contradictions fail up front', () => {
-    assert.deepEqual(mergeCapabilityConstraints('a', { need: 'x', require: ['b'], maxCostPerCall: 0.1, maxLatencyMs: 10 }, { require: ['a', 'b'], maxCostPerCall: 0.05, providers: ['p'] }, 0.2), {
-      need: 'x',
-      require: ['a', 'b'],
-      forbid: [],
-      providers: ['p'],
-      maxCostPerCall: 0.05,
-      maxLatencyMs: 10,
-    });
-    assert.throws(() => mergeCapabilityConstraints('a', { need: 'x', require: ['eu'] }, { forbid: ['eu'] }), (error: unknown) => error instanceof CapabilityUnresolvedError && error.code === 'CAPABILITY_UNRESOLVED' && error.message.includes('both required and forbidden'));
-    assert.throws(() => mergeCapabilityConstraints('a', { need: 'x', providers: ['p'] }, { providers: ['q'] }), (error: unknown) => error instanceof CapabilityUnresolvedError && error.message.includes('the run allows only q'));
+    assert.deepEqual(
+      mergeCapabilityConstraints(
+        'a',
+        { need: 'x', require: ['b'], maxCostPerCall: 0.1, maxLatencyMs: 10 },
+        { require: ['a', 'b'], maxCostPerCall: 0.05, providers: ['p'] },
+        0.2,
+      ),
+      {
+        need: 'x',
+        require: ['a', 'b'],
+        forbid: [],
+        providers: ['p'],
+        maxCostPerCall: 0.05,
+        maxLatencyMs: 10,
+      },
+    );
+    assert.throws(
+      () => mergeCapabilityConstraints('a', { need: 'x', require: ['eu'] }, { forbid: ['eu'] }),
+      (error: unknown) =>
+        error instanceof CapabilityUnresolvedError &&
+        error.code === 'CAPABILITY_UNRESOLVED' &&
+        error.message.includes('both required and forbidden'),
+    );
+    assert.throws(
+      () => mergeCapabilityConstraints('a', { need: 'x', providers: ['p'] }, { providers: ['q'] }),
+      (error: unknown) => error instanceof CapabilityUnresolvedError && error.message.includes('the run allows only q'),
+    );
   });
 
   it('preflight binds every reachable capability node and lists every failure', async () => {
@@ -191,10 +275,16 @@ describe('workflow capability nodes', () => {
     };
     await assert.rejects(preflightCapabilities(workflow.nodes, { resolver }), (error: unknown) => {
       assert.ok(error instanceof CapabilityUnresolvedError);
-      assert.deepEqual(error.issues.map((issue) => issue.path), ['nodes.bad1.capability', 'nodes.bad2.capability']);
+      assert.deepEqual(
+        error.issues.map((issue) => issue.path),
+        ['nodes.bad1.capability', 'nodes.bad2.capability'],
+      );
       return true;
     });
-    const bound = await preflightCapabilities(workflow.nodes.filter((node) => !node.id.startsWith('bad')), { resolver });
+    const bound = await preflightCapabilities(
+      workflow.nodes.filter((node) => !node.id.startsWith('bad')),
+      { resolver },
+    );
     assert.deepEqual(Object.keys(bound), ['ok']);
   });
 });

@@ -56,7 +56,8 @@ export interface CapabilityBinding {
 
 export type CapabilityResolver = (request: CapabilityRequest, context: CapabilityResolveContext) => Promise<CapabilityBinding>;
 
-export type CapabilityUnresolvedReason = 'no-resolver' | 'no-match' | 'not-executable' | 'model-unavailable' | 'outside-policy' | 'no-registry';
+export type CapabilityUnresolvedReason =
+  'no-resolver' | 'no-match' | 'not-executable' | 'model-unavailable' | 'outside-policy' | 'no-registry';
 
 /** A capability node could not be bound to something it may call. Stable code CAPABILITY_UNRESOLVED (exit 2). */
 export class CapabilityUnresolvedError extends ThicketError {
@@ -69,7 +70,12 @@ export class CapabilityUnresolvedError extends ThicketError {
     detail: string,
     options: { cause?: unknown } = {},
   ) {
-    super('CAPABILITY_UNRESOLVED', `Node "${nodeId}" needs a capability for "${need}" but none could be bound (${reason}): ${detail}`, 'bad_input', options);
+    super(
+      'CAPABILITY_UNRESOLVED',
+      `Node "${nodeId}" needs a capability for "${need}" but none could be bound (${reason}): ${detail}`,
+      'bad_input',
+      options,
+    );
     this.name = 'CapabilityUnresolvedError';
     this.issues = [{ path: `nodes.${nodeId}.capability`, message: `${reason}: ${detail}` }];
   }
@@ -85,7 +91,8 @@ export class CapabilityUnresolvedError extends ThicketError {
   }
 }
 
-const union = (left: readonly string[] | undefined, right: readonly string[] | undefined): string[] => [...new Set([...(left ?? []), ...(right ?? [])])].sort();
+const union = (left: readonly string[] | undefined, right: readonly string[] | undefined): string[] =>
+  [...new Set([...(left ?? []), ...(right ?? [])])].sort();
 const tighter = (...values: Array<number | undefined>): number | undefined => {
   const given = values.filter((value): value is number => value !== undefined && Number.isFinite(value));
   return given.length === 0 ? undefined : Math.min(...given);
@@ -98,15 +105,32 @@ const tighter = (...values: Array<number | undefined>): number | undefined => {
  * what the node can still spend could not complete even one call. Throws (no-match) when the two provider
  * lists share nothing or a label is both required and forbidden: nothing could ever qualify.
  */
-export function mergeCapabilityConstraints(nodeId: string, need: CapabilityNeed, policy: CapabilityPolicy = {}, remainingUsd?: number): CapabilityRequest {
+export function mergeCapabilityConstraints(
+  nodeId: string,
+  need: CapabilityNeed,
+  policy: CapabilityPolicy = {},
+  remainingUsd?: number,
+): CapabilityRequest {
   const require = union(need.require, policy.require);
   const forbid = union(need.forbid, policy.forbid);
   const both = require.filter((label) => forbid.includes(label));
-  if (both.length > 0) throw new CapabilityUnresolvedError(nodeId, need.need, 'no-match', `label(s) ${both.join(', ')} are both required and forbidden (node and run policy merged)`);
+  if (both.length > 0)
+    throw new CapabilityUnresolvedError(
+      nodeId,
+      need.need,
+      'no-match',
+      `label(s) ${both.join(', ')} are both required and forbidden (node and run policy merged)`,
+    );
   let providers: string[] | undefined;
   if (need.providers !== undefined && policy.providers !== undefined) {
     providers = need.providers.filter((provider) => policy.providers!.includes(provider));
-    if (providers.length === 0) throw new CapabilityUnresolvedError(nodeId, need.need, 'no-match', `the node allows providers ${need.providers.join(', ')} but the run allows only ${policy.providers.join(', ')}`);
+    if (providers.length === 0)
+      throw new CapabilityUnresolvedError(
+        nodeId,
+        need.need,
+        'no-match',
+        `the node allows providers ${need.providers.join(', ')} but the run allows only ${policy.providers.join(', ')}`,
+      );
   } else if (need.providers !== undefined || policy.providers !== undefined) providers = [...(need.providers ?? policy.providers!)];
   const maxCostPerCall = tighter(need.maxCostPerCall, policy.maxCostPerCall, remainingUsd);
   const maxLatencyMs = tighter(need.maxLatencyMs, policy.maxLatencyMs);
@@ -128,16 +152,33 @@ export function mergeCapabilityConstraints(nodeId: string, need: CapabilityNeed,
 export async function bindCapability(
   nodeId: string,
   need: CapabilityNeed,
-  options: { resolver: CapabilityResolver | undefined; policy?: CapabilityPolicy; remainingUsd?: number; signal?: AbortSignal; canCall?: (model: string) => string | undefined },
+  options: {
+    resolver: CapabilityResolver | undefined;
+    policy?: CapabilityPolicy;
+    remainingUsd?: number;
+    signal?: AbortSignal;
+    canCall?: (model: string) => string | undefined;
+  },
 ): Promise<{ binding: CapabilityBinding; request: CapabilityRequest }> {
   const policy = options.policy ?? {};
   if (options.resolver === undefined) {
-    throw new CapabilityUnresolvedError(nodeId, need.need, 'no-resolver', 'this run was given no capability resolver (e.g. no capability registry); capability nodes never fall back to a default model');
+    throw new CapabilityUnresolvedError(
+      nodeId,
+      need.need,
+      'no-resolver',
+      'this run was given no capability resolver (e.g. no capability registry); capability nodes never fall back to a default model',
+    );
   }
   const request = mergeCapabilityConstraints(nodeId, need, policy, options.remainingUsd);
   let binding: CapabilityBinding;
   try {
-    binding = await options.resolver(request, { nodeId, node: need, runPolicy: policy, remainingUsd: options.remainingUsd, ...(options.signal ? { signal: options.signal } : {}) });
+    binding = await options.resolver(request, {
+      nodeId,
+      node: need,
+      runPolicy: policy,
+      remainingUsd: options.remainingUsd,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (error) {
     if (error instanceof CapabilityUnresolvedError || (ThicketError.isInstance(error) && error.category === 'cancelled')) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -153,9 +194,21 @@ export async function bindCapability(
   if (request.maxCostPerCall !== undefined && binding.costPerCall !== undefined && binding.costPerCall > request.maxCostPerCall) {
     problems.push(`costs ${binding.costPerCall} $/call, more than the ${request.maxCostPerCall} allowed`);
   }
-  if (problems.length > 0) throw new CapabilityUnresolvedError(nodeId, need.need, 'outside-policy', `the resolver returned ${binding.cardId}@${binding.version}, which ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new CapabilityUnresolvedError(
+      nodeId,
+      need.need,
+      'outside-policy',
+      `the resolver returned ${binding.cardId}@${binding.version}, which ${problems.join('; ')}`,
+    );
   const unavailable = options.canCall?.(binding.model);
-  if (unavailable !== undefined) throw new CapabilityUnresolvedError(nodeId, need.need, 'model-unavailable', `${binding.cardId}@${binding.version} binds model "${binding.model}", which this fleet cannot call: ${unavailable}`);
+  if (unavailable !== undefined)
+    throw new CapabilityUnresolvedError(
+      nodeId,
+      need.need,
+      'model-unavailable',
+      `${binding.cardId}@${binding.version} binds model "${binding.model}", which this fleet cannot call: ${unavailable}`,
+    );
   return { binding, request };
 }
 
@@ -167,7 +220,13 @@ export async function bindCapability(
  */
 export async function preflightCapabilities(
   nodes: ReadonlyArray<{ id: string; capability: CapabilityNeed | undefined; reachable: boolean }>,
-  options: { resolver: CapabilityResolver | undefined; policy?: CapabilityPolicy; remainingUsd?: number; signal?: AbortSignal; canCall?: (model: string) => string | undefined },
+  options: {
+    resolver: CapabilityResolver | undefined;
+    policy?: CapabilityPolicy;
+    remainingUsd?: number;
+    signal?: AbortSignal;
+    canCall?: (model: string) => string | undefined;
+  },
 ): Promise<Record<string, CapabilityBinding>> {
   const bound: Record<string, CapabilityBinding> = {};
   const failures: CapabilityUnresolvedError[] = [];

@@ -75,7 +75,7 @@ export const ESTIMATE_ASSUMPTIONS: readonly string[] = [
 ];
 
 export const CAPABILITY_ASSUMPTION =
-  'capability nodes (model bound at run time): tokens without a prompt margin or context cap; dollars = maxCostPerCall per call (a bound on the chosen card\'s expected cost), else unpriced (counted as $0)';
+  "capability nodes (model bound at run time): tokens without a prompt margin or context cap; dollars = maxCostPerCall per call (a bound on the chosen card's expected cost), else unpriced (counted as $0)";
 
 export function zeroLine(): CostLine {
   return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
@@ -104,15 +104,27 @@ export type EstimateCache = Map<number, number>;
  * The reservation of one call whose prompt counts `counted` tokens — the same arithmetic as
  * `Fleet.worstCase` (a test keeps them equal), taking a count so grown prompts need no synthetic text.
  */
-export function worstCall(fleet: Fleet, model: string, counted: number, maxOutputTokens: number): { inputTokens: number; outputTokens: number; usd: number } {
+export function worstCall(
+  fleet: Fleet,
+  model: string,
+  counted: number,
+  maxOutputTokens: number,
+): { inputTokens: number; outputTokens: number; usd: number } {
   const resolved = fleet.model(model);
   const inputTokens = counted + resolved.promptMargin(counted);
   const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
-  const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion });
+  const usd = costOf(
+    { inputTokens, outputTokens },
+    { inputPerMillion: resolved.profile.priceInputPerMillion, outputPerMillion: resolved.profile.priceOutputPerMillion },
+  );
   return { inputTokens, outputTokens, usd };
 }
 
-export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, options: { query: string; cache?: EstimateCache }): WorkflowEstimate {
+export function estimateWorkflow(
+  workflow: ValidatedWorkflow,
+  fleet: Fleet,
+  options: { query: string; cache?: EstimateCache },
+): WorkflowEstimate {
   const cache = options.cache ?? new Map<number, number>();
   const textWorst = new Float64Array(workflow.nodes.length);
   const textExpected = new Float64Array(workflow.nodes.length);
@@ -146,7 +158,10 @@ export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, opti
       let base = cache.get(index);
       if (base === undefined) {
         // Query inputs carry the query; node inputs are rendered empty and bounded separately.
-        const values: TemplateValue[] = compiled.inputs.map((input) => ({ name: input.name, value: input.from === QUERY ? options.query : '' }));
+        const values: TemplateValue[] = compiled.inputs.map((input) => ({
+          name: input.name,
+          value: input.from === QUERY ? options.query : '',
+        }));
         base = countMessageTokens(buildMessages(node.params, options.query, values));
         cache.set(index, base);
       }
@@ -173,14 +188,24 @@ export function estimateWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, opti
         const profile = fleet.model(model).profile;
         const outputTokens = Math.min(max, profile.contextWindow) * EXPECTED_OUTPUT_FRACTION;
         const inputTokens = base + inputExpected + group.expectedExtra * max * EXPECTED_OUTPUT_FRACTION + group.extraTokens;
-        const usd = costOf({ inputTokens, outputTokens }, { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion });
+        const usd = costOf(
+          { inputTokens, outputTokens },
+          { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion },
+        );
         addTo(expected, inputTokens, outputTokens, usd, group.expectedCalls);
       });
       textWorst[index] = max;
       textExpected[index] = max * EXPECTED_OUTPUT_FRACTION;
     }
     roundLine(expected);
-    nodes[compiled.id] = { op: node.op, model: compiled.model, worst, expected, textTokens: { worst: textWorst[index]!, expected: Math.round(textExpected[index]!) }, firstCall };
+    nodes[compiled.id] = {
+      op: node.op,
+      model: compiled.model,
+      worst,
+      expected,
+      textTokens: { worst: textWorst[index]!, expected: Math.round(textExpected[index]!) },
+      firstCall,
+    };
     if (compiled.capability !== undefined) {
       capabilityNodes++;
       nodes[compiled.id]!.capability = compiled.capability.need;

@@ -62,7 +62,13 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   let scaled: ScaleChange[] = [];
   const policy = options.budgetPolicy ?? 'degrade';
   if (policy !== 'degrade') {
-    const fit = fitWorkflow(workflow, options.fleet, { query: options.query, budget, mode: policy, estimate, ...(options.estimateBasis ? { basis: options.estimateBasis } : {}) });
+    const fit = fitWorkflow(workflow, options.fleet, {
+      query: options.query,
+      budget,
+      mode: policy,
+      estimate,
+      ...(options.estimateBasis ? { basis: options.estimateBasis } : {}),
+    });
     ({ workflow, estimate, scaled } = fit);
   }
   return new Execution(workflow, estimate, scaled, budget, options).run();
@@ -141,8 +147,15 @@ class Execution {
   async run(): Promise<WorkflowResult> {
     const by = this.prefix.replace(/\/$/, '') || 'workflow';
     this.queryNode = this.trace.addNode(by, 'query', this.options.query);
-    this.trace.event(by, 'op-start', { workflow: this.workflow.spec.name, nodes: this.total, pruned: this.nodes.length - this.total, estimate: this.estimate.total, scaled: this.scaled });
-    for (const node of this.nodes) if (!node.reachable) this.records[node.index] = { op: node.op, status: 'pruned', reason: 'unreachable', usage: zeroLine() };
+    this.trace.event(by, 'op-start', {
+      workflow: this.workflow.spec.name,
+      nodes: this.total,
+      pruned: this.nodes.length - this.total,
+      estimate: this.estimate.total,
+      scaled: this.scaled,
+    });
+    for (const node of this.nodes)
+      if (!node.reachable) this.records[node.index] = { op: node.op, status: 'pruned', reason: 'unreachable', usage: zeroLine() };
     for (const index of this.workflow.order) {
       if (this.pending[index] === 0) {
         this.state[index] = QUEUED;
@@ -168,7 +181,16 @@ class Execution {
       this.steps?.close();
       throw this.fatal.error;
     }
-    const result = assembleResult({ workflow: this.workflow, records: this.records as NodeRecord[], estimate: this.estimate, scaled: this.scaled, trace: this.trace, aborted: this.aborted, stepPrefix: this.prefix, by });
+    const result = assembleResult({
+      workflow: this.workflow,
+      records: this.records as NodeRecord[],
+      estimate: this.estimate,
+      scaled: this.scaled,
+      trace: this.trace,
+      aborted: this.aborted,
+      stepPrefix: this.prefix,
+      by,
+    });
     this.steps?.close();
     return result;
   }
@@ -219,7 +241,13 @@ class Execution {
     const clock = this.options.fleet.clock;
     const startedAt = clock.now();
     const inputs = this.inputsOf(node);
-    const context: OpContext = { fleet: this.options.fleet, budget, trace: this.trace, stepId, model: node.model ?? this.options.model ?? '' };
+    const context: OpContext = {
+      fleet: this.options.fleet,
+      budget,
+      trace: this.trace,
+      stepId,
+      model: node.model ?? this.options.model ?? '',
+    };
     if (this.recorder) context.recorder = this.recorder;
     if (this.options.signal) context.signal = this.options.signal;
     if (this.options.taskId !== undefined) context.taskId = this.options.taskId;
@@ -240,13 +268,24 @@ class Execution {
       const model = bound?.model ?? node.model;
       const capability = bound?.card;
       this.trace.event(stepId, 'op-start', { op: node.op, model, capability, inputs: refs, answers, budget: limits });
-      this.steps?.write({ stepId, kind: STEP_KIND, status: 'running', input: { op: node.op, model, capability, inputs: refs, budget: limits }, startedAt: new Date().toISOString() });
+      this.steps?.write({
+        stepId,
+        kind: STEP_KIND,
+        status: 'running',
+        input: { op: node.op, model, capability, inputs: refs, budget: limits },
+        startedAt: new Date().toISOString(),
+      });
       const params = node.op === 'aggregate' ? node.node.params : { ...node.node.params, maxOutputTokens: node.maxOutputTokens };
       const result = await (this.options.operators[node.op] as unknown as AnyOperator)(context, params, inputs);
       record = { op: node.op, status: 'ok', result, usage: lineOf(budget), startedAt, endedAt: clock.now() };
     } catch (caught) {
       const error = toThicketError(caught);
-      const status = error.category === 'cancelled' || this.options.signal?.aborted ? 'cancelled' : error instanceof BudgetExhaustedError ? 'skipped' : 'error';
+      const status =
+        error.category === 'cancelled' || this.options.signal?.aborted
+          ? 'cancelled'
+          : error instanceof BudgetExhaustedError
+            ? 'skipped'
+            : 'error';
       record = { op: node.op, status, usage: lineOf(budget), startedAt, endedAt: clock.now(), error: error.toJSON() };
       if (status === 'skipped') record.reason = 'budget';
       if (status === 'cancelled') record.reason = 'cancelled';
@@ -288,7 +327,14 @@ class Execution {
       },
     });
     const card = `${binding.cardId}@${binding.version}`;
-    this.trace.event(stepId, 'capability-bound', { need: need.need, card, model: binding.model, score: binding.score, explanation: binding.explanation, constraints: request });
+    this.trace.event(stepId, 'capability-bound', {
+      need: need.need,
+      card,
+      model: binding.model,
+      score: binding.score,
+      explanation: binding.explanation,
+      constraints: request,
+    });
     return { card, model: binding.model, score: binding.score };
   }
 
@@ -300,13 +346,21 @@ class Execution {
     const result = { ...(row.output as OpResult) };
     const usage = { ...zeroLine(), ...(row.usage as Partial<CostLine> | null) };
     try {
-      this.budget.charge({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: usage.usd, calls: usage.calls }, { operator: node.op });
+      this.budget.charge(
+        { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: usage.usd, calls: usage.calls },
+        { operator: node.op },
+      );
     } catch (error) {
       if (!(error instanceof BudgetExhaustedError)) throw error;
       this.trace.event(stepId, 'degrade', { reason: 'budget', replay: true });
       return this.finish(index, { op: node.op, status: 'skipped', reason: 'budget', usage: zeroLine() });
     }
-    result.nodeId = this.trace.addNode(stepId, 'answer', result.text, result.answer === undefined || result.answer === null ? undefined : normalizeAnswer(result.answer));
+    result.nodeId = this.trace.addNode(
+      stepId,
+      'answer',
+      result.text,
+      result.answer === undefined || result.answer === null ? undefined : normalizeAnswer(result.answer),
+    );
     const now = this.options.fleet.clock.now();
     this.finish(index, { op: node.op, status: 'ok', result, usage, startedAt: now, endedAt: now, replayed: true });
   }
@@ -320,11 +374,23 @@ class Execution {
     const result = record.result;
     if (result?.nodeId !== undefined) {
       const sources = new Set<string>();
-      for (const input of (inputs ?? this.inputsOf(node)).list) if (input.available && input.graphNode !== undefined) sources.add(input.graphNode);
+      for (const input of (inputs ?? this.inputsOf(node)).list)
+        if (input.available && input.graphNode !== undefined) sources.add(input.graphNode);
       this.trace.derive(result.nodeId, sources.size > 0 ? [...sources] : [this.queryNode]);
     }
     const ms = record.startedAt === undefined ? undefined : record.endedAt! - record.startedAt;
-    this.trace.event(stepId, 'op-end', { status: record.status, reason: record.reason, answer: result?.answer, confidence: result?.confidence, calls: result?.calls ?? 0, usage: record.usage, ms, replayed: record.replayed, degraded: result?.degraded, error: record.error });
+    this.trace.event(stepId, 'op-end', {
+      status: record.status,
+      reason: record.reason,
+      answer: result?.answer,
+      confidence: result?.confidence,
+      calls: result?.calls ?? 0,
+      usage: record.usage,
+      ms,
+      replayed: record.replayed,
+      degraded: result?.degraded,
+      error: record.error,
+    });
     if (!record.replayed) {
       const output = result ?? { reason: record.reason, error: record.error };
       this.steps?.write({ stepId, kind: STEP_KIND, status: record.status, output, usage: record.usage, endedAt: new Date().toISOString() });
@@ -381,7 +447,10 @@ class Execution {
       const available = Math.max(0, room[d]! - promised[d]!);
       const weight = this.weights[node.index * 5 + d]!;
       const unstarted = this.unstarted[d]!;
-      let value = share !== undefined ? available * share : Math.max(unstarted > 1e-12 ? (available * weight) / unstarted : 0, Math.min(available, weight));
+      let value =
+        share !== undefined
+          ? available * share
+          : Math.max(unstarted > 1e-12 ? (available * weight) / unstarted : 0, Math.min(available, weight));
       // An unpriced capability node has no dollar weight (its model is chosen when it starts): it gets the
       // share of the dollars that it has of the tokens, rather than none at all.
       if (d === USD && share === undefined && this.unpriced[node.index] === 1) {
@@ -418,14 +487,42 @@ class Execution {
     for (const input of node.inputs) {
       let entry: NodeInput;
       if (input.from === QUERY) {
-        entry = { name: input.name, ref: input.ref, from: 'query', value: this.options.query, answer: undefined, confidence: undefined, graphNode: this.queryNode, available: true };
+        entry = {
+          name: input.name,
+          ref: input.ref,
+          from: 'query',
+          value: this.options.query,
+          answer: undefined,
+          confidence: undefined,
+          graphNode: this.queryNode,
+          available: true,
+        };
       } else {
         const result = this.records[input.from]?.status === 'ok' ? this.records[input.from]!.result : undefined;
         const from = this.nodes[input.from]!.id;
-        if (!result) entry = { name: input.name, ref: input.ref, from, value: '', answer: undefined, confidence: undefined, graphNode: undefined, available: false };
+        if (!result)
+          entry = {
+            name: input.name,
+            ref: input.ref,
+            from,
+            value: '',
+            answer: undefined,
+            confidence: undefined,
+            graphNode: undefined,
+            available: false,
+          };
         else {
           const raw = input.field === 'answer' ? (result.answer ?? '') : result.text;
-          entry = { name: input.name, ref: input.ref, from, value: clip(raw, this.textBound[input.from]!), answer: result.answer, confidence: result.confidence, graphNode: result.nodeId, available: true };
+          entry = {
+            name: input.name,
+            ref: input.ref,
+            from,
+            value: clip(raw, this.textBound[input.from]!),
+            answer: result.answer,
+            confidence: result.confidence,
+            graphNode: result.nodeId,
+            available: true,
+          };
         }
       }
       list.push(entry);

@@ -46,7 +46,11 @@ export interface FitOptions {
 
 /** The estimate does not fit the budget (and could not be scaled to fit). */
 export class WorkflowOverBudgetError extends BudgetExhaustedError {
-  constructor(readonly exceeded: BudgetShortfall[], readonly basis: EstimateBasis, detail: string) {
+  constructor(
+    readonly exceeded: BudgetShortfall[],
+    readonly basis: EstimateBasis,
+    detail: string,
+  ) {
     super(exceeded[0]!);
     this.name = 'WorkflowOverBudgetError';
     this.message = `The workflow's ${basis} cost exceeds the budget: ${exceeded.map((line) => `${line.dimension} ${format(line.dimension, line.requested)} > ${format(line.dimension, line.limit)}`).join(', ')}${detail}`;
@@ -70,10 +74,16 @@ export function fitWorkflow(workflow: ValidatedWorkflow, fleet: Fleet, options: 
       if (node !== compiled.node) replaced.set(index, node);
     }
     const scaledWorkflow = withNodes(workflow, replaced);
-    return { workflow: scaledWorkflow, estimate: estimateWorkflow(scaledWorkflow, fleet, { query: options.query, cache }), scaled: changes, factor };
+    return {
+      workflow: scaledWorkflow,
+      estimate: estimateWorkflow(scaledWorkflow, fleet, { query: options.query, cache }),
+      scaled: changes,
+      factor,
+    };
   };
   let best = attempt(0);
-  if (shortfalls(best.estimate, limits, basis).length > 0) throw overBudget(best.estimate, limits, basis, ' even with every sample/round/agent/step count at its minimum');
+  if (shortfalls(best.estimate, limits, basis).length > 0)
+    throw overBudget(best.estimate, limits, basis, ' even with every sample/round/agent/step count at its minimum');
   let low = 0;
   let high = 1;
   // 20 halvings resolve f to 1e-6: below any integer step of realistic parameter values.
@@ -105,9 +115,21 @@ export function scaleNode(node: WorkflowNode, factor: number, changes: ScaleChan
     case 'search':
       return { ...node, params: { ...node.params, maxSteps: scale('maxSteps', node.params.maxSteps, 1) } };
     case 'debate':
-      return { ...node, params: { ...node.params, agents: scale('agents', node.params.agents, 2), rounds: scale('rounds', node.params.rounds, 1) } };
+      return {
+        ...node,
+        params: { ...node.params, agents: scale('agents', node.params.agents, 2), rounds: scale('rounds', node.params.rounds, 1) },
+      };
     case 'cascade':
-      return { ...node, params: { ...node.params, stages: node.params.stages.map((stage, index) => ({ ...stage, samples: scale(`stages[${index}].samples`, stage.samples ?? 1, 1) })) } };
+      return {
+        ...node,
+        params: {
+          ...node.params,
+          stages: node.params.stages.map((stage, index) => ({
+            ...stage,
+            samples: scale(`stages[${index}].samples`, stage.samples ?? 1, 1),
+          })),
+        },
+      };
     default:
       return node;
   }
@@ -115,7 +137,8 @@ export function scaleNode(node: WorkflowNode, factor: number, changes: ScaleChan
 
 /** Finite limits as the budget stands now (a Budget's headroom on its whole path). */
 function limitsOf(budget: Budget | BudgetLimits): Partial<Record<(typeof DIMENSIONS)[number], number>> {
-  const source: BudgetLimits = 'remaining' in budget && typeof budget.remaining === 'function' ? budget.remaining() : (budget as BudgetLimits);
+  const source: BudgetLimits =
+    'remaining' in budget && typeof budget.remaining === 'function' ? budget.remaining() : (budget as BudgetLimits);
   const limits: Partial<Record<(typeof DIMENSIONS)[number], number>> = {};
   for (const dimension of DIMENSIONS) {
     const value = source[dimension];
@@ -124,17 +147,27 @@ function limitsOf(budget: Budget | BudgetLimits): Partial<Record<(typeof DIMENSI
   return limits;
 }
 
-function shortfalls(estimate: WorkflowEstimate, limits: Partial<Record<(typeof DIMENSIONS)[number], number>>, basis: EstimateBasis): BudgetShortfall[] {
+function shortfalls(
+  estimate: WorkflowEstimate,
+  limits: Partial<Record<(typeof DIMENSIONS)[number], number>>,
+  basis: EstimateBasis,
+): BudgetShortfall[] {
   const line: CostLine = estimate.total[basis];
   const result: BudgetShortfall[] = [];
   for (const dimension of DIMENSIONS) {
     const limit = limits[dimension];
-    if (limit !== undefined && line[dimension] > limit + (dimension === 'usd' ? 1e-12 : 0)) result.push({ budget: `workflow estimate (${basis})`, dimension, limit, committed: 0, requested: line[dimension] });
+    if (limit !== undefined && line[dimension] > limit + (dimension === 'usd' ? 1e-12 : 0))
+      result.push({ budget: `workflow estimate (${basis})`, dimension, limit, committed: 0, requested: line[dimension] });
   }
   return result;
 }
 
-function overBudget(estimate: WorkflowEstimate, limits: Partial<Record<(typeof DIMENSIONS)[number], number>>, basis: EstimateBasis, suffix: string): WorkflowOverBudgetError {
+function overBudget(
+  estimate: WorkflowEstimate,
+  limits: Partial<Record<(typeof DIMENSIONS)[number], number>>,
+  basis: EstimateBasis,
+  suffix: string,
+): WorkflowOverBudgetError {
   const exceeded = shortfalls(estimate, limits, basis);
   const top = Object.entries(estimate.nodes)
     .sort((a, b) => b[1][basis].totalTokens - a[1][basis].totalTokens)

@@ -121,7 +121,19 @@ export function analyseGraph(nodes: readonly LooseNode[]): WorkflowGraph {
     }
   }
   const cycles = acyclic ? [] : findCycles(count, downstream, indegree);
-  return { ids, indexOf, inputs, upstream, downstream, order: acyclic ? order : undefined, cycles, depth, duplicates, unknownRefs, selfRefs };
+  return {
+    ids,
+    indexOf,
+    inputs,
+    upstream,
+    downstream,
+    order: acyclic ? order : undefined,
+    cycles,
+    depth,
+    duplicates,
+    unknownRefs,
+    selfRefs,
+  };
 }
 
 /** Indices of nodes the output depends on (itself included), by reverse BFS. */

@@ -6,7 +6,19 @@
  */
 import { BudgetExhaustedError, InvalidInputError, TimeoutError, hash32 } from '../core/index.ts';
 import { KV_THREAD_DEFAULTS, LlamaProvider, runKvThread } from '../models/index.ts';
-import { cascade, debate, refine, sample, search, solo, thread, verify, type CascadeSignal, type OpResult, type Retriever } from '../ops/index.ts';
+import {
+  cascade,
+  debate,
+  refine,
+  sample,
+  search,
+  solo,
+  thread,
+  verify,
+  type CascadeSignal,
+  type OpResult,
+  type Retriever,
+} from '../ops/index.ts';
 import type { OperatorFn, OperatorRegistry } from './operators.ts';
 import { templateValues } from './operators.ts';
 import { DEFAULT_THREAD_STEPS } from './plan.ts';
@@ -34,7 +46,9 @@ const sampleOp: OperatorFn<'sample'> = (context, params, inputs) =>
 const verifyOp: OperatorFn<'verify'> = async (context, params, inputs) => {
   const candidate = inputs.byName['candidate'];
   if (!candidate?.available || candidate.answer === undefined) {
-    throw new InvalidInputError('verify node', [{ path: `nodes.${inputs.nodeId}.inputs.candidate`, message: 'needs an upstream answer to judge' }]);
+    throw new InvalidInputError('verify node', [
+      { path: `nodes.${inputs.nodeId}.inputs.candidate`, message: 'needs an upstream answer to judge' },
+    ]);
   }
   const verdict = await verify(context, {
     question: question(params, { ...inputs, list: inputs.list.filter((input) => input.name !== 'candidate') }),
@@ -76,11 +90,19 @@ const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
  * the thread ends. A thread the caps stop part-way is budget-exhausted (no answer); it never spends past
  * its reservation.
  */
-async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: Parameters<OperatorFn<'thread'>>[1], inputs: Parameters<OperatorFn<'thread'>>[2], model: string, modelPath: string): Promise<OpResult> {
+async function kvThreadOp(
+  context: Parameters<OperatorFn<'thread'>>[0],
+  params: Parameters<OperatorFn<'thread'>>[1],
+  inputs: Parameters<OperatorFn<'thread'>>[2],
+  model: string,
+  modelPath: string,
+): Promise<OpResult> {
   const maxTasks = params.maxSteps ?? DEFAULT_THREAD_STEPS;
   const contextSize = 8192;
   const stringTokens = (chars: number): number => chars * 6 + 8;
-  const wantedOutput = maxTasks * (stringTokens(KV_THREAD_DEFAULTS.maxThoughtChars) + stringTokens(KV_THREAD_DEFAULTS.maxConclusionChars) + 16) + stringTokens(KV_THREAD_DEFAULTS.maxAnswerChars);
+  const wantedOutput =
+    maxTasks * (stringTokens(KV_THREAD_DEFAULTS.maxThoughtChars) + stringTokens(KV_THREAD_DEFAULTS.maxConclusionChars) + 16) +
+    stringTokens(KV_THREAD_DEFAULTS.maxAnswerChars);
   const wantedInput = contextSize * (maxTasks + 1);
   const room = context.budget.remaining();
   const inputTokens = Math.floor(Math.min(wantedInput, room.inputTokens, room.totalTokens));
@@ -88,7 +110,17 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
   const degraded: string[] = [];
   const skipped = (note: string): OpResult => {
     context.trace.event(context.stepId, 'degrade', { reason: `kv thread: ${note}` });
-    return { answer: undefined, confidence: undefined, text: '', nodeId: undefined, calls: 0, degraded: [`thread ${note}`], budgetExhausted: true, simulated: false, details: {} };
+    return {
+      answer: undefined,
+      confidence: undefined,
+      text: '',
+      nodeId: undefined,
+      calls: 0,
+      degraded: [`thread ${note}`],
+      budgetExhausted: true,
+      simulated: false,
+      details: {},
+    };
   };
   // Less than a prompt's worth of input or a few strings' worth of output cannot finish even a one-task tree.
   if (inputTokens < 256 || outputTokens < 64) return skipped('skipped (budget)');
@@ -103,7 +135,11 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
   // Seconds are a deadline, as for fleet calls (whose timeouts it caps): the thread is aborted when it passes.
   const deadline = new AbortController();
   const remainingMs = context.budget.remainingMs();
-  const cancelTimer = Number.isFinite(remainingMs) ? context.fleet.clock.setTimer(remainingMs, () => deadline.abort(new TimeoutError("The run's time budget ran out during the embedded thread."))) : undefined;
+  const cancelTimer = Number.isFinite(remainingMs)
+    ? context.fleet.clock.setTimer(remainingMs, () =>
+        deadline.abort(new TimeoutError("The run's time budget ran out during the embedded thread.")),
+      )
+    : undefined;
   const signal = context.signal ? AbortSignal.any([context.signal, deadline.signal]) : deadline.signal;
   try {
     const result = await runKvThread({
@@ -122,7 +158,17 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
     });
     reservation.settle({ inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, usd: 0, calls: 1 });
     const nodeId = context.trace.addNode(context.stepId, 'answer', result.text);
-    return { answer: result.document.answer, confidence: undefined, text: result.text, nodeId, calls: 1, degraded, budgetExhausted: false, simulated: false, details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics } };
+    return {
+      answer: result.document.answer,
+      confidence: undefined,
+      text: result.text,
+      nodeId,
+      calls: 1,
+      degraded,
+      budgetExhausted: false,
+      simulated: false,
+      details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics },
+    };
   } catch (error) {
     // The engine ran: what it evaluated is spent, whatever stopped it (a cap, an abort, a malformed piece).
     // (A cast: TypeScript does not see the onUsage callback's assignment.)
@@ -132,7 +178,11 @@ async function kvThreadOp(context: Parameters<OperatorFn<'thread'>>[0], params: 
     else reservation.release();
     // The node's call count agrees with the ledger: 1 when the engine evaluated anything, else 0.
     if (error instanceof BudgetExhaustedError) return { ...skipped('stopped part-way: its token budget ran out'), calls: ran ? 1 : 0 };
-    if (deadline.signal.aborted && !context.signal?.aborted) return { ...skipped(ran ? 'stopped part-way: its time budget ran out' : 'skipped (its time budget ran out before it started)'), calls: ran ? 1 : 0 };
+    if (deadline.signal.aborted && !context.signal?.aborted)
+      return {
+        ...skipped(ran ? 'stopped part-way: its time budget ran out' : 'skipped (its time budget ran out before it started)'),
+        calls: ran ? 1 : 0,
+      };
     throw error;
   } finally {
     cancelTimer?.();
@@ -177,12 +227,21 @@ const soloOp: OperatorFn<'solo'> = (context, params, inputs) =>
     ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
   });
 
-const SIGNALS: Record<'confidence' | 'agreement' | 'verifier', CascadeSignal> = { confidence: 'self', agreement: 'agreement', verifier: 'verifier' };
+const SIGNALS: Record<'confidence' | 'agreement' | 'verifier', CascadeSignal> = {
+  confidence: 'self',
+  agreement: 'agreement',
+  verifier: 'verifier',
+};
 
 const cascadeOp: OperatorFn<'cascade'> = (context, params, inputs) =>
   cascade(context, {
     messages: buildMessages(params, inputs.query, templateValues(inputs)),
-    stages: params.stages.map((stage) => ({ model: stage.model, threshold: stage.threshold, signal: SIGNALS[stage.signal], ...(stage.samples !== undefined ? { samples: stage.samples } : {}) })),
+    stages: params.stages.map((stage) => ({
+      model: stage.model,
+      threshold: stage.threshold,
+      signal: SIGNALS[stage.signal],
+      ...(stage.samples !== undefined ? { samples: stage.samples } : {}),
+    })),
     ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
     ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
   });

@@ -64,7 +64,17 @@ export const generateOperator: OperatorFn<'generate'> = async (context, params, 
     operator: 'generate',
     axis: 'base',
   });
-  return { answer: out.answer, confidence: out.confidence, text: out.text, nodeId: out.nodeId, calls: 1, degraded: [], budgetExhausted: false, simulated: out.call.simulated, details: { model: out.call.model, finishReason: out.call.finishReason, replayed: out.call.replayed } };
+  return {
+    answer: out.answer,
+    confidence: out.confidence,
+    text: out.text,
+    nodeId: out.nodeId,
+    calls: 1,
+    degraded: [],
+    budgetExhausted: false,
+    simulated: out.call.simulated,
+    details: { model: out.call.model, finishReason: out.call.finishReason, replayed: out.call.replayed },
+  };
 };
 
 /** Fan-in: picks one input's answer by majority (ties: first input), first answer, or best confidence. */
@@ -102,6 +112,11 @@ export const aggregateOperator: OperatorFn<'aggregate'> = async (context, params
     degraded: [],
     budgetExhausted: false,
     simulated: false,
-    details: { method: params.method, chosen: chosen?.from, candidates: candidates.length, ...(params.method === 'majority' ? { votes } : {}) },
+    details: {
+      method: params.method,
+      chosen: chosen?.from,
+      candidates: candidates.length,
+      ...(params.method === 'majority' ? { votes } : {}),
+    },
   };
 };

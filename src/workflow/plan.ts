@@ -107,21 +107,33 @@ export function callPlan(node: WorkflowNode): CallGroup[] {
       const steps = node.params.maxSteps ?? DEFAULT_THREAD_STEPS;
       const expectedSteps = Math.ceil(steps * EARLY_STOP_FRACTION);
       const buffer = node.params.buffer ?? steps;
-      return Array.from({ length: steps }, (_, step) => group(1, step < expectedSteps ? 1 : 0, step, { expectedExtra: Math.min(step, buffer) }));
+      return Array.from({ length: steps }, (_, step) =>
+        group(1, step < expectedSteps ? 1 : 0, step, { expectedExtra: Math.min(step, buffer) }),
+      );
     }
     case 'search': {
       const steps = node.params.maxSteps;
       const expectedSteps = Math.ceil(steps * EARLY_STOP_FRACTION);
-      return Array.from({ length: steps }, (_, step) => group(1, step < expectedSteps ? 1 : 0, step, { extraTokens: (step + 1) * node.params.k * SEARCH_PASSAGE_TOKENS }));
+      return Array.from({ length: steps }, (_, step) =>
+        group(1, step < expectedSteps ? 1 : 0, step, { extraTokens: (step + 1) * node.params.k * SEARCH_PASSAGE_TOKENS }),
+      );
     }
     case 'debate': {
       const { agents, rounds, topology } = node.params;
       if (node.params.mode === 'solo') return Array.from({ length: rounds }, (_, round) => group(1, 1, round));
       // Agents with the same number of neighbours share a group per round.
       const classes: Array<[number, number]> =
-        topology === 'all-to-all' ? [[agents, agents - 1]] : topology === 'ring' ? [[agents, Math.min(2, agents - 1)]] : [[1, agents - 1], [agents - 1, 1]];
+        topology === 'all-to-all'
+          ? [[agents, agents - 1]]
+          : topology === 'ring'
+            ? [[agents, Math.min(2, agents - 1)]]
+            : [
+                [1, agents - 1],
+                [agents - 1, 1],
+              ];
       const groups: CallGroup[] = [];
-      for (let round = 0; round < rounds; round++) for (const [members, neighbours] of classes) groups.push(group(members, members, round * (neighbours + 1)));
+      for (let round = 0; round < rounds; round++)
+        for (const [members, neighbours] of classes) groups.push(group(members, members, round * (neighbours + 1)));
       return groups;
     }
     case 'cascade':

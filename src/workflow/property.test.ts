@@ -58,11 +58,36 @@ function specOf(nodes: NodeShape[]): Record<string, unknown> {
       if (op === 'generate') return { ...base, ...model, params: { prompt: 'Solve: {{query}}', maxOutputTokens: node.maxOutputTokens } };
       const cap = { maxOutputTokens: node.maxOutputTokens };
       if (op === 'refine') return { ...base, ...model, params: { rounds: 1 + (node.samples % 3), ...cap } };
-      if (op === 'thread') return { ...base, ...model, params: { maxSteps: 2 + node.samples, maxDepth: 2, buffer: 2, tools: ['calculator'], ...cap } };
-      if (op === 'debate') return { ...base, ...model, params: { agents: 2 + (node.samples % 3), rounds: 1 + (node.samples % 2), topology: node.adaptive ? 'ring' : 'all-to-all', ...cap } };
+      if (op === 'thread')
+        return { ...base, ...model, params: { maxSteps: 2 + node.samples, maxDepth: 2, buffer: 2, tools: ['calculator'], ...cap } };
+      if (op === 'debate')
+        return {
+          ...base,
+          ...model,
+          params: {
+            agents: 2 + (node.samples % 3),
+            rounds: 1 + (node.samples % 2),
+            topology: node.adaptive ? 'ring' : 'all-to-all',
+            ...cap,
+          },
+        };
       if (op === 'solo') return { ...base, ...model, params: { ...cap } };
-      if (op === 'cascade') return { ...base, params: { stages: [{ model: node.model, samples: node.samples, threshold: 0.6, signal: 'agreement' }, { model: 'sim:medium', threshold: 0, signal: 'confidence' }], ...cap } };
-      return { ...base, ...model, params: { samples: node.samples, aggregator: node.aggregator, adaptive: node.adaptive, maxOutputTokens: node.maxOutputTokens } };
+      if (op === 'cascade')
+        return {
+          ...base,
+          params: {
+            stages: [
+              { model: node.model, samples: node.samples, threshold: 0.6, signal: 'agreement' },
+              { model: 'sim:medium', threshold: 0, signal: 'confidence' },
+            ],
+            ...cap,
+          },
+        };
+      return {
+        ...base,
+        ...model,
+        params: { samples: node.samples, aggregator: node.aggregator, adaptive: node.adaptive, maxOutputTokens: node.maxOutputTokens },
+      };
     }),
     output: `n${nodes.length - 1}`,
   };
@@ -82,7 +107,15 @@ describe('workflow executor property', () => {
           const ledger = new Ledger({ clock: fleet.clock, limits: (limits ?? {}) as BudgetLimits });
           let result;
           try {
-            result = await runWorkflow({ spec: specOf(nodes), query: QUERY, fleet, budget: ledger.root, operators: defaultOperators(), concurrency, budgetPolicy });
+            result = await runWorkflow({
+              spec: specOf(nodes),
+              query: QUERY,
+              fleet,
+              budget: ledger.root,
+              operators: defaultOperators(),
+              concurrency,
+              budgetPolicy,
+            });
           } catch (error) {
             // The only acceptable refusal: `scale` could not fit even the minimum — before spending anything.
             assert.ok(error instanceof WorkflowOverBudgetError && budgetPolicy === 'scale', String(error));
@@ -104,7 +137,9 @@ describe('workflow executor property', () => {
           // The static worst case bounds actual spend for the ops whose call plans are exact (plan.ts); the
           // newer ops' prompts (thread/debate/solo instructions) are only bounded by the ledger.
           const exactPlans = nodes.every((node) => ['generate', 'sample', 'aggregate'].includes(node.op));
-          if (limits === null && exactPlans) for (const dimension of ['inputTokens', 'outputTokens', 'calls'] as const) assert.ok(report.total[dimension] <= result.estimate.total.worst[dimension]);
+          if (limits === null && exactPlans)
+            for (const dimension of ['inputTokens', 'outputTokens', 'calls'] as const)
+              assert.ok(report.total[dimension] <= result.estimate.total.worst[dimension]);
         },
       ),
       { numRuns: 300, seed: 20260214 },

@@ -101,7 +101,9 @@ export interface AssembleInput {
 
 export function assembleResult(input: AssembleInput): WorkflowResult {
   const { workflow, records, trace } = input;
-  const degraded: string[] = input.scaled.map((change) => `${change.node}.${change.param} ${change.from} → ${change.to} (scaled to fit the budget)`);
+  const degraded: string[] = input.scaled.map(
+    (change) => `${change.node}.${change.param} ${change.from} → ${change.to} (scaled to fit the budget)`,
+  );
   const nodes: Record<string, NodeRecord> = {};
   const usage = zeroLine();
   let budgetHit = false;
@@ -133,7 +135,18 @@ export function assembleResult(input: AssembleInput): WorkflowResult {
   }
   const status = input.aborted ? 'cancelled' : budgetHit ? 'budget_exhausted' : failed || answer === undefined ? 'error' : 'ok';
   trace.event(input.by, 'op-end', { status, answer, answeredBy, usage });
-  return { answer, answeredBy, status, nodes, trace: trace.toJSON(), degraded, estimate: input.estimate, scaled: input.scaled, usage, simulated };
+  return {
+    answer,
+    answeredBy,
+    status,
+    nodes,
+    trace: trace.toJSON(),
+    degraded,
+    estimate: input.estimate,
+    scaled: input.scaled,
+    usage,
+    simulated,
+  };
 }
 
 /**

@@ -10,7 +10,9 @@ describe('workflow JSON Schema', () => {
   });
 
   it('accepts what the zod spec accepts and rejects what it rejects', () => {
-    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(WORKFLOW_SCHEMA_PATH, 'utf8')) as object);
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(
+      JSON.parse(readFileSync(WORKFLOW_SCHEMA_PATH, 'utf8')) as object,
+    );
     const spec = {
       version: 1,
       defaults: { model: 'sim:small' },

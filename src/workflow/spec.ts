@@ -31,14 +31,26 @@ export const tierSchema = z.enum(['small', 'medium', 'large']);
  * appended after it. Default prompt: `{{query}}`.
  */
 const callFields = {
-  system: z.string().max(MAX_TEMPLATE_CHARS).optional().describe('System prompt (default: a careful-solver prompt asking for an "Answer:" line)'),
-  prompt: z.string().min(1).max(MAX_TEMPLATE_CHARS).optional().describe('User prompt template with {{query}} and {{inputName}} placeholders (default "{{query}}")'),
+  system: z
+    .string()
+    .max(MAX_TEMPLATE_CHARS)
+    .optional()
+    .describe('System prompt (default: a careful-solver prompt asking for an "Answer:" line)'),
+  prompt: z
+    .string()
+    .min(1)
+    .max(MAX_TEMPLATE_CHARS)
+    .optional()
+    .describe('User prompt template with {{query}} and {{inputName}} placeholders (default "{{query}}")'),
   maxOutputTokens: count(1, MAX_OUTPUT_TOKENS, 'Output cap per model call (default: defaults.maxOutputTokens, else 512)').optional(),
   temperature: z.number().min(0).max(2).optional(),
 };
 
 export const generateParamsSchema = z
-  .object({ ...callFields, prompt: z.string().min(1).max(MAX_TEMPLATE_CHARS).describe('User prompt template with {{query}} and {{inputName}} placeholders') })
+  .object({
+    ...callFields,
+    prompt: z.string().min(1).max(MAX_TEMPLATE_CHARS).describe('User prompt template with {{query}} and {{inputName}} placeholders'),
+  })
   .strict();
 
 export const sampleParamsSchema = z
@@ -51,9 +63,14 @@ export const sampleParamsSchema = z
   })
   .strict();
 
-export const verifyParamsSchema = z.object({ ...callFields, verifierModel: modelRef.optional() }).strict().describe('Judges the `candidate` input');
+export const verifyParamsSchema = z
+  .object({ ...callFields, verifierModel: modelRef.optional() })
+  .strict()
+  .describe('Judges the `candidate` input');
 
-export const refineParamsSchema = z.object({ ...callFields, rounds: count(1, 100, 'Verify → critique → revise rounds'), verifierModel: modelRef.optional() }).strict();
+export const refineParamsSchema = z
+  .object({ ...callFields, rounds: count(1, 100, 'Verify → critique → revise rounds'), verifierModel: modelRef.optional() })
+  .strict();
 
 export const threadParamsSchema = z
   .object({
@@ -65,7 +82,9 @@ export const threadParamsSchema = z
   })
   .strict();
 
-export const searchParamsSchema = z.object({ ...callFields, maxSteps: count(1, 100_000, 'Retrieval/reasoning steps'), k: count(1, 100, 'Passages retrieved per step') }).strict();
+export const searchParamsSchema = z
+  .object({ ...callFields, maxSteps: count(1, 100_000, 'Retrieval/reasoning steps'), k: count(1, 100, 'Passages retrieved per step') })
+  .strict();
 
 export const debateParamsSchema = z
   .object({
@@ -77,7 +96,9 @@ export const debateParamsSchema = z
   })
   .strict();
 
-export const soloParamsSchema = z.object({ ...callFields, personas: z.array(z.string().min(1).max(2000)).min(1).max(64).optional() }).strict();
+export const soloParamsSchema = z
+  .object({ ...callFields, personas: z.array(z.string().min(1).max(2000)).min(1).max(64).optional() })
+  .strict();
 
 export const cascadeStageSchema = z
   .object({
@@ -90,7 +111,10 @@ export const cascadeStageSchema = z
 
 export const cascadeParamsSchema = z.object({ ...callFields, stages: z.array(cascadeStageSchema).min(1).max(16) }).strict();
 
-export const aggregateParamsSchema = z.object({ method: z.enum(['majority', 'first', 'best-confidence']) }).strict().describe('Fan-in over the node inputs; makes no model call');
+export const aggregateParamsSchema = z
+  .object({ method: z.enum(['majority', 'first', 'best-confidence']) })
+  .strict()
+  .describe('Fan-in over the node inputs; makes no model call');
 
 /**
  * Policy labels as the capability registry stores them (lowercase, so "EU" and "eu" can never be two
@@ -108,10 +132,23 @@ const label = z.string().regex(CAPABILITY_LABEL_PATTERN, 'labels are lowercase l
 export const capabilityNeedSchema = z
   .object({
     need: z.string().min(1).max(2_000).describe('What the capability must do, in words (embedded for discovery)'),
-    require: z.array(label).max(64).optional().describe('Policy labels the capability must carry (all of them), on top of the run\'s'),
-    forbid: z.array(label).max(64).optional().describe('Policy labels the capability must not carry (any excludes it), on top of the run\'s'),
-    providers: z.array(z.string().min(1).max(200)).min(1).max(64).optional().describe('Allowed providers (any of them); intersected with the run\'s'),
-    maxCostPerCall: z.number().nonnegative().optional().describe('Upper bound on the expected dollars per call; also what the static estimate prices the node at'),
+    require: z.array(label).max(64).optional().describe("Policy labels the capability must carry (all of them), on top of the run's"),
+    forbid: z
+      .array(label)
+      .max(64)
+      .optional()
+      .describe("Policy labels the capability must not carry (any excludes it), on top of the run's"),
+    providers: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("Allowed providers (any of them); intersected with the run's"),
+    maxCostPerCall: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe('Upper bound on the expected dollars per call; also what the static estimate prices the node at'),
     maxLatencyMs: z.number().nonnegative().optional().describe('Upper bound on latency (p95 when known, else p50), ms'),
   })
   .strict();
@@ -119,13 +156,23 @@ export const capabilityNeedSchema = z
 const nodeBase = {
   id: z.string().regex(NODE_ID_PATTERN, 'ids use letters, digits, "_" and "-" (no "."), start with a letter or "_", ≤ 64 chars'),
   inputs: z
-    .record(z.string().regex(INPUT_NAME_PATTERN, 'input names use letters, digits and "_"'), z.string().regex(INPUT_REF_PATTERN, 'must be "query", "<nodeId>" or "<nodeId>.answer"'))
+    .record(
+      z.string().regex(INPUT_NAME_PATTERN, 'input names use letters, digits and "_"'),
+      z.string().regex(INPUT_REF_PATTERN, 'must be "query", "<nodeId>" or "<nodeId>.answer"'),
+    )
     .optional()
     .describe('Named inputs: "query", "<nodeId>" (its output text) or "<nodeId>.answer" (its extracted answer)'),
   model: modelRef.optional(),
-  capability: capabilityNeedSchema.optional().describe('A capability need bound at run time through the capability registry, instead of a model (not both)'),
+  capability: capabilityNeedSchema
+    .optional()
+    .describe('A capability need bound at run time through the capability registry, instead of a model (not both)'),
   tier: tierSchema.optional().describe('Model tier, bound to a model by the caller (tierModels) when no model is given'),
-  budgetShare: z.number().gt(0).max(1).optional().describe('Fraction of the remaining budget this node may use (default: its share of the expected cost of the nodes not yet started)'),
+  budgetShare: z
+    .number()
+    .gt(0)
+    .max(1)
+    .optional()
+    .describe('Fraction of the remaining budget this node may use (default: its share of the expected cost of the nodes not yet started)'),
 };
 
 const node = <Op extends string, P extends z.ZodType>(op: Op, params: P) => z.object({ ...nodeBase, op: z.literal(op), params }).strict();
@@ -161,7 +208,10 @@ export const workflowSpecSchema = z
     version: z.literal(1),
     name: z.string().max(200).optional(),
     description: z.string().max(10_000).optional(),
-    defaults: z.object({ model: modelRef.optional(), maxOutputTokens: count(1, MAX_OUTPUT_TOKENS, 'Default output cap per call').optional() }).strict().optional(),
+    defaults: z
+      .object({ model: modelRef.optional(), maxOutputTokens: count(1, MAX_OUTPUT_TOKENS, 'Default output cap per call').optional() })
+      .strict()
+      .optional(),
     limits: specLimitsSchema.optional(),
     nodes: z.array(workflowNodeSchema).min(1),
     output: z.string().min(1).describe('Id of the node whose answer is the workflow answer'),

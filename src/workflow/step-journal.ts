@@ -31,7 +31,11 @@ export class StepJournal {
   private readonly flushDelayMs: number;
   private readonly maxPending: number;
 
-  constructor(private readonly journal: Journal, private readonly runId: string, options: StepJournalOptions = {}) {
+  constructor(
+    private readonly journal: Journal,
+    private readonly runId: string,
+    options: StepJournalOptions = {},
+  ) {
     this.flushDelayMs = options.flushDelayMs ?? FLUSH_DELAY_MS;
     this.maxPending = options.maxPending ?? MAX_PENDING;
   }

@@ -32,7 +32,11 @@ export function simCascadeLadder(model: string): string[] {
 }
 
 export function strategySpec(strategy: Strategy, options: StrategyOptions): WorkflowSpec {
-  const base = { version: 1 as const, name: `strategy:${strategy}`, defaults: { model: options.model, maxOutputTokens: options.maxOutputTokens } };
+  const base = {
+    version: 1 as const,
+    name: `strategy:${strategy}`,
+    defaults: { model: options.model, maxOutputTokens: options.maxOutputTokens },
+  };
   const single = (node: WorkflowSpec['nodes'][number]): WorkflowSpec => ({ ...base, nodes: [node], output: node.id });
   switch (strategy) {
     case 'single':
@@ -42,11 +46,21 @@ export function strategySpec(strategy: Strategy, options: StrategyOptions): Work
     case 'refine':
       return single({ id: 'refine', op: 'refine', inputs: { query: 'query' }, params: { rounds: options.rounds ?? 2 } });
     case 'thread':
-      return single({ id: 'thread', op: 'thread', inputs: { query: 'query' }, params: { maxSteps: options.steps ?? 16, maxDepth: 3, buffer: 2, tools: ['calculator'] } });
+      return single({
+        id: 'thread',
+        op: 'thread',
+        inputs: { query: 'query' },
+        params: { maxSteps: options.steps ?? 16, maxDepth: 3, buffer: 2, tools: ['calculator'] },
+      });
     case 'search':
       return single({ id: 'search', op: 'search', inputs: { query: 'query' }, params: { maxSteps: options.steps ?? 3, k: 3 } });
     case 'debate':
-      return single({ id: 'debate', op: 'debate', inputs: { query: 'query' }, params: { agents: options.agents ?? 3, rounds: options.rounds ?? 2, topology: 'all-to-all' } });
+      return single({
+        id: 'debate',
+        op: 'debate',
+        inputs: { query: 'query' },
+        params: { agents: options.agents ?? 3, rounds: options.rounds ?? 2, topology: 'all-to-all' },
+      });
     case 'solo':
       return single({ id: 'solo', op: 'solo', inputs: { query: 'query' }, params: {} });
     case 'cascade': {
@@ -63,5 +77,7 @@ export function strategySpec(strategy: Strategy, options: StrategyOptions): Work
 
 export function parseStrategy(value: string): Strategy {
   if ((STRATEGIES as readonly string[]).includes(value)) return value as Strategy;
-  throw new InvalidInputError('Invalid strategy', [{ path: '--strategy', message: `must be one of ${STRATEGIES.join(', ')}; got "${value}"` }]);
+  throw new InvalidInputError('Invalid strategy', [
+    { path: '--strategy', message: `must be one of ${STRATEGIES.join(', ')}; got "${value}"` },
+  ]);
 }

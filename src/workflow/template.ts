@@ -7,7 +7,8 @@
 import { countTokens } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 
-export const DEFAULT_SYSTEM_PROMPT = "You are a careful problem solver. Reason step by step, then give the final answer alone on the last line as 'Answer: <value>'.";
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are a careful problem solver. Reason step by step, then give the final answer alone on the last line as 'Answer: <value>'.";
 export const DEFAULT_PROMPT_TEMPLATE = '{{query}}';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -25,28 +26,47 @@ export function placeholders(template: string): string[] {
 }
 
 /** Fills a template; unreferenced values are appended as `\n\n<name>:\n<value>` when `appendRest` is set. */
-export function renderTemplate(template: string, query: string, values: readonly TemplateValue[], appendRest = true, used = new Set<string>()): string {
+export function renderTemplate(
+  template: string,
+  query: string,
+  values: readonly TemplateValue[],
+  appendRest = true,
+  used = new Set<string>(),
+): string {
   const lookup = (name: string): string | undefined => {
     if (name === 'query') return query;
     for (const value of values) if (value.name === name) return value.value;
     return undefined;
   };
-  let text = template.indexOf('{{') < 0 ? template : template.replace(PLACEHOLDER, (whole, name: string) => {
-    const value = lookup(name);
-    if (value === undefined) return whole;
-    used.add(name);
-    return value;
-  });
-  if (appendRest) for (const value of values) if (!used.has(value.name) && value.name !== 'query') text += `\n\n${value.name}:\n${value.value}`;
+  let text =
+    template.indexOf('{{') < 0
+      ? template
+      : template.replace(PLACEHOLDER, (whole, name: string) => {
+          const value = lookup(name);
+          if (value === undefined) return whole;
+          used.add(name);
+          return value;
+        });
+  if (appendRest)
+    for (const value of values) if (!used.has(value.name) && value.name !== 'query') text += `\n\n${value.name}:\n${value.value}`;
   return text;
 }
 
 /** The chat messages of a model-calling node: system (default careful-solver prompt) + rendered user prompt. */
-export function buildMessages(params: { system?: string | undefined; prompt?: string | undefined }, query: string, values: readonly TemplateValue[]): ChatMessage[] {
+export function buildMessages(
+  params: { system?: string | undefined; prompt?: string | undefined },
+  query: string,
+  values: readonly TemplateValue[],
+): ChatMessage[] {
   const used = new Set<string>();
   const system = params.system === undefined ? DEFAULT_SYSTEM_PROMPT : renderTemplate(params.system, query, values, false, used);
   const user = renderTemplate(params.prompt ?? DEFAULT_PROMPT_TEMPLATE, query, values, true, used);
-  return system === '' ? [{ role: 'user', content: user }] : [{ role: 'system', content: system }, { role: 'user', content: user }];
+  return system === ''
+    ? [{ role: 'user', content: user }]
+    : [
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ];
 }
 
 /**

@@ -61,7 +61,12 @@ export function fakeOperator(options: FakeOptions = {}): FakeOperator {
     }
     try {
       if (options.spend) {
-        const amount = { inputTokens: options.spend.inputTokens, outputTokens: options.spend.outputTokens, usd: options.spend.usd ?? 0, calls: 1 };
+        const amount = {
+          inputTokens: options.spend.inputTokens,
+          outputTokens: options.spend.outputTokens,
+          usd: options.spend.usd ?? 0,
+          calls: 1,
+        };
         context.budget.reserve(amount, { operator: 'fake' }).settle(amount);
       }
       if (options.latencyMs) await context.fleet.clock.sleep(options.latencyMs, context.signal);
@@ -70,7 +75,17 @@ export function fakeOperator(options: FakeOptions = {}): FakeOperator {
       options.hook?.(id);
       const answer = options.answer ? options.answer(inputs) : defaultAnswer(inputs);
       const nodeId = context.trace.addNode(context.stepId, 'answer', `fake ${id}: Answer: ${answer}`, answer);
-      const result: OpResult = { answer, confidence: 0.5, text: `fake ${id}: Answer: ${answer}`, nodeId, calls: options.spend ? 1 : 0, degraded: [], budgetExhausted: false, simulated: true, details: {} };
+      const result: OpResult = {
+        answer,
+        confidence: 0.5,
+        text: `fake ${id}: Answer: ${answer}`,
+        nodeId,
+        calls: options.spend ? 1 : 0,
+        degraded: [],
+        budgetExhausted: false,
+        simulated: true,
+        details: {},
+      };
       return result;
     } finally {
       if (log) {
@@ -98,13 +113,22 @@ export function fakeRegistry(options: FakeOptions = {}): OperatorRegistry {
 /** A fan-out/fan-in spec: `source` → `width` generate nodes → one aggregate. */
 export function fanSpec(width: number, options: { op?: OpName; model?: string } = {}): Record<string, unknown> {
   const op = options.op ?? 'generate';
-  const params = op === 'generate' ? { prompt: '{{query}}', maxOutputTokens: 400 } : op === 'sample' ? { samples: 2, aggregator: 'majority', maxOutputTokens: 400 } : {};
+  const params =
+    op === 'generate'
+      ? { prompt: '{{query}}', maxOutputTokens: 400 }
+      : op === 'sample'
+        ? { samples: 2, aggregator: 'majority', maxOutputTokens: 400 }
+        : {};
   const middle = Array.from({ length: width }, (_, index) => ({ id: `n${index}`, op, inputs: { source: 'source.answer' }, params }));
   const inputs = Object.fromEntries(middle.map((node) => [node.id, `${node.id}.answer`]));
   return {
     version: 1,
     defaults: { model: options.model ?? 'sim-fast' },
-    nodes: [{ id: 'source', op: 'generate', params: { prompt: '{{query}}', maxOutputTokens: 400 } }, ...middle, { id: 'sink', op: 'aggregate', inputs, params: { method: 'majority' } }],
+    nodes: [
+      { id: 'source', op: 'generate', params: { prompt: '{{query}}', maxOutputTokens: 400 } },
+      ...middle,
+      { id: 'sink', op: 'aggregate', inputs, params: { method: 'majority' } },
+    ],
     output: 'sink',
   };
 }

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError } from '../core/index.ts';
-import { GENERATED_WORKFLOW_LIMITS, InvalidWorkflowError, checkWorkflow, defaultOperators, validateWorkflow, type WorkflowIssue } from './index.ts';
+import {
+  GENERATED_WORKFLOW_LIMITS,
+  InvalidWorkflowError,
+  checkWorkflow,
+  defaultOperators,
+  validateWorkflow,
+  type WorkflowIssue,
+} from './index.ts';
 import { fanSpec, simFleet } from './testing.ts';
 
 const gen = (id: string, extra: Record<string, unknown> = {}) => ({ id, op: 'generate', params: { prompt: '{{query}}' }, ...extra });
@@ -20,7 +27,10 @@ function rejected(spec: unknown, options: Parameters<typeof validateWorkflow>[1]
 
 function has(issues: WorkflowIssue[], code: string, path: string, message?: RegExp): void {
   const hit = issues.find((issue) => issue.code === code && issue.path === path && (!message || message.test(issue.message)));
-  assert.ok(hit, `expected ${code} at ${path}${message ? ` matching ${message}` : ''}; got:\n${issues.map((issue) => `  ${issue.code} ${issue.path}: ${issue.message}`).join('\n')}`);
+  assert.ok(
+    hit,
+    `expected ${code} at ${path}${message ? ` matching ${message}` : ''}; got:\n${issues.map((issue) => `  ${issue.code} ${issue.path}: ${issue.message}`).join('\n')}`,
+  );
 }
 
 describe('workflow validation', () => {
@@ -40,8 +50,14 @@ describe('workflow validation', () => {
     );
     assert.deepEqual(workflow.order, [0, 1, 2]);
     assert.equal(workflow.depth, 3);
-    assert.deepEqual(workflow.nodes.map((node) => node.model), ['sim:small', 'sim:large', undefined]);
-    assert.deepEqual(workflow.nodes.map((node) => node.maxOutputTokens), [300, 300, 300]);
+    assert.deepEqual(
+      workflow.nodes.map((node) => node.model),
+      ['sim:small', 'sim:large', undefined],
+    );
+    assert.deepEqual(
+      workflow.nodes.map((node) => node.maxOutputTokens),
+      [300, 300, 300],
+    );
     assert.equal(workflow.totalCalls, 4);
     assert.deepEqual(workflow.warnings, []);
   });
@@ -96,29 +112,62 @@ describe('workflow validation', () => {
   });
 
   it('enforces structural hard limits: nodes, depth, fan-out, fan-in, total samples', () => {
-    const chain = { version: 1, nodes: Array.from({ length: 20 }, (_, index) => gen(`n${index}`, index === 0 ? {} : { inputs: { prev: `n${index - 1}` } })), output: 'n19' };
+    const chain = {
+      version: 1,
+      nodes: Array.from({ length: 20 }, (_, index) => gen(`n${index}`, index === 0 ? {} : { inputs: { prev: `n${index - 1}` } })),
+      output: 'n19',
+    };
     has(rejected(chain, { limits: { maxNodes: 10 } }), 'limit', 'nodes', /20 nodes, limit 10/);
     has(rejected(chain, { limits: { maxDepth: 5 } }), 'limit', 'nodes', /longest path has 20 nodes, limit 5/);
     const fan = fanSpec(30);
     const fanIssues = rejected(fan, { limits: GENERATED_WORKFLOW_LIMITS });
     has(fanIssues, 'limit', 'nodes[0]', /30 nodes take its output, limit 16/);
     has(fanIssues, 'limit', 'nodes[31].inputs', /30 upstream nodes, limit 16/);
-    const samplers: unknown[] = Array.from({ length: 5 }, (_, index) => ({ id: `s${index}`, op: 'sample', params: { samples: 900, aggregator: 'majority' } }));
-    const sink = { id: 'out', op: 'aggregate', inputs: Object.fromEntries(Array.from({ length: 5 }, (_, index) => [`s${index}`, `s${index}`])), params: { method: 'majority' } };
+    const samplers: unknown[] = Array.from({ length: 5 }, (_, index) => ({
+      id: `s${index}`,
+      op: 'sample',
+      params: { samples: 900, aggregator: 'majority' },
+    }));
+    const sink = {
+      id: 'out',
+      op: 'aggregate',
+      inputs: Object.fromEntries(Array.from({ length: 5 }, (_, index) => [`s${index}`, `s${index}`])),
+      params: { method: 'majority' },
+    };
     const bomb = { version: 1, defaults: { model: 'sim:small' }, nodes: [...samplers, sink], output: 'out' };
     has(rejected(bomb, { limits: { maxTotalSamples: 1000 } }), 'limit', 'nodes', /4500 model calls.*limit 1000/);
-    has(rejected({ version: 1, nodes: [{ id: 'r', op: 'refine', params: { rounds: 30 } }, { id: 't', op: 'thread', params: { maxSteps: 5000 } }], output: 'r' }), 'limit', 'nodes[0].params.rounds', /maxRefineRounds/);
+    has(
+      rejected({
+        version: 1,
+        nodes: [
+          { id: 'r', op: 'refine', params: { rounds: 30 } },
+          { id: 't', op: 'thread', params: { maxSteps: 5000 } },
+        ],
+        output: 'r',
+      }),
+      'limit',
+      'nodes[0].params.rounds',
+      /maxRefineRounds/,
+    );
   });
 
   it('rejects ops the registry lacks at validation time, with a typed error', () => {
     // `search` exists only when the runtime was given a corpus.
-    const spec = { version: 1, defaults: { model: 'sim:small' }, nodes: [gen('a'), { id: 'd', op: 'search', inputs: { a: 'a' }, params: { maxSteps: 2, k: 3 } }], output: 'd' };
+    const spec = {
+      version: 1,
+      defaults: { model: 'sim:small' },
+      nodes: [gen('a'), { id: 'd', op: 'search', inputs: { a: 'a' }, params: { maxSteps: 2, k: 3 } }],
+      output: 'd',
+    };
     assert.throws(
       () => validateWorkflow(spec, { operators: defaultOperators() }),
       (error: unknown) => {
         assert.ok(error instanceof InvalidWorkflowError);
         assert.deepEqual(error.unavailableOperators, ['search']);
-        assert.match(error.message, /nodes\[1\]\.op: operator "search" is not available in this runtime \(available: generate, aggregate, sample, verify, refine, thread, debate, solo, cascade\)/);
+        assert.match(
+          error.message,
+          /nodes\[1\]\.op: operator "search" is not available in this runtime \(available: generate, aggregate, sample, verify, refine, thread, debate, solo, cascade\)/,
+        );
         return true;
       },
     );
@@ -127,7 +176,15 @@ describe('workflow validation', () => {
   it('checks model binding and that references resolve in the fleet', () => {
     const { fleet } = simFleet();
     const issues = rejected(
-      { version: 1, nodes: [gen('a'), gen('b', { model: 'sim:gigantic', inputs: { a: 'a' } }), { id: 'c', op: 'sample', inputs: { b: 'b' }, params: { samples: 2, aggregator: 'verifier', verifierModel: 'nowhere' } }], output: 'c' },
+      {
+        version: 1,
+        nodes: [
+          gen('a'),
+          gen('b', { model: 'sim:gigantic', inputs: { a: 'a' } }),
+          { id: 'c', op: 'sample', inputs: { b: 'b' }, params: { samples: 2, aggregator: 'verifier', verifierModel: 'nowhere' } },
+        ],
+        output: 'c',
+      },
       { requireModels: true, fleet },
     );
     has(issues, 'model', 'nodes[0].model', /no model/);

@@ -14,7 +14,17 @@ import { InvalidInputError, type InputIssue } from '../core/index.ts';
 import { zodIssues, type Fleet } from '../models/index.ts';
 import { QUERY, analyseGraph, reachingOutput, type GraphInput, type LooseNode } from './graph.ts';
 import { maxCalls } from './plan.ts';
-import { DEFAULT_MAX_OUTPUT, MODEL_FREE_OPS, workflowNodeSchema, workflowSpecSchema, type CapabilityNeed, type OpName, type Tier, type WorkflowNode, type WorkflowSpec } from './spec.ts';
+import {
+  DEFAULT_MAX_OUTPUT,
+  MODEL_FREE_OPS,
+  workflowNodeSchema,
+  workflowSpecSchema,
+  type CapabilityNeed,
+  type OpName,
+  type Tier,
+  type WorkflowNode,
+  type WorkflowSpec,
+} from './spec.ts';
 import { placeholders } from './template.ts';
 
 export interface WorkflowLimits {
@@ -63,7 +73,20 @@ export const GENERATED_WORKFLOW_LIMITS: Readonly<WorkflowLimits> = Object.freeze
   maxRefineRounds: 5,
 });
 
-export type WorkflowIssueCode = 'schema' | 'duplicate-id' | 'unknown-input' | 'self-input' | 'cycle' | 'output' | 'wiring' | 'template' | 'limit' | 'operator-unavailable' | 'model' | 'capability' | 'unreachable';
+export type WorkflowIssueCode =
+  | 'schema'
+  | 'duplicate-id'
+  | 'unknown-input'
+  | 'self-input'
+  | 'cycle'
+  | 'output'
+  | 'wiring'
+  | 'template'
+  | 'limit'
+  | 'operator-unavailable'
+  | 'model'
+  | 'capability'
+  | 'unreachable';
 
 export interface WorkflowIssue extends InputIssue {
   code: WorkflowIssueCode;
@@ -79,7 +102,11 @@ export class InvalidWorkflowError extends InvalidInputError {
   }
   /** Operators the spec uses that the runtime's registry lacks. */
   get unavailableOperators(): string[] {
-    return [...new Set(this.issues.filter((issue) => issue.code === 'operator-unavailable').map((issue) => issue.message.match(/"([^"]+)"/)?.[1] ?? ''))];
+    return [
+      ...new Set(
+        this.issues.filter((issue) => issue.code === 'operator-unavailable').map((issue) => issue.message.match(/"([^"]+)"/)?.[1] ?? ''),
+      ),
+    ];
   }
 }
 
@@ -134,11 +161,15 @@ export function validateWorkflow(value: unknown, options: ValidateOptions = {}):
 }
 
 /** Like validateWorkflow, but returns the issues instead of throwing. */
-export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[]; warnings: WorkflowIssue[] } {
+export function checkWorkflow(
+  value: unknown,
+  options: ValidateOptions = {},
+): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[]; warnings: WorkflowIssue[] } {
   const limits = { ...DEFAULT_WORKFLOW_LIMITS, ...options.limits };
   const issues: WorkflowIssue[] = [];
   const warnings: WorkflowIssue[] = [];
-  const add = (list: WorkflowIssue[], code: WorkflowIssueCode, path: string, message: string): void => void list.push({ code, path, message });
+  const add = (list: WorkflowIssue[], code: WorkflowIssueCode, path: string, message: string): void =>
+    void list.push({ code, path, message });
   const raw = (value !== null && typeof value === 'object' ? value : {}) as { nodes?: unknown; output?: unknown };
   const rawNodes: unknown[] = Array.isArray(raw.nodes) ? raw.nodes : [];
   if (rawNodes.length > limits.maxNodes) {
@@ -157,28 +188,61 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
       });
 
   const graph = analyseGraph(rawNodes as LooseNode[]);
-  for (const [index, first] of graph.duplicates) add(issues, 'duplicate-id', `nodes[${index}].id`, `duplicate id "${graph.ids[index]}" (also nodes[${first}])`);
-  for (const [index, name, ref] of graph.unknownRefs) add(issues, 'unknown-input', `nodes[${index}].inputs.${name}`, `"${ref}" names no node (known: query, ${[...graph.indexOf.keys()].slice(0, 20).join(', ')})`);
-  for (const [index, name] of graph.selfRefs) add(issues, 'self-input', `nodes[${index}].inputs.${name}`, 'a node cannot take its own output');
-  for (const cycle of graph.cycles) add(issues, 'cycle', `nodes[${cycle[0]}].inputs`, `cycle: ${cycle.map((index) => graph.ids[index]).join(' → ')}`);
-  for (const index of graph.indexOf.values()) if (graph.ids[index] === 'query') add(issues, 'schema', `nodes[${index}].id`, '"query" is reserved for the query');
+  for (const [index, first] of graph.duplicates)
+    add(issues, 'duplicate-id', `nodes[${index}].id`, `duplicate id "${graph.ids[index]}" (also nodes[${first}])`);
+  for (const [index, name, ref] of graph.unknownRefs)
+    add(
+      issues,
+      'unknown-input',
+      `nodes[${index}].inputs.${name}`,
+      `"${ref}" names no node (known: query, ${[...graph.indexOf.keys()].slice(0, 20).join(', ')})`,
+    );
+  for (const [index, name] of graph.selfRefs)
+    add(issues, 'self-input', `nodes[${index}].inputs.${name}`, 'a node cannot take its own output');
+  for (const cycle of graph.cycles)
+    add(issues, 'cycle', `nodes[${cycle[0]}].inputs`, `cycle: ${cycle.map((index) => graph.ids[index]).join(' → ')}`);
+  for (const index of graph.indexOf.values())
+    if (graph.ids[index] === 'query') add(issues, 'schema', `nodes[${index}].id`, '"query" is reserved for the query');
   const output = typeof raw.output === 'string' ? graph.indexOf.get(raw.output) : undefined;
   if (typeof raw.output === 'string' && output === undefined) add(issues, 'output', 'output', `"${raw.output}" names no node`);
 
   const reached = reachingOutput(graph, output ?? -1);
   if (output !== undefined && graph.cycles.length === 0) {
-    for (let index = 0; index < rawNodes.length; index++) if (!reached[index]) add(warnings, 'unreachable', `nodes[${index}]`, `"${graph.ids[index]}" does not feed the output "${graph.ids[output]}"; it will not run`);
+    for (let index = 0; index < rawNodes.length; index++)
+      if (!reached[index])
+        add(
+          warnings,
+          'unreachable',
+          `nodes[${index}]`,
+          `"${graph.ids[index]}" does not feed the output "${graph.ids[output]}"; it will not run`,
+        );
   }
 
   // Structural limits.
-  if (graph.depth > limits.maxDepth) add(issues, 'limit', 'nodes', `longest path has ${graph.depth} nodes, limit ${limits.maxDepth} (maxDepth)`);
+  if (graph.depth > limits.maxDepth)
+    add(issues, 'limit', 'nodes', `longest path has ${graph.depth} nodes, limit ${limits.maxDepth} (maxDepth)`);
   for (let index = 0; index < rawNodes.length; index++) {
-    if (graph.downstream[index]!.length > limits.maxFanOut) add(issues, 'limit', `nodes[${index}]`, `${graph.downstream[index]!.length} nodes take its output, limit ${limits.maxFanOut} (maxFanOut)`);
-    if (graph.upstream[index]!.length > limits.maxFanIn) add(issues, 'limit', `nodes[${index}].inputs`, `${graph.upstream[index]!.length} upstream nodes, limit ${limits.maxFanIn} (maxFanIn)`);
+    if (graph.downstream[index]!.length > limits.maxFanOut)
+      add(
+        issues,
+        'limit',
+        `nodes[${index}]`,
+        `${graph.downstream[index]!.length} nodes take its output, limit ${limits.maxFanOut} (maxFanOut)`,
+      );
+    if (graph.upstream[index]!.length > limits.maxFanIn)
+      add(
+        issues,
+        'limit',
+        `nodes[${index}].inputs`,
+        `${graph.upstream[index]!.length} upstream nodes, limit ${limits.maxFanIn} (maxFanIn)`,
+      );
   }
 
   // Per-node checks on typed nodes: wiring, templates, parameter limits, operators, models.
-  const available = options.operators === undefined ? undefined : new Set(Array.isArray(options.operators) ? options.operators : Object.keys(options.operators));
+  const available =
+    options.operators === undefined
+      ? undefined
+      : new Set(Array.isArray(options.operators) ? options.operators : Object.keys(options.operators));
   const defaultModel = parsed.success ? (parsed.data.defaults?.model ?? options.model) : options.model;
   const defaultMax = parsed.success ? (parsed.data.defaults?.maxOutputTokens ?? DEFAULT_MAX_OUTPUT) : DEFAULT_MAX_OUTPUT;
   const resolves = modelChecker(options.fleet);
@@ -190,29 +254,49 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
     if (reached[index]) totalCalls += maxCalls(node);
     const names = Object.keys(node.inputs ?? {});
     const nodeInputs = graph.inputs[index]!.filter((input) => input.from !== QUERY);
-    if (node.inputs?.['query'] !== undefined && node.inputs['query'] !== 'query') add(issues, 'wiring', `${at}.inputs.query`, 'the input name "query" is reserved for the query');
-    if (node.op === 'verify' && node.inputs?.['candidate'] === undefined) add(issues, 'wiring', `${at}.inputs`, 'verify needs a "candidate" input');
-    if (node.op === 'aggregate' && nodeInputs.length === 0 && graph.unknownRefs.every(([from]) => from !== index)) add(issues, 'wiring', `${at}.inputs`, 'aggregate needs at least one node input');
+    if (node.inputs?.['query'] !== undefined && node.inputs['query'] !== 'query')
+      add(issues, 'wiring', `${at}.inputs.query`, 'the input name "query" is reserved for the query');
+    if (node.op === 'verify' && node.inputs?.['candidate'] === undefined)
+      add(issues, 'wiring', `${at}.inputs`, 'verify needs a "candidate" input');
+    if (node.op === 'aggregate' && nodeInputs.length === 0 && graph.unknownRefs.every(([from]) => from !== index))
+      add(issues, 'wiring', `${at}.inputs`, 'aggregate needs at least one node input');
     if (node.op !== 'aggregate') {
       for (const field of ['system', 'prompt'] as const) {
         const template = node.params[field];
         if (template === undefined) continue;
-        for (const name of placeholders(template)) if (name !== 'query' && !names.includes(name)) add(issues, 'template', `${at}.params.${field}`, `{{${name}}} is neither "query" nor an input (${names.join(', ') || 'none declared'})`);
+        for (const name of placeholders(template))
+          if (name !== 'query' && !names.includes(name))
+            add(
+              issues,
+              'template',
+              `${at}.params.${field}`,
+              `{{${name}}} is neither "query" nor an input (${names.join(', ') || 'none declared'})`,
+            );
       }
     }
     const over = (path: string, value: number, limit: number, key: keyof WorkflowLimits): void => {
       if (value > limit) add(issues, 'limit', `${at}.params.${path}`, `${value} exceeds ${key} ${limit}`);
     };
     if (node.op === 'sample') over('samples', node.params.samples, limits.maxSamplesPerNode, 'maxSamplesPerNode');
-    if (node.op === 'cascade') node.params.stages.forEach((stage, stageIndex) => over(`stages[${stageIndex}].samples`, stage.samples ?? 1, limits.maxSamplesPerNode, 'maxSamplesPerNode'));
-    if (node.op === 'thread' && node.params.maxSteps !== undefined) over('maxSteps', node.params.maxSteps, limits.maxStepsPerNode, 'maxStepsPerNode');
+    if (node.op === 'cascade')
+      node.params.stages.forEach((stage, stageIndex) =>
+        over(`stages[${stageIndex}].samples`, stage.samples ?? 1, limits.maxSamplesPerNode, 'maxSamplesPerNode'),
+      );
+    if (node.op === 'thread' && node.params.maxSteps !== undefined)
+      over('maxSteps', node.params.maxSteps, limits.maxStepsPerNode, 'maxStepsPerNode');
     if (node.op === 'search') over('maxSteps', node.params.maxSteps, limits.maxStepsPerNode, 'maxStepsPerNode');
     if (node.op === 'debate') {
       over('agents', node.params.agents, limits.maxDebateAgents, 'maxDebateAgents');
       over('rounds', node.params.rounds, limits.maxDebateRounds, 'maxDebateRounds');
     }
     if (node.op === 'refine') over('rounds', node.params.rounds, limits.maxRefineRounds, 'maxRefineRounds');
-    if (available && !available.has(node.op)) add(issues, 'operator-unavailable', `${at}.op`, `operator "${node.op}" is not available in this runtime (available: ${[...available].join(', ') || 'none'})`);
+    if (available && !available.has(node.op))
+      add(
+        issues,
+        'operator-unavailable',
+        `${at}.op`,
+        `operator "${node.op}" is not available in this runtime (available: ${[...available].join(', ') || 'none'})`,
+      );
 
     // A capability need stands in for the model: exactly one of them where a model is needed, and none on a
     // node that calls no model or names its models itself (cascade stages). It is bound at run time, so
@@ -222,26 +306,54 @@ export function checkWorkflow(value: unknown, options: ValidateOptions = {}): { 
       if (node.model !== undefined) add(issues, 'capability', `${at}.capability`, 'give either model or capability, not both');
       if (node.tier !== undefined) add(issues, 'capability', `${at}.capability`, 'give either tier or capability, not both');
       if (MODEL_FREE_OPS.has(node.op)) add(issues, 'capability', `${at}.capability`, `${node.op} makes no model call; remove capability`);
-      if (node.op === 'cascade') add(issues, 'capability', `${at}.capability`, 'a cascade names its models per stage (params.stages[].model); capability is not supported on cascade nodes');
+      if (node.op === 'cascade')
+        add(
+          issues,
+          'capability',
+          `${at}.capability`,
+          'a cascade names its models per stage (params.stages[].model); capability is not supported on cascade nodes',
+        );
       models[index] = undefined;
-      if ('verifierModel' in node.params && node.params.verifierModel !== undefined) resolves(node.params.verifierModel, `${at}.params.verifierModel`, issues);
+      if ('verifierModel' in node.params && node.params.verifierModel !== undefined)
+        resolves(node.params.verifierModel, `${at}.params.verifierModel`, issues);
       return;
     }
     // Model binding: node model, else its tier's model, else the spec's/caller's default.
     const tierModel = node.tier === undefined ? undefined : options.tierModels?.[node.tier];
-    if (node.tier !== undefined && node.model === undefined && tierModel === undefined && defaultModel !== undefined) add(warnings, 'model', `${at}.tier`, `no model bound to tier "${node.tier}"; using ${defaultModel}`);
+    if (node.tier !== undefined && node.model === undefined && tierModel === undefined && defaultModel !== undefined)
+      add(warnings, 'model', `${at}.tier`, `no model bound to tier "${node.tier}"; using ${defaultModel}`);
     // A cascade names its models per stage; its first stage stands for it where one model is needed.
     const stageModel = node.op === 'cascade' ? node.params.stages[0]?.model : undefined;
     const model = MODEL_FREE_OPS.has(node.op) ? undefined : (node.model ?? tierModel ?? defaultModel ?? stageModel);
     models[index] = model;
-    if (model === undefined && !MODEL_FREE_OPS.has(node.op) && options.requireModels) add(issues, 'model', `${at}.model`, 'no model: set nodes[].model or nodes[].capability, a tier bound by the caller, defaults.model, or a default model');
-    if (model !== undefined) resolves(model, node.model !== undefined ? `${at}.model` : node.tier !== undefined && tierModel !== undefined ? `${at}.tier` : 'defaults.model', issues);
-    if ('verifierModel' in node.params && node.params.verifierModel !== undefined) resolves(node.params.verifierModel, `${at}.params.verifierModel`, issues);
-    if (node.op === 'cascade') node.params.stages.forEach((stage, stageIndex) => resolves(stage.model, `${at}.params.stages[${stageIndex}].model`, issues));
+    if (model === undefined && !MODEL_FREE_OPS.has(node.op) && options.requireModels)
+      add(
+        issues,
+        'model',
+        `${at}.model`,
+        'no model: set nodes[].model or nodes[].capability, a tier bound by the caller, defaults.model, or a default model',
+      );
+    if (model !== undefined)
+      resolves(
+        model,
+        node.model !== undefined ? `${at}.model` : node.tier !== undefined && tierModel !== undefined ? `${at}.tier` : 'defaults.model',
+        issues,
+      );
+    if ('verifierModel' in node.params && node.params.verifierModel !== undefined)
+      resolves(node.params.verifierModel, `${at}.params.verifierModel`, issues);
+    if (node.op === 'cascade')
+      node.params.stages.forEach((stage, stageIndex) => resolves(stage.model, `${at}.params.stages[${stageIndex}].model`, issues));
   });
-  if (totalCalls > limits.maxTotalSamples) add(issues, 'limit', 'nodes', `the spec can make ${totalCalls} model calls (Σ samples × rounds × agents × steps), limit ${limits.maxTotalSamples} (maxTotalSamples)`);
+  if (totalCalls > limits.maxTotalSamples)
+    add(
+      issues,
+      'limit',
+      'nodes',
+      `the spec can make ${totalCalls} model calls (Σ samples × rounds × agents × steps), limit ${limits.maxTotalSamples} (maxTotalSamples)`,
+    );
 
-  if (issues.length > 0 || !parsed.success || output === undefined || !graph.order) return { workflow: undefined, issues: dedupe(issues), warnings };
+  if (issues.length > 0 || !parsed.success || output === undefined || !graph.order)
+    return { workflow: undefined, issues: dedupe(issues), warnings };
   const spec = parsed.data;
   const nodes: CompiledNode[] = spec.nodes.map((node, index) => ({
     index,

@@ -68,7 +68,9 @@ function overridesOf(flags: AgentsFlags, issues: IssueCollector): IngestOptions 
   const costPerCall = issues.number('--cost-per-call', flags.costPerCall, { min: 0 });
   const latencyMs = issues.number('--latency-ms', flags.latencyMs, { min: 0 });
   const quality = issues.number('--quality', flags.quality, { min: 0, max: 1 });
-  for (const label of flags.label ?? []) if (!LABEL_PATTERN.test(label)) issues.add('--label', `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu), ≤ 100 chars`);
+  for (const label of flags.label ?? [])
+    if (!LABEL_PATTERN.test(label))
+      issues.add('--label', `"${label}": labels are lowercase letters, digits and . _ : = / - (e.g. residency:eu), ≤ 100 chars`);
   return {
     ...(flags.label && flags.label.length > 0 ? { labels: flags.label } : {}),
     ...(flags.provider && flags.provider.length > 0 ? { provider: flags.provider[flags.provider.length - 1]! } : {}),
@@ -78,10 +80,17 @@ function overridesOf(flags: AgentsFlags, issues: IssueCollector): IngestOptions 
   };
 }
 
-async function withRegistry<T>(flags: Pick<AgentsFlags, 'registry'>, readOnly: boolean, action: (registry: CapabilityRegistry) => Promise<T> | T): Promise<T> {
+async function withRegistry<T>(
+  flags: Pick<AgentsFlags, 'registry'>,
+  readOnly: boolean,
+  action: (registry: CapabilityRegistry) => Promise<T> | T,
+): Promise<T> {
   const path = flags.registry ?? defaultRegistryPath();
   // Reading commands never create a registry file.
-  if (readOnly && !existsSync(path)) throw new InvalidInputError('No capability registry', [{ path: '--registry', message: `${path} does not exist yet; add capabilities with \`thicket agents add <file|url>\`` }]);
+  if (readOnly && !existsSync(path))
+    throw new InvalidInputError('No capability registry', [
+      { path: '--registry', message: `${path} does not exist yet; add capabilities with \`thicket agents add <file|url>\`` },
+    ]);
   const registry = await openRegistry({ path });
   try {
     return await action(registry);
@@ -91,14 +100,27 @@ async function withRegistry<T>(flags: Pick<AgentsFlags, 'registry'>, readOnly: b
 }
 
 function summaries(cards: CardSummary[]): string {
-  return table(['capability', 'status', 'name', 'provider', 'binding', 'labels', '$/call'], cards.map((card) => [card.ref, card.status, card.name, card.provider, card.binding, card.labels.join(', '), card.costPerCall === undefined ? '—' : formatUsd(card.costPerCall)]));
+  return table(
+    ['capability', 'status', 'name', 'provider', 'binding', 'labels', '$/call'],
+    cards.map((card) => [
+      card.ref,
+      card.status,
+      card.name,
+      card.provider,
+      card.binding,
+      card.labels.join(', '),
+      card.costPerCall === undefined ? '—' : formatUsd(card.costPerCall),
+    ]),
+  );
 }
 
 export async function agentsAddCommand(source: string | undefined, flags: AgentsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const issues = new IssueCollector();
-  if (source === undefined && flags.mcp === undefined) issues.add('source', 'give a file or URL, or --mcp "<command> [args…]" for a live MCP server');
-  if (flags.provider !== undefined && flags.provider.length > 1) issues.add('--provider', `give one provider, got ${flags.provider.join(', ')}`);
+  if (source === undefined && flags.mcp === undefined)
+    issues.add('source', 'give a file or URL, or --mcp "<command> [args…]" for a live MCP server');
+  if (flags.provider !== undefined && flags.provider.length > 1)
+    issues.add('--provider', `give one provider, got ${flags.provider.join(', ')}`);
   const overrides = overridesOf(flags, issues);
   issues.throwIfAny('Invalid agents add request');
   const result = await withRegistry(flags, false, (registry) =>
@@ -112,7 +134,10 @@ export async function agentsAddCommand(source: string | undefined, flags: Agents
     }),
   );
   if (output.json) output.out(JSON.stringify(result));
-  else output.out(`${pc.green('added')} ${result.added.length} (${result.added.join(', ') || 'none'}), unchanged ${result.unchanged.length} — from ${result.source} (${result.kind})`);
+  else
+    output.out(
+      `${pc.green('added')} ${result.added.length} (${result.added.join(', ') || 'none'}), unchanged ${result.unchanged.length} — from ${result.source} (${result.kind})`,
+    );
   return 0;
 }
 
@@ -120,11 +145,16 @@ export async function agentsListCommand(flags: AgentsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const issues = new IssueCollector();
   const limit = issues.number('--limit', flags.limit ?? '100', { integer: true, min: 1, max: 100_000 }) ?? 100;
-  if (flags.status !== undefined && !(CARD_STATUSES as readonly string[]).includes(flags.status)) issues.add('--status', `must be ${CARD_STATUSES.join(', ')}; got "${flags.status}"`);
+  if (flags.status !== undefined && !(CARD_STATUSES as readonly string[]).includes(flags.status))
+    issues.add('--status', `must be ${CARD_STATUSES.join(', ')}; got "${flags.status}"`);
   if (flags.id !== undefined && flags.id.trim() === '') issues.add('--id', 'must not be empty');
   issues.throwIfAny('Invalid agents ls request');
   const listed = await withRegistry(flags, true, (registry) =>
-    agentsList(registry, { limit, ...(flags.id !== undefined ? { id: flags.id } : {}), ...(flags.status !== undefined ? { status: flags.status as CardStatus } : {}) }),
+    agentsList(registry, {
+      limit,
+      ...(flags.id !== undefined ? { id: flags.id } : {}),
+      ...(flags.status !== undefined ? { status: flags.status as CardStatus } : {}),
+    }),
   );
   if (output.json) output.out(JSON.stringify(listed));
   else output.out(`${summaries(listed.cards)}\n${listed.total} capabilit${listed.total === 1 ? 'y' : 'ies'}`);
@@ -135,7 +165,10 @@ export async function agentsShowCommand(reference: string, flags: AgentsFlags): 
   const output = processOutput(Boolean(flags.json));
   const shown = await withRegistry(flags, true, (registry) => agentsShow(registry, { reference }));
   if (output.json) output.out(JSON.stringify(shown));
-  else output.out(`${JSON.stringify(shown.card, null, 2)}\nversions: ${shown.versions.map((version) => `${version.version} (${version.status})`).join(', ')}`);
+  else
+    output.out(
+      `${JSON.stringify(shown.card, null, 2)}\nversions: ${shown.versions.map((version) => `${version.version} (${version.status})`).join(', ')}`,
+    );
   return 0;
 }
 
@@ -146,7 +179,9 @@ export async function agentsSearchCommand(need: string, flags: AgentsSearchFlags
   const k = issues.number('--k', flags.k ?? '5', { integer: true, min: 1, max: 1000 }) ?? 5;
   const maxCost = issues.number('--max-cost', flags.maxCost, { min: 0 });
   const maxLatencyMs = issues.number('--max-latency', flags.maxLatency, { min: 0 });
-  for (const kind of flags.kind ?? []) if (!(BINDING_KINDS as readonly string[]).includes(kind)) issues.add('--kind', `"${kind}" is not a binding kind (${BINDING_KINDS.join(', ')})`);
+  for (const kind of flags.kind ?? [])
+    if (!(BINDING_KINDS as readonly string[]).includes(kind))
+      issues.add('--kind', `"${kind}" is not a binding kind (${BINDING_KINDS.join(', ')})`);
   issues.throwIfAny('Invalid agents search request');
   const found = await withRegistry(flags, true, (registry) =>
     agentsSearch(registry, {
@@ -161,7 +196,20 @@ export async function agentsSearchCommand(need: string, flags: AgentsSearchFlags
     }),
   );
   if (output.json) output.out(JSON.stringify(found));
-  else output.out(table(['#', 'capability', 'score', 'name', 'labels', '$/call'], found.results.map((card, index) => [index + 1, card.ref, card.score.toFixed(3), card.name, card.labels.join(', '), card.costPerCall === undefined ? '—' : formatUsd(card.costPerCall)])));
+  else
+    output.out(
+      table(
+        ['#', 'capability', 'score', 'name', 'labels', '$/call'],
+        found.results.map((card, index) => [
+          index + 1,
+          card.ref,
+          card.score.toFixed(3),
+          card.name,
+          card.labels.join(', '),
+          card.costPerCall === undefined ? '—' : formatUsd(card.costPerCall),
+        ]),
+      ),
+    );
   return 0;
 }
 
@@ -195,13 +243,18 @@ export async function agentsSyncFleetCommand(flags: AgentsFlags): Promise<number
   const output = processOutput(Boolean(flags.json));
   const { config } = loadFleetConfig(flags.config);
   const profiles = new FleetResolver({ config, clock: systemClock, seed: 0 });
-  const result = await withRegistry(flags, false, (registry) => agentsSyncFleet(registry, { config, profiles, includeSim: flags.sim !== false }));
+  const result = await withRegistry(flags, false, (registry) =>
+    agentsSyncFleet(registry, { config, profiles, includeSim: flags.sim !== false }),
+  );
   if (output.json) output.out(JSON.stringify(result));
   else {
     const list = (refs: string[]): string => (refs.length === 0 ? '' : ` (${refs.join(', ')})`);
-    output.out(`${pc.green('added')} ${result.added.length}${list(result.added)}, unchanged ${result.unchanged.length}, deprecated ${result.deprecated.length}${list(result.deprecated)}`);
+    output.out(
+      `${pc.green('added')} ${result.added.length}${list(result.added)}, unchanged ${result.unchanged.length}, deprecated ${result.deprecated.length}${list(result.deprecated)}`,
+    );
     for (const ref of result.yanked) output.out(pc.yellow(`${ref} is yanked and its content is unchanged: not registered again`));
-    for (const { alias, error } of result.unavailable) output.out(pc.yellow(`${alias} is unavailable (${error.code}: ${error.message}): its card, if any, is left as it was`));
+    for (const { alias, error } of result.unavailable)
+      output.out(pc.yellow(`${alias} is unavailable (${error.code}: ${error.message}): its card, if any, is left as it was`));
   }
   return 0;
 }

@@ -8,7 +8,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { countRuns, describeResult, makeTempDir, parseSingleJson, runCli, tryCountCalls, withJournalReadonly, type CliResult } from '../testing/run-cli.ts';
+import {
+  countRuns,
+  describeResult,
+  makeTempDir,
+  parseSingleJson,
+  runCli,
+  tryCountCalls,
+  withJournalReadonly,
+  type CliResult,
+} from '../testing/run-cli.ts';
 
 interface Instance {
   task: string;
@@ -49,13 +58,23 @@ function expectExit(result: CliResult, code: number): void {
 const SMALL = ['agentsnet', '--task', 'coloring,consensus', '--sizes', '4', '--graphs', 'ws', '--samples', '1', '--json'];
 
 /** What must not change between a run and its resumption: the measured outcome of each instance. */
-const outcome = (instance: Instance) => ({ task: instance.task, graph: instance.graph, score: instance.score, answers: instance.answers, calls: instance.calls, inputTokens: instance.inputTokens, outputTokens: instance.outputTokens });
+const outcome = (instance: Instance) => ({
+  task: instance.task,
+  graph: instance.graph,
+  score: instance.score,
+  answers: instance.answers,
+  calls: instance.calls,
+  inputTokens: instance.inputTokens,
+  outputTokens: instance.outputTokens,
+});
 
 describe('thicket agentsnet (CLI)', { concurrency: 2 }, () => {
   it('rejects non-positive or fractional --concurrency / --instance-concurrency with exit 2, listing both, writing nothing', async () => {
     const dir = makeTempDir();
     try {
-      const result = await runCli([...SMALL, '--concurrency', '0', '--instance-concurrency', '1.5', '--db', dir.file('journal.db')], { cwd: dir.path });
+      const result = await runCli([...SMALL, '--concurrency', '0', '--instance-concurrency', '1.5', '--db', dir.file('journal.db')], {
+        cwd: dir.path,
+      });
       expectExit(result, 2);
       const json = parseSingleJson<ErrorJson>(result);
       assert.equal(json.error.code, 'INVALID_INPUT');
@@ -109,7 +128,9 @@ describe('thicket agentsnet (CLI)', { concurrency: 2 }, () => {
       try {
         assert.equal(writable.prepare('DELETE FROM steps WHERE run_id = ? AND step_id = ?').run('an-resume', stepId).changes, 1);
         const ofInstance = "run_id = ? AND json_extract(request_json, '$.metadata.stepId') LIKE ?";
-        writable.prepare(`DELETE FROM ledger_entries WHERE run_id = ? AND call_key IN (SELECT call_key FROM calls WHERE ${ofInstance})`).run('an-resume', 'an-resume', `${stepId}/%`);
+        writable
+          .prepare(`DELETE FROM ledger_entries WHERE run_id = ? AND call_key IN (SELECT call_key FROM calls WHERE ${ofInstance})`)
+          .run('an-resume', 'an-resume', `${stepId}/%`);
         const removed = writable.prepare(`DELETE FROM calls WHERE ${ofInstance}`).run('an-resume', `${stepId}/%`).changes;
         assert.equal(removed, consensus.calls);
       } finally {
@@ -146,13 +167,19 @@ describe('thicket agentsnet (CLI)', { concurrency: 2 }, () => {
       assert.equal(json.budgetExhaustedInstances, json.instances.filter((instance) => instance.budgetExhaustedAgents > 0).length);
       const stored = withJournalReadonly(db, (handle) => ({
         run: (handle.prepare('SELECT status FROM runs WHERE id = ?').get('an-budget') as { status: string }).status,
-        steps: (handle.prepare("SELECT status FROM steps WHERE run_id = ? AND kind = 'agentsnet-instance'").all('an-budget') as Array<{ status: string }>).map((row) => row.status),
+        steps: (
+          handle.prepare("SELECT status FROM steps WHERE run_id = ? AND kind = 'agentsnet-instance'").all('an-budget') as Array<{
+            status: string;
+          }>
+        ).map((row) => row.status),
       }));
       assert.equal(stored.run, 'budget_exhausted');
       assert.ok(stored.steps.includes('budget_exhausted'), `step statuses ${stored.steps.join(', ')}`);
 
       // Human output says so too, with the same exit code.
-      const human = await runCli([...SMALL.filter((flag) => flag !== '--json'), '--db', dir.file('other.db'), '--budget-tokens', '8000'], { cwd: dir.path });
+      const human = await runCli([...SMALL.filter((flag) => flag !== '--json'), '--db', dir.file('other.db'), '--budget-tokens', '8000'], {
+        cwd: dir.path,
+      });
       expectExit(human, 3);
       assert.match(human.stdout, /Budget exhausted \(exit 3\)/);
 

@@ -45,17 +45,21 @@ export interface CapabilityFlags {
   maxCostPerCall?: string;
 }
 
-const canCallWith = (profiles: FleetResolver, simulated?: boolean) => (model: string): string | undefined => {
-  try {
-    const resolved = profiles.resolve(model);
-    if (simulated !== undefined && resolved.profile.simulated !== simulated) {
-      return simulated ? 'a real model cannot join a simulated run (it runs on a virtual clock)' : 'a simulated model cannot join a run with real models';
+const canCallWith =
+  (profiles: FleetResolver, simulated?: boolean) =>
+  (model: string): string | undefined => {
+    try {
+      const resolved = profiles.resolve(model);
+      if (simulated !== undefined && resolved.profile.simulated !== simulated) {
+        return simulated
+          ? 'a real model cannot join a simulated run (it runs on a virtual clock)'
+          : 'a simulated model cannot join a run with real models';
+      }
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
     }
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-};
+  };
 
 /**
  * Undefined when the spec has no capability node (or does not validate: the caller's validation reports
@@ -79,7 +83,9 @@ export async function prepareCapabilities(
   const path = options.flags.registry ?? defaultRegistryPath();
   if (!existsSync(path)) {
     const detail = `no capability registry at ${path}; register models with \`thicket agents sync-fleet\` or \`thicket agents add <cards.json>\`, or pass --registry`;
-    throw CapabilityUnresolvedError.of(capabilityNodes.map((node) => new CapabilityUnresolvedError(node.id, node.capability!.need, 'no-registry', detail)));
+    throw CapabilityUnresolvedError.of(
+      capabilityNodes.map((node) => new CapabilityUnresolvedError(node.id, node.capability!.need, 'no-registry', detail)),
+    );
   }
   const specUsd = workflow.spec.limits?.usd;
   const budgetUsd = [options.budgetUsd, specUsd].filter((value): value is number => value !== undefined);

@@ -26,7 +26,12 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
   for (const reference of fleetReferences(config.models)) {
     try {
       const resolved = resolver.resolve(reference);
-      models.push({ ...resolved.profile, provider: resolved.provider.providerId, modelId: resolved.provider.modelId, isDefault: config.defaultModel === reference });
+      models.push({
+        ...resolved.profile,
+        provider: resolved.provider.providerId,
+        modelId: resolved.provider.modelId,
+        isDefault: config.defaultModel === reference,
+      });
     } catch (error) {
       const { code, message } = toThicketError(error).toJSON();
       unavailable.push({ reference, error: { code, message } });
@@ -77,7 +82,15 @@ export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
     try {
       probe = new FleetResolver({ config, clock: systemClock, seed: 0 }).resolve(reference);
     } catch (error) {
-      rows.push({ model: reference, ok: false, latencyMs: null, usage: null, costUsd: null, simulated: false, error: toThicketError(error).toJSON() });
+      rows.push({
+        model: reference,
+        ok: false,
+        latencyMs: null,
+        usage: null,
+        costUsd: null,
+        simulated: false,
+        error: toThicketError(error).toJSON(),
+      });
       continue;
     }
     const clock = probe.profile.simulated ? new VirtualClock() : systemClock;
@@ -86,10 +99,35 @@ export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
     const ledger = new Ledger({ clock, limits: { calls: 1, totalTokens: 256 } });
     const profile: ModelProfile = probe.profile;
     try {
-      const result = await fleet.call(reference, { messages: [{ role: 'user', content: 'What is 2+2? Reply with the number only.' }], maxOutputTokens: 16, temperature: 0, metadata: { stepId: 'fleet-check' } }, { budget: ledger.root, retry: { maxRetries: 0 } });
-      rows.push({ model: reference, ok: true, latencyMs: result.latencyMs, usage: result.usage, costUsd: result.costUsd, simulated: result.simulated, error: null });
+      const result = await fleet.call(
+        reference,
+        {
+          messages: [{ role: 'user', content: 'What is 2+2? Reply with the number only.' }],
+          maxOutputTokens: 16,
+          temperature: 0,
+          metadata: { stepId: 'fleet-check' },
+        },
+        { budget: ledger.root, retry: { maxRetries: 0 } },
+      );
+      rows.push({
+        model: reference,
+        ok: true,
+        latencyMs: result.latencyMs,
+        usage: result.usage,
+        costUsd: result.costUsd,
+        simulated: result.simulated,
+        error: null,
+      });
     } catch (error) {
-      rows.push({ model: reference, ok: false, latencyMs: null, usage: null, costUsd: null, simulated: profile.simulated, error: toThicketError(error).toJSON() });
+      rows.push({
+        model: reference,
+        ok: false,
+        latencyMs: null,
+        usage: null,
+        costUsd: null,
+        simulated: profile.simulated,
+        error: toThicketError(error).toJSON(),
+      });
     }
   }
   if (output.json) output.out(JSON.stringify({ models: rows }));

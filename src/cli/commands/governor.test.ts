@@ -46,14 +46,39 @@ describe('solve --strategy auto through the registry', () => {
 
   it('--forbid may-use-network: the decision names the cards, and the forbidden card’s model is never called', async () => {
     // A hard query with a budget that lets the cascade escalate: without the policy it may reach sim:large.
-    const result = await runCli(['solve', 'What is ((17*23)-(41*7))*(13+29)?', '--model', 'sim:small', '--strategy', 'auto', '--registry', registry, '--forbid', 'may-use-network', '--budget-tokens', '6000', '--db', dir.file('journal.db'), '--json'], { cwd: dir.path });
+    const result = await runCli(
+      [
+        'solve',
+        'What is ((17*23)-(41*7))*(13+29)?',
+        '--model',
+        'sim:small',
+        '--strategy',
+        'auto',
+        '--registry',
+        registry,
+        '--forbid',
+        'may-use-network',
+        '--budget-tokens',
+        '6000',
+        '--db',
+        dir.file('journal.db'),
+        '--json',
+      ],
+      { cwd: dir.path },
+    );
     assert.equal(result.code, 0, describeResult(result));
     const json = parseSingleJson<AutoJson>(result);
     assert.equal(json.simulated, true);
     assert.equal(json.governor.start, 'sim:small');
     const bindings = json.governor.bindings ?? [];
-    assert.ok(bindings.some((bound) => bound.card === 'model:sim-small@1.0.0' && bound.tier === 'small'), JSON.stringify(bindings));
-    assert.ok(bindings.some((bound) => bound.card === 'model:sim-medium@1.0.0' && bound.tier === 'medium'), JSON.stringify(bindings));
+    assert.ok(
+      bindings.some((bound) => bound.card === 'model:sim-small@1.0.0' && bound.tier === 'small'),
+      JSON.stringify(bindings),
+    );
+    assert.ok(
+      bindings.some((bound) => bound.card === 'model:sim-medium@1.0.0' && bound.tier === 'medium'),
+      JSON.stringify(bindings),
+    );
     assert.ok(!bindings.some((bound) => bound.card.startsWith('model:cloud-large')));
     assert.equal(json.governor.tiers['large'], undefined);
     assert.equal(json.spendByModel['sim:large'], undefined);
@@ -61,7 +86,26 @@ describe('solve --strategy auto through the registry', () => {
 
   it('a policy nothing passes is rejected before the journal is opened (exit 2, no run written)', async () => {
     const db = dir.file('rejected.db');
-    const result = await runCli(['solve', 'What is 2+2?', '--model', 'sim:small', '--strategy', 'auto', '--registry', registry, '--forbid', 'local', '--forbid', 'may-use-network', '--db', db, '--json'], { cwd: dir.path });
+    const result = await runCli(
+      [
+        'solve',
+        'What is 2+2?',
+        '--model',
+        'sim:small',
+        '--strategy',
+        'auto',
+        '--registry',
+        registry,
+        '--forbid',
+        'local',
+        '--forbid',
+        'may-use-network',
+        '--db',
+        db,
+        '--json',
+      ],
+      { cwd: dir.path },
+    );
     assert.equal(result.code, 2, describeResult(result));
     const json = parseSingleJson<AutoJson>(result);
     assert.match(json.error!.message, /forbid:local/);
@@ -69,18 +113,57 @@ describe('solve --strategy auto through the registry', () => {
   });
 
   it('without a policy the fleet tiers are used as before (no bindings in the decision)', async () => {
-    const result = await runCli(['solve', 'What is 2+2?', '--model', 'sim:small', '--strategy', 'auto', '--registry', registry, '--db', dir.file('journal.db'), '--json'], { cwd: dir.path });
+    const result = await runCli(
+      [
+        'solve',
+        'What is 2+2?',
+        '--model',
+        'sim:small',
+        '--strategy',
+        'auto',
+        '--registry',
+        registry,
+        '--db',
+        dir.file('journal.db'),
+        '--json',
+      ],
+      { cwd: dir.path },
+    );
     assert.equal(result.code, 0, describeResult(result));
     assert.equal(parseSingleJson<AutoJson>(result).governor.bindings, undefined);
   });
 
   it('--provider and --max-cost-per-call are hard filters too: the cloud card is excluded either way', async () => {
-    for (const policy of [['--provider', 'sim'], ['--max-cost-per-call', '0.001']]) {
-      const result = await runCli(['solve', 'What is ((17*23)-(41*7))*(13+29)?', '--model', 'sim:small', '--strategy', 'auto', '--registry', registry, ...policy, '--budget-tokens', '6000', '--db', dir.file('journal.db'), '--json'], { cwd: dir.path });
+    for (const policy of [
+      ['--provider', 'sim'],
+      ['--max-cost-per-call', '0.001'],
+    ]) {
+      const result = await runCli(
+        [
+          'solve',
+          'What is ((17*23)-(41*7))*(13+29)?',
+          '--model',
+          'sim:small',
+          '--strategy',
+          'auto',
+          '--registry',
+          registry,
+          ...policy,
+          '--budget-tokens',
+          '6000',
+          '--db',
+          dir.file('journal.db'),
+          '--json',
+        ],
+        { cwd: dir.path },
+      );
       assert.equal(result.code, 0, describeResult(result));
       const json = parseSingleJson<AutoJson>(result);
       const bindings = json.governor.bindings ?? [];
-      assert.ok(bindings.some((bound) => bound.card === 'model:sim-small@1.0.0'), `${policy.join(' ')}: ${JSON.stringify(bindings)}`);
+      assert.ok(
+        bindings.some((bound) => bound.card === 'model:sim-small@1.0.0'),
+        `${policy.join(' ')}: ${JSON.stringify(bindings)}`,
+      );
       assert.ok(!bindings.some((bound) => bound.card.startsWith('model:cloud-large')), `${policy.join(' ')}: ${JSON.stringify(bindings)}`);
       assert.equal(json.spendByModel['sim:large'], undefined);
     }
@@ -88,7 +171,26 @@ describe('solve --strategy auto through the registry', () => {
 
   it('bad capability-policy flags are listed with their flag names (exit 2, nothing written)', async () => {
     const db = dir.file('bad-flags.db');
-    const result = await runCli(['solve', 'What is 2+2?', '--model', 'sim:small', '--strategy', 'vote', '--registry', registry, '--max-cost-per-call', 'cheap', '--provider', 'sim', '--db', db, '--json'], { cwd: dir.path });
+    const result = await runCli(
+      [
+        'solve',
+        'What is 2+2?',
+        '--model',
+        'sim:small',
+        '--strategy',
+        'vote',
+        '--registry',
+        registry,
+        '--max-cost-per-call',
+        'cheap',
+        '--provider',
+        'sim',
+        '--db',
+        db,
+        '--json',
+      ],
+      { cwd: dir.path },
+    );
     assert.equal(result.code, 2, describeResult(result));
     const message = parseSingleJson<AutoJson>(result).error!.message;
     assert.match(message, /--max-cost-per-call/);
@@ -106,7 +208,10 @@ describe('governor calibrate --suite multihop → fit → solve --corpus', () =>
 
   it('calibrating on the multi-hop suite fits the corpus table; solve --corpus with that policy searches', async () => {
     const db = dir.file('journal.db');
-    const calibrated = await runCli(['governor', 'calibrate', '--suite', 'multihop', '--items', '12', '--levels', '12000', '--seed', '5', '--db', db, '--json'], { cwd: dir.path });
+    const calibrated = await runCli(
+      ['governor', 'calibrate', '--suite', 'multihop', '--items', '12', '--levels', '12000', '--seed', '5', '--db', db, '--json'],
+      { cwd: dir.path },
+    );
     assert.equal(calibrated.code, 0, describeResult(calibrated));
     assert.equal(parseSingleJson<{ armSteps: number }>(calibrated).armSteps, 12 * 7);
     const policyPath = dir.file('policy.json');
@@ -120,11 +225,31 @@ describe('governor calibrate --suite multihop → fit → solve --corpus', () =>
     assert.equal(bad.code, 2, describeResult(bad));
 
     const corpus = new URL('../../ops/testing/corpus/northreach', import.meta.url).pathname;
-    const solved = await runCli(['solve', 'Which river flows through the capital of Veloria?', '--model', 'sim:small', '--corpus', corpus, '--policy', policyPath, '--budget-tokens', '12000', '--db', dir.file('solve.db'), '--json'], { cwd: dir.path });
+    const solved = await runCli(
+      [
+        'solve',
+        'Which river flows through the capital of Veloria?',
+        '--model',
+        'sim:small',
+        '--corpus',
+        corpus,
+        '--policy',
+        policyPath,
+        '--budget-tokens',
+        '12000',
+        '--db',
+        dir.file('solve.db'),
+        '--json',
+      ],
+      { cwd: dir.path },
+    );
     // What is under test is the allocation: the CLI's fleet does not know this question's hop structure (the
     // sim grades registered tasks), so the simulated search may end without an answer (exit 1, status error).
     assert.ok(solved.code === 0 || solved.code === 1, describeResult(solved));
-    const decision = parseSingleJson<{ governor: { arm: string; difficulty: { bin: string }; strategy: string }; spendByAxis: Record<string, unknown> }>(solved);
+    const decision = parseSingleJson<{
+      governor: { arm: string; difficulty: { bin: string }; strategy: string };
+      spendByAxis: Record<string, unknown>;
+    }>(solved);
     // The closed-book probe cannot settle a fictional fact (seed 0: no two samples agree), so it is not easy.
     assert.notEqual(decision.governor.difficulty.bin, 'easy');
     assert.equal(decision.governor.arm, 'search', decision.governor.strategy);

@@ -9,7 +9,22 @@ import { VirtualClock, systemClock } from '../../core/index.ts';
 import { Fleet, FleetResolver, TaskOracleRegistry, loadFleetConfig } from '../../models/index.ts';
 import { multihopSuite, registerSuiteTasks } from '../../lab/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
-import { CORPUS_CANDIDATE_ARMS, DEFAULT_CANDIDATE_ARMS, calibrate, calibrationItems, exportTrajectories, fitGovernorPolicy, fleetBinder, mixedArithmeticSuite, readPolicy, registryBinder, writePolicy, type CapabilityBinder, type CascadeTarget, type QueryPolicy } from '../../governor/index.ts';
+import {
+  CORPUS_CANDIDATE_ARMS,
+  DEFAULT_CANDIDATE_ARMS,
+  calibrate,
+  calibrationItems,
+  exportTrajectories,
+  fitGovernorPolicy,
+  fleetBinder,
+  mixedArithmeticSuite,
+  readPolicy,
+  registryBinder,
+  writePolicy,
+  type CapabilityBinder,
+  type CascadeTarget,
+  type QueryPolicy,
+} from '../../governor/index.ts';
 import { CapabilityRegistry, NoCapabilityError, defaultRegistryPath, openRegistry } from '../../registry/index.ts';
 import { InvalidInputError } from '../../core/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -37,10 +52,16 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
   const issues = new IssueCollector();
   const items = issues.number('--items', flags.items ?? '120', { integer: true, min: 1, max: 100_000 }) ?? 120;
   const seed = issues.number('--seed', flags.seed ?? '0', { integer: true, min: 0 }) ?? 0;
-  const levels = flags.levels === undefined ? undefined : flags.levels === '' ? [] : flags.levels.split(',').map((level) => issues.number('--levels', level, { integer: true, positive: true }) ?? 0);
+  const levels =
+    flags.levels === undefined
+      ? undefined
+      : flags.levels === ''
+        ? []
+        : flags.levels.split(',').map((level) => issues.number('--levels', level, { integer: true, positive: true }) ?? 0);
   const suiteName = flags.suite ?? 'arithmetic';
   if (suiteName !== 'arithmetic' && suiteName !== 'multihop') issues.add('--suite', `must be arithmetic or multihop; got "${suiteName}"`);
-  if (suiteName === 'multihop' && levels !== undefined && levels.length === 0) issues.add('--levels', 'the multihop suite calibrates arms only: give at least one level');
+  if (suiteName === 'multihop' && levels !== undefined && levels.length === 0)
+    issues.add('--levels', 'the multihop suite calibrates arms only: give at least one level');
   issues.throwIfAny('Invalid calibrate request');
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel ?? 'sim:small';
@@ -65,15 +86,27 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
       seed,
       ...(multihop
         ? {
-            items: multihop.tasks.map((task) => ({ id: task.id, prompt: task.prompt, taskId: task.id, checker: (answer: string) => multihop.check(task, answer) >= 1 })),
+            items: multihop.tasks.map((task) => ({
+              id: task.id,
+              prompt: task.prompt,
+              taskId: task.id,
+              checker: (answer: string) => multihop.check(task, answer) >= 1,
+            })),
             // Closed-book cascade stages on fictional facts say nothing: only the arms (search among them) run.
             stages: false,
             arms: CORPUS_CANDIDATE_ARMS,
             retriever: multihop.retriever!,
           }
-        : { items: calibrationItems(mixedArithmeticSuite({ count: items, seed })), arms: [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' as const }] }),
+        : {
+            items: calibrationItems(mixedArithmeticSuite({ count: items, seed })),
+            arms: [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' as const }],
+          }),
     });
-    output.out(output.json ? JSON.stringify(summary) : `calibrated ${JSON.stringify(summary)}${simulated ? ' [SIMULATED]' : ''}\nNext: thicket governor fit --out policy.json`);
+    output.out(
+      output.json
+        ? JSON.stringify(summary)
+        : `calibrated ${JSON.stringify(summary)}${simulated ? ' [SIMULATED]' : ''}\nNext: thicket governor fit --out policy.json`,
+    );
     return 0;
   } finally {
     journal.close();
@@ -88,13 +121,32 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
   const costCap = issues.number('--cost-cap', flags.costCap, { positive: true });
   issues.throwIfAny('Invalid fit request');
   const path = resolve(flags.db ?? defaultJournalPath());
-  if (!existsSync(path)) throw new InvalidInputError('No journal', [{ path: '--db', message: `${path} does not exist; run \`thicket governor calibrate\` first` }]);
+  if (!existsSync(path))
+    throw new InvalidInputError('No journal', [
+      { path: '--db', message: `${path} does not exist; run \`thicket governor calibrate\` first` },
+    ]);
   const journal = Journal.open(path);
   try {
-    const target = (costCap !== undefined ? { kind: 'cost-cap', maxCost: costCap } : { kind: 'relative-accuracy', ratio: ratio ?? 0.98 }) as CascadeTarget;
-    const fitted = fitGovernorPolicy(journal, { target, ...(flags.runs ? { runIds: flags.runs.split(',') } : {}), ...(flags.policy ? { base: readPolicy(flags.policy) } : {}) });
+    const target = (
+      costCap !== undefined ? { kind: 'cost-cap', maxCost: costCap } : { kind: 'relative-accuracy', ratio: ratio ?? 0.98 }
+    ) as CascadeTarget;
+    const fitted = fitGovernorPolicy(journal, {
+      target,
+      ...(flags.runs ? { runIds: flags.runs.split(',') } : {}),
+      ...(flags.policy ? { base: readPolicy(flags.policy) } : {}),
+    });
     writePolicy(flags.out!, fitted.policy);
-    output.out(output.json ? JSON.stringify({ out: flags.out, data: fitted.data, cascade: fitted.policy.cascade, allocation: fitted.allocationReport, ...(fitted.corpusReport ? { corpus: fitted.corpusReport } : {}) }) : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm records)\nUse it: thicket solve "…" --policy ${flags.out}`);
+    output.out(
+      output.json
+        ? JSON.stringify({
+            out: flags.out,
+            data: fitted.data,
+            cascade: fitted.policy.cascade,
+            allocation: fitted.allocationReport,
+            ...(fitted.corpusReport ? { corpus: fitted.corpusReport } : {}),
+          })
+        : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm records)\nUse it: thicket solve "…" --policy ${flags.out}`,
+    );
     return 0;
   } finally {
     journal.close();
@@ -134,9 +186,20 @@ export async function governorBinding(options: {
   candidates?: readonly string[];
 }): Promise<{ binder: CapabilityBinder; start: string; source: 'fleet' | 'registry' | 'fleet-under-policy' }> {
   const { fleet, policy } = options;
-  const constrained = (policy.require?.length ?? 0) > 0 || (policy.forbid?.length ?? 0) > 0 || policy.providers !== undefined || policy.maxCostPerCall !== undefined;
+  const constrained =
+    (policy.require?.length ?? 0) > 0 ||
+    (policy.forbid?.length ?? 0) > 0 ||
+    policy.providers !== undefined ||
+    policy.maxCostPerCall !== undefined;
   if (!constrained) {
-    return { binder: fleetBinder(fleet, options.model, { ...(options.candidates ? { candidates: options.candidates } : {}), ...(options.planner ? { planner: options.planner } : {}) }), start: options.model, source: 'fleet' };
+    return {
+      binder: fleetBinder(fleet, options.model, {
+        ...(options.candidates ? { candidates: options.candidates } : {}),
+        ...(options.planner ? { planner: options.planner } : {}),
+      }),
+      start: options.model,
+      source: 'fleet',
+    };
   }
   const path = options.registry ?? defaultRegistryPath();
   const registry = existsSync(path) ? await openRegistry({ path }) : await CapabilityRegistry.open();
@@ -150,9 +213,12 @@ export async function governorBinding(options: {
   }
   const startTier = fleet.model(options.model).profile.tier;
   const start = binder.bind('answer', { minTier: startTier })?.model;
-  if (start === undefined) throw new NoCapabilityError(`answer (tier ${startTier} or above)`, ['status=active', 'binding=model', ...binder.checks]);
+  if (start === undefined)
+    throw new NoCapabilityError(`answer (tier ${startTier} or above)`, ['status=active', 'binding=model', ...binder.checks]);
   if (options.planner !== undefined && !(binder.candidates['plan'] ?? []).some((entry) => entry.model === options.planner)) {
-    throw new InvalidInputError('Invalid solve request', [{ path: '--planner', message: `${options.planner} is not a model card passing the query policy (${binder.checks.join(', ')})` }]);
+    throw new InvalidInputError('Invalid solve request', [
+      { path: '--planner', message: `${options.planner} is not a model card passing the query policy (${binder.checks.join(', ')})` },
+    ]);
   }
   return { binder, start, source: binder.source === 'registry' ? 'registry' : 'fleet-under-policy' };
 }

@@ -11,7 +11,13 @@ import { processOutput, table } from '../output.ts';
 
 export async function modelsPullCommand(name: string | undefined, flags: { json?: boolean }): Promise<number> {
   const output = processOutput(Boolean(flags.json));
-  const bar = output.json || !output.isTTY ? undefined : new cliProgress.SingleBar({ format: 'pull [{bar}] {percentage}% {value}/{total} bytes ({phase})', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar =
+    output.json || !output.isTTY
+      ? undefined
+      : new cliProgress.SingleBar(
+          { format: 'pull [{bar}] {percentage}% {value}/{total} bytes ({phase})', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
   let started = false;
   const pulled = await pullModel(name ?? DEFAULT_PULL_MODEL, {
     onProgress: (progress) => {
@@ -23,7 +29,10 @@ export async function modelsPullCommand(name: string | undefined, flags: { json?
   });
   bar?.stop();
   if (output.json) output.out(JSON.stringify({ model: pulled, cache: modelsCacheDir() }));
-  else output.out(`Pulled ${pulled.name} → ${pulled.path}\nUse it with --model gguf:default (or gguf:${pulled.path}). Pinned models: ${Object.keys(PINNED_MODELS).join(', ')}`);
+  else
+    output.out(
+      `Pulled ${pulled.name} → ${pulled.path}\nUse it with --model gguf:default (or gguf:${pulled.path}). Pinned models: ${Object.keys(PINNED_MODELS).join(', ')}`,
+    );
   return 0;
 }
 
@@ -50,7 +59,17 @@ export function modelsListCommand(flags: { json?: boolean }): number {
     output.out(JSON.stringify({ cache, models: rows }));
     return 0;
   }
-  output.out(table(['model', 'size', 'pulled', 'use with --model'], rows.map((row) => [`${row.name}${row.default ? ' (default)' : ''}`, `${Math.round(row.sizeBytes / 1e6)} MB`, row.pulled ? 'yes' : 'no', row.reference ?? '`thicket models pull` first'])));
+  output.out(
+    table(
+      ['model', 'size', 'pulled', 'use with --model'],
+      rows.map((row) => [
+        `${row.name}${row.default ? ' (default)' : ''}`,
+        `${Math.round(row.sizeBytes / 1e6)} MB`,
+        row.pulled ? 'yes' : 'no',
+        row.reference ?? '`thicket models pull` first',
+      ]),
+    ),
+  );
   output.out(`Cache: ${cache} ($THICKET_MODELS_DIR). Any other .gguf file: --model gguf:<path>.`);
   return 0;
 }
@@ -63,6 +82,9 @@ export async function modelsFixtureCommand(path: string, flags: { seed?: string;
   const target = resolve(path);
   const info = writeFixtureModel(target, { seed });
   if (output.json) output.out(JSON.stringify({ ...info, path: target }));
-  else output.out(`Wrote the fixture model (random weights: gibberish text, real mechanics) to ${target}\nTry: thicket solve "What is 2+2?" --model gguf:${path} --strategy thread --json`);
+  else
+    output.out(
+      `Wrote the fixture model (random weights: gibberish text, real mechanics) to ${target}\nTry: thicket solve "What is 2+2?" --model gguf:${path} --strategy thread --json`,
+    );
   return 0;
 }

@@ -62,7 +62,8 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
   const journal = openExisting(flags.db ?? defaultJournalPath());
   try {
     const run = journal?.getRun(id);
-    if (!journal || !run) throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
+    if (!journal || !run)
+      throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
     if (flags.trace) return printTrace(journal, id, output);
     const calls = journal.getCalls(id);
     const totals = journal.runTotals(id);
@@ -90,7 +91,12 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
         ]),
       ),
     );
-    output.out(table(['total', 'input tok', 'output tok', 'total tok', 'cost', 'calls'], [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.costUsd), totals.calls]]));
+    output.out(
+      table(
+        ['total', 'input tok', 'output tok', 'total tok', 'cost', 'calls'],
+        [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.costUsd), totals.calls]],
+      ),
+    );
     return 0;
   } finally {
     journal?.close();
@@ -114,7 +120,15 @@ function printTrace(journal: Journal, id: string, output: ReturnType<typeof proc
         const result = (step.output ?? {}) as { answer?: string; calls?: number; degraded?: string[] };
         const input = (step.input ?? {}) as { op?: string };
         const usage = (step.usage ?? {}) as { totalTokens?: number };
-        return [step.stepId, input.op ?? step.kind ?? '', step.status ?? '', result.answer ?? '', result.calls ?? 0, usage.totalTokens ?? 0, (result.degraded ?? []).join('; ')];
+        return [
+          step.stepId,
+          input.op ?? step.kind ?? '',
+          step.status ?? '',
+          result.answer ?? '',
+          result.calls ?? 0,
+          usage.totalTokens ?? 0,
+          (result.degraded ?? []).join('; '),
+        ];
       }),
     ),
   );
@@ -123,7 +137,8 @@ function printTrace(journal: Journal, id: string, output: ReturnType<typeof proc
   const byKind = new Map<string, number>();
   for (const edge of edges) byKind.set(edge.kind, (byKind.get(edge.kind) ?? 0) + 1);
   output.out(`  edges: ${[...byKind.entries()].map(([kind, count]) => `${kind} ${count}`).join(', ') || 'none'}`);
-  for (const node of nodes.slice(0, 40)) output.out(`  [${node.step}] ${node.kind.padEnd(10)} ${node.id}${node.answer !== undefined ? ` = ${node.answer}` : ''}`);
+  for (const node of nodes.slice(0, 40))
+    output.out(`  [${node.step}] ${node.kind.padEnd(10)} ${node.id}${node.answer !== undefined ? ` = ${node.answer}` : ''}`);
   if (nodes.length > 40) output.out(pc.dim(`  … ${nodes.length - 40} more (use --json for all)`));
   return 0;
 }

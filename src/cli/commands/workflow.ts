@@ -7,7 +7,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { InvalidInputError, systemClock } from '../../core/index.ts';
 import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
-import { defaultOperators, estimateWorkflow, fitWorkflow, validateWorkflow, workflowJsonSchemaText, type CostLine, type FitMode } from '../../workflow/index.ts';
+import {
+  defaultOperators,
+  estimateWorkflow,
+  fitWorkflow,
+  validateWorkflow,
+  workflowJsonSchemaText,
+  type CostLine,
+  type FitMode,
+} from '../../workflow/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
 import { formatUsd, processOutput, table } from '../output.ts';
 
@@ -47,15 +55,23 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   const output = processOutput(Boolean(flags.json));
   const issues = new IssueCollector();
   const limits = parseBudgetFlags(flags, issues);
-  if (flags.fit !== undefined && !['reject', 'scale'].includes(flags.fit)) issues.add('--fit', `must be reject or scale, got "${flags.fit}"`);
+  if (flags.fit !== undefined && !['reject', 'scale'].includes(flags.fit))
+    issues.add('--fit', `must be reject or scale, got "${flags.fit}"`);
   issues.throwIfAny('Invalid estimate request');
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel;
   const fleet = new Fleet({ resolver: new FleetResolver({ config, clock: systemClock, seed: 0 }), clock: systemClock });
   const query = flags.query ?? '';
-  const workflow = validateWorkflow(readSpec(path), { operators: ALL_OPERATORS, requireModels: true, fleet, ...(model !== undefined ? { model } : {}) });
+  const workflow = validateWorkflow(readSpec(path), {
+    operators: ALL_OPERATORS,
+    requireModels: true,
+    fleet,
+    ...(model !== undefined ? { model } : {}),
+  });
   const hasBudget = Object.keys(limits).length > 0;
-  const fitted = hasBudget ? fitWorkflow(workflow, fleet, { query, budget: limits, mode: (flags.fit as FitMode | undefined) ?? 'scale' }) : undefined;
+  const fitted = hasBudget
+    ? fitWorkflow(workflow, fleet, { query, budget: limits, mode: (flags.fit as FitMode | undefined) ?? 'scale' })
+    : undefined;
   const estimate = fitted?.estimate ?? estimateWorkflow(workflow, fleet, { query });
   if (output.json) {
     output.out(JSON.stringify({ estimate, budget: limits, scaled: fitted?.scaled ?? [], fits: fitted !== undefined }));
@@ -74,11 +90,22 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   output.out(
     table(
       ['node', 'op', 'model', 'expected tok', 'worst tok', 'expected $', 'worst $', 'max calls'],
-      [...Object.entries(estimate.nodes).map(([id, node]) => row(id, node.op, node.model ?? (node.capability !== undefined ? `capability${node.unpriced ? ' (unpriced)' : ''}` : '—'), node)), row(pc.bold('total'), '', '', estimate.total)],
+      [
+        ...Object.entries(estimate.nodes).map(([id, node]) =>
+          row(id, node.op, node.model ?? (node.capability !== undefined ? `capability${node.unpriced ? ' (unpriced)' : ''}` : '—'), node),
+        ),
+        row(pc.bold('total'), '', '', estimate.total),
+      ],
     ),
   );
-  if (estimate.unpriced.length > 0) output.out(pc.yellow(`unpriced: ${estimate.unpriced.join(', ')} — capability nodes without maxCostPerCall; their dollars are unknown until bound at run time (counted as $0 above)`));
-  for (const change of fitted?.scaled ?? []) output.out(pc.yellow(`scaled to fit the budget: ${change.node}.${change.param} ${change.from} → ${change.to}`));
+  if (estimate.unpriced.length > 0)
+    output.out(
+      pc.yellow(
+        `unpriced: ${estimate.unpriced.join(', ')} — capability nodes without maxCostPerCall; their dollars are unknown until bound at run time (counted as $0 above)`,
+      ),
+    );
+  for (const change of fitted?.scaled ?? [])
+    output.out(pc.yellow(`scaled to fit the budget: ${change.node}.${change.param} ${change.from} → ${change.to}`));
   output.out(pc.dim(`Assumptions: ${estimate.assumptions.join('; ')}.`));
   return 0;
 }

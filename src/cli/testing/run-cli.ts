@@ -37,7 +37,17 @@ export interface RunOptions {
 }
 
 /** Variables that would make a child depend on the machine it runs on rather than on the test's flags. */
-const HERMETIC_UNSET = ['THICKET_CONFIG', 'THICKET_DB', 'THICKET_SIM_CLOCK', 'THICKET_DEBUG', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'FORCE_COLOR'];
+const HERMETIC_UNSET = [
+  'THICKET_CONFIG',
+  'THICKET_DB',
+  'THICKET_SIM_CLOCK',
+  'THICKET_DEBUG',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'NODE_TEST_CONTEXT',
+  'NODE_OPTIONS',
+  'FORCE_COLOR',
+];
 
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -89,7 +99,10 @@ export function spawnCli(args: readonly string[], options: RunOptions = {}): Spa
 /** Runs `node bin/thicket.js ...args` to completion. Never rejects for a non-zero exit; check `code`. */
 export async function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   const result = await spawnCli(args, options).done;
-  if (result.timedOut) throw new Error(`thicket ${args.join(' ')} timed out after ${options.timeoutMs ?? 30_000} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  if (result.timedOut)
+    throw new Error(
+      `thicket ${args.join(' ')} timed out after ${options.timeoutMs ?? 30_000} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
   return result;
 }
 
@@ -114,7 +127,8 @@ export function parseSingleJson<T = Record<string, unknown>>(result: CliResult):
   } catch (error) {
     throw new Error(`stdout is not exactly one JSON value (${(error as Error).message})\n${describeResult(result)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`stdout is JSON but not an object\n${describeResult(result)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`stdout is JSON but not an object\n${describeResult(result)}`);
   const trimmed = result.stdout.trim();
   if (trimmed.split('\n').length !== 1) throw new Error(`stdout holds more than one line\n${describeResult(result)}`);
   return value as T;
@@ -169,7 +183,10 @@ export function withJournalReadonly<T>(path: string, fn: (db: Database.Database)
 export function tryCountCalls(path: string, runId: string): number | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    return withJournalReadonly(path, (db) => (db.prepare('SELECT COUNT(*) AS n FROM calls WHERE run_id = ?').get(runId) as { n: number }).n);
+    return withJournalReadonly(
+      path,
+      (db) => (db.prepare('SELECT COUNT(*) AS n FROM calls WHERE run_id = ?').get(runId) as { n: number }).n,
+    );
   } catch {
     return undefined;
   }
@@ -182,12 +199,17 @@ export function countRuns(path: string): number {
 }
 
 /** Polls `probe` every `intervalMs` until it returns a value accepted by `until`, or fails after `timeoutMs`. */
-export async function pollUntil<T>(probe: () => T, until: (value: T) => boolean, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function pollUntil<T>(
+  probe: () => T,
+  until: (value: T) => boolean,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   for (;;) {
     const value = probe();
     if (until(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'} (last value: ${JSON.stringify(value)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${options.what ?? 'condition'} (last value: ${JSON.stringify(value)})`);
     await new Promise((resolveWait) => setTimeout(resolveWait, options.intervalMs ?? 15));
   }
 }
@@ -250,7 +272,10 @@ export async function startFakeOpenAI(reply: (request: FakeRequest, index: numbe
       }
       const request: FakeRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
       requests.push(request);
-      const answer: FakeReply = req.method === 'POST' && req.url === '/v1/chat/completions' ? reply(request, requests.length) : { status: 404, body: { error: { message: 'not found' } } };
+      const answer: FakeReply =
+        req.method === 'POST' && req.url === '/v1/chat/completions'
+          ? reply(request, requests.length)
+          : { status: 404, body: { error: { message: 'not found' } } };
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(JSON.stringify(answer.body));
     });

@@ -11,16 +11,25 @@ export function complete(n: number): UndirectedGraph {
 }
 
 export function path(n: number): UndirectedGraph {
-  return undirectedGraph(n, Array.from({ length: Math.max(0, n - 1) }, (_, i) => [i, i + 1] as [number, number]));
+  return undirectedGraph(
+    n,
+    Array.from({ length: Math.max(0, n - 1) }, (_, i) => [i, i + 1] as [number, number]),
+  );
 }
 
 /** Star on n nodes: centre 0, leaves 1..n−1. */
 export function star(n: number): UndirectedGraph {
-  return undirectedGraph(n, Array.from({ length: Math.max(0, n - 1) }, (_, i) => [0, i + 1] as [number, number]));
+  return undirectedGraph(
+    n,
+    Array.from({ length: Math.max(0, n - 1) }, (_, i) => [0, i + 1] as [number, number]),
+  );
 }
 
 export function cycle(n: number): UndirectedGraph {
-  return undirectedGraph(n, Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as [number, number]));
+  return undirectedGraph(
+    n,
+    Array.from({ length: n }, (_, i) => [i, (i + 1) % n] as [number, number]),
+  );
 }
 
 /** −Σ p ln p with p = λ/Σλ over λ > 0, straight from a closed-form spectrum. */

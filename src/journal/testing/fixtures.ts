@@ -3,7 +3,7 @@ import type { RecordedCall } from '../call-recorder.ts';
 
 /** The `index`-th sample call: every field derived from the index, with awkward floats and nested JSON. */
 export function sampleCall(index: number, options: { model?: string; textBytes?: number } = {}): RecordedCall {
-  const requestHash = `h${(index * 2654435761 >>> 0).toString(16).padStart(8, '0')}`;
+  const requestHash = `h${((index * 2654435761) >>> 0).toString(16).padStart(8, '0')}`;
   const inputTokens = 100 + (index % 37);
   const outputTokens = 20 + (index % 11);
   const text = `answer ${index}: ${'x'.repeat(options.textBytes ?? 64)}`;

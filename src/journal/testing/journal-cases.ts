@@ -52,7 +52,15 @@ export function recordedOf(row: CallRow): RecordedCall {
   return { callKey, requestHash, model, provider, request, response, costUsd, attempts, budgetPath, tags };
 }
 
-export const baseRun = { id: 'run-1', command: 'ask', query: 'What is 2+2?', args: { model: 'sim:small', n: 3 }, seed: 42, simulated: true, budget: { usd: 0.5, tokens: 10_000 } };
+export const baseRun = {
+  id: 'run-1',
+  command: 'ask',
+  query: 'What is 2+2?',
+  args: { model: 'sim:small', n: 3 },
+  seed: 42,
+  simulated: true,
+  budget: { usd: 0.5, tokens: 10_000 },
+};
 
 export function assertCode(code: string, pattern?: RegExp): (error: unknown) => boolean {
   return (error) => {

@@ -32,7 +32,9 @@ try {
   journal.close();
 
   const us = (ns: number): string => `${(ns / 1000).toFixed(1)} µs`;
-  console.log(`${count} calls: record ${us(recordNs)}, lookup hit ${us(lookupNs)}, lookup miss ${us(missNs)}, record + miss-lookup ${us(recordNs + missNs)} per call`);
+  console.log(
+    `${count} calls: record ${us(recordNs)}, lookup hit ${us(lookupNs)}, lookup miss ${us(missNs)}, record + miss-lookup ${us(recordNs + missNs)} per call`,
+  );
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }

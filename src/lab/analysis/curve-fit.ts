@@ -34,7 +34,11 @@ export interface LmResult {
 }
 
 /** Minimises Σ residuals(p)² from `start`. Residuals are already weighted by the caller (√w·(y − f)). */
-export function levenbergMarquardt(residuals: (parameters: readonly number[]) => number[], start: readonly number[], options: LmOptions = {}): LmResult {
+export function levenbergMarquardt(
+  residuals: (parameters: readonly number[]) => number[],
+  start: readonly number[],
+  options: LmOptions = {},
+): LmResult {
   const maxIterations = options.maxIterations ?? 200;
   const tolerance = options.tolerance ?? 1e-12;
   let lambda = options.initialLambda ?? 1e-3;
@@ -68,7 +72,10 @@ export function levenbergMarquardt(residuals: (parameters: readonly number[]) =>
     for (let attempt = 0; attempt < 30 && !accepted; attempt++) {
       // Marquardt's scaling: damp each direction by its own curvature, so badly scaled parameters still move.
       const damped = jtj.map((row, a) => row.map((value, b) => (a === b ? value + lambda * Math.max(value, 1e-12) : value)));
-      const delta = choleskySolve(damped, jtr.map((value) => -value));
+      const delta = choleskySolve(
+        damped,
+        jtr.map((value) => -value),
+      );
       if (!delta) {
         lambda *= 10;
         continue;
@@ -158,12 +165,20 @@ const MODELS: Record<Exclude<CurveModelName, 'loglinear'>, ModelSpec> = {
       const top = Math.max(...points.map((point) => point.score));
       const bottom = Math.min(...points.map((point) => point.score));
       // A few rates: LM finds the nearest minimum, so try slow, medium and fast approaches.
-      return [0.3, 1, 2.5].map((rate) => [logit(clampUnit(top + 0.05)), Math.atanh(Math.min(0.95, Math.max(0.01, top + 0.05 - bottom))), logit((rate - RATE.min) / (RATE.max - RATE.min))]);
+      return [0.3, 1, 2.5].map((rate) => [
+        logit(clampUnit(top + 0.05)),
+        Math.atanh(Math.min(0.95, Math.max(0.01, top + 0.05 - bottom))),
+        logit((rate - RATE.min) / (RATE.max - RATE.min)),
+      ]);
     },
   },
   logistic: {
     names: ['h', 'k', 'm'],
-    unpack: (q, xmid) => ({ h: sigmoid(q[0]!), k: SLOPE_LIMIT * Math.tanh(q[1]! / SLOPE_LIMIT), m: xmid + MIDPOINT_SPREAD * Math.tanh(q[2]! / MIDPOINT_SPREAD) }),
+    unpack: (q, xmid) => ({
+      h: sigmoid(q[0]!),
+      k: SLOPE_LIMIT * Math.tanh(q[1]! / SLOPE_LIMIT),
+      m: xmid + MIDPOINT_SPREAD * Math.tanh(q[2]! / MIDPOINT_SPREAD),
+    }),
     start: (points) => {
       const top = Math.max(...points.map((point) => point.score));
       return [0.5, 1.5, 4].map((slope) => [logit(clampUnit(top + 0.05)), SLOPE_LIMIT * Math.atanh(slope / SLOPE_LIMIT), 0]);
@@ -201,12 +216,17 @@ export function fitCurve(points: readonly CurvePoint[], model: CurveModelName, o
   let rss: number;
   let converged = true;
   if (model === 'loglinear') {
-    const fit = ols(xs.map((x) => [1, x - x0]), usable.map((point) => point.score), roots.map((root) => root * root));
+    const fit = ols(
+      xs.map((x) => [1, x - x0]),
+      usable.map((point) => point.score),
+      roots.map((root) => root * root),
+    );
     parameters = { alpha: fit.coefficients[0]!, beta: fit.coefficients[1]! };
     rss = fit.rss;
   } else {
     const spec = MODELS[model];
-    const predict = (q: readonly number[], x: number): number => evaluateCurve({ model, parameters: spec.unpack(q, xmid), referenceTokens }, Math.exp(x));
+    const predict = (q: readonly number[], x: number): number =>
+      evaluateCurve({ model, parameters: spec.unpack(q, xmid), referenceTokens }, Math.exp(x));
     const residuals = (q: readonly number[]): number[] => usable.map((point, i) => roots[i]! * (point.score - predict(q, xs[i]!)));
     let best: LmResult | undefined;
     for (const start of spec.start(usable)) {
@@ -225,7 +245,16 @@ export function fitCurve(points: readonly CurvePoint[], model: CurveModelName, o
   }
   weightedMean /= weightSum;
   const tss = usable.reduce((sum, point, i) => sum + roots[i]! ** 2 * (point.score - weightedMean) ** 2, 0);
-  return { model, parameters, referenceTokens, rss, r2: tss > 0 ? Math.max(0, 1 - rss / tss) : 0, aicc: aicc(rss, usable.length, k), points: usable.length, converged };
+  return {
+    model,
+    parameters,
+    referenceTokens,
+    rss,
+    r2: tss > 0 ? Math.max(0, 1 - rss / tss) : 0,
+    aicc: aicc(rss, usable.length, k),
+    points: usable.length,
+    converged,
+  };
 }
 
 /**

@@ -18,7 +18,9 @@ export interface FrontierPoint {
 
 /** Non-dominated points, sorted by tokens ascending (accuracy strictly increasing along the list). */
 export function paretoFrontier<T extends FrontierPoint>(points: readonly T[]): T[] {
-  const sorted = [...points].filter((point) => point.tokens > 0 && Number.isFinite(point.accuracy)).sort((a, b) => a.tokens - b.tokens || b.accuracy - a.accuracy || a.label.localeCompare(b.label));
+  const sorted = [...points]
+    .filter((point) => point.tokens > 0 && Number.isFinite(point.accuracy))
+    .sort((a, b) => a.tokens - b.tokens || b.accuracy - a.accuracy || a.label.localeCompare(b.label));
   const frontier: T[] = [];
   let best = -Infinity;
   for (const point of sorted) {

@@ -131,7 +131,15 @@ function decompose(rows: readonly FactorRow[], level: Decomposition['level']): D
 }
 
 const configurationRows = (configs: readonly Configuration[], seedOf: (config: Configuration) => string): FactorRow[] =>
-  configs.map((config) => ({ y: config.accuracy, weight: config.n, tokens: config.meanTokens, tools: config.meanToolCalls, architecture: config.architecture, model: config.model, absorb: `${config.suite}\u0000${seedOf(config)}` }));
+  configs.map((config) => ({
+    y: config.accuracy,
+    weight: config.n,
+    tokens: config.meanTokens,
+    tools: config.meanToolCalls,
+    architecture: config.architecture,
+    model: config.model,
+    absorb: `${config.suite}\u0000${seedOf(config)}`,
+  }));
 
 function headlineText(decomposition: Decomposition | undefined, simulated: boolean): string {
   if (!decomposition) return 'Not enough configurations to decompose the variance (need at least 4).';
@@ -154,15 +162,34 @@ export function analyzeStudy(input: AnalyzeInput): StudyAnalysis {
   const seedOf = (config: Configuration): string => config.seeds.join(',');
   const headline = decompose(configurationRows(bySeed, seedOf), 'configuration');
   const runLevel = decompose(
-    cells.map((cell) => ({ y: cell.score, weight: 1, tokens: cell.usage.totalTokens, tools: cell.toolCalls, architecture: cell.architecture, model: cell.model, absorb: cell.taskId })),
+    cells.map((cell) => ({
+      y: cell.score,
+      weight: 1,
+      tokens: cell.usage.totalTokens,
+      tools: cell.toolCalls,
+      architecture: cell.architecture,
+      model: cell.model,
+      absorb: cell.taskId,
+    })),
     'run',
   );
   const suites = unique(cells.map((cell) => cell.suite));
-  const bySuite = suites.map((suite) => ({ suite, decomposition: decompose(configurationRows(bySeed.filter((config) => config.suite === suite), seedOf), 'configuration') }));
+  const bySuite = suites.map((suite) => ({
+    suite,
+    decomposition: decompose(
+      configurationRows(
+        bySeed.filter((config) => config.suite === suite),
+        seedOf,
+      ),
+      'configuration',
+    ),
+  }));
 
   const curves: CurveResult[] = [];
   for (const group of groupBy(pooled, (config) => [config.suite, config.model, config.architecture].join('\u0000')).values()) {
-    const points = group.filter((config) => config.meanTokens > 0).map((config) => ({ tokens: config.meanTokens, score: config.accuracy, weight: config.n }));
+    const points = group
+      .filter((config) => config.meanTokens > 0)
+      .map((config) => ({ tokens: config.meanTokens, score: config.accuracy, weight: config.n }));
     const fit = fitScalingCurve(points);
     if (!fit) continue;
     const low = Math.min(...points.map((point) => point.tokens));
@@ -210,7 +237,13 @@ export function analyzeStudy(input: AnalyzeInput): StudyAnalysis {
     headline: { text: headlineText(headline, input.simulated), decomposition: headline },
     runLevel,
     bySuite,
-    configurations: pooled.sort((a, b) => a.suite.localeCompare(b.suite) || a.model.localeCompare(b.model) || a.architecture.localeCompare(b.architecture) || a.budget - b.budget),
+    configurations: pooled.sort(
+      (a, b) =>
+        a.suite.localeCompare(b.suite) ||
+        a.model.localeCompare(b.model) ||
+        a.architecture.localeCompare(b.architecture) ||
+        a.budget - b.budget,
+    ),
     curves,
     frontiers,
     soloVsDebate: pairedComparison(cells, 'solo', 'debate'),

@@ -26,7 +26,8 @@ export interface Configuration {
   seeds: number[];
 }
 
-const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length);
+const mean = (values: readonly number[]): number =>
+  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 const standardError = (values: readonly number[]): number => {
   if (values.length < 2) return 0;
   const m = mean(values);
@@ -46,7 +47,9 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
 
 /** Means per (suite, architecture, model, budget[, seed]). */
 export function configurations(cells: readonly CellResult[], options: { bySeed?: boolean } = {}): Configuration[] {
-  const groups = groupBy(cells, (cell) => [cell.suite, cell.architecture, cell.model, cell.budget, options.bySeed ? cell.seed : ''].join('\u0000'));
+  const groups = groupBy(cells, (cell) =>
+    [cell.suite, cell.architecture, cell.model, cell.budget, options.bySeed ? cell.seed : ''].join('\u0000'),
+  );
   return [...groups.values()].map((group) => {
     const first = group[0]!;
     const scores = group.map((cell) => cell.score);
@@ -94,7 +97,16 @@ export function pairedComparison(cells: readonly CellResult[], a: string, b: str
     const first = group[0]!;
     const pairs = group.map((cell) => [cell.score, index.get(`${key(cell)}\u0000${cell.taskId}`)!] as const);
     const differences = pairs.map(([x, y]) => x - y);
-    return { suite: first.suite, model: first.model, budget: first.budget, difference: mean(differences), se: standardError(differences), n: pairs.length, a: mean(pairs.map(([x]) => x)), b: mean(pairs.map(([, y]) => y)) };
+    return {
+      suite: first.suite,
+      model: first.model,
+      budget: first.budget,
+      difference: mean(differences),
+      se: standardError(differences),
+      n: pairs.length,
+      a: mean(pairs.map(([x]) => x)),
+      b: mean(pairs.map(([, y]) => y)),
+    };
   });
 }
 
@@ -114,7 +126,13 @@ export function familyComparison(configs: readonly Configuration[]): FamilyCompa
     return top ? { architecture: top.architecture, accuracy: top.accuracy } : undefined;
   };
   return [...groups.values()]
-    .map((list) => ({ suite: list[0]!.suite, model: list[0]!.model, budget: list[0]!.budget, bestSingle: best(list, 'single-agent'), bestMulti: best(list, 'multi-agent') }))
+    .map((list) => ({
+      suite: list[0]!.suite,
+      model: list[0]!.model,
+      budget: list[0]!.budget,
+      bestSingle: best(list, 'single-agent'),
+      bestMulti: best(list, 'multi-agent'),
+    }))
     .filter((row) => row.bestSingle !== undefined && row.bestMulti !== undefined);
 }
 
@@ -161,8 +179,16 @@ export function searchVersusTokens(cells: readonly CellResult[]): AxisSlope[] {
     return { axis, perDoubling, r2, n: runs.length, levels };
   };
   return [
-    slope('search steps', (cell) => cell.searchSteps, (x) => x),
-    slope('reasoning tokens', (cell) => cell.usage.outputTokens, (x) => 2 ** Math.round(Math.log2(Math.max(1, x)))),
+    slope(
+      'search steps',
+      (cell) => cell.searchSteps,
+      (x) => x,
+    ),
+    slope(
+      'reasoning tokens',
+      (cell) => cell.usage.outputTokens,
+      (x) => 2 ** Math.round(Math.log2(Math.max(1, x))),
+    ),
   ];
 }
 
@@ -177,29 +203,50 @@ export interface CoordinationRow {
 }
 
 /** Network tasks (cells with `meta.networkSize`): score by size, and the slope per doubling of the network. */
-export function coordinationBySize(cells: readonly CellResult[]): { rows: CoordinationRow[]; slopes: Array<{ architecture: string; model: string; perDoubling: number; n: number }> } {
-  const network = cells.filter((cell) => typeof cell.meta['networkSize'] === 'number' || (typeof cell.meta['networkSize'] === 'string' && cell.meta['networkSize'] !== ''));
+export function coordinationBySize(cells: readonly CellResult[]): {
+  rows: CoordinationRow[];
+  slopes: Array<{ architecture: string; model: string; perDoubling: number; n: number }>;
+} {
+  const network = cells.filter(
+    (cell) =>
+      typeof cell.meta['networkSize'] === 'number' || (typeof cell.meta['networkSize'] === 'string' && cell.meta['networkSize'] !== ''),
+  );
   const size = (cell: CellResult): number => Number(cell.meta['networkSize']);
   const rows = [...groupBy(network, (cell) => [cell.architecture, cell.model, size(cell)].join('\u0000')).values()]
-    .map((group) => ({ architecture: group[0]!.architecture, model: group[0]!.model, size: size(group[0]!), score: mean(group.map((cell) => cell.score)), se: standardError(group.map((cell) => cell.score)), n: group.length, solved: mean(group.map((cell) => (cell.score >= 1 - 1e-9 ? 1 : 0))) }))
+    .map((group) => ({
+      architecture: group[0]!.architecture,
+      model: group[0]!.model,
+      size: size(group[0]!),
+      score: mean(group.map((cell) => cell.score)),
+      se: standardError(group.map((cell) => cell.score)),
+      n: group.length,
+      solved: mean(group.map((cell) => (cell.score >= 1 - 1e-9 ? 1 : 0))),
+    }))
     .sort((a, b) => a.architecture.localeCompare(b.architecture) || a.model.localeCompare(b.model) || a.size - b.size);
   const slopes = [...groupBy(network, (cell) => `${cell.architecture}\u0000${cell.model}`).values()]
     .filter((group) => new Set(group.map(size)).size >= 2)
     .map((group) => {
-      const fit = ols(group.map((cell) => [1, Math.log2(size(cell))]), group.map((cell) => cell.score));
+      const fit = ols(
+        group.map((cell) => [1, Math.log2(size(cell))]),
+        group.map((cell) => cell.score),
+      );
       return { architecture: group[0]!.architecture, model: group[0]!.model, perDoubling: fit.coefficients[1] ?? 0, n: group.length };
     });
   return { rows, slopes };
 }
 
 /** Mean of each criticality metric per architecture (cells without metrics are left out). */
-export function criticalityByArchitecture(cells: readonly CellResult[]): Array<{ architecture: string; n: number; metrics: Record<string, number> }> {
+export function criticalityByArchitecture(
+  cells: readonly CellResult[],
+): Array<{ architecture: string; n: number; metrics: Record<string, number> }> {
   const withMetrics = cells.filter((cell) => cell.criticality !== undefined);
   return [...groupBy(withMetrics, (cell) => cell.architecture).entries()].map(([architecture, group]) => {
     const names = [...new Set(group.flatMap((cell) => Object.keys(cell.criticality!)))].sort();
     const metrics: Record<string, number> = {};
     for (const name of names) {
-      const values = group.map((cell) => cell.criticality![name]).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+      const values = group
+        .map((cell) => cell.criticality![name])
+        .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
       metrics[name] = mean(values);
     }
     return { architecture, n: group.length, metrics };
@@ -210,7 +257,8 @@ export function criticalityByArchitecture(cells: readonly CellResult[]): Array<{
 export function spendByAxis(cells: readonly CellResult[]): Array<{ architecture: string; axes: Record<string, number> }> {
   return [...groupBy(cells, (cell) => cell.architecture).entries()].map(([architecture, group]) => {
     const axes: Record<string, number> = {};
-    for (const cell of group) for (const [axis, tokens] of Object.entries(cell.axes)) axes[axis] = (axes[axis] ?? 0) + tokens / group.length;
+    for (const cell of group)
+      for (const [axis, tokens] of Object.entries(cell.axes)) axes[axis] = (axes[axis] ?? 0) + tokens / group.length;
     return { architecture, axes };
   });
 }

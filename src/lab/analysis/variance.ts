@@ -70,12 +70,20 @@ function demean(values: readonly number[], absorb: readonly string[] | undefined
 
 const MAX_GROUPS = 8;
 
-export function decomposeVariance(y: readonly number[], groups: readonly FeatureGroup[], options: DecomposeOptions = {}): VarianceDecomposition {
+export function decomposeVariance(
+  y: readonly number[],
+  groups: readonly FeatureGroup[],
+  options: DecomposeOptions = {},
+): VarianceDecomposition {
   if (groups.length > MAX_GROUPS) throw new RangeError(`at most ${MAX_GROUPS} groups (2^g regressions), got ${groups.length}`);
   const rows = y.length;
   const weights = options.weights;
   const within = demean(y, options.absorb, weights);
-  const rawTss = ols(y.map(() => [1]), y, weights).rss;
+  const rawTss = ols(
+    y.map(() => [1]),
+    y,
+    weights,
+  ).rss;
   const baseRss = within.reduce((sum, value, row) => sum + (weights?.[row] ?? 1) * value * value, 0);
   // Demeaned columns per group: the intercept is absorbed too (every group mean is zero now).
   const columns = groups.map((group) => groupColumns(group).map((column) => demean(column, options.absorb, weights)));

@@ -16,10 +16,17 @@ export interface Chart {
 const SIMULATED_SUBTITLE = 'SIMULATED — simulated fleet (sim:), not a real model’s accuracy';
 
 function titled(text: string, simulated: boolean): Record<string, unknown> {
-  return simulated ? { text: `${text} [SIMULATED]`, subtitle: SIMULATED_SUBTITLE, subtitleColor: '#9a6700', anchor: 'start' } : { text, anchor: 'start' };
+  return simulated
+    ? { text: `${text} [SIMULATED]`, subtitle: SIMULATED_SUBTITLE, subtitleColor: '#9a6700', anchor: 'start' }
+    : { text, anchor: 'start' };
 }
 
-const BASE_CONFIG = { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } };
+const BASE_CONFIG = {
+  font: 'Helvetica, Arial, sans-serif',
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11 },
+};
 
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
   // Loaded on first use: vega costs ~0.3 s to import and only report rendering needs it, so every other CLI
@@ -54,20 +61,57 @@ export function decompositionSpec(analysis: StudyAnalysis): Record<string, unkno
         mark: { type: 'bar', cornerRadiusEnd: 2 },
         encoding: {
           y: { field: 'factor', type: 'nominal', sort: null, title: null },
-          x: { field: 'share', type: 'quantitative', axis: { ...percent, title: 'Shapley share of within-suite variance' }, scale: { domain: [0, 1] } },
-          color: { field: 'kind', type: 'nominal', scale: { domain: ['explained', 'unexplained'], range: ['#2f6fbf', '#c8c8c8'] }, legend: null },
+          x: {
+            field: 'share',
+            type: 'quantitative',
+            axis: { ...percent, title: 'Shapley share of within-suite variance' },
+            scale: { domain: [0, 1] },
+          },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            scale: { domain: ['explained', 'unexplained'], range: ['#2f6fbf', '#c8c8c8'] },
+            legend: null,
+          },
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y: { field: 'factor', type: 'nominal', sort: null }, x: { field: 'share', type: 'quantitative' }, text: { field: 'share', type: 'quantitative', format: '.0%' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4 },
+        encoding: {
+          y: { field: 'factor', type: 'nominal', sort: null },
+          x: { field: 'share', type: 'quantitative' },
+          text: { field: 'share', type: 'quantitative', format: '.0%' },
+        },
+      },
     ],
   };
 }
 
 /** Accuracy vs tokens spent for one suite: configurations, fitted curves and the compute-optimal frontier. */
 export function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
-  const points = analysis.configurations.filter((config) => config.suite === suite && config.meanTokens > 0).map((config) => ({ tokens: config.meanTokens, accuracy: config.accuracy, architecture: config.architecture, model: config.model, budget: config.budget, n: config.n }));
-  const curves = analysis.curves.filter((curve) => curve.suite === suite).flatMap((curve) => curve.samples.map((sample) => ({ ...sample, architecture: curve.architecture, model: curve.model, series: `${curve.architecture}|${curve.model}` })));
-  const frontier = analysis.frontiers.find((entry) => entry.suite === suite && entry.model === 'all') ?? analysis.frontiers.find((entry) => entry.suite === suite);
+  const points = analysis.configurations
+    .filter((config) => config.suite === suite && config.meanTokens > 0)
+    .map((config) => ({
+      tokens: config.meanTokens,
+      accuracy: config.accuracy,
+      architecture: config.architecture,
+      model: config.model,
+      budget: config.budget,
+      n: config.n,
+    }));
+  const curves = analysis.curves
+    .filter((curve) => curve.suite === suite)
+    .flatMap((curve) =>
+      curve.samples.map((sample) => ({
+        ...sample,
+        architecture: curve.architecture,
+        model: curve.model,
+        series: `${curve.architecture}|${curve.model}`,
+      })),
+    );
+  const frontier =
+    analysis.frontiers.find((entry) => entry.suite === suite && entry.model === 'all') ??
+    analysis.frontiers.find((entry) => entry.suite === suite);
   const hull = (frontier?.hull ?? []).map((point) => ({ tokens: point.tokens, accuracy: point.accuracy, label: point.label }));
   const x = { field: 'tokens', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'tokens spent per query (log scale)' } };
   const y = { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { ...percent, title: 'accuracy' } };
@@ -76,12 +120,32 @@ export function frontierSpec(analysis: StudyAnalysis, suite: string): Record<str
     width: 560,
     height: 320,
     layer: [
-      { data: { values: curves }, mark: { type: 'line', strokeWidth: 1.5, opacity: 0.7 }, encoding: { x, y, color: { field: 'architecture', type: 'nominal' }, detail: { field: 'series', type: 'nominal' }, strokeDash: { field: 'model', type: 'nominal', legend: null } } },
-      { data: { values: hull }, mark: { type: 'line', color: 'black', strokeWidth: 2.5, point: { filled: true, color: 'black', size: 30 } }, encoding: { x, y } },
+      {
+        data: { values: curves },
+        mark: { type: 'line', strokeWidth: 1.5, opacity: 0.7 },
+        encoding: {
+          x,
+          y,
+          color: { field: 'architecture', type: 'nominal' },
+          detail: { field: 'series', type: 'nominal' },
+          strokeDash: { field: 'model', type: 'nominal', legend: null },
+        },
+      },
+      {
+        data: { values: hull },
+        mark: { type: 'line', color: 'black', strokeWidth: 2.5, point: { filled: true, color: 'black', size: 30 } },
+        encoding: { x, y },
+      },
       {
         data: { values: points },
         mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
-        encoding: { x, y, color: { field: 'architecture', type: 'nominal', title: 'architecture' }, shape: { field: 'model', type: 'nominal', title: 'model' }, tooltip: [{ field: 'architecture' }, { field: 'model' }, { field: 'budget' }, { field: 'n' }] },
+        encoding: {
+          x,
+          y,
+          color: { field: 'architecture', type: 'nominal', title: 'architecture' },
+          shape: { field: 'model', type: 'nominal', title: 'model' },
+          tooltip: [{ field: 'architecture' }, { field: 'model' }, { field: 'budget' }, { field: 'n' }],
+        },
       },
     ],
     resolve: { scale: { color: 'shared' } },
@@ -101,7 +165,10 @@ export function searchAxesSpec(analysis: StudyAnalysis): Record<string, unknown>
       y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { ...percent, title: 'accuracy' } },
     },
   });
-  return { title: titled('Search steps vs reasoning tokens as compute axes (runs that searched)', analysis.simulated), hconcat: [panel('search steps', 'search steps used'), panel('reasoning tokens', 'output tokens (binned, log)')] };
+  return {
+    title: titled('Search steps vs reasoning tokens as compute axes (runs that searched)', analysis.simulated),
+    hconcat: [panel('search steps', 'search steps used'), panel('reasoning tokens', 'output tokens (binned, log)')],
+  };
 }
 
 /** Score vs network size for AgentsNet cells. */
@@ -126,7 +193,13 @@ export function coordinationSpec(analysis: StudyAnalysis): Record<string, unknow
 export async function renderCharts(analysis: StudyAnalysis): Promise<Chart[]> {
   const specs: Array<{ id: string; title: string; spec: Record<string, unknown> | undefined }> = [
     { id: 'decomposition', title: 'Where did the gains come from?', spec: decompositionSpec(analysis) },
-    ...analysis.suites.map((suite) => ({ id: `frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`, title: `Accuracy vs tokens — ${suite}`, spec: analysis.configurations.some((config) => config.suite === suite && config.meanTokens > 0) ? frontierSpec(analysis, suite) : undefined })),
+    ...analysis.suites.map((suite) => ({
+      id: `frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`,
+      title: `Accuracy vs tokens — ${suite}`,
+      spec: analysis.configurations.some((config) => config.suite === suite && config.meanTokens > 0)
+        ? frontierSpec(analysis, suite)
+        : undefined,
+    })),
     { id: 'search-axes', title: 'Search steps vs reasoning tokens', spec: searchAxesSpec(analysis) },
     { id: 'coordination', title: 'Coordination vs network size', spec: coordinationSpec(analysis) },
   ];

@@ -20,7 +20,8 @@ import {
   type Table,
 } from './tables.ts';
 
-export const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function tableHtml(table: Table | undefined): string {
   if (!table) return '';
@@ -54,11 +55,17 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
   const chart = (id: string): Chart | undefined => charts.find((entry) => entry.id === id);
   const simulatedLabel = analysis.simulated ? 'SIMULATED' : '';
   const parts: string[] = [];
-  parts.push(`<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`${simulatedLabel ? '[SIMULATED] ' : ''}Thicket study ${analysis.title}`)}</title><style>${STYLE}</style></head><body>`);
+  parts.push(
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`${simulatedLabel ? '[SIMULATED] ' : ''}Thicket study ${analysis.title}`)}</title><style>${STYLE}</style></head><body>`,
+  );
   parts.push(`<h1>${escapeHtml(analysis.title)}</h1>`);
-  parts.push(`<p class="meta">Study <code>${escapeHtml(analysis.studyId)}</code> · ${analysis.cells.toLocaleString('en-US')} runs · suites: ${escapeHtml(analysis.suites.join(', '))} · models: ${escapeHtml(analysis.models.join(', '))} · generated ${escapeHtml(input.generatedAt)}</p>`);
+  parts.push(
+    `<p class="meta">Study <code>${escapeHtml(analysis.studyId)}</code> · ${analysis.cells.toLocaleString('en-US')} runs · suites: ${escapeHtml(analysis.suites.join(', '))} · models: ${escapeHtml(analysis.models.join(', '))} · generated ${escapeHtml(input.generatedAt)}</p>`,
+  );
   if (analysis.simulated) {
-    parts.push('<div class="banner">SIMULATED — every figure in this report comes from the simulated fleet (sim:), a workload simulator. It shows how architectures trade tokens for accuracy under a hard budget, not how any real model performs.</div>');
+    parts.push(
+      '<div class="banner">SIMULATED — every figure in this report comes from the simulated fleet (sim:), a workload simulator. It shows how architectures trade tokens for accuracy under a hard budget, not how any real model performs.</div>',
+    );
   }
 
   parts.push('<h2>Where did the gains come from?</h2>');
@@ -67,24 +74,39 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
   if (analysis.headline.decomposition) parts.push(tableHtml(decompositionTable(analysis.headline.decomposition)));
 
   parts.push('<h2>Compute-optimal frontier</h2>');
-  parts.push('<p class="caption">Each point is one configuration (architecture × model × budget) at its mean tokens spent; lines are fitted scaling curves; the black line is the frontier (upper hull across architectures and models).</p>');
+  parts.push(
+    '<p class="caption">Each point is one configuration (architecture × model × budget) at its mean tokens spent; lines are fitted scaling curves; the black line is the frontier (upper hull across architectures and models).</p>',
+  );
   for (const suite of analysis.suites) parts.push(inlineSvg(chart(`frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`)));
 
   parts.push(`<h2>Matched-budget table${simulatedLabel ? ' [SIMULATED]' : ''}</h2>`);
-  for (const { suite, model, table } of matchedBudgetTables(analysis)) parts.push(`<h3>${escapeHtml(suite)} · ${escapeHtml(model)}</h3>${tableHtml(table)}`);
+  for (const { suite, model, table } of matchedBudgetTables(analysis))
+    parts.push(`<h3>${escapeHtml(suite)} · ${escapeHtml(model)}</h3>${tableHtml(table)}`);
 
   parts.push('<h2>Solo vs multi-agent at matched budget</h2>');
   const solo = soloVersusDebateTable(analysis);
   const family = familyTable(analysis);
-  parts.push(solo || family ? `${tableHtml(solo)}${tableHtml(family)}` : '<p class="caption">Needs solo and debate (or single- and multi-agent architectures) in the same study.</p>');
+  parts.push(
+    solo || family
+      ? `${tableHtml(solo)}${tableHtml(family)}`
+      : '<p class="caption">Needs solo and debate (or single- and multi-agent architectures) in the same study.</p>',
+  );
 
   parts.push('<h2>Search steps vs reasoning tokens</h2>');
   const search = searchAxesTable(analysis);
-  parts.push(search ? `${inlineSvg(chart('search-axes'))}${tableHtml(search)}` : '<p class="caption">No run used search (add a multihop suite and the search architecture).</p>');
+  parts.push(
+    search
+      ? `${inlineSvg(chart('search-axes'))}${tableHtml(search)}`
+      : '<p class="caption">No run used search (add a multihop suite and the search architecture).</p>',
+  );
 
   parts.push('<h2>Coordination vs network size</h2>');
   const coordination = coordinationTables(analysis);
-  parts.push(coordination.length > 0 ? `${inlineSvg(chart('coordination'))}${coordination.map(tableHtml).join('')}` : '<p class="caption">No AgentsNet runs in this study (the network layer plugs in as the agentsnet architecture).</p>');
+  parts.push(
+    coordination.length > 0
+      ? `${inlineSvg(chart('coordination'))}${coordination.map(tableHtml).join('')}`
+      : '<p class="caption">No AgentsNet runs in this study (the network layer plugs in as the agentsnet architecture).</p>',
+  );
 
   parts.push('<h2>Criticality of the reasoning graphs</h2>');
   const criticality = criticalityTable(analysis);
@@ -93,8 +115,11 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
   parts.push('<h2>Details</h2>');
   parts.push('<h3>Variance decomposition per suite</h3>');
   parts.push(tableHtml(bySuiteTable(analysis)));
-  if (analysis.runLevel) parts.push(`<h3>Run-level decomposition (item fixed effects)</h3>${tableHtml(decompositionTable(analysis.runLevel))}`);
-  parts.push(`<h3>Scaling curves</h3>${tableHtml(curvesTable(analysis)) || '<p class="caption">No architecture spent at three or more distinct token levels.</p>'}`);
+  if (analysis.runLevel)
+    parts.push(`<h3>Run-level decomposition (item fixed effects)</h3>${tableHtml(decompositionTable(analysis.runLevel))}`);
+  parts.push(
+    `<h3>Scaling curves</h3>${tableHtml(curvesTable(analysis)) || '<p class="caption">No architecture spent at three or more distinct token levels.</p>'}`,
+  );
   parts.push(`<h3>Spend by compute axis</h3>${tableHtml(spendTable(analysis))}`);
   const notRunnable = notRunnableTable(analysis);
   if (notRunnable) parts.push(`<h3>Not run</h3>${tableHtml(notRunnable)}`);
@@ -102,10 +127,16 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
     const rows: string[][] = [
       ['journal run', run.runId],
       ['status', run.status],
-      ['cells', `${run.counts.planned} planned · ${run.counts.executed} run now · ${run.counts.resumed} resumed · ${run.counts.failed} failed · ${run.counts.notStarted} not started`],
+      [
+        'cells',
+        `${run.counts.planned} planned · ${run.counts.executed} run now · ${run.counts.resumed} resumed · ${run.counts.failed} failed · ${run.counts.notStarted} not started`,
+      ],
       ['model calls', `${run.calls.new} new · ${run.calls.replayed} replayed from the journal`],
       ['wall time', `${(run.elapsedMs / 1000).toFixed(1)} s`],
-      ...run.suites.map((suite) => [`suite ${suite.name} (seed ${suite.seed})`, `${suite.description}${suite.corpusPath ? ` · corpus ${suite.corpusPath}` : ''}`]),
+      ...run.suites.map((suite) => [
+        `suite ${suite.name} (seed ${suite.seed})`,
+        `${suite.description}${suite.corpusPath ? ` · corpus ${suite.corpusPath}` : ''}`,
+      ]),
     ];
     parts.push(`<h3>Run</h3>${tableHtml({ head: ['', ''], rows })}`);
   }

@@ -52,6 +52,9 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
   const json = join(folder, 'report.json');
   writeFileSync(html, renderHtml(input, charts));
   writeFileSync(markdown, renderMarkdown(input, charts, chartFile));
-  writeFileSync(json, `${JSON.stringify({ simulated: input.analysis.simulated, generatedAt: input.generatedAt, run: input.run ?? null, analysis: input.analysis }, null, 2)}\n`);
+  writeFileSync(
+    json,
+    `${JSON.stringify({ simulated: input.analysis.simulated, generatedAt: input.generatedAt, run: input.run ?? null, analysis: input.analysis }, null, 2)}\n`,
+  );
   return { dir: folder, html, markdown, json, charts: chartPaths };
 }

@@ -23,7 +23,11 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g,
 
 function tableMarkdown(table: Table | undefined): string {
   if (!table) return '';
-  const lines = [`| ${table.head.map(cell).join(' | ')} |`, `| ${table.head.map(() => '---').join(' | ')} |`, ...table.rows.map((row) => `| ${row.map(cell).join(' | ')} |`)];
+  const lines = [
+    `| ${table.head.map(cell).join(' | ')} |`,
+    `| ${table.head.map(() => '---').join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ];
   return `${lines.join('\n')}\n${table.caption ? `\n_${table.caption}_\n` : ''}`;
 }
 
@@ -35,8 +39,13 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
   };
   const out: string[] = [];
   out.push(`# ${analysis.simulated ? '[SIMULATED] ' : ''}${analysis.title}\n`);
-  out.push(`Study \`${analysis.studyId}\` · ${analysis.cells} runs · suites: ${analysis.suites.join(', ')} · models: ${analysis.models.join(', ')} · generated ${input.generatedAt}\n`);
-  if (analysis.simulated) out.push('> **SIMULATED** — every figure here comes from the simulated fleet (sim:), a workload simulator: how architectures trade tokens for accuracy under a hard budget, not how any real model performs.\n');
+  out.push(
+    `Study \`${analysis.studyId}\` · ${analysis.cells} runs · suites: ${analysis.suites.join(', ')} · models: ${analysis.models.join(', ')} · generated ${input.generatedAt}\n`,
+  );
+  if (analysis.simulated)
+    out.push(
+      '> **SIMULATED** — every figure here comes from the simulated fleet (sim:), a workload simulator: how architectures trade tokens for accuracy under a hard budget, not how any real model performs.\n',
+    );
   out.push('## Where did the gains come from?\n');
   out.push(`${analysis.headline.text}\n`);
   out.push(image('decomposition'));
@@ -46,18 +55,28 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
   out.push(`## Matched-budget table${analysis.simulated ? ' [SIMULATED]' : ''}\n`);
   for (const { suite, model, table } of matchedBudgetTables(analysis)) out.push(`### ${suite} · ${model}\n\n${tableMarkdown(table)}`);
   out.push('## Solo vs multi-agent at matched budget\n');
-  out.push(tableMarkdown(soloVersusDebateTable(analysis)) + tableMarkdown(familyTable(analysis)) || '_Needs solo and debate (or single- and multi-agent architectures) in the same study._\n');
+  out.push(
+    tableMarkdown(soloVersusDebateTable(analysis)) + tableMarkdown(familyTable(analysis)) ||
+      '_Needs solo and debate (or single- and multi-agent architectures) in the same study._\n',
+  );
   out.push('## Search steps vs reasoning tokens\n');
   out.push(searchAxesTable(analysis) ? `${image('search-axes')}\n${tableMarkdown(searchAxesTable(analysis))}` : '_No run used search._\n');
   out.push('## Coordination vs network size\n');
   const coordination = coordinationTables(analysis);
-  out.push(coordination.length > 0 ? `${image('coordination')}\n${coordination.map(tableMarkdown).join('\n')}` : '_No AgentsNet runs in this study._\n');
+  out.push(
+    coordination.length > 0
+      ? `${image('coordination')}\n${coordination.map(tableMarkdown).join('\n')}`
+      : '_No AgentsNet runs in this study._\n',
+  );
   out.push('## Criticality of the reasoning graphs\n');
   out.push(tableMarkdown(criticalityTable(analysis)) || `_${analysis.criticality.note}_\n`);
   out.push('## Details\n');
   out.push(`### Variance decomposition per suite\n\n${tableMarkdown(bySuiteTable(analysis))}`);
-  if (analysis.runLevel) out.push(`### Run-level decomposition (item fixed effects)\n\n${tableMarkdown(decompositionTable(analysis.runLevel))}`);
-  out.push(`### Scaling curves\n\n${tableMarkdown(curvesTable(analysis)) || '_No architecture spent at three or more distinct token levels._\n'}`);
+  if (analysis.runLevel)
+    out.push(`### Run-level decomposition (item fixed effects)\n\n${tableMarkdown(decompositionTable(analysis.runLevel))}`);
+  out.push(
+    `### Scaling curves\n\n${tableMarkdown(curvesTable(analysis)) || '_No architecture spent at three or more distinct token levels._\n'}`,
+  );
   out.push(`### Spend by compute axis\n\n${tableMarkdown(spendTable(analysis))}`);
   const notRunnable = notRunnableTable(analysis);
   if (notRunnable) out.push(`### Not run\n\n${tableMarkdown(notRunnable)}`);

@@ -51,7 +51,15 @@ export function matchedBudgetTables(analysis: StudyAnalysis): Array<{ suite: str
         }),
       ]);
       const n = Math.max(...configs.map((config) => config.n));
-      out.push({ suite, model, table: { head: ['architecture', ...analysis.budgets.map((budget) => budgetLabel(budget, analysis.budgetUnit))], rows, caption: `${suite} · ${model}: accuracy ± standard error (points) · mean tokens spent per query; n = ${n} per cell; "capped" = runs where the hard budget refused or cut something.` } });
+      out.push({
+        suite,
+        model,
+        table: {
+          head: ['architecture', ...analysis.budgets.map((budget) => budgetLabel(budget, analysis.budgetUnit))],
+          rows,
+          caption: `${suite} · ${model}: accuracy ± standard error (points) · mean tokens spent per query; n = ${n} per cell; "capped" = runs where the hard budget refused or cut something.`,
+        },
+      });
     }
   }
   return out;
@@ -61,7 +69,15 @@ export function soloVersusDebateTable(analysis: StudyAnalysis): Table | undefine
   if (analysis.soloVsDebate.length === 0) return undefined;
   return {
     head: ['suite', 'model', 'budget', 'solo (one call, personas)', 'debate (agents)', 'solo − debate', 'n (paired items)'],
-    rows: analysis.soloVsDebate.map((row) => [row.suite, row.model, budgetLabel(row.budget, analysis.budgetUnit), pct(row.a), pct(row.b), `${signed(row.difference)} ±${(row.se * 100).toFixed(1)}`, String(row.n)]),
+    rows: analysis.soloVsDebate.map((row) => [
+      row.suite,
+      row.model,
+      budgetLabel(row.budget, analysis.budgetUnit),
+      pct(row.a),
+      pct(row.b),
+      `${signed(row.difference)} ±${(row.se * 100).toFixed(1)}`,
+      String(row.n),
+    ]),
     caption: 'The same persona workflow run as one prompt (solo) or as separate agents (debate), at the same hard budget, paired by item.',
   };
 }
@@ -95,8 +111,21 @@ export function coordinationTables(analysis: StudyAnalysis): Table[] {
   const { rows, slopes } = analysis.coordination;
   if (rows.length === 0) return [];
   return [
-    { head: ['architecture', 'model', 'agents', 'score', 'solved', 'n'], rows: rows.map((row) => [row.architecture, row.model, String(row.size), `${row.score.toFixed(2)} ±${row.se.toFixed(2)}`, pct(row.solved), String(row.n)]) },
-    { head: ['architecture', 'model', 'score change per doubling of agents', 'n'], rows: slopes.map((row) => [row.architecture, row.model, row.perDoubling.toFixed(3), String(row.n)]) },
+    {
+      head: ['architecture', 'model', 'agents', 'score', 'solved', 'n'],
+      rows: rows.map((row) => [
+        row.architecture,
+        row.model,
+        String(row.size),
+        `${row.score.toFixed(2)} ±${row.se.toFixed(2)}`,
+        pct(row.solved),
+        String(row.n),
+      ]),
+    },
+    {
+      head: ['architecture', 'model', 'score change per doubling of agents', 'n'],
+      rows: slopes.map((row) => [row.architecture, row.model, row.perDoubling.toFixed(3), String(row.n)]),
+    },
   ];
 }
 
@@ -104,7 +133,15 @@ export function criticalityTable(analysis: StudyAnalysis): Table | undefined {
   const rows = analysis.criticality.rows;
   if (rows.length === 0) return undefined;
   const metrics = [...new Set(rows.flatMap((row) => Object.keys(row.metrics)))].sort();
-  return { head: ['architecture', 'runs', ...metrics], rows: rows.map((row) => [row.architecture, String(row.n), ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric]!.toFixed(3)))]), caption: analysis.criticality.note };
+  return {
+    head: ['architecture', 'runs', ...metrics],
+    rows: rows.map((row) => [
+      row.architecture,
+      String(row.n),
+      ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric]!.toFixed(3))),
+    ]),
+    caption: analysis.criticality.note,
+  };
 }
 
 export function curvesTable(analysis: StudyAnalysis): Table | undefined {
@@ -115,12 +152,19 @@ export function curvesTable(analysis: StudyAnalysis): Table | undefined {
       curve.suite,
       curve.model,
       curve.architecture,
-      curve.fit.model === 'saturating' ? `a − b·(t/${int(curve.fit.referenceTokens)})^−c` : curve.fit.model === 'loglinear' ? `α + β·ln(t/${int(curve.fit.referenceTokens)})` : 'h·σ(k·(ln t − m))',
-      Object.entries(curve.fit.parameters).map(([name, value]) => `${name}=${value.toFixed(3)}`).join(' '),
+      curve.fit.model === 'saturating'
+        ? `a − b·(t/${int(curve.fit.referenceTokens)})^−c`
+        : curve.fit.model === 'loglinear'
+          ? `α + β·ln(t/${int(curve.fit.referenceTokens)})`
+          : 'h·σ(k·(ln t − m))',
+      Object.entries(curve.fit.parameters)
+        .map(([name, value]) => `${name}=${value.toFixed(3)}`)
+        .join(' '),
       curve.fit.r2.toFixed(2),
       String(curve.fit.points),
     ]),
-    caption: 'Fitted on configuration means (one point per budget), weighted by items; Levenberg–Marquardt least squares with bounded parameters (log-linear: weighted OLS), model chosen by AICc — with fewer than five budgets only the log-linear curve qualifies.',
+    caption:
+      'Fitted on configuration means (one point per budget), weighted by items; Levenberg–Marquardt least squares with bounded parameters (log-linear: weighted OLS), model chosen by AICc — with fewer than five budgets only the log-linear curve qualifies.',
   };
 }
 
@@ -130,20 +174,31 @@ export function bySuiteTable(analysis: StudyAnalysis): Table | undefined {
   const names = ['tokens', 'tools', 'architecture', 'model'];
   return {
     head: ['suite', 'explained', ...names.map((name) => `${name} (Shapley)`)],
-    rows: rows.map(({ suite, decomposition }) => [suite, pct(decomposition!.total, 1), ...names.map((name) => {
-      const group = decomposition!.groups.find((entry) => entry.name === name);
-      return group ? pct(group.shapley, 1) : 'n/a';
-    })]),
+    rows: rows.map(({ suite, decomposition }) => [
+      suite,
+      pct(decomposition!.total, 1),
+      ...names.map((name) => {
+        const group = decomposition!.groups.find((entry) => entry.name === name);
+        return group ? pct(group.shapley, 1) : 'n/a';
+      }),
+    ]),
   };
 }
 
 export function spendTable(analysis: StudyAnalysis): Table | undefined {
   if (analysis.spendByAxis.length === 0) return undefined;
   const axes = [...new Set(analysis.spendByAxis.flatMap((row) => Object.keys(row.axes)))].sort();
-  return { head: ['architecture', ...axes.map((axis) => `${axis} tok`)], rows: analysis.spendByAxis.map((row) => [row.architecture, ...axes.map((axis) => int(row.axes[axis] ?? 0))]), caption: 'Mean tokens per query by compute axis (as tagged by the operators).' };
+  return {
+    head: ['architecture', ...axes.map((axis) => `${axis} tok`)],
+    rows: analysis.spendByAxis.map((row) => [row.architecture, ...axes.map((axis) => int(row.axes[axis] ?? 0))]),
+    caption: 'Mean tokens per query by compute axis (as tagged by the operators).',
+  };
 }
 
 export function notRunnableTable(analysis: StudyAnalysis): Table | undefined {
   if (analysis.notRunnable.length === 0) return undefined;
-  return { head: ['suite', 'architecture', 'why not run'], rows: analysis.notRunnable.map((row) => [row.suite, row.architecture, row.reason]) };
+  return {
+    head: ['suite', 'architecture', 'why not run'],
+    rows: analysis.notRunnable.map((row) => [row.suite, row.architecture, row.reason]),
+  };
 }

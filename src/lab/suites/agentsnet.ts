@@ -39,7 +39,13 @@ export interface AgentsnetInstance {
 }
 
 export function agentsnetInstanceOf(task: LabTask): AgentsnetInstance {
-  return { task: task.meta['task'] as AgentsnetTask, size: Number(task.meta['networkSize']), family: task.meta['family'] as AgentsnetFamily, seed: Number(task.meta['seed']), sample: Number(task.meta['sample']) };
+  return {
+    task: task.meta['task'] as AgentsnetTask,
+    size: Number(task.meta['networkSize']),
+    family: task.meta['family'] as AgentsnetFamily,
+    seed: Number(task.meta['seed']),
+    sample: Number(task.meta['sample']),
+  };
 }
 
 export function agentsnetSuite(options: AgentsnetSuiteOptions): SuiteInstance {

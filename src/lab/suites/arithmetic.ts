@@ -22,7 +22,8 @@ export interface ArithmeticSuiteOptions {
   maxDifficulty?: number;
 }
 
-export const exactMatch = (task: LabTask, answer: string | undefined): number => (answer !== undefined && normalizeAnswer(answer) === normalizeAnswer(task.answer) ? 1 : 0);
+export const exactMatch = (task: LabTask, answer: string | undefined): number =>
+  answer !== undefined && normalizeAnswer(answer) === normalizeAnswer(task.answer) ? 1 : 0;
 
 export function arithmeticSuite(options: ArithmeticSuiteOptions): SuiteInstance {
   // The generator seed mixes in the suite name, so two arithmetic suites in one study draw different items.
@@ -33,10 +34,15 @@ export function arithmeticSuite(options: ArithmeticSuiteOptions): SuiteInstance 
   const tasks: LabTask[] = [];
   const seen = new Set<string>();
   for (let attempts = 0; tasks.length < options.items; attempts++) {
-    if (attempts > options.items * 2000 + 10_000) throw new RangeError(`Could not generate ${options.items} arithmetic items with difficulty in [${low}, ${high}]`);
+    if (attempts > options.items * 2000 + 10_000)
+      throw new RangeError(`Could not generate ${options.items} arithmetic items with difficulty in [${low}, ${high}]`);
     // Spread items evenly over the operation range, so difficulty is balanced rather than random.
     const operations = minOps + (tasks.length % (maxOps - minOps + 1));
-    const expression = generateArithmeticChain(rng, { operations, ...(options.maxOperand !== undefined ? { maxOperand: options.maxOperand } : {}), ...(options.maxFactor !== undefined ? { maxFactor: options.maxFactor } : {}) });
+    const expression = generateArithmeticChain(rng, {
+      operations,
+      ...(options.maxOperand !== undefined ? { maxOperand: options.maxOperand } : {}),
+      ...(options.maxFactor !== undefined ? { maxFactor: options.maxFactor } : {}),
+    });
     if (seen.has(expression)) continue;
     const task = makeArithmeticTask(`${options.name}/s${options.seed}/${tasks.length}`, expression);
     if (task.difficulty < low || task.difficulty > high) continue;

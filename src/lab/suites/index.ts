@@ -15,11 +15,29 @@ export { arithmeticSuite, exactMatch, type ArithmeticSuiteOptions } from './arit
 export { logicSuite, type LogicSuiteOptions } from './logic.ts';
 export { multihopSuite, multihopCheck, type MultihopSuiteOptions } from './multihop.ts';
 export { generateWorld, worldDocuments, type World, type WorldDocument } from './world.ts';
-export { agentsnetSuite, agentsnetInstanceOf, AGENTSNET_TASKS, AGENTSNET_FAMILIES, type AgentsnetTask, type AgentsnetFamily, type AgentsnetInstance, type AgentsnetSuiteOptions } from './agentsnet.ts';
+export {
+  agentsnetSuite,
+  agentsnetInstanceOf,
+  AGENTSNET_TASKS,
+  AGENTSNET_FAMILIES,
+  type AgentsnetTask,
+  type AgentsnetFamily,
+  type AgentsnetInstance,
+  type AgentsnetSuiteOptions,
+} from './agentsnet.ts';
 
 /** A suite as a study declares it (validated by the study schema). */
 export type SuiteSpec =
-  | { kind: 'arithmetic'; name: string; items: number; operations: [number, number]; maxOperand?: number | undefined; maxFactor?: number | undefined; minDifficulty?: number | undefined; maxDifficulty?: number | undefined }
+  | {
+      kind: 'arithmetic';
+      name: string;
+      items: number;
+      operations: [number, number];
+      maxOperand?: number | undefined;
+      maxFactor?: number | undefined;
+      minDifficulty?: number | undefined;
+      maxDifficulty?: number | undefined;
+    }
   | { kind: 'logic'; name: string; items: number; steps: [number, number] }
   | { kind: 'multihop'; name: string; items: number; hops: [number, number]; countries?: number | undefined }
   | { kind: 'agentsnet'; name: string; tasks: AgentsnetTask[]; sizes: number[]; families: AgentsnetFamily[]; instances: number };
@@ -32,7 +50,8 @@ export interface BuildSuiteOptions {
 
 export function buildSuite(spec: SuiteSpec, options: BuildSuiteOptions): SuiteInstance {
   const { seed } = options;
-  const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
+  const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+    value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
   switch (spec.kind) {
     case 'arithmetic':
       return arithmeticSuite({
@@ -57,7 +76,14 @@ export function buildSuite(spec: SuiteSpec, options: BuildSuiteOptions): SuiteIn
         ...(options.corpusDir !== undefined ? { corpusPath: join(options.corpusDir, `${spec.name}-s${seed}.jsonl`) } : {}),
       });
     case 'agentsnet':
-      return agentsnetSuite({ name: spec.name, seed, tasks: spec.tasks, sizes: spec.sizes, families: spec.families, instances: spec.instances });
+      return agentsnetSuite({
+        name: spec.name,
+        seed,
+        tasks: spec.tasks,
+        sizes: spec.sizes,
+        families: spec.families,
+        instances: spec.instances,
+      });
   }
 }
 

@@ -81,5 +81,12 @@ export function logicSuite(options: LogicSuiteOptions): SuiteInstance {
       meta: { steps },
     });
   }
-  return { name: options.name, kind: 'logic', seed: options.seed, tasks, check: exactMatch, description: `${tasks.length} boolean chains, ${minSteps}–${maxSteps} steps` };
+  return {
+    name: options.name,
+    kind: 'logic',
+    seed: options.seed,
+    tasks,
+    check: exactMatch,
+    description: `${tasks.length} boolean chains, ${minSteps}–${maxSteps} steps`,
+  };
 }

@@ -65,7 +65,13 @@ const TEMPLATES: Record<1 | 2 | 3, Record<string, Template>> = {
     }),
     'city-river': (world, country, rng) => {
       const city = world.cities.get(rng.next() < 0.5 ? country.capital : country.otherCity)!;
-      return { prompt: `On which river does ${city.name} lie?`, answer: city.river, hops: [{ terms: ['river', city.name] }], confusions: [...world.rivers.keys()].filter((name) => name !== city.river), template: 'city-river' };
+      return {
+        prompt: `On which river does ${city.name} lie?`,
+        answer: city.river,
+        hops: [{ terms: ['river', city.name] }],
+        confusions: [...world.rivers.keys()].filter((name) => name !== city.river),
+        template: 'city-river',
+      };
     },
   },
   2: {
@@ -95,7 +101,11 @@ const TEMPLATES: Record<1 | 2 | 3, Record<string, Template>> = {
         prompt: `Who founded the capital of ${country.name}?`,
         answer: city.founder,
         hops: [{ terms: ['capital', country.name], finds: city.name }, { terms: ['founded'] }],
-        confusions: [world.cities.get(country.otherCity)!.founder, country.ruler, ...[...world.people.keys()].filter((name) => name !== city.founder)],
+        confusions: [
+          world.cities.get(country.otherCity)!.founder,
+          country.ruler,
+          ...[...world.people.keys()].filter((name) => name !== city.founder),
+        ],
         template: 'capital-founder',
       };
     },
@@ -107,7 +117,11 @@ const TEMPLATES: Record<1 | 2 | 3, Record<string, Template>> = {
       return {
         prompt: `On which mountain does the river of the capital of ${country.name} rise?`,
         answer: river.mountain,
-        hops: [{ terms: ['capital', country.name], finds: city.name }, { terms: ['river'], finds: river.name }, { terms: ['rises', 'mountain'] }],
+        hops: [
+          { terms: ['capital', country.name], finds: city.name },
+          { terms: ['river'], finds: river.name },
+          { terms: ['rises', 'mountain'] },
+        ],
         confusions: [...world.mountains.keys()].filter((name) => name !== river.mountain),
         template: 'capital-river-source',
       };
@@ -135,12 +149,19 @@ function distractorsFor(question: Question, rng: Rng): SimDistractor[] {
     const candidate = rng.pick(rest);
     if (!tail.includes(candidate)) tail.push(candidate);
   }
-  return [...(first !== undefined ? [{ answer: first, weight: 0.55 }] : []), ...tail.map((answer, index) => ({ answer, weight: index === 0 ? 0.25 : 0.1 }))];
+  return [
+    ...(first !== undefined ? [{ answer: first, weight: 0.55 }] : []),
+    ...tail.map((answer, index) => ({ answer, weight: index === 0 ? 0.25 : 0.1 })),
+  ];
 }
 
 /** Titles and qualifiers a real model may add ("Mount Kessra", "the river Oska") are not errors. */
 const QUALIFIERS = /^(?:the\s+)?(?:mount|mt\.?|river|city of|queen|king|duke|archon|high steward)\s+/;
-const loose = (value: string): string => normalizeAnswer(value).replace(/^the\s+/, '').replace(QUALIFIERS, '').trim();
+const loose = (value: string): string =>
+  normalizeAnswer(value)
+    .replace(/^the\s+/, '')
+    .replace(QUALIFIERS, '')
+    .trim();
 
 export function multihopCheck(task: LabTask, answer: string | undefined): number {
   return answer !== undefined && loose(answer) === loose(task.answer) ? 1 : 0;
@@ -148,7 +169,8 @@ export function multihopCheck(task: LabTask, answer: string | undefined): number
 
 export function multihopSuite(options: MultihopSuiteOptions): SuiteInstance {
   const [minHops, maxHops] = options.hops ?? [1, 3];
-  if (!(minHops >= 1 && maxHops <= 3 && minHops <= maxHops)) throw new RangeError(`hops must lie within [1, 3], got [${minHops}, ${maxHops}]`);
+  if (!(minHops >= 1 && maxHops <= 3 && minHops <= maxHops))
+    throw new RangeError(`hops must lie within [1, 3], got [${minHops}, ${maxHops}]`);
   const countries = options.countries ?? Math.max(6, Math.ceil(options.items / 2));
   const world = generateWorld(rngFor(options.seed, 'lab-world-seed', options.name).int(2 ** 31), countries);
   const docs = worldDocuments(world);
@@ -162,7 +184,8 @@ export function multihopSuite(options: MultihopSuiteOptions): SuiteInstance {
   const used = new Set<string>();
   const rng = rngFor(options.seed, 'lab-multihop', options.name);
   for (let index = 0; tasks.length < options.items; index++) {
-    if (index > options.items * 200) throw new RangeError(`Could not generate ${options.items} distinct questions from ${countries} countries; raise "countries"`);
+    if (index > options.items * 200)
+      throw new RangeError(`Could not generate ${options.items} distinct questions from ${countries} countries; raise "countries"`);
     const hops = (minHops + (tasks.length % (maxHops - minHops + 1))) as 1 | 2 | 3;
     const templates = Object.values(TEMPLATES[hops]);
     const country = rng.pick(world.countries);

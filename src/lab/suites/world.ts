@@ -57,8 +57,14 @@ export interface WorldDocument {
   text: string;
 }
 
-const SYLLABLES = 'ka ve lor mar nis tal sen quel bra dor fen gar hol isk jor kes lum mor nav ost pel ris sar tor ul var wen yr zan bel cor dral esk fal grim hest ith kal lin myr nor pav rud sil tev umb vex wyl'.split(' ');
-const FIRST_NAMES = 'Ilsa Aren Corin Dessa Elio Faren Galen Hedda Ivo Jessa Kael Liska Maren Nilo Orla Pell Quin Reva Soren Tamsin Ulric Vesna Wend Yara'.split(' ');
+const SYLLABLES =
+  'ka ve lor mar nis tal sen quel bra dor fen gar hol isk jor kes lum mor nav ost pel ris sar tor ul var wen yr zan bel cor dral esk fal grim hest ith kal lin myr nor pav rud sil tev umb vex wyl'.split(
+    ' ',
+  );
+const FIRST_NAMES =
+  'Ilsa Aren Corin Dessa Elio Faren Galen Hedda Ivo Jessa Kael Liska Maren Nilo Orla Pell Quin Reva Soren Tamsin Ulric Vesna Wend Yara'.split(
+    ' ',
+  );
 const TRADES = ['salt', 'amber', 'wool', 'timber', 'glass', 'barley', 'copper', 'dyes', 'fish', 'horses'];
 const RULER_TITLES = ['Queen', 'King', 'High Steward', 'Duke', 'Archon'];
 const ROLES = ['scholar', 'merchant', 'general', 'poet', 'engineer', 'navigator'];
@@ -66,7 +72,10 @@ const CURRENCY_SUFFIX = ['', 'el', 'on', 'ik'];
 
 class NameMaker {
   private readonly used: string[];
-  constructor(private readonly rng: Rng, reserved: readonly string[] = []) {
+  constructor(
+    private readonly rng: Rng,
+    reserved: readonly string[] = [],
+  ) {
     this.used = reserved.map((word) => word.toLowerCase());
   }
 
@@ -109,7 +118,15 @@ export function generateWorld(seed: number, countries: number): World {
   const list: Country[] = countryNames.map((name, index) => {
     const capital = cityNames[2 * index]!;
     const otherCity = cityNames[2 * index + 1]!;
-    return { name, capital, otherCity, ruler: personName(), rulerTitle: rng.pick(RULER_TITLES), currency: names.make(1, rng.pick(CURRENCY_SUFFIX) || 'un').toLowerCase(), neighbour: countryNames[(index + 1) % countries]! };
+    return {
+      name,
+      capital,
+      otherCity,
+      ruler: personName(),
+      rulerTitle: rng.pick(RULER_TITLES),
+      currency: names.make(1, rng.pick(CURRENCY_SUFFIX) || 'un').toLowerCase(),
+      neighbour: countryNames[(index + 1) % countries]!,
+    };
   });
   for (const country of list) {
     for (const cityName of [country.capital, country.otherCity]) {
@@ -121,8 +138,15 @@ export function generateWorld(seed: number, countries: number): World {
   }
   // Birthplaces are drawn after every city exists, so anyone can be born anywhere (a real extra hop).
   const allCities = [...cities.keys()];
-  for (const country of list) people.set(country.ruler, { name: country.ruler, role: 'ruler', birthplace: rng.pick(allCities), born: 1700 + rng.int(150) });
-  for (const city of cities.values()) people.set(city.founder, { name: city.founder, role: rng.pick(ROLES), birthplace: rng.pick(allCities), born: city.founded - 20 - rng.int(40) });
+  for (const country of list)
+    people.set(country.ruler, { name: country.ruler, role: 'ruler', birthplace: rng.pick(allCities), born: 1700 + rng.int(150) });
+  for (const city of cities.values())
+    people.set(city.founder, {
+      name: city.founder,
+      role: rng.pick(ROLES),
+      birthplace: rng.pick(allCities),
+      born: city.founded - 20 - rng.int(40),
+    });
   return { countries: list, cities, rivers, mountains, people };
 }
 
@@ -146,14 +170,26 @@ export function worldDocuments(world: World): WorldDocument[] {
   }
   for (const river of world.rivers.values()) {
     const through = river.cities.length > 0 ? ` and flows past ${river.cities.join(', ')}` : '';
-    docs.push({ id: `river/${slug(river.name)}`, title: river.name, text: `The ${river.name} is a river of the Outer Reach. The ${river.name} rises on Mount ${river.mountain}${through}.` });
+    docs.push({
+      id: `river/${slug(river.name)}`,
+      title: river.name,
+      text: `The ${river.name} is a river of the Outer Reach. The ${river.name} rises on Mount ${river.mountain}${through}.`,
+    });
   }
   for (const mountain of world.mountains.values()) {
-    docs.push({ id: `mountain/${slug(mountain.name)}`, title: `Mount ${mountain.name}`, text: `Mount ${mountain.name} is a peak in ${mountain.country}, ${mountain.height} metres high.` });
+    docs.push({
+      id: `mountain/${slug(mountain.name)}`,
+      title: `Mount ${mountain.name}`,
+      text: `Mount ${mountain.name} is a peak in ${mountain.country}, ${mountain.height} metres high.`,
+    });
   }
   for (const person of world.people.values()) {
     const role = person.role === 'ruler' ? 'a ruler' : `a ${person.role}`;
-    docs.push({ id: `person/${slug(person.name)}`, title: person.name, text: `${person.name} is ${role} of the Outer Reach. ${person.name} was born in ${person.birthplace} in ${person.born}.` });
+    docs.push({
+      id: `person/${slug(person.name)}`,
+      title: person.name,
+      text: `${person.name} is ${role} of the Outer Reach. ${person.name} was born in ${person.birthplace} in ${person.born}.`,
+    });
   }
   return docs;
 }

@@ -61,6 +61,9 @@ describe('LlamaEmbedder', () => {
   });
 
   it('names a missing model file', async () => {
-    await assert.rejects(LlamaEmbedder.create({ modelPath: join(folder, 'missing.gguf') }), (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL' && /missing\.gguf/.test(error.message));
+    await assert.rejects(
+      LlamaEmbedder.create({ modelPath: join(folder, 'missing.gguf') }),
+      (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL' && /missing\.gguf/.test(error.message),
+    );
   });
 });

@@ -44,7 +44,12 @@ export class LlamaEmbedder implements Embedder {
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
     });
-    return new LlamaEmbedder(`gguf:${path}`, model.embeddingVectorSize, context, options.contextSize ?? Math.min(model.trainContextSize || 2048, 2048));
+    return new LlamaEmbedder(
+      `gguf:${path}`,
+      model.embeddingVectorSize,
+      context,
+      options.contextSize ?? Math.min(model.trainContextSize || 2048, 2048),
+    );
   }
 
   async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
@@ -56,14 +61,23 @@ export class LlamaEmbedder implements Embedder {
         vectors.push(new Float32Array(this.dimension));
         continue;
       }
-      const input = this.context.calculateInputLength(text) >= this.contextSize ? this.context.model.tokenize(text).slice(0, this.contextSize - SPECIAL_TOKEN_ROOM) : text;
+      const input =
+        this.context.calculateInputLength(text) >= this.contextSize
+          ? this.context.model.tokenize(text).slice(0, this.contextSize - SPECIAL_TOKEN_ROOM)
+          : text;
       let values: readonly number[];
       try {
         values = (await this.context.getEmbeddingFor(input)).vector;
       } catch (error) {
-        throw new ProviderError(`Embedding with ${this.id} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, isRetryable: false });
+        throw new ProviderError(`Embedding with ${this.id} failed: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+          isRetryable: false,
+        });
       }
-      if (values.length !== this.dimension) throw new ProviderError(`Embedding model ${this.id} returned ${values.length} values, expected ${this.dimension}.`, { isRetryable: false });
+      if (values.length !== this.dimension)
+        throw new ProviderError(`Embedding model ${this.id} returned ${values.length} values, expected ${this.dimension}.`, {
+          isRetryable: false,
+        });
       vectors.push(normalizeVector(Float32Array.from(values)));
     }
     return vectors;

@@ -51,7 +51,12 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 
 /** Answers with the items in reverse order, as a server may: the embedder must reorder by `index`. */
 const reversed = (request: Seen, res: ServerResponse): void =>
-  json(res, 200, { object: 'list', model: request.body.model, data: request.body.input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text) })).reverse(), usage: { prompt_tokens: 3, total_tokens: 3 } });
+  json(res, 200, {
+    object: 'list',
+    model: request.body.model,
+    data: request.body.input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text) })).reverse(),
+    usage: { prompt_tokens: 3, total_tokens: 3 },
+  });
 
 describe('OpenAICompatibleEmbedder', () => {
   it('posts float embeddings requests in batches and returns unit vectors in input order', async () => {
@@ -62,7 +67,13 @@ describe('OpenAICompatibleEmbedder', () => {
     const texts = ['alpha', 'a much longer text here', 'b', 'alpha'];
     const vectors = await embedder.embed(texts);
     assert.equal(seen.length, 2);
-    assert.deepEqual(seen.map((request) => request.body.input), [['alpha', 'a much longer text here'], ['b', 'alpha']]);
+    assert.deepEqual(
+      seen.map((request) => request.body.input),
+      [
+        ['alpha', 'a much longer text here'],
+        ['b', 'alpha'],
+      ],
+    );
     assert.equal(seen[0]!.url, '/v1/embeddings');
     assert.equal(seen[0]!.body.encoding_format, 'float');
     assert.equal(seen[0]!.body.dimensions, undefined);
@@ -70,14 +81,23 @@ describe('OpenAICompatibleEmbedder', () => {
     texts.forEach((text, index) => {
       const expected = fakeVector(text);
       const length = Math.hypot(...expected);
-      assert.deepEqual([...vectors[index]!].map((value) => value.toFixed(5)), expected.map((value) => (value / length).toFixed(5)));
+      assert.deepEqual(
+        [...vectors[index]!].map((value) => value.toFixed(5)),
+        expected.map((value) => (value / length).toFixed(5)),
+      );
     });
   });
 
   it('sends the key and the requested dimension when configured', async () => {
     handler = reversed;
     seen.length = 0;
-    await new OpenAICompatibleEmbedder({ baseURL, model: 'text-embedding-3-small', dimension: 4, apiKey: 'sk-test-key', sendDimensions: true }).embed(['x']);
+    await new OpenAICompatibleEmbedder({
+      baseURL,
+      model: 'text-embedding-3-small',
+      dimension: 4,
+      apiKey: 'sk-test-key',
+      sendDimensions: true,
+    }).embed(['x']);
     assert.equal(seen[0]!.headers.authorization, 'Bearer sk-test-key');
     assert.equal(seen[0]!.body.dimensions, 4);
   });
@@ -97,9 +117,15 @@ describe('OpenAICompatibleEmbedder', () => {
 
   it('refuses vectors of the wrong dimension and a wrong count', async () => {
     handler = reversed;
-    await assert.rejects(new OpenAICompatibleEmbedder({ baseURL, model: 'm', dimension: 8 }).embed(['x']), /malformed embedding at index 0 \(expected 8 numbers\)/);
+    await assert.rejects(
+      new OpenAICompatibleEmbedder({ baseURL, model: 'm', dimension: 8 }).embed(['x']),
+      /malformed embedding at index 0 \(expected 8 numbers\)/,
+    );
     handler = (_request, res) => json(res, 200, { object: 'list', data: [] });
-    await assert.rejects(new OpenAICompatibleEmbedder({ baseURL, model: 'm', dimension: 4 }).embed(['x']), /returned 0 embeddings for 1 texts/);
+    await assert.rejects(
+      new OpenAICompatibleEmbedder({ baseURL, model: 'm', dimension: 4 }).embed(['x']),
+      /returned 0 embeddings for 1 texts/,
+    );
   });
 
   it('rejects an abort with CancelledError', async () => {
@@ -111,6 +137,9 @@ describe('OpenAICompatibleEmbedder', () => {
   });
 
   it('validates its options', () => {
-    assert.throws(() => new OpenAICompatibleEmbedder({ baseURL: 'not a url', model: '', dimension: 0 }), (error: unknown) => error instanceof InvalidInputError && error.issues.length === 3);
+    assert.throws(
+      () => new OpenAICompatibleEmbedder({ baseURL: 'not a url', model: '', dimension: 0 }),
+      (error: unknown) => error instanceof InvalidInputError && error.issues.length === 3,
+    );
   });
 });

@@ -43,9 +43,12 @@ export class OpenAICompatibleEmbedder implements Embedder {
   constructor(options: OpenAICompatibleEmbedderOptions) {
     const issues: InputIssue[] = [];
     const url = checkBaseUrl(options.baseURL, issues);
-    if (typeof options.model !== 'string' || options.model.trim() === '') issues.push({ path: 'model', message: 'must be a non-empty string' });
-    if (!Number.isInteger(options.dimension) || options.dimension <= 0) issues.push({ path: 'dimension', message: 'must be a positive integer' });
-    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize <= 0)) issues.push({ path: 'batchSize', message: 'must be a positive integer' });
+    if (typeof options.model !== 'string' || options.model.trim() === '')
+      issues.push({ path: 'model', message: 'must be a non-empty string' });
+    if (!Number.isInteger(options.dimension) || options.dimension <= 0)
+      issues.push({ path: 'dimension', message: 'must be a positive integer' });
+    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize <= 0))
+      issues.push({ path: 'batchSize', message: 'must be a positive integer' });
     if (issues.length > 0 || !url) throw new InvalidInputError('Invalid openai-compatible embedder options', issues, 'INVALID_CONFIG');
     this.model = options.model;
     this.dimension = options.dimension;
@@ -76,12 +79,15 @@ export class OpenAICompatibleEmbedder implements Embedder {
       throw this.mapError(error);
     }
     const data = Array.isArray(response?.data) ? response.data : [];
-    if (data.length !== texts.length) throw new ProviderError(`${this.id} returned ${data.length} embeddings for ${texts.length} texts.`, { isRetryable: true });
+    if (data.length !== texts.length)
+      throw new ProviderError(`${this.id} returned ${data.length} embeddings for ${texts.length} texts.`, { isRetryable: true });
     const ordered = [...data].sort((a, b) => a.index - b.index);
     return ordered.map((item, position) => {
       const values = item.embedding as unknown;
       if (!Array.isArray(values) || values.length !== this.dimension || values.some((value) => typeof value !== 'number')) {
-        throw new ProviderError(`${this.id} returned a malformed embedding at index ${position} (expected ${this.dimension} numbers).`, { isRetryable: false });
+        throw new ProviderError(`${this.id} returned a malformed embedding at index ${position} (expected ${this.dimension} numbers).`, {
+          isRetryable: false,
+        });
       }
       return normalizeVector(Float32Array.from(values as number[]));
     });
@@ -89,12 +95,21 @@ export class OpenAICompatibleEmbedder implements Embedder {
 
   private mapError(error: unknown): ThicketError {
     if (ThicketError.isInstance(error)) return error;
-    if (error instanceof APIUserAbortError) return new ProviderError(`Embedding call to ${this.id} was aborted.`, { cause: error, isRetryable: false });
+    if (error instanceof APIUserAbortError)
+      return new ProviderError(`Embedding call to ${this.id} was aborted.`, { cause: error, isRetryable: false });
     if (error instanceof APIConnectionError) return new ProviderError(`Could not reach ${this.id}: ${error.message}`, { cause: error });
     if (error instanceof APIError && typeof error.status === 'number') {
-      const message = typeof error.error === 'object' && error.error !== null && 'message' in error.error ? String((error.error as { message: unknown }).message) : error.message;
-      return new ProviderError(`${this.id} answered HTTP ${error.status}: ${message.slice(0, 500)}`, { status: error.status, cause: error });
+      const message =
+        typeof error.error === 'object' && error.error !== null && 'message' in error.error
+          ? String((error.error as { message: unknown }).message)
+          : error.message;
+      return new ProviderError(`${this.id} answered HTTP ${error.status}: ${message.slice(0, 500)}`, {
+        status: error.status,
+        cause: error,
+      });
     }
-    return new ProviderError(`Embedding call to ${this.id} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    return new ProviderError(`Embedding call to ${this.id} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }

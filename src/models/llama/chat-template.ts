@@ -6,7 +6,7 @@
  * itself), ending with the opened assistant turn. A model without one — the fixture model, base models —
  * gets the plain template:
  *
- *     <bos>system: {content}\nuser: {content}\nassistant: {content}\n…assistant: 
+ *     <bos>system: {content}\nuser: {content}\nassistant: {content}\n…assistant:
  *
  * one `role: content` line per message. It is what a base model most plausibly continues, and `\nuser:` is
  * a stop string so the model does not go on to write the next user turn.

@@ -46,7 +46,12 @@ const cpuMs = (): number => {
   return (user + system) / 1000;
 };
 
-export async function generateTokens(model: LlamaModel, sequence: LlamaContextSequence, input: Token[], options: GenerateTokensOptions): Promise<GeneratedTokens> {
+export async function generateTokens(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  input: Token[],
+  options: GenerateTokensOptions,
+): Promise<GeneratedTokens> {
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal, options.label);
   const stops = (options.stop ?? []).filter((stop) => stop !== '');
@@ -63,7 +68,9 @@ export async function generateTokens(model: LlamaModel, sequence: LlamaContextSe
     const elapsed = performance.now() - started;
     return { tokens, text: '', finishReason: 'length', evaluated: true, decodeMs: elapsed, firstTokenMs: elapsed, decodeCpuMs: 0 };
   }
-  const grammarEvaluationState = options.grammar ? new (nodeLlamaCpp().LlamaGrammarEvaluationState)({ model, grammar: options.grammar }) : undefined;
+  const grammarEvaluationState = options.grammar
+    ? new (nodeLlamaCpp().LlamaGrammarEvaluationState)({ model, grammar: options.grammar })
+    : undefined;
   const iterator = sequence.evaluate(input, {
     ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
     ...(options.topP !== undefined ? { topP: options.topP } : {}),

@@ -32,7 +32,8 @@ export interface EngineContext {
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
 /** The context size `gguf:` models get from the resolver and the KV thread (so both share one context). */
 export const DEFAULT_LLAMA_CONTEXT_SIZE = 8192;
-export const PULL_HINT = 'Get a model with `thicket models pull` (a small pinned instruct model), or point gguf:<path> at an existing .gguf file.';
+export const PULL_HINT =
+  'Get a model with `thicket models pull` (a small pinned instruct model), or point gguf:<path> at an existing .gguf file.';
 
 let llamaPromise: Promise<Llama> | undefined;
 /**
@@ -73,7 +74,12 @@ function keepLog(level: LlamaLogLevel, message: string): void {
   if (line === '') return;
   const report = FIND_SLOT_LINE.exec(line);
   if (report) {
-    kvCellReports.set(Number(report[1]), { span: Number(report[2]), used: Number(report[3]), head: Number(report[4]), size: Number(report[5]) });
+    kvCellReports.set(Number(report[1]), {
+      span: Number(report[2]),
+      used: Number(report[3]),
+      head: Number(report[4]),
+      size: Number(report[5]),
+    });
     return;
   }
   if (!KEPT_LEVELS.has(level)) return;
@@ -91,10 +97,21 @@ export function getLlamaEngine(): Promise<Llama> {
   // llama.cpp reads LLAMA_KV_CACHE_DEBUG when a context's KV cache is created.
   if (kvDebug) process.env['LLAMA_KV_CACHE_DEBUG'] ??= '1';
   llamaPromise ??= loadNodeLlamaCpp()
-    .then(({ getLlama, LlamaLogLevel }) => getLlama({ build: 'never', gpu: false, logLevel: kvDebug ? LlamaLogLevel.debug : LlamaLogLevel.warn, logger: keepLog, progressLogs: false }))
+    .then(({ getLlama, LlamaLogLevel }) =>
+      getLlama({
+        build: 'never',
+        gpu: false,
+        logLevel: kvDebug ? LlamaLogLevel.debug : LlamaLogLevel.warn,
+        logger: keepLog,
+        progressLogs: false,
+      }),
+    )
     .catch((error: unknown) => {
       llamaPromise = undefined;
-      throw new ProviderError(`Could not start the embedded llama.cpp engine (node-llama-cpp prebuilt binaries): ${messageOf(error)}`, { cause: error, isRetryable: false });
+      throw new ProviderError(`Could not start the embedded llama.cpp engine (node-llama-cpp prebuilt binaries): ${messageOf(error)}`, {
+        cause: error,
+        isRetryable: false,
+      });
     });
   return llamaPromise;
 }
@@ -119,7 +136,8 @@ export function loadLlamaModel(path: string): Promise<LlamaModel> {
 async function loadModelFile(path: string): Promise<LlamaModel> {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UnknownModelError(`gguf:${path}`, `No model file at ${path}. ${PULL_HINT}`);
   const headerProblem = ggufHeaderProblem(path);
-  if (headerProblem) throw new ProviderError(`Could not load the GGUF model ${path}: ${headerProblem}. ${PULL_HINT}`, { isRetryable: false });
+  if (headerProblem)
+    throw new ProviderError(`Could not load the GGUF model ${path}: ${headerProblem}. ${PULL_HINT}`, { isRetryable: false });
   const llama = await getLlamaEngine();
   recentLogs.length = 0;
   try {
@@ -127,12 +145,16 @@ async function loadModelFile(path: string): Promise<LlamaModel> {
   } catch (error) {
     // llama.cpp's log lines reach us through the event loop and may trail the rejection: give them a moment.
     const isDetail = (line: string): boolean => /error|fail|corrupt|invalid|unknown/i.test(line);
-    for (let waited = 0; waited < LOG_FLUSH_WAIT_MS && !recentLogs.some(isDetail); waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let waited = 0; waited < LOG_FLUSH_WAIT_MS && !recentLogs.some(isDetail); waited += 5)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     const detail = recentLogs.filter(isDetail).join(' | ');
-    throw new ProviderError(`Could not load the GGUF model ${path}: ${messageOf(error)}${detail ? ` (llama.cpp: ${detail})` : ''}. Is it a complete, llama.cpp-compatible .gguf file? ${PULL_HINT}`, {
-      cause: error,
-      isRetryable: false,
-    });
+    throw new ProviderError(
+      `Could not load the GGUF model ${path}: ${messageOf(error)}${detail ? ` (llama.cpp: ${detail})` : ''}. Is it a complete, llama.cpp-compatible .gguf file? ${PULL_HINT}`,
+      {
+        cause: error,
+        isRetryable: false,
+      },
+    );
   }
 }
 
@@ -187,15 +209,26 @@ async function createEngineContext(path: string, options: EngineContextOptions):
   const sequences = Math.max(1, Math.floor(options.sequences ?? 1));
   const contextSize = options.contextSize ?? Math.min(model.trainContextSize || DEFAULT_LLAMA_CONTEXT_SIZE, DEFAULT_LLAMA_CONTEXT_SIZE);
   try {
-    const context = await model.createContext({ contextSize, sequences, threads: options.threads ?? defaultThreads(llama, model), failedCreationRemedy: false });
+    const context = await model.createContext({
+      contextSize,
+      sequences,
+      threads: options.threads ?? defaultThreads(llama, model),
+      failedCreationRemedy: false,
+    });
     return { model, context, pool: new SequencePool(context) };
   } catch (error) {
-    throw new ProviderError(`Could not create a ${contextSize}-token context with ${sequences} sequence(s) for ${path}: ${messageOf(error)}`, { cause: error, isRetryable: false });
+    throw new ProviderError(
+      `Could not create a ${contextSize}-token context with ${sequences} sequence(s) for ${path}: ${messageOf(error)}`,
+      { cause: error, isRetryable: false },
+    );
   }
 }
 
 /** An embedding context for the model at `path` (created once per context size and shared). */
-export function getEmbeddingContext(path: string, options: { contextSize?: number; threads?: number } = {}): Promise<LlamaEmbeddingContext> {
+export function getEmbeddingContext(
+  path: string,
+  options: { contextSize?: number; threads?: number } = {},
+): Promise<LlamaEmbeddingContext> {
   const absolute = ggufPath(path);
   const key = JSON.stringify([absolute, options.contextSize ?? null, options.threads ?? null]);
   let creating = embeddingContexts.get(key);
@@ -207,7 +240,10 @@ export function getEmbeddingContext(path: string, options: { contextSize?: numbe
       try {
         return await model.createEmbeddingContext({ contextSize, threads: options.threads ?? defaultThreads(llama, model) });
       } catch (error) {
-        throw new ProviderError(`Could not create an embedding context for ${absolute}: ${messageOf(error)}`, { cause: error, isRetryable: false });
+        throw new ProviderError(`Could not create an embedding context for ${absolute}: ${messageOf(error)}`, {
+          cause: error,
+          isRetryable: false,
+        });
       }
     })();
     embeddingContexts.set(key, creating);
@@ -222,7 +258,12 @@ export function getEmbeddingContext(path: string, options: { contextSize?: numbe
  */
 export class SequencePool {
   private readonly idle: LlamaContextSequence[] = [];
-  private readonly waiting: Array<{ resolve: (sequence: LlamaContextSequence) => void; reject: (error: ThicketError) => void; signal: AbortSignal | undefined; onAbort: () => void }> = [];
+  private readonly waiting: Array<{
+    resolve: (sequence: LlamaContextSequence) => void;
+    reject: (error: ThicketError) => void;
+    signal: AbortSignal | undefined;
+    onAbort: () => void;
+  }> = [];
   private created = 0;
 
   constructor(readonly context: LlamaContext) {}

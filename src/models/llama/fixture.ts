@@ -120,7 +120,8 @@ function buildTensors(shape: Shape, rng: Rng, readable: boolean): GgufTensor[] {
   for (let token = 0; token < vocabulary; token++) {
     const byte = token - FIXTURE_BYTE_TOKEN_OFFSET;
     const lean = byte >= 0 && byte < 256 ? readableLean(byte) : token === SPACE_TOKEN ? readableLean(0x20) : 0;
-    for (let index = 0; index < embedding; index++) output[token * embedding + index]! += (common[index]! * lean) / Math.sqrt(embedding) * 1.2;
+    for (let index = 0; index < embedding; index++)
+      output[token * embedding + index]! += ((common[index]! * lean) / Math.sqrt(embedding)) * 1.2;
   }
 
   const tensors: GgufTensor[] = [{ name: 'token_embd.weight', dims: [embedding, vocabulary], data: tokenEmbedding }];
@@ -138,7 +139,10 @@ function buildTensors(shape: Shape, rng: Rng, readable: boolean): GgufTensor[] {
       { name: name('ffn_down'), dims: [feedForward, embedding], data: gaussian(feedForward * embedding, 0.02 * wideFfn), type },
     );
   }
-  tensors.push({ name: 'output_norm.weight', dims: [embedding], data: ones(embedding) }, { name: 'output.weight', dims: [embedding, vocabulary], data: output, type });
+  tensors.push(
+    { name: 'output_norm.weight', dims: [embedding], data: ones(embedding) },
+    { name: 'output.weight', dims: [embedding, vocabulary], data: output, type },
+  );
   return tensors;
 }
 
@@ -171,9 +175,14 @@ export function writeFixtureModel(path: string, options: FixtureModelOptions = {
     feedForward: options.feedForwardLength ?? 128,
     weightType: options.weightType ?? 'F32',
   };
-  if (shape.embedding % shape.heads !== 0) throw new RangeError(`embeddingLength ${shape.embedding} must be a multiple of headCount ${shape.heads}`);
-  if (shape.heads % shape.headsKv !== 0) throw new RangeError(`headCount ${shape.heads} must be a multiple of headCountKv ${shape.headsKv}`);
-  if (shape.weightType === 'Q8_0' && (shape.embedding % 32 !== 0 || shape.feedForward % 32 !== 0)) throw new RangeError(`Q8_0 weights need embeddingLength and feedForwardLength to be multiples of 32, got ${shape.embedding} and ${shape.feedForward}`);
+  if (shape.embedding % shape.heads !== 0)
+    throw new RangeError(`embeddingLength ${shape.embedding} must be a multiple of headCount ${shape.heads}`);
+  if (shape.heads % shape.headsKv !== 0)
+    throw new RangeError(`headCount ${shape.heads} must be a multiple of headCountKv ${shape.headsKv}`);
+  if (shape.weightType === 'Q8_0' && (shape.embedding % 32 !== 0 || shape.feedForward % 32 !== 0))
+    throw new RangeError(
+      `Q8_0 weights need embeddingLength and feedForwardLength to be multiples of 32, got ${shape.embedding} and ${shape.feedForward}`,
+    );
   const metadata: Record<string, GgufValue> = {
     'general.architecture': gguf.string('llama'),
     'general.name': gguf.string(`thicket-fixture-${options.pooling ? 'embedding' : 'chat'}-seed${seed}`),
@@ -201,6 +210,10 @@ export function writeFixtureModel(path: string, options: FixtureModelOptions = {
     'tokenizer.ggml.add_space_prefix': gguf.bool(false),
     'thicket.fixture.seed': gguf.uint32(seed >>> 0),
   };
-  const bytes = writeGguf(path, { metadata, tensors: buildTensors(shape, rngFor(seed, 'fixture-model', options.pooling ?? 'chat'), options.pooling === undefined), alignment: 32 });
+  const bytes = writeGguf(path, {
+    metadata,
+    tensors: buildTensors(shape, rngFor(seed, 'fixture-model', options.pooling ?? 'chat'), options.pooling === undefined),
+    alignment: 32,
+  });
   return { path, bytes, vocabularySize: tokens.length, bos: 1, eos: 2 };
 }

@@ -54,10 +54,13 @@ describe('encodeGguf', () => {
     assert.deepEqual([...(metadata['test']!['values'] as number[])], [1.5, -2]);
 
     const tensors = info.fullTensorInfo ?? [];
-    assert.deepEqual(tensors.map((tensor) => [tensor.name, tensor.dimensions.map(Number), Number(tensor.offset)]), [
-      ['first.weight', [3, 2], 0],
-      ['second.weight', [5], 32], // 24 bytes of data, padded to the 32-byte alignment
-    ]);
+    assert.deepEqual(
+      tensors.map((tensor) => [tensor.name, tensor.dimensions.map(Number), Number(tensor.offset)]),
+      [
+        ['first.weight', [3, 2], 0],
+        ['second.weight', [5], 32], // 24 bytes of data, padded to the 32-byte alignment
+      ],
+    );
     // The data section starts aligned, holds the F32 values little-endian, ne[0] fastest.
     const dataStart = bytes.length - 64;
     assert.equal(dataStart % 32, 0);
@@ -91,18 +94,30 @@ describe('encodeGguf', () => {
 
   it('writes Q8_0 tensors with their type and block size', async () => {
     const path = join(folder, 'q8.gguf');
-    writeGguf(path, { metadata: { 'general.architecture': gguf.string('llama') }, tensors: [{ name: 'w', dims: [64, 2], data: new Float32Array(128).fill(0.5), type: 'Q8_0' }, { name: 'n', dims: [8], data: new Float32Array(8) }] });
+    writeGguf(path, {
+      metadata: { 'general.architecture': gguf.string('llama') },
+      tensors: [
+        { name: 'w', dims: [64, 2], data: new Float32Array(128).fill(0.5), type: 'Q8_0' },
+        { name: 'n', dims: [8], data: new Float32Array(8) },
+      ],
+    });
     const info = await readGgufFileInfo(path, { readTensorInfo: true, ignoreKeys: [] });
     const [w, n] = info.fullTensorInfo ?? [];
     assert.equal(w?.ggmlType, 8);
     assert.equal(n?.ggmlType, 0);
     // 4 blocks × 34 bytes = 136, padded to the 32-byte alignment: the next tensor starts at 160.
     assert.equal(Number(n?.offset) - Number(w?.offset), 160);
-    assert.throws(() => encodeGguf({ metadata: {}, tensors: [{ name: 'x', dims: [48, 2], data: new Float32Array(96), type: 'Q8_0' }] }), /multiple of 32/);
+    assert.throws(
+      () => encodeGguf({ metadata: {}, tensors: [{ name: 'x', dims: [48, 2], data: new Float32Array(96), type: 'Q8_0' }] }),
+      /multiple of 32/,
+    );
   });
 
   it('refuses dims that do not match the data', () => {
-    assert.throws(() => encodeGguf({ metadata: {}, tensors: [{ name: 'x', dims: [2, 2], data: new Float32Array(3) }] }), /hold 4 values, data has 3/);
+    assert.throws(
+      () => encodeGguf({ metadata: {}, tensors: [{ name: 'x', dims: [2, 2], data: new Float32Array(3) }] }),
+      /hold 4 values, data has 3/,
+    );
   });
 });
 
@@ -154,7 +169,15 @@ describe('writeFixtureModel', () => {
 
   it("writes the speed fixture's format: grouped-query attention, Q8_0 blocks, unused tokens widening the output layer", async () => {
     const path = join(folder, 'speed.gguf');
-    const written = writeFixtureModel(path, { seed: 3, embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256, weightType: 'Q8_0', extraTokens: 40 });
+    const written = writeFixtureModel(path, {
+      seed: 3,
+      embeddingLength: 128,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 256,
+      weightType: 'Q8_0',
+      extraTokens: 40,
+    });
     assert.equal(written.vocabularySize, 300);
     const info = await readGgufFileInfo(path, { readTensorInfo: true, ignoreKeys: [] });
     const metadata = info.metadata as unknown as Record<string, Record<string, unknown>>;
@@ -170,7 +193,10 @@ describe('writeFixtureModel', () => {
     assert.deepEqual(tensors.get('output.weight')?.dimensions.map(Number), [128, 300]);
     assert.equal(tensors.get('token_embd.weight')?.ggmlType, 0);
     assert.throws(() => writeFixtureModel(join(folder, 'bad.gguf'), { headCount: 4, headCountKv: 3 }), /multiple of headCountKv/);
-    assert.throws(() => writeFixtureModel(join(folder, 'bad.gguf'), { embeddingLength: 80, headCount: 4, weightType: 'Q8_0' }), /multiples of 32/);
+    assert.throws(
+      () => writeFixtureModel(join(folder, 'bad.gguf'), { embeddingLength: 80, headCount: 4, weightType: 'Q8_0' }),
+      /multiples of 32/,
+    );
   });
 
   it('declares pooling for the embedding variant', async () => {

@@ -99,12 +99,12 @@ export function float16Bits(value: number): number {
     const half = full >>> shift;
     const remainder = full & ((1 << shift) - 1);
     const midpoint = 1 << (shift - 1);
-    return sign | (half + (remainder > midpoint || (remainder === midpoint && (half & 1)) ? 1 : 0));
+    return sign | (half + (remainder > midpoint || (remainder === midpoint && half & 1) ? 1 : 0));
   }
   const half = (halfExponent << 10) | (mantissa >>> 13);
   const remainder = mantissa & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (and can reach infinity).
-  return sign | (half + (remainder > 0x1000 || (remainder === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (remainder > 0x1000 || (remainder === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /** ggml's Q8_0 (quantize_row_q8_0_ref): per block of 32, d = max|x| / 127 stored as f16, q = round(x / d). */
@@ -132,7 +132,8 @@ export function quantizeQ8_0(data: Float32Array): Uint8Array {
 
 function tensorBytes(tensor: GgufTensor): Uint8Array {
   if ((tensor.type ?? 'F32') === 'Q8_0') {
-    if ((tensor.dims[0] ?? 0) % Q8_0_BLOCK !== 0) throw new Error(`GGUF tensor ${tensor.name}: Q8_0 needs dims[0] to be a multiple of ${Q8_0_BLOCK}, got ${tensor.dims[0]}`);
+    if ((tensor.dims[0] ?? 0) % Q8_0_BLOCK !== 0)
+      throw new Error(`GGUF tensor ${tensor.name}: Q8_0 needs dims[0] to be a multiple of ${Q8_0_BLOCK}, got ${tensor.dims[0]}`);
     return quantizeQ8_0(tensor.data);
   }
   // The typed array's own bytes: little-endian on every host node-llama-cpp ships binaries for.
@@ -230,7 +231,8 @@ const SCALAR_SIZE: Record<Exclude<GgufScalarType, 'string' | 'bool' | 'uint64' |
 /** The whole file as bytes. Throws on malformed input (dims that do not match the data, bad alignment). */
 export function encodeGguf(document: GgufDocument): Buffer {
   const alignment = document.alignment ?? 32;
-  if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0) throw new Error(`GGUF alignment must be a positive multiple of 8, got ${alignment}`);
+  if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0)
+    throw new Error(`GGUF alignment must be a positive multiple of 8, got ${alignment}`);
   const metadata: Record<string, GgufValue> = { ...document.metadata };
   metadata['general.alignment'] ??= gguf.uint32(alignment);
 
@@ -257,7 +259,10 @@ export function encodeGguf(document: GgufDocument): Buffer {
   const data: Uint8Array[] = [];
   for (const tensor of document.tensors) {
     const elements = tensor.dims.reduce((product, dim) => product * dim, 1);
-    if (elements !== tensor.data.length) throw new Error(`GGUF tensor ${tensor.name}: dims [${tensor.dims.join(', ')}] hold ${elements} values, data has ${tensor.data.length}`);
+    if (elements !== tensor.data.length)
+      throw new Error(
+        `GGUF tensor ${tensor.name}: dims [${tensor.dims.join(', ')}] hold ${elements} values, data has ${tensor.data.length}`,
+      );
     const bytes = tensorBytes(tensor);
     data.push(bytes);
     offsets.push(offset);

@@ -47,7 +47,10 @@ export function grammarForJsonSchema(llama: Llama, schema: JsonSchema): Promise<
       const createForSchema = llama.createGrammarForJsonSchema.bind(llama) as (schema: unknown) => Promise<LlamaGrammar>;
       text = (await createForSchema(adapted)).grammar;
     } catch (error) {
-      throw new ProviderError(`The embedded engine cannot build a grammar for this response schema: ${messageOf(error)}`, { cause: error, isRetryable: false });
+      throw new ProviderError(`The embedded engine cannot build a grammar for this response schema: ${messageOf(error)}`, {
+        cause: error,
+        isRetryable: false,
+      });
     }
     if (!NEWLINE_SUFFIX.test(text)) return { grammar: await llama.createGrammar({ grammar: text }), stop: ['\n\n\n\n'] };
     return { grammar: await llama.createGrammar({ grammar: text.replace(NEWLINE_SUFFIX, '$1') }), stop: [] };
@@ -94,7 +97,9 @@ export function jsonStringGrammar(llama: Llama, maxLength: number): Promise<Llam
 /** Exactly one of the given literal texts. */
 export function choiceGrammar(llama: Llama, options: readonly string[]): Promise<LlamaGrammar> {
   if (options.length === 0) throw new RangeError('choiceGrammar needs at least one option');
-  return cached(llama, `choice:${JSON.stringify(options)}`, () => llama.createGrammar({ grammar: `root ::= ${options.map(gbnfLiteral).join(' | ')}` }));
+  return cached(llama, `choice:${JSON.stringify(options)}`, () =>
+    llama.createGrammar({ grammar: `root ::= ${options.map(gbnfLiteral).join(' | ')}` }),
+  );
 }
 
 /** A GBNF string literal. */

@@ -13,7 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { KvDecoder } from './kv-decoder.ts';
-import { attendedCells, balancedTree, disposeLlamaEngine, getEngineContext, getLlamaEngine, lastKvCellReport, runKvThread, writeFixtureModel, type KvCellReport, type KvThreadOptions } from './index.ts';
+import {
+  attendedCells,
+  balancedTree,
+  disposeLlamaEngine,
+  getEngineContext,
+  getLlamaEngine,
+  lastKvCellReport,
+  runKvThread,
+  writeFixtureModel,
+  type KvCellReport,
+  type KvThreadOptions,
+} from './index.ts';
 
 let folder: string;
 let model: LlamaModel;
@@ -84,7 +95,7 @@ describe('KV cells of the pruned thread (llama.cpp LLAMA_KV_CACHE_DEBUG)', () =>
     assert.equal(attendedCells(cells.span), attendedCells(cells.used));
   });
 
-  it('compaction keeps the cache\'s content: same tokens, same next-token distribution, fewer cells spanned', async () => {
+  it("compaction keeps the cache's content: same tokens, same next-token distribution, fewer cells spanned", async () => {
     const llama = await getLlamaEngine();
     const decode = async (sequence: LlamaContextSequence, compact: boolean) => {
       await sequence.clearHistory();
@@ -113,7 +124,8 @@ describe('KV cells of the pruned thread (llama.cpp LLAMA_KV_CACHE_DEBUG)', () =>
     // random attention barely depends on position, a compaction taken before the K-shift was applied measured
     // 2.5e-4; in the right order 8e-6. The bound sits between.)
     const probe = model.tokenize('a') as Token[];
-    const next = async (sequence: LlamaContextSequence) => (await sequence.controlledEvaluate([[probe[0]!, { generateNext: { probabilities: true } }]]))[0]!.next.probabilities!;
+    const next = async (sequence: LlamaContextSequence) =>
+      (await sequence.controlledEvaluate([[probe[0]!, { generateNext: { probabilities: true } }]]))[0]!.next.probabilities!;
     const live = sequences[0]!.nextTokenIndex;
     const [p, q] = [await next(sequences[0]!), await next(sequences[1]!)];
     let largest = 0;
@@ -122,7 +134,8 @@ describe('KV cells of the pruned thread (llama.cpp LLAMA_KV_CACHE_DEBUG)', () =>
 
     // llama.cpp's own report, taken as the probes were placed.
     const reportFor = async (stream: number) => {
-      for (let turn = 0; turn < 400 && lastKvCellReport(stream)?.used !== live; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+      for (let turn = 0; turn < 400 && lastKvCellReport(stream)?.used !== live; turn++)
+        await new Promise((resolve) => setTimeout(resolve, 5));
       return lastKvCellReport(stream)!;
     };
     const [plainCells, compactedCells] = [await reportFor(0), await reportFor(1)];

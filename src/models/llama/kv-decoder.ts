@@ -135,7 +135,10 @@ export class KvDecoder {
   /** What the sequence's token meter has counted since this decoder was created. */
   get usage(): Usage {
     const now = this.sequence.tokenMeter.getState();
-    return { inputTokens: now.usedInputTokens - this.meterStart.usedInputTokens, outputTokens: now.usedOutputTokens - this.meterStart.usedOutputTokens };
+    return {
+      inputTokens: now.usedInputTokens - this.meterStart.usedInputTokens,
+      outputTokens: now.usedOutputTokens - this.meterStart.usedOutputTokens,
+    };
   }
 
   /** Output tokens the limits still allow (Infinity without a cap). */
@@ -152,7 +155,8 @@ export class KvDecoder {
     const check = (dimension: 'inputTokens' | 'outputTokens', requested: number): void => {
       const limit = limits[dimension];
       const committed = spent[dimension];
-      if (limit !== undefined && requested > 0 && committed + requested > limit) throw new BudgetExhaustedError({ budget: this.options.label, dimension, limit, committed, requested });
+      if (limit !== undefined && requested > 0 && committed + requested > limit)
+        throw new BudgetExhaustedError({ budget: this.options.label, dimension, limit, committed, requested });
     };
     check('inputTokens', input);
     check('outputTokens', output);
@@ -205,7 +209,8 @@ export class KvDecoder {
       return options[0]!;
     }
     const text = await this.generate(await choiceGrammar(this.llama, options), Math.max(...options.map((option) => option.length)) * 4 + 4);
-    if (!options.includes(text)) throw new MalformedOutputError(`Thread choice decoded as ${JSON.stringify(text)}, expected one of ${options.join(' ')}`, text);
+    if (!options.includes(text))
+      throw new MalformedOutputError(`Thread choice decoded as ${JSON.stringify(text)}, expected one of ${options.join(' ')}`, text);
     return text;
   }
 
@@ -225,7 +230,8 @@ export class KvDecoder {
     if (signal?.aborted) throw abortError(signal, this.options.label);
     if (this.pending.length === 0) throw new Error('KvDecoder: a generation needs at least one pending token to evaluate');
     // Room for the piece itself plus a little closing syntax; llama.cpp must never shift the context under us.
-    if (this.position + maxTokens + 16 > this.sequence.contextSize) throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
+    if (this.position + maxTokens + 16 > this.sequence.contextSize)
+      throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
     // Under an output cap the piece may stop short of its grammar: that is the budget running out, not a
     // malformed piece. The first token is needed to generate at all.
     const outputRoom = this.outputRoom();
@@ -245,7 +251,14 @@ export class KvDecoder {
     this.tokensProcessed += input.length + generated.tokens.length - (generated.evaluated ? 0 : 1);
     if (!generated.evaluated) this.pending.push(generated.tokens.at(-1)!);
     if (generated.finishReason === 'length') {
-      if (cap < maxTokens) throw new BudgetExhaustedError({ budget: this.options.label, dimension: 'outputTokens', limit: this.options.limits!.outputTokens!, committed: this.usage.outputTokens, requested: 1 });
+      if (cap < maxTokens)
+        throw new BudgetExhaustedError({
+          budget: this.options.label,
+          dimension: 'outputTokens',
+          limit: this.options.limits!.outputTokens!,
+          committed: this.usage.outputTokens,
+          requested: 1,
+        });
       throw new MalformedOutputError(`A thread piece hit its ${maxTokens}-token cap before its grammar completed`, generated.text);
     }
     this.tokensGenerated += generated.tokens.length;
@@ -285,7 +298,8 @@ export class KvDecoder {
     } finally {
       rmSync(file, { force: true });
     }
-    if (this.sequence.nextTokenIndex !== live) throw new Error(`KvDecoder: compaction reloaded ${this.sequence.nextTokenIndex} tokens, expected ${live}`);
+    if (this.sequence.nextTokenIndex !== live)
+      throw new Error(`KvDecoder: compaction reloaded ${this.sequence.nextTokenIndex} tokens, expected ${live}`);
     this.compactedCells += attendedCells(this.cellSpan) - attendedCells(live);
     this.cellSpan = live;
     this.compactions++;

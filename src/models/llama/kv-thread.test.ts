@@ -14,7 +14,16 @@ import type { LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import fc from 'fast-check';
 import { BudgetExhaustedError, CancelledError, type Usage } from '../../core/index.ts';
 import type { JsonSchema } from '../spec.ts';
-import { balancedTree, disposeLlamaEngine, getEngineContext, runKvThread, writeFixtureModel, type EraseInfo, type KvTask, type KvThreadOptions } from './index.ts';
+import {
+  balancedTree,
+  disposeLlamaEngine,
+  getEngineContext,
+  runKvThread,
+  writeFixtureModel,
+  type EraseInfo,
+  type KvTask,
+  type KvThreadOptions,
+} from './index.ts';
 
 let folder: string;
 let modelPath: string;
@@ -53,14 +62,34 @@ function depthOf(tasks: readonly KvTask[] | null | undefined): number {
 /** The TIM document schema (all fields required, no extra properties), depth levels, with one tool. */
 function timSchema(depth: number, toolName?: string): JsonSchema {
   const tooluse = toolName
-    ? { anyOf: [{ type: 'object', properties: { tool_name: { const: toolName }, parameters: { type: 'object' }, tool_result: { type: 'string' } }, required: ['tool_name', 'parameters', 'tool_result'], additionalProperties: false }, { type: 'null' }] }
+    ? {
+        anyOf: [
+          {
+            type: 'object',
+            properties: { tool_name: { const: toolName }, parameters: { type: 'object' }, tool_result: { type: 'string' } },
+            required: ['tool_name', 'parameters', 'tool_result'],
+            additionalProperties: false,
+          },
+          { type: 'null' },
+        ],
+      }
     : undefined;
   let level: JsonSchema | undefined;
   for (let current = depth; current >= 1; current--) {
-    const properties: Record<string, unknown> = { thought: { type: 'string' }, ...(tooluse ? { tooluse } : {}), ...(level ? { subtasks: { anyOf: [{ type: 'array', items: level }, { type: 'null' }] } } : {}), conclusion: { type: 'string' } };
+    const properties: Record<string, unknown> = {
+      thought: { type: 'string' },
+      ...(tooluse ? { tooluse } : {}),
+      ...(level ? { subtasks: { anyOf: [{ type: 'array', items: level }, { type: 'null' }] } } : {}),
+      conclusion: { type: 'string' },
+    };
     level = { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
   }
-  return { type: 'object', properties: { reasoning: { type: 'array', items: level }, answer: { type: 'string' } }, required: ['reasoning', 'answer'], additionalProperties: false };
+  return {
+    type: 'object',
+    properties: { reasoning: { type: 'array', items: level }, answer: { type: 'string' } },
+    required: ['reasoning', 'answer'],
+    additionalProperties: false,
+  };
 }
 
 const base: Omit<KvThreadOptions, 'shape'> = { question: 'What is 17 * 23?', maxThoughtChars: 24, maxConclusionChars: 24, seed: 5 };
@@ -78,11 +107,15 @@ describe('runKvThread', () => {
       // right after its thought, and a conclusion follows it.
       assert.match(model.detokenize(kvTokensBefore.slice(range.start, range.end)), /^,"subtasks":\[\{"thought":".*\}\]$/s);
       assert.equal(model.detokenize(kvTokensBefore.slice(range.start - 1, range.start)), '"');
-      if (range.end < kvTokensBefore.length) assert.match(model.detokenize(kvTokensBefore.slice(range.end, range.end + 14)), /^,"conclusion":/);
+      if (range.end < kvTokensBefore.length)
+        assert.match(model.detokenize(kvTokensBefore.slice(range.end, range.end + 14)), /^,"conclusion":/);
     }
     const { metrics } = result;
     assert.equal(metrics.finalKvTokens, sequence.contextTokens.length);
-    assert.equal(metrics.tokensErased, erasures.reduce((sum, info) => sum + info.range.end - info.range.start, 0));
+    assert.equal(
+      metrics.tokensErased,
+      erasures.reduce((sum, info) => sum + info.range.end - info.range.start, 0),
+    );
     // What is left is what was written minus what was erased (the closing "}" was never evaluated: nothing reads it).
     assert.equal(metrics.unprunedTokens - metrics.tokensErased - metrics.finalKvTokens, 1);
     // The pruned tasks read {"thought":…,"conclusion":…}: no empty subtask list is left behind.
@@ -100,7 +133,10 @@ describe('runKvThread', () => {
     assert.equal(unpruned.metrics.tokensErased, 0);
     assert.equal(unpruned.metrics.peakKvTokens, unpruned.metrics.tokensProcessed);
     assert.ok(pruned.metrics.erasures >= 4);
-    assert.ok(pruned.metrics.peakKvTokens < unpruned.metrics.peakKvTokens, `pruned peak ${pruned.metrics.peakKvTokens} vs unpruned ${unpruned.metrics.peakKvTokens}`);
+    assert.ok(
+      pruned.metrics.peakKvTokens < unpruned.metrics.peakKvTokens,
+      `pruned peak ${pruned.metrics.peakKvTokens} vs unpruned ${unpruned.metrics.peakKvTokens}`,
+    );
     assert.ok(pruned.metrics.peakKvTokens < 0.8 * pruned.metrics.unprunedTokens);
     assert.equal(pruned.metrics.samples.length, pruned.metrics.finishedTasks);
     for (const sample of pruned.metrics.samples) assert.ok(sample.kvTokens <= pruned.metrics.peakKvTokens);
@@ -114,21 +150,32 @@ describe('runKvThread', () => {
     let stopped = 0;
     let finished = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: full.inputTokens + 50 }), fc.integer({ min: 0, max: full.outputTokens + 50 }), async (inputTokens, outputTokens) => {
-        let reported: Usage | undefined;
-        const limits = { inputTokens, outputTokens };
-        try {
-          const result = await runKvThread({ ...base, sequence, shape: tree(2, 2, 2), bufferSize: 1, limits, onUsage: (usage) => (reported = usage) });
-          finished++;
-          assert.deepEqual(reported, result.usage);
-        } catch (error) {
-          if (!(error instanceof BudgetExhaustedError)) throw error;
-          stopped++;
-        }
-        assert.ok(reported, 'onUsage is called however the run ends');
-        assert.ok(reported.inputTokens <= inputTokens, `input ${reported.inputTokens} > cap ${inputTokens}`);
-        assert.ok(reported.outputTokens <= outputTokens, `output ${reported.outputTokens} > cap ${outputTokens}`);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: full.inputTokens + 50 }),
+        fc.integer({ min: 0, max: full.outputTokens + 50 }),
+        async (inputTokens, outputTokens) => {
+          let reported: Usage | undefined;
+          const limits = { inputTokens, outputTokens };
+          try {
+            const result = await runKvThread({
+              ...base,
+              sequence,
+              shape: tree(2, 2, 2),
+              bufferSize: 1,
+              limits,
+              onUsage: (usage) => (reported = usage),
+            });
+            finished++;
+            assert.deepEqual(reported, result.usage);
+          } catch (error) {
+            if (!(error instanceof BudgetExhaustedError)) throw error;
+            stopped++;
+          }
+          assert.ok(reported, 'onUsage is called however the run ends');
+          assert.ok(reported.inputTokens <= inputTokens, `input ${reported.inputTokens} > cap ${inputTokens}`);
+          assert.ok(reported.outputTokens <= outputTokens, `output ${reported.outputTokens} > cap ${outputTokens}`);
+        },
+      ),
       { numRuns: 14, seed: 42 },
     );
     assert.ok(stopped > 0, 'some caps stop the thread');
@@ -136,7 +183,13 @@ describe('runKvThread', () => {
     // Caps with room to spare change nothing: the same seeded thread, the same usage. (The check is a worst case —
     // a generated token fed back is counted as input in advance though the meter counted it as output — so a cap
     // of exactly the full usage may stop the last piece.)
-    const roomy = await runKvThread({ ...base, sequence, shape: tree(2, 2, 2), bufferSize: 1, limits: { inputTokens: full.inputTokens + 16, outputTokens: full.outputTokens + 16 } });
+    const roomy = await runKvThread({
+      ...base,
+      sequence,
+      shape: tree(2, 2, 2),
+      bufferSize: 1,
+      limits: { inputTokens: full.inputTokens + 16, outputTokens: full.outputTokens + 16 },
+    });
     assert.deepEqual(roomy.usage, full);
     assert.equal(roomy.text, unlimited.text);
   });
@@ -155,7 +208,12 @@ describe('runKvThread', () => {
     const calls: Array<Record<string, unknown>> = [];
     const tools = {
       echo: {
-        parameters: { type: 'object', properties: { input: { type: 'string', maxLength: 10 } }, required: ['input'], additionalProperties: false },
+        parameters: {
+          type: 'object',
+          properties: { input: { type: 'string', maxLength: 10 } },
+          required: ['input'],
+          additionalProperties: false,
+        },
         run: async (parameters: Record<string, unknown>) => {
           calls.push(parameters);
           return `echo#${calls.length}`;
@@ -184,7 +242,15 @@ describe('runKvThread', () => {
 
   it("runs on the speed fixture's format (grouped-query attention, Q8_0, unused tokens the grammar never samples)", async () => {
     const path = join(folder, 'speed-format.gguf');
-    writeFixtureModel(path, { seed: 7, embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256, weightType: 'Q8_0', extraTokens: 500 });
+    writeFixtureModel(path, {
+      seed: 7,
+      embeddingLength: 128,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 256,
+      weightType: 'Q8_0',
+      extraTokens: 500,
+    });
     const result = await runKvThread({ ...base, model: path, contextSize: 4096, shape: tree(2, 2) });
     assert.deepEqual(JSON.parse(result.text), result.document);
     assert.ok(new Ajv({ strict: false }).compile(timSchema(3))(JSON.parse(result.text)));

@@ -181,7 +181,18 @@ export interface KvThreadResult {
   usage: Usage;
 }
 
-export const KV_THREAD_DEFAULTS = { maxDepth: 3, bufferSize: 2, maxSubtasks: 4, maxTasks: 48, maxThoughtChars: 160, maxConclusionChars: 160, maxAnswerChars: 80, contextSize: DEFAULT_LLAMA_CONTEXT_SIZE, temperature: 0.8, seed: 1 } as const;
+export const KV_THREAD_DEFAULTS = {
+  maxDepth: 3,
+  bufferSize: 2,
+  maxSubtasks: 4,
+  maxTasks: 48,
+  maxThoughtChars: 160,
+  maxConclusionChars: 160,
+  maxAnswerChars: 80,
+  contextSize: DEFAULT_LLAMA_CONTEXT_SIZE,
+  temperature: 0.8,
+  seed: 1,
+} as const;
 
 /**
  * The runtime writes the JSON syntax and the grammar bounds every string, so the instructions only say what
@@ -192,9 +203,19 @@ export const KV_THREAD_DEFAULTS = { maxDepth: 3, bufferSize: 2, maxSubtasks: 4, 
  */
 export const KV_THREAD_SYSTEM = `Reason in a tree of tasks. A task thinks, may call a tool or split into subtasks, then concludes with all that later tasks need: finished subtasks are erased from memory.`;
 
-const GENERIC_PARAMETERS: JsonSchema = { type: 'object', properties: { input: { type: 'string', maxLength: 64 } }, required: ['input'], additionalProperties: false };
+const GENERIC_PARAMETERS: JsonSchema = {
+  type: 'object',
+  properties: { input: { type: 'string', maxLength: 64 } },
+  required: ['input'],
+  additionalProperties: false,
+};
 
-type Settings = Required<Pick<KvThreadOptions, 'maxDepth' | 'bufferSize' | 'maxSubtasks' | 'maxTasks' | 'maxThoughtChars' | 'maxConclusionChars' | 'maxAnswerChars'>> & { prune: boolean };
+type Settings = Required<
+  Pick<
+    KvThreadOptions,
+    'maxDepth' | 'bufferSize' | 'maxSubtasks' | 'maxTasks' | 'maxThoughtChars' | 'maxConclusionChars' | 'maxAnswerChars'
+  >
+> & { prune: boolean };
 
 /** One run: state shared by the recursive task decoder. */
 class ThreadRun {
@@ -299,7 +320,7 @@ class ThreadRun {
     const openers = toolNames.map((name) => `{"tool_name":${JSON.stringify(name)}`);
     let chosen: string;
     if (shape) {
-      chosen = shape.tool !== undefined ? openers[toolNames.indexOf(shape.tool)] ?? 'null' : 'null';
+      chosen = shape.tool !== undefined ? (openers[toolNames.indexOf(shape.tool)] ?? 'null') : 'null';
       decoder.append(chosen);
     } else {
       chosen = await decoder.choose(['null', ...openers]);

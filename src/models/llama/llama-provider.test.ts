@@ -8,7 +8,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { CancelledError, ContextOverflowError, ProviderError, ThicketError, TimeoutError, countMessageTokens, systemClock } from '../../core/index.ts';
+import {
+  CancelledError,
+  ContextOverflowError,
+  ProviderError,
+  ThicketError,
+  TimeoutError,
+  countMessageTokens,
+  systemClock,
+} from '../../core/index.ts';
 import { Ledger } from '../../budget/index.ts';
 import { Fleet } from '../fleet.ts';
 import type { GenerateRequest, JsonSchema } from '../spec.ts';
@@ -60,8 +68,10 @@ describe('LlamaProvider', () => {
     pool.release(first);
     pool.release(second);
     const response = await provider.doGenerate(request({ messages: [{ role: 'user', content: 'A fresh prompt about meters.' }] }));
-    const inputDelta = first.tokenMeter.usedInputTokens + second.tokenMeter.usedInputTokens - before[0]!.usedInputTokens - before[1]!.usedInputTokens;
-    const outputDelta = first.tokenMeter.usedOutputTokens + second.tokenMeter.usedOutputTokens - before[0]!.usedOutputTokens - before[1]!.usedOutputTokens;
+    const inputDelta =
+      first.tokenMeter.usedInputTokens + second.tokenMeter.usedInputTokens - before[0]!.usedInputTokens - before[1]!.usedInputTokens;
+    const outputDelta =
+      first.tokenMeter.usedOutputTokens + second.tokenMeter.usedOutputTokens - before[0]!.usedOutputTokens - before[1]!.usedOutputTokens;
     assert.deepEqual(response.usage, { inputTokens: inputDelta, outputTokens: outputDelta });
     assert.equal(response.usageEstimated, false);
     assert.equal(response.simulated, false);
@@ -137,7 +147,9 @@ describe('LlamaProvider', () => {
 
   it('rejects an abort mid-generation promptly with CancelledError, and frees the sequence', async () => {
     const controller = new AbortController();
-    const call = provider.doGenerate(request({ maxOutputTokens: 3500, abortSignal: controller.signal, messages: [{ role: 'user', content: 'x' }] }));
+    const call = provider.doGenerate(
+      request({ maxOutputTokens: 3500, abortSignal: controller.signal, messages: [{ role: 'user', content: 'x' }] }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 40));
     const abortedAt = performance.now();
     controller.abort();
@@ -156,7 +168,11 @@ describe('LlamaProvider', () => {
 
   it('samples an unseeded request from the run seed and the call key: reproducible per seed, distinct per call', async () => {
     const { seed: _seeded, ...unseeded } = request({ temperature: 1, maxOutputTokens: 16 });
-    const ask = (seed: number, callKey: string) => new LlamaProvider({ modelPath, contextSize: 4096, sequences: 2, seed, reusePrefix: false }).doGenerate({ ...unseeded, metadata: { callKey, attempt: 0 } });
+    const ask = (seed: number, callKey: string) =>
+      new LlamaProvider({ modelPath, contextSize: 4096, sequences: 2, seed, reusePrefix: false }).doGenerate({
+        ...unseeded,
+        metadata: { callKey, attempt: 0 },
+      });
     const first = (await ask(3, 'k#0')).text;
     assert.equal((await ask(3, 'k#0')).text, first, 'same run seed, same call: same sample');
     assert.notEqual((await ask(3, 'k#1')).text, first, 'another occurrence of the prompt: another sample');
@@ -220,29 +236,43 @@ describe('LlamaProvider', () => {
 });
 
 describe('resolveGgufModel (gguf: references for the fleet)', () => {
-  it('runs the fixture through the fleet call path: budget charged with the meter\'s usage, JSON parsed', async () => {
-    const fleet = new Fleet({ resolver: { resolve: (reference) => resolveGgufModel(reference, { path: reference.slice(5), contextSize: 2048, sequences: 2 }) }, clock: systemClock, seed: 1 });
-    const reference = `gguf:${modelPath}`;
-    assert.deepEqual({ ...fleet.model(reference).profile }, {
-      reference,
-      tier: 'small',
-      priceInputPerMillion: 0,
-      priceOutputPerMillion: 0,
-      contextWindow: 2048,
-      reasoning: false,
-      maxConcurrency: 2,
-      timeoutMs: 300_000,
-      simulated: false,
+  it("runs the fixture through the fleet call path: budget charged with the meter's usage, JSON parsed", async () => {
+    const fleet = new Fleet({
+      resolver: { resolve: (reference) => resolveGgufModel(reference, { path: reference.slice(5), contextSize: 2048, sequences: 2 }) },
+      clock: systemClock,
+      seed: 1,
     });
+    const reference = `gguf:${modelPath}`;
+    assert.deepEqual(
+      { ...fleet.model(reference).profile },
+      {
+        reference,
+        tier: 'small',
+        priceInputPerMillion: 0,
+        priceOutputPerMillion: 0,
+        contextWindow: 2048,
+        reasoning: false,
+        maxConcurrency: 2,
+        timeoutMs: 300_000,
+        simulated: false,
+      },
+    );
     const ledger = new Ledger({ clock: systemClock, limits: { totalTokens: 100_000 } });
     const reservedInput: number[] = [];
     ledger.onEvent((event) => {
       if (event.kind === 'reserve') reservedInput.push(event.amount.inputTokens);
     });
-    const schema = { type: 'object', properties: { answer: { type: 'string', maxLength: 10 } }, required: ['answer'], additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: 'string', maxLength: 10 } },
+      required: ['answer'],
+      additionalProperties: false,
+    };
     // A prompt long enough for the byte-level count to leave the o200k estimate's margin behind.
     const messages: GenerateRequest['messages'] = [{ role: 'user', content: `What is 2 + 2? ${'Explain it briefly. '.repeat(40)}` }];
-    const result = await fleet.call(reference, request({ messages, maxOutputTokens: 64, responseSchema: { name: 'answer', schema } }), { budget: ledger.root });
+    const result = await fleet.call(reference, request({ messages, maxOutputTokens: 64, responseSchema: { name: 'answer', schema } }), {
+      budget: ledger.root,
+    });
     assert.equal(typeof (result.object as { answer: unknown }).answer, 'string');
     // Reserved: the model's own count of the rendered prompt — on this byte-level vocabulary far above the o200k
     // estimate plus margin, which the call would have overrun. Nothing is over its reservation.
@@ -260,20 +290,41 @@ describe('resolveGgufModel (gguf: references for the fleet)', () => {
 
   it('rejects a missing or non-GGUF file when the reference resolves, before anything runs', () => {
     const missing = join(folder, 'missing.gguf');
-    assert.throws(() => resolveGgufModel(`gguf:${missing}`, { path: missing }), (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL' && error.category === 'bad_input' && error.message.includes(`No model file at ${missing}`) && /thicket models pull/.test(error.message));
+    assert.throws(
+      () => resolveGgufModel(`gguf:${missing}`, { path: missing }),
+      (error: unknown) =>
+        ThicketError.isInstance(error) &&
+        error.code === 'UNKNOWN_MODEL' &&
+        error.category === 'bad_input' &&
+        error.message.includes(`No model file at ${missing}`) &&
+        /thicket models pull/.test(error.message),
+    );
     const text = join(folder, 'notes.gguf');
     writeFileSync(text, 'these are my notes, not a model\n');
-    assert.throws(() => resolveGgufModel(`gguf:${text}`, { path: text }), (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL' && error.message.includes(`${text} is not a GGUF file (no "GGUF" magic at the start)`));
+    assert.throws(
+      () => resolveGgufModel(`gguf:${text}`, { path: text }),
+      (error: unknown) =>
+        ThicketError.isInstance(error) &&
+        error.code === 'UNKNOWN_MODEL' &&
+        error.message.includes(`${text} is not a GGUF file (no "GGUF" magic at the start)`),
+    );
     const future = join(folder, 'future.gguf');
     const header = Buffer.alloc(24);
     header.write('GGUF', 0, 'latin1');
     header.writeUInt32LE(9, 4);
     writeFileSync(future, header);
-    assert.throws(() => resolveGgufModel(`gguf:${future}`, { path: future }), (error: unknown) => ThicketError.isInstance(error) && error.message.includes('a GGUF file llama.cpp cannot read: unsupported GGUF version 9'));
+    assert.throws(
+      () => resolveGgufModel(`gguf:${future}`, { path: future }),
+      (error: unknown) =>
+        ThicketError.isInstance(error) && error.message.includes('a GGUF file llama.cpp cannot read: unsupported GGUF version 9'),
+    );
   });
 
   it('gguf:default needs a pulled model and says how to get one', () => {
     const empty = mkdtempSync(join(folder, 'models-'));
-    assert.throws(() => resolveGgufModel('gguf:default', { path: 'default' }, { environment: { THICKET_MODELS_DIR: empty } }), (error: unknown) => error instanceof ModelNotPulledError && error.message.includes(empty));
+    assert.throws(
+      () => resolveGgufModel('gguf:default', { path: 'default' }, { environment: { THICKET_MODELS_DIR: empty } }),
+      (error: unknown) => error instanceof ModelNotPulledError && error.message.includes(empty),
+    );
   });
 });

@@ -54,7 +54,11 @@ export class LlamaProvider implements ModelProvider {
 
   constructor(options: LlamaProviderOptions) {
     if (typeof options.modelPath !== 'string' || options.modelPath.replace(/^gguf:/, '').trim() === '') {
-      throw new InvalidInputError('Invalid llama provider options', [{ path: 'modelPath', message: 'must be a path to a .gguf file (gguf:<path>)' }], 'INVALID_CONFIG');
+      throw new InvalidInputError(
+        'Invalid llama provider options',
+        [{ path: 'modelPath', message: 'must be a path to a .gguf file (gguf:<path>)' }],
+        'INVALID_CONFIG',
+      );
     }
     this.modelPath = ggufPath(options.modelPath);
     this.modelId = options.modelId ?? `gguf:${this.modelPath}`;
@@ -89,10 +93,14 @@ export class LlamaProvider implements ModelProvider {
     const started = performance.now();
     const { model, context, pool } = await raceAbort(this.engine(), signal, label);
     const llama = await getLlamaEngine();
-    const schemaGrammar = request.responseSchema ? await raceAbort(grammarForJsonSchema(llama, request.responseSchema.schema), signal, label) : undefined;
+    const schemaGrammar = request.responseSchema
+      ? await raceAbort(grammarForJsonSchema(llama, request.responseSchema.schema), signal, label)
+      : undefined;
 
     const callKey = request.metadata?.callKey;
-    const seed = request.seed ?? (this.seed !== undefined && callKey !== undefined ? hash32(`${this.seed}:${callKey}:${request.metadata?.attempt ?? 0}`) : undefined);
+    const seed =
+      request.seed ??
+      (this.seed !== undefined && callKey !== undefined ? hash32(`${this.seed}:${callKey}:${request.metadata?.attempt ?? 0}`) : undefined);
     const prompt = renderChatPrompt(model, request.messages);
     if (prompt.tokens.length + request.maxOutputTokens > context.contextSize) {
       throw new ContextOverflowError(this.modelId, prompt.tokens.length, context.contextSize);
@@ -101,7 +109,9 @@ export class LlamaProvider implements ModelProvider {
     const work = (async () => {
       try {
         // Keep the cached prefix the new prompt shares; at least one prompt token is evaluated so there are logits to sample from.
-        const shared = this.reusePrefix ? Math.min(sequence.compareContextTokens(prompt.tokens).firstDifferentIndex, prompt.tokens.length - 1) : 0;
+        const shared = this.reusePrefix
+          ? Math.min(sequence.compareContextTokens(prompt.tokens).firstDifferentIndex, prompt.tokens.length - 1)
+          : 0;
         if (sequence.nextTokenIndex > shared) await sequence.eraseContextTokenRanges([{ start: shared, end: sequence.nextTokenIndex }]);
         const meterBefore = sequence.tokenMeter.getState();
         const generated = await generateTokens(model, sequence, prompt.tokens.slice(shared), {
@@ -127,7 +137,13 @@ export class LlamaProvider implements ModelProvider {
       finishReason: generated.finishReason,
       latencyMs: performance.now() - started,
       simulated: false,
-      raw: { promptTokens: prompt.tokens.length, reusedPrefixTokens: shared, generatedTokens: generated.tokens.length, template: prompt.template, decodeMs: generated.decodeMs },
+      raw: {
+        promptTokens: prompt.tokens.length,
+        reusedPrefixTokens: shared,
+        generatedTokens: generated.tokens.length,
+        template: prompt.template,
+        decodeMs: generated.decodeMs,
+      },
     };
   }
 }

@@ -80,14 +80,17 @@ describe('model cache', () => {
   it('finds nothing in an empty cache, and requirePulledModel says how to get a model', () => {
     const cacheDir = cacheFor('empty');
     assert.equal(findPulledDefaultModel({ cacheDir }), undefined);
-    assert.throws(() => requirePulledModel(DEFAULT_PULL_MODEL, { cacheDir }), (error: unknown) => {
-      assert.ok(error instanceof ModelNotPulledError);
-      assert.equal(error.code, 'NO_MODEL');
-      assert.equal(exitCodeFor(error), 2);
-      assert.match(error.message, /thicket models pull/);
-      assert.match(error.message, /THICKET_MODELS_DIR/);
-      return true;
-    });
+    assert.throws(
+      () => requirePulledModel(DEFAULT_PULL_MODEL, { cacheDir }),
+      (error: unknown) => {
+        assert.ok(error instanceof ModelNotPulledError);
+        assert.equal(error.code, 'NO_MODEL');
+        assert.equal(exitCodeFor(error), 2);
+        assert.match(error.message, /thicket models pull/);
+        assert.match(error.message, /THICKET_MODELS_DIR/);
+        return true;
+      },
+    );
   });
 });
 
@@ -96,12 +99,19 @@ describe('pullModel', () => {
     const cacheDir = cacheFor('ok');
     const calls: string[] = [];
     const progress: PullProgress[] = [];
-    const pulled = await pullModel(fakePin(), { cacheDir, fetcher: fakeFetcher(CONTENT, calls), onProgress: (event) => progress.push(event) });
+    const pulled = await pullModel(fakePin(), {
+      cacheDir,
+      fetcher: fakeFetcher(CONTENT, calls),
+      onProgress: (event) => progress.push(event),
+    });
     assert.equal(pulled.alreadyPresent, false);
     assert.equal(pulled.path, join(cacheDir, 'fake-model.gguf'));
     assert.equal(pulled.reference, `gguf:${pulled.path}`);
     assert.ok(existsSync(`${pulled.path}.verified.json`));
-    assert.deepEqual(progress.filter((event) => event.phase === 'download').map((event) => event.downloadedBytes), [CONTENT.length / 2, CONTENT.length]);
+    assert.deepEqual(
+      progress.filter((event) => event.phase === 'download').map((event) => event.downloadedBytes),
+      [CONTENT.length / 2, CONTENT.length],
+    );
     assert.equal(progress.at(-1)?.phase, 'verify');
 
     assert.deepEqual(findPulledModel(fakePin(), { cacheDir }), { ...pulled, alreadyPresent: true });
@@ -121,7 +131,10 @@ describe('pullModel', () => {
       return true;
     });
     assert.equal(existsSync(join(cacheDir, 'fake-model.gguf')), false);
-    await assert.rejects(pullModel(fakePin(), { cacheDir, fetcher: fakeFetcher(CONTENT.subarray(1)) }), /expected \d+ bytes, got \d+ bytes/);
+    await assert.rejects(
+      pullModel(fakePin(), { cacheDir, fetcher: fakeFetcher(CONTENT.subarray(1)) }),
+      /expected \d+ bytes, got \d+ bytes/,
+    );
   });
 
   it('verifies a file put in the cache by hand instead of downloading it', async () => {
@@ -185,15 +198,24 @@ describe('pullModel', () => {
       });
       response.end(request.method === 'HEAD' ? undefined : body);
     });
-    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    );
     try {
       const cacheDir = cacheFor('revision');
       const progress: PullProgress[] = [];
       const pin = fakePin({ uri: `hf:thicket/fake-model-GGUF/fake-model.gguf#${revision}` });
-      const pulled = await pullModel(pin, { cacheDir, huggingFaceEndpoint: `http://127.0.0.1:${port}/`, onProgress: (event) => progress.push(event) });
+      const pulled = await pullModel(pin, {
+        cacheDir,
+        huggingFaceEndpoint: `http://127.0.0.1:${port}/`,
+        onProgress: (event) => progress.push(event),
+      });
       assert.equal(pulled.path, join(cacheDir, 'fake-model.gguf'));
       assert.equal(pulled.alreadyPresent, false);
-      assert.ok(requested.some((line) => line.includes(`/resolve/${revision}/fake-model.gguf`)), requested.join('\n'));
+      assert.ok(
+        requested.some((line) => line.includes(`/resolve/${revision}/fake-model.gguf`)),
+        requested.join('\n'),
+      );
       assert.ok(progress.some((event) => event.phase === 'verify' && event.downloadedBytes === CONTENT.length));
       assert.equal(findPulledModel(pin, { cacheDir })?.path, pulled.path);
     } finally {
@@ -213,11 +235,17 @@ describe('pullModel', () => {
     const wrong = Buffer.from(CONTENT);
     wrong[0] = 0x21;
     const otherDir = cacheFor('tail-wrong');
-    await assert.rejects(pullModel(fakePin(), { cacheDir: otherDir, fetcher: fakeFetcher(Buffer.concat([wrong, tail])) }), /Checksum mismatch/);
+    await assert.rejects(
+      pullModel(fakePin(), { cacheDir: otherDir, fetcher: fakeFetcher(Buffer.concat([wrong, tail])) }),
+      /Checksum mismatch/,
+    );
     assert.equal(existsSync(join(otherDir, 'fake-model.gguf')), false);
   });
 
   it('refuses an unknown pin name', async () => {
-    await assert.rejects(pullModel('no-such-model', { cacheDir: cacheFor('unknown') }), (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL');
+    await assert.rejects(
+      pullModel('no-such-model', { cacheDir: cacheFor('unknown') }),
+      (error: unknown) => ThicketError.isInstance(error) && error.code === 'UNKNOWN_MODEL',
+    );
   });
 });

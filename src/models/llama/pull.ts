@@ -60,7 +60,11 @@ export interface PullProgress {
 }
 
 /** How a pin's file is fetched into `directory`; returns the downloaded file's path. Injectable for tests. */
-export type ModelFetcher = (pin: PinnedModel, directory: string, options: { onProgress?: (progress: PullProgress) => void; signal?: AbortSignal }) => Promise<string>;
+export type ModelFetcher = (
+  pin: PinnedModel,
+  directory: string,
+  options: { onProgress?: (progress: PullProgress) => void; signal?: AbortSignal },
+) => Promise<string>;
 
 export interface PullOptions {
   cacheDir?: string;
@@ -82,8 +86,15 @@ export interface PulledModel {
 
 /** Nothing pulled yet: a bad-input error (exit code 2) that says how to get a model. */
 export class ModelNotPulledError extends ThicketError {
-  constructor(readonly modelName: string, readonly cacheDir: string) {
-    super('NO_MODEL', `No local model "${modelName}" in ${cacheDir}. Run \`thicket models pull\` once (downloads ${PINNED_MODELS[modelName] ? `${Math.round(PINNED_MODELS[modelName].sizeBytes / 1e6)} MB` : 'the model'}), set THICKET_MODELS_DIR to a folder that has it, or use gguf:<path> with a .gguf file you have.`, 'bad_input');
+  constructor(
+    readonly modelName: string,
+    readonly cacheDir: string,
+  ) {
+    super(
+      'NO_MODEL',
+      `No local model "${modelName}" in ${cacheDir}. Run \`thicket models pull\` once (downloads ${PINNED_MODELS[modelName] ? `${Math.round(PINNED_MODELS[modelName].sizeBytes / 1e6)} MB` : 'the model'}), set THICKET_MODELS_DIR to a folder that has it, or use gguf:<path> with a .gguf file you have.`,
+      'bad_input',
+    );
     this.name = 'ModelNotPulledError';
   }
 }
@@ -150,13 +161,19 @@ export async function sha256OfFile(path: string, onBytes?: (bytes: number) => vo
 /** Checks size and SHA-256; on success records the sidecar, on failure deletes the file and throws. */
 export async function verifyModelFile(path: string, pin: PinnedModel, onProgress?: (progress: PullProgress) => void): Promise<void> {
   const size = statSync(path).size;
-  const sha256 = size === pin.sizeBytes ? await sha256OfFile(path, (bytes) => onProgress?.({ downloadedBytes: bytes, totalBytes: size, phase: 'verify' })) : undefined;
+  const sha256 =
+    size === pin.sizeBytes
+      ? await sha256OfFile(path, (bytes) => onProgress?.({ downloadedBytes: bytes, totalBytes: size, phase: 'verify' }))
+      : undefined;
   if (size !== pin.sizeBytes || sha256 !== pin.sha256) {
     rmSync(path, { force: true });
     rmSync(sidecarPath(path), { force: true });
     const found = sha256 === undefined ? `${size} bytes` : `sha256 ${sha256}`;
     const expected = sha256 === undefined ? `${pin.sizeBytes} bytes` : `sha256 ${pin.sha256}`;
-    throw new ProviderError(`Checksum mismatch for ${pin.fileName}: expected ${expected}, got ${found}. The file was deleted. If the pin was just changed, re-verify its size and sha256 (src/models/llama/pull.ts).`, { isRetryable: false });
+    throw new ProviderError(
+      `Checksum mismatch for ${pin.fileName}: expected ${expected}, got ${found}. The file was deleted. If the pin was just changed, re-verify its size and sha256 (src/models/llama/pull.ts).`,
+      { isRetryable: false },
+    );
   }
   const sidecar: Sidecar = { sha256, sizeBytes: size, mtimeMs: statSync(path).mtimeMs };
   writeFileSync(sidecarPath(path), `${JSON.stringify(sidecar)}\n`);
@@ -171,7 +188,11 @@ export async function verifyModelFile(path: string, pin: PinnedModel, onProgress
  */
 async function trimDownloaderTail(path: string, pin: PinnedModel, onProgress?: (progress: PullProgress) => void): Promise<void> {
   if (!existsSync(path) || statSync(path).size <= pin.sizeBytes) return;
-  const prefix = await sha256OfFile(path, (bytes) => onProgress?.({ downloadedBytes: bytes, totalBytes: pin.sizeBytes, phase: 'verify' }), pin.sizeBytes);
+  const prefix = await sha256OfFile(
+    path,
+    (bytes) => onProgress?.({ downloadedBytes: bytes, totalBytes: pin.sizeBytes, phase: 'verify' }),
+    pin.sizeBytes,
+  );
   if (prefix === pin.sha256) truncateSync(path, pin.sizeBytes);
 }
 
@@ -203,7 +224,12 @@ export function huggingFaceFetcher(endpoint?: string): ModelFetcher {
       deleteTempFileOnCancel: false,
       skipExisting: false,
       ...(endpoint ? { endpoints: { huggingFace: endpoint } } : {}),
-      ...(options.onProgress ? { onProgress: ({ downloadedSize, totalSize }) => options.onProgress!({ downloadedBytes: downloadedSize, totalBytes: totalSize, phase: 'download' }) } : {}),
+      ...(options.onProgress
+        ? {
+            onProgress: ({ downloadedSize, totalSize }) =>
+              options.onProgress!({ downloadedBytes: downloadedSize, totalBytes: totalSize, phase: 'download' }),
+          }
+        : {}),
     });
     return downloader.download(options.signal ? { signal: options.signal } : {});
   };
@@ -225,7 +251,10 @@ export async function pullModel(nameOrPin: string | PinnedModel = DEFAULT_PULL_M
     const fetcher = options.fetcher ?? huggingFaceFetcher(options.huggingFaceEndpoint);
     let downloaded: string;
     try {
-      downloaded = await fetcher(pin, cacheDir, { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      downloaded = await fetcher(pin, cacheDir, {
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     } catch (error) {
       if (options.signal?.aborted) throw abortError(options.signal, pin.name);
       if (ThicketError.isInstance(error)) throw error;
@@ -234,7 +263,8 @@ export async function pullModel(nameOrPin: string | PinnedModel = DEFAULT_PULL_M
         { cause: error, isRetryable: true },
       );
     }
-    if (downloaded !== path && !existsSync(path)) throw new ProviderError(`The download of ${pin.name} ended at ${downloaded}, not ${path}.`, { isRetryable: false });
+    if (downloaded !== path && !existsSync(path))
+      throw new ProviderError(`The download of ${pin.name} ended at ${downloaded}, not ${path}.`, { isRetryable: false });
     await trimDownloaderTail(path, pin, options.onProgress);
   }
   await verifyModelFile(path, pin, options.onProgress);

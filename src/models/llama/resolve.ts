@@ -37,14 +37,25 @@ const DEFAULT_LLAMA_TIMEOUT_MS = 300_000;
  */
 export const llamaPromptMargin = (counted: number): number => Math.ceil(counted * 0.25) + 64;
 
-export function resolveGgufModel(reference: string, settings: LlamaModelSettings, options: { environment?: NodeJS.ProcessEnv; seed?: number } = {}): ResolvedModel {
-  const path = settings.path === 'default' ? requirePulledModel(DEFAULT_PULL_MODEL, { cacheDir: modelsCacheDir(options.environment) }).path : settings.path;
+export function resolveGgufModel(
+  reference: string,
+  settings: LlamaModelSettings,
+  options: { environment?: NodeJS.ProcessEnv; seed?: number } = {},
+): ResolvedModel {
+  const path =
+    settings.path === 'default'
+      ? requirePulledModel(DEFAULT_PULL_MODEL, { cacheDir: modelsCacheDir(options.environment) }).path
+      : settings.path;
   // A stat and 24 bytes now, so a mistyped path is bad input when the reference resolves (a CLI rejects it
   // before it journals a run), not an error in the middle of a run; llama.cpp's own load errors come later.
   const file = ggufPath(path);
   if (!existsSync(file) || !statSync(file).isFile()) throw new UnknownModelError(reference, `No model file at ${file}. ${PULL_HINT}`);
   const headerProblem = ggufHeaderProblem(file);
-  if (headerProblem) throw new UnknownModelError(reference, `${file} is ${headerProblem.startsWith('not') ? '' : 'a GGUF file llama.cpp cannot read: '}${headerProblem}. ${PULL_HINT}`);
+  if (headerProblem)
+    throw new UnknownModelError(
+      reference,
+      `${file} is ${headerProblem.startsWith('not') ? '' : 'a GGUF file llama.cpp cannot read: '}${headerProblem}. ${PULL_HINT}`,
+    );
   const contextSize = settings.contextSize ?? DEFAULT_LLAMA_CONTEXT_SIZE;
   const sequences = settings.sequences ?? 1;
   const provider = new LlamaProvider({

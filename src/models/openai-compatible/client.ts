@@ -23,7 +23,8 @@ export function checkBaseUrl(baseURL: string, issues: InputIssue[]): URL | undef
   }
   const before = issues.length;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') issues.push({ path: 'baseURL', message: 'must use http: or https:' });
-  if (url.username !== '' || url.password !== '') issues.push({ path: 'baseURL', message: 'must not contain credentials; use apiKey or headers' });
+  if (url.username !== '' || url.password !== '')
+    issues.push({ path: 'baseURL', message: 'must not contain credentials; use apiKey or headers' });
   return issues.length === before ? url : undefined;
 }
 

@@ -63,7 +63,8 @@ describe('OpenAICompatibleProvider: success path', () => {
     await fake.provider({ useMaxCompletionTokens: true }).doGenerate({ ...baseRequest, stop: [] });
     const sent = fake.seen[0]!.body;
     assert.equal(sent['max_completion_tokens'], 64);
-    for (const field of ['max_tokens', 'temperature', 'top_p', 'stop', 'seed', 'response_format']) assert.equal(field in sent, false, field);
+    for (const field of ['max_tokens', 'temperature', 'top_p', 'stop', 'seed', 'response_format'])
+      assert.equal(field in sent, false, field);
   });
 
   it('sends no Authorization header when no apiKey is configured', async () => {
@@ -111,7 +112,13 @@ describe('OpenAICompatibleProvider: success path', () => {
 
 describe('OpenAICompatibleProvider: HTTP errors', () => {
   it('429 with retry-after: 2 → RATE_LIMITED, retryable, retryAfterMs 2000', async () => {
-    fake.handler = (_request, res) => json(res, 429, { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '2' });
+    fake.handler = (_request, res) =>
+      json(
+        res,
+        429,
+        { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } },
+        { 'retry-after': '2' },
+      );
     const error = await rejection(fake.provider().doGenerate(baseRequest));
     assert.ok(error instanceof ProviderError);
     assert.equal(error.code, 'RATE_LIMITED');
@@ -133,7 +140,8 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
   });
 
   it('429 insufficient_quota is not retryable (waiting does not refill an account)', async () => {
-    fake.handler = (_request, res) => json(res, 429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } });
+    fake.handler = (_request, res) =>
+      json(res, 429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } });
     const error = await rejection(fake.provider().doGenerate(baseRequest));
     assert.equal(error.code, 'RATE_LIMITED');
     assert.equal(error.isRetryable, false);
@@ -167,7 +175,10 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
   });
 
   it('400 → non-retryable PROVIDER_ERROR', async () => {
-    fake.handler = (_request, res) => json(res, 400, { error: { message: "Unsupported parameter: 'top_p'", type: 'invalid_request_error', code: 'unsupported_parameter' } });
+    fake.handler = (_request, res) =>
+      json(res, 400, {
+        error: { message: "Unsupported parameter: 'top_p'", type: 'invalid_request_error', code: 'unsupported_parameter' },
+      });
     const error = await rejection(fake.provider().doGenerate(baseRequest));
     assert.ok(error instanceof ProviderError);
     assert.equal(error.code, 'PROVIDER_ERROR');
@@ -178,7 +189,8 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
   });
 
   it('keeps the message of error bodies without an `error` wrapper (older vLLM) and of plain-text bodies', async () => {
-    fake.handler = (_request, res) => json(res, 404, { object: 'error', message: 'The model `nope` does not exist.', type: 'NotFoundError', code: 404 });
+    fake.handler = (_request, res) =>
+      json(res, 404, { object: 'error', message: 'The model `nope` does not exist.', type: 'NotFoundError', code: 404 });
     const notFound = await rejection(fake.provider().doGenerate(baseRequest));
     assert.ok(notFound instanceof ProviderError);
     assert.equal(notFound.status, 404);
@@ -203,7 +215,8 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
     fake.handler = (_request, res) =>
       json(res, 400, {
         error: {
-          message: "This model's maximum context length is 8192 tokens. However, you requested 9100 tokens (9000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+          message:
+            "This model's maximum context length is 8192 tokens. However, you requested 9100 tokens (9000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
           type: 'invalid_request_error',
           param: 'messages',
           code: 'context_length_exceeded',
@@ -220,7 +233,15 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
 
   it('400 context overflow from llama.cpp (n_ctx / n_prompt_tokens fields) → ContextOverflowError', async () => {
     fake.handler = (_request, res) =>
-      json(res, 400, { error: { code: 400, message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error', n_prompt_tokens: 5000, n_ctx: 4096 } });
+      json(res, 400, {
+        error: {
+          code: 400,
+          message: 'the request exceeds the available context size, try increasing it',
+          type: 'exceed_context_size_error',
+          n_prompt_tokens: 5000,
+          n_ctx: 4096,
+        },
+      });
     const error = await rejection(fake.provider().doGenerate(baseRequest));
     assert.ok(error instanceof ContextOverflowError);
     assert.equal(error.contextWindow, 4096);
@@ -228,7 +249,10 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
   });
 
   it('400 context_length_exceeded without numbers → non-retryable PROVIDER_ERROR saying so', async () => {
-    fake.handler = (_request, res) => json(res, 400, { error: { message: 'Input is too long for this model.', type: 'invalid_request_error', code: 'context_length_exceeded' } });
+    fake.handler = (_request, res) =>
+      json(res, 400, {
+        error: { message: 'Input is too long for this model.', type: 'invalid_request_error', code: 'context_length_exceeded' },
+      });
     const error = await rejection(fake.provider().doGenerate(baseRequest));
     assert.ok(error instanceof ProviderError);
     assert.equal(error.code, 'PROVIDER_ERROR');
@@ -285,7 +309,9 @@ describe('OpenAICompatibleProvider: broken responses and connections', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const error = await rejection(new OpenAICompatibleProvider({ baseURL: `http://127.0.0.1:${port}/v1`, modelId: 'm', apiKey: API_KEY }).doGenerate(baseRequest));
+    const error = await rejection(
+      new OpenAICompatibleProvider({ baseURL: `http://127.0.0.1:${port}/v1`, modelId: 'm', apiKey: API_KEY }).doGenerate(baseRequest),
+    );
     assert.ok(error instanceof ProviderError);
     assert.equal(error.code, 'PROVIDER_ERROR');
     assert.equal(error.status, undefined);

@@ -94,8 +94,10 @@ export class OpenAICompatibleProvider implements ModelProvider {
   constructor(options: OpenAICompatibleProviderOptions) {
     const issues: InputIssue[] = [];
     const url = checkBaseUrl(options.baseURL, issues);
-    if (typeof options.modelId !== 'string' || options.modelId.trim() === '') issues.push({ path: 'modelId', message: 'must be a non-empty string' });
-    if (options.apiKey !== undefined && options.apiKey === '') issues.push({ path: 'apiKey', message: 'must not be empty (omit it to send no Authorization header)' });
+    if (typeof options.modelId !== 'string' || options.modelId.trim() === '')
+      issues.push({ path: 'modelId', message: 'must be a non-empty string' });
+    if (options.apiKey !== undefined && options.apiKey === '')
+      issues.push({ path: 'apiKey', message: 'must not be empty (omit it to send no Authorization header)' });
     if (issues.length > 0 || !url) throw new InvalidInputError('Invalid openai-compatible provider options', issues, 'INVALID_CONFIG');
 
     this.modelId = options.modelId;
@@ -203,16 +205,26 @@ export class OpenAICompatibleProvider implements ModelProvider {
       // Some gateways report upstream failures as HTTP 200 with an `error` object.
       const serverMessage = errorMessageOf(body);
       if (serverMessage !== undefined) {
-        throw new ProviderError(this.redact(`Model "${this.modelId}" at ${this.endpoint} answered HTTP ${captured.status ?? 200} with an error: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`), {
-          responseBody: this.redact(truncate(captured.body ?? '', MAX_BODY_CHARS)),
-          isRetryable: true,
-        });
+        throw new ProviderError(
+          this.redact(
+            `Model "${this.modelId}" at ${this.endpoint} answered HTTP ${captured.status ?? 200} with an error: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+          ),
+          {
+            responseBody: this.redact(truncate(captured.body ?? '', MAX_BODY_CHARS)),
+            isRetryable: true,
+          },
+        );
       }
       throw this.malformedBody(captured, 'has no choices');
     }
     const message = isRecord(choice['message']) ? choice['message'] : {};
     const text = contentText(message['content']);
-    const reasoning = typeof message['reasoning_content'] === 'string' ? message['reasoning_content'] : typeof message['reasoning'] === 'string' ? message['reasoning'] : '';
+    const reasoning =
+      typeof message['reasoning_content'] === 'string'
+        ? message['reasoning_content']
+        : typeof message['reasoning'] === 'string'
+          ? message['reasoning']
+          : '';
     const { usage, estimated } = usageOf(body['usage'], request, text, reasoning);
     return {
       text,
@@ -242,18 +254,22 @@ export class OpenAICompatibleProvider implements ModelProvider {
     }
     if (error instanceof APIConnectionError) {
       const detail = networkDetail(error.cause);
-      return new ProviderError(this.redact(`Could not reach ${this.endpoint} (model "${this.modelId}")${detail ? `: ${detail}` : ''}.`), { cause: error.cause });
+      return new ProviderError(this.redact(`Could not reach ${this.endpoint} (model "${this.modelId}")${detail ? `: ${detail}` : ''}.`), {
+        cause: error.cause,
+      });
     }
     if (error instanceof APIError && typeof error.status === 'number') return this.mapStatusError(error, error.status, captured, request);
     // The body of a 2xx response did not parse (the client's response.json() threw).
-    if (error instanceof SyntaxError && captured.status !== undefined && captured.status < 300) return this.malformedBody(captured, 'is not valid JSON');
+    if (error instanceof SyntaxError && captured.status !== undefined && captured.status < 300)
+      return this.malformedBody(captured, 'is not valid JSON');
     return toThicketError(error);
   }
 
   private mapStatusError(error: APIError, status: number, captured: CapturedResponse, request: GenerateRequest): ThicketError {
     const rawBody = captured.body ?? (error.error !== undefined ? JSON.stringify({ error: error.error }) : '');
     const parsed = safeJsonParse(rawBody);
-    const serverMessage = (isRecord(parsed) ? errorMessageOf(parsed) : undefined) ?? (rawBody.trim() === '' ? '(empty body)' : rawBody.trim());
+    const serverMessage =
+      (isRecord(parsed) ? errorMessageOf(parsed) : undefined) ?? (rawBody.trim() === '' ? '(empty body)' : rawBody.trim());
     const errorCode = isRecord(parsed) ? errorCodeOf(parsed) : undefined;
     const retryAfterMs = parseRetryAfterMs(error.headers);
 
@@ -263,7 +279,9 @@ export class OpenAICompatibleProvider implements ModelProvider {
         return new ContextOverflowError(this.modelId, numbers.promptTokens ?? countMessageTokens(request.messages), numbers.contextWindow);
       }
       return new ProviderError(
-        this.redact(`Context length exceeded: model "${this.modelId}" at ${this.endpoint} refused the prompt plus ${request.maxOutputTokens} output tokens (HTTP ${status}): ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`),
+        this.redact(
+          `Context length exceeded: model "${this.modelId}" at ${this.endpoint} refused the prompt plus ${request.maxOutputTokens} output tokens (HTTP ${status}): ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+        ),
         { status, responseBody: this.redact(truncate(rawBody, MAX_BODY_CHARS)), isRetryable: false },
       );
     }
@@ -277,12 +295,17 @@ export class OpenAICompatibleProvider implements ModelProvider {
     else if (shouldRetry === 'false') isRetryable = false;
 
     const code = errorCode !== undefined ? ` [${errorCode}]` : '';
-    return new ProviderError(this.redact(`Model "${this.modelId}" at ${this.endpoint} answered HTTP ${status}${code}: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`), {
-      status,
-      responseBody: this.redact(truncate(rawBody, MAX_BODY_CHARS)),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      ...(isRetryable !== undefined ? { isRetryable } : {}),
-    });
+    return new ProviderError(
+      this.redact(
+        `Model "${this.modelId}" at ${this.endpoint} answered HTTP ${status}${code}: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+      ),
+      {
+        status,
+        responseBody: this.redact(truncate(rawBody, MAX_BODY_CHARS)),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        ...(isRetryable !== undefined ? { isRetryable } : {}),
+      },
+    );
   }
 
   /** Removes the API key from text that may echo it (some servers quote the Authorization header back). */
@@ -297,7 +320,6 @@ export class OpenAICompatibleProvider implements ModelProvider {
 function settleOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   return raceSignal(promise, signal, () => new DOMException('The operation was aborted.', 'AbortError'));
 }
-
 
 /**
  * Milliseconds the server asked us to wait: `retry-after-ms` (OpenAI's extension, milliseconds) first, then
@@ -359,7 +381,8 @@ function isCount(value: unknown): value is number {
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   // A few servers return content parts instead of a string.
-  if (Array.isArray(content)) return content.map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('');
+  if (Array.isArray(content))
+    return content.map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('');
   return '';
 }
 
@@ -369,7 +392,8 @@ function schemaName(name: string): string {
   return cleaned === '' ? 'response' : cleaned;
 }
 
-const CONTEXT_OVERFLOW_PATTERN = /context_length_exceeded|exceed_context_size|maximum context length|context length|context size|context window/i;
+const CONTEXT_OVERFLOW_PATTERN =
+  /context_length_exceeded|exceed_context_size|maximum context length|context length|context size|context window/i;
 
 function isContextOverflow(status: number, errorCode: string | undefined, serverMessage: string): boolean {
   if (status !== 400 && status !== 413 && status !== 422) return false;
@@ -381,8 +405,19 @@ function contextNumbers(parsed: unknown, message: string): { promptTokens?: numb
   const inner = isRecord(parsed) && isRecord(parsed['error']) ? parsed['error'] : isRecord(parsed) ? parsed : {};
   let contextWindow = isCount(inner['n_ctx']) && inner['n_ctx'] > 0 ? inner['n_ctx'] : undefined;
   let promptTokens = isCount(inner['n_prompt_tokens']) && inner['n_prompt_tokens'] > 0 ? inner['n_prompt_tokens'] : undefined;
-  contextWindow ??= firstNumber(message, [/maximum context length is (\d+)/i, /context length of (?:only )?(\d+)/i, /(\d+) maximum context length/i, /context window of (\d+)/i, /context size(?: is| of)? (\d+)/i]);
-  promptTokens ??= firstNumber(message, [/(\d+) in the messages/i, /messages resulted in (\d+) tokens/i, /request has (\d+) input tokens/i, /prompt contains (\d+) tokens/i]);
+  contextWindow ??= firstNumber(message, [
+    /maximum context length is (\d+)/i,
+    /context length of (?:only )?(\d+)/i,
+    /(\d+) maximum context length/i,
+    /context window of (\d+)/i,
+    /context size(?: is| of)? (\d+)/i,
+  ]);
+  promptTokens ??= firstNumber(message, [
+    /(\d+) in the messages/i,
+    /messages resulted in (\d+) tokens/i,
+    /request has (\d+) input tokens/i,
+    /prompt contains (\d+) tokens/i,
+  ]);
   return { ...(promptTokens !== undefined ? { promptTokens } : {}), ...(contextWindow !== undefined ? { contextWindow } : {}) };
 }
 

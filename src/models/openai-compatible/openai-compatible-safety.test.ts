@@ -140,7 +140,13 @@ describe('OpenAICompatibleProvider: aborts', () => {
 describe('OpenAICompatibleProvider: credentials', () => {
   it('sends the key as a Bearer header and never puts it in an error', async () => {
     fake.handler = (request, res) =>
-      json(res, 401, { error: { message: `Incorrect API key provided: ${String(request.headers['authorization'])}`, type: 'invalid_request_error', code: 'invalid_api_key' } });
+      json(res, 401, {
+        error: {
+          message: `Incorrect API key provided: ${String(request.headers['authorization'])}`,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
+      });
     const error = await rejection(fake.provider().doGenerate(baseRequest));
     assert.equal(fake.seen[0]!.headers['authorization'], `Bearer ${API_KEY}`);
     assert.ok(error instanceof ProviderError);
@@ -161,7 +167,9 @@ describe('OpenAICompatibleProvider: credentials', () => {
     assert.match(serverError.message, /failed for Bearer \[REDACTED\]/);
     assert.equal(inspect(serverError, { depth: 10 }).includes(API_KEY), false);
 
-    const refused = await rejection(new OpenAICompatibleProvider({ baseURL: 'http://127.0.0.1:1/v1', modelId: 'm', apiKey: API_KEY }).doGenerate(baseRequest));
+    const refused = await rejection(
+      new OpenAICompatibleProvider({ baseURL: 'http://127.0.0.1:1/v1', modelId: 'm', apiKey: API_KEY }).doGenerate(baseRequest),
+    );
     assert.ok(refused instanceof ProviderError);
     assert.equal(inspect(refused, { depth: 10 }).includes(API_KEY), false);
   });
@@ -188,6 +196,9 @@ describe('OpenAICompatibleProvider: construction', () => {
         return true;
       },
     );
-    assert.throws(() => new OpenAICompatibleProvider({ baseURL: 'http://user:pw@localhost/v1', modelId: 'm' }), /must not contain credentials/);
+    assert.throws(
+      () => new OpenAICompatibleProvider({ baseURL: 'http://user:pw@localhost/v1', modelId: 'm' }),
+      /must not contain credentials/,
+    );
   });
 });

@@ -33,7 +33,12 @@ export interface FakeOpenAIServer {
   /** Responses a test left hanging; destroyed after each test so no socket outlives it. */
   readonly hanging: ServerResponse[];
   /** A provider for this server (model `test-model`, key API_KEY). */
-  provider(options?: { apiKey?: string; useMaxCompletionTokens?: boolean; headers?: Record<string, string>; fetch?: typeof fetch }): OpenAICompatibleProvider;
+  provider(options?: {
+    apiKey?: string;
+    useMaxCompletionTokens?: boolean;
+    headers?: Record<string, string>;
+    fetch?: typeof fetch;
+  }): OpenAICompatibleProvider;
 }
 
 /** Starts the server before the file's tests, clears per-test state after each, closes it at the end. */
@@ -52,7 +57,12 @@ export function useFakeOpenAIServer(): FakeOpenAIServer {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const request: SeenRequest = { method: req.method, url: req.url, headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+        const request: SeenRequest = {
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        };
         fake.seen.push(request);
         fake.handler(request, res, req);
       });
@@ -77,7 +87,11 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.end(text);
 }
 
-export function completion(content: string | null, extra: Record<string, unknown> = {}, finishReason: string | null = 'stop'): Record<string, unknown> {
+export function completion(
+  content: string | null,
+  extra: Record<string, unknown> = {},
+  finishReason: string | null = 'stop',
+): Record<string, unknown> {
   return {
     id: 'chatcmpl-1',
     object: 'chat.completion',

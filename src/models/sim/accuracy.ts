@@ -56,7 +56,10 @@ export interface AccuracyInput {
 
 export function probabilityCorrect(input: AccuracyInput): number {
   const { profile } = input;
-  return sigmoid(profile.discrimination * (profile.skill + tokenGain(profile, input.reasoningTokens) + input.contextBonus - input.difficulty - input.instanceNoise));
+  return sigmoid(
+    profile.discrimination *
+      (profile.skill + tokenGain(profile, input.reasoningTokens) + input.contextBonus - input.difficulty - input.instanceNoise),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -90,7 +93,11 @@ function claimsIn(content: string): readonly Claim[] {
       const rest = (match[1] ?? '').trim();
       if (rest.length === 0) continue;
       const number = LEADING_NUMBER.exec(rest)?.[1];
-      claims.push({ number: number === undefined ? undefined : normalizeAnswer(number), phrase: normalizeAnswer(rest), word: normalizeAnswer(rest.split(/\s+/)[0] ?? '') });
+      claims.push({
+        number: number === undefined ? undefined : normalizeAnswer(number),
+        phrase: normalizeAnswer(rest),
+        word: normalizeAnswer(rest.split(/\s+/)[0] ?? ''),
+      });
     }
   }
   if (claimCache.size >= CLAIM_CACHE_LIMIT) claimCache.clear();
@@ -109,7 +116,12 @@ export interface ContextEvidence {
   wrongClaims: readonly string[];
 }
 
-export const NO_EVIDENCE: ContextEvidence = Object.freeze({ support: 0, partial: 0, wrong: 0, wrongClaims: Object.freeze([]) as readonly string[] });
+export const NO_EVIDENCE: ContextEvidence = Object.freeze({
+  support: 0,
+  partial: 0,
+  wrong: 0,
+  wrongClaims: Object.freeze([]) as readonly string[],
+});
 
 /**
  * Scans the conversation (user and assistant messages) for claimed results about this task (from other
@@ -126,7 +138,10 @@ export function scanContext(messages: readonly ChatLikeMessage[], task: Resolved
   for (const message of messages) {
     // System prompts set format and behaviour ("reply like `Answer: 42`"); claims come from the conversation.
     if (message.role === 'system') continue;
-    const content = task.source === 'registry' && task.prompt.length > 0 && message.content.includes(task.prompt) ? message.content.split(task.prompt).join(' ') : message.content;
+    const content =
+      task.source === 'registry' && task.prompt.length > 0 && message.content.includes(task.prompt)
+        ? message.content.split(task.prompt).join(' ')
+        : message.content;
     for (const claim of claimsIn(content)) {
       let value: string | undefined;
       let verdict: 'support' | 'partial' | 'wrong' | undefined;
@@ -188,7 +203,8 @@ export function drawAnswer(rng: Rng, task: ResolvedTask, pCorrect: number, evide
   const pick = rng.next();
   if (u < pCorrect) return { answer: task.answer, normalized: task.normalizedAnswer, correct: true, propagated: false };
   const copied = evidence.wrongClaims[0];
-  if (copied !== undefined && copy < PROPAGATION * saturate(evidence.wrong)) return { answer: copied, normalized: copied, correct: false, propagated: true };
+  if (copied !== undefined && copy < PROPAGATION * saturate(evidence.wrong))
+    return { answer: copied, normalized: copied, correct: false, propagated: true };
   const entry = pickWeighted(task.distractors, pick);
   if (!entry) return { answer: '[distractor 1]', normalized: normalizeAnswer('[distractor 1]'), correct: false, propagated: false };
   return { answer: entry.answer, normalized: entry.normalized, correct: false, propagated: false };
@@ -234,9 +250,16 @@ export function verifyCandidate(rng: Rng, input: VerifierInput): VerifierDecisio
   const normalized = normalizeAnswer(input.candidate);
   const candidateCorrect = normalized === task.normalizedAnswer;
   const margin =
-    profile.skill + profile.verifierQuality + 0.5 * tokenGain(profile, input.reasoningTokens) + 0.5 * input.contextBonus - 0.5 * task.difficulty - 0.5 * input.instanceNoise;
+    profile.skill +
+    profile.verifierQuality +
+    0.5 * tokenGain(profile, input.reasoningTokens) +
+    0.5 * input.contextBonus -
+    0.5 * task.difficulty -
+    0.5 * input.instanceNoise;
   const plausible = task.distractors[0]?.normalized === normalized ? 0.6 : 0;
-  const pRight = candidateCorrect ? sigmoid(profile.discrimination * (margin + 1.0)) : sigmoid(profile.discrimination * (margin - 0.3 - plausible));
+  const pRight = candidateCorrect
+    ? sigmoid(profile.discrimination * (margin + 1.0))
+    : sigmoid(profile.discrimination * (margin - 0.3 - plausible));
   const right = rng.next() < pRight;
   const accepted = candidateCorrect === right;
   const magnitude = 0.2 + (right ? 1.8 : 0.9) * rng.next();

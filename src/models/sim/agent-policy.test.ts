@@ -11,7 +11,10 @@ const novice = mergeSimProfile(DEFAULT_SIM_PROFILES['small']!, { skill: -6 });
 
 function intro(task: string, name: string, neighbours: string[], extra: Record<string, unknown> = {}): ChatMessage {
   const context = { task, name, neighbours, agents: 8, rounds: 5, protocol: 'plain', groups: 4, ...extra };
-  return { role: 'user', content: `Your name is ${name}.\nContext: ${JSON.stringify(context)}\nWhat are the first messages you want to send?` };
+  return {
+    role: 'user',
+    content: `Your name is ${name}.\nContext: ${JSON.stringify(context)}\nWhat are the first messages you want to send?`,
+  };
 }
 
 function draft(messages: ChatMessage[], profile = expert, seed = 1) {
@@ -36,9 +39,18 @@ describe('simulated AgentsNet agent', () => {
       { role: 'system', content: 'rules' },
       intro('coloring', 'Dan', ['Amy', 'Bob', 'Zoe']),
       { role: 'assistant', content: '[simulated] ok (strategy: priority)\n{"Amy":"Dan:group=1","Bob":"Dan:group=1","Zoe":"Dan:group=1"}' },
-      { role: 'user', content: 'Round 1 of 5. These are the messages from your neighbours:\nInbox: {"Amy":"Amy:group=1","Bob":"Bob:group=2","Zoe":"Zoe:group=4"}\nYou have 4 rounds left.' },
+      {
+        role: 'user',
+        content:
+          'Round 1 of 5. These are the messages from your neighbours:\nInbox: {"Amy":"Amy:group=1","Bob":"Bob:group=2","Zoe":"Zoe:group=4"}\nYou have 4 rounds left.',
+      },
     ];
-    for (let seed = 1; seed <= 20; seed++) assert.match(String(json(draft(messages, expert, seed).text)['Amy']), /^Dan:group=3;/, 'Amy (earlier name) keeps group 1; 1, 2, 4 are taken');
+    for (let seed = 1; seed <= 20; seed++)
+      assert.match(
+        String(json(draft(messages, expert, seed).text)['Amy']),
+        /^Dan:group=3;/,
+        'Amy (earlier name) keeps group 1; 1, 2, 4 are taken',
+      );
   });
 
   it('leader election: floods the largest name and says Yes only when it is its own', () => {
@@ -49,7 +61,13 @@ describe('simulated AgentsNet agent', () => {
     ];
     const round = draft([...base, { role: 'user', content: 'Round 1 of 5. x\nInbox: {"Amy":"*:leader=Amy","Bob":"*:leader=Tom"}\nmore' }]);
     assert.match(String(json(round.text)['Amy']), /^\*:leader=Tom/);
-    const final = draft([...base, { role: 'user', content: 'Round 5 of 5: message passing has finished. x\nInbox: {"Amy":"*:leader=Amy","Bob":"*:leader=Bob"}\nAre you the leader?' }]);
+    const final = draft([
+      ...base,
+      {
+        role: 'user',
+        content: 'Round 5 of 5: message passing has finished. x\nInbox: {"Amy":"*:leader=Amy","Bob":"*:leader=Bob"}\nAre you the leader?',
+      },
+    ]);
     assert.match(final.text, /### Final Answer ### Yes$/);
   });
 
@@ -57,13 +75,27 @@ describe('simulated AgentsNet agent', () => {
     const messages: ChatMessage[] = [
       { role: 'system', content: 'rules' },
       intro('coloring', 'Dan', ['Amy', 'Bob'], { protocol: 'verified' }),
-      { role: 'assistant', content: '[simulated] ok (strategy: priority)\n{"claims":[{"about":"Dan","key":"group","value":"2","source":"observed"}]}' },
-      { role: 'user', content: 'Round 1 of 5. x\nInbox: {"Amy":["Amy:group=1","Bob:group=2 via Bob [contradicted: Bob says 3]"],"Bob":["Bob:group=3"]}\nmore' },
+      {
+        role: 'assistant',
+        content: '[simulated] ok (strategy: priority)\n{"claims":[{"about":"Dan","key":"group","value":"2","source":"observed"}]}',
+      },
+      {
+        role: 'user',
+        content:
+          'Round 1 of 5. x\nInbox: {"Amy":["Amy:group=1","Bob:group=2 via Bob [contradicted: Bob says 3]"],"Bob":["Bob:group=3"]}\nmore',
+      },
     ];
     const message = json(draft(messages).text) as { claims: Array<Record<string, string>>; flags: Array<Record<string, string>> };
-    assert.deepEqual(message.claims[0], { about: 'Dan', key: 'group', value: '2', source: 'observed' }, 'group 2 is free once the stale claim is rejected');
+    assert.deepEqual(
+      message.claims[0],
+      { about: 'Dan', key: 'group', value: '2', source: 'observed' },
+      'group 2 is free once the stale claim is rejected',
+    );
     const aboutOthers = message.claims.filter((claim) => claim['about'] !== 'Dan' && claim['about'] !== '*');
-    assert.ok(aboutOthers.length > 0 && aboutOthers.every((claim) => claim['source'] === 'relayed' && claim['from'] === claim['about']), 'relays name their source');
+    assert.ok(
+      aboutOthers.length > 0 && aboutOthers.every((claim) => claim['source'] === 'relayed' && claim['from'] === claim['about']),
+      'relays name their source',
+    );
     assert.deepEqual(message.flags, [{ about: 'Bob', key: 'group', value: '2', from: 'Amy', reason: 'contradicted' }]);
   });
 
@@ -82,8 +114,15 @@ describe('simulated AgentsNet agent', () => {
   });
 
   it('slips more as skill drops: invalid messages and missing answer lines', () => {
-    const finalPrompt: ChatMessage[] = [{ role: 'system', content: 'rules' }, intro('consensus', 'Dan', ['Amy']), { role: 'user', content: 'Round 5 of 5: message passing has finished.\nInbox: {"Amy":"Amy:value=1"}\nAnswer.' }];
-    const slips = (profile: typeof expert): number => Array.from({ length: 200 }, (_, seed) => draft(finalPrompt, profile, seed)).filter((out) => !out.text.includes('### Final Answer ###')).length;
+    const finalPrompt: ChatMessage[] = [
+      { role: 'system', content: 'rules' },
+      intro('consensus', 'Dan', ['Amy']),
+      { role: 'user', content: 'Round 5 of 5: message passing has finished.\nInbox: {"Amy":"Amy:value=1"}\nAnswer.' },
+    ];
+    const slips = (profile: typeof expert): number =>
+      Array.from({ length: 200 }, (_, seed) => draft(finalPrompt, profile, seed)).filter(
+        (out) => !out.text.includes('### Final Answer ###'),
+      ).length;
     assert.equal(slips(expert), 0);
     assert.ok(slips(novice) > 100, `novice slipped ${slips(novice)} times`);
   });

@@ -73,7 +73,13 @@ export interface AgentsNetDraft {
 }
 
 /** Logit difficulty per task (consensus easiest, vertex cover hardest, as published). */
-export const AGENTSNET_DIFFICULTY: Readonly<Record<string, number>> = Object.freeze({ consensus: -2.4, leader_election: -1.3, coloring: 0.45, matching: 0.4, vertex_cover: 1.5 });
+export const AGENTSNET_DIFFICULTY: Readonly<Record<string, number>> = Object.freeze({
+  consensus: -2.4,
+  leader_election: -1.3,
+  coloring: 0.45,
+  matching: 0.4,
+  vertex_cover: 1.5,
+});
 const LOAD_PER_ROUND = 0.2;
 const LOAD_PER_DEGREE = 0.25;
 /** Writing valid JSON / a valid final line is easier than the task itself (logit bonus). */
@@ -95,7 +101,8 @@ const MAX_RELAYS = 2;
 const MISREAD_CHECK = 0.1;
 /** Unsure agents stay (or become) coordinators: the usual failure is too many of them, not too few. */
 const VC_SAFE_MISTAKE = 0.9;
-const CLAIM = /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?: via ([A-Z][A-Za-z0-9_-]*))?(?: \[([a-z]+))?/g;
+const CLAIM =
+  /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?: via ([A-Z][A-Za-z0-9_-]*))?(?: \[([a-z]+))?/g;
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const lineAfter = (text: string, marker: string): string | undefined => {
@@ -114,7 +121,8 @@ function parseJson(text: string | undefined): unknown {
 }
 function scan(text: string): Array<Claim & { check: string | undefined }> {
   const claims: Array<Claim & { check: string | undefined }> = [];
-  for (const match of text.matchAll(CLAIM)) claims.push({ about: match[1]!, key: match[2]!, value: match[3]!, ...(match[4] ? { from: match[4] } : {}), check: match[5] });
+  for (const match of text.matchAll(CLAIM))
+    claims.push({ about: match[1]!, key: match[2]!, value: match[3]!, ...(match[4] ? { from: match[4] } : {}), check: match[5] });
   return claims;
 }
 
@@ -127,12 +135,15 @@ function ownState(messages: readonly ChatMessage[], me: string): { self: Kv; rel
     const value = parseJson(brace >= 0 ? message.content.slice(brace) : undefined) as Record<string, unknown> | undefined;
     if (!value || typeof value !== 'object') continue;
     const text = Array.isArray(value['claims'])
-      ? (value['claims'] as Claim[]).map((claim) => `${claim.about}:${claim.key}=${claim.value}${claim.from ? ` via ${claim.from}` : ''}`).join('; ')
+      ? (value['claims'] as Claim[])
+          .map((claim) => `${claim.about}:${claim.key}=${claim.value}${claim.from ? ` via ${claim.from}` : ''}`)
+          .join('; ')
       : String(Object.values(value)[0] ?? '');
     const self: Kv = new Map();
     const relays: Claim[] = [];
     // Its own network-wide stance (`*:leader`) is part of its state, like its claims about itself.
-    for (const claim of scan(text)) (claim.about === me || (claim.about === '*' && claim.key !== 'strategy') ? self.set(claim.key, claim.value) : relays.push(claim));
+    for (const claim of scan(text))
+      claim.about === me || (claim.about === '*' && claim.key !== 'strategy') ? self.set(claim.key, claim.value) : relays.push(claim);
     return { self, relays, agreed: message.content.includes('(strategy: priority)') };
   }
   return undefined;
@@ -143,7 +154,8 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   const intro = messages.find((message) => message.role === 'user' && message.content.includes('\nContext: '));
   const ctx = parseJson(intro ? lineAfter(intro.content, '\nContext: ') : undefined) as Ctx | undefined;
   const raw: Record<string, unknown> = { simulated: true, kind: 'agentsnet', model: input.model };
-  if (!ctx || !Array.isArray(ctx.neighbours)) return finish(input, '[simulated] No AgentsNet context in the prompt.\n{}', 24, { ...raw, context: false });
+  if (!ctx || !Array.isArray(ctx.neighbours))
+    return finish(input, '[simulated] No AgentsNet context in the prompt.\n{}', 24, { ...raw, context: false });
   // The current round: the last user message carrying an inbox (or the introduction, round 0).
   let anchor = intro!.content;
   for (let index = messages.length - 1; index >= 0; index--) {
@@ -166,7 +178,8 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   // smaller), so skill is stretched around the large profile's, the calibration anchor. Thinking longer helps
   // (the best published network ran a reasoning model): the profile's token gain at its usual length, over
   // the large profile's, is added unstretched.
-  const skill = ANCHOR_SKILL + SKILL_GAIN * (profile.skill - ANCHOR_SKILL) + tokenGain(profile, profile.verbosity * input.effort) - ANCHOR_GAIN;
+  const skill =
+    ANCHOR_SKILL + SKILL_GAIN * (profile.skill - ANCHOR_SKILL) + tokenGain(profile, profile.verbosity * input.effort) - ANCHOR_GAIN;
   const p = sigmoid(a * (skill - (AGENTSNET_DIFFICULTY[ctx.task] ?? 0.5) - load));
   const pFormat = sigmoid(a * (skill + FORMAT_EASE - load));
   const policy = profile.agentPolicy;
@@ -189,7 +202,9 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
 
   // Beliefs about others: carried from the last reply, refreshed by direct words, then adopted relays.
   const beliefs = new Map<string, { value: string; from: string }>();
-  for (const claim of prev?.relays ?? []) if (!flagged.has(`${claim.about}:${claim.key}=${claim.value}`)) beliefs.set(`${claim.about}\u0000${claim.key}`, { value: claim.value, from: claim.from ?? claim.about });
+  for (const claim of prev?.relays ?? [])
+    if (!flagged.has(`${claim.about}:${claim.key}=${claim.value}`))
+      beliefs.set(`${claim.about}\u0000${claim.key}`, { value: claim.value, from: claim.from ?? claim.about });
   for (const [sender, kv] of direct) for (const [key, value] of kv) beliefs.set(`${sender}\u0000${key}`, { value, from: sender });
   const flags: Array<Claim & { from: string; reason: string }> = [];
   const adopted: Claim[] = [];
@@ -241,7 +256,8 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
       let best = self.get('leader') ?? me;
       const local = [me, ...neighbours].sort(byName).at(-1)!;
       if (!agreed) best = local;
-      else if (correct) best = [best, local, ...adopted.filter((claim) => claim.key === 'leader').map((claim) => claim.value)].sort(byName).at(-1)!;
+      else if (correct)
+        best = [best, local, ...adopted.filter((claim) => claim.key === 'leader').map((claim) => claim.value)].sort(byName).at(-1)!;
       if (!correct && rng.next() < LEADER_GARBLE_SHARE) best = best + rng.pick(['a', 'e', 'y']);
       self.set('leader', best);
       answer = (best === me) !== (!correct && final && rng.next() < 0.3) ? 'Yes' : 'No';
@@ -266,10 +282,12 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
       let partner = self.get('partner') ?? 'none';
       const proposed = self.get('propose') ?? 'none';
       if (partner !== 'none' && partnerOf(partner) !== undefined && partnerOf(partner) !== me) partner = 'none';
-      if (partner === 'none' && proposed !== 'none' && (belief(proposed, 'propose') === me || partnerOf(proposed) === me)) partner = proposed;
+      if (partner === 'none' && proposed !== 'none' && (belief(proposed, 'propose') === me || partnerOf(proposed) === me))
+        partner = proposed;
       const free = neighbours.filter((name) => [undefined, 'none', me].includes(partnerOf(name)));
       let propose = 'none';
-      if (partner === 'none' && free.length > 0) propose = agreed && correct ? [...free].sort(byName)[0]! : rng.pick(correct ? free : neighbours);
+      if (partner === 'none' && free.length > 0)
+        propose = agreed && correct ? [...free].sort(byName)[0]! : rng.pick(correct ? free : neighbours);
       if (!correct && partner === 'none' && proposed !== 'none' && rng.next() < 0.5) partner = proposed;
       self.set('partner', partner).set('propose', propose);
       answer = partner !== 'none' ? partner : free.length > 0 && !correct ? (proposed !== 'none' ? proposed : 'None') : 'None';
@@ -282,7 +300,8 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
       const allYes = their.every((entry) => entry.cover !== 'no');
       if (round > 0) {
         if (!correct) cover = rng.next() < VC_SAFE_MISTAKE ? 'yes' : allYes ? 'no' : cover;
-        else if (cover === 'no') cover = their.some((entry) => entry.cover === 'no' && (agreed ? entry.name < me : rng.next() < 0.7)) ? 'yes' : 'no';
+        else if (cover === 'no')
+          cover = their.some((entry) => entry.cover === 'no' && (agreed ? entry.name < me : rng.next() < 0.7)) ? 'yes' : 'no';
         // Without the shared rule an agent steps down only now and then (and may collide with a neighbour doing the same).
         else if (allYes && (agreed ? their.every((entry) => entry.fixed || me < entry.name) : rng.next() < 0.25)) cover = 'no';
       }
@@ -318,7 +337,8 @@ interface Outgoing {
 function messagesOut(input: AgentsNetDraftInput, ctx: Ctx, rng: Rng, out: Outgoing): AgentsNetDraft {
   const me = ctx.name;
   const claims: Claim[] = [...out.self].map(([key, value]) => ({ about: me, key, value }));
-  if (out.agreed && rng.next() < input.profile.agentPolicy.strategyAnnouncement) claims.push({ about: '*', key: 'strategy', value: 'priority' });
+  if (out.agreed && rng.next() < input.profile.agentPolicy.strategyAnnouncement)
+    claims.push({ about: '*', key: 'strategy', value: 'priority' });
   // Relays say what the agent believes about the neighbours it decides by: relayed beliefs it adopted first
   // (that is how adoption shows), then what neighbours said of themselves; gossip about others last.
   const relays: Claim[] = [];
@@ -343,12 +363,20 @@ function messagesOut(input: AgentsNetDraftInput, ctx: Ctx, rng: Rng, out: Outgoi
     // The leader belief is a network-wide claim; only its holder's own name is an observation.
     const own = claims.find((claim) => claim.key === 'leader')!;
     own.about = '*';
-    if (leader !== me) own.from = ctx.neighbours.includes(leader) ? leader : (out.adopted.find((claim) => claim.key === 'leader' && claim.value === leader)?.from ?? ctx.neighbours[0]!);
+    if (leader !== me)
+      own.from = ctx.neighbours.includes(leader)
+        ? leader
+        : (out.adopted.find((claim) => claim.key === 'leader' && claim.value === leader)?.from ?? ctx.neighbours[0]!);
   }
   const all = [...claims, ...relays];
   let body: string;
   if (ctx.protocol === 'verified') {
-    const structured = all.map((claim) => ({ about: claim.about, key: claim.key, value: claim.value, ...(claim.from !== undefined && claim.about !== me ? { source: 'relayed', from: claim.from } : { source: 'observed' }) }));
+    const structured = all.map((claim) => ({
+      about: claim.about,
+      key: claim.key,
+      value: claim.value,
+      ...(claim.from !== undefined && claim.about !== me ? { source: 'relayed', from: claim.from } : { source: 'observed' }),
+    }));
     body = JSON.stringify(out.flags.length > 0 ? { claims: structured, flags: out.flags.slice(0, 8) } : { claims: structured });
   } else {
     const text = all.map((claim) => `${claim.about}:${claim.key}=${claim.value}`).join('; ');
@@ -357,7 +385,10 @@ function messagesOut(input: AgentsNetDraftInput, ctx: Ctx, rng: Rng, out: Outgoi
   Object.assign(out.raw, { garbled, relays: relays.length });
   if (rng.next() >= out.pFormat) {
     // A plausible format slip: a misspelt recipient (plain) or a claim without provenance (verifying).
-    body = ctx.protocol === 'verified' ? body.replace('"source":"relayed",', '').replace('"source":"observed"', '"source":"seen"') : body.replace(`"${ctx.neighbours[0]}"`, `"${ctx.neighbours[0]}x"`);
+    body =
+      ctx.protocol === 'verified'
+        ? body.replace('"source":"relayed",', '').replace('"source":"observed"', '"source":"seen"')
+        : body.replace(`"${ctx.neighbours[0]}"`, `"${ctx.neighbours[0]}x"`);
     out.raw['formatSlip'] = true;
   }
   const extra = ctx.protocol === 'verified' ? 12 * all.length : 0;
@@ -380,7 +411,14 @@ function garble(claim: Claim, ctx: Ctx, rng: Rng): string {
   }
 }
 
-function finalAnswer(input: AgentsNetDraftInput, rng: Rng, pFormat: number, answer: string, note: string, raw: Record<string, unknown>): AgentsNetDraft {
+function finalAnswer(
+  input: AgentsNetDraftInput,
+  rng: Rng,
+  pFormat: number,
+  answer: string,
+  note: string,
+  raw: Record<string, unknown>,
+): AgentsNetDraft {
   // A slip at the final line: the answer without the required '### Final Answer ###' marker.
   const slip = rng.next() >= pFormat;
   const line = slip ? `My answer: ${answer}` : `### Final Answer ### ${answer}`;
@@ -391,7 +429,13 @@ function finish(input: AgentsNetDraftInput, text: string, extraTokens: number, r
   const { profile, rng, effort } = input;
   const planned = Math.max(16, Math.round(profile.verbosity * effort * Math.exp(0.25 * rng.normal())) + extraTokens);
   if (planned > input.maxOutputTokens) {
-    return { text: text.slice(0, Math.floor(text.length / 2)), outputTokens: input.maxOutputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, truncated: 'maxOutputTokens' } };
+    return {
+      text: text.slice(0, Math.floor(text.length / 2)),
+      outputTokens: input.maxOutputTokens,
+      finishReason: 'length',
+      confidence: 0,
+      raw: { ...raw, truncated: 'maxOutputTokens' },
+    };
   }
   return { text, outputTokens: planned, finishReason: 'stop', confidence: 0.5, raw };
 }

@@ -2,7 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng } from '../../core/index.ts';
-import { arithmeticDifficulty, arithmeticTask, findArithmetic, generateArithmeticChain, makeArithmeticTask, parseArithmetic } from './index.ts';
+import {
+  arithmeticDifficulty,
+  arithmeticTask,
+  findArithmetic,
+  generateArithmeticChain,
+  makeArithmeticTask,
+  parseArithmetic,
+} from './index.ts';
 
 describe('arithmetic oracle', () => {
   it('recognises free-form questions and computes the canonical answer', () => {
@@ -21,7 +28,14 @@ describe('arithmetic oracle', () => {
   });
 
   it('refuses what it cannot check instead of misreading it', () => {
-    for (const prompt of ['What is 2.5*2?', 'Write a poem.', 'What is 1,000+1?', 'What is 7?', 'Divide 5/0', 'What is 99999999*99999999*99999999?']) {
+    for (const prompt of [
+      'What is 2.5*2?',
+      'Write a poem.',
+      'What is 1,000+1?',
+      'What is 7?',
+      'Divide 5/0',
+      'What is 99999999*99999999*99999999?',
+    ]) {
       assert.equal(findArithmetic(prompt), undefined, prompt);
     }
     assert.equal(parseArithmetic('2 +'), undefined);
@@ -74,8 +88,20 @@ describe('arithmetic oracle', () => {
   });
 
   it('generates reproducible chains and registrable tasks', () => {
-    const a = Array.from({ length: 5 }, ((rng) => () => generateArithmeticChain(rng, { operations: 4 }))(createRng(3)));
-    const b = Array.from({ length: 5 }, ((rng) => () => generateArithmeticChain(rng, { operations: 4 }))(createRng(3)));
+    const a = Array.from(
+      { length: 5 },
+      (
+        (rng) => () =>
+          generateArithmeticChain(rng, { operations: 4 })
+      )(createRng(3)),
+    );
+    const b = Array.from(
+      { length: 5 },
+      (
+        (rng) => () =>
+          generateArithmeticChain(rng, { operations: 4 })
+      )(createRng(3)),
+    );
     assert.deepEqual(a, b);
     for (const expression of a) {
       const task = makeArithmeticTask('t', expression);

@@ -11,7 +11,10 @@
 import { normalizeAnswer, type Rng } from '../../core/index.ts';
 import { resolveDistractors, type ResolvedTask, type SimTask } from './tasks.ts';
 
-type Node = { kind: 'num'; value: number } | { kind: 'neg'; operand: Node } | { kind: 'bin'; op: '+' | '-' | '*' | '/'; left: Node; right: Node; parens: boolean };
+type Node =
+  | { kind: 'num'; value: number }
+  | { kind: 'neg'; operand: Node }
+  | { kind: 'bin'; op: '+' | '-' | '*' | '/'; left: Node; right: Node; parens: boolean };
 
 interface Fraction {
   num: number;
@@ -39,7 +42,7 @@ function fraction(num: number, den: number): Fraction {
 
 function tokenize(text: string): string[] | undefined {
   const tokens: string[] = [];
-  for (let index = 0; index < text.length; ) {
+  for (let index = 0; index < text.length;) {
     const char = text[index] as string;
     if (char === ' ' || char === '\t' || char === '\n') index++;
     else if (char >= '0' && char <= '9') {
@@ -179,20 +182,30 @@ function effort(node: Node): { cost: number; value: Fraction; ops: number; paren
   let cost: number;
   if (node.op === '+' || node.op === '-') {
     // A sum of opposite signs (or a difference of same signs) is a subtraction of magnitudes.
-    const subtracting = (node.op === '-') === (Math.sign(a) * Math.sign(b) >= 0);
-    cost = 0.7 + 0.15 * (Math.max(digitCount(a), digitCount(b)) - 1) + 0.35 * (subtracting ? borrows(a, b) : carries(a, b)) + (value.num < 0 && a >= 0 ? 0.4 : 0);
+    const subtracting = (node.op === '-') === Math.sign(a) * Math.sign(b) >= 0;
+    cost =
+      0.7 +
+      0.15 * (Math.max(digitCount(a), digitCount(b)) - 1) +
+      0.35 * (subtracting ? borrows(a, b) : carries(a, b)) +
+      (value.num < 0 && a >= 0 ? 0.4 : 0);
   } else if (node.op === '*') {
     if (trivialFactor(a) || trivialFactor(b)) cost = 0.3;
     else {
       let partialCarries = 0;
-      for (const da of String(Math.round(Math.abs(a)))) for (const db of String(Math.round(Math.abs(b)))) if (Number(da) * Number(db) >= 10) partialCarries++;
+      for (const da of String(Math.round(Math.abs(a))))
+        for (const db of String(Math.round(Math.abs(b)))) if (Number(da) * Number(db) >= 10) partialCarries++;
       cost = 0.8 + 0.6 * (digitCount(a) * digitCount(b) - 1) + 0.25 * partialCarries;
     }
   } else {
     const exact = value.den === 1;
     cost = Math.abs(b) === 1 ? 0.3 : 0.9 + 0.6 * (digitCount(b) * digitCount(value.num / value.den) - 1) + (exact ? 0 : 1);
   }
-  return { cost: left.cost + right.cost + cost, value, ops: left.ops + right.ops + 1, parens: left.parens + right.parens + (node.parens ? 1 : 0) };
+  return {
+    cost: left.cost + right.cost + cost,
+    value,
+    ops: left.ops + right.ops + 1,
+    parens: left.parens + right.parens + (node.parens ? 1 : 0),
+  };
 }
 
 export interface ArithmeticProblem {
@@ -254,7 +267,9 @@ export function arithmeticSteps(expression: string): ArithmeticStep[] | undefine
     if (node.kind === 'num') return { kind: 'number', value: String(node.value) };
     if (node.kind === 'neg') {
       const inner = visit(node.operand);
-      return inner.kind === 'number' ? { kind: 'number', value: String(-Number(inner.value)) } : push('-', { kind: 'number', value: '0' }, inner, node);
+      return inner.kind === 'number'
+        ? { kind: 'number', value: String(-Number(inner.value)) }
+        : push('-', { kind: 'number', value: '0' }, inner, node);
     }
     const left = visit(node.left);
     const right = visit(node.right);
@@ -332,7 +347,10 @@ export function makeArithmeticTask(id: string, expression: string, prompt = `Wha
   const parsed = parseArithmetic(expression);
   if (!parsed) throw new RangeError(`Not an arithmetic expression: ${expression}`);
   const problem = problemOf(parsed.node, parsed.value);
-  const distractors = resolveDistractors(problem.answer, undefined, `arith:${problem.expression}`).map(({ answer, weight }) => ({ answer, weight }));
+  const distractors = resolveDistractors(problem.answer, undefined, `arith:${problem.expression}`).map(({ answer, weight }) => ({
+    answer,
+    weight,
+  }));
   return { id, prompt, answer: problem.answer, difficulty: problem.difficulty, distractors };
 }
 

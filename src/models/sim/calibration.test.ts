@@ -5,7 +5,15 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock, createRng } from '../../core/index.ts';
-import { DEFAULT_SIM_PROFILES, SimProvider, TaskOracleRegistry, extractAnswer, generateArithmeticChain, makeArithmeticTask, normalizeAnswer } from './index.ts';
+import {
+  DEFAULT_SIM_PROFILES,
+  SimProvider,
+  TaskOracleRegistry,
+  extractAnswer,
+  generateArithmeticChain,
+  makeArithmeticTask,
+  normalizeAnswer,
+} from './index.ts';
 
 const SEED = 7;
 const TASK_SEED = 2024;
@@ -44,7 +52,11 @@ async function sampleAll(name: string, count: number, tags: Record<string, strin
     const task = tasks.getTask(id)!;
     const responses = await Promise.all(
       Array.from({ length: count }, (_, k) =>
-        provider.doGenerate({ messages: [{ role: 'user', content: task.prompt }], maxOutputTokens: 16_000, metadata: { taskId: id, stepId: `vote/sample-${k}`, tags } }),
+        provider.doGenerate({
+          messages: [{ role: 'user', content: task.prompt }],
+          maxOutputTokens: 16_000,
+          metadata: { taskId: id, stepId: `vote/sample-${k}`, tags },
+        }),
       ),
     );
     const answers = responses.map((response) => normalizeAnswer(extractAnswer(response.text) ?? ''));
@@ -69,7 +81,8 @@ function vote(answers: readonly string[]): string {
   return best;
 }
 
-const singleAccuracy = (items: readonly ItemSamples[]): number => mean(items.map((item) => item.correct.filter(Boolean).length / item.correct.length));
+const singleAccuracy = (items: readonly ItemSamples[]): number =>
+  mean(items.map((item) => item.correct.filter(Boolean).length / item.correct.length));
 /**
  * Accuracy of an n-vote majority, averaged over the disjoint groups of n samples available per item: the
  * expected vote accuracy with less sampling noise than a single vote per item.
@@ -136,7 +149,9 @@ describe('sim calibration (anchors.md)', () => {
     assert.ok(harmful.length >= 20, `only ${harmful.length} such items`);
     const single = singleAccuracy(harmful);
     const voted = mean(harmfulIndexes.map((index) => voteAccuracy([small[index]!], 15, index)));
-    t.diagnostic(`small, ${harmful.length} items where the dominant distractor outweighs the answer: single ${pct(single)}, vote@15 ${pct(voted)}`);
+    t.diagnostic(
+      `small, ${harmful.length} items where the dominant distractor outweighs the answer: single ${pct(single)}, vote@15 ${pct(voted)}`,
+    );
     assert.ok(voted < single, `${harmful.length} items: single ${pct(single)}, vote@15 ${pct(voted)}`);
   });
 
@@ -148,7 +163,10 @@ describe('sim calibration (anchors.md)', () => {
       sampleAll('reasoner-small', 3, { reasoningEffort: 'high' }),
     ]);
     const tokens = (items: ItemSamples[]): number => mean(items.map((item) => item.meanTokens));
-    assert.ok(tokens(mediumHigh) > 3 * tokens(mediumLow) && tokens(reasonerHigh) > 3 * tokens(reasonerLow), 'high effort spends more tokens');
+    assert.ok(
+      tokens(mediumHigh) > 3 * tokens(mediumLow) && tokens(reasonerHigh) > 3 * tokens(reasonerLow),
+      'high effort spends more tokens',
+    );
     const nonReasonerGain = singleAccuracy(mediumHigh) - singleAccuracy(mediumLow);
     const reasonerGain = singleAccuracy(reasonerHigh) - singleAccuracy(reasonerLow);
     t.diagnostic(
@@ -160,9 +178,16 @@ describe('sim calibration (anchors.md)', () => {
   });
 
   it('non-reasoners stay behind: a reasoner at low effort beats its same-tier non-reasoner at max effort, for less', async (t) => {
-    const cost = (name: string, items: ItemSamples[]): number => mean(items.map((item) => item.meanTokens)) * DEFAULT_SIM_PROFILES[name]!.priceOutputPerMillion;
-    for (const [reasoner, plain] of [['reasoner-small', 'small'], ['reasoner-large', 'large']] as const) {
-      const [thinking, verbose] = await Promise.all([sampleAll(reasoner, 2, { reasoningEffort: 'low' }), sampleAll(plain, 2, { reasoningEffort: 'max' })]);
+    const cost = (name: string, items: ItemSamples[]): number =>
+      mean(items.map((item) => item.meanTokens)) * DEFAULT_SIM_PROFILES[name]!.priceOutputPerMillion;
+    for (const [reasoner, plain] of [
+      ['reasoner-small', 'small'],
+      ['reasoner-large', 'large'],
+    ] as const) {
+      const [thinking, verbose] = await Promise.all([
+        sampleAll(reasoner, 2, { reasoningEffort: 'low' }),
+        sampleAll(plain, 2, { reasoningEffort: 'max' }),
+      ]);
       t.diagnostic(
         `${reasoner}@low ${pct(singleAccuracy(thinking))} ($${cost(reasoner, thinking).toFixed(0)}/M answers out) vs ${plain}@max ${pct(singleAccuracy(verbose))} ($${cost(plain, verbose).toFixed(0)}/M)`,
       );
@@ -174,12 +199,21 @@ describe('sim calibration (anchors.md)', () => {
 
 describe('sim calibration: single prompts, verifier, context, confidence', () => {
   const registry = new TaskOracleRegistry();
-  const provider = (name: string): SimProvider => new SimProvider({ profileName: name, profile: DEFAULT_SIM_PROFILES[name]!, seed: SEED, clock: new VirtualClock(), tasks: registry });
+  const provider = (name: string): SimProvider =>
+    new SimProvider({ profileName: name, profile: DEFAULT_SIM_PROFILES[name]!, seed: SEED, clock: new VirtualClock(), tasks: registry });
 
-  async function accuracyOn(name: string, content: string, answer: string, samples: number, history: Array<{ role: 'user' | 'assistant'; content: string }> = []): Promise<{ accuracy: number; answers: string[] }> {
+  async function accuracyOn(
+    name: string,
+    content: string,
+    answer: string,
+    samples: number,
+    history: Array<{ role: 'user' | 'assistant'; content: string }> = [],
+  ): Promise<{ accuracy: number; answers: string[] }> {
     const model = provider(name);
     const responses = await Promise.all(
-      Array.from({ length: samples }, (_, k) => model.doGenerate({ messages: [...history, { role: 'user', content }], maxOutputTokens: 8000, metadata: { stepId: `s-${k}` } })),
+      Array.from({ length: samples }, (_, k) =>
+        model.doGenerate({ messages: [...history, { role: 'user', content }], maxOutputTokens: 8000, metadata: { stepId: `s-${k}` } }),
+      ),
     );
     const answers = responses.map((response) => normalizeAnswer(extractAnswer(response.text) ?? ''));
     return { accuracy: answers.filter((a) => a === answer).length / samples, answers };
@@ -209,8 +243,15 @@ describe('sim calibration: single prompts, verifier, context, confidence', () =>
         const content = `What is ${a}*${a + 7} - ${index + 3}?`;
         const truth = String(a * (a + 7) - (index + 3));
         const wrongAnswer = String(Number(truth) + 10);
-        for (const [candidate, isRight] of [[truth, true], [wrongAnswer, false]] as const) {
-          const response = await model.doGenerate({ messages: [{ role: 'user', content }], maxOutputTokens: 4000, metadata: { stepId: `verify-${index}`, tags: { purpose: 'verify', candidate } } });
+        for (const [candidate, isRight] of [
+          [truth, true],
+          [wrongAnswer, false],
+        ] as const) {
+          const response = await model.doGenerate({
+            messages: [{ role: 'user', content }],
+            maxOutputTokens: 4000,
+            metadata: { stepId: `verify-${index}`, tags: { purpose: 'verify', candidate } },
+          });
           const accepted = /VERDICT: correct/.test(response.text);
           if (isRight && accepted) tp++;
           if (!isRight && !accepted) tn++;
@@ -228,10 +269,16 @@ describe('sim calibration: single prompts, verifier, context, confidence', () =>
     const question = 'Compute (38+27)*6 - 19*7';
     const truth = String((38 + 27) * 6 - 19 * 7);
     const plain = await accuracyOn('medium', question, truth, 200);
-    const helped = await accuracyOn('medium', question, truth, 200, [{ role: 'assistant', content: `Another agent reported: the answer is ${truth}.` }]);
-    const misled = await accuracyOn('medium', question, truth, 200, [{ role: 'assistant', content: 'Another agent reported: the answer is 267.' }]);
+    const helped = await accuracyOn('medium', question, truth, 200, [
+      { role: 'assistant', content: `Another agent reported: the answer is ${truth}.` },
+    ]);
+    const misled = await accuracyOn('medium', question, truth, 200, [
+      { role: 'assistant', content: 'Another agent reported: the answer is 267.' },
+    ]);
     const copied = misled.answers.filter((a) => a === '267').length / misled.answers.length;
-    t.diagnostic(`medium: plain ${pct(plain.accuracy)}, with a correct claim ${pct(helped.accuracy)}, with a wrong claim ${pct(misled.accuracy)} (copied ${pct(copied)})`);
+    t.diagnostic(
+      `medium: plain ${pct(plain.accuracy)}, with a correct claim ${pct(helped.accuracy)}, with a wrong claim ${pct(misled.accuracy)} (copied ${pct(copied)})`,
+    );
     assert.ok(helped.accuracy > plain.accuracy + 0.1, `plain ${pct(plain.accuracy)}, helped ${pct(helped.accuracy)}`);
     assert.ok(misled.accuracy < plain.accuracy - 0.1, `plain ${pct(plain.accuracy)}, misled ${pct(misled.accuracy)}`);
     assert.ok(copied > 0.1, `the wrong claim is copied (${pct(copied)})`);
@@ -242,7 +289,11 @@ describe('sim calibration: single prompts, verifier, context, confidence', () =>
       const model = provider(name);
       const rows: Array<{ confidence: number; correct: boolean }> = [];
       for (let index = 0; index < 60; index++) {
-        const response = await model.doGenerate({ messages: [{ role: 'user', content: `Compute (${index + 13}+${index * 2 + 9})*${(index % 7) + 3} - ${index + 4}` }], maxOutputTokens: 4000, metadata: { stepId: 'c' } });
+        const response = await model.doGenerate({
+          messages: [{ role: 'user', content: `Compute (${index + 13}+${index * 2 + 9})*${(index % 7) + 3} - ${index + 4}` }],
+          maxOutputTokens: 4000,
+          metadata: { stepId: 'c' },
+        });
         rows.push({ confidence: response.confidence ?? 0, correct: (response.raw as { correct: boolean }).correct });
       }
       const right = rows.filter((row) => row.correct);
@@ -255,7 +306,9 @@ describe('sim calibration: single prompts, verifier, context, confidence', () =>
     };
     const small = await stats('small');
     const large = await stats('large');
-    t.diagnostic(`small: accuracy ${pct(small.accuracy)}, mean confidence ${pct(small.meanConfidence)}; large: accuracy ${pct(large.accuracy)}, mean confidence ${pct(large.meanConfidence)}`);
+    t.diagnostic(
+      `small: accuracy ${pct(small.accuracy)}, mean confidence ${pct(small.meanConfidence)}; large: accuracy ${pct(large.accuracy)}, mean confidence ${pct(large.meanConfidence)}`,
+    );
     assert.ok(small.meanConfidence - small.accuracy > 0.1, `small over-confident: ${JSON.stringify(small)}`);
     assert.ok(small.meanConfidence - small.accuracy > large.meanConfidence - large.accuracy, `large ${JSON.stringify(large)}`);
     assert.ok(small.gap > 0 && large.gap > 0, 'confidence higher when correct');

@@ -8,7 +8,8 @@ import { ProviderError, TimeoutError, type Rng } from '../../core/index.ts';
 import type { SimFaultRates } from './profiles.ts';
 
 /** A fault that fails the whole call (no response). */
-export type CallFault = { kind: 'rateLimit'; retryAfterMs: number } | { kind: 'serverError'; status: 500 | 503 } | { kind: 'timeout'; afterMs: number };
+export type CallFault =
+  { kind: 'rateLimit'; retryAfterMs: number } | { kind: 'serverError'; status: 500 | 503 } | { kind: 'timeout'; afterMs: number };
 
 /** Faults that damage an otherwise successful response. */
 export interface OutputFaults {

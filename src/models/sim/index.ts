@@ -15,7 +15,15 @@ export {
   type SimProfileOverrides,
   type SimTier,
 } from './profiles.ts';
-export { TaskOracleRegistry, defaultDistractors, resolveDistractors, type ResolvedTask, type SimDistractor, type SimTask, type WeightedAnswer } from './tasks.ts';
+export {
+  TaskOracleRegistry,
+  defaultDistractors,
+  resolveDistractors,
+  type ResolvedTask,
+  type SimDistractor,
+  type SimTask,
+  type WeightedAnswer,
+} from './tasks.ts';
 export {
   arithmeticDifficulty,
   arithmeticSteps,
@@ -42,4 +50,13 @@ export { PLACEHOLDER_PREFIX } from './output.ts';
 export { SOLO_LOGIT_BONUS, SOLO_SMALL_EARLY_STOP } from './solo.ts';
 /** Answer extraction/normalisation live in core so the sim (which writes answers) and the voters agree. */
 export { extractAnswer, normalizeAnswer } from '../../core/index.ts';
-export { searchStepDraft, searchFieldsOf, parseSearchPrompt, mentions, keyTerms, type SimSearchHop, type SimSearchFields, type SimSearchTask } from './search-policy.ts';
+export {
+  searchStepDraft,
+  searchFieldsOf,
+  parseSearchPrompt,
+  mentions,
+  keyTerms,
+  type SimSearchHop,
+  type SimSearchFields,
+  type SimSearchTask,
+} from './search-policy.ts';

@@ -80,13 +80,21 @@ export function structuredText(schema: JsonSchema, fields: Record<string, unknow
   const properties = schema['properties'];
   if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return JSON.stringify(fields);
   const declared = properties as Record<string, unknown>;
-  const required = Array.isArray(schema['required']) ? (schema['required'] as unknown[]).filter((key): key is string => typeof key === 'string') : [];
+  const required = Array.isArray(schema['required'])
+    ? (schema['required'] as unknown[]).filter((key): key is string => typeof key === 'string')
+    : [];
   const out: Record<string, unknown> = {};
   for (const [key, propertySchema] of Object.entries(declared)) {
     if (key in fields && fields[key] !== undefined) {
       let value = fields[key];
-      if (typeof value === 'string' && (declaresType(propertySchema, 'number') || declaresType(propertySchema, 'integer')) && /^-?\d+(?:\.\d+)?$/.test(value)) value = Number(value);
-      else if (typeof value === 'number' && declaresType(propertySchema, 'string') && !declaresType(propertySchema, 'number')) value = String(value);
+      if (
+        typeof value === 'string' &&
+        (declaresType(propertySchema, 'number') || declaresType(propertySchema, 'integer')) &&
+        /^-?\d+(?:\.\d+)?$/.test(value)
+      )
+        value = Number(value);
+      else if (typeof value === 'number' && declaresType(propertySchema, 'string') && !declaresType(propertySchema, 'number'))
+        value = String(value);
       out[key] = value;
     } else if (required.includes(key)) out[key] = defaultFor(propertySchema);
   }

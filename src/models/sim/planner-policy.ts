@@ -60,7 +60,10 @@ type InvalidKind = 'cycle' | 'over-limit' | 'unknown-input';
 export function simPlanDraft(input: SimPlanInput): SimPlanDraft {
   const { profile, task, messages } = input;
   const rng = rngFor(input.seed, 'plan', input.identity);
-  const conversation = messages.filter((message) => message.role === 'user').map((message) => message.content).join('\n');
+  const conversation = messages
+    .filter((message) => message.role === 'user')
+    .map((message) => message.content)
+    .join('\n');
   const failures = (conversation.match(/Outcome: incorrect/g) ?? []).length;
   const tooExpensive = (conversation.match(/too expensive/g) ?? []).length;
   const rejected = /Rejected:/.test(conversation);
@@ -81,9 +84,24 @@ export function simPlanDraft(input: SimPlanInput): SimPlanDraft {
   }
   const text = JSON.stringify(spec);
   const needed = countTokens(text) + PLAN_THINKING_TOKENS;
-  const raw = { simulated: true, kind: 'plan', model: input.model, template: BAND_NAMES[band], perceivedDifficulty: Math.round(perceived * 1000) / 1000, failures, tooExpensive, invalid: invalid ?? null };
+  const raw = {
+    simulated: true,
+    kind: 'plan',
+    model: input.model,
+    template: BAND_NAMES[band],
+    perceivedDifficulty: Math.round(perceived * 1000) / 1000,
+    failures,
+    tooExpensive,
+    invalid: invalid ?? null,
+  };
   if (needed > input.maxOutputTokens) {
-    return { text: text.slice(0, Math.floor(text.length / 2)), outputTokens: input.maxOutputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, truncated: 'maxOutputTokens' } };
+    return {
+      text: text.slice(0, Math.floor(text.length / 2)),
+      outputTokens: input.maxOutputTokens,
+      finishReason: 'length',
+      confidence: 0,
+      raw: { ...raw, truncated: 'maxOutputTokens' },
+    };
   }
   return { text, outputTokens: needed, finishReason: 'stop', confidence: 0.5, raw };
 }
@@ -115,15 +133,37 @@ function budgetTokens(messages: readonly ChatMessage[]): number | undefined {
   return undefined;
 }
 
-function templateFor(band: Band, models: Record<'small' | 'medium' | 'large', string>, tokens: number | undefined): Record<string, unknown> {
+function templateFor(
+  band: Band,
+  models: Record<'small' | 'medium' | 'large', string>,
+  tokens: number | undefined,
+): Record<string, unknown> {
   const base = { version: 1, defaults: { maxOutputTokens: 384 } };
   // Width the budget can plausibly pay for (~450 tokens a sample, planning already spent), 5–9.
   const width = tokens === undefined ? 7 : Math.max(5, Math.min(9, Math.floor(tokens / 900)));
   switch (band) {
     case 0:
-      return { ...base, name: 'plan:vote-small', nodes: [{ id: 'vote', op: 'sample', tier: 'small', inputs: { query: 'query' }, params: { samples: 3, aggregator: 'majority' } }], output: 'vote' };
+      return {
+        ...base,
+        name: 'plan:vote-small',
+        nodes: [{ id: 'vote', op: 'sample', tier: 'small', inputs: { query: 'query' }, params: { samples: 3, aggregator: 'majority' } }],
+        output: 'vote',
+      };
     case 1:
-      return { ...base, name: 'plan:vote-adaptive', nodes: [{ id: 'vote', op: 'sample', tier: 'small', inputs: { query: 'query' }, params: { samples: width, aggregator: 'majority', adaptive: true } }], output: 'vote' };
+      return {
+        ...base,
+        name: 'plan:vote-adaptive',
+        nodes: [
+          {
+            id: 'vote',
+            op: 'sample',
+            tier: 'small',
+            inputs: { query: 'query' },
+            params: { samples: width, aggregator: 'majority', adaptive: true },
+          },
+        ],
+        output: 'vote',
+      };
     case 2:
       return {
         ...base,
@@ -145,7 +185,20 @@ function templateFor(band: Band, models: Record<'small' | 'medium' | 'large', st
         output: 'cascade',
       };
     case 3:
-      return { ...base, name: 'plan:thread', nodes: [{ id: 'thread', op: 'thread', tier: 'medium', inputs: { query: 'query' }, params: { maxSteps: 16, maxDepth: 3, buffer: 2, tools: ['calculator'] } }], output: 'thread' };
+      return {
+        ...base,
+        name: 'plan:thread',
+        nodes: [
+          {
+            id: 'thread',
+            op: 'thread',
+            tier: 'medium',
+            inputs: { query: 'query' },
+            params: { maxSteps: 16, maxDepth: 3, buffer: 2, tools: ['calculator'] },
+          },
+        ],
+        output: 'thread',
+      };
   }
 }
 
@@ -158,11 +211,24 @@ function breakSpec(spec: Record<string, unknown>, kind: InvalidKind): Record<str
       // Two checks that each wait on the other: a cycle the executor could never schedule.
       return {
         ...spec,
-        nodes: [...nodes, { id: 'check_a', op: 'aggregate', inputs: { candidate: `${String(first['id'])}.answer`, other: 'check_b.answer' }, params: { method: 'majority' } }, { id: 'check_b', op: 'aggregate', inputs: { other: 'check_a.answer' }, params: { method: 'first' } }],
+        nodes: [
+          ...nodes,
+          {
+            id: 'check_a',
+            op: 'aggregate',
+            inputs: { candidate: `${String(first['id'])}.answer`, other: 'check_b.answer' },
+            params: { method: 'majority' },
+          },
+          { id: 'check_b', op: 'aggregate', inputs: { other: 'check_a.answer' }, params: { method: 'first' } },
+        ],
         output: 'check_a',
       };
     case 'over-limit':
-      return { ...spec, nodes: [{ id: 'wide', op: 'sample', tier: 'small', inputs: { query: 'query' }, params: { samples: 500, aggregator: 'majority' } }], output: 'wide' };
+      return {
+        ...spec,
+        nodes: [{ id: 'wide', op: 'sample', tier: 'small', inputs: { query: 'query' }, params: { samples: 500, aggregator: 'majority' } }],
+        output: 'wide',
+      };
     case 'unknown-input':
       return { ...spec, nodes: [{ ...first, inputs: { ...(first['inputs'] as object), hint: 'draft.answer' } }] };
   }

@@ -2,7 +2,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError } from '../../core/index.ts';
-import { DEFAULT_SIM_PROFILES, TaskOracleRegistry, defaultDistractors, extractAnswer, mergeSimProfile, normalizeAnswer, tokenGain } from './index.ts';
+import {
+  DEFAULT_SIM_PROFILES,
+  TaskOracleRegistry,
+  defaultDistractors,
+  extractAnswer,
+  mergeSimProfile,
+  normalizeAnswer,
+  tokenGain,
+} from './index.ts';
 
 describe('sim profiles', () => {
   it('ships the five default profiles with sane, ordered parameters', () => {
@@ -13,7 +21,13 @@ describe('sim profiles', () => {
     assert.ok(small!.confidence.bias > large!.confidence.bias, 'small is over-confident');
     for (const profile of Object.values(DEFAULT_SIM_PROFILES)) {
       assert.deepEqual(
-        [profile.faults.rateLimit, profile.faults.serverError, profile.faults.timeout, profile.faults.malformedJson, profile.faults.truncated],
+        [
+          profile.faults.rateLimit,
+          profile.faults.serverError,
+          profile.faults.timeout,
+          profile.faults.malformedJson,
+          profile.faults.truncated,
+        ],
         [0, 0, 0, 0, 0],
       );
     }
@@ -25,7 +39,10 @@ describe('sim profiles', () => {
     const plain = DEFAULT_SIM_PROFILES['medium']!;
     assert.equal(tokenGain(reasoner, 0), 0);
     assert.ok(tokenGain(reasoner, 2000) - tokenGain(reasoner, 500) > 5 * (tokenGain(plain, 2000) - tokenGain(plain, 500)));
-    assert.ok(tokenGain(reasoner, 4000) - tokenGain(reasoner, 2000) < tokenGain(reasoner, 2000) - tokenGain(reasoner, 0), 'diminishing returns');
+    assert.ok(
+      tokenGain(reasoner, 4000) - tokenGain(reasoner, 2000) < tokenGain(reasoner, 2000) - tokenGain(reasoner, 0),
+      'diminishing returns',
+    );
   });
 
   it('merges overrides field-wise without touching the base', () => {
@@ -43,11 +60,18 @@ describe('sim profiles', () => {
 
   it('reports every bad override at once as INVALID_CONFIG', () => {
     assert.throws(
-      () => mergeSimProfile(DEFAULT_SIM_PROFILES['small']!, { skil: 2, tier: 'huge', faults: { rateLimit: 2, typo: 1 }, contextWindow: -5 }),
+      () =>
+        mergeSimProfile(DEFAULT_SIM_PROFILES['small']!, { skil: 2, tier: 'huge', faults: { rateLimit: 2, typo: 1 }, contextWindow: -5 }),
       (error: unknown) => {
         assert.ok(error instanceof InvalidInputError);
         assert.equal(error.code, 'INVALID_CONFIG');
-        assert.deepEqual(error.issues.map((issue) => issue.path).sort(), ['contextWindow', 'faults.rateLimit', 'faults.typo', 'skil', 'tier']);
+        assert.deepEqual(error.issues.map((issue) => issue.path).sort(), [
+          'contextWindow',
+          'faults.rateLimit',
+          'faults.typo',
+          'skil',
+          'tier',
+        ]);
         return true;
       },
     );
@@ -57,13 +81,26 @@ describe('sim profiles', () => {
 describe('task oracle registry', () => {
   it('registers, looks up and resolves tasks with normalised distractors', () => {
     const registry = new TaskOracleRegistry();
-    registry.registerTask({ id: 'q1', prompt: 'Pick one', answer: 'B', difficulty: 1, distractors: [{ answer: 'C', weight: 3 }, { answer: 'a', weight: 1 }, { answer: 'b', weight: 5 }] });
+    registry.registerTask({
+      id: 'q1',
+      prompt: 'Pick one',
+      answer: 'B',
+      difficulty: 1,
+      distractors: [
+        { answer: 'C', weight: 3 },
+        { answer: 'a', weight: 1 },
+        { answer: 'b', weight: 5 },
+      ],
+    });
     assert.equal(registry.size, 1);
     assert.equal(registry.getTask('q1')?.answer, 'B');
     const resolved = registry.resolve('q1')!;
     assert.deepEqual(
       resolved.distractors.map((entry) => [entry.normalized, entry.weight]),
-      [['c', 0.75], ['a', 0.25]],
+      [
+        ['c', 0.75],
+        ['a', 0.25],
+      ],
       'the correct answer is dropped from distractors, weights normalised',
     );
     assert.equal(registry.resolve('q1'), resolved, 'resolved once');
@@ -76,7 +113,10 @@ describe('task oracle registry', () => {
     registry.registerTask(task);
     registry.registerTask({ ...task });
     assert.throws(() => registry.registerTask({ ...task, answer: '5' }), InvalidInputError);
-    assert.throws(() => registry.registerTask({ id: '', prompt: 'p', answer: '', difficulty: Number.NaN }), (error: unknown) => error instanceof InvalidInputError && error.issues.length === 3);
+    assert.throws(
+      () => registry.registerTask({ id: '', prompt: 'p', answer: '', difficulty: Number.NaN }),
+      (error: unknown) => error instanceof InvalidInputError && error.issues.length === 3,
+    );
   });
 
   it('generates concentrated default distractors deterministically from the id', () => {

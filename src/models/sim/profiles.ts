@@ -84,14 +84,23 @@ export interface SimProfile {
   agentPolicy: SimAgentPolicy;
 }
 
-const NO_FAULTS: SimFaultRates = { rateLimit: 0, retryAfterMs: 1_000, serverError: 0, timeout: 0, timeoutAfterMs: 30_000, malformedJson: 0, truncated: 0 };
+const NO_FAULTS: SimFaultRates = {
+  rateLimit: 0,
+  retryAfterMs: 1_000,
+  serverError: 0,
+  timeout: 0,
+  timeoutAfterMs: 30_000,
+  malformedJson: 0,
+  truncated: 0,
+};
 
 /**
  * Skills, discriminations and token gains below were tuned together with the instance-noise spread in
  * `accuracy.ts` (INSTANCE_NOISE_SD); change them as a set and re-run the calibration tests.
  */
 function deepFreeze<T extends object>(value: T): T {
-  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner as object);
+  for (const inner of Object.values(value))
+    if (typeof inner === 'object' && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner as object);
   return Object.freeze(value);
 }
 
@@ -283,7 +292,10 @@ export function mergeSimProfile(base: SimProfile, overrides: SimProfileOverrides
         else group[inner] = innerValue;
       }
     } else {
-      issues.push({ path: key, message: `unknown simulated-profile field (known: ${[...Object.keys(SCALAR_FIELDS), ...Object.keys(NESTED_FIELDS)].join(', ')})` });
+      issues.push({
+        path: key,
+        message: `unknown simulated-profile field (known: ${[...Object.keys(SCALAR_FIELDS), ...Object.keys(NESTED_FIELDS)].join(', ')})`,
+      });
     }
   }
   if (issues.length > 0) throw new InvalidInputError('Invalid simulated-profile overrides', issues, 'INVALID_CONFIG');

@@ -17,7 +17,13 @@ const TASK: SimSearchTask = {
   ],
   hops: [{ terms: ['capital', 'Veloria'], finds: 'Marnhold' }, { terms: ['river'] }],
 };
-const SINGLE: SimTask = { id: 'capital', prompt: 'What is the capital of Veloria?', answer: 'Marnhold', difficulty: 4.5, distractors: [{ answer: 'Quellen', weight: 1 }] };
+const SINGLE: SimTask = {
+  id: 'capital',
+  prompt: 'What is the capital of Veloria?',
+  answer: 'Marnhold',
+  difficulty: 4.5,
+  distractors: [{ answer: 'Quellen', weight: 1 }],
+};
 
 const VELORIA = { id: 'countries/veloria.md', title: 'Veloria', text: 'The capital of Veloria is Marnhold.' };
 const MARNHOLD = { id: 'cities/marnhold.md', title: 'Marnhold', text: "Marnhold's river is the Oska, which reaches the sea." };
@@ -66,7 +72,12 @@ describe('search policy helpers', () => {
     assert.deepEqual(keyTerms('Which river flows through the capital of Veloria?'), ['river', 'flows', 'capital', 'Veloria']);
     assert.deepEqual(keyTerms("Where was Queen Amarante's mother born?"), ['Queen', 'Amarante', 'mother', 'born']);
     assert.deepEqual(searchFieldsOf(TASK).hops, TASK.hops);
-    const junk = { ...SINGLE, hops: [{ terms: 'x' }, null, { terms: ['ok'], finds: 7 }], searchTerms: [1], openBookDifficulty: 'hard' } as unknown as SimTask;
+    const junk = {
+      ...SINGLE,
+      hops: [{ terms: 'x' }, null, { terms: ['ok'], finds: 7 }],
+      searchTerms: [1],
+      openBookDifficulty: 'hard',
+    } as unknown as SimTask;
     assert.deepEqual(searchFieldsOf(junk), { hops: [{ terms: ['ok'] }], searchTerms: undefined, openBookDifficulty: undefined });
     assert.deepEqual(searchFieldsOf(undefined).hops, []);
   });

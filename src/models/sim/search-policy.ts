@@ -52,7 +52,9 @@ const OPEN_BOOK_DIFFICULTY = 0.5;
 const SEARCH_LENGTH_SHARE = 0.35;
 
 const STOP_WORDS = new Set(
-  'a an and are as at be been by can could did do does for from had has have how in into is it its of on or that the their these this those through to under was were what when where which who whom whose why will with within'.split(' '),
+  'a an and are as at be been by can could did do does for from had has have how in into is it its of on or that the their these this those through to under was were what when where which who whom whose why will with within'.split(
+    ' ',
+  ),
 );
 
 function strings(value: unknown): string[] | undefined {
@@ -60,7 +62,11 @@ function strings(value: unknown): string[] | undefined {
 }
 
 /** The search fields of a task, validated here because registration does not know about them. */
-export function searchFieldsOf(task: SimTask | undefined): { hops: SimSearchHop[]; searchTerms: string[] | undefined; openBookDifficulty: number | undefined } {
+export function searchFieldsOf(task: SimTask | undefined): {
+  hops: SimSearchHop[];
+  searchTerms: string[] | undefined;
+  openBookDifficulty: number | undefined;
+} {
   const record = (task ?? {}) as Record<string, unknown>;
   const hops: SimSearchHop[] = [];
   if (Array.isArray(record['hops'])) {
@@ -71,7 +77,11 @@ export function searchFieldsOf(task: SimTask | undefined): { hops: SimSearchHop[
     }
   }
   const difficulty = record['openBookDifficulty'];
-  return { hops, searchTerms: strings(record['searchTerms']), openBookDifficulty: typeof difficulty === 'number' && Number.isFinite(difficulty) ? difficulty : undefined };
+  return {
+    hops,
+    searchTerms: strings(record['searchTerms']),
+    openBookDifficulty: typeof difficulty === 'number' && Number.isFinite(difficulty) ? difficulty : undefined,
+  };
 }
 
 export interface SearchPromptPassage {
@@ -91,7 +101,11 @@ const PASSAGE = /^\[\d+\][ \t]+id=(\S+)(?:[ \t]+·[ \t]+([^\n]*))?\n([^\n]*)/gm;
 /** Reads the evidence and search status from the last user message. */
 export function parseSearchPrompt(messages: readonly ChatLikeMessage[]): SearchPrompt {
   const last = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-  const passages = [...last.matchAll(PASSAGE)].map((match) => ({ id: match[1] as string, title: (match[2] ?? '').trim(), text: match[3] ?? '' }));
+  const passages = [...last.matchAll(PASSAGE)].map((match) => ({
+    id: match[1] as string,
+    title: (match[2] ?? '').trim(),
+    text: match[3] ?? '',
+  }));
   const used = /searches used:\s*(\d+)/i.exec(last)?.[1];
   const left = /searches left:\s*(\d+)/i.exec(last)?.[1];
   return { passages, used: used === undefined ? undefined : Number(used), left: left === undefined ? undefined : Number(left) };
@@ -103,7 +117,8 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export function mentions(text: string, answer: string): boolean {
   const wanted = normalizeAnswer(answer);
   if (wanted.length === 0) return false;
-  if (/^-?\d+(?:\.\d+)?$/.test(wanted)) return (text.match(/-?\d[\d,]*(?:\.\d+)?/g) ?? []).some((number) => normalizeAnswer(number) === wanted);
+  if (/^-?\d+(?:\.\d+)?$/.test(wanted))
+    return (text.match(/-?\d[\d,]*(?:\.\d+)?/g) ?? []).some((number) => normalizeAnswer(number) === wanted);
   return new RegExp(`(?:^|[^\\p{L}\\p{N}])${escape(wanted)}(?:$|[^\\p{L}\\p{N}])`, 'iu').test(text.replace(/\s+/g, ' '));
 }
 
@@ -158,30 +173,55 @@ export function searchStepDraft(input: SearchStepInput): SearchStepDraft {
   const supporting = prompt.passages.filter((passage) => mentions(evidenceText(passage), task.answer));
   // Hops resolved so far: their entity is on the page. The last hop's entity is the answer itself.
   const hopFinds = fields.hops.map((hop, index) => hop.finds ?? (index === fields.hops.length - 1 ? task.answer : ''));
-  const resolved = hopFinds.map((entity) => entity.length > 0 && prompt.passages.some((passage) => mentions(evidenceText(passage), entity)));
+  const resolved = hopFinds.map(
+    (entity) => entity.length > 0 && prompt.passages.some((passage) => mentions(evidenceText(passage), entity)),
+  );
   const learned = hopFinds.filter((entity, index) => resolved[index] && normalizeAnswer(entity) !== task.normalizedAnswer);
   const used = prompt.used ?? 0;
 
   const decide = rng.next();
   const mode: Mode =
-    supporting.length > 0 ? 'supported' : prompt.left === 0 ? 'forced' : used >= PATIENCE ? 'gave-up' : decide < PREMATURE_ANSWER ? 'premature' : 'search';
+    supporting.length > 0
+      ? 'supported'
+      : prompt.left === 0
+        ? 'forced'
+        : used >= PATIENCE
+          ? 'gave-up'
+          : decide < PREMATURE_ANSWER
+            ? 'premature'
+            : 'search';
 
   const hopCount = Math.max(1, fields.hops.length);
   const openBook = fields.openBookDifficulty ?? OPEN_BOOK_DIFFICULTY * hopCount;
   const difficulty = mode === 'supported' ? Math.min(task.difficulty, openBook) : task.difficulty;
   // Reading a passage is shorter work than recalling a hard fact: scale the planned length to the difficulty used.
   const growth = profile.verbosityGrowth;
-  const planned = Math.max(8, Math.round((input.plannedTokens * (1 + growth * Math.max(0, difficulty))) / (1 + growth * Math.max(0, task.difficulty))));
-  const base = { ...input.base, kind: 'search-step', mode, passages: prompt.passages.length, supportingPassages: supporting.map((passage) => passage.id), searchesUsed: used, searchesLeft: prompt.left ?? null };
+  const planned = Math.max(
+    8,
+    Math.round((input.plannedTokens * (1 + growth * Math.max(0, difficulty))) / (1 + growth * Math.max(0, task.difficulty))),
+  );
+  const base = {
+    ...input.base,
+    kind: 'search-step',
+    mode,
+    passages: prompt.passages.length,
+    supportingPassages: supporting.map((passage) => passage.id),
+    searchesUsed: used,
+    searchesLeft: prompt.left ?? null,
+  };
 
   if (mode === 'search') {
     const hop = fields.hops.findIndex((_, index) => !resolved[index]);
-    const terms = hop >= 0 ? [...(fields.hops[hop] as SimSearchHop).terms, ...learned] : [...(fields.searchTerms ?? keyTerms(task.prompt)), ...learned];
+    const terms =
+      hop >= 0 ? [...(fields.hops[hop] as SimSearchHop).terms, ...learned] : [...(fields.searchTerms ?? keyTerms(task.prompt)), ...learned];
     const query = [...new Set(terms)].join(' ') || task.prompt;
     const line = `SEARCH: ${query}`;
     const needed = Math.max(8, Math.round(planned * SEARCH_LENGTH_SHARE)) + countTokens(line);
-    const lead = '[simulated] The evidence so far does not settle the question; searching again (simulated decision, not real model output).';
-    const text = input.responseSchema ? structuredText(input.responseSchema, { action: 'search', query, search: query }) : `${lead}\n${line}`;
+    const lead =
+      '[simulated] The evidence so far does not settle the question; searching again (simulated decision, not real model output).';
+    const text = input.responseSchema
+      ? structuredText(input.responseSchema, { action: 'search', query, search: query })
+      : `${lead}\n${line}`;
     return finish(input, needed, text, lead, 0.5, { ...base, query, hop: hop >= 0 ? hop : null, learned });
   }
 
@@ -193,7 +233,13 @@ export function searchStepDraft(input: SearchStepInput): SearchStepDraft {
     wrongClaims: scanned.wrongClaims,
   };
   const bonus = contextBonus(evidence);
-  const pCorrect = probabilityCorrect({ profile, difficulty, instanceNoise: input.instanceNoise, reasoningTokens: planned, contextBonus: bonus });
+  const pCorrect = probabilityCorrect({
+    profile,
+    difficulty,
+    instanceNoise: input.instanceNoise,
+    reasoningTokens: planned,
+    contextBonus: bonus,
+  });
   const drawn = drawAnswer(rng, task, pCorrect, evidence);
   const confidence = selfConfidence(rng, profile, pCorrect, drawn.correct);
   // Right answers cite what supports them; a wrong answer read off the page cites the passage it misread.
@@ -218,12 +264,31 @@ export function searchStepDraft(input: SearchStepInput): SearchStepDraft {
 }
 
 /** Applies the output limit and truncation faults the way the provider does for answers: cut text, no decision line. */
-function finish(input: SearchStepInput, needed: number, text: string, lead: string, confidence: number, raw: Record<string, unknown>): SearchStepDraft {
+function finish(
+  input: SearchStepInput,
+  needed: number,
+  text: string,
+  lead: string,
+  confidence: number,
+  raw: Record<string, unknown>,
+): SearchStepDraft {
   if (needed > input.maxOutputTokens) {
-    return { text: input.responseSchema ? '{"reasoning": "' : lead, outputTokens: input.maxOutputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, reasoningTokens: input.maxOutputTokens, truncated: 'maxOutputTokens', answered: false } };
+    return {
+      text: input.responseSchema ? '{"reasoning": "' : lead,
+      outputTokens: input.maxOutputTokens,
+      finishReason: 'length',
+      confidence: 0,
+      raw: { ...raw, reasoningTokens: input.maxOutputTokens, truncated: 'maxOutputTokens', answered: false },
+    };
   }
   if (input.truncateAt !== undefined) {
-    return { text: input.responseSchema ? '{"reasoning": "' : lead, outputTokens: Math.max(1, Math.floor(needed * input.truncateAt)), finishReason: 'length', confidence: 0, raw: { ...raw, truncated: 'fault', answered: false } };
+    return {
+      text: input.responseSchema ? '{"reasoning": "' : lead,
+      outputTokens: Math.max(1, Math.floor(needed * input.truncateAt)),
+      finishReason: 'length',
+      confidence: 0,
+      raw: { ...raw, truncated: 'fault', answered: false },
+    };
   }
   return { text, outputTokens: needed, finishReason: 'stop', confidence, raw: { ...raw, reasoningTokens: needed } };
 }

@@ -1,14 +1,35 @@
 /** SimProvider behaviour: determinism, output format, usage, limits, faults, abort, labelling. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, ContextOverflowError, ProviderError, TimeoutError, VirtualClock, countMessageTokens, hashValue } from '../../core/index.ts';
+import {
+  CancelledError,
+  ContextOverflowError,
+  ProviderError,
+  TimeoutError,
+  VirtualClock,
+  countMessageTokens,
+  hashValue,
+} from '../../core/index.ts';
 import type { ChatMessage, GenerateRequest, GenerateResponse } from '../spec.ts';
 import { callIdentityHash } from './sim-provider.ts';
-import { DEFAULT_SIM_PROFILES, PLACEHOLDER_PREFIX, SimProvider, TaskOracleRegistry, extractAnswer, mergeSimProfile, type SimProfileOverrides } from './index.ts';
+import {
+  DEFAULT_SIM_PROFILES,
+  PLACEHOLDER_PREFIX,
+  SimProvider,
+  TaskOracleRegistry,
+  extractAnswer,
+  mergeSimProfile,
+  type SimProfileOverrides,
+} from './index.ts';
 
 const SEED = 7;
 
-function provider(name: string, overrides: SimProfileOverrides = {}, clock = new VirtualClock(), tasks = new TaskOracleRegistry()): SimProvider {
+function provider(
+  name: string,
+  overrides: SimProfileOverrides = {},
+  clock = new VirtualClock(),
+  tasks = new TaskOracleRegistry(),
+): SimProvider {
   const base = DEFAULT_SIM_PROFILES[name];
   assert.ok(base, `profile ${name}`);
   return new SimProvider({ profileName: name, profile: mergeSimProfile(base, overrides), seed: SEED, clock, tasks });
@@ -56,13 +77,18 @@ describe('SimProvider', () => {
   });
 
   it('is byte-identical for the same seed and requests, whatever the order or concurrency', async () => {
-    const requests = Array.from({ length: 24 }, (_, index) => ask(`What is ${index + 11}*${(index % 7) + 13}?`, `step-${index % 5}`, index % 3 === 0 ? { temperature: 0.7 } : {}));
+    const requests = Array.from({ length: 24 }, (_, index) =>
+      ask(`What is ${index + 11}*${(index % 7) + 13}?`, `step-${index % 5}`, index % 3 === 0 ? { temperature: 0.7 } : {}),
+    );
     const sequential: string[] = [];
     const first = provider('medium');
     for (const request of requests) sequential.push(JSON.stringify(await first.doGenerate(request)));
     const second = provider('medium');
     const reversed = await Promise.all([...requests].reverse().map((request) => second.doGenerate(request)));
-    assert.deepEqual(reversed.reverse().map((response) => JSON.stringify(response)), sequential);
+    assert.deepEqual(
+      reversed.reverse().map((response) => JSON.stringify(response)),
+      sequential,
+    );
   });
 
   it('varies across stepIds but not at temperature 0 (greedy decoding)', async () => {
@@ -79,11 +105,14 @@ describe('SimProvider', () => {
 
   it('throws ContextOverflowError when prompt + maxOutputTokens exceed the window', async () => {
     await assert.rejects(provider('small').doGenerate(ask('What is 2+2?', 'a', { maxOutputTokens: 40_000 })), ContextOverflowError);
-    await assert.rejects(provider('small', { contextWindow: 64 }).doGenerate(ask('What is 2+2? '.repeat(20), 'a', { maxOutputTokens: 10 })), (error: unknown) => {
-      assert.ok(error instanceof ContextOverflowError);
-      assert.equal(error.code, 'CONTEXT_OVERFLOW');
-      return true;
-    });
+    await assert.rejects(
+      provider('small', { contextWindow: 64 }).doGenerate(ask('What is 2+2? '.repeat(20), 'a', { maxOutputTokens: 10 })),
+      (error: unknown) => {
+        assert.ok(error instanceof ContextOverflowError);
+        assert.equal(error.code, 'CONTEXT_OVERFLOW');
+        return true;
+      },
+    );
   });
 
   it('truncates like a real provider when maxOutputTokens is too small: finishReason length, no answer', async () => {
@@ -122,18 +151,26 @@ describe('SimProvider', () => {
   });
 
   it('returns JSON restricted to the declared schema properties for structured output', async () => {
-    const schema = { type: 'object', properties: { answer: { type: 'number' }, confidence: { type: 'number' }, steps: { type: 'array' } }, required: ['answer', 'steps'] };
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: 'number' }, confidence: { type: 'number' }, steps: { type: 'array' } },
+      required: ['answer', 'steps'],
+    };
     const response = await provider('large').doGenerate(ask('What is 17*23?', 'a', { responseSchema: { name: 'result', schema } }));
     const parsed = JSON.parse(response.text) as Record<string, unknown>;
     assert.deepEqual(Object.keys(parsed).sort(), ['answer', 'confidence', 'steps']);
     assert.equal(typeof parsed['answer'], 'number');
     assert.deepEqual(parsed['steps'], []);
-    const open = await provider('large').doGenerate(ask('What is 17*23?', 'a', { responseSchema: { name: 'free', schema: { type: 'object' } } }));
+    const open = await provider('large').doGenerate(
+      ask('What is 17*23?', 'a', { responseSchema: { name: 'free', schema: { type: 'object' } } }),
+    );
     assert.deepEqual(Object.keys(JSON.parse(open.text) as object).sort(), ['answer', 'confidence', 'reasoning']);
   });
 
   it('acts as a verifier when purpose is verify', async () => {
-    const response = await provider('large').doGenerate(ask('What is 17*23?', 'v', { metadata: { stepId: 'v', tags: { purpose: 'verify', candidate: '391' } } }));
+    const response = await provider('large').doGenerate(
+      ask('What is 17*23?', 'v', { metadata: { stepId: 'v', tags: { purpose: 'verify', candidate: '391' } } }),
+    );
     assert.match(response.text, /\nVERDICT: (correct|incorrect)\nSCORE: 0\.\d\d$/);
     const raw = response.raw as { candidateCorrect: boolean; accepted: boolean };
     assert.equal(raw.candidateCorrect, true);
@@ -169,7 +206,8 @@ describe('SimProvider', () => {
 });
 
 describe('SimProvider faults', () => {
-  const calls = (count: number): GenerateRequest[] => Array.from({ length: count }, (_, index) => ask(`What is ${index}+${index * 3}?`, `f${index}`));
+  const calls = (count: number): GenerateRequest[] =>
+    Array.from({ length: count }, (_, index) => ask(`What is ${index}+${index * 3}?`, `f${index}`));
   const settle = async (sim: SimProvider, requests: GenerateRequest[]): Promise<Array<GenerateResponse | Error>> =>
     Promise.all(requests.map((request) => sim.doGenerate(request).catch((error: unknown) => error as Error)));
 
@@ -192,7 +230,10 @@ describe('SimProvider faults', () => {
     const rate = failed.length / results.length;
     assert.ok(rate > 0.24 && rate < 0.36, `failure rate ${rate}`);
     for (const { result } of failed) assert.ok([500, 503].includes((result as ProviderError).status ?? 0));
-    const retried = await settle(sim, failed.map(({ index }) => ({ ...requests[index]!, metadata: { ...requests[index]!.metadata, attempt: 1 } })));
+    const retried = await settle(
+      sim,
+      failed.map(({ index }) => ({ ...requests[index]!, metadata: { ...requests[index]!.metadata, attempt: 1 } })),
+    );
     const recovered = retried.filter((result) => !(result instanceof Error)).length;
     assert.ok(recovered / failed.length > 0.6, `recovered ${recovered}/${failed.length}`);
     // A retry returns the answer an unfaulted call would have: faults never change what is measured.
@@ -206,13 +247,18 @@ describe('SimProvider faults', () => {
 
   it('timeouts reject with TimeoutError after the configured hang', async () => {
     const clock = new VirtualClock();
-    await assert.rejects(provider('small', { faults: { timeout: 1, timeoutAfterMs: 5000 } }, clock).doGenerate(ask('What is 2+3?', 'a')), TimeoutError);
+    await assert.rejects(
+      provider('small', { faults: { timeout: 1, timeoutAfterMs: 5000 } }, clock).doGenerate(ask('What is 2+3?', 'a')),
+      TimeoutError,
+    );
     assert.equal(clock.now(), 5000);
   });
 
   it('malformed JSON and truncated output are returned, not thrown', async () => {
     const schema = { name: 'r', schema: { type: 'object', properties: { answer: { type: 'string' } } } };
-    const malformed = await provider('small', { faults: { malformedJson: 1 } }).doGenerate(ask('What is 2+3?', 'a', { responseSchema: schema }));
+    const malformed = await provider('small', { faults: { malformedJson: 1 } }).doGenerate(
+      ask('What is 2+3?', 'a', { responseSchema: schema }),
+    );
     assert.throws(() => JSON.parse(malformed.text));
     assert.equal(malformed.finishReason, 'stop');
     const truncated = await provider('small', { faults: { truncated: 1 } }).doGenerate(ask('What is 2+3?', 'a'));
@@ -249,7 +295,10 @@ describe('callIdentityHash (the fast call identity)', () => {
   });
 
   it('stays equal when a message object follows a different predecessor (pruned history) or is edited in place', () => {
-    const messages: ChatMessage[] = Array.from({ length: 6 }, (_, index) => ({ role: index % 2 === 0 ? 'user' : 'assistant', content: `message ${index}` }));
+    const messages: ChatMessage[] = Array.from({ length: 6 }, (_, index) => ({
+      role: index % 2 === 0 ? 'user' : 'assistant',
+      content: `message ${index}`,
+    }));
     same(identity(messages), 'full');
     same(identity([messages[0]!, messages[4]!, messages[5]!]), 'pruned: same objects after other predecessors');
     same(identity(messages), 'full again');

@@ -24,11 +24,27 @@ import {
   rngFor,
   type Clock,
 } from '../../core/index.ts';
-import { MODEL_SPEC_VERSION, type ChatMessage, type FinishReason, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
+import {
+  MODEL_SPEC_VERSION,
+  type ChatMessage,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResponse,
+  type ModelProvider,
+} from '../spec.ts';
 import { contextBonus, drawAnswer, instanceNoise, probabilityCorrect, scanContext, selfConfidence, verifyCandidate } from './accuracy.ts';
 import { arithmeticTask } from './arithmetic.ts';
 import { drawFaults, faultDelayMs, faultError } from './faults.ts';
-import { CLOSING_TOKENS, JSON_CLOSING_TOKENS, answerText, malformedJsonText, placeholderText, structuredText, truncatedText, verdictText } from './output.ts';
+import {
+  CLOSING_TOKENS,
+  JSON_CLOSING_TOKENS,
+  answerText,
+  malformedJsonText,
+  placeholderText,
+  structuredText,
+  truncatedText,
+  verdictText,
+} from './output.ts';
 import type { SimProfile } from './profiles.ts';
 import { soloTranscript } from './solo.ts';
 import { threadStep } from './thread-steps.ts';
@@ -88,7 +104,12 @@ interface CallIdentity {
 /** A message's canonical JSON (sorted keys): the fast form for plain { role, content } messages. */
 function messageJson(message: ChatMessage): string {
   const keys = Object.keys(message);
-  const plain = keys.length === 2 && typeof message.role === 'string' && typeof message.content === 'string' && keys.includes('role') && keys.includes('content');
+  const plain =
+    keys.length === 2 &&
+    typeof message.role === 'string' &&
+    typeof message.content === 'string' &&
+    keys.includes('role') &&
+    keys.includes('content');
   return plain ? `{"content":${JSON.stringify(message.content)},"role":${JSON.stringify(message.role)}}` : canonicalJson(message);
 }
 
@@ -113,7 +134,9 @@ export function callIdentityHash(identity: CallIdentity): string {
   if (identity.candidate === undefined) state = messagesPrefixState(identity.messages);
   else {
     // Verifier calls (a candidate sorts before the messages): rare and short, hashed whole.
-    state = createHash('sha256').update(`{"candidate":${JSON.stringify(identity.candidate)},"messages":[${identity.messages.map(messageJson).join(',')}`);
+    state = createHash('sha256').update(
+      `{"candidate":${JSON.stringify(identity.candidate)},"messages":[${identity.messages.map(messageJson).join(',')}`,
+    );
   }
   let tail = `],"model":${JSON.stringify(identity.model)}`;
   if (identity.purpose !== undefined) tail += `,"purpose":${JSON.stringify(identity.purpose)}`;
@@ -163,7 +186,8 @@ export class SimProvider implements ModelProvider {
     const model = `sim:${this.modelId}`;
 
     const inputTokens = promptTokens(request.messages);
-    if (inputTokens + request.maxOutputTokens > profile.contextWindow) throw new ContextOverflowError(model, inputTokens, profile.contextWindow);
+    if (inputTokens + request.maxOutputTokens > profile.contextWindow)
+      throw new ContextOverflowError(model, inputTokens, profile.contextWindow);
 
     const metadata = request.metadata;
     const tags = metadata?.tags;
@@ -197,15 +221,41 @@ export class SimProvider implements ModelProvider {
     let draft: Draft;
     const purposeTag = tags?.['purpose'];
     if (purposeTag === 'agentsnet') {
-      draft = agentsNetDraft({ profile, seed: this.seed, rng, messages: request.messages, maxOutputTokens: request.maxOutputTokens, effort, model });
+      draft = agentsNetDraft({
+        profile,
+        seed: this.seed,
+        rng,
+        messages: request.messages,
+        maxOutputTokens: request.maxOutputTokens,
+        effort,
+        model,
+      });
     } else if (purposeTag === 'thread-step' && request.responseSchema) {
       draft = this.threadStep(rng, request, task, effort, faults.output.truncated ? faults.output.truncateAt : undefined);
     } else if (purposeTag === 'solo') {
-      const solo = soloTranscript({ profile, seed: this.seed, rng, task, messages: request.messages, schema: request.responseSchema?.schema, effort, maxOutputTokens: request.maxOutputTokens, closingTokens: closing });
+      const solo = soloTranscript({
+        profile,
+        seed: this.seed,
+        rng,
+        task,
+        messages: request.messages,
+        schema: request.responseSchema?.schema,
+        effort,
+        maxOutputTokens: request.maxOutputTokens,
+        closingTokens: closing,
+      });
       draft = { ...solo, raw: { ...solo.raw, model } };
     } else if (purposeTag === 'plan') {
       // Governor planner calls: a workflow spec chosen by the task's difficulty (planner-policy.ts).
-      draft = simPlanDraft({ profile, model, seed: this.seed, identity, task, messages: request.messages, maxOutputTokens: request.maxOutputTokens });
+      draft = simPlanDraft({
+        profile,
+        model,
+        seed: this.seed,
+        identity,
+        task,
+        messages: request.messages,
+        maxOutputTokens: request.maxOutputTokens,
+      });
     } else if (!task) {
       draft = this.placeholder(purpose, request, closing);
     } else {
@@ -214,33 +264,89 @@ export class SimProvider implements ModelProvider {
       const bonus = contextBonus(evidence);
       // Output length: noisy around verbosity, longer on hard items (much longer for reasoners).
       const scale = purpose === 'verify' ? 0.6 : 1;
-      const planned = Math.max(8, Math.round(profile.verbosity * scale * effort * (1 + profile.verbosityGrowth * Math.max(0, task.difficulty)) * Math.exp(0.3 * rng.normal())));
+      const planned = Math.max(
+        8,
+        Math.round(
+          profile.verbosity * scale * effort * (1 + profile.verbosityGrowth * Math.max(0, task.difficulty)) * Math.exp(0.3 * rng.normal()),
+        ),
+      );
       const needed = planned + closing;
       const cutByLimit = needed > request.maxOutputTokens;
       const cutByFault = !cutByLimit && faults.output.truncated;
-      const outputTokens = cutByLimit ? request.maxOutputTokens : cutByFault ? Math.max(1, Math.floor(needed * faults.output.truncateAt)) : needed;
-      const base = { simulated: true, kind: purpose, model, taskId: task.id, taskKey: task.key, source: task.source, difficulty: task.difficulty, instanceNoise: round(noise), contextBonus: round(bonus), effort, reasoningTokens: outputTokens };
+      const outputTokens = cutByLimit
+        ? request.maxOutputTokens
+        : cutByFault
+          ? Math.max(1, Math.floor(needed * faults.output.truncateAt))
+          : needed;
+      const base = {
+        simulated: true,
+        kind: purpose,
+        model,
+        taskId: task.id,
+        taskKey: task.key,
+        source: task.source,
+        difficulty: task.difficulty,
+        instanceNoise: round(noise),
+        contextBonus: round(bonus),
+        effort,
+        reasoningTokens: outputTokens,
+      };
       // Search-tool loop steps (ops `search`): answer from the evidence or ask for another search; see search-policy.ts.
       if (tags?.['purpose'] === 'search-step') {
-        draft = searchStepDraft({ rng, profile, task, spec: task.id === undefined ? undefined : this.tasks.getTask(task.id), messages: request.messages, instanceNoise: noise, plannedTokens: planned, maxOutputTokens: request.maxOutputTokens, truncateAt: faults.output.truncated ? faults.output.truncateAt : undefined, responseSchema: request.responseSchema?.schema, base });
+        draft = searchStepDraft({
+          rng,
+          profile,
+          task,
+          spec: task.id === undefined ? undefined : this.tasks.getTask(task.id),
+          messages: request.messages,
+          instanceNoise: noise,
+          plannedTokens: planned,
+          maxOutputTokens: request.maxOutputTokens,
+          truncateAt: faults.output.truncated ? faults.output.truncateAt : undefined,
+          responseSchema: request.responseSchema?.schema,
+          base,
+        });
       } else if (cutByLimit || cutByFault) {
         const full = structured ? JSON.stringify({ reasoning: truncatedText(subjectOf(task)) }) : truncatedText(subjectOf(task));
-        draft = { text: structured ? full.slice(0, Math.floor(full.length / 2)) : full, outputTokens, finishReason: 'length', confidence: 0, raw: { ...base, truncated: cutByLimit ? 'maxOutputTokens' : 'fault', answered: false } };
+        draft = {
+          text: structured ? full.slice(0, Math.floor(full.length / 2)) : full,
+          outputTokens,
+          finishReason: 'length',
+          confidence: 0,
+          raw: { ...base, truncated: cutByLimit ? 'maxOutputTokens' : 'fault', answered: false },
+        };
       } else if (purpose === 'verify') {
         draft = this.verify(rng, request, task, candidate, noise, bonus, outputTokens, base);
       } else {
-        const pCorrect = probabilityCorrect({ profile, difficulty: task.difficulty, instanceNoise: noise, reasoningTokens: outputTokens, contextBonus: bonus });
+        const pCorrect = probabilityCorrect({
+          profile,
+          difficulty: task.difficulty,
+          instanceNoise: noise,
+          reasoningTokens: outputTokens,
+          contextBonus: bonus,
+        });
         const drawn = drawAnswer(rng, task, pCorrect, evidence);
         const confidence = selfConfidence(rng, profile, pCorrect, drawn.correct);
         const text = structured
-          ? structuredText(request.responseSchema?.schema ?? {}, { answer: drawn.answer, confidence, reasoning: '[simulated] Simulated reasoning; not real model output.' })
+          ? structuredText(request.responseSchema?.schema ?? {}, {
+              answer: drawn.answer,
+              confidence,
+              reasoning: '[simulated] Simulated reasoning; not real model output.',
+            })
           : answerText({ subject: subjectOf(task), answer: drawn.answer, confidence });
         draft = {
           text,
           outputTokens,
           finishReason: 'stop',
           confidence,
-          raw: { ...base, answer: drawn.answer, correct: drawn.correct, pCorrect: round(pCorrect), propagated: drawn.propagated, dominantDistractorShare: round(task.distractors[0]?.weight ?? 0) },
+          raw: {
+            ...base,
+            answer: drawn.answer,
+            correct: drawn.correct,
+            pCorrect: round(pCorrect),
+            propagated: drawn.propagated,
+            dominantDistractorShare: round(task.distractors[0]?.weight ?? 0),
+          },
         };
       }
     }
@@ -269,15 +375,33 @@ export class SimProvider implements ModelProvider {
    * One step of a thread (ops/thread.ts): JSON restricted to the step schema, or — over the output limit or
    * under a truncation fault — half of it with finishReason 'length', as a real provider would cut it off.
    */
-  private threadStep(rng: ReturnType<typeof rngFor>, request: GenerateRequest, task: ResolvedTask | undefined, effort: number, truncateAt: number | undefined): Draft {
+  private threadStep(
+    rng: ReturnType<typeof rngFor>,
+    request: GenerateRequest,
+    task: ResolvedTask | undefined,
+    effort: number,
+    truncateAt: number | undefined,
+  ): Draft {
     const schema = request.responseSchema?.schema ?? {};
     const step = threadStep({ profile: this.profile, seed: this.seed, rng, task, messages: request.messages, schema, effort });
     const text = structuredText(schema, step.fields);
-    const raw = { ...step.raw, simulated: true, model: `sim:${this.modelId}`, ...(task ? { taskKey: task.key } : {}), ...(step.correct !== undefined ? { correct: step.correct } : {}) };
+    const raw = {
+      ...step.raw,
+      simulated: true,
+      model: `sim:${this.modelId}`,
+      ...(task ? { taskKey: task.key } : {}),
+      ...(step.correct !== undefined ? { correct: step.correct } : {}),
+    };
     const needed = step.plannedTokens;
     if (needed > request.maxOutputTokens || truncateAt !== undefined) {
       const outputTokens = needed > request.maxOutputTokens ? request.maxOutputTokens : Math.max(1, Math.floor(needed * (truncateAt ?? 1)));
-      return { text: text.slice(0, Math.floor(text.length / 2)), outputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, truncated: needed > request.maxOutputTokens ? 'maxOutputTokens' : 'fault' } };
+      return {
+        text: text.slice(0, Math.floor(text.length / 2)),
+        outputTokens,
+        finishReason: 'length',
+        confidence: 0,
+        raw: { ...raw, truncated: needed > request.maxOutputTokens ? 'maxOutputTokens' : 'fault' },
+      };
     }
     return { text, outputTokens: needed, finishReason: 'stop', confidence: 0.5, raw };
   }
@@ -308,7 +432,14 @@ export class SimProvider implements ModelProvider {
   ): Draft {
     const lastUser = [...request.messages].reverse().find((message) => message.role === 'user');
     const candidate = candidateTag ?? (lastUser ? extractAnswer(lastUser.content) : undefined) ?? '';
-    const decision = verifyCandidate(rng, { profile: this.profile, task, candidate, instanceNoise: noise, reasoningTokens: outputTokens, contextBonus: bonus });
+    const decision = verifyCandidate(rng, {
+      profile: this.profile,
+      task,
+      candidate,
+      instanceNoise: noise,
+      reasoningTokens: outputTokens,
+      contextBonus: bonus,
+    });
     const text = request.responseSchema
       ? structuredText(request.responseSchema.schema, {
           verdict: decision.accepted ? 'correct' : 'incorrect',
@@ -323,7 +454,14 @@ export class SimProvider implements ModelProvider {
       outputTokens,
       finishReason: 'stop',
       confidence: decision.score,
-      raw: { ...base, candidate, candidateCorrect: decision.candidateCorrect, accepted: decision.accepted, pRight: round(decision.pRight), score: decision.score },
+      raw: {
+        ...base,
+        candidate,
+        candidateCorrect: decision.candidateCorrect,
+        accepted: decision.accepted,
+        pRight: round(decision.pRight),
+        score: decision.score,
+      },
     };
   }
 
@@ -332,17 +470,30 @@ export class SimProvider implements ModelProvider {
     const needed = 24 + closing;
     const raw = { simulated: true, kind: 'placeholder', purpose, model: `sim:${this.modelId}` };
     if (needed > request.maxOutputTokens) {
-      return { text: placeholderText(purpose).slice(0, 40), outputTokens: request.maxOutputTokens, finishReason: 'length', confidence: 0, raw: { ...raw, truncated: 'maxOutputTokens' } };
+      return {
+        text: placeholderText(purpose).slice(0, 40),
+        outputTokens: request.maxOutputTokens,
+        finishReason: 'length',
+        confidence: 0,
+        raw: { ...raw, truncated: 'maxOutputTokens' },
+      };
     }
     let text = placeholderText(purpose);
     if (purpose === 'verify') {
       const accepted = hashValue(request.messages).charCodeAt(0) % 2 === 0;
       text = request.responseSchema
-        ? structuredText(request.responseSchema.schema, { verdict: accepted ? 'correct' : 'incorrect', correct: accepted, score: 0.5, confidence: 0.5, reasoning: text })
+        ? structuredText(request.responseSchema.schema, {
+            verdict: accepted ? 'correct' : 'incorrect',
+            correct: accepted,
+            score: 0.5,
+            confidence: 0.5,
+            reasoning: text,
+          })
         : `${text}\nVERDICT: ${accepted ? 'correct' : 'incorrect'}\nSCORE: 0.50`;
       return { text, outputTokens: needed, finishReason: 'stop', confidence: 0.5, raw };
     }
-    if (request.responseSchema) text = structuredText(request.responseSchema.schema, { answer: '[simulated placeholder]', confidence: 0, reasoning: text });
+    if (request.responseSchema)
+      text = structuredText(request.responseSchema.schema, { answer: '[simulated placeholder]', confidence: 0, reasoning: text });
     return { text, outputTokens: needed, finishReason: 'stop', confidence: 0, raw };
   }
 
@@ -372,8 +523,16 @@ function applyStop(draft: Draft, stop: readonly string[], closingTokens: number)
   const outputTokens =
     closingStart > 0 && cut >= closingStart
       ? reasoningTokens + Math.round((closingTokens * (cut - closingStart)) / Math.max(1, draft.text.length - closingStart))
-      : Math.round(((closingStart > 0 ? reasoningTokens : draft.outputTokens) * cut) / Math.max(1, closingStart > 0 ? closingStart : draft.text.length));
-  return { ...draft, text: draft.text.slice(0, cut), outputTokens: Math.max(1, Math.min(draft.outputTokens, outputTokens)), raw: { ...draft.raw, stopped: true } };
+      : Math.round(
+          ((closingStart > 0 ? reasoningTokens : draft.outputTokens) * cut) /
+            Math.max(1, closingStart > 0 ? closingStart : draft.text.length),
+        );
+  return {
+    ...draft,
+    text: draft.text.slice(0, cut),
+    outputTokens: Math.max(1, Math.min(draft.outputTokens, outputTokens)),
+    raw: { ...draft.raw, stopped: true },
+  };
 }
 
 /** Digit-free on purpose (see output.ts): task ids often contain numbers. */

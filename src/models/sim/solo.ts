@@ -46,7 +46,12 @@ export function soloTranscript(input: SoloInput): SoloOutput {
   const { profile, rng, task } = input;
   const prompt = [...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const listed = /^Participants(?: \(fixed\))?:\s*(.+)$/m.exec(prompt)?.[1];
-  const personas = listed ? listed.split(';').map((name) => name.trim()).filter((name) => name.length > 0) : DEFAULT_PERSONAS;
+  const personas = listed
+    ? listed
+        .split(';')
+        .map((name) => name.trim())
+        .filter((name) => name.length > 0)
+    : DEFAULT_PERSONAS;
   const others = personas.filter((name) => !/assistant/i.test(name));
   const critics = others.length > 0 ? others : ['Critical Reviewer'];
   const difficulty = task?.difficulty ?? 0;
@@ -57,13 +62,25 @@ export function soloTranscript(input: SoloInput): SoloOutput {
 
   if (planned > input.maxOutputTokens) {
     const partial = `Participants: ${personas.join('; ')}\n\n${critics[0]}: [simulated] Let me think about`;
-    return { text: input.schema ? JSON.stringify({ personas: personas.map((name) => ({ name })) }).slice(0, 40) : partial, outputTokens: input.maxOutputTokens, finishReason: 'length', confidence: 0, raw: { ...base, truncated: 'maxOutputTokens' } };
+    return {
+      text: input.schema ? JSON.stringify({ personas: personas.map((name) => ({ name })) }).slice(0, 40) : partial,
+      outputTokens: input.maxOutputTokens,
+      finishReason: 'length',
+      confidence: 0,
+      raw: { ...base, truncated: 'maxOutputTokens' },
+    };
   }
   // Small models without a schema: participants listed, then nothing (the paper's Llama2-13B failure mode).
   const stopRoll = rng.next();
   if (!input.schema && profile.tier === 'small' && stopRoll < SOLO_SMALL_EARLY_STOP) {
     const text = `Participants: ${personas.join('; ')}\n\n[simulated] (The transcript ends after listing the participants.)`;
-    return { text, outputTokens: Math.max(16, Math.round(planned * 0.15)), finishReason: 'stop', confidence: 0, raw: { ...base, earlyStop: true } };
+    return {
+      text,
+      outputTokens: Math.max(16, Math.round(planned * 0.15)),
+      finishReason: 'stop',
+      confidence: 0,
+      raw: { ...base, earlyStop: true },
+    };
   }
 
   let draft: string;
@@ -81,31 +98,65 @@ export function soloTranscript(input: SoloInput): SoloOutput {
     draft = first.answer;
     final = revised.answer;
     confidence = selfConfidence(rng, profile, pFinal, revised.correct);
-    raw = { ...base, answer: final, correct: revised.correct, draftCorrect: first.correct, pCorrect: round(pFinal), pSingle: round(pDraft) };
+    raw = {
+      ...base,
+      answer: final,
+      correct: revised.correct,
+      draftCorrect: first.correct,
+      pCorrect: round(pFinal),
+      pSingle: round(pDraft),
+    };
   } else {
     draft = final = PLACEHOLDER_PREFIX;
     raw = { ...base, placeholder: true };
   }
 
   const changed = draft !== final;
-  const brainstorm = critics.map((persona) => ({ persona, idea: `[simulated] ${persona} suggests what to check (not real model output).` }));
+  const brainstorm = critics.map((persona) => ({
+    persona,
+    idea: `[simulated] ${persona} suggests what to check (not real model output).`,
+  }));
   const agreeAll = critics.map((persona) => ({ persona, critique: '[simulated] Looks right to me.', agrees: true }));
   const maxRounds = maxItems(input.schema, 'rounds') ?? 3;
   const rounds = changed
     ? [
-        { draft: `[simulated] Draft answer: ${draft}`, critiques: critics.map((persona, index) => ({ persona, critique: index === 0 ? '[simulated] I think the draft is off; please recheck.' : '[simulated] Worth a second look.', agrees: false })), revision: `[simulated] Revised answer: ${final}` },
-        ...(maxRounds >= 2 ? [{ draft: `[simulated] Draft answer: ${final}`, critiques: agreeAll, revision: `[simulated] Revised answer: ${final}` }] : []),
+        {
+          draft: `[simulated] Draft answer: ${draft}`,
+          critiques: critics.map((persona, index) => ({
+            persona,
+            critique: index === 0 ? '[simulated] I think the draft is off; please recheck.' : '[simulated] Worth a second look.',
+            agrees: false,
+          })),
+          revision: `[simulated] Revised answer: ${final}`,
+        },
+        ...(maxRounds >= 2
+          ? [{ draft: `[simulated] Draft answer: ${final}`, critiques: agreeAll, revision: `[simulated] Revised answer: ${final}` }]
+          : []),
       ]
     : [{ draft: `[simulated] Draft answer: ${final}`, critiques: agreeAll, revision: `[simulated] Revised answer: ${final}` }];
-  const participants = personas.map((name) => ({ name, role: /assistant/i.test(name) ? 'leads the collaboration and writes the drafts' : `[simulated] contributes as ${name}` }));
+  const participants = personas.map((name) => ({
+    name,
+    role: /assistant/i.test(name) ? 'leads the collaboration and writes the drafts' : `[simulated] contributes as ${name}`,
+  }));
 
   let text: string;
   if (input.schema) {
     text = JSON.stringify(conformToSchema(input.schema, { personas: participants, brainstorm, rounds, final_answer: final, confidence }));
   } else {
-    const lines = [`Participants: ${personas.join('; ')}`, '', ...brainstorm.map((entry) => `${entry.persona}: ${entry.idea}`), '', 'Start collaboration!', ''];
+    const lines = [
+      `Participants: ${personas.join('; ')}`,
+      '',
+      ...brainstorm.map((entry) => `${entry.persona}: ${entry.idea}`),
+      '',
+      'Start collaboration!',
+      '',
+    ];
     for (const entry of rounds) {
-      lines.push(`AI Assistant (you): ${entry.draft}`, ...entry.critiques.map((critique) => `${critique.persona}: ${critique.critique}`), `AI Assistant (you): ${entry.revision}`);
+      lines.push(
+        `AI Assistant (you): ${entry.draft}`,
+        ...entry.critiques.map((critique) => `${critique.persona}: ${critique.critique}`),
+        `AI Assistant (you): ${entry.revision}`,
+      );
     }
     lines.push('', `Final answer: ${final}`, `Confidence: ${confidence.toFixed(2)}`);
     text = lines.join('\n');

@@ -74,7 +74,10 @@ function numericCandidates(value: string, rng: Rng): Array<{ answer: string; kin
     const a = digits[index] as string;
     const b = digits[index + 1] as string;
     if (a !== b && a !== '.' && b !== '.' && !(index === 0 && b === '0')) {
-      out.push({ answer: normalizeAnswer((value.startsWith('-') ? '-' : '') + digits.slice(0, index) + b + a + digits.slice(index + 2)), kind: 3 });
+      out.push({
+        answer: normalizeAnswer((value.startsWith('-') ? '-' : '') + digits.slice(0, index) + b + a + digits.slice(index + 2)),
+        kind: 3,
+      });
       break;
     }
   }
@@ -167,17 +170,25 @@ function validateTask(task: SimTask): InputIssue[] {
   const issues: InputIssue[] = [];
   if (typeof task.id !== 'string' || task.id.length === 0) issues.push({ path: 'id', message: 'must be a non-empty string' });
   if (typeof task.prompt !== 'string') issues.push({ path: 'prompt', message: 'must be a string' });
-  if (typeof task.answer !== 'string' || normalizeAnswer(task.answer).length === 0) issues.push({ path: 'answer', message: 'must be a non-empty string' });
-  if (typeof task.difficulty !== 'number' || !Number.isFinite(task.difficulty)) issues.push({ path: 'difficulty', message: 'must be a finite number' });
+  if (typeof task.answer !== 'string' || normalizeAnswer(task.answer).length === 0)
+    issues.push({ path: 'answer', message: 'must be a non-empty string' });
+  if (typeof task.difficulty !== 'number' || !Number.isFinite(task.difficulty))
+    issues.push({ path: 'difficulty', message: 'must be a finite number' });
   task.distractors?.forEach((entry, index) => {
     if (typeof entry.answer !== 'string') issues.push({ path: `distractors[${index}].answer`, message: 'must be a string' });
-    if (typeof entry.weight !== 'number' || !Number.isFinite(entry.weight) || entry.weight < 0) issues.push({ path: `distractors[${index}].weight`, message: 'must be a finite number ≥ 0' });
+    if (typeof entry.weight !== 'number' || !Number.isFinite(entry.weight) || entry.weight < 0)
+      issues.push({ path: `distractors[${index}].weight`, message: 'must be a finite number ≥ 0' });
   });
   return issues;
 }
 
 function sameTask(a: SimTask, b: SimTask): boolean {
-  return a.prompt === b.prompt && a.answer === b.answer && a.difficulty === b.difficulty && JSON.stringify(a.distractors ?? null) === JSON.stringify(b.distractors ?? null);
+  return (
+    a.prompt === b.prompt &&
+    a.answer === b.answer &&
+    a.difficulty === b.difficulty &&
+    JSON.stringify(a.distractors ?? null) === JSON.stringify(b.distractors ?? null)
+  );
 }
 
 /** Registered verifiable tasks, shared by every sim model of a fleet. */
@@ -192,7 +203,9 @@ export class TaskOracleRegistry {
     const existing = this.tasks.get(task.id);
     if (existing) {
       if (sameTask(existing, task)) return;
-      throw new InvalidInputError('Conflicting simulated task', [{ path: 'id', message: `"${task.id}" is already registered with different content` }]);
+      throw new InvalidInputError('Conflicting simulated task', [
+        { path: 'id', message: `"${task.id}" is already registered with different content` },
+      ]);
     }
     this.tasks.set(task.id, { ...task, ...(task.distractors ? { distractors: task.distractors.map((d) => ({ ...d })) } : {}) });
   }

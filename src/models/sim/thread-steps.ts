@@ -66,18 +66,34 @@ export function threadStep(input: ThreadStepInput): ThreadStepOutput {
   const position = parsePosition(prompt);
   const treeText = prompt.split('\n').find((line) => line.startsWith('{"reasoning":')) ?? '';
   const steps = input.task ? stepsOf(input.task) : undefined;
-  const tokens = (scale: number): number => Math.max(8, Math.round(input.profile.verbosity * scale * input.effort * Math.exp(0.3 * input.rng.normal()))) + 8;
+  const tokens = (scale: number): number =>
+    Math.max(8, Math.round(input.profile.verbosity * scale * input.effort * Math.exp(0.3 * input.rng.normal()))) + 8;
   if (!steps || steps.length === 0) return generic(input, kind, position.path, tokens);
 
   const sim = new StepSimulator(input, steps, treeText);
   if (kind === 'answer') return sim.answer(tokens(0.05));
   const located = locate(position.path, steps.length, position.maxDepth);
   const canNest = 'subtasks' in properties;
-  if (!located) return { fields: { thought: '[simulated] Nothing left to work out.', tooluse: null, subtasks: false, conclusion: 'Nothing further.', more: false }, plannedTokens: tokens(0.1), raw: { kind: 'thread-step', step: kind, offPlan: true } };
+  if (!located)
+    return {
+      fields: {
+        thought: '[simulated] Nothing left to work out.',
+        tooluse: null,
+        subtasks: false,
+        conclusion: 'Nothing further.',
+        more: false,
+      },
+      plannedTokens: tokens(0.1),
+      raw: { kind: 'thread-step', step: kind, offPlan: true },
+    };
   const { segment, more } = located;
   if (kind === 'conclude') return sim.conclude(segment, more, position.path, tokens(0.15));
   if (segment.to > segment.from && canNest) {
-    return { fields: { thought: `Work out steps s${segment.from} to s${segment.to}.`, tooluse: null, subtasks: true, conclusion: '', more }, plannedTokens: tokens(0.2), raw: { kind: 'thread-step', step: 'open', segment } };
+    return {
+      fields: { thought: `Work out steps s${segment.from} to s${segment.to}.`, tooluse: null, subtasks: true, conclusion: '', more },
+      plannedTokens: tokens(0.2),
+      raw: { kind: 'thread-step', step: 'open', segment },
+    };
   }
   return sim.leaf(segment, more, offersCalculator(properties['tooluse']), tokens(0.35 * (segment.to - segment.from + 1)));
 }
@@ -99,7 +115,17 @@ class StepSimulator {
     // Registered tasks do not carry their intermediate values; without them every correct sub-result in
     // the thread would count as a wrong claim. The decomposition knows them.
     const task = input.task as ResolvedTask;
-    this.task = task.intermediates ? task : { ...task, intermediates: new Set(steps.slice(0, -1).map((step) => normalizeAnswer(step.value)).filter((value) => value !== task.normalizedAnswer)) };
+    this.task = task.intermediates
+      ? task
+      : {
+          ...task,
+          intermediates: new Set(
+            steps
+              .slice(0, -1)
+              .map((step) => normalizeAnswer(step.value))
+              .filter((value) => value !== task.normalizedAnswer),
+          ),
+        };
     this.noise = instanceNoise(input.seed, task.key);
     this.bonus = contextBonus(scanContext(input.messages, this.task));
   }
@@ -115,10 +141,25 @@ class StepSimulator {
       const difficulty = arithmeticDifficulty(`${a}${SYMBOL[step.op]}${b}`) ?? 0.5;
       const toolRoll = rng.next();
       if (calculator && toolRoll < (difficulty >= -0.5 ? 0.7 : 0.2)) {
-        return { fields: { thought, tooluse: { tool_name: 'calculator', parameters: { expression: `${a}${SYMBOL[step.op]}${b}` } }, subtasks: false, conclusion: '', more }, plannedTokens, raw: { kind: 'thread-step', step: 'tool', index: step.index } };
+        return {
+          fields: {
+            thought,
+            tooluse: { tool_name: 'calculator', parameters: { expression: `${a}${SYMBOL[step.op]}${b}` } },
+            subtasks: false,
+            conclusion: '',
+            more,
+          },
+          plannedTokens,
+          raw: { kind: 'thread-step', step: 'tool', index: step.index },
+        };
       }
       const { value, correct } = this.compute(step, a, b, 0);
-      return { fields: { thought, tooluse: null, subtasks: false, conclusion: `s${step.index} result: ${value}`, more }, plannedTokens, correct, raw: { kind: 'thread-step', step: 'leaf', index: step.index, correct } };
+      return {
+        fields: { thought, tooluse: null, subtasks: false, conclusion: `s${step.index} result: ${value}`, more },
+        plannedTokens,
+        correct,
+        raw: { kind: 'thread-step', step: 'leaf', index: step.index, correct },
+      };
     }
     // Several operations in one go (at the depth limit): each a bit harder than on its own.
     let allCorrect = true;
@@ -128,7 +169,18 @@ class StepSimulator {
       this.believed.set(index, value);
       allCorrect &&= correct;
     }
-    return { fields: { thought: `Work out steps s${segment.from} to s${segment.to} in one go.`, tooluse: null, subtasks: false, conclusion: this.summary(segment), more }, plannedTokens, correct: allCorrect, raw: { kind: 'thread-step', step: 'multi', segment, correct: allCorrect } };
+    return {
+      fields: {
+        thought: `Work out steps s${segment.from} to s${segment.to} in one go.`,
+        tooluse: null,
+        subtasks: false,
+        conclusion: this.summary(segment),
+        more,
+      },
+      plannedTokens,
+      correct: allCorrect,
+      raw: { kind: 'thread-step', step: 'multi', segment, correct: allCorrect },
+    };
   }
 
   /** Conclusion after a tool result (copied) or after subtasks (their results, as far as they are in view). */
@@ -139,14 +191,27 @@ class StepSimulator {
       if (result !== undefined && /^-?\d+(?:\.\d+)?$/.test(result.trim())) {
         // A tool result is copied; a rare slip when transcribing it.
         const value = this.input.rng.next() < 0.99 ? normalizeAnswer(result) : this.slip(normalizeAnswer(result), step.index);
-        return { fields: { conclusion: `s${step.index} result: ${value}`, more }, plannedTokens, raw: { kind: 'thread-step', step: 'conclude-tool', index: step.index } };
+        return {
+          fields: { conclusion: `s${step.index} result: ${value}`, more },
+          plannedTokens,
+          raw: { kind: 'thread-step', step: 'conclude-tool', index: step.index },
+        };
       }
       const { value, correct } = this.compute(step, this.operand(step.left), this.operand(step.right), 0);
-      return { fields: { conclusion: `s${step.index} result: ${value}`, more }, plannedTokens, correct, raw: { kind: 'thread-step', step: 'conclude-leaf', index: step.index, correct } };
+      return {
+        fields: { conclusion: `s${step.index} result: ${value}`, more },
+        plannedTokens,
+        correct,
+        raw: { kind: 'thread-step', step: 'conclude-leaf', index: step.index, correct },
+      };
     }
     const before = this.recomputed;
     const conclusion = this.summary(segment);
-    return { fields: { conclusion, more }, plannedTokens, raw: { kind: 'thread-step', step: 'conclude-list', segment, recomputed: this.recomputed - before } };
+    return {
+      fields: { conclusion, more },
+      plannedTokens,
+      raw: { kind: 'thread-step', step: 'conclude-list', segment, recomputed: this.recomputed - before },
+    };
   }
 
   answer(plannedTokens: number): ThreadStepOutput {
@@ -155,12 +220,28 @@ class StepSimulator {
     const rng = this.input.rng;
     const faithful = rng.next() < FAITHFUL;
     if (concluded !== undefined && faithful) {
-      return { fields: { answer: concluded }, plannedTokens, correct: normalizeAnswer(concluded) === task.normalizedAnswer, raw: { kind: 'thread-step', step: 'answer', fromTree: true } };
+      return {
+        fields: { answer: concluded },
+        plannedTokens,
+        correct: normalizeAnswer(concluded) === task.normalizedAnswer,
+        raw: { kind: 'thread-step', step: 'answer', fromTree: true },
+      };
     }
     const evidence = scanContext(this.input.messages, task);
-    const pCorrect = probabilityCorrect({ profile: this.input.profile, difficulty: task.difficulty, instanceNoise: this.noise, reasoningTokens: plannedTokens, contextBonus: contextBonus(evidence) });
+    const pCorrect = probabilityCorrect({
+      profile: this.input.profile,
+      difficulty: task.difficulty,
+      instanceNoise: this.noise,
+      reasoningTokens: plannedTokens,
+      contextBonus: contextBonus(evidence),
+    });
     const drawn = drawAnswer(rng, task, pCorrect, evidence);
-    return { fields: { answer: drawn.answer }, plannedTokens, correct: drawn.correct, raw: { kind: 'thread-step', step: 'answer', fromTree: false, pCorrect: Math.round(pCorrect * 1e4) / 1e4 } };
+    return {
+      fields: { answer: drawn.answer },
+      plannedTokens,
+      correct: drawn.correct,
+      raw: { kind: 'thread-step', step: 'answer', fromTree: false, pCorrect: Math.round(pCorrect * 1e4) / 1e4 },
+    };
   }
 
   /** The value an operand has for the model: a literal, or the conclusion in view (else recomputed). */
@@ -178,7 +259,13 @@ class StepSimulator {
   private compute(step: ArithmeticStep, a: string, b: string, extraDifficulty: number): { value: string; correct: boolean } {
     const exact = applyOp(a, step.op, b);
     const difficulty = (arithmeticDifficulty(`${a}${SYMBOL[step.op]}${b}`) ?? 0.5) + THREAD_STEP_OVERHEAD + extraDifficulty;
-    const p = probabilityCorrect({ profile: this.input.profile, difficulty, instanceNoise: this.noise, reasoningTokens: this.input.profile.verbosity * 0.35, contextBonus: this.bonus });
+    const p = probabilityCorrect({
+      profile: this.input.profile,
+      difficulty,
+      instanceNoise: this.noise,
+      reasoningTokens: this.input.profile.verbosity * 0.35,
+      contextBonus: this.bonus,
+    });
     const right = this.input.rng.next() < p;
     const value = exact === undefined ? step.value : right ? exact : this.slip(exact, step.index);
     return { value, correct: value === step.value };
@@ -196,7 +283,8 @@ class StepSimulator {
   private summary(segment: Segment): string {
     const needed = new Set<number>([segment.to]);
     for (const step of this.steps.slice(segment.to)) {
-      for (const operand of [step.left, step.right]) if (operand.kind === 'step' && operand.index >= segment.from && operand.index <= segment.to) needed.add(operand.index);
+      for (const operand of [step.left, step.right])
+        if (operand.kind === 'step' && operand.index >= segment.from && operand.index <= segment.to) needed.add(operand.index);
     }
     return [...needed]
       .sort((x, y) => x - y)
@@ -212,7 +300,13 @@ function generic(input: ThreadStepInput, kind: Kind, path: number[], tokens: (sc
     const task = input.task;
     if (!task) return { fields: { answer: PLACEHOLDER_PREFIX }, plannedTokens: tokens(0.05), raw };
     const evidence = scanContext(input.messages, task);
-    const pCorrect = probabilityCorrect({ profile: input.profile, difficulty: task.difficulty, instanceNoise: instanceNoise(input.seed, task.key), reasoningTokens: input.profile.verbosity, contextBonus: contextBonus(evidence) });
+    const pCorrect = probabilityCorrect({
+      profile: input.profile,
+      difficulty: task.difficulty,
+      instanceNoise: instanceNoise(input.seed, task.key),
+      reasoningTokens: input.profile.verbosity,
+      contextBonus: contextBonus(evidence),
+    });
     const drawn = drawAnswer(input.rng, task, pCorrect, evidence);
     return { fields: { answer: drawn.answer }, plannedTokens: tokens(0.05), correct: drawn.correct, raw };
   }
@@ -220,7 +314,9 @@ function generic(input: ThreadStepInput, kind: Kind, path: number[], tokens: (sc
   const more = first;
   const conclusion = first ? '[simulated] The question is understood.' : '[simulated] Worked through it.';
   if (kind === 'conclude') return { fields: { conclusion, more }, plannedTokens: tokens(0.1), raw };
-  const thought = first ? '[simulated] Work out what the question asks (not real model output).' : '[simulated] Work through the question (not real model output).';
+  const thought = first
+    ? '[simulated] Work out what the question asks (not real model output).'
+    : '[simulated] Work through the question (not real model output).';
   return { fields: { thought, tooluse: null, subtasks: false, conclusion, more }, plannedTokens: tokens(0.25), raw };
 }
 
@@ -291,6 +387,7 @@ function applyOp(a: string, op: ArithmeticStep['op'], b: string): string | undef
 }
 
 function lastUser(messages: readonly ChatMessage[]): string {
-  for (let index = messages.length - 1; index >= 0; index--) if (messages[index]?.role === 'user') return (messages[index] as ChatMessage).content;
+  for (let index = messages.length - 1; index >= 0; index--)
+    if (messages[index]?.role === 'user') return (messages[index] as ChatMessage).content;
   return '';
 }

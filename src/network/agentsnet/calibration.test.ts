@@ -23,21 +23,43 @@ describe('AgentsNet calibration of the simulated fleet', () => {
     assert.ok(score >= 0.65 && score <= 0.9, `large overall ${score.toFixed(3)}`);
     assert.ok(taskMean(large, 'consensus') >= 0.85, 'consensus is the easiest');
     const hardest = ['coloring', 'matching', 'leader_election', 'consensus'].map((task) => taskMean(large, task));
-    assert.ok(hardest.every((value) => taskMean(large, 'vertex_cover') < value), 'vertex cover is the hardest');
+    assert.ok(
+      hardest.every((value) => taskMean(large, 'vertex_cover') < value),
+      'vertex cover is the hardest',
+    );
     assert.ok(overall(small) <= score - 0.25, `small overall ${overall(small).toFixed(3)}`);
   });
 
   it('hard tasks fall to near zero at 100 agents', async () => {
-    const result = await runAgentsNet({ fleet: simFleet(), model: 'large', sizes: [100], samples: 1, graphs: ['ws'], tasks: ['leader_election', 'vertex_cover', 'coloring'] });
+    const result = await runAgentsNet({
+      fleet: simFleet(),
+      model: 'large',
+      sizes: [100],
+      samples: 1,
+      graphs: ['ws'],
+      tasks: ['leader_election', 'vertex_cover', 'coloring'],
+    });
     for (const cell of result.cells) assert.ok(cell.scoreMean <= 0.1, `${cell.task} at 100: ${cell.scoreMean}`);
     assert.ok(result.instances.every((entry) => entry.rounds === 2 * entry.diameter + 1));
   });
 
   it('the verifying protocol propagates fewer wrong claims than the plain one, on the same instances', async () => {
-    const run = (protocol: 'plain' | 'verified') => runAgentsNet({ fleet: simFleet(), model: 'large', sizes: [16], samples: 1, tasks: ['coloring', 'matching', 'vertex_cover'], protocol });
+    const run = (protocol: 'plain' | 'verified') =>
+      runAgentsNet({
+        fleet: simFleet(),
+        model: 'large',
+        sizes: [16],
+        samples: 1,
+        tasks: ['coloring', 'matching', 'vertex_cover'],
+        protocol,
+      });
     const [plain, verified] = [await run('plain'), await run('verified')];
-    const propagation = (result: AgentsNetResult): number => result.instances.reduce((sum, entry) => sum + entry.errorPropagation, 0) / result.instances.length;
-    assert.deepEqual(plain.instances.map((entry) => entry.graph), verified.instances.map((entry) => entry.graph));
+    const propagation = (result: AgentsNetResult): number =>
+      result.instances.reduce((sum, entry) => sum + entry.errorPropagation, 0) / result.instances.length;
+    assert.deepEqual(
+      plain.instances.map((entry) => entry.graph),
+      verified.instances.map((entry) => entry.graph),
+    );
     assert.ok(propagation(plain) > 0.04, `plain ${propagation(plain)}`);
     assert.ok(propagation(verified) < propagation(plain) / 2, `verified ${propagation(verified)} vs plain ${propagation(plain)}`);
     assert.ok(verified.instances.reduce((sum, entry) => sum + entry.flagsRaised, 0) > 0, 'conflicts are flagged');

@@ -57,7 +57,8 @@ describe('graph generators', () => {
   });
 
   it('is deterministic in (seed, family, size, sample) and varies with each', () => {
-    const key = (family: 'ws' | 'ba' | 'dt', seed: number, sample: number): string => JSON.stringify(generateGraph(family, 30, seed, sample).adjacency);
+    const key = (family: 'ws' | 'ba' | 'dt', seed: number, sample: number): string =>
+      JSON.stringify(generateGraph(family, 30, seed, sample).adjacency);
     for (const family of ['ws', 'ba', 'dt'] as const) {
       assert.equal(key(family, 5, 0), key(family, 5, 0));
       assert.notEqual(key(family, 5, 0), key(family, 6, 0));
@@ -103,7 +104,9 @@ describe('Delaunay triangulation (Bowyer–Watson)', () => {
         const ux = ((ax * ax + ay * ay) * (by - cy) + (bx * bx + by * by) * (cy - ay) + (cx * cx + cy * cy) * (ay - by)) / d;
         const uy = ((ax * ax + ay * ay) * (cx - bx) + (bx * bx + by * by) * (ax - cx) + (cx * cx + cy * cy) * (bx - ax)) / d;
         const r2 = (ax - ux) ** 2 + (ay - uy) ** 2;
-        const inside = points.filter(([x, y], index) => index !== a && index !== b && index !== c && (x - ux) ** 2 + (y - uy) ** 2 < r2 * (1 - 1e-9)).length;
+        const inside = points.filter(
+          ([x, y], index) => index !== a && index !== b && index !== c && (x - ux) ** 2 + (y - uy) ** 2 < r2 * (1 - 1e-9),
+        ).length;
         if (inside === 0) faces++;
       }
     }
@@ -121,8 +124,14 @@ describe('instances and rounds', () => {
     assert.equal(roundsFor('vertex_cover', 100, 7), 15);
   });
   it('uses 4, 5, 6 rounds for the other tasks at 4, 8, 16 agents', () => {
-    assert.deepEqual([4, 8, 16].map((size) => roundsFor('coloring', size, 3)), [4, 5, 6]);
-    assert.deepEqual([4, 8, 16].map((size) => roundsFor('matching', size, 1)), [4, 5, 6]);
+    assert.deepEqual(
+      [4, 8, 16].map((size) => roundsFor('coloring', size, 3)),
+      [4, 5, 6],
+    );
+    assert.deepEqual(
+      [4, 8, 16].map((size) => roundsFor('matching', size, 1)),
+      [4, 5, 6],
+    );
     assert.equal(roundsFor('vertex_cover', 10, 3), 6, 'sizes in between take the next listed size');
   });
   it('builds 9 graphs per size with names, diameter and k = max degree + 1', () => {

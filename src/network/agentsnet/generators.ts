@@ -55,7 +55,9 @@ function connectedWattsStrogatz(n: number, rng: Rng): AgentGraph {
     const graph = wattsStrogatz(n, WS_K, WS_P, rng);
     if (isConnected(graph)) return graph;
   }
-  throw new InvalidInputError('Cannot generate graph', [{ path: 'ws', message: `no connected Watts–Strogatz graph on ${n} nodes in ${CONNECT_TRIES} tries` }]);
+  throw new InvalidInputError('Cannot generate graph', [
+    { path: 'ws', message: `no connected Watts–Strogatz graph on ${n} nodes in ${CONNECT_TRIES} tries` },
+  ]);
 }
 
 /** Barabási–Albert: a star on m+1 nodes, then each new node links to m distinct degree-weighted targets. */
@@ -85,12 +87,15 @@ function delaunayGraph(n: number, rng: Rng): AgentGraph {
     const graph = graphFromEdges(n, delaunayEdges(points));
     if (isConnected(graph)) return graph;
   }
-  throw new InvalidInputError('Cannot generate graph', [{ path: 'dt', message: `no connected triangulation of ${n} points in ${CONNECT_TRIES} tries` }]);
+  throw new InvalidInputError('Cannot generate graph', [
+    { path: 'dt', message: `no connected triangulation of ${n} points in ${CONNECT_TRIES} tries` },
+  ]);
 }
 
 /** The graph of `family` on `nodeCount` nodes for this seed and sample index; same arguments, same graph. */
 export function generateGraph(family: GraphFamily, nodeCount: number, seed: number, sample = 0): AgentGraph {
-  if (!Number.isInteger(nodeCount) || nodeCount < 2) throw new InvalidInputError('Cannot generate graph', [{ path: 'size', message: `needs at least 2 nodes, got ${nodeCount}` }]);
+  if (!Number.isInteger(nodeCount) || nodeCount < 2)
+    throw new InvalidInputError('Cannot generate graph', [{ path: 'size', message: `needs at least 2 nodes, got ${nodeCount}` }]);
   const rng = rngFor(seed, 'agentsnet-graph', family, nodeCount, sample);
   switch (family) {
     case 'ws':

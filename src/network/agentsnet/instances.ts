@@ -28,7 +28,12 @@ export interface TaskInstance extends GraphInstance {
 export const SAMPLES_PER_FAMILY = 3;
 
 /** The graphs for one size: `samples` per family, in family order; deterministic in (seed, family, size, sample). */
-export function graphInstances(size: number, seed: number, families: readonly GraphFamily[] = GRAPH_FAMILIES, samples = SAMPLES_PER_FAMILY): GraphInstance[] {
+export function graphInstances(
+  size: number,
+  seed: number,
+  families: readonly GraphFamily[] = GRAPH_FAMILIES,
+  samples = SAMPLES_PER_FAMILY,
+): GraphInstance[] {
   const instances: GraphInstance[] = [];
   for (const family of families) {
     for (let sample = 0; sample < samples; sample++) {

@@ -68,7 +68,15 @@ export function agentsNetPrompts(settings: PromptSettings): NetworkPrompts {
   return {
     system: () => system,
     intro: (agent: AgentInfo) => {
-      const context = { task: settings.task, name: agent.name, neighbours: agent.neighbours, agents: settings.agentCount, rounds: settings.rounds, protocol: settings.protocol, groups: settings.groups };
+      const context = {
+        task: settings.task,
+        name: agent.name,
+        neighbours: agent.neighbours,
+        agents: settings.agentCount,
+        rounds: settings.rounds,
+        protocol: settings.protocol,
+        groups: settings.groups,
+      };
       return `Your name is ${agent.name}. Your neighbours are: ${agent.neighbours.join(', ')}.\nContext: ${JSON.stringify(context)}\nWhat are the first messages you want to send to your neighbours? ${capitalise(messageRequest)}`;
     },
     round: (agent: AgentInfo, round: number, inbox: InboxView) => {

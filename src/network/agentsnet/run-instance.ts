@@ -69,8 +69,16 @@ export interface InstanceResult {
 
 export async function runInstance(instance: TaskInstance, options: InstanceRunOptions): Promise<InstanceResult> {
   const protocol = options.protocol ?? 'plain';
-  const prompts = agentsNetPrompts({ task: instance.task, agentCount: instance.size, rounds: instance.rounds, groups: instance.groups, protocol, ...(options.chainOfThought !== undefined ? { chainOfThought: options.chainOfThought } : {}) });
-  const model = typeof options.model === 'string' ? options.model : instance.names.map((_, index) => options.model[index % options.model.length]!);
+  const prompts = agentsNetPrompts({
+    task: instance.task,
+    agentCount: instance.size,
+    rounds: instance.rounds,
+    groups: instance.groups,
+    protocol,
+    ...(options.chainOfThought !== undefined ? { chainOfThought: options.chainOfThought } : {}),
+  });
+  const model =
+    typeof options.model === 'string' ? options.model : instance.names.map((_, index) => options.model[index % options.model.length]!);
   const spec = TASKS[instance.task];
   const wallStart = performance.now();
   const clockStart = options.fleet.clock.now();

@@ -2,7 +2,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { graphFromEdges } from '../graph.ts';
-import { agentVerdicts, matchingConsistency, scoreColoring, scoreConsensus, scoreLeaderElection, scoreMatching, scoreTask, scoreVertexCover } from './score.ts';
+import {
+  agentVerdicts,
+  matchingConsistency,
+  scoreColoring,
+  scoreConsensus,
+  scoreLeaderElection,
+  scoreMatching,
+  scoreTask,
+  scoreVertexCover,
+} from './score.ts';
 
 // A–B–C–D path plus the chord B–D:  A(0) — B(1) — C(2) — D(3), B — D.
 const names = ['Ann', 'Bob', 'Cat', 'Dan'];

@@ -86,7 +86,9 @@ export function agentVerdicts(task: TaskId, graph: AgentGraph, names: readonly s
   switch (task) {
     case 'coloring': {
       const valid = new Set(colourOptions(groups));
-      return answers.map((answer, node) => answer !== null && valid.has(answer) && graph.adjacency[node]!.every((other) => answers[other] !== answer));
+      return answers.map(
+        (answer, node) => answer !== null && valid.has(answer) && graph.adjacency[node]!.every((other) => answers[other] !== answer),
+      );
     }
     case 'matching':
       return matchingConsistency(graph, names, answers);

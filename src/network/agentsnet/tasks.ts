@@ -54,16 +54,19 @@ export const TASKS: Readonly<Record<TaskId, TaskSpec>> = {
     goal: () => 'Your task is to form groups of two agents each, where the two members can communicate with each other.',
     problem: () =>
       "You will be asked to name the neighbour you form a group with, or 'None' if all your neighbours are already in other groups and cannot be in a group with you. In the end, every agent is in at most one group, and the two members of a group must name each other.",
-    question: () => "Please answer with the name of the neighbour you form a group with, or 'None' if all your neighbours are already in other groups.",
+    question: () =>
+      "Please answer with the name of the neighbour you form a group with, or 'None' if all your neighbours are already in other groups.",
     validAnswers: (neighbours) => [...neighbours, 'None'],
     decision: { about: 'self', key: 'partner' },
-    claimKeys: 'propose (the neighbour you ask to pair with), partner (your agreed partner, or none), strategy (a rule you propose to everybody, about "*")',
+    claimKeys:
+      'propose (the neighbour you ask to pair with), partner (your agreed partner, or none), strategy (a rule you propose to everybody, about "*")',
   },
   leader_election: {
     id: 'leader_election',
     title: 'leader election',
     goal: () => 'Your task is to collaboratively elect a single leader.',
-    problem: () => "You will be asked whether or not you are the leader. The answer must be either 'Yes' or 'No'. In the end exactly one agent must answer 'Yes' and all others 'No', as there must be exactly one leader.",
+    problem: () =>
+      "You will be asked whether or not you are the leader. The answer must be either 'Yes' or 'No'. In the end exactly one agent must answer 'Yes' and all others 'No', as there must be exactly one leader.",
     question: () => 'Are you the leader?',
     validAnswers: () => ['Yes', 'No'],
     decision: { about: '*', key: 'leader' },
@@ -100,9 +103,15 @@ const ALIASES: Record<string, TaskId> = {
 /** `all`, one task, or a comma-separated list (British and hyphenated spellings accepted). */
 export function parseTasks(value: string): TaskId[] {
   if (value.trim() === 'all') return [...TASK_IDS];
-  const tasks = value.split(',').map((part) => part.trim().toLowerCase()).filter(Boolean);
+  const tasks = value
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = tasks.filter((task) => !(task in ALIASES));
-  if (unknown.length > 0 || tasks.length === 0) throw new InvalidInputError('Unknown AgentsNet task', [{ path: 'task', message: `unknown: ${unknown.join(', ') || '(none)'}; use all or ${TASK_IDS.join(', ')}` }]);
+  if (unknown.length > 0 || tasks.length === 0)
+    throw new InvalidInputError('Unknown AgentsNet task', [
+      { path: 'task', message: `unknown: ${unknown.join(', ') || '(none)'}; use all or ${TASK_IDS.join(', ')}` },
+    ]);
   return [...new Set(tasks.map((task) => ALIASES[task]!))];
 }
 

@@ -3,7 +3,16 @@
  * so runs never sleep) and over a scripted provider whose replies a test writes by hand.
  */
 import { VirtualClock, countMessageTokens } from '../../core/index.ts';
-import { Fleet, FleetResolver, MODEL_SPEC_VERSION, parseFleetConfig, type GenerateRequest, type GenerateResponse, type ModelProvider, type ModelResolver } from '../../models/index.ts';
+import {
+  Fleet,
+  FleetResolver,
+  MODEL_SPEC_VERSION,
+  parseFleetConfig,
+  type GenerateRequest,
+  type GenerateResponse,
+  type ModelProvider,
+  type ModelResolver,
+} from '../../models/index.ts';
 
 const ZERO_LATENCY = { latency: { ttftMs: 0, perTokenMs: 0 } };
 
@@ -40,7 +49,14 @@ export class ScriptedProvider implements ModelProvider {
     const stepId = request.metadata?.stepId ?? '';
     const [agent = '', ...rest] = stepId.split('/').slice(1);
     const text = this.script(request, agent, rest.join('/'));
-    return { text, usage: { inputTokens: countMessageTokens(request.messages), outputTokens: 20 }, usageEstimated: false, finishReason: 'stop', latencyMs: 0, simulated: false };
+    return {
+      text,
+      usage: { inputTokens: countMessageTokens(request.messages), outputTokens: 20 },
+      usageEstimated: false,
+      finishReason: 'stop',
+      latencyMs: 0,
+      simulated: false,
+    };
   }
 }
 
@@ -53,7 +69,17 @@ export function scriptedFleet(providers: Record<string, ScriptedProvider>): Flee
       if (!provider) throw new Error(`no scripted provider for ${reference}`);
       return {
         provider,
-        profile: { reference, tier: 'small', priceInputPerMillion: 1, priceOutputPerMillion: 4, contextWindow: 100_000, reasoning: false, maxConcurrency: 8, timeoutMs: 10_000, simulated: false },
+        profile: {
+          reference,
+          tier: 'small',
+          priceInputPerMillion: 1,
+          priceOutputPerMillion: 4,
+          contextWindow: 100_000,
+          reasoning: false,
+          maxConcurrency: 8,
+          timeoutMs: 10_000,
+          simulated: false,
+        },
         promptMargin: () => 0,
       };
     },

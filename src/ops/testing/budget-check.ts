@@ -52,7 +52,8 @@ export function assertWithinBudget(run: FreshContext, slice: BudgetLimits, root:
       assert.ok(line[dimension] <= sliceLimit + tolerance, `report ${dimension}: ${line[dimension]} > limit ${sliceLimit}`);
     }
     const rootLimit = root[dimension];
-    if (rootLimit !== undefined) assert.ok(report.total[dimension] <= rootLimit + tolerance, `root ${dimension}: ${report.total[dimension]} > ${rootLimit}`);
+    if (rootLimit !== undefined)
+      assert.ok(report.total[dimension] <= rootLimit + tolerance, `root ${dimension}: ${report.total[dimension]} > ${rootLimit}`);
     // Reservations are added and removed in floating point: dollars may leave a ~1e-19 residue.
     assert.ok(Math.abs(run.budget.reserved()[dimension]) <= tolerance, `${dimension} still reserved: ${run.budget.reserved()[dimension]}`);
     assert.ok(report.overrun[dimension] <= tolerance, `${dimension} overrun: ${report.overrun[dimension]}`);

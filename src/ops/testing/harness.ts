@@ -47,13 +47,15 @@ export interface ArithmeticTaskSetOptions {
  */
 export function arithmeticTaskSet(options: ArithmeticTaskSetOptions): SimTask[] {
   const rng = createRng(options.seed ?? 2024);
-  const [minOps, maxOps] = typeof options.operations === 'number' ? [options.operations, options.operations] : (options.operations ?? [3, 4]);
+  const [minOps, maxOps] =
+    typeof options.operations === 'number' ? [options.operations, options.operations] : (options.operations ?? [3, 4]);
   const low = options.minDifficulty ?? -Infinity;
   const high = options.maxDifficulty ?? Infinity;
   const tasks: SimTask[] = [];
   const seen = new Set<string>();
   for (let attempts = 0; tasks.length < options.count; attempts++) {
-    if (attempts > options.count * 2000) throw new RangeError(`Could not generate ${options.count} tasks with difficulty in [${low}, ${high}]`);
+    if (attempts > options.count * 2000)
+      throw new RangeError(`Could not generate ${options.count} tasks with difficulty in [${low}, ${high}]`);
     const expression = generateArithmeticChain(rng, {
       operations: minOps + rng.int(maxOps - minOps + 1),
       ...(options.maxOperand !== undefined ? { maxOperand: options.maxOperand } : {}),
@@ -142,7 +144,14 @@ export function createOpHarness(options: OpHarnessOptions = {}): OpHarness {
     const trace = new Trace(clock);
     const budget = choice.slice ? ledger.root.child('op', { limits: choice.slice }) : ledger.root;
     const taskId = choice.taskId ?? options.taskId;
-    const context: OpContext = { fleet, budget, trace, stepId: choice.stepId ?? options.stepId ?? 'op', model: choice.model ?? model, ...(taskId !== undefined ? { taskId } : {}) };
+    const context: OpContext = {
+      fleet,
+      budget,
+      trace,
+      stepId: choice.stepId ?? options.stepId ?? 'op',
+      model: choice.model ?? model,
+      ...(taskId !== undefined ? { taskId } : {}),
+    };
     return { context, ledger, trace, budget };
   };
   const base = fresh(options.limits ? { limits: options.limits } : {});
@@ -174,7 +183,8 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
   return results;
 }
 
-export const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length);
+export const mean = (values: readonly number[]): number =>
+  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /** Share of `flags` that are true. */
 export const rate = (flags: readonly boolean[]): number => mean(flags.map((flag) => (flag ? 1 : 0)));

@@ -23,7 +23,10 @@ export function recordRequests(fleet: Fleet): RecordedRequest[] {
 
 /** The user turn of a recorded request (the thread puts its whole working memory there). */
 export function userText(recorded: RecordedRequest): string {
-  return recorded.request.messages.filter((message) => message.role === 'user').map((message) => message.content).join('\n');
+  return recorded.request.messages
+    .filter((message) => message.role === 'user')
+    .map((message) => message.content)
+    .join('\n');
 }
 
 /** Nine operations: with depth 3 the thread finishes six subtask lists, so a buffer of 2 overflows four times. */

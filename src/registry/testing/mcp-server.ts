@@ -14,7 +14,12 @@ export function testServer(version: string): McpServer {
 
   server.registerTool(
     'word_count',
-    { title: 'Word counter', description: 'Counts the words in a text.', inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } },
+    {
+      title: 'Word counter',
+      description: 'Counts the words in a text.',
+      inputSchema: { text: z.string() },
+      annotations: { readOnlyHint: true },
+    },
     async ({ text }) => ({ content: [{ type: 'text', text: String(text.split(/\s+/).filter(Boolean).length) }] }),
   );
   server.registerTool(

@@ -61,7 +61,9 @@ const TASKS: Record<string, string> = {
   visualize: 'visualize chart plot graph diagram dashboard figure',
 };
 
-const GENERAL = 'fast reliable accurate secure scalable automated enterprise realtime batch multilingual lightweight open certified'.split(' ');
+const GENERAL = 'fast reliable accurate secure scalable automated enterprise realtime batch multilingual lightweight open certified'.split(
+  ' ',
+);
 const DOMAIN_NAMES = Object.keys(DOMAINS);
 const TASK_NAMES = Object.keys(TASKS);
 const words = (text: string) => text.split(' ');
@@ -114,7 +116,10 @@ function oneCard(seed: number, index: number, version: string, status: CardInput
     costRoll < 0.8
       ? { perCallUsd: Number(Math.exp(rng.normal() * 1.2 - 6).toFixed(6)) }
       : costRoll < 0.95
-        ? { inputPerMillionUsd: Number(Math.exp(rng.normal() - 0.5).toFixed(4)), outputPerMillionUsd: Number(Math.exp(rng.normal() + 0.5).toFixed(4)) }
+        ? {
+            inputPerMillionUsd: Number(Math.exp(rng.normal() - 0.5).toFixed(4)),
+            outputPerMillionUsd: Number(Math.exp(rng.normal() + 0.5).toFixed(4)),
+          }
         : undefined;
   const p50 = Math.round(Math.exp(rng.normal() * 0.8 + 6.7));
   return {
@@ -182,7 +187,10 @@ export class SyntheticEmbedder {
   private static readonly INTRINSIC = 16;
   private readonly wordTopics = new Map<string, { domains: string[]; tasks: string[] }>();
 
-  constructor(dimension = 128, private readonly seed = 1) {
+  constructor(
+    dimension = 128,
+    private readonly seed = 1,
+  ) {
     this.dimension = dimension;
     this.id = `synthetic-v1-${dimension}`;
     for (const domain of DOMAIN_NAMES) for (const word of [domain, ...DOMAIN_WORDS[domain]!]) this.topicsOf(word).domains.push(domain);
@@ -201,7 +209,8 @@ export class SyntheticEmbedder {
       topics?.domains.forEach((domain) => domainVotes.set(domain, (domainVotes.get(domain) ?? 0) + 1));
       topics?.tasks.forEach((task) => taskVotes.set(task, (taskVotes.get(task) ?? 0) + 1));
     }
-    const top = (votes: Map<string, number>, fallback: string) => [...votes].sort((left, right) => right[1] - left[1] || left[0].localeCompare(right[0]))[0]?.[0] ?? fallback;
+    const top = (votes: Map<string, number>, fallback: string) =>
+      [...votes].sort((left, right) => right[1] - left[1] || left[0].localeCompare(right[0]))[0]?.[0] ?? fallback;
     const domain = top(domainVotes, DOMAIN_NAMES[0]!);
     const task = top(taskVotes, TASK_NAMES[0]!);
     const rng = rngFor(this.seed, 'text', text);
@@ -209,7 +218,10 @@ export class SyntheticEmbedder {
     const domainCentroid = this.centroid(`d:${domain}`);
     const taskCentroid = this.centroid(`t:${task}`);
     const basis = this.basis(`${domain}/${task}`);
-    const weights = Array.from({ length: SyntheticEmbedder.INTRINSIC }, () => rng.normal() * (0.8 / Math.sqrt(SyntheticEmbedder.INTRINSIC)));
+    const weights = Array.from(
+      { length: SyntheticEmbedder.INTRINSIC },
+      () => rng.normal() * (0.8 / Math.sqrt(SyntheticEmbedder.INTRINSIC)),
+    );
     for (let index = 0; index < this.dimension; index++) {
       let value = domainCentroid[index]! + 0.7 * taskCentroid[index]! + (0.05 * rng.normal()) / Math.sqrt(this.dimension);
       for (let axis = 0; axis < weights.length; axis++) value += weights[axis]! * basis[axis * this.dimension + index]!;
@@ -246,7 +258,8 @@ export class SyntheticEmbedder {
     let basis = this.bases.get(cluster);
     if (basis === undefined) {
       basis = new Float32Array(SyntheticEmbedder.INTRINSIC * this.dimension);
-      for (let axis = 0; axis < SyntheticEmbedder.INTRINSIC; axis++) basis.set(this.centroid(`b:${cluster}:${axis}`), axis * this.dimension);
+      for (let axis = 0; axis < SyntheticEmbedder.INTRINSIC; axis++)
+        basis.set(this.centroid(`b:${cluster}:${axis}`), axis * this.dimension);
       this.bases.set(cluster, basis);
     }
     return basis;
