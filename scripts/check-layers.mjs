@@ -16,6 +16,7 @@ export const LAYERS = [
   'governor',
   'network',
   'criticality',
+  'runtime',
   'lab',
   'cli',
 ];

@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import type { SolveResult as SolveResultBase } from './commands/solve.ts';
+import type { SolveResult as SolveResultBase } from '../runtime/index.ts';
 
 /** Votes are reported for the vote strategy, which every solve below uses (samples > 1) unless stated. */
 type SolveResult = SolveResultBase & { vote: NonNullable<SolveResultBase['vote']> };

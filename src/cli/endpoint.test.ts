@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { SolveResult } from './commands/solve.ts';
+import type { SolveResult } from '../runtime/index.ts';
 import {
   chatCompletion,
   closedPort,

@@ -7,7 +7,8 @@ import pc from 'picocolors';
 import { exitCodeFor, toThicketError, type ThicketError } from '../core/index.ts';
 import { fleetCheckCommand, fleetListCommand } from './commands/fleet.ts';
 import { runsListCommand, runsShowCommand } from './commands/runs.ts';
-import { solveCommand } from './commands/solve.ts';
+import { solveCommand, type SolveFlags } from './commands/solve.ts';
+import { createRuntime } from '../runtime/index.ts';
 import { criticalityCommand } from '../criticality/index.ts';
 import { disposeLlamaEngine } from '../models/index.ts';
 import { modelsFixtureCommand, modelsListCommand, modelsPullCommand } from './commands/models.ts';
@@ -24,7 +25,7 @@ class ExitSignal extends Error {
   }
 }
 
-const DB_HELP = 'journal database (default: $THICKET_DB, then a per-user data folder)';
+const JOURNAL_HELP = 'journal database (default: $THICKET_JOURNAL, then a per-user data folder); --db is the older spelling';
 const CONFIG_HELP = 'fleet config file (default: $THICKET_CONFIG, then ./thicket.config.json)';
 
 function buildProgram(): Command {
@@ -32,7 +33,13 @@ function buildProgram(): Command {
     .description('Runtime and lab for compute-optimal multi-agent reasoning. Every run has a hard budget and a journal.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // One flag per concept: the journal is --journal everywhere; --db (and sim fit's --from-journal) are older
+    // spellings kept as aliases. Commands read the resolved path as `db`.
+    .hook('preAction', (_program, command) => {
+      const options = command.opts<{ journal?: string; db?: string }>();
+      if (options.journal !== undefined) command.setOptionValue('db', options.journal);
+    });
   const wrap =
     <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
     async (...args: A): Promise<void> => {
@@ -87,11 +94,27 @@ function buildProgram(): Command {
     .option('--budget-seconds <s>', 'hard cap on wall-clock seconds (simulated seconds for sim: models)')
     .option('--budget-calls <n>', 'hard cap on model calls (retries included)')
     .option('--run-id <id>', 'journal run id; giving an existing id resumes that run')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--config <path>', CONFIG_HELP)
     .option('--seed <n>', 'seed for the simulated fleet, retry jitter and the embedded engine sampling (gguf: models)', '0')
     .option('--json', 'print exactly one JSON object')
-    .action(wrap((query: string, flags: Parameters<typeof solveCommand>[1]) => solveCommand(query, flags)));
+    .action(
+      wrap(async (query: string, flags: SolveFlags & { db?: string; config?: string; registry?: string }) => {
+        const runtime = await createRuntime({
+          ...(flags.config !== undefined ? { config: flags.config } : {}),
+          ...(flags.db !== undefined ? { journal: flags.db } : {}),
+          ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
+          // THICKET_SIM_CLOCK=real: simulated latency really waits (to watch progress, or to interrupt a run part-way).
+          simulatedClock: process.env['THICKET_SIM_CLOCK'] === 'real' ? 'real' : 'virtual',
+        });
+        try {
+          return await solveCommand(runtime, query, flags);
+        } finally {
+          await runtime.close();
+        }
+      }),
+    );
 
   const fleet = program
     .command('fleet')
@@ -240,7 +263,8 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'agent calls in flight per instance (default 64)')
     .option('--instance-concurrency <n>', 'instances run in parallel (default 1)')
     .option('--run-id <id>', 'journal run id (re-running resumes: finished instances are reused, no calls)')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--config <path>', CONFIG_HELP)
     .option('--json', 'print JSON')
     .action(wrap((flags: AgentsnetFlags) => agentsnetCommand(flags)));
@@ -262,7 +286,8 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'queries in flight')
     .option('--out <dir>', 'report folder')
     .option('--no-report', 'skip writing the report')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--config <path>', CONFIG_HELP)
     .option('--json', 'print exactly one JSON object')
     .action(wrap((flags: Parameters<typeof runStudyCommand>[0]) => runStudyCommand(flags)));
@@ -272,12 +297,13 @@ function buildProgram(): Command {
     .command('fit')
     .description("Fit a sim profile to a real model's journaled study runs (a digital twin for what-if planning)")
     .requiredOption('-m, --model <ref>', "the real model's reference as journaled")
-    .option('--from-journal <path>', 'journal to read (default: --db, then the default journal)')
+    .addOption(new Option('--from-journal <path>').hideHelp())
     .option('--run <id...>', 'study run ids (default: all)')
     .option('--base <profile>', 'sim profile to start from')
     .option('--alias <name>', 'alias for the fitted profile')
     .option('--write <file>', 'write the fleet-config snippet here')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--json', 'print JSON')
     .action(wrap((flags: Parameters<typeof runSimFitCommand>[0]) => runSimFitCommand(flags)));
 
@@ -297,7 +323,8 @@ function buildProgram(): Command {
     )
     .option('--policy <file>', 'base policy (e.g. after a stages-only fit)')
     .option('--verifier', 'also score stages with a verifier call')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--config <path>', CONFIG_HELP)
     .option('--json', 'print JSON')
     .action(wrap((flags: GovernorFlags) => governorCalibrateCommand(flags)));
@@ -309,7 +336,8 @@ function buildProgram(): Command {
     .option('--cost-cap <x>', 'cascade: maximum accuracy under this cost per query instead')
     .option('--runs <ids>', 'calibration run ids (default: all)')
     .option('--policy <file>', 'base policy')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--json', 'print JSON')
     .action(wrap((flags: GovernorFlags) => governorFitCommand(flags)));
   program
@@ -319,7 +347,8 @@ function buildProgram(): Command {
     .description('Planner trajectories (query, spec, outcome, cost) as JSONL, ready for training a planner')
     .option('--out <file>', 'output file (default: stdout)')
     .option('--runs <ids>', 'run ids (default: all)')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .action(wrap((flags: GovernorFlags) => exportTrajectoriesCommand(flags)));
 
   const models = program.command('models').description('Local GGUF models for the embedded llama.cpp engine');
@@ -366,7 +395,8 @@ function buildProgram(): Command {
   runs
     .command('ls')
     .description('List runs, newest first')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--limit <n>', 'how many runs', '50')
     .option('--json', 'print JSON')
     .action(wrap((flags: Parameters<typeof runsListCommand>[0]) => runsListCommand(flags)));
@@ -374,7 +404,8 @@ function buildProgram(): Command {
     .command('show')
     .description("Show a run's calls, usage, cost and status")
     .argument('<id>', 'run id')
-    .option('--db <path>', DB_HELP)
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--trace', 'print the trace: per-node results and the reasoning graph')
     .option('--json', 'print JSON (with --trace: the trace, events and graph)')
     .action(wrap((id: string, flags: Parameters<typeof runsShowCommand>[1]) => runsShowCommand(id, flags)));

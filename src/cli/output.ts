@@ -5,7 +5,7 @@
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import type { Fleet } from '../models/index.ts';
+import type { ThicketEvent } from '../runtime/index.ts';
 
 export interface Output {
   json: boolean;
@@ -40,32 +40,43 @@ export function formatUsd(value: number): string {
 
 export const SIMULATED_LABEL = pc.yellow('[SIMULATED]');
 
-/** Shows calls finished / planned while a command runs. Returns a function that stops the display. */
-export function attachProgress(fleet: Fleet, output: Output, planned: number, label: string): () => void {
-  if (output.json || !output.isTTY) return () => {};
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {value}/{total} calls | {tokens} tokens | {retries} retries`,
-      hideCursor: true,
-      stream: process.stderr,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+/**
+ * A live progress display fed by the runtime's event stream: calls finished, tokens, retries. Only on a TTY
+ * (pipes and CI logs stay clean). The plan's call count is not known up front (the governor decides), so the
+ * total grows with the calls seen.
+ */
+export function attachProgress(output: Output): { onEvent: (event: ThicketEvent) => void; stop: () => void } {
+  if (output.json || !output.isTTY) return { onEvent: () => {}, stop: () => {} };
+  let bar: cliProgress.SingleBar | undefined;
+  let calls = 0;
   let tokens = 0;
   let retries = 0;
-  bar.start(planned, 0, { tokens: 0, retries: 0 });
-  const stop = fleet.onEvent((event) => {
-    if (event.type === 'call-end') {
-      tokens += event.usage.inputTokens + event.usage.outputTokens;
-      bar.increment(1, { tokens, retries });
-    } else if (event.type === 'call-retry') {
-      retries += 1;
-      bar.update({ tokens, retries });
-    }
-  });
-  return () => {
-    stop();
-    bar.stop();
+  return {
+    onEvent: (event) => {
+      if (event.type === 'run-started') {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${event.strategy}${event.simulated ? ' (simulated)' : ''} [{bar}] {value} calls | {tokens} tokens | {retries} retries`,
+            hideCursor: true,
+            stream: process.stderr,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(1, 0, { tokens, retries });
+      } else if (event.type === 'call-finished') {
+        calls += 1;
+        tokens += event.usage.inputTokens + event.usage.outputTokens;
+        bar?.setTotal(Math.max(calls + 1, bar.getTotal()));
+        bar?.update(calls, { tokens, retries });
+      } else if (event.type === 'call-retried') {
+        retries += 1;
+        bar?.update({ tokens, retries });
+      }
+    },
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
+    },
   };
 }

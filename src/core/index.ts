@@ -9,3 +9,4 @@ export * from './clock.ts';
 export * from './usage.ts';
 export * from './tokenizer.ts';
 export * from './answer.ts';
+export * from './run-status.ts';

@@ -10,7 +10,6 @@ export {
   GOVERNOR_STEP_KIND,
   type GovernedSolveOptions,
   type GovernedSolveResult,
-  type GovernedStatus,
   type GovernorDecision,
 } from './solve.ts';
 export {

@@ -17,7 +17,7 @@
  * query's policy, and the decision then names the cards chosen (`bindings`). The planner is bound with need
  * `plan` unless one is given.
  */
-import { ThicketError, toThicketError } from '../core/index.ts';
+import { ThicketError, toThicketError, type RunStatus } from '../core/index.ts';
 import type { Budget, BudgetLimits, LedgerEvent } from '../budget/index.ts';
 import type { ChatMessage, Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -70,7 +70,6 @@ export interface GovernedSolveOptions {
   examples?: string | false;
 }
 
-export type GovernedStatus = 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
 
 export interface GovernorDecision {
   policy: string;
@@ -103,7 +102,7 @@ export interface GovernorDecision {
 
 export interface GovernedSolveResult {
   answer: string | undefined;
-  status: GovernedStatus;
+  status: RunStatus;
   simulated: boolean;
   decision: GovernorDecision;
   usage: CostTotals;
@@ -314,7 +313,7 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   const bindings = binder.chosen?.();
   if (bindings && bindings.length > 0) decision.bindings = bindings;
   const cancelled = options.signal?.aborted === true || failure?.category === 'cancelled';
-  const status: GovernedStatus = cancelled
+  const status: RunStatus = cancelled
     ? 'cancelled'
     : budgetExhausted || failure?.category === 'budget'
       ? 'budget_exhausted'

@@ -4,11 +4,11 @@
  */
 export { Journal } from './journal.ts';
 export { defaultJournalPath } from './default-path.ts';
-export { RUN_STATUSES, LEDGER_KINDS } from './types.ts';
+export { JOURNAL_RUN_STATUSES, LEDGER_KINDS } from './types.ts';
 export type {
   JournalOptions,
   NewRun,
-  RunStatus,
+  JournalRunStatus,
   RunRow,
   RunSummary,
   FinishRun,

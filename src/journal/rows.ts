@@ -5,7 +5,7 @@
  */
 import { ThicketError, type InputIssue, type UsageTotals } from '../core/index.ts';
 import type { RecordedCall, RecordedResponse } from './call-recorder.ts';
-import type { CallRow, LedgerEntryRow, LedgerKind, RunRow, RunStatus, StepRow } from './types.ts';
+import type { CallRow, LedgerEntryRow, LedgerKind, RunRow, JournalRunStatus, StepRow } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Row shapes as SQLite returns them
@@ -17,7 +17,7 @@ export interface RunDbRow {
   args_json: string | null;
   seed: number | null;
   simulated: number;
-  status: RunStatus;
+  status: JournalRunStatus;
   answer: string | null;
   error_json: string | null;
   budget_json: string | null;

@@ -3,11 +3,12 @@
  * they get back (RunRow, StepRow, CallRow, LedgerEntryRow, ...), plus the allowed run statuses and ledger
  * kinds. Kept apart from the Journal class so other files here can share them without importing the class.
  */
-import type { UsageTotals } from '../core/index.ts';
+import { RUN_STATUSES, type RunStatus, type UsageTotals } from '../core/index.ts';
 import type { RecordedCall, RecordedFinishReason } from './call-recorder.ts';
 
-export type RunStatus = 'running' | 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'ok', 'budget_exhausted', 'cancelled', 'error'];
+/** A journaled run: `running` until it finishes with one of the run statuses every surface shares. */
+export type JournalRunStatus = 'running' | RunStatus;
+export const JOURNAL_RUN_STATUSES: readonly JournalRunStatus[] = ['running', ...RUN_STATUSES];
 
 export type LedgerKind = 'settle' | 'replay' | 'refuse';
 export const LEDGER_KINDS: readonly LedgerKind[] = ['settle', 'replay', 'refuse'];
@@ -38,7 +39,7 @@ export interface RunRow {
   args: unknown;
   seed: number | null;
   simulated: boolean;
-  status: RunStatus;
+  status: JournalRunStatus;
   answer: string | null;
   /** The error that ended the run, as JSON (`{ name, message, code, ... }` for errors). */
   error: unknown;
@@ -54,7 +55,7 @@ export interface RunSummary extends RunRow {
 }
 
 export interface FinishRun {
-  status: RunStatus;
+  status: JournalRunStatus;
   answer?: string | null | undefined;
   /** An Error (serialised as name, message and its own fields) or any JSON value. */
   error?: unknown;

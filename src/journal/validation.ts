@@ -3,14 +3,13 @@
  * argument's path) and throws one InvalidInputError listing them all, before any SQL runs; the checks that
  * also encode JSON columns return the encoded text, so a value is stringified once.
  */
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, RUN_STATUSES, type InputIssue } from '../core/index.ts';
 import type { RecordedCall } from './call-recorder.ts';
 import { encodeJson, serialiseError } from './rows.ts';
 import type { EncodedRequest, ListNode } from './message-store.ts';
 import type { Migration } from './schema.ts';
 import {
   LEDGER_KINDS,
-  RUN_STATUSES,
   type FinishRun,
   type JournalOptions,
   type LedgerEntryInput,
@@ -114,8 +113,8 @@ export function runValues(run: NewRun): RunValues {
 export function finishValues(id: string, outcome: FinishRun): { errorJson: string | null; usageJson: string | null } {
   const issues: InputIssue[] = [];
   checkId(id, 'id', issues);
-  if (!RUN_STATUSES.includes(outcome?.status) || outcome.status === 'running') {
-    issues.push({ path: 'status', message: `must be one of ${RUN_STATUSES.filter((status) => status !== 'running').join(', ')}` });
+  if (!(RUN_STATUSES as readonly string[]).includes(outcome?.status)) {
+    issues.push({ path: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` });
   }
   if (outcome?.answer !== undefined && outcome.answer !== null && typeof outcome.answer !== 'string')
     issues.push({ path: 'answer', message: 'must be a string or null' });

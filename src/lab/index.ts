@@ -44,7 +44,6 @@ export {
   type RunStudyOptions,
   type StudyProgress,
   type StudyRun,
-  type StudyStatus,
 } from './runner.ts';
 export * from './analysis/index.ts';
 export {

@@ -13,11 +13,11 @@
  * shrinking it would silently break the matched-budget comparison.
  */
 import { setMaxListeners } from 'node:events';
-import { VirtualClock, systemClock, toThicketError, type Clock } from '../core/index.ts';
+import { VirtualClock, systemClock, toThicketError, type Clock, type RunStatus } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
 import { Fleet, FleetResolver, TaskOracleRegistry, type FleetConfig, type ModelProfile } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
-import { simCascadeLadder } from '../workflow/index.ts';
+import { cascadeLadder } from '../runtime/index.ts';
 import { defaultArchitectures, type ArchitectureDefinition, type ArchitectureRegistry } from './architectures.ts';
 import { buildSuite, registerSuiteTasks } from './suites/index.ts';
 import { cellWriter, callsOnlyJournal } from './cell-journal.ts';
@@ -51,12 +51,11 @@ export interface RunStudyOptions {
   clock?: Clock;
 }
 
-export type StudyStatus = 'ok' | 'cancelled' | 'budget_exhausted' | 'error';
 
 export interface StudyRun {
   studyId: string;
   runId: string;
-  status: StudyStatus;
+  status: RunStatus;
   simulated: boolean;
   resumed: boolean;
   /** Every finished cell (resumed and new), in plan order. */
@@ -85,18 +84,6 @@ interface PlannedCell {
 }
 
 export const studyRunId = (studyId: string): string => `study-${studyId}`;
-
-/** Configured models cheapest tier first, from the given model's tier up (sim models: the sim ladder). */
-function cascadeLadder(model: string, config: FleetConfig): string[] {
-  if (model.startsWith('sim:')) return simCascadeLadder(model);
-  const order = ['small', 'medium', 'large'];
-  const tierOf = (reference: string): number => order.indexOf(config.models[reference]?.tier ?? 'small');
-  const byTier = new Map<number, string>();
-  for (const reference of Object.keys(config.models))
-    if (reference !== model && tierOf(reference) > tierOf(model) && !byTier.has(tierOf(reference)))
-      byTier.set(tierOf(reference), reference);
-  return [model, ...[...byTier.entries()].sort((a, b) => a[0] - b[0]).map(([, reference]) => reference)];
-}
 
 function budgetLimits(study: StudyDefinition, budget: number): BudgetLimits {
   return study.budgetUnit === 'usd' ? { usd: budget } : { totalTokens: budget };
@@ -379,7 +366,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     writer.close();
   }
   notStarted = pending.length - executed - failures.length;
-  const status: StudyStatus = signal.aborted ? 'cancelled' : studyBudgetHit ? 'budget_exhausted' : failures.length > 0 ? 'error' : 'ok';
+  const status: RunStatus = signal.aborted ? 'cancelled' : studyBudgetHit ? 'budget_exhausted' : failures.length > 0 ? 'error' : 'ok';
   const cells = results.filter((result): result is CellResult => result !== undefined);
   journal.finishRun(runId, { status, usage: { cells: cells.length, failed: failures.length, newTokens: progress.newTokens, newUsd } });
   return {

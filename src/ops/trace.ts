@@ -58,10 +58,23 @@ export class Trace {
   private readonly nodesById = new Map<string, GraphNode>();
   private step = 0;
 
+  private readonly listeners: Array<(event: TraceEvent) => void> = [];
+
   constructor(private readonly clock: Clock) {}
 
   event(stepId: string, type: TraceEventType, data: Record<string, unknown> = {}): void {
-    this.events.push({ at: this.clock.now(), stepId, type, data });
+    const event = { at: this.clock.now(), stepId, type, data };
+    this.events.push(event);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Live events as they are recorded (the runtime's event stream); returns a function that unsubscribes. */
+  onEvent(listener: (event: TraceEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   /** Adds a node; ids are derived from the producing step, so they are stable across resumed runs. */

@@ -66,7 +66,7 @@ export {
   type CapabilityResolver,
   type CapabilityUnresolvedReason,
 } from './capability.ts';
-export type { RunWorkflowOptions, BudgetPolicy, WorkflowResult, NodeRecord, NodeStatus, SkipReason, WorkflowStatus } from './result.ts';
+export type { RunWorkflowOptions, BudgetPolicy, WorkflowResult, NodeRecord, NodeStatus, SkipReason } from './result.ts';
 export { workflowJsonSchema, workflowJsonSchemaText, WORKFLOW_SCHEMA_PATH } from './export-schema.ts';
 export { computeOperators, type OperatorEnvironment } from './op-adapters.ts';
 export * from './strategies.ts';

@@ -6,6 +6,7 @@
  * Status: `cancelled` when the signal fired; else `budget_exhausted` when a node was skipped for budget or an
  * operator reported a budget refusal; else `error` when a node failed or there is no answer; else `ok`.
  */
+import type { RunStatus } from '../core/index.ts';
 import type { Budget } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -54,7 +55,6 @@ export interface RunWorkflowOptions {
 
 export type NodeStatus = 'ok' | 'skipped' | 'error' | 'cancelled' | 'pruned';
 export type SkipReason = 'budget' | 'upstream' | 'cancelled' | 'unreachable';
-export type WorkflowStatus = 'ok' | 'budget_exhausted' | 'cancelled' | 'error';
 
 export interface NodeRecord {
   op: OpName;
@@ -77,7 +77,7 @@ export interface WorkflowResult {
   answer: string | undefined;
   /** Node whose answer `answer` is (the output, or the fallback upstream node). */
   answeredBy: string | undefined;
-  status: WorkflowStatus;
+  status: RunStatus;
   nodes: Record<string, NodeRecord>;
   trace: TraceJson;
   degraded: string[];

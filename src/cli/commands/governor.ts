@@ -16,16 +16,11 @@ import {
   calibrationItems,
   exportTrajectories,
   fitGovernorPolicy,
-  fleetBinder,
   mixedArithmeticSuite,
   readPolicy,
-  registryBinder,
   writePolicy,
-  type CapabilityBinder,
   type CascadeTarget,
-  type QueryPolicy,
 } from '../../governor/index.ts';
-import { CapabilityRegistry, NoCapabilityError, defaultRegistryPath, openRegistry } from '../../registry/index.ts';
 import { InvalidInputError } from '../../core/index.ts';
 import { IssueCollector } from '../options.ts';
 import { processOutput } from '../output.ts';
@@ -164,61 +159,4 @@ export async function exportTrajectoriesCommand(flags: GovernorFlags): Promise<n
   } finally {
     journal.close();
   }
-}
-
-/**
- * The capability binder of `solve --strategy auto`. Without a query policy: the fleet's tiers (as before).
- * With one (`--require`, `--forbid`, …): the capability registry's model cards under that policy
- * (`registryBinder`), from `--registry`, $THICKET_REGISTRY or registry.db beside the journal — never created
- * here; a missing registry file counts as an empty registry, i.e. the fleet's tiers under the same policy.
- * The starting model becomes the cheapest bound model at or above the `--model` tier, and a run whose policy
- * leaves nothing to start with is rejected before the journal is opened (NoCapabilityError, exit 2). Bound
- * models must keep the run's simulated/real nature (a simulated run runs on a virtual clock).
- */
-export async function governorBinding(options: {
-  fleet: Fleet;
-  model: string;
-  simulated: boolean;
-  policy: QueryPolicy;
-  registry?: string;
-  planner?: string;
-  /** Fleet-binder candidates above the starting tier (real fleets). */
-  candidates?: readonly string[];
-}): Promise<{ binder: CapabilityBinder; start: string; source: 'fleet' | 'registry' | 'fleet-under-policy' }> {
-  const { fleet, policy } = options;
-  const constrained =
-    (policy.require?.length ?? 0) > 0 ||
-    (policy.forbid?.length ?? 0) > 0 ||
-    policy.providers !== undefined ||
-    policy.maxCostPerCall !== undefined;
-  if (!constrained) {
-    return {
-      binder: fleetBinder(fleet, options.model, {
-        ...(options.candidates ? { candidates: options.candidates } : {}),
-        ...(options.planner ? { planner: options.planner } : {}),
-      }),
-      start: options.model,
-      source: 'fleet',
-    };
-  }
-  const path = options.registry ?? defaultRegistryPath();
-  const registry = existsSync(path) ? await openRegistry({ path }) : await CapabilityRegistry.open();
-  let binder: Awaited<ReturnType<typeof registryBinder>>;
-  try {
-    const accept = (model: string): boolean => fleet.model(model).profile.simulated === options.simulated;
-    binder = await registryBinder({ registry, fleet, start: options.model, policy, accept });
-  } finally {
-    // Discovery ran up front: the binder needs nothing more from the registry.
-    registry.close();
-  }
-  const startTier = fleet.model(options.model).profile.tier;
-  const start = binder.bind('answer', { minTier: startTier })?.model;
-  if (start === undefined)
-    throw new NoCapabilityError(`answer (tier ${startTier} or above)`, ['status=active', 'binding=model', ...binder.checks]);
-  if (options.planner !== undefined && !(binder.candidates['plan'] ?? []).some((entry) => entry.model === options.planner)) {
-    throw new InvalidInputError('Invalid solve request', [
-      { path: '--planner', message: `${options.planner} is not a model card passing the query policy (${binder.checks.join(', ')})` },
-    ]);
-  }
-  return { binder, start, source: binder.source === 'registry' ? 'registry' : 'fleet-under-policy' };
 }

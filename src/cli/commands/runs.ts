@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { InvalidInputError } from '../../core/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import type { TraceJson } from '../../ops/index.ts';
-import { TRACE_STEP_ID } from './solve.ts';
+import { TRACE_STEP_ID } from '../../runtime/index.ts';
 import { IssueCollector } from '../options.ts';
 import { SIMULATED_LABEL, formatUsd, processOutput, table } from '../output.ts';
 

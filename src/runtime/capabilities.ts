@@ -10,8 +10,8 @@
  * decided up front from the preview (a simulated run runs on a virtual clock, which a real model cannot use).
  */
 import { existsSync } from 'node:fs';
-import type { FleetResolver } from '../../models/index.ts';
-import { defaultRegistryPath, openRegistry, workflowCapabilityResolver, type CapabilityRegistry } from '../../registry/index.ts';
+import type { FleetResolver } from '../models/index.ts';
+import { defaultRegistryPath, openRegistry, workflowCapabilityResolver, type CapabilityRegistry } from '../registry/index.ts';
 import {
   CapabilityUnresolvedError,
   MODEL_FREE_OPS,
@@ -21,7 +21,7 @@ import {
   type CapabilityPolicy,
   type CapabilityResolver,
   type OperatorRegistry,
-} from '../../workflow/index.ts';
+} from '../workflow/index.ts';
 
 export interface CapabilityWiring {
   policy: CapabilityPolicy;
