@@ -37,14 +37,7 @@ export {
   type StudyDefinition,
   type StudyInput,
 } from './study-file.ts';
-export {
-  runStudy,
-  studyRunId,
-  CELL_STEP_KIND,
-  type RunStudyOptions,
-  type StudyProgress,
-  type StudyRun,
-} from './runner.ts';
+export { runStudy, studyRunId, CELL_STEP_KIND, type RunStudyOptions, type StudyProgress, type StudyRun } from './runner.ts';
 export * from './analysis/index.ts';
 export {
   writeReport,
@@ -75,3 +68,4 @@ export {
   type SimFitCommandOptions,
   type CommandIO,
 } from './study-command.ts';
+export { Thicket, createThicket, type StudyRequest, type StudyResult } from './thicket.ts';

@@ -17,7 +17,7 @@ import { VirtualClock, systemClock, toThicketError, type Clock, type RunStatus }
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
 import { Fleet, FleetResolver, TaskOracleRegistry, type FleetConfig, type ModelProfile } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
-import { cascadeLadder } from '../runtime/index.ts';
+import { cascadeLadder, openFleet } from '../runtime/index.ts';
 import { defaultArchitectures, type ArchitectureDefinition, type ArchitectureRegistry } from './architectures.ts';
 import { buildSuite, registerSuiteTasks } from './suites/index.ts';
 import { cellWriter, callsOnlyJournal } from './cell-journal.ts';
@@ -118,7 +118,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   const suites: SuiteInstance[] = [];
   const fleets = new Map<number, Fleet>();
   for (const seed of study.seeds) {
-    fleets.set(seed, new Fleet({ resolver: new FleetResolver({ config, clock, seed, tasks: oracle }), clock, seed }));
+    fleets.set(seed, openFleet({ config, seed, models: referenced, clock, tasks: oracle }).fleet);
     for (const spec of study.suites) {
       const suite = buildSuite(spec, { seed, ...(options.corpusDir !== undefined ? { corpusDir: options.corpusDir } : {}) });
       registerSuiteTasks(oracle, suite);

@@ -12,8 +12,8 @@ import { dirname, resolve } from 'node:path';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import { CancelledError, InvalidInputError, type InputIssue } from '../core/index.ts';
-import { loadFleetConfig } from '../models/index.ts';
+import { CancelledError, EXIT_CODE_BY_STATUS, InvalidInputError, type InputIssue } from '../core/index.ts';
+import { loadFleetConfig, type FleetConfig } from '../models/index.ts';
 import { Journal, defaultJournalPath } from '../journal/index.ts';
 import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
 import { defaultStudyHooks, type StudyHooks } from './hooks.ts';
@@ -43,6 +43,8 @@ export interface StudyCommandOptions {
   json?: boolean;
   /** `false` (`--no-report`) skips writing the report. */
   report?: boolean;
+  /** A fleet config object (the library's instance config); wins over `config` and the study's config file. */
+  fleetConfig?: FleetConfig;
 }
 
 export interface CommandIO {
@@ -228,7 +230,7 @@ function printSummary(io: CommandIO, result: StudyCommandResult, analysis: Study
 
 export async function studyCommand(options: StudyCommandOptions, io: CommandIO): Promise<StudyCommandResult> {
   const study = resolveStudy(options);
-  const { config } = loadFleetConfig(options.config ?? study.config);
+  const config = options.fleetConfig ?? loadFleetConfig(options.config ?? study.config).config;
   const outDir = resolve(options.out ?? study.output ?? `thicket-lab/${study.id}`);
   const journalPath = resolve(options.db ?? defaultJournalPath());
   mkdirSync(dirname(journalPath), { recursive: true });
@@ -272,7 +274,7 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
       : await writeReport({ analysis, run: summary, generatedAt: (io.now?.() ?? new Date()).toISOString() }, outDir);
   const decomposition = analysis.headline.decomposition;
   const result: StudyCommandResult = {
-    exitCode: run.status === 'ok' ? 0 : run.status === 'cancelled' ? 4 : run.status === 'budget_exhausted' ? 3 : 1,
+    exitCode: EXIT_CODE_BY_STATUS[run.status],
     studyId: study.id,
     runId: run.runId,
     status: run.status,

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { VirtualClock, systemClock } from '../../core/index.ts';
-import { Fleet, FleetResolver, TaskOracleRegistry, loadFleetConfig } from '../../models/index.ts';
+import { openFleet } from '../../runtime/index.ts';
+import { TaskOracleRegistry, loadFleetConfig } from '../../models/index.ts';
 import { multihopSuite, registerSuiteTasks } from '../../lab/index.ts';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import {
@@ -60,14 +60,12 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
   issues.throwIfAny('Invalid calibrate request');
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel ?? 'sim:small';
-  const simulated = new FleetResolver({ config, clock: systemClock, seed }).resolve(model).profile.simulated;
-  const clock = simulated ? new VirtualClock() : systemClock;
   // Multi-hop: the lab's generated world (fictional facts, so closed-book answers are guesses) and its corpus;
   // the sim grades its questions by task id (hop structure), so the tasks are registered with the fleet.
   const multihop = suiteName === 'multihop' ? multihopSuite({ name: 'governor-calibrate', items, seed }) : undefined;
   const tasks = new TaskOracleRegistry();
   if (multihop) registerSuiteTasks(tasks, multihop);
-  const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed, tasks }), clock, seed });
+  const { fleet, simulated } = openFleet({ config, seed, models: [model], tasks });
   const policy = flags.policy !== undefined ? readPolicy(flags.policy) : undefined;
   const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
   try {

@@ -1,0 +1,79 @@
+/**
+ * The package's `Thicket`: the runtime instance plus the lab's matched-budget studies. `createThicket` is the
+ * public entry (`import { createThicket } from 'thicket'`); the runtime below it assembles every run, the lab
+ * adds what runs many of them (suites × architectures × budgets × models) and analyses the result.
+ *
+ * @example
+ * ```ts
+ * import { createThicket } from 'thicket';
+ *
+ * const thicket = await createThicket({ journal: './runs.db' });
+ * const result = await thicket.solve('What is 17*23?', { model: 'sim:small', strategy: 'vote', samples: 5, budget: { totalTokens: 5000 } });
+ * result.answer; result.status; result.usage; result.simulated; // '391', 'ok', {...}, true (the simulated fleet)
+ * const study = await thicket.study({ quick: true, report: false });
+ * await thicket.close();
+ * ```
+ */
+import { ThicketRuntime, resolveThicketOptions, type ThicketOptions } from '../runtime/index.ts';
+import { studyCommand, type StudyCommandOptions, type StudyCommandResult } from './study-command.ts';
+
+export interface StudyRequest {
+  /** The built-in quick study (offline, simulated, about a minute). */
+  quick?: boolean;
+  /** A study file (YAML or JSON); default: the built-in default study. */
+  study?: string;
+  /** Study id: re-running the same id resumes (finished cells are skipped). */
+  id?: string;
+  /** Overrides, as in `thicket study`: comma-separated lists. */
+  suites?: string;
+  architectures?: string;
+  budgets?: string;
+  models?: string;
+  seeds?: string;
+  items?: number;
+  concurrency?: number;
+  /** Report folder (default: the study's `output`, else `thicket-lab/<id>`), or `false` for no report. */
+  report?: string | false;
+  signal?: AbortSignal;
+}
+
+export type StudyResult = Omit<StudyCommandResult, 'exitCode'>;
+
+export class Thicket extends ThicketRuntime {
+  /**
+   * Runs a matched-budget study in this instance's journal and fleet config, analyses it and (unless
+   * `report: false`) writes the HTML/Markdown/JSON report. Simulated results say so (`simulated: true`).
+   */
+  async study(request: StudyRequest = {}): Promise<StudyResult> {
+    const options: StudyCommandOptions = {
+      ...(request.quick ? { quick: true } : {}),
+      ...(request.study !== undefined ? { study: request.study } : {}),
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      ...(request.suites !== undefined ? { suites: request.suites } : {}),
+      ...(request.architectures !== undefined ? { architectures: request.architectures } : {}),
+      ...(request.budgets !== undefined ? { budgets: request.budgets } : {}),
+      ...(request.models !== undefined ? { models: request.models } : {}),
+      ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
+      ...(request.items !== undefined ? { items: String(request.items) } : {}),
+      ...(request.concurrency !== undefined ? { concurrency: String(request.concurrency) } : {}),
+      ...(typeof request.report === 'string' ? { out: request.report } : {}),
+      ...(request.report === false ? { report: false } : {}),
+      db: this.journalPath,
+      fleetConfig: this.config,
+      json: true,
+    };
+    const { exitCode: _exitCode, ...result } = await studyCommand(options, {
+      out: () => {},
+      err: () => {},
+      isTTY: false,
+      handleSigint: false,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    return result;
+  }
+}
+
+/** Creates an instance. Nothing is written until a run starts (the journal and registry open on first use). */
+export async function createThicket(options: ThicketOptions = {}): Promise<Thicket> {
+  return new Thicket(...(await resolveThicketOptions(options)));
+}
