@@ -3,7 +3,7 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=foundation,criticality,lab,workflow,strategies,registry,llama,governor,network limits the sections; THICKET_BENCH_ITEMS sizes the suite.
+ * THICKET_BENCH_ONLY=foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network limits the sections; THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
@@ -16,6 +16,7 @@ import { benchRegistry } from './registry.ts';
 import { benchLlama } from './llama.ts';
 import { benchGovernor } from './governor.ts';
 import { benchNetwork, benchProtocols, protocolTable } from './network.ts';
+import { benchRuntimeSolve } from './runtime.ts';
 
 const only = process.env['THICKET_BENCH_ONLY']?.split(',');
 const wants = (section: string): boolean => !only || only.includes(section);
@@ -25,6 +26,7 @@ if (wants('foundation')) {
   rows.push(benchLedger());
   rows.push(...(await benchCallPath()));
 }
+if (wants('runtime')) rows.push(...(await benchRuntimeSolve()));
 if (wants('criticality')) rows.push(...(await benchCriticality()));
 if (wants('lab')) rows.push(await benchQuickStudy());
 if (wants('registry')) rows.push(...(await benchRegistry()));
