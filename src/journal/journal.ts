@@ -336,7 +336,9 @@ export class Journal {
    */
   recordCall(runId: string, call: RecordedCall): void {
     this.assertOpen();
-    const { requestJson, messages, responseJson, tagsJson } = callValues(runId, call, (request) => this.messages().encodeRequest(request));
+    const { requestJson, messages, responseJson, tagsJson, errorJson } = callValues(runId, call, (request) =>
+      this.messages().encodeRequest(request),
+    );
     this.pending.throwFlushFailure();
     // Duplicate keys are judged now, not at flush time, so the caller hears about a conflict synchronously.
     const earlier = this.pending.get(runId, call.callKey);
@@ -356,13 +358,14 @@ export class Journal {
             text: earlier.call.response.text,
             cost_usd: earlier.call.costUsd,
             budget_path: earlier.call.budgetPath,
+            error_json: earlier.errorJson,
           }
         : stored!;
-      const same = isSameStoredCall(previous, call, requestJson, messages?.value.id ?? null, responseJson);
+      const same = isSameStoredCall(previous, call, requestJson, messages?.value.id ?? null, responseJson, errorJson);
       if (same) return;
       throw conflictingCallError(runId, call.callKey);
     }
-    this.pending.add({ runId, call, requestJson, messages, responseJson, tagsJson, at: this.isoNow() });
+    this.pending.add({ runId, call, requestJson, messages, responseJson, tagsJson, errorJson, at: this.isoNow() });
   }
 
   /**

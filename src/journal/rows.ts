@@ -62,6 +62,8 @@ export interface CallDbRow {
   budget_path: string;
   tags_json: string;
   created_at: string;
+  /** NULL for a successful call (and for every row written before v4). */
+  error_json?: string | null;
 }
 
 export interface LedgerDbRow {
@@ -185,6 +187,9 @@ export function toRecordedCall(row: CallDbRow, readMessages: ReadMessages): Reco
       : { billed: JSON.parse(row.billed_json) as NonNullable<RecordedCall['billed']> }),
     budgetPath: row.budget_path,
     tags: JSON.parse(row.tags_json) as Record<string, string>,
+    ...(row.error_json === null || row.error_json === undefined
+      ? {}
+      : { error: JSON.parse(row.error_json) as NonNullable<RecordedCall['error']> }),
   };
 }
 
@@ -204,6 +209,7 @@ export function toCallRow(row: CallDbRow, readMessages: ReadMessages): CallRow {
     finishReason: response.finishReason,
     simulated: response.simulated,
     usageEstimated: response.usageEstimated,
+    failed: call.error !== undefined,
   };
 }
 
@@ -225,7 +231,16 @@ export function toLedgerRow(row: LedgerDbRow): LedgerEntryRow {
 /** The columns that must match for a second `record` of a call key to count as the same call. */
 export type StoredCallFields = Pick<
   CallDbRow,
-  'request_hash' | 'model' | 'provider' | 'request_json' | 'messages_list' | 'response_json' | 'text' | 'cost_usd' | 'budget_path'
+  | 'request_hash'
+  | 'model'
+  | 'provider'
+  | 'request_json'
+  | 'messages_list'
+  | 'response_json'
+  | 'text'
+  | 'cost_usd'
+  | 'budget_path'
+  | 'error_json'
 >;
 
 /**
@@ -239,6 +254,7 @@ export function isSameStoredCall(
   requestJson: string,
   messagesList: string | null,
   responseJson: string,
+  errorJson: string | null = null,
 ): boolean {
   const sameRequest =
     stored.messages_list === messagesList
@@ -253,6 +269,7 @@ export function isSameStoredCall(
     stored.response_json === responseJson &&
     stored.text === call.response.text &&
     stored.cost_usd === call.costUsd &&
-    stored.budget_path === call.budgetPath
+    stored.budget_path === call.budgetPath &&
+    (stored.error_json ?? null) === errorJson
   );
 }

@@ -126,4 +126,11 @@ CREATE TABLE message_lists (
 ALTER TABLE calls ADD COLUMN messages_list TEXT REFERENCES message_lists (id);
 `,
   },
+  {
+    version: 4,
+    name: 'calls.error_json: calls that spent but failed (truncated or malformed output) are recorded too',
+    // NULL for a successful call. A failed call's row holds its last response and, in billed_json, everything
+    // its attempts spent; a replay charges that and throws the error again (models/fleet.ts).
+    up: `ALTER TABLE calls ADD COLUMN error_json TEXT;`,
+  },
 ];

@@ -39,79 +39,90 @@ export interface Statements {
 }
 
 const CALL_COLUMNS =
-  'run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, attempts, billed_json, budget_path, tags_json, created_at';
+  'run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, attempts, billed_json, budget_path, tags_json, created_at, error_json';
 
 /**
- * The TotalsDbRow columns aggregated over `calls`. `counted` is what COUNT counts: `*` over calls alone, a
- * calls column under a LEFT JOIN (where a run without calls still yields one row, which must count 0).
+ * The TotalsDbRow columns aggregated over `calls`: what the ledger was charged, i.e. each call's `billed`
+ * (every attempt, failed ones included; calls = attempts, as the ledger counts them), falling back to the
+ * last response's usage for rows without billed_json. `counted` is what the call count tests for NULL: `*`
+ * over calls alone, a calls column under a LEFT JOIN (where a run without calls still yields one row, which
+ * must count 0).
  */
 function totalsColumns(counted: string, prefix: string): string {
-  return `COUNT(${counted}) AS calls, COALESCE(SUM(${prefix}input_tokens), 0) AS input_tokens,
-    COALESCE(SUM(${prefix}output_tokens), 0) AS output_tokens, COALESCE(SUM(${prefix}cost_usd), 0.0) AS cost_usd`;
+  const billed = (field: string, fallback: string): string => `COALESCE(json_extract(${prefix}billed_json, '$.${field}'), ${fallback})`;
+  const present = counted === '*' ? '1' : `CASE WHEN ${counted} IS NULL THEN 0 ELSE 1 END`;
+  return `COALESCE(SUM(${present} * ${billed('calls', '1')}), 0) AS calls,
+    COALESCE(SUM(${billed('inputTokens', `${prefix}input_tokens`)}), 0) AS input_tokens,
+    COALESCE(SUM(${billed('outputTokens', `${prefix}output_tokens`)}), 0) AS output_tokens,
+    COALESCE(SUM(${billed('usd', `${prefix}cost_usd`)}), 0.0) AS cost_usd`;
 }
 
 export function prepareStatements(db: Database.Database, messageStore: MessageStore): Statements {
   const insertCall = db.prepare(
     `INSERT OR IGNORE INTO calls (run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, input_tokens,
-       output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, billed_json, budget_path, tags_json, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, billed_json, budget_path, tags_json, created_at, error_json)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertLedger = db.prepare(
     `INSERT INTO ledger_entries (run_id, call_key, kind, budget_path, input_tokens, output_tokens, cost_usd, detail_json, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const sameCall = db.prepare<[string, string], StoredCallFields>(
-    'SELECT request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, budget_path FROM calls WHERE run_id = ? AND call_key = ?',
+    'SELECT request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, budget_path, error_json FROM calls WHERE run_id = ? AND call_key = ?',
   );
   const totals = totalsColumns('*', '');
 
   // Returns the message-list nodes it wrote, to be marked stored once the enclosing transaction commits.
-  const recordCall = db.transaction(({ runId, call, requestJson, messages, responseJson, tagsJson, at }: PendingCall): ListNodeInfo[] => {
-    const response = call.response;
-    // The call's messages first, in the same savepoint: the call row never references rows that are not there.
-    const written = messages === undefined ? [] : messageStore.write(messages);
-    const messagesList = messages?.value.id ?? null;
-    const inserted = insertCall.run(
-      runId,
-      call.callKey,
-      call.requestHash,
-      call.model,
-      call.provider,
-      requestJson,
-      messagesList,
-      responseJson,
-      response.text,
-      response.usage.inputTokens,
-      response.usage.outputTokens,
-      call.costUsd,
-      response.latencyMs,
-      response.simulated ? 1 : 0,
-      response.usageEstimated ? 1 : 0,
-      call.attempts,
-      call.billed === undefined ? null : JSON.stringify(call.billed),
-      call.budgetPath,
-      tagsJson,
-      at,
-    );
-    if (inserted.changes === 0) {
-      // Same key recorded before: fine when it is the same call (a retried write), an error otherwise.
-      const stored = sameCall.get(runId, call.callKey);
-      if (stored !== undefined && isSameStoredCall(stored, call, requestJson, messagesList, responseJson)) return written;
-      throw conflictingCallError(runId, call.callKey);
-    }
-    insertLedger.run(
-      runId,
-      call.callKey,
-      'settle',
-      call.budgetPath,
-      response.usage.inputTokens,
-      response.usage.outputTokens,
-      call.costUsd,
-      null,
-      at,
-    );
-    return written;
-  });
+  const recordCall = db.transaction(
+    ({ runId, call, requestJson, messages, responseJson, tagsJson, errorJson, at }: PendingCall): ListNodeInfo[] => {
+      const response = call.response;
+      // The call's messages first, in the same savepoint: the call row never references rows that are not there.
+      const written = messages === undefined ? [] : messageStore.write(messages);
+      const messagesList = messages?.value.id ?? null;
+      const inserted = insertCall.run(
+        runId,
+        call.callKey,
+        call.requestHash,
+        call.model,
+        call.provider,
+        requestJson,
+        messagesList,
+        responseJson,
+        response.text,
+        response.usage.inputTokens,
+        response.usage.outputTokens,
+        call.costUsd,
+        response.latencyMs,
+        response.simulated ? 1 : 0,
+        response.usageEstimated ? 1 : 0,
+        call.attempts,
+        call.billed === undefined ? null : JSON.stringify(call.billed),
+        call.budgetPath,
+        tagsJson,
+        at,
+        errorJson,
+      );
+      if (inserted.changes === 0) {
+        // Same key recorded before: fine when it is the same call (a retried write), an error otherwise.
+        const stored = sameCall.get(runId, call.callKey);
+        if (stored !== undefined && isSameStoredCall(stored, call, requestJson, messagesList, responseJson, errorJson)) return written;
+        throw conflictingCallError(runId, call.callKey);
+      }
+      // The settle entry is what the ledger was charged: everything billed across the call's attempts.
+      insertLedger.run(
+        runId,
+        call.callKey,
+        'settle',
+        call.budgetPath,
+        call.billed?.inputTokens ?? response.usage.inputTokens,
+        call.billed?.outputTokens ?? response.usage.outputTokens,
+        call.billed?.usd ?? call.costUsd,
+        call.error === undefined ? null : JSON.stringify({ failed: call.error.code }),
+        at,
+      );
+      return written;
+    },
+  );
 
   return {
     insertRun: db.prepare(

@@ -101,6 +101,8 @@ export interface CallRow extends RecordedCall {
   finishReason: RecordedFinishReason;
   simulated: boolean;
   usageEstimated: boolean;
+  /** The call spent but failed (truncated or malformed output); `error` says how. Its tokens count in the totals. */
+  failed: boolean;
 }
 
 export interface LedgerEntryInput {

@@ -152,6 +152,8 @@ export interface CallJson {
   messages: ListNode | undefined;
   responseJson: string;
   tagsJson: string;
+  /** The error of a failed call (NULL for a success). */
+  errorJson: string | null;
 }
 
 /** `encodeRequest` stores the request's messages by reference (MessageStore); undefined means inline. */
@@ -161,6 +163,7 @@ export function callValues(runId: string, call: RecordedCall, encodeRequest: (re
   let messages: ListNode | undefined;
   let responseJson = '';
   let tagsJson = '';
+  let errorJson: string | null = null;
   if (issues.length === 0) {
     const { text: _text, ...response } = call.response;
     const encoded = encodeRequest(call.request);
@@ -168,9 +171,10 @@ export function callValues(runId: string, call: RecordedCall, encodeRequest: (re
     else requestJson = encodeJson(call.request, 'request', issues) ?? 'null';
     responseJson = encodeJson(response, 'response', issues) ?? '{}';
     tagsJson = encodeJson(call.tags, 'tags', issues) ?? '{}';
+    errorJson = encodeJson(call.error, 'error', issues);
   }
   if (issues.length > 0) throw new InvalidInputError('Cannot record call', issues);
-  return { requestJson, messages, responseJson, tagsJson };
+  return { requestJson, messages, responseJson, tagsJson, errorJson };
 }
 
 function callIssues(runId: string, call: RecordedCall): InputIssue[] {
@@ -188,6 +192,8 @@ function callIssues(runId: string, call: RecordedCall): InputIssue[] {
   checkAmount(call.costUsd, 'costUsd', issues);
   checkCount(call.attempts, 'attempts', issues);
   if (typeof call.tags !== 'object' || call.tags === null) issues.push({ path: 'tags', message: 'must be an object of strings' });
+  if (call.error !== undefined && (typeof call.error !== 'object' || call.error === null || typeof call.error.code !== 'string'))
+    issues.push({ path: 'error', message: 'must be an object with a string code' });
   const response = call.response;
   if (typeof response !== 'object' || response === null) {
     issues.push({ path: 'response', message: 'must be an object' });

@@ -19,6 +19,21 @@ export interface RecordedCall {
   billed?: { inputTokens: number; outputTokens: number; usd: number; calls: number };
   budgetPath: string;
   tags: Record<string, string>;
+  /**
+   * Set when the call FAILED after the provider answered (and billed): its output was truncated or did not
+   * parse/match its schema on every attempt. `response` is the last attempt's, `billed` everything spent. A
+   * replay charges `billed` and throws this error again — a failed call is never replayed as a success.
+   */
+  error?: RecordedCallError;
+}
+
+/** The error a failed call ended with, as recorded (enough to throw an equivalent ThicketError on replay). */
+export interface RecordedCallError {
+  name: string;
+  code: string;
+  category: 'bad_input' | 'budget' | 'cancelled' | 'other';
+  message: string;
+  isRetryable?: boolean;
 }
 
 export interface CallRecorder {

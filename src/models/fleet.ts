@@ -27,11 +27,12 @@ import {
   sameMessage,
   rngFor,
   type Clock,
+  type ErrorCode,
   type InputIssue,
   type Usage,
 } from '../core/index.ts';
 import type { Amount, Budget, Reservation, SpendTags } from '../budget/index.ts';
-import type { CallRecorder } from './call-recorder.ts';
+import type { CallRecorder, RecordedCall, RecordedCallError } from './call-recorder.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry.ts';
 import type { ChatMessage, GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
 import { MODEL_SPEC_VERSION } from './spec.ts';
@@ -170,6 +171,12 @@ export class Fleet {
         calls: recorded.attempts,
       };
       options.budget.charge(billed, tags);
+      if (recorded.error) {
+        // A call that failed after spending is replayed as that same failure (never as a success).
+        const error = replayedError(recorded.error, recorded.response.text);
+        this.emit({ type: 'call-error', model: reference, callKey, error });
+        throw error;
+      }
       this.emit({
         type: 'call-end',
         model: reference,
@@ -193,6 +200,26 @@ export class Fleet {
     return limiter(async () => {
       // Everything billed across attempts (failed ones included), journaled so a replay charges the same.
       const billed = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
+      const callRecord = (
+        response: GenerateResponse,
+        costUsd: number,
+        attempt: number,
+        maxOutputTokens: number,
+        error?: RecordedCallError,
+      ): RecordedCall => ({
+        callKey,
+        requestHash,
+        model: reference,
+        provider: provider.providerId,
+        request: { ...request, abortSignal: undefined, maxOutputTokens },
+        response: stripForJournal(response),
+        costUsd,
+        attempts: attempt + 1,
+        billed: { ...billed },
+        budgetPath: options.budget.path,
+        tags: tags as Record<string, string>,
+        ...(error ? { error } : {}),
+      });
       for (let attempt = 0; ; attempt++) {
         throwIfAborted(options.signal);
         // Fitted per attempt, after the concurrency slot is granted: other branches may have spent meanwhile.
@@ -200,6 +227,9 @@ export class Fleet {
         const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
         const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
         this.emit({ type: 'call-start', model: reference, callKey, attempt });
+        // This attempt's response and cost once the provider answered: a failure after that point (truncated or
+        // malformed structured output) has still spent, and is journaled as a failed call if it ends the call.
+        let answered: { response: GenerateResponse; costUsd: number } | undefined;
         try {
           const response = await this.attempt(
             provider,
@@ -208,6 +238,7 @@ export class Fleet {
             profile.timeoutMs,
           );
           const costUsd = this.settle(reservation, response.usage, pricing, billed);
+          answered = { response, costUsd };
           if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
           const result: CallResult = {
             ...response,
@@ -218,19 +249,7 @@ export class Fleet {
             attempts: attempt + 1,
             billed: { ...billed },
           };
-          options.recorder?.record({
-            callKey,
-            requestHash,
-            model: reference,
-            provider: provider.providerId,
-            request: { ...request, abortSignal: undefined, maxOutputTokens },
-            response: stripForJournal(response),
-            costUsd,
-            attempts: attempt + 1,
-            billed: { ...billed },
-            budgetPath: options.budget.path,
-            tags: tags as Record<string, string>,
-          });
+          options.recorder?.record(callRecord(response, costUsd, attempt, maxOutputTokens));
           this.emit({
             type: 'call-end',
             model: reference,
@@ -245,6 +264,10 @@ export class Fleet {
           const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
           const delay = retryDelayMs(error, attempt + 1, policy, rngFor(this.seed, callKey, attempt));
           if (delay === undefined) {
+            // The provider answered and billed, but the output failed (truncated, malformed): journal the spend as
+            // a failed call, so the journal's totals agree with the ledger and a resume replays the failure.
+            if (answered)
+              options.recorder?.record(callRecord(answered.response, answered.costUsd, attempt, maxOutputTokens, recordedError(error)));
             this.emit({ type: 'call-error', model: reference, callKey, error });
             throw error;
           }
@@ -425,6 +448,21 @@ function callIdentityHash(reference: string, request: GenerateRequest): string {
   ];
   // JSON.stringify(rest) is `[a,b,…]`; dropping its `[` gives exactly the tail of the whole array's JSON.
   return state.update(`],${JSON.stringify(rest).slice(1)}`).digest('hex');
+}
+
+function recordedError(error: ThicketError): RecordedCallError {
+  return { name: error.name, code: error.code, category: error.category, message: error.message, isRetryable: error.isRetryable };
+}
+
+/** The error a recorded failed call ended with, thrown again on replay (same code, category, message and flag). */
+function replayedError(recorded: RecordedCallError, text: string): ThicketError {
+  const options = { isRetryable: recorded.isRetryable ?? false };
+  const error =
+    recorded.code === 'MALFORMED_OUTPUT'
+      ? new MalformedOutputError(recorded.message, text, options)
+      : new ThicketError(recorded.code as ErrorCode, recorded.message, recorded.category, options);
+  if (error.name !== recorded.name) error.name = recorded.name;
+  return error;
 }
 
 function addAmount(total: Amount, amount: Amount): void {

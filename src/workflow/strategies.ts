@@ -4,6 +4,7 @@
  * journal and trace as a hand-written spec (and can be printed with `--print-spec` to start one).
  */
 import { InvalidInputError } from '../core/index.ts';
+import { DEFAULT_SOLO_MAX_OUTPUT_TOKENS, THREAD_DEFAULTS } from '../ops/index.ts';
 import type { WorkflowSpec } from './spec.ts';
 
 export const STRATEGIES = ['single', 'vote', 'refine', 'thread', 'search', 'debate', 'solo', 'cascade'] as const;
@@ -13,7 +14,11 @@ export interface StrategyOptions {
   model: string;
   /** Width for `vote` (and the first cascade stage). */
   samples: number;
-  maxOutputTokens: number;
+  /**
+   * Output cap per model call. Omit it unless the user asked for one: each strategy then gets a cap that fits
+   * what it must write (`defaultMaxOutputTokens`) — one cap for all would truncate solo's whole transcript.
+   */
+  maxOutputTokens?: number | undefined;
   /** Depth for `refine` (rounds) and `debate` (rounds). */
   rounds?: number;
   /** Agents for `debate`. */
@@ -31,11 +36,34 @@ export function simCascadeLadder(model: string): string[] {
   return start < 0 ? [model] : ladder.slice(start);
 }
 
+/** The output cap of a single answer (generate, vote samples, refine, debate turns, cascade stages). */
+export const DEFAULT_ANSWER_MAX_OUTPUT_TOKENS = 512;
+
+/**
+ * The default output cap per call of a strategy, sized to what its calls must produce:
+ *   - solo writes the whole multi-persona transcript (personas, brainstorm, rounds, final answer) in ONE
+ *     structured call: the solo operator's own default (1536); at 512 the JSON is cut off and nothing parses;
+ *   - thread writes structured steps (each up to the thread's step cap, 320) and a short answer: 512 covers both;
+ *   - single, vote, refine, search, debate and cascade write answers or short turns: 512.
+ * Used by `strategySpec` when no explicit cap is given.
+ */
+export function defaultMaxOutputTokens(strategy: Strategy): number {
+  switch (strategy) {
+    case 'solo':
+      return DEFAULT_SOLO_MAX_OUTPUT_TOKENS;
+    case 'thread':
+      return Math.max(DEFAULT_ANSWER_MAX_OUTPUT_TOKENS, THREAD_DEFAULTS.maxStepTokens, THREAD_DEFAULTS.maxAnswerTokens);
+    default:
+      return DEFAULT_ANSWER_MAX_OUTPUT_TOKENS;
+  }
+}
+
+/** The strategy as a workflow spec. An explicit `maxOutputTokens` wins; without one, `defaultMaxOutputTokens(strategy)`. */
 export function strategySpec(strategy: Strategy, options: StrategyOptions): WorkflowSpec {
   const base = {
     version: 1 as const,
     name: `strategy:${strategy}`,
-    defaults: { model: options.model, maxOutputTokens: options.maxOutputTokens },
+    defaults: { model: options.model, maxOutputTokens: options.maxOutputTokens ?? defaultMaxOutputTokens(strategy) },
   };
   const single = (node: WorkflowSpec['nodes'][number]): WorkflowSpec => ({ ...base, nodes: [node], output: node.id });
   switch (strategy) {

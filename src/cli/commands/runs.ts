@@ -86,7 +86,8 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
           call.outputTokens,
           formatUsd(call.costUsd),
           Math.round(call.latencyMs),
-          call.finishReason ?? '',
+          // A failed call spent (its tokens count in the totals) but produced nothing usable.
+          `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}`,
           truncate((call.text ?? '').split('\n').at(-2) ?? call.text ?? '', 30),
         ]),
       ),

@@ -11,87 +11,95 @@ import { OpenAICompatibleProvider } from './index.ts';
 import { API_KEY, baseRequest, completion, json, rejection, useFakeOpenAIServer } from './testing.ts';
 
 const fake = useFakeOpenAIServer();
+/**
+ * Only a guard against a hang (a test that waits on an event that never comes); the tests wait on events
+ * (the request reaching the server, the abort, the hang-up), never on wall-clock delays, so load cannot fail them.
+ */
+const HANG_GUARD_MS = 60_000;
 
 describe('OpenAICompatibleProvider: aborts', () => {
-  /** A server that accepts the request and never answers; resolves `closed` when the client hangs up. */
-  function neverAnswer(): { closed: Promise<void> } {
+  /**
+   * A server that accepts the request and never answers; `arrived` resolves once the request reached it, `closed`
+   * when the client hangs up. Tests abort on `arrived` (an event), not after a wall-clock delay: a 50 ms timer
+   * could fire before the request got to the server on a loaded machine, and then nothing would ever close.
+   */
+  function neverAnswer(): { arrived: Promise<void>; closed: Promise<void> } {
+    let markArrived: () => void = () => {};
     let markClosed: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      markArrived = resolve;
+    });
     const closed = new Promise<void>((resolve) => {
       markClosed = resolve;
     });
     fake.handler = (_request, res) => {
       fake.hanging.push(res);
       res.on('close', () => markClosed());
+      markArrived();
     };
-    return { closed };
+    return { arrived, closed };
   }
 
-  async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms}ms`)), ms);
+  /** Starts the call and tracks whether it has settled (so a test can assert it was still pending before the abort). */
+  function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
+    let done = false;
+    const tracked = promise.finally(() => {
+      done = true;
     });
-    try {
-      return await Promise.race([promise, limit]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return { promise: tracked, settled: () => done };
   }
 
-  it('a TimeoutError abort reason rejects with that TimeoutError, quickly, and closes the connection', async () => {
-    const { closed } = neverAnswer();
-    const controller = new AbortController();
-    const reason = new TimeoutError('Call timed out after 50ms.');
-    const timer = setTimeout(() => controller.abort(reason), 50);
-    const started = performance.now();
-    try {
-      const error = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
-      const elapsed = performance.now() - started;
+  it(
+    'a TimeoutError abort reason rejects with that TimeoutError, quickly, and closes the connection',
+    { timeout: HANG_GUARD_MS },
+    async () => {
+      const { arrived, closed } = neverAnswer();
+      const controller = new AbortController();
+      const reason = new TimeoutError('Call timed out after 50ms.');
+      const call = track(rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal })));
+      // Abort once the server holds the request (an event, not a timer), after checking nothing settled before it.
+      await arrived;
+      assert.equal(call.settled(), false, 'rejected before the abort');
+      controller.abort(reason);
+      const error = await call.promise;
       assert.ok(error instanceof TimeoutError);
       assert.equal(error, reason);
       assert.equal(error.code, 'TIMEOUT');
-      assert.ok(elapsed >= 40, `rejected before the abort (${elapsed}ms)`);
-      assert.ok(elapsed < 2_000, `took ${elapsed}ms to honour the abort`);
-    } finally {
-      clearTimeout(timer);
-    }
-    assert.equal(fake.seen.length, 1, 'the request reached the server');
-    await within(closed, 2_000, 'the server seeing the client hang up');
-  });
+      assert.equal(fake.seen.length, 1, 'the request reached the server');
+      await closed;
+    },
+  );
 
-  it('a CancelledError abort reason rejects with that CancelledError', async () => {
-    const { closed } = neverAnswer();
+  it('a CancelledError abort reason rejects with that CancelledError', { timeout: HANG_GUARD_MS }, async () => {
+    const { arrived, closed } = neverAnswer();
     const controller = new AbortController();
     const reason = new CancelledError('User pressed Ctrl-C.');
-    const timer = setTimeout(() => controller.abort(reason), 50);
-    try {
-      const error = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
-      assert.ok(error instanceof CancelledError);
-      assert.equal(error, reason);
-      assert.equal(error.code, 'CANCELLED');
-      assert.equal(error.isRetryable, false);
-    } finally {
-      clearTimeout(timer);
-    }
-    await within(closed, 2_000, 'the server seeing the client hang up');
+    const call = track(rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal })));
+    await arrived;
+    assert.equal(call.settled(), false, 'rejected before the abort');
+    controller.abort(reason);
+    const error = await call.promise;
+    assert.ok(error instanceof CancelledError);
+    assert.equal(error, reason);
+    assert.equal(error.code, 'CANCELLED');
+    assert.equal(error.isRetryable, false);
+    await closed;
   });
 
-  it('AbortSignal.timeout and a reason-less abort map to TimeoutError and CancelledError', async () => {
+  it('AbortSignal.timeout and a reason-less abort map to TimeoutError and CancelledError', { timeout: HANG_GUARD_MS }, async () => {
     neverAnswer();
     const timedOut = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: AbortSignal.timeout(50) }));
     assert.ok(timedOut instanceof TimeoutError);
     assert.equal(timedOut.code, 'TIMEOUT');
 
-    neverAnswer();
+    const { arrived } = neverAnswer();
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 50);
-    try {
-      const cancelled = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
-      assert.ok(cancelled instanceof CancelledError);
-      assert.equal(cancelled.code, 'CANCELLED');
-    } finally {
-      clearTimeout(timer);
-    }
+    const call = rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
+    await arrived;
+    controller.abort();
+    const cancelled = await call;
+    assert.ok(cancelled instanceof CancelledError);
+    assert.equal(cancelled.code, 'CANCELLED');
   });
 
   it('an already-aborted signal rejects without sending anything', async () => {

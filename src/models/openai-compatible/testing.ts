@@ -67,6 +67,9 @@ export function useFakeOpenAIServer(): FakeOpenAIServer {
         fake.handler(request, res, req);
       });
     });
+    // No server-side idle timeout (node's default is 5 s): on a loaded machine the client could reuse a pooled
+    // keep-alive socket just as the server closes it (ECONNRESET). Sockets are closed in \`after\`.
+    server.keepAliveTimeout = 0;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     fake.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   });
