@@ -54,19 +54,14 @@ describe('solve --strategy solo: output caps and failed calls (issue 15a)', () =
     assert.equal(again.usage.totalTokens, result.usage.totalTokens);
   });
 
-  // Needs the solve assembly to leave the cap to the strategy when --max-output-tokens is not given (today
-  // src/cli/commands/solve.ts always passes 512). Marked todo until the runtime layer does that.
-  it(
-    'without --max-output-tokens, solo answers 427',
-    { timeout: 120_000, todo: 'solve must pass maxOutputTokens only when the user gave --max-output-tokens' },
-    async () => {
-      const solved = await runCli([...SOLO, '--db', dir.file('default.db')], { timeoutMs: 60_000 });
-      expectExit(solved, 0);
-      const result = parseSingleJson<{ status: string; answer: string | null }>(solved);
-      assert.equal(result.status, 'ok');
-      assert.equal(result.answer, String(17 * 23 + 4 * 9));
-    },
-  );
+  // The runtime leaves the cap to the strategy when --max-output-tokens is not given (solo: 1536).
+  it('without --max-output-tokens, solo answers 427', { timeout: 120_000 }, async () => {
+    const solved = await runCli([...SOLO, '--db', dir.file('default.db')], { timeoutMs: 60_000 });
+    expectExit(solved, 0);
+    const result = parseSingleJson<{ status: string; answer: string | null }>(solved);
+    assert.equal(result.status, 'ok');
+    assert.equal(result.answer, String(17 * 23 + 4 * 9));
+  });
 
   it('an explicit --max-output-tokens large enough for the transcript answers 427', { timeout: 120_000 }, async () => {
     const solved = await runCli([...SOLO, '--max-output-tokens', '1536', '--db', dir.file('explicit.db')], { timeoutMs: 60_000 });

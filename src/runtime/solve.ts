@@ -25,6 +25,7 @@ import { governedSolve, readPolicy, type GovernedSolveResult, type GovernorPolic
 import {
   CAPABILITY_LABEL_PATTERN,
   STRATEGIES,
+  defaultMaxOutputTokens,
   defaultOperators,
   runWorkflow,
   strategySpec,
@@ -233,7 +234,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
       strategySpec(strategy === 'auto' ? 'single' : (strategy as Strategy), {
         model,
         samples,
-        maxOutputTokens: options.maxOutputTokens ?? DEFAULT_OUTPUT_CAP,
+        // Without an explicit cap each strategy gets what it must produce (solo's transcript is long).
+        ...(options.maxOutputTokens !== undefined ? { maxOutputTokens: options.maxOutputTokens } : {}),
         cascadeModels: ladder,
         ...(options.rounds !== undefined ? { rounds: options.rounds } : {}),
         ...(options.agents !== undefined ? { agents: options.agents } : {}),
@@ -262,7 +264,10 @@ export async function solve(query: string, options: SolveOptions, environment: S
       model,
       strategy,
       samples,
-      maxOutputTokens: options.maxOutputTokens ?? DEFAULT_OUTPUT_CAP,
+      // The cap in force (given, else the strategy's default), as earlier runs recorded it, so they still resume.
+      maxOutputTokens:
+        options.maxOutputTokens ??
+        (strategy === 'auto' ? GOVERNOR_OUTPUT_CAP : strategy === 'workflow' ? DEFAULT_OUTPUT_CAP : defaultMaxOutputTokens(strategy)),
       seed,
       spec: strategy === 'auto' ? null : spec,
       corpus: options.corpus ?? null,

@@ -77,6 +77,25 @@ describe('runtime: solve', () => {
     }
   });
 
+  it('solo without an output cap gets the strategy default and answers (defect a)', async () => {
+    const thicket = await createRuntime({ journal: tempJournal(), config: { version: 1, models: {} } });
+    try {
+      const result = await thicket.solve('What is (17*23)+(4*9)?', {
+        model: 'sim:medium',
+        strategy: 'solo',
+        budget: { totalTokens: 20_000 },
+      });
+      assert.equal(result.status, 'ok');
+      assert.equal(result.answer, '427');
+      // Every call the run paid for is in the journal (failed ones too), so its totals agree with the result.
+      const details = thicket.runs.get(result.runId);
+      const journaled = details?.calls.reduce((sum, call) => sum + call.inputTokens + call.outputTokens, 0);
+      assert.equal(journaled, result.usage.totalTokens);
+    } finally {
+      await thicket.close();
+    }
+  });
+
   it('bad options are rejected with every problem listed, and nothing is written', async () => {
     const journal = tempJournal();
     const thicket = await createRuntime({ journal, config: { version: 1, models: {} } });
