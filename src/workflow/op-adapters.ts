@@ -19,8 +19,7 @@ import {
   type OpResult,
   type Retriever,
 } from '../ops/index.ts';
-import type { OperatorFn, OperatorRegistry } from './operators.ts';
-import { templateValues } from './operators.ts';
+import { templateValues, type OperatorFn, type OperatorRegistry } from './operator-types.ts';
 import { DEFAULT_THREAD_STEPS } from './plan.ts';
 import { DEFAULT_PROMPT_TEMPLATE, buildMessages, renderTemplate } from './template.ts';
 
