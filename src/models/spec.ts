@@ -29,9 +29,12 @@ export interface CallMetadata {
   /** Id of a verifiable task (lab suites register tasks with the simulated fleet's oracle under this id). */
   taskId?: string;
   /**
-   * Labels. `operator`, `axis`, `agent` feed spend reports. `purpose` (`answer` | `verify` | `critique` | ...)
-   * and `candidate` tell the simulated fleet what kind of call this is. Not part of the call's identity,
-   * except `purpose` and `candidate`, which change what a correct response is.
+   * Labels; providers other than the simulated fleet ignore them. `operator`, `axis`, `agent` feed spend
+   * reports. `purpose` (`answer` | `verify` | `thread-step` | `agentsnet` | ...), `candidate` and
+   * `reasoningEffort` tell the simulated fleet what kind of call this is and how long to think. Not part of
+   * the call's identity, except `purpose` and `candidate` for a simulated model (profile `simulated`), where
+   * they change what a correct response is; for a real provider they are not (the fleet hashes them as
+   * absent), so an operator's labels never split or shift a real call's journal key.
    */
   tags?: Record<string, string>;
   /** Set by the fleet: 0 for the first attempt, n for the n-th retry (lets seeded fault injection vary per attempt). */
