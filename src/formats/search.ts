@@ -6,7 +6,7 @@
 import type { ChatLikeMessage } from '../core/index.ts';
 
 /** A passage's two lines (`[n] id=… · title`, then its text on one line). */
-export const formatPassageLines = (index: number, id: string, title: string, text: string): [string, string] => [
+export const formatPassageLines = (index: number | string, id: string, title: string, text: string): [string, string] => [
   `[${index}] id=${id} · ${title}`,
   text,
 ];

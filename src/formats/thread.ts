@@ -1,7 +1,7 @@
 /**
  * The machine-readable parts of the chat-API thread's step prompts (src/ops/thread.ts), read by the simulated
  * fleet (src/models/sim/thread-steps.ts): the position line `Position: reasoning[i].subtasks[j] (depth d of D)`
- * and the tree, one line of JSON starting `{"reasoning":`.
+ * the tree, one line of JSON starting `{"reasoning":`, and numbered steps' results in conclusions (`sK result: V`).
  */
 
 /** `reasoning[0].subtasks[2]`: how a position is named in prompts. */
@@ -27,3 +27,11 @@ export const readTreeLine = (prompt: string): string => prompt.split('\n').find(
 
 /** The calculator tool's name, as step schemas offer it (`"tool_name": {"const": "calculator"}`). */
 export const CALCULATOR_TOOL_NAME = 'calculator';
+
+/** A numbered step's result in a conclusion (`s3 result: 42`), as the thread's instructions ask for it. */
+export const formatStepResult = (step: number | string, value: string): string => `s${step} result: ${value}`;
+
+/** Every `sK result: V` with a numeric V in a text, in order. */
+export function readStepResults(text: string): Array<{ step: number; value: string }> {
+  return [...text.matchAll(/\bs(\d+) result: (-?\d+(?:\.\d+)?)/g)].map((match) => ({ step: Number(match[1]), value: match[2] as string }));
+}

@@ -10,6 +10,7 @@
  * longer transcript itself buys nothing — only the tier bonus differs. Deterministic by the call's Rng.
  */
 import type { Rng } from '../../core/index.ts';
+import { readParticipantsLine } from '../../formats/index.ts';
 import type { ChatMessage, FinishReason, JsonSchema } from '../spec.ts';
 import { contextBonus, drawAnswer, instanceNoise, probabilityCorrect, scanContext, selfConfidence } from './accuracy.ts';
 import { PLACEHOLDER_PREFIX, conformToSchema } from './output.ts';
@@ -45,13 +46,7 @@ export interface SoloOutput {
 export function soloTranscript(input: SoloInput): SoloOutput {
   const { profile, rng, task } = input;
   const prompt = [...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-  const listed = /^Participants(?: \(fixed\))?:\s*(.+)$/m.exec(prompt)?.[1];
-  const personas = listed
-    ? listed
-        .split(';')
-        .map((name) => name.trim())
-        .filter((name) => name.length > 0)
-    : DEFAULT_PERSONAS;
+  const personas = readParticipantsLine(prompt) ?? DEFAULT_PERSONAS;
   const others = personas.filter((name) => !/assistant/i.test(name));
   const critics = others.length > 0 ? others : ['Critical Reviewer'];
   const difficulty = task?.difficulty ?? 0;
