@@ -15,7 +15,8 @@ let fixture: string;
 before(async () => {
   dir = makeTempDir('thicket-embedded-budget-');
   fixture = dir.file('fixture.gguf');
-  const written = await runCli(['models', 'fixture', fixture], { cwd: dir.path });
+  // Generous: writing the fixture takes seconds, but much longer on a machine busy with parallel test files.
+  const written = await runCli(['models', 'fixture', fixture], { cwd: dir.path, timeoutMs: 120_000 });
   assert.equal(written.code, 0, describeResult(written));
 });
 after(() => dir.remove());
