@@ -7,6 +7,7 @@ import { join, relative, resolve, dirname, sep } from 'node:path';
 
 export const LAYERS = [
   'core',
+  'formats',
   'budget',
   'models',
   'journal',

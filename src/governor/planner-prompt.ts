@@ -25,6 +25,7 @@ import {
   type WorkflowLimits,
   type WorkflowSpec,
 } from '../workflow/index.ts';
+import { formatBudgetLimits, formatTierLine } from '../formats/index.ts';
 import { TIERS } from './binder.ts';
 
 export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
@@ -165,11 +166,10 @@ export interface PromptContext {
 export const PLANNER_SYSTEM = `You are Thicket's planner. For the query, write ONE workflow spec (Thicket workflow spec v1, JSON) that answers it well within the budget. Prefer the cheapest workflow likely to be right; spend width, depth or larger tiers only where the query needs them. Reply with the JSON spec only.`;
 
 export function plannerMessages(context: PromptContext, feedback?: { previous: string; message: string }): ChatMessage[] {
-  const models = TIERS.flatMap((tier) => (context.tiers[tier] === undefined ? [] : [`${tier}=${context.tiers[tier]}`])).join(', ');
-  const budget = Object.entries(context.budget)
-    .filter(([, value]) => value !== undefined && Number.isFinite(value))
-    .map(([key, value]) => `${key} ≤ ${key === 'usd' ? (value as number).toFixed(6) : Math.floor(value as number)}`)
-    .join(', ');
+  const models = formatTierLine(
+    TIERS.flatMap((tier) => (context.tiers[tier] === undefined ? [] : [[tier, context.tiers[tier]!] as [typeof tier, string]])),
+  );
+  const budget = formatBudgetLimits(context.budget as Record<string, number | undefined>);
   const limits = context.limits;
   const system = [
     PLANNER_SYSTEM,
@@ -177,7 +177,7 @@ export function plannerMessages(context: PromptContext, feedback?: { previous: s
       .filter((op) => CATALOGUE[op] !== undefined)
       .map((op) => `- ${op}: ${CATALOGUE[op]}`)
       .join('\n')}`,
-    `Models by tier: ${models}. Put "tier" on a node (it is bound to that model); cascade stages name their models.`,
+    `${models}. Put "tier" on a node (it is bound to that model); cascade stages name their models.`,
     `Budget for this query (planning included): ${budget || 'unlimited'}.`,
     `Limits: ≤ ${limits.maxNodes} nodes, longest path ≤ ${limits.maxDepth}, ≤ ${limits.maxSamplesPerNode} samples per node, ≤ ${limits.maxTotalSamples} model calls in total, inputs must not form cycles.`,
     `Objective: quality − ${context.lambda} × (share of the budget spent) − ${context.mu} × (number of nodes).`,

@@ -36,6 +36,7 @@ import {
   type WorkflowSpec,
 } from '../workflow/index.ts';
 import type { Journal } from '../journal/index.ts';
+import { CALL_PURPOSE, PLANNER_OUTCOME_INCORRECT, PLANNER_REJECTED, PLANNER_TOO_EXPENSIVE } from '../formats/index.ts';
 import { TIERS } from './binder.ts';
 import { plannerMessages, plannerSchema, templateLibrary, type PlanTemplate } from './planner-prompt.ts';
 import type { DifficultyBin, GovernorPolicy } from './policy.ts';
@@ -163,7 +164,7 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
           schema: { name: 'workflow', schema: plannerSchema() },
           maxOutputTokens: PLAN_OUTPUT_TOKENS,
           temperature: 0,
-          purpose: 'plan',
+          purpose: CALL_PURPOSE.plan,
           operator: 'planner',
           axis: 'planning',
           node: 'plan',
@@ -297,11 +298,11 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
       outcome.spec = chosen.spec;
     }
     if (judged === undefined || judged.quality >= 1 || result.status === 'cancelled') break;
-    history += `Round ${round}: ${chosen.spec.name ?? chosen.spec.nodes.map((node) => node.op).join('+')} → Outcome: incorrect.\n`;
+    history += `Round ${round}: ${chosen.spec.name ?? chosen.spec.nodes.map((node) => node.op).join('+')} → ${PLANNER_OUTCOME_INCORRECT}.\n`;
     const spent = addCost(roundPlanning, execution);
     feedback = {
       previous: JSON.stringify(chosen.spec),
-      message: `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; Outcome: incorrect (quality ${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
+      message: `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; ${PLANNER_OUTCOME_INCORRECT} (quality ${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
     };
   }
   return outcome;
@@ -341,7 +342,7 @@ function validateAndFit(
     return { workflow: fit.workflow, issues: [] };
   } catch (error) {
     if (!(error instanceof WorkflowOverBudgetError)) throw error;
-    return { workflow: undefined, issues: [{ code: 'limit', path: 'nodes', message: `too expensive: ${error.message}` }] };
+    return { workflow: undefined, issues: [{ code: 'limit', path: 'nodes', message: `${PLANNER_TOO_EXPENSIVE}: ${error.message}` }] };
   }
 }
 
@@ -397,7 +398,7 @@ async function qualityOf(
 }
 
 function rejectedMessage(issues: readonly WorkflowIssue[], history: string): string {
-  return `Rejected: the spec cannot run.\n${issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n')}\nFix every problem and reply with the corrected spec only.${history ? `\n${history}` : ''}`;
+  return `${PLANNER_REJECTED} the spec cannot run.\n${issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n')}\nFix every problem and reply with the corrected spec only.${history ? `\n${history}` : ''}`;
 }
 
 /** The largest share of any finite budget dimension that `spent` uses (tokens / 10,000 when nothing is finite). */

@@ -24,7 +24,7 @@ const provider: ModelProvider = {
   }),
 };
 
-function fleet(): Fleet {
+function fleet(simulated = true): Fleet {
   const resolver: ModelResolver = {
     resolve: (reference) => ({
       provider,
@@ -37,7 +37,7 @@ function fleet(): Fleet {
         reasoning: false,
         maxConcurrency: 4,
         timeoutMs: 10_000,
-        simulated: true,
+        simulated,
       },
       promptMargin: () => 0,
     }),
@@ -129,5 +129,54 @@ describe('fleet call keys', () => {
     ).callKey;
     assert.notEqual(edited, first);
     assert.equal(edited, fresh);
+  });
+
+  it("for a real (not simulated) model do not depend on the simulator's tags: purpose, candidate, reasoningEffort", async () => {
+    const base: GenerateRequest = {
+      messages: [{ role: 'user', content: 'Is 391 right?' }],
+      maxOutputTokens: 16,
+      metadata: { stepId: 's' },
+    };
+    const tagged = (tags: Record<string, string>): GenerateRequest => ({ ...base, metadata: { stepId: 's', tags } });
+    const variants = [
+      base,
+      tagged({ purpose: 'verify', candidate: '391' }),
+      tagged({ purpose: 'answer' }),
+      tagged({ purpose: 'verify', candidate: '17', reasoningEffort: 'high', operator: 'verify' }),
+    ];
+    const hashes = async (simulated: boolean): Promise<string[]> => {
+      const out: string[] = [];
+      for (const request of variants) {
+        const f = fleet(simulated);
+        out.push((await f.call('m', request, { budget: new Ledger({ clock: f.clock }).root })).callKey);
+      }
+      return out;
+    };
+    const real = await hashes(false);
+    assert.equal(new Set(real).size, 1, 'one identity for a real model');
+    // The simulated fleet reads purpose and candidate (a verification is not an answer): they stay in its identity.
+    const sim = await hashes(true);
+    assert.equal(new Set(sim).size, 4);
+    assert.equal(sim[0], real[0], 'untagged requests hash the same either way');
+    // reasoningEffort is not identity even for the sim (journals recorded so far did not hash it).
+    const effort = await (async () => {
+      const f = fleet(true);
+      return (await f.call('m', tagged({ purpose: 'verify', candidate: '17' }), { budget: new Ledger({ clock: f.clock }).root })).callKey;
+    })();
+    assert.equal(effort, sim[3]);
+  });
+
+  it('repeated identical requests to a real model are told apart by occurrence, whatever their tags', async () => {
+    const f = fleet(false);
+    const ledger = new Ledger({ clock: f.clock });
+    const request = (purpose: string): GenerateRequest => ({
+      messages: [{ role: 'user', content: 'x' }],
+      maxOutputTokens: 8,
+      metadata: { tags: { purpose } },
+    });
+    const first = (await f.call('m', request('answer'), { budget: ledger.root })).callKey;
+    const second = (await f.call('m', request('verify'), { budget: ledger.root })).callKey;
+    assert.equal(first.replace(/#\d+$/, ''), second.replace(/#\d+$/, ''));
+    assert.deepEqual([first.slice(-2), second.slice(-2)], ['#0', '#1']);
   });
 });

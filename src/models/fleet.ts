@@ -154,7 +154,7 @@ export class Fleet {
     validateRequest(request);
     const resolved = this.model(reference);
     const { provider, profile } = resolved;
-    const requestHash = callIdentityHash(reference, request);
+    const requestHash = callIdentityHash(reference, request, profile.simulated);
     const callKey = `${requestHash}#${this.nextOccurrence(options.recorder ?? options.budget.ledger, requestHash)}`;
     const tags: SpendTags = { ...options.tags, model: reference };
     const pricing = { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion };
@@ -420,7 +420,10 @@ export class Fleet {
  * The call's identity hash: sha256 of the JSON of the positional array
  *   [reference, [[role, content], …], maxOutputTokens, temperature, topP, stop, canonical schema, seed,
  *    stepId, taskId, purpose, candidate]
- * (positional, so it is canonical without sorting keys). Journals resume on these keys, so the bytes hashed
+ * (positional, so it is canonical without sorting keys). `purpose` and `candidate` are the simulated fleet's
+ * request tags: they change what a correct SIMULATED response is (a verification of candidate 2 is not an
+ * answer), but a real provider never reads tags, so for a model whose profile is not simulated both are
+ * hashed as null — the same request gets the same identity whatever an operator labelled it (issue 15). Journals resume on these keys, so the bytes hashed
  * must never change (src/models/call-key.test.ts pins known keys). The messages part is hashed incrementally
  * per history prefix (`PrefixHasher`): an agent's history grows by a message or two per round and used to be
  * re-serialised and re-hashed whole on every call, O(R²) bytes per agent.
@@ -432,7 +435,7 @@ const identityMessages = new PrefixHasher<ChatMessage>(
   sameMessage,
 );
 
-function callIdentityHash(reference: string, request: GenerateRequest): string {
+function callIdentityHash(reference: string, request: GenerateRequest, simulated: boolean): string {
   const state = identityMessages.stateAfter(`[${JSON.stringify(reference)},[`, request.messages);
   const rest = [
     request.maxOutputTokens,
@@ -443,8 +446,8 @@ function callIdentityHash(reference: string, request: GenerateRequest): string {
     request.seed ?? null,
     request.metadata?.stepId ?? null,
     request.metadata?.taskId ?? null,
-    request.metadata?.tags?.['purpose'] ?? null,
-    request.metadata?.tags?.['candidate'] ?? null,
+    simulated ? (request.metadata?.tags?.['purpose'] ?? null) : null,
+    simulated ? (request.metadata?.tags?.['candidate'] ?? null) : null,
   ];
   // JSON.stringify(rest) is `[a,b,…]`; dropping its `[` gives exactly the tail of the whole array's JSON.
   return state.update(`],${JSON.stringify(rest).slice(1)}`).digest('hex');

@@ -29,9 +29,12 @@ export interface CallMetadata {
   /** Id of a verifiable task (lab suites register tasks with the simulated fleet's oracle under this id). */
   taskId?: string;
   /**
-   * Labels. `operator`, `axis`, `agent` feed spend reports. `purpose` (`answer` | `verify` | `critique` | ...)
-   * and `candidate` tell the simulated fleet what kind of call this is. Not part of the call's identity,
-   * except `purpose` and `candidate`, which change what a correct response is.
+   * Labels; providers other than the simulated fleet ignore them. `operator`, `axis`, `agent` feed spend
+   * reports. `purpose` (`answer` | `verify` | `thread-step` | `agentsnet` | ...), `candidate` and
+   * `reasoningEffort` tell the simulated fleet what kind of call this is and how long to think. Not part of
+   * the call's identity, except `purpose` and `candidate` for a simulated model (profile `simulated`), where
+   * they change what a correct response is; for a real provider they are not (the fleet hashes them as
+   * absent), so an operator's labels never split or shift a real call's journal key.
    */
   tags?: Record<string, string>;
   /** Set by the fleet: 0 for the first attempt, n for the n-th retry (lets seeded fault injection vary per attempt). */
@@ -97,6 +100,51 @@ export interface ModelProvider {
    * its o200k estimate plus the model's margin — which a byte-level or unusual tokenizer can exceed.
    */
   countPromptTokens?(request: GenerateRequest): Promise<number>;
+  /**
+   * Optional capability: a thread whose KV cache the provider prunes for real (the embedded engine decodes the
+   * whole TIM tree in one sequence and erases finished subtask lists). Operators ask for it through the fleet
+   * (`fleet.model(reference).provider.kvThread`) and fall back on the chat-API thread without it. It bypasses
+   * the fleet's per-call path, so the caller reserves `worstCase` (or less) from its budget and passes what
+   * it reserved as `limits`.
+   */
+  readonly kvThread?: KvThreadCapability;
+}
+
+/** A provider's KV-pruned thread (see `ModelProvider.kvThread`). */
+export interface KvThreadCapability {
+  /** Tokens the thread's sequence holds: the engine's real context size. */
+  contextSize(): Promise<number>;
+  /** The most a thread of `maxTasks` tasks can meter (input counts prompt, injected syntax and KV cells shifted by erasures). */
+  worstCase(maxTasks: number): Promise<{ inputTokens: number; outputTokens: number }>;
+  /** Runs one thread. Rejects with BudgetExhaustedError, having metered at most `limits`, when a cap stops it part-way. */
+  run(request: KvThreadRequest): Promise<KvThreadResponse>;
+}
+
+export interface KvThreadRequest {
+  question: string;
+  /** Tasks in the whole tree. */
+  maxTasks: number;
+  /** Task levels; finished subtask lists kept before the oldest is erased; sampling temperature (provider defaults). */
+  maxDepth?: number;
+  bufferSize?: number;
+  temperature?: number;
+  seed: number;
+  /** Hard caps on the metered tokens: the thread never starts an evaluation that could cross one. */
+  limits: { inputTokens: number; outputTokens: number };
+  abortSignal?: AbortSignal;
+  /** Called once when the run ends (finished, stopped by a cap, failed or aborted) with what was metered. */
+  onUsage?: (usage: Usage) => void;
+  /** Called as each task concludes (depth 1 = top level): what a thread stopped part-way can still answer from. */
+  onConclusion?: (conclusion: string, depth: number) => void;
+}
+
+export interface KvThreadResponse {
+  answer: string;
+  /** The whole document as decoded. */
+  text: string;
+  usage: Usage;
+  /** Engine details for the trace (metrics). */
+  details: Record<string, unknown>;
 }
 
 /** What the fleet knows about a model beyond how to call it. */

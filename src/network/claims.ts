@@ -14,6 +14,7 @@
  * with the model, which the prompt tells to adopt only confirmed claims and to flag the rest.
  */
 import { z } from 'zod';
+import { formatClaimToken, scanClaimTokens } from '../formats/index.ts';
 
 export type ClaimSource = 'observed' | 'relayed';
 
@@ -86,18 +87,15 @@ export function toClaim(parsed: z.infer<typeof claimSchema>): Claim {
 export const claimSignature = (claim: Pick<Claim, 'about' | 'key' | 'value'>): string =>
   `${claim.about}\u0000${claim.key}\u0000${claim.value}`;
 
-/** `Carol:group=3`, with ` via Bob` for relayed claims and ` [check: reason]` when checked. */
+/** `Carol:group=3`, with ` via Bob` for relayed claims and ` [check: reason]` when checked (notation: src/formats/agentsnet.ts). */
 export function formatClaim(claim: Claim, check?: ClaimCheck, reason?: string): string {
-  let text = `${claim.about}:${claim.key}=${claim.value}`;
-  if (claim.source === 'relayed' && claim.from !== undefined) text += ` via ${claim.from}`;
-  if (check !== undefined && check !== 'direct') text += reason ? ` [${check}: ${reason}]` : ` [${check}]`;
-  return text;
+  const relayedFrom = claim.source === 'relayed' ? claim.from : undefined;
+  return formatClaimToken(
+    { about: claim.about, key: claim.key, value: claim.value, ...(relayedFrom !== undefined ? { from: relayedFrom } : {}) },
+    check !== undefined && check !== 'direct' ? check : undefined,
+    reason,
+  );
 }
-
-// Global scan rather than a strict grammar: plain messages are free text, and a model may embed the
-// notation in prose ("I am in Ann:group=2 now"). Only tokens in the notation are claims.
-// Values may hold inner dots (0.5) but not a sentence's full stop.
-const CLAIM_TOKEN = /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?: via ([A-Z][A-Za-z0-9_-]*))?/g;
 
 /**
  * Claims written in the notation inside free text. Without provenance (plain messages), a claim about the
@@ -106,13 +104,12 @@ const CLAIM_TOKEN = /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_-]+(?
  */
 export function scanClaims(text: string, sender: string): Claim[] {
   const claims: Claim[] = [];
-  for (const match of text.matchAll(CLAIM_TOKEN)) {
-    const about = match[1]!;
-    const claim: Claim = { about, key: match[2]!, value: match[3]! };
-    if (about === sender) claim.source = 'observed';
+  for (const token of scanClaimTokens(text)) {
+    const claim: Claim = { about: token.about, key: token.key, value: token.value };
+    if (token.about === sender) claim.source = 'observed';
     else {
       claim.source = 'relayed';
-      claim.from = match[4] ?? sender;
+      claim.from = token.from ?? sender;
     }
     claims.push(claim);
   }

@@ -18,6 +18,7 @@
  * `[n] id=<id> · <title>` followed by one line of text, and a status line `Searches used: U; searches left: L.`
  */
 import { BudgetExhaustedError, InvalidInputError, countTokens, normalizeAnswer, type InputIssue } from '../core/index.ts';
+import { CALL_PURPOSE, formatPassageLines, formatSearchStatus } from '../formats/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import type { OpContext, OpResult } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS, generate, type GenerateOutcome } from './generate.ts';
@@ -88,9 +89,11 @@ function userPrompt(question: string, evidence: readonly EvidenceItem[], used: n
   if (evidence.length === 0) lines.push('Evidence: none yet.', '');
   else {
     lines.push(`Evidence (${evidence.length} passages):`);
-    evidence.forEach((item, index) => lines.push(`[${index + 1}] id=${item.passage.id} · ${oneLine(item.passage.title)}`, item.text, ''));
+    evidence.forEach((item, index) =>
+      lines.push(...formatPassageLines(index + 1, item.passage.id, oneLine(item.passage.title), item.text), ''),
+    );
   }
-  lines.push(`Searches used: ${used}; searches left: ${left}.`);
+  lines.push(formatSearchStatus(used, left));
   // Worded without "answer:"-style phrases: the sim (like a careless model) would read those as claims.
   lines.push(
     left > 0 ? 'Reply in the format from the instructions.' : 'No searches left: reply now with your best conclusion and its sources.',
@@ -196,7 +199,7 @@ export async function search(context: OpContext, options: SearchOptions): Promis
         if (seenIds.has(passage.id) || seenTexts.has(text)) continue;
         seenIds.add(passage.id);
         seenTexts.add(text);
-        const tokens = countTokens(`[00] id=${passage.id} · ${passage.title}\n${text}`) + 2;
+        const tokens = countTokens(formatPassageLines('00', passage.id, passage.title, text).join('\n')) + 2;
         largestPassage = Math.max(largestPassage, tokens);
         evidence.push({ passage, text, relative: best > 0 ? passage.score / best : 0, step: steps, tokens });
         added.push(passage.id);
@@ -245,7 +248,7 @@ export async function search(context: OpContext, options: SearchOptions): Promis
         model,
         messages,
         maxOutputTokens,
-        purpose: 'search-step',
+        purpose: CALL_PURPOSE.searchStep,
         operator: 'search',
         axis: 'search',
         node: null,

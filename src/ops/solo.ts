@@ -14,6 +14,7 @@
  */
 import { BudgetExhaustedError, ThicketError, costOf, countMessageTokens, countTokens, normalizeAnswer } from '../core/index.ts';
 import type { Amount, Budget } from '../budget/index.ts';
+import { CALL_PURPOSE, formatParticipantsLine, readParticipantsLine } from '../formats/index.ts';
 import type { ChatMessage, JsonSchema } from '../models/index.ts';
 import type { OpContext, OpResult } from './context.ts';
 import { generate } from './generate.ts';
@@ -52,7 +53,7 @@ const MIN_SOLO_OUTPUT = 96;
 const SPP_INSTRUCTION =
   'When faced with a task, begin by identifying the participants who will contribute to solving the task. Then, initiate a multi-round collaboration process until a final solution is reached. The participants will give critical comments and detailed suggestions whenever necessary.';
 const TEXT_FORMAT = `Format:
-Participants: ${ASSISTANT_PERSONA}; <persona>; <persona>
+${formatParticipantsLine([ASSISTANT_PERSONA, '<persona>', '<persona>'], false)}
 <persona>: <brainstorm>
 Start collaboration!
 ${ASSISTANT_PERSONA}: <draft>
@@ -99,7 +100,7 @@ export function soloMessages(options: SoloOptions): ChatMessage[] {
   const system = [SPP_INSTRUCTION, structured ? JSON_FORMAT : TEXT_FORMAT, options.system].filter((part) => part).join('\n\n');
   const cast =
     personas.length > 0
-      ? `Participants (fixed): ${[ASSISTANT_PERSONA, ...personas.map((persona) => persona.name)].join('; ')}${personas.some((p) => p.description) ? `\n${personas.map((p) => `- ${p.name}: ${p.description ?? ''}`).join('\n')}` : ''}`
+      ? `${formatParticipantsLine([ASSISTANT_PERSONA, ...personas.map((persona) => persona.name)], true)}${personas.some((p) => p.description) ? `\n${personas.map((p) => `- ${p.name}: ${p.description ?? ''}`).join('\n')}` : ''}`
       : `Choose up to ${options.maxPersonas ?? 3} personas suited to the task.`;
   return [
     { role: 'system', content: system },
@@ -165,7 +166,7 @@ export async function solo(context: OpContext, options: SoloOptions): Promise<Op
       maxOutputTokens,
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(schema ? { schema: { name: 'solo_performance', schema } } : {}),
-      purpose: 'solo',
+      purpose: CALL_PURPOSE.solo,
       operator: 'solo',
       axis: 'agents',
       ...(options.agent !== undefined ? { agent: options.agent } : {}),
@@ -207,12 +208,7 @@ export async function solo(context: OpContext, options: SoloOptions): Promise<Op
 
 /** Reads a free-text SPP transcript: participants line, persona lines, drafts/revisions, final answer line. */
 export function parseTranscript(text: string): Transcript {
-  const listed = /^Participants(?: \(fixed\))?:\s*(.+)$/im.exec(text)?.[1] ?? '';
-  const personas = listed
-    .split(';')
-    .map((name) => name.trim())
-    .filter((name) => name.length > 0)
-    .map((name) => ({ name }));
+  const personas = (readParticipantsLine(text, { ignoreCase: true }) ?? []).map((name) => ({ name }));
   const final = [...text.matchAll(/(?:^|\n)\s*(?:final answer|answer)\s*[:=]\s*(.+)/gi)].at(-1)?.[1]?.trim() ?? '';
   const [before, after = ''] = text.split(/Start collaboration!/i);
   const turns = (source: string): Array<{ who: string; said: string }> =>

@@ -185,7 +185,5 @@ export function toDocument(reasoning: readonly ThreadNode[], answer: string, opt
   return { reasoning: reasoning.map((node) => renderTask(node, { ...options, prune: false }, true)), answer };
 }
 
-/** `reasoning[0].subtasks[2]`: how a position is named in prompts (the sim parses it). */
-export function pathLabel(path: readonly number[]): string {
-  return `reasoning${path.map((index, level) => (level === 0 ? `[${index}]` : `.subtasks[${index}]`)).join('')}`;
-}
+/** `reasoning[0].subtasks[2]`: how a position is named in prompts (defined in src/formats/thread.ts, which the sim parses it with). */
+export { pathLabel } from '../formats/index.ts';

@@ -16,6 +16,7 @@
  * cannot, the tree stops growing and the answer is asked from the partial tree (recorded in `degraded`).
  */
 import { BudgetExhaustedError, ThicketError, countMessageTokens, countTokens, extractAnswer } from '../core/index.ts';
+import { CALCULATOR_TOOL_NAME, CALL_PURPOSE, formatPositionLine, formatStepResult } from '../formats/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import type { OpContext, OpResult } from './context.ts';
 import { generate, type GenerateOutcome } from './generate.ts';
@@ -69,7 +70,7 @@ export const THREAD_DEFAULTS = {
   maxAnswerTokens: 96,
 } as const;
 
-const THREAD_SYSTEM = `You reason as a thread: a JSON tree of tasks. A task has a thought, an optional tool use, optional subtasks (a list of tasks) and a conclusion that states everything later tasks need from it (write results as "sN result: <value>" when steps are numbered). You write the tree one step at a time, as asked:
+const THREAD_SYSTEM = `You reason as a thread: a JSON tree of tasks. A task has a thought, an optional tool use, optional subtasks (a list of tasks) and a conclusion that states everything later tasks need from it (write results as "${formatStepResult('N', '<value>')}" when steps are numbered). You write the tree one step at a time, as asked:
 - a task: give its thought, then either call a tool, open subtasks, or conclude it directly (leave the conclusion empty when a tool or subtasks come first); set "more" to true when another task should follow in the same list;
 - a conclusion: conclude the task from its tool result or its subtasks, and set "more";
 - the answer: the final answer alone.
@@ -137,7 +138,7 @@ class ThreadRun {
     this.maxAnswerTokens = options.maxAnswerTokens ?? THREAD_DEFAULTS.maxAnswerTokens;
     this.prune = options.prune ?? true;
     this.tools = Object.fromEntries(Object.entries(options.tools ?? {}).map(([name, tool]) => [name, normalizeTool(tool)]));
-    if ((options.calculator ?? true) && !this.tools['calculator']) this.tools['calculator'] = CALCULATOR_TOOL;
+    if ((options.calculator ?? true) && !this.tools[CALCULATOR_TOOL_NAME]) this.tools[CALCULATOR_TOOL_NAME] = CALCULATOR_TOOL;
     const toolLines = Object.entries(this.tools).map(
       ([name, tool]) => `- ${name}: ${tool.description ?? 'a tool'}; parameters ${JSON.stringify(tool.parameters ?? { input: 'string' })}`,
     );
@@ -312,7 +313,7 @@ class ThreadRun {
         maxOutputTokens,
         schema,
         ...(this.options.temperature !== undefined ? { temperature: this.options.temperature } : {}),
-        purpose: 'thread-step',
+        purpose: CALL_PURPOSE.threadStep,
         operator: 'thread',
         axis: 'depth',
         node: derivedFrom ? 'answer' : null,
@@ -340,7 +341,7 @@ class ThreadRun {
 
   private messages(kind: ThreadStepKind, path: number[], prune: boolean): ChatMessage[] {
     const tree = renderThread(this.reasoning, { prune, withTools: this.hasTools, maxDepth: this.maxDepth });
-    const position = `Position: ${pathLabel(path)} (depth ${path.length} of ${this.maxDepth})`;
+    const position = formatPositionLine(path, this.maxDepth);
     const next =
       kind === 'task'
         ? `write the task at ${position}: its thought, then call a tool, open subtasks, or conclude it directly.`

@@ -7,6 +7,7 @@
  * `judged: false` (no verdict could be formed) with `budgetExhausted` set, and callers treat the candidate as
  * unverified. A programmatic checker costs nothing and always judges.
  */
+import { CALL_PURPOSE } from '../formats/index.ts';
 import { BudgetExhaustedError, InvalidInputError } from '../core/index.ts';
 import type { CallResult, ChatMessage } from '../models/index.ts';
 import type { OpContext } from './context.ts';
@@ -142,7 +143,7 @@ export async function verify(context: OpContext, options: VerifyOptions): Promis
       ...(options.model !== undefined ? { model: options.model } : {}),
       messages: verifyMessages(options.question, options.candidate),
       maxOutputTokens: options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-      purpose: 'verify',
+      purpose: CALL_PURPOSE.verify,
       candidate: options.candidate,
       operator: options.operator ?? 'verify',
       axis: options.axis ?? 'verify',

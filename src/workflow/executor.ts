@@ -31,7 +31,7 @@ import { assembleResult, type NodeRecord, type RunWorkflowOptions, type Workflow
 import { estimateWorkflow, zeroLine, type CostLine, type WorkflowEstimate } from './estimate.ts';
 import { fitWorkflow, type ScaleChange } from './fit.ts';
 import { QUERY } from './graph.ts';
-import type { NodeInput, NodeInputs } from './operators.ts';
+import type { NodeInput, NodeInputs } from './operator-types.ts';
 import { STEP_KIND, StepJournal } from './step-journal.ts';
 import { clip } from './template.ts';
 import { validateWorkflow, type CompiledNode, type ValidatedWorkflow } from './validate.ts';

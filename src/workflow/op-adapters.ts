@@ -4,8 +4,8 @@
  * parameter names onto the operator's. Caps that bound cost (maxSteps, output caps) are always passed
  * explicitly, so an operator never runs past the call plan the estimator priced (plan.ts).
  */
-import { BudgetExhaustedError, InvalidInputError, TimeoutError, hash32 } from '../core/index.ts';
-import { KV_THREAD_DEFAULTS, LlamaProvider, runKvThread } from '../models/index.ts';
+import { BudgetExhaustedError, InvalidInputError, TimeoutError, costOf, extractAnswer, hash32, type Usage } from '../core/index.ts';
+import type { KvThreadCapability } from '../models/index.ts';
 import {
   cascade,
   debate,
@@ -19,8 +19,7 @@ import {
   type OpResult,
   type Retriever,
 } from '../ops/index.ts';
-import type { OperatorFn, OperatorRegistry } from './operators.ts';
-import { templateValues } from './operators.ts';
+import { templateValues, type OperatorFn, type OperatorRegistry } from './operator-types.ts';
 import { DEFAULT_THREAD_STEPS } from './plan.ts';
 import { DEFAULT_PROMPT_TEMPLATE, buildMessages, renderTemplate } from './template.ts';
 
@@ -80,58 +79,74 @@ const refineOp: OperatorFn<'refine'> = (context, params, inputs) =>
   });
 
 /**
- * A thread on the embedded engine: the TIM tree is decoded in ONE llama.cpp sequence whose KV cache is pruned
- * for real (finished subtask lists erased), instead of resending pruned messages. It bypasses the fleet's
- * per-call path, so it books its tokens itself: it reserves the worst case of a full tree — output: every
- * string at its character bound in the costliest encoding (a JSON \u escape, six byte tokens per character);
- * input: a context of prompt and syntax plus, per erasure, at most a context of shifted KV cells (which the meter
- * counts as input; a 3×3×3 tree shifts ~9k) — or whatever less the node's budget slice has left, hands
- * exactly that to the thread as hard caps on its token meter, and settles what the meter counted, however
- * the thread ends. A thread the caps stop part-way is budget-exhausted (no answer); it never spends past
- * its reservation.
+ * A thread on a provider that prunes its KV cache for real (`provider.kvThread`, the embedded engine: the TIM
+ * tree is decoded in ONE sequence and finished subtask lists are erased) instead of resending pruned messages.
+ * It bypasses the fleet's per-call path, so it books its tokens itself: it reserves the provider's worst case
+ * of a full tree, or — when the node's budget slice has less room — the same mix of input and output scaled
+ * down to what the slice has left (tokens and dollars, at the model profile's prices), hands exactly that to
+ * the thread as hard caps on its token meter, and settles what the meter counted, however the thread ends.
+ * A thread the caps stop part-way is budget-exhausted and answers from its last conclusion (as the chat
+ * thread answers from its partial tree); it never spends past its reservation.
  */
 async function kvThreadOp(
   context: Parameters<OperatorFn<'thread'>>[0],
   params: Parameters<OperatorFn<'thread'>>[1],
   inputs: Parameters<OperatorFn<'thread'>>[2],
   model: string,
-  modelPath: string,
+  kv: KvThreadCapability,
 ): Promise<OpResult> {
   const maxTasks = params.maxSteps ?? DEFAULT_THREAD_STEPS;
-  const contextSize = 8192;
-  const stringTokens = (chars: number): number => chars * 6 + 8;
-  const wantedOutput =
-    maxTasks * (stringTokens(KV_THREAD_DEFAULTS.maxThoughtChars) + stringTokens(KV_THREAD_DEFAULTS.maxConclusionChars) + 16) +
-    stringTokens(KV_THREAD_DEFAULTS.maxAnswerChars);
-  const wantedInput = contextSize * (maxTasks + 1);
+  const { profile } = context.fleet.model(model);
+  const pricing = { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion };
+  const wanted = await kv.worstCase(maxTasks);
   const room = context.budget.remaining();
-  const inputTokens = Math.floor(Math.min(wantedInput, room.inputTokens, room.totalTokens));
-  const outputTokens = Math.floor(Math.min(wantedOutput, room.outputTokens, room.totalTokens - inputTokens));
+  // One scale for both directions, so a smaller slice keeps the worst case's mix of input and output.
+  const wantedUsd = costOf(wanted, pricing);
+  const scale = Math.min(
+    1,
+    room.totalTokens / Math.max(1, wanted.inputTokens + wanted.outputTokens),
+    wantedUsd > 0 ? room.usd / wantedUsd : 1,
+  );
+  const inputTokens = Math.max(0, Math.floor(Math.min(wanted.inputTokens * scale, room.inputTokens)));
+  const outputTokens = Math.max(0, Math.floor(Math.min(wanted.outputTokens * scale, room.outputTokens, room.totalTokens - inputTokens)));
   const degraded: string[] = [];
-  const skipped = (note: string): OpResult => {
-    context.trace.event(context.stepId, 'degrade', { reason: `kv thread: ${note}` });
+  const note = (reason: string): void => {
+    context.trace.event(context.stepId, 'degrade', { reason: `kv thread: ${reason}` });
+    degraded.push(`thread ${reason}`);
+  };
+  const skipped = (reason: string): OpResult => {
+    note(reason);
     return {
       answer: undefined,
       confidence: undefined,
       text: '',
       nodeId: undefined,
       calls: 0,
-      degraded: [`thread ${note}`],
+      degraded,
       budgetExhausted: true,
       simulated: false,
       details: {},
     };
   };
-  // Less than a prompt's worth of input or a few strings' worth of output cannot finish even a one-task tree.
+  // Less than a prompt's worth of input or a few strings' worth of output cannot finish even one task.
   if (inputTokens < 256 || outputTokens < 64) return skipped('skipped (budget)');
+  const reserved = { inputTokens, outputTokens };
   let reservation;
   try {
-    reservation = context.budget.reserve({ inputTokens, outputTokens, usd: 0, calls: 1 }, { model, operator: 'thread', axis: 'depth' });
+    reservation = context.budget.reserve(
+      { ...reserved, usd: costOf(reserved, pricing), calls: 1 },
+      { model, operator: 'thread', axis: 'depth' },
+    );
   } catch (error) {
     if (!(error instanceof BudgetExhaustedError)) throw error;
     return skipped('skipped (budget)');
   }
-  let metered: { inputTokens: number; outputTokens: number } | undefined;
+  if (inputTokens < wanted.inputTokens || outputTokens < wanted.outputTokens)
+    context.trace.event(context.stepId, 'note', {
+      what: `kv thread capped at ${inputTokens} input / ${outputTokens} output tokens (its worst case: ${wanted.inputTokens} / ${wanted.outputTokens})`,
+    });
+  let metered: Usage | undefined;
+  const conclusions: Array<{ conclusion: string; depth: number }> = [];
   // Seconds are a deadline, as for fleet calls (whose timeouts it caps): the thread is aborted when it passes.
   const deadline = new AbortController();
   const remainingMs = context.budget.remainingMs();
@@ -141,25 +156,27 @@ async function kvThreadOp(
       )
     : undefined;
   const signal = context.signal ? AbortSignal.any([context.signal, deadline.signal]) : deadline.signal;
+  const settle = (usage: Usage): void => {
+    reservation.settle({ ...usage, usd: costOf(usage, pricing), calls: 1 });
+  };
   try {
-    const result = await runKvThread({
-      model: modelPath,
-      contextSize,
+    const result = await kv.run({
       question: question(params, inputs),
       maxTasks,
-      limits: { inputTokens, outputTokens },
+      limits: reserved,
       // The run's --seed, per step: reproducible, and a different seed samples a different thread.
       seed: hash32(`${context.fleet.seed}:${context.stepId}`),
       onUsage: (usage) => (metered = usage),
+      onConclusion: (conclusion, depth) => conclusions.push({ conclusion, depth }),
       ...(params.maxDepth !== undefined ? { maxDepth: params.maxDepth } : {}),
       ...(params.buffer !== undefined ? { bufferSize: Math.max(1, params.buffer) } : {}),
       ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
-      signal,
+      abortSignal: signal,
     });
-    reservation.settle({ inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, usd: 0, calls: 1 });
+    settle(result.usage);
     const nodeId = context.trace.addNode(context.stepId, 'answer', result.text);
     return {
-      answer: result.document.answer,
+      answer: result.answer,
       confidence: undefined,
       text: result.text,
       nodeId,
@@ -167,23 +184,43 @@ async function kvThreadOp(
       degraded,
       budgetExhausted: false,
       simulated: false,
-      details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics },
+      details: { ...result.details, kvPruning: true, reserved },
     };
   } catch (error) {
     // The engine ran: what it evaluated is spent, whatever stopped it (a cap, an abort, a malformed piece).
     // (A cast: TypeScript does not see the onUsage callback's assignment.)
-    const spent = metered as { inputTokens: number; outputTokens: number } | undefined;
+    const spent = metered as Usage | undefined;
     const ran = spent !== undefined && spent.inputTokens + spent.outputTokens > 0;
-    if (ran) reservation.settle({ ...spent, usd: 0, calls: 1 });
+    if (ran) settle(spent);
     else reservation.release();
     // The node's call count agrees with the ledger: 1 when the engine evaluated anything, else 0.
-    if (error instanceof BudgetExhaustedError) return { ...skipped('stopped part-way: its token budget ran out'), calls: ran ? 1 : 0 };
-    if (deadline.signal.aborted && !context.signal?.aborted)
+    const calls = ran ? 1 : 0;
+    const timedOut = deadline.signal.aborted && !context.signal?.aborted;
+    if (!(error instanceof BudgetExhaustedError) && !timedOut) throw error;
+    if (!ran)
       return {
-        ...skipped(ran ? 'stopped part-way: its time budget ran out' : 'skipped (its time budget ran out before it started)'),
-        calls: ran ? 1 : 0,
+        ...skipped(
+          timedOut ? 'skipped (its time budget ran out before it started)' : 'skipped (budget: its caps stopped it before it started)',
+        ),
+        calls,
       };
-    throw error;
+    note(`stopped part-way: its ${timedOut ? 'time' : 'token'} budget ran out; answer from the last conclusion`);
+    // The best partial answer: the last top-level conclusion, else the last conclusion at any depth.
+    const last = [...conclusions].reverse().find((entry) => entry.depth === 1) ?? conclusions.at(-1);
+    // A conclusion is free text, like the document's answer: its stated answer, else the conclusion itself.
+    const answer = last === undefined ? undefined : (extractAnswer(last.conclusion) ?? (last.conclusion.trim() || undefined));
+    const nodeId = last === undefined ? undefined : context.trace.addNode(context.stepId, 'answer', last.conclusion);
+    return {
+      answer,
+      confidence: undefined,
+      text: last?.conclusion ?? '',
+      nodeId,
+      calls,
+      degraded,
+      budgetExhausted: true,
+      simulated: false,
+      details: { kvPruning: true, reserved, stopReason: timedOut ? 'time' : 'budget', conclusions: conclusions.length, usage: spent },
+    };
   } finally {
     cancelTimer?.();
   }
@@ -191,9 +228,9 @@ async function kvThreadOp(
 
 const threadOp: OperatorFn<'thread'> = (context, params, inputs) => {
   const model = context.model;
-  const { provider } = context.fleet.model(model);
-  // The provider knows the file: `gguf:default` and config aliases are references, not paths.
-  if (provider instanceof LlamaProvider) return kvThreadOp(context, params, inputs, model, provider.modelPath);
+  // A provider that prunes its KV cache for real (the embedded engine) runs the thread in one sequence.
+  const { kvThread } = context.fleet.model(model).provider;
+  if (kvThread) return kvThreadOp(context, params, inputs, model, kvThread);
   return thread(context, {
     question: question(params, inputs),
     maxSteps: params.maxSteps ?? DEFAULT_THREAD_STEPS,

@@ -14,7 +14,7 @@ import type { OpResult, Trace, TraceJson } from '../ops/index.ts';
 import { addLines, zeroLine, type CostLine, type WorkflowEstimate } from './estimate.ts';
 import type { EstimateBasis, ScaleChange } from './fit.ts';
 import type { CapabilityPolicy, CapabilityResolver } from './capability.ts';
-import type { OperatorRegistry } from './operators.ts';
+import type { OperatorRegistry } from './operator-types.ts';
 import type { OpName, Tier } from './spec.ts';
 import type { ValidatedWorkflow, WorkflowLimits } from './validate.ts';
 

@@ -6,7 +6,7 @@
 import { VirtualClock } from '../core/index.ts';
 import { Fleet, FleetResolver, parseFleetConfig } from '../models/index.ts';
 import type { OpContext, OpResult } from '../ops/index.ts';
-import type { NodeInputs, OperatorRegistry } from './operators.ts';
+import type { NodeInputs, OperatorRegistry } from './operator-types.ts';
 import { OP_NAMES, type OpName } from './spec.ts';
 
 /** `sim-fast`: sim:small with zero latency (bench / property tests); `sim:*` references work as usual. */

@@ -102,6 +102,8 @@ export interface KvThreadOptions {
   onErase?: (info: EraseInfo) => void;
   /** Called with each sample as it is taken (a task concluded). */
   onSample?: (sample: KvThreadSample) => void;
+  /** Called with each task's conclusion as it is decoded (depth 1 = top level); a run stopped part-way can answer from these. */
+  onConclusion?: (conclusion: string, depth: number) => void;
 }
 
 export interface KvToolUse {
@@ -233,6 +235,7 @@ class ThreadRun {
     private readonly settings: Settings,
     private readonly tools: Record<string, KvThreadTool>,
     private readonly onSample?: (sample: KvThreadSample) => void,
+    private readonly onConclusion?: (conclusion: string, depth: number) => void,
   ) {}
 
   get elapsedMs(): number {
@@ -284,6 +287,7 @@ class ThreadRun {
     }
     decoder.append(',"conclusion":');
     task.conclusion = await decoder.generateString(this.settings.maxConclusionChars);
+    this.onConclusion?.(task.conclusion, depth);
     decoder.append('}');
     this.finishedTasks++;
     this.sample(depth);
@@ -406,7 +410,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
     const prompt = renderChatPrompt(sequence.model, messages);
     decoder.appendPromptTokens(prompt.tokens);
 
-    const run = new ThreadRun(decoder, settings, options.tools ?? {}, options.onSample);
+    const run = new ThreadRun(decoder, settings, options.tools ?? {}, options.onSample, options.onConclusion);
     decoder.append('{"reasoning":[');
     const reasoning = await run.list(1, options.shape);
     decoder.append(',"answer":');

@@ -18,11 +18,20 @@
  */
 import { nodeLlamaCpp } from './native.ts';
 import { ContextOverflowError, InvalidInputError, hash32 } from '../../core/index.ts';
-import { MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../spec.ts';
+import {
+  MODEL_SPEC_VERSION,
+  type GenerateRequest,
+  type GenerateResponse,
+  type KvThreadCapability,
+  type KvThreadRequest,
+  type KvThreadResponse,
+  type ModelProvider,
+} from '../spec.ts';
 import { renderChatPrompt } from './chat-template.ts';
 import { generateTokens, raceAbort } from './decode.ts';
 import { getEngineContext, getLlamaEngine, ggufPath, type EngineContext, type EngineContextOptions } from './engine.ts';
 import { grammarForJsonSchema } from './grammars.ts';
+import { KV_THREAD_DEFAULTS, runKvThread } from './kv-thread.ts';
 
 export const LLAMA_PROVIDER_ID = 'llama' as const;
 
@@ -68,6 +77,58 @@ export class LlamaProvider implements ModelProvider {
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
       ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    };
+  }
+
+  /**
+   * The KV-pruned thread (kv-thread.ts) on this provider's own engine context — the same context size,
+   * sequence pool and threads as its calls, so a thread queues for a sequence like any call.
+   */
+  readonly kvThread: KvThreadCapability = {
+    contextSize: () => this.contextWindow(),
+    worstCase: async (maxTasks) => {
+      // Output: every string at its character bound in the costliest encoding (a JSON \u escape, six byte tokens
+      // per character) plus a few decision tokens per task. Input: a context of prompt and syntax plus, per
+      // erasure (at most one per task), at most a context of shifted KV cells, which the meter counts as input.
+      const stringTokens = (chars: number): number => chars * 6 + 8;
+      const tasks = Math.max(1, Math.floor(maxTasks));
+      return {
+        inputTokens: (await this.contextWindow()) * (tasks + 1),
+        outputTokens:
+          tasks * (stringTokens(KV_THREAD_DEFAULTS.maxThoughtChars) + stringTokens(KV_THREAD_DEFAULTS.maxConclusionChars) + 16) +
+          stringTokens(KV_THREAD_DEFAULTS.maxAnswerChars),
+      };
+    },
+    run: (request) => this.runKvThread(request),
+  };
+
+  private async runKvThread(request: KvThreadRequest): Promise<KvThreadResponse> {
+    const signal = request.abortSignal;
+    const { pool } = await raceAbort(this.engine(), signal, this.modelId);
+    const sequence = await pool.acquire(signal, this.modelId);
+    let result;
+    try {
+      result = await runKvThread({
+        sequence,
+        question: request.question,
+        maxTasks: request.maxTasks,
+        limits: request.limits,
+        seed: request.seed,
+        ...(request.maxDepth !== undefined ? { maxDepth: request.maxDepth } : {}),
+        ...(request.bufferSize !== undefined ? { bufferSize: request.bufferSize } : {}),
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(signal ? { signal } : {}),
+        ...(request.onUsage ? { onUsage: request.onUsage } : {}),
+        ...(request.onConclusion ? { onConclusion: request.onConclusion } : {}),
+      });
+    } finally {
+      pool.release(sequence);
+    }
+    return {
+      answer: result.document.answer,
+      text: result.text,
+      usage: result.usage,
+      details: { engine: 'llama.cpp', kvPruning: true, metrics: result.metrics },
     };
   }
 

@@ -1,8 +1,8 @@
 /**
  * The simulated agent for AgentsNet-style networks (`purpose: 'agentsnet'` calls). It reads the prompt as a
  * model would — the `Context:` line of its introduction, the `Round t of R` / `Inbox:` lines of the current
- * round, and its own last reply (its memory) — and answers with messages in the prompt's format (contract:
- * src/network/agentsnet/prompts.ts and the claim notation of src/network/claims.ts).
+ * round, and its own last reply (its memory) — and answers with messages in the prompt's format (both defined
+ * in src/formats/agentsnet.ts, which src/network writes its prompts and claims with).
  *
  * Per call it applies the task's correct local rule with probability
  *   p = σ(a·(θ′ − d_task − load)),  load = 0.2·round + 0.25·ln(1 + degree),  θ′ = 2.4 + 2.5·(θ − 2.4) + Δgain
@@ -28,19 +28,22 @@
  * 1,000-agent runs stay fast.
  */
 import { rngFor, type Rng } from '../../core/index.ts';
+import {
+  contextLineText,
+  flagsLineText,
+  hasContextLine,
+  hasInboxLine,
+  inboxLineText,
+  isFinalMessage,
+  readRound,
+  scanClaimTokens,
+  type AgentsNetContext,
+} from '../../formats/index.ts';
 import type { ChatMessage, FinishReason } from '../spec.ts';
 import { tokenGain } from './accuracy.ts';
 import type { SimProfile } from './profiles.ts';
 
-interface Ctx {
-  task: string;
-  name: string;
-  neighbours: string[];
-  agents: number;
-  rounds: number;
-  protocol: string;
-  groups: number;
-}
+type Ctx = AgentsNetContext;
 interface Claim {
   about: string;
   key: string;
@@ -101,16 +104,7 @@ const MAX_RELAYS = 2;
 const MISREAD_CHECK = 0.1;
 /** Unsure agents stay (or become) coordinators: the usual failure is too many of them, not too few. */
 const VC_SAFE_MISTAKE = 0.9;
-const CLAIM =
-  /(\*|\b[A-Z][A-Za-z0-9_-]*):([a-z][a-z_]*)=([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?: via ([A-Z][A-Za-z0-9_-]*))?(?: \[([a-z]+))?/g;
-
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-const lineAfter = (text: string, marker: string): string | undefined => {
-  const start = text.indexOf(marker);
-  if (start < 0) return undefined;
-  const end = text.indexOf('\n', start + marker.length);
-  return text.slice(start + marker.length, end < 0 ? undefined : end);
-};
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
@@ -119,12 +113,7 @@ function parseJson(text: string | undefined): unknown {
     return undefined;
   }
 }
-function scan(text: string): Array<Claim & { check: string | undefined }> {
-  const claims: Array<Claim & { check: string | undefined }> = [];
-  for (const match of text.matchAll(CLAIM))
-    claims.push({ about: match[1]!, key: match[2]!, value: match[3]!, ...(match[4] ? { from: match[4] } : {}), check: match[5] });
-  return claims;
-}
+const scan = scanClaimTokens;
 
 /** The agent's own last parseable reply: its self-claims, the beliefs it relayed, whether it had settled. */
 function ownState(messages: readonly ChatMessage[], me: string): { self: Kv; relays: Claim[]; agreed: boolean } | undefined {
@@ -151,8 +140,8 @@ function ownState(messages: readonly ChatMessage[], me: string): { self: Kv; rel
 
 export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   const { profile, rng, messages } = input;
-  const intro = messages.find((message) => message.role === 'user' && message.content.includes('\nContext: '));
-  const ctx = parseJson(intro ? lineAfter(intro.content, '\nContext: ') : undefined) as Ctx | undefined;
+  const intro = messages.find((message) => message.role === 'user' && hasContextLine(message.content));
+  const ctx = parseJson(intro ? contextLineText(intro.content) : undefined) as Ctx | undefined;
   const raw: Record<string, unknown> = { simulated: true, kind: 'agentsnet', model: input.model };
   if (!ctx || !Array.isArray(ctx.neighbours))
     return finish(input, '[simulated] No AgentsNet context in the prompt.\n{}', 24, { ...raw, context: false });
@@ -160,13 +149,13 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   let anchor = intro!.content;
   for (let index = messages.length - 1; index >= 0; index--) {
     const message = messages[index]!;
-    if (message.role === 'user' && (message.content.includes('\nInbox: ') || message === intro)) {
+    if (message.role === 'user' && (hasInboxLine(message.content) || message === intro)) {
       anchor = message.content;
       break;
     }
   }
-  const round = Number(/^Round (\d+) of/.exec(anchor)?.[1] ?? 0);
-  const final = anchor.includes('message passing has finished');
+  const round = readRound(anchor);
+  const final = isFinalMessage(anchor);
   const me = ctx.name;
   const neighbours = ctx.neighbours;
   // Load grows with how far the coordination has dragged on (the round, shown in every prompt) — not with
@@ -186,7 +175,7 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   Object.assign(raw, { task: ctx.task, round, final, pRule: Math.round(p * 1e4) / 1e4 });
 
   // What arrived: neighbours' words about themselves (direct) and everything relayed.
-  const inbox = (parseJson(lineAfter(anchor, '\nInbox: ')) ?? {}) as Record<string, string | string[]>;
+  const inbox = (parseJson(inboxLineText(anchor)) ?? {}) as Record<string, string | string[]>;
   const direct = new Map<string, Kv>();
   const relayed: Relay[] = [];
   let heardStrategy = false;
@@ -197,7 +186,7 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
       else relayed.push({ claim, sender, check: claim.check });
     }
   }
-  const flagged = new Set(scan(lineAfter(anchor, '\nFlags: ') ?? '').map((claim) => `${claim.about}:${claim.key}=${claim.value}`));
+  const flagged = new Set(scan(flagsLineText(anchor) ?? '').map((claim) => `${claim.about}:${claim.key}=${claim.value}`));
   const prev = ownState(messages, me);
 
   // Beliefs about others: carried from the last reply, refreshed by direct words, then adopted relays.

@@ -22,6 +22,14 @@
  */
 import { countTokens, rngFor } from '../../core/index.ts';
 import type { ChatMessage, FinishReason } from '../spec.ts';
+import {
+  PLANNER_OUTCOME_INCORRECT,
+  PLANNER_REJECTED,
+  PLANNER_TOO_EXPENSIVE,
+  countMarker,
+  readBudgetTotalTokens,
+  readTierLine,
+} from '../../formats/index.ts';
 import { instanceNoise } from './accuracy.ts';
 import type { SimProfile } from './profiles.ts';
 import type { ResolvedTask } from './tasks.ts';
@@ -64,9 +72,9 @@ export function simPlanDraft(input: SimPlanInput): SimPlanDraft {
     .filter((message) => message.role === 'user')
     .map((message) => message.content)
     .join('\n');
-  const failures = (conversation.match(/Outcome: incorrect/g) ?? []).length;
-  const tooExpensive = (conversation.match(/too expensive/g) ?? []).length;
-  const rejected = /Rejected:/.test(conversation);
+  const failures = countMarker(conversation, PLANNER_OUTCOME_INCORRECT);
+  const tooExpensive = countMarker(conversation, PLANNER_TOO_EXPENSIVE);
+  const rejected = conversation.includes(PLANNER_REJECTED);
   const models = tierModels(messages);
   const tokens = budgetTokens(messages);
 
@@ -109,10 +117,8 @@ export function simPlanDraft(input: SimPlanInput): SimPlanDraft {
 /** `Models by tier: small=…, medium=…, large=…` from the planner's prompt (the sim's own tiers when absent). */
 function tierModels(messages: readonly ChatMessage[]): Record<'small' | 'medium' | 'large', string> {
   const models = { small: 'sim:small', medium: 'sim:medium', large: 'sim:large' };
-  const line = messages.map((message) => message.content.match(/Models by tier: ([^\n]*)/)?.[1]).find((found) => found !== undefined);
-  if (line === undefined) return models;
-  const bound: Partial<Record<'small' | 'medium' | 'large', string>> = {};
-  for (const match of line.matchAll(/\b(small|medium|large)=([^\s,]+?)(?:[,.]?(?:\s|$))/g)) bound[match[1] as 'small'] = match[2]!;
+  const bound = readTierLine(messages.map((message) => message.content));
+  if (bound === undefined) return models;
   // Tiers the prompt does not offer fall back to the nearest offered one above, then below.
   const order = ['small', 'medium', 'large'] as const;
   for (const tier of order) {
@@ -126,11 +132,7 @@ function tierModels(messages: readonly ChatMessage[]): Record<'small' | 'medium'
 
 /** `Budget for this query …: totalTokens ≤ N` → N (undefined when unlimited or absent). */
 function budgetTokens(messages: readonly ChatMessage[]): number | undefined {
-  for (const message of messages) {
-    const match = message.content.match(/totalTokens ≤ (\d+)/);
-    if (match) return Number(match[1]);
-  }
-  return undefined;
+  return readBudgetTotalTokens(messages.map((message) => message.content));
 }
 
 function templateFor(

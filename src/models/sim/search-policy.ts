@@ -22,6 +22,7 @@ import { contextBonus, drawAnswer, probabilityCorrect, scanContext, selfConfiden
 import { CLOSING_TOKENS, structuredText } from './output.ts';
 import type { SimProfile } from './profiles.ts';
 import type { FinishReason, JsonSchema } from '../spec.ts';
+import { parseSearchPrompt, type SearchPromptPassage } from '../../formats/index.ts';
 import type { ResolvedTask, SimTask } from './tasks.ts';
 
 /** One hop of a multi-hop task: what to search for, and the entity that hop discovers. */
@@ -84,32 +85,8 @@ export function searchFieldsOf(task: SimTask | undefined): {
   };
 }
 
-export interface SearchPromptPassage {
-  id: string;
-  title: string;
-  text: string;
-}
-
-export interface SearchPrompt {
-  passages: SearchPromptPassage[];
-  used: number | undefined;
-  left: number | undefined;
-}
-
-const PASSAGE = /^\[\d+\][ \t]+id=(\S+)(?:[ \t]+·[ \t]+([^\n]*))?\n([^\n]*)/gm;
-
-/** Reads the evidence and search status from the last user message. */
-export function parseSearchPrompt(messages: readonly ChatLikeMessage[]): SearchPrompt {
-  const last = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-  const passages = [...last.matchAll(PASSAGE)].map((match) => ({
-    id: match[1] as string,
-    title: (match[2] ?? '').trim(),
-    text: match[3] ?? '',
-  }));
-  const used = /searches used:\s*(\d+)/i.exec(last)?.[1];
-  const left = /searches left:\s*(\d+)/i.exec(last)?.[1];
-  return { passages, used: used === undefined ? undefined : Number(used), left: left === undefined ? undefined : Number(left) };
-}
+// The prompt's evidence and status lines are defined (and parsed) in src/formats/search.ts, which ops/search writes them with.
+export { parseSearchPrompt, type SearchPrompt, type SearchPromptPassage } from '../../formats/index.ts';
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -32,6 +32,7 @@ import {
   type GenerateResponse,
   type ModelProvider,
 } from '../spec.ts';
+import { CALL_PURPOSE } from '../../formats/index.ts';
 import { contextBonus, drawAnswer, instanceNoise, probabilityCorrect, scanContext, selfConfidence, verifyCandidate } from './accuracy.ts';
 import { arithmeticTask } from './arithmetic.ts';
 import { drawFaults, faultDelayMs, faultError } from './faults.ts';
@@ -191,7 +192,7 @@ export class SimProvider implements ModelProvider {
 
     const metadata = request.metadata;
     const tags = metadata?.tags;
-    const purpose = tags?.['purpose'] === 'verify' ? 'verify' : 'answer';
+    const purpose = tags?.['purpose'] === CALL_PURPOSE.verify ? 'verify' : 'answer';
     const candidate = purpose === 'verify' ? tags?.['candidate'] : undefined;
     const identity = callIdentityHash({
       model: this.modelId,
@@ -212,7 +213,7 @@ export class SimProvider implements ModelProvider {
     }
 
     // AgentsNet agents read their own prompt format (agent-policy.ts); the arithmetic oracle is not consulted.
-    const task = tags?.['purpose'] === 'agentsnet' ? undefined : this.findTask(request);
+    const task = tags?.['purpose'] === CALL_PURPOSE.agentsnet ? undefined : this.findTask(request);
     const structured = request.responseSchema !== undefined;
     const closing = structured ? JSON_CLOSING_TOKENS : CLOSING_TOKENS;
     const effort = effortMultiplier(tags?.['reasoningEffort']);
@@ -220,7 +221,7 @@ export class SimProvider implements ModelProvider {
 
     let draft: Draft;
     const purposeTag = tags?.['purpose'];
-    if (purposeTag === 'agentsnet') {
+    if (purposeTag === CALL_PURPOSE.agentsnet) {
       draft = agentsNetDraft({
         profile,
         seed: this.seed,
@@ -230,9 +231,9 @@ export class SimProvider implements ModelProvider {
         effort,
         model,
       });
-    } else if (purposeTag === 'thread-step' && request.responseSchema) {
+    } else if (purposeTag === CALL_PURPOSE.threadStep && request.responseSchema) {
       draft = this.threadStep(rng, request, task, effort, faults.output.truncated ? faults.output.truncateAt : undefined);
-    } else if (purposeTag === 'solo') {
+    } else if (purposeTag === CALL_PURPOSE.solo) {
       const solo = soloTranscript({
         profile,
         seed: this.seed,
@@ -245,7 +246,7 @@ export class SimProvider implements ModelProvider {
         closingTokens: closing,
       });
       draft = { ...solo, raw: { ...solo.raw, model } };
-    } else if (purposeTag === 'plan') {
+    } else if (purposeTag === CALL_PURPOSE.plan) {
       // Governor planner calls: a workflow spec chosen by the task's difficulty (planner-policy.ts).
       draft = simPlanDraft({
         profile,
@@ -292,7 +293,7 @@ export class SimProvider implements ModelProvider {
         reasoningTokens: outputTokens,
       };
       // Search-tool loop steps (ops `search`): answer from the evidence or ask for another search; see search-policy.ts.
-      if (tags?.['purpose'] === 'search-step') {
+      if (tags?.['purpose'] === CALL_PURPOSE.searchStep) {
         draft = searchStepDraft({
           rng,
           profile,

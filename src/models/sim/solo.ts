@@ -10,6 +10,7 @@
  * longer transcript itself buys nothing — only the tier bonus differs. Deterministic by the call's Rng.
  */
 import type { Rng } from '../../core/index.ts';
+import { formatParticipantsLine, readParticipantsLine } from '../../formats/index.ts';
 import type { ChatMessage, FinishReason, JsonSchema } from '../spec.ts';
 import { contextBonus, drawAnswer, instanceNoise, probabilityCorrect, scanContext, selfConfidence } from './accuracy.ts';
 import { PLACEHOLDER_PREFIX, conformToSchema } from './output.ts';
@@ -45,13 +46,7 @@ export interface SoloOutput {
 export function soloTranscript(input: SoloInput): SoloOutput {
   const { profile, rng, task } = input;
   const prompt = [...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-  const listed = /^Participants(?: \(fixed\))?:\s*(.+)$/m.exec(prompt)?.[1];
-  const personas = listed
-    ? listed
-        .split(';')
-        .map((name) => name.trim())
-        .filter((name) => name.length > 0)
-    : DEFAULT_PERSONAS;
+  const personas = readParticipantsLine(prompt) ?? DEFAULT_PERSONAS;
   const others = personas.filter((name) => !/assistant/i.test(name));
   const critics = others.length > 0 ? others : ['Critical Reviewer'];
   const difficulty = task?.difficulty ?? 0;
@@ -61,7 +56,7 @@ export function soloTranscript(input: SoloInput): SoloOutput {
   const base = { simulated: true, kind: 'solo', taskKey: task?.key, personas: personas.length, structured: input.schema !== undefined };
 
   if (planned > input.maxOutputTokens) {
-    const partial = `Participants: ${personas.join('; ')}\n\n${critics[0]}: [simulated] Let me think about`;
+    const partial = `${formatParticipantsLine(personas, false)}\n\n${critics[0]}: [simulated] Let me think about`;
     return {
       text: input.schema ? JSON.stringify({ personas: personas.map((name) => ({ name })) }).slice(0, 40) : partial,
       outputTokens: input.maxOutputTokens,
@@ -73,7 +68,7 @@ export function soloTranscript(input: SoloInput): SoloOutput {
   // Small models without a schema: participants listed, then nothing (the paper's Llama2-13B failure mode).
   const stopRoll = rng.next();
   if (!input.schema && profile.tier === 'small' && stopRoll < SOLO_SMALL_EARLY_STOP) {
-    const text = `Participants: ${personas.join('; ')}\n\n[simulated] (The transcript ends after listing the participants.)`;
+    const text = `${formatParticipantsLine(personas, false)}\n\n[simulated] (The transcript ends after listing the participants.)`;
     return {
       text,
       outputTokens: Math.max(16, Math.round(planned * 0.15)),
@@ -144,7 +139,7 @@ export function soloTranscript(input: SoloInput): SoloOutput {
     text = JSON.stringify(conformToSchema(input.schema, { personas: participants, brainstorm, rounds, final_answer: final, confidence }));
   } else {
     const lines = [
-      `Participants: ${personas.join('; ')}`,
+      formatParticipantsLine(personas, false),
       '',
       ...brainstorm.map((entry) => `${entry.persona}: ${entry.idea}`),
       '',

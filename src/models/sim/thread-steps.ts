@@ -15,6 +15,7 @@
  * Everything derives from the call's Rng, so it is deterministic by seed and call identity.
  */
 import { normalizeAnswer, type Rng } from '../../core/index.ts';
+import { CALCULATOR_TOOL_NAME, formatStepResult, readPositionLine, readStepResults, readTreeLine } from '../../formats/index.ts';
 import type { ChatMessage, JsonSchema } from '../spec.ts';
 import { contextBonus, drawAnswer, instanceNoise, probabilityCorrect, scanContext } from './accuracy.ts';
 import { arithmeticDifficulty, arithmeticSteps, findArithmetic, type ArithmeticStep, type StepOperand } from './arithmetic.ts';
@@ -48,8 +49,6 @@ interface Segment {
 
 const SYMBOL = { '+': '+', '-': '-', '*': '*', '/': '/' } as const;
 const WORD = { '+': 'plus', '-': 'minus', '*': 'times', '/': 'divided by' } as const;
-/** The believed value of step k, as the conclusions in view claim it. */
-const CLAIMED = /\bs(\d+) result: (-?\d+(?:\.\d+)?)/g;
 /** Faithfulness of the final answer to the tree's own conclusion. */
 const FAITHFUL = 0.95;
 /**
@@ -63,8 +62,8 @@ export function threadStep(input: ThreadStepInput): ThreadStepOutput {
   const properties = (input.schema['properties'] ?? {}) as Record<string, unknown>;
   const kind: Kind = 'answer' in properties ? 'answer' : 'thought' in properties ? 'task' : 'conclude';
   const prompt = lastUser(input.messages);
-  const position = parsePosition(prompt);
-  const treeText = prompt.split('\n').find((line) => line.startsWith('{"reasoning":')) ?? '';
+  const position = readPositionLine(prompt);
+  const treeText = readTreeLine(prompt);
   const steps = input.task ? stepsOf(input.task) : undefined;
   const tokens = (scale: number): number =>
     Math.max(8, Math.round(input.profile.verbosity * scale * input.effort * Math.exp(0.3 * input.rng.normal()))) + 8;
@@ -111,7 +110,8 @@ class StepSimulator {
     private readonly steps: ArithmeticStep[],
     private readonly treeText: string,
   ) {
-    for (const match of treeText.matchAll(CLAIMED)) this.believed.set(Number(match[1]), match[2] as string);
+    // The believed value of step k, as the conclusions in view claim it.
+    for (const { step, value } of readStepResults(treeText)) this.believed.set(step, value);
     // Registered tasks do not carry their intermediate values; without them every correct sub-result in
     // the thread would count as a wrong claim. The decomposition knows them.
     const task = input.task as ResolvedTask;
@@ -155,7 +155,7 @@ class StepSimulator {
       }
       const { value, correct } = this.compute(step, a, b, 0);
       return {
-        fields: { thought, tooluse: null, subtasks: false, conclusion: `s${step.index} result: ${value}`, more },
+        fields: { thought, tooluse: null, subtasks: false, conclusion: formatStepResult(step.index, value), more },
         plannedTokens,
         correct,
         raw: { kind: 'thread-step', step: 'leaf', index: step.index, correct },
@@ -192,14 +192,14 @@ class StepSimulator {
         // A tool result is copied; a rare slip when transcribing it.
         const value = this.input.rng.next() < 0.99 ? normalizeAnswer(result) : this.slip(normalizeAnswer(result), step.index);
         return {
-          fields: { conclusion: `s${step.index} result: ${value}`, more },
+          fields: { conclusion: formatStepResult(step.index, value), more },
           plannedTokens,
           raw: { kind: 'thread-step', step: 'conclude-tool', index: step.index },
         };
       }
       const { value, correct } = this.compute(step, this.operand(step.left), this.operand(step.right), 0);
       return {
-        fields: { conclusion: `s${step.index} result: ${value}`, more },
+        fields: { conclusion: formatStepResult(step.index, value), more },
         plannedTokens,
         correct,
         raw: { kind: 'thread-step', step: 'conclude-leaf', index: step.index, correct },
@@ -288,7 +288,7 @@ class StepSimulator {
     }
     return [...needed]
       .sort((x, y) => x - y)
-      .map((index) => `s${index} result: ${this.operand({ kind: 'step', index })}`)
+      .map((index) => formatStepResult(index, this.operand({ kind: 'step', index })))
       .join('; ');
   }
 }
@@ -351,12 +351,6 @@ function locate(path: number[], count: number, maxDepth: number): { segment: Seg
   return segment ? { segment, more: (path.at(-1) as number) < list.length - 1 } : undefined;
 }
 
-function parsePosition(prompt: string): { path: number[]; maxDepth: number } {
-  const match = /Position:\s*reasoning((?:\[\d+\])(?:\.subtasks\[\d+\])*)(?:\s*\(depth \d+ of (\d+)\))?/.exec(prompt);
-  if (!match) return { path: [0], maxDepth: 3 };
-  return { path: [...(match[1] as string).matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])), maxDepth: Number(match[2] ?? 3) };
-}
-
 /** The tool result recorded for the task at `path` in the thread JSON, if it is in view. */
 function toolResultAt(treeText: string, path: number[]): string | undefined {
   try {
@@ -375,7 +369,7 @@ function toolResultAt(treeText: string, path: number[]): string | undefined {
 
 function offersCalculator(schema: unknown): boolean {
   const text = JSON.stringify(schema ?? null);
-  return text.includes('"const":"calculator"');
+  return text.includes(`"const":${JSON.stringify(CALCULATOR_TOOL_NAME)}`);
 }
 
 function applyOp(a: string, op: ArithmeticStep['op'], b: string): string | undefined {

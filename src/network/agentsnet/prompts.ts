@@ -3,14 +3,22 @@
  * format), an introduction per agent, one message per round with the inbox, a final question with the
  * valid options spelled out. Chain of thought is asked for by default, as in the reference.
  *
- * Machine-readable parts (a contract with the simulated fleet, src/models/sim/agent-policy.ts, which reads
- * prompts as a model would — keep them in step):
+ * Machine-readable parts (defined in src/formats/agentsnet.ts, which the simulated fleet's agent,
+ * src/models/sim/agent-policy.ts, reads them with):
  *   - the introduction has a line `Context: {"task", "name", "neighbours", "agents", "rounds", "protocol", "groups"}`;
  *   - each round message starts `Round t of R` and has a line `Inbox: <JSON>` (sender → text, or sender →
  *     claims in the notation of claims.ts), optionally `Flags: <JSON array>`;
  *   - the final message contains `message passing has finished` and the `### Final Answer ###` format.
  * The system prompt is identical for all agents of an instance, so it is tokenised and hashed once.
  */
+import {
+  AGENTSNET_FINAL_MARKER,
+  formatContextLine,
+  formatFlagsLine,
+  formatInboxLine,
+  formatRoundHeading,
+  type AgentsNetContext,
+} from '../../formats/index.ts';
 import type { AgentInfo, InboxView, NetworkPrompts, NetworkProtocol } from '../runtime.ts';
 import type { TaskId } from './score.ts';
 import { TASKS } from './tasks.ts';
@@ -59,16 +67,16 @@ export function agentsNetPrompts(settings: PromptSettings): NetworkPrompts {
   const capitalise = (text: string): string => text[0]!.toUpperCase() + text.slice(1);
 
   const inboxLines = (inbox: InboxView): string => {
-    let text = `Inbox: ${inbox.json}\n`;
+    let text = `${formatInboxLine(inbox.json)}\n`;
     if (inbox.silent.length > 0) text += `Silent this round: ${inbox.silent.join(', ')}.\n`;
-    if (inbox.flags.length > 0) text += `Flags: ${JSON.stringify(inbox.flags)}\n`;
+    if (inbox.flags.length > 0) text += `${formatFlagsLine(JSON.stringify(inbox.flags))}\n`;
     return text;
   };
 
   return {
     system: () => system,
     intro: (agent: AgentInfo) => {
-      const context = {
+      const context: AgentsNetContext = {
         task: settings.task,
         name: agent.name,
         neighbours: agent.neighbours,
@@ -77,16 +85,16 @@ export function agentsNetPrompts(settings: PromptSettings): NetworkPrompts {
         protocol: settings.protocol,
         groups: settings.groups,
       };
-      return `Your name is ${agent.name}. Your neighbours are: ${agent.neighbours.join(', ')}.\nContext: ${JSON.stringify(context)}\nWhat are the first messages you want to send to your neighbours? ${capitalise(messageRequest)}`;
+      return `Your name is ${agent.name}. Your neighbours are: ${agent.neighbours.join(', ')}.\n${formatContextLine(context)}\nWhat are the first messages you want to send to your neighbours? ${capitalise(messageRequest)}`;
     },
     round: (agent: AgentInfo, round: number, inbox: InboxView) => {
       const left = settings.rounds - round;
       const last = left === 1 ? ' These are the last messages your neighbours will receive from you.' : '';
-      return `Round ${round} of ${settings.rounds}. These are the messages from your neighbours:\n${inboxLines(inbox)}You have ${left} round${left === 1 ? '' : 's'} of communication left before you decide. Your neighbours are: ${agent.neighbours.join(', ')}. ${capitalise(messageRequest)}${last}`;
+      return `${formatRoundHeading(round, settings.rounds)}. These are the messages from your neighbours:\n${inboxLines(inbox)}You have ${left} round${left === 1 ? '' : 's'} of communication left before you decide. Your neighbours are: ${agent.neighbours.join(', ')}. ${capitalise(messageRequest)}${last}`;
     },
     final: (agent: AgentInfo, inbox: InboxView) => {
       const options = spec.validAnswers(agent.neighbours, settings.groups);
-      return `Round ${settings.rounds} of ${settings.rounds}: message passing has finished. These are the last messages from your neighbours:\n${inboxLines(inbox)}${cot ? 'Think step by step first, then answer: ' : ''}${spec.question(settings.groups)} Format your answer as '### Final Answer ###' followed by your answer, which must be exactly one of: ${options.join(', ')}.`;
+      return `${formatRoundHeading(settings.rounds, settings.rounds)}: ${AGENTSNET_FINAL_MARKER}. These are the last messages from your neighbours:\n${inboxLines(inbox)}${cot ? 'Think step by step first, then answer: ' : ''}${spec.question(settings.groups)} Format your answer as '### Final Answer ###' followed by your answer, which must be exactly one of: ${options.join(', ')}.`;
     },
     validAnswers: (agent: AgentInfo) => spec.validAnswers(agent.neighbours, settings.groups),
   };

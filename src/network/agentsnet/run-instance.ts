@@ -2,6 +2,7 @@
  * One AgentsNet instance end to end: prompts → runNetwork → exact score, solved, per-agent verdicts and
  * error propagation, plus what it cost (calls, tokens, dollars, wall and clock time).
  */
+import { CALL_PURPOSE } from '../../formats/index.ts';
 import type { Budget, BudgetLimits } from '../../budget/index.ts';
 import type { CallRecorder, Fleet } from '../../models/index.ts';
 import { runNetwork, type HistoryMode, type NetworkProgress, type NetworkProtocol } from '../runtime.ts';
@@ -93,7 +94,7 @@ export async function runInstance(instance: TaskInstance, options: InstanceRunOp
     protocol,
     history: options.history ?? { kind: 'persistent' },
     stepId: options.stepId,
-    purpose: 'agentsnet',
+    purpose: CALL_PURPOSE.agentsnet,
     operator: 'agentsnet',
     tracking: { decision: spec.decision, ...(spec.networkClaimTruth ? { networkClaimTruth: spec.networkClaimTruth } : {}) },
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
