@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SolveResult } from './commands/solve.ts';
+import type { SolveResult } from '../runtime/index.ts';
 import { describeResult, makeTempDir, parseSingleJson, runCli, withJournalReadonly, type TempDir } from './testing/run-cli.ts';
 
 let dir: TempDir;
