@@ -120,7 +120,9 @@ const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
 
 /** Text for a terminal: one line per snapshot, then the latest snapshot's structure in detail. */
 export function renderReport(report: CriticalityReport): string {
-  const lines = [`criticality of ${report.file} (embedder ${report.embedder}, τ = ${report.tau}, ${report.elapsedMs} ms)`, ''];
+  const threshold = report.snapshots[0]?.semanticThreshold;
+  const null0 = threshold === undefined ? '' : `, semantic null τ₀ = ${threshold.toFixed(4)}`;
+  const lines = [`criticality of ${report.file} (embedder ${report.embedder}, τ = ${report.tau}${null0}, ${report.elapsedMs} ms)`, ''];
   const header = ['step', 'nodes', 'edges', 'S_struct', 'S_sem', 'D', 'α', 'clustering', 'modularity'];
   const rows = report.snapshots.map((m) => [
     m.step === null ? 'all' : String(m.step),

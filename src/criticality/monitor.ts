@@ -21,6 +21,7 @@ import type { CriticalityGraph } from './graph.ts';
 import { canonicalize, snapshotAt } from './graph.ts';
 import { nodeTexts, snapshotMetrics, type CriticalityMetrics, type CriticalityOptions } from './metrics.ts';
 import { defaultEmbedder, embedTexts, type Embedder } from './semantic.ts';
+import { nullThreshold } from './calibration.ts';
 
 export type CriticalityFlag = 'alpha-below-band' | 'alpha-above-band' | 'discovery-drift';
 
@@ -103,12 +104,13 @@ export function createCriticalityMonitor(options: CriticalityMonitorOptions = {}
     );
     missing.forEach(({ id, text }, index) => cache.set(id, { text, vector: fresh[index]! }));
     const vectors = graph.nodes.map((node) => cache.get(node.id)!.vector);
+    const semanticThreshold = options.semanticThreshold ?? (await nullThreshold(embedder));
     const canonical = options.mergeThreshold !== undefined ? canonicalize(graph, vectors, options.mergeThreshold) : undefined;
     const made: CriticalityReading[] = [];
     for (const step of steps) {
       const merged =
         canonical === undefined ? 0 : graph.nodes.filter((node, index) => node.step <= step && canonical[index] !== index).length;
-      const metrics = snapshotMetrics(snapshotAt(graph, step, canonical), vectors, embedder.id, options, merged);
+      const metrics = snapshotMetrics(snapshotAt(graph, step, canonical), vectors, embedder.id, { ...options, semanticThreshold }, merged);
       const reading = { metrics, flags: flagsOf(metrics) };
       trace.event(stepId, 'note', { criticality: summary(reading) });
       readings.push(reading);
@@ -164,6 +166,7 @@ export function summary(reading: CriticalityReading): Record<string, unknown> {
     edges: metrics.edges,
     structuralEntropy: metrics.structuralEntropy,
     semanticEntropy: metrics.semanticEntropy,
+    semanticThreshold: metrics.semanticThreshold,
     discovery: metrics.discovery,
     surprisingShare: metrics.surprisingShare,
     surprisingEdges: metrics.surprisingEdges,
