@@ -35,7 +35,11 @@ export interface CriticalityMonitorOptions extends CriticalityOptions {
   every?: number;
   /** Band α should stay in (default [0.08, 0.16]). */
   alphaBand?: readonly [number, number];
-  /** |D| above this is flagged as drift (default 0.1; the published critical state sits near −0.03). */
+  /**
+   * |D| above this is flagged as drift (default 0.1; the published critical state sits near −0.03). With
+   * S_sem as semantic diversity (entropy.ts), D > 0 means the content is more uniform than the structure
+   * (collapsing into the obvious), D < 0 more diverse than the structure (fragmenting).
+   */
   discoveryTolerance?: number;
   /** No flags before a snapshot has this many edges: α over a handful of edges is noise (default 20). */
   minEdges?: number;
