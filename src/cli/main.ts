@@ -158,6 +158,8 @@ function buildProgram(): Command {
     .action(wrap(() => workflowSchemaCommand()));
 
   const REGISTRY_HELP = 'capability registry database (default: $THICKET_REGISTRY, then registry.db beside the journal)';
+  const EMBEDDER_HELP =
+    'embedder: hash (default), hash-v1-<dim>, gguf:<path>, or an alias under "embedders" in the fleet config (default: its "embedder" field); must match the registry\'s vectors (else: agents reembed)';
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   const agents = program
     .command('agents')
@@ -175,6 +177,7 @@ function buildProgram(): Command {
     .option('--cost-per-call <usd>', 'expected dollars per call (override)')
     .option('--latency-ms <ms>', 'latency p50 in ms (override)')
     .option('--quality <q>', 'quality prior in [0, 1] (override)')
+    .option('--embedder <ref>', EMBEDDER_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((source: string | undefined, flags: agentsCli.AgentsFlags) => agentsCli.agentsAddCommand(source, flags)));
@@ -205,6 +208,7 @@ function buildProgram(): Command {
     .option('--max-latency <ms>', 'max latency (p50) in ms')
     .option('--kind <kind>', 'binding kind: model | operator | agent | a2a | mcp (repeatable)', collect)
     .option('--k <n>', 'results', '5')
+    .option('--embedder <ref>', EMBEDDER_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((need: string, flags: agentsCli.AgentsSearchFlags) => agentsCli.agentsSearchCommand(need, flags)));
@@ -215,6 +219,7 @@ function buildProgram(): Command {
     )
     .option('--no-sim', 'only the configured models, not the built-in sim:<profile> tiers')
     .option('--config <path>', CONFIG_HELP)
+    .option('--embedder <ref>', EMBEDDER_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsSyncFleetCommand(flags)));
@@ -235,13 +240,17 @@ function buildProgram(): Command {
   agents
     .command('reindex')
     .description('Rebuild the HNSW index from the database')
+    .option('--embedder <ref>', EMBEDDER_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReindexCommand(flags)));
   agents
     .command('reembed')
     .description('Re-embed every card with another embedder and rebuild the index')
-    .requiredOption('--embedder <spec>', 'e.g. hash-v1-512')
+    .requiredOption(
+      '--embedder <ref>',
+      'the new embedder: hash, hash-v1-<dim>, gguf:<path>, or an alias under "embedders" in the fleet config',
+    )
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')
     .action(wrap((flags: agentsCli.AgentsFlags) => agentsCli.agentsReembedCommand(flags)));
@@ -383,6 +392,10 @@ function buildProgram(): Command {
     .option('--tau <x>', 'fixed cosine threshold for a surprising edge (default 0.2, calibrated for the hashing embedder)')
     .option('--snapshots <n|s1,s2,…>', 'N evenly spaced snapshots, or explicit steps')
     .option('--merge <x>', 'first merge near-duplicate nodes at cosine ≥ x')
+    .option(
+      '--embedder <ref>',
+      'embedder: hash (default), hash-v1-<dim>, gguf:<path>, or an alias under "embedders" in the fleet config (default: its "embedder" field)',
+    )
     .option('--json', 'print exactly one JSON object')
     .action(
       wrap(async (path: string, flags: Parameters<typeof criticalityCommand>[1]) => {

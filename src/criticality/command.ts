@@ -8,6 +8,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { loadFleetConfig } from '../models/index.ts';
+import { resolveEmbedder } from '../registry/index.ts';
+import { setNullThreshold } from './calibration.ts';
 import { criticalitySeries, evenSnapshotSteps, type CriticalityMetrics, type CriticalityOptions } from './metrics.ts';
 import { parseGraph } from './schema.ts';
 import { DEFAULT_TAU, defaultEmbedder, type Embedder } from './semantic.ts';
@@ -21,7 +24,13 @@ export interface CriticalityCommandOptions {
   snapshots?: number | string | readonly number[];
   /** Canonicalisation threshold (e.g. 0.85): merge near-duplicate nodes first. */
   merge?: number | string;
-  embedder?: Embedder;
+  /**
+   * An embedder, or a reference (`hash`, `hash-v1-<dim>`, `gguf:<path>`, an alias under the fleet config's
+   * `embedders`). Default: the config's `embedder` field, else the hashing embedder.
+   */
+  embedder?: Embedder | string;
+  /** Fleet config path for embedder aliases (default: $THICKET_CONFIG, then ./thicket.config.json). */
+  config?: string;
   /** Where text goes (default stdout). */
   out?: (text: string) => void;
   /** Extra metric options (dense limit, quadrature, betweenness sampling) for callers in code. */
@@ -48,7 +57,7 @@ export async function criticalityCommand(path: string, options: CriticalityComma
   if (issues.length > 0) throw new InvalidInputError('Invalid criticality request', issues);
   const graph = parseGraph(readJson(path), path);
   const steps = snapshots === undefined ? [null] : typeof snapshots === 'number' ? evenSnapshotSteps(graph, snapshots) : snapshots;
-  const embedder = options.embedder ?? defaultEmbedder();
+  const embedder = typeof options.embedder === 'object' ? options.embedder : await embedderFromReference(options.embedder, options.config);
   const started = performance.now();
   const series = await criticalitySeries(graph, steps.length > 0 ? steps : [null], {
     ...options.metrics,
@@ -66,6 +75,16 @@ export async function criticalityCommand(path: string, options: CriticalityComma
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
   out(options.json ? JSON.stringify(report) : renderReport(report));
   return report;
+}
+
+/** `--embedder <ref>`, else the config's `embedder`, else the hashing embedder; a τ₀ the config records is used. */
+async function embedderFromReference(reference: string | undefined, configPath: string | undefined): Promise<Embedder> {
+  const { config } = loadFleetConfig(configPath);
+  const chosen = reference ?? config.embedder;
+  if (chosen === undefined) return defaultEmbedder();
+  const resolved = await resolveEmbedder(chosen, config, { source: reference !== undefined ? '--embedder' : 'embedder' });
+  if (resolved.nullThreshold !== undefined) setNullThreshold(resolved.embedder.id, resolved.nullThreshold);
+  return resolved.embedder;
 }
 
 function readJson(path: string): unknown {
@@ -120,7 +139,9 @@ const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
 
 /** Text for a terminal: one line per snapshot, then the latest snapshot's structure in detail. */
 export function renderReport(report: CriticalityReport): string {
-  const lines = [`criticality of ${report.file} (embedder ${report.embedder}, τ = ${report.tau}, ${report.elapsedMs} ms)`, ''];
+  const threshold = report.snapshots[0]?.semanticThreshold;
+  const null0 = threshold === undefined ? '' : `, semantic null τ₀ = ${threshold.toFixed(4)}`;
+  const lines = [`criticality of ${report.file} (embedder ${report.embedder}, τ = ${report.tau}${null0}, ${report.elapsedMs} ms)`, ''];
   const header = ['step', 'nodes', 'edges', 'S_struct', 'S_sem', 'D', 'α', 'clustering', 'modularity'];
   const rows = report.snapshots.map((m) => [
     m.step === null ? 'all' : String(m.step),

@@ -11,6 +11,7 @@ import {
   discoveryParameter,
   laplacianSpectrum,
   semanticEntropy,
+  semanticLaplacianEntropy,
   structuralEntropy,
   vonNeumannEntropy,
 } from './entropy.ts';
@@ -158,25 +159,39 @@ const vector = (...values: number[]) => {
   return Float32Array.from(values, (value) => (norm > 0 ? value / norm : 0));
 };
 
-describe('semantic entropy', () => {
-  it('n identical vectors: W = J − I, the complete graph → ln(n−1)', () => {
-    for (const n of [2, 3, 8, 30])
-      assertClose(semanticEntropy(Array.from({ length: n }, () => vector(1, 2, 3))).entropy, Math.log(n - 1), 1e-6);
+describe('semantic entropy S_sem (diversity: von Neumann entropy of the null-calibrated kernel K / tr K)', () => {
+  it('n identical vectors: K = 11ᵀ, one eigenvalue n → S = 0 (no diversity)', () => {
+    for (const n of [2, 3, 8, 30]) assertClose(semanticEntropy(Array.from({ length: n }, () => vector(1, 2, 3))).entropy, 0, 1e-9);
   });
-  it('equal positive cosines of any size give the same weighted-complete-graph entropy', () => {
-    // Unit vectors with pairwise cosine 1/2: e_i' = (e_i + u)/√2 with a shared orthogonal u.
-    const n = 6;
-    const vectors = Array.from({ length: n }, (_, i) => vector(...Array.from({ length: n + 1 }, (_, k) => (k === i || k === n ? 1 : 0))));
-    assertClose(semanticEntropy(vectors).entropy, Math.log(n - 1), 1e-6);
+  it('n mutually orthogonal (or opposed, or below-threshold) vectors: K = I → S = ln n (maximal)', () => {
+    for (const n of [2, 5, 12]) {
+      const vectors = Array.from({ length: n }, (_, i) => vector(...Array.from({ length: n }, (_, k) => (k === i ? 1 : 0))));
+      assertClose(semanticEntropy(vectors).entropy, Math.log(n), 1e-9);
+    }
+    assertClose(semanticEntropy([vector(1, 0), vector(-1, 0)]).entropy, Math.log(2), 1e-9);
+    // cos = 0.3 is below τ₀ = 0.4: no edge, as unrelated as orthogonal vectors.
+    assertClose(semanticEntropy([vector(1, 0), vector(0.3, Math.sqrt(0.91))], { threshold: 0.4 }).entropy, Math.log(2), 1e-6);
   });
-  it('orthogonal or opposed vectors: W = 0 (negative cosines clipped) → S = 0', () => {
-    assert.equal(semanticEntropy([vector(1, 0), vector(0, 1)]).entropy, 0);
-    assert.equal(semanticEntropy([vector(1, 0), vector(-1, 0)]).entropy, 0);
+  it('two vectors with cosine c above τ₀: eigenvalues 1 ± w, w = (c − τ₀)/(1 − τ₀)', () => {
+    const c = 0.8;
+    const pair = [vector(1, 0), vector(c, Math.sqrt(1 - c * c))];
+    for (const threshold of [0, 0.2, 0.5]) {
+      const w = (c - threshold) / (1 - threshold);
+      assertClose(semanticEntropy(pair, { threshold }).entropy, entropyOf([1 + w, 1 - w]), 1e-6, `τ₀ = ${threshold}`);
+    }
+  });
+  it('k groups of identical vectors (orthogonal between groups) → ln k, whatever the group sizes are if equal', () => {
+    const group = (axis: number, size: number) => Array.from({ length: size }, () => vector(...[0, 1, 2].map((k) => (k === axis ? 1 : 0))));
+    assertClose(semanticEntropy([...group(0, 4), ...group(1, 4), ...group(2, 4)]).entropy, Math.log(3), 1e-9);
+    // Unequal groups: p = size / n.
+    assertClose(semanticEntropy([...group(0, 1), ...group(1, 3)]).entropy, entropyOf([1, 3]), 1e-9);
+  });
+  it('a zero vector (empty text) is left out; empty input gives 0; a bad threshold throws', () => {
+    assertClose(semanticEntropy([vector(1, 0), vector(0, 1), vector(0, 0)]).entropy, Math.log(2), 1e-9);
     assert.equal(semanticEntropy([]).entropy, 0);
+    assert.equal(semanticEntropy([vector(0, 0)]).entropy, 0);
     assert.equal(semanticEntropy([vector(1, 0)]).entropy, 0);
-  });
-  it('e1, e2 and their bisector form a weighted P_3 → ln 3 − (2/3) ln 2', () => {
-    assertClose(semanticEntropy([vector(1, 0), vector(0, 1), vector(1, 1)]).entropy, Math.log(3) - (2 / 3) * Math.log(2), 1e-6);
+    assert.throws(() => semanticEntropy([vector(1, 0), vector(0, 1)], { threshold: 1 }), RangeError);
   });
   it('refuses semantic graphs past MAX_SEMANTIC_NODES instead of allocating n² weights', () => {
     assert.throws(
@@ -184,8 +199,36 @@ describe('semantic entropy', () => {
       (error: unknown) => error instanceof InvalidInputError && error.issues[0]!.path === 'nodes',
     );
   });
+});
+
+describe("the spec's literal semantic entropy (normalised Laplacian of max(0, cos))", () => {
+  it('n identical vectors: W = J − I, the complete graph → ln(n−1)', () => {
+    for (const n of [2, 3, 8, 30])
+      assertClose(semanticLaplacianEntropy(Array.from({ length: n }, () => vector(1, 2, 3))).entropy, Math.log(n - 1), 1e-6);
+  });
+  it('equal positive cosines of any size give the same weighted-complete-graph entropy', () => {
+    // Unit vectors with pairwise cosine 1/2: e_i' = (e_i + u)/√2 with a shared orthogonal u.
+    const n = 6;
+    const vectors = Array.from({ length: n }, (_, i) => vector(...Array.from({ length: n + 1 }, (_, k) => (k === i || k === n ? 1 : 0))));
+    assertClose(semanticLaplacianEntropy(vectors).entropy, Math.log(n - 1), 1e-6);
+  });
+  it('orthogonal or opposed vectors: W = 0 (negative cosines clipped) → S = 0', () => {
+    assert.equal(semanticLaplacianEntropy([vector(1, 0), vector(0, 1)]).entropy, 0);
+    assert.equal(semanticLaplacianEntropy([vector(1, 0), vector(-1, 0)]).entropy, 0);
+    assert.equal(semanticLaplacianEntropy([]).entropy, 0);
+    assert.equal(semanticLaplacianEntropy([vector(1, 0)]).entropy, 0);
+  });
+  it('e1, e2 and their bisector form a weighted P_3 → ln 3 − (2/3) ln 2', () => {
+    assertClose(semanticLaplacianEntropy([vector(1, 0), vector(0, 1), vector(1, 1)]).entropy, Math.log(3) - (2 / 3) * Math.log(2), 1e-6);
+  });
+  it('refuses semantic graphs past MAX_SEMANTIC_NODES instead of allocating n² weights', () => {
+    assert.throws(
+      () => semanticLaplacianEntropy(Array.from({ length: MAX_SEMANTIC_NODES + 1 }, () => vector(1))),
+      (error: unknown) => error instanceof InvalidInputError && error.issues[0]!.path === 'nodes',
+    );
+  });
   it('a zero vector (empty text) is isolated, not NaN', () => {
-    assertClose(semanticEntropy([vector(1, 0), vector(1, 0), vector(1, 0), vector(0, 0)]).entropy, Math.log(2), 1e-6);
+    assertClose(semanticLaplacianEntropy([vector(1, 0), vector(1, 0), vector(1, 0), vector(0, 0)]).entropy, Math.log(2), 1e-6);
   });
 });
 
@@ -205,9 +248,11 @@ describe('Lanczos quadrature past the dense limit', () => {
   it('semantic: random embeddings within 1.5% of the exact value, marked lanczos', () => {
     const random = lcg(9);
     const vectors = Array.from({ length: 500 }, () => vector(...Array.from({ length: 16 }, () => random() - 0.3)));
-    const exact = semanticEntropy(vectors);
-    const estimate = semanticEntropy(vectors, { denseLimit: 100 });
-    assert.equal(estimate.method, 'lanczos');
-    assertClose(estimate.entropy, exact.entropy, 0.015 * exact.entropy);
+    for (const entropy of [semanticEntropy, semanticLaplacianEntropy]) {
+      const exact = entropy(vectors, { threshold: 0.1 });
+      const estimate = entropy(vectors, { threshold: 0.1, denseLimit: 100 });
+      assert.equal(estimate.method, 'lanczos');
+      assertClose(estimate.entropy, exact.entropy, 0.015 * exact.entropy, entropy.name);
+    }
   });
 });

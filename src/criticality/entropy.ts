@@ -31,6 +31,15 @@ export interface EntropyOptions {
   quadrature?: QuadratureOptions;
 }
 
+export interface SemanticEntropyOptions extends EntropyOptions {
+  /**
+   * The null threshold τ₀ of the semantic graph: a pair is joined only when cos > τ₀, with weight
+   * (cos − τ₀)/(1 − τ₀) — how far above the null it is, on [0, 1]. 0 gives the raw W = max(0, cos).
+   * Must lie in [0, 1).
+   */
+  threshold?: number;
+}
+
 export const DEFAULT_DENSE_LIMIT = 2000;
 
 /**
@@ -146,19 +155,20 @@ function sparseLaplacianProduct(graph: UndirectedGraph, members: readonly number
   };
 }
 
-/**
- * Von Neumann entropy of the dense semantic graph W_ij = max(0, cos(e_i, e_j)), i ≠ j. Vectors must be
- * L2-normalised (a zero vector is an isolated node).
- */
-export function semanticEntropy(vectors: readonly Float32Array[], options: EntropyOptions = {}): EntropyResult {
+/** The thresholded semantic weights (lower triangle, row-major) and each node's weighted degree. */
+function semanticWeights(
+  vectors: readonly Float32Array[],
+  threshold: number,
+  dense: boolean,
+): { weights: Float64Array | Float32Array; degrees: Float64Array } {
   const n = vectors.length;
-  if (n < 2) return { entropy: 0, method: 'dense' };
   if (n > MAX_SEMANTIC_NODES) {
     throw new InvalidInputError('Graph too large for the semantic graph', [
       { path: 'nodes', message: `${n} nodes; the dense semantic graph is limited to ${MAX_SEMANTIC_NODES}` },
     ]);
   }
-  const dense = n <= (options.denseLimit ?? DEFAULT_DENSE_LIMIT);
+  if (!(threshold >= 0 && threshold < 1)) throw new RangeError(`semantic entropy: threshold must be in [0, 1), got ${threshold}`);
+  const scale = 1 / (1 - threshold);
   // Dense: a Float64 matrix decomposed in place. Lanczos: Float32 halves the memory of the n² weights kept
   // for repeated products; their rounding (1e-7) is far below the quadrature's own error.
   const weights = dense ? new Float64Array(n * n) : new Float32Array(n * n);
@@ -185,13 +195,85 @@ export function semanticEntropy(vectors: readonly Float32Array[], options: Entro
         c3 += flat[left + k + 3]! * flat[right + k + 3]!;
       }
       for (let k = unrolled; k < dimension; k++) c0 += flat[left + k]! * flat[right + k]!;
-      const cosine = c0 + c1 + c2 + c3;
-      if (cosine <= 0) continue;
-      weights[i * n + j] = cosine;
-      degrees[i]! += cosine;
-      degrees[j]! += cosine;
+      const excess = c0 + c1 + c2 + c3 - threshold;
+      if (excess <= 0) continue;
+      const weight = Math.min(1, excess * scale);
+      weights[i * n + j] = weight;
+      degrees[i]! += weight;
+      degrees[j]! += weight;
     }
   }
+  return { weights, degrees };
+}
+
+/** y = M x for a symmetric n×n matrix whose lower triangle is filled: mirrors it first, then walks whole rows. */
+function denseProduct(matrix: Float32Array, n: number) {
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) matrix[j * n + i] = matrix[i * n + j]!;
+  return (x: Float64Array, y: Float64Array): void => {
+    for (let i = 0; i < n; i++) {
+      const row = i * n;
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += matrix[row + j]! * x[j]!;
+      y[i] = sum;
+    }
+  };
+}
+
+/**
+ * S_sem: the von Neumann entropy of the semantic graph's density matrix ρ = K / tr K, where K_ii = 1 and
+ * K_ij = w_ij = min(1, (cos(e_i, e_j) − τ₀) / (1 − τ₀)) when the cosine exceeds the embedder's null
+ * threshold τ₀ (calibration.ts), else 0. S = −Σ p ln p over K's positive eigenvalues, p = λ / tr K.
+ *
+ * It measures semantic diversity, in nats: n texts that are all alike give K = 11ᵀ and S = 0; n texts that
+ * are mutually unrelated (every cosine at or below the null) give K = I and S = ln n, the maximum; a cluster
+ * structure gives about ln(number of distinct meanings). This is the Vendi score's entropy (Friedman & Dieng,
+ * "The Vendi Score", TMLR 2023) on a null-calibrated similarity kernel. The spec's literal form — the
+ * normalised-Laplacian entropy of W = max(0, cos) — is `semanticLaplacianEntropy`; it is content-blind (it
+ * sees connectivity, and a dense positive-weight graph is connected whatever the texts say).
+ *
+ * Vectors must be L2-normalised. A zero vector (an empty text) has no meaning to count: its row of K is 0.
+ * The thresholded kernel is not positive semi-definite in general (chains of partial similarity — a ~ b,
+ * b ~ c, a ≁ c — give negative eigenvalues), so ρ is K's projection onto the PSD cone, normalised:
+ * p_i = λ_i / Σ_{λ>0} λ over the positive eigenvalues only. Past `denseLimit`, Σλ ln λ and Σλ over λ > 0 are
+ * two Lanczos traces from the same probes (the kink at 0 makes this estimate coarser than the structural one).
+ */
+export function semanticEntropy(vectors: readonly Float32Array[], options: SemanticEntropyOptions = {}): EntropyResult {
+  const n = vectors.length;
+  if (n === 0) return { entropy: 0, method: 'dense' };
+  const dense = n <= (options.denseLimit ?? DEFAULT_DENSE_LIMIT);
+  const { weights } = semanticWeights(vectors, options.threshold ?? 0, dense);
+  let nonzero = 0;
+  for (let i = 0; i < n; i++) {
+    if (vectors[i]!.some((value) => value !== 0)) {
+      weights[i * n + i] = 1;
+      nonzero++;
+    }
+  }
+  if (nonzero === 0) return { entropy: 0, method: 'dense' };
+  if (weights instanceof Float64Array) {
+    const spectrum = symmetricEigenvalues(weights, n);
+    let positive = 0;
+    for (const lambda of spectrum) if (lambda > ZERO_EIGENVALUE) positive += lambda;
+    return { entropy: entropyTerms(spectrum, positive), method: 'dense' };
+  }
+  // S = ln T − (1/T) Σ λ ln λ over λ > 0, T = Σ λ over λ > 0: two traces from the same probes.
+  const product = denseProduct(weights, n);
+  const positive = estimateTrace(product, n, (lambda) => (lambda > ZERO_EIGENVALUE ? lambda : 0), options.quadrature);
+  const plogp = estimateTrace(product, n, (lambda) => (lambda > ZERO_EIGENVALUE ? lambda * Math.log(lambda) : 0), options.quadrature);
+  return { entropy: positive > 0 ? Math.max(0, Math.log(positive) - plogp / positive) : 0, method: 'lanczos' };
+}
+
+/**
+ * The spec's literal S_sem: von Neumann entropy of the normalised Laplacian of the semantic graph with
+ * weights w_ij as in `semanticEntropy` (threshold 0: W_ij = max(0, cos(e_i, e_j)), i ≠ j). Kept for
+ * comparison: it is nearly blind to content (random texts and identical texts both give ≈ ln(n − 1)).
+ * Vectors must be L2-normalised (a zero vector is an isolated node).
+ */
+export function semanticLaplacianEntropy(vectors: readonly Float32Array[], options: SemanticEntropyOptions = {}): EntropyResult {
+  const n = vectors.length;
+  if (n < 2) return { entropy: 0, method: 'dense' };
+  const dense = n <= (options.denseLimit ?? DEFAULT_DENSE_LIMIT);
+  const { weights, degrees } = semanticWeights(vectors, options.threshold ?? 0, dense);
   let total = 0;
   const inverseRoot = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -207,15 +289,8 @@ export function semanticEntropy(vectors: readonly Float32Array[], options: Entro
     weights[i * n + i] = degrees[i]! > 0 ? 1 : 0;
   }
   if (weights instanceof Float64Array) return { entropy: entropyTerms(symmetricEigenvalues(weights, n), total), method: 'dense' };
-  // Mirror into the upper triangle so each product walks whole contiguous rows.
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) weights[j * n + i] = weights[i * n + j]!;
-  const multiply = (x: Float64Array, y: Float64Array): void => {
-    for (let i = 0; i < n; i++) {
-      const row = i * n;
-      let sum = 0;
-      for (let j = 0; j < n; j++) sum += weights[row + j]! * x[j]!;
-      y[i] = sum;
-    }
+  return {
+    entropy: estimateTrace(denseProduct(weights, n), n, (lambda) => entropyTerm(lambda, total), options.quadrature),
+    method: 'lanczos',
   };
-  return { entropy: estimateTrace(multiply, n, (lambda) => entropyTerm(lambda, total), options.quadrature), method: 'lanczos' };
 }

@@ -37,13 +37,26 @@ export {
   discoveryParameter,
   structuralEntropy,
   semanticEntropy,
+  semanticLaplacianEntropy,
   laplacianSpectrum,
   DEFAULT_DENSE_LIMIT,
   MAX_SEMANTIC_NODES,
   type EntropyMethod,
   type EntropyOptions,
   type EntropyResult,
+  type SemanticEntropyOptions,
 } from './entropy.ts';
+export {
+  calibrateNullThreshold,
+  nullThreshold,
+  setNullThreshold,
+  cachedNullThreshold,
+  nullCorpus,
+  nullSimilarities,
+  DEFAULT_NULL_THRESHOLD,
+  NULL_QUANTILE,
+  type NullCalibration,
+} from './calibration.ts';
 export { symmetricEigenvalues, tridiagonalize, tridiagonalEigenvalues } from './eigen.ts';
 export { estimateTrace, QUADRATURE_DEFAULTS, type MatrixVectorProduct, type QuadratureOptions } from './lanczos.ts';
 export {

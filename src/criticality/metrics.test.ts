@@ -66,14 +66,15 @@ describe('surprising-edge share α', () => {
 });
 
 describe('computeCriticality', () => {
-  it('agrees with the closed forms on a complete graph of identical texts (S_struct = S_sem = ln(n−1), D = 0)', async () => {
+  it('agrees with the closed forms on a complete graph of identical texts (S_struct = ln(n−1), S_sem = 0: one meaning, D = 1)', async () => {
     const n = 6;
     const graph: CriticalityGraph = { nodes: Array.from({ length: n }, (_, i) => ({ id: `v${i}`, text: 'same', step: 0 })), edges: [] };
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) graph.edges.push({ from: `v${i}`, to: `v${j}`, step: 0 });
     const metrics = await computeCriticality(graph, { embedder: tableEmbedder({ same: [3, 4] }) });
     assertClose(metrics.structuralEntropy, Math.log(n - 1), 1e-12);
-    assertClose(metrics.semanticEntropy, Math.log(n - 1), 1e-6);
-    assertClose(metrics.discovery, 0, 1e-6);
+    assertClose(metrics.semanticEntropy, 0, 1e-6);
+    assert.equal(metrics.semanticThreshold, 0);
+    assertClose(metrics.discovery, 1, 1e-6);
     assert.equal(metrics.surprisingShare, 0);
     assert.equal(metrics.edges, 15);
     assert.equal(metrics.meanDegree, 5);

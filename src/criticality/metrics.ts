@@ -13,6 +13,7 @@ import { discoveryParameter, semanticEntropy, structuralEntropy, type EntropyMet
 import type { QuadratureOptions } from './lanczos.ts';
 import { louvain } from './louvain.ts';
 import { DEFAULT_TAU, defaultEmbedder, embedTexts, surprisingEdges, type Embedder } from './semantic.ts';
+import { cachedNullThreshold, nullThreshold } from './calibration.ts';
 import { betweenness, clustering, degreeDistribution, degrees, topNodes, type BetweennessOptions, type Clustering } from './structure.ts';
 
 export interface CriticalityOptions {
@@ -20,6 +21,11 @@ export interface CriticalityOptions {
   embedder?: Embedder;
   /** Absolute cosine threshold of a surprising edge (default DEFAULT_TAU, calibrated for hash-v1). */
   tau?: number;
+  /**
+   * The semantic graph's null threshold τ₀: pairs at or below it get no edge (entropy.ts). Default: the
+   * embedder's calibrated value (calibration.ts; cached per embedder id, measured on first use).
+   */
+  semanticThreshold?: number;
   /**
    * Merge a node into the most similar earlier node when their cosine is ≥ this (criticality.md's greedy
    * canonicalisation uses 0.85). Default: no merging — a trace's nodes are distinct contributions.
@@ -44,8 +50,11 @@ export interface CriticalityMetrics {
   components: number;
   largestComponent: number;
   structuralEntropy: number;
+  /** Semantic diversity in nats: 0 when all texts are alike, ln n when all are unrelated (entropy.ts). */
   semanticEntropy: number;
-  /** D = (S_struct − S_sem) / (S_struct + S_sem). */
+  /** τ₀ the semantic graph was built with. */
+  semanticThreshold: number;
+  /** D = (S_struct − S_sem) / (S_struct + S_sem): > 0 when the content is more uniform than the structure is spread. */
   discovery: number;
   surprisingEdges: number;
   /** α = surprisingEdges / edges. */
@@ -67,7 +76,11 @@ export interface CriticalityMetrics {
   merged: number;
 }
 
-/** Metrics of a snapshot whose nodes' normalised embeddings are `vectors[snapshot.sourceIndex[i]]`. */
+/**
+ * Metrics of a snapshot whose nodes' normalised embeddings are `vectors[snapshot.sourceIndex[i]]`. τ₀ comes
+ * from `options.semanticThreshold`, else the value cached for `embedderId` (criticalitySeries and the
+ * monitor calibrate first); with neither, this throws.
+ */
 export function snapshotMetrics(
   snapshot: Snapshot,
   vectors: readonly Float32Array[],
@@ -79,6 +92,9 @@ export function snapshotMetrics(
   const n = graph.n;
   const m = graph.edgeFrom.length;
   const tau = options.tau ?? DEFAULT_TAU;
+  const semanticThreshold = options.semanticThreshold ?? cachedNullThreshold(embedderId);
+  if (semanticThreshold === undefined)
+    throw new RangeError(`no null threshold for embedder "${embedderId}": pass semanticThreshold or calibrate it (nullThreshold)`);
   const top = options.top ?? 10;
   const local = snapshot.sourceIndex.map((index) => vectors[index]!);
   const entropyOptions = {
@@ -86,7 +102,7 @@ export function snapshotMetrics(
     ...(options.quadrature !== undefined ? { quadrature: options.quadrature } : {}),
   };
   const structural = structuralEntropy(graph, entropyOptions);
-  const semantic = semanticEntropy(local, entropyOptions);
+  const semantic = semanticEntropy(local, { ...entropyOptions, threshold: semanticThreshold });
   const surprising = surprisingEdges(graph, local, tau);
   const components = connectedComponents(graph).members;
   const communities = louvain(graph);
@@ -104,6 +120,7 @@ export function snapshotMetrics(
     largestComponent: components.reduce((largest, members) => Math.max(largest, members.length), 0),
     structuralEntropy: structural.entropy,
     semanticEntropy: semantic.entropy,
+    semanticThreshold,
     discovery: discoveryParameter(structural.entropy, semantic.entropy),
     surprisingEdges: surprising.count,
     surprisingShare: surprising.share,
@@ -137,6 +154,7 @@ export async function criticalitySeries(
   options: CriticalityOptions = {},
 ): Promise<CriticalityMetrics[]> {
   const embedder = options.embedder ?? defaultEmbedder();
+  const semanticThreshold = options.semanticThreshold ?? (await nullThreshold(embedder));
   const vectors = await embedTexts(embedder, nodeTexts(graph));
   const canonical = options.mergeThreshold !== undefined ? canonicalize(graph, vectors, options.mergeThreshold) : undefined;
   const ordered = [...new Set(steps)].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
@@ -146,7 +164,7 @@ export async function criticalitySeries(
       canonical === undefined
         ? 0
         : graph.nodes.filter((node, index) => (step === null || node.step <= step) && canonical[index] !== index).length;
-    return snapshotMetrics(snapshot, vectors, embedder.id, options, merged);
+    return snapshotMetrics(snapshot, vectors, embedder.id, { ...options, semanticThreshold }, merged);
   });
 }
 

@@ -21,6 +21,7 @@ import type { CriticalityGraph } from './graph.ts';
 import { canonicalize, snapshotAt } from './graph.ts';
 import { nodeTexts, snapshotMetrics, type CriticalityMetrics, type CriticalityOptions } from './metrics.ts';
 import { defaultEmbedder, embedTexts, type Embedder } from './semantic.ts';
+import { nullThreshold } from './calibration.ts';
 
 export type CriticalityFlag = 'alpha-below-band' | 'alpha-above-band' | 'discovery-drift';
 
@@ -34,7 +35,11 @@ export interface CriticalityMonitorOptions extends CriticalityOptions {
   every?: number;
   /** Band α should stay in (default [0.08, 0.16]). */
   alphaBand?: readonly [number, number];
-  /** |D| above this is flagged as drift (default 0.1; the published critical state sits near −0.03). */
+  /**
+   * |D| above this is flagged as drift (default 0.1; the published critical state sits near −0.03). With
+   * S_sem as semantic diversity (entropy.ts), D > 0 means the content is more uniform than the structure
+   * (collapsing into the obvious), D < 0 more diverse than the structure (fragmenting).
+   */
   discoveryTolerance?: number;
   /** No flags before a snapshot has this many edges: α over a handful of edges is noise (default 20). */
   minEdges?: number;
@@ -103,12 +108,13 @@ export function createCriticalityMonitor(options: CriticalityMonitorOptions = {}
     );
     missing.forEach(({ id, text }, index) => cache.set(id, { text, vector: fresh[index]! }));
     const vectors = graph.nodes.map((node) => cache.get(node.id)!.vector);
+    const semanticThreshold = options.semanticThreshold ?? (await nullThreshold(embedder));
     const canonical = options.mergeThreshold !== undefined ? canonicalize(graph, vectors, options.mergeThreshold) : undefined;
     const made: CriticalityReading[] = [];
     for (const step of steps) {
       const merged =
         canonical === undefined ? 0 : graph.nodes.filter((node, index) => node.step <= step && canonical[index] !== index).length;
-      const metrics = snapshotMetrics(snapshotAt(graph, step, canonical), vectors, embedder.id, options, merged);
+      const metrics = snapshotMetrics(snapshotAt(graph, step, canonical), vectors, embedder.id, { ...options, semanticThreshold }, merged);
       const reading = { metrics, flags: flagsOf(metrics) };
       trace.event(stepId, 'note', { criticality: summary(reading) });
       readings.push(reading);
@@ -164,6 +170,7 @@ export function summary(reading: CriticalityReading): Record<string, unknown> {
     edges: metrics.edges,
     structuralEntropy: metrics.structuralEntropy,
     semanticEntropy: metrics.semanticEntropy,
+    semanticThreshold: metrics.semanticThreshold,
     discovery: metrics.discovery,
     surprisingShare: metrics.surprisingShare,
     surprisingEdges: metrics.surprisingEdges,

@@ -60,6 +60,41 @@ export const llamaModelSchema = z
   })
   .strict();
 
+/** The semantic null threshold τ₀ measured for an embedder (criticality); optional, measured on first use otherwise. */
+const nullThresholdField = z.number().min(0).lt(1).optional();
+
+export const openAICompatibleEmbedderSchema = z
+  .object({
+    provider: z.literal('openai-compatible'),
+    baseURL: z.url({ message: 'must be a URL such as http://localhost:11434/v1' }),
+    model: z.string().min(1),
+    /** Length of the vectors the model returns (checked on every response). */
+    dimension: z.number().int().positive(),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    sendDimensions: z.boolean().optional(),
+    batchSize: z.number().int().positive().optional(),
+    nullThreshold: nullThresholdField,
+  })
+  .strict();
+
+export const llamaEmbedderSchema = z
+  .object({
+    provider: z.literal('llama'),
+    /** Path to a .gguf embedding model (or `gguf:<path>`). */
+    path: z.string().min(1),
+    contextSize: z.number().int().positive().optional(),
+    threads: z.number().int().positive().optional(),
+    nullThreshold: nullThresholdField,
+  })
+  .strict();
+
+export const embedderEntrySchema = z.discriminatedUnion('provider', [openAICompatibleEmbedderSchema, llamaEmbedderSchema]);
+export type EmbedderEntry = z.infer<typeof embedderEntrySchema>;
+
 export const modelEntrySchema = z.discriminatedUnion('provider', [openAICompatibleModelSchema, simModelSchema, llamaModelSchema]);
 
 export const fleetConfigSchema = z
@@ -70,6 +105,18 @@ export const fleetConfigSchema = z
     models: z
       .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'aliases use letters, digits, ".", "_" and "-" (no ":")'), modelEntrySchema)
       .default({}),
+    /**
+     * The embedder of the registry and criticality commands when no --embedder is given: `hash` (the default
+     * hashing embedder), `hash-v1-<dimension>`, `gguf:<path>`, or an alias in `embedders`.
+     */
+    embedder: z.string().min(1).optional(),
+    /** Named embedding endpoints / models, referenced by alias from `embedder` or --embedder. */
+    embedders: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'aliases use letters, digits, ".", "_" and "-" (no ":")'),
+        embedderEntrySchema,
+      )
+      .optional(),
   })
   .strict();
 
@@ -86,10 +133,46 @@ export function zodIssues(error: z.ZodError, prefix = ''): InputIssue[] {
   }));
 }
 
+/** What an embedder reference names (see `parseEmbedderReference`). */
+export type EmbedderReference =
+  { kind: 'hash'; dimension: number } | { kind: 'gguf'; path: string } | { kind: 'alias'; alias: string; entry: EmbedderEntry };
+
+/** The hashing embedder's default dimension (`hash` = `hash-v1-384`). */
+export const DEFAULT_HASH_DIMENSION = 384;
+
+/**
+ * Parses an embedder reference: `hash` (the hashing embedder, 384 dimensions), `hash-v1-<dimension>` or
+ * `hash:<dimension>` (8–16384), `gguf:<path>` (a local GGUF embedding model), or an alias in the config's
+ * `embedders`. Returns the reason it is not one of those as a string.
+ */
+export function parseEmbedderReference(reference: string, config: Pick<FleetConfig, 'embedders'>): EmbedderReference | string {
+  const trimmed = reference.trim();
+  if (trimmed === 'hash') return { kind: 'hash', dimension: DEFAULT_HASH_DIMENSION };
+  const hash = /^(?:hash-v1-|hash:)(\d+)$/.exec(trimmed);
+  if (hash) {
+    const dimension = Number(hash[1]);
+    return dimension >= 8 && dimension <= 16_384 ? { kind: 'hash', dimension } : `"${reference}": the hashing dimension must be 8–16384`;
+  }
+  if (trimmed.startsWith('gguf:'))
+    return trimmed.length > 5 ? { kind: 'gguf', path: trimmed.slice(5) } : `"${reference}": give a path after gguf:`;
+  const entry = config.embedders?.[trimmed];
+  if (entry !== undefined) return { kind: 'alias', alias: trimmed, entry };
+  const aliases = Object.keys(config.embedders ?? {});
+  return (
+    `"${reference}" is not an embedder: use hash, hash-v1-<dimension>, gguf:<path>, or an alias under "embedders" in the fleet config` +
+    (aliases.length > 0 ? ` (configured: ${aliases.join(', ')})` : ' (none configured)')
+  );
+}
+
 export function parseFleetConfig(value: unknown, source = 'fleet config'): FleetConfig {
   const parsed = fleetConfigSchema.safeParse(value);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${source}`, zodIssues(parsed.error), 'INVALID_CONFIG');
   const config = parsed.data;
+  if (config.embedder !== undefined) {
+    const reference = parseEmbedderReference(config.embedder, config);
+    if (typeof reference === 'string')
+      throw new InvalidInputError(`Invalid ${source}`, [{ path: 'embedder', message: reference }], 'INVALID_CONFIG');
+  }
   if (
     config.defaultModel !== undefined &&
     !config.defaultModel.startsWith('sim:') &&

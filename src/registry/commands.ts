@@ -3,11 +3,12 @@
  * layer only parses flags, opens the registry (`openRegistry`), calls one of these and prints; all the logic
  * is here so that it is tested here.
  */
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import semver from 'semver';
 import { InvalidInputError, toThicketError } from '../core/index.ts';
 import { defaultJournalPath } from '../journal/index.ts';
-import type { FleetConfig } from '../models/index.ts';
+import { LlamaEmbedder, OpenAICompatibleEmbedder, parseEmbedderReference, type FleetConfig } from '../models/index.ts';
 import { a2aToCards, loadAgentCard } from './a2a.ts';
 import { cardRef, costPerCall, LABEL_PATTERN, parseCards, type Binding, type Card, type CardStatus, type StoredCard } from './card.ts';
 import type { Plan } from './discovery.ts';
@@ -37,6 +38,65 @@ export function embedderFromSpec(spec: string): Embedder {
   throw new InvalidInputError('Unknown embedder', [
     { path: '--embedder', message: `"${spec}": use hash-v1-<dimension> (e.g. hash-v1-384), or a model embedder wired by the CLI` },
   ]);
+}
+
+export interface ResolvedEmbedder {
+  embedder: Embedder;
+  /** The reference it came from (`hash`, `gguf:<path>`, an alias). */
+  reference: string;
+  /** τ₀ for criticality, when the config records one for this embedder. */
+  nullThreshold?: number;
+}
+
+/**
+ * The embedder an `--embedder <ref>` flag (or the config's `embedder` field) names: `hash` (default hashing
+ * embedder), `hash-v1-<dim>` / `hash:<dim>`, `gguf:<path>` (node-llama-cpp embedding context), or an alias
+ * under the config's `embedders` (an OpenAI-compatible endpoint: baseURL, model, dimension, apiKeyEnv; or a
+ * llama model: path). A bad reference is an InvalidInputError at `source` (the flag, or `embedder` in the
+ * config), raised before anything is opened or written. Nothing is contacted here except a gguf file, which
+ * is loaded (the model's dimension is needed).
+ */
+export async function resolveEmbedder(
+  reference: string,
+  config: Pick<FleetConfig, 'embedders'>,
+  options: { source?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ResolvedEmbedder> {
+  const source = options.source ?? '--embedder';
+  const parsed = parseEmbedderReference(reference, config);
+  if (typeof parsed === 'string') throw new InvalidInputError('Unknown embedder', [{ path: source, message: parsed }]);
+  if (parsed.kind === 'hash') return { embedder: new HashingEmbedder({ dimension: parsed.dimension }), reference };
+  const gguf = async (path: string, extra: { contextSize?: number; threads?: number } = {}) => {
+    const absolute = resolve(path.startsWith('gguf:') ? path.slice(5) : path);
+    if (!existsSync(absolute) || !statSync(absolute).isFile())
+      throw new InvalidInputError('Unknown embedder', [{ path: source, message: `"${reference}": no model file at ${absolute}` }]);
+    return LlamaEmbedder.create({ modelPath: absolute, ...extra });
+  };
+  if (parsed.kind === 'gguf') return { embedder: await gguf(parsed.path), reference };
+  const { entry } = parsed;
+  const threshold = entry.nullThreshold !== undefined ? { nullThreshold: entry.nullThreshold } : {};
+  if (entry.provider === 'llama') {
+    const extra = {
+      ...(entry.contextSize !== undefined ? { contextSize: entry.contextSize } : {}),
+      ...(entry.threads !== undefined ? { threads: entry.threads } : {}),
+    };
+    return { embedder: await gguf(entry.path, extra), reference, ...threshold };
+  }
+  const env = options.env ?? process.env;
+  const apiKey = entry.apiKeyEnv !== undefined ? env[entry.apiKeyEnv] : undefined;
+  if (entry.apiKeyEnv !== undefined && (apiKey === undefined || apiKey === ''))
+    throw new InvalidInputError('Unknown embedder', [
+      { path: source, message: `"${reference}": its API key variable ${entry.apiKeyEnv} is not set` },
+    ]);
+  const embedder = new OpenAICompatibleEmbedder({
+    baseURL: entry.baseURL,
+    model: entry.model,
+    dimension: entry.dimension,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(entry.headers !== undefined ? { headers: entry.headers } : {}),
+    ...(entry.sendDimensions !== undefined ? { sendDimensions: entry.sendDimensions } : {}),
+    ...(entry.batchSize !== undefined ? { batchSize: entry.batchSize } : {}),
+  });
+  return { embedder, reference, ...threshold };
 }
 
 export interface AddOptions extends IngestOptions {
@@ -260,7 +320,7 @@ export function agentsReindex(registry: CapabilityRegistry): { indexed: number; 
   return registry.reindex();
 }
 
-/** `thicket agents reembed [--embedder hash-v1-256]` */
+/** `thicket agents reembed --embedder <ref>` (a string: a hashing spec, see embedderFromSpec; or a resolved embedder) */
 export async function agentsReembed(
   registry: CapabilityRegistry,
   options: { embedder: Embedder | string },

@@ -45,7 +45,8 @@ export class EmbedderMismatchError extends ThicketError {
     super(
       'INVALID_CONFIG',
       `The registry's vectors were made by embedder "${stored}", but "${given}" was given. Mixing embedders in one index ` +
-        `makes similarities meaningless: open the registry with "${stored}", or migrate it with reembed (thicket agents reembed).`,
+        `makes similarities meaningless: open the registry with "${stored}" (--embedder <ref> naming it), or migrate every vector ` +
+        `to the new embedder first: thicket agents reembed --embedder <ref>.`,
       'bad_input',
     );
     this.name = 'EmbedderMismatchError';

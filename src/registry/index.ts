@@ -76,9 +76,11 @@ export {
   openRegistry,
   defaultRegistryPath,
   embedderFromSpec,
+  resolveEmbedder,
   summarize,
   type AddOptions,
   type AddResult,
   type CardSummary,
+  type ResolvedEmbedder,
   type SearchOptions,
 } from './commands.ts';

@@ -21,10 +21,12 @@ import {
   agentsSyncFleet,
   defaultRegistryPath,
   openRegistry,
+  resolveEmbedder,
   type Binding,
   type CardStatus,
   type CardSummary,
   type CapabilityRegistry,
+  type Embedder,
   type IngestOptions,
 } from '../../registry/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -80,10 +82,24 @@ function overridesOf(flags: AgentsFlags, issues: IssueCollector): IngestOptions 
   };
 }
 
+/**
+ * The embedder `--embedder <ref>` names, else the fleet config's `embedder` field (config from --config,
+ * $THICKET_CONFIG or ./thicket.config.json), else undefined: the registry then uses the embedder its vectors
+ * were made with (the hashing embedder for a new registry). Resolved before the registry is opened, so a bad
+ * reference writes nothing.
+ */
+async function embedderOf(flags: Pick<AgentsFlags, 'embedder' | 'config'>): Promise<Embedder | undefined> {
+  const { config } = loadFleetConfig(flags.config);
+  const reference = flags.embedder ?? config.embedder;
+  if (reference === undefined) return undefined;
+  return (await resolveEmbedder(reference, config, { source: flags.embedder !== undefined ? '--embedder' : 'embedder' })).embedder;
+}
+
 async function withRegistry<T>(
   flags: Pick<AgentsFlags, 'registry'>,
   readOnly: boolean,
   action: (registry: CapabilityRegistry) => Promise<T> | T,
+  embedder?: Embedder,
 ): Promise<T> {
   const path = flags.registry ?? defaultRegistryPath();
   // Reading commands never create a registry file.
@@ -91,7 +107,8 @@ async function withRegistry<T>(
     throw new InvalidInputError('No capability registry', [
       { path: '--registry', message: `${path} does not exist yet; add capabilities with \`thicket agents add <file|url>\`` },
     ]);
-  const registry = await openRegistry({ path });
+  // A registry whose vectors came from another embedder refuses this one (EmbedderMismatchError → reembed).
+  const registry = await openRegistry({ path, ...(embedder !== undefined ? { embedder } : {}) });
   try {
     return await action(registry);
   } finally {
@@ -123,15 +140,20 @@ export async function agentsAddCommand(source: string | undefined, flags: Agents
     issues.add('--provider', `give one provider, got ${flags.provider.join(', ')}`);
   const overrides = overridesOf(flags, issues);
   issues.throwIfAny('Invalid agents add request');
-  const result = await withRegistry(flags, false, (registry) =>
-    agentsAdd(registry, {
-      ...(source !== undefined ? { source } : {}),
-      ...(flags.kind ? { kind: flags.kind } : {}),
-      ...(flags.mcp ? { mcpCommand: flags.mcp.split(/\s+/).filter(Boolean) } : {}),
-      ...(flags.server ? { server: flags.server } : {}),
-      ...(flags.serverVersion ? { serverVersion: flags.serverVersion } : {}),
-      ...overrides,
-    }),
+  const embedder = await embedderOf(flags);
+  const result = await withRegistry(
+    flags,
+    false,
+    (registry) =>
+      agentsAdd(registry, {
+        ...(source !== undefined ? { source } : {}),
+        ...(flags.kind ? { kind: flags.kind } : {}),
+        ...(flags.mcp ? { mcpCommand: flags.mcp.split(/\s+/).filter(Boolean) } : {}),
+        ...(flags.server ? { server: flags.server } : {}),
+        ...(flags.serverVersion ? { serverVersion: flags.serverVersion } : {}),
+        ...overrides,
+      }),
+    embedder,
   );
   if (output.json) output.out(JSON.stringify(result));
   else
@@ -183,17 +205,22 @@ export async function agentsSearchCommand(need: string, flags: AgentsSearchFlags
     if (!(BINDING_KINDS as readonly string[]).includes(kind))
       issues.add('--kind', `"${kind}" is not a binding kind (${BINDING_KINDS.join(', ')})`);
   issues.throwIfAny('Invalid agents search request');
-  const found = await withRegistry(flags, true, (registry) =>
-    agentsSearch(registry, {
-      need,
-      k,
-      ...(flags.require ? { require: flags.require } : {}),
-      ...(flags.forbid ? { forbid: flags.forbid } : {}),
-      ...(flags.provider ? { providers: flags.provider } : {}),
-      ...(flags.kind && flags.kind.length > 0 ? { bindingKinds: flags.kind as Binding['kind'][] } : {}),
-      ...(maxCost !== undefined ? { maxCost } : {}),
-      ...(maxLatencyMs !== undefined ? { maxLatencyMs } : {}),
-    }),
+  const embedder = await embedderOf(flags);
+  const found = await withRegistry(
+    flags,
+    true,
+    (registry) =>
+      agentsSearch(registry, {
+        need,
+        k,
+        ...(flags.require ? { require: flags.require } : {}),
+        ...(flags.forbid ? { forbid: flags.forbid } : {}),
+        ...(flags.provider ? { providers: flags.provider } : {}),
+        ...(flags.kind && flags.kind.length > 0 ? { bindingKinds: flags.kind as Binding['kind'][] } : {}),
+        ...(maxCost !== undefined ? { maxCost } : {}),
+        ...(maxLatencyMs !== undefined ? { maxLatencyMs } : {}),
+      }),
+    embedder,
   );
   if (output.json) output.out(JSON.stringify(found));
   else
@@ -223,7 +250,7 @@ export async function agentsStatusCommand(reference: string, status: 'deprecated
 
 export async function agentsReindexCommand(flags: AgentsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
-  const result = await withRegistry(flags, true, (registry) => agentsReindex(registry));
+  const result = await withRegistry(flags, true, (registry) => agentsReindex(registry), await embedderOf(flags));
   if (output.json) output.out(JSON.stringify(result));
   else output.out(`reindexed ${result.indexed} capabilities in ${Math.round(result.ms)} ms`);
   return 0;
@@ -231,8 +258,14 @@ export async function agentsReindexCommand(flags: AgentsFlags): Promise<number> 
 
 export async function agentsReembedCommand(flags: AgentsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
-  if (flags.embedder === undefined) throw new InvalidInputError('Missing embedder', [{ path: '--embedder', message: 'e.g. hash-v1-512' }]);
-  const result = await withRegistry(flags, true, (registry) => agentsReembed(registry, { embedder: flags.embedder! }));
+  if (flags.embedder === undefined)
+    throw new InvalidInputError('Missing embedder', [
+      { path: '--embedder', message: 'e.g. hash-v1-512, gguf:<path> or a configured alias' },
+    ]);
+  const { config } = loadFleetConfig(flags.config);
+  const { embedder } = await resolveEmbedder(flags.embedder, config);
+  // Opened with the embedder its vectors were made with (none given), then migrated to the new one.
+  const result = await withRegistry(flags, true, (registry) => agentsReembed(registry, { embedder }));
   if (output.json) output.out(JSON.stringify(result));
   else output.out(`re-embedded ${result.cards} capabilities: ${result.from ?? '—'} → ${result.to}`);
   return 0;
@@ -243,8 +276,12 @@ export async function agentsSyncFleetCommand(flags: AgentsFlags): Promise<number
   const output = processOutput(Boolean(flags.json));
   const { config } = loadFleetConfig(flags.config);
   const profiles = new FleetResolver({ config, clock: systemClock, seed: 0 });
-  const result = await withRegistry(flags, false, (registry) =>
-    agentsSyncFleet(registry, { config, profiles, includeSim: flags.sim !== false }),
+  const embedder = await embedderOf(flags);
+  const result = await withRegistry(
+    flags,
+    false,
+    (registry) => agentsSyncFleet(registry, { config, profiles, includeSim: flags.sim !== false }),
+    embedder,
   );
   if (output.json) output.out(JSON.stringify(result));
   else {

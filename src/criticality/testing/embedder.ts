@@ -1,8 +1,14 @@
 /** A lookup-table embedder for tests: each text maps to a fixed vector, so every cosine is known. */
 import type { Embedder } from '../semantic.ts';
+import { setNullThreshold } from '../calibration.ts';
 
+/**
+ * Its null threshold is registered as 0 (it cannot embed the null corpus), so the semantic graph keeps every
+ * positive cosine as its weight: W_ij = max(0, cos).
+ */
 export function tableEmbedder(table: Record<string, readonly number[]>, dimension = 2): Embedder & { calls: string[][] } {
   const calls: string[][] = [];
+  setNullThreshold('table', 0);
   return {
     id: 'table',
     dimension,
