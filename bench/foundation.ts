@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock, systemClock } from '../src/core/index.ts';
 import { Ledger } from '../src/budget/index.ts';
-import { Fleet, FleetResolver, parseFleetConfig } from '../src/models/index.ts';
+import { Fleet, FleetResolver, parseFleetConfig, type ChatMessage } from '../src/models/index.ts';
 import { Journal } from '../src/journal/index.ts';
 
 export interface BenchRow {
@@ -133,9 +133,9 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
   journal.beginOrResumeRun({ id: 'growing', command: 'bench', query: 'growing histories', args: {}, seed: 1, simulated: true, budget: {} });
   const recorder = journal.recorder('growing');
   const ledger = new Ledger({ clock, limits: { totalTokens: 1e12 } });
-  const histories = Array.from({ length: agents }, (_, agent) => [
+  const histories = Array.from({ length: agents }, (_, agent): ChatMessage[] => [
     {
-      role: 'system' as 'system' | 'user' | 'assistant',
+      role: 'system',
       content: `You are agent ${agent} in a network of ${agents}. Choose a colour different from your neighbours and answer in JSON.`,
     },
   ]);

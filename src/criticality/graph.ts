@@ -68,7 +68,7 @@ export function undirectedGraph(n: number, pairs: ReadonlyArray<readonly [number
     neighbors[fill[from[k]!]!++] = to[k]!;
     neighbors[fill[to[k]!]!++] = from[k]!;
   }
-  for (let i = 0; i < n; i++) neighbors.subarray(offsets[i]!, offsets[i + 1]!).sort();
+  for (let i = 0; i < n; i++) neighbors.subarray(offsets[i], offsets[i + 1]).sort();
   return { n, offsets, neighbors, edgeFrom: Int32Array.from(from), edgeTo: Int32Array.from(to) };
 }
 

@@ -63,7 +63,7 @@ function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     if (key === '$schema' || key === '$id' || key === 'title' || key === 'description') continue;
     // Under `properties` the keys are field names (a field may be called "description"): keep them all.
     out[key] =
@@ -87,7 +87,7 @@ export interface LibraryOptions {
 /** The strategy templates, bound to the fleet's tiers, plus the example specs whose operators are available. */
 export function templateLibrary(options: LibraryOptions): PlanTemplate[] {
   const model = options.tiers.small ?? options.defaultModel;
-  const ladder = TIERS.flatMap((tier) => (options.tiers[tier] === undefined ? [] : [options.tiers[tier]!]));
+  const ladder = TIERS.flatMap((tier) => (options.tiers[tier] === undefined ? [] : [options.tiers[tier]]));
   const common = { model, maxOutputTokens: options.maxOutputTokens };
   const templates: PlanTemplate[] = [
     { name: 'strategy:single', use: 'easy queries: one careful answer', spec: strategySpec('single', { ...common, samples: 1 }) },
@@ -142,7 +142,7 @@ function exampleTemplates(folder: string, tiers: Partial<Record<Tier, string>>, 
       templates.push({
         name: spec.name ?? file.replace(/\.json$/, ''),
         use: spec.description ?? '',
-        spec: { ...spec, description: undefined } as WorkflowSpec,
+        spec: { ...spec, description: undefined },
       });
     } catch {
       // A broken example must not stop planning; `thicket workflow validate` is where examples get checked.

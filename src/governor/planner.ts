@@ -154,7 +154,7 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
         feedback,
       );
       let raw: unknown;
-      let text = '';
+      let text: string;
       try {
         const call = await generate(childContext(context, `r${round}/a${attempt}`, { budget: planBudget }), {
           step: 'plan',

@@ -99,7 +99,7 @@ export function encodeJson(value: unknown, path: string, issues: InputIssue[]): 
 /** Errors do not survive JSON.stringify (message is not enumerable): keep name, message and their own fields. */
 export function serialiseError(error: unknown): unknown {
   if (!(error instanceof Error) && !ThicketError.isInstance(error)) return error;
-  const base = { name: (error as Error).name, message: (error as Error).message };
+  const base = { name: error.name, message: error.message };
   const full: Record<string, unknown> = { ...(error as unknown as Record<string, unknown>), ...base };
   try {
     JSON.stringify(full);

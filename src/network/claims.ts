@@ -139,7 +139,7 @@ export function checkInbox(view: ReceiverView, inbox: ReadonlyMap<string, readon
     for (const claim of claims) {
       const slot = `${claim.about}\u0000${claim.key}`;
       let values = reports.get(slot);
-      if (!values) reports.set(slot, (values = new Map()));
+      if (!values) reports.set(slot, (values = new Map<string, { sender: string; from: string | undefined }[]>()));
       const report = { sender, from: claim.from };
       const list = values.get(claim.value);
       if (list) list.push(report);

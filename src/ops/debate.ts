@@ -339,7 +339,7 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
 /** The round-k user turn (Du et al.'s wording, shortened): the neighbours' latest answers, then the question again. */
 function followUp(agents: DebateAgent[], heard: number[], latest: Array<Turn | undefined>, question: string): ChatMessage[] {
   const others = heard
-    .map((other) => (latest[other] ? `${(agents[other] as DebateAgent).name}: ${(latest[other] as Turn).text}` : undefined))
+    .map((other) => (latest[other] ? `${(agents[other] as DebateAgent).name}: ${latest[other].text}` : undefined))
     .filter((line): line is string => line !== undefined);
   const content =
     others.length > 0

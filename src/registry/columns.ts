@@ -186,7 +186,7 @@ export class ColumnStore {
       width = 1,
     ): T => {
       const next = make(capacity * width);
-      next.set(old as never);
+      next.set(old);
       return next;
     };
     this.status = grow(this.status, (length) => new Uint8Array(length));

@@ -284,7 +284,7 @@ export class LabelPartitions {
       take,
       usearch.MetricKind.IP,
       1,
-    ) as InstanceType<typeof usearch.Matches>;
+    );
     const slots = new Float64Array(matches.keys.length);
     const similarities = new Float32Array(matches.keys.length);
     // usearch's int8 inner-product distance is 1 − Σ q̂_i v̂_i.

@@ -221,7 +221,7 @@ describe('workflow capability nodes', () => {
       assert.equal(result.status, 'error', what);
       assert.equal(result.nodes['a']!.status, 'error', what);
       assert.equal(result.nodes['a']!.error?.code, 'CAPABILITY_UNRESOLVED', what);
-      assert.ok(result.nodes['a']!.error!.message.includes(`(${reason})`), `${what}: ${result.nodes['a']!.error!.message}`);
+      assert.ok(result.nodes['a']!.error.message.includes(`(${reason})`), `${what}: ${result.nodes['a']!.error.message}`);
       assert.equal(result.nodes['b']!.status, 'skipped', what);
       assert.equal(ledger.root.spent().calls, 0, `${what}: nothing was called`);
       assert.equal(result.trace.events.filter((event) => event.type === 'capability-bound').length, 0, what);

@@ -203,7 +203,7 @@ export function estimateWorkflow(
       model: compiled.model,
       worst,
       expected,
-      textTokens: { worst: textWorst[index]!, expected: Math.round(textExpected[index]!) },
+      textTokens: { worst: textWorst[index], expected: Math.round(textExpected[index]) },
       firstCall,
     };
     if (compiled.capability !== undefined) {

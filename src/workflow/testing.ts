@@ -107,7 +107,7 @@ function defaultAnswer(inputs: NodeInputs): string {
 /** A registry with the same fake operator under every op name. */
 export function fakeRegistry(options: FakeOptions = {}): OperatorRegistry {
   const fake = fakeOperator(options);
-  return Object.fromEntries(OP_NAMES.map((op) => [op, fake])) as OperatorRegistry;
+  return Object.fromEntries(OP_NAMES.map((op) => [op, fake]));
 }
 
 /** A fan-out/fan-in spec: `source` → `width` generate nodes → one aggregate. */

@@ -76,8 +76,8 @@ export function spawnCli(args: readonly string[], options: RunOptions = {}): Spa
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -125,7 +125,7 @@ export function parseSingleJson<T = Record<string, unknown>>(result: CliResult):
   try {
     value = JSON.parse(result.stdout);
   } catch (error) {
-    throw new Error(`stdout is not exactly one JSON value (${(error as Error).message})\n${describeResult(result)}`);
+    throw new Error(`stdout is not exactly one JSON value (${(error as Error).message})\n${describeResult(result)}`, { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new Error(`stdout is JSON but not an object\n${describeResult(result)}`);

@@ -4,7 +4,7 @@
  * variance-decomposition headline, then the frontier plot, then the matched-budget table.
  */
 import type { Chart } from './charts.ts';
-import type { ReportInput } from './index.ts';
+import type { ReportInput } from './input.ts';
 import {
   bySuiteTable,
   coordinationTables,

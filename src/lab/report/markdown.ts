@@ -3,7 +3,7 @@
  * charts referenced as the SVG files written next to it.
  */
 import type { Chart } from './charts.ts';
-import type { ReportInput } from './index.ts';
+import type { ReportInput } from './input.ts';
 import {
   bySuiteTable,
   coordinationTables,

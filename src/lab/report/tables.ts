@@ -138,7 +138,7 @@ export function criticalityTable(analysis: StudyAnalysis): Table | undefined {
     rows: rows.map((row) => [
       row.architecture,
       String(row.n),
-      ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric]!.toFixed(3))),
+      ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric].toFixed(3))),
     ]),
     caption: analysis.criticality.note,
   };

@@ -200,7 +200,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
     }
     if (!isRecord(body)) throw this.malformedBody(captured, 'is not a JSON object');
     const choices = body['choices'];
-    const choice = Array.isArray(choices) ? choices[0] : undefined;
+    const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
     if (!isRecord(choice)) {
       // Some gateways report upstream failures as HTTP 200 with an `error` object.
       const serverMessage = errorMessageOf(body);
@@ -258,7 +258,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
         cause: error.cause,
       });
     }
-    if (error instanceof APIError && typeof error.status === 'number') return this.mapStatusError(error, error.status, captured, request);
+    if (error instanceof APIError && typeof error.status === 'number')
+      return this.mapStatusError(error as APIError, error.status, captured, request);
     // The body of a 2xx response did not parse (the client's response.json() threw).
     if (error instanceof SyntaxError && captured.status !== undefined && captured.status < 300)
       return this.malformedBody(captured, 'is not valid JSON');

@@ -120,7 +120,7 @@ export const NO_EVIDENCE: ContextEvidence = Object.freeze({
   support: 0,
   partial: 0,
   wrong: 0,
-  wrongClaims: Object.freeze([]) as readonly string[],
+  wrongClaims: Object.freeze([]),
 });
 
 /**

@@ -138,12 +138,14 @@ function ownState(messages: readonly ChatMessage[], me: string): { self: Kv; rel
       ? (value['claims'] as Claim[])
           .map((claim) => `${claim.about}:${claim.key}=${claim.value}${claim.from ? ` via ${claim.from}` : ''}`)
           .join('; ')
-      : String(Object.values(value)[0] ?? '');
+      : // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a message's lone field; a non-string one simply yields no claims
+        String(Object.values(value)[0] ?? '');
     const self: Kv = new Map();
     const relays: Claim[] = [];
     // Its own network-wide stance (`*:leader`) is part of its state, like its claims about itself.
     for (const claim of scan(text))
-      claim.about === me || (claim.about === '*' && claim.key !== 'strategy') ? self.set(claim.key, claim.value) : relays.push(claim);
+      if (claim.about === me || (claim.about === '*' && claim.key !== 'strategy')) self.set(claim.key, claim.value);
+      else relays.push(claim);
     return { self, relays, agreed: message.content.includes('(strategy: priority)') };
   }
   return undefined;

@@ -51,10 +51,16 @@ function tokenize(text: string): string[] | undefined {
       tokens.push(text.slice(index, end));
       index = end;
     } else if ('+-*/()'.includes(char)) tokens.push(text[index++] as string);
-    else if (char === 'x' || char === 'X' || char === '×' || char === '·') (tokens.push('*'), index++);
-    else if (char === '÷') (tokens.push('/'), index++);
-    else if (char === '−' || char === '–') (tokens.push('-'), index++);
-    else return undefined;
+    else if (char === 'x' || char === 'X' || char === '×' || char === '·') {
+      tokens.push('*');
+      index++;
+    } else if (char === '÷') {
+      tokens.push('/');
+      index++;
+    } else if (char === '−' || char === '–') {
+      tokens.push('-');
+      index++;
+    } else return undefined;
   }
   return tokens;
 }

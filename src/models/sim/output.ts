@@ -48,7 +48,7 @@ export function placeholderText(kind: 'answer' | 'verify'): string {
 
 function defaultFor(schema: unknown): unknown {
   const type = typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>)['type'] : undefined;
-  const first = Array.isArray(type) ? type[0] : type;
+  const first: unknown = Array.isArray(type) ? type[0] : type;
   switch (first) {
     case 'number':
     case 'integer':

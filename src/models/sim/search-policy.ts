@@ -58,7 +58,7 @@ const STOP_WORDS = new Set(
 );
 
 function strings(value: unknown): string[] | undefined {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
 }
 
 /** The search fields of a task, validated here because registration does not know about them. */
