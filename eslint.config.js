@@ -18,6 +18,9 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
+      // Lines stay readable: Prettier wraps code at 140, and this catches the long strings, comments and templates it cannot wrap.
+      // (Deprecated in core ESLint for @stylistic/max-len, but available until ESLint 11; no extra dependency for one rule.)
+      'max-len': ['error', { code: 160, ignoreUrls: true }],
       // Off: `async` without `await` is deliberate here — it implements Promise-returning interfaces and turns throws into rejections.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-floating-promises': [
@@ -26,6 +29,11 @@ export default tseslint.config(
         { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
       ],
     },
+  },
+  {
+    // Being rewritten into src/runtime/ on the lead's branch (two long status lines here); drop this entry at that merge.
+    files: ['src/cli/commands/solve.ts'],
+    rules: { 'max-len': 'off' },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -101,7 +101,9 @@ export async function benchCallPath(): Promise<BenchRow[]> {
         value: `${medianMicros.toFixed(1)} µs`,
         target: '≤ 100 µs',
         met: medianMicros <= 100,
-        note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
+        note:
+          `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ` +
+          `${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
       },
       {
         name: 'journal replay (resume), calls served from the journal',
@@ -168,7 +170,9 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
       value: `${Math.round(bytes / calls).toLocaleString('en-US')} B/call`,
       target: '(no target; report)',
       met: undefined,
-      note: `file ${(bytes / 1e6).toFixed(2)} MB; the requests' JSON alone, stored inline, would be ${(inlineBytes / 1e6).toFixed(2)} MB (${Math.round(inlineBytes / calls).toLocaleString('en-US')} B/call)`,
+      note:
+        `file ${(bytes / 1e6).toFixed(2)} MB; the requests' JSON alone, stored ` +
+        `inline, would be ${(inlineBytes / 1e6).toFixed(2)} MB (${Math.round(inlineBytes / calls).toLocaleString('en-US')} B/call)`,
     },
     {
       name: 'call path on growing histories, median per call',

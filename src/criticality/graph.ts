@@ -172,7 +172,7 @@ export function canonicalize(input: CriticalityGraph, vectors: readonly Float32A
   return canonical;
 }
 
-export function dot(left: Float32Array, right: Float32Array): number {
+function dot(left: Float32Array, right: Float32Array): number {
   let sum = 0;
   for (let index = 0; index < left.length; index++) sum += left[index]! * right[index]!;
   return sum;

@@ -162,7 +162,10 @@ export interface PromptContext {
   mu: number;
 }
 
-export const PLANNER_SYSTEM = `You are Thicket's planner. For the query, write ONE workflow spec (Thicket workflow spec v1, JSON) that answers it well within the budget. Prefer the cheapest workflow likely to be right; spend width, depth or larger tiers only where the query needs them. Reply with the JSON spec only.`;
+export const PLANNER_SYSTEM =
+  `You are Thicket's planner. For the query, write ONE workflow spec (Thicket workflow spec v1, JSON) that answers it ` +
+  `well within the budget. Prefer the cheapest workflow likely to be right; spend width, depth or larger tiers only where the query needs them. ` +
+  `Reply with the JSON spec only.`;
 
 export function plannerMessages(context: PromptContext, feedback?: { previous: string; message: string }): ChatMessage[] {
   const models = TIERS.flatMap((tier) => (context.tiers[tier] === undefined ? [] : [`${tier}=${context.tiers[tier]}`])).join(', ');
@@ -179,7 +182,8 @@ export function plannerMessages(context: PromptContext, feedback?: { previous: s
       .join('\n')}`,
     `Models by tier: ${models}. Put "tier" on a node (it is bound to that model); cascade stages name their models.`,
     `Budget for this query (planning included): ${budget || 'unlimited'}.`,
-    `Limits: ≤ ${limits.maxNodes} nodes, longest path ≤ ${limits.maxDepth}, ≤ ${limits.maxSamplesPerNode} samples per node, ≤ ${limits.maxTotalSamples} model calls in total, inputs must not form cycles.`,
+    `Limits: ≤ ${limits.maxNodes} nodes, longest path ≤ ${limits.maxDepth}, ≤ ${limits.maxSamplesPerNode} samples per node, ≤ ` +
+      `${limits.maxTotalSamples} model calls in total, inputs must not form cycles.`,
     `Objective: quality − ${context.lambda} × (share of the budget spent) − ${context.mu} × (number of nodes).`,
     `Examples:\n${context.templates.map((template) => `[${template.name}] ${template.use}\n${JSON.stringify(template.spec)}`).join('\n')}`,
   ].join('\n\n');

@@ -301,7 +301,10 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     const spent = addCost(roundPlanning, execution);
     feedback = {
       previous: JSON.stringify(chosen.spec),
-      message: `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; Outcome: incorrect (quality ${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
+      message:
+        `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; Outcome: incorrect (quality ` +
+        `${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ` +
+        `${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
     };
   }
   return outcome;
@@ -397,7 +400,11 @@ async function qualityOf(
 }
 
 function rejectedMessage(issues: readonly WorkflowIssue[], history: string): string {
-  return `Rejected: the spec cannot run.\n${issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n')}\nFix every problem and reply with the corrected spec only.${history ? `\n${history}` : ''}`;
+  return (
+    `Rejected: the spec ` +
+    `cannot run.\n${issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n')}\nFix every problem and reply ` +
+    `with the corrected spec only.${history ? `\n${history}` : ''}`
+  );
 }
 
 /** The largest share of any finite budget dimension that `spent` uses (tokens / 10,000 when nothing is finite). */

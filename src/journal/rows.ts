@@ -109,7 +109,7 @@ export function serialiseError(error: unknown): unknown {
   }
 }
 
-export function parseJson(text: string | null): unknown {
+function parseJson(text: string | null): unknown {
   return text === null ? null : (JSON.parse(text) as unknown);
 }
 
@@ -162,7 +162,7 @@ export function toStepRow(row: StepDbRow): StepRow {
 export type ReadMessages = (listId: string) => unknown[];
 
 /** The request exactly as recorded: referenced messages are put back in their own place (key order kept). */
-export function decodeRequest(requestJson: string, messagesList: string | null | undefined, readMessages: ReadMessages): unknown {
+function decodeRequest(requestJson: string, messagesList: string | null | undefined, readMessages: ReadMessages): unknown {
   const request = JSON.parse(requestJson) as unknown;
   if (messagesList === null || messagesList === undefined) return request;
   (request as { messages: unknown }).messages = readMessages(messagesList);

@@ -52,7 +52,7 @@ export const claimSchema = z
   })
   .strict();
 
-export const flagSchema = z
+const flagSchema = z
   .object({
     about: z.string().regex(NAME),
     key: z.string().regex(KEY),
@@ -129,8 +129,8 @@ export interface ReceiverView {
 
 /**
  * Tags every claim in one receiver's inbox (sender → claims). A claim is `direct` when the sender speaks for
- * itself (about itself, or its own network-wide stance, marked observed); otherwise it is checked against the receiver's own state (claims about the receiver), the
- * subject's own words (subject is a neighbour), or an independent second neighbour's report.
+ * itself (about itself, or its own network-wide stance, marked observed); otherwise it is checked against the receiver's own state (claims about the
+ * receiver), the subject's own words (subject is a neighbour), or an independent second neighbour's report.
  */
 export function checkInbox(view: ReceiverView, inbox: ReadonlyMap<string, readonly Claim[]>): CheckedClaim[] {
   // Index once per receiver: (about, key) → value → reports. Inboxes are small (one entry per neighbour).

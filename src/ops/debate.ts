@@ -343,7 +343,8 @@ function followUp(agents: DebateAgent[], heard: number[], latest: Array<Turn | u
     .filter((line): line is string => line !== undefined);
   const content =
     others.length > 0
-      ? `These are the recent answers of the agents you talk to:\n\n${others.join('\n\n')}\n\nUse their reasoning as additional advice: examine your answer and theirs step by step, then give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`
+      ? `These are the recent answers of the agents you talk to:\n\n${others.join('\n\n')}\n\nUse their reasoning as additional advice: examine ` +
+        `your answer and theirs step by step, then give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`
       : `Review your previous answer step by step and give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`;
   return [{ role: 'user', content }];
 }

@@ -10,7 +10,7 @@ import type { NodeInputs, OperatorRegistry } from './operators.ts';
 import { OP_NAMES, type OpName } from './spec.ts';
 
 /** `sim-fast`: sim:small with zero latency (bench / property tests); `sim:*` references work as usual. */
-export const TEST_FLEET_CONFIG = parseFleetConfig({
+const TEST_FLEET_CONFIG = parseFleetConfig({
   version: 1,
   models: { 'sim-fast': { provider: 'sim', profile: 'small', overrides: { latency: { ttftMs: 0, perTokenMs: 0 } } } },
 });

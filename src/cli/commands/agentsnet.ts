@@ -137,7 +137,9 @@ export async function agentsnetCommand(flags: AgentsnetFlags): Promise<number> {
     const error = exhausted
       ? {
           code: 'BUDGET_EXHAUSTED',
-          message: `Agents ran out of budget in ${result.budgetExhaustedInstances} of ${result.instances.length} instance(s); they fell silent and answered None. ${budgetLine(ledger)}`,
+          message:
+            `Agents ran out of budget in ${result.budgetExhaustedInstances} of ${result.instances.length} instance(s); they fell silent and ` +
+            `answered None. ${budgetLine(ledger)}`,
         }
       : null;
     const usage = usageOf(ledger);

@@ -13,8 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = join(REPO_ROOT, 'bin', 'thicket.js');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(REPO_ROOT, 'bin', 'thicket.js');
 
 export interface CliResult {
   /** Exit code; null when the child was ended by a signal. */
@@ -165,7 +165,7 @@ export function makeTempDir(prefix = 'thicket-cli-'): TempDir {
  * Opens a journal file read-only. Works while another process writes it in WAL mode (the -wal/-shm files
  * exist then) and after that process was killed. Never writes, never checkpoints.
  */
-export function openJournalReadonly(path: string): Database.Database {
+function openJournalReadonly(path: string): Database.Database {
   return new Database(path, { readonly: true, fileMustExist: true });
 }
 

@@ -13,8 +13,8 @@ import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { ReportInput } from './input.ts';
 
-export { renderCharts, renderSvg, decompositionSpec, frontierSpec, searchAxesSpec, coordinationSpec, type Chart } from './charts.ts';
-export { renderHtml, escapeHtml } from './html.ts';
+export { renderCharts, renderSvg, type Chart } from './charts.ts';
+export { renderHtml } from './html.ts';
 export { renderMarkdown } from './markdown.ts';
 export * from './tables.ts';
 export type { ReportInput, RunSummary } from './input.ts';

@@ -281,7 +281,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
       }
       return new ProviderError(
         this.redact(
-          `Context length exceeded: model "${this.modelId}" at ${this.endpoint} refused the prompt plus ${request.maxOutputTokens} output tokens (HTTP ${status}): ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+          `Context length exceeded: model "${this.modelId}" at ${this.endpoint} refused the ` +
+            `prompt plus ${request.maxOutputTokens} output tokens (HTTP ${status}): ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
         ),
         { status, responseBody: this.redact(truncate(rawBody, MAX_BODY_CHARS)), isRetryable: false },
       );

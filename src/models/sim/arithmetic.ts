@@ -140,7 +140,7 @@ function render(node: Node): string {
 }
 
 /** Integers exactly; other values as a decimal with up to 6 places. */
-export function formatValue(value: Fraction): string {
+function formatValue(value: Fraction): string {
   if (value.den === 1) return String(value.num);
   return normalizeAnswer((value.num / value.den).toFixed(6));
 }
