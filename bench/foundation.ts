@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock, systemClock } from '../src/core/index.ts';
 import { Ledger } from '../src/budget/index.ts';
-import { Fleet, FleetResolver, parseFleetConfig } from '../src/models/index.ts';
+import { Fleet, FleetResolver, parseFleetConfig, type ChatMessage } from '../src/models/index.ts';
 import { Journal } from '../src/journal/index.ts';
 
 export interface BenchRow {
@@ -101,7 +101,9 @@ export async function benchCallPath(): Promise<BenchRow[]> {
         value: `${medianMicros.toFixed(1)} µs`,
         target: '≤ 100 µs',
         met: medianMicros <= 100,
-        note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
+        note:
+          `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ` +
+          `${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
       },
       {
         name: 'journal replay (resume), calls served from the journal',
@@ -133,9 +135,9 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
   journal.beginOrResumeRun({ id: 'growing', command: 'bench', query: 'growing histories', args: {}, seed: 1, simulated: true, budget: {} });
   const recorder = journal.recorder('growing');
   const ledger = new Ledger({ clock, limits: { totalTokens: 1e12 } });
-  const histories = Array.from({ length: agents }, (_, agent) => [
+  const histories = Array.from({ length: agents }, (_, agent): ChatMessage[] => [
     {
-      role: 'system' as 'system' | 'user' | 'assistant',
+      role: 'system',
       content: `You are agent ${agent} in a network of ${agents}. Choose a colour different from your neighbours and answer in JSON.`,
     },
   ]);
@@ -168,7 +170,9 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
       value: `${Math.round(bytes / calls).toLocaleString('en-US')} B/call`,
       target: '(no target; report)',
       met: undefined,
-      note: `file ${(bytes / 1e6).toFixed(2)} MB; the requests' JSON alone, stored inline, would be ${(inlineBytes / 1e6).toFixed(2)} MB (${Math.round(inlineBytes / calls).toLocaleString('en-US')} B/call)`,
+      note:
+        `file ${(bytes / 1e6).toFixed(2)} MB; the requests' JSON alone, stored ` +
+        `inline, would be ${(inlineBytes / 1e6).toFixed(2)} MB (${Math.round(inlineBytes / calls).toLocaleString('en-US')} B/call)`,
     },
     {
       name: 'call path on growing histories, median per call',

@@ -211,15 +211,22 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       value: `${pct(learnedLine.accuracy)} at ${Math.round(learnedLine.tokens)} tok (${ratio.toFixed(1)}× fewer tokens, ${dollars.toFixed(1)}× the dollars)`,
       target: `≥ ${pct(bestWidth.accuracy)} at ≤ ${Math.round(bestWidth.tokens / 4)} tok`,
       met: learnedLine.accuracy >= bestWidth.accuracy && learnedLine.tokens <= bestWidth.tokens / 4,
-      note: `best width: ${bestWidth.name} ${pct(bestWidth.accuracy)} at ${Math.round(bestWidth.tokens)} tok, $${bestWidth.usd.toFixed(6)}/query (Snell et al.: > 4× in compute); governor $${learnedLine.usd.toFixed(6)}/query — it buys tokens with dollars (large-tier escalations); tokens include the probe and ${Math.round(learnedLine.planningTokens)} planning tok/query`,
+      note:
+        `best width: ${bestWidth.name} ${pct(bestWidth.accuracy)} at ${Math.round(bestWidth.tokens)} tok, $${bestWidth.usd.toFixed(6)}/query ` +
+        `(Snell et al.: > 4× in compute); governor $${learnedLine.usd.toFixed(6)}/query — it buys tokens with dollars (large-tier escalations); ` +
+        `tokens include the probe and ${Math.round(learnedLine.planningTokens)} planning tok/query`,
     });
     const dollarRatio = bestWidth.usd / Math.max(1e-12, dollarLine.usd);
     rows.push({
       name: `[SIM] dollar-cost governor vs best width @ ${budget}`,
-      value: `${pct(dollarLine.accuracy)} at $${dollarLine.usd.toFixed(6)} (${dollarRatio.toFixed(1)}× fewer dollars), ${Math.round(dollarLine.tokens)} tok (${(bestWidth.tokens / Math.max(1, dollarLine.tokens)).toFixed(1)}× fewer)`,
+      value:
+        `${pct(dollarLine.accuracy)} at $${dollarLine.usd.toFixed(6)} (${dollarRatio.toFixed(1)}× fewer dollars), ` +
+        `${Math.round(dollarLine.tokens)} tok (${(bestWidth.tokens / Math.max(1, dollarLine.tokens)).toFixed(1)}× fewer)`,
       target: `≥ ${pct(bestWidth.accuracy)} at ≤ $${(bestWidth.usd / 4).toFixed(6)}`,
       met: dollarLine.accuracy >= bestWidth.accuracy && dollarLine.usd <= bestWidth.usd / 4,
-      note: `the same calibration data, allocation fitted with dollars as the cost; best width ${pct(bestWidth.accuracy)} at $${bestWidth.usd.toFixed(6)}/query`,
+      note:
+        `the same calibration data, allocation fitted with dollars as the ` +
+        `cost; best width ${pct(bestWidth.accuracy)} at $${bestWidth.usd.toFixed(6)}/query`,
     });
     const saving = 1 - cascadeLine.usd / Math.max(1e-12, large.usd);
     rows.push({
@@ -227,7 +234,9 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       value: `saves ${pct(saving)} at ${pct(cascadeLine.accuracy)} (${pct(cascadeLine.accuracy / Math.max(1e-9, large.accuracy))} of large)`,
       target: '≥ 60% saved at ≥ 98% of large accuracy',
       met: saving >= 0.6 && cascadeLine.accuracy >= 0.98 * large.accuracy,
-      note: `always-large ${pct(large.accuracy)} at $${large.usd.toFixed(6)}/query; cascade $${cascadeLine.usd.toFixed(6)}/query, probe included (FrugalGPT / RouteLLM)`,
+      note:
+        `always-large ${pct(large.accuracy)} at $${large.usd.toFixed(6)}/query; cascade $${cascadeLine.usd.toFixed(6)}/query, probe included ` +
+        `(FrugalGPT / RouteLLM)`,
     });
     rows.push({
       name: `[SIM] governor vs best fixed strategy @ ${budget}`,
@@ -241,7 +250,9 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
       value: `3–4 ops ${pct(defaultLine.bands[1]!)} vs small ${pct(small.bands[1]!)}; $${defaultLine.usd.toFixed(6)} vs large $${large.usd.toFixed(6)}`,
       target: 'beats always-small on hard items, always-large on cost',
       met: defaultLine.bands[1]! > small.bands[1]! && defaultLine.usd < large.usd,
-      note: `planning: ${Math.round(defaultLine.planningTokens)} tok/query (${pct(defaultLine.planningTokens / Math.max(1, defaultLine.tokens))} of the default governor's tokens)`,
+      note:
+        `planning: ${Math.round(defaultLine.planningTokens)} tok/query (${pct(defaultLine.planningTokens / Math.max(1, defaultLine.tokens))} of ` +
+        `the default governor's tokens)`,
     });
   }
   const multihop = await benchMultihop({
@@ -264,7 +275,7 @@ export async function benchGovernor(options: GovernorBenchOptions = {}): Promise
  * fitted from a calibration suite of another world) against the fixed search strategy, closed-book single and
  * width, and the governor without the corpus. Every row spends under the same hard token budget per query.
  */
-export async function benchMultihop(options: {
+async function benchMultihop(options: {
   seed: number;
   budgets: number[];
   calibrationItems: number;
@@ -417,7 +428,10 @@ export async function benchMultihop(options: {
     ? (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${corpusCells.cells[bin].map(armKey).join(' / ')}`).join('; ')
     : 'none';
   return {
-    table: `${pc.yellow('[SIMULATED]')} Governor on ${suite.tasks.length} multi-hop questions over a generated corpus (${suite.description}); corpus table calibrated on ${calibrationSuite.tasks.length} questions of another world.\nLearned corpus allocation per level ${corpusCells?.levels.join('/') ?? '—'}: ${cells}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`,
+    table:
+      `${pc.yellow('[SIMULATED]')} Governor on ${suite.tasks.length} multi-hop questions over a ` +
+      `generated corpus (${suite.description}); corpus table calibrated on ${calibrationSuite.tasks.length} questions of another world.\nLearned ` +
+      `corpus allocation per level ${corpusCells?.levels.join('/') ?? '—'}: ${cells}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`,
     rows,
     lines,
   };
@@ -455,5 +469,11 @@ function renderTable(
   const stages = policy.cascade.stages.map((stage) => `${stage.tier}×${stage.samples} ${stage.signal}≥${stage.threshold}`).join(' → ');
   const cellsOf = (fitted: GovernorPolicy): string =>
     (['easy', 'medium', 'hard'] as const).map((bin) => `${bin}: ${fitted.allocation.cells[bin].map(armKey).join(' / ')}`).join('; ');
-  return `${pc.yellow('[SIMULATED]')} Governor on ${items} held-out mixed-difficulty arithmetic chains (calibrated on ${calibrationItems} others); bands by operations per chain (3–4: hard for the small tier; 5–7: hard for every tier). Every row spends under the same hard token budget per query; the governor's spend includes its probe and planner calls.\nFitted cascade: ${stages}. Learned allocation per level ${policy.allocation.levels.join('/')}: ${cellsOf(policy)}. With dollars as the cost: ${cellsOf(dollarAware)}.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`;
+  return (
+    `${pc.yellow('[SIMULATED]')} Governor on ${items} held-out mixed-difficulty arithmetic chains ` +
+    `(calibrated on ${calibrationItems} others); bands by operations per chain (3–4: hard for the small tier; 5–7: hard for every tier). Every row ` +
+    `spends under the same hard token budget per query; the governor's spend includes its probe and planner calls.\nFitted cascade: ${stages}. ` +
+    `Learned allocation per level ${policy.allocation.levels.join('/')}: ${cellsOf(policy)}. With dollars as the cost: ${cellsOf(dollarAware)}` +
+    `.\nSimulated fleet — not a real model's accuracy.\n${table.toString()}`
+  );
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { studyCommand } from '../src/lab/index.ts';
 import type { BenchRow } from './foundation.ts';
 
-export const QUICK_STUDY_TARGET_SECONDS = 120;
+const QUICK_STUDY_TARGET_SECONDS = 120;
 
 export async function benchQuickStudy(): Promise<BenchRow> {
   const scratch = mkdtempSync(join(tmpdir(), 'thicket-bench-lab-'));
@@ -32,7 +32,9 @@ export async function benchQuickStudy(): Promise<BenchRow> {
       value: `${seconds.toFixed(1)} s`,
       target: `≤ ${QUICK_STUDY_TARGET_SECONDS} s`,
       met: result.status === 'ok' && seconds <= QUICK_STUDY_TARGET_SECONDS,
-      note: `${runs.toLocaleString('en-US')} runs, ${result.calls.new.toLocaleString('en-US')} simulated calls, journal + report; ${cpuSeconds.toFixed(1)} s CPU; status ${result.status}`,
+      note:
+        `${runs.toLocaleString('en-US')} runs, ${result.calls.new.toLocaleString('en-US')} simulated calls, ` +
+        `journal + report; ${cpuSeconds.toFixed(1)} s CPU; status ${result.status}`,
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });

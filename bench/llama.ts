@@ -126,7 +126,11 @@ function overhead(results: KvThreadResult[]): string {
     median(results.map((result) => result.metrics[key] / Math.max(1, result.metrics.erasures)));
   const share = median(results.map(({ metrics }) => (metrics.eraseMs + metrics.resyncMs + metrics.compactMs) / metrics.elapsedMs));
   const { erasures, compactions } = results[0]!.metrics;
-  return `per erasure: erase ${per('eraseMs').toFixed(2)} ms, re-sync (K-shift + pending tokens) ${per('resyncMs').toFixed(1)} ms, compaction ${per('compactMs').toFixed(1)} ms; ${erasures} erasures, ${compactions} compactions; ${percent(share)} of the run`;
+  return (
+    `per erasure: erase ${per('eraseMs').toFixed(2)} ms, re-sync (K-shift + ` +
+    `pending tokens) ${per('resyncMs').toFixed(1)} ms, compaction ${per('compactMs').toFixed(1)} ms; ${erasures} erasures, ${compactions} ` +
+    `compactions; ${percent(share)} of the run`
+  );
 }
 
 /** Decode rate of the model itself at a given KV occupancy (no grammar, no thread): the curve behind the thread's figures. */
@@ -146,7 +150,11 @@ async function decodeRateAtOccupancy(modelPath: string, occupancies: readonly nu
       });
       const steps = generated.tokens.length - 1;
       rates.push(
-        `${occupancy}: ${steps >= 16 ? `${Math.round((steps * 1000) / (generated.decodeMs - generated.firstTokenMs))} wall / ${Math.round((steps * 1000) / generated.decodeCpuMs)} CPU` : 'n/a (stopped early)'}`,
+        `${occupancy}: ` +
+          (steps >= 16
+            ? `${Math.round((steps * 1000) / (generated.decodeMs - generated.firstTokenMs))} wall / ` +
+              `${Math.round((steps * 1000) / generated.decodeCpuMs)} CPU`
+            : 'n/a (stopped early)'),
       );
     }
     return rates.join(', ');
@@ -252,23 +260,38 @@ export async function benchLlama(): Promise<BenchRow[]> {
         target: '≤ 40% (both)',
         met: peakRatio <= 0.4 && ownPeakRatio <= 0.4,
         note:
-          `small fixture, medians of ${SMALL_REPETITIONS} seeds; across runs ${ratios.join(' / ')}; same document ${pruned.map((result) => percent1(ownRatio(result))).join(' / ')}; without compaction (seeds 1–${SMALL_NO_COMPACTION_REPETITIONS}, other gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. ` +
-          `${promptTokens} of the cells are the prompt (byte-level vocabulary); without them ${percent(documentRatio)}. Erased ${median(pruned.map((result) => result.metrics.tokensErased))} tokens in ${pruned[0]!.metrics.erasures} erasures. Pruned tokens at 1/10/20/30 finished tasks: ${alongTree(pruned, 'kvTokens')} (buffer 2: nothing can be erased before the third list closes at task 11; the peak comes as the last top-level task's third list closes). ` +
-          `The smallest balanced depth-3 tree with ≥ 20 subtasks is the hardest case: two buffered lists and the open path are a third of it. Larger trees, same document, medians of ${SWEEP_REPETITIONS}: ${sweep.join(', ')}`,
+          `small fixture, medians of ${SMALL_REPETITIONS} seeds; across runs ${ratios.join(' / ')}; same document ` +
+          `${pruned.map((result) => percent1(ownRatio(result))).join(' / ')}; without compaction (seeds 1–${SMALL_NO_COMPACTION_REPETITIONS}, other ` +
+          `gibberish: compaction changes float rounding, so sampling) ${ratiosBefore.join(' / ')}. ` +
+          `${promptTokens} of the cells are the prompt (byte-level vocabulary); ` +
+          `without them ${percent(documentRatio)}. Erased ${median(pruned.map((result) => result.metrics.tokensErased))} tokens in ` +
+          `${pruned[0]!.metrics.erasures} erasures. Pruned tokens at 1/10/20/30 finished tasks: ${alongTree(pruned, 'kvTokens')} (buffer 2: nothing ` +
+          `can be erased before the third list closes at task 11; the peak comes as the last top-level task's third list closes). ` +
+          `The smallest balanced depth-3 tree with ≥ 20 subtasks is the hardest case: two buffered lists and the open path are a third of it. ` +
+          `Larger trees, same document, medians of ${SWEEP_REPETITIONS}: ${sweep.join(', ')}`,
       },
       {
         name: 'thread KV cells attention spans, pruned (small fixture)',
         value: `${median(pruned.map((result) => result.metrics.peakCellSpan))} peak, ${median(pruned.map((result) => result.metrics.finalCellSpan))} final`,
         target: '— (follows live tokens)',
         met: undefined,
-        note: `at 1/10/20/30 finished tasks, with compaction: ${alongTree(pruned, 'cellSpan')}; erase only (before): ${alongTree(prunedNoCompaction, 'cellSpan')} (${median(prunedNoCompaction.map((result) => result.metrics.finalCellSpan))} final for ${median(prunedNoCompaction.map((result) => result.metrics.finalKvTokens))} live tokens): erased cells are reused, but attention runs up to the highest used cell`,
+        note:
+          `at 1/10/20/30 finished tasks, with ` +
+          `compaction: ${alongTree(pruned, 'cellSpan')}; erase only (before): ${alongTree(prunedNoCompaction, 'cellSpan')} (` +
+          `${median(prunedNoCompaction.map((result) => result.metrics.finalCellSpan))} final for ` +
+          `${median(prunedNoCompaction.map((result) => result.metrics.finalKvTokens))} live tokens): erased cells are reused, but attention runs up ` +
+          `to the highest used cell`,
       },
       {
         name: 'thread decode tok/s, pruned, small fixture: tasks 1–5 → 26–30',
         value: `wall ${change(smallAfter)}; CPU ${change(smallAfterCpu)}`,
         target: '— (attention-bound, see speed fixture)',
         met: undefined,
-        note: `before (erase only, no compaction): wall ${change(smallBefore)}, CPU ${change(smallBeforeCpu)}; unpruned ${Math.round(smallUnpruned.early)} → ${Math.round(smallUnpruned.late)} (${signed(smallUnpruned.change)}). Tasks 12–16 → 26–30: ${signed(smallAfter.plateauChange)}. Pruning ${overhead(pruned)}. Medians of ${SMALL_REPETITIONS}; ${smallLoad} → ${smallLoadAfter}`,
+        note:
+          `before (erase only, no ` +
+          `compaction): wall ${change(smallBefore)}, CPU ${change(smallBeforeCpu)}; unpruned ${Math.round(smallUnpruned.early)} → ` +
+          `${Math.round(smallUnpruned.late)} (${signed(smallUnpruned.change)}). Tasks 12–16 → 26–30: ${signed(smallAfter.plateauChange)}. Pruning ` +
+          `${overhead(pruned)}. Medians of ${SMALL_REPETITIONS}; ${smallLoad} → ${smallLoadAfter}`,
       },
       {
         name: 'thread decode tok/s, pruned, speed fixture: tasks 1–5 → 26–30',
@@ -276,7 +299,13 @@ export async function benchLlama(): Promise<BenchRow[]> {
         target: 'flat, within ±15%',
         // Judged on CPU time: one decode thread on a shared 2-core machine; wall time is shown next to it.
         met: Math.abs(bigAfterCpu.change) <= 0.15,
-        note: `judged on CPU-time rate (wall time on this shared machine includes waits for a core). Qwen2.5-0.5B block shape ×${SPEED_BLOCKS}, Q8_0, vocabulary ${speedInfo.vocabularySize} (${mib(speedInfo.bytes)}, written in ${writeSeconds.toFixed(1)} s), 1 thread. Before (erase only, no compaction): CPU ${change(bigBeforeCpu)}, wall ${change(bigBefore)}. Tokens at 1/10/20/30 finished tasks: ${alongTree(bigPruned, 'kvTokens')}; tasks 12–16 → 26–30 (CPU): ${signed(bigAfterCpu.plateauChange)}. Pruning ${overhead(bigPruned)}. Medians of ${SPEED_REPETITIONS} (comparison runs ${SPEED_COMPARISON_REPETITIONS}); ${speedLoad} → ${speedLoadAfter}`,
+        note:
+          `judged on CPU-time rate (wall time on this shared machine includes waits for a core). Qwen2.5-0.5B ` +
+          `block shape ×${SPEED_BLOCKS}, Q8_0, vocabulary ${speedInfo.vocabularySize} (${mib(speedInfo.bytes)}, written in ` +
+          `${writeSeconds.toFixed(1)} s), 1 thread. Before (erase only, no compaction): CPU ${change(bigBeforeCpu)}, wall ${change(bigBefore)}. ` +
+          `Tokens at 1/10/20/30 finished tasks: ${alongTree(bigPruned, 'kvTokens')}; tasks 12–16 → 26–30 (CPU): ${signed(bigAfterCpu.plateauChange)}` +
+          `. Pruning ${overhead(bigPruned)}. Medians of ${SPEED_REPETITIONS} (comparison runs ${SPEED_COMPARISON_REPETITIONS}); ${speedLoad} → ` +
+          `${speedLoadAfter}`,
       },
       {
         name: 'thread decode tok/s, unpruned, speed fixture: tasks 1–5 → 26–30',
@@ -295,6 +324,7 @@ export async function benchLlama(): Promise<BenchRow[]> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const row of await benchLlama())
     console.log(
-      `${row.name}\n  measured ${row.value} | target ${row.target} | met ${row.met === undefined ? '—' : row.met ? 'yes' : 'no'}${row.note ? `\n  ${row.note}` : ''}`,
+      `${row.name}\n  measured ${row.value} | target ${row.target} | met ${row.met === undefined ? '—' : row.met ? 'yes' : 'no'}` +
+        `${row.note ? `\n  ${row.note}` : ''}`,
     );
 }

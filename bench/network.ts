@@ -39,9 +39,7 @@ export interface LargeNetworkOptions {
 }
 
 /** One colouring instance on `agents` agents; wall time, peak RSS and delivered messages per second. */
-export async function measureLargeColoring(
-  options: LargeNetworkOptions = {},
-): Promise<{
+async function measureLargeColoring(options: LargeNetworkOptions = {}): Promise<{
   seconds: number;
   cpuSeconds: number;
   peakBytes: number;
@@ -101,7 +99,9 @@ export async function benchNetwork(agents = 1000): Promise<BenchRow[]> {
   for (const history of [{ kind: 'persistent' }, { kind: 'pruned', keepRounds: 3 }] satisfies HistoryMode[]) {
     const run = await measureLargeColoring({ agents, history });
     const label = `${agents}-agent colouring, sim, ${run.history} history`;
-    const note = `${run.rounds} rounds, ${run.calls.toLocaleString('en-US')} calls, ${run.cpuSeconds.toFixed(1)} s CPU, load average ${run.loadAverage.map((value) => value.toFixed(1)).join(' → ')}; score ${run.score.toFixed(2)} (SIMULATED)`;
+    const note =
+      `${run.rounds} rounds, ${run.calls.toLocaleString('en-US')} calls, ${run.cpuSeconds.toFixed(1)} s CPU, load average ` +
+      `${run.loadAverage.map((value) => value.toFixed(1)).join(' → ')}; score ${run.score.toFixed(2)} (SIMULATED)`;
     rows.push({ name: `${label}: wall time`, value: `${run.seconds.toFixed(1)} s`, target: '≤ 30 s', met: run.seconds <= 30, note });
     rows.push({
       name: `${label}: peak memory (RSS)`,

@@ -224,7 +224,14 @@ export async function benchRegistry(
       value: result.reused ? 'reused' : `${fmt(result.buildSeconds, 1)} s`,
       target: '(report)',
       met: undefined,
-      note: `${result.embedder}; ${result.reused ? `built earlier (THICKET_BENCH_REGISTRY_CACHE)` : `${Math.round(size / result.buildSeconds).toLocaleString('en-US')} cards/s`}; index file ${fmt(result.indexBytes / 1e6, 1)} MB; ${result.reused ? '' : `RSS +${Math.round(result.rssMegabytes)} MB; `}re-open ${fmt(result.reopenSeconds, 2)} s (index ${result.reopenRebuilt === undefined ? 'loaded' : `rebuilt: ${result.reopenRebuilt}`}; label graphs built unless cached), again ${fmt(result.reopenAgainSeconds, 2)} s (label graphs loaded)`,
+      note:
+        `${result.embedder}; ` +
+        (result.reused
+          ? 'built earlier (THICKET_BENCH_REGISTRY_CACHE)'
+          : `${Math.round(size / result.buildSeconds).toLocaleString('en-US')} cards/s`) +
+        `; index file ${fmt(result.indexBytes / 1e6, 1)} MB; ${result.reused ? '' : `RSS +${Math.round(result.rssMegabytes)} MB; `}` +
+        `re-open ${fmt(result.reopenSeconds, 2)} s (index ${result.reopenRebuilt === undefined ? 'loaded' : `rebuilt: ${result.reopenRebuilt}`}; ` +
+        `label graphs built unless cached), again ${fmt(result.reopenAgainSeconds, 2)} s (label graphs loaded)`,
     });
     for (const entry of result.perSelectivity) {
       const plans = Object.entries(entry.plans)
@@ -236,7 +243,9 @@ export async function benchRegistry(
         value: `${fmt(entry.p50)} / ${fmt(entry.p99)} ms`,
         target: `≤ ${TARGET.p50Ms} / ≤ ${TARGET.p99Ms} ms`,
         met: entry.p50 <= TARGET.p50Ms && entry.p99 <= TARGET.p99Ms,
-        note: `CPU per query p50 / p99 ${fmt(entry.cpuP50)} / ${fmt(entry.cpuP99)} ms; measured selectivity ${fmt(entry.measured * 100, 2)}%; plans: ${plans}${at1M}`,
+        note:
+          `CPU per query p50 / p99 ${fmt(entry.cpuP50)} / ${fmt(entry.cpuP99)} ms; measured ` +
+          `selectivity ${fmt(entry.measured * 100, 2)}%; plans: ${plans}${at1M}`,
       });
       rows.push({
         name: `registry ${label}, ${entry.name} filter: recall@10 vs exact`,

@@ -99,5 +99,9 @@ export function strategyTable(rows: StrategyRow[], items: number): string {
       }),
     ]);
   }
-  return `${pc.yellow('[SIMULATED]')} Matched-budget strategies on ${items} generated arithmetic chains (sim:small, escalating to sim:medium/large in cascade).\nAccuracy and mean tokens spent per query; "capped" = runs that hit the budget. Simulated fleet — not a real model's accuracy.\n${table.toString()}`;
+  return (
+    `${pc.yellow('[SIMULATED]')} Matched-budget strategies on ${items} generated arithmetic chains (sim:small, escalating to sim:medium/large ` +
+    `in cascade).\nAccuracy and mean tokens spent per query; "capped" = runs that hit the budget. Simulated fleet — not a real ` +
+    `model's accuracy.\n${table.toString()}`
+  );
 }

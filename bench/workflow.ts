@@ -50,7 +50,7 @@ function timed(registry: OperatorRegistry, total: { ms: number }): OperatorRegis
       }
     };
   }
-  return wrapped as OperatorRegistry;
+  return wrapped;
 }
 
 export async function benchExecutorOverhead(): Promise<BenchRow[]> {

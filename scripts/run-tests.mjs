@@ -35,7 +35,7 @@ const result = spawnSync(
   ],
   { stdio: 'inherit', env: { ...process.env, THICKET_TEST: '1' } },
 );
-let summary = '';
+let summary;
 try {
   const tap = readFileSync(tapFile, 'utf8');
   const count = (key) => Number(tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);

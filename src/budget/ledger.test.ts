@@ -101,7 +101,7 @@ describe('Ledger basics', () => {
 
   it('rejects invalid limits with every problem listed', () => {
     assert.throws(
-      () => new Ledger({ clock: systemClock, limits: { totalTokens: -1, usd: Number.NaN } as BudgetLimits }),
+      () => new Ledger({ clock: systemClock, limits: { totalTokens: -1, usd: Number.NaN } }),
       (error: unknown) => error instanceof InvalidInputError && error.issues.length === 2 && error.issues[0]!.path === 'run.totalTokens',
     );
   });

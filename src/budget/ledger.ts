@@ -115,8 +115,8 @@ export class Budget {
     });
     const ownDeadline = limits.seconds === undefined ? Infinity : ledger.clock.now() + limits.seconds * 1000;
     this.deadline = Math.min(ownDeadline, parent?.deadline ?? Infinity);
-    this.ancestry = [];
-    for (let node: Budget | undefined = this; node; node = node.parent) this.ancestry.push(node);
+    this.ancestry = [this];
+    for (let node = parent; node; node = node.parent) this.ancestry.push(node);
   }
 
   get limits(): BudgetLimits {

@@ -138,8 +138,8 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.equal(dead.models[0]!.latencyMs, null);
         assert.equal(dead.models[0]!.simulated, false);
         assert.equal(dead.models[0]!.error?.code, 'PROVIDER_ERROR');
-        assert.match(dead.models[0]!.error!.message, /ECONNREFUSED/);
-        assert.match(dead.models[0]!.error!.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        assert.match(dead.models[0]!.error.message, /ECONNREFUSED/);
+        assert.match(dead.models[0]!.error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
       } finally {
         dir.remove();
       }

@@ -82,7 +82,8 @@ function buildProgram(): Command {
     .option('--max-cost-per-call <usd>', "largest expected dollars per call of a bound capability (the card's cost profile)")
     .option(
       '--registry <path>',
-      'capability registry for workflow capability nodes and strategy auto under --require/--forbid/--provider/--max-cost-per-call (default: $THICKET_REGISTRY, then registry.db beside the journal)',
+      'capability registry for workflow capability nodes and strategy auto under --require/--forbid/--provider/--max-cost-per-call (default: ' +
+        '$THICKET_REGISTRY, then registry.db beside the journal)',
     )
     .option('--planner <ref>', 'model that writes per-query workflows (strategy auto)')
     .option('--plan <mode>', 'strategy auto: auto (policy decides) | always | never')

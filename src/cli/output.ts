@@ -29,7 +29,7 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
   return rendered.toString();
 }
 
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
   return value.toFixed(value < 0.01 ? 6 : 4);
 }

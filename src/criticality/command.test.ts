@@ -55,7 +55,7 @@ describe('criticalityCommand', () => {
       [1, 2],
       [1, 3],
       [2, 3],
-    ].map(([a, b]) => ({ source: nodes[a]!.id, target: nodes[b]!.id }));
+    ].map(([a, b]) => ({ source: nodes[a!]!.id, target: nodes[b!]!.id }));
     const report = await criticalityCommand(file({ nodes, edges }), quiet);
     assert.equal(report.snapshots.length, 1);
     assert.equal(report.snapshots[0]!.step, null);

@@ -165,8 +165,10 @@ export function renderReport(report: CriticalityReport): string {
     ].filter(Boolean);
     lines.push(
       '',
-      `latest snapshot: mean degree ${fixed(last.meanDegree, 2)}, density ${fixed(last.density, 4)}, ${last.components} component(s) (largest ${last.largestComponent}), ` +
-        `transitivity ${fixed(last.clustering.transitivity, 3)}, ${last.communities} communities (largest ${last.largestCommunities.slice(0, 5).join(', ') || '—'})` +
+      `latest snapshot: ` +
+        `mean degree ${fixed(last.meanDegree, 2)}, density ${fixed(last.density, 4)}, ${last.components} component(s) (largest ${last.largestComponent}), ` +
+        `transitivity ${fixed(last.clustering.transitivity, 3)}, ${last.communities} communities (largest ` +
+        `${last.largestCommunities.slice(0, 5).join(', ') || '—'})` +
         (last.merged > 0 ? `, ${last.merged} nodes merged` : ''),
       `mean edge similarity ${fixed(last.meanEdgeSimilarity, 3)}`,
       `hubs (degree): ${last.hubs.map((hub) => `${hub.id} (${hub.degree})`).join(', ') || '—'}`,

@@ -68,7 +68,7 @@ export function undirectedGraph(n: number, pairs: ReadonlyArray<readonly [number
     neighbors[fill[from[k]!]!++] = to[k]!;
     neighbors[fill[to[k]!]!++] = from[k]!;
   }
-  for (let i = 0; i < n; i++) neighbors.subarray(offsets[i]!, offsets[i + 1]!).sort();
+  for (let i = 0; i < n; i++) neighbors.subarray(offsets[i], offsets[i + 1]).sort();
   return { n, offsets, neighbors, edgeFrom: Int32Array.from(from), edgeTo: Int32Array.from(to) };
 }
 
@@ -172,7 +172,7 @@ export function canonicalize(input: CriticalityGraph, vectors: readonly Float32A
   return canonical;
 }
 
-export function dot(left: Float32Array, right: Float32Array): number {
+function dot(left: Float32Array, right: Float32Array): number {
   let sum = 0;
   for (let index = 0; index < left.length; index++) sum += left[index]! * right[index]!;
   return sum;

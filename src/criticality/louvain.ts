@@ -27,7 +27,7 @@ export function louvain(graph: UndirectedGraph): Communities {
   const n = graph.n;
   let level: Level = {
     n,
-    neighbors: Array.from({ length: n }, (_, i) => Array.from(graph.neighbors.subarray(graph.offsets[i]!, graph.offsets[i + 1]!))),
+    neighbors: Array.from({ length: n }, (_, i) => Array.from(graph.neighbors.subarray(graph.offsets[i], graph.offsets[i + 1]))),
     weights: Array.from({ length: n }, (_, i) => new Array<number>(graph.offsets[i + 1]! - graph.offsets[i]!).fill(1)),
     selfLoops: new Float64Array(n),
   };

@@ -46,7 +46,7 @@ export function parseGraph(value: unknown, source = 'graph'): CriticalityGraph {
   // A trace wraps the graph: validate the inner object so paths point into it ("graph.nodes[2].id").
   const wrapped = typeof value === 'object' && value !== null && !('nodes' in value) && 'graph' in value;
   const prefix = wrapped ? 'graph' : '';
-  const inner = wrapped ? (value as { graph: unknown }).graph : value;
+  const inner = wrapped ? value.graph : value;
   const parsed = graphSchema.safeParse(inner);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${source}`, zodIssues(parsed.error, prefix));
   const at = (path: string) => (prefix ? `${prefix}.${path}` : path);

@@ -12,8 +12,8 @@
  * wins (costWeight 0.25 by default: spending the whole level must buy 25 points of accuracy — at a given
  * budget accuracy is the goal, as in Snell et al., but tokens a query does not need are not spent for a
  * point or two). With `costMetric: 'usd'` the cost is the arm's mean dollars over the level priced at the
- * starting model's output price, for fleets where a large-tier token costs many small-tier ones. Cross-validated: for each of k folds the arm chosen on the other folds is scored on the
- * held-out fold, and so is the default policy's arm; the learned choice replaces the default only when its
+ * starting model's output price, for fleets where a large-tier token costs many small-tier ones. Cross-validated: for each of k folds the arm chosen
+ * on the other folds is scored on the held-out fold, and so is the default policy's arm; the learned choice replaces the default only when its
  * held-out score is at least the default's (and the cell has ≥ minItems items). Otherwise the default stays.
  */
 import type { BudgetLimits } from '../budget/index.ts';
@@ -21,7 +21,7 @@ import { foldsOf } from './cascade-fit.ts';
 import { ARMS, BINS, DEFAULT_CORPUS_ALLOCATION, type AllocationCell, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 
 /** Spending the whole budget level must buy at least this much accuracy (0.25 = 25 points) to be worth it. */
-export const DEFAULT_COST_WEIGHT = 0.25;
+const DEFAULT_COST_WEIGHT = 0.25;
 
 export interface ArmRecord {
   itemId: string;

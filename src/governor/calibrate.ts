@@ -20,11 +20,11 @@ import { Ledger } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { Trace, childContext, sample, verify, type Checker, type OpContext, type Retriever } from '../ops/index.ts';
-import { DEFAULT_SYSTEM_PROMPT, type Tier } from '../workflow/index.ts';
+import { DEFAULT_SYSTEM_PROMPT } from '../workflow/index.ts';
 import { armKey, type ArmRecord } from './allocation.ts';
 import { fleetBinder, type CapabilityBinder } from './binder.ts';
 import type { CalibrationRecord, StageObservation } from './cascade-fit.ts';
-import { DEFAULT_POLICY, type AllocationCell, type ConfidenceSignal, type DifficultyBin, type GovernorPolicy } from './policy.ts';
+import { DEFAULT_POLICY, type AllocationCell, type ConfidenceSignal, type GovernorPolicy } from './policy.ts';
 import { VOTE_TEMPERATURE, probeDifficulty, summarise } from './probe.ts';
 import { governedSolve, routerStages } from './solve.ts';
 import { toCandidate } from './router.ts';
@@ -292,7 +292,7 @@ export function readCalibration(journal: Journal, options: { runIds?: readonly s
         stagesByItem.set(key, list);
       } else if (row.kind === ARM_STEP_KIND) {
         const record = row.output as ArmRecord;
-        arms.push({ ...record, itemId: `${runId}/${record.itemId}`, bin: record.bin as DifficultyBin });
+        arms.push({ ...record, itemId: `${runId}/${record.itemId}`, bin: record.bin });
       }
     }
   }
@@ -304,6 +304,6 @@ export function readCalibration(journal: Journal, options: { runIds?: readonly s
   const records: CalibrationRecord[] = [];
   for (const [key, stages] of stagesByItem)
     if (stages.every(Boolean) && layoutOf(stages) === common)
-      records.push({ itemId: key.replace('\u0000', '/'), stages: stages.map((stage) => ({ ...stage, tier: stage.tier as Tier })) });
+      records.push({ itemId: key.replace('\u0000', '/'), stages: stages.map((stage) => ({ ...stage, tier: stage.tier })) });
   return { runIds, records, arms };
 }

@@ -64,7 +64,7 @@ function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     if (key === '$schema' || key === '$id' || key === 'title' || key === 'description') continue;
     // Under `properties` the keys are field names (a field may be called "description"): keep them all.
     out[key] =
@@ -88,7 +88,7 @@ export interface LibraryOptions {
 /** The strategy templates, bound to the fleet's tiers, plus the example specs whose operators are available. */
 export function templateLibrary(options: LibraryOptions): PlanTemplate[] {
   const model = options.tiers.small ?? options.defaultModel;
-  const ladder = TIERS.flatMap((tier) => (options.tiers[tier] === undefined ? [] : [options.tiers[tier]!]));
+  const ladder = TIERS.flatMap((tier) => (options.tiers[tier] === undefined ? [] : [options.tiers[tier]]));
   const common = { model, maxOutputTokens: options.maxOutputTokens };
   const templates: PlanTemplate[] = [
     { name: 'strategy:single', use: 'easy queries: one careful answer', spec: strategySpec('single', { ...common, samples: 1 }) },
@@ -143,7 +143,7 @@ function exampleTemplates(folder: string, tiers: Partial<Record<Tier, string>>, 
       templates.push({
         name: spec.name ?? file.replace(/\.json$/, ''),
         use: spec.description ?? '',
-        spec: { ...spec, description: undefined } as WorkflowSpec,
+        spec: { ...spec, description: undefined },
       });
     } catch {
       // A broken example must not stop planning; `thicket workflow validate` is where examples get checked.
@@ -163,7 +163,10 @@ export interface PromptContext {
   mu: number;
 }
 
-export const PLANNER_SYSTEM = `You are Thicket's planner. For the query, write ONE workflow spec (Thicket workflow spec v1, JSON) that answers it well within the budget. Prefer the cheapest workflow likely to be right; spend width, depth or larger tiers only where the query needs them. Reply with the JSON spec only.`;
+export const PLANNER_SYSTEM =
+  `You are Thicket's planner. For the query, write ONE workflow spec (Thicket workflow spec v1, JSON) that answers it ` +
+  `well within the budget. Prefer the cheapest workflow likely to be right; spend width, depth or larger tiers only where the query needs them. ` +
+  `Reply with the JSON spec only.`;
 
 export function plannerMessages(context: PromptContext, feedback?: { previous: string; message: string }): ChatMessage[] {
   const models = formatTierLine(
@@ -179,7 +182,8 @@ export function plannerMessages(context: PromptContext, feedback?: { previous: s
       .join('\n')}`,
     `${models}. Put "tier" on a node (it is bound to that model); cascade stages name their models.`,
     `Budget for this query (planning included): ${budget || 'unlimited'}.`,
-    `Limits: ≤ ${limits.maxNodes} nodes, longest path ≤ ${limits.maxDepth}, ≤ ${limits.maxSamplesPerNode} samples per node, ≤ ${limits.maxTotalSamples} model calls in total, inputs must not form cycles.`,
+    `Limits: ≤ ${limits.maxNodes} nodes, longest path ≤ ${limits.maxDepth}, ≤ ${limits.maxSamplesPerNode} samples per node, ≤ ` +
+      `${limits.maxTotalSamples} model calls in total, inputs must not form cycles.`,
     `Objective: quality − ${context.lambda} × (share of the budget spent) − ${context.mu} × (number of nodes).`,
     `Examples:\n${context.templates.map((template) => `[${template.name}] ${template.use}\n${JSON.stringify(template.spec)}`).join('\n')}`,
   ].join('\n\n');

@@ -209,7 +209,7 @@ export const DEFAULT_POLICY: GovernorPolicy = Object.freeze({
   },
   planner: { maxRetries: 2, refineRounds: 2, lambda: 0.5, mu: 0.02 },
   split: { probe: 0.5, plan: 0.6 },
-} satisfies GovernorPolicy) as GovernorPolicy;
+} satisfies GovernorPolicy);
 
 /**
  * Allocation when a corpus is available and the policy has no fitted corpus table. Multi-hop questions over a
@@ -232,7 +232,7 @@ export const DEFAULT_CORPUS_ALLOCATION: NonNullable<GovernorPolicy['allocation']
       { arm: 'search', steps: 6, k: 3 },
     ],
   },
-}) as NonNullable<GovernorPolicy['allocation']['corpus']>;
+});
 
 /** Parses and validates a policy document; every problem is reported with its path (INVALID_CONFIG). */
 export function parsePolicy(value: unknown, source = 'governor policy'): GovernorPolicy {

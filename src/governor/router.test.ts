@@ -175,7 +175,7 @@ describe('cheaper probe', () => {
     // Medium and hard lead to the same arm: two disagreeing samples already decide "not easy", so the third
     // probe sample is never drawn; with the default policy (medium ≠ hard) it is.
     const policy = structuredClone(DEFAULT_POLICY);
-    policy.allocation.cells.medium = policy.allocation.cells.hard.map(() => ({ arm: 'cascade', escalate: true }) as AllocationCell);
+    policy.allocation.cells.medium = policy.allocation.cells.hard.map(() => ({ arm: 'cascade', escalate: true }));
     policy.allocation.cells.hard = policy.allocation.cells.medium.map((cell) => ({ ...cell }));
     let decided = 0;
     for (const task of tasks) {

@@ -239,7 +239,9 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
         });
         answer = vote.answer ?? answer;
         decision.reusedProbeSamples = vote.reusedProbeSamples;
-        decision.strategy = `vote: ${vote.samples} samples of ${model} (${vote.reusedProbeSamples} from the probe${vote.stoppedEarly ? ', stopped once decided' : ''})`;
+        decision.strategy =
+          `vote: ${vote.samples} samples of ${model} (${vote.reusedProbeSamples} from the probe` +
+          `${vote.stoppedEarly ? ', stopped once decided' : ''})`;
         ({ simulated, budgetExhausted } = merge(vote, simulated, budgetExhausted, degraded));
       } else if (cell.arm === 'cascade') {
         const stages = routerStages(policy, binder, constraints, startTier, start, cell.tier);
@@ -255,7 +257,9 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
         answer = routed.answer ?? answer;
         decision.escalations = routed.escalations;
         decision.reusedProbeSamples = routed.reusedProbeSamples;
-        decision.strategy = `cascade: ${stages.map((stage) => stage.model).join(' → ')}, answered by ${routed.answeredBy === undefined ? 'none' : stages[routed.answeredBy]!.model}`;
+        decision.strategy =
+          `cascade: ${stages.map((stage) => stage.model).join(' → ')}, answered by ` +
+          `${routed.answeredBy === undefined ? 'none' : stages[routed.answeredBy]!.model}`;
         ({ simulated, budgetExhausted } = merge(routed, simulated, budgetExhausted, degraded));
       } else if (cell.arm === 'search') {
         const model = modelFor(binder, cell.tier, constraints, start);
@@ -270,7 +274,9 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
           probe,
         });
         answer = searched.answer;
-        decision.strategy = `search: up to ${steps} retrieval steps on ${model} (${searched.steps} used)${searched.fromProbe ? " (no answer; the probe's stands)" : ''}`;
+        decision.strategy =
+          `search: up to ${steps} retrieval steps on ${model} (${searched.steps} used)` +
+          `${searched.fromProbe ? " (no answer; the probe's stands)" : ''}`;
         ({ simulated, budgetExhausted } = merge(searched, simulated, budgetExhausted, degraded));
       } else if (cell.arm === 'thread') {
         const model = modelFor(binder, cell.tier, constraints, start);
@@ -300,7 +306,9 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
         if (planned.spec) decision.spec = planned.spec;
         decision.planner = { model: plannerModel!, calls: planned.planCalls, rounds: planned.rounds };
         const fallback = planned.rounds.some((round) => round.fallback);
-        decision.strategy = `plan: ${planned.spec?.name ?? 'generated workflow'}${fallback ? ' (template fallback)' : ''}, ${planned.rounds.length} round(s), ${planned.planCalls} plan call(s) on ${plannerModel}`;
+        decision.strategy =
+          `plan: ${planned.spec?.name ?? 'generated workflow'}${fallback ? ' (template fallback)' : ''}, ${planned.rounds.length} ` +
+          `round(s), ${planned.planCalls} plan call(s) on ${plannerModel}`;
         ({ simulated, budgetExhausted } = merge(planned, simulated, budgetExhausted, degraded));
       }
     } catch (error) {

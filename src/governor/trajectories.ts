@@ -30,7 +30,10 @@ export const trajectorySchema = z
     planner: z.string(),
     round: z.number().int().nonnegative(),
     attempt: z.number().int().nonnegative(),
-    /** rejected: invalid / cyclic / over limits / too expensive (never executed); executed; fallback: a template ran instead; refused: the budget could not pay the plan call. */
+    /**
+     * rejected: invalid / cyclic / over limits / too expensive (never executed); executed; fallback: a template ran
+     * instead; refused: the budget could not pay the plan call.
+     */
     status: z.enum(['rejected', 'executed', 'fallback', 'refused']),
     spec: z.unknown(),
     issues: z.array(z.object({ path: z.string(), message: z.string(), code: z.string() }).strict()),

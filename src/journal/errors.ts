@@ -15,7 +15,8 @@ export function closedError(path: string): JournalError {
 
 export function newerSchemaError(path: string, component: string, stored: number, known: number): JournalError {
   return new JournalError(
-    `The database at ${path} has schema version ${stored} for "${component}", newer than this Thicket understands (${known}). Upgrade Thicket or use another database file${component === 'journal' ? ' (THICKET_DB)' : ''}.`,
+    `The database at ${path} has schema version ${stored} for "${component}", newer than this Thicket understands (${known}). Upgrade Thicket or ` +
+      `use another database file${component === 'journal' ? ' (THICKET_DB)' : ''}.`,
   );
 }
 

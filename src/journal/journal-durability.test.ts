@@ -139,8 +139,10 @@ describe('crash safety', () => {
       );
       const orphans = journal.sqlite
         .prepare(
-          `SELECT (SELECT COUNT(*) FROM calls c WHERE NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.run_id = c.run_id AND l.call_key = c.call_key AND l.kind = 'settle'))
-                + (SELECT COUNT(*) FROM ledger_entries l WHERE l.kind = 'settle' AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.run_id = l.run_id AND c.call_key = l.call_key))`,
+          `SELECT (SELECT COUNT(*) FROM calls c WHERE NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.run_id = c.run_id AND l.call_key = ` +
+            `c.call_key AND l.kind = 'settle'))
+                + (SELECT COUNT(*) FROM ledger_entries l WHERE l.kind = 'settle' AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.run_id = l.run_id ` +
+            `AND c.call_key = l.call_key))`,
         )
         .pluck()
         .get();

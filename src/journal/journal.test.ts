@@ -235,9 +235,9 @@ describe('calls', () => {
       for (const call of calls) {
         const stored = recorder.lookup(call.callKey);
         assert.deepStrictEqual(stored, call);
-        assert.ok(Object.is(stored!.costUsd, call.costUsd));
-        assert.ok(Object.is(stored!.response.latencyMs, call.response.latencyMs));
-        assert.ok(Object.is(stored!.response.confidence, call.response.confidence));
+        assert.ok(Object.is(stored.costUsd, call.costUsd));
+        assert.ok(Object.is(stored.response.latencyMs, call.response.latencyMs));
+        assert.ok(Object.is(stored.response.confidence, call.response.confidence));
       }
       assert.equal(recorder.lookup('absent#0'), undefined);
       const rows = journal.getCalls('run-1');

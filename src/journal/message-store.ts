@@ -131,7 +131,7 @@ export class MessageStore {
     let requestJson: string | undefined;
     try {
       // Spreading keeps the key order, so `messages` is put back in its own place when read.
-      requestJson = JSON.stringify({ ...request, messages: null }) as string | undefined;
+      requestJson = JSON.stringify({ ...request, messages: null });
     } catch {
       return undefined;
     }

@@ -101,7 +101,7 @@ export function encodeJson(value: unknown, path: string, issues: InputIssue[]): 
 /** Errors do not survive JSON.stringify (message is not enumerable): keep name, message and their own fields. */
 export function serialiseError(error: unknown): unknown {
   if (!(error instanceof Error) && !ThicketError.isInstance(error)) return error;
-  const base = { name: (error as Error).name, message: (error as Error).message };
+  const base = { name: error.name, message: error.message };
   const full: Record<string, unknown> = { ...(error as unknown as Record<string, unknown>), ...base };
   try {
     JSON.stringify(full);
@@ -111,7 +111,7 @@ export function serialiseError(error: unknown): unknown {
   }
 }
 
-export function parseJson(text: string | null): unknown {
+function parseJson(text: string | null): unknown {
   return text === null ? null : (JSON.parse(text) as unknown);
 }
 
@@ -164,7 +164,7 @@ export function toStepRow(row: StepDbRow): StepRow {
 export type ReadMessages = (listId: string) => unknown[];
 
 /** The request exactly as recorded: referenced messages are put back in their own place (key order kept). */
-export function decodeRequest(requestJson: string, messagesList: string | null | undefined, readMessages: ReadMessages): unknown {
+function decodeRequest(requestJson: string, messagesList: string | null | undefined, readMessages: ReadMessages): unknown {
   const request = JSON.parse(requestJson) as unknown;
   if (messagesList === null || messagesList === undefined) return request;
   (request as { messages: unknown }).messages = readMessages(messagesList);

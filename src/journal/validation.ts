@@ -24,7 +24,7 @@ function isNonBlank(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
 }
 
-export function checkId(value: unknown, path: string, issues: InputIssue[]): void {
+function checkId(value: unknown, path: string, issues: InputIssue[]): void {
   if (!isNonBlank(value)) issues.push({ path, message: 'must be a non-empty string' });
 }
 

@@ -185,7 +185,7 @@ describe('variance decomposition', () => {
     const sum = result.groups.reduce((total, group) => total + group.shapley, 0);
     close(sum, result.total, 1e-12, 'Σ shapley');
     close(result.total, 1 / (1 + noise), 0.03, 'total R²');
-    for (const group of result.groups) close(group.shareOfExplained, planted[group.name as keyof typeof planted], 0.03, group.name);
+    for (const group of result.groups) close(group.shareOfExplained, planted[group.name]!, 0.03, group.name);
     // The suite offset is absorbed, not attributed to any factor.
     assert.ok(result.absorbed > 0.8);
   });

@@ -306,7 +306,8 @@ export function fitSimProfileFromObservations(
   const fitGamma = gainSpread >= 0.15;
   if (!fitGamma) {
     kept['tokenGain'] =
-      `output tokens vary too little (sd of ln(1 + t/τ) = ${gainSpread.toFixed(3)} < 0.15) to separate the token gain from skill; kept γ = ${base.tokenGain} from the base profile`;
+      `output tokens vary too little (sd of ln(1 + t/τ) = ${gainSpread.toFixed(3)} < 0.15) to separate the token gain from ` +
+      `skill; kept γ = ${base.tokenGain} from the base profile`;
   }
   const objective = (q: readonly number[]): number => negativeLogLikelihood(items, q[0]!, q[1]!, fitGamma ? q[2]! : base.tokenGain);
   const start = fitGamma ? [base.skill, Math.log(base.discrimination), base.tokenGain] : [base.skill, Math.log(base.discrimination)];

@@ -191,7 +191,9 @@ function summaryTable(analysis: StudyAnalysis): StudyCommandResult['table'] {
 function printSummary(io: CommandIO, result: StudyCommandResult, analysis: StudyAnalysis): void {
   const label = result.simulated ? `${pc.yellow('[SIMULATED]')} ` : '';
   io.out(
-    `${label}${pc.bold(`Study ${result.studyId}`)} — ${result.counts.executed + result.counts.resumed} runs (${result.counts.executed} new, ${result.counts.resumed} resumed${result.counts.failed ? `, ${pc.red(`${result.counts.failed} failed`)}` : ''}) in ${(result.elapsedMs / 1000).toFixed(1)} s · ${result.calls.new} model calls (${result.calls.replayed} replayed) · status ${result.status}`,
+    `${label}${pc.bold(`Study ${result.studyId}`)} — ${result.counts.executed + result.counts.resumed} runs (${result.counts.executed} new, ` +
+      `${result.counts.resumed} resumed${result.counts.failed ? `, ${pc.red(`${result.counts.failed} failed`)}` : ''}) in ` +
+      `${(result.elapsedMs / 1000).toFixed(1)} s · ${result.calls.new} model calls (${result.calls.replayed} replayed) · status ${result.status}`,
   );
   if (result.headline) {
     const shares = Object.entries(result.headline.shares)
@@ -340,7 +342,8 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
     return { exitCode: 0, fit };
   }
   io.out(
-    `${pc.bold(`Simulated profile fitted to ${fit.model}`)} from ${fit.observations} answer calls on ${fit.items} items (base profile ${fit.baseProfile})${fit.simulatedSource ? ` ${pc.yellow('[the journal’s calls were themselves SIMULATED]')}` : ''}`,
+    `${pc.bold(`Simulated profile fitted to ${fit.model}`)} from ${fit.observations} answer calls on ${fit.items} items (base profile ` +
+      `${fit.baseProfile})${fit.simulatedSource ? ` ${pc.yellow('[the journal’s calls were themselves SIMULATED]')}` : ''}`,
   );
   const table = new Table({ head: ['parameter', 'value', '± se', 'note'].map((cell) => pc.bold(cell)), style: { head: [], border: [] } });
   const se = fit.standardErrors as Record<string, number | undefined>;

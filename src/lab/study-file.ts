@@ -144,7 +144,7 @@ export function parseStudy(value: unknown, source = 'study'): StudyDefinition {
         Number.isInteger(budget) || issues.push({ path: `budgets[${index}]`, message: 'token budgets must be whole numbers' }),
     );
   if (issues.length > 0) throw new InvalidInputError(`Invalid ${source}`, issues);
-  return { ...rest, suites: named.map(({ index: _index, ...suite }) => suite as SuiteSpec) };
+  return { ...rest, suites: named.map(({ index: _index, ...suite }) => suite) };
 }
 
 function duplicates(values: readonly unknown[], path: string, issues: InputIssue[]): void {

@@ -19,7 +19,7 @@ export function abortError(signal: AbortSignal, label: string): ThicketError {
  * keeps running to its own end (its late rejection is swallowed): use it for work that cannot be stopped, or
  * that does not stop promptly, so that the caller is released at once.
  */
-export function raceSignal<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => unknown): Promise<T> {
+export function raceSignal<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
   if (!signal) return work;
   work.catch(() => {});
   if (signal.aborted) return Promise.reject(onAbort());
@@ -33,6 +33,7 @@ export function raceSignal<T>(work: Promise<T>, signal: AbortSignal | undefined,
       },
       (error: unknown) => {
         signal.removeEventListener('abort', rejectOnAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the work's own rejection through unchanged
         reject(error);
       },
     );

@@ -191,6 +191,7 @@ describe('Fleet call path', () => {
     const clock = new VirtualClock();
     const provider = new ScriptedProvider(async (req, index) => {
       if (index === 0) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- forwards the abort reason as is, like a real provider
         await new Promise<void>((_resolve, reject) => req.abortSignal!.addEventListener('abort', () => reject(req.abortSignal!.reason)));
       }
       return ok(req);

@@ -121,7 +121,10 @@ export class Fleet {
       resolved = this.resolver.resolve(reference);
       if (resolved.provider.specificationVersion !== MODEL_SPEC_VERSION) {
         throw new InvalidInputError('Unsupported provider', [
-          { path: reference, message: `implements spec ${String(resolved.provider.specificationVersion)}, expected ${MODEL_SPEC_VERSION}` },
+          {
+            path: reference,
+            message: `implements spec ${String(resolved.provider.specificationVersion)}, expected ${String(MODEL_SPEC_VERSION)}`,
+          },
         ]);
       }
       this.models.set(reference, resolved);
@@ -405,7 +408,7 @@ export class Fleet {
 
   private nextOccurrence(scope: object, requestHash: string): number {
     let counts = this.occurrences.get(scope);
-    if (!counts) this.occurrences.set(scope, (counts = new Map()));
+    if (!counts) this.occurrences.set(scope, (counts = new Map<string, number>()));
     const next = counts.get(requestHash) ?? 0;
     counts.set(requestHash, next + 1);
     return next;

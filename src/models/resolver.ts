@@ -75,7 +75,8 @@ export class FleetResolver implements ModelResolver {
     const aliases = Object.keys(config.models);
     throw new UnknownModelError(
       reference,
-      `Use sim:small|medium|large|reasoner-small|reasoner-large, openai:<model>, gguf:<path>|gguf:default, or an alias from thicket.config.json${aliases.length ? ` (${aliases.join(', ')})` : ' (none configured)'}.`,
+      `Use sim:small|medium|large|reasoner-small|reasoner-large, openai:<model>, gguf:<path>|gguf:default, or an alias from ` +
+        `thicket.config.json${aliases.length ? ` (${aliases.join(', ')})` : ' (none configured)'}.`,
     );
   }
 

@@ -53,7 +53,7 @@ export const claimSchema = z
   })
   .strict();
 
-export const flagSchema = z
+const flagSchema = z
   .object({
     about: z.string().regex(NAME),
     key: z.string().regex(KEY),
@@ -126,8 +126,8 @@ export interface ReceiverView {
 
 /**
  * Tags every claim in one receiver's inbox (sender → claims). A claim is `direct` when the sender speaks for
- * itself (about itself, or its own network-wide stance, marked observed); otherwise it is checked against the receiver's own state (claims about the receiver), the
- * subject's own words (subject is a neighbour), or an independent second neighbour's report.
+ * itself (about itself, or its own network-wide stance, marked observed); otherwise it is checked against the receiver's own state (claims about the
+ * receiver), the subject's own words (subject is a neighbour), or an independent second neighbour's report.
  */
 export function checkInbox(view: ReceiverView, inbox: ReadonlyMap<string, readonly Claim[]>): CheckedClaim[] {
   // Index once per receiver: (about, key) → value → reports. Inboxes are small (one entry per neighbour).
@@ -136,7 +136,7 @@ export function checkInbox(view: ReceiverView, inbox: ReadonlyMap<string, readon
     for (const claim of claims) {
       const slot = `${claim.about}\u0000${claim.key}`;
       let values = reports.get(slot);
-      if (!values) reports.set(slot, (values = new Map()));
+      if (!values) reports.set(slot, (values = new Map<string, { sender: string; from: string | undefined }[]>()));
       const report = { sender, from: claim.from };
       const list = values.get(claim.value);
       if (list) list.push(report);

@@ -39,7 +39,8 @@ describe('plain messages', () => {
 describe('verified messages', () => {
   it('reads claims with provenance', () => {
     const text =
-      'Reasoning… {"claims": [{"about": "Ann", "key": "group", "value": "2", "source": "observed"}, {"about": "Dan", "key": "group", "value": "1", "source": "relayed", "from": "Cat"}], "to": {"Bob": [{"about": "*", "key": "strategy", "value": "priority", "source": "observed"}]}}';
+      'Reasoning… {"claims": [{"about": "Ann", "key": "group", "value": "2", "source": "observed"}, {"about": "Dan", "key": "group", "value": "1", ' +
+      '"source": "relayed", "from": "Cat"}], "to": {"Bob": [{"about": "*", "key": "strategy", "value": "priority", "source": "observed"}]}}';
     const parsed = parseVerifiedMessages(text, 'Ann', neighbours);
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.value.broadcast, [

@@ -49,7 +49,7 @@ describe('runAgentsNet', () => {
     assert.match(table, /^AgentsNet score\s+4/m);
     const lines = agentsNetJsonl(result).trim().split('\n');
     assert.equal(lines.length, 8);
-    assert.equal(JSON.parse(lines[0]!).schema, 'thicket.agentsnet.v1');
+    assert.equal((JSON.parse(lines[0]!) as { schema: unknown }).schema, 'thicket.agentsnet.v1');
   });
 
   it('standard error: sample standard deviation over √n', () => {

@@ -351,7 +351,9 @@ export function renderAgentsNetTable(result: AgentsNetResult): string {
       .join('  ')
       .trimEnd();
   const model = Array.isArray(result.model) ? result.model.join('+') : result.model;
-  const title = `AgentsNet — ${model}, ${result.protocol} protocol, ${result.history} history, ${result.samples} graph(s) per family (${result.graphs.join(', ')}), seed ${result.seed}${result.simulated ? ' — SIMULATED' : ''}`;
+  const title =
+    `AgentsNet — ${model}, ${result.protocol} protocol, ${result.history} history, ${result.samples} graph(s) per family (` +
+    `${result.graphs.join(', ')}), seed ${result.seed}${result.simulated ? ' — SIMULATED' : ''}`;
   const footer =
     'calls, tokens, usd and wall are per instance (means); err. prop. = share of agents whose failed answer rests on a wrong claim they adopted.';
   return [title, line(head), ...rows.map(line), footer].join('\n');

@@ -18,9 +18,11 @@ const prompts: NetworkPrompts = {
   system: () => 'You are an agent.',
   intro: (agent) => `I am ${agent.name}; neighbours ${agent.neighbours.join(',')}. First messages?`,
   round: (_agent, round, inbox) =>
-    `Round ${round}. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''}`,
+    `Round ${round}. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}` +
+    `${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''}`,
   final: (_agent, inbox) =>
-    `Done. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''} Answer?`,
+    `Done. Inbox: ${inbox.json}${inbox.silent.length ? ` Silent: ${inbox.silent.join(',')}` : ''}` +
+    `${inbox.flags.length ? ` Flags: ${inbox.flags.join('|')}` : ''} Answer?`,
   validAnswers: () => ['Yes', 'No'],
 };
 

@@ -266,7 +266,8 @@ class NetworkRun {
       'final',
       (text) => parseFinalAnswer(text, valid),
       (problem) =>
-        `Your answer could not be parsed (${problem}). Please check your answer and try again: '### Final Answer ###' followed by exactly one of: ${valid.join(', ')}.`,
+        `Your answer could not be parsed (${problem}). Please check your answer and try again: '### Final Answer ###' followed by ` +
+        `exactly one of: ${valid.join(', ')}.`,
     );
     if (reply.kind === 'invalid') this.result.answerFailures++;
     if (reply.kind === 'ok') this.result.answers[agent.index] = reply.value;

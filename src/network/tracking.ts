@@ -53,8 +53,8 @@ export class ClaimTracker {
     this.names = options.names;
     this.nameSet = new Set(options.names);
     this.indexOf = new Map(options.names.map((name, index) => [name, index]));
-    this.latestSelf = options.names.map(() => new Map());
-    this.wrongInbox = options.names.map(() => new Map());
+    this.latestSelf = options.names.map(() => new Map<string, string>());
+    this.wrongInbox = options.names.map(() => new Map<string, Set<string>>());
     this.held = options.names.map(() => new Set());
     this.decisions = options.names.map(() => undefined);
     this.heldWrong = options.names.map(() => false);
@@ -100,7 +100,7 @@ export class ClaimTracker {
       const name = this.names[agent]!;
       for (const claim of claims ?? []) if (claim.about === name) this.latestSelf[agent]!.set(claim.key, claim.value);
     });
-    this.wrongInbox = this.names.map(() => new Map());
+    this.wrongInbox = this.names.map(() => new Map<string, Set<string>>());
   }
 
   /** Records that `recipient` received `claims` from `sender` (judged against the subjects' latest self-claims). */

@@ -131,7 +131,9 @@ export function uscMessages(question: string, responses: readonly Candidate[]): 
     { role: 'system', content: USC_SYSTEM_PROMPT },
     {
       role: 'user',
-      content: `I sampled several responses to the question below.\n\nQuestion:\n${question}\n\n${listed}\n\nEvaluate these responses and select the most consistent one.`,
+      content:
+        `I sampled several responses to the question below.\n\nQuestion:\n${question}\n\n${listed}\n\nEvaluate these responses and select ` +
+        `the most consistent one.`,
     },
   ];
 }

@@ -339,11 +339,12 @@ export async function debate(context: OpContext, options: DebateOptions): Promis
 /** The round-k user turn (Du et al.'s wording, shortened): the neighbours' latest answers, then the question again. */
 function followUp(agents: DebateAgent[], heard: number[], latest: Array<Turn | undefined>, question: string): ChatMessage[] {
   const others = heard
-    .map((other) => (latest[other] ? `${(agents[other] as DebateAgent).name}: ${(latest[other] as Turn).text}` : undefined))
+    .map((other) => (latest[other] ? `${(agents[other] as DebateAgent).name}: ${latest[other].text}` : undefined))
     .filter((line): line is string => line !== undefined);
   const content =
     others.length > 0
-      ? `These are the recent answers of the agents you talk to:\n\n${others.join('\n\n')}\n\nUse their reasoning as additional advice: examine your answer and theirs step by step, then give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`
+      ? `These are the recent answers of the agents you talk to:\n\n${others.join('\n\n')}\n\nUse their reasoning as additional advice: examine ` +
+        `your answer and theirs step by step, then give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`
       : `Review your previous answer step by step and give an updated answer. The question is: ${question}\n${ANSWER_FORMAT}`;
   return [{ role: 'user', content }];
 }

@@ -108,7 +108,7 @@ export async function generate(context: OpContext, options: GenerateOptions): Pr
 
 function answerOf(call: CallResult): string | undefined {
   if (call.object && typeof call.object === 'object' && 'answer' in call.object) {
-    const value = (call.object as { answer: unknown }).answer;
+    const value = call.object.answer;
     if (typeof value === 'string' || typeof value === 'number') return String(value);
   }
   // A truncated response without an explicit answer line has no answer (its last number is mid-reasoning).
@@ -118,7 +118,7 @@ function answerOf(call: CallResult): string | undefined {
 
 function confidenceOf(call: CallResult): number | undefined {
   if (call.object && typeof call.object === 'object' && 'confidence' in call.object) {
-    const value = Number((call.object as { confidence: unknown }).confidence);
+    const value = Number(call.object.confidence);
     if (Number.isFinite(value)) return Math.min(1, Math.max(0, value));
   }
   const match = call.text.match(/confidence\s*[:=]\s*([01](?:\.\d+)?)/i);

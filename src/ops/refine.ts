@@ -70,7 +70,9 @@ function reviseMessages(system: string, question: string, draft: string, critiqu
     { role: 'system', content: system },
     {
       role: 'user',
-      content: `Question:\n${question}\n\nPrevious draft:\n${draft}\n\nCritique of the draft:\n${critique}\n\nWrite an improved, complete solution that fixes the problems the critique found.`,
+      content:
+        `Question:\n${question}\n\nPrevious draft:\n${draft}\n\nCritique of the draft:\n${critique}\n\nWrite an improved, complete solution ` +
+        `that fixes the problems the critique found.`,
     },
   ];
 }

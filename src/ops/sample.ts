@@ -227,7 +227,7 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
   const drawn = candidates.length + failures.length;
   if (drawn < requested && !stoppedEarly) noteDegrade(context, degraded, `samples ${requested} → ${drawn} (budget)`);
   // Every sample failed for a non-budget reason: that is an error to report, not a degradation.
-  if (candidates.length === 0 && failures.length > 0) throw failures[0];
+  if (candidates.length === 0 && failures.length > 0) throw failures[0]!;
 
   const aggregated = await aggregate(context, candidates, {
     kind,

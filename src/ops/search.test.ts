@@ -146,7 +146,8 @@ describe('search operator (simulated fleet)', () => {
     const searchAccuracy = withSearch / items;
     const closedAccuracy = closedBook / items;
     console.log(
-      `search accuracy ${searchAccuracy.toFixed(3)} vs closed-book ${closedAccuracy.toFixed(3)} over ${items} items; mean steps ${(totalSteps / items).toFixed(2)}; correct answers citing support ${citedWhenCorrect}/${withSearch}`,
+      `search accuracy ${searchAccuracy.toFixed(3)} vs closed-book ${closedAccuracy.toFixed(3)} over ${items} items; mean steps ` +
+        `${(totalSteps / items).toFixed(2)}; correct answers citing support ${citedWhenCorrect}/${withSearch}`,
     );
     assert.ok(searchAccuracy >= 0.7, `search accuracy ${searchAccuracy}`);
     assert.ok(closedAccuracy <= 0.25, `closed-book accuracy ${closedAccuracy}`);

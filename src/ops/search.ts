@@ -182,7 +182,7 @@ export async function search(context: OpContext, options: SearchOptions): Promis
   let largestPassage = 0;
   let final: GenerateOutcome | undefined;
   let finalPrompt: EvidenceItem[] = [];
-  let stopReason: 'answered' | 'max-steps' | 'budget' | 'no-answer' = 'no-answer';
+  let stopReason: 'answered' | 'max-steps' | 'budget' | 'no-answer';
   let query: string | undefined = options.firstQuery === 'model' ? undefined : options.question;
 
   for (let turn = 1; ; turn++) {

@@ -83,7 +83,8 @@ describe('solo (SPP)', () => {
 
   it('parses a free-text transcript', () => {
     const transcript = parseTranscript(
-      'Participants: AI Assistant (you); Math Expert\n\nMath Expert: check the carries.\n\nStart collaboration!\n\nAI Assistant (you): Draft: 52\nMath Expert: That is off, recheck.\nAI Assistant (you): Revised: 53\nMath Expert: I agree.\n\nFinal answer: 53',
+      'Participants: AI Assistant (you); Math Expert\n\nMath Expert: check the carries.\n\nStart collaboration!\n\nAI Assistant (you): Draft: ' +
+        '52\nMath Expert: That is off, recheck.\nAI Assistant (you): Revised: 53\nMath Expert: I agree.\n\nFinal answer: 53',
     );
     assert.deepEqual(
       transcript.personas.map((p) => p.name),

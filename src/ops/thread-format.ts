@@ -68,6 +68,7 @@ export function calculate(expression: string): string {
 export const CALCULATOR_TOOL: ThreadTool = {
   description: 'evaluates an arithmetic expression (+ - * / and parentheses) exactly',
   parameters: { type: 'object', properties: { expression: STRING }, required: ['expression'], additionalProperties: false },
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the schema above makes `expression` a string
   run: async (parameters) => calculate(String(parameters['expression'] ?? '')),
 };
 

@@ -53,7 +53,8 @@ export interface VerifyResult {
 
 export const VERIFY_SYSTEM_PROMPT =
   'You are a strict verifier. Check whether the candidate is a correct final answer to the question: work the problem ' +
-  "independently, then compare. End with two lines: 'VERDICT: correct' or 'VERDICT: incorrect', and 'SCORE: <probability from 0 to 1 that the candidate is correct>'.";
+  "independently, then compare. End with two lines: 'VERDICT: correct' or 'VERDICT: incorrect', and 'SCORE: <probability from 0 to 1 that the " +
+  "candidate is correct>'.";
 
 /**
  * The judge's messages. The candidate is labelled "Candidate to judge", not "Answer:": a claimed answer in a

@@ -272,7 +272,7 @@ export async function loadAgentCard(
   }
   if (!response.ok) throw new InvalidInputError('Cannot fetch A2A AgentCard', [{ path: uri, message: `HTTP ${response.status}` }]);
   try {
-    return { document: (await response.json()) as unknown, uri };
+    return { document: await response.json(), uri };
   } catch (error) {
     throw new InvalidInputError('Cannot fetch A2A AgentCard', [{ path: uri, message: `not valid JSON (${(error as Error).message})` }]);
   }

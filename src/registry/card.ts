@@ -18,7 +18,7 @@ import { hashValue, InvalidInputError } from '../core/index.ts';
 import { zodIssues } from '../models/index.ts';
 
 /** Ids may not contain "@" (the version separator) or whitespace. */
-export const CARD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+const CARD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
 /** Policy labels are lowercase so that "EU" and "eu" can never be two different policies. */
 export const LABEL_PATTERN = /^[a-z0-9][a-z0-9._:=/-]{0,99}$/;
 
@@ -28,7 +28,7 @@ export type CardStatus = (typeof CARD_STATUSES)[number];
 const text = (max: number) => z.string().min(1).max(max);
 const modes = z.array(text(200)).max(64);
 
-export const skillSchema = z
+const skillSchema = z
   .object({
     id: text(200),
     name: text(500),
@@ -40,7 +40,7 @@ export const skillSchema = z
   })
   .strict();
 
-export const ioSchema = z
+const ioSchema = z
   .object({
     inputModes: modes.optional(),
     outputModes: modes.optional(),
@@ -81,7 +81,7 @@ export const bindingSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-export const costSchema = z
+const costSchema = z
   .object({
     perCallUsd: z.number().nonnegative().optional(),
     inputPerMillionUsd: z.number().nonnegative().optional(),
@@ -91,7 +91,7 @@ export const costSchema = z
   })
   .strict();
 
-export const latencySchema = z
+const latencySchema = z
   .object({ p50Ms: z.number().nonnegative().optional(), p95Ms: z.number().nonnegative().optional() })
   .strict()
   .refine((latency) => latency.p50Ms === undefined || latency.p95Ms === undefined || latency.p95Ms >= latency.p50Ms, {
@@ -99,7 +99,7 @@ export const latencySchema = z
     path: ['p95Ms'],
   });
 
-export const cardSourceSchema = z
+const cardSourceSchema = z
   .object({
     kind: z.enum(['manual', 'a2a', 'mcp', 'fleet']),
     uri: z.string().max(2_000).optional(),

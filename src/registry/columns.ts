@@ -12,7 +12,7 @@
 import type { Binding, CardStatus } from './card.ts';
 
 export const BINDING_KINDS: readonly Binding['kind'][] = ['model', 'operator', 'agent', 'a2a', 'mcp'];
-export const STATUS_CODES: Readonly<Record<CardStatus, number>> = { active: 1, deprecated: 2, yanked: 3 };
+const STATUS_CODES: Readonly<Record<CardStatus, number>> = { active: 1, deprecated: 2, yanked: 3 };
 const ACTIVE = 1;
 
 /** A growable list of slots. */
@@ -186,7 +186,7 @@ export class ColumnStore {
       width = 1,
     ): T => {
       const next = make(capacity * width);
-      next.set(old as never);
+      next.set(old);
       return next;
     };
     this.status = grow(this.status, (length) => new Uint8Array(length));

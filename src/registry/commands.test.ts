@@ -96,7 +96,11 @@ describe('agents commands', () => {
         [],
         'every priced card costs more, the rest are unpriced',
       );
-      assert.equal(JSON.parse(JSON.stringify(search)).results[0].explanation.passed[1], 'require:residency:eu', 'results are JSON-able');
+      assert.equal(
+        (JSON.parse(JSON.stringify(search)) as { results: Array<{ explanation: { passed: string[] } }> }).results[0]!.explanation.passed[1],
+        'require:residency:eu',
+        'results are JSON-able',
+      );
 
       assert.equal(agentsSetStatus(registry, { reference: 'notes@1.1.0', status: 'deprecated' }).status, 'deprecated');
       assert.equal(agentsShow(registry, { reference: 'notes' }).card.version, '1.0.0');

@@ -110,12 +110,12 @@ export interface Plan {
   complete: boolean;
 }
 
-export function costPenalty(cost: number): number {
+function costPenalty(cost: number): number {
   return Number.isNaN(cost) ? RANKING.UNKNOWN_COST_PENALTY : cost / (cost + RANKING.COST_REFERENCE_USD);
 }
 
 /** Dot product of `query` with row `slot` of a row-major matrix; unrolled because it is the inner loop of exact search. */
-export function dotRow(query: Float32Array, matrix: Float32Array, slot: number): number {
+function dotRow(query: Float32Array, matrix: Float32Array, slot: number): number {
   const dimension = query.length;
   const base = slot * dimension;
   let a = 0;

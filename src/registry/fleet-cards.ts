@@ -41,7 +41,7 @@ export function fleetCards(config: FleetConfig, profiles: ProfileSource, options
   const configured: Array<[string, FleetConfig['models'][string]]> = Object.entries(config.models);
   // The built-in tiers as if configured under their own reference (the resolver knows `sim:<profile>`).
   const builtIn: Array<[string, FleetConfig['models'][string]]> = options.includeSim
-    ? Object.keys(DEFAULT_SIM_PROFILES).map((profile) => [`sim:${profile}`, { provider: 'sim', profile } as FleetConfig['models'][string]])
+    ? Object.keys(DEFAULT_SIM_PROFILES).map((profile) => [`sim:${profile}`, { provider: 'sim', profile }])
     : [];
   const cards: CardInput[] = [...configured, ...builtIn].flatMap(([alias, entry]): CardInput[] => {
     let profile: ModelProfile;

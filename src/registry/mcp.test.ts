@@ -78,6 +78,7 @@ describe('MCP tool ingestion', () => {
 
   it('lists tools from a live MCP server over Streamable HTTP; the network use is labelled', async () => {
     // Stateless mode: a fresh server and transport per request, as the SDK recommends.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- node:http ignores the returned promise; a failure fails the client's request
     const http = createServer(async (request, response) => {
       const server = testServer('3.0.0');
       const transport = new StreamableHTTPServerTransport({});

@@ -21,7 +21,7 @@ import { hostOf, slug, toSemver, versionIssue, withOperatorFields, type IngestOp
 
 const objectSchema = z.looseObject({ type: z.literal('object') });
 
-export const mcpToolSchema = z.looseObject({
+const mcpToolSchema = z.looseObject({
   name: z.string().min(1),
   title: z.string().optional(),
   description: z.string().optional(),

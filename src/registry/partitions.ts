@@ -19,7 +19,8 @@
  * Maintenance is incremental: a partition remembers how much of its label's posting list it has consumed and
  * appends new slots on the next use (registration only appends to posting lists). Every slot carrying the
  * label is kept, whatever its status: inactive ones (~6% in the synthetic registries) are dropped by the
- * filter, which always checks status, so no status change can make a partition wrong. A partition is rebuilt only when a new vector does not fit its scale (a new store gets new partitions).
+ * filter, which always checks status, so no status change can make a partition wrong. A partition is rebuilt only when a new vector does not fit its
+ * scale (a new store gets new partitions).
  * Partitions are built on first use, or up front by `warm` (the registry warms the labels selective enough
  * to use one when it opens), so a gather never lands inside a timed query after open.
  *
@@ -284,7 +285,7 @@ export class LabelPartitions {
       take,
       usearch.MetricKind.IP,
       1,
-    ) as InstanceType<typeof usearch.Matches>;
+    );
     const slots = new Float64Array(matches.keys.length);
     const similarities = new Float32Array(matches.keys.length);
     // usearch's int8 inner-product distance is 1 − Σ q̂_i v̂_i.

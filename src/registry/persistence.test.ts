@@ -72,9 +72,11 @@ describe('persistence and index repair', () => {
     const embedder = new HashingEmbedder();
     const raw = new Database(path);
     const [sneaky] = parseCards(card('sneaky', '1.0.0', { description: 'Forecasts electricity demand for the grid' }));
-    const insert =
-      raw.prepare(`INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
-      VALUES (?, '1.0.0', 'active', 'local', 'agent', '', NULL, NULL, 0.5, ?, ?, 'now', 'now')`);
+    const insert = raw.prepare(
+      `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, ` +
+        `content_hash, card_json, registered_at, updated_at)
+      VALUES (?, '1.0.0', 'active', 'local', 'agent', '', NULL, NULL, 0.5, ?, ?, 'now', 'now')`,
+    );
     const key = Number(insert.run('sneaky', contentHash(sneaky!), JSON.stringify(sneaky)).lastInsertRowid);
     const [vector] = await embedder.embed(['sneaky. Forecasts electricity demand for the grid']);
     raw
@@ -99,7 +101,8 @@ describe('persistence and index repair', () => {
     const [orphan] = parseCards(card('orphan', '1.0.0', { description: 'Detects phishing emails' }));
     rawThird
       .prepare(
-        `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
+        `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, ` +
+          `card_json, registered_at, updated_at)
       VALUES ('orphan', '1.0.0', 'active', 'local', 'agent', '', NULL, NULL, 0.5, ?, ?, 'now', 'now')`,
       )
       .run(contentHash(orphan!), JSON.stringify(orphan));

@@ -143,7 +143,7 @@ export class CapabilityRegistry {
     stillFresh.forEach((card, position) => {
       const slot = slots[position]!;
       const vector = vectorOf.get(card)!;
-      this.store.put(slot, rowOf(card, vector, hashes.get(card)!), vector);
+      this.store.put(slot, rowOf(card, vector, hashes.get(card)), vector);
       if (card.status === 'active') activeSlots.push(slot);
     });
     this.addToIndex(activeSlots);

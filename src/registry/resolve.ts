@@ -97,7 +97,8 @@ export function workflowCapabilityResolver(registry: CapabilityRegistry, options
         context.nodeId,
         need,
         'not-executable',
-        `the best match, ${other.ref}, is an ${other.card.binding.kind} binding; only fleet model cards can run in workflow nodes yet (A2A agents and MCP tools cannot)`,
+        `the best match, ${other.ref}, is an ${other.card.binding.kind} binding; only fleet model cards can run in workflow nodes yet (A2A agents ` +
+          `and MCP tools cannot)`,
       );
     }
     throw new CapabilityUnresolvedError(

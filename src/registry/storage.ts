@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import { SCHEMA_VERSION_TABLE, applyMigrations, type Migration } from '../journal/index.ts';
 import type { CardStatus } from './card.ts';
 
-export const REGISTRY_COMPONENT = 'registry';
+const REGISTRY_COMPONENT = 'registry';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -109,7 +109,8 @@ export function prepareStatements(db: Database.Database) {
     insertCard: db.prepare<
       [string, string, string, string, string, string, number | null, number | null, number, string, string, string, string]
     >(
-      `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, card_json, registered_at, updated_at)
+      `INSERT INTO registry_cards (id, version, status, provider, binding_kind, labels, cost_per_call, latency_ms, quality, content_hash, ` +
+        `card_json, registered_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     upsertVector: db.prepare<[number, string, number, Buffer]>(
@@ -131,7 +132,8 @@ export function prepareStatements(db: Database.Database) {
     listTexts: db.prepare<[], { key: number; card_json: string }>('SELECT key, card_json FROM registry_cards ORDER BY key'),
     load: db
       .prepare<[], LoadRow>(
-        `SELECT c.key, c.id, c.status, c.provider, c.binding_kind, c.labels, c.cost_per_call, c.latency_ms, c.quality, c.content_hash, v.embedder, v.dimension, v.vector
+        `SELECT c.key, c.id, c.status, c.provider, c.binding_kind, c.labels, c.cost_per_call, c.latency_ms, c.quality, c.content_hash, v.embedder, ` +
+          `v.dimension, v.vector
          FROM registry_cards c LEFT JOIN registry_vectors v ON v.key = c.key ORDER BY c.key`,
       )
       .raw(true),

@@ -82,7 +82,9 @@ export async function prepareCapabilities(
   };
   const path = options.flags.registry ?? defaultRegistryPath();
   if (!existsSync(path)) {
-    const detail = `no capability registry at ${path}; register models with \`thicket agents sync-fleet\` or \`thicket agents add <cards.json>\`, or pass --registry`;
+    const detail =
+      `no capability registry at ${path}; register models with \`thicket agents sync-fleet\` or \`thicket agents add <cards.json>\`, ` +
+      `or pass --registry`;
     throw CapabilityUnresolvedError.of(
       capabilityNodes.map((node) => new CapabilityUnresolvedError(node.id, node.capability!.need, 'no-registry', detail)),
     );

@@ -191,42 +191,46 @@ describe('workflow capability nodes', () => {
     journal.close();
   });
 
-  it('fails the node with CAPABILITY_UNRESOLVED — never a fallback — when there is no resolver, no match, an uncallable model or a binding outside policy', async () => {
-    const cases: Array<[string, CapabilityResolver | undefined, string]> = [
-      ['no resolver', undefined, 'no-resolver'],
-      [
-        'nothing qualifies',
-        async () => {
-          throw new Error('No active capability passes every constraint');
-        },
-        'no-match',
-      ],
-      ['model not in the fleet', fakeResolver({ model: 'no-such-alias' }).resolver, 'model-unavailable'],
-      ['forbidden label', fakeResolver({ labels: ['local', 'may-use-network'] }).resolver, 'outside-policy'],
-      ['too expensive', fakeResolver({ labels: ['local'], costPerCall: 0.5 }).resolver, 'outside-policy'],
-    ];
-    for (const [what, resolver, reason] of cases) {
-      const { fleet } = simFleet();
-      const ledger = new Ledger({ clock: fleet.clock });
-      // A default model is given: it must NOT be used for the capability node.
-      const result = await runWorkflow({
-        spec: spec(),
-        query: QUERY,
-        fleet,
-        budget: ledger.root,
-        operators: defaultOperators(),
-        model: 'sim:large',
-        ...(resolver ? { resolveCapability: resolver } : {}),
-      });
-      assert.equal(result.status, 'error', what);
-      assert.equal(result.nodes['a']!.status, 'error', what);
-      assert.equal(result.nodes['a']!.error?.code, 'CAPABILITY_UNRESOLVED', what);
-      assert.ok(result.nodes['a']!.error!.message.includes(`(${reason})`), `${what}: ${result.nodes['a']!.error!.message}`);
-      assert.equal(result.nodes['b']!.status, 'skipped', what);
-      assert.equal(ledger.root.spent().calls, 0, `${what}: nothing was called`);
-      assert.equal(result.trace.events.filter((event) => event.type === 'capability-bound').length, 0, what);
-    }
-  });
+  it(
+    'fails the node with CAPABILITY_UNRESOLVED — never a fallback — when there is no resolver, no match, an uncallable model or a binding ' +
+      'outside policy',
+    async () => {
+      const cases: Array<[string, CapabilityResolver | undefined, string]> = [
+        ['no resolver', undefined, 'no-resolver'],
+        [
+          'nothing qualifies',
+          async () => {
+            throw new Error('No active capability passes every constraint');
+          },
+          'no-match',
+        ],
+        ['model not in the fleet', fakeResolver({ model: 'no-such-alias' }).resolver, 'model-unavailable'],
+        ['forbidden label', fakeResolver({ labels: ['local', 'may-use-network'] }).resolver, 'outside-policy'],
+        ['too expensive', fakeResolver({ labels: ['local'], costPerCall: 0.5 }).resolver, 'outside-policy'],
+      ];
+      for (const [what, resolver, reason] of cases) {
+        const { fleet } = simFleet();
+        const ledger = new Ledger({ clock: fleet.clock });
+        // A default model is given: it must NOT be used for the capability node.
+        const result = await runWorkflow({
+          spec: spec(),
+          query: QUERY,
+          fleet,
+          budget: ledger.root,
+          operators: defaultOperators(),
+          model: 'sim:large',
+          ...(resolver ? { resolveCapability: resolver } : {}),
+        });
+        assert.equal(result.status, 'error', what);
+        assert.equal(result.nodes['a']!.status, 'error', what);
+        assert.equal(result.nodes['a']!.error?.code, 'CAPABILITY_UNRESOLVED', what);
+        assert.ok(result.nodes['a']!.error.message.includes(`(${reason})`), `${what}: ${result.nodes['a']!.error.message}`);
+        assert.equal(result.nodes['b']!.status, 'skipped', what);
+        assert.equal(ledger.root.spent().calls, 0, `${what}: nothing was called`);
+        assert.equal(result.trace.events.filter((event) => event.type === 'capability-bound').length, 0, what);
+      }
+    },
+  );
 
   it('merges policy: union of labels, intersection of providers, tighter limits; contradictions fail up front', () => {
     assert.deepEqual(

@@ -28,9 +28,9 @@ import type { ValidatedWorkflow } from './validate.ts';
 
 export const EXPECTED_OUTPUT_FRACTION = 0.55;
 /** Tokens allowed per inserted input for the label it is appended under and BPE effects at its boundaries. */
-export const INPUT_SLACK_TOKENS = 8;
+const INPUT_SLACK_TOKENS = 8;
 /** The fleet refuses calls that cannot afford this many output tokens (its default minOutputTokens). */
-export const MIN_START_OUTPUT = 16;
+const MIN_START_OUTPUT = 16;
 
 export interface CostLine {
   inputTokens: number;
@@ -75,7 +75,8 @@ export const ESTIMATE_ASSUMPTIONS: readonly string[] = [
 ];
 
 export const CAPABILITY_ASSUMPTION =
-  "capability nodes (model bound at run time): tokens without a prompt margin or context cap; dollars = maxCostPerCall per call (a bound on the chosen card's expected cost), else unpriced (counted as $0)";
+  'capability nodes (model bound at run time): tokens without a prompt margin or context cap; dollars = maxCostPerCall per call (a bound on the ' +
+  "chosen card's expected cost), else unpriced (counted as $0)";
 
 export function zeroLine(): CostLine {
   return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
@@ -203,7 +204,7 @@ export function estimateWorkflow(
       model: compiled.model,
       worst,
       expected,
-      textTokens: { worst: textWorst[index]!, expected: Math.round(textExpected[index]!) },
+      textTokens: { worst: textWorst[index], expected: Math.round(textExpected[index]) },
       firstCall,
     };
     if (compiled.capability !== undefined) {

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { workflowSpecSchema } from './spec.ts';
 
-export const WORKFLOW_SCHEMA_ID = 'https://thicket.dev/schemas/workflow.schema.json';
+const WORKFLOW_SCHEMA_ID = 'https://thicket.dev/schemas/workflow.schema.json';
 export const WORKFLOW_SCHEMA_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'workflow.schema.json');
 
 export function workflowJsonSchema(): Record<string, unknown> {

@@ -53,7 +53,10 @@ export class WorkflowOverBudgetError extends BudgetExhaustedError {
   ) {
     super(exceeded[0]!);
     this.name = 'WorkflowOverBudgetError';
-    this.message = `The workflow's ${basis} cost exceeds the budget: ${exceeded.map((line) => `${line.dimension} ${format(line.dimension, line.requested)} > ${format(line.dimension, line.limit)}`).join(', ')}${detail}`;
+    this.message =
+      `The workflow's ${basis} cost exceeds ` +
+      `the budget: ` +
+      `${exceeded.map((line) => `${line.dimension} ${format(line.dimension, line.requested)} > ${format(line.dimension, line.limit)}`).join(', ')}${detail}`;
   }
 }
 

@@ -216,7 +216,7 @@ function findCycles(count: number, downstream: number[][], indegree: Int32Array)
       path.push(current);
       current = downstream[current]!.find((next) => members.has(next))!;
     }
-    const cycle = path.slice(seen.get(current)!);
+    const cycle = path.slice(seen.get(current));
     cycle.push(current);
     return cycle;
   });

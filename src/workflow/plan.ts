@@ -24,8 +24,8 @@ import type { WorkflowNode } from './spec.ts';
 
 export const DEFAULT_THREAD_STEPS = 8;
 export const SEARCH_PASSAGE_TOKENS = 256;
-export const EARLY_STOP_FRACTION = 0.6;
-export const REFINE_EXPECTED_ROUNDS = 0.5;
+const EARLY_STOP_FRACTION = 0.6;
+const REFINE_EXPECTED_ROUNDS = 0.5;
 
 export interface CallGroup {
   /** Model for these calls; undefined = the node's model. */

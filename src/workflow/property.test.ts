@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Ledger, type BudgetLimits } from '../budget/index.ts';
+import { Ledger } from '../budget/index.ts';
 import { WorkflowOverBudgetError, defaultOperators, runWorkflow, type BudgetPolicy } from './index.ts';
 import { simFleet } from './testing.ts';
 
@@ -104,7 +104,7 @@ describe('workflow executor property', () => {
         fc.integer({ min: 0, max: 1000 }),
         async (nodes, limits, concurrency, budgetPolicy, seed) => {
           const { fleet } = simFleet(seed);
-          const ledger = new Ledger({ clock: fleet.clock, limits: (limits ?? {}) as BudgetLimits });
+          const ledger = new Ledger({ clock: fleet.clock, limits: limits ?? {} });
           let result;
           try {
             result = await runWorkflow({

@@ -160,7 +160,7 @@ function bestUpstream(workflow: ValidatedWorkflow, records: NodeRecord[]): numbe
   while (level.length > 0) {
     let best: number | undefined;
     for (const index of level) {
-      const result = records[index]?.status === 'ok' ? records[index]!.result : undefined;
+      const result = records[index]?.status === 'ok' ? records[index].result : undefined;
       if (result?.answer === undefined) continue;
       const bestConfidence = best === undefined ? -Infinity : (records[best]!.result!.confidence ?? -1);
       const confidence = result.confidence ?? -1;

@@ -85,6 +85,7 @@ export class StepJournal {
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the first write error as it was caught, whatever its type
       throw failure;
     }
   }

@@ -10,7 +10,7 @@ import type { NodeInputs, OperatorRegistry } from './operator-types.ts';
 import { OP_NAMES, type OpName } from './spec.ts';
 
 /** `sim-fast`: sim:small with zero latency (bench / property tests); `sim:*` references work as usual. */
-export const TEST_FLEET_CONFIG = parseFleetConfig({
+const TEST_FLEET_CONFIG = parseFleetConfig({
   version: 1,
   models: { 'sim-fast': { provider: 'sim', profile: 'small', overrides: { latency: { ttftMs: 0, perTokenMs: 0 } } } },
 });
@@ -107,7 +107,7 @@ function defaultAnswer(inputs: NodeInputs): string {
 /** A registry with the same fake operator under every op name. */
 export function fakeRegistry(options: FakeOptions = {}): OperatorRegistry {
   const fake = fakeOperator(options);
-  return Object.fromEntries(OP_NAMES.map((op) => [op, fake])) as OperatorRegistry;
+  return Object.fromEntries(OP_NAMES.map((op) => [op, fake]));
 }
 
 /** A fan-out/fan-in spec: `source` → `width` generate nodes → one aggregate. */

@@ -29,7 +29,8 @@ function has(issues: WorkflowIssue[], code: string, path: string, message?: RegE
   const hit = issues.find((issue) => issue.code === code && issue.path === path && (!message || message.test(issue.message)));
   assert.ok(
     hit,
-    `expected ${code} at ${path}${message ? ` matching ${message}` : ''}; got:\n${issues.map((issue) => `  ${issue.code} ${issue.path}: ${issue.message}`).join('\n')}`,
+    `expected ${code} at ${path}${message ? ` matching ${message}` : ''}; got:\n` +
+      `${issues.map((issue) => `  ${issue.code} ${issue.path}: ${issue.message}`).join('\n')}`,
   );
 }
 
@@ -166,7 +167,10 @@ describe('workflow validation', () => {
         assert.deepEqual(error.unavailableOperators, ['search']);
         assert.match(
           error.message,
-          /nodes\[1\]\.op: operator "search" is not available in this runtime \(available: generate, aggregate, sample, verify, refine, thread, debate, solo, cascade\)/,
+          new RegExp(
+            String.raw`nodes\[1\]\.op: operator "search" is not available in this runtime ` +
+              String.raw`\(available: generate, aggregate, sample, verify, refine, thread, debate, solo, cascade\)`,
+          ),
         );
         return true;
       },

@@ -158,7 +158,8 @@ export async function agentsAddCommand(source: string | undefined, flags: Agents
   if (output.json) output.out(JSON.stringify(result));
   else
     output.out(
-      `${pc.green('added')} ${result.added.length} (${result.added.join(', ') || 'none'}), unchanged ${result.unchanged.length} — from ${result.source} (${result.kind})`,
+      `${pc.green('added')} ${result.added.length} (${result.added.join(', ') || 'none'}), unchanged ${result.unchanged.length} — from ` +
+        `${result.source} (${result.kind})`,
     );
   return 0;
 }
@@ -287,7 +288,8 @@ export async function agentsSyncFleetCommand(flags: AgentsFlags): Promise<number
   else {
     const list = (refs: string[]): string => (refs.length === 0 ? '' : ` (${refs.join(', ')})`);
     output.out(
-      `${pc.green('added')} ${result.added.length}${list(result.added)}, unchanged ${result.unchanged.length}, deprecated ${result.deprecated.length}${list(result.deprecated)}`,
+      `${pc.green('added')} ${result.added.length}${list(result.added)}, unchanged ${result.unchanged.length}, deprecated ` +
+        `${result.deprecated.length}${list(result.deprecated)}`,
     );
     for (const ref of result.yanked) output.out(pc.yellow(`${ref} is yanked and its content is unchanged: not registered again`));
     for (const { alias, error } of result.unavailable)

@@ -161,7 +161,7 @@ describe('thicket agentsnet (CLI)', { concurrency: 2 }, () => {
       const json = parseSingleJson<AgentsnetJson>(limited);
       assert.equal(json.status, 'budget_exhausted');
       assert.equal(json.error?.code, 'BUDGET_EXHAUSTED');
-      assert.match(json.error!.message, /totalTokens: limit 8000/);
+      assert.match(json.error.message, /totalTokens: limit 8000/);
       assert.ok(json.usage.totalTokens <= 8000, `spent ${json.usage.totalTokens} tokens`);
       assert.ok(json.budgetExhaustedInstances >= 1);
       assert.equal(json.budgetExhaustedInstances, json.instances.filter((instance) => instance.budgetExhaustedAgents > 0).length);

@@ -138,7 +138,8 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
             allocation: fitted.allocationReport,
             ...(fitted.corpusReport ? { corpus: fitted.corpusReport } : {}),
           })
-        : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm records)\nUse it: thicket solve "…" --policy ${flags.out}`,
+        : `wrote ${flags.out} (from ${fitted.data.runIds.length} run(s), ${fitted.data.cascadeItems} cascade items, ${fitted.data.armRecords} arm ` +
+            `records)\nUse it: thicket solve "…" --policy ${flags.out}`,
     );
     return 0;
   } finally {

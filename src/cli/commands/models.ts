@@ -1,7 +1,7 @@
 /**
  * `thicket models pull [name]` fetches a pinned small instruct GGUF (checksum-verified, cached) for the
- * embedded engine; `thicket models ls` lists the pins and which are in the cache; `thicket models fixture <path>` writes the project's tiny random-weight GGUF (real
- * mechanics, gibberish text) for offline tries and tests.
+ * embedded engine; `thicket models ls` lists the pins and which are in the cache; `thicket models fixture <path>` writes the project's tiny
+ * random-weight GGUF (real mechanics, gibberish text) for offline tries and tests.
  */
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -31,7 +31,8 @@ export async function modelsPullCommand(name: string | undefined, flags: { json?
   if (output.json) output.out(JSON.stringify({ model: pulled, cache: modelsCacheDir() }));
   else
     output.out(
-      `Pulled ${pulled.name} → ${pulled.path}\nUse it with --model gguf:default (or gguf:${pulled.path}). Pinned models: ${Object.keys(PINNED_MODELS).join(', ')}`,
+      `Pulled ${pulled.name} → ${pulled.path}\nUse it with --model ` +
+        `gguf:default (or gguf:${pulled.path}). Pinned models: ${Object.keys(PINNED_MODELS).join(', ')}`,
     );
   return 0;
 }
@@ -84,7 +85,8 @@ export async function modelsFixtureCommand(path: string, flags: { seed?: string;
   if (output.json) output.out(JSON.stringify({ ...info, path: target }));
   else
     output.out(
-      `Wrote the fixture model (random weights: gibberish text, real mechanics) to ${target}\nTry: thicket solve "What is 2+2?" --model gguf:${path} --strategy thread --json`,
+      `Wrote the fixture model (random weights: gibberish text, real mechanics) to ${target}\nTry: thicket solve "What is 2+2?" ` +
+        `--model gguf:${path} --strategy thread --json`,
     );
   return 0;
 }

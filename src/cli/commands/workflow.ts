@@ -101,7 +101,8 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   if (estimate.unpriced.length > 0)
     output.out(
       pc.yellow(
-        `unpriced: ${estimate.unpriced.join(', ')} — capability nodes without maxCostPerCall; their dollars are unknown until bound at run time (counted as $0 above)`,
+        `unpriced: ${estimate.unpriced.join(', ')} — capability nodes without maxCostPerCall; their dollars are unknown until bound at run time ` +
+          `(counted as $0 above)`,
       ),
     );
   for (const change of fitted?.scaled ?? [])

@@ -13,8 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = join(REPO_ROOT, 'bin', 'thicket.js');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(REPO_ROOT, 'bin', 'thicket.js');
 
 export interface CliResult {
   /** Exit code; null when the child was ended by a signal. */
@@ -76,8 +76,8 @@ export function spawnCli(args: readonly string[], options: RunOptions = {}): Spa
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -125,7 +125,7 @@ export function parseSingleJson<T = Record<string, unknown>>(result: CliResult):
   try {
     value = JSON.parse(result.stdout);
   } catch (error) {
-    throw new Error(`stdout is not exactly one JSON value (${(error as Error).message})\n${describeResult(result)}`);
+    throw new Error(`stdout is not exactly one JSON value (${(error as Error).message})\n${describeResult(result)}`, { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new Error(`stdout is JSON but not an object\n${describeResult(result)}`);
@@ -165,7 +165,7 @@ export function makeTempDir(prefix = 'thicket-cli-'): TempDir {
  * Opens a journal file read-only. Works while another process writes it in WAL mode (the -wal/-shm files
  * exist then) and after that process was killed. Never writes, never checkpoints.
  */
-export function openJournalReadonly(path: string): Database.Database {
+function openJournalReadonly(path: string): Database.Database {
   return new Database(path, { readonly: true, fileMustExist: true });
 }
 

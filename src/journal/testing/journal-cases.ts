@@ -14,8 +14,8 @@ import type { RecordedCall } from '../call-recorder.ts';
 
 export interface TempJournals {
   /** A fresh database path inside a not-yet-existing folder (open must create it). */
-  freshPath(): string;
-  withJournal<T>(fn: (journal: Journal, path: string) => T, options?: { now?: () => number }): T;
+  freshPath: () => string;
+  withJournal: <T>(fn: (journal: Journal, path: string) => T, options?: { now?: () => number }) => T;
 }
 
 /** Registers the temp folder's hooks for the calling test file. */

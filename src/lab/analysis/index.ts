@@ -151,7 +151,10 @@ function headlineText(decomposition: Decomposition | undefined, simulated: boole
     .join(', ');
   const tokens = decomposition.groups.find((group) => group.name === 'tokens');
   const alone = tokens ? ` Tokens spent alone explain ${pct(tokens.alone)} of the within-suite variance (the seed's claim: ~80%).` : '';
-  return `${simulated ? '[SIMULATED] ' : ''}Of the variance in accuracy across configurations (within suite), the factors explain ${pct(decomposition.total)}; of that, by Shapley share: ${parts}.${alone}`;
+  return (
+    `${simulated ? '[SIMULATED] ' : ''}Of the variance in accuracy across configurations (within suite), the ` +
+    `factors explain ${pct(decomposition.total)}; of that, by Shapley share: ${parts}.${alone}`
+  );
 }
 
 export function analyzeStudy(input: AnalyzeInput): StudyAnalysis {
@@ -223,7 +226,8 @@ export function analyzeStudy(input: AnalyzeInput): StudyAnalysis {
       ? 'Per-architecture means of the criticality metrics of each run’s reasoning graph.'
       : input.criticalityHook
         ? 'A criticality hook was installed but produced no metrics for these runs.'
-        : 'No criticality hook was installed for this study (defaultStudyHooks() installs the metrics of src/criticality); runs record reasoning-graph sizes only.';
+        : 'No criticality hook was installed for this study (defaultStudyHooks() installs the metrics of src/criticality); runs record ' +
+          'reasoning-graph sizes only.';
   return {
     studyId: input.studyId,
     title: input.title ?? input.studyId,

@@ -44,7 +44,7 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
 const percent = { format: '.0%' };
 
 /** Headline: each factor group's Shapley share of the within-suite variance, plus what stays unexplained. */
-export function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
+function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
   const decomposition = analysis.headline.decomposition;
   if (!decomposition) return undefined;
   const values = [
@@ -88,7 +88,7 @@ export function decompositionSpec(analysis: StudyAnalysis): Record<string, unkno
 }
 
 /** Accuracy vs tokens spent for one suite: configurations, fitted curves and the compute-optimal frontier. */
-export function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
+function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
   const points = analysis.configurations
     .filter((config) => config.suite === suite && config.meanTokens > 0)
     .map((config) => ({
@@ -153,7 +153,7 @@ export function frontierSpec(analysis: StudyAnalysis, suite: string): Record<str
 }
 
 /** Accuracy by search steps and by reasoning tokens, for the runs that searched. */
-export function searchAxesSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
+function searchAxesSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
   if (analysis.searchVsTokens.length === 0) return undefined;
   const panel = (axis: string, title: string): Record<string, unknown> => ({
     width: 260,
@@ -172,7 +172,7 @@ export function searchAxesSpec(analysis: StudyAnalysis): Record<string, unknown>
 }
 
 /** Score vs network size for AgentsNet cells. */
-export function coordinationSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
+function coordinationSpec(analysis: StudyAnalysis): Record<string, unknown> | undefined {
   const rows = analysis.coordination.rows;
   if (rows.length === 0) return undefined;
   return {

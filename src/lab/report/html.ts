@@ -4,7 +4,7 @@
  * variance-decomposition headline, then the frontier plot, then the matched-budget table.
  */
 import type { Chart } from './charts.ts';
-import type { ReportInput } from './index.ts';
+import type { ReportInput } from './input.ts';
 import {
   bySuiteTable,
   coordinationTables,
@@ -20,7 +20,7 @@ import {
   type Table,
 } from './tables.ts';
 
-export const escapeHtml = (text: string): string =>
+const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function tableHtml(table: Table | undefined): string {
@@ -56,15 +56,19 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
   const simulatedLabel = analysis.simulated ? 'SIMULATED' : '';
   const parts: string[] = [];
   parts.push(
-    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`${simulatedLabel ? '[SIMULATED] ' : ''}Thicket study ${analysis.title}`)}</title><style>${STYLE}</style></head><body>`,
+    `<!doctype html>\n<html lang="en"><head><meta ` +
+      `charset="utf-8"><title>${escapeHtml(`${simulatedLabel ? '[SIMULATED] ' : ''}Thicket study ${analysis.title}`)}</title><style>${STYLE}` +
+      `</style></head><body>`,
   );
   parts.push(`<h1>${escapeHtml(analysis.title)}</h1>`);
   parts.push(
-    `<p class="meta">Study <code>${escapeHtml(analysis.studyId)}</code> · ${analysis.cells.toLocaleString('en-US')} runs · suites: ${escapeHtml(analysis.suites.join(', '))} · models: ${escapeHtml(analysis.models.join(', '))} · generated ${escapeHtml(input.generatedAt)}</p>`,
+    `<p class="meta">Study <code>${escapeHtml(analysis.studyId)}</code> · ${analysis.cells.toLocaleString('en-US')} runs · suites: ` +
+      `${escapeHtml(analysis.suites.join(', '))} · models: ${escapeHtml(analysis.models.join(', '))} · generated ${escapeHtml(input.generatedAt)}</p>`,
   );
   if (analysis.simulated) {
     parts.push(
-      '<div class="banner">SIMULATED — every figure in this report comes from the simulated fleet (sim:), a workload simulator. It shows how architectures trade tokens for accuracy under a hard budget, not how any real model performs.</div>',
+      '<div class="banner">SIMULATED — every figure in this report comes from the simulated fleet (sim:), a workload simulator. It shows how ' +
+        'architectures trade tokens for accuracy under a hard budget, not how any real model performs.</div>',
     );
   }
 
@@ -75,7 +79,8 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
 
   parts.push('<h2>Compute-optimal frontier</h2>');
   parts.push(
-    '<p class="caption">Each point is one configuration (architecture × model × budget) at its mean tokens spent; lines are fitted scaling curves; the black line is the frontier (upper hull across architectures and models).</p>',
+    '<p class="caption">Each point is one configuration (architecture × model × budget) at its mean tokens spent; lines are fitted scaling curves; ' +
+      'the black line is the frontier (upper hull across architectures and models).</p>',
   );
   for (const suite of analysis.suites) parts.push(inlineSvg(chart(`frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`)));
 
@@ -129,7 +134,8 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
       ['status', run.status],
       [
         'cells',
-        `${run.counts.planned} planned · ${run.counts.executed} run now · ${run.counts.resumed} resumed · ${run.counts.failed} failed · ${run.counts.notStarted} not started`,
+        `${run.counts.planned} planned · ${run.counts.executed} run now · ${run.counts.resumed} resumed · ${run.counts.failed} failed · ` +
+          `${run.counts.notStarted} not started`,
       ],
       ['model calls', `${run.calls.new} new · ${run.calls.replayed} replayed from the journal`],
       ['wall time', `${(run.elapsedMs / 1000).toFixed(1)} s`],

@@ -8,26 +8,16 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { StudyAnalysis } from '../analysis/index.ts';
-import type { StudyRun } from '../runner.ts';
 import { renderCharts, type Chart } from './charts.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
+import type { ReportInput } from './input.ts';
 
-export { renderCharts, renderSvg, decompositionSpec, frontierSpec, searchAxesSpec, coordinationSpec, type Chart } from './charts.ts';
-export { renderHtml, escapeHtml } from './html.ts';
+export { renderCharts, renderSvg, type Chart } from './charts.ts';
+export { renderHtml } from './html.ts';
 export { renderMarkdown } from './markdown.ts';
 export * from './tables.ts';
-
-/** The run summary a report shows (a StudyRun without its cells). */
-export type RunSummary = Omit<StudyRun, 'cells'>;
-
-export interface ReportInput {
-  analysis: StudyAnalysis;
-  run?: RunSummary;
-  /** ISO timestamp shown in the report (a parameter so reports are reproducible in tests). */
-  generatedAt: string;
-}
+export type { ReportInput, RunSummary } from './input.ts';
 
 export interface ReportFiles {
   dir: string;

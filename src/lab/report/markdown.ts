@@ -3,7 +3,7 @@
  * charts referenced as the SVG files written next to it.
  */
 import type { Chart } from './charts.ts';
-import type { ReportInput } from './index.ts';
+import type { ReportInput } from './input.ts';
 import {
   bySuiteTable,
   coordinationTables,
@@ -40,11 +40,13 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
   const out: string[] = [];
   out.push(`# ${analysis.simulated ? '[SIMULATED] ' : ''}${analysis.title}\n`);
   out.push(
-    `Study \`${analysis.studyId}\` · ${analysis.cells} runs · suites: ${analysis.suites.join(', ')} · models: ${analysis.models.join(', ')} · generated ${input.generatedAt}\n`,
+    `Study \`${analysis.studyId}\` · ${analysis.cells} runs · suites: ${analysis.suites.join(', ')} · models: ${analysis.models.join(', ')} · ` +
+      `generated ${input.generatedAt}\n`,
   );
   if (analysis.simulated)
     out.push(
-      '> **SIMULATED** — every figure here comes from the simulated fleet (sim:), a workload simulator: how architectures trade tokens for accuracy under a hard budget, not how any real model performs.\n',
+      '> **SIMULATED** — every figure here comes from the simulated fleet (sim:), a workload simulator: how architectures trade tokens for accuracy ' +
+        'under a hard budget, not how any real model performs.\n',
     );
   out.push('## Where did the gains come from?\n');
   out.push(`${analysis.headline.text}\n`);
@@ -82,7 +84,9 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
   if (notRunnable) out.push(`### Not run\n\n${tableMarkdown(notRunnable)}`);
   if (run) {
     out.push(
-      `### Run\n\nJournal run \`${run.runId}\` · status ${run.status} · ${run.counts.planned} cells planned, ${run.counts.executed} run now, ${run.counts.resumed} resumed, ${run.counts.failed} failed · ${run.calls.new} new model calls, ${run.calls.replayed} replayed · ${(run.elapsedMs / 1000).toFixed(1)} s\n`,
+      `### Run\n\nJournal run \`${run.runId}\` · status ${run.status} · ${run.counts.planned} cells planned, ${run.counts.executed} run now, ` +
+        `${run.counts.resumed} resumed, ${run.counts.failed} failed · ${run.calls.new} new model calls, ${run.calls.replayed} replayed · ` +
+        `${(run.elapsedMs / 1000).toFixed(1)} s\n`,
     );
   }
   return `${out.join('\n')}\n`;

@@ -11,11 +11,11 @@ export interface Table {
   caption?: string;
 }
 
-export const pct = (value: number, digits = 0): string => `${(value * 100).toFixed(digits)}%`;
+const pct = (value: number, digits = 0): string => `${(value * 100).toFixed(digits)}%`;
 const signed = (value: number): string => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)} pts`;
 const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-export function budgetLabel(budget: number, unit: 'tokens' | 'usd'): string {
+function budgetLabel(budget: number, unit: 'tokens' | 'usd'): string {
   return unit === 'usd' ? `≤ $${budget}` : `≤ ${int(budget)} tok`;
 }
 
@@ -29,7 +29,10 @@ export function decompositionTable(decomposition: Decomposition): Table {
   return {
     head: ['factor', 'Shapley share of variance', 'share of explained', `nested (order: ${decomposition.order.join(' → ')})`, 'alone'],
     rows,
-    caption: `${decomposition.rows} ${decomposition.level === 'configuration' ? 'configurations (architecture × model × budget × suite × seed, weighted by items)' : 'runs'}; ${decomposition.level === 'configuration' ? 'suite × seed' : 'item'} fixed effects absorbed (${pct(decomposition.absorbed)} of the raw variance).`,
+    caption:
+      `${decomposition.rows} ` +
+      `${decomposition.level === 'configuration' ? 'configurations (architecture × model × budget × suite × seed, weighted by items)' : 'runs'}; ` +
+      `${decomposition.level === 'configuration' ? 'suite × seed' : 'item'} fixed effects absorbed (${pct(decomposition.absorbed)} of the raw variance).`,
   };
 }
 
@@ -47,7 +50,10 @@ export function matchedBudgetTables(analysis: StudyAnalysis): Array<{ suite: str
         ...analysis.budgets.map((budget) => {
           const config = configs.find((entry) => entry.architecture === architecture && entry.budget === budget);
           if (!config) return '—';
-          return `${pct(config.accuracy)} ±${Math.round(config.se * 100)} · ${int(config.meanTokens)} tok${config.capped > 0 ? ` · ${pct(config.capped)} capped` : ''}`;
+          return (
+            `${pct(config.accuracy)} ±${Math.round(config.se * 100)} · ${int(config.meanTokens)} tok` +
+            `${config.capped > 0 ? ` · ${pct(config.capped)} capped` : ''}`
+          );
         }),
       ]);
       const n = Math.max(...configs.map((config) => config.n));
@@ -57,7 +63,9 @@ export function matchedBudgetTables(analysis: StudyAnalysis): Array<{ suite: str
         table: {
           head: ['architecture', ...analysis.budgets.map((budget) => budgetLabel(budget, analysis.budgetUnit))],
           rows,
-          caption: `${suite} · ${model}: accuracy ± standard error (points) · mean tokens spent per query; n = ${n} per cell; "capped" = runs where the hard budget refused or cut something.`,
+          caption:
+            `${suite} · ${model}: accuracy ± standard error (points) · mean tokens spent per query; n = ${n} per cell; "capped" = runs where ` +
+            `the hard budget refused or cut something.`,
         },
       });
     }
@@ -138,7 +146,7 @@ export function criticalityTable(analysis: StudyAnalysis): Table | undefined {
     rows: rows.map((row) => [
       row.architecture,
       String(row.n),
-      ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric]!.toFixed(3))),
+      ...metrics.map((metric) => (row.metrics[metric] === undefined ? '—' : row.metrics[metric].toFixed(3))),
     ]),
     caption: analysis.criticality.note,
   };
@@ -164,7 +172,8 @@ export function curvesTable(analysis: StudyAnalysis): Table | undefined {
       String(curve.fit.points),
     ]),
     caption:
-      'Fitted on configuration means (one point per budget), weighted by items; Levenberg–Marquardt least squares with bounded parameters (log-linear: weighted OLS), model chosen by AICc — with fewer than five budgets only the log-linear curve qualifies.',
+      'Fitted on configuration means (one point per budget), weighted by items; Levenberg–Marquardt least squares with bounded parameters ' +
+      '(log-linear: weighted OLS), model chosen by AICc — with fewer than five budgets only the log-linear curve qualifies.',
   };
 }
 

@@ -57,10 +57,10 @@ export interface WorldDocument {
   text: string;
 }
 
-const SYLLABLES =
-  'ka ve lor mar nis tal sen quel bra dor fen gar hol isk jor kes lum mor nav ost pel ris sar tor ul var wen yr zan bel cor dral esk fal grim hest ith kal lin myr nor pav rud sil tev umb vex wyl'.split(
-    ' ',
-  );
+const SYLLABLES = (
+  'ka ve lor mar nis tal sen quel bra dor fen gar hol isk jor kes lum mor nav ost pel ris sar tor ul var wen yr zan bel cor dral esk fal grim hest ' +
+  'ith kal lin myr nor pav rud sil tev umb vex wyl'
+).split(' ');
 const FIRST_NAMES =
   'Ilsa Aren Corin Dessa Elio Faren Galen Hedda Ivo Jessa Kael Liska Maren Nilo Orla Pell Quin Reva Soren Tamsin Ulric Vesna Wend Yara'.split(
     ' ',
@@ -158,14 +158,19 @@ export function worldDocuments(world: World): WorldDocument[] {
     docs.push({
       id: `country/${slug(country.name)}`,
       title: country.name,
-      text: `${country.name} is a country of the Outer Reach, bordering ${country.neighbour}. The capital of ${country.name} is ${country.capital}, and its second city is ${country.otherCity}. ${country.name} is ruled by ${country.rulerTitle} ${country.ruler}. The currency of ${country.name} is the ${country.currency}.`,
+      text:
+        `${country.name} is a country of the Outer ` +
+        `Reach, bordering ${country.neighbour}. The capital of ${country.name} is ${country.capital}, and its second city is ${country.otherCity}. ` +
+        `${country.name} is ruled by ${country.rulerTitle} ${country.ruler}. The currency of ${country.name} is the ${country.currency}.`,
     });
   }
   for (const city of world.cities.values()) {
     docs.push({
       id: `city/${slug(city.name)}`,
       title: city.name,
-      text: `${city.name} is a city in ${city.country}. ${city.name} lies on the river ${city.river}. It was founded by ${city.founder} in the year ${city.founded}, and its markets are known for ${city.trade}.`,
+      text:
+        `${city.name} is a city in ${city.country}. ${city.name} lies on the river ${city.river}. It was founded by ${city.founder} in the year ` +
+        `${city.founded}, and its markets are known for ${city.trade}.`,
     });
   }
   for (const river of world.rivers.values()) {

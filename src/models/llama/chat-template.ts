@@ -23,9 +23,9 @@ export interface RenderedPrompt {
   stop: string[];
 }
 
-export const PLAIN_TEMPLATE_STOPS = ['\nuser:', '\nsystem:'];
+const PLAIN_TEMPLATE_STOPS = ['\nuser:', '\nsystem:'];
 
-export function hasChatTemplate(model: LlamaModel): boolean {
+function hasChatTemplate(model: LlamaModel): boolean {
   const tokenizer = model.fileInfo.metadata?.tokenizer as { chat_template?: unknown } | undefined;
   return typeof tokenizer?.chat_template === 'string' && tokenizer.chat_template.trim() !== '';
 }

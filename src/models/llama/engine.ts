@@ -149,7 +149,8 @@ async function loadModelFile(path: string): Promise<LlamaModel> {
       await new Promise((resolve) => setTimeout(resolve, 5));
     const detail = recentLogs.filter(isDetail).join(' | ');
     throw new ProviderError(
-      `Could not load the GGUF model ${path}: ${messageOf(error)}${detail ? ` (llama.cpp: ${detail})` : ''}. Is it a complete, llama.cpp-compatible .gguf file? ${PULL_HINT}`,
+      `Could not load the GGUF model ${path}: ${messageOf(error)}${detail ? ` (llama.cpp: ${detail})` : ''}. Is it a complete, llama.cpp-compatible ` +
+        `.gguf file? ${PULL_HINT}`,
       {
         cause: error,
         isRetryable: false,

@@ -183,7 +183,7 @@ class ByteSink {
         return this.u64(value as number | bigint);
       case 'int64':
         this.ensure(8);
-        this.buffer.writeBigInt64LE(BigInt(value as number | bigint), this.length);
+        this.buffer.writeBigInt64LE(BigInt(value), this.length);
         this.length += 8;
         return;
     }

@@ -65,8 +65,8 @@ export function grammarForJsonSchema(llama: Llama, schema: JsonSchema): Promise<
  * grammar: the output cap limits length anyway, and the fleet validates the parsed object against the full
  * schema (ajv) afterwards. Small bounds stay — they keep a weak model's strings and lists short.
  */
-export const GBNF_MAX_STRING_BOUND = 256;
-export const GBNF_MAX_ITEMS_BOUND = 64;
+const GBNF_MAX_STRING_BOUND = 256;
+const GBNF_MAX_ITEMS_BOUND = 64;
 
 /** JSON Schema → the subset node-llama-cpp's grammar builder reads (anyOf → oneOf, no `$schema`, no bounds llama.cpp cannot repeat). */
 export function toGbnfSchema(schema: unknown): unknown {
@@ -103,7 +103,7 @@ export function choiceGrammar(llama: Llama, options: readonly string[]): Promise
 }
 
 /** A GBNF string literal. */
-export function gbnfLiteral(text: string): string {
+function gbnfLiteral(text: string): string {
   let out = '"';
   for (const character of text) {
     const code = character.codePointAt(0)!;

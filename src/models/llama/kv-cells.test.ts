@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { KvDecoder } from './kv-decoder.ts';
 import {
   attendedCells,
@@ -53,7 +53,7 @@ const tree = balancedTree;
  */
 async function cellsNow(sequence: LlamaContextSequence, stream: number): Promise<KvCellReport> {
   const live = sequence.nextTokenIndex;
-  await sequence.evaluateWithoutGeneratingNewTokens(model.tokenize('.') as Token[]);
+  await sequence.evaluateWithoutGeneratingNewTokens(model.tokenize('.'));
   for (let turn = 0; turn < 400; turn++) {
     const report = lastKvCellReport(stream);
     if (report && report.used === live) return report;
@@ -100,7 +100,7 @@ describe('KV cells of the pruned thread (llama.cpp LLAMA_KV_CACHE_DEBUG)', () =>
     const decode = async (sequence: LlamaContextSequence, compact: boolean) => {
       await sequence.clearHistory();
       const decoder = new KvDecoder(llama, model, sequence, { label: 'test', temperature: 0, seed: 1, compact });
-      decoder.appendPromptTokens(model.tokenize('A question about seventeen and twenty-three.', true) as Token[]);
+      decoder.appendPromptTokens(model.tokenize('A question about seventeen and twenty-three.', true));
       decoder.append('{"a":');
       await decoder.generateString(32);
       const start = decoder.position;
@@ -123,7 +123,7 @@ describe('KV cells of the pruned thread (llama.cpp LLAMA_KV_CACHE_DEBUG)', () =>
     // One more token into each: the next-token distributions agree to float rounding. (On the fixture, whose
     // random attention barely depends on position, a compaction taken before the K-shift was applied measured
     // 2.5e-4; in the right order 8e-6. The bound sits between.)
-    const probe = model.tokenize('a') as Token[];
+    const probe = model.tokenize('a');
     const next = async (sequence: LlamaContextSequence) =>
       (await sequence.controlledEvaluate([[probe[0]!, { generateNext: { probabilities: true } }]]))[0]!.next.probabilities!;
     const live = sequences[0]!.nextTokenIndex;

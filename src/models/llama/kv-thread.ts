@@ -203,7 +203,9 @@ export const KV_THREAD_DEFAULTS = {
  * spelled out the JSON shape the runtime writes anyway, made the prompt 401 cells on the byte-level fixture
  * (now 218) — a twelfth of the unpruned document, a fifth of the pruned peak.
  */
-export const KV_THREAD_SYSTEM = `Reason in a tree of tasks. A task thinks, may call a tool or split into subtasks, then concludes with all that later tasks need: finished subtasks are erased from memory.`;
+export const KV_THREAD_SYSTEM =
+  `Reason in a tree of tasks. A task thinks, may call a tool or split into subtasks, then concludes with all that ` +
+  `later tasks need: finished subtasks are erased from memory.`;
 
 const GENERIC_PARAMETERS: JsonSchema = {
   type: 'object',

@@ -92,7 +92,9 @@ export class ModelNotPulledError extends ThicketError {
   ) {
     super(
       'NO_MODEL',
-      `No local model "${modelName}" in ${cacheDir}. Run \`thicket models pull\` once (downloads ${PINNED_MODELS[modelName] ? `${Math.round(PINNED_MODELS[modelName].sizeBytes / 1e6)} MB` : 'the model'}), set THICKET_MODELS_DIR to a folder that has it, or use gguf:<path> with a .gguf file you have.`,
+      `No local model "${modelName}" in ${cacheDir}. Run \`thicket models pull\` ` +
+        `once (downloads ${PINNED_MODELS[modelName] ? `${Math.round(PINNED_MODELS[modelName].sizeBytes / 1e6)} MB` : 'the model'}), set ` +
+        `THICKET_MODELS_DIR to a folder that has it, or use gguf:<path> with a .gguf file you have.`,
       'bad_input',
     );
     this.name = 'ModelNotPulledError';
@@ -171,7 +173,8 @@ export async function verifyModelFile(path: string, pin: PinnedModel, onProgress
     const found = sha256 === undefined ? `${size} bytes` : `sha256 ${sha256}`;
     const expected = sha256 === undefined ? `${pin.sizeBytes} bytes` : `sha256 ${pin.sha256}`;
     throw new ProviderError(
-      `Checksum mismatch for ${pin.fileName}: expected ${expected}, got ${found}. The file was deleted. If the pin was just changed, re-verify its size and sha256 (src/models/llama/pull.ts).`,
+      `Checksum mismatch for ${pin.fileName}: expected ${expected}, got ${found}. The file was deleted. If the pin was just changed, re-verify its ` +
+        `size and sha256 (src/models/llama/pull.ts).`,
       { isRetryable: false },
     );
   }
@@ -259,7 +262,8 @@ export async function pullModel(nameOrPin: string | PinnedModel = DEFAULT_PULL_M
       if (options.signal?.aborted) throw abortError(options.signal, pin.name);
       if (ThicketError.isInstance(error)) throw error;
       throw new ProviderError(
-        `Could not download ${pin.name} (${pin.uri}): ${messageOf(error)}. Are you offline? Retry \`thicket models pull\` when connected, or download ${pin.fileName} yourself and put it in ${cacheDir} (or set THICKET_MODELS_DIR).`,
+        `Could not download ${pin.name} (${pin.uri}): ${messageOf(error)}. Are you offline? Retry \`thicket models pull\` when connected, ` +
+          `or download ${pin.fileName} yourself and put it in ${cacheDir} (or set THICKET_MODELS_DIR).`,
         { cause: error, isRetryable: true },
       );
     }

@@ -216,7 +216,8 @@ describe('OpenAICompatibleProvider: HTTP errors', () => {
       json(res, 400, {
         error: {
           message:
-            "This model's maximum context length is 8192 tokens. However, you requested 9100 tokens (9000 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+            "This model's maximum context length is 8192 tokens. However, you requested 9100 tokens (9000 in the messages, 100 in the completion). " +
+            'Please reduce the length of the messages or completion.',
           type: 'invalid_request_error',
           param: 'messages',
           code: 'context_length_exceeded',

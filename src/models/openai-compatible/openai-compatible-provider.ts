@@ -200,7 +200,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
     }
     if (!isRecord(body)) throw this.malformedBody(captured, 'is not a JSON object');
     const choices = body['choices'];
-    const choice = Array.isArray(choices) ? choices[0] : undefined;
+    const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
     if (!isRecord(choice)) {
       // Some gateways report upstream failures as HTTP 200 with an `error` object.
       const serverMessage = errorMessageOf(body);
@@ -258,7 +258,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
         cause: error.cause,
       });
     }
-    if (error instanceof APIError && typeof error.status === 'number') return this.mapStatusError(error, error.status, captured, request);
+    if (error instanceof APIError && typeof error.status === 'number')
+      return this.mapStatusError(error as APIError, error.status, captured, request);
     // The body of a 2xx response did not parse (the client's response.json() threw).
     if (error instanceof SyntaxError && captured.status !== undefined && captured.status < 300)
       return this.malformedBody(captured, 'is not valid JSON');
@@ -280,7 +281,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
       }
       return new ProviderError(
         this.redact(
-          `Context length exceeded: model "${this.modelId}" at ${this.endpoint} refused the prompt plus ${request.maxOutputTokens} output tokens (HTTP ${status}): ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+          `Context length exceeded: model "${this.modelId}" at ${this.endpoint} refused the ` +
+            `prompt plus ${request.maxOutputTokens} output tokens (HTTP ${status}): ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
         ),
         { status, responseBody: this.redact(truncate(rawBody, MAX_BODY_CHARS)), isRetryable: false },
       );

@@ -131,14 +131,14 @@ describe('OpenAICompatibleProvider: aborts', () => {
     const signal = controller.signal;
     const add = signal.addEventListener.bind(signal);
     const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+    signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
       added++;
       add(...args);
-    }) as AbortSignal['addEventListener'];
-    signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+    };
+    signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => {
       removed++;
       remove(...args);
-    }) as AbortSignal['removeEventListener'];
+    };
     for (let call = 0; call < 3; call++) await fake.provider().doGenerate({ ...baseRequest, abortSignal: signal });
     assert.equal(added, 3);
     assert.equal(removed, 3);

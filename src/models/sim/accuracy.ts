@@ -31,7 +31,7 @@ const WRONG_PENALTY = 1.5;
 /** When a model errs with wrong claims in its prompt, at most this share of its errors copy such a claim. */
 const PROPAGATION = 0.7;
 
-export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const logit = (p: number): number => Math.log(p / (1 - p));
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 const saturate = (count: number): number => 1 - Math.exp(-count);
@@ -116,11 +116,11 @@ export interface ContextEvidence {
   wrongClaims: readonly string[];
 }
 
-export const NO_EVIDENCE: ContextEvidence = Object.freeze({
+const NO_EVIDENCE: ContextEvidence = Object.freeze({
   support: 0,
   partial: 0,
   wrong: 0,
-  wrongClaims: Object.freeze([]) as readonly string[],
+  wrongClaims: Object.freeze([]),
 });
 
 /**

@@ -42,7 +42,8 @@ describe('simulated AgentsNet agent', () => {
       {
         role: 'user',
         content:
-          'Round 1 of 5. These are the messages from your neighbours:\nInbox: {"Amy":"Amy:group=1","Bob":"Bob:group=2","Zoe":"Zoe:group=4"}\nYou have 4 rounds left.',
+          'Round 1 of 5. These are the messages from your neighbours:\nInbox: {"Amy":"Amy:group=1","Bob":"Bob:group=2","Zoe":"Zoe:group=4"}\nYou ' +
+          'have 4 rounds left.',
       },
     ];
     for (let seed = 1; seed <= 20; seed++)

@@ -7,8 +7,8 @@
  * Per call it applies the task's correct local rule with probability
  *   p = σ(a·(θ′ − d_task − load)),  load = 0.2·round + 0.25·ln(1 + degree),  θ′ = 2.4 + 2.5·(θ − 2.4) + Δgain
  * (a discrimination, θ skill stretched around the large profile's, Δgain the profile's reasoning-token gain
- * over the large profile's, d per task), otherwise a plausible mistake. Output slips (invalid JSON, a missing final-answer line) follow the same curve, offset by how easy
- * formatting is and, for the final answer, by how many options there are. The rules are the textbook ones
+ * over the large profile's, d per task), otherwise a plausible mistake. Output slips (invalid JSON, a missing final-answer line) follow the same
+ * curve, offset by how easy formatting is and, for the final answer, by how many options there are. The rules are the textbook ones
  * an able model proposes: smallest free group with name priority (colouring), flood the largest name
  * (leader), flood 1 (consensus), mutual smallest-name proposals (matching), step down by name priority when
  * all neighbours cover you (vertex cover; unsure agents stay coordinators). The profile's agentPolicy shapes
@@ -76,7 +76,7 @@ export interface AgentsNetDraft {
 }
 
 /** Logit difficulty per task (consensus easiest, vertex cover hardest, as published). */
-export const AGENTSNET_DIFFICULTY: Readonly<Record<string, number>> = Object.freeze({
+const AGENTSNET_DIFFICULTY: Readonly<Record<string, number>> = Object.freeze({
   consensus: -2.4,
   leader_election: -1.3,
   coloring: 0.45,
@@ -127,12 +127,14 @@ function ownState(messages: readonly ChatMessage[], me: string): { self: Kv; rel
       ? (value['claims'] as Claim[])
           .map((claim) => `${claim.about}:${claim.key}=${claim.value}${claim.from ? ` via ${claim.from}` : ''}`)
           .join('; ')
-      : String(Object.values(value)[0] ?? '');
+      : // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a message's lone field; a non-string one simply yields no claims
+        String(Object.values(value)[0] ?? '');
     const self: Kv = new Map();
     const relays: Claim[] = [];
     // Its own network-wide stance (`*:leader`) is part of its state, like its claims about itself.
     for (const claim of scan(text))
-      claim.about === me || (claim.about === '*' && claim.key !== 'strategy') ? self.set(claim.key, claim.value) : relays.push(claim);
+      if (claim.about === me || (claim.about === '*' && claim.key !== 'strategy')) self.set(claim.key, claim.value);
+      else relays.push(claim);
     return { self, relays, agreed: message.content.includes('(strategy: priority)') };
   }
   return undefined;

@@ -51,10 +51,16 @@ function tokenize(text: string): string[] | undefined {
       tokens.push(text.slice(index, end));
       index = end;
     } else if ('+-*/()'.includes(char)) tokens.push(text[index++] as string);
-    else if (char === 'x' || char === 'X' || char === '×' || char === '·') (tokens.push('*'), index++);
-    else if (char === '÷') (tokens.push('/'), index++);
-    else if (char === '−' || char === '–') (tokens.push('-'), index++);
-    else return undefined;
+    else if (char === 'x' || char === 'X' || char === '×' || char === '·') {
+      tokens.push('*');
+      index++;
+    } else if (char === '÷') {
+      tokens.push('/');
+      index++;
+    } else if (char === '−' || char === '–') {
+      tokens.push('-');
+      index++;
+    } else return undefined;
   }
   return tokens;
 }
@@ -134,7 +140,7 @@ function render(node: Node): string {
 }
 
 /** Integers exactly; other values as a decimal with up to 6 places. */
-export function formatValue(value: Fraction): string {
+function formatValue(value: Fraction): string {
   if (value.den === 1) return String(value.num);
   return normalizeAnswer((value.num / value.den).toFixed(6));
 }

@@ -170,8 +170,10 @@ describe('sim calibration (anchors.md)', () => {
     const nonReasonerGain = singleAccuracy(mediumHigh) - singleAccuracy(mediumLow);
     const reasonerGain = singleAccuracy(reasonerHigh) - singleAccuracy(reasonerLow);
     t.diagnostic(
-      `medium low→high effort: ${tokens(mediumLow).toFixed(0)}→${tokens(mediumHigh).toFixed(0)} tokens, ${pct(singleAccuracy(mediumLow))}→${pct(singleAccuracy(mediumHigh))}; ` +
-        `reasoner-small: ${tokens(reasonerLow).toFixed(0)}→${tokens(reasonerHigh).toFixed(0)} tokens, ${pct(singleAccuracy(reasonerLow))}→${pct(singleAccuracy(reasonerHigh))}`,
+      `medium low→high effort: ${tokens(mediumLow).toFixed(0)}→${tokens(mediumHigh).toFixed(0)} tokens, ${pct(singleAccuracy(mediumLow))}→` +
+        `${pct(singleAccuracy(mediumHigh))}; ` +
+        `reasoner-small: ${tokens(reasonerLow).toFixed(0)}→${tokens(reasonerHigh).toFixed(0)} tokens, ${pct(singleAccuracy(reasonerLow))}→` +
+        `${pct(singleAccuracy(reasonerHigh))}`,
     );
     assert.ok(nonReasonerGain < 0.04, `medium low→high ${pct(nonReasonerGain)}`);
     assert.ok(reasonerGain > 0.1, `reasoner-small low→high ${pct(reasonerGain)}`);
@@ -189,7 +191,8 @@ describe('sim calibration (anchors.md)', () => {
         sampleAll(plain, 2, { reasoningEffort: 'max' }),
       ]);
       t.diagnostic(
-        `${reasoner}@low ${pct(singleAccuracy(thinking))} ($${cost(reasoner, thinking).toFixed(0)}/M answers out) vs ${plain}@max ${pct(singleAccuracy(verbose))} ($${cost(plain, verbose).toFixed(0)}/M)`,
+        `${reasoner}@low ${pct(singleAccuracy(thinking))} ($${cost(reasoner, thinking).toFixed(0)}/M answers out) vs ${plain}@max ` +
+          `${pct(singleAccuracy(verbose))} ($${cost(plain, verbose).toFixed(0)}/M)`,
       );
       assert.ok(singleAccuracy(thinking) > singleAccuracy(verbose), `${reasoner} vs ${plain}`);
       assert.ok(cost(reasoner, thinking) < cost(plain, verbose), `${reasoner} cheaper`);
@@ -307,7 +310,8 @@ describe('sim calibration: single prompts, verifier, context, confidence', () =>
     const small = await stats('small');
     const large = await stats('large');
     t.diagnostic(
-      `small: accuracy ${pct(small.accuracy)}, mean confidence ${pct(small.meanConfidence)}; large: accuracy ${pct(large.accuracy)}, mean confidence ${pct(large.meanConfidence)}`,
+      `small: accuracy ${pct(small.accuracy)}, mean confidence ${pct(small.meanConfidence)}; large: accuracy ${pct(large.accuracy)}, mean ` +
+        `confidence ${pct(large.meanConfidence)}`,
     );
     assert.ok(small.meanConfidence - small.accuracy > 0.1, `small over-confident: ${JSON.stringify(small)}`);
     assert.ok(small.meanConfidence - small.accuracy > large.meanConfidence - large.accuracy, `large ${JSON.stringify(large)}`);

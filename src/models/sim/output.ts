@@ -24,7 +24,10 @@ export interface AnswerText {
  * a text, and a stop sequence or truncation must not leave a number there that voters would count as an answer.
  */
 function reasoningLines(subject: string): string {
-  return `[simulated] Simulated reasoning about ${subject} (see usage for the tokens it stands for; not real model output).\n[simulated] Worked through the steps and checked the last one.`;
+  return (
+    `[simulated] Simulated reasoning about ${subject} (see usage for the tokens it stands for; not real model output).\n[simulated] Worked ` +
+    `through the steps and checked the last one.`
+  );
 }
 
 export function answerText(input: AnswerText): string {
@@ -33,22 +36,30 @@ export function answerText(input: AnswerText): string {
 
 /** Output cut off before the answer (finishReason 'length'). */
 export function truncatedText(subject: string): string {
-  return `[simulated] Simulated reasoning about ${subject} (see usage for the tokens it stands for; not real model output).\n[simulated] Working through the steps, the next one is`;
+  return (
+    `[simulated] Simulated reasoning about ${subject} (see usage for the tokens it stands for; not real model output).\n[simulated] Working ` +
+    `through the steps, the next one is`
+  );
 }
 
 export function verdictText(candidate: string, accepted: boolean, score: number): string {
-  return `[simulated] Checked the candidate answer "${candidate}" with the simulated verifier (not real model output).\nVERDICT: ${accepted ? 'correct' : 'incorrect'}\nSCORE: ${score.toFixed(2)}`;
+  return (
+    `[simulated] Checked the candidate answer "${candidate}" with the simulated verifier (not real model ` +
+    `output).\nVERDICT: ${accepted ? 'correct' : 'incorrect'}\nSCORE: ${score.toFixed(2)}`
+  );
 }
 
 export function placeholderText(kind: 'answer' | 'verify'): string {
   return kind === 'verify'
-    ? `${PLACEHOLDER_PREFIX} The simulated fleet has no oracle for this task (no registered taskId, no arithmetic expression), so this verdict is a coin flip, not a judgement.`
-    : `${PLACEHOLDER_PREFIX} The simulated fleet has no oracle for this prompt (no registered taskId, no arithmetic expression), so this text stands in for an answer and contains none.`;
+    ? `${PLACEHOLDER_PREFIX} The simulated fleet has no oracle for this task (no registered taskId, no arithmetic expression), so this verdict is a ` +
+        `coin flip, not a judgement.`
+    : `${PLACEHOLDER_PREFIX} The simulated fleet has no oracle for this prompt (no registered taskId, no arithmetic expression), so this text ` +
+        `stands in for an answer and contains none.`;
 }
 
 function defaultFor(schema: unknown): unknown {
   const type = typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>)['type'] : undefined;
-  const first = Array.isArray(type) ? type[0] : type;
+  const first: unknown = Array.isArray(type) ? type[0] : type;
   switch (first) {
     case 'number':
     case 'integer':

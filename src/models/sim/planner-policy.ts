@@ -35,9 +35,9 @@ import type { SimProfile } from './profiles.ts';
 import type { ResolvedTask } from './tasks.ts';
 
 /** Share of first-attempt plan calls that return a structurally invalid spec. */
-export const PLAN_INVALID_RATE = 0.1;
+const PLAN_INVALID_RATE = 0.1;
 /** Share once the conversation carries a rejection (planners do learn from the error list). */
-export const PLAN_INVALID_RATE_AFTER_FEEDBACK = 0.05;
+const PLAN_INVALID_RATE_AFTER_FEEDBACK = 0.05;
 /** Tokens a planner spends thinking before it writes the JSON (on top of the JSON's own tokens). */
 const PLAN_THINKING_TOKENS = 60;
 

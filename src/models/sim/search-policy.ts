@@ -53,13 +53,14 @@ const OPEN_BOOK_DIFFICULTY = 0.5;
 const SEARCH_LENGTH_SHARE = 0.35;
 
 const STOP_WORDS = new Set(
-  'a an and are as at be been by can could did do does for from had has have how in into is it its of on or that the their these this those through to under was were what when where which who whom whose why will with within'.split(
-    ' ',
-  ),
+  (
+    'a an and are as at be been by can could did do does for from had has have how in into is it its of on or that the their these this those through ' +
+    'to under was were what when where which who whom whose why will with within'
+  ).split(' '),
 );
 
 function strings(value: unknown): string[] | undefined {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
 }
 
 /** The search fields of a task, validated here because registration does not know about them. */

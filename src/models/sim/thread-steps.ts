@@ -56,7 +56,7 @@ const FAITHFUL = 0.95;
  * tree, finds its operands and keeps the bookkeeping straight. Tuned so a thread beats a single answer on
  * 3–4 step chains by about as much as self-consistency does (anchors.md), not by the raw step-vs-chain gap.
  */
-export const THREAD_STEP_OVERHEAD = 1.2;
+const THREAD_STEP_OVERHEAD = 1.2;
 
 export function threadStep(input: ThreadStepInput): ThreadStepOutput {
   const properties = (input.schema['properties'] ?? {}) as Record<string, unknown>;

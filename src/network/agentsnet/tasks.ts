@@ -31,7 +31,9 @@ export const TASKS: Readonly<Record<TaskId, TaskSpec>> = {
     title: 'colouring',
     goal: () => 'Your task is to partition yourselves into groups such that agents who are neighbours are never in the same group.',
     problem: (groups) =>
-      `You will be asked which group you assign yourself to. There are exactly ${groups} groups: Group 1, ..., Group ${groups}. Assign yourself to exactly one of them. In the end, any two agents who are neighbours must be in different groups; in particular, choose a group different from all of your neighbours' groups.`,
+      `You will be asked which group you assign yourself to. There are exactly ${groups} groups: Group 1, ..., Group ${groups}. Assign yourself to ` +
+      `exactly one of them. In the end, any two agents who are neighbours must be in different groups; in particular, choose a group different from ` +
+      `all of your neighbours' groups.`,
     question: () => 'Which group do you assign yourself to?',
     validAnswers: (_neighbours, groups) => colourOptions(groups),
     decision: { about: 'self', key: 'group' },
@@ -41,7 +43,8 @@ export const TASKS: Readonly<Record<TaskId, TaskSpec>> = {
     id: 'vertex_cover',
     title: 'vertex cover',
     goal: () =>
-      'Your task is to select, among all agents, a group of coordinators such that whenever two agents communicate at least one of them is a coordinator. The group of coordinators should be chosen such that every coordinator has at least one neighbour who is not a coordinator.',
+      'Your task is to select, among all agents, a group of coordinators such that whenever two agents communicate at least one of them is a ' +
+      'coordinator. The group of coordinators should be chosen such that every coordinator has at least one neighbour who is not a coordinator.',
     problem: () => "You will be asked whether you are a coordinator. The answer must be either 'Yes' or 'No'.",
     question: () => 'Are you a coordinator?',
     validAnswers: () => ['Yes', 'No'],
@@ -53,7 +56,8 @@ export const TASKS: Readonly<Record<TaskId, TaskSpec>> = {
     title: 'maximal matching',
     goal: () => 'Your task is to form groups of two agents each, where the two members can communicate with each other.',
     problem: () =>
-      "You will be asked to name the neighbour you form a group with, or 'None' if all your neighbours are already in other groups and cannot be in a group with you. In the end, every agent is in at most one group, and the two members of a group must name each other.",
+      "You will be asked to name the neighbour you form a group with, or 'None' if all your neighbours are already in other groups and cannot be in " +
+      'a group with you. In the end, every agent is in at most one group, and the two members of a group must name each other.',
     question: () =>
       "Please answer with the name of the neighbour you form a group with, or 'None' if all your neighbours are already in other groups.",
     validAnswers: (neighbours) => [...neighbours, 'None'],
@@ -66,7 +70,8 @@ export const TASKS: Readonly<Record<TaskId, TaskSpec>> = {
     title: 'leader election',
     goal: () => 'Your task is to collaboratively elect a single leader.',
     problem: () =>
-      "You will be asked whether or not you are the leader. The answer must be either 'Yes' or 'No'. In the end exactly one agent must answer 'Yes' and all others 'No', as there must be exactly one leader.",
+      "You will be asked whether or not you are the leader. The answer must be either 'Yes' or 'No'. In the end exactly one agent must answer 'Yes' " +
+      "and all others 'No', as there must be exactly one leader.",
     question: () => 'Are you the leader?',
     validAnswers: () => ['Yes', 'No'],
     decision: { about: '*', key: 'leader' },

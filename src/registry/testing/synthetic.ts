@@ -71,7 +71,7 @@ const DOMAIN_WORDS = Object.fromEntries(DOMAIN_NAMES.map((name) => [name, words(
 const TASK_WORDS = Object.fromEntries(TASK_NAMES.map((name) => [name, words(TASKS[name]!)]));
 
 /** Fixed label frequencies (independent of cluster). */
-export const SYNTHETIC_LABELS: readonly { label: string; share: number }[] = [
+const SYNTHETIC_LABELS: readonly { label: string; share: number }[] = [
   { label: 'residency:eu', share: 0.1 },
   { label: 'residency:us', share: 0.45 },
   { label: 'clearance:secret', share: 0.01 },
