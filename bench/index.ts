@@ -3,7 +3,8 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network limits the sections; THICKET_BENCH_ITEMS sizes the suite.
+ * THICKET_BENCH_ONLY=foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network limits the
+ * sections; THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';

@@ -160,7 +160,8 @@ function buildProgram(): Command {
 
   const REGISTRY_HELP = 'capability registry database (default: $THICKET_REGISTRY, then registry.db beside the journal)';
   const EMBEDDER_HELP =
-    'embedder: hash (default), hash-v1-<dim>, gguf:<path>, or an alias under "embedders" in the fleet config (default: its "embedder" field); must match the registry\'s vectors (else: agents reembed)';
+    'embedder: hash (default), hash-v1-<dim>, gguf:<path>, or an alias under "embedders" in the fleet config (default: its "embedder" field); ' +
+    "must match the registry's vectors (else: agents reembed)";
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   const agents = program
     .command('agents')

@@ -12,7 +12,13 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const EXIT_CODE_BY_STATUS: Readonly<Record<RunStatus, number>> = { ok: 0, budget_exhausted: 3, cancelled: 4, error: 1 };
 
 /** Error codes that mean the request itself was wrong: a run that ends with one exits 2, like a rejected request. */
-const BAD_INPUT_CODES: ReadonlySet<string> = new Set(['INVALID_INPUT', 'INVALID_CONFIG', 'UNKNOWN_MODEL', 'NO_MODEL', 'CAPABILITY_UNRESOLVED']);
+const BAD_INPUT_CODES: ReadonlySet<string> = new Set([
+  'INVALID_INPUT',
+  'INVALID_CONFIG',
+  'UNKNOWN_MODEL',
+  'NO_MODEL',
+  'CAPABILITY_UNRESOLVED',
+]);
 
 /** The exit code of a finished run; an `error` run whose error code says bad input exits 2, as `exitCodeFor` does. */
 export function exitCodeForRun(status: RunStatus, errorCode?: string): number {

@@ -170,7 +170,7 @@ export const PLANNER_SYSTEM =
 
 export function plannerMessages(context: PromptContext, feedback?: { previous: string; message: string }): ChatMessage[] {
   const models = formatTierLine(
-    TIERS.flatMap((tier) => (context.tiers[tier] === undefined ? [] : [[tier, context.tiers[tier]!] as [typeof tier, string]])),
+    TIERS.flatMap((tier) => (context.tiers[tier] === undefined ? [] : [[tier, context.tiers[tier]] as [typeof tier, string]])),
   );
   const budget = formatBudgetLimits(context.budget as Record<string, number | undefined>);
   const limits = context.limits;

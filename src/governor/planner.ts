@@ -155,7 +155,7 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
         feedback,
       );
       let raw: unknown;
-      let text = '';
+      let text: string;
       try {
         const call = await generate(childContext(context, `r${round}/a${attempt}`, { budget: planBudget }), {
           step: 'plan',
@@ -302,7 +302,10 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     const spent = addCost(roundPlanning, execution);
     feedback = {
       previous: JSON.stringify(chosen.spec),
-      message: `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; ${PLANNER_OUTCOME_INCORRECT} (quality ${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
+      message:
+        `Execution feedback (round ${round}): answer ${JSON.stringify(result.answer ?? null)}; ${PLANNER_OUTCOME_INCORRECT} (quality ` +
+        `${judged.quality.toFixed(2)} by ${judged.by}); spent ${spent.totalTokens} tokens ($${spent.usd.toFixed(6)}), ` +
+        `${(costShare(spent, options.budgetLimits) * 100).toFixed(0)}% of the budget. Write a stronger spec within what is left.\n${history}`,
     };
   }
   return outcome;
@@ -398,7 +401,8 @@ async function qualityOf(
 }
 
 function rejectedMessage(issues: readonly WorkflowIssue[], history: string): string {
-  return `${PLANNER_REJECTED} the spec cannot run.\n${issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n')}\nFix every problem and reply with the corrected spec only.${history ? `\n${history}` : ''}`;
+  const problems = issues.map((issue) => `- ${issue.path || '(root)'}: ${issue.message} [${issue.code}]`).join('\n');
+  return `${PLANNER_REJECTED} the spec cannot run.\n${problems}\nFix every problem and reply with the corrected spec only.${history ? `\n${history}` : ''}`;
 }
 
 /** The largest share of any finite budget dimension that `spent` uses (tokens / 10,000 when nothing is finite). */

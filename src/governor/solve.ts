@@ -70,7 +70,6 @@ export interface GovernedSolveOptions {
   examples?: string | false;
 }
 
-
 export interface GovernorDecision {
   policy: string;
   start: string;

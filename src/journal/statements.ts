@@ -39,7 +39,8 @@ export interface Statements {
 }
 
 const CALL_COLUMNS =
-  'run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, attempts, billed_json, budget_path, tags_json, created_at, error_json';
+  'run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, attempts, billed_json, ' +
+  'budget_path, tags_json, created_at, error_json';
 
 /**
  * The TotalsDbRow columns aggregated over `calls`: what the ledger was charged, i.e. each call's `billed`
@@ -68,7 +69,8 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const sameCall = db.prepare<[string, string], StoredCallFields>(
-    'SELECT request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, budget_path, error_json FROM calls WHERE run_id = ? AND call_key = ?',
+    'SELECT request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, budget_path, error_json FROM calls WHERE ' +
+      'run_id = ? AND call_key = ?',
   );
   const totals = totalsColumns('*', '');
 

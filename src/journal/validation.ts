@@ -8,14 +8,7 @@ import type { RecordedCall } from './call-recorder.ts';
 import { encodeJson, serialiseError } from './rows.ts';
 import type { EncodedRequest, ListNode } from './message-store.ts';
 import type { Migration } from './schema.ts';
-import {
-  LEDGER_KINDS,
-  type FinishRun,
-  type JournalOptions,
-  type LedgerEntryInput,
-  type NewRun,
-  type StepInput,
-} from './types.ts';
+import { LEDGER_KINDS, type FinishRun, type JournalOptions, type LedgerEntryInput, type NewRun, type StepInput } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Single values

@@ -51,7 +51,6 @@ export interface RunStudyOptions {
   clock?: Clock;
 }
 
-
 export interface StudyRun {
   studyId: string;
   runId: string;
@@ -243,7 +242,6 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   const writer = cellWriter(journal, runId);
   const failures: StudyRun['failures'] = [];
   let executed = 0;
-  let notStarted = 0;
   let studyBudgetHit = false;
   const maxPrice = Math.max(
     0,
@@ -365,7 +363,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     options.signal?.removeEventListener('abort', relay);
     writer.close();
   }
-  notStarted = pending.length - executed - failures.length;
+  const notStarted = pending.length - executed - failures.length;
   const status: RunStatus = signal.aborted ? 'cancelled' : studyBudgetHit ? 'budget_exhausted' : failures.length > 0 ? 'error' : 'ok';
   const cells = results.filter((result): result is CellResult => result !== undefined);
   journal.finishRun(runId, { status, usage: { cells: cells.length, failed: failures.length, newTokens: progress.newTokens, newUsd } });

@@ -51,7 +51,9 @@ const MIN_SOLO_OUTPUT = 96;
 
 // The task-solving instruction of the SPP paper's prompt, followed by the format (demonstrations omitted).
 const SPP_INSTRUCTION =
-  'When faced with a task, begin by identifying the participants who will contribute to solving the task. Then, initiate a multi-round collaboration process until a final solution is reached. The participants will give critical comments and detailed suggestions whenever necessary.';
+  'When faced with a task, begin by identifying the participants who will contribute to solving the task. Then, initiate a multi-round ' +
+  'collaboration process until a final solution is reached. The participants will give critical comments and detailed suggestions whenever ' +
+  'necessary.';
 const TEXT_FORMAT = `Format:
 ${formatParticipantsLine([ASSISTANT_PERSONA, '<persona>', '<persona>'], false)}
 <persona>: <brainstorm>
@@ -62,7 +64,8 @@ ${ASSISTANT_PERSONA}: <revision>
 (repeat draft, critiques and revision until every participant agrees)
 Final answer: <answer>`;
 const JSON_FORMAT =
-  "Write the collaboration as JSON: personas (the assistant first, then each persona with its role), brainstorm (one idea per persona), rounds (the draft, each persona's critique and whether it agrees, the revision; stop once all agree), final_answer (the answer alone).";
+  'Write the collaboration as JSON: personas (the assistant first, then each persona with its role), brainstorm (one idea per persona), ' +
+  "rounds (the draft, each persona's critique and whether it agrees, the revision; stop once all agree), final_answer (the answer alone).";
 
 function personaOf(entry: string | Persona): Persona {
   return typeof entry === 'string' ? { name: entry } : entry;
@@ -100,7 +103,8 @@ export function soloMessages(options: SoloOptions): ChatMessage[] {
   const system = [SPP_INSTRUCTION, structured ? JSON_FORMAT : TEXT_FORMAT, options.system].filter((part) => part).join('\n\n');
   const cast =
     personas.length > 0
-      ? `${formatParticipantsLine([ASSISTANT_PERSONA, ...personas.map((persona) => persona.name)], true)}${personas.some((p) => p.description) ? `\n${personas.map((p) => `- ${p.name}: ${p.description ?? ''}`).join('\n')}` : ''}`
+      ? formatParticipantsLine([ASSISTANT_PERSONA, ...personas.map((persona) => persona.name)], true) +
+        (personas.some((p) => p.description) ? `\n${personas.map((p) => `- ${p.name}: ${p.description ?? ''}`).join('\n')}` : '')
       : `Choose up to ${options.maxPersonas ?? 3} personas suited to the task.`;
   return [
     { role: 'system', content: system },

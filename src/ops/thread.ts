@@ -70,9 +70,13 @@ export const THREAD_DEFAULTS = {
   maxAnswerTokens: 96,
 } as const;
 
-const THREAD_SYSTEM = `You reason as a thread: a JSON tree of tasks. A task has a thought, an optional tool use, optional subtasks (a list of tasks) and a conclusion that states everything later tasks need from it (write results as "${formatStepResult('N', '<value>')}" when steps are numbered). You write the tree one step at a time, as asked:
-- a task: give its thought, then either call a tool, open subtasks, or conclude it directly (leave the conclusion empty when a tool or subtasks come first); set "more" to true when another task should follow in the same list;
-- a conclusion: conclude the task from its tool result or its subtasks, and set "more";
+const THREAD_SYSTEM =
+  'You reason as a thread: a JSON tree of tasks. A task has a thought, an optional tool use, optional subtasks (a list of tasks) and a ' +
+  `conclusion that states everything later tasks need from it (write results as "${formatStepResult('N', '<value>')}" when steps are ` +
+  'numbered). You write the tree one step at a time, as asked:\n' +
+  '- a task: give its thought, then either call a tool, open subtasks, or conclude it directly (leave the conclusion empty when a tool or ' +
+  'subtasks come first); set "more" to true when another task should follow in the same list;\n' +
+  `- a conclusion: conclude the task from its tool result or its subtasks, and set "more";
 - the answer: the final answer alone.
 Finished subtask lists are removed from the thread you are shown; only their parent's thought and conclusion stay.`;
 
@@ -352,7 +356,9 @@ class ThreadRun {
       { role: 'system', content: this.system },
       {
         role: 'user',
-        content: `Thread so far (JSON; finished subtask lists are pruned to their parent's thought and conclusion):\n${tree}\n\nNext: ${next}\n\nQuestion: ${this.options.question}`,
+        content:
+          `Thread so far (JSON; finished subtask lists are pruned to their parent's thought and conclusion):\n${tree}\n\nNext: ` +
+          `${next}\n\nQuestion: ${this.options.question}`,
       },
     ];
   }

@@ -64,7 +64,8 @@ describe('resolveEmbedder', () => {
     assert.deepEqual(await issueOf('nope'), {
       path: '--embedder',
       message:
-        '"nope" is not an embedder: use hash, hash-v1-<dimension>, gguf:<path>, or an alias under "embedders" in the fleet config (configured: local, keyed, gg)',
+        '"nope" is not an embedder: use hash, hash-v1-<dimension>, gguf:<path>, or an alias under "embedders" in the fleet config (configured: ' +
+        'local, keyed, gg)',
     });
     assert.deepEqual(await issueOf('hash-v1-4', 'embedder'), {
       path: 'embedder',

@@ -105,7 +105,9 @@ export async function agentsNetRun(options: AgentsNetOptions, environment: Solve
     result.status === 'budget_exhausted'
       ? {
           code: 'BUDGET_EXHAUSTED',
-          message: `Agents ran out of budget in ${result.budgetExhaustedInstances} of ${result.instances.length} instance(s); they fell silent and answered None. ${budgetLine(ledger)}`,
+          message:
+            `Agents ran out of budget in ${result.budgetExhaustedInstances} of ${result.instances.length} instance(s); they fell silent and ` +
+            `answered None. ${budgetLine(ledger)}`,
         }
       : undefined;
   const usage = toTotals(ledger.report().total);

@@ -48,9 +48,9 @@ export type ThicketEventType = ThicketEvent['type'];
 export class EventQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | undefined;
-  private rejectWaiting: ((error: unknown) => void) | undefined;
+  private rejectWaiting: ((error: Error) => void) | undefined;
   private closed = false;
-  private failure: { error: unknown } | undefined;
+  private failure: { error: Error } | undefined;
 
   constructor(private readonly onReturn: () => void = () => {}) {}
 
@@ -69,7 +69,7 @@ export class EventQueue<T> implements AsyncIterable<T> {
   }
 
   fail(error: unknown): void {
-    this.failure = { error };
+    this.failure = { error: error instanceof Error ? error : new Error(String(error)) };
     this.closed = true;
     this.settleWaiting();
   }

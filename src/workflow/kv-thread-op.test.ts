@@ -89,7 +89,7 @@ function setUp(kv: KvThreadCapability, limits: BudgetLimits) {
   const context: OpContext = { fleet, budget: ledger.root, trace: new Trace(clock), stepId: 'thread', model: 'engine:fake' };
   const inputs: NodeInputs = { nodeId: 'thread', query: 'What is 17*23?', list: [], byName: {} };
   const threadOp = computeOperators().thread!;
-  return { ledger, run: () => threadOp(context, { maxSteps: 8 } as Parameters<typeof threadOp>[1], inputs) };
+  return { ledger, run: () => threadOp(context, { maxSteps: 8 }, inputs) };
 }
 
 describe('thread operator on a provider with a kvThread capability', () => {

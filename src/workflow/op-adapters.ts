@@ -189,7 +189,7 @@ async function kvThreadOp(
   } catch (error) {
     // The engine ran: what it evaluated is spent, whatever stopped it (a cap, an abort, a malformed piece).
     // (A cast: TypeScript does not see the onUsage callback's assignment.)
-    const spent = metered as Usage | undefined;
+    const spent = metered;
     const ran = spent !== undefined && spent.inputTokens + spent.outputTokens > 0;
     if (ran) settle(spent);
     else reservation.release();

@@ -159,7 +159,8 @@ export function agentsNetDraft(input: AgentsNetDraftInput): AgentsNetDraft {
   const round = readRound(anchor);
   const final = isFinalMessage(anchor);
   const me = ctx.name;
-  const neighbours = ctx.neighbours;
+  // Typed again: Array.isArray above narrows a readonly array to any[].
+  const neighbours: readonly string[] = ctx.neighbours;
   // Load grows with how far the coordination has dragged on (the round, shown in every prompt) — not with
   // the visible transcript, so a pruned history saves tokens here but is not credited with better accuracy,
   // which nothing published supports.

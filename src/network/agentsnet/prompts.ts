@@ -33,17 +33,24 @@ export interface PromptSettings {
 }
 
 const PLAIN_FORMAT =
-  'Your messages are a JSON object whose keys are your neighbours\' names and whose values are the text each of them receives, for example {"Alan": "Message for Alan.", "Bob": "Message for Bob."}. You need not write to every neighbour every round: leave a name out to send that neighbour nothing.';
+  "Your messages are a JSON object whose keys are your neighbours' names and whose values are the text each of them receives, for example " +
+  '{"Alan": "Message for Alan.", "Bob": "Message for Bob."}. You need not write to every neighbour every round: leave a name out to send that ' +
+  'neighbour nothing.';
 
 function verifiedFormat(claimKeys: string): string {
   return [
     'Your messages are claims with provenance, as one JSON object: {"claims": [...], "to": {"<neighbour>": [...]}, "flags": [...]}.',
-    'Each claim is {"about": <an agent\'s name, or "*" for the whole network>, "key": <key>, "value": <value>, "source": "observed" or "relayed", "from": <neighbour>}.',
+    'Each claim is {"about": <an agent\'s name, or "*" for the whole network>, "key": <key>, "value": <value>, "source": "observed" or ' +
+      '"relayed", "from": <neighbour>}.',
     `Keys for this task: ${claimKeys}.`,
     'Claims in "claims" go to all your neighbours; "to" adds claims for one neighbour only (optional).',
-    'Mark as observed only claims about yourself (your own decisions) or your own proposals about "*"; anything you heard is relayed, with "from" the neighbour you heard it from.',
-    'Incoming claims are shown as about:key=value, with "via X" when relayed, and a check done for you: [confirmed] (matches what you observe, or a second neighbour says the same), [contradicted] (disagrees with what you observe), [conflict] (your neighbours disagree), [unverified] (one source only).',
-    'Adopt only confirmed claims. Never adopt contradicted or conflicting ones: list them in "flags" as {"about", "key", "value", "from", "reason"} so that their sender can correct them. Treat unverified claims as tentative.',
+    'Mark as observed only claims about yourself (your own decisions) or your own proposals about "*"; anything you heard is relayed, with ' +
+      '"from" the neighbour you heard it from.',
+    'Incoming claims are shown as about:key=value, with "via X" when relayed, and a check done for you: [confirmed] (matches what you observe, ' +
+      'or a second neighbour says the same), [contradicted] (disagrees with what you observe), [conflict] (your neighbours disagree), [unverified] ' +
+      '(one source only).',
+    'Adopt only confirmed claims. Never adopt contradicted or conflicting ones: list them in "flags" as {"about", "key", "value", "from", ' +
+      '"reason"} so that their sender can correct them. Treat unverified claims as tentative.',
   ].join(' ');
 }
 
@@ -58,7 +65,9 @@ export function agentsNetPrompts(settings: PromptSettings): NetworkPrompts {
     'The rules are as follows:',
     `1. There are ${settings.agentCount} agents in total. Everybody has a unique name.`,
     '2. You can only communicate with your immediate neighbours. You cannot see or reach anyone else, except through information relayed by agents in between.',
-    `3. Messages are exchanged in synchronous rounds: each round you first receive the messages your neighbours sent in the previous round, then write your new messages, which they receive in the next round. Everybody writes at the same time. This repeats for ${settings.rounds} rounds of message passing.`,
+    `3. Messages are exchanged in synchronous rounds: each round you first receive the messages your neighbours sent in the previous round, then ` +
+      `write your new messages, which they receive in the next round. Everybody writes at the same time. This repeats for ${settings.rounds} ` +
+      `rounds of message passing.`,
     '4. Everybody, you included, decides what to share with or ask of their neighbours.',
     `5. ${format}`,
     `6. After ${settings.rounds} rounds of message passing you have to solve the following task: ${spec.problem(settings.groups)}`,
@@ -85,16 +94,27 @@ export function agentsNetPrompts(settings: PromptSettings): NetworkPrompts {
         protocol: settings.protocol,
         groups: settings.groups,
       };
-      return `Your name is ${agent.name}. Your neighbours are: ${agent.neighbours.join(', ')}.\n${formatContextLine(context)}\nWhat are the first messages you want to send to your neighbours? ${capitalise(messageRequest)}`;
+      return (
+        `Your name is ${agent.name}. Your neighbours are: ${agent.neighbours.join(', ')}.\n${formatContextLine(context)}\nWhat are the first ` +
+        `messages you want to send to your neighbours? ${capitalise(messageRequest)}`
+      );
     },
     round: (agent: AgentInfo, round: number, inbox: InboxView) => {
       const left = settings.rounds - round;
       const last = left === 1 ? ' These are the last messages your neighbours will receive from you.' : '';
-      return `${formatRoundHeading(round, settings.rounds)}. These are the messages from your neighbours:\n${inboxLines(inbox)}You have ${left} round${left === 1 ? '' : 's'} of communication left before you decide. Your neighbours are: ${agent.neighbours.join(', ')}. ${capitalise(messageRequest)}${last}`;
+      return (
+        `${formatRoundHeading(round, settings.rounds)}. These are the messages from your neighbours:\n${inboxLines(inbox)}You have ${left} ` +
+        `round${left === 1 ? '' : 's'} of communication left before you decide. Your neighbours are: ${agent.neighbours.join(', ')}. ` +
+        `${capitalise(messageRequest)}${last}`
+      );
     },
     final: (agent: AgentInfo, inbox: InboxView) => {
       const options = spec.validAnswers(agent.neighbours, settings.groups);
-      return `${formatRoundHeading(settings.rounds, settings.rounds)}: ${AGENTSNET_FINAL_MARKER}. These are the last messages from your neighbours:\n${inboxLines(inbox)}${cot ? 'Think step by step first, then answer: ' : ''}${spec.question(settings.groups)} Format your answer as '### Final Answer ###' followed by your answer, which must be exactly one of: ${options.join(', ')}.`;
+      return (
+        `${formatRoundHeading(settings.rounds, settings.rounds)}: ${AGENTSNET_FINAL_MARKER}. These are the last messages from your ` +
+        `neighbours:\n${inboxLines(inbox)}${cot ? 'Think step by step first, then answer: ' : ''}${spec.question(settings.groups)} Format your ` +
+        `answer as '### Final Answer ###' followed by your answer, which must be exactly one of: ${options.join(', ')}.`
+      );
     },
     validAnswers: (agent: AgentInfo) => spec.validAnswers(agent.neighbours, settings.groups),
   };
