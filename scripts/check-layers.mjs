@@ -66,12 +66,6 @@ for (const file of collect(root, [])) {
       problems.push(`${relative('.', file)}: imports ${spec}; import the "${toLayer}" layer through its index.ts`);
   }
 }
-// Cycles known to be removed on another branch; each entry is one cycle as reported below, and is deleted when that branch merges.
-const ALLOWED_CYCLES = new Set([
-  // The provider-seam branch removes this one (operators.ts <-> op-adapters.ts).
-  'workflow/op-adapters.ts -> workflow/operators.ts -> workflow/op-adapters.ts',
-]);
-
 // Depth-first search for back edges; each cycle is reported once, rotated to start at its smallest module.
 const state = new Map(); // module → 'open' while on the DFS stack, 'done' after
 const stack = [];
@@ -91,8 +85,7 @@ function visit(module) {
   state.set(module, 'done');
 }
 for (const module of [...graph.keys()].sort()) if (!state.has(module)) visit(module);
-for (const cycle of cycles) if (!ALLOWED_CYCLES.has(cycle)) problems.push(`import cycle: ${cycle}`);
-for (const cycle of ALLOWED_CYCLES) if (!cycles.has(cycle)) problems.push(`allow-listed cycle is gone, delete its entry: ${cycle}`);
+for (const cycle of cycles) problems.push(`import cycle: ${cycle}`);
 
 if (problems.length > 0) {
   console.error(`Layer check failed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
