@@ -134,7 +134,8 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
     const escalations =
       decision.escalations.length > 0 ? `, escalations: ${decision.escalations.map((step) => JSON.stringify(step)).join(' ')}` : '';
     out(
-      `Governor: difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ${decision.difficulty.samples} probe samples) → ${decision.strategy}${escalations}`,
+      `Governor: difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ` +
+        `${decision.difficulty.samples} probe samples) → ${decision.strategy}${escalations}`,
     );
     if (decision.bindings)
       out(`Bound: ${decision.bindings.map((bound) => `${bound.need}@${bound.tier} ${bound.card} → ${bound.model}`).join(', ')}`);
@@ -147,7 +148,8 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
     const share =
       kv.unprunedTokens > 0 ? ` (${((kv.peakKvTokens / kv.unprunedTokens) * 100).toFixed(0)}% of ${kv.unprunedTokens} unpruned)` : '';
     out(
-      `KV cache ${id}: ${kv.tokensProcessed} tokens processed, ${kv.tokensErased} erased in ${kv.erasures} erasures, peak ${kv.peakKvTokens} cells${share}, final ${kv.finalKvTokens}; decode ${kv.decodeTokensPerSecond} tok/s over ${kv.overTime.length} tasks`,
+      `KV cache ${id}: ${kv.tokensProcessed} tokens processed, ${kv.tokensErased} erased in ${kv.erasures} erasures, peak ${kv.peakKvTokens} ` +
+        `cells${share}, final ${kv.finalKvTokens}; decode ${kv.decodeTokensPerSecond} tok/s over ${kv.overTime.length} tasks`,
     );
   }
   for (const note of result.degraded) out(pc.yellow(`Degraded: ${note}`));
