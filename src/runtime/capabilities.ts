@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { FleetResolver } from '../models/index.ts';
-import { defaultRegistryPath, openRegistry, workflowCapabilityResolver, type CapabilityRegistry } from '../registry/index.ts';
+import { defaultRegistryPath, openRegistry, workflowCapabilityResolver, type CapabilityRegistry, type Embedder } from '../registry/index.ts';
 import {
   CapabilityUnresolvedError,
   MODEL_FREE_OPS,
@@ -68,7 +68,14 @@ const canCallWith =
  */
 export async function prepareCapabilities(
   spec: unknown,
-  options: { flags: CapabilityFlags; operators: OperatorRegistry; profiles: FleetResolver; budgetUsd: number | undefined },
+  options: {
+    flags: CapabilityFlags;
+    operators: OperatorRegistry;
+    profiles: FleetResolver;
+    budgetUsd: number | undefined;
+    /** The registry's embedder (the config's `embedder`); default: the hashing embedder. */
+    embedder?: Embedder;
+  },
 ): Promise<CapabilityWiring | undefined> {
   const { workflow } = checkWorkflow(spec, { operators: options.operators });
   if (workflow === undefined) return undefined;
@@ -91,7 +98,7 @@ export async function prepareCapabilities(
   }
   const specUsd = workflow.spec.limits?.usd;
   const budgetUsd = [options.budgetUsd, specUsd].filter((value): value is number => value !== undefined);
-  const preflightRegistry = await openRegistry({ path });
+  const preflightRegistry = await openRegistry({ path, ...(options.embedder ? { embedder: options.embedder } : {}) });
   let preview: Record<string, CapabilityBinding>;
   try {
     preview = await preflightCapabilities(workflow.nodes, {
@@ -114,7 +121,7 @@ export async function prepareCapabilities(
     defaultModel: everyNodeBound ? models[0] : undefined,
     resolverFor(simulated) {
       return async (request, context) => {
-        runtime ??= openRegistry({ path });
+        runtime ??= openRegistry({ path, ...(options.embedder ? { embedder: options.embedder } : {}) });
         const resolver = workflowCapabilityResolver(await runtime, { canCall: canCallWith(options.profiles, simulated) });
         return resolver(request, context);
       };

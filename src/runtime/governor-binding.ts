@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { InvalidInputError } from '../core/index.ts';
 import type { Fleet, FleetConfig } from '../models/index.ts';
 import { fleetBinder, registryBinder, type CapabilityBinder, type QueryPolicy } from '../governor/index.ts';
-import { CapabilityRegistry, NoCapabilityError, defaultRegistryPath, openRegistry } from '../registry/index.ts';
+import { CapabilityRegistry, NoCapabilityError, defaultRegistryPath, openRegistry, type Embedder } from '../registry/index.ts';
 import { simCascadeLadder } from '../workflow/index.ts';
 
 const TIER_ORDER = ['small', 'medium', 'large'] as const;
@@ -42,6 +42,8 @@ export async function governorBinding(options: {
   policy: QueryPolicy;
   registry?: string;
   planner?: string;
+  /** The registry's embedder (the config's `embedder`); default: the hashing embedder. */
+  embedder?: Embedder;
   /** Fleet-binder candidates above the starting tier (real fleets). */
   candidates?: readonly string[];
 }): Promise<{ binder: CapabilityBinder; start: string; source: 'fleet' | 'registry' | 'fleet-under-policy' }> {
@@ -62,7 +64,8 @@ export async function governorBinding(options: {
     };
   }
   const path = options.registry ?? defaultRegistryPath();
-  const registry = existsSync(path) ? await openRegistry({ path }) : await CapabilityRegistry.open();
+  const embedder = options.embedder ? { embedder: options.embedder } : {};
+  const registry = existsSync(path) ? await openRegistry({ path, ...embedder }) : await CapabilityRegistry.open(embedder);
   let binder: Awaited<ReturnType<typeof registryBinder>>;
   try {
     const accept = (model: string): boolean => fleet.model(model).profile.simulated === options.simulated;

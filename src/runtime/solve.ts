@@ -20,6 +20,7 @@ import {
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
 import { FleetResolver, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
+import type { Embedder } from '../registry/index.ts';
 import { Trace, openCorpus } from '../ops/index.ts';
 import { governedSolve, readPolicy, type GovernedSolveResult, type GovernorPolicy } from '../governor/index.ts';
 import {
@@ -98,6 +99,8 @@ export interface SolveEnvironment {
   journal(): Journal;
   journalPath: string;
   registryPath: string | undefined;
+  /** The registry's embedder, from the config's `embedder` (resolved on first use); undefined: the hashing default. */
+  registryEmbedder(): Promise<Embedder | undefined>;
   seed: number;
   /** `virtual` (default): simulated latency costs no time; `real`: simulated runs wait as real ones do. */
   simulatedClock: 'virtual' | 'real';
@@ -208,6 +211,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           operators,
           profiles: probeResolver,
           budgetUsd: budget.usd,
+          ...(await embedderOption(environment)),
         })
       : undefined;
   try {
@@ -253,6 +257,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
             simulated,
             policy,
             ...(environment.registryPath !== undefined ? { registry: environment.registryPath } : {}),
+            ...(hasPolicy(policy) ? await embedderOption(environment) : {}),
             ...(options.planner !== undefined ? { planner: options.planner } : {}),
             ...(simulated ? {} : { candidates: ladder.slice(1) }),
           })
@@ -431,6 +436,11 @@ export async function solve(query: string, options: SolveOptions, environment: S
   } finally {
     await capabilities?.close();
   }
+}
+
+async function embedderOption(environment: SolveEnvironment): Promise<{ embedder?: Embedder }> {
+  const embedder = await environment.registryEmbedder();
+  return embedder ? { embedder } : {};
 }
 
 /** A fresh run id: `<prefix>-<UTC timestamp>-<6 hex>`. */

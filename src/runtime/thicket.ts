@@ -22,6 +22,8 @@ import {
   CapabilityRegistry,
   defaultRegistryPath,
   openRegistry,
+  resolveEmbedder,
+  type Embedder,
   type DiscoveryQuery,
   type DiscoveryResult,
   type RegisterResult,
@@ -97,6 +99,7 @@ export class ThicketRuntime {
       journal: () => this.journal(),
       journalPath: options.journalPath,
       registryPath: options.registryPath,
+      registryEmbedder: () => this.registryEmbedder(),
       seed: options.seed,
       simulatedClock: options.simulatedClock,
     };
@@ -174,11 +177,25 @@ export class ThicketRuntime {
     this.assertOpen();
     const path = this.options.registryPath ?? defaultRegistryPath();
     if (!this.registryHandle) {
-      if (!create && !existsSync(path)) return CapabilityRegistry.open();
+      if (!create && !existsSync(path)) {
+        const embedder = await this.registryEmbedder();
+        return CapabilityRegistry.open(embedder ? { embedder } : {});
+      }
       mkdirSync(dirname(path), { recursive: true });
-      this.registryHandle = openRegistry({ path });
+      const embedder = await this.registryEmbedder();
+      this.registryHandle = openRegistry({ path, ...(embedder ? { embedder } : {}) });
     }
     return this.registryHandle;
+  }
+
+  private embedderHandle: Promise<Embedder | undefined> | undefined;
+
+  /** The config's `embedder` (`hash`, `gguf:<path>`, an alias under `embedders`), resolved once; undefined: the hashing default. */
+  private registryEmbedder(): Promise<Embedder | undefined> {
+    const reference = this.config.embedder;
+    if (reference === undefined) return Promise.resolve(undefined);
+    this.embedderHandle ??= resolveEmbedder(reference, this.config, { source: 'embedder' }).then((resolved) => resolved.embedder);
+    return this.embedderHandle;
   }
 
   private assertOpen(): void {
