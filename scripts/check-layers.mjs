@@ -2,6 +2,9 @@
 // or from layers listed before it. Also refuses imports that reach into another layer's files instead of
 // its index.ts surface. A small script rather than dependency-cruiser: the rule is ten lines, and the
 // script has no configuration to drift from the layer list below.
+//
+// Files directly in src/ (index.ts, the package's public entry, and top-level tests such as package.test.ts)
+// are the package surface, above every layer: they may import any layer, but only through its index.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
@@ -32,13 +35,16 @@ function collect(dir, out) {
 const root = resolve('src');
 const problems = [];
 for (const file of collect(root, [])) {
-  const fromLayer = relative(root, file).split(sep)[0];
-  const fromRank = LAYERS.indexOf(fromLayer);
+  const parts = relative(root, file).split(sep);
+  const surface = parts.length === 1;
+  const fromLayer = surface ? '(package surface)' : parts[0];
+  const fromRank = surface ? LAYERS.length : LAYERS.indexOf(fromLayer);
   if (fromRank < 0) {
     problems.push(`${relative('.', file)}: folder "${fromLayer}" is not a layer in scripts/check-layers.mjs`);
     continue;
   }
-  const source = readFileSync(file, 'utf8');
+  // Whole-line // comments are not imports (e.g. a commented-out export in src/index.ts).
+  const source = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
   for (const match of source.matchAll(/(?:import|export)[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
     const spec = match[1] ?? match[2];
     const target = resolve(dirname(file), spec);
@@ -47,6 +53,12 @@ for (const file of collect(root, [])) {
     const toLayer = targetRel.split(sep)[0];
     const toRank = LAYERS.indexOf(toLayer);
     if (toLayer === fromLayer) continue;
+    if (toRank < 0) {
+      // Another top-level file, or a folder that is not a layer (e.g. src/runtime/ before it is listed above).
+      if (!targetRel.includes(sep)) continue;
+      problems.push(`${relative('.', file)}: imports ${spec} from folder "${toLayer}", which is not a layer in scripts/check-layers.mjs`);
+      continue;
+    }
     if (toRank > fromRank) problems.push(`${relative('.', file)}: layer "${fromLayer}" imports higher layer "${toLayer}" (${spec})`);
     else if (targetRel !== `${toLayer}${sep}index.ts` && targetRel !== toLayer)
       problems.push(`${relative('.', file)}: imports ${spec}; import the "${toLayer}" layer through its index.ts`);
