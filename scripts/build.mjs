@@ -6,7 +6,7 @@
 //
 // The staleness check is by modification time: a directory walk instead of the ~5 s CPU of tsc's own
 // up-to-date check.
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -69,6 +69,8 @@ export function markOptionalPeerImports() {
 /** Builds dist/; throws when tsc fails. */
 export function build({ quiet = false } = {}) {
   if (!quiet) console.error('Building dist/ (tsc -p tsconfig.build.json) …');
+  // tsc's incremental state says nothing about deleted outputs: without the entry point, build from scratch.
+  if (!existsSync(join(DIST, 'index.js'))) rmSync(STAMP, { force: true });
   const tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${result.status ?? result.signal})`);
