@@ -3,8 +3,8 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network limits the
- * sections; THICKET_BENCH_ITEMS sizes the suite.
+ * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network
+ * limits the sections; THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
@@ -18,11 +18,14 @@ import { benchLlama } from './llama.ts';
 import { benchGovernor } from './governor.ts';
 import { benchNetwork, benchProtocols, protocolTable } from './network.ts';
 import { benchRuntimeSolve } from './runtime.ts';
+import { benchStartup } from './startup.ts';
 
 const only = process.env['THICKET_BENCH_ONLY']?.split(',');
 const wants = (section: string): boolean => !only || only.includes(section);
 
 const rows: BenchRow[] = [];
+// First, while nothing else has warmed or loaded the machine: spawned `node bin/thicket.js` (the compiled dist/).
+if (wants('startup')) rows.push(...benchStartup());
 if (wants('foundation')) {
   rows.push(benchLedger());
   rows.push(...(await benchCallPath()));

@@ -8,6 +8,8 @@
 // and keeping the graph acyclic for every edge keeps the rule simple (one graph, no exceptions). A DFS
 // over the edges this script already parses is twenty lines; madge or dpdm would be a dependency with
 // its own resolver (and tsconfig handling) to configure for the same answer.
+// Files directly in src/ (index.ts, the package's public entry, and top-level tests such as package.test.ts)
+// are the package surface, above every layer: they may import any layer, but only through its index.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
@@ -42,8 +44,10 @@ const problems = [];
 /** module (path relative to src) → the src modules it imports, in source order. */
 const graph = new Map();
 for (const file of collect(root, [])) {
-  const fromLayer = relative(root, file).split(sep)[0];
-  const fromRank = LAYERS.indexOf(fromLayer);
+  const parts = relative(root, file).split(sep);
+  const surface = parts.length === 1;
+  const fromLayer = surface ? '(package surface)' : parts[0];
+  const fromRank = surface ? LAYERS.length : LAYERS.indexOf(fromLayer);
   if (fromRank < 0) {
     problems.push(`${relative('.', file)}: folder "${fromLayer}" is not a layer in scripts/check-layers.mjs`);
     continue;
@@ -61,6 +65,12 @@ for (const file of collect(root, [])) {
     const toLayer = targetRel.split(sep)[0];
     const toRank = LAYERS.indexOf(toLayer);
     if (toLayer === fromLayer) continue;
+    if (toRank < 0) {
+      // Another top-level file, or a folder that is not a layer (e.g. src/runtime/ before it is listed above).
+      if (!targetRel.includes(sep)) continue;
+      problems.push(`${relative('.', file)}: imports ${spec} from folder "${toLayer}", which is not a layer in scripts/check-layers.mjs`);
+      continue;
+    }
     if (toRank > fromRank) problems.push(`${relative('.', file)}: layer "${fromLayer}" imports higher layer "${toLayer}" (${spec})`);
     else if (targetRel !== `${toLayer}${sep}index.ts` && targetRel !== toLayer)
       problems.push(`${relative('.', file)}: imports ${spec}; import the "${toLayer}" layer through its index.ts`);

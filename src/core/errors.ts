@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'MALFORMED_OUTPUT'
   | 'JOURNAL_ERROR'
   | 'CAPABILITY_UNRESOLVED'
+  | 'OPTIONAL_DEPENDENCY_MISSING'
   | 'INTERNAL';
 
 /** What the CLI maps an error to: 2 bad input, 3 budget exhausted, 4 cancelled, 1 anything else. */
@@ -189,6 +190,61 @@ export class JournalError extends ThicketError {
   constructor(message: string, options: ErrorOptions = {}) {
     super('JOURNAL_ERROR', message, 'other', options);
     this.name = 'JournalError';
+  }
+}
+
+/**
+ * The optional peer dependencies: heavy packages only some features load, on first use. The versions are the
+ * ones Thicket is tested with (package.json's `peerDependencies`; src/package.test.ts checks they agree).
+ */
+export const OPTIONAL_DEPENDENCIES = {
+  'node-llama-cpp': '3.21.1',
+  usearch: '2.26.2',
+  vega: '6.2.0',
+  'vega-lite': '6.2.0',
+  '@modelcontextprotocol/sdk': '1.32.2',
+} as const;
+
+export type OptionalDependency = keyof typeof OPTIONAL_DEPENDENCIES;
+
+/** A feature needs an optional peer dependency that is not installed. The message gives the install command. */
+export class OptionalDependencyMissingError extends ThicketError {
+  constructor(
+    readonly dependency: OptionalDependency,
+    feature: string,
+    options: ErrorOptions = {},
+  ) {
+    super(
+      'OPTIONAL_DEPENDENCY_MISSING',
+      `${feature} needs the optional package "${dependency}", which is not installed. ` +
+        `Install it next to thicket: npm i ${dependency}@${OPTIONAL_DEPENDENCIES[dependency]}`,
+      'bad_input',
+      options,
+    );
+    this.name = 'OptionalDependencyMissingError';
+  }
+}
+
+/** Whether `error` says that `dependency` itself (not something else) could not be found by import() or require(). */
+export function isModuleNotFound(error: unknown, dependency: string): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  return (
+    error.message.includes(`'${dependency}'`) || error.message.includes(`'${dependency}/`) || error.message.includes(`"${dependency}"`)
+  );
+}
+
+/**
+ * Loads an optional peer dependency (`load` is the caller's own `import('<package>')`, so the specifier stays
+ * literal), turning "not installed" into an OptionalDependencyMissingError; any other failure is rethrown.
+ */
+export async function importOptional<T>(dependency: OptionalDependency, feature: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isModuleNotFound(error, dependency)) throw new OptionalDependencyMissingError(dependency, feature, { cause: error });
+    throw error;
   }
 }
 

@@ -14,7 +14,7 @@
  * untrusted, so they never become policy labels.
  */
 import { z } from 'zod';
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { importOptional, InvalidInputError, type InputIssue } from '../core/index.ts';
 import { zodIssues } from '../models/index.ts';
 import { parseCards, type Card, type CardInput } from './card.ts';
 import { hostOf, slug, toSemver, versionIssue, withOperatorFields, type IngestOptions } from './ingest-common.ts';
@@ -110,11 +110,12 @@ export async function listMcpTools(
   options: { timeoutMs?: number } = {},
 ): Promise<{ serverInfo: { name: string; version: string }; tools: unknown[]; server: Partial<McpServerRef> }> {
   // The SDK is loaded on first use (~0.2 s to import): only live-server ingestion needs it, and the CLI
-  // imports this module for every command.
+  // imports this module for every command. It is an optional peer dependency.
+  const feature = 'Ingesting a live MCP server';
   const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/client/index.js'),
-    import('@modelcontextprotocol/sdk/client/stdio.js'),
-    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    importOptional('@modelcontextprotocol/sdk', feature, () => import('@modelcontextprotocol/sdk/client/index.js')),
+    importOptional('@modelcontextprotocol/sdk', feature, () => import('@modelcontextprotocol/sdk/client/stdio.js')),
+    importOptional('@modelcontextprotocol/sdk', feature, () => import('@modelcontextprotocol/sdk/client/streamableHttp.js')),
   ]);
   const client = new Client({ name: 'thicket-registry', version: '0.1.0' });
   const transport =

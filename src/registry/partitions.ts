@@ -32,9 +32,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import usearch from 'usearch';
 import { slotChecksum, type ColumnStore } from './columns.ts';
-import { sidecarPath, VectorIndex, type HnswOptions, type IndexSidecar } from './vector-index.ts';
+import { sidecarPath, usearch, VectorIndex, type HnswOptions, type IndexSidecar } from './vector-index.ts';
 
 /** int8 codes use ±127 (−128 is left out so that the code range is symmetric). */
 const CODE_MAX = 127;
@@ -278,12 +277,12 @@ export class LabelPartitions {
     if (take === 0) return { slots: new Float64Array(0), similarities: new Float32Array(0) };
     const dimension = query.codes.length;
     // subarray(0, …) keeps byte offset 0, which the native binding requires (it reads the ArrayBuffer from its start).
-    const matches = usearch.exactSearch(
+    const matches = usearch().exactSearch(
       partition.codes.subarray(0, partition.rows * dimension),
       query.codes,
       dimension,
       take,
-      usearch.MetricKind.IP,
+      usearch().MetricKind.IP,
       1,
     );
     const slots = new Float64Array(matches.keys.length);

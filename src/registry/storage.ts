@@ -104,7 +104,30 @@ export type ResultRow = [CardStatus, string, string];
 
 const SELECT_CARD = 'SELECT c.*, v.embedder, v.dimension FROM registry_cards c LEFT JOIN registry_vectors v ON v.key = c.key';
 
-export function prepareStatements(db: Database.Database) {
+type Statement<Params extends unknown[], Row = unknown> = Database.Statement<Params, Row>;
+
+/** Spelled out (not inferred) so that the declaration emit (tsconfig.build.json) can name better-sqlite3's types. */
+export interface Statements {
+  insertCard: Statement<
+    [string, string, string, string, string, string, number | null, number | null, number, string, string, string, string]
+  >;
+  upsertVector: Statement<[number, string, number, Buffer]>;
+  byIdVersion: Statement<[string, string], CardRow>;
+  byKey: Statement<[number], CardRow>;
+  resultByKey: Statement<[number], ResultRow>;
+  versionsOf: Statement<[string], { key: number; version: string; status: CardStatus }>;
+  setStatus: Statement<[string, string, number]>;
+  list: Statement<[{ id: string | null; status: string | null; limit: number; offset: number }], CardRow>;
+  count: Statement<[], { cards: number }>;
+  listTexts: Statement<[], { key: number; card_json: string }>;
+  load: Statement<[], LoadRow>;
+  hashOf: Statement<[string, string], { content_hash: string }>;
+  embedders: Statement<[], { embedder: string; dimension: number; count: number }>;
+  getMeta: Statement<[string], { value: string }>;
+  setMeta: Statement<[string, string]>;
+}
+
+export function prepareStatements(db: Database.Database): Statements {
   return {
     insertCard: db.prepare<
       [string, string, string, string, string, string, number | null, number | null, number, string, string, string, string]
@@ -147,8 +170,6 @@ export function prepareStatements(db: Database.Database) {
     ),
   };
 }
-
-export type Statements = ReturnType<typeof prepareStatements>;
 
 /** Vectors are stored as little-endian float32 bytes (a copy: the Buffer must not alias a reused array). */
 export function vectorToBlob(vector: Float32Array): Buffer {

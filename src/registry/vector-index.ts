@@ -15,7 +15,30 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import usearch, { type ScalarKind } from 'usearch';
+import { createRequire } from 'node:module';
+import type * as Usearch from 'usearch';
+import { isModuleNotFound, OptionalDependencyMissingError } from '../core/index.ts';
+
+type UsearchModule = typeof Usearch;
+let loadedUsearch: UsearchModule | undefined;
+
+/**
+ * usearch (an optional peer dependency), loaded on first use: only the registry's vector search needs it, and
+ * a library user or CLI command that never opens a registry should neither pay for its native binding nor
+ * need it installed. Synchronous (its CommonJS build through require) because indexes are built in
+ * constructors; the package has no other importer here, so the CJS and ESM builds cannot both be loaded.
+ */
+export function usearch(): UsearchModule {
+  if (loadedUsearch) return loadedUsearch;
+  try {
+    loadedUsearch = createRequire(import.meta.url)('usearch') as UsearchModule;
+  } catch (error) {
+    if (isModuleNotFound(error, 'usearch'))
+      throw new OptionalDependencyMissingError('usearch', "The capability registry's vector index", { cause: error });
+    throw error;
+  }
+  return loadedUsearch;
+}
 
 export type Quantization = 'f32' | 'f16' | 'i8';
 
@@ -49,7 +72,7 @@ export type StaleReason = 'missing' | 'unreadable' | 'generation' | 'count' | 'c
 export class VectorIndex {
   readonly dimension: number;
   readonly options: Required<HnswOptions>;
-  private index: InstanceType<typeof usearch.Index>;
+  private index: Usearch.Index;
 
   constructor(dimension: number, options: HnswOptions = {}) {
     this.dimension = dimension;
@@ -59,14 +82,15 @@ export class VectorIndex {
     this.index = this.fresh();
   }
 
-  private fresh(): InstanceType<typeof usearch.Index> {
-    return new usearch.Index({
-      metric: usearch.MetricKind.Cos,
+  private fresh(): Usearch.Index {
+    const { Index, MetricKind } = usearch();
+    return new Index({
+      metric: MetricKind.Cos,
       dimensions: this.dimension,
       connectivity: this.options.connectivity,
       expansion_add: this.options.expansionAdd,
       expansion_search: this.options.expansionSearch,
-      quantization: this.options.quantization as ScalarKind,
+      quantization: this.options.quantization as Usearch.ScalarKind,
       multi: false,
     });
   }

@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { StudyAnalysis } from '../analysis/index.ts';
+import { importOptional } from '../../core/index.ts';
 
 export interface Chart {
   /** File-safe id (`decomposition`, `frontier-arithmetic`, …). */
@@ -30,8 +31,11 @@ const BASE_CONFIG = {
 
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
   // Loaded on first use: vega costs ~0.3 s to import and only report rendering needs it, so every other CLI
-  // command would otherwise pay for it at start-up.
-  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+  // command would otherwise pay for it at start-up. Both are optional peer dependencies.
+  const [vega, { compile }] = await Promise.all([
+    importOptional('vega', 'Report charts', () => import('vega')),
+    importOptional('vega-lite', 'Report charts', () => import('vega-lite')),
+  ]);
   const compiled = compile({ ...spec, config: BASE_CONFIG } as unknown as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

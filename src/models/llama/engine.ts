@@ -108,6 +108,8 @@ export function getLlamaEngine(): Promise<Llama> {
     )
     .catch((error: unknown) => {
       llamaPromise = undefined;
+      // node-llama-cpp not installed (an optional peer dependency): its own typed error, with the install command.
+      if (ThicketError.isInstance(error) && error.code === 'OPTIONAL_DEPENDENCY_MISSING') throw error;
       throw new ProviderError(`Could not start the embedded llama.cpp engine (node-llama-cpp prebuilt binaries): ${messageOf(error)}`, {
         cause: error,
         isRetryable: false,

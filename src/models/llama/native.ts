@@ -5,6 +5,7 @@
  * folder; values come from here.
  */
 import type * as NodeLlamaCpp from 'node-llama-cpp';
+import { importOptional } from '../../core/index.ts';
 
 export type NodeLlamaCppModule = typeof NodeLlamaCpp;
 
@@ -13,7 +14,8 @@ let loading: Promise<NodeLlamaCppModule> | undefined;
 
 export function loadNodeLlamaCpp(): Promise<NodeLlamaCppModule> {
   if (loaded) return Promise.resolve(loaded);
-  loading ??= import('node-llama-cpp').then(
+  // An optional peer dependency: missing, it is an OptionalDependencyMissingError naming the install command.
+  loading ??= importOptional('node-llama-cpp', 'The embedded llama.cpp engine (gguf: models)', () => import('node-llama-cpp')).then(
     (module) => (loaded = module),
     (error: unknown) => {
       loading = undefined;
