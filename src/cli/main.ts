@@ -355,7 +355,9 @@ function buildProgram(): Command {
     .command('export')
     .description('Export journaled data')
     .command('trajectories')
-    .description('Planner trajectories (query, spec, outcome, cost) as JSONL, ready for training a planner')
+    .description(
+      "Trajectories as JSONL: one per governed solve (query, features, decision or workflow, cost, outcome, reward) and the planner's plan steps",
+    )
     .option('--out <file>', 'output file (default: stdout)')
     .option('--runs <ids>', 'run ids (default: all)')
     .option('--journal <path>', JOURNAL_HELP)

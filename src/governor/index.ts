@@ -6,6 +6,7 @@
  */
 export {
   governedSolve,
+  governedTrajectory,
   routerStages,
   GOVERNOR_STEP_KIND,
   type GovernedSolveOptions,
@@ -81,11 +82,16 @@ export {
   readTrajectories,
   parseTrajectories,
   recordPlanStep,
+  recordGovernedStep,
   trajectorySchema,
   PLAN_STEP_KIND,
+  GOVERNED_STEP_KIND,
+  GOVERNED_STEP_ID,
   TRAJECTORY_VERSION,
   type Trajectory,
   type PlanStep,
+  type GovernedStep,
+  type ReadTrajectoriesOptions,
 } from './trajectories.ts';
 export {
   calibrate,

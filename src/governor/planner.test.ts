@@ -94,7 +94,7 @@ describe('planner', () => {
     assert.ok((result.spendByAxis['planning']?.calls ?? 0) === 3);
     // Journal: three rejected plan steps and the fallback, in order.
     assert.deepEqual(
-      readTrajectories(journal).map((step) => step.status),
+      readTrajectories(journal, { source: 'planner' }).map((step) => step.status),
       ['rejected', 'rejected', 'rejected', 'fallback'],
     );
     journal.close();

@@ -26,11 +26,11 @@ import { DEFAULT_SYSTEM_PROMPT, defaultOperators, type OperatorRegistry, type Ti
 import { SEARCH_STEPS, allocate, armKey } from './allocation.ts';
 import { extendVote, searchArm, threadArm } from './arms.ts';
 import { TIERS, boundTiers, fleetBinder, type BindConstraints, type BoundCapability, type CapabilityBinder } from './binder.ts';
-import { planAndExecute, type PlanRound } from './planner.ts';
+import { costShare, planAndExecute, type PlanRound } from './planner.ts';
 import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
 import { routeCascade, type Escalation, type RouterStage } from './router.ts';
-import { ZERO_COST, type CostTotals } from './trajectories.ts';
+import { ZERO_COST, recordGovernedStep, type CostTotals, type GovernedStep } from './trajectories.ts';
 
 export interface GovernedSolveOptions {
   query: string;
@@ -348,8 +348,88 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
       output: { answer: answer ?? null, decision, spendByAxis: spend.byAxis },
       usage: spend.total,
     });
+    // Every governed solve is a trajectory (whatever the arm), not only the planner's workflows.
+    recordGovernedStep(
+      options.journal.journal,
+      options.journal.runId,
+      await governedTrajectory(options, result, { policy, limitsAtStart, failure }),
+    );
   }
   return result;
+}
+
+/**
+ * The trajectory record of one governed solve: query, the probe's features, the decision (or the generated
+ * workflow), cost (planning calls apart), outcome, and — when a checker makes the query checkable — the
+ * quality and the reward `quality − λ · costShare(spent, budget at start)` (λ from the policy's planner
+ * settings, the planner objective's cost term). Exported for callers that journal elsewhere.
+ */
+export async function governedTrajectory(
+  options: Pick<GovernedSolveOptions, 'query' | 'taskId' | 'checker' | 'retriever'>,
+  result: GovernedSolveResult,
+  context: { policy: GovernorPolicy; limitsAtStart: BudgetLimits; failure?: ThicketError | undefined },
+): Promise<GovernedStep> {
+  const { decision } = result;
+  const { lambda, mu } = context.policy.planner;
+  let quality: number | undefined;
+  if (options.checker && result.answer !== undefined) {
+    try {
+      const verdict = await options.checker(result.answer);
+      quality = typeof verdict === 'boolean' ? (verdict ? 1 : 0) : verdict;
+    } catch {
+      quality = undefined;
+    }
+  }
+  const planning = result.spendByAxis['planning'] ?? ZERO_COST;
+  const execution: CostTotals = {
+    inputTokens: result.usage.inputTokens - planning.inputTokens,
+    outputTokens: result.usage.outputTokens - planning.outputTokens,
+    totalTokens: result.usage.totalTokens - planning.totalTokens,
+    usd: result.usage.usd - planning.usd,
+    calls: result.usage.calls - planning.calls,
+  };
+  const reward = quality === undefined ? undefined : quality - lambda * costShare(result.usage, context.limitsAtStart);
+  const refused = result.answer === undefined && context.failure?.category === 'budget' && result.usage.calls === 0;
+  return {
+    query: options.query,
+    ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+    planner: decision.planner?.model ?? 'none',
+    round: 0,
+    attempt: 0,
+    status: refused ? 'refused' : 'executed',
+    spec: decision.spec ?? null,
+    issues: [],
+    outcome: {
+      ...(result.answer !== undefined ? { answer: result.answer } : {}),
+      status: result.status,
+      ...(quality !== undefined ? { quality } : {}),
+      checkedBy: quality !== undefined ? 'checker' : 'none',
+    },
+    cost: { planning: { ...planning }, execution },
+    ...(reward !== undefined ? { objective: reward, reward } : {}),
+    weights: { lambda, mu },
+    simulated: result.simulated,
+    features: {
+      bin: decision.difficulty.bin,
+      score: decision.difficulty.score,
+      agreement: decision.difficulty.agreement,
+      ...(decision.difficulty.confidence !== undefined ? { confidence: decision.difficulty.confidence } : {}),
+      probeSamples: decision.difficulty.samples,
+      ...(decision.difficulty.answer !== undefined ? { probeAnswer: decision.difficulty.answer } : {}),
+      budgetLevel: decision.budgetLevel,
+      budget: { ...context.limitsAtStart },
+      corpus: options.retriever !== undefined,
+    },
+    decision: {
+      arm: decision.arm,
+      cell: { ...decision.cell },
+      strategy: decision.strategy,
+      forced: decision.forced,
+      policy: decision.policy,
+      escalations: decision.escalations.length,
+      reusedProbeSamples: decision.reusedProbeSamples,
+    },
+  };
 }
 
 /**

@@ -1,8 +1,12 @@
 /**
- * Planner trajectories: every (query, spec, outcome, cost) the planner produced — rejected specs with their
- * issues, executed specs with their outcome and objective, fallbacks — is journaled as a step of kind `plan`
- * in the run that made it, and `exportTrajectories` writes them out as JSONL, one line per plan step, ready
- * for training a planner (FlowReasoner's SFT/RL data: query → workflow → reward).
+ * Trajectories. Planner trajectories: every (query, spec, outcome, cost) the planner produced — rejected specs
+ * with their issues, executed specs with their outcome and objective, fallbacks — is journaled as a step of
+ * kind `plan` in the run that made it (`source: 'planner'`). Governed trajectories: EVERY governed solve,
+ * whatever arm it chose (stop, vote, cascade, thread, search or plan), is journaled as one step of kind
+ * `trajectory` (`source: 'governor'`): the query, the probe's features, the decision (arm, cell, strategy) or
+ * the generated workflow, the cost, the outcome and — when a checker makes the query checkable — the reward.
+ * `exportTrajectories` writes them all out as JSONL, one line per step, ready for training a planner or a
+ * router (FlowReasoner's SFT/RL data: query → workflow → reward).
  *
  * A line is validated against `trajectorySchema` on the way out and can be read back with
  * `parseTrajectories` (the round trip is tested), so a consumer can rely on the fields below.
@@ -14,15 +18,48 @@ import type { Journal } from '../journal/index.ts';
 import { zodIssues } from '../models/index.ts';
 
 export const PLAN_STEP_KIND = 'plan';
+/** The step kind (and id) of the one trajectory record every governed solve journals. */
+export const GOVERNED_STEP_KIND = 'trajectory';
+export const GOVERNED_STEP_ID = 'gov/trajectory';
 export const TRAJECTORY_VERSION = 1;
 
 const costSchema = z
   .object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), calls: z.number() })
   .strict();
 
+/** What the governor knew when it decided: the probe's difficulty estimate and the budget. */
+const featuresSchema = z
+  .object({
+    bin: z.string(),
+    score: z.number(),
+    agreement: z.number(),
+    confidence: z.number().optional(),
+    probeSamples: z.number().int().nonnegative(),
+    probeAnswer: z.string().optional(),
+    budgetLevel: z.number(),
+    budget: z.record(z.string(), z.number()),
+    corpus: z.boolean(),
+  })
+  .strict();
+
+/** What the governor chose: the arm and its allocation cell, in one line, and how it went (escalations). */
+const decisionSchema = z
+  .object({
+    arm: z.string(),
+    cell: z.record(z.string(), z.unknown()),
+    strategy: z.string(),
+    forced: z.boolean(),
+    policy: z.string(),
+    escalations: z.number().int().nonnegative(),
+    reusedProbeSamples: z.number().int().nonnegative(),
+  })
+  .strict();
+
 export const trajectorySchema = z
   .object({
     version: z.literal(TRAJECTORY_VERSION),
+    /** `planner`: one plan step; `governor`: one whole governed solve. Absent in files exported before it existed (= planner). */
+    source: z.enum(['planner', 'governor']).optional(),
     runId: z.string(),
     stepId: z.string(),
     query: z.string(),
@@ -51,6 +88,12 @@ export const trajectorySchema = z
     weights: z.object({ lambda: z.number(), mu: z.number() }).strict(),
     complexity: z.number().optional(),
     simulated: z.boolean(),
+    /** Governed records: the probe features and the budget the decision was made on. */
+    features: featuresSchema.optional(),
+    /** Governed records: the decision (the workflow, when the arm was plan, is in `spec`). */
+    decision: decisionSchema.optional(),
+    /** Governed records, when checkable: quality − λ · (share of the budget the whole solve spent). */
+    reward: z.number().optional(),
   })
   .strict();
 
@@ -73,8 +116,32 @@ export function recordPlanStep(journal: Journal, runId: string, step: PlanStep):
   });
 }
 
-/** Every plan step of every run (or of the given runs), as trajectory records, oldest run first. */
-export function readTrajectories(journal: Journal, options: { runIds?: readonly string[] } = {}): Trajectory[] {
+/** Journals the trajectory record of one governed solve (one per run; a resumed run overwrites it). */
+export function recordGovernedStep(journal: Journal, runId: string, step: GovernedStep): void {
+  const { status, cost, ...rest } = step;
+  journal.upsertStep(runId, {
+    stepId: GOVERNED_STEP_ID,
+    kind: GOVERNED_STEP_KIND,
+    status,
+    input: { query: rest.query, taskId: rest.taskId, features: rest.features },
+    output: { ...rest, source: 'governor' },
+    usage: cost,
+  });
+}
+
+export type GovernedStep = Omit<Trajectory, 'runId' | 'version' | 'stepId' | 'source'>;
+
+export interface ReadTrajectoriesOptions {
+  runIds?: readonly string[];
+  /** Only planner steps or only governed solves (default: both). */
+  source?: 'planner' | 'governor';
+}
+
+/**
+ * Every trajectory record of every run (or of the given runs) — the planner's plan steps and one record per
+ * governed solve — oldest run first, in the order each run journaled them.
+ */
+export function readTrajectories(journal: Journal, options: ReadTrajectoriesOptions = {}): Trajectory[] {
   const runIds =
     options.runIds ??
     journal
@@ -84,7 +151,8 @@ export function readTrajectories(journal: Journal, options: { runIds?: readonly 
   const records: Trajectory[] = [];
   for (const runId of runIds) {
     for (const row of journal.getSteps(runId)) {
-      if (row.kind !== PLAN_STEP_KIND) continue;
+      const source = row.kind === PLAN_STEP_KIND ? 'planner' : row.kind === GOVERNED_STEP_KIND ? 'governor' : undefined;
+      if (source === undefined || (options.source !== undefined && options.source !== source)) continue;
       const output = (row.output ?? {}) as Record<string, unknown>;
       records.push(
         trajectorySchema.parse({
@@ -94,6 +162,7 @@ export function readTrajectories(journal: Journal, options: { runIds?: readonly 
           status: row.status,
           cost: row.usage,
           ...stripUndefined(output),
+          source,
         }),
       );
     }
@@ -108,7 +177,7 @@ export function readTrajectories(journal: Journal, options: { runIds?: readonly 
 export function exportTrajectories(
   journal: Journal,
   out: string | { write(chunk: string): unknown },
-  options: { runIds?: readonly string[] } = {},
+  options: ReadTrajectoriesOptions = {},
 ): number {
   const records = readTrajectories(journal, options);
   const text = records.map((record) => JSON.stringify(record)).join('\n') + (records.length > 0 ? '\n' : '');
