@@ -12,7 +12,7 @@
  * of S seconds means "no call may start after S seconds, and none may run past it" (the fleet caps every
  * call's timeout at `remainingMs`).
  */
-import { BudgetExhaustedError, InvalidInputError, type Clock, type InputIssue } from '../core/index.ts';
+import { BudgetExhaustedError, InvalidInputError, type Clock, type InputIssue, type UsageTotals } from '../core/index.ts';
 
 /** Additive dimensions, in the order of the internal vectors. */
 export const DIMENSIONS = ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const;
@@ -322,30 +322,22 @@ export class Reservation {
 
 export type LedgerListener = (event: LedgerEvent) => void;
 
-export interface SpendLine {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  usd: number;
-  calls: number;
-}
-
 export interface SpendReport {
-  total: SpendLine;
-  byModel: Record<string, SpendLine>;
-  byOperator: Record<string, SpendLine>;
-  byAxis: Record<string, SpendLine>;
-  byAgent: Record<string, SpendLine>;
-  byBudget: Record<string, SpendLine & { limits: BudgetLimits }>;
+  total: UsageTotals;
+  byModel: Record<string, UsageTotals>;
+  byOperator: Record<string, UsageTotals>;
+  byAxis: Record<string, UsageTotals>;
+  byAgent: Record<string, UsageTotals>;
+  byBudget: Record<string, UsageTotals & { limits: BudgetLimits }>;
   /** Usage providers reported beyond their reservation (should stay empty; see Reservation.settle). */
-  overrun: SpendLine;
+  overrun: UsageTotals;
 }
 
-function emptyLine(): SpendLine {
+function emptyLine(): UsageTotals {
   return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 }
 
-function addVector(line: SpendLine, vector: Float64Array): void {
+function addVector(line: UsageTotals, vector: Float64Array): void {
   line.inputTokens += vector[0]!;
   line.outputTokens += vector[1]!;
   line.totalTokens += vector[2]!;
@@ -422,8 +414,8 @@ export class Ledger {
   }
 
   report(): SpendReport {
-    const toLines = (map: Map<string, Float64Array>): Record<string, SpendLine> => {
-      const out: Record<string, SpendLine> = {};
+    const toLines = (map: Map<string, Float64Array>): Record<string, UsageTotals> => {
+      const out: Record<string, UsageTotals> = {};
       for (const [key, vector] of [...map.entries()].sort(([a], [b]) => a.localeCompare(b))) {
         const line = emptyLine();
         addVector(line, vector);

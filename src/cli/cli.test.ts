@@ -53,21 +53,21 @@ function solveJson(result: CliResult): SolveResult {
 
 /** Token and call counts must match exactly; dollars are float sums whose order differs between runs. */
 function assertSameUsage(actual: SolveResult['usage'], expected: SolveResult['usage'], what: string): void {
-  const { costUsd: actualCost, ...actualCounts } = actual;
-  const { costUsd: expectedCost, ...expectedCounts } = expected;
+  const { usd: actualCost, ...actualCounts } = actual;
+  const { usd: expectedCost, ...expectedCounts } = expected;
   assert.deepEqual(actualCounts, expectedCounts, `${what}: token/call counts`);
-  assert.ok(Math.abs(actualCost - expectedCost) < 1e-12, `${what}: costUsd ${actualCost} vs ${expectedCost}`);
+  assert.ok(Math.abs(actualCost - expectedCost) < 1e-12, `${what}: usd ${actualCost} vs ${expectedCost}`);
 }
 
 function assertUsageShape(usage: SolveResult['usage']): void {
-  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'costUsd', 'calls'] as const) {
+  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const) {
     assert.equal(typeof usage[key], 'number', `usage.${key} is a number`);
     assert.ok(Number.isFinite(usage[key]) && usage[key] >= 0, `usage.${key} = ${usage[key]} is finite and ≥ 0`);
   }
   assert.equal(usage.totalTokens, usage.inputTokens + usage.outputTokens);
 }
 
-const ZERO_USAGE = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 };
+const ZERO_USAGE = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 
 describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availableParallelism())) }, () => {
   // ------------------------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
       assertUsageShape(result.usage);
       assert.equal(result.usage.calls, 9);
       assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
-      assert.ok(result.usage.costUsd > 0);
+      assert.ok(result.usage.usd > 0);
       assert.equal(result.replayedCalls, 0);
       assert.deepEqual(result.newUsage, result.usage);
       assert.deepEqual(Object.keys(result.spendByModel), ['sim:small']);
@@ -129,7 +129,7 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
       assert.equal(result.vote.agreement, result.vote.votes['391']! / 9);
       // sim:small prices: $0.10 / M input, $0.40 / M output.
       const expectedCost = (result.usage.inputTokens * 0.1 + result.usage.outputTokens * 0.4) / 1e6;
-      assert.ok(Math.abs(result.usage.costUsd - expectedCost) < 1e-12, `cost ${result.usage.costUsd} = priced tokens ${expectedCost}`);
+      assert.ok(Math.abs(result.usage.usd - expectedCost) < 1e-12, `cost ${result.usage.usd} = priced tokens ${expectedCost}`);
       assert.equal(first.stderr, '', 'no progress bar or warnings on stderr when piped');
     });
 
@@ -293,7 +293,7 @@ describe('thicket CLI end to end', { concurrency: Math.max(2, Math.min(4, availa
       try {
         assertExhausted(result, json);
         assert.deepEqual(json.budget, { usd: 0.000001 });
-        assert.ok(json.usage.costUsd <= 0.000001);
+        assert.ok(json.usage.usd <= 0.000001);
         assert.equal(json.vote.completed, 0);
         assert.equal(json.answer, null);
         assert.match(json.error!.message, /usd/);

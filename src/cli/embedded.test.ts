@@ -45,7 +45,7 @@ describe('thicket solve on the embedded engine (gguf: fixture)', () => {
     assert.ok(kv.tokensProcessed > 0 && kv.tokensGenerated > 0);
     assert.ok(solved.usage.totalTokens >= kv.tokensProcessed);
     assert.equal(solved.usage.calls, 1);
-    assert.equal(solved.usage.costUsd, 0);
+    assert.equal(solved.usage.usd, 0);
     assert.ok(kv.peakKvTokens <= kv.unprunedTokens && kv.finalKvTokens <= kv.peakKvTokens);
     assert.equal(
       kv.unprunedTokens - kv.tokensErased - kv.finalKvTokens,

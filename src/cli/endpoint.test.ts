@@ -23,7 +23,7 @@ import {
 
 const QUERY = 'What is 17*23?';
 const SIM_PROFILES = ['sim:small', 'sim:medium', 'sim:large', 'sim:reasoner-small', 'sim:reasoner-large'];
-const ZERO_USAGE = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 };
+const ZERO_USAGE = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 /** Votes are reported for the vote strategy, which every solve below uses (samples > 1). */
 const solveJson = (result: CliResult): SolveResult & { vote: NonNullable<SolveResult['vote']> } => parseSingleJson(result);
 
@@ -175,7 +175,7 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.equal(json.usage.totalTokens, 105);
         assert.equal(json.usage.calls, 3);
         // $1 / M input, $2 / M output: 90 × 1e-6 + 15 × 2e-6 = $0.00012.
-        assert.ok(Math.abs(json.usage.costUsd - 0.00012) < 1e-12, `cost ${json.usage.costUsd}`);
+        assert.ok(Math.abs(json.usage.usd - 0.00012) < 1e-12, `cost ${json.usage.usd}`);
         assert.deepEqual(json.spendByModel['local'], json.usage);
         assert.deepEqual(json.vote.votes, { '391': 3 });
         // What the server saw: 3 chat completions for model "m" carrying the system prompt and the query.
@@ -233,7 +233,7 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.equal(json.usage.calls, 3, 'usage.calls counts every attempt (the budget unit is a model call, retries included)');
         assert.equal(json.usage.inputTokens, 30, 'the 429s carried no usage: only the successful attempt is billed');
         assert.equal(json.usage.outputTokens, 5);
-        assert.ok(Math.abs(json.usage.costUsd - 0.00004) < 1e-12);
+        assert.ok(Math.abs(json.usage.usd - 0.00004) < 1e-12);
         const attempts = withJournalReadonly(
           dir.file('journal.db'),
           (db) => db.prepare("SELECT attempts FROM calls WHERE run_id = 'flaky'").all() as Array<{ attempts: number }>,

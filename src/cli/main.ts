@@ -87,7 +87,7 @@ function buildProgram(): Command {
     )
     .option('--planner <ref>', 'model that writes per-query workflows (strategy auto)')
     .option('--plan <mode>', 'strategy auto: auto (policy decides) | always | never')
-    .option('--max-output-tokens <n>', 'cap on output tokens per call', '512')
+    .option('--max-output-tokens <n>', 'cap on output tokens per call (default: what the strategy must produce: solo 1536, others 512)')
     .option('--budget-tokens <n>', 'hard cap on total tokens (input + output)')
     .option('--budget-input-tokens <n>', 'hard cap on input tokens')
     .option('--budget-output-tokens <n>', 'hard cap on output tokens')

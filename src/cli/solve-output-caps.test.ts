@@ -15,7 +15,7 @@ interface Usage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
-  costUsd: number;
+  usd: number;
   calls: number;
 }
 
@@ -43,7 +43,7 @@ describe('solve --strategy solo: output caps and failed calls (issue 15a)', () =
     assert.equal(show.totals.outputTokens, result.usage.outputTokens);
     assert.equal(show.totals.totalTokens, result.usage.totalTokens);
     assert.equal(show.totals.calls, result.usage.calls);
-    assert.ok(Math.abs(show.totals.costUsd - result.usage.costUsd) < 1e-9);
+    assert.ok(Math.abs(show.totals.usd - result.usage.usd) < 1e-9);
 
     // Resuming replays the failure: nothing new is spent and the run fails the same way.
     const resumed = await runCli([...SOLO, '--max-output-tokens', '512', '--db', db, '--run-id', 'trunc'], { timeoutMs: 60_000 });

@@ -5,23 +5,28 @@ export interface Usage {
   outputTokens: number;
 }
 
+/**
+ * Spend along every dimension a budget limits — THE usage type: a run's result, the ledger's reports, a
+ * workflow node's cost and estimate, a study cell and the journal's totals all use it.
+ */
 export interface UsageTotals {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
-  costUsd: number;
+  /** Dollars, at the model profiles' prices (named as in `BudgetLimits.usd`). */
+  usd: number;
   calls: number;
 }
 
 export function emptyTotals(): UsageTotals {
-  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 };
+  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 }
 
 export function addToTotals(totals: UsageTotals, usage: Usage, costUsd: number, calls = 1): void {
   totals.inputTokens += usage.inputTokens;
   totals.outputTokens += usage.outputTokens;
   totals.totalTokens += usage.inputTokens + usage.outputTokens;
-  totals.costUsd += costUsd;
+  totals.usd += costUsd;
   totals.calls += calls;
 }
 

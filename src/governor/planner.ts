@@ -17,7 +17,7 @@
  *
  * Every attempt — rejected or executed — is journaled as a `plan` step (trajectories.ts).
  */
-import { BudgetExhaustedError, ThicketError } from '../core/index.ts';
+import { BudgetExhaustedError, ThicketError, type UsageTotals } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
 import { childContext, generate, verify, type Checker, type OpContext } from '../ops/index.ts';
 import {
@@ -40,7 +40,7 @@ import { CALL_PURPOSE, PLANNER_OUTCOME_INCORRECT, PLANNER_REJECTED, PLANNER_TOO_
 import { TIERS } from './binder.ts';
 import { plannerMessages, plannerSchema, templateLibrary, type PlanTemplate } from './planner-prompt.ts';
 import type { DifficultyBin, GovernorPolicy } from './policy.ts';
-import { ZERO_COST, recordPlanStep, type CostTotals, type PlanStep } from './trajectories.ts';
+import { ZERO_COST, recordPlanStep, type PlanStep } from './trajectories.ts';
 
 export interface PlanOptions {
   query: string;
@@ -135,8 +135,8 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     outcome.rounds.push(report);
     let chosen: ValidatedWorkflow | undefined;
     // Per attempt (what each journaled step cost) and per round (what the objective charges).
-    let planningCost: CostTotals = { ...ZERO_COST };
-    let roundPlanning: CostTotals = { ...ZERO_COST };
+    let planningCost: UsageTotals = { ...ZERO_COST };
+    let roundPlanning: UsageTotals = { ...ZERO_COST };
     for (let attempt = 0; attempt <= settings.maxRetries && !planningRefused; attempt++) {
       report.attempts++;
       planningCost = { ...ZERO_COST };
@@ -263,7 +263,7 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     outcome.degraded.push(...result.degraded);
     const judged =
       checkable && result.answer !== undefined ? await qualityOf(childContext(context, `r${round}`), options, result.answer) : undefined;
-    const execution: CostTotals = { ...result.usage };
+    const execution: UsageTotals = { ...result.usage };
     const complexity = chosen.order.length;
     const objective =
       judged === undefined
@@ -406,7 +406,7 @@ function rejectedMessage(issues: readonly WorkflowIssue[], history: string): str
 }
 
 /** The largest share of any finite budget dimension that `spent` uses (tokens / 10,000 when nothing is finite). */
-export function costShare(spent: CostTotals, limits: BudgetLimits): number {
+export function costShare(spent: UsageTotals, limits: BudgetLimits): number {
   let share = -1;
   for (const dimension of DIMENSIONS) {
     const limit = limits[dimension];
@@ -422,7 +422,7 @@ function headroom(budget: Budget): BudgetLimits {
   return limits;
 }
 
-function addCost(a: CostTotals, b: CostTotals): CostTotals {
+function addCost(a: UsageTotals, b: UsageTotals): UsageTotals {
   return {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
@@ -439,8 +439,8 @@ interface JournalEntry {
   status: PlanStep['status'];
   spec: unknown;
   issues: readonly WorkflowIssue[];
-  planningCost: CostTotals;
-  execution?: CostTotals;
+  planningCost: UsageTotals;
+  execution?: UsageTotals;
   answer?: string | undefined;
   runStatus?: string;
   quality?: number | undefined;

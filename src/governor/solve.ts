@@ -17,7 +17,7 @@
  * query's policy, and the decision then names the cards chosen (`bindings`). The planner is bound with need
  * `plan` unless one is given.
  */
-import { ThicketError, toThicketError, type RunStatus } from '../core/index.ts';
+import { ThicketError, toThicketError, type RunStatus, type UsageTotals } from '../core/index.ts';
 import type { Budget, BudgetLimits, LedgerEvent } from '../budget/index.ts';
 import type { ChatMessage, Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -30,7 +30,7 @@ import { costShare, planAndExecute, type PlanRound } from './planner.ts';
 import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
 import { routeCascade, type Escalation, type RouterStage } from './router.ts';
-import { ZERO_COST, recordGovernedStep, type CostTotals, type GovernedStep } from './trajectories.ts';
+import { ZERO_COST, recordGovernedStep, type GovernedStep } from './trajectories.ts';
 
 export interface GovernedSolveOptions {
   query: string;
@@ -104,9 +104,9 @@ export interface GovernedSolveResult {
   status: RunStatus;
   simulated: boolean;
   decision: GovernorDecision;
-  usage: CostTotals;
-  spendByAxis: Record<string, CostTotals>;
-  spendByModel: Record<string, CostTotals>;
+  usage: UsageTotals;
+  spendByAxis: Record<string, UsageTotals>;
+  spendByModel: Record<string, UsageTotals>;
   degraded: string[];
   trace: TraceJson;
   error?: { code: string; message: string };
@@ -381,7 +381,7 @@ export async function governedTrajectory(
     }
   }
   const planning = result.spendByAxis['planning'] ?? ZERO_COST;
-  const execution: CostTotals = {
+  const execution: UsageTotals = {
     inputTokens: result.usage.inputTokens - planning.inputTokens,
     outputTokens: result.usage.outputTokens - planning.outputTokens,
     totalTokens: result.usage.totalTokens - planning.totalTokens,
@@ -482,16 +482,16 @@ function finiteLimits(budget: Budget): BudgetLimits {
  * children (the ledger may be shared with other work, so its own report would over-count).
  */
 function trackSpend(budget: Budget): {
-  total: CostTotals;
-  byAxis: Record<string, CostTotals>;
-  byModel: Record<string, CostTotals>;
+  total: UsageTotals;
+  byAxis: Record<string, UsageTotals>;
+  byModel: Record<string, UsageTotals>;
   stop: () => void;
 } {
-  const total: CostTotals = { ...ZERO_COST };
-  const byAxis: Record<string, CostTotals> = {};
-  const byModel: Record<string, CostTotals> = {};
+  const total: UsageTotals = { ...ZERO_COST };
+  const byAxis: Record<string, UsageTotals> = {};
+  const byModel: Record<string, UsageTotals> = {};
   const prefix = `${budget.path}/`;
-  const add = (line: CostTotals, event: LedgerEvent): void => {
+  const add = (line: UsageTotals, event: LedgerEvent): void => {
     line.inputTokens += event.amount.inputTokens;
     line.outputTokens += event.amount.outputTokens;
     line.totalTokens += event.amount.inputTokens + event.amount.outputTokens;

@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InvalidInputError } from '../core/index.ts';
+import { InvalidInputError, type UsageTotals } from '../core/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { zodIssues } from '../models/index.ts';
 
@@ -100,9 +100,8 @@ export const trajectorySchema = z
 export type Trajectory = z.infer<typeof trajectorySchema>;
 /** What the planner journals; `runId` and `version` are added on export. */
 export type PlanStep = Omit<Trajectory, 'runId' | 'version'>;
-export type CostTotals = z.infer<typeof costSchema>;
 
-export const ZERO_COST: CostTotals = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
+export const ZERO_COST: UsageTotals = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
 
 export function recordPlanStep(journal: Journal, runId: string, step: PlanStep): void {
   const { stepId, status, cost, ...rest } = step;

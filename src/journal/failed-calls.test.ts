@@ -92,7 +92,7 @@ describe('journal: failed calls that spent', () => {
       { inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, totalTokens: totals.totalTokens, calls: totals.calls },
       { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, totalTokens: spent.inputTokens + spent.outputTokens, calls: 4 },
     );
-    assert.ok(Math.abs(totals.costUsd - spent.usd) < 1e-12);
+    assert.ok(Math.abs(totals.usd - spent.usd) < 1e-12);
     assert.equal(journal.spendByModel('r1')[0]!.totalTokens, spent.inputTokens + spent.outputTokens);
     // The settle ledger entry carries the whole spend too.
     const settles = journal.getLedgerEntries('r1').filter((entry) => entry.kind === 'settle');
@@ -128,8 +128,8 @@ describe('journal: failed calls that spent', () => {
   it('a run with no calls still totals zero (the LEFT JOIN of listRuns counts none)', () => {
     const journal = Journal.open(':memory:');
     journal.createRun({ id: 'empty', command: 'solve', query: 'q', simulated: true });
-    assert.deepEqual(journal.listRuns()[0]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
-    assert.deepEqual(journal.runTotals('empty'), { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
+    assert.deepEqual(journal.listRuns()[0]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
+    assert.deepEqual(journal.runTotals('empty'), { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
     journal.close();
   });
 });

@@ -59,7 +59,7 @@ describe('runs', () => {
       assert.deepEqual(journal.getRun('run-1'), created);
       assert.equal(journal.getRun('nope'), undefined);
 
-      const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15, costUsd: 0.1 + 0.2, calls: 1 };
+      const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15, usd: 0.1 + 0.2, calls: 1 };
       const finished = journal.finishRun('run-1', { status: 'ok', answer: '4', usage });
       assert.equal(finished.status, 'ok');
       assert.equal(finished.answer, '4');
@@ -160,8 +160,8 @@ describe('runs', () => {
         );
         assert.equal(b.totals.totalTokens, b.totals.inputTokens + b.totals.outputTokens);
         const expectedCost = calls.reduce((sum, call) => sum + call.costUsd, 0);
-        assert.ok(Math.abs(b.totals.costUsd - expectedCost) < 1e-18);
-        assert.deepEqual(runs[2]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 });
+        assert.ok(Math.abs(b.totals.usd - expectedCost) < 1e-18);
+        assert.deepEqual(runs[2]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
         assert.deepEqual(journal.runTotals('b'), b.totals);
         assert.deepEqual(
           journal.listRuns({ limit: 2 }).map((run) => run.id),
@@ -399,9 +399,9 @@ describe('calls', () => {
           row.inputTokens,
           mine.reduce((sum, call) => sum + call.response.usage.inputTokens, 0),
         );
-        assert.ok(Math.abs(row.costUsd - mine.reduce((sum, call) => sum + call.costUsd, 0)) < 1e-18);
+        assert.ok(Math.abs(row.usd - mine.reduce((sum, call) => sum + call.costUsd, 0)) < 1e-18);
       }
-      assert.ok(spend[0]!.costUsd >= spend[1]!.costUsd);
+      assert.ok(spend[0]!.usd >= spend[1]!.usd);
     });
   });
 });

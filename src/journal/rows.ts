@@ -130,7 +130,7 @@ export function toRunRow(row: RunDbRow): RunRow {
     answer: row.answer,
     error: parseJson(row.error_json),
     budget: parseJson(row.budget_json),
-    usage: parseJson(row.usage_json),
+    usage: runUsage(parseJson(row.usage_json)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -141,7 +141,7 @@ export function toTotals(row: TotalsDbRow): UsageTotals {
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
     totalTokens: row.input_tokens + row.output_tokens,
-    costUsd: row.cost_usd,
+    usd: row.cost_usd,
     calls: row.calls,
   };
 }
@@ -272,4 +272,14 @@ export function isSameStoredCall(
     stored.budget_path === call.budgetPath &&
     (stored.error_json ?? null) === errorJson
   );
+}
+
+/**
+ * A run's usage as written: runs finished before the one usage type called its dollars `costUsd`; they read
+ * as `usd` now, like everything else.
+ */
+function runUsage(value: unknown): UsageTotals | null {
+  if (value === null || typeof value !== 'object') return null;
+  const { costUsd, ...rest } = value as Record<string, unknown>;
+  return (costUsd !== undefined && rest['usd'] === undefined ? { ...rest, usd: costUsd } : value) as UsageTotals;
 }

@@ -3,6 +3,7 @@
  * model × seed, the unit a study runs, journals and resumes) and their results (what was spent and scored).
  * Everything here is JSON-able: cell results are journal step outputs, and reports are built from them alone.
  */
+import type { UsageTotals } from '../core/index.ts';
 import type { ReasoningGraph } from '../ops/index.ts';
 import type { Retriever } from '../ops/index.ts';
 import type { SimSearchHop, SimTask } from '../models/index.ts';
@@ -50,14 +51,6 @@ export interface CellKey {
   seed: number;
 }
 
-export interface CellUsage {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  usd: number;
-  calls: number;
-}
-
 /** What one cell produced. Stored as the output of its journal step; analyses and reports read only these. */
 export interface CellResult extends CellKey {
   /** Base architecture (`vote` for `vote@5`). */
@@ -71,7 +64,7 @@ export interface CellResult extends CellKey {
   difficulty: number;
   /** The per-query hard budget and its unit. */
   budgetUnit: 'tokens' | 'usd';
-  usage: CellUsage;
+  usage: UsageTotals;
   /** Tokens by compute axis (width, depth, search, agents, cascade, …). */
   axes: Record<string, number>;
   /** Retrieval steps (search tool calls) and all tool calls (retrieval + calculator) made. */

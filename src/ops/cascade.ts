@@ -13,7 +13,7 @@
  * costs one judge call per non-final stage (the last stage's answer is final, so it is not judged); `self` is
  * free but small models are over-confident, so their thresholds should be higher.
  */
-import { InvalidInputError, normalizeAnswer } from '../core/index.ts';
+import { InvalidInputError, normalizeAnswer, type UsageTotals } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { childContext, type OpContext, type OpResult } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './generate.ts';
@@ -68,7 +68,7 @@ export type CascadeStageReport = {
   confidence: number | undefined;
   accepted: boolean;
   escalated: boolean;
-  spend: { inputTokens: number; outputTokens: number; totalTokens: number; usd: number; calls: number };
+  spend: UsageTotals;
   degraded: string[];
 };
 

@@ -14,7 +14,8 @@ export type ThicketEvent =
       model: string;
       callKey: string;
       usage: Usage;
-      costUsd: number;
+      /** What the call cost in dollars (for a replayed call: what it cost when it was made). */
+      usd: number;
       /** Served from the journal: nothing was sent and nothing new was paid. */
       replayed: boolean;
       simulated: boolean;

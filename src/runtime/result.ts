@@ -3,7 +3,7 @@
  * prints it (`--json` serialises exactly this object), the stream's `run-finished` event carries it.
  */
 import type { RunStatus, UsageTotals } from '../core/index.ts';
-import type { BudgetLimits, Ledger, SpendLine } from '../budget/index.ts';
+import type { BudgetLimits, Ledger } from '../budget/index.ts';
 import type { KvThreadMetrics } from '../models/index.ts';
 import type { GovernorDecision } from '../governor/index.ts';
 import type { WorkflowResult } from '../workflow/index.ts';
@@ -159,16 +159,16 @@ export function budgetMessage(degraded: readonly string[], ledger: Ledger): stri
   return parts.length > 0 ? `The budget could not cover the whole plan (${parts.join('; ')}).` : 'The budget could not cover the plan.';
 }
 
-export function toTotals(line: SpendLine): UsageTotals {
+export function toTotals(line: UsageTotals): UsageTotals {
   return {
     inputTokens: line.inputTokens,
     outputTokens: line.outputTokens,
     totalTokens: line.totalTokens,
-    costUsd: line.usd,
+    usd: line.usd,
     calls: line.calls,
   };
 }
 
-export function mapTotals(lines: Record<string, SpendLine>): Record<string, UsageTotals> {
+export function mapTotals(lines: Record<string, UsageTotals>): Record<string, UsageTotals> {
   return Object.fromEntries(Object.entries(lines).map(([key, line]) => [key, toTotals(line)]));
 }

@@ -288,14 +288,14 @@ export async function solve(query: string, options: SolveOptions, environment: S
 
     const ledger = new Ledger({ clock, limits: budget });
     // newUsage = what this invocation actually sent (settled attempts); replayed calls are charged, not settled.
-    const newUsage: UsageTotals = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, calls: 0 };
+    const newUsage: UsageTotals = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
     ledger.onEvent((event) => {
       if (event.kind !== 'settle' && event.kind !== 'charge') return;
       if (event.kind === 'settle') {
         newUsage.inputTokens += event.amount.inputTokens;
         newUsage.outputTokens += event.amount.outputTokens;
         newUsage.totalTokens += event.amount.inputTokens + event.amount.outputTokens;
-        newUsage.costUsd += event.amount.usd;
+        newUsage.usd += event.amount.usd;
         newUsage.calls += event.amount.calls;
       }
       if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.report().total), limits: budget });
@@ -307,7 +307,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       if (event.type === 'call-start') emit({ type: 'call-started', model: event.model, callKey: event.callKey, attempt: event.attempt });
       else if (event.type === 'call-end') {
         const { model: called, callKey, usage, costUsd, replayed, simulated: fromSim } = event;
-        emit({ type: 'call-finished', model: called, callKey, usage, costUsd, replayed, simulated: fromSim });
+        emit({ type: 'call-finished', model: called, callKey, usage, usd: costUsd, replayed, simulated: fromSim });
       } else if (event.type === 'call-retry') {
         const { model: called, callKey, attempt, delayMs, error } = event;
         emit({ type: 'call-retried', model: called, callKey, attempt, delayMs, error });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BudgetExhaustedError, VirtualClock, countMessageTokens, countTokens } from '../core/index.ts';
+import { BudgetExhaustedError, VirtualClock, countMessageTokens, countTokens, type UsageTotals } from '../core/index.ts';
 import { Ledger } from '../budget/index.ts';
 import { Fleet, FleetResolver, parseFleetConfig } from '../models/index.ts';
 import { clip } from './template.ts';
@@ -13,14 +13,13 @@ import {
   runWorkflow,
   validateWorkflow,
   worstCall,
-  type CostLine,
 } from './index.ts';
 import { fakeRegistry, simFleet } from './testing.ts';
 
 const QUERY = 'What is 17*23?';
 const DIMS = ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const;
 
-function assertWithin(actual: CostLine, bound: CostLine, what: string): void {
+function assertWithin(actual: UsageTotals, bound: UsageTotals, what: string): void {
   for (const dimension of DIMS)
     assert.ok(actual[dimension] <= bound[dimension] + 1e-12, `${what}: ${dimension} ${actual[dimension]} > worst case ${bound[dimension]}`);
 }

@@ -19,7 +19,7 @@
  * reservation), else the node is listed in `unpriced` and its dollars count as zero. The ledger still
  * enforces the hard budget at run time whatever the estimate says.
  */
-import { costOf, countMessageTokens } from '../core/index.ts';
+import { costOf, countMessageTokens, type UsageTotals } from '../core/index.ts';
 import type { Fleet } from '../models/index.ts';
 import { QUERY } from './graph.ts';
 import { callPlan } from './plan.ts';
@@ -32,19 +32,11 @@ const INPUT_SLACK_TOKENS = 8;
 /** The fleet refuses calls that cannot afford this many output tokens (its default minOutputTokens). */
 const MIN_START_OUTPUT = 16;
 
-export interface CostLine {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  usd: number;
-  calls: number;
-}
-
 export interface NodeEstimate {
   op: string;
   model: string | undefined;
-  worst: CostLine;
-  expected: CostLine;
+  worst: UsageTotals;
+  expected: UsageTotals;
   /** Bound (worst) and expectation of the node's output text in tokens, as downstream prompts see it. */
   textTokens: { worst: number; expected: number };
   /** Capability node: the need the model is bound from at run time. */
@@ -55,12 +47,12 @@ export interface NodeEstimate {
    * A lower bound on the node's first call (its prompt without inputs, minimal output); zero for no-call ops.
    * The executor skips a node whose slice cannot pay even this.
    */
-  firstCall: CostLine;
+  firstCall: UsageTotals;
 }
 
 export interface WorkflowEstimate {
   nodes: Record<string, NodeEstimate>;
-  total: { worst: CostLine; expected: CostLine };
+  total: { worst: UsageTotals; expected: UsageTotals };
   /** Ids of nodes whose dollars are unknown before they run (capability nodes without maxCostPerCall). */
   unpriced: string[];
   assumptions: string[];
@@ -78,11 +70,11 @@ export const CAPABILITY_ASSUMPTION =
   'capability nodes (model bound at run time): tokens without a prompt margin or context cap; dollars = maxCostPerCall per call (a bound on the ' +
   "chosen card's expected cost), else unpriced (counted as $0)";
 
-export function zeroLine(): CostLine {
+export function zeroLine(): UsageTotals {
   return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 }
 
-function addTo(line: CostLine, inputTokens: number, outputTokens: number, usd: number, calls: number): void {
+function addTo(line: UsageTotals, inputTokens: number, outputTokens: number, usd: number, calls: number): void {
   line.inputTokens += inputTokens * calls;
   line.outputTokens += outputTokens * calls;
   line.totalTokens += (inputTokens + outputTokens) * calls;
@@ -90,7 +82,7 @@ function addTo(line: CostLine, inputTokens: number, outputTokens: number, usd: n
   line.calls += calls;
 }
 
-export function addLines(target: CostLine, source: CostLine): void {
+export function addLines(target: UsageTotals, source: UsageTotals): void {
   target.inputTokens += source.inputTokens;
   target.outputTokens += source.outputTokens;
   target.totalTokens += source.totalTokens;
@@ -224,7 +216,7 @@ export function estimateWorkflow(
 }
 
 /** Expected token counts are whole tokens (dollars stay exact). */
-function roundLine(line: CostLine): void {
+function roundLine(line: UsageTotals): void {
   line.inputTokens = Math.round(line.inputTokens);
   line.outputTokens = Math.round(line.outputTokens);
   line.totalTokens = line.inputTokens + line.outputTokens;

@@ -22,13 +22,13 @@
  *     `capability-bound` trace event. Unresolvable → the node fails with CAPABILITY_UNRESOLVED (capability.ts);
  *   - cancellation: the signal reaches every operator; nodes not yet started end `cancelled`.
  */
-import { BudgetExhaustedError, normalizeAnswer, toThicketError } from '../core/index.ts';
+import { BudgetExhaustedError, normalizeAnswer, toThicketError, type UsageTotals } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
 import type { CallRecorder } from '../models/index.ts';
 import type { StepRow } from '../journal/index.ts';
 import { Trace, type OpContext, type OpResult } from '../ops/index.ts';
 import { assembleResult, type NodeRecord, type RunWorkflowOptions, type WorkflowResult } from './result.ts';
-import { estimateWorkflow, zeroLine, type CostLine, type WorkflowEstimate } from './estimate.ts';
+import { estimateWorkflow, zeroLine, type WorkflowEstimate } from './estimate.ts';
 import { fitWorkflow, type ScaleChange } from './fit.ts';
 import { QUERY } from './graph.ts';
 import type { NodeInput, NodeInputs } from './operator-types.ts';
@@ -344,7 +344,7 @@ class Execution {
     const stepId = this.prefix + node.id;
     this.consume(index);
     const result = { ...(row.output as OpResult) };
-    const usage = { ...zeroLine(), ...(row.usage as Partial<CostLine> | null) };
+    const usage = { ...zeroLine(), ...(row.usage as Partial<UsageTotals> | null) };
     try {
       this.budget.charge(
         { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, usd: usage.usd, calls: usage.calls },
@@ -532,7 +532,7 @@ class Execution {
   }
 }
 
-function lineOf(budget: Budget): CostLine {
+function lineOf(budget: Budget): UsageTotals {
   const spent = budget.spentVector;
   return { inputTokens: spent[0]!, outputTokens: spent[1]!, totalTokens: spent[2]!, usd: spent[3]!, calls: spent[4]! };
 }

@@ -9,10 +9,10 @@
  * time and operators degrade) or the `worst` case (then the run cannot be cut short by the budget).
  * Seconds are not estimated and never cause a rejection here.
  */
-import { BudgetExhaustedError, type BudgetShortfall } from '../core/index.ts';
+import { BudgetExhaustedError, type BudgetShortfall, type UsageTotals } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
-import { estimateWorkflow, type CostLine, type EstimateCache, type WorkflowEstimate } from './estimate.ts';
+import { estimateWorkflow, type EstimateCache, type WorkflowEstimate } from './estimate.ts';
 import { DEFAULT_THREAD_STEPS } from './plan.ts';
 import type { WorkflowNode } from './spec.ts';
 import { withNodes, type ValidatedWorkflow } from './validate.ts';
@@ -155,7 +155,7 @@ function shortfalls(
   limits: Partial<Record<(typeof DIMENSIONS)[number], number>>,
   basis: EstimateBasis,
 ): BudgetShortfall[] {
-  const line: CostLine = estimate.total[basis];
+  const line: UsageTotals = estimate.total[basis];
   const result: BudgetShortfall[] = [];
   for (const dimension of DIMENSIONS) {
     const limit = limits[dimension];

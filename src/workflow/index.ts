@@ -19,7 +19,6 @@ export {
   ESTIMATE_ASSUMPTIONS,
   CAPABILITY_ASSUMPTION,
   EXPECTED_OUTPUT_FRACTION,
-  type CostLine,
   type NodeEstimate,
   type WorkflowEstimate,
 } from './estimate.ts';

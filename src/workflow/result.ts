@@ -6,12 +6,12 @@
  * Status: `cancelled` when the signal fired; else `budget_exhausted` when a node was skipped for budget or an
  * operator reported a budget refusal; else `error` when a node failed or there is no answer; else `ok`.
  */
-import type { RunStatus } from '../core/index.ts';
+import type { RunStatus, UsageTotals } from '../core/index.ts';
 import type { Budget } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import type { OpResult, Trace, TraceJson } from '../ops/index.ts';
-import { addLines, zeroLine, type CostLine, type WorkflowEstimate } from './estimate.ts';
+import { addLines, zeroLine, type WorkflowEstimate } from './estimate.ts';
 import type { EstimateBasis, ScaleChange } from './fit.ts';
 import type { CapabilityPolicy, CapabilityResolver } from './capability.ts';
 import type { OperatorRegistry } from './operator-types.ts';
@@ -62,7 +62,7 @@ export interface NodeRecord {
   reason?: SkipReason;
   result?: OpResult;
   /** Spend of the node's budget slice (for a replayed node: its recorded spend, charged again to the ledger). */
-  usage: CostLine;
+  usage: UsageTotals;
   /** Clock times (virtual for simulated runs), ms. */
   startedAt?: number;
   endedAt?: number;
@@ -84,7 +84,7 @@ export interface WorkflowResult {
   estimate: WorkflowEstimate;
   scaled: ScaleChange[];
   /** Σ node usage. */
-  usage: CostLine;
+  usage: UsageTotals;
   simulated: boolean;
 }
 

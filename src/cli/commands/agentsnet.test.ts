@@ -37,7 +37,7 @@ interface AgentsnetJson {
   status: 'ok' | 'budget_exhausted';
   resumed: boolean;
   simulated: boolean;
-  usage: { inputTokens: number; outputTokens: number; totalTokens: number; costUsd: number; calls: number };
+  usage: { inputTokens: number; outputTokens: number; totalTokens: number; usd: number; calls: number };
   error?: { code: string; message: string };
   reusedInstances: number;
   budgetExhaustedInstances: number;

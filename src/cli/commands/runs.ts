@@ -46,7 +46,7 @@ export async function runsListCommand(flags: RunsFlags): Promise<number> {
           truncate(run.query ?? '', 40),
           run.totals.calls,
           run.totals.totalTokens,
-          formatUsd(run.totals.costUsd),
+          formatUsd(run.totals.usd),
           run.createdAt,
         ]),
       ),
@@ -95,7 +95,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     output.out(
       table(
         ['total', 'input tok', 'output tok', 'total tok', 'cost', 'calls'],
-        [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.costUsd), totals.calls]],
+        [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.usd), totals.calls]],
       ),
     );
     return 0;

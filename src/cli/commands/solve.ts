@@ -166,7 +166,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
           result.usage.inputTokens,
           result.usage.outputTokens,
           result.usage.totalTokens,
-          formatUsd(result.usage.costUsd),
+          formatUsd(result.usage.usd),
           result.usage.calls,
         ],
         [
@@ -174,7 +174,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
           result.newUsage.inputTokens,
           result.newUsage.outputTokens,
           result.newUsage.totalTokens,
-          formatUsd(result.newUsage.costUsd),
+          formatUsd(result.newUsage.usd),
           result.newUsage.calls,
         ],
         [
@@ -182,7 +182,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
           result.usage.inputTokens - result.newUsage.inputTokens,
           result.usage.outputTokens - result.newUsage.outputTokens,
           result.usage.totalTokens - result.newUsage.totalTokens,
-          formatUsd(result.usage.costUsd - result.newUsage.costUsd),
+          formatUsd(result.usage.usd - result.newUsage.usd),
           result.replayedCalls,
         ],
         [

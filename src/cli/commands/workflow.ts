@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError, systemClock } from '../../core/index.ts';
+import { InvalidInputError, systemClock, type UsageTotals } from '../../core/index.ts';
 import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
 import {
   defaultOperators,
@@ -13,7 +13,6 @@ import {
   fitWorkflow,
   validateWorkflow,
   workflowJsonSchemaText,
-  type CostLine,
   type FitMode,
 } from '../../workflow/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
@@ -77,7 +76,7 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
     output.out(JSON.stringify({ estimate, budget: limits, scaled: fitted?.scaled ?? [], fits: fitted !== undefined }));
     return 0;
   }
-  const row = (name: string, op: string, model: string, line: { worst: CostLine; expected: CostLine }): Array<string | number> => [
+  const row = (name: string, op: string, model: string, line: { worst: UsageTotals; expected: UsageTotals }): Array<string | number> => [
     name,
     op,
     model,
