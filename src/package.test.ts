@@ -359,4 +359,26 @@ try {
     );
     expectOk(run(process.execPath, [TSC, '-p', 'tsconfig.solve.json'], app, 5 * 60_000), 'tsc (strict consumer of createThicket)');
   });
+
+  it("runs the README's library example verbatim, and type-checks it", () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use Thicket as a library'));
+    const example = /```js\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    assert.ok(example?.includes("from 'thicket'"), 'the README has a js example under "Use Thicket as a library"');
+    writeFileSync(join(app, 'readme.mjs'), example);
+    const ran = run(process.execPath, ['readme.mjs'], app);
+    expectOk(ran, 'node readme.mjs (the README example)');
+    const lines = ran.stdout.trim().split('\n');
+    const first = /^391 ok (\d+) true$/.exec(lines[0] ?? '');
+    assert.ok(first && Number(first[1]) > 0 && Number(first[1]) <= 5000, ran.stdout);
+    assert.equal(lines.filter((line) => line.startsWith('call sim:small')).length, 3, ran.stdout);
+    assert.ok(lines.includes('answer 42'), ran.stdout);
+    assert.ok(existsSync(join(app, 'thicket-runs.db')), 'the example journals into ./thicket-runs.db');
+    writeFileSync(join(app, 'readme.ts'), example);
+    writeFileSync(
+      join(app, 'tsconfig.readme.json'),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { module: 'NodeNext', target: 'ES2022' }, files: ['readme.ts'] }),
+    );
+    expectOk(run(process.execPath, [TSC, '-p', 'tsconfig.readme.json'], app, 5 * 60_000), 'tsc (the README example, strict)');
+  });
 });
