@@ -91,7 +91,9 @@ describe('optional peer dependencies', () => {
     assert.equal(isModuleNotFound(Object.assign(new Error("Cannot find module 'usearch'"), { code: 'MODULE_NOT_FOUND' }), 'usearch'), true);
     assert.equal(isModuleNotFound(new Error("Cannot find package 'usearch'"), 'usearch'), false, 'no code: not a resolution failure');
     // A real failed import of a package that is not installed.
-    const real = await import('thicket-no-such-package' as string).then(
+    // A variable specifier: TypeScript does not try to resolve it (a literal would not type-check).
+    const absent: string = 'thicket-no-such-package';
+    const real = await import(absent).then(
       () => assert.fail('resolved'),
       (thrown: unknown) => thrown,
     );
@@ -121,7 +123,8 @@ describe('the npm package: pack, install into an empty project, use', { timeout:
     files = packed.files.map((file) => file.path);
     const tarball = join(work, packed.filename);
     console.log(
-      `# tarball ${packed.filename}: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${packed.entryCount} files`,
+      `# tarball ${packed.filename}: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(0)} KiB unpacked, ` +
+        `${packed.entryCount} files`,
     );
 
     app = join(work, 'app');

@@ -11,7 +11,13 @@
  */
 import { existsSync } from 'node:fs';
 import type { FleetResolver } from '../models/index.ts';
-import { defaultRegistryPath, openRegistry, workflowCapabilityResolver, type CapabilityRegistry, type Embedder } from '../registry/index.ts';
+import {
+  defaultRegistryPath,
+  openRegistry,
+  workflowCapabilityResolver,
+  type CapabilityRegistry,
+  type Embedder,
+} from '../registry/index.ts';
 import {
   CapabilityUnresolvedError,
   MODEL_FREE_OPS,
