@@ -18,5 +18,6 @@ export { agentsNetRun, DEFAULT_AGENTSNET_RUN_SEED, type AgentsNetOptions, type A
 export { TRACE_STEP_ID, type SolveResult, type NodeSummary, type KvReport } from './result.ts';
 export { EventQueue, type ThicketEvent, type ThicketEventType } from './events.ts';
 export { cascadeLadder, governorBinding } from './governor-binding.ts';
+export { checkFleet, type FleetCheckRow } from './fleet-check.ts';
 export { openFleet, isSimulatedRun, type OpenFleetOptions, type OpenedFleet } from './fleet.ts';
 export { prepareCapabilities, type CapabilityWiring } from './capabilities.ts';

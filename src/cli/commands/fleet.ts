@@ -1,8 +1,8 @@
 /** `thicket fleet` lists the models Thicket can call; `thicket fleet check` probes each with one tiny call. */
 import pc from 'picocolors';
-import { VirtualClock, systemClock, toThicketError } from '../../core/index.ts';
-import { Ledger } from '../../budget/index.ts';
-import { DEFAULT_SIM_PROFILES, Fleet, FleetResolver, loadFleetConfig, type ModelProfile } from '../../models/index.ts';
+import { systemClock, toThicketError } from '../../core/index.ts';
+import { DEFAULT_SIM_PROFILES, FleetResolver, loadFleetConfig, type ModelProfile } from '../../models/index.ts';
+import { checkFleet } from '../../runtime/index.ts';
 import { formatUsd, processOutput, table } from '../output.ts';
 
 export interface FleetFlags {
@@ -62,74 +62,11 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
   return 0;
 }
 
-interface CheckRow {
-  model: string;
-  ok: boolean;
-  latencyMs: number | null;
-  usage: { inputTokens: number; outputTokens: number } | null;
-  costUsd: number | null;
-  simulated: boolean;
-  error: { code: string; message: string } | null;
-}
-
 export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const { config } = loadFleetConfig(flags.config);
   const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config.models);
-  const rows: CheckRow[] = [];
-  for (const reference of references) {
-    let probe;
-    try {
-      probe = new FleetResolver({ config, clock: systemClock, seed: 0 }).resolve(reference);
-    } catch (error) {
-      rows.push({
-        model: reference,
-        ok: false,
-        latencyMs: null,
-        usage: null,
-        costUsd: null,
-        simulated: false,
-        error: toThicketError(error).toJSON(),
-      });
-      continue;
-    }
-    const clock = probe.profile.simulated ? new VirtualClock() : systemClock;
-    const fleet = new Fleet({ resolver: new FleetResolver({ config, clock, seed: 0 }), clock, retry: { maxRetries: 0 } });
-    // A probe may spend at most one small call: the budget makes that a guarantee, not a hope.
-    const ledger = new Ledger({ clock, limits: { calls: 1, totalTokens: 256 } });
-    const profile: ModelProfile = probe.profile;
-    try {
-      const result = await fleet.call(
-        reference,
-        {
-          messages: [{ role: 'user', content: 'What is 2+2? Reply with the number only.' }],
-          maxOutputTokens: 16,
-          temperature: 0,
-          metadata: { stepId: 'fleet-check' },
-        },
-        { budget: ledger.root, retry: { maxRetries: 0 } },
-      );
-      rows.push({
-        model: reference,
-        ok: true,
-        latencyMs: result.latencyMs,
-        usage: result.usage,
-        costUsd: result.costUsd,
-        simulated: result.simulated,
-        error: null,
-      });
-    } catch (error) {
-      rows.push({
-        model: reference,
-        ok: false,
-        latencyMs: null,
-        usage: null,
-        costUsd: null,
-        simulated: profile.simulated,
-        error: toThicketError(error).toJSON(),
-      });
-    }
-  }
+  const rows = await checkFleet(config, references);
   if (output.json) output.out(JSON.stringify({ models: rows }));
   else
     output.out(

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { InvalidInputError, systemClock, type UsageTotals } from '../../core/index.ts';
-import { Fleet, FleetResolver, loadFleetConfig } from '../../models/index.ts';
+import { loadFleetConfig } from '../../models/index.ts';
+import { openFleet } from '../../runtime/index.ts';
 import {
   defaultOperators,
   estimateWorkflow,
@@ -59,7 +60,8 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   issues.throwIfAny('Invalid estimate request');
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel;
-  const fleet = new Fleet({ resolver: new FleetResolver({ config, clock: systemClock, seed: 0 }), clock: systemClock });
+  // Estimation only (no call is made): the fleet resolves references and prices them.
+  const { fleet } = openFleet({ config, seed: 0, models: [], clock: systemClock });
   const query = flags.query ?? '';
   const workflow = validateWorkflow(readSpec(path), {
     operators: ALL_OPERATORS,
