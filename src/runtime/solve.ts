@@ -39,6 +39,7 @@ import { prepareCapabilities } from './capabilities.ts';
 import { openFleet } from './fleet.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
 import type { ThicketEvent } from './events.ts';
+import { chargeInFlightAtCrash, inFlightNote, overLimit, overrunNote } from './spend-integrity.ts';
 import { TRACE_STEP_ID, budgetMessage, mapTotals, nodeSummaries, toTotals, voteSummary, type SolveResult } from './result.ts';
 
 export type SolveStrategy = 'auto' | Strategy;
@@ -300,6 +301,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
       }
       if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.report().total), limits: budget });
     });
+    // Attempts an earlier process sent but never recorded (killed or cancelled mid-call) may have been billed:
+    // counted at their worst case before anything runs, so they cannot be bought again outside the budget.
+    const inFlightAtCrash = resumed ? chargeInFlightAtCrash(journal, runId, ledger) : undefined;
     let replayedCallEvents = 0;
     fleet.onEvent((event) => {
       if (event.type === 'call-end' && event.replayed) replayedCallEvents++;
@@ -378,20 +382,31 @@ export async function solve(query: string, options: SolveOptions, environment: S
       options.signal?.removeEventListener('abort', relay);
     }
 
+    // Spent past a limit (a provider overspent, or calls in flight at a crash were counted): nothing more could
+    // be bought, so an otherwise ok run did not get the budget it was planned with.
+    const overspent = overLimit(ledger);
+    const workflowStatus = governed?.status ?? result?.status;
     const status: RunStatus = controller.signal.aborted
       ? 'cancelled'
       : failure
         ? failure.category === 'budget'
           ? 'budget_exhausted'
           : 'error'
-        : (governed?.status ?? result!.status);
+        : overspent && workflowStatus === 'ok'
+          ? 'budget_exhausted'
+          : workflowStatus!;
     const report = ledger.report();
     // Served from the journal: calls replayed one by one, plus the calls of whole steps reused on resume.
     const replayedCalls =
       replayedCallEvents +
       Object.values(result?.nodes ?? {}).reduce((sum, node) => sum + (node.replayed ? (node.result?.calls ?? 0) : 0), 0);
     const nodeError = result ? Object.values(result.nodes).find((node) => node.error)?.error : undefined;
-    const degraded = (governed ?? result)?.degraded ?? [];
+    const overrun = overrunNote(ledger);
+    const degraded = [
+      ...((governed ?? result)?.degraded ?? []),
+      ...(inFlightAtCrash ? [inFlightNote(inFlightAtCrash)] : []),
+      ...(overrun ? [overrun] : []),
+    ];
     const errorInfo =
       failure?.toJSON() ??
       governed?.error ??
@@ -411,6 +426,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       usage: toTotals(report.total),
       replayedCalls,
       newUsage,
+      ...(inFlightAtCrash ? { inFlightAtCrash } : {}),
       budget,
       spendByModel: mapTotals(report.byModel),
       spendByAxis: mapTotals(report.byAxis),

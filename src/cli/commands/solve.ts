@@ -157,6 +157,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
   const axes = Object.entries(result.spendByAxis);
   if (axes.length > 1) out(`Spend by axis: ${axes.map(([axis, line]) => `${axis} ${line.totalTokens} tok`).join(', ')}`);
   const limit = (value: number | undefined, format: (n: number) => string = String): string => (value === undefined ? '—' : format(value));
+  const crash = result.inFlightAtCrash;
   out(
     table(
       ['', 'input tok', 'output tok', 'total tok', 'cost', 'calls'],
@@ -179,12 +180,16 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
         ],
         [
           `  replayed`,
-          result.usage.inputTokens - result.newUsage.inputTokens,
-          result.usage.outputTokens - result.newUsage.outputTokens,
-          result.usage.totalTokens - result.newUsage.totalTokens,
-          formatUsd(result.usage.usd - result.newUsage.usd),
+          result.usage.inputTokens - result.newUsage.inputTokens - (crash?.inputTokens ?? 0),
+          result.usage.outputTokens - result.newUsage.outputTokens - (crash?.outputTokens ?? 0),
+          result.usage.totalTokens - result.newUsage.totalTokens - (crash?.totalTokens ?? 0),
+          formatUsd(result.usage.usd - result.newUsage.usd - (crash?.usd ?? 0)),
           result.replayedCalls,
         ],
+        // Sent by an earlier process that died before recording them: counted at their worst case.
+        ...(crash
+          ? [['  in flight at crash (≤)', crash.inputTokens, crash.outputTokens, crash.totalTokens, formatUsd(crash.usd), crash.calls]]
+          : []),
         [
           'budget',
           limit(result.budget.inputTokens),
