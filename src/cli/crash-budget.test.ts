@@ -11,7 +11,17 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SolveResult } from '../runtime/index.ts';
-import { describeResult, makeTempDir, parseSingleJson, spawnCli, withJournalReadonly, type SpawnedCli } from './testing/run-cli.ts';
+import {
+  chatCompletion,
+  describeResult,
+  makeTempDir,
+  parseSingleJson,
+  runCli,
+  spawnCli,
+  startFakeOpenAI,
+  withJournalReadonly,
+  type SpawnedCli,
+} from './testing/run-cli.ts';
 
 const PRICE_IN = 10; // $ per million
 const PRICE_OUT = 20;
@@ -205,6 +215,81 @@ describe('hard budget across kill -9 against a counting endpoint (real processes
       }
     } finally {
       await endpoint.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('a provider that reports more than max_tokens (real process)', () => {
+  it('is settled as reported, flagged, stops the spending with budget_exhausted, and every total adds up', async () => {
+    const dir = makeTempDir('thicket-overspend-');
+    // Every reply claims 4,200 completion tokens whatever max_tokens said.
+    const server = await startFakeOpenAI(() => ({
+      status: 200,
+      body: chatCompletion('Answer: 391', { prompt_tokens: 20, completion_tokens: 4200 }),
+    }));
+    try {
+      const config = dir.write('thicket.config.json', {
+        version: 1,
+        models: {
+          local: {
+            provider: 'openai-compatible',
+            baseURL: server.baseURL,
+            model: 'm',
+            priceInputPerMillion: PRICE_IN,
+            priceOutputPerMillion: PRICE_OUT,
+          },
+        },
+      });
+      const journal = dir.file('journal.db');
+      const common = ['--config', config, '--db', journal, '--json'];
+      const run = await runCli(
+        [
+          'solve',
+          'What is 17*23?',
+          '-m',
+          'local',
+          '-n',
+          '20',
+          '--max-output-tokens',
+          '64',
+          '--budget-usd',
+          '0.05',
+          '--run-id',
+          'over',
+          ...common,
+        ],
+        { cwd: dir.path },
+      );
+      assert.equal(run.code, 3, describeResult(run));
+      const result = parseSingleJson<SolveResult>(run);
+      assert.equal(result.status, 'budget_exhausted');
+      const served = server.requests.length;
+      const perCall = (20 * PRICE_IN + 4200 * PRICE_OUT) / 1_000_000;
+      // Booked as reported: every served call at 4,200 output tokens, past the budget — and then nothing more.
+      assert.equal(result.usage.calls, served);
+      assert.equal(result.usage.outputTokens, 4200 * served);
+      assert.equal(result.usage.totalTokens, result.usage.inputTokens + result.usage.outputTokens);
+      assert.ok(Math.abs(result.usage.usd - perCall * served) < 1e-9, `usd ${result.usage.usd}`);
+      assert.ok(result.usage.usd > 0.05);
+      assert.ok(served < 20, `spending stopped once the budget was gone (${served} requests)`);
+      // No replays: the new usage is the whole usage (was: "replayed 198" tokens with 0 replayed calls).
+      assert.equal(result.replayedCalls, 0);
+      assert.deepEqual(result.newUsage, result.usage);
+      assert.ok(
+        result.degraded.some((note) => note.startsWith('provider overspend')),
+        JSON.stringify(result.degraded),
+      );
+      assert.match(result.error?.message ?? '', /provider overspend/);
+      // runs show agrees, and flags each call.
+      const shown = await runCli(['runs', 'show', 'over', '--db', journal, '--json'], { cwd: dir.path });
+      const show = parseSingleJson<{ totals: SolveResult['usage'] }>(shown);
+      assert.equal(show.totals.totalTokens, result.usage.totalTokens);
+      assert.equal(show.totals.calls, result.usage.calls);
+      const table = await runCli(['runs', 'show', 'over', '--db', journal], { cwd: dir.path });
+      assert.equal((table.stdout.match(/over max_tokens/g) ?? []).length, served, table.stdout);
+    } finally {
+      await server.close();
       dir.remove();
     }
   });
