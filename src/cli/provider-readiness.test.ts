@@ -88,6 +88,48 @@ describe('thicket CLI: providers that are not ready are refused before any call'
     }
   });
 
+  it('a capability node is not bound to a model whose key is missing: CAPABILITY_UNRESOLVED (exit 2) saying why, 0 requests', async () => {
+    const f = await fixture({ apiKeyEnv: KEY_VARIABLE, priceInputPerMillion: 1, priceOutputPerMillion: 2 });
+    try {
+      const registry = f.dir.file('registry.db');
+      const cards = f.dir.write('cards.json', [
+        {
+          id: 'arith-local',
+          version: '1.0.0',
+          name: 'Local arithmetic solver',
+          description: 'Solves arithmetic word problems',
+          binding: { kind: 'model', ref: 'local' },
+          provider: 'openai-compatible',
+        },
+      ]);
+      expectExit(await runCli(['agents', 'add', cards, '--registry', registry, '--json'], { cwd: f.dir.path }), 0);
+      const spec = f.dir.write('spec.json', {
+        version: 1,
+        nodes: [
+          {
+            id: 'solve',
+            op: 'sample',
+            capability: { need: 'solve arithmetic word problems' },
+            params: { samples: 1, aggregator: 'majority', maxOutputTokens: 64 },
+          },
+        ],
+        output: 'solve',
+      });
+      const refused = await runCli(
+        ['solve', QUERY, '--workflow', spec, '--registry', registry, '--config', f.config, '--journal', f.journal, '--json'],
+        { cwd: f.dir.path },
+      );
+      expectExit(refused, 2);
+      const error = errorOf(refused.stdout);
+      assert.equal(error.code, 'CAPABILITY_UNRESOLVED');
+      assert.match(error.message, new RegExp(`needs an API key from the environment variable ${KEY_VARIABLE}`));
+      assert.equal(f.server.requests.length, 0);
+      assert.equal(existsSync(f.journal), false);
+    } finally {
+      await close(f);
+    }
+  });
+
   it('fleet check: a model without its key is a row with MISSING_API_KEY, and nothing is sent', async () => {
     const f = await fixture({ apiKeyEnv: KEY_VARIABLE });
     try {
