@@ -112,6 +112,10 @@ function buildProgram(): Command {
     .option('--budget-input-tokens <n>', 'hard cap on input tokens')
     .option('--budget-output-tokens <n>', 'hard cap on output tokens')
     .option('--budget-usd <x>', 'hard cap on dollars')
+    .option(
+      '--allow-unpriced',
+      'run under --budget-usd even when a model has no known price (its calls count as $0: the dollar cap does not hold on it)',
+    )
     .option('--budget-seconds <s>', 'hard cap on wall-clock seconds (simulated seconds for sim: models)')
     .option('--budget-calls <n>', 'hard cap on model calls (retries included)')
     .option('--run-id <id>', 'journal run id; giving an existing id resumes that run')
@@ -290,6 +294,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'graph and sim seed', '42')
     .option('--budget-tokens <n>', 'hard cap on total tokens')
     .option('--budget-usd <x>', 'hard cap on dollars')
+    .option('--allow-unpriced', 'run under --budget-usd even when the model has no known price (the dollar cap does not hold on it)')
     .option('--out <file>', 'results as JSONL')
     .option('--concurrency <n>', 'agent calls in flight per instance (default 64)')
     .option('--instance-concurrency <n>', 'instances run in parallel (default 1)')

@@ -3,6 +3,7 @@
  * types every other layer speaks. It imports nothing from Thicket.
  */
 export * from './errors.ts';
+export * from './readiness-errors.ts';
 export * from './hash.ts';
 export * from './rng.ts';
 export * from './clock.ts';

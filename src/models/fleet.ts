@@ -42,6 +42,11 @@ export interface ResolvedModel {
   profile: ModelProfile;
   /** Tokens added to the counted prompt when reserving, for chat-template/tokenizer differences (0 for the sim, which counts exactly as we do). */
   promptMargin: (countedTokens: number) => number;
+  /**
+   * Why the model cannot be called (its API key variable is unset, …): every call is refused with this error
+   * before anything is reserved or sent. Listing or pricing the model still works; runs check it up front.
+   */
+  notReady?: ThicketError;
 }
 
 export interface ModelResolver {
@@ -192,6 +197,12 @@ export class Fleet {
         simulated: recorded.response.simulated,
       });
       return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0, billed };
+    }
+
+    // Not callable (e.g. no API key): refused before any reservation or request; replays above need no key.
+    if (resolved.notReady) {
+      this.emit({ type: 'call-error', model: reference, callKey, error: resolved.notReady });
+      throw resolved.notReady;
     }
 
     // A provider that can count its prompt exactly is reserved exactly; others get the o200k count plus margin.

@@ -40,6 +40,8 @@ export interface SolveResult {
   /** The journal file the run is recorded in. */
   journal: string;
   error?: { code: string; message: string };
+  /** What the caller should know about the run's limits, e.g. a dollar limit allowed on an unpriced model (--allow-unpriced). */
+  warnings?: string[];
 }
 
 export interface NodeSummary {

@@ -37,6 +37,7 @@ import {
 } from '../workflow/index.ts';
 import { prepareCapabilities } from './capabilities.ts';
 import { openFleet } from './fleet.ts';
+import { assertModelsReady, checkDollarBudget } from './readiness.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
 import type { ThicketEvent } from './events.ts';
 import { chargeInFlightAtCrash, inFlightNote, overLimit, overrunNote } from './spend-integrity.ts';
@@ -72,6 +73,11 @@ export interface SolveOptions {
   maxOutputTokens?: number;
   /** Hard limits for the whole run: tokens, dollars, seconds, calls. Nothing is sent past any of them. */
   budget?: BudgetLimits;
+  /**
+   * Run under a dollar limit even when a model it calls has no known price (its calls count as $0, so the
+   * limit does not hold on them; the result carries a warning). Default: such a run is refused (UNPRICED_MODEL).
+   */
+  allowUnpriced?: boolean;
   /** When the plan's estimate exceeds the budget: `degrade` (default), `scale` or `reject`. */
   budgetPolicy?: BudgetPolicy;
   /** Which models may be bound (strategy `auto`, capability nodes). */
@@ -133,6 +139,7 @@ function checkOptions(query: string, options: SolveOptions): InputIssue[] {
   whole('steps', options.steps, 1, 1000);
   whole('maxOutputTokens', options.maxOutputTokens, 1, 1_000_000);
   whole('seed', options.seed, 0, 2 ** 31 - 1);
+  if (options.allowUnpriced !== undefined && typeof options.allowUnpriced !== 'boolean') add('allowUnpriced', 'must be true or false');
   for (const [key, value] of Object.entries(options.budget ?? {})) {
     if (!['totalTokens', 'inputTokens', 'outputTokens', 'usd', 'seconds', 'calls'].includes(key)) add(`budget.${key}`, 'unknown limit');
     else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
@@ -263,6 +270,27 @@ export async function solve(query: string, options: SolveOptions, environment: S
             ...(simulated ? {} : { candidates: ladder.slice(1) }),
           })
         : undefined;
+
+    // Every model the run will call must be callable and, under a dollar limit, priced: refused here, before
+    // the journal is opened and before anything is sent. Cascade candidates of strategy auto are called only on
+    // escalation (a missing key fails that call alone, unsent), but their spend must count against a dollar limit.
+    const called = [
+      model,
+      ...modelReferences(spec),
+      ...(capabilities?.models ?? []),
+      ...(options.planner !== undefined ? [options.planner] : []),
+    ];
+    assertModelsReady(fleet, called);
+    const unpricedAllowed = checkDollarBudget(
+      fleet,
+      [...called, ...(strategy === 'auto' && !simulated ? ladder.slice(1) : [])],
+      budget,
+      options.allowUnpriced === true,
+    );
+    const warnings = unpricedAllowed.map(
+      (reference) =>
+        `"${reference}" has no known price: its calls count as $0 and the dollar limit does not hold on them (--allow-unpriced).`,
+    );
 
     const journal = environment.journal();
     const runId = options.runId ?? newRunId('run');
@@ -443,6 +471,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       resumed,
       journal: environment.journalPath,
       ...(errorInfo ? { error: errorInfo } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     journal.upsertStep(runId, { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace.toJSON() });
     journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage: solveResult.usage });

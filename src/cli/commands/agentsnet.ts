@@ -36,6 +36,7 @@ export interface AgentsnetFlags extends BudgetFlags {
   concurrency?: string;
   /** Instances run in parallel. */
   instanceConcurrency?: string;
+  allowUnpriced?: boolean;
 }
 
 export async function agentsnetCommand(flags: AgentsnetFlags): Promise<number> {
@@ -75,6 +76,7 @@ export async function agentsnetCommand(flags: AgentsnetFlags): Promise<number> {
       samples,
       seed,
       budget: limits,
+      ...(flags.allowUnpriced === true ? { allowUnpriced: true } : {}),
       protocol: (flags.protocol as 'plain' | 'verified' | undefined) ?? 'plain',
       history: flags.history?.startsWith('pruned:')
         ? { kind: 'pruned' as const, keepRounds: Number(flags.history.slice(7)) }

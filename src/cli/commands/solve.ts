@@ -33,6 +33,8 @@ export interface SolveFlags extends BudgetFlags {
   /** Allowed providers of bound capabilities (repeatable), and the most a bound model may cost per call. */
   provider?: string[];
   maxCostPerCall?: string;
+  /** Accept a dollar budget on models with no known price (not enforced on them). */
+  allowUnpriced?: boolean;
 }
 
 /** Flags → options. Every problem is named by its flag; the runtime checks the options again for library callers. */
@@ -94,6 +96,7 @@ export function solveOptionsFromFlags(query: string, flags: SolveFlags): SolveOp
     ...(flags.plan !== undefined ? { planning: flags.plan as NonNullable<SolveOptions['planning']> } : {}),
     ...(flags.corpus !== undefined ? { corpus: flags.corpus } : {}),
     ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
+    ...(flags.allowUnpriced === true ? { allowUnpriced: true } : {}),
   };
 }
 
@@ -107,6 +110,7 @@ export async function solveCommand(runtime: ThicketRuntime, query: string, flags
   try {
     const result = await runtime.solve(query, { ...options, signal: controller.signal, onEvent: progress.onEvent });
     progress.stop();
+    for (const warning of result.warnings ?? []) if (!output.json) output.err(`${pc.yellow('warning:')} ${warning}`);
     if (output.json) output.out(JSON.stringify(result));
     else printHuman(result, output.out);
     return exitCodeForRun(result.status, result.error?.code);

@@ -295,11 +295,14 @@ export class OpenAICompatibleProvider implements ModelProvider {
     const shouldRetry = error.headers?.get('x-should-retry');
     if (shouldRetry === 'true') isRetryable = true;
     else if (shouldRetry === 'false') isRetryable = false;
+    // Refused credentials stay refused: another attempt (whatever x-should-retry says) only repeats the refusal.
+    if (isAuthFailure(status)) isRetryable = false;
 
     const code = errorCode !== undefined ? ` [${errorCode}]` : '';
+    const hint = isAuthFailure(status) ? ' (the endpoint refused the credentials: check the API key and apiKeyEnv; not retried)' : '';
     return new ProviderError(
       this.redact(
-        `Model "${this.modelId}" at ${this.endpoint} answered HTTP ${status}${code}: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+        `Model "${this.modelId}" at ${this.endpoint} answered HTTP ${status}${code}: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}${hint}`,
       ),
       {
         status,
@@ -386,6 +389,11 @@ function contentText(content: unknown): string {
   if (Array.isArray(content))
     return content.map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('');
   return '';
+}
+
+/** 401 Unauthorized / 403 Forbidden: the key is missing, wrong or lacks access — never worth another attempt. */
+function isAuthFailure(status: number): boolean {
+  return status === 401 || status === 403;
 }
 
 /** OpenAI requires json_schema names to match ^[a-zA-Z0-9_-]{1,64}$. */
