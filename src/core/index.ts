@@ -10,3 +10,4 @@ export * from './usage.ts';
 export * from './tokenizer.ts';
 export * from './answer.ts';
 export * from './run-status.ts';
+export * from './user-file.ts';
