@@ -11,3 +11,4 @@ export * from './tokenizer.ts';
 export * from './answer.ts';
 export * from './run-status.ts';
 export * from './user-file.ts';
+export * from './numbers.ts';

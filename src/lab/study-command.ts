@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import { CancelledError, EXIT_CODE_BY_STATUS, InvalidInputError, type InputIssue } from '../core/index.ts';
+import { CancelledError, EXIT_CODE_BY_STATUS, InvalidInputError, parseDecimalText, type InputIssue } from '../core/index.ts';
 import { loadFleetConfig, type FleetConfig } from '../models/index.ts';
 import { Journal, defaultJournalPath } from '../journal/index.ts';
 import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
@@ -84,12 +84,13 @@ const list = (value: string | undefined): string[] | undefined =>
 function numbers(flag: string, value: string | undefined, issues: InputIssue[], integer: boolean): number[] | undefined {
   const parts = list(value);
   if (!parts) return undefined;
-  const parsed = parts.map(Number);
-  parsed.forEach((number, index) => {
-    if (!Number.isFinite(number) || (integer && !Number.isInteger(number)))
-      issues.push({ path: flag, message: `"${parts[index]}" is not ${integer ? 'an integer' : 'a number'}` });
+  // The flags' own parser: plain decimal digits, nothing past Number.MAX_SAFE_INTEGER.
+  return parts.map((part) => {
+    const parsed = parseDecimalText(part, integer ? 'integer' : 'decimal');
+    if (parsed.ok) return parsed.value;
+    issues.push({ path: flag, message: parsed.message });
+    return Number.NaN;
   });
-  return parsed;
 }
 
 /** The study to run: the file (or built-in), with command-line overrides applied and validated. */

@@ -79,7 +79,7 @@ export const studySchema = z
     suites: z.array(suiteSchema).min(1),
     architectures: z.array(z.string().min(1)).min(1),
     /** Per-query hard budgets (the matched budgets), in `budgetUnit`. */
-    budgets: z.array(z.number().positive()).min(1),
+    budgets: z.array(z.number().positive().max(Number.MAX_SAFE_INTEGER)).min(1),
     budgetUnit: z.enum(['tokens', 'usd']).default('tokens'),
     models: z.array(z.string().min(1)).min(1),
     seeds: z
@@ -98,7 +98,10 @@ export const studySchema = z
     /** `degrade`: run, operators do less when the cap bites; `scale`: shrink the workflow to the cap first. */
     budgetPolicy: z.enum(['degrade', 'scale']).default('degrade'),
     /** Optional caps on the whole study's spend; cells that could overrun them are not started. */
-    limits: z.object({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() }).strict().optional(),
+    limits: z
+      .object({ usd: z.number().positive().max(Number.MAX_SAFE_INTEGER).optional(), tokens: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
     /** Fleet config file (relative to the study file). */
     config: z.string().min(1).optional(),
     /** Report folder (relative to the working directory). */

@@ -136,6 +136,7 @@ function checkOptions(query: string, options: SolveOptions): InputIssue[] {
     if (!['totalTokens', 'inputTokens', 'outputTokens', 'usd', 'seconds', 'calls'].includes(key)) add(`budget.${key}`, 'unknown limit');
     else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
       add(`budget.${key}`, `must be a number greater than 0, got ${value}`);
+    else if (value > Number.MAX_SAFE_INTEGER) add(`budget.${key}`, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${value}`);
     else if (['totalTokens', 'inputTokens', 'outputTokens', 'calls'].includes(key) && !Number.isInteger(value))
       add(`budget.${key}`, `must be a whole number, got ${value}`);
   }

@@ -52,7 +52,7 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
       ? undefined
       : flags.levels === ''
         ? []
-        : flags.levels.split(',').map((level) => issues.number('--levels', level, { integer: true, positive: true }) ?? 0);
+        : flags.levels.split(',').map((level) => issues.number('--levels', level.trim(), { integer: true, positive: true }) ?? 0);
   const suiteName = flags.suite ?? 'arithmetic';
   if (suiteName !== 'arithmetic' && suiteName !== 'multihop') issues.add('--suite', `must be arithmetic or multihop; got "${suiteName}"`);
   if (suiteName === 'multihop' && levels !== undefined && levels.length === 0)
