@@ -5,7 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { countRuns, describeResult, expectExit, makeTempDir, parseSingleJson, runCli, type TempDir } from './testing/run-cli.ts';
 
 const QUERY = 'What is 17*23?';
@@ -152,6 +153,40 @@ describe('thicket CLI end to end: bad input', () => {
         mentions: [/Cannot read study/, /bomb\.yaml: YAML aliases expand past the limit of 100/],
       },
       {
+        name: 'sim fit --from-journal <missing path>: refused, and no journal is created there',
+        args: (dir) => ['sim', 'fit', '--from-journal', dir.file('journal.db'), '--model', 'local', '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/Cannot read journal/, /journal\.db: no journal at this path/],
+      },
+      {
+        name: 'study --out under a regular file: refused before the study runs (no journal created)',
+        args: (dir) => ['study', '--quick', '--out', `${dir.write('a-file', 'x')}/report`, '--journal', dir.file('journal.db'), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/--out: .*a-file\/report: .*a-file is a file, so no folder can be created under it/],
+      },
+      {
+        name: 'study --out /proc/x: refused before the study runs (it used to hang after it)',
+        args: (dir) => ['study', '--quick', '--out', '/proc/thicket-x', '--journal', dir.file('journal.db'), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/--out: \/proc\/thicket-x: \/proc is on a kernel pseudo-filesystem/],
+      },
+      {
+        name: 'study with an unknown model: refused before the journal is created',
+        args: (dir) => [
+          'study',
+          '--quick',
+          '--models',
+          'sim:nope',
+          '--out',
+          dir.file('out'),
+          '--journal',
+          dir.file('journal.db'),
+          '--json',
+        ],
+        code: 'INVALID_INPUT',
+        mentions: [/models\[0\]/, /sim:nope/],
+      },
+      {
         name: 'unknown flag --frobnicate',
         args: (dir) => solve(dir, '--model', 'sim:small', '--frobnicate', '--json'),
         code: 'INVALID_INPUT',
@@ -216,6 +251,37 @@ describe('thicket CLI end to end: bad input', () => {
         }
         assert.equal(existsSync(dir.file('journal.db')), false);
       } finally {
+        dir.remove();
+      }
+    });
+
+    it('runs ls / runs show on a journal the user cannot write (folder 0555, file 0444): listed, no file created', async () => {
+      const dir = makeTempDir();
+      const folder = dir.file('store');
+      const journal = join(folder, 'journal.db');
+      try {
+        const solved = await runCli(
+          ['solve', QUERY, '--db', journal, '--model', 'sim:small', '--strategy', 'single', '--run-id', 'ro1', '--json'],
+          {
+            cwd: dir.path,
+          },
+        );
+        expectExit(solved, 0);
+        assert.deepEqual(readdirSync(folder), ['journal.db'], 'the writer closed cleanly');
+        chmodSync(journal, 0o444);
+        chmodSync(folder, 0o555);
+        const listed = await runCli(['runs', 'ls', '--db', journal, '--json'], { cwd: dir.path });
+        expectExit(listed, 0);
+        assert.deepEqual(
+          parseSingleJson<{ runs: Array<{ id: string }> }>(listed).runs.map((run) => run.id),
+          ['ro1'],
+        );
+        const shown = await runCli(['runs', 'show', 'ro1', '--db', journal, '--json'], { cwd: dir.path });
+        expectExit(shown, 0);
+        // Run as root (where chmod denies nothing) this still checks what matters: reading created no -wal/-shm.
+        assert.deepEqual(readdirSync(folder), ['journal.db']);
+      } finally {
+        chmodSync(folder, 0o755);
         dir.remove();
       }
     });

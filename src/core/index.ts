@@ -12,3 +12,4 @@ export * from './answer.ts';
 export * from './run-status.ts';
 export * from './user-file.ts';
 export * from './numbers.ts';
+export * from './output-path.ts';

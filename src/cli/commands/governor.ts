@@ -118,7 +118,7 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
     throw new InvalidInputError('No journal', [
       { path: '--db', message: `${path} does not exist; run \`thicket governor calibrate\` first` },
     ]);
-  const journal = Journal.open(path);
+  const journal = Journal.openReadOnly(path);
   try {
     const target = (
       costCap !== undefined ? { kind: 'cost-cap', maxCost: costCap } : { kind: 'relative-accuracy', ratio: ratio ?? 0.98 }
@@ -150,7 +150,7 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
 export async function exportTrajectoriesCommand(flags: GovernorFlags): Promise<number> {
   const path = resolve(flags.db ?? defaultJournalPath());
   if (!existsSync(path)) throw new InvalidInputError('No journal', [{ path: '--db', message: `${path} does not exist` }]);
-  const journal = Journal.open(path);
+  const journal = Journal.openReadOnly(path);
   try {
     const count = exportTrajectories(journal, flags.out ?? process.stdout, flags.runs ? { runIds: flags.runs.split(',') } : {});
     if (flags.out) process.stderr.write(`wrote ${count} trajectories to ${flags.out}\n`);
