@@ -11,3 +11,6 @@ export * from './usage.ts';
 export * from './tokenizer.ts';
 export * from './answer.ts';
 export * from './run-status.ts';
+export * from './user-file.ts';
+export * from './numbers.ts';
+export * from './output-path.ts';

@@ -10,13 +10,14 @@
  * Errors: bad arguments raise InvalidInputError (code INVALID_INPUT, validation.ts); anything SQLite raises is
  * wrapped in a JournalError whose `cause` is the original error (SQLITE_BUSY is marked retryable, errors.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { InvalidInputError, type InputIssue, type UsageTotals } from '../core/index.ts';
+import { InvalidInputError, JournalError, type InputIssue, type UsageTotals } from '../core/index.ts';
 import { applyMigrations, prepareVersionOf } from './apply-migrations.ts';
 import type { CallIntent, CallRecorder, RecordedCall } from './call-recorder.ts';
-import { closedError, conflictingCallError, unknownRun, wrap } from './errors.ts';
+import { closedError, conflictingCallError, newerSchemaError, unknownRun, wrap } from './errors.ts';
+import { openReadOnlyDatabase } from './read-only.ts';
 import { MessageStore, type ListNodeInfo } from './message-store.ts';
 import { PendingCalls } from './pending-calls.ts';
 import {
@@ -107,6 +108,43 @@ export class Journal {
         // Already failing; the original error matters more.
       }
       throw wrap(error, `Cannot open journal at ${fullPath}`);
+    }
+  }
+
+  /**
+   * Opens an existing journal for reading only: creates no file (not even `-wal`/`-shm`), writes nothing, and
+   * works where the user cannot write (read-only.ts). A missing file is INVALID_INPUT; a journal whose schema
+   * is older than this Thicket's must be opened once by a writing command first (reading cannot migrate it).
+   */
+  static openReadOnly(path: string, options: JournalOptions = {}): Journal {
+    const { busyTimeoutMs } = openValues(path, options);
+    const fullPath = resolve(path);
+    if (!existsSync(fullPath)) throw new InvalidInputError('Cannot read journal', [{ path: fullPath, message: 'no journal at this path' }]);
+    let db: Database.Database | undefined;
+    try {
+      db = openReadOnlyDatabase(fullPath, busyTimeoutMs);
+      const journal = new Journal(fullPath, db, options.now ?? Date.now);
+      const latest = JOURNAL_MIGRATIONS.at(-1)?.version ?? 0;
+      const hasVersions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
+      const stored = hasVersions ? (prepareVersionOf(db).get(JOURNAL_COMPONENT)?.version ?? 0) : 0;
+      if (stored > latest) throw newerSchemaError(fullPath, JOURNAL_COMPONENT, stored, latest);
+      if (stored < latest)
+        throw new JournalError(
+          stored === 0
+            ? `${fullPath} is not a Thicket journal (or an empty one).`
+            : `The journal at ${fullPath} has schema version ${stored}, older than this Thicket's (${latest}); reading cannot upgrade it. ` +
+                'Run any command that writes to it (e.g. thicket solve … --journal) once.',
+        );
+      journal.messageStore = new MessageStore(db);
+      journal.statements = prepareStatements(db, journal.messageStore);
+      return journal;
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // Already failing; the original error matters more.
+      }
+      throw wrap(error, `Cannot read journal at ${fullPath}`);
     }
   }
 

@@ -5,10 +5,10 @@
  *
  * Lookup order for the file: an explicit path (flag), then THICKET_CONFIG, then ./thicket.config.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
 
 const tierSchema = z.enum(['small', 'medium', 'large']);
 
@@ -215,15 +215,6 @@ export function loadFleetConfig(explicitPath?: string, environment: NodeJS.Proce
       throw new InvalidInputError('Cannot load fleet config', [{ path: candidate, message: 'file not found' }], 'INVALID_CONFIG');
     return { config: { version: 1, models: {} }, path: undefined };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError(
-      'Cannot load fleet config',
-      [{ path, message: `not valid JSON (${(error as Error).message})` }],
-      'INVALID_CONFIG',
-    );
-  }
+  const raw = readUserFile(path, { what: 'fleet config', code: 'INVALID_CONFIG', format: 'json' });
   return { config: parseFleetConfig(raw, `fleet config ${path}`), path };
 }

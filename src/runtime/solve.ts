@@ -5,11 +5,11 @@
  * library (`thicket.solve`/`stream`) and later surfaces all come through here.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import {
   CancelledError,
   InvalidInputError,
   NoModelError,
+  readUserFile,
   systemClock,
   toThicketError,
   type InputIssue,
@@ -144,6 +144,7 @@ function checkOptions(query: string, options: SolveOptions): InputIssue[] {
     if (!['totalTokens', 'inputTokens', 'outputTokens', 'usd', 'seconds', 'calls'].includes(key)) add(`budget.${key}`, 'unknown limit');
     else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
       add(`budget.${key}`, `must be a number greater than 0, got ${value}`);
+    else if (value > Number.MAX_SAFE_INTEGER) add(`budget.${key}`, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${value}`);
     else if (['totalTokens', 'inputTokens', 'outputTokens', 'calls'].includes(key) && !Number.isInteger(value))
       add(`budget.${key}`, `must be a whole number, got ${value}`);
   }
@@ -205,6 +206,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
   const retriever = options.corpus !== undefined ? await openCorpus(options.corpus) : undefined;
   const operators = defaultOperators(retriever ? { retriever } : {});
   const policy = options.policy ?? {};
+  // The spec in itself (shape, size and nesting limits, graph, operators) before anything else looks at it: a
+  // broken spec is reported as such, not as a missing model, and no recursive reader walks a hostile one.
+  if (workflowSpec !== undefined) validateWorkflow(workflowSpec, { operators });
   // Capability nodes are bound through the registry now, so an unbindable spec is rejected before the journal opens.
   const capabilities =
     workflowSpec !== undefined
@@ -514,12 +518,7 @@ function modelReferences(spec: unknown): string[] {
   return [...found];
 }
 
-/** Reads a workflow spec file (JSON), naming the file and the reason when it cannot. */
+/** Reads a workflow spec file (JSON), naming the file and the reason when it cannot (size, nesting, syntax). */
 export function readWorkflowFile(path: string, flag = 'workflow'): unknown {
-  if (!existsSync(path)) throw new InvalidInputError('Cannot read workflow', [{ path: flag, message: `file not found: ${path}` }]);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError('Cannot read workflow', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
-  }
+  return readUserFile(path, { what: 'workflow', format: 'json', notFoundPath: flag });
 }

@@ -17,7 +17,7 @@ export interface RunsFlags {
 
 /** Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. */
 function openExisting(path: string): Journal | undefined {
-  return existsSync(path) ? Journal.open(path) : undefined;
+  return existsSync(path) ? Journal.openReadOnly(path) : undefined;
 }
 
 export async function runsListCommand(flags: RunsFlags): Promise<number> {

@@ -3,11 +3,10 @@
  * before running (expected and worst-case tokens and dollars, per node), fit it to a budget, and print the
  * published JSON Schema.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError, systemClock, type UsageTotals } from '../../core/index.ts';
+import { systemClock, type UsageTotals } from '../../core/index.ts';
 import { loadFleetConfig } from '../../models/index.ts';
-import { openFleet } from '../../runtime/index.ts';
+import { openFleet, readWorkflowFile } from '../../runtime/index.ts';
 import {
   defaultOperators,
   estimateWorkflow,
@@ -27,13 +26,9 @@ export interface WorkflowFlags extends BudgetFlags {
   json?: boolean;
 }
 
+/** The same reader (and limits) as `solve --workflow`. */
 function readSpec(path: string): unknown {
-  if (!existsSync(path)) throw new InvalidInputError('Cannot read workflow', [{ path, message: 'file not found' }]);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError('Cannot read workflow', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
-  }
+  return readWorkflowFile(path, path);
 }
 
 /** Search is validated as available: `validate` checks the spec, not whether a corpus was given. */
