@@ -331,7 +331,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
         newUsage.usd += event.amount.usd;
         newUsage.calls += event.amount.calls;
       }
-      if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.report().total), limits: budget });
+      // The root's running total, O(1): `ledger.report()` walks every budget (one per workflow node) and made
+      // each settle O(nodes), a 10,000-node workflow quadratic (issue 16 §8).
+      if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.root.spent()), limits: budget });
     });
     // Attempts an earlier process sent but never recorded (killed or cancelled mid-call) may have been billed:
     // counted at their worst case before anything runs, so they cannot be bought again outside the budget.
