@@ -36,6 +36,7 @@ import {
   type WorkflowResult,
 } from '../workflow/index.ts';
 import { prepareCapabilities } from './capabilities.ts';
+import { corpusSimTask } from './corpus-tasks.ts';
 import { openFleet } from './fleet.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
 import type { ThicketEvent } from './events.ts';
@@ -195,6 +196,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
   const workflowSpec = strategy === 'workflow' ? options.workflow : undefined;
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
   const retriever = options.corpus !== undefined ? await openCorpus(options.corpus) : undefined;
+  // The questions the corpus ships for the simulated fleet (which answers registered tasks only).
+  const corpusTask = options.corpus !== undefined ? corpusSimTask(options.corpus, query) : undefined;
   const operators = defaultOperators(retriever ? { retriever } : {});
   const policy = options.policy ?? {};
   // Capability nodes are bound through the registry now, so an unbindable spec is rejected before the journal opens.
@@ -229,7 +232,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
       seed,
       models: [model, ...modelReferences(workflowSpec), ...(capabilities?.models ?? [])],
       simulatedClock: environment.simulatedClock,
+      ...(corpusTask ? { tasks: corpusTask.tasks } : {}),
     });
+    const taskOption = simulated && corpusTask ? { taskId: corpusTask.taskId } : {};
     const ladder = cascadeLadder(model, config);
     const governorPolicy = typeof options.governorPolicy === 'string' ? readPolicy(options.governorPolicy) : options.governorPolicy;
     const samples = options.samples ?? (strategy === 'vote' ? defaultVoteSamples(options.budget) : 1);
@@ -346,6 +351,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           budget: ledger.root,
           model: governing!.start,
           binder: governing!.binder,
+          ...taskOption,
           ...(retriever ? { retriever } : {}),
           ...(governorPolicy
             ? { policy: governorPolicy, policySource: typeof options.governorPolicy === 'string' ? options.governorPolicy : 'inline' }
@@ -370,6 +376,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           journal: { journal, runId },
           signal: controller.signal,
           trace,
+          ...taskOption,
           ...(capabilities ? { resolveCapability: capabilities.resolverFor(simulated), capabilityPolicy: capabilities.policy } : {}),
         });
     } catch (error) {
