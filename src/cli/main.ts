@@ -174,6 +174,10 @@ function buildProgram(): Command {
     .option('--budget-usd <x>', 'fit to this dollar budget')
     .option('--budget-calls <n>', 'fit to this many calls')
     .option('--fit <mode>', 'scale (default: shrink samples/rounds/agents/steps) or reject')
+    .option(
+      '--fit-basis <basis>',
+      'what must fit the budget: worst (default: the worst case, what the ledger reserves) or expected (the typical run)',
+    )
     .option('--config <path>', CONFIG_HELP)
     .option('--json', 'print JSON')
     .action(wrap((path: string, flags: Parameters<typeof workflowEstimateCommand>[1]) => workflowEstimateCommand(path, flags)));

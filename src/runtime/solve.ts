@@ -36,6 +36,7 @@ import {
   type WorkflowResult,
 } from '../workflow/index.ts';
 import { prepareCapabilities } from './capabilities.ts';
+import { corpusSimTask } from './corpus-tasks.ts';
 import { openFleet } from './fleet.ts';
 import { assertModelsReady, checkDollarBudget } from './readiness.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
@@ -204,6 +205,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
   const workflowSpec = strategy === 'workflow' ? options.workflow : undefined;
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
   const retriever = options.corpus !== undefined ? await openCorpus(options.corpus) : undefined;
+  // The questions the corpus ships for the simulated fleet (which answers registered tasks only).
+  const corpusTask = options.corpus !== undefined ? corpusSimTask(options.corpus, query) : undefined;
   const operators = defaultOperators(retriever ? { retriever } : {});
   const policy = options.policy ?? {};
   // The spec in itself (shape, size and nesting limits, graph, operators) before anything else looks at it: a
@@ -241,7 +244,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
       seed,
       models: [model, ...modelReferences(workflowSpec), ...(capabilities?.models ?? [])],
       simulatedClock: environment.simulatedClock,
+      ...(corpusTask ? { tasks: corpusTask.tasks } : {}),
     });
+    const taskOption = simulated && corpusTask ? { taskId: corpusTask.taskId } : {};
     const ladder = cascadeLadder(model, config);
     const governorPolicy = typeof options.governorPolicy === 'string' ? readPolicy(options.governorPolicy) : options.governorPolicy;
     const samples = options.samples ?? (strategy === 'vote' ? defaultVoteSamples(options.budget) : 1);
@@ -384,6 +389,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           budget: ledger.root,
           model: governing!.start,
           binder: governing!.binder,
+          ...taskOption,
           ...(retriever ? { retriever } : {}),
           ...(governorPolicy
             ? { policy: governorPolicy, policySource: typeof options.governorPolicy === 'string' ? options.governorPolicy : 'inline' }
@@ -408,6 +414,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           journal: { journal, runId },
           signal: controller.signal,
           trace,
+          ...taskOption,
           ...(capabilities ? { resolveCapability: capabilities.resolverFor(simulated), capabilityPolicy: capabilities.policy } : {}),
         });
     } catch (error) {
