@@ -325,6 +325,7 @@ function buildProgram(): Command {
     .option('--items <n>', 'items per suite')
     .option('--concurrency <n>', 'queries in flight')
     .option('--out <dir>', 'report folder')
+    .option('--allow-unpriced', 'run a dollar-budget study on models with no known price (their cells count as $0)')
     .option('--no-report', 'skip writing the report')
     .option('--journal <path>', JOURNAL_HELP)
     .addOption(new Option('--db <path>').hideHelp())

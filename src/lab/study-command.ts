@@ -53,6 +53,8 @@ export interface StudyCommandOptions {
   report?: boolean;
   /** A fleet config object (the library's instance config); wins over `config` and the study's config file. */
   fleetConfig?: FleetConfig;
+  /** Dollar budgets on models with no known price (`--allow-unpriced`): run anyway (they cost $0). */
+  allowUnpriced?: boolean;
 }
 
 export interface CommandIO {
@@ -274,6 +276,7 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
       corpusDir: resolve(outDir, 'corpus'),
       signal: controller.signal,
       ...(bars ? { onProgress: bars.update } : {}),
+      ...(options.allowUnpriced === true ? { allowUnpriced: true } : {}),
     });
   } finally {
     bars?.stop();

@@ -152,6 +152,18 @@ describe('refused credentials are not retried', () => {
     });
   }
 
+  it('a gateway that reports refused credentials as HTTP 200 with an error object: one attempt', async () => {
+    fake.handler = (_request, res) => json(res, 200, { error: { message: 'Invalid API key', code: 'invalid_api_key' } });
+    const { fleet, ledger } = fleetOn(localConfig({ apiKeyEnv: KEY_VARIABLE }), { [KEY_VARIABLE]: 'sk-wrong-key-000' });
+    const error = await rejection(fleet.call('local', baseRequest, { budget: ledger.root }));
+    assert.equal(error.isRetryable, false);
+    assert.equal(fake.seen.length, 1);
+    // Any other upstream error in that shape is still retried (4 attempts in all).
+    fake.handler = (_request, res) => json(res, 200, { error: { message: 'upstream overloaded', code: 'overloaded' } });
+    await rejection(fleet.call('local', { ...baseRequest, seed: 1 }, { budget: ledger.root }));
+    assert.equal(fake.seen.length, 5);
+  });
+
   it('retryDelayMs never retries a 401/403, whatever the error claims', () => {
     const rng = rngFor(0, 'k', 0);
     for (const status of [401, 403])

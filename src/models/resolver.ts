@@ -155,7 +155,7 @@ function pickDefined(entry: ModelEntry): Record<string, unknown> {
   return picked;
 }
 
-const OPENAI_KEY_HINT = '(for openai:<model>; or configure the endpoint as an alias in thicket.config.json)';
+const OPENAI_KEY_HINT = '(or configure the endpoint as an alias in thicket.config.json, with its own apiKeyEnv)';
 
 function missingKey(reference: string, variable: string, value: string | undefined, hint?: string): MissingApiKeyError {
   return new MissingApiKeyError(reference, variable, { empty: value === '', ...(hint !== undefined ? { hint } : {}) });
