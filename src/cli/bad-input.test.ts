@@ -171,6 +171,12 @@ describe('thicket CLI end to end: bad input', () => {
         mentions: [/--out: \/proc\/thicket-x: \/proc is on a kernel pseudo-filesystem/],
       },
       {
+        name: 'governor fit --out under a regular file: refused before fitting',
+        args: (dir) => ['governor', 'fit', '--out', `${dir.write('a-file', 'x')}/policy.json`, '--db', dir.file('journal.db'), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/--out: .*a-file: is a file, not a folder/],
+      },
+      {
         name: 'study with an unknown model: refused before the journal is created',
         args: (dir) => [
           'study',
