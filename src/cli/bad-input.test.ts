@@ -171,6 +171,12 @@ describe('thicket CLI end to end: bad input', () => {
         mentions: [/--out: \/proc\/thicket-x: \/proc is on a kernel pseudo-filesystem/],
       },
       {
+        name: 'governor fit --out under a regular file: refused before fitting',
+        args: (dir) => ['governor', 'fit', '--out', `${dir.write('a-file', 'x')}/policy.json`, '--db', dir.file('journal.db'), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/--out: .*a-file: is a file, not a folder/],
+      },
+      {
         name: 'study with an unknown model: refused before the journal is created',
         args: (dir) => [
           'study',
@@ -282,6 +288,43 @@ describe('thicket CLI end to end: bad input', () => {
         assert.deepEqual(readdirSync(folder), ['journal.db']);
       } finally {
         chmodSync(folder, 0o755);
+        dir.remove();
+      }
+    });
+
+    it('agents add: a file past the size limit and a document past the card-count limit are refused; no registry file is created', async () => {
+      const dir = makeTempDir();
+      try {
+        const registry = dir.file('registry.db');
+        const huge = dir.write('huge.json', `[${' '.repeat(6 * 1024 * 1024)}]`);
+        const tooBig = await runCli(['agents', 'add', huge, '--registry', registry, '--json'], { cwd: dir.path });
+        expectExit(tooBig, 2);
+        assert.match(
+          tooBig.stderr,
+          /^error INVALID_INPUT: Cannot read capability document: \S*huge\.json: 6 MB is larger than the limit of 5 MB/,
+        );
+        const skills = Array.from({ length: 1001 }, (_, index) => ({
+          id: `s${index}`,
+          name: `Skill ${index}`,
+          description: 'd',
+          tags: [],
+        }));
+        const many = dir.write('many.json', {
+          name: 'Many',
+          description: 'd',
+          url: 'http://localhost:9/a2a',
+          version: '1.0.0',
+          protocolVersion: '0.3.0',
+          capabilities: {},
+          defaultInputModes: ['text'],
+          defaultOutputModes: ['text'],
+          skills,
+        });
+        const tooMany = await runCli(['agents', 'add', many, '--registry', registry, '--json'], { cwd: dir.path });
+        expectExit(tooMany, 2);
+        assert.match(tooMany.stderr, /1,001 cards, more than the limit of 1,000 per add/);
+        assert.equal(existsSync(registry), false, 'a refused add creates no registry');
+      } finally {
         dir.remove();
       }
     });

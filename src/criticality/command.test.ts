@@ -161,6 +161,14 @@ describe('criticalityCommand', () => {
       ['--tau', '--merge', '--snapshots'],
     );
     assert.deepEqual((await rejectionOf(criticalityCommand(file({ nodes: [] }), { ...quiet, snapshots: '3,x' })))[0]!.path, '--snapshots');
+    // Plain decimal digits only, as every flag: 0x10 is not 16, " 12 " and 1e1 are not numbers either.
+    for (const snapshots of ['0x10', ' 12 ', '1e1', '0x1,2'])
+      assert.deepEqual(
+        (await rejectionOf(criticalityCommand(file({ nodes: [] }), { ...quiet, snapshots })))[0]!.path,
+        '--snapshots',
+        snapshots,
+      );
+    assert.deepEqual((await rejectionOf(criticalityCommand(file({ nodes: [] }), { ...quiet, tau: '0x0' })))[0]!.path, '--tau');
   });
 });
 

@@ -6,7 +6,7 @@
  * Flags arrive as strings from the command line or as numbers from code; both are validated here, and every
  * bad flag is reported at once (InvalidInputError, exit code 2).
  */
-import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, parseDecimalText, readUserFile, type InputIssue } from '../core/index.ts';
 import { loadFleetConfig } from '../models/index.ts';
 import { resolveEmbedder } from '../registry/index.ts';
 import { setNullThreshold } from './calibration.ts';
@@ -90,6 +90,12 @@ function readJson(path: string): unknown {
   return readUserFile(path, { what: 'graph', format: 'json' });
 }
 
+/** A flag's number in plain decimal digits (the CLI's rule: no 0x10, no 1e3, no surrounding spaces); NaN otherwise. */
+function decimal(text: string): number {
+  const parsed = parseDecimalText(text, 'decimal');
+  return parsed.ok ? parsed.value : Number.NaN;
+}
+
 function parseNumberFlag(
   flag: string,
   value: number | string | undefined,
@@ -98,7 +104,7 @@ function parseNumberFlag(
   max: number,
 ): number | undefined {
   if (value === undefined) return undefined;
-  const number = typeof value === 'number' ? value : value.trim() === '' ? Number.NaN : Number(value);
+  const number = typeof value === 'number' ? value : decimal(value);
   if (!Number.isFinite(number) || number < min || number > max) {
     issues.push({ path: flag, message: `must be a number between ${min} and ${max}, got "${value}"` });
     return undefined;
@@ -117,12 +123,12 @@ export function parseSnapshotsFlag(
     return undefined;
   };
   if (typeof value === 'number' || (typeof value === 'string' && !value.includes(','))) {
-    const count = Number(value);
+    const count = typeof value === 'number' ? value : decimal(value);
     if (!Number.isInteger(count) || count < 1 || count > MAX_SNAPSHOTS)
       return bad(`must be a count between 1 and ${MAX_SNAPSHOTS}, or a comma-separated list of steps, got "${String(value)}"`);
     return count;
   }
-  const steps = typeof value === 'string' ? value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))) : [...value];
+  const steps = typeof value === 'string' ? value.split(',').map((part) => decimal(part.trim())) : [...value];
   if (steps.length > MAX_SNAPSHOTS) return bad(`at most ${MAX_SNAPSHOTS} steps`);
   if (!steps.every((step) => Number.isInteger(step) && step >= 0)) return bad(`steps must be integers ≥ 0, got "${String(value)}"`);
   return steps;

@@ -128,13 +128,22 @@ export class Journal {
       const hasVersions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
       const stored = hasVersions ? (prepareVersionOf(db).get(JOURNAL_COMPONENT)?.version ?? 0) : 0;
       if (stored > latest) throw newerSchemaError(fullPath, JOURNAL_COMPONENT, stored, latest);
-      if (stored < latest)
-        throw new JournalError(
-          stored === 0
-            ? `${fullPath} is not a Thicket journal (or an empty one).`
-            : `The journal at ${fullPath} has schema version ${stored}, older than this Thicket's (${latest}); reading cannot upgrade it. ` +
-                'Run any command that writes to it (e.g. thicket solve … --journal) once.',
-        );
+      if (stored === 0) throw new JournalError(`${fullPath} is not a Thicket journal (or an empty one).`);
+      if (stored < latest) {
+        // Written by an older Thicket: the statements below need the current schema. Upgrade it in place when
+        // the file may be written (what any command did before reading became read-only); else say so.
+        db.close();
+        db = undefined;
+        try {
+          return Journal.open(fullPath, options);
+        } catch (error) {
+          throw new JournalError(
+            `The journal at ${fullPath} has schema version ${stored}, older than this Thicket's (${latest}), and cannot be upgraded ` +
+              `here (${(error as Error).message}). Open it once where it can be written.`,
+            { cause: error },
+          );
+        }
+      }
       journal.messageStore = new MessageStore(db);
       journal.statements = prepareStatements(db, journal.messageStore);
       return journal;

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { applyMigrations } from './apply-migrations.ts';
 import { Journal } from './index.ts';
+import { JOURNAL_COMPONENT, JOURNAL_MIGRATIONS, SCHEMA_VERSION_TABLE } from './schema.ts';
 import { assertCode, baseRun, useTempJournals } from './testing/journal-cases.ts';
 
 const { freshPath } = useTempJournals();
@@ -80,6 +83,23 @@ describe('Journal.openReadOnly', () => {
       }
     } finally {
       writer.close();
+    }
+  });
+
+  it('a journal written by an older Thicket is upgraded in place when it may be written (then read)', () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(SCHEMA_VERSION_TABLE);
+    applyMigrations(old, path, JOURNAL_COMPONENT, JOURNAL_MIGRATIONS.slice(0, -1), () => new Date().toISOString());
+    old.close();
+    const reader = Journal.openReadOnly(path);
+    try {
+      assert.equal(reader.schemaVersion(), JOURNAL_MIGRATIONS.at(-1)!.version);
+      assert.deepEqual(reader.listRuns({}), []);
+    } finally {
+      reader.close();
     }
   });
 

@@ -14,7 +14,7 @@ import { cardRef, costPerCall, LABEL_PATTERN, parseCards, type Binding, type Car
 import type { Plan } from './discovery.ts';
 import { HashingEmbedder, type Embedder } from './embedder.ts';
 import { fleetCards, syncCards, type ProfileSource } from './fleet-cards.ts';
-import { isUrl, readJsonFile, type IngestOptions } from './ingest-common.ts';
+import { checkIngestLimits, isUrl, readJsonFile, type IngestOptions } from './ingest-common.ts';
 import { mcpServerToCards, mcpToCards } from './mcp.ts';
 import { CapabilityRegistry, type RegistryOptions } from './registry.ts';
 import { parseReference } from './versions.ts';
@@ -165,8 +165,32 @@ function applyOverrides(document: unknown, options: IngestOptions): unknown {
   return card;
 }
 
+/** What `agents add` will register: read, converted and checked against INGEST_LIMITS, nothing stored yet. */
+export interface CardsToAdd {
+  source: string;
+  kind: AddResult['kind'];
+  cards: Card[];
+}
+
 /** `thicket agents add <file|url>`: A2A AgentCard (file, URL, well-known), MCP tools (file or live), or Thicket cards. */
 export async function agentsAdd(registry: CapabilityRegistry, options: AddOptions): Promise<AddResult> {
+  return registerCardsToAdd(registry, await loadCardsToAdd(options));
+}
+
+/**
+ * Registers what `loadCardsToAdd` read: all of it or none (one transaction, one batch of embeddings — see
+ * CapabilityRegistry.register).
+ */
+export async function registerCardsToAdd(registry: CapabilityRegistry, loaded: CardsToAdd): Promise<AddResult> {
+  const { added, unchanged } = await registry.register(loaded.cards);
+  return { source: loaded.source, kind: loaded.kind, added, unchanged };
+}
+
+/**
+ * Reads and converts what `agents add` was given, refusing (InvalidInputError, every limit named) a file, a
+ * card or a card count past INGEST_LIMITS — before any registry is opened, so a refused add writes nothing.
+ */
+export async function loadCardsToAdd(options: AddOptions): Promise<CardsToAdd> {
   const { source, kind: givenKind, mcpCommand, server, serverVersion, ...ingest } = options;
   checkOverrides(ingest);
   let cards: Card[];
@@ -199,8 +223,8 @@ export async function agentsAdd(registry: CapabilityRegistry, options: AddOption
             )
           : parseCards(applyOverrides(document, ingest), `capability cards in ${uri}`);
   }
-  const { added, unchanged } = await registry.register(cards);
-  return { source: where, kind, added, unchanged };
+  checkIngestLimits(cards, where);
+  return { source: where, kind, cards };
 }
 
 function detectKind(document: unknown): AddResult['kind'] {

@@ -65,6 +65,8 @@ export {
 } from './resolve.ts';
 export {
   agentsAdd,
+  loadCardsToAdd,
+  registerCardsToAdd,
   agentsList,
   agentsShow,
   agentsSearch,
@@ -80,6 +82,7 @@ export {
   summarize,
   type AddOptions,
   type AddResult,
+  type CardsToAdd,
   type CardSummary,
   type ResolvedEmbedder,
   type SearchOptions,

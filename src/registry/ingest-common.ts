@@ -7,7 +7,7 @@
  * derive only facts about access (the protocol, that a remote agent uses the network, its declared auth).
  */
 import semver from 'semver';
-import { readUserFile, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
 import type { CardInput } from './card.ts';
 
 export interface IngestOptions {
@@ -53,9 +53,46 @@ export function withOperatorFields(card: CardInput, options: IngestOptions, deri
   };
 }
 
+/**
+ * What one `agents add` may bring. A capability document describes a service: hundreds of skills is a lot,
+ * 20,000 (a 21 MB file) is a mistake or an attack, and each card is embedded and indexed.
+ */
+export const INGEST_LIMITS = Object.freeze({
+  /** Largest capability document file read. */
+  maxFileBytes: 5 * 1024 * 1024,
+  /** Most cards (skills, tools) one add registers. */
+  maxCards: 1_000,
+  /** Largest single card, as stored JSON. */
+  maxCardBytes: 256 * 1024,
+});
+
 /** Reads a JSON document from a file through the core's user-file reader (size, nesting, BOM); failures name the file. */
 export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  return Promise.resolve(readUserFile(path, { what, format: 'json' }));
+  return Promise.resolve(readUserFile(path, { what, format: 'json', maxBytes: INGEST_LIMITS.maxFileBytes }));
+}
+
+/** Refuses a batch past INGEST_LIMITS (the count, and every oversized card up to five), naming the limits. */
+export function checkIngestLimits(cards: readonly CardInput[], source: string): void {
+  const issues: InputIssue[] = [];
+  if (cards.length > INGEST_LIMITS.maxCards)
+    issues.push({
+      path: source,
+      message:
+        `${cards.length.toLocaleString('en-US')} cards, more than the limit of ` +
+        `${INGEST_LIMITS.maxCards.toLocaleString('en-US')} per add (split the document)`,
+    });
+  let oversized = 0;
+  for (const card of cards) {
+    const bytes = Buffer.byteLength(JSON.stringify(card));
+    if (bytes <= INGEST_LIMITS.maxCardBytes) continue;
+    if (++oversized <= 5)
+      issues.push({
+        path: `${source}: ${card.id}`,
+        message: `card is ${Math.ceil(bytes / 1024)} KB, more than the limit of ${INGEST_LIMITS.maxCardBytes / 1024} KB`,
+      });
+  }
+  if (oversized > 5) issues.push({ path: source, message: `${oversized - 5} more cards over ${INGEST_LIMITS.maxCardBytes / 1024} KB` });
+  if (issues.length > 0) throw new InvalidInputError('Cannot add capabilities', issues);
 }
 
 export function hostOf(url: string): string {

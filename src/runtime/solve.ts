@@ -10,6 +10,7 @@ import {
   InvalidInputError,
   NoModelError,
   readUserFile,
+  structureProblem,
   systemClock,
   toThicketError,
   type InputIssue,
@@ -209,9 +210,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
   const corpusTask = options.corpus !== undefined ? corpusSimTask(options.corpus, query) : undefined;
   const operators = defaultOperators(retriever ? { retriever } : {});
   const policy = options.policy ?? {};
-  // The spec in itself (shape, size and nesting limits, graph, operators) before anything else looks at it: a
-  // broken spec is reported as such, not as a missing model, and no recursive reader walks a hostile one.
-  if (workflowSpec !== undefined) validateWorkflow(workflowSpec, { operators });
+  // Nesting and size before anything walks the spec (the readers below recurse; a 50,000-deep spec overflowed
+  // the stack): checkWorkflow tests them first, iteratively, and reports them as the spec's issues.
+  if (workflowSpec !== undefined && structureProblem(workflowSpec) !== undefined) validateWorkflow(workflowSpec, { operators });
   // Capability nodes are bound through the registry now, so an unbindable spec is rejected before the journal opens.
   const capabilities =
     workflowSpec !== undefined
@@ -237,7 +238,11 @@ export async function solve(query: string, options: SolveOptions, environment: S
       specDefaultModel(workflowSpec) ??
       capabilities?.defaultModel ??
       (findPulledDefaultModel() ? 'gguf:default' : undefined);
-    if (model === undefined) throw new NoModelError();
+    if (model === undefined) {
+      // A spec broken in itself is reported as such, not as a missing model (the full check, with the fleet, follows).
+      if (workflowSpec !== undefined) validateWorkflow(workflowSpec, { operators });
+      throw new NoModelError();
+    }
     // Simulated only when every model the run can call is simulated: one real model means real time and money.
     const { fleet, clock, simulated } = openFleet({
       config,

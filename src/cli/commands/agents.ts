@@ -11,7 +11,6 @@ import { FleetResolver, loadFleetConfig } from '../../models/index.ts';
 import {
   CARD_STATUSES,
   LABEL_PATTERN,
-  agentsAdd,
   agentsList,
   agentsReembed,
   agentsReindex,
@@ -20,7 +19,9 @@ import {
   agentsShow,
   agentsSyncFleet,
   defaultRegistryPath,
+  loadCardsToAdd,
   openRegistry,
+  registerCardsToAdd,
   resolveEmbedder,
   type Binding,
   type CardStatus,
@@ -141,20 +142,16 @@ export async function agentsAddCommand(source: string | undefined, flags: Agents
   const overrides = overridesOf(flags, issues);
   issues.throwIfAny('Invalid agents add request');
   const embedder = await embedderOf(flags);
-  const result = await withRegistry(
-    flags,
-    false,
-    (registry) =>
-      agentsAdd(registry, {
-        ...(source !== undefined ? { source } : {}),
-        ...(flags.kind ? { kind: flags.kind } : {}),
-        ...(flags.mcp ? { mcpCommand: flags.mcp.split(/\s+/).filter(Boolean) } : {}),
-        ...(flags.server ? { server: flags.server } : {}),
-        ...(flags.serverVersion ? { serverVersion: flags.serverVersion } : {}),
-        ...overrides,
-      }),
-    embedder,
-  );
+  // Read, converted and checked (size and count limits) before the registry is opened: a refused add writes nothing.
+  const loaded = await loadCardsToAdd({
+    ...(source !== undefined ? { source } : {}),
+    ...(flags.kind ? { kind: flags.kind } : {}),
+    ...(flags.mcp ? { mcpCommand: flags.mcp.split(/\s+/).filter(Boolean) } : {}),
+    ...(flags.server ? { server: flags.server } : {}),
+    ...(flags.serverVersion ? { serverVersion: flags.serverVersion } : {}),
+    ...overrides,
+  });
+  const result = await withRegistry(flags, false, (registry) => registerCardsToAdd(registry, loaded), embedder);
   if (output.json) output.out(JSON.stringify(result));
   else
     output.out(

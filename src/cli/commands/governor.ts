@@ -4,7 +4,7 @@
  * allocation) from those runs, and export the planner's (query, spec, outcome, cost) trajectories as JSONL.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { openFleet } from '../../runtime/index.ts';
 import { TaskOracleRegistry, loadFleetConfig } from '../../models/index.ts';
 import { multihopSuite, registerSuiteTasks } from '../../lab/index.ts';
@@ -21,7 +21,7 @@ import {
   writePolicy,
   type CascadeTarget,
 } from '../../governor/index.ts';
-import { InvalidInputError } from '../../core/index.ts';
+import { InvalidInputError, writableFolderIssue } from '../../core/index.ts';
 import { IssueCollector } from '../options.ts';
 import { processOutput } from '../output.ts';
 
@@ -110,6 +110,11 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
   const output = processOutput(Boolean(flags.json));
   const issues = new IssueCollector();
   if (flags.out === undefined) issues.add('--out', 'where to write the fitted policy (JSON)');
+  else {
+    // Checked before the fit, so a policy is never fitted only to be lost at the write.
+    const location = writableFolderIssue(dirname(resolve(flags.out)), '--out');
+    if (location) issues.add(location.path, location.message);
+  }
   const ratio = flags.target === undefined ? 0.98 : issues.number('--target', flags.target.replace(/^relative:/, ''), { min: 0, max: 1 });
   const costCap = issues.number('--cost-cap', flags.costCap, { positive: true });
   issues.throwIfAny('Invalid fit request');
