@@ -279,6 +279,18 @@ describe('runtime: agentsnet and instances', () => {
     }
   });
 
+  it("journal ':memory:' is an in-memory journal, not a file named ':memory:' in the working directory", async () => {
+    const thicket = await createRuntime({ journal: ':memory:', config: { version: 1, models: {} } });
+    try {
+      assert.equal(thicket.journalPath, ':memory:');
+      const result = await thicket.solve(QUERY, { model: 'sim:small', strategy: 'single', runId: 'mem-1' });
+      assert.equal(thicket.runs.get('mem-1')?.run.status, result.status);
+      assert.equal(existsSync(':memory:'), false);
+    } finally {
+      await thicket.close();
+    }
+  });
+
   it('a closed instance refuses work with a typed error', async () => {
     const thicket = await createRuntime({ journal: tempJournal(), config: { version: 1, models: {} } });
     await thicket.close();

@@ -160,7 +160,7 @@ export class ThicketRuntime {
   private journal(): Journal {
     this.assertOpen();
     if (!this.journalHandle) {
-      mkdirSync(dirname(this.options.journalPath), { recursive: true });
+      if (this.options.journalPath !== ':memory:') mkdirSync(dirname(this.options.journalPath), { recursive: true });
       this.journalHandle = Journal.open(this.options.journalPath);
     }
     return this.journalHandle;
@@ -170,7 +170,7 @@ export class ThicketRuntime {
   private existingJournal(): Journal | undefined {
     this.assertOpen();
     if (this.journalHandle) return this.journalHandle;
-    return existsSync(this.options.journalPath) ? this.journal() : undefined;
+    return this.options.journalPath !== ':memory:' && existsSync(this.options.journalPath) ? this.journal() : undefined;
   }
 
   private async openRegistry(create: boolean): Promise<CapabilityRegistry> {
@@ -222,7 +222,8 @@ export async function resolveThicketOptions(options: ThicketOptions): Promise<Co
   return [
     config,
     {
-      journalPath: resolve(options.journal ?? defaultJournalPath()),
+      // `:memory:` is SQLite's private in-memory database, not a file name to resolve against the cwd.
+      journalPath: options.journal === ':memory:' ? ':memory:' : resolve(options.journal ?? defaultJournalPath()),
       registryPath: options.registry !== undefined ? resolve(options.registry) : undefined,
       seed,
       simulatedClock: options.simulatedClock ?? 'virtual',
