@@ -234,6 +234,10 @@ function buildProgram(): Command {
     .option('--max-latency <ms>', 'max latency (p50) in ms')
     .option('--kind <kind>', 'binding kind: model | operator | agent | a2a | mcp (repeatable)', collect)
     .option('--k <n>', 'results', '5')
+    .option(
+      '--min-similarity <x>',
+      "relevance floor in [-1, 1] (default: the embedder's, calibrated on unrelated texts; -1 lists the nearest whatever they are)",
+    )
     .option('--embedder <ref>', EMBEDDER_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')

@@ -19,6 +19,7 @@ import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
 import { defaultStudyHooks, type StudyHooks } from './hooks.ts';
 import { writeReport, type ReportFiles } from './report/index.ts';
 import { runStudy, type StudyProgress, type StudyRun } from './runner.ts';
+import { mergeFleetConfigModel, type MergeResult } from './merge-fleet-config.ts';
 import { fitSimProfile, type SimProfileFit } from './sim-fit.ts';
 import { builtinStudyPath, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
 
@@ -333,9 +334,10 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
   } finally {
     journal.close();
   }
+  let written: MergeResult | undefined;
   if (options.write !== undefined) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(resolve(options.write), `${JSON.stringify(fit.fleetConfig, null, 2)}\n`);
+    const [alias, entry] = Object.entries(fit.fleetConfig.models)[0]!;
+    written = mergeFleetConfigModel(resolve(options.write), alias, entry);
   }
   if (options.json) {
     io.out(JSON.stringify(fit));
@@ -359,6 +361,11 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
   io.out(table.toString());
   for (const note of fit.notes) io.out(pc.dim(note));
   io.out(`Fleet config entry (add to thicket.config.json "models"):\n${JSON.stringify(fit.fleetConfig.models, null, 2)}`);
-  if (options.write !== undefined) io.out(`Wrote ${resolve(options.write)}`);
+  if (options.write !== undefined && written)
+    io.out(
+      written.merged
+        ? `${written.replaced ? 'Replaced' : 'Added'} "${Object.keys(fit.fleetConfig.models)[0]}" in ${resolve(options.write)} (its other settings kept)`
+        : `Wrote ${resolve(options.write)}`,
+    );
   return { exitCode: 0, fit };
 }
