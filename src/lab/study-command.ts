@@ -113,17 +113,33 @@ export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
     .filter((suite) => !keep || keep.includes(suite.name))
     .map((suite) => (items !== undefined && suite.kind !== 'agentsnet' ? { ...suite, items } : suite));
   const { source, ...rest } = study;
+  const models = list(options.models);
   const merged = {
     ...rest,
+    ...(models && rest.title !== undefined ? { title: retitle(rest.title, study.models, models) } : {}),
     suites,
     ...(options.id !== undefined ? { id: options.id } : {}),
     ...(list(options.architectures) ? { architectures: list(options.architectures) } : {}),
     ...(budgets ? { budgets } : {}),
-    ...(list(options.models) ? { models: list(options.models) } : {}),
+    ...(models ? { models } : {}),
     ...(seeds ? { seeds } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
   };
   return { ...parseStudy(merged, `study ${path} (with command-line options)`), ...(source !== undefined ? { source } : {}) };
+}
+
+/**
+ * The study file's title after `--models` replaced its models: a closing "(…)" that describes what the file
+ * ran on (names one of its models, or says "simulated fleet") now names the models that run; any other title
+ * gets them appended. Unchanged when the models are the file's own.
+ */
+export function retitle(title: string, fileModels: readonly string[], models: readonly string[]): string {
+  if (models.length === fileModels.length && models.every((model, index) => model === fileModels[index])) return title;
+  const describe = models.every((model) => model.startsWith('sim:')) ? `simulated fleet: ${models.join(', ')}` : models.join(', ');
+  const closing = /\s*\(([^()]*)\)\s*$/.exec(title);
+  if (closing && (/simulated fleet/i.test(closing[1]!) || fileModels.some((model) => closing[1]!.includes(model))))
+    return `${title.slice(0, closing.index)} (${describe})`;
+  return `${title} (${describe})`;
 }
 
 /** cli-progress bars on stderr (one per suite plus the total), fed by the runner's progress callback. */
