@@ -128,14 +128,17 @@ describe('--embedder and the config embedder, end to end', () => {
       '--json',
     ]);
     expectExit(search, 0);
-    assert.equal(requests.length, 2, 'the search embedded its need through the endpoint');
+    // The first search also calibrates the embedder's relevance floor (one request for the null corpus),
+    // which the registry keeps: later searches embed only their need.
+    assert.equal(requests.length, 3, 'the search embedded its need through the endpoint');
     assert.deepEqual(requests[1]!.input, ['solve arithmetic word problems']);
+    assert.ok(requests[2]!.input.length > 10, 'the null corpus, embedded once');
     const found = parseSingleJson<{ results: Array<{ id: string }> }>(search);
     assert.equal(found.results[0]!.id, 'arith');
 
     // The config's `embedder` field stands in for the flag.
     expectExit(await run(['agents', 'search', 'sonnets about the sea', '--registry', registry, '--json'], configWithDefault), 0);
-    assert.equal(requests.length, 3);
+    assert.equal(requests.length, 4, 'the floor was kept in the registry: one request for the need only');
 
     // Switching embedder on a registry with vectors: refused, exit 2, the endpoint not called, nothing changed.
     const switched = await run(['agents', 'search', 'arithmetic', '--embedder', 'hash', '--registry', registry, '--json']);
@@ -143,7 +146,7 @@ describe('--embedder and the config embedder, end to end', () => {
     const error = parseSingleJson<ErrorJson>(switched).error;
     assert.equal(error.code, 'INVALID_CONFIG');
     assert.match(error.message, /openai-compatible:fake-embed@.*"hash-v1-384" was given.*thicket agents reembed --embedder <ref>/s);
-    assert.equal(requests.length, 3);
+    assert.equal(requests.length, 4);
 
     // reembed migrates every vector; from then on hash is the registry's embedder and the endpoint is not used.
     const reembedded = await run(['agents', 'reembed', '--embedder', 'hash', '--registry', registry, '--json']);
@@ -153,10 +156,10 @@ describe('--embedder and the config embedder, end to end', () => {
     assert.equal(migration.from, `openai-compatible:fake-embed@${baseURL}`);
     assert.equal(migration.to, 'hash-v1-384');
     expectExit(await run(['agents', 'search', 'arithmetic', '--registry', registry, '--json']), 0);
-    assert.equal(requests.length, 3);
+    assert.equal(requests.length, 4);
     // …and the alias is now the one refused.
     expectExit(await run(['agents', 'search', 'arithmetic', '--embedder', 'fake', '--registry', registry, '--json']), 2);
-    assert.equal(requests.length, 3);
+    assert.equal(requests.length, 4);
   });
 
   it('bad references: exit 2 with the flag (or config field) and the reason; no registry file is created', async () => {

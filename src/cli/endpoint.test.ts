@@ -77,7 +77,12 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.equal(fleet.unavailable[0]!.reference, 'local');
         assert.equal(fleet.unavailable[0]!.error.code, 'UNKNOWN_MODEL');
         assert.ok(fleet.unavailable[0]!.error.message.includes(`No model file at ${missing}`));
-        const checked = await runCli(['fleet', 'check', '-m', 'local', '--json', '--config', config], { cwd: dir.path });
+        const checked = await runCli(
+          ['fleet', 'check', '-m', 'local', '--json', '--config', config, '--journal', dir.file('check-local.db')],
+          {
+            cwd: dir.path,
+          },
+        );
         expectExit(checked, 1);
         const rows = parseSingleJson<{ models: Array<{ model: string; ok: boolean; error: { code: string } | null }> }>(checked).models;
         assert.deepEqual(
@@ -98,8 +103,8 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
           models: { dead: { provider: 'openai-compatible', baseURL: `http://127.0.0.1:${port}/v1`, model: 'm' } },
         });
         const [simCheck, deadCheck] = await Promise.all([
-          runCli(['fleet', 'check', '--json', '-m', 'sim:small'], { cwd: dir.path }),
-          runCli(['fleet', 'check', '-m', 'dead', '--json', '--config', config], { cwd: dir.path }),
+          runCli(['fleet', 'check', '--json', '-m', 'sim:small', '--journal', dir.file('check-sim.db')], { cwd: dir.path }),
+          runCli(['fleet', 'check', '-m', 'dead', '--json', '--config', config, '--journal', dir.file('check-dead.db')], { cwd: dir.path }),
         ]);
         expectExit(simCheck, 0);
         const sim = parseSingleJson<{

@@ -48,7 +48,7 @@ class ExitSignal extends Error {
 const JOURNAL_HELP = 'journal database (default: $THICKET_JOURNAL, then a per-user data folder); --db is the older spelling';
 const CONFIG_HELP = 'fleet config file (default: $THICKET_CONFIG, then ./thicket.config.json)';
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command('thicket')
     .description('Runtime and lab for compute-optimal multi-agent reasoning. Every run has a hard budget and a journal.')
     .version('0.1.0')
@@ -152,6 +152,8 @@ function buildProgram(): Command {
     .description('Probe each model with one tiny call and report latency and errors')
     .addOption(new Option('-m, --model <ref...>', 'only these models'))
     .option('--config <path>', CONFIG_HELP)
+    .option('--journal <path>', `${JOURNAL_HELP} (the probe calls are journaled as a "fleet check" run)`)
+    .addOption(new Option('--db <path>').hideHelp())
     .option('--json', 'print JSON')
     .action(wrap((flags: Parameters<typeof fleetCheckCommand>[0]) => fleetCheckCommand({ ...fleet.opts(), ...flags })));
 
@@ -238,6 +240,10 @@ function buildProgram(): Command {
     .option('--max-latency <ms>', 'max latency (p50) in ms')
     .option('--kind <kind>', 'binding kind: model | operator | agent | a2a | mcp (repeatable)', collect)
     .option('--k <n>', 'results', '5')
+    .option(
+      '--min-similarity <x>',
+      "relevance floor in [-1, 1] (default: the embedder's, calibrated on unrelated texts; -1 lists the nearest whatever they are)",
+    )
     .option('--embedder <ref>', EMBEDDER_HELP)
     .option('--registry <path>', REGISTRY_HELP)
     .option('--json', 'print JSON')

@@ -13,55 +13,17 @@
  *
  * DEFAULT_NULL_THRESHOLD is τ₀ of the default embedder (`hash-v1-384`), precomputed; a test recomputes it.
  */
-import { createRng } from '../core/index.ts';
+import { NULL_SEED, NULL_TEXTS_PER_TOPIC, NULL_TEXT_WORDS, NULL_TOPICS, nullCorpus, quantile } from '../registry/index.ts';
 import { embedTexts, type Embedder } from './semantic.ts';
 
-/** Word banks on subjects chosen to share no vocabulary. */
-export const NULL_TOPICS: readonly (readonly string[])[] = [
-  ['volcano', 'magma', 'eruption', 'lava', 'crater', 'ash', 'basalt', 'tectonic', 'caldera', 'pumice', 'seismic', 'vent'],
-  ['violin', 'orchestra', 'sonata', 'conductor', 'symphony', 'cello', 'melody', 'concerto', 'rehearsal', 'tempo', 'harmony', 'bow'],
-  ['mortgage', 'interest', 'lender', 'equity', 'refinance', 'borrower', 'collateral', 'principal', 'escrow', 'bank', 'loan', 'default'],
-  ['tomato', 'basil', 'garlic', 'simmer', 'skillet', 'olive', 'pasta', 'oregano', 'saucepan', 'recipe', 'onion', 'parmesan'],
-  ['goalkeeper', 'penalty', 'striker', 'referee', 'midfield', 'offside', 'stadium', 'league', 'header', 'dribble', 'tackle', 'corner'],
-  ['enzyme', 'protein', 'ribosome', 'membrane', 'mitochondria', 'cytoplasm', 'nucleus', 'catalyst', 'substrate', 'peptide', 'cell', 'gene'],
-  ['glacier', 'fjord', 'iceberg', 'tundra', 'permafrost', 'moraine', 'arctic', 'snowfield', 'crevasse', 'floe', 'polar', 'frost'],
-  ['compiler', 'parser', 'bytecode', 'register', 'linker', 'syntax', 'pointer', 'stack', 'opcode', 'runtime', 'heap', 'token'],
-  ['pharaoh', 'pyramid', 'papyrus', 'dynasty', 'hieroglyph', 'tomb', 'sphinx', 'nile', 'mummy', 'obelisk', 'scribe', 'temple'],
-  ['saddle', 'gallop', 'stallion', 'mare', 'stable', 'bridle', 'hoof', 'jockey', 'canter', 'paddock', 'foal', 'rein'],
-  ['telescope', 'nebula', 'galaxy', 'comet', 'orbit', 'asteroid', 'quasar', 'pulsar', 'supernova', 'planet', 'eclipse', 'star'],
-  ['verdict', 'jury', 'defendant', 'prosecutor', 'appeal', 'testimony', 'statute', 'plaintiff', 'lawsuit', 'judge', 'witness', 'court'],
-  ['petal', 'orchid', 'tulip', 'pollen', 'blossom', 'fern', 'seedling', 'mulch', 'compost', 'hedge', 'rose', 'garden'],
-  ['sonnet', 'stanza', 'rhyme', 'metaphor', 'poet', 'verse', 'ballad', 'couplet', 'elegy', 'meter', 'ode', 'lyric'],
-  ['engine', 'piston', 'gearbox', 'clutch', 'exhaust', 'radiator', 'axle', 'brake', 'carburetor', 'chassis', 'tyre', 'crankshaft'],
-  ['yoga', 'meditation', 'breathing', 'posture', 'stretch', 'mindfulness', 'mat', 'balance', 'pose', 'calm', 'flexibility', 'spine'],
-];
+// The null corpus moved to the registry (a lower layer), whose relevance floor is calibrated on it too.
+export { NULL_SEED, NULL_TEXTS_PER_TOPIC, NULL_TEXT_WORDS, NULL_TOPICS, nullCorpus, quantile };
 
-export const NULL_TEXTS_PER_TOPIC = 4;
-/** Words per null text (drawn without replacement from its topic's bank). */
-export const NULL_TEXT_WORDS = 7;
-export const NULL_SEED = 20_250_213;
 /** The quantile of null cosines taken as τ₀: 1% of unrelated pairs still get a (weak) edge. */
 export const NULL_QUANTILE = 0.99;
 
 /** τ₀ of the default embedder (`hash-v1-384`) from the fixed null corpus (calibration.test.ts recomputes it). */
 export const DEFAULT_NULL_THRESHOLD = 0.12685;
-
-/** The null corpus: texts and, for each, the index of its topic. */
-export function nullCorpus(): { texts: string[]; topics: number[] } {
-  const rng = createRng(NULL_SEED);
-  const texts: string[] = [];
-  const topics: number[] = [];
-  NULL_TOPICS.forEach((bank, topic) => {
-    for (let k = 0; k < NULL_TEXTS_PER_TOPIC; k++) {
-      const pool = [...bank];
-      const words: string[] = [];
-      for (let w = 0; w < NULL_TEXT_WORDS; w++) words.push(pool.splice(rng.int(pool.length), 1)[0]!);
-      texts.push(words.join(' '));
-      topics.push(topic);
-    }
-  });
-  return { texts, topics };
-}
 
 /** The cosines of every cross-topic pair of the null corpus under `embedder`, ascending. */
 export async function nullSimilarities(embedder: Embedder): Promise<Float64Array> {
@@ -76,15 +38,6 @@ export async function nullSimilarities(embedder: Embedder): Promise<Float64Array
       values.push(dot);
     }
   return Float64Array.from(values).sort();
-}
-
-/** The q-quantile of ascending `sorted` (linear interpolation between order statistics). */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const position = q * (sorted.length - 1);
-  const low = Math.floor(position);
-  const high = Math.min(low + 1, sorted.length - 1);
-  return sorted[low]! + (position - low) * (sorted[high]! - sorted[low]!);
 }
 
 export interface NullCalibration {

@@ -78,7 +78,23 @@ describe('report', () => {
     assert.ok((html.match(/<svg/g) ?? []).length >= 2, 'decomposition and frontier charts inline');
     assert.match(html, /class="banner">SIMULATED/);
     assert.match(html, /<title>\[SIMULATED\]/);
-    assert.match(html, /Where did the gains come from\? Share of variance in configuration accuracy \[SIMULATED\]/);
+    assert.match(html, /Where did the gains come from\? Share of the within-suite variance in accuracy \[SIMULATED\]/);
+    // The headline states the chart's figures (each factor's share of the within-suite variance), not shares
+    // of the explained part — those disagreed at a glance (issue 16 §5) — and no internal jargon.
+    const decomposition = analysis.headline.decomposition!;
+    for (const group of decomposition.groups) {
+      assert.ok(analysis.headline.text.includes(`${group.name} ${Math.round(group.shapley * 100)}%`), analysis.headline.text);
+      if (Math.round(group.shapley * 100) !== Math.round(group.shareOfExplained * 100))
+        assert.ok(!analysis.headline.text.includes(`${group.name} ${Math.round(group.shareOfExplained * 100)}%`));
+    }
+    assert.ok(analysis.headline.text.includes(`${Math.round((1 - decomposition.total) * 100)}% is left unexplained`));
+    assert.doesNotMatch(html, /seed's|the claim/i);
+    assert.match(html, /share of the explained part/, 'the other figure is labelled in the table');
+    // The frontier chart has one panel per model instead of every curve in one frame.
+    const frontier = files.charts.find((chart) => chart.includes('frontier'));
+    assert.ok(frontier);
+    const svg = readFileSync(frontier, 'utf8');
+    for (const model of analysis.models) assert.ok(svg.includes(`>${model}<`), `a panel titled ${model}`);
     assert.doesNotMatch(html, /https?:\/\//, 'no external URLs');
     assert.doesNotMatch(html, /<script|<link|<img/);
     // First screen: the headline, then the frontier, then the matched-budget table.

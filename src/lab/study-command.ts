@@ -27,6 +27,7 @@ import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
 import { defaultStudyHooks, type StudyHooks } from './hooks.ts';
 import { writeReport, type ReportFiles } from './report/index.ts';
 import { runStudy, type StudyProgress, type StudyRun } from './runner.ts';
+import { mergeFleetConfigModel, type MergeResult } from './merge-fleet-config.ts';
 import { fitSimProfile, type SimProfileFit } from './sim-fit.ts';
 import { builtinStudyPath, checkStudy, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
 
@@ -123,17 +124,33 @@ export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
     .filter((suite) => !keep || keep.includes(suite.name))
     .map((suite) => (items !== undefined && suite.kind !== 'agentsnet' ? { ...suite, items } : suite));
   const { source, ...rest } = study;
+  const models = list(options.models);
   const merged = {
     ...rest,
+    ...(models && rest.title !== undefined ? { title: retitle(rest.title, study.models, models) } : {}),
     suites,
     ...(options.id !== undefined ? { id: options.id } : {}),
     ...(list(options.architectures) ? { architectures: list(options.architectures) } : {}),
     ...(budgets ? { budgets } : {}),
-    ...(list(options.models) ? { models: list(options.models) } : {}),
+    ...(models ? { models } : {}),
     ...(seeds ? { seeds } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
   };
   return { ...parseStudy(merged, `study ${path} (with command-line options)`), ...(source !== undefined ? { source } : {}) };
+}
+
+/**
+ * The study file's title after `--models` replaced its models: a closing "(…)" that describes what the file
+ * ran on (names one of its models, or says "simulated fleet") now names the models that run; any other title
+ * gets them appended. Unchanged when the models are the file's own.
+ */
+export function retitle(title: string, fileModels: readonly string[], models: readonly string[]): string {
+  if (models.length === fileModels.length && models.every((model, index) => model === fileModels[index])) return title;
+  const describe = models.every((model) => model.startsWith('sim:')) ? `simulated fleet: ${models.join(', ')}` : models.join(', ');
+  const closing = /\s*\(([^()]*)\)\s*$/.exec(title);
+  if (closing && (/simulated fleet/i.test(closing[1]!) || fileModels.some((model) => closing[1]!.includes(model))))
+    return `${title.slice(0, closing.index)} (${describe})`;
+  return `${title} (${describe})`;
 }
 
 /** cli-progress bars on stderr (one per suite plus the total), fed by the runner's progress callback. */
@@ -357,9 +374,10 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
   } finally {
     journal.close();
   }
+  let written: MergeResult | undefined;
   if (options.write !== undefined) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(resolve(options.write), `${JSON.stringify(fit.fleetConfig, null, 2)}\n`);
+    const [alias, entry] = Object.entries(fit.fleetConfig.models)[0]!;
+    written = mergeFleetConfigModel(resolve(options.write), alias, entry);
   }
   if (options.json) {
     io.out(JSON.stringify(fit));
@@ -383,6 +401,11 @@ export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO
   io.out(table.toString());
   for (const note of fit.notes) io.out(pc.dim(note));
   io.out(`Fleet config entry (add to thicket.config.json "models"):\n${JSON.stringify(fit.fleetConfig.models, null, 2)}`);
-  if (options.write !== undefined) io.out(`Wrote ${resolve(options.write)}`);
+  if (options.write !== undefined && written)
+    io.out(
+      written.merged
+        ? `${written.replaced ? 'Replaced' : 'Added'} "${Object.keys(fit.fleetConfig.models)[0]}" in ${resolve(options.write)} (its other settings kept)`
+        : `Wrote ${resolve(options.write)}`,
+    );
   return { exitCode: 0, fit };
 }

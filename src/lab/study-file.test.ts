@@ -3,10 +3,11 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidInputError, systemClock } from '../core/index.ts';
 import { FleetResolver, parseFleetConfig } from '../models/index.ts';
 import { builtinStudyPath, checkStudy, defaultArchitectures, loadStudyFile, parseStudy, resolveStudy } from './index.ts';
+import { retitle } from './study-command.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'thicket-study-file-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -205,5 +206,19 @@ describe('names that must resolve', () => {
       issuesOf(() => resolveStudy({ quick: true, study: 'x.yaml' })).map((issue) => issue.path),
       ['--quick'],
     );
+  });
+
+  it("--models makes the title name the models that run, not the file's (issue 16 §5)", () => {
+    assert.equal(resolveStudy({ quick: true }).title, 'Quick matched-budget study (simulated fleet)');
+    assert.equal(
+      resolveStudy({ quick: true, models: 'sim:small,sim:medium,sim:large' }).title,
+      'Quick matched-budget study (simulated fleet)',
+      "the file's own models: unchanged",
+    );
+    assert.equal(resolveStudy({ quick: true, models: 'sim:large' }).title, 'Quick matched-budget study (simulated fleet: sim:large)');
+    const real = resolveStudy({ study: join(dirname(builtinStudyPath('quick')), 'real-model.yaml'), models: 'sim:medium' });
+    assert.equal(real.title, 'Matched-budget study on a real endpoint (simulated fleet: sim:medium)');
+    assert.equal(retitle('My study', ['a'], ['b', 'c']), 'My study (b, c)');
+    assert.equal(retitle('Runs (2024 edition)', ['a'], ['b']), 'Runs (2024 edition) (b)', 'a parenthetical about something else stays');
   });
 });

@@ -282,8 +282,10 @@ describe('agents commands', () => {
       assert.equal(solver.quality, 0.9);
       assert.deepEqual(registry.resolve('helper').labels, ['residency:eu', 'tier:small']);
       // The overrides decide discovery: every card now carries the label and the per-call cost.
-      assert.equal((await agentsSearch(registry, { need: 'solver', require: ['residency:eu'], maxCost: 0.002 })).results.length, 2);
-      assert.equal((await agentsSearch(registry, { need: 'solver', maxCost: 0.0019 })).results.length, 0);
+      // (No relevance floor here: what is under test is the filters.)
+      const filtersOnly = { need: 'solver', minSimilarity: -1 };
+      assert.equal((await agentsSearch(registry, { ...filtersOnly, require: ['residency:eu'], maxCost: 0.002 })).results.length, 2);
+      assert.equal((await agentsSearch(registry, { ...filtersOnly, maxCost: 0.0019 })).results.length, 0);
 
       const issues = await issuesOf(() =>
         agentsAdd(registry, {

@@ -301,16 +301,26 @@ export interface SearchOptions {
   maxCost?: number;
   maxLatencyMs?: number;
   k?: number;
+  /** Relevance floor (default `'calibrated'`: the embedder's, from its null similarities). */
+  minSimilarity?: number | 'calibrated';
 }
 
 /** `thicket agents search "<need>" [--require L]… [--forbid L]… [--provider P]… [--max-cost X] [--max-latency MS] [--k N]` */
 export async function agentsSearch(
   registry: CapabilityRegistry,
   options: SearchOptions,
-): Promise<{ need: string; plan: Plan; results: (CardSummary & { score: number; explanation: object })[] }> {
-  const { results, plan } = await registry.discover({
+): Promise<{
+  need: string;
+  plan: Plan;
+  /** The relevance floor applied, and how many of the k best passed the policy filters but not the floor. */
+  floor: number;
+  belowFloor: number;
+  results: (CardSummary & { score: number; explanation: object })[];
+}> {
+  const { results, plan, floor, belowFloor } = await registry.discover({
     need: options.need,
     k: options.k ?? 5,
+    minSimilarity: options.minSimilarity ?? 'calibrated',
     ...(options.require ? { require: options.require } : {}),
     ...(options.forbid ? { forbid: options.forbid } : {}),
     ...(options.providers ? { providers: options.providers } : {}),
@@ -321,6 +331,8 @@ export async function agentsSearch(
   return {
     need: options.need,
     plan,
+    floor: floor ?? Number.NEGATIVE_INFINITY,
+    belowFloor: belowFloor ?? 0,
     results: results.map((result) => ({ ...summarize(result.card), score: result.score, explanation: result.explanation })),
   };
 }

@@ -32,6 +32,17 @@ export {
   type EmbeddingInfo,
 } from './card.ts';
 export { HashingEmbedder, tokenize, type Embedder, type HashingEmbedderOptions } from './embedder.ts';
+export {
+  NULL_SEED,
+  NULL_TEXTS_PER_TOPIC,
+  NULL_TEXT_WORDS,
+  NULL_TOPICS,
+  RELEVANCE_QUANTILE,
+  nullCorpus,
+  nullSimilarities,
+  quantile,
+  relevanceFloor,
+} from './null-similarity.ts';
 export { RANKING, MAX_BOOST, exactSearch, type Hit, type Plan, type PlanOptions } from './discovery.ts';
 export { compileFilter, passes, type DiscoveryConstraints, type CompiledFilter } from './filter.ts';
 export type { HnswOptions, Quantization, StaleReason } from './vector-index.ts';

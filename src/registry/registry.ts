@@ -35,6 +35,7 @@ import { ColumnStore } from './columns.ts';
 import { LabelPartitions } from './partitions.ts';
 import { discover, partitionCandidates, RANKING, type Plan, type PlanOptions } from './discovery.ts';
 import { checkVectors, HashingEmbedder, normalize, type Embedder } from './embedder.ts';
+import { relevanceFloor } from './null-similarity.ts';
 import { CapabilityConflictError, EmbedderMismatchError, InvalidTransitionError } from './errors.ts';
 import { compileFilter, type DiscoveryConstraints } from './filter.ts';
 import { blobToVector, migrateRegistry, prepareStatements, vectorToBlob, type CardRow, type Statements } from './storage.ts';
@@ -192,9 +193,31 @@ export class CapabilityRegistry {
   }
 
   /** The k best active capabilities for a need that pass every constraint, each with its explanation. */
-  async discover(query: DiscoveryQuery): Promise<{ results: DiscoveryResult[]; plan: Plan }> {
+  async discover(query: DiscoveryQuery): Promise<{ results: DiscoveryResult[]; plan: Plan; floor?: number; belowFloor?: number }> {
     const vector = typeof query.need === 'string' ? (await this.embedAll(this.requireEmbedder(), [query.need]))[0]! : query.need;
-    return this.discoverVector(vector, query, query.k ?? 5);
+    const found = this.discoverVector(vector, query, query.k ?? 5);
+    if (query.minSimilarity === undefined) return found;
+    const floor = typeof query.minSimilarity === 'number' ? query.minSimilarity : await this.relevanceFloor(this.requireEmbedder());
+    const results = found.results.filter((result) => result.explanation.similarity > floor);
+    return { results, plan: found.plan, floor, belowFloor: found.results.length - results.length };
+  }
+
+  /**
+   * The embedder's calibrated relevance floor, kept in the registry's meta table once measured: a model-backed
+   * embedder then pays the calibration's one `embed` call once per registry, not once per search.
+   */
+  private async relevanceFloor(embedder: Embedder): Promise<number> {
+    const name = `relevance-floor:${embedder.id}`;
+    const stored = Number(this.statements.getMeta.get(name)?.value);
+    if (Number.isFinite(stored)) return stored;
+    const floor = await relevanceFloor(embedder);
+    try {
+      this.statements.setMeta.run(name, String(floor));
+    } catch (error) {
+      // A registry on read-only storage still searches; it measures again next time.
+      if ((error as { code?: string }).code !== 'SQLITE_READONLY') throw error;
+    }
+    return floor;
   }
 
   /** Discovery for a vector; `plan` overrides the registry's plan options for this query (e.g. force exact). */

@@ -28,6 +28,11 @@ export interface DiscoveryQuery extends DiscoveryConstraints {
   need: string | Float32Array;
   /** How many results (default 5). */
   k?: number;
+  /**
+   * Relevance floor: only results whose similarity to the need exceeds it. `'calibrated'` measures it for the
+   * registry's embedder from a null corpus (see null-similarity.ts); a number sets it; unset: no floor.
+   */
+  minSimilarity?: number | 'calibrated';
 }
 
 export interface DiscoveryResult {

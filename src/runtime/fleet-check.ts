@@ -4,7 +4,7 @@
  */
 import { VirtualClock, systemClock, toThicketError } from '../core/index.ts';
 import { Ledger } from '../budget/index.ts';
-import { Fleet, FleetResolver, type FleetConfig } from '../models/index.ts';
+import { Fleet, FleetResolver, type CallRecorder, type FleetConfig } from '../models/index.ts';
 
 export interface FleetCheckRow {
   model: string;
@@ -18,7 +18,16 @@ export interface FleetCheckRow {
 
 const PROBE_BUDGET = { calls: 1, totalTokens: 256 };
 
-export async function checkFleet(config: FleetConfig, references: readonly string[]): Promise<FleetCheckRow[]> {
+export interface CheckFleetOptions {
+  /** Records every probe call (it may be paid) in the journal, under the given run. */
+  recorder?: CallRecorder;
+}
+
+export async function checkFleet(
+  config: FleetConfig,
+  references: readonly string[],
+  options: CheckFleetOptions = {},
+): Promise<FleetCheckRow[]> {
   const rows: FleetCheckRow[] = [];
   const failed = (model: string, simulated: boolean, error: unknown): FleetCheckRow => ({
     model,
@@ -50,7 +59,7 @@ export async function checkFleet(config: FleetConfig, references: readonly strin
           temperature: 0,
           metadata: { stepId: 'fleet-check' },
         },
-        { budget: ledger.root, retry: { maxRetries: 0 } },
+        { budget: ledger.root, retry: { maxRetries: 0 }, ...(options.recorder ? { recorder: options.recorder } : {}) },
       );
       rows.push({
         model: reference,

@@ -83,9 +83,15 @@ export class ThicketRuntime {
       registry.flush();
       return results;
     },
-    /** Capability search under a hard policy filter (labels, providers, cost); see the registry's DiscoveryQuery. */
+    /**
+     * Capability search under a hard policy filter (labels, providers, cost); see the registry's DiscoveryQuery.
+     * Only results above the relevance floor (`minSimilarity`, default the embedder's calibrated floor): a need
+     * nothing matches gives `[]`.
+     */
     search: async (query: DiscoveryQuery): Promise<DiscoveryResult[]> =>
-      (await this.openRegistry(false)).discover(query).then((found) => found.results),
+      (await this.openRegistry(false))
+        .discover({ ...query, minSimilarity: query.minSimilarity ?? 'calibrated' })
+        .then((found) => found.results),
     /** `id` or `id@version`; throws a typed error when unknown. */
     show: async (reference: string): Promise<StoredCard> => (await this.openRegistry(false)).resolve(reference),
   };

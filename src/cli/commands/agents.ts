@@ -62,7 +62,7 @@ export interface AgentsFlags {
 }
 
 /** `agents search --kind` is repeatable and names binding kinds (`agents add --kind` names a document kind). */
-export type AgentsSearchFlags = Omit<AgentsFlags, 'kind'> & { kind?: string[] };
+export type AgentsSearchFlags = Omit<AgentsFlags, 'kind'> & { kind?: string[]; minSimilarity?: string };
 
 const BINDING_KINDS: readonly Binding['kind'][] = ['model', 'operator', 'agent', 'a2a', 'mcp'];
 
@@ -199,6 +199,7 @@ export async function agentsSearchCommand(need: string, flags: AgentsSearchFlags
   const k = issues.number('--k', flags.k ?? '5', { integer: true, min: 1, max: 1000 }) ?? 5;
   const maxCost = issues.number('--max-cost', flags.maxCost, { min: 0 });
   const maxLatencyMs = issues.number('--max-latency', flags.maxLatency, { min: 0 });
+  const minSimilarity = issues.number('--min-similarity', flags.minSimilarity, { min: -1, max: 1 });
   for (const kind of flags.kind ?? [])
     if (!(BINDING_KINDS as readonly string[]).includes(kind))
       issues.add('--kind', `"${kind}" is not a binding kind (${BINDING_KINDS.join(', ')})`);
@@ -217,10 +218,20 @@ export async function agentsSearchCommand(need: string, flags: AgentsSearchFlags
         ...(flags.kind && flags.kind.length > 0 ? { bindingKinds: flags.kind as Binding['kind'][] } : {}),
         ...(maxCost !== undefined ? { maxCost } : {}),
         ...(maxLatencyMs !== undefined ? { maxLatencyMs } : {}),
+        ...(minSimilarity !== undefined ? { minSimilarity } : {}),
       }),
     embedder,
   );
   if (output.json) output.out(JSON.stringify(found));
+  else if (found.results.length === 0)
+    output.out(
+      `No capability matches "${need}"` +
+        (found.belowFloor > 0
+          ? `: the ${found.belowFloor} nearest that pass the filters are no more similar to it than unrelated texts are to each ` +
+            `other (similarity ≤ ${found.floor.toFixed(3)}, the relevance floor of this embedder). Describe the need in other ` +
+            'words, or pass --min-similarity -1 to list the nearest anyway.'
+          : ': none passes the filters.'),
+    );
   else
     output.out(
       table(

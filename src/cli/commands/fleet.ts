@@ -1,14 +1,30 @@
 /** `thicket fleet` lists the models Thicket can call; `thicket fleet check` probes each with one tiny call. */
 import pc from 'picocolors';
 import { systemClock, toThicketError } from '../../core/index.ts';
-import { DEFAULT_SIM_PROFILES, FleetResolver, loadFleetConfig, type ModelProfile } from '../../models/index.ts';
-import { checkFleet } from '../../runtime/index.ts';
+import { DEFAULT_SIM_PROFILES, FleetResolver, loadFleetConfig, type FleetConfig, type ModelProfile } from '../../models/index.ts';
+import { resolve } from 'node:path';
+import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { checkFleet, newRunId, type FleetCheckRow } from '../../runtime/index.ts';
 import { formatUsd, processOutput, table } from '../output.ts';
 
 export interface FleetFlags {
   config?: string;
+  /** Journal path (`--journal`; `--db` is the older spelling). */
+  db?: string;
   json?: boolean;
   model?: string[];
+}
+
+/** Whether every reference is simulated; one that does not resolve counts as not (its row reports the error). */
+function isSimulatedRunSafe(config: FleetConfig, references: readonly string[]): boolean {
+  const resolver = new FleetResolver({ config, clock: systemClock, seed: 0 });
+  return references.every((reference) => {
+    try {
+      return resolver.resolve(reference).profile.simulated;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function fleetReferences(configModels: Record<string, unknown>): string[] {
@@ -68,12 +84,42 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
   return 0;
 }
 
+/**
+ * The probes are real calls on configured models (they may be paid), so they are journaled like any run: a
+ * `fleet-check` run whose calls `runs show` lists, with their usage and cost.
+ */
 export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const { config } = loadFleetConfig(flags.config);
   const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config.models);
-  const rows = await checkFleet(config, references);
-  if (output.json) output.out(JSON.stringify({ models: rows }));
+  const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
+  let rows: FleetCheckRow[];
+  const runId = newRunId('fleet-check');
+  try {
+    const simulated = isSimulatedRunSafe(config, references);
+    journal.beginOrResumeRun({ id: runId, command: 'fleet check', query: references.join(', '), args: { models: references }, simulated });
+    rows = await checkFleet(config, references, { recorder: journal.recorder(runId) });
+    const usage = rows.reduce(
+      (sum, row) => ({
+        inputTokens: sum.inputTokens + (row.usage?.inputTokens ?? 0),
+        outputTokens: sum.outputTokens + (row.usage?.outputTokens ?? 0),
+        totalTokens: sum.totalTokens + (row.usage ? row.usage.inputTokens + row.usage.outputTokens : 0),
+        usd: sum.usd + (row.costUsd ?? 0),
+        calls: sum.calls + (row.usage ? 1 : 0),
+      }),
+      { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 },
+    );
+    const failed = rows.filter((row) => !row.ok).length;
+    journal.finishRun(runId, {
+      status: failed === 0 ? 'ok' : 'error',
+      answer: null,
+      error: failed === 0 ? null : { code: 'FLEET_CHECK', message: `${failed} of ${rows.length} models did not answer` },
+      usage,
+    });
+  } finally {
+    journal.close();
+  }
+  if (output.json) output.out(JSON.stringify({ runId, models: rows }));
   else
     output.out(
       table(

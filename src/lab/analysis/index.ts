@@ -38,7 +38,7 @@ export * from './curve-fit.ts';
 export * from './frontier.ts';
 export * from './summaries.ts';
 
-/** The factor groups of the decomposition, in the nested order (budget first, as the seed's claim is about it). */
+/** The factor groups of the decomposition, in the nested order (tokens first: the budget is the question asked). */
 export const FACTOR_GROUPS = ['tokens', 'tools', 'architecture', 'model'] as const;
 
 export interface Decomposition extends VarianceDecomposition {
@@ -141,19 +141,24 @@ const configurationRows = (configs: readonly Configuration[], seedOf: (config: C
     absorb: `${config.suite}\u0000${seedOf(config)}`,
   }));
 
+/**
+ * The headline, in the chart's unit: each factor's Shapley share of the within-suite variance (the bar chart
+ * below it shows the same numbers, with the unexplained rest). Shares of the explained part only are a
+ * different figure (they sum to 100%) and appear in the table, labelled as such.
+ */
 function headlineText(decomposition: Decomposition | undefined, simulated: boolean): string {
   if (!decomposition) return 'Not enough configurations to decompose the variance (need at least 4).';
   const pct = (value: number): string => `${Math.round(value * 100)}%`;
   const parts = decomposition.groups
     .slice()
     .sort((a, b) => b.shapley - a.shapley)
-    .map((group) => `${group.name} ${pct(group.shareOfExplained)}`)
+    .map((group) => `${group.name} ${pct(group.shapley)}`)
     .join(', ');
   const tokens = decomposition.groups.find((group) => group.name === 'tokens');
-  const alone = tokens ? ` Tokens spent alone explain ${pct(tokens.alone)} of the within-suite variance (the seed's claim: ~80%).` : '';
+  const alone = tokens ? ` Tokens spent, taken alone, would explain ${pct(tokens.alone)}.` : '';
   return (
-    `${simulated ? '[SIMULATED] ' : ''}Of the variance in accuracy across configurations (within suite), the ` +
-    `factors explain ${pct(decomposition.total)}; of that, by Shapley share: ${parts}.${alone}`
+    `${simulated ? '[SIMULATED] ' : ''}Share of the within-suite variance in accuracy across configurations: ${parts}; ` +
+    `${pct(Math.max(0, 1 - decomposition.total))} is left unexplained (item difficulty, noise).${alone}`
   );
 }
 

@@ -52,11 +52,15 @@ function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | u
   const decomposition = analysis.headline.decomposition;
   if (!decomposition) return undefined;
   const values = [
-    ...decomposition.groups.map((group) => ({ factor: group.name, share: group.shapley, kind: 'explained' })),
-    { factor: 'unexplained (noise, items)', share: Math.max(0, 1 - decomposition.total), kind: 'unexplained' },
+    // In the headline's order (largest share first), the unexplained rest last: the bars sum to 100%.
+    ...decomposition.groups
+      .slice()
+      .sort((a, b) => b.shapley - a.shapley)
+      .map((group) => ({ factor: group.name, share: group.shapley, kind: 'explained' })),
+    { factor: 'unexplained', share: Math.max(0, 1 - decomposition.total), kind: 'unexplained' },
   ];
   return {
-    title: titled('Where did the gains come from? Share of variance in configuration accuracy', analysis.simulated),
+    title: titled('Where did the gains come from? Share of the within-suite variance in accuracy', analysis.simulated),
     width: 520,
     height: 28 * values.length,
     data: { values },
@@ -68,7 +72,7 @@ function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | u
           x: {
             field: 'share',
             type: 'quantitative',
-            axis: { ...percent, title: 'Shapley share of within-suite variance' },
+            axis: { ...percent, title: 'share of the within-suite variance (Shapley)' },
             scale: { domain: [0, 1] },
           },
           color: {
@@ -91,67 +95,71 @@ function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | u
   };
 }
 
-/** Accuracy vs tokens spent for one suite: configurations, fitted curves and the compute-optimal frontier. */
+/** Panels per row of a faceted chart. */
+const PANELS_PER_ROW = 2;
+
+/**
+ * Accuracy vs tokens spent for one suite: one panel per model (its configurations, one fitted curve per
+ * architecture and its compute-optimal frontier), so a panel carries one line per architecture instead of
+ * every architecture × model curve overplotted in one frame. Colours mean the same architecture in every panel.
+ */
 function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
-  const points = analysis.configurations
-    .filter((config) => config.suite === suite && config.meanTokens > 0)
-    .map((config) => ({
-      tokens: config.meanTokens,
-      accuracy: config.accuracy,
-      architecture: config.architecture,
-      model: config.model,
-      budget: config.budget,
-      n: config.n,
-    }));
-  const curves = analysis.curves
-    .filter((curve) => curve.suite === suite)
-    .flatMap((curve) =>
-      curve.samples.map((sample) => ({
-        ...sample,
-        architecture: curve.architecture,
-        model: curve.model,
-        series: `${curve.architecture}|${curve.model}`,
-      })),
-    );
-  const frontier =
-    analysis.frontiers.find((entry) => entry.suite === suite && entry.model === 'all') ??
-    analysis.frontiers.find((entry) => entry.suite === suite);
-  const hull = (frontier?.hull ?? []).map((point) => ({ tokens: point.tokens, accuracy: point.accuracy, label: point.label }));
   const x = { field: 'tokens', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'tokens spent per query (log scale)' } };
   const y = { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { ...percent, title: 'accuracy' } };
+  // The architectures run on this suite, in the study's order: the same colour in every panel of the chart.
+  const present = new Set(analysis.configurations.filter((config) => config.suite === suite).map((config) => config.architecture));
+  const color = {
+    field: 'architecture',
+    type: 'nominal',
+    title: 'architecture',
+    scale: { domain: analysis.architectures.filter((architecture) => present.has(architecture)) },
+  };
+  const models = analysis.models.filter((model) =>
+    analysis.configurations.some((config) => config.suite === suite && config.model === model && config.meanTokens > 0),
+  );
+  const panel = (model: string): Record<string, unknown> => {
+    const points = analysis.configurations
+      .filter((config) => config.suite === suite && config.model === model && config.meanTokens > 0)
+      .map((config) => ({
+        tokens: config.meanTokens,
+        accuracy: config.accuracy,
+        architecture: config.architecture,
+        budget: config.budget,
+        n: config.n,
+      }));
+    const curves = analysis.curves
+      .filter((curve) => curve.suite === suite && curve.model === model)
+      .flatMap((curve) => curve.samples.map((sample) => ({ ...sample, architecture: curve.architecture })));
+    const frontier = analysis.frontiers.find((entry) => entry.suite === suite && entry.model === model);
+    const hull = (frontier?.hull ?? []).map((point) => ({ tokens: point.tokens, accuracy: point.accuracy, label: point.label }));
+    return {
+      title: { text: model, anchor: 'start', fontSize: 12 },
+      width: 280,
+      height: 220,
+      layer: [
+        { data: { values: curves }, mark: { type: 'line', strokeWidth: 1.5, opacity: 0.75 }, encoding: { x, y, color } },
+        {
+          data: { values: hull },
+          mark: { type: 'line', color: 'black', strokeWidth: 2, strokeDash: [4, 3], point: { filled: true, color: 'black', size: 24 } },
+          encoding: { x, y },
+        },
+        {
+          data: { values: points },
+          mark: { type: 'point', filled: true, size: 45, opacity: 0.85 },
+          encoding: { x, y, color, tooltip: [{ field: 'architecture' }, { field: 'budget' }, { field: 'n' }] },
+        },
+      ],
+    };
+  };
+  const rows: Array<Record<string, unknown>> = [];
+  for (let start = 0; start < models.length; start += PANELS_PER_ROW)
+    rows.push({ hconcat: models.slice(start, start + PANELS_PER_ROW).map(panel) });
   return {
-    title: titled(`Accuracy vs tokens — ${suite}: fitted curves and compute-optimal frontier`, analysis.simulated),
-    width: 560,
-    height: 320,
-    layer: [
-      {
-        data: { values: curves },
-        mark: { type: 'line', strokeWidth: 1.5, opacity: 0.7 },
-        encoding: {
-          x,
-          y,
-          color: { field: 'architecture', type: 'nominal' },
-          detail: { field: 'series', type: 'nominal' },
-          strokeDash: { field: 'model', type: 'nominal', legend: null },
-        },
-      },
-      {
-        data: { values: hull },
-        mark: { type: 'line', color: 'black', strokeWidth: 2.5, point: { filled: true, color: 'black', size: 30 } },
-        encoding: { x, y },
-      },
-      {
-        data: { values: points },
-        mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
-        encoding: {
-          x,
-          y,
-          color: { field: 'architecture', type: 'nominal', title: 'architecture' },
-          shape: { field: 'model', type: 'nominal', title: 'model' },
-          tooltip: [{ field: 'architecture' }, { field: 'model' }, { field: 'budget' }, { field: 'n' }],
-        },
-      },
-    ],
+    title: titled(
+      `Accuracy vs tokens — ${suite}: fitted curve per architecture, one panel per model; dashed: compute-optimal frontier`,
+      analysis.simulated,
+    ),
+    vconcat: rows,
     resolve: { scale: { color: 'shared' } },
   };
 }

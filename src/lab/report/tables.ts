@@ -27,7 +27,13 @@ export function decompositionTable(decomposition: Decomposition): Table {
   rows.push(['all factors', pct(decomposition.total, 1), '100%', pct(decomposition.total, 1), '—']);
   for (const name of decomposition.constant) rows.push([name, 'n/a (does not vary in this study)', '', '', '']);
   return {
-    head: ['factor', 'Shapley share of variance', 'share of explained', `nested (order: ${decomposition.order.join(' → ')})`, 'alone'],
+    head: [
+      'factor',
+      'share of variance (Shapley; headline and chart)',
+      'share of the explained part',
+      `nested (order: ${decomposition.order.join(' → ')})`,
+      'alone',
+    ],
     rows,
     caption:
       `${decomposition.rows} ` +
