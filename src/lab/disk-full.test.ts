@@ -130,3 +130,33 @@ describe('study: disk full, then resume', () => {
     reopened.close();
   });
 });
+
+describe('disk full: a stable code and exit 1', () => {
+  it('SQLITE_FULL / SQLITE_IOERR_SHMSIZE / ENOSPC from the journal are JOURNAL_FULL; ENOSPC elsewhere is STORAGE_FULL', async () => {
+    const { JournalError, exitCodeFor, toThicketError } = await import('../core/index.ts');
+    const journal = Journal.open(join(scratch, 'tiny.db'));
+    journal.createRun({ id: 'r', command: 'solve', query: 'q', simulated: true });
+    // The file may not grow past its current size: the next write is refused as on a full disk.
+    journal.sqlite.pragma(`max_page_count = ${Number(journal.sqlite.pragma('page_count', { simple: true }))}`);
+    const error = (() => {
+      try {
+        for (let index = 0; index < 1000; index++)
+          journal.createRun({ id: `r${index}`, command: 'solve', query: 'x'.repeat(2000), simulated: true });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof JournalError);
+    assert.equal(error.code, 'JOURNAL_FULL');
+    assert.equal(exitCodeFor(error), 1);
+    journal.sqlite.pragma(`max_page_count = ${UNLIMITED}`);
+    journal.close();
+
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write '/out/report.html'"), { code: 'ENOSPC' });
+    const storage = toThicketError(enospc);
+    assert.equal(storage.code, 'STORAGE_FULL');
+    assert.match(storage.message, /disk is full.*run the same command again/);
+    assert.equal(exitCodeFor(enospc), 1);
+  });
+});
