@@ -212,6 +212,9 @@ describe('hard budget across kill -9 against a counting endpoint (real processes
           finished.degraded.some((note) => note.includes('in flight')),
           context,
         );
+        // `runs show` names them too.
+        const shown = await runCli(['runs', 'show', 'bk', '--db', journal], { cwd: dir.path });
+        assert.match(shown.stdout, new RegExp(`in flight at crash: ${accounted.inFlight} calls?, ≤ \\d+ tokens`), shown.stdout);
       }
     } finally {
       await endpoint.close();

@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'CONTEXT_OVERFLOW'
   | 'MALFORMED_OUTPUT'
   | 'JOURNAL_ERROR'
+  /** The journal's disk (or quota) is full: nothing of the failed write was committed. */
+  | 'JOURNAL_FULL'
+  /** A disk Thicket writes to (reports, corpora, config) is full. */
+  | 'STORAGE_FULL'
   | 'CAPABILITY_UNRESOLVED'
   | 'OPTIONAL_DEPENDENCY_MISSING'
   | 'MISSING_API_KEY'
@@ -189,8 +193,8 @@ export class MalformedOutputError extends ThicketError {
 }
 
 export class JournalError extends ThicketError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('JOURNAL_ERROR', message, 'other', options);
+  constructor(message: string, options: ErrorOptions & { code?: 'JOURNAL_ERROR' | 'JOURNAL_FULL' } = {}) {
+    super(options.code ?? 'JOURNAL_ERROR', message, 'other', options);
     this.name = 'JournalError';
   }
 }
@@ -255,6 +259,11 @@ export function toThicketError(error: unknown): ThicketError {
   if (ThicketError.isInstance(error)) return error;
   if (error instanceof Error && error.name === 'AbortError') return new CancelledError(error.message, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new ThicketError('STORAGE_FULL', `The disk is full (${message}). Free some space and run the same command again.`, 'other', {
+      cause: error,
+    });
   return new ThicketError('INTERNAL', message, 'other', { cause: error });
 }
 

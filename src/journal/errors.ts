@@ -24,11 +24,27 @@ export function conflictingCallError(runId: string, callKey: string): JournalErr
   return new JournalError(`Call "${callKey}" of run "${runId}" is already recorded with a different request or response.`);
 }
 
-/** Thicket errors pass through; anything else (SqliteError, TypeError from a closed handle) becomes a JournalError. */
+/** SQLite's and the OS's ways of saying the disk (or the quota) is full. */
+const FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * Thicket errors pass through; anything else (SqliteError, TypeError from a closed handle) becomes a JournalError
+ * — with code JOURNAL_FULL when the disk is full, saying what to do.
+ */
 export function wrap(error: unknown, what: string): ThicketError {
   if (ThicketError.isInstance(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && FULL_CODES.has(code)) return journalFullError(what, message, code, error);
   const busy = code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
   return new JournalError(`${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error, isRetryable: busy });
+}
+
+/** The journal's disk is full: nothing of the failed write was committed; freeing space and re-running resumes. */
+export function journalFullError(what: string, message: string, code: string, cause: unknown): JournalError {
+  return new JournalError(
+    `${what}: the disk holding the journal is full (${message}; ${code}). Nothing of this write was committed. ` +
+      'Free some space (or point --journal at another disk) and run the same command again: finished work is kept and resumed.',
+    { cause, code: 'JOURNAL_FULL' },
+  );
 }

@@ -13,13 +13,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { InvalidInputError, JournalError, type InputIssue, type UsageTotals } from '../core/index.ts';
+import { InvalidInputError, JournalError, type InputIssue, type ThicketError, type UsageTotals } from '../core/index.ts';
 import { applyMigrations, prepareVersionOf } from './apply-migrations.ts';
 import type { CallIntent, CallRecorder, RecordedCall } from './call-recorder.ts';
 import { closedError, conflictingCallError, newerSchemaError, unknownRun, wrap } from './errors.ts';
 import { openReadOnlyDatabase } from './read-only.ts';
 import { MessageStore, type ListNodeInfo } from './message-store.ts';
-import { PendingCalls } from './pending-calls.ts';
+import { PendingCalls, RESTORED } from './pending-calls.ts';
 import {
   isSameStoredCall,
   toCallRow,
@@ -157,6 +157,15 @@ export class Journal {
     }
   }
 
+  /**
+   * Set while the journal's last write failed for lack of room (or another storage error): what could not be
+   * written is kept in memory and written by the next write that succeeds. Long-running commands stop starting
+   * new work while it is set (the lab's study runner does), then `flush` to raise it or confirm there is room.
+   */
+  get storageFailure(): ThicketError | undefined {
+    return this.pending.storageFailure as ThicketError | undefined;
+  }
+
   /** The underlying better-sqlite3 handle, for later layers' own tables (add them through `migrate`). */
   get sqlite(): Database.Database {
     this.assertOpen();
@@ -170,7 +179,14 @@ export class Journal {
   /** Closes the file (checkpointing the WAL). Idempotent. */
   close(): void {
     if (this.closed) return;
-    this.flush();
+    let unwritten: unknown;
+    try {
+      this.flush();
+    } catch (error) {
+      // Still closed (a full disk must not leave the handle open); the calls that could not be written are lost
+      // with this process, as in a crash, and raised.
+      unwritten = error;
+    }
     this.closed = true;
     this.statements = undefined;
     this.messageStore = undefined;
@@ -179,6 +195,8 @@ export class Journal {
     } catch (error) {
       throw wrap(error, `Cannot close journal at ${this.path}`);
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- already a ThicketError (flush wraps what it raises)
+    if (unwritten !== undefined) throw unwritten;
   }
 
   /** SQLite's journal mode: 'wal' for a file journal, 'memory' for `:memory:`. */
@@ -323,8 +341,12 @@ export class Journal {
   upsertSteps(runId: string, steps: readonly StepInput[]): void {
     const values = steps.map((step) => ({ step, ...stepValues(runId, step) }));
     const now = this.isoNow();
-    this.guard(`Cannot record ${steps.length} step(s) of run "${runId}"`, () =>
-      this.tx(() => {
+    this.assertOpen();
+    // With every call recorded so far, in the same transaction: a step (a node, a study cell) is never
+    // committed finished without the calls it made — a crash or full disk loses both or neither.
+    this.writeBatch(
+      () => `Cannot record ${steps.length} step(s) of run "${runId}"`,
+      () => {
         const statement = this.stmts().upsertStep;
         for (const { step, input, output, usage } of values) {
           const open = step.status === 'pending' || step.status === 'running';
@@ -342,7 +364,7 @@ export class Journal {
             now,
           });
         }
-      }),
+      },
     );
   }
 
@@ -530,20 +552,36 @@ export class Journal {
       const s = this.stmts();
       const failures: unknown[] = [];
       const written: ListNodeInfo[] = [];
-      const result = this.db
-        .transaction(() => {
-          for (const entry of batch) {
-            // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
-            try {
-              for (const info of s.recordCall(entry)) written.push(info);
-            } catch (error) {
-              failures.push(error);
+      let result: T;
+      try {
+        result = this.db
+          .transaction(() => {
+            for (const entry of batch) {
+              // Each call is its own savepoint: a refused call (a conflicting record) rolls back alone and the
+              // rest of the batch commits. Storage errors (disk full, I/O) abort the whole transaction instead.
+              try {
+                for (const info of s.recordCall(entry)) written.push(info);
+              } catch (error) {
+                if (isStorageFailure(error)) throw error;
+                failures.push(error);
+              }
             }
-          }
-          for (const id of releases) s.deleteIntent.run(id);
-          return extra();
-        })
-        .immediate();
+            for (const id of releases) s.deleteIntent.run(id);
+            return extra();
+          })
+          .immediate();
+      } catch (error) {
+        // Nothing was written: put the batch back, so a later write (once there is room) records it.
+        this.pending.restore(batch, releases);
+        const wrapped = wrap(error, typeof what === 'function' ? what() : `Cannot record ${batch.length} call(s)`);
+        RESTORED.add(wrapped);
+        if (isStorageFailure(error)) this.pending.storageFailure = wrapped;
+        throw wrapped;
+      }
+      if (this.pending.storageFailure !== undefined) {
+        this.pending.storageFailure = undefined;
+        if (this.pending.size > 0) this.flush();
+      }
       // Only now are those message rows durable; until then a later call would write them again.
       this.messages().markStored(written);
       if (failures.length > 0) {
@@ -694,4 +732,16 @@ function toIntentRow(row: IntentDbRow): CallIntentRow {
     createdAt: row.created_at,
     orphanedAt: row.orphaned_at,
   };
+}
+
+/**
+ * Errors of the file rather than of one call (disk full, I/O, lock, corruption): they abort the whole group
+ * commit, whose batch is then put back. Anything else (a constraint or trigger refusing one row, a conflicting
+ * record) is that call's own and rolls back only its savepoint.
+ */
+function isStorageFailure(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return (
+    typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CORRUPT|NOTADB|CANTOPEN|NOMEM|INTERRUPT|PROTOCOL)/.test(code)
+  );
 }

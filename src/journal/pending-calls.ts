@@ -18,6 +18,9 @@ export interface PendingCall extends CallJson {
   intents?: number[];
 }
 
+/** Errors of transactions that failed as a whole, their batch put back (see `restore`). */
+export const RESTORED = new WeakSet<object>();
+
 /** Buffered calls are keyed by run and call key; NUL cannot occur in either. */
 function keyOf(runId: string, callKey: string): string {
   return `${runId}\u0000${callKey}`;
@@ -54,16 +57,24 @@ export class PendingCalls {
     this.schedule();
   }
 
+  /**
+   * The failure of the last write when it failed as a whole (disk full, I/O) and its batch was put back; cleared
+   * by the next write that succeeds. While set, no flush is scheduled per turn (each would retry the whole,
+   * growing batch): explicit writes — an intent, a step batch, a read, `close` — retry it.
+   */
+  storageFailure: unknown;
+
   private schedule(): void {
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.storageFailure !== undefined) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
       try {
         this.flush();
       } catch (error) {
-        // Surfaced on the next journal call; throwing here would crash the process from a timer.
-        this.flushFailure = error;
+        // A restored batch is not lost (the next explicit write retries it, see storageFailure); any other
+        // failure is surfaced on the next journal call — throwing here would crash the process from a timer.
+        if (!RESTORED.has(error as object)) this.flushFailure = error;
       }
     });
   }
@@ -85,6 +96,17 @@ export class PendingCalls {
   /** Keeps a refused call's error for the next `record` (when the write that met it must not fail itself). */
   deferFailure(error: unknown): void {
     this.flushFailure ??= error;
+  }
+
+  /**
+   * Puts back a batch whose transaction failed (disk full, I/O error): nothing of it was written, so it is
+   * written by the next flush instead of being lost. Ahead of anything buffered since, in recording order.
+   */
+  restore(batch: readonly PendingCall[], releases: readonly number[]): void {
+    const later = [...this.calls.values()];
+    this.calls.clear();
+    for (const pending of [...batch, ...later]) this.calls.set(keyOf(pending.runId, pending.call.callKey), pending);
+    this.releases = [...releases, ...this.releases];
   }
 
   /** Raises (once) the error of a scheduled flush that failed. */

@@ -354,9 +354,20 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   };
 
   let next = 0;
+  let journalFull: unknown;
   const worker = async (): Promise<void> => {
     while (next < pending.length) {
-      if (signal.aborted || studyBudgetHit) return;
+      if (signal.aborted || studyBudgetHit || journalFull) return;
+      // The journal's last write failed (disk full): retry it; still failing, start nothing more — what runs
+      // now could not be kept — and fail the study (a re-run resumes it).
+      if (journal.storageFailure) {
+        try {
+          journal.flush();
+        } catch (error) {
+          journalFull = error;
+          return;
+        }
+      }
       const cell = pending[next++]!;
       if (!fits(cell)) {
         studyBudgetHit = true;
@@ -371,6 +382,11 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     options.signal?.removeEventListener('abort', relay);
     writer.close();
   }
+  // Still no room: raises JOURNAL_FULL (the cells finished meanwhile are kept in memory only, and run again on
+  // resume). Room again: writes what was kept and goes on.
+  if (journal.storageFailure) journal.flush();
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the journal's own (wrapped) error
+  if (journalFull !== undefined) throw journalFull;
   const notStarted = pending.length - executed - failures.length;
   const status: RunStatus = signal.aborted ? 'cancelled' : studyBudgetHit ? 'budget_exhausted' : failures.length > 0 ? 'error' : 'ok';
   const cells = results.filter((result): result is CellResult => result !== undefined);
