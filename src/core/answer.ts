@@ -54,6 +54,14 @@ export function isSimulatedPlaceholder(text: string | undefined | null): boolean
   return typeof text === 'string' && text.trimStart().startsWith(SIMULATED_PLACEHOLDER);
 }
 
+/**
+ * True for any text the simulated fleet writes in place of content (`[simulated placeholder] …`, a thread's
+ * generic `[simulated] Worked through it.` conclusion): its real answers are values, never marked text.
+ */
+export function isSimulatedStandIn(text: string | undefined | null): boolean {
+  return typeof text === 'string' && text.trimStart().startsWith('[simulated');
+}
+
 /** The answer's value only (see `extractAnswerDetailed`); undefined when no extractor matched. */
 export function extractAnswer(text: string, options: ExtractOptions = {}): string | undefined {
   return extractAnswerDetailed(text, options)?.value;

@@ -33,6 +33,11 @@ export const openAICompatibleModelSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * The endpoint takes `response_format: { type: 'json_schema', … }`: single-answer calls then ask for
+     * `{"reasoning", "answer"}` JSON (and fall back on reading the text when the endpoint refuses it or does not comply).
+     */
+    structuredOutput: z.boolean().optional(),
     ...commonFields,
   })
   .strict();

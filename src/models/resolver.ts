@@ -96,7 +96,9 @@ export class FleetResolver implements ModelResolver {
       ...(apiKey ? { apiKey } : {}),
       ...(entry.headers ? { headers: entry.headers } : {}),
     });
-    return { provider, profile: realProfile(reference, entry), promptMargin: realPromptMargin };
+    const profile = realProfile(reference, entry);
+    if (entry.structuredOutput === true) profile.structuredOutput = true;
+    return { provider, profile, promptMargin: realPromptMargin };
   }
 
   private sim(reference: string, name: string, base: SimProfile, overrides: Record<string, unknown>): ResolvedModel {

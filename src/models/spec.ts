@@ -162,4 +162,6 @@ export interface ModelProfile {
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
   simulated: boolean;
+  /** Opt-in (config `structuredOutput`): the endpoint honours `responseSchema`, so single answers are asked for as JSON. */
+  structuredOutput?: boolean;
 }

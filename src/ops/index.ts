@@ -5,6 +5,7 @@
 export * from './context.ts';
 export * from './trace.ts';
 export * from './generate.ts';
+export * from './answer-call.ts';
 export * from './sample.ts';
 export * from './corpus.ts';
 export * from './retriever.ts';

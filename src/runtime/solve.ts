@@ -7,9 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import {
+  ANSWER_EXTRACTORS,
   CancelledError,
   InvalidInputError,
   NoModelError,
+  SimUnknownTaskError,
+  isSimulatedStandIn,
   systemClock,
   toThicketError,
   type InputIssue,
@@ -18,7 +21,7 @@ import {
   type UsageTotals,
 } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import { FleetResolver, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
+import { FleetResolver, arithmeticTask, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import type { Embedder } from '../registry/index.ts';
 import { Trace, openCorpus } from '../ops/index.ts';
@@ -39,7 +42,16 @@ import { prepareCapabilities } from './capabilities.ts';
 import { openFleet } from './fleet.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
 import type { ThicketEvent } from './events.ts';
-import { TRACE_STEP_ID, budgetMessage, mapTotals, nodeSummaries, toTotals, voteSummary, type SolveResult } from './result.ts';
+import {
+  TRACE_STEP_ID,
+  budgetMessage,
+  extractionSummary,
+  mapTotals,
+  nodeSummaries,
+  toTotals,
+  voteSummary,
+  type SolveResult,
+} from './result.ts';
 
 export type SolveStrategy = 'auto' | Strategy;
 
@@ -378,13 +390,17 @@ export async function solve(query: string, options: SolveOptions, environment: S
       options.signal?.removeEventListener('abort', relay);
     }
 
-    const status: RunStatus = controller.signal.aborted
+    // The simulated fleet's stand-in text is never an answer, whichever operator passed it on.
+    const produced = (governed ?? result)?.answer;
+    const answer = simulated && isSimulatedStandIn(produced) ? undefined : produced;
+    const finished: RunStatus = controller.signal.aborted
       ? 'cancelled'
       : failure
         ? failure.category === 'budget'
           ? 'budget_exhausted'
           : 'error'
         : (governed?.status ?? result!.status);
+    const status: RunStatus = finished === 'ok' && answer === undefined ? 'error' : finished;
     const report = ledger.report();
     // Served from the journal: calls replayed one by one, plus the calls of whole steps reused on resume.
     const replayedCalls =
@@ -392,19 +408,24 @@ export async function solve(query: string, options: SolveOptions, environment: S
       Object.values(result?.nodes ?? {}).reduce((sum, node) => sum + (node.replayed ? (node.result?.calls ?? 0) : 0), 0);
     const nodeError = result ? Object.values(result.nodes).find((node) => node.error)?.error : undefined;
     const degraded = (governed ?? result)?.degraded ?? [];
-    const errorInfo =
-      failure?.toJSON() ??
-      governed?.error ??
-      (status === 'budget_exhausted'
-        ? { code: 'BUDGET_EXHAUSTED', message: budgetMessage(degraded, ledger) }
-        : status === 'cancelled'
-          ? { code: 'CANCELLED', message: 'The run was cancelled.' }
-          : status === 'error'
-            ? (nodeError ?? { code: 'PROVIDER_ERROR', message: 'No answer was produced.' })
-            : undefined);
+    const extraction = extractionSummary(result);
+    // Asked something outside its generated tasks, the simulated fleet has no answer to give: say so plainly.
+    const simUnknown =
+      status === 'error' && simulated && answer === undefined && failure?.category !== 'bad_input' && !simulatedTaskKnown(query);
+    const errorInfo = simUnknown
+      ? new SimUnknownTaskError(model, query).toJSON()
+      : (failure?.toJSON() ??
+        governed?.error ??
+        (status === 'budget_exhausted'
+          ? { code: 'BUDGET_EXHAUSTED', message: budgetMessage(degraded, ledger) }
+          : status === 'cancelled'
+            ? { code: 'CANCELLED', message: 'The run was cancelled.' }
+            : status === 'error'
+              ? (nodeError ?? noAnswerError(report.total.calls, extraction))
+              : undefined));
     const solveResult: SolveResult = {
       runId,
-      answer: (governed ?? result)?.answer ?? null,
+      answer: answer ?? null,
       status,
       simulated,
       strategy,
@@ -415,6 +436,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       spendByModel: mapTotals(report.byModel),
       spendByAxis: mapTotals(report.byAxis),
       ...(strategy === 'vote' && result ? { vote: voteSummary(result, samples) } : {}),
+      ...(extraction ? { extraction } : {}),
       nodes: nodeSummaries(result),
       degraded,
       ...(governed ? { governor: governed.decision } : {}),
@@ -436,6 +458,34 @@ export async function solve(query: string, options: SolveOptions, environment: S
   } finally {
     await capabilities?.close();
   }
+}
+
+/** Whether the simulated fleet has an oracle for the query as asked (an arithmetic expression it can work out). */
+function simulatedTaskKnown(query: string): boolean {
+  return arithmeticTask(query) !== undefined;
+}
+
+/**
+ * Why a run that made its calls ended without an answer: the endpoint answered, but nothing usable could be
+ * read (ANSWER_UNPARSED, exit 5) — apart from a run where no call got through (PROVIDER_ERROR, exit 1).
+ */
+function noAnswerError(calls: number, extraction: SolveResult['extraction']): { code: string; message: string } {
+  if (extraction?.truncated)
+    return {
+      code: 'ANSWER_UNPARSED',
+      message:
+        'The model\'s reply was cut off at the output cap before it gave an answer (its text is in "extraction.text"); ' +
+        'raise --max-output-tokens.',
+    };
+  if (calls > 0)
+    return {
+      code: 'ANSWER_UNPARSED',
+      message:
+        `The model replied (${calls} call${calls === 1 ? '' : 's'}), but no answer could be read from its replies ` +
+        `(tried, in order: ${ANSWER_EXTRACTORS.join(', ')})${extraction ? '; its text is in "extraction.text"' : ''}. ` +
+        '--strategy single returns a free-text reply as it is.',
+    };
+  return { code: 'PROVIDER_ERROR', message: 'No answer was produced.' };
 }
 
 async function embedderOption(environment: SolveEnvironment): Promise<{ embedder?: Embedder }> {
