@@ -99,7 +99,7 @@ export function parseFreeTextChoice(text: string, count: number): number | undef
     -1,
   );
   if (stated) return valid(Number(stated[1]));
-  const answer = extractAnswerDetailed(text)?.value;
+  const answer = extractAnswerDetailed(text, { noLastNumber: true })?.value;
   if (answer !== undefined) {
     const named = /^(?:response|candidate|#)?\s*#?\s*(\d+)$/i.exec(answer.trim());
     if (named) return valid(Number(named[1]));
@@ -208,7 +208,8 @@ export async function chooseFreeText(
     });
   } catch (error) {
     if (!(error instanceof BudgetExhaustedError)) throw error;
-    base.budgetExhausted = true;
+    // Not a budget stop of the run: the plan never counted on this call (the vote did not know its replies
+    // would be free text), and the similarity pick still answers. It is recorded as a degradation.
     return similar('budget', { usc: 'refused by budget' });
   }
   base.calls = 1;

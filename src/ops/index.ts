@@ -6,6 +6,7 @@ export * from './context.ts';
 export * from './trace.ts';
 export * from './generate.ts';
 export * from './answer-call.ts';
+export * from './freetext.ts';
 export * from './sample.ts';
 export * from './corpus.ts';
 export * from './retriever.ts';

@@ -2,7 +2,7 @@
  * `SolveResult` — the one result of a solve, whichever surface asked: `thicket.solve()` returns it, the CLI
  * prints it (`--json` serialises exactly this object), the stream's `run-finished` event carries it.
  */
-import type { AnswerExtractor, RunStatus, UsageTotals } from '../core/index.ts';
+import { isSimulatedStandIn, type AnswerExtractor, type RunStatus, type UsageTotals } from '../core/index.ts';
 import type { BudgetLimits, Ledger } from '../budget/index.ts';
 import type { KvThreadMetrics } from '../models/index.ts';
 import type { GovernorDecision } from '../governor/index.ts';
@@ -100,7 +100,8 @@ export function nodeSummaries(result: WorkflowResult | undefined): Record<string
       {
         op: node.op,
         status: node.status,
-        answer: node.result?.answer ?? null,
+        // The simulated fleet's stand-in text is no answer, here as in the run's own `answer`.
+        answer: node.result?.simulated && isSimulatedStandIn(node.result.answer) ? null : (node.result?.answer ?? null),
         calls: node.result?.calls ?? 0,
         degraded: node.result?.degraded ?? [],
         ...(node.capability ? { capability: node.capability } : {}),
