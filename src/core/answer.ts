@@ -149,6 +149,7 @@ function isLabelPosition(text: string, index: number, label: string): boolean {
   if (onLine !== undefined && /^[\s>#*_\-+•]*(?:\d+[.)]\s*)?$/.test(onLine)) return true;
   if (/(?:[.!?;)\]]|[.!?]\*\*)\s*$/.test(before)) return true;
   if (/[([]\s*$/.test(before)) return true;
+  if (/\b(?:the|my|our)\s+$/i.test(before)) return true;
   if (/^final\s/i.test(label)) return /(?:^|[^A-Za-z])$/.test(before);
   // `Answer`/`ANSWER` mid-line is a label; lower-case "answer:" mid-sentence is prose ("to answer: first…").
   return /^[A-Z]/.test(label) && /\s$/.test(before);

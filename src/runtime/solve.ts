@@ -421,7 +421,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           : status === 'cancelled'
             ? { code: 'CANCELLED', message: 'The run was cancelled.' }
             : status === 'error'
-              ? (nodeError ?? noAnswerError(report.total.calls, extraction))
+              ? (nodeError ?? noAnswerError(report.total.calls, extraction, operatorErrors(result)))
               : undefined));
     const solveResult: SolveResult = {
       runId,
@@ -460,6 +460,14 @@ export async function solve(query: string, options: SolveOptions, environment: S
   }
 }
 
+/** Error codes operators recorded in their details instead of throwing (solo keeps going without its call). */
+function operatorErrors(result: WorkflowResult | undefined): string[] {
+  return Object.values(result?.nodes ?? {}).flatMap((node) => {
+    const code = node.result?.details['error'];
+    return typeof code === 'string' ? [code] : [];
+  });
+}
+
 /** Whether the simulated fleet has an oracle for the query as asked (an arithmetic expression it can work out). */
 function simulatedTaskKnown(query: string): boolean {
   return arithmeticTask(query) !== undefined;
@@ -469,7 +477,21 @@ function simulatedTaskKnown(query: string): boolean {
  * Why a run that made its calls ended without an answer: the endpoint answered, but nothing usable could be
  * read (ANSWER_UNPARSED, exit 5) — apart from a run where no call got through (PROVIDER_ERROR, exit 1).
  */
-function noAnswerError(calls: number, extraction: SolveResult['extraction']): { code: string; message: string } {
+function noAnswerError(
+  calls: number,
+  extraction: SolveResult['extraction'],
+  swallowed: readonly string[],
+): { code: string; message: string } {
+  // An operator that caught its call's failure (solo) and answered nothing: an endpoint failure stays one.
+  const failed = swallowed.find((code) => code !== 'MALFORMED_OUTPUT' && code !== 'ANSWER_UNPARSED');
+  if (failed !== undefined) return { code: failed, message: `No answer was produced: a model call failed (${failed}).` };
+  if (swallowed.includes('MALFORMED_OUTPUT'))
+    return {
+      code: 'ANSWER_UNPARSED',
+      message:
+        `The model replied (${calls} call${calls === 1 ? '' : 's'}), but its structured reply could not be parsed (MALFORMED_OUTPUT: ` +
+        'not valid JSON, or cut off at the output cap — raise --max-output-tokens).',
+    };
   if (extraction?.truncated)
     return {
       code: 'ANSWER_UNPARSED',
