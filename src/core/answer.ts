@@ -70,10 +70,10 @@ export function extractAnswer(text: string, options: ExtractOptions = {}): strin
 /** The reply's short answer and the extractor that found it, trying the extractors in `ANSWER_EXTRACTORS` order. */
 export function extractAnswerDetailed(text: string, options: ExtractOptions = {}): ExtractedAnswer | undefined {
   if (typeof text !== 'string' || text.trim() === '' || isSimulatedPlaceholder(text)) return undefined;
-  const options_ = choicesOf(options);
+  const choices = choicesOf(options);
   const finish = (value: string | undefined, extractor: AnswerExtractor): ExtractedAnswer | undefined => {
     if (value === undefined) return undefined;
-    const cleaned = toChoice(cleanValue(value), options_);
+    const cleaned = toChoice(cleanValue(value), choices);
     return cleaned === '' || isSimulatedPlaceholder(cleaned) ? undefined : { value: cleaned, extractor };
   };
   return (
@@ -82,7 +82,7 @@ export function extractAnswerDetailed(text: string, options: ExtractOptions = {}
     finish(fromBoxed(text), 'boxed') ??
     finish(fromHashes(text), 'hashes') ??
     finish(fromTheAnswerIs(text), 'the-answer-is') ??
-    (options_ ? finish(fromChoice(text, options_), 'choice') : undefined) ??
+    (choices ? finish(fromChoice(text, choices), 'choice') : undefined) ??
     (options.noLastNumber ? undefined : finish(lastNumber(text), 'last-number'))
   );
 }
