@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { InvalidInputError } from '../../core/index.ts';
-import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { Journal, defaultJournalPath, type CallRow } from '../../journal/index.ts';
 import type { TraceJson } from '../../ops/index.ts';
 import { TRACE_STEP_ID } from '../../runtime/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -17,7 +17,7 @@ export interface RunsFlags {
 
 /** Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. */
 function openExisting(path: string): Journal | undefined {
-  return existsSync(path) ? Journal.open(path) : undefined;
+  return existsSync(path) ? Journal.openReadOnly(path) : undefined;
 }
 
 export async function runsListCommand(flags: RunsFlags): Promise<number> {
@@ -68,8 +68,9 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     const calls = journal.getCalls(id);
     const totals = journal.runTotals(id);
     const spendByModel = journal.spendByModel(id);
+    const intents = journal.callIntents(id);
     if (output.json) {
-      output.out(JSON.stringify({ run, totals, spendByModel, calls }));
+      output.out(JSON.stringify({ run, totals, spendByModel, calls, inFlight: intents }));
       return 0;
     }
     output.out(`${run.simulated ? `${SIMULATED_LABEL} ` : ''}${pc.bold(run.id)} — ${run.command} — status ${run.status}`);
@@ -87,7 +88,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
           formatUsd(call.costUsd),
           Math.round(call.latencyMs),
           // A failed call spent (its tokens count in the totals) but produced nothing usable.
-          `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}`,
+          `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}${overCap(call) ? ' (over max_tokens)' : ''}`,
           truncate((call.text ?? '').split('\n').at(-2) ?? call.text ?? '', 30),
         ]),
       ),
@@ -98,6 +99,18 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
         [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.usd), totals.calls]],
       ),
     );
+    if (intents.length > 0) {
+      // Sent but never recorded: a crash or cancel ended the process mid-call; the provider may have billed them.
+      const tokens = intents.reduce((sum, intent) => sum + intent.inputTokens + intent.outputTokens, 0);
+      const usd = intents.reduce((sum, intent) => sum + intent.costUsd, 0);
+      const label = run.status === 'running' ? 'in flight (or at a crash)' : 'in flight at crash';
+      output.out(
+        pc.yellow(
+          `${label}: ${intents.length} call${intents.length === 1 ? '' : 's'}, ≤ ${tokens} tokens / ≤ ${formatUsd(usd)} ` +
+            `counted at their worst case${run.status === 'running' ? '' : ' (a resume charges them to the budget)'}`,
+        ),
+      );
+    }
     return 0;
   } finally {
     journal?.close();
@@ -147,4 +160,10 @@ function printTrace(journal: Journal, id: string, output: ReturnType<typeof proc
 function truncate(text: string, length: number): string {
   const single = text.replace(/\s+/g, ' ');
   return single.length > length ? `${single.slice(0, length - 1)}…` : single;
+}
+
+/** The provider reported more output tokens than the call allowed (`max_tokens`): flagged, booked as reported. */
+function overCap(call: CallRow): boolean {
+  const cap = (call.request as { maxOutputTokens?: unknown } | null)?.maxOutputTokens;
+  return typeof cap === 'number' && call.outputTokens > cap;
 }
