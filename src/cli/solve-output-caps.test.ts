@@ -26,8 +26,10 @@ describe('solve --strategy solo: output caps and failed calls (issue 15a)', () =
   it('a truncated solo call still shows in runs show: its tokens and calls equal the run usage', { timeout: 120_000 }, async () => {
     const db = dir.file('truncated.db');
     const solved = await runCli([...SOLO, '--max-output-tokens', '512', '--db', db, '--run-id', 'trunc'], { timeoutMs: 60_000 });
-    expectExit(solved, 1);
-    const result = parseSingleJson<{ status: string; answer: string | null; usage: Usage }>(solved);
+    // The model replied, but its structured reply was cut off: the answer could not be parsed (exit 5, not 1).
+    expectExit(solved, 5);
+    const result = parseSingleJson<{ status: string; answer: string | null; usage: Usage; error?: { code: string } }>(solved);
+    assert.equal(result.error?.code, 'ANSWER_UNPARSED');
     assert.equal(result.status, 'error');
     assert.equal(result.answer, null);
     assert.ok(result.usage.totalTokens > 0);
@@ -47,7 +49,7 @@ describe('solve --strategy solo: output caps and failed calls (issue 15a)', () =
 
     // Resuming replays the failure: nothing new is spent and the run fails the same way.
     const resumed = await runCli([...SOLO, '--max-output-tokens', '512', '--db', db, '--run-id', 'trunc'], { timeoutMs: 60_000 });
-    expectExit(resumed, 1);
+    expectExit(resumed, 5);
     const again = parseSingleJson<{ status: string; usage: Usage; newUsage: Usage; replayedCalls: number }>(resumed);
     assert.equal(again.status, 'error');
     assert.equal(again.newUsage.totalTokens, 0);

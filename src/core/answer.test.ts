@@ -35,6 +35,7 @@ describe('extractAnswerDetailed: replies as chat models write them', () => {
       ['Answer: **B** because the others are wrong', 'B', 'answer-line'],
       ['Answer: Paris. It is also the largest city in France by far.', 'Paris', 'answer-line'],
       ['Answer: `391`', '391', 'answer-line'],
+      ['After checking the map, the answer: Paris', 'Paris', 'answer-line'],
       // The sim's own format keeps working (Confidence on the next line is not part of the answer).
       ['[simulated] Worked it out.\nAnswer: 391\nConfidence: 0.80', '391', 'answer-line'],
     ]);

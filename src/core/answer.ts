@@ -54,6 +54,14 @@ export function isSimulatedPlaceholder(text: string | undefined | null): boolean
   return typeof text === 'string' && text.trimStart().startsWith(SIMULATED_PLACEHOLDER);
 }
 
+/**
+ * True for any text the simulated fleet writes in place of content (`[simulated placeholder] …`, a thread's
+ * generic `[simulated] Worked through it.` conclusion): its real answers are values, never marked text.
+ */
+export function isSimulatedStandIn(text: string | undefined | null): boolean {
+  return typeof text === 'string' && text.trimStart().startsWith('[simulated');
+}
+
 /** The answer's value only (see `extractAnswerDetailed`); undefined when no extractor matched. */
 export function extractAnswer(text: string, options: ExtractOptions = {}): string | undefined {
   return extractAnswerDetailed(text, options)?.value;
@@ -62,10 +70,10 @@ export function extractAnswer(text: string, options: ExtractOptions = {}): strin
 /** The reply's short answer and the extractor that found it, trying the extractors in `ANSWER_EXTRACTORS` order. */
 export function extractAnswerDetailed(text: string, options: ExtractOptions = {}): ExtractedAnswer | undefined {
   if (typeof text !== 'string' || text.trim() === '' || isSimulatedPlaceholder(text)) return undefined;
-  const options_ = choicesOf(options);
+  const choices = choicesOf(options);
   const finish = (value: string | undefined, extractor: AnswerExtractor): ExtractedAnswer | undefined => {
     if (value === undefined) return undefined;
-    const cleaned = toChoice(cleanValue(value), options_);
+    const cleaned = toChoice(cleanValue(value), choices);
     return cleaned === '' || isSimulatedPlaceholder(cleaned) ? undefined : { value: cleaned, extractor };
   };
   return (
@@ -74,7 +82,7 @@ export function extractAnswerDetailed(text: string, options: ExtractOptions = {}
     finish(fromBoxed(text), 'boxed') ??
     finish(fromHashes(text), 'hashes') ??
     finish(fromTheAnswerIs(text), 'the-answer-is') ??
-    (options_ ? finish(fromChoice(text, options_), 'choice') : undefined) ??
+    (choices ? finish(fromChoice(text, choices), 'choice') : undefined) ??
     (options.noLastNumber ? undefined : finish(lastNumber(text), 'last-number'))
   );
 }
@@ -141,6 +149,7 @@ function isLabelPosition(text: string, index: number, label: string): boolean {
   if (onLine !== undefined && /^[\s>#*_\-+•]*(?:\d+[.)]\s*)?$/.test(onLine)) return true;
   if (/(?:[.!?;)\]]|[.!?]\*\*)\s*$/.test(before)) return true;
   if (/[([]\s*$/.test(before)) return true;
+  if (/\b(?:the|my|our)\s+$/i.test(before)) return true;
   if (/^final\s/i.test(label)) return /(?:^|[^A-Za-z])$/.test(before);
   // `Answer`/`ANSWER` mid-line is a label; lower-case "answer:" mid-sentence is prose ("to answer: first…").
   return /^[A-Z]/.test(label) && /\s$/.test(before);

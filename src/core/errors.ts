@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'PROVIDER_ERROR'
   | 'CONTEXT_OVERFLOW'
   | 'MALFORMED_OUTPUT'
+  | 'ANSWER_UNPARSED'
+  | 'SIM_UNKNOWN_TASK'
   | 'JOURNAL_ERROR'
   /** The journal's disk (or quota) is full: nothing of the failed write was committed. */
   | 'JOURNAL_FULL'
@@ -30,7 +32,10 @@ export type ErrorCode =
   | 'UNPRICED_MODEL'
   | 'INTERNAL';
 
-/** What the CLI maps an error to: 2 bad input, 3 budget exhausted, 4 cancelled, 1 anything else. */
+/**
+ * What the CLI maps an error to: 2 bad input, 3 budget exhausted, 4 cancelled, 1 anything else — except
+ * ANSWER_UNPARSED (the model answered but no short answer could be read), which exits 5 (`EXIT_ANSWER_UNPARSED`).
+ */
 export type ErrorCategory = 'bad_input' | 'budget' | 'cancelled' | 'other';
 
 export interface ErrorOptions {
@@ -192,6 +197,39 @@ export class MalformedOutputError extends ThicketError {
   }
 }
 
+/** Exit code of a run whose model replied but whose reply held no short answer the strategy could use. */
+export const EXIT_ANSWER_UNPARSED = 5;
+
+/**
+ * The model answered (the endpoint did not fail), but no short answer could be read from its replies where the
+ * strategy needs one (a vote compares answers). Not retryable: the same replies would be read the same way.
+ */
+export class AnswerUnparsedError extends ThicketError {
+  constructor(message: string) {
+    super('ANSWER_UNPARSED', message, 'other');
+    this.name = 'AnswerUnparsedError';
+  }
+}
+
+/**
+ * The simulated fleet was asked something it has no oracle for: it answers only Thicket's generated tasks
+ * (arithmetic expressions and the lab's registered tasks), not arbitrary questions.
+ */
+export class SimUnknownTaskError extends ThicketError {
+  constructor(model: string, query: string) {
+    const shown = query.length > 80 ? `${query.slice(0, 77)}...` : query;
+    super(
+      'SIM_UNKNOWN_TASK',
+      `The simulated fleet (${model}) cannot answer "${shown}": it is a workload simulator that answers only Thicket's ` +
+        `generated tasks (arithmetic such as "What is (17*23)+(12*4)?" and the lab's registered tasks), not real questions. ` +
+        'For a real answer use a real model: -m openai:<model> (with OPENAI_API_KEY), -m gguf:<path> (or gguf:default after ' +
+        '`thicket models pull`), or an endpoint configured in thicket.config.json (README, "Connect a real model").',
+      'bad_input',
+    );
+    this.name = 'SimUnknownTaskError';
+  }
+}
+
 export class JournalError extends ThicketError {
   constructor(message: string, options: ErrorOptions & { code?: 'JOURNAL_ERROR' | 'JOURNAL_FULL' } = {}) {
     super(options.code ?? 'JOURNAL_ERROR', message, 'other', options);
@@ -268,6 +306,8 @@ export function toThicketError(error: unknown): ThicketError {
 }
 
 export function exitCodeFor(error: unknown): number {
-  const category = toThicketError(error).category;
+  const typed = toThicketError(error);
+  if (typed.code === 'ANSWER_UNPARSED') return EXIT_ANSWER_UNPARSED;
+  const category = typed.category;
   return category === 'bad_input' ? 2 : category === 'budget' ? 3 : category === 'cancelled' ? 4 : 1;
 }

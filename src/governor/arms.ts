@@ -79,6 +79,8 @@ export async function extendVote(
       maxOutputTokens: options.maxOutputTokens,
       temperature: VOTE_TEMPERATURE,
       aggregator: 'majority',
+      // The arm counts the waves' short answers itself; a free-text pick per wave would only cost calls.
+      freeText: false,
       operator: 'vote',
       axis: 'width',
     });

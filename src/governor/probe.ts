@@ -74,6 +74,8 @@ export async function probeDifficulty(context: OpContext, options: ProbeOptions)
       maxOutputTokens: options.maxOutputTokens,
       temperature: VOTE_TEMPERATURE,
       aggregator: 'majority',
+      // The probe measures agreement of short answers; a free-text pick would only cost a call.
+      freeText: false,
       operator: 'probe',
       axis: 'probe',
     });

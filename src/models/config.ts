@@ -40,6 +40,11 @@ export const openAICompatibleModelSchema = z
     /** The server needs no key: send the one in `apiKeyEnv` when it is set, and no Authorization header when not. */
     apiKeyOptional: z.boolean().optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * The endpoint takes `response_format: { type: 'json_schema', … }`: single-answer calls then ask for
+     * `{"reasoning", "answer"}` JSON (and fall back on reading the text when the endpoint refuses it or does not comply).
+     */
+    structuredOutput: z.boolean().optional(),
     ...commonFields,
   })
   .strict()

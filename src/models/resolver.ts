@@ -110,9 +110,11 @@ export class FleetResolver implements ModelResolver {
     // A named key variable that is unset or empty: requests would go out without Authorization. Refused
     // before anything is sent, unless the model says it needs no key.
     const keyMissing = entry.apiKeyEnv !== undefined && !apiKey && entry.apiKeyOptional !== true;
+    const profile = realProfile(reference, entry, { modelId: entry.model, baseURL: entry.baseURL });
+    if (entry.structuredOutput === true) profile.structuredOutput = true;
     return {
       provider,
-      profile: realProfile(reference, entry, { modelId: entry.model, baseURL: entry.baseURL }),
+      profile,
       promptMargin: realPromptMargin,
       ...(keyMissing ? { notReady: missingKey(reference, entry.apiKeyEnv as string, apiKey) } : {}),
     };

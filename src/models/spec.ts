@@ -162,6 +162,8 @@ export interface ModelProfile {
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
   simulated: boolean;
+  /** Opt-in (config `structuredOutput`): the endpoint honours `responseSchema`, so single answers are asked for as JSON. */
+  structuredOutput?: boolean;
   /**
    * True when no price is known for this real model (none in the config, none in the price table): its
    * prices are 0, so a dollar limit cannot be enforced on it (runs with one refuse it: UNPRICED_MODEL).

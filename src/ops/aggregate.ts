@@ -11,13 +11,20 @@
  *   consistent with the others; its choice is parsed (a response number or the chosen final answer) and
  *   mapped back to a candidate, falling back to majority when it cannot be.
  *
+ *
+ * Free text (freetext.ts): when most samples carry no explicit short answer (an open-ended question: no
+ * `Answer:` label, box, JSON, …; a last number alone does not count), majority, confidence-weighted and USC
+ * vote over the replies themselves: identical replies win outright, else one USC call picks the most
+ * consistent reply, else (budget refused it, or its choice did not parse) the reply most similar to the others.
+ *
  * Budget behaviour: aggregation calls that the budget refuses degrade to majority (recorded), never throw.
  */
-import { BudgetExhaustedError, extractAnswer, normalizeAnswer } from '../core/index.ts';
+import { BudgetExhaustedError, extractAnswer, normalizeAnswer, type AnswerExtractor } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import type { OpContext } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS, generate } from './generate.ts';
 import { verify, type Checker, type VerifyResult } from './verify.ts';
+import { chooseFreeText, isFreeText, type FreeTextVia } from './freetext.ts';
 
 export type AggregatorKind = 'majority' | 'confidence-weighted' | 'verifier' | 'usc';
 
@@ -29,6 +36,10 @@ export interface Candidate {
   confidence: number | undefined;
   text: string;
   nodeId: string | undefined;
+  /** Which extractor read `answer` (undefined: unknown, e.g. a structured answer or a recorded one — counted as explicit). */
+  extractor?: AnswerExtractor | undefined;
+  /** The reply was cut off at the output cap. */
+  truncated?: boolean;
 }
 
 /** A distinct answer with its support. */
@@ -164,6 +175,8 @@ export interface AggregateOptions {
   verifierModel?: string;
   checker?: Checker;
   uscModel?: string;
+  /** Vote over free-text replies when most samples have no short answer (default true). */
+  freeText?: boolean;
   maxOutputTokens?: number;
   operator: string;
   axis: string;
@@ -177,6 +190,8 @@ export interface AggregateOutcome {
   simulated: boolean;
   /** Aggregator-specific details: verdict scores, the USC choice and how it was read, fallbacks. */
   details: Record<string, unknown>;
+  /** Set when the samples were free text: how the chosen reply was picked, and which sample it is. */
+  freeText?: { via: FreeTextVia; index: number };
 }
 
 export async function aggregate(
@@ -192,11 +207,44 @@ export async function aggregate(
     simulated: false,
     details: {},
   };
+  if (options.kind !== 'verifier' && options.freeText !== false && isFreeText(candidates))
+    return freeTextConsensus(context, candidates, options);
   const list = ballots(candidates);
   if (options.kind === 'majority' || list.length === 0) return outcome;
   if (options.kind === 'confidence-weighted') return { ...outcome, decision: confidenceWeighted(candidates) };
   if (options.kind === 'verifier') return verifierBestOfN(context, list, options, outcome);
   return universalSelfConsistency(context, candidates, list, options, outcome);
+}
+
+/** Free-text samples: one reply chosen as a whole (freetext.ts); its text is the answer. */
+async function freeTextConsensus(
+  context: OpContext,
+  candidates: readonly Candidate[],
+  options: AggregateOptions,
+): Promise<AggregateOutcome> {
+  const choice = await chooseFreeText(context, candidates, {
+    question: options.question,
+    ...(options.uscModel !== undefined ? { uscModel: options.uscModel } : {}),
+    ...(options.maxOutputTokens !== undefined ? { maxOutputTokens: options.maxOutputTokens } : {}),
+    operator: options.operator,
+    axis: options.axis,
+  });
+  const none: Decision = { normalized: undefined, answer: undefined, confidence: undefined, method: options.kind };
+  if (!choice) return { decision: none, calls: 0, degraded: [], budgetExhausted: false, simulated: false, details: {} };
+  return {
+    decision: {
+      normalized: normalizeAnswer(choice.text),
+      answer: choice.text,
+      confidence: choice.confidence,
+      method: choice.via === 'usc' ? 'usc' : options.kind,
+    },
+    calls: choice.calls,
+    degraded: choice.degraded,
+    budgetExhausted: choice.budgetExhausted,
+    simulated: choice.simulated,
+    details: choice.details,
+    freeText: { via: choice.via, index: choice.index },
+  };
 }
 
 async function verifierBestOfN(

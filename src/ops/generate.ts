@@ -3,8 +3,15 @@
  * other operator makes its calls through `generate`, so tags, call identity, trace events and answer
  * extraction are done the same way everywhere.
  */
-import { BudgetExhaustedError, ThicketError, extractAnswer, normalizeAnswer } from '../core/index.ts';
-import type { CallResult, ChatMessage, JsonSchema } from '../models/index.ts';
+import {
+  BudgetExhaustedError,
+  ThicketError,
+  extractAnswerDetailed,
+  normalizeAnswer,
+  type AnswerExtractor,
+  type ExtractedAnswer,
+} from '../core/index.ts';
+import type { CallResult, ChatMessage, JsonSchema, RetryPolicy } from '../models/index.ts';
 import type { OpContext } from './context.ts';
 import type { GraphNodeKind } from './trace.ts';
 
@@ -33,13 +40,17 @@ export interface GenerateOptions {
   node?: GraphNodeKind | null;
   /** Graph nodes this output was derived from. */
   derivedFrom?: string[];
+  /** Retry policy for this call (default: the fleet's). */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface GenerateOutcome {
   call: CallResult;
   text: string;
-  /** Extracted final answer (from an `Answer:` line, the schema's `answer` field, or the last number). */
+  /** Extracted final answer (the schema's `answer` field, else the first extractor of core/answer.ts that matches). */
   answer: string | undefined;
+  /** Which extractor found `answer` (`json` also for a structured call's `answer` field); undefined when none did. */
+  extractor: AnswerExtractor | undefined;
   normalized: string | undefined;
   confidence: number | undefined;
   nodeId: string | undefined;
@@ -74,6 +85,7 @@ export async function generate(context: OpContext, options: GenerateOptions): Pr
         tags: spendTags,
         ...(context.recorder ? { recorder: context.recorder } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
       },
     );
   } catch (error) {
@@ -84,7 +96,8 @@ export async function generate(context: OpContext, options: GenerateOptions): Pr
     });
     throw error;
   }
-  const answer = answerOf(call);
+  const extracted = answerOf(call, questionOf(messages));
+  const answer = extracted?.value;
   const normalized = answer === undefined ? undefined : normalizeAnswer(answer);
   const confidence = call.confidence ?? confidenceOf(call);
   context.trace.event(stepId, 'call', {
@@ -103,17 +116,27 @@ export async function generate(context: OpContext, options: GenerateOptions): Pr
     nodeId = context.trace.addNode(stepId, options.node ?? 'answer', call.text, normalized);
     if (options.derivedFrom && options.derivedFrom.length > 0) context.trace.derive(nodeId, options.derivedFrom);
   }
-  return { call, text: call.text, answer, normalized, confidence, nodeId };
+  return { call, text: call.text, answer, extractor: extracted?.extractor, normalized, confidence, nodeId };
 }
 
-function answerOf(call: CallResult): string | undefined {
+/** The question a call answers (its last user turn): its listed options make choice letters answers. */
+export function questionOf(messages: readonly ChatMessage[]): string | undefined {
+  for (let index = messages.length - 1; index >= 0; index--) if (messages[index]?.role === 'user') return messages[index]!.content;
+  return undefined;
+}
+
+function answerOf(call: CallResult, question: string | undefined): ExtractedAnswer | undefined {
   if (call.object && typeof call.object === 'object' && 'answer' in call.object) {
     const value = call.object.answer;
-    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    // (The simulated fleet's stand-in answer is passed on as it is: the runtime refuses it as an answer.)
+    if ((typeof value === 'string' || typeof value === 'number') && String(value).trim() !== '')
+      return { value: String(value), extractor: 'json' };
   }
-  // A truncated response without an explicit answer line has no answer (its last number is mid-reasoning).
-  if (call.finishReason === 'length' && !/answer\s*[:=]/i.test(call.text)) return undefined;
-  return extractAnswer(call.text);
+  // A truncated response has no last-number answer (its last number is mid-reasoning); an explicit one still counts.
+  return extractAnswerDetailed(call.text, {
+    ...(question !== undefined ? { question } : {}),
+    ...(call.finishReason === 'length' ? { noLastNumber: true } : {}),
+  });
 }
 
 function confidenceOf(call: CallResult): number | undefined {

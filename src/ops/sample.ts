@@ -49,6 +49,12 @@ export interface SampleOperatorOptions {
   checker?: Checker;
   /** Model for the `usc` aggregator (default: the sampling model). */
   uscModel?: string;
+  /**
+   * When most samples carry no short answer, vote over the replies themselves (aggregate.ts, freetext.ts; may
+   * make one USC call). Default true; false keeps short answers only (the governor's probe, which only
+   * measures agreement).
+   */
+  freeText?: boolean;
   /** Samples in flight at once (default 8; the fleet's per-model limit applies too). */
   concurrency?: number;
   /** Cost the caller will spend after sampling (e.g. a cascade's verifier call): kept out of the plan. */
@@ -79,6 +85,10 @@ export type SampleDetails = {
   agreement: number;
   samples: Array<{ index: number; answer: string | undefined; confidence: number | undefined }>;
   aggregation: Record<string, unknown>;
+  /** Set when the samples were free text (no short answer in most): how the chosen reply was picked. */
+  freeText?: string;
+  /** The reply the answer came from and the extractor that read it (null for a free-text reply). */
+  extraction?: { extractor: string | null; text: string; via?: string };
 };
 
 export interface SampleResult extends OpResult {
@@ -206,6 +216,8 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
             confidence: outcome.confidence,
             text: outcome.text,
             nodeId: outcome.nodeId,
+            extractor: outcome.extractor,
+            truncated: outcome.call.finishReason === 'length',
           });
           done++;
         } catch (error) {
@@ -238,19 +250,25 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
     ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}),
     ...(options.checker ? { checker: options.checker } : {}),
     ...(options.uscModel !== undefined ? { uscModel: options.uscModel } : {}),
+    ...(options.freeText === false ? { freeText: false } : {}),
   });
   for (const reason of aggregated.degraded) noteDegrade(context, degraded, reason);
-  const { decision } = aggregated;
-  const list = ballots(candidates);
+  const { decision, freeText } = aggregated;
+  // Free text: the chosen reply is the answer; the short answers some samples had are not votes.
+  const list = freeText ? [] : ballots(candidates);
   const answered = list.reduce((sum, ballot) => sum + ballot.votes, 0);
   const winner = list.find((ballot) => ballot.normalized === decision.normalized);
-  const source = candidates.find((candidate) => candidate.normalized === decision.normalized);
+  const source = freeText
+    ? candidates.find((candidate) => candidate.index === freeText.index)
+    : candidates.find((candidate) => candidate.normalized === decision.normalized);
   let nodeId: string | undefined;
   if (decision.normalized !== undefined) {
     nodeId = context.trace.addNode(context.stepId, 'conclusion', `${kind}: ${decision.answer ?? ''}`, decision.normalized);
     context.trace.derive(
       nodeId,
-      candidates.flatMap((candidate) => (candidate.normalized !== undefined && candidate.nodeId !== undefined ? [candidate.nodeId] : [])),
+      candidates.flatMap((candidate) =>
+        (freeText || candidate.normalized !== undefined) && candidate.nodeId !== undefined ? [candidate.nodeId] : [],
+      ),
     );
   }
   const calls = candidates.length + aggregated.calls;
@@ -285,7 +303,17 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
       samplesSaved,
       maxOutputTokens: cap,
       votes: Object.fromEntries(list.map((ballot) => [ballot.normalized, ballot.votes])),
-      agreement: winner && answered > 0 ? winner.votes / answered : 0,
+      agreement: freeText ? (decision.confidence ?? 0) : winner && answered > 0 ? winner.votes / answered : 0,
+      ...(freeText ? { freeText: freeText.via } : {}),
+      ...(source
+        ? {
+            extraction: {
+              extractor: freeText ? null : (source.extractor ?? null),
+              text: source.text,
+              ...(freeText ? { via: freeText.via } : {}),
+            },
+          }
+        : {}),
       samples: candidates.map((candidate) => ({ index: candidate.index, answer: candidate.answer, confidence: candidate.confidence })),
       aggregation: aggregated.details,
     },

@@ -2,7 +2,7 @@
  * `SolveResult` — the one result of a solve, whichever surface asked: `thicket.solve()` returns it, the CLI
  * prints it (`--json` serialises exactly this object), the stream's `run-finished` event carries it.
  */
-import type { RunStatus, UsageTotals } from '../core/index.ts';
+import { isSimulatedStandIn, type AnswerExtractor, type RunStatus, type UsageTotals } from '../core/index.ts';
 import type { BudgetLimits, Ledger } from '../budget/index.ts';
 import type { KvThreadMetrics } from '../models/index.ts';
 import type { GovernorDecision } from '../governor/index.ts';
@@ -30,7 +30,31 @@ export interface SolveResult {
   spendByModel: Record<string, UsageTotals>;
   /** Tokens per compute axis (width, depth, search, agents, …). */
   spendByAxis: Record<string, UsageTotals>;
-  vote?: { samples: number; completed: number; agreement: number; votes: Record<string, number>; refusedByBudget: number; failed: number };
+  vote?: {
+    samples: number;
+    completed: number;
+    agreement: number;
+    votes: Record<string, number>;
+    refusedByBudget: number;
+    failed: number;
+    /** Free-text samples (no short answer in most): how one was chosen — `usc` (the model picked) or `similarity`. */
+    freeText?: string;
+  };
+  /**
+   * How the answer was read from the model's reply (strategies whose answer comes from one reply: single, and
+   * vote's chosen sample): `extractor` is the extractor of core/answer.ts that matched (`json`, `answer-line`,
+   * `boxed`, `hashes`, `the-answer-is`, `choice`, `last-number`), or null when none did — the answer is then
+   * the reply's text (free text), or there is none. `text` is the raw reply.
+   */
+  extraction?: {
+    node: string;
+    extractor: AnswerExtractor | null;
+    text: string;
+    /** Single answers on a model marked `structuredOutput`: `used`, `not-json` (read as text) or `refused` (asked again as text). */
+    structured?: string;
+    truncated?: boolean;
+    via?: string;
+  };
   nodes: Record<string, NodeSummary>;
   degraded: string[];
   estimate: { expectedTokens: number; worstTokens: number; expectedUsd: number; worstUsd: number };
@@ -83,7 +107,8 @@ export function nodeSummaries(result: WorkflowResult | undefined): Record<string
       {
         op: node.op,
         status: node.status,
-        answer: node.result?.answer ?? null,
+        // The simulated fleet's stand-in text is no answer, here as in the run's own `answer`.
+        answer: node.result?.simulated && isSimulatedStandIn(node.result.answer) ? null : (node.result?.answer ?? null),
         calls: node.result?.calls ?? 0,
         degraded: node.result?.degraded ?? [],
         ...(node.capability ? { capability: node.capability } : {}),
@@ -117,6 +142,27 @@ function kvReportOf(details: Record<string, unknown> | undefined): { kv?: KvRepo
   };
 }
 
+/** The extraction record (`details.extraction`) of the node that answered, else of the first node that has one. */
+export function extractionSummary(result: WorkflowResult | undefined): SolveResult['extraction'] | undefined {
+  if (!result) return undefined;
+  const ids = [...(result.answeredBy !== undefined ? [result.answeredBy] : []), ...Object.keys(result.nodes)];
+  for (const id of ids) {
+    const extraction = result.nodes[id]?.result?.details['extraction'];
+    if (typeof extraction !== 'object' || extraction === null) continue;
+    const record = extraction as Record<string, unknown>;
+    if (typeof record['text'] !== 'string') continue;
+    return {
+      node: id,
+      extractor: typeof record['extractor'] === 'string' ? (record['extractor'] as AnswerExtractor) : null,
+      text: record['text'],
+      ...(typeof record['structured'] === 'string' ? { structured: record['structured'] } : {}),
+      ...(record['truncated'] === true ? { truncated: true } : {}),
+      ...(typeof record['via'] === 'string' ? { via: record['via'] } : {}),
+    };
+  }
+  return undefined;
+}
+
 export function voteSummary(result: WorkflowResult, samples: number): NonNullable<SolveResult['vote']> {
   const details = (result.nodes['vote']?.result?.details ?? {}) as Partial<{
     completed: number;
@@ -124,6 +170,7 @@ export function voteSummary(result: WorkflowResult, samples: number): NonNullabl
     votes: Record<string, number>;
     failed: number;
     samplesSaved: number;
+    freeText: string;
   }>;
   const completed = details.completed ?? 0;
   const failed = details.failed ?? 0;
@@ -135,6 +182,7 @@ export function voteSummary(result: WorkflowResult, samples: number): NonNullabl
     // Every requested sample either completed, failed, was saved by adaptive width, or was not drawn for budget.
     refusedByBudget: Math.max(0, samples - completed - failed - (details.samplesSaved ?? 0)),
     failed,
+    ...(typeof details.freeText === 'string' ? { freeText: details.freeText } : {}),
   };
 }
 

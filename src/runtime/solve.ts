@@ -6,9 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  ANSWER_EXTRACTORS,
   CancelledError,
   InvalidInputError,
   NoModelError,
+  SimUnknownTaskError,
+  isSimulatedStandIn,
   readUserFile,
   structureProblem,
   systemClock,
@@ -19,7 +22,7 @@ import {
   type UsageTotals,
 } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import { FleetResolver, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
+import { FleetResolver, arithmeticTask, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import type { Embedder } from '../registry/index.ts';
 import { Trace, openCorpus } from '../ops/index.ts';
@@ -43,7 +46,16 @@ import { assertModelsReady, checkDollarBudget } from './readiness.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
 import type { ThicketEvent } from './events.ts';
 import { chargeInFlightAtCrash, inFlightNote, overLimit, overrunNote } from './spend-integrity.ts';
-import { TRACE_STEP_ID, budgetMessage, mapTotals, nodeSummaries, toTotals, voteSummary, type SolveResult } from './result.ts';
+import {
+  TRACE_STEP_ID,
+  budgetMessage,
+  extractionSummary,
+  mapTotals,
+  nodeSummaries,
+  toTotals,
+  voteSummary,
+  type SolveResult,
+} from './result.ts';
 
 export type SolveStrategy = 'auto' | Strategy;
 
@@ -428,11 +440,14 @@ export async function solve(query: string, options: SolveOptions, environment: S
       options.signal?.removeEventListener('abort', relay);
     }
 
+    // The simulated fleet's stand-in text is never an answer, whichever operator passed it on.
+    const produced = (governed ?? result)?.answer;
+    const answer = simulated && isSimulatedStandIn(produced) ? undefined : produced;
     // Spent past a limit (a provider overspent, or calls in flight at a crash were counted): nothing more could
     // be bought, so an otherwise ok run did not get the budget it was planned with.
     const overspent = overLimit(ledger);
     const workflowStatus = governed?.status ?? result?.status;
-    const status: RunStatus = controller.signal.aborted
+    const finished: RunStatus = controller.signal.aborted
       ? 'cancelled'
       : failure
         ? failure.category === 'budget'
@@ -441,6 +456,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
         : overspent && workflowStatus === 'ok'
           ? 'budget_exhausted'
           : workflowStatus!;
+    const status: RunStatus = finished === 'ok' && answer === undefined ? 'error' : finished;
     const report = ledger.report();
     // Served from the journal: calls replayed one by one, plus the calls of whole steps reused on resume.
     const replayedCalls =
@@ -453,19 +469,29 @@ export async function solve(query: string, options: SolveOptions, environment: S
       ...(inFlightAtCrash ? [inFlightNote(inFlightAtCrash)] : []),
       ...(overrun ? [overrun] : []),
     ];
-    const errorInfo =
-      failure?.toJSON() ??
-      governed?.error ??
-      (status === 'budget_exhausted'
-        ? { code: 'BUDGET_EXHAUSTED', message: budgetMessage(degraded, ledger) }
-        : status === 'cancelled'
-          ? { code: 'CANCELLED', message: 'The run was cancelled.' }
-          : status === 'error'
-            ? (nodeError ?? { code: 'PROVIDER_ERROR', message: 'No answer was produced.' })
-            : undefined);
+    const extraction = extractionSummary(result);
+    // Asked something outside its generated tasks, the simulated fleet has no answer to give: say so plainly.
+    const simUnknown =
+      status === 'error' &&
+      simulated &&
+      answer === undefined &&
+      failure?.category !== 'bad_input' &&
+      corpusTask === undefined &&
+      !simulatedTaskKnown(query);
+    const errorInfo = simUnknown
+      ? new SimUnknownTaskError(model, query).toJSON()
+      : (failure?.toJSON() ??
+        governed?.error ??
+        (status === 'budget_exhausted'
+          ? { code: 'BUDGET_EXHAUSTED', message: budgetMessage(degraded, ledger) }
+          : status === 'cancelled'
+            ? { code: 'CANCELLED', message: 'The run was cancelled.' }
+            : status === 'error'
+              ? (nodeError ?? noAnswerError(report.total.calls, extraction, operatorErrors(result)))
+              : undefined));
     const solveResult: SolveResult = {
       runId,
-      answer: (governed ?? result)?.answer ?? null,
+      answer: answer ?? null,
       status,
       simulated,
       strategy,
@@ -477,6 +503,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       spendByModel: mapTotals(report.byModel),
       spendByAxis: mapTotals(report.byAxis),
       ...(strategy === 'vote' && result ? { vote: voteSummary(result, samples) } : {}),
+      ...(extraction ? { extraction } : {}),
       nodes: nodeSummaries(result),
       degraded,
       ...(governed ? { governor: governed.decision } : {}),
@@ -499,6 +526,59 @@ export async function solve(query: string, options: SolveOptions, environment: S
   } finally {
     await capabilities?.close();
   }
+}
+
+/** Error codes operators recorded in their details instead of throwing (solo keeps going without its call). */
+function operatorErrors(result: WorkflowResult | undefined): string[] {
+  return Object.values(result?.nodes ?? {}).flatMap((node) => {
+    const code = node.result?.details['error'];
+    return typeof code === 'string' ? [code] : [];
+  });
+}
+
+/**
+ * Whether the simulated fleet has an oracle for the query as asked: an arithmetic expression it can work out
+ * (a corpus's own sim tasks are checked apart, with the corpus).
+ */
+function simulatedTaskKnown(query: string): boolean {
+  return arithmeticTask(query) !== undefined;
+}
+
+/**
+ * Why a run that made its calls ended without an answer: the endpoint answered, but nothing usable could be
+ * read (ANSWER_UNPARSED, exit 5) — apart from a run where no call got through (PROVIDER_ERROR, exit 1).
+ */
+function noAnswerError(
+  calls: number,
+  extraction: SolveResult['extraction'],
+  swallowed: readonly string[],
+): { code: string; message: string } {
+  // An operator that caught its call's failure (solo) and answered nothing: an endpoint failure stays one.
+  const failed = swallowed.find((code) => code !== 'MALFORMED_OUTPUT' && code !== 'ANSWER_UNPARSED');
+  if (failed !== undefined) return { code: failed, message: `No answer was produced: a model call failed (${failed}).` };
+  if (swallowed.includes('MALFORMED_OUTPUT'))
+    return {
+      code: 'ANSWER_UNPARSED',
+      message:
+        `The model replied (${calls} call${calls === 1 ? '' : 's'}), but its structured reply could not be parsed (MALFORMED_OUTPUT: ` +
+        'not valid JSON, or cut off at the output cap — raise --max-output-tokens).',
+    };
+  if (extraction?.truncated)
+    return {
+      code: 'ANSWER_UNPARSED',
+      message:
+        'The model\'s reply was cut off at the output cap before it gave an answer (its text is in "extraction.text"); ' +
+        'raise --max-output-tokens.',
+    };
+  if (calls > 0)
+    return {
+      code: 'ANSWER_UNPARSED',
+      message:
+        `The model replied (${calls} call${calls === 1 ? '' : 's'}), but no answer could be read from its replies ` +
+        `(tried, in order: ${ANSWER_EXTRACTORS.join(', ')})${extraction ? '; its text is in "extraction.text"' : ''}. ` +
+        '--strategy single returns a free-text reply as it is.',
+    };
+  return { code: 'PROVIDER_ERROR', message: 'No answer was produced.' };
 }
 
 async function embedderOption(environment: SolveEnvironment): Promise<{ embedder?: Embedder }> {

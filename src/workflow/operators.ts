@@ -8,7 +8,7 @@
  * rejected at validation time ("operator X is not available").
  */
 import { normalizeAnswer } from '../core/index.ts';
-import { generate } from '../ops/index.ts';
+import { answerCall, answerOrText, type AnswerExtraction } from '../ops/index.ts';
 import { buildMessages } from './template.ts';
 import { computeOperators, type OperatorEnvironment } from './op-adapters.ts';
 import { templateValues, type NodeInput, type OperatorFn, type OperatorRegistry } from './operator-types.ts';
@@ -24,8 +24,13 @@ export function defaultOperators(environment: OperatorEnvironment = {}): Operato
   return { generate: generateOperator, aggregate: aggregateOperator, ...computeOperators(environment) };
 }
 
+/**
+ * One call. Its answer is the reply's short answer (core/answer.ts, or the JSON `answer` when the model does
+ * structured output), else the reply's text itself: a free-text reply is an answer, not an error. What was
+ * matched (or that nothing was) and the raw reply go in `details.extraction`.
+ */
 export const generateOperator: OperatorFn<'generate'> = async (context, params, inputs) => {
-  const out = await generate(context, {
+  const out = await answerCall(context, {
     step: 'call',
     messages: buildMessages(params, inputs.query, templateValues(inputs)),
     ...(params.maxOutputTokens !== undefined ? { maxOutputTokens: params.maxOutputTokens } : {}),
@@ -33,16 +38,28 @@ export const generateOperator: OperatorFn<'generate'> = async (context, params, 
     operator: 'generate',
     axis: 'base',
   });
+  const extraction: AnswerExtraction = {
+    extractor: out.extractor ?? null,
+    text: out.text,
+    ...(out.structured !== 'off' ? { structured: out.structured } : {}),
+    ...(out.finishReason === 'length' ? { truncated: true } : {}),
+  };
   return {
-    answer: out.answer,
+    answer: answerOrText(out),
     confidence: out.confidence,
     text: out.text,
     nodeId: out.nodeId,
-    calls: 1,
+    calls: out.calls,
     degraded: [],
     budgetExhausted: false,
-    simulated: out.call.simulated,
-    details: { model: out.call.model, finishReason: out.call.finishReason, replayed: out.call.replayed },
+    simulated: out.simulated,
+    details: {
+      model: out.model,
+      finishReason: out.finishReason ?? null,
+      replayed: out.replayed,
+      extraction,
+      ...(out.structuredError ? { structuredError: out.structuredError } : {}),
+    },
   };
 };
 

@@ -120,10 +120,35 @@ export async function solveCommand(runtime: ThicketRuntime, query: string, flags
   }
 }
 
+/** Lines of the model's reply shown under the answer; the whole reply is in `--json` (`extraction.text`). */
+const REPLY_LINES = 12;
+
+/** Which extractor read the answer (or that none did), and the model's reply as it came. */
+function printExtraction(result: SolveResult, out: (text: string) => void): void {
+  const extraction = result.extraction!;
+  const how =
+    extraction.extractor !== null
+      ? `the ${extraction.extractor} extractor`
+      : result.answer !== null
+        ? 'none matched — no short answer in the reply, so the answer is the reply itself'
+        : `none matched — no answer could be read from the reply${extraction.truncated ? ' (it was cut off at the output cap)' : ''}`;
+  const structured = extraction.structured !== undefined ? `; structured output: ${extraction.structured}` : '';
+  const via = extraction.via !== undefined ? `; reply chosen by ${extraction.via}` : '';
+  out(pc.dim(`Read by: ${how}${structured}${via}`));
+  // The reply is worth showing when the answer was read out of it, or when it gave none.
+  if (extraction.extractor === null && result.answer !== null) return;
+  const lines = extraction.text.trim().split('\n');
+  out(pc.dim('Reply:'));
+  for (const line of lines.slice(0, REPLY_LINES)) out(pc.dim(`  ${line}`));
+  if (lines.length > REPLY_LINES) out(pc.dim(`  … (${lines.length - REPLY_LINES} more lines; --json has the whole reply)`));
+}
+
 function printHuman(result: SolveResult, out: (text: string) => void): void {
   const statusColour = result.status === 'ok' ? pc.green : result.status === 'budget_exhausted' ? pc.yellow : pc.red;
   out(`${result.simulated ? `${SIMULATED_LABEL} ` : ''}${pc.bold('Answer:')} ${result.answer ?? pc.dim('(none)')}`);
   out(`Status: ${statusColour(result.status)}   Strategy: ${result.strategy}   Run: ${result.runId}${result.resumed ? ' (resumed)' : ''}`);
+  // (A simulated run outside its generated tasks has only stand-in text to show: its error says it all.)
+  if (result.extraction && result.error?.code !== 'SIM_UNKNOWN_TASK') printExtraction(result, out);
   if (result.vote && result.vote.samples > 1) {
     const votes = Object.entries(result.vote.votes)
       .sort((a, b) => b[1] - a[1])
