@@ -11,6 +11,7 @@ import {
   InvalidInputError,
   NoModelError,
   systemClock,
+  addUsd,
   toThicketError,
   type InputIssue,
   type RunStatus,
@@ -295,7 +296,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
         newUsage.inputTokens += event.amount.inputTokens;
         newUsage.outputTokens += event.amount.outputTokens;
         newUsage.totalTokens += event.amount.inputTokens + event.amount.outputTokens;
-        newUsage.usd += event.amount.usd;
+        newUsage.usd = addUsd(newUsage.usd, event.amount.usd);
         newUsage.calls += event.amount.calls;
       }
       if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.report().total), limits: budget });

@@ -1,8 +1,8 @@
 /** `thicket runs ls` and `thicket runs show <id>`: what the journal holds. */
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError } from '../../core/index.ts';
-import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { InvalidInputError, type UsageTotals } from '../../core/index.ts';
+import { Journal, defaultJournalPath, type CallRow, type ModelSpend } from '../../journal/index.ts';
 import type { TraceJson } from '../../ops/index.ts';
 import { TRACE_STEP_ID } from '../../runtime/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -65,11 +65,10 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     if (!journal || !run)
       throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
     if (flags.trace) return printTrace(journal, id, output);
-    const calls = journal.getCalls(id);
-    const totals = journal.runTotals(id);
-    const spendByModel = journal.spendByModel(id);
+    const report = runReport(journal, id);
+    const { calls, totals } = report;
     if (output.json) {
-      output.out(JSON.stringify({ run, totals, spendByModel, calls }));
+      output.out(JSON.stringify(report));
       return 0;
     }
     output.out(`${run.simulated ? `${SIMULATED_LABEL} ` : ''}${pc.bold(run.id)} — ${run.command} — status ${run.status}`);
@@ -77,14 +76,17 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     output.out(`Answer: ${run.answer ?? '(none)'}`);
     output.out(
       table(
-        ['#', 'model', 'step', 'in', 'out', 'cost', 'latency ms', 'finish', 'answer text'],
+        ['#', 'model', 'step', 'purpose', 'tries', 'in', 'out', 'cost', 'latency ms', 'finish', 'answer text'],
         calls.map((call, index) => [
           index + 1,
           call.model,
           call.stepId ?? '',
-          call.inputTokens,
-          call.outputTokens,
-          formatUsd(call.costUsd),
+          call.purpose ?? '',
+          // Every attempt the provider answered is billed; in/out/cost are the sums over them (as in the totals).
+          call.billed?.calls ?? call.attempts,
+          call.billed?.inputTokens ?? call.inputTokens,
+          call.billed?.outputTokens ?? call.outputTokens,
+          formatUsd(call.billed?.usd ?? call.costUsd),
           Math.round(call.latencyMs),
           // A failed call spent (its tokens count in the totals) but produced nothing usable.
           `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}`,
@@ -102,6 +104,14 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
   } finally {
     journal?.close();
   }
+}
+
+/** What `runs show <id> --json` prints: the run, its totals (summed over its journaled calls), spend by model, the calls. */
+export function runReport(
+  journal: Journal,
+  id: string,
+): { run: ReturnType<Journal['getRun']>; totals: UsageTotals; spendByModel: ModelSpend[]; calls: CallRow[] } {
+  return { run: journal.getRun(id), totals: journal.runTotals(id), spendByModel: journal.spendByModel(id), calls: journal.getCalls(id) };
 }
 
 /** The reasoning graph and per-node steps of a run (written by `solve`; see TRACE_STEP_ID). */
