@@ -12,6 +12,7 @@ import {
   NoModelError,
   systemClock,
   addUsd,
+  roundUsd,
   toThicketError,
   type InputIssue,
   type RunStatus,
@@ -422,8 +423,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
       estimate: {
         expectedTokens: result?.estimate.total.expected.totalTokens ?? 0,
         worstTokens: result?.estimate.total.worst.totalTokens ?? 0,
-        expectedUsd: result?.estimate.total.expected.usd ?? 0,
-        worstUsd: result?.estimate.total.worst.usd ?? 0,
+        expectedUsd: roundUsd(result?.estimate.total.expected.usd ?? 0),
+        worstUsd: roundUsd(result?.estimate.total.worst.usd ?? 0),
       },
       resumed,
       journal: environment.journalPath,
