@@ -19,9 +19,16 @@ export interface BenchRow {
 }
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return percentile(values, 0.5);
 }
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
+}
+
+/** One event-loop turn: lets the journal's group commit (scheduled with setImmediate) run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function benchLedger(): BenchRow {
   const ledger = new Ledger({ clock: systemClock, limits: { totalTokens: Number.MAX_SAFE_INTEGER, usd: 1e12 } });
@@ -72,15 +79,37 @@ export async function benchCallPath(): Promise<BenchRow[]> {
       temperature: 0.7,
       metadata: { stepId: `sample-${index}` },
     });
-    for (let index = 0; index < 200; index++) await fleet.call('bench-small', request(-index - 1), { budget: ledger.root });
+    for (let index = 0; index < 200; index++) {
+      await fleet.call('bench-small', request(-index - 1), { budget: ledger.root, recorder });
+      await nextTurn();
+    }
+    // Each call is timed WITH its journal write: the group commit runs on the next event-loop turn, which a
+    // real provider's I/O always yields but a zero-latency loop never would (then nothing was written inside
+    // the timing at all). Awaiting one turn per call runs that commit inside the call's timing, as a user's
+    // sequential calls each pay it.
     const perCall: number[] = [];
     const started = performance.now();
     for (let index = 0; index < calls; index++) {
       const start = performance.now();
       await fleet.call('bench-small', request(index), { budget: ledger.root, recorder });
+      await nextTurn();
       perCall.push((performance.now() - start) * 1000);
     }
     const recordSeconds = (performance.now() - started) / 1000;
+    const written = journal.runTotals(runId).calls;
+
+    // Concurrent: 64 calls in flight share group commits; timed until the last commit is on disk.
+    const concurrentCalls = 3200;
+    const concurrentStart = performance.now();
+    for (let batch = 0; batch < concurrentCalls / 64; batch++) {
+      await Promise.all(
+        Array.from({ length: 64 }, (_, slot) =>
+          fleet.call('bench-small', request(calls + batch * 64 + slot), { budget: ledger.root, recorder }),
+        ),
+      );
+    }
+    journal.flush();
+    const concurrentMicros = ((performance.now() - concurrentStart) * 1000) / concurrentCalls;
 
     // Replay: a second fleet over the same run id serves every call from the journal.
     const replayFleet = new Fleet({ resolver: new FleetResolver({ config: ZERO_LATENCY_CONFIG, clock, seed: 1 }), clock, seed: 1 });
@@ -95,15 +124,23 @@ export async function benchCallPath(): Promise<BenchRow[]> {
     const replayRate = calls / ((performance.now() - replayStart) / 1000);
     journal.close();
     const medianMicros = median(perCall);
+    const p90Micros = percentile(perCall, 0.9);
     return [
       {
-        name: 'call path, sim at zero latency (ledger + journal + provider), median per call',
+        name: 'call path, sim at zero latency (ledger + journal write + provider), median per call',
         value: `${medianMicros.toFixed(1)} µs`,
         target: '≤ 100 µs',
         met: medianMicros <= 100,
         note:
-          `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; ` +
-          `${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
+          `p90 ${p90Micros.toFixed(1)} µs; each call's journal commit inside its timing ` +
+          `(${written}/${calls + 200} calls on disk after the loop); ${Math.round(calls / recordSeconds).toLocaleString('en-US')} calls/s`,
+      },
+      {
+        name: 'call path, 64 calls in flight (group commit), per call',
+        value: `${concurrentMicros.toFixed(1)} µs`,
+        target: '≤ 100 µs',
+        met: concurrentMicros <= 100,
+        note: 'wall time of 3,200 calls incl. the last commit, / 3,200',
       },
       {
         name: 'journal replay (resume), calls served from the journal',
@@ -156,6 +193,7 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
       const request = { messages: history, maxOutputTokens: 128, temperature: 0.7, metadata: { stepId: `agent-${agent}/round-${round}` } };
       const start = performance.now();
       const result = await fleet.call('bench-small', request, { budget: ledger.root, recorder });
+      await nextTurn(); // the call's journal commit, inside its timing
       perCall.push((performance.now() - start) * 1000);
       inlineBytes += Buffer.byteLength(JSON.stringify({ ...request, maxOutputTokens: 128 }));
       history.push({ role: 'assistant', content: result.text });
@@ -179,7 +217,7 @@ async function benchGrowingHistory(folder: string): Promise<BenchRow[]> {
       value: `${median(perCall).toFixed(1)} µs`,
       target: '≤ 100 µs',
       met: median(perCall) <= 100,
-      note: `p90 ${[...perCall].sort((a, b) => a - b)[Math.floor(calls * 0.9)]!.toFixed(1)} µs; history up to ${2 * rounds} messages`,
+      note: `p90 ${percentile(perCall, 0.9).toFixed(1)} µs incl. each call's journal commit; history up to ${2 * rounds} messages`,
     },
   ];
 }

@@ -3,8 +3,9 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network
- * limits the sections; THICKET_BENCH_ITEMS sizes the suite.
+ * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network,cli
+ * limits the sections (`cli`: what a user runs, spawned with a journal — AgentsNet at 1,000 agents and a
+ * 10,000-node workflow; also run by `network` and `workflow`); THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
@@ -19,6 +20,7 @@ import { benchGovernor } from './governor.ts';
 import { benchNetwork, benchProtocols, protocolTable } from './network.ts';
 import { benchRuntimeSolve } from './runtime.ts';
 import { benchStartup } from './startup.ts';
+import { benchAgentsnetCli, benchWorkflowCli } from './cli-paths.ts';
 
 const only = process.env['THICKET_BENCH_ONLY']?.split(',');
 const wants = (section: string): boolean => !only || only.includes(section);
@@ -36,6 +38,7 @@ if (wants('lab')) rows.push(await benchQuickStudy());
 if (wants('registry')) rows.push(...(await benchRegistry()));
 if (wants('llama')) rows.push(...(await benchLlama()));
 if (wants('network')) rows.push(...(await benchNetwork()));
+if (wants('network') || wants('cli')) rows.push(...benchAgentsnetCli());
 const tables: string[] = [];
 if (wants('governor')) {
   const governor = await benchGovernor();
@@ -47,6 +50,7 @@ if (wants('workflow')) {
   rows.push(...(await benchExecutorOverhead()));
   rows.push(...benchFanOut10k());
 }
+if (wants('workflow') || wants('cli')) rows.push(...benchWorkflowCli());
 
 console.log(`Thicket benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 if (rows.length > 0) {

@@ -126,6 +126,8 @@ export async function benchExecutorOverhead(): Promise<BenchRow[]> {
 
 interface FanOutFigures {
   wallMs: number;
+  /** CPU time (user + system) of the run: what the wall time would be on an idle core. */
+  cpuMs: number;
   peakRssMb: number;
   /** Peak RSS just before the run: node + tsx + the tokenizer's tables + the spec. */
   baselineRssMb: number;
@@ -136,14 +138,15 @@ interface FanOutFigures {
 async function fanOutChild(mode: string): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'thicket-bench-fan-'));
   try {
-    const journal = mode === 'journal' ? Journal.open(join(folder, 'bench.db')) : undefined;
+    const journal = mode === 'journal' || mode === 'sim-journal' ? Journal.open(join(folder, 'bench.db')) : undefined;
     journal?.beginOrResumeRun({ id: 'fan', command: 'bench', query: 'fan', simulated: true });
     const fleet = zeroLatencyFleet(1);
-    const operators = mode === 'sim' ? defaultOperators() : fakeRegistry({});
-    const spec = fanSpec(9_998, { model: 'bench-small' });
+    const operators = mode === 'sim' || mode === 'sim-journal' ? defaultOperators() : fakeRegistry({});
+    const spec = fanSpec(Number(process.env['THICKET_BENCH_FAN_NODES'] ?? 10_000) - 2, { model: 'bench-small' });
     countTokens('warm up'); // the tokenizer loads its tables on first use (~70 ms): not executor time
     const baselineRssMb = process.resourceUsage().maxRSS / 1024;
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const result = await runWorkflow({
       spec,
       query: 'What is 17*23?',
@@ -153,16 +156,23 @@ async function fanOutChild(mode: string): Promise<void> {
       concurrency: 64,
       ...(journal ? { journal: { journal, runId: 'fan' } } : {}),
     });
-    const wallMs = performance.now() - start;
     journal?.close();
-    const figures: FanOutFigures = { wallMs, peakRssMb: process.resourceUsage().maxRSS / 1024, baselineRssMb, status: result.status };
+    const wallMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    const figures: FanOutFigures = {
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      baselineRssMb,
+      status: result.status,
+    };
     process.stdout.write(JSON.stringify(figures));
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
 }
 
-function fanOutInChild(mode: 'fake' | 'journal' | 'sim'): FanOutFigures {
+function fanOutInChild(mode: 'fake' | 'journal' | 'sim' | 'sim-journal'): FanOutFigures {
   const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--fan-out-child', mode], {
     encoding: 'utf8',
   });

@@ -74,13 +74,29 @@ describe('Ledger basics', () => {
     assert.equal(ledger.root.maxAffordableOutputTokens(2000, { inputPerMillion: 0, outputPerMillion: 0 }), 0);
   });
 
-  it('clamps spend to the reservation and reports the overrun', () => {
+  it('books what the provider reports beyond the reservation and reports the overrun', () => {
     const ledger = new Ledger({ clock: systemClock, limits: { totalTokens: 100 } });
     const reservation = ledger.root.reserve(amount(10, 20));
     reservation.settle(amount(15, 20));
-    assert.equal(ledger.root.spent().totalTokens, 30);
+    assert.equal(ledger.root.spent().totalTokens, 35);
     assert.deepEqual(reservation.overrun, { inputTokens: 5, outputTokens: 0, usd: 0, calls: 0 });
     assert.equal(ledger.report().overrun.inputTokens, 5);
+  });
+
+  it('a settle past the limit leaves no headroom: totals add up and the next reservation is refused', () => {
+    const ledger = new Ledger({ clock: systemClock, limits: { usd: 0.5 } });
+    const child = ledger.root.child('vote');
+    const reservation = child.reserve(amount(20, 64, 0.01));
+    // The provider ignored max_tokens: 4,200 output tokens billed.
+    const settled = reservation.settle(amount(20, 4200, 0.7));
+    assert.deepEqual(settled, { inputTokens: 20, outputTokens: 4200, totalTokens: 4220, usd: 0.7, calls: 1 });
+    const spent = ledger.root.spent();
+    assert.equal(spent.totalTokens, spent.inputTokens + spent.outputTokens);
+    assert.equal(spent.usd, 0.7);
+    assert.equal(ledger.root.remaining().usd, 0);
+    assert.ok(Math.abs(ledger.report().overrun.usd - 0.69) < 1e-9);
+    assert.equal(ledger.report().overrun.outputTokens, 4136);
+    assert.throws(() => ledger.root.reserve(amount(1, 1, 0.000001)), BudgetExhaustedError);
   });
 
   it('attributes spend by model, operator, axis, agent and budget', () => {

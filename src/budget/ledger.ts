@@ -5,8 +5,9 @@
  * Why it is safe under any number of concurrent branches: `reserve` checks every budget on the path to the
  * root and books the reservation on all of them in one synchronous step. JavaScript runs it to completion
  * without interleaving, so two branches can never both see the same headroom. Spend only ever moves from
- * "reserved" to "spent" at settle time, clamped to what was reserved, so committed = spent + reserved never
- * exceeds a limit.
+ * "reserved" to "spent" at settle time, so committed = spent + reserved never exceeds a limit — unless a
+ * provider reports more than the worst case it was reserved for: that is booked as reported (it was billed),
+ * flagged as an overrun, and leaves the budget with no headroom (see `Reservation.settle`).
  *
  * Seconds are a deadline, not an additive amount: parallel branches share the same wall clock, so a budget
  * of S seconds means "no call may start after S seconds, and none may run past it" (the fleet caps every
@@ -233,6 +234,18 @@ export class Budget {
     this.ledger.emit('charge', this, amount, tags);
   }
 
+  /**
+   * Books spend already incurred whether or not it fits: calls in flight when an earlier process of the run
+   * died, counted at their reserved worst case (the provider may have billed them). Never refused — it was
+   * spent — so the budget may end up over its limit, which leaves no headroom for anything else.
+   */
+  book(amount: Amount, tags: SpendTags = {}): void {
+    const vector = toVector(amount);
+    for (const node of this.ancestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.spentVector[index]! += vector[index]!;
+    this.ledger.recordSpend(vector, tags);
+    this.ledger.emit('charge', this, amount, tags);
+  }
+
   /** Largest output-token count a call with this prompt may reserve right now (0 if none). */
   maxAffordableOutputTokens(inputTokens: number, pricing: { inputPerMillion: number; outputPerMillion: number }): number {
     const room = this.headroomVector();
@@ -316,10 +329,12 @@ export class Reservation {
   }
 
   /**
-   * Converts the reservation into spend of `actual` and releases the rest. Spend is clamped to the
-   * reservation, which is the worst case by construction (prompt counted with a margin, output capped by
-   * max tokens). If a provider still reports more (e.g. a chat template much longer than the margin), the
-   * excess is kept in `overrun` and surfaced in reports rather than silently breaking the hard cap.
+   * Converts the reservation into spend of `actual` and releases the rest. The reservation is the worst case by
+   * construction (prompt counted with a margin, output capped by max tokens), but a provider may still report
+   * more (a chat template much longer than the margin, or one that ignores `max_tokens`). What the provider
+   * reports is what it bills, so that is what is booked — never clamped to the reservation. The excess is kept
+   * in `overrun` (and in the ledger's report): the budget may then be over its limit, which leaves no headroom,
+   * so every later reservation is refused and the run ends `budget_exhausted` with the overrun named.
    */
   settle(actual: Amount): Amount {
     if (!this.open) throw new Error('Reservation already closed');
@@ -335,7 +350,6 @@ export class Reservation {
         if (index === USD) over.usd = fromNanoUsd(excess);
         if (index === 4) over.calls = excess;
       }
-      actualVector[index] = Math.min(actualVector[index]!, this.reservedVector[index]!);
     }
     this.overrun = over;
     this.budget.finish(this.reservedVector, actualVector);
@@ -363,7 +377,7 @@ export interface SpendReport {
   byAxis: Record<string, UsageTotals>;
   byAgent: Record<string, UsageTotals>;
   byBudget: Record<string, UsageTotals & { limits: BudgetLimits }>;
-  /** Usage providers reported beyond their reservation (should stay empty; see Reservation.settle). */
+  /** Usage providers reported beyond their reservation, included in the totals (should stay empty; see Reservation.settle). */
   overrun: UsageTotals;
 }
 

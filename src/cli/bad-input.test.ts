@@ -5,11 +5,21 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { countRuns, describeResult, expectExit, makeTempDir, parseSingleJson, runCli, type TempDir } from './testing/run-cli.ts';
 
 const QUERY = 'What is 17*23?';
 const SIM_PROFILES = ['sim:small', 'sim:medium', 'sim:large', 'sim:reasoner-small', 'sim:reasoner-large'];
+
+/** A `generate` node whose params nest `depth` objects deep (built as text: no recursion needed). */
+const deepWorkflow = (depth: number): string =>
+  `{"version":1,"nodes":[{"id":"a","op":"generate","params":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}],"output":"a"}`;
+
+const BILLION_LAUGHS = [
+  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ...'bcdefghi'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[index]!}`).join(',')}]`),
+].join('\n');
 
 interface ErrorJson {
   status: 'error';
@@ -73,11 +83,108 @@ describe('thicket CLI end to end: bad input', () => {
         code: 'INVALID_INPUT',
         mentions: [
           /--budget-tokens: must be greater than 0, got -5/,
-          /--budget-usd: must be a number, got "abc"/,
+          /--budget-usd: must be a number written in plain decimal digits \(e\.g\. 0\.5\), got "abc"/,
           /--samples: must be at least 1, got 0/,
         ],
         check: (error) =>
           assert.deepEqual(error.issues?.map((issue) => issue.path).sort(), ['--budget-tokens', '--budget-usd', '--samples']),
+      },
+      {
+        name: 'budget flags take plain decimal digits only: 0x10, " 100 ", 1e23 and past-safe integers are refused',
+        args: (dir) =>
+          solve(
+            dir,
+            '--model',
+            'sim:small',
+            '--budget-tokens',
+            '0x10',
+            '--budget-calls',
+            ' 100 ',
+            '--budget-usd',
+            '1e23',
+            '--budget-output-tokens',
+            '99999999999999999999',
+            '--json',
+          ),
+        code: 'INVALID_INPUT',
+        mentions: [
+          /--budget-tokens: must be a number written in plain decimal digits \(e\.g\. 100\), got "0x10"/,
+          /--budget-calls: must be a number written in plain decimal digits \(e\.g\. 100\), got " 100 "/,
+          /--budget-usd: must be a number written in plain decimal digits \(e\.g\. 0\.5\), got "1e23"/,
+          /--budget-output-tokens: must be at most 9007199254740991, got 99999999999999999999/,
+        ],
+      },
+      {
+        name: 'study --budgets takes the same parser (0x10 and 1e23 refused)',
+        args: (dir) => ['study', '--quick', '--budgets', '0x10,1e23', '--journal', dir.file('journal.db')],
+        code: 'INVALID_INPUT',
+        mentions: [/--budgets: must be a number written in plain decimal digits \(e\.g\. 0\.5\), got "0x10"/, /got "1e23"/],
+      },
+      {
+        name: 'a workflow nested 50,000 deep via solve -w: refused at read (no stack overflow)',
+        args: (dir) => solve(dir, '--model', 'sim:small', '--workflow', dir.write('deep.json', deepWorkflow(50_000)), '--json'),
+        code: 'INVALID_INPUT',
+        mentions: [/Cannot read workflow/, /deep\.json: nests deeper than the limit of 64 levels/],
+      },
+      {
+        name: 'the same file via workflow validate: the same refusal (one reader, one validation path)',
+        args: (dir) => ['workflow', 'validate', dir.write('deep.json', deepWorkflow(50_000)), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/Cannot read workflow/, /deep\.json: nests deeper than the limit of 64 levels/],
+      },
+      {
+        name: 'a workflow invalid in itself, without -m, reports the spec (not NO_MODEL)',
+        args: (dir) => [
+          'solve',
+          QUERY,
+          '--db',
+          dir.file('journal.db'),
+          '--workflow',
+          dir.write('bad.json', { version: 1, nodes: [{ id: 'a', op: 'generate', params: { x: 1 } }] }),
+          '--json',
+        ],
+        code: 'INVALID_INPUT',
+        mentions: [/Invalid workflow spec/, /nodes\[0\]\.params: Unrecognized key: "x"/, /output:/],
+      },
+      {
+        name: 'a YAML alias bomb (billion laughs) as a study file: exit 2, not INTERNAL',
+        args: (dir) => ['study', '--study', dir.write('bomb.yaml', BILLION_LAUGHS), '--journal', dir.file('journal.db')],
+        code: 'INVALID_INPUT',
+        mentions: [/Cannot read study/, /bomb\.yaml: YAML aliases expand past the limit of 100/],
+      },
+      {
+        name: 'sim fit --from-journal <missing path>: refused, and no journal is created there',
+        args: (dir) => ['sim', 'fit', '--from-journal', dir.file('journal.db'), '--model', 'local', '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/Cannot read journal/, /journal\.db: no journal at this path/],
+      },
+      {
+        name: 'study --out under a regular file: refused before the study runs (no journal created)',
+        args: (dir) => ['study', '--quick', '--out', `${dir.write('a-file', 'x')}/report`, '--journal', dir.file('journal.db'), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/--out: .*a-file\/report: .*a-file is a file, so no folder can be created under it/],
+      },
+      {
+        name: 'study --out /proc/x: refused before the study runs (it used to hang after it)',
+        args: (dir) => ['study', '--quick', '--out', '/proc/thicket-x', '--journal', dir.file('journal.db'), '--json'],
+        code: 'INVALID_INPUT',
+        mentions: [/--out: \/proc\/thicket-x: \/proc is on a kernel pseudo-filesystem/],
+      },
+      {
+        name: 'study with an unknown model: refused before the journal is created',
+        args: (dir) => [
+          'study',
+          '--quick',
+          '--models',
+          'sim:nope',
+          '--out',
+          dir.file('out'),
+          '--journal',
+          dir.file('journal.db'),
+          '--json',
+        ],
+        code: 'INVALID_INPUT',
+        mentions: [/models\[0\]/, /sim:nope/],
       },
       {
         name: 'unknown flag --frobnicate',
@@ -143,6 +250,59 @@ describe('thicket CLI end to end: bad input', () => {
           assert.match(text, /thicket\.config\.json/);
         }
         assert.equal(existsSync(dir.file('journal.db')), false);
+      } finally {
+        dir.remove();
+      }
+    });
+
+    it('runs ls / runs show on a journal the user cannot write (folder 0555, file 0444): listed, no file created', async () => {
+      const dir = makeTempDir();
+      const folder = dir.file('store');
+      const journal = join(folder, 'journal.db');
+      try {
+        const solved = await runCli(
+          ['solve', QUERY, '--db', journal, '--model', 'sim:small', '--strategy', 'single', '--run-id', 'ro1', '--json'],
+          {
+            cwd: dir.path,
+          },
+        );
+        expectExit(solved, 0);
+        assert.deepEqual(readdirSync(folder), ['journal.db'], 'the writer closed cleanly');
+        chmodSync(journal, 0o444);
+        chmodSync(folder, 0o555);
+        const listed = await runCli(['runs', 'ls', '--db', journal, '--json'], { cwd: dir.path });
+        expectExit(listed, 0);
+        assert.deepEqual(
+          parseSingleJson<{ runs: Array<{ id: string }> }>(listed).runs.map((run) => run.id),
+          ['ro1'],
+        );
+        const shown = await runCli(['runs', 'show', 'ro1', '--db', journal, '--json'], { cwd: dir.path });
+        expectExit(shown, 0);
+        // Run as root (where chmod denies nothing) this still checks what matters: reading created no -wal/-shm.
+        assert.deepEqual(readdirSync(folder), ['journal.db']);
+      } finally {
+        chmodSync(folder, 0o755);
+        dir.remove();
+      }
+    });
+
+    it('a config file with a UTF-8 byte order mark is read (its alias resolves)', async () => {
+      const dir = makeTempDir();
+      try {
+        const config = dir.write(
+          'bom.json',
+          `\uFEFF${JSON.stringify({ version: 1, models: { tiny: { provider: 'sim', profile: 'small' } } })}`,
+        );
+        const result = await runCli(
+          ['solve', QUERY, '--db', dir.file('journal.db'), '--model', 'tiny', '--strategy', 'single', '--config', config, '--json'],
+          {
+            cwd: dir.path,
+          },
+        );
+        expectExit(result, 0);
+        const output = parseSingleJson<{ status: string; spendByModel: Record<string, unknown> }>(result);
+        assert.equal(output.status, 'ok');
+        assert.deepEqual(Object.keys(output.spendByModel), ['tiny']);
       } finally {
         dir.remove();
       }

@@ -112,6 +112,10 @@ function buildProgram(): Command {
     .option('--budget-input-tokens <n>', 'hard cap on input tokens')
     .option('--budget-output-tokens <n>', 'hard cap on output tokens')
     .option('--budget-usd <x>', 'hard cap on dollars')
+    .option(
+      '--allow-unpriced',
+      'run under --budget-usd even when a model has no known price (its calls count as $0: the dollar cap does not hold on it)',
+    )
     .option('--budget-seconds <s>', 'hard cap on wall-clock seconds (simulated seconds for sim: models)')
     .option('--budget-calls <n>', 'hard cap on model calls (retries included)')
     .option('--run-id <id>', 'journal run id; giving an existing id resumes that run')
@@ -170,6 +174,10 @@ function buildProgram(): Command {
     .option('--budget-usd <x>', 'fit to this dollar budget')
     .option('--budget-calls <n>', 'fit to this many calls')
     .option('--fit <mode>', 'scale (default: shrink samples/rounds/agents/steps) or reject')
+    .option(
+      '--fit-basis <basis>',
+      'what must fit the budget: worst (default: the worst case, what the ledger reserves) or expected (the typical run)',
+    )
     .option('--config <path>', CONFIG_HELP)
     .option('--json', 'print JSON')
     .action(wrap((path: string, flags: Parameters<typeof workflowEstimateCommand>[1]) => workflowEstimateCommand(path, flags)));
@@ -290,6 +298,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'graph and sim seed', '42')
     .option('--budget-tokens <n>', 'hard cap on total tokens')
     .option('--budget-usd <x>', 'hard cap on dollars')
+    .option('--allow-unpriced', 'run under --budget-usd even when the model has no known price (the dollar cap does not hold on it)')
     .option('--out <file>', 'results as JSONL')
     .option('--concurrency <n>', 'agent calls in flight per instance (default 64)')
     .option('--instance-concurrency <n>', 'instances run in parallel (default 1)')
@@ -316,6 +325,7 @@ function buildProgram(): Command {
     .option('--items <n>', 'items per suite')
     .option('--concurrency <n>', 'queries in flight')
     .option('--out <dir>', 'report folder')
+    .option('--allow-unpriced', 'run a dollar-budget study on models with no known price (their cells count as $0)')
     .option('--no-report', 'skip writing the report')
     .option('-y, --yes', 'spend on non-simulated models without asking')
     .option('--journal <path>', JOURNAL_HELP)

@@ -2,7 +2,7 @@
  * Flag parsing shared by commands. Problems are collected, not thrown one at a time, so a user with three
  * bad flags hears about all three at once (exit code 2).
  */
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, parseDecimalText, type InputIssue } from '../core/index.ts';
 import type { BudgetLimits } from '../budget/index.ts';
 
 export class IssueCollector {
@@ -14,10 +14,14 @@ export class IssueCollector {
     rule: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {},
   ): number | undefined {
     if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value)) this.issues.push({ path: flag, message: `must be a number, got "${raw}"` });
-    else if (rule.integer && !Number.isInteger(value)) this.issues.push({ path: flag, message: `must be a whole number, got ${raw}` });
-    else if (rule.positive && value <= 0) this.issues.push({ path: flag, message: `must be greater than 0, got ${raw}` });
+    // Plain decimal digits only: Number() would take "0x10" as 16, " 100 " as 100 and 1e23 past exact integers.
+    const parsed = parseDecimalText(raw, rule.integer ? 'integer' : 'decimal');
+    if (!parsed.ok) {
+      this.issues.push({ path: flag, message: parsed.message });
+      return undefined;
+    }
+    const value = parsed.value;
+    if (rule.positive && value <= 0) this.issues.push({ path: flag, message: `must be greater than 0, got ${raw}` });
     else if (rule.min !== undefined && value < rule.min)
       this.issues.push({ path: flag, message: `must be at least ${rule.min}, got ${raw}` });
     else if (rule.max !== undefined && value > rule.max)

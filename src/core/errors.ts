@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'JOURNAL_ERROR'
   | 'CAPABILITY_UNRESOLVED'
   | 'OPTIONAL_DEPENDENCY_MISSING'
+  | 'MISSING_API_KEY'
+  | 'UNPRICED_MODEL'
   | 'INTERNAL';
 
 /** What the CLI maps an error to: 2 bad input, 3 budget exhausted, 4 cancelled, 1 anything else. */

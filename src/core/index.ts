@@ -3,6 +3,7 @@
  * types every other layer speaks. It imports nothing from Thicket.
  */
 export * from './errors.ts';
+export * from './readiness-errors.ts';
 export * from './hash.ts';
 export * from './rng.ts';
 export * from './clock.ts';
@@ -10,3 +11,6 @@ export * from './usage.ts';
 export * from './tokenizer.ts';
 export * from './answer.ts';
 export * from './run-status.ts';
+export * from './user-file.ts';
+export * from './numbers.ts';
+export * from './output-path.ts';

@@ -85,6 +85,25 @@ describe('criticalityCommand', () => {
     assertClose(fromNetworkx.snapshots[0]!.structuralEntropy, Math.log(3) - (2 / 3) * Math.log(2), 1e-12);
   });
 
+  it('reads what `runs show --trace --json` prints ({ runId, steps, trace: TraceJson }), paths under "trace.graph"', async () => {
+    const trace = new Trace(new VirtualClock());
+    const query = trace.addNode('q', 'query', 'What is 6 × 7?');
+    const sample = trace.addNode('s', 'claim', 'Six sevens are 42', '42');
+    const answer = trace.addNode('s', 'answer', 'It is 42', '42');
+    trace.derive(sample, [query]);
+    trace.derive(answer, [sample]);
+    const printed = { runId: 'run-1', steps: [{ stepId: 'wf/s', status: 'ok' }], trace: trace.toJSON() };
+    const report = await criticalityCommand(file(printed), quiet);
+    assert.equal(report.snapshots[0]!.nodes, 3);
+    assert.equal(report.snapshots[0]!.edges, 2);
+    assert.deepEqual(
+      issuesOf(() =>
+        parseGraph({ runId: 'r', steps: [], trace: { events: [], graph: { nodes: [{ id: 7 }], edges: [{ from: 7, to: 8 }] } } }),
+      ).map((issue) => issue.path),
+      ['trace.graph.edges[0].to'],
+    );
+  });
+
   it('computes evenly spaced or explicit snapshots', async () => {
     const graph = {
       nodes: [0, 1, 2, 3].map((i) => ({ id: `n${i}`, text: `node ${i}`, step: i })),

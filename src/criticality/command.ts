@@ -6,8 +6,7 @@
  * Flags arrive as strings from the command line or as numbers from code; both are validated here, and every
  * bad flag is reported at once (InvalidInputError, exit code 2).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
 import { loadFleetConfig } from '../models/index.ts';
 import { resolveEmbedder } from '../registry/index.ts';
 import { setNullThreshold } from './calibration.ts';
@@ -88,12 +87,7 @@ async function embedderFromReference(reference: string | undefined, configPath: 
 }
 
 function readJson(path: string): unknown {
-  if (!existsSync(path)) throw new InvalidInputError('Cannot read graph', [{ path, message: 'file not found' }]);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError('Cannot read graph', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
-  }
+  return readUserFile(path, { what: 'graph', format: 'json' });
 }
 
 function parseNumberFlag(

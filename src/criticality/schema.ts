@@ -3,7 +3,8 @@
  * JSON path in one InvalidInputError. Accepted shapes:
  *
  * - Thicket's `ReasoningGraph` (`{ nodes: [{ id, kind, text, by, step }], edges: [{ from, to, kind, step }] }`),
- *   or a whole trace (`{ events, graph: ReasoningGraph }`, as `TraceJson`);
+ *   a whole trace (`{ events, graph: ReasoningGraph }`, as `TraceJson`), or what `thicket runs show <id> --trace
+ *   --json` prints (`{ runId, steps, trace: TraceJson }`);
  * - a plain graph: `{ nodes: [{ id, text? | label? , step? }], edges: [{ source | from, target | to, step? }] }`,
  *   including networkx's node-link JSON (`links` for `edges`, numeric ids).
  *
@@ -39,14 +40,28 @@ const graphSchema = z.looseObject({
   links: z.array(edgeSchema).optional(),
 });
 
-const documentSchema = z.union([graphSchema, z.looseObject({ graph: graphSchema })]);
+const documentSchema = z.union([
+  graphSchema,
+  z.looseObject({ graph: graphSchema }),
+  z.looseObject({ trace: z.looseObject({ graph: graphSchema }) }),
+]);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The graph object inside a document: itself, its `graph`, or its `trace.graph` (whichever holds it first). */
+function unwrap(value: unknown): { prefix: string; inner: unknown } {
+  if (!isRecord(value) || 'nodes' in value) return { prefix: '', inner: value };
+  if ('graph' in value) return { prefix: 'graph', inner: value['graph'] };
+  const trace = value['trace'];
+  if (isRecord(trace) && 'graph' in trace) return { prefix: 'trace.graph', inner: trace['graph'] };
+  return { prefix: '', inner: value };
+}
 
 /** Validates any accepted shape and returns the normalised graph; throws InvalidInputError listing every problem. */
 export function parseGraph(value: unknown, source = 'graph'): CriticalityGraph {
-  // A trace wraps the graph: validate the inner object so paths point into it ("graph.nodes[2].id").
-  const wrapped = typeof value === 'object' && value !== null && !('nodes' in value) && 'graph' in value;
-  const prefix = wrapped ? 'graph' : '';
-  const inner = wrapped ? value.graph : value;
+  // A trace wraps the graph, and `runs show --trace --json` wraps the trace: validate the inner object so
+  // paths point into it ("trace.graph.nodes[2].id").
+  const { prefix, inner } = unwrap(value);
   const parsed = graphSchema.safeParse(inner);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${source}`, zodIssues(parsed.error, prefix));
   const at = (path: string) => (prefix ? `${prefix}.${path}` : path);

@@ -17,9 +17,9 @@
  * workflow for hard queries only when the budget is large enough to pay for planning (a plan call costs
  * several thousand prompt tokens: the catalogue, the examples and the schema).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InvalidInputError } from '../core/index.ts';
+import { InvalidInputError, readUserFile } from '../core/index.ts';
 import { zodIssues } from '../models/index.ts';
 
 export const GOVERNOR_POLICY_KIND = 'thicket.governor-policy';
@@ -242,22 +242,7 @@ export function parsePolicy(value: unknown, source = 'governor policy'): Governo
 }
 
 export function readPolicy(path: string): GovernorPolicy {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError('Cannot read governor policy', [{ path, message: (error as Error).message }], 'INVALID_CONFIG');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidInputError(
-      'Cannot read governor policy',
-      [{ path, message: `not valid JSON (${(error as Error).message})` }],
-      'INVALID_CONFIG',
-    );
-  }
+  const value = readUserFile(path, { what: 'governor policy', code: 'INVALID_CONFIG', format: 'json' });
   return parsePolicy(value, `governor policy ${path}`);
 }
 

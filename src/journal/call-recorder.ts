@@ -4,6 +4,6 @@
  */
 import type { FinishReason, RecordedCall } from '../models/index.ts';
 
-export type { CallRecorder, RecordedCall } from '../models/index.ts';
+export type { CallIntent, CallRecorder, RecordedCall } from '../models/index.ts';
 export type RecordedFinishReason = FinishReason;
 export type RecordedResponse = RecordedCall['response'];

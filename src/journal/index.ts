@@ -20,8 +20,9 @@ export type {
   LedgerEntryInput,
   LedgerEntryRow,
   ModelSpend,
+  CallIntentRow,
 } from './types.ts';
-export type { CallRecorder, RecordedCall, RecordedResponse, RecordedFinishReason } from './call-recorder.ts';
+export type { CallIntent, CallRecorder, RecordedCall, RecordedResponse, RecordedFinishReason } from './call-recorder.ts';
 export { JOURNAL_COMPONENT, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
 // Shared with the layers that keep their own tables (and version sequence) in a SQLite file: the registry.
 export { applyMigrations } from './apply-migrations.ts';

@@ -10,13 +10,14 @@
  * Errors: bad arguments raise InvalidInputError (code INVALID_INPUT, validation.ts); anything SQLite raises is
  * wrapped in a JournalError whose `cause` is the original error (SQLITE_BUSY is marked retryable, errors.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { InvalidInputError, type InputIssue, type UsageTotals } from '../core/index.ts';
+import { InvalidInputError, JournalError, type InputIssue, type UsageTotals } from '../core/index.ts';
 import { applyMigrations, prepareVersionOf } from './apply-migrations.ts';
-import type { CallRecorder, RecordedCall } from './call-recorder.ts';
-import { closedError, conflictingCallError, unknownRun, wrap } from './errors.ts';
+import type { CallIntent, CallRecorder, RecordedCall } from './call-recorder.ts';
+import { closedError, conflictingCallError, newerSchemaError, unknownRun, wrap } from './errors.ts';
+import { openReadOnlyDatabase } from './read-only.ts';
 import { MessageStore, type ListNodeInfo } from './message-store.ts';
 import { PendingCalls } from './pending-calls.ts';
 import {
@@ -32,8 +33,9 @@ import {
   type TotalsDbRow,
 } from './rows.ts';
 import { JOURNAL_COMPONENT, JOURNAL_MIGRATIONS, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
-import { prepareStatements, type Statements } from './statements.ts';
+import { prepareStatements, type IntentDbRow, type Statements } from './statements.ts';
 import type {
+  CallIntentRow,
   CallRow,
   FinishRun,
   JournalOptions,
@@ -68,6 +70,8 @@ export class Journal {
   private statements: Statements | undefined;
   private messageStore: MessageStore | undefined;
   private readonly pending = new PendingCalls(() => this.flush());
+  /** Ids of the intents this handle wrote and has not resolved yet, by run and call key. */
+  private readonly openIntents = new Map<string, number[]>();
 
   private constructor(path: string, db: Database.Database, now: () => number) {
     this.path = path;
@@ -104,6 +108,43 @@ export class Journal {
         // Already failing; the original error matters more.
       }
       throw wrap(error, `Cannot open journal at ${fullPath}`);
+    }
+  }
+
+  /**
+   * Opens an existing journal for reading only: creates no file (not even `-wal`/`-shm`), writes nothing, and
+   * works where the user cannot write (read-only.ts). A missing file is INVALID_INPUT; a journal whose schema
+   * is older than this Thicket's must be opened once by a writing command first (reading cannot migrate it).
+   */
+  static openReadOnly(path: string, options: JournalOptions = {}): Journal {
+    const { busyTimeoutMs } = openValues(path, options);
+    const fullPath = resolve(path);
+    if (!existsSync(fullPath)) throw new InvalidInputError('Cannot read journal', [{ path: fullPath, message: 'no journal at this path' }]);
+    let db: Database.Database | undefined;
+    try {
+      db = openReadOnlyDatabase(fullPath, busyTimeoutMs);
+      const journal = new Journal(fullPath, db, options.now ?? Date.now);
+      const latest = JOURNAL_MIGRATIONS.at(-1)?.version ?? 0;
+      const hasVersions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
+      const stored = hasVersions ? (prepareVersionOf(db).get(JOURNAL_COMPONENT)?.version ?? 0) : 0;
+      if (stored > latest) throw newerSchemaError(fullPath, JOURNAL_COMPONENT, stored, latest);
+      if (stored < latest)
+        throw new JournalError(
+          stored === 0
+            ? `${fullPath} is not a Thicket journal (or an empty one).`
+            : `The journal at ${fullPath} has schema version ${stored}, older than this Thicket's (${latest}); reading cannot upgrade it. ` +
+                'Run any command that writes to it (e.g. thicket solve … --journal) once.',
+        );
+      journal.messageStore = new MessageStore(db);
+      journal.statements = prepareStatements(db, journal.messageStore);
+      return journal;
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // Already failing; the original error matters more.
+      }
+      throw wrap(error, `Cannot read journal at ${fullPath}`);
     }
   }
 
@@ -312,7 +353,73 @@ export class Journal {
     return {
       lookup: (callKey) => this.lookupCall(runId, callKey),
       record: (call) => this.recordCall(runId, call),
+      intend: (intent) => this.intendCall(runId, intent),
+      abandon: (callKey) => this.abandonCall(runId, callKey),
     };
+  }
+
+  /**
+   * Journals an attempt about to be sent, at its reservation, and COMMITS it before returning (with every call
+   * buffered so far, in the same transaction: one commit per sent call, and recorded calls become durable
+   * sooner). WAL with `synchronous = NORMAL` keeps a commit across a kill -9. Resolved by `recordCall` of the
+   * same key (the intent is deleted with the call row's insert, in one savepoint) or by `abandonCall`.
+   */
+  intendCall(runId: string, intent: CallIntent): void {
+    this.assertOpen();
+    checkLookup(runId, intent.callKey);
+    this.pending.throwFlushFailure();
+    const key = intentKey(runId, intent.callKey);
+    const id = this.writeBatch(
+      () => `Cannot journal the intent of call "${intent.callKey}" before sending it`,
+      () =>
+        Number(
+          this.stmts().insertIntent.run(
+            runId,
+            intent.callKey,
+            intent.attempt,
+            intent.model,
+            intent.purpose,
+            intent.budgetPath,
+            intent.inputTokens,
+            intent.outputTokens,
+            intent.usd,
+            this.isoNow(),
+          ).lastInsertRowid,
+        ),
+    );
+    const ids = this.openIntents.get(key);
+    if (ids) ids.push(id);
+    else this.openIntents.set(key, [id]);
+  }
+
+  /** The call ended without a result to record (unbilled): its intents are deleted by the next group commit. */
+  abandonCall(runId: string, callKey: string): void {
+    const ids = this.takeIntents(runId, callKey);
+    if (ids) this.pending.release(ids);
+  }
+
+  /** The run's unresolved intents, oldest first: in flight now, or left by a crash or cancel (see CallIntentRow). */
+  callIntents(runId: string): CallIntentRow[] {
+    this.flush();
+    requireId(runId, 'runId', 'Cannot read call intents');
+    return this.guard(`Cannot read call intents of run "${runId}"`, () => this.stmts().getIntents.all(runId).map(toIntentRow));
+  }
+
+  /**
+   * For a run being resumed: marks every unresolved intent as found orphaned (a crash or cancel ended its
+   * process before its result was recorded) and returns them all, earlier resumes' orphans included — each
+   * was possibly billed, so the resumed run charges their worst case to its ledger up front.
+   */
+  orphanedIntents(runId: string): CallIntentRow[] {
+    this.flush();
+    requireId(runId, 'runId', 'Cannot read call intents');
+    return this.guard(`Cannot read call intents of run "${runId}"`, () =>
+      this.tx(() => {
+        const s = this.stmts();
+        s.orphanIntents.run(this.isoNow(), runId);
+        return s.getIntents.all(runId).map(toIntentRow);
+      }),
+    );
   }
 
   /** Primary-key read of one recorded call, JSON parsed; undefined when absent. */
@@ -362,10 +469,33 @@ export class Journal {
           }
         : stored!;
       const same = isSameStoredCall(previous, call, requestJson, messages?.value.id ?? null, responseJson, errorJson);
-      if (same) return;
+      if (same) {
+        const intents = this.takeIntents(runId, call.callKey);
+        if (intents) this.pending.release(intents);
+        return;
+      }
       throw conflictingCallError(runId, call.callKey);
     }
-    this.pending.add({ runId, call, requestJson, messages, responseJson, tagsJson, errorJson, at: this.isoNow() });
+    const intents = this.takeIntents(runId, call.callKey);
+    this.pending.add({
+      runId,
+      call,
+      requestJson,
+      messages,
+      responseJson,
+      tagsJson,
+      errorJson,
+      at: this.isoNow(),
+      ...(intents ? { intents } : {}),
+    });
+  }
+
+  private takeIntents(runId: string, callKey: string): number[] | undefined {
+    if (this.openIntents.size === 0) return undefined;
+    const key = intentKey(runId, callKey);
+    const ids = this.openIntents.get(key);
+    if (ids) this.openIntents.delete(key);
+    return ids;
   }
 
   /**
@@ -377,30 +507,44 @@ export class Journal {
    */
   flush(): void {
     if (this.pending.size === 0 || this.closed) return;
+    this.writeBatch(undefined, () => undefined);
+  }
+
+  /**
+   * Writes every buffered call (and intent release) and then `extra`, in ONE immediate transaction. A refused
+   * call rolls back alone (its savepoint) and is raised after the commit; a failing `extra` rolls back all.
+   */
+  private writeBatch<T>(what: (() => string) | undefined, extra: () => T): T {
     const batch = this.pending.drain();
-    this.guard(
-      () => `Cannot record ${batch.length} call(s)`,
-      () => {
-        const s = this.stmts();
-        const failures: unknown[] = [];
-        const written: ListNodeInfo[] = [];
-        this.db
-          .transaction(() => {
-            for (const entry of batch) {
-              // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
-              try {
-                for (const info of s.recordCall(entry)) written.push(info);
-              } catch (error) {
-                failures.push(error);
-              }
+    const releases = this.pending.drainReleases();
+    return this.guard(what ?? (() => `Cannot record ${batch.length} call(s)`), () => {
+      const s = this.stmts();
+      const failures: unknown[] = [];
+      const written: ListNodeInfo[] = [];
+      const result = this.db
+        .transaction(() => {
+          for (const entry of batch) {
+            // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
+            try {
+              for (const info of s.recordCall(entry)) written.push(info);
+            } catch (error) {
+              failures.push(error);
             }
-          })
-          .immediate();
-        // Only now are those message rows durable; until then a later call would write them again.
-        this.messages().markStored(written);
-        if (failures.length > 0) throw failures[0];
-      },
-    );
+          }
+          for (const id of releases) s.deleteIntent.run(id);
+          return extra();
+        })
+        .immediate();
+      // Only now are those message rows durable; until then a later call would write them again.
+      this.messages().markStored(written);
+      if (failures.length > 0) {
+        // An intent was committed with this batch and must reach its caller (or it would never be resolved):
+        // the refused call is raised by the next record instead.
+        if (what !== undefined) this.pending.deferFailure(failures[0]);
+        else throw failures[0];
+      }
+      return result;
+    });
   }
 
   /** Every recorded call of the run, in recording order. */
@@ -519,4 +663,26 @@ export class Journal {
       throw wrap(error, typeof what === 'string' ? what : what());
     }
   }
+}
+
+/** Open intents are keyed by run and call key; NUL cannot occur in either. */
+function intentKey(runId: string, callKey: string): string {
+  return `${runId}\u0000${callKey}`;
+}
+
+function toIntentRow(row: IntentDbRow): CallIntentRow {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    callKey: row.call_key,
+    attempt: row.attempt,
+    model: row.model,
+    purpose: row.purpose,
+    budgetPath: row.budget_path,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costUsd: row.cost_usd,
+    createdAt: row.created_at,
+    orphanedAt: row.orphaned_at,
+  };
 }

@@ -14,6 +14,8 @@ export interface PendingCall extends CallJson {
   call: RecordedCall;
   /** When `record` was called (ISO), not when the batch was written. */
   at: string;
+  /** Ids of the call's intents (call_intents rows), deleted in the same savepoint as the call row. */
+  intents?: number[];
 }
 
 /** Buffered calls are keyed by run and call key; NUL cannot occur in either. */
@@ -23,6 +25,8 @@ function keyOf(runId: string, callKey: string): string {
 
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
+  /** Intents of calls that ended without a result (unbilled), deleted by the next flush. */
+  private releases: number[] = [];
   private flushScheduled = false;
   private flushFailure: unknown;
 
@@ -30,7 +34,7 @@ export class PendingCalls {
   constructor(private readonly flush: () => void) {}
 
   get size(): number {
-    return this.calls.size;
+    return this.calls.size + this.releases.length;
   }
 
   get(runId: string, callKey: string): PendingCall | undefined {
@@ -40,6 +44,17 @@ export class PendingCalls {
   /** Buffers the call (its key must not be pending yet) and schedules a flush on the next turn. */
   add(pending: PendingCall): void {
     this.calls.set(keyOf(pending.runId, pending.call.callKey), pending);
+    this.schedule();
+  }
+
+  /** Buffers intents to delete (their calls ended unbilled) and schedules a flush. */
+  release(intentIds: readonly number[]): void {
+    if (intentIds.length === 0) return;
+    this.releases.push(...intentIds);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
@@ -58,6 +73,18 @@ export class PendingCalls {
     const batch = [...this.calls.values()];
     this.calls.clear();
     return batch;
+  }
+
+  /** Empties the buffered intent releases. */
+  drainReleases(): number[] {
+    const releases = this.releases;
+    this.releases = [];
+    return releases;
+  }
+
+  /** Keeps a refused call's error for the next `record` (when the write that met it must not fail itself). */
+  deferFailure(error: unknown): void {
+    this.flushFailure ??= error;
   }
 
   /** Raises (once) the error of a scheduled flush that failed. */

@@ -133,4 +133,29 @@ ALTER TABLE calls ADD COLUMN messages_list TEXT REFERENCES message_lists (id);
     // its attempts spent; a replay charges that and throws the error again (models/fleet.ts).
     up: `ALTER TABLE calls ADD COLUMN error_json TEXT;`,
   },
+  {
+    version: 5,
+    name: 'call_intents: each attempt at its reservation, committed before it is sent, deleted with its result',
+    // A row exists only while its call is unresolved: inserted (synchronously committed) before the request
+    // leaves, deleted in the same transaction as the call's row (or when the call ends unbilled). A row left
+    // by a crash may have been billed: a resumed run counts it at its reserved worst case (orphaned_at set).
+    // No secondary index: the table holds only in-flight attempts and orphans, and every index would cost a
+    // page write on the call path.
+    up: `
+CREATE TABLE call_intents (
+  id            INTEGER PRIMARY KEY,
+  run_id        TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  call_key      TEXT    NOT NULL,
+  attempt       INTEGER NOT NULL,
+  model         TEXT    NOT NULL,
+  purpose       TEXT,
+  budget_path   TEXT    NOT NULL,
+  input_tokens  INTEGER NOT NULL CHECK (input_tokens >= 0),
+  output_tokens INTEGER NOT NULL CHECK (output_tokens >= 0),
+  cost_usd      REAL    NOT NULL CHECK (cost_usd >= 0),
+  created_at    TEXT    NOT NULL,
+  orphaned_at   TEXT
+);
+`,
+  },
 ];

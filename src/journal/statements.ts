@@ -36,6 +36,26 @@ export interface Statements {
   insertLedger: Statement;
   getLedger: Statement<LedgerDbRow>;
   recordCall: Database.Transaction<(pending: PendingCall) => ListNodeInfo[]>;
+  insertIntent: Statement;
+  deleteIntent: Statement;
+  getIntents: Statement<IntentDbRow>;
+  orphanIntents: Statement;
+}
+
+/** A call_intents row (schema v5). */
+export interface IntentDbRow {
+  id: number;
+  run_id: string;
+  call_key: string;
+  attempt: number;
+  model: string;
+  purpose: string | null;
+  budget_path: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  created_at: string;
+  orphaned_at: string | null;
 }
 
 const CALL_COLUMNS =
@@ -73,10 +93,13 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
       'run_id = ? AND call_key = ?',
   );
   const totals = totalsColumns('*', '');
+  const deleteIntent = db.prepare('DELETE FROM call_intents WHERE id = ?');
 
   // Returns the message-list nodes it wrote, to be marked stored once the enclosing transaction commits.
   const recordCall = db.transaction(
-    ({ runId, call, requestJson, messages, responseJson, tagsJson, errorJson, at }: PendingCall): ListNodeInfo[] => {
+    ({ runId, call, requestJson, messages, responseJson, tagsJson, errorJson, at, intents }: PendingCall): ListNodeInfo[] => {
+      // The call's intents are resolved with its row, in the same savepoint: never one without the other.
+      if (intents !== undefined) for (const id of intents) deleteIntent.run(id);
       const response = call.response;
       // The call's messages first, in the same savepoint: the call row never references rows that are not there.
       const written = messages === undefined ? [] : messageStore.write(messages);
@@ -119,7 +142,12 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
         call.billed?.inputTokens ?? response.usage.inputTokens,
         call.billed?.outputTokens ?? response.usage.outputTokens,
         call.billed?.usd ?? call.costUsd,
-        call.error === undefined ? null : JSON.stringify({ failed: call.error.code }),
+        call.error === undefined && call.overrun === undefined
+          ? null
+          : JSON.stringify({
+              ...(call.error === undefined ? {} : { failed: call.error.code }),
+              ...(call.overrun === undefined ? {} : { overrun: call.overrun }),
+            }),
         at,
       );
       return written;
@@ -167,5 +195,12 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
     insertLedger,
     getLedger: db.prepare('SELECT * FROM ledger_entries WHERE run_id = ? ORDER BY id'),
     recordCall,
+    insertIntent: db.prepare(
+      `INSERT INTO call_intents (run_id, call_key, attempt, model, purpose, budget_path, input_tokens, output_tokens, cost_usd, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteIntent,
+    getIntents: db.prepare('SELECT * FROM call_intents WHERE run_id = ? ORDER BY id'),
+    orphanIntents: db.prepare('UPDATE call_intents SET orphaned_at = ? WHERE run_id = ? AND orphaned_at IS NULL'),
   };
 }

@@ -134,3 +134,24 @@ export interface ModelSpend extends UsageTotals {
   model: string;
   provider: string;
 }
+
+/**
+ * An attempt journaled before it was sent and not resolved by a result: in flight (in a live process), or
+ * left by a crash or a cancel — then possibly billed, and counted at its reserved worst case.
+ */
+export interface CallIntentRow {
+  id: number;
+  runId: string;
+  callKey: string;
+  attempt: number;
+  model: string;
+  purpose: string | null;
+  budgetPath: string;
+  /** The reservation: the most the provider could bill for this attempt. */
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  createdAt: string;
+  /** When a resumed run found it unresolved (and counted it); null while no resume has seen it. */
+  orphanedAt: string | null;
+}

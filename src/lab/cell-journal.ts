@@ -27,6 +27,8 @@ export function callsOnlyJournal(journal: Journal, namespace: string): Journal {
           return {
             lookup: (callKey) => inner.lookup(`${namespace}|${callKey}`),
             record: (call) => inner.record({ ...call, callKey: `${namespace}|${call.callKey}` }),
+            ...(inner.intend ? { intend: (intent) => inner.intend!({ ...intent, callKey: `${namespace}|${intent.callKey}` }) } : {}),
+            ...(inner.abandon ? { abandon: (callKey) => inner.abandon!(`${namespace}|${callKey}`) } : {}),
           };
         };
       }

@@ -13,7 +13,7 @@
  * shrinking it would silently break the matched-budget comparison.
  */
 import { setMaxListeners } from 'node:events';
-import { VirtualClock, systemClock, toThicketError, type Clock, type RunStatus } from '../core/index.ts';
+import { UnpricedModelError, VirtualClock, systemClock, toThicketError, type Clock, type RunStatus } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
 import { Fleet, FleetResolver, TaskOracleRegistry, type FleetConfig, type ModelProfile } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
@@ -49,6 +49,8 @@ export interface RunStudyOptions {
   onProgress?: (progress: StudyProgress) => void;
   /** Clock override; by default virtual when every model is simulated (THICKET_SIM_CLOCK=real: wall clock). */
   clock?: Clock;
+  /** Run a dollar-denominated study on models with no known price (their cells cost $0); default: refused (UNPRICED_MODEL). */
+  allowUnpriced?: boolean;
 }
 
 export interface StudyRun {
@@ -110,6 +112,12 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   const ladders = new Map(study.models.map((model) => [model, cascadeLadder(model, config)]));
   const referenced = [...new Set([...ladders.values()].flat())];
   const simulated = referenced.every((reference) => profileOf(reference).simulated);
+  // Dollar budgets on a model with no price would all be $0 (every budget the same, none enforced): refused
+  // before anything is journaled or sent.
+  if ((study.budgetUnit === 'usd' || study.limits?.usd !== undefined) && options.allowUnpriced !== true) {
+    const unpriced = referenced.filter((reference) => profileOf(reference).unpriced === true);
+    if (unpriced.length > 0) throw new UnpricedModelError(unpriced);
+  }
   const clock = options.clock ?? (simulated && process.env['THICKET_SIM_CLOCK'] !== 'real' ? new VirtualClock() : systemClock);
   const oracle = new TaskOracleRegistry();
 

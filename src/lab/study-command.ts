@@ -12,15 +12,23 @@ import { dirname, resolve } from 'node:path';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import { CancelledError, EXIT_CODE_BY_STATUS, InvalidInputError, type InputIssue } from '../core/index.ts';
-import { loadFleetConfig, type FleetConfig } from '../models/index.ts';
+import {
+  CancelledError,
+  EXIT_CODE_BY_STATUS,
+  InvalidInputError,
+  parseDecimalText,
+  systemClock,
+  writableFolderIssue,
+  type InputIssue,
+} from '../core/index.ts';
+import { FleetResolver, loadFleetConfig, type FleetConfig } from '../models/index.ts';
 import { Journal, defaultJournalPath } from '../journal/index.ts';
 import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
 import { defaultStudyHooks, type StudyHooks } from './hooks.ts';
 import { writeReport, type ReportFiles } from './report/index.ts';
 import { runStudy, type StudyProgress, type StudyRun } from './runner.ts';
 import { fitSimProfile, type SimProfileFit } from './sim-fit.ts';
-import { builtinStudyPath, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
+import { builtinStudyPath, checkStudy, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
 
 export interface StudyCommandOptions {
   /** The built-in quick study (`studies/quick.yaml`). */
@@ -45,6 +53,8 @@ export interface StudyCommandOptions {
   report?: boolean;
   /** A fleet config object (the library's instance config); wins over `config` and the study's config file. */
   fleetConfig?: FleetConfig;
+  /** Dollar budgets on models with no known price (`--allow-unpriced`): run anyway (they cost $0). */
+  allowUnpriced?: boolean;
 }
 
 export interface CommandIO {
@@ -84,12 +94,13 @@ const list = (value: string | undefined): string[] | undefined =>
 function numbers(flag: string, value: string | undefined, issues: InputIssue[], integer: boolean): number[] | undefined {
   const parts = list(value);
   if (!parts) return undefined;
-  const parsed = parts.map(Number);
-  parsed.forEach((number, index) => {
-    if (!Number.isFinite(number) || (integer && !Number.isInteger(number)))
-      issues.push({ path: flag, message: `"${parts[index]}" is not ${integer ? 'an integer' : 'a number'}` });
+  // The flags' own parser: plain decimal digits, nothing past Number.MAX_SAFE_INTEGER.
+  return parts.map((part) => {
+    const parsed = parseDecimalText(part, integer ? 'integer' : 'decimal');
+    if (parsed.ok) return parsed.value;
+    issues.push({ path: flag, message: parsed.message });
+    return Number.NaN;
   });
-  return parsed;
 }
 
 /** The study to run: the file (or built-in), with command-line overrides applied and validated. */
@@ -235,8 +246,19 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
   const config = options.fleetConfig ?? loadFleetConfig(options.config ?? study.config).config;
   const outDir = resolve(options.out ?? study.output ?? `thicket-lab/${study.id}`);
   const journalPath = resolve(options.db ?? defaultJournalPath());
-  mkdirSync(dirname(journalPath), { recursive: true });
   const hooks = io.hooks ?? defaultStudyHooks();
+  // Everything that can be refused is refused before the journal is opened (created) and any cell runs: the
+  // study's architectures and models, and the folders it will write (the report and corpus under --out).
+  const locationIssues = [writableFolderIssue(outDir, '--out'), writableFolderIssue(dirname(journalPath), '--journal')];
+  const problems = locationIssues.filter((issue): issue is InputIssue => issue !== undefined);
+  if (problems.length > 0) throw new InvalidInputError('Cannot run the study', problems);
+  checkStudy(
+    study,
+    hooks.architectures,
+    new FleetResolver({ config, clock: systemClock, seed: 0 }),
+    study.source ? `study ${study.source}` : 'study',
+  );
+  mkdirSync(dirname(journalPath), { recursive: true });
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(io.signal?.reason ?? new CancelledError('Interrupted (SIGINT).'));
   io.signal?.addEventListener('abort', onAbort, { once: true });
@@ -254,6 +276,7 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
       corpusDir: resolve(outDir, 'corpus'),
       signal: controller.signal,
       ...(bars ? { onProgress: bars.update } : {}),
+      ...(options.allowUnpriced === true ? { allowUnpriced: true } : {}),
     });
   } finally {
     bars?.stop();
@@ -317,7 +340,8 @@ export interface SimFitCommandOptions {
 
 export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO): Promise<{ exitCode: number; fit: SimProfileFit }> {
   const path = resolve(options.fromJournal ?? options.db ?? defaultJournalPath());
-  const journal = Journal.open(path);
+  // Reading only: a missing path is refused (never created), and a journal the user cannot write still reads.
+  const journal = Journal.openReadOnly(path);
   let fit: SimProfileFit;
   try {
     fit = fitSimProfile(journal, {

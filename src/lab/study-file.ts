@@ -11,12 +11,11 @@
  *   budgets: [800, 3000]
  *   models: [sim:small]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
 import { zodIssues, type ModelResolver } from '../models/index.ts';
 import type { ArchitectureRegistry } from './architectures.ts';
 import { AGENTSNET_FAMILIES, AGENTSNET_TASKS, type SuiteSpec } from './suites/index.ts';
@@ -80,7 +79,7 @@ export const studySchema = z
     suites: z.array(suiteSchema).min(1),
     architectures: z.array(z.string().min(1)).min(1),
     /** Per-query hard budgets (the matched budgets), in `budgetUnit`. */
-    budgets: z.array(z.number().positive()).min(1),
+    budgets: z.array(z.number().positive().max(Number.MAX_SAFE_INTEGER)).min(1),
     budgetUnit: z.enum(['tokens', 'usd']).default('tokens'),
     models: z.array(z.string().min(1)).min(1),
     seeds: z
@@ -99,7 +98,10 @@ export const studySchema = z
     /** `degrade`: run, operators do less when the cap bites; `scale`: shrink the workflow to the cap first. */
     budgetPolicy: z.enum(['degrade', 'scale']).default('degrade'),
     /** Optional caps on the whole study's spend; cells that could overrun them are not started. */
-    limits: z.object({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() }).strict().optional(),
+    limits: z
+      .object({ usd: z.number().positive().max(Number.MAX_SAFE_INTEGER).optional(), tokens: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
     /** Fleet config file (relative to the study file). */
     config: z.string().min(1).optional(),
     /** Report folder (relative to the working directory). */
@@ -158,40 +160,10 @@ function duplicates(values: readonly unknown[], path: string, issues: InputIssue
 
 /** Reads a study file (`.yaml`, `.yml` or `.json`); syntax errors point at line:column. */
 export function readStudyFile(path: string): unknown {
-  const absolute = resolve(path);
-  if (!existsSync(absolute)) throw new InvalidInputError('Cannot read study', [{ path, message: 'file not found' }]);
-  const text = readFileSync(absolute, 'utf8');
-  const extension = extname(absolute).toLowerCase();
-  if (extension === '.json') {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      const message = (error as Error).message;
-      const position = Number(/position (\d+)/.exec(message)?.[1]);
-      const where = Number.isFinite(position) ? lineColumn(text, position) : undefined;
-      throw new InvalidInputError(`Invalid study ${path}`, [
-        { path: where ? `${path}:${where.line}:${where.column}` : path, message: `not valid JSON (${message})` },
-      ]);
-    }
-  }
-  if (extension !== '.yaml' && extension !== '.yml')
+  const extension = extname(path).toLowerCase();
+  if (existsSync(path) && extension !== '.json' && extension !== '.yaml' && extension !== '.yml')
     throw new InvalidInputError('Cannot read study', [{ path, message: 'use a .yaml, .yml or .json file' }]);
-  const document = YAML.parseDocument(text);
-  if (document.errors.length > 0) {
-    throw new InvalidInputError(
-      `Invalid study ${path}`,
-      document.errors.map((error) => {
-        const where = error.linePos?.[0];
-        return { path: where ? `${path}:${where.line}:${where.col}` : path, message: `not valid YAML (${error.message.split('\n')[0]})` };
-      }),
-    );
-  }
-  return document.toJS();
-}
-
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+  return readUserFile(path, { what: 'study' });
 }
 
 /** Reads and structurally validates a study file. `config` becomes absolute (relative to the file). */

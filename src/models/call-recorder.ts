@@ -25,6 +25,28 @@ export interface RecordedCall {
    * replay charges `billed` and throws this error again — a failed call is never replayed as a success.
    */
   error?: RecordedCallError;
+  /**
+   * Set when the provider reported more than the call was reserved for (e.g. more output tokens than
+   * `max_tokens`): the excess, which was booked anyway (what the provider reports is what it bills).
+   */
+  overrun?: { inputTokens: number; outputTokens: number; usd: number };
+}
+
+/**
+ * One attempt about to be sent, at its reservation (the worst case the provider can bill for it). The journal
+ * commits it durably before the request leaves, and resolves it with the call's result: an intent still open
+ * after a crash was possibly billed, so a resumed run counts it at this worst case.
+ */
+export interface CallIntent {
+  callKey: string;
+  attempt: number;
+  model: string;
+  /** What the call is for (its purpose or operator tag), for reports; null when untagged. */
+  purpose: string | null;
+  budgetPath: string;
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
 }
 
 /** The error a failed call ended with, as recorded (enough to throw an equivalent ThicketError on replay). */
@@ -40,4 +62,16 @@ export interface CallRecorder {
   lookup(callKey: string): RecordedCall | undefined;
   /** Synchronous; the journal group-commits on the next event-loop turn. Atomic per call: the call row and its ledger entry, or neither. */
   record(call: RecordedCall): void;
+  /**
+   * Optional (recorders without it keep no intents). Durably records — synchronously committed, so it survives
+   * the process being killed — that an attempt is about to be sent. `record` of the same call key resolves
+   * every intent of that call in the same transaction as the call row. Throws when it cannot be written; then
+   * nothing must be sent.
+   */
+  intend?(intent: CallIntent): void;
+  /**
+   * Optional. The call ended without a result to record (refused, or failed before the provider answered):
+   * its intents are resolved with nothing billed (group-committed).
+   */
+  abandon?(callKey: string): void;
 }

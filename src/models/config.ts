@@ -5,10 +5,10 @@
  *
  * Lookup order for the file: an explicit path (flag), then THICKET_CONFIG, then ./thicket.config.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
 
 const tierSchema = z.enum(['small', 'medium', 'large']);
 
@@ -28,14 +28,25 @@ export const openAICompatibleModelSchema = z
     provider: z.literal('openai-compatible'),
     baseURL: z.url({ message: 'must be a URL such as http://localhost:11434/v1' }),
     model: z.string().min(1),
+    /**
+     * The environment variable holding the key (sent as `Authorization: Bearer …`). When it is unset or empty,
+     * calls to the model are refused before anything is sent (MISSING_API_KEY) — unless `apiKeyOptional`.
+     * Without `apiKeyEnv` no key is sent (a local server).
+     */
     apiKeyEnv: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .optional(),
+    /** The server needs no key: send the one in `apiKeyEnv` when it is set, and no Authorization header when not. */
+    apiKeyOptional: z.boolean().optional(),
     headers: z.record(z.string(), z.string()).optional(),
     ...commonFields,
   })
-  .strict();
+  .strict()
+  .refine((entry) => entry.apiKeyOptional === undefined || entry.apiKeyEnv !== undefined, {
+    path: ['apiKeyOptional'],
+    message: 'only applies with "apiKeyEnv" (without it no key is sent at all)',
+  });
 
 export const simModelSchema = z
   .object({
@@ -204,15 +215,6 @@ export function loadFleetConfig(explicitPath?: string, environment: NodeJS.Proce
       throw new InvalidInputError('Cannot load fleet config', [{ path: candidate, message: 'file not found' }], 'INVALID_CONFIG');
     return { config: { version: 1, models: {} }, path: undefined };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError(
-      'Cannot load fleet config',
-      [{ path, message: `not valid JSON (${(error as Error).message})` }],
-      'INVALID_CONFIG',
-    );
-  }
+  const raw = readUserFile(path, { what: 'fleet config', code: 'INVALID_CONFIG', format: 'json' });
   return { config: parseFleetConfig(raw, `fleet config ${path}`), path };
 }

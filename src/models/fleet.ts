@@ -43,6 +43,11 @@ export interface ResolvedModel {
   profile: ModelProfile;
   /** Tokens added to the counted prompt when reserving, for chat-template/tokenizer differences (0 for the sim, which counts exactly as we do). */
   promptMargin: (countedTokens: number) => number;
+  /**
+   * Why the model cannot be called (its API key variable is unset, …): every call is refused with this error
+   * before anything is reserved or sent. Listing or pricing the model still works; runs check it up front.
+   */
+  notReady?: ThicketError;
 }
 
 export interface ModelResolver {
@@ -71,6 +76,8 @@ export interface CallResult extends GenerateResponse {
   attempts: number;
   /** Everything billed for this call across its attempts; for a replayed call, what the original run was billed. */
   billed: Amount;
+  /** The provider reported more than this call was reserved for (booked anyway): the excess. */
+  overrun?: { inputTokens: number; outputTokens: number; usd: number };
 }
 
 export type FleetEvent =
@@ -193,6 +200,12 @@ export class Fleet {
       return { ...recorded.response, model: reference, callKey, replayed: true, costUsd: recorded.costUsd, attempts: 0, billed };
     }
 
+    // Not callable (e.g. no API key): refused before any reservation or request; replays above need no key.
+    if (resolved.notReady) {
+      this.emit({ type: 'call-error', model: reference, callKey, error: resolved.notReady });
+      throw resolved.notReady;
+    }
+
     // A provider that can count its prompt exactly is reserved exactly; others get the o200k count plus margin.
     const counted =
       countMessageTokens(request.messages) + (request.responseSchema ? countTokens(JSON.stringify(request.responseSchema.schema)) : 0);
@@ -201,9 +214,78 @@ export class Fleet {
     const outputCap = Math.min(request.maxOutputTokens, profile.contextWindow - promptTokens);
     const policy = { ...this.retryPolicy, ...options.retry };
     const limiter = this.limiters.get(reference) as LimitFunction;
+    // Intents (a durable note of each attempt before it is sent) matter only where a provider bills: a crash
+    // between send and record must not let a resumed run buy the call again unseen. The simulated fleet bills
+    // nobody, and skipping it keeps its journal writes group-committed.
+    const recorder = options.recorder;
+    const intents = recorder?.intend !== undefined && !profile.simulated ? recorder : undefined;
     return limiter(async () => {
+      let sent = false;
+      let recorded = false;
+      try {
+        return await this.attempts(reference, request, options, resolved, {
+          requestHash,
+          callKey,
+          tags,
+          pricing,
+          promptTokens,
+          outputCap,
+          policy,
+          beforeSend: (attempt, reservation) => {
+            if (!intents) return;
+            const amount = reservation.amount;
+            const purpose = (tags as Record<string, string | undefined>)['purpose'] ?? tags.operator ?? null;
+            intents.intend!({
+              callKey,
+              attempt,
+              model: reference,
+              purpose,
+              budgetPath: options.budget.path,
+              inputTokens: amount.inputTokens,
+              outputTokens: amount.outputTokens,
+              usd: amount.usd,
+            });
+            sent = true;
+          },
+          onRecord: () => (recorded = true),
+        });
+      } catch (error) {
+        // Ended without a result to record: the intents are resolved as unbilled — except when the user
+        // cancelled mid-call, where the provider may still bill what was sent (counted on resume).
+        if (intents && sent && !recorded && !options.signal?.aborted) intents.abandon?.(callKey);
+        throw error;
+      }
+    });
+  }
+
+  /** The attempts of one call (inside its concurrency slot): reserve → intent → send → settle, retried. */
+  private async attempts(
+    reference: string,
+    request: GenerateRequest,
+    options: CallOptions,
+    resolved: ResolvedModel,
+    call: {
+      requestHash: string;
+      callKey: string;
+      tags: SpendTags;
+      pricing: { inputPerMillion: number; outputPerMillion: number };
+      promptTokens: number;
+      outputCap: number;
+      policy: RetryPolicy;
+      beforeSend: (attempt: number, reservation: Reservation) => void;
+      onRecord: () => void;
+    },
+  ): Promise<CallResult> {
+    const { provider, profile } = resolved;
+    const { requestHash, callKey, tags, pricing, promptTokens, outputCap, policy } = call;
+    {
       // Everything billed across attempts (failed ones included), journaled so a replay charges the same.
       const billed = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
+      let overrun: { inputTokens: number; outputTokens: number; usd: number } | undefined;
+      const record = (recordedCall: RecordedCall): void => {
+        options.recorder?.record(recordedCall);
+        call.onRecord();
+      };
       const callRecord = (
         response: GenerateResponse,
         costUsd: number,
@@ -223,6 +305,7 @@ export class Fleet {
         budgetPath: options.budget.path,
         tags: tags as Record<string, string>,
         ...(error ? { error } : {}),
+        ...(overrun ? { overrun: { ...overrun } } : {}),
       });
       // The last attempt the provider answered (and billed) that then failed, until the call is journaled: a
       // retry refused by the budget, a cancel or a deadline ends the call there, and that spend must still be
@@ -236,6 +319,13 @@ export class Fleet {
           const maxOutputTokens = this.fitOutput(outputCap, promptTokens, pricing, options, tags);
           const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
           const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
+          try {
+            call.beforeSend(attempt, reservation);
+          } catch (error) {
+            // No durable intent, no request: nothing was sent, so nothing is spent.
+            reservation.release();
+            throw error;
+          }
           this.emit({ type: 'call-start', model: reference, callKey, attempt });
           // This attempt's response and cost once the provider answered: a failure after that point (truncated or
           // malformed structured output) has still spent, and is journaled as a failed call if it ends the call.
@@ -248,6 +338,7 @@ export class Fleet {
               profile.timeoutMs,
             );
             const costUsd = this.settle(reservation, response.usage, pricing, billed);
+            if (reservation.overrun) overrun = addOverrun(overrun, reservation.overrun);
             answered = { response, costUsd };
             if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
             const result: CallResult = {
@@ -258,9 +349,10 @@ export class Fleet {
               costUsd,
               attempts: attempt + 1,
               billed: { ...billed },
+              ...(overrun ? { overrun: { ...overrun } } : {}),
             };
             unjournaled = undefined;
-            options.recorder?.record(callRecord(response, costUsd, attempt, maxOutputTokens));
+            record(callRecord(response, costUsd, attempt, maxOutputTokens));
             this.emit({
               type: 'call-end',
               model: reference,
@@ -280,7 +372,7 @@ export class Fleet {
               // a failed call, so the journal's totals agree with the ledger and a resume replays the failure.
               if (answered) {
                 unjournaled = undefined;
-                options.recorder?.record(callRecord(answered.response, answered.costUsd, attempt, maxOutputTokens, recordedError(error)));
+                record(callRecord(answered.response, answered.costUsd, attempt, maxOutputTokens, recordedError(error)));
               }
               this.emit({ type: 'call-error', model: reference, callKey, error });
               throw error;
@@ -301,11 +393,11 @@ export class Fleet {
       } catch (error) {
         if (unjournaled) {
           const { response, costUsd, attempt, maxOutputTokens } = unjournaled;
-          options.recorder?.record(callRecord(response, costUsd, attempt, maxOutputTokens, recordedError(unjournaled.error)));
+          record(callRecord(response, costUsd, attempt, maxOutputTokens, recordedError(unjournaled.error)));
         }
         throw error;
       }
-    });
+    }
   }
 
   private fitOutput(
@@ -521,4 +613,16 @@ export function validateRequest(request: GenerateRequest): void {
     issues.push({ path: 'temperature', message: 'must be in [0, 2]' });
   if (request.topP !== undefined && !(request.topP > 0 && request.topP <= 1)) issues.push({ path: 'topP', message: 'must be in (0, 1]' });
   if (issues.length > 0) throw new InvalidInputError('Invalid model request', issues);
+}
+
+/** Sums the overruns of a call's attempts (the excess over each attempt's reservation). */
+function addOverrun(
+  total: { inputTokens: number; outputTokens: number; usd: number } | undefined,
+  over: Amount,
+): { inputTokens: number; outputTokens: number; usd: number } {
+  return {
+    inputTokens: (total?.inputTokens ?? 0) + over.inputTokens,
+    outputTokens: (total?.outputTokens ?? 0) + over.outputTokens,
+    usd: (total?.usd ?? 0) + over.usd,
+  };
 }

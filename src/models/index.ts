@@ -12,3 +12,4 @@ export * from './sim/index.ts';
 export * from './openai-compatible/index.ts';
 export * from './llama/index.ts';
 export * from './embeddings/index.ts';
+export * from './prices.ts';

@@ -5,13 +5,14 @@
  *   - `openai:<model>`      the OpenAI API (or OPENAI_BASE_URL), key from OPENAI_API_KEY
  *   - `gguf:<path>`         a local GGUF file run in-process by node-llama-cpp (`gguf:default`: the pulled default)
  */
-import { UnknownModelError, type Clock } from '../core/index.ts';
+import { MissingApiKeyError, UnknownModelError, type Clock } from '../core/index.ts';
 import type { FleetConfig, ModelEntry } from './config.ts';
 import type { ModelResolver, ResolvedModel } from './fleet.ts';
 import { OpenAICompatibleProvider } from './openai-compatible/index.ts';
 import { resolveGgufModel } from './llama/index.ts';
 import { DEFAULT_SIM_PROFILES, SimProvider, TaskOracleRegistry, mergeSimProfile, type SimProfile } from './sim/index.ts';
 import type { ModelProfile } from './spec.ts';
+import { hostedModelPrice } from './prices.ts';
 
 export interface ResolverOptions {
   config: FleetConfig;
@@ -59,12 +60,22 @@ export class FleetResolver implements ModelResolver {
     if (reference.startsWith('openai:') && reference.length > 7) {
       const environment = this.options.environment ?? process.env;
       const apiKey = environment['OPENAI_API_KEY'];
+      const baseURL = environment['OPENAI_BASE_URL'];
+      const modelId = reference.slice(7);
       const provider = new OpenAICompatibleProvider({
-        baseURL: environment['OPENAI_BASE_URL'] ?? 'https://api.openai.com/v1',
-        modelId: reference.slice(7),
+        baseURL: baseURL ?? 'https://api.openai.com/v1',
+        modelId,
         ...(apiKey ? { apiKey } : {}),
       });
-      return { provider, profile: realProfile(reference, { tier: 'large' }), promptMargin: realPromptMargin };
+      const entry = { tier: 'large' as const };
+      return {
+        provider,
+        profile: realProfile(reference, entry, { modelId, ...(baseURL !== undefined ? { baseURL } : { providerId: 'openai' }) }),
+        promptMargin: realPromptMargin,
+        // OpenAI answers a request without a key with 401 after a round trip (and a key-less request to
+        // OPENAI_BASE_URL would be as wrong): refused before anything is sent.
+        ...(apiKey ? {} : { notReady: missingKey(reference, 'OPENAI_API_KEY', apiKey, OPENAI_KEY_HINT) }),
+      };
     }
     if (reference.startsWith('gguf:') && reference.length > 5)
       return resolveGgufModel(
@@ -96,7 +107,15 @@ export class FleetResolver implements ModelResolver {
       ...(apiKey ? { apiKey } : {}),
       ...(entry.headers ? { headers: entry.headers } : {}),
     });
-    return { provider, profile: realProfile(reference, entry), promptMargin: realPromptMargin };
+    // A named key variable that is unset or empty: requests would go out without Authorization. Refused
+    // before anything is sent, unless the model says it needs no key.
+    const keyMissing = entry.apiKeyEnv !== undefined && !apiKey && entry.apiKeyOptional !== true;
+    return {
+      provider,
+      profile: realProfile(reference, entry, { modelId: entry.model, baseURL: entry.baseURL }),
+      promptMargin: realPromptMargin,
+      ...(keyMissing ? { notReady: missingKey(reference, entry.apiKeyEnv as string, apiKey) } : {}),
+    };
   }
 
   private sim(reference: string, name: string, base: SimProfile, overrides: Record<string, unknown>): ResolvedModel {
@@ -136,16 +155,40 @@ function pickDefined(entry: ModelEntry): Record<string, unknown> {
   return picked;
 }
 
-function realProfile(reference: string, entry: Partial<Omit<ModelEntry, 'provider'>>): ModelProfile {
+const OPENAI_KEY_HINT = '(or configure the endpoint as an alias in thicket.config.json, with its own apiKeyEnv)';
+
+function missingKey(reference: string, variable: string, value: string | undefined, hint?: string): MissingApiKeyError {
+  return new MissingApiKeyError(reference, variable, { empty: value === '', ...(hint !== undefined ? { hint } : {}) });
+}
+
+/**
+ * The profile of a real model. Prices: the config's, else (when `hosted` names a hosted endpoint) the price
+ * table's for what the config leaves out — looked up only then, so local and fully priced models never load
+ * the table. A model priced by neither is `unpriced` (its prices are 0; dollar limits cannot hold on it).
+ */
+function realProfile(
+  reference: string,
+  entry: Partial<Omit<ModelEntry, 'provider'>>,
+  hosted?: { modelId: string; providerId?: string; baseURL?: string },
+): ModelProfile {
+  const contextWindow = entry.contextWindow ?? DEFAULT_CONTEXT_WINDOW;
+  let input = entry.priceInputPerMillion;
+  let output = entry.priceOutputPerMillion;
+  if (hosted && (input === undefined || output === undefined)) {
+    const table = hostedModelPrice({ ...hosted, contextWindow });
+    input ??= table?.inputPerMillion;
+    output ??= table?.outputPerMillion;
+  }
   return {
     reference,
     tier: entry.tier ?? 'small',
-    priceInputPerMillion: entry.priceInputPerMillion ?? 0,
-    priceOutputPerMillion: entry.priceOutputPerMillion ?? 0,
-    contextWindow: entry.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+    priceInputPerMillion: input ?? 0,
+    priceOutputPerMillion: output ?? 0,
+    contextWindow,
     reasoning: entry.reasoning ?? false,
     maxConcurrency: entry.maxConcurrency ?? 4,
     timeoutMs: entry.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     simulated: false,
+    ...(input === undefined && output === undefined ? { unpriced: true } : {}),
   };
 }

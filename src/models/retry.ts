@@ -22,6 +22,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 3, initialDelayMs
 export function retryDelayMs(error: unknown, retry: number, policy: RetryPolicy, rng: Rng): number | undefined {
   if (retry > policy.maxRetries) return undefined;
   if (!ThicketError.isInstance(error) || !error.isRetryable) return undefined;
+  // Refused credentials (HTTP 401/403) are never retried, whatever a provider's classification said.
+  const status = (error as { status?: unknown }).status;
+  if (status === 401 || status === 403) return undefined;
   const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** (retry - 1));
   const jittered = Math.round(rng.next() * cap);
   const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;

@@ -162,4 +162,9 @@ export interface ModelProfile {
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
   simulated: boolean;
+  /**
+   * True when no price is known for this real model (none in the config, none in the price table): its
+   * prices are 0, so a dollar limit cannot be enforced on it (runs with one refuse it: UNPRICED_MODEL).
+   */
+  unpriced?: boolean;
 }

@@ -6,9 +6,8 @@
  * policy. Policy labels, provider overrides, cost and latency come from the operator's options; ingesters
  * derive only facts about access (the protocol, that a remote agent uses the network, its declared auth).
  */
-import { readFile } from 'node:fs/promises';
 import semver from 'semver';
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { readUserFile, type InputIssue } from '../core/index.ts';
 import type { CardInput } from './card.ts';
 
 export interface IngestOptions {
@@ -54,21 +53,9 @@ export function withOperatorFields(card: CardInput, options: IngestOptions, deri
   };
 }
 
-/** Reads a JSON document from a file; every failure is an InvalidInputError naming the file. */
+/** Reads a JSON document from a file through the core's user-file reader (size, nesting, BOM); failures name the file. */
 export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`Cannot read ${what}`, [
-      { path, message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message },
-    ]);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new InvalidInputError(`Cannot read ${what}`, [{ path, message: `not valid JSON (${(error as Error).message})` }]);
-  }
+  return Promise.resolve(readUserFile(path, { what, format: 'json' }));
 }
 
 export function hostOf(url: string): string {

@@ -15,6 +15,7 @@ import {
   type TaskId,
 } from '../network/index.ts';
 import { openFleet } from './fleet.ts';
+import { checkDollarBudget } from './readiness.ts';
 import { toTotals } from './result.ts';
 import { newRunId, type SolveEnvironment } from './solve.ts';
 
@@ -30,6 +31,8 @@ export interface AgentsNetOptions {
   samples?: number;
   seed?: number;
   budget?: BudgetLimits;
+  /** Accept a dollar limit on a model with no known price (not enforced on it); default: refused (UNPRICED_MODEL). */
+  allowUnpriced?: boolean;
   concurrency?: number;
   instanceConcurrency?: number;
   /** Re-using a run id reuses the instances it finished (no calls). */
@@ -55,6 +58,8 @@ export async function agentsNetRun(options: AgentsNetOptions, environment: Solve
   const seed = options.seed ?? DEFAULT_AGENTSNET_RUN_SEED;
   const { fleet, clock, simulated } = openFleet({ config, seed, models: [model], simulatedClock: environment.simulatedClock });
   const limits = options.budget ?? {};
+  // Before the journal: a dollar limit must be enforceable on the model (it has a price).
+  checkDollarBudget(fleet, [model], limits, options.allowUnpriced === true);
   const ledger = new Ledger({ clock, limits });
   const journal = environment.journal();
   const runId = options.runId ?? newRunId('agentsnet');

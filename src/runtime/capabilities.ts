@@ -56,6 +56,8 @@ const canCallWith =
   (model: string): string | undefined => {
     try {
       const resolved = profiles.resolve(model);
+      // A model that cannot be called (its API key variable is unset) is not a binding candidate.
+      if (resolved.notReady) return resolved.notReady.message;
       if (simulated !== undefined && resolved.profile.simulated !== simulated) {
         return simulated
           ? 'a real model cannot join a simulated run (it runs on a virtual clock)'

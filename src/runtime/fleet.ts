@@ -4,6 +4,7 @@
  */
 import { VirtualClock, systemClock, type Clock } from '../core/index.ts';
 import { Fleet, FleetResolver, type FleetConfig, type TaskOracleRegistry } from '../models/index.ts';
+import { assertModelsReady } from './readiness.ts';
 
 export interface OpenFleetOptions {
   config: FleetConfig;
@@ -30,10 +31,16 @@ export function isSimulatedRun(config: FleetConfig, models: readonly string[], s
   return models.every((reference) => probe.resolve(reference).profile.simulated);
 }
 
+/**
+ * Every one of `models` must be callable: a model that is not (its API key variable is unset) is refused
+ * here, before any call and before the caller opens a journal run (MISSING_API_KEY, exit 2).
+ */
 export function openFleet(options: OpenFleetOptions): OpenedFleet {
   const { config, seed } = options;
   const simulated = isSimulatedRun(config, options.models, seed);
   const clock = options.clock ?? (simulated && options.simulatedClock !== 'real' ? new VirtualClock() : systemClock);
   const resolver = new FleetResolver({ config, clock, seed, ...(options.tasks ? { tasks: options.tasks } : {}) });
-  return { fleet: new Fleet({ resolver, clock, seed }), clock, simulated };
+  const fleet = new Fleet({ resolver, clock, seed });
+  assertModelsReady(fleet, options.models);
+  return { fleet, clock, simulated };
 }

@@ -20,4 +20,5 @@ export { EventQueue, type ThicketEvent, type ThicketEventType } from './events.t
 export { cascadeLadder, governorBinding } from './governor-binding.ts';
 export { checkFleet, type FleetCheckRow } from './fleet-check.ts';
 export { openFleet, isSimulatedRun, type OpenFleetOptions, type OpenedFleet } from './fleet.ts';
+export { assertModelsReady, checkDollarBudget, unpricedModels } from './readiness.ts';
 export { prepareCapabilities, type CapabilityWiring } from './capabilities.ts';

@@ -21,6 +21,11 @@ export interface SolveResult {
   replayedCalls: number;
   /** What this invocation sent to models (replayed calls cost nothing new). */
   newUsage: UsageTotals;
+  /**
+   * On resume: attempts an earlier process sent but never recorded (killed or cancelled mid-call), counted in
+   * `usage` at their reserved worst case because the provider may have billed them. Absent when none.
+   */
+  inFlightAtCrash?: UsageTotals;
   budget: BudgetLimits;
   spendByModel: Record<string, UsageTotals>;
   /** Tokens per compute axis (width, depth, search, agents, …). */
@@ -35,6 +40,8 @@ export interface SolveResult {
   /** The journal file the run is recorded in. */
   journal: string;
   error?: { code: string; message: string };
+  /** What the caller should know about the run's limits, e.g. a dollar limit allowed on an unpriced model (--allow-unpriced). */
+  warnings?: string[];
 }
 
 export interface NodeSummary {

@@ -5,11 +5,11 @@
  * library (`thicket.solve`/`stream`) and later surfaces all come through here.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import {
   CancelledError,
   InvalidInputError,
   NoModelError,
+  readUserFile,
   systemClock,
   addUsd,
   roundUsd,
@@ -38,9 +38,12 @@ import {
   type WorkflowResult,
 } from '../workflow/index.ts';
 import { prepareCapabilities } from './capabilities.ts';
+import { corpusSimTask } from './corpus-tasks.ts';
 import { openFleet } from './fleet.ts';
+import { assertModelsReady, checkDollarBudget } from './readiness.ts';
 import { cascadeLadder, governorBinding } from './governor-binding.ts';
 import type { ThicketEvent } from './events.ts';
+import { chargeInFlightAtCrash, inFlightNote, overLimit, overrunNote } from './spend-integrity.ts';
 import { TRACE_STEP_ID, budgetMessage, mapTotals, nodeSummaries, toTotals, voteSummary, type SolveResult } from './result.ts';
 
 export type SolveStrategy = 'auto' | Strategy;
@@ -73,6 +76,11 @@ export interface SolveOptions {
   maxOutputTokens?: number;
   /** Hard limits for the whole run: tokens, dollars, seconds, calls. Nothing is sent past any of them. */
   budget?: BudgetLimits;
+  /**
+   * Run under a dollar limit even when a model it calls has no known price (its calls count as $0, so the
+   * limit does not hold on them; the result carries a warning). Default: such a run is refused (UNPRICED_MODEL).
+   */
+  allowUnpriced?: boolean;
   /** When the plan's estimate exceeds the budget: `degrade` (default), `scale` or `reject`. */
   budgetPolicy?: BudgetPolicy;
   /** Which models may be bound (strategy `auto`, capability nodes). */
@@ -134,10 +142,12 @@ function checkOptions(query: string, options: SolveOptions): InputIssue[] {
   whole('steps', options.steps, 1, 1000);
   whole('maxOutputTokens', options.maxOutputTokens, 1, 1_000_000);
   whole('seed', options.seed, 0, 2 ** 31 - 1);
+  if (options.allowUnpriced !== undefined && typeof options.allowUnpriced !== 'boolean') add('allowUnpriced', 'must be true or false');
   for (const [key, value] of Object.entries(options.budget ?? {})) {
     if (!['totalTokens', 'inputTokens', 'outputTokens', 'usd', 'seconds', 'calls'].includes(key)) add(`budget.${key}`, 'unknown limit');
     else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
       add(`budget.${key}`, `must be a number greater than 0, got ${value}`);
+    else if (value > Number.MAX_SAFE_INTEGER) add(`budget.${key}`, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${value}`);
     else if (['totalTokens', 'inputTokens', 'outputTokens', 'calls'].includes(key) && !Number.isInteger(value))
       add(`budget.${key}`, `must be a whole number, got ${value}`);
   }
@@ -197,8 +207,13 @@ export async function solve(query: string, options: SolveOptions, environment: S
   const workflowSpec = strategy === 'workflow' ? options.workflow : undefined;
   const probeResolver = new FleetResolver({ config, clock: systemClock, seed });
   const retriever = options.corpus !== undefined ? await openCorpus(options.corpus) : undefined;
+  // The questions the corpus ships for the simulated fleet (which answers registered tasks only).
+  const corpusTask = options.corpus !== undefined ? corpusSimTask(options.corpus, query) : undefined;
   const operators = defaultOperators(retriever ? { retriever } : {});
   const policy = options.policy ?? {};
+  // The spec in itself (shape, size and nesting limits, graph, operators) before anything else looks at it: a
+  // broken spec is reported as such, not as a missing model, and no recursive reader walks a hostile one.
+  if (workflowSpec !== undefined) validateWorkflow(workflowSpec, { operators });
   // Capability nodes are bound through the registry now, so an unbindable spec is rejected before the journal opens.
   const capabilities =
     workflowSpec !== undefined
@@ -231,7 +246,9 @@ export async function solve(query: string, options: SolveOptions, environment: S
       seed,
       models: [model, ...modelReferences(workflowSpec), ...(capabilities?.models ?? [])],
       simulatedClock: environment.simulatedClock,
+      ...(corpusTask ? { tasks: corpusTask.tasks } : {}),
     });
+    const taskOption = simulated && corpusTask ? { taskId: corpusTask.taskId } : {};
     const ladder = cascadeLadder(model, config);
     const governorPolicy = typeof options.governorPolicy === 'string' ? readPolicy(options.governorPolicy) : options.governorPolicy;
     const samples = options.samples ?? (strategy === 'vote' ? defaultVoteSamples(options.budget) : 1);
@@ -264,6 +281,27 @@ export async function solve(query: string, options: SolveOptions, environment: S
             ...(simulated ? {} : { candidates: ladder.slice(1) }),
           })
         : undefined;
+
+    // Every model the run will call must be callable and, under a dollar limit, priced: refused here, before
+    // the journal is opened and before anything is sent. Cascade candidates of strategy auto are called only on
+    // escalation (a missing key fails that call alone, unsent), but their spend must count against a dollar limit.
+    const called = [
+      model,
+      ...modelReferences(spec),
+      ...(capabilities?.models ?? []),
+      ...(options.planner !== undefined ? [options.planner] : []),
+    ];
+    assertModelsReady(fleet, called);
+    const unpricedAllowed = checkDollarBudget(
+      fleet,
+      [...called, ...(strategy === 'auto' && !simulated ? ladder.slice(1) : [])],
+      budget,
+      options.allowUnpriced === true,
+    );
+    const warnings = unpricedAllowed.map(
+      (reference) =>
+        `"${reference}" has no known price: its calls count as $0 and the dollar limit does not hold on them (--allow-unpriced).`,
+    );
 
     const journal = environment.journal();
     const runId = options.runId ?? newRunId('run');
@@ -300,8 +338,13 @@ export async function solve(query: string, options: SolveOptions, environment: S
         newUsage.usd = addUsd(newUsage.usd, event.amount.usd);
         newUsage.calls += event.amount.calls;
       }
-      if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.report().total), limits: budget });
+      // The root's running total, O(1): `ledger.report()` walks every budget (one per workflow node) and made
+      // each settle O(nodes), a 10,000-node workflow quadratic (issue 16 §8).
+      if (options.onEvent) emit({ type: 'budget', spent: toTotals(ledger.root.spent()), limits: budget });
     });
+    // Attempts an earlier process sent but never recorded (killed or cancelled mid-call) may have been billed:
+    // counted at their worst case before anything runs, so they cannot be bought again outside the budget.
+    const inFlightAtCrash = resumed ? chargeInFlightAtCrash(journal, runId, ledger) : undefined;
     let replayedCallEvents = 0;
     fleet.onEvent((event) => {
       if (event.type === 'call-end' && event.replayed) replayedCallEvents++;
@@ -348,6 +391,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           budget: ledger.root,
           model: governing!.start,
           binder: governing!.binder,
+          ...taskOption,
           ...(retriever ? { retriever } : {}),
           ...(governorPolicy
             ? { policy: governorPolicy, policySource: typeof options.governorPolicy === 'string' ? options.governorPolicy : 'inline' }
@@ -372,6 +416,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
           journal: { journal, runId },
           signal: controller.signal,
           trace,
+          ...taskOption,
           ...(capabilities ? { resolveCapability: capabilities.resolverFor(simulated), capabilityPolicy: capabilities.policy } : {}),
         });
     } catch (error) {
@@ -380,20 +425,31 @@ export async function solve(query: string, options: SolveOptions, environment: S
       options.signal?.removeEventListener('abort', relay);
     }
 
+    // Spent past a limit (a provider overspent, or calls in flight at a crash were counted): nothing more could
+    // be bought, so an otherwise ok run did not get the budget it was planned with.
+    const overspent = overLimit(ledger);
+    const workflowStatus = governed?.status ?? result?.status;
     const status: RunStatus = controller.signal.aborted
       ? 'cancelled'
       : failure
         ? failure.category === 'budget'
           ? 'budget_exhausted'
           : 'error'
-        : (governed?.status ?? result!.status);
+        : overspent && workflowStatus === 'ok'
+          ? 'budget_exhausted'
+          : workflowStatus!;
     const report = ledger.report();
     // Served from the journal: calls replayed one by one, plus the calls of whole steps reused on resume.
     const replayedCalls =
       replayedCallEvents +
       Object.values(result?.nodes ?? {}).reduce((sum, node) => sum + (node.replayed ? (node.result?.calls ?? 0) : 0), 0);
     const nodeError = result ? Object.values(result.nodes).find((node) => node.error)?.error : undefined;
-    const degraded = (governed ?? result)?.degraded ?? [];
+    const overrun = overrunNote(ledger);
+    const degraded = [
+      ...((governed ?? result)?.degraded ?? []),
+      ...(inFlightAtCrash ? [inFlightNote(inFlightAtCrash)] : []),
+      ...(overrun ? [overrun] : []),
+    ];
     const errorInfo =
       failure?.toJSON() ??
       governed?.error ??
@@ -413,6 +469,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       usage: toTotals(report.total),
       replayedCalls,
       newUsage,
+      ...(inFlightAtCrash ? { inFlightAtCrash } : {}),
       budget,
       spendByModel: mapTotals(report.byModel),
       spendByAxis: mapTotals(report.byAxis),
@@ -429,6 +486,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
       resumed,
       journal: environment.journalPath,
       ...(errorInfo ? { error: errorInfo } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     journal.upsertStep(runId, { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace.toJSON() });
     journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage: solveResult.usage });
@@ -471,12 +529,7 @@ function modelReferences(spec: unknown): string[] {
   return [...found];
 }
 
-/** Reads a workflow spec file (JSON), naming the file and the reason when it cannot. */
+/** Reads a workflow spec file (JSON), naming the file and the reason when it cannot (size, nesting, syntax). */
 export function readWorkflowFile(path: string, flag = 'workflow'): unknown {
-  if (!existsSync(path)) throw new InvalidInputError('Cannot read workflow', [{ path: flag, message: `file not found: ${path}` }]);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError('Cannot read workflow', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
-  }
+  return readUserFile(path, { what: 'workflow', format: 'json', notFoundPath: flag });
 }

@@ -120,6 +120,34 @@ describe('runtime: solve', () => {
     }
   });
 
+  it('a spec object nested 50,000 deep and a budget past safe integers are refused as bad input (no stack overflow)', async () => {
+    const journal = tempJournal();
+    const thicket = await createRuntime({ journal, config: { version: 1, models: {} } });
+    try {
+      let params: unknown = 1;
+      for (let depth = 0; depth < 50_000; depth++) params = { a: params };
+      const workflow = { version: 1, nodes: [{ id: 'a', op: 'generate', params }], output: 'a' };
+      for (const options of [{ workflow, model: 'sim:small' }, { workflow }]) {
+        await assert.rejects(thicket.solve(QUERY, options), (error: unknown) => {
+          assert.ok(error instanceof InvalidInputError, String(error));
+          assert.match(error.message, /Invalid workflow spec: \(root\): the spec nests deeper than the limit of 64 levels/);
+          return true;
+        });
+      }
+      await assert.rejects(thicket.solve(QUERY, { model: 'sim:small', budget: { totalTokens: 1e23, usd: 1e23 } }), (error: unknown) => {
+        assert.ok(error instanceof InvalidInputError);
+        assert.deepEqual(
+          error.issues.map((issue) => issue.message),
+          [`must be at most ${Number.MAX_SAFE_INTEGER}, got 1e+23`, `must be at most ${Number.MAX_SAFE_INTEGER}, got 1e+23`],
+        );
+        return true;
+      });
+      assert.equal(existsSync(journal), false, 'a rejected request must not create the journal');
+    } finally {
+      await thicket.close();
+    }
+  });
+
   it('a hard token budget holds: budget_exhausted with spend within the cap', async () => {
     const thicket = await createRuntime({ journal: tempJournal(), config: { version: 1, models: {} } });
     try {

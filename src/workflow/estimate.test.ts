@@ -207,6 +207,7 @@ describe('workflow cost estimate', () => {
       budget: ledger.root,
       operators: defaultOperators(),
       budgetPolicy: 'scale',
+      estimateBasis: 'expected',
     });
     assert.deepEqual(result.scaled, fit.scaled);
     assert.ok(result.degraded.includes(`b.samples 16 → ${change.to} (scaled to fit the budget)`));

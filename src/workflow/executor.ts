@@ -67,7 +67,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       budget,
       mode: policy,
       estimate,
-      ...(options.estimateBasis ? { basis: options.estimateBasis } : {}),
+      // The worst case by default: it is what the ledger reserves call by call, so a plan whose worst case
+      // fits is never refused a call; `expected` fits the typical run and leaves the rest to degradation.
+      basis: options.estimateBasis ?? 'worst',
     });
     ({ workflow, estimate, scaled } = fit);
   }

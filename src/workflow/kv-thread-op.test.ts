@@ -56,8 +56,7 @@ function fakeKv(conclusions: string[], answer = '391'): { kv: KvThreadCapability
   return { kv, requests };
 }
 
-function setUp(kv: KvThreadCapability, limits: BudgetLimits) {
-  const clock = new VirtualClock();
+function setUp(kv: KvThreadCapability, limits: BudgetLimits, clock = new VirtualClock()) {
   const provider: ModelProvider = {
     specificationVersion: MODEL_SPEC_VERSION,
     providerId: 'fake-engine',
@@ -146,5 +145,41 @@ describe('thread operator on a provider with a kvThread capability', () => {
     assert.equal(result.calls, 0);
     assert.equal(result.budgetExhausted, true);
     assert.equal(ledger.root.spent().totalTokens, 0);
+  });
+
+  it('stopped part-way by its time budget: the deadline aborts the engine mid-thread (virtual clock, no wall time)', async () => {
+    // The engine concludes one task, then works on (a virtual second) and is aborted by the run's 0.5 s deadline.
+    const clock = new VirtualClock();
+    const requests: KvThreadRequest[] = [];
+    const kv: KvThreadCapability = {
+      contextSize: async () => 4096,
+      worstCase: async () => WORST,
+      run: async (request) => {
+        requests.push(request);
+        const usage: Usage = { inputTokens: 100, outputTokens: 200 };
+        try {
+          request.onConclusion?.('first: so 17*23 = 391', 1);
+          await clock.sleep(1_000, request.abortSignal);
+          usage.inputTokens += 100;
+          usage.outputTokens += 200;
+          return { answer: 'never', text: '', usage: { ...usage }, details: {} };
+        } finally {
+          request.onUsage?.({ ...usage });
+        }
+      },
+    };
+    const { ledger, run } = setUp(kv, { seconds: 0.5 }, clock);
+    const result = await run();
+    assert.equal(requests.length, 1);
+    assert.equal(result.budgetExhausted, true);
+    assert.equal(result.calls, 1);
+    assert.equal(result.answer, '391');
+    assert.ok(
+      result.degraded.some((note) => /stopped part-way: its time budget ran out/.test(note)),
+      result.degraded.join('; '),
+    );
+    assert.equal(clock.now(), 500, 'aborted at the deadline, not when the engine would have finished');
+    assert.deepEqual([ledger.root.spent().inputTokens, ledger.root.spent().outputTokens], [100, 200]);
+    assert.equal(ledger.root.reserved().totalTokens, 0);
   });
 });

@@ -44,10 +44,27 @@ const sampleOp: OperatorFn<'sample'> = (context, params, inputs) =>
 
 const verifyOp: OperatorFn<'verify'> = async (context, params, inputs) => {
   const candidate = inputs.byName['candidate'];
-  if (!candidate?.available || candidate.answer === undefined) {
+  // Validation guarantees the wiring; an upstream node that failed or answered nothing leaves nothing to judge.
+  // That is the run's outcome (no answer), not bad input: the node answers nothing too and says why.
+  if (candidate === undefined) {
     throw new InvalidInputError('verify node', [
       { path: `nodes.${inputs.nodeId}.inputs.candidate`, message: 'needs an upstream answer to judge' },
     ]);
+  }
+  if (!candidate.available || candidate.answer === undefined) {
+    const reason = `verify: nothing to judge (${candidate.from} gave no answer)`;
+    context.trace.event(context.stepId, 'degrade', { operator: 'verify', reason: 'no-candidate', from: candidate.from });
+    return {
+      answer: undefined,
+      confidence: undefined,
+      text: '',
+      nodeId: undefined,
+      calls: 0,
+      degraded: [reason],
+      budgetExhausted: false,
+      simulated: false,
+      details: { verdict: null, judged: false, candidate: null, from: candidate.from },
+    } satisfies OpResult;
   }
   const verdict = await verify(context, {
     question: question(params, { ...inputs, list: inputs.list.filter((input) => input.name !== 'candidate') }),

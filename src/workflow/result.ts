@@ -36,6 +36,7 @@ export interface RunWorkflowOptions {
   concurrency?: number;
   /** Before running: `degrade` (default: run, operators degrade), `scale` or `reject` (see fit.ts). */
   budgetPolicy?: BudgetPolicy;
+  /** What `scale` / `reject` fit to the budget: the `worst` case (default; what the ledger reserves) or the `expected` cost. */
   estimateBasis?: EstimateBasis;
   /** Journal + run id (the run must exist: `journal.beginOrResumeRun`). Enables step journaling and resume. */
   journal?: { journal: Journal; runId: string };

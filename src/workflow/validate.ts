@@ -10,7 +10,7 @@
  * nodes than `maxNodes` is rejected on that alone, without running the other checks (validation itself must
  * not be a CPU bomb).
  */
-import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { InvalidInputError, structureProblem, type InputIssue } from '../core/index.ts';
 import { zodIssues, type Fleet } from '../models/index.ts';
 import { QUERY, analyseGraph, reachingOutput, type GraphInput, type LooseNode } from './graph.ts';
 import { maxCalls } from './plan.ts';
@@ -170,6 +170,13 @@ export function checkWorkflow(
   const warnings: WorkflowIssue[] = [];
   const add = (list: WorkflowIssue[], code: WorkflowIssueCode, path: string, message: string): void =>
     void list.push({ code, path, message });
+  // Nesting and size first, without recursion: every check below (zod, the graph walk) would otherwise be
+  // the first thing a 50,000-deep spec overflows.
+  const shape = structureProblem(value);
+  if (shape !== undefined) {
+    add(issues, 'limit', '', `the spec ${shape}`);
+    return { workflow: undefined, issues, warnings };
+  }
   const raw = (value !== null && typeof value === 'object' ? value : {}) as { nodes?: unknown; output?: unknown };
   const rawNodes: unknown[] = Array.isArray(raw.nodes) ? raw.nodes : [];
   if (rawNodes.length > limits.maxNodes) {

@@ -36,6 +36,7 @@ export interface AgentsnetFlags extends BudgetFlags {
   concurrency?: string;
   /** Instances run in parallel. */
   instanceConcurrency?: string;
+  allowUnpriced?: boolean;
 }
 
 export async function agentsnetCommand(flags: AgentsnetFlags): Promise<number> {
@@ -48,7 +49,7 @@ export async function agentsnetCommand(flags: AgentsnetFlags): Promise<number> {
   const tasks = issues.issues.length === 0 ? parseTasks(flags.task ?? 'all') : requested;
   const sizes = (flags.sizes ?? '4,8,16')
     .split(',')
-    .map((size) => issues.number('--sizes', size, { integer: true, min: 2, max: 100_000 }) ?? 0);
+    .map((size) => issues.number('--sizes', size.trim(), { integer: true, min: 2, max: 100_000 }) ?? 0);
   const graphs = (flags.graphs ?? 'ws,ba,dt').split(',') as GraphFamily[];
   for (const graph of graphs) if (!GRAPH_FAMILIES.includes(graph)) issues.add('--graphs', `unknown graph family "${graph}" (ws, ba, dt)`);
   if (flags.protocol !== undefined && !['plain', 'verified'].includes(flags.protocol))
@@ -75,6 +76,7 @@ export async function agentsnetCommand(flags: AgentsnetFlags): Promise<number> {
       samples,
       seed,
       budget: limits,
+      ...(flags.allowUnpriced === true ? { allowUnpriced: true } : {}),
       protocol: (flags.protocol as 'plain' | 'verified' | undefined) ?? 'plain',
       history: flags.history?.startsWith('pruned:')
         ? { kind: 'pruned' as const, keepRounds: Number(flags.history.slice(7)) }

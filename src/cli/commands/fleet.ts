@@ -21,7 +21,9 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
   const resolver = new FleetResolver({ config, clock: systemClock, seed: 0 });
   // A model that cannot resolve (a gguf: file not there, gguf:default not pulled) is listed apart with its
   // error: one broken entry does not hide the rest of the fleet.
-  const models: Array<ModelProfile & { provider: string; modelId: string; isDefault: boolean }> = [];
+  const models: Array<
+    ModelProfile & { provider: string; modelId: string; isDefault: boolean; notReady?: { code: string; message: string } }
+  > = [];
   const unavailable: Array<{ reference: string; error: { code: string; message: string } }> = [];
   for (const reference of fleetReferences(config.models)) {
     try {
@@ -31,6 +33,8 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
         provider: resolved.provider.providerId,
         modelId: resolved.provider.modelId,
         isDefault: config.defaultModel === reference,
+        // Listed, but calls to it are refused before sending (e.g. its API key variable is unset).
+        ...(resolved.notReady ? { notReady: resolved.notReady.toJSON() } : {}),
       });
     } catch (error) {
       const { code, message } = toThicketError(error).toJSON();
@@ -49,8 +53,8 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
         `${model.reference}${model.isDefault ? ' (default)' : ''}`,
         model.provider === 'sim' ? model.provider : `${model.provider} ${model.modelId}`,
         model.tier,
-        model.priceInputPerMillion,
-        model.priceOutputPerMillion,
+        model.unpriced ? pc.dim('unknown') : model.priceInputPerMillion,
+        model.unpriced ? pc.dim('unknown') : model.priceOutputPerMillion,
         model.contextWindow,
         model.reasoning ? 'yes' : 'no',
         model.maxConcurrency,
@@ -59,6 +63,8 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
     ),
   );
   for (const { reference, error } of unavailable) output.out(pc.yellow(`Unavailable: ${reference} — ${error.code}: ${error.message}`));
+  for (const model of models)
+    if (model.notReady) output.out(pc.yellow(`Not ready: ${model.reference} — ${model.notReady.code}: ${model.notReady.message}`));
   return 0;
 }
 

@@ -61,7 +61,7 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
       ? undefined
       : flags.levels === ''
         ? []
-        : flags.levels.split(',').map((level) => issues.number('--levels', level, { integer: true, positive: true }) ?? 0);
+        : flags.levels.split(',').map((level) => issues.number('--levels', level.trim(), { integer: true, positive: true }) ?? 0);
   const suiteName = flags.suite ?? 'arithmetic';
   if (suiteName !== 'arithmetic' && suiteName !== 'multihop') issues.add('--suite', `must be arithmetic or multihop; got "${suiteName}"`);
   if (suiteName === 'multihop' && levels !== undefined && levels.length === 0)
@@ -152,7 +152,7 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
     throw new InvalidInputError('No journal', [
       { path: '--db', message: `${path} does not exist; run \`thicket governor calibrate\` first` },
     ]);
-  const journal = Journal.open(path);
+  const journal = Journal.openReadOnly(path);
   try {
     const target = (
       costCap !== undefined ? { kind: 'cost-cap', maxCost: costCap } : { kind: 'relative-accuracy', ratio: ratio ?? 0.98 }
@@ -184,7 +184,7 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
 export async function exportTrajectoriesCommand(flags: GovernorFlags): Promise<number> {
   const path = resolve(flags.db ?? defaultJournalPath());
   if (!existsSync(path)) throw new InvalidInputError('No journal', [{ path: '--db', message: `${path} does not exist` }]);
-  const journal = Journal.open(path);
+  const journal = Journal.openReadOnly(path);
   try {
     const count = exportTrajectories(journal, flags.out ?? process.stdout, flags.runs ? { runIds: flags.runs.split(',') } : {});
     if (flags.out) process.stderr.write(`wrote ${count} trajectories to ${flags.out}\n`);

@@ -1,7 +1,7 @@
 /** `thicket runs ls` and `thicket runs show <id>`: what the journal holds. */
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError, type UsageTotals } from '../../core/index.ts';
+import { InvalidInputError, sumUsd, type UsageTotals } from '../../core/index.ts';
 import { Journal, defaultJournalPath, type CallRow, type ModelSpend } from '../../journal/index.ts';
 import type { TraceJson } from '../../ops/index.ts';
 import { TRACE_STEP_ID } from '../../runtime/index.ts';
@@ -17,7 +17,7 @@ export interface RunsFlags {
 
 /** Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. */
 function openExisting(path: string): Journal | undefined {
-  return existsSync(path) ? Journal.open(path) : undefined;
+  return existsSync(path) ? Journal.openReadOnly(path) : undefined;
 }
 
 export async function runsListCommand(flags: RunsFlags): Promise<number> {
@@ -67,6 +67,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     if (flags.trace) return printTrace(journal, id, output);
     const report = runReport(journal, id);
     const { calls, totals } = report;
+    const intents = report.inFlight;
     if (output.json) {
       output.out(JSON.stringify(report));
       return 0;
@@ -89,7 +90,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
           formatUsd(call.billed?.usd ?? call.costUsd),
           Math.round(call.latencyMs),
           // A failed call spent (its tokens count in the totals) but produced nothing usable.
-          `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}`,
+          `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}${overCap(call) ? ' (over max_tokens)' : ''}`,
           truncate((call.text ?? '').split('\n').at(-2) ?? call.text ?? '', 30),
         ]),
       ),
@@ -100,18 +101,43 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
         [['', totals.inputTokens, totals.outputTokens, totals.totalTokens, formatUsd(totals.usd), totals.calls]],
       ),
     );
+    if (intents.length > 0) {
+      // Sent but never recorded: a crash or cancel ended the process mid-call; the provider may have billed them.
+      const tokens = intents.reduce((sum, intent) => sum + intent.inputTokens + intent.outputTokens, 0);
+      const usd = sumUsd(intents.map((intent) => intent.costUsd));
+      const label = run.status === 'running' ? 'in flight (or at a crash)' : 'in flight at crash';
+      output.out(
+        pc.yellow(
+          `${label}: ${intents.length} call${intents.length === 1 ? '' : 's'}, ≤ ${tokens} tokens / ≤ ${formatUsd(usd)} ` +
+            `counted at their worst case${run.status === 'running' ? '' : ' (a resume charges them to the budget)'}`,
+        ),
+      );
+    }
     return 0;
   } finally {
     journal?.close();
   }
 }
 
-/** What `runs show <id> --json` prints: the run, its totals (summed over its journaled calls), spend by model, the calls. */
+/** What `runs show <id> --json` prints: the run, its totals (summed over its journaled calls), spend by model, the calls, calls in flight. */
 export function runReport(
   journal: Journal,
   id: string,
-): { run: ReturnType<Journal['getRun']>; totals: UsageTotals; spendByModel: ModelSpend[]; calls: CallRow[] } {
-  return { run: journal.getRun(id), totals: journal.runTotals(id), spendByModel: journal.spendByModel(id), calls: journal.getCalls(id) };
+): {
+  run: ReturnType<Journal['getRun']>;
+  totals: UsageTotals;
+  spendByModel: ModelSpend[];
+  calls: CallRow[];
+  /** Calls sent but never recorded (a crash or cancel mid-call), at their reserved worst case. */
+  inFlight: ReturnType<Journal['callIntents']>;
+} {
+  return {
+    run: journal.getRun(id),
+    totals: journal.runTotals(id),
+    spendByModel: journal.spendByModel(id),
+    calls: journal.getCalls(id),
+    inFlight: journal.callIntents(id),
+  };
 }
 
 /** The reasoning graph and per-node steps of a run (written by `solve`; see TRACE_STEP_ID). */
@@ -157,4 +183,10 @@ function printTrace(journal: Journal, id: string, output: ReturnType<typeof proc
 function truncate(text: string, length: number): string {
   const single = text.replace(/\s+/g, ' ');
   return single.length > length ? `${single.slice(0, length - 1)}…` : single;
+}
+
+/** The provider reported more output tokens than the call allowed (`max_tokens`): flagged, booked as reported. */
+function overCap(call: CallRow): boolean {
+  const cap = (call.request as { maxOutputTokens?: unknown } | null)?.maxOutputTokens;
+  return typeof cap === 'number' && call.outputTokens > cap;
 }

@@ -33,6 +33,8 @@ export interface SolveFlags extends BudgetFlags {
   /** Allowed providers of bound capabilities (repeatable), and the most a bound model may cost per call. */
   provider?: string[];
   maxCostPerCall?: string;
+  /** Accept a dollar budget on models with no known price (not enforced on them). */
+  allowUnpriced?: boolean;
 }
 
 /** Flags → options. Every problem is named by its flag; the runtime checks the options again for library callers. */
@@ -94,6 +96,7 @@ export function solveOptionsFromFlags(query: string, flags: SolveFlags): SolveOp
     ...(flags.plan !== undefined ? { planning: flags.plan as NonNullable<SolveOptions['planning']> } : {}),
     ...(flags.corpus !== undefined ? { corpus: flags.corpus } : {}),
     ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
+    ...(flags.allowUnpriced === true ? { allowUnpriced: true } : {}),
   };
 }
 
@@ -107,6 +110,7 @@ export async function solveCommand(runtime: ThicketRuntime, query: string, flags
   try {
     const result = await runtime.solve(query, { ...options, signal: controller.signal, onEvent: progress.onEvent });
     progress.stop();
+    for (const warning of result.warnings ?? []) if (!output.json) output.err(`${pc.yellow('warning:')} ${warning}`);
     if (output.json) output.out(JSON.stringify(result));
     else printHuman(result, output.out);
     return exitCodeForRun(result.status, result.error?.code);
@@ -157,6 +161,7 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
   const axes = Object.entries(result.spendByAxis);
   if (axes.length > 1) out(`Spend by axis: ${axes.map(([axis, line]) => `${axis} ${line.totalTokens} tok`).join(', ')}`);
   const limit = (value: number | undefined, format: (n: number) => string = String): string => (value === undefined ? '—' : format(value));
+  const crash = result.inFlightAtCrash;
   out(
     table(
       ['', 'input tok', 'output tok', 'total tok', 'cost', 'calls'],
@@ -179,12 +184,16 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
         ],
         [
           `  replayed`,
-          result.usage.inputTokens - result.newUsage.inputTokens,
-          result.usage.outputTokens - result.newUsage.outputTokens,
-          result.usage.totalTokens - result.newUsage.totalTokens,
-          formatUsd(result.usage.usd - result.newUsage.usd),
+          result.usage.inputTokens - result.newUsage.inputTokens - (crash?.inputTokens ?? 0),
+          result.usage.outputTokens - result.newUsage.outputTokens - (crash?.outputTokens ?? 0),
+          result.usage.totalTokens - result.newUsage.totalTokens - (crash?.totalTokens ?? 0),
+          formatUsd(result.usage.usd - result.newUsage.usd - (crash?.usd ?? 0)),
           result.replayedCalls,
         ],
+        // Sent by an earlier process that died before recording them: counted at their worst case.
+        ...(crash
+          ? [['  in flight at crash (≤)', crash.inputTokens, crash.outputTokens, crash.totalTokens, formatUsd(crash.usd), crash.calls]]
+          : []),
         [
           'budget',
           limit(result.budget.inputTokens),

@@ -3,17 +3,17 @@
  * before running (expected and worst-case tokens and dollars, per node), fit it to a budget, and print the
  * published JSON Schema.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError, systemClock, type UsageTotals } from '../../core/index.ts';
+import { systemClock, type UsageTotals } from '../../core/index.ts';
 import { loadFleetConfig } from '../../models/index.ts';
-import { openFleet } from '../../runtime/index.ts';
+import { openFleet, readWorkflowFile } from '../../runtime/index.ts';
 import {
   defaultOperators,
   estimateWorkflow,
   fitWorkflow,
   validateWorkflow,
   workflowJsonSchemaText,
+  type EstimateBasis,
   type FitMode,
 } from '../../workflow/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
@@ -24,16 +24,13 @@ export interface WorkflowFlags extends BudgetFlags {
   config?: string;
   query?: string;
   fit?: string;
+  fitBasis?: string;
   json?: boolean;
 }
 
+/** The same reader (and limits) as `solve --workflow`. */
 function readSpec(path: string): unknown {
-  if (!existsSync(path)) throw new InvalidInputError('Cannot read workflow', [{ path, message: 'file not found' }]);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InvalidInputError('Cannot read workflow', [{ path, message: `not valid JSON (${(error as Error).message})` }]);
-  }
+  return readWorkflowFile(path, path);
 }
 
 /** Search is validated as available: `validate` checks the spec, not whether a corpus was given. */
@@ -57,7 +54,11 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   const limits = parseBudgetFlags(flags, issues);
   if (flags.fit !== undefined && !['reject', 'scale'].includes(flags.fit))
     issues.add('--fit', `must be reject or scale, got "${flags.fit}"`);
+  if (flags.fitBasis !== undefined && !['worst', 'expected'].includes(flags.fitBasis))
+    issues.add('--fit-basis', `must be worst or expected, got "${flags.fitBasis}"`);
   issues.throwIfAny('Invalid estimate request');
+  // The worst case by default: the ledger reserves each call's worst case, so that is the figure a run is held to.
+  const basis = (flags.fitBasis as EstimateBasis | undefined) ?? 'worst';
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel;
   // Estimation only (no call is made): the fleet resolves references and prices them.
@@ -71,11 +72,21 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
   });
   const hasBudget = Object.keys(limits).length > 0;
   const fitted = hasBudget
-    ? fitWorkflow(workflow, fleet, { query, budget: limits, mode: (flags.fit as FitMode | undefined) ?? 'scale' })
+    ? fitWorkflow(workflow, fleet, { query, budget: limits, mode: (flags.fit as FitMode | undefined) ?? 'scale', basis })
     : undefined;
-  const estimate = fitted?.estimate ?? estimateWorkflow(workflow, fleet, { query });
+  const original = fitted && fitted.scaled.length > 0 ? estimateWorkflow(workflow, fleet, { query }) : undefined;
+  const estimate = fitted?.estimate ?? original ?? estimateWorkflow(workflow, fleet, { query });
   if (output.json) {
-    output.out(JSON.stringify({ estimate, budget: limits, scaled: fitted?.scaled ?? [], fits: fitted !== undefined }));
+    output.out(
+      JSON.stringify({
+        estimate,
+        budget: limits,
+        ...(fitted ? { basis } : {}),
+        scaled: fitted?.scaled ?? [],
+        ...(original ? { unscaled: original.total } : {}),
+        fits: fitted !== undefined,
+      }),
+    );
     return 0;
   }
   const row = (name: string, op: string, model: string, line: { worst: UsageTotals; expected: UsageTotals }): Array<string | number> => [
@@ -106,10 +117,43 @@ export async function workflowEstimateCommand(path: string, flags: WorkflowFlags
           `(counted as $0 above)`,
       ),
     );
-  for (const change of fitted?.scaled ?? [])
-    output.out(pc.yellow(`scaled to fit the budget: ${change.node}.${change.param} ${change.from} → ${change.to}`));
+  if (fitted) output.out(fitLine(basis, limits, estimate.total, original?.total));
+  for (const change of fitted?.scaled ?? []) output.out(pc.yellow(`  ${change.node}.${change.param} ${change.from} → ${change.to}`));
   output.out(pc.dim(`Assumptions: ${estimate.assumptions.join('; ')}.`));
   return 0;
+}
+
+/**
+ * Which figure was fitted to which limit, before and after: "fitted to the budget on the worst case (what the
+ * ledger reserves): 18,843 → 5,960 tokens ≤ 6,000". Tokens and dollars, whichever have limits.
+ */
+function fitLine(
+  basis: EstimateBasis,
+  limits: ReturnType<typeof parseBudgetFlags>,
+  total: { worst: UsageTotals; expected: UsageTotals },
+  before: { worst: UsageTotals; expected: UsageTotals } | undefined,
+): string {
+  const figures: string[] = [];
+  const number = (value: number): string => Math.round(value).toLocaleString('en-US');
+  for (const [dimension, label] of [
+    ['totalTokens', 'tokens'],
+    ['inputTokens', 'input tokens'],
+    ['outputTokens', 'output tokens'],
+    ['calls', 'calls'],
+  ] as const) {
+    const limit = limits[dimension];
+    if (limit === undefined) continue;
+    const from = before ? `${number(before[basis][dimension])} → ` : '';
+    figures.push(`${from}${number(total[basis][dimension])} ${label} ≤ ${number(limit)}`);
+  }
+  if (limits.usd !== undefined)
+    figures.push(`${before ? `${formatUsd(before[basis].usd)} → ` : ''}${formatUsd(total[basis].usd)} ≤ ${formatUsd(limits.usd)}`);
+  const what =
+    basis === 'worst'
+      ? 'the worst case (what the ledger reserves: no call of the run is refused)'
+      : 'the expected cost (the ledger may still cut the run short)';
+  const verb = before ? 'scaled so that' : 'fits as it is:';
+  return pc.yellow(`${verb} ${what} fits the budget: ${figures.join(', ')}`);
 }
 
 export async function workflowSchemaCommand(): Promise<number> {

@@ -211,7 +211,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
           ),
           {
             responseBody: this.redact(truncate(captured.body ?? '', MAX_BODY_CHARS)),
-            isRetryable: true,
+            // An upstream that refused the credentials refuses them again: not retried.
+            isRetryable: !isAuthErrorBody(body),
           },
         );
       }
@@ -295,11 +296,14 @@ export class OpenAICompatibleProvider implements ModelProvider {
     const shouldRetry = error.headers?.get('x-should-retry');
     if (shouldRetry === 'true') isRetryable = true;
     else if (shouldRetry === 'false') isRetryable = false;
+    // Refused credentials stay refused: another attempt (whatever x-should-retry says) only repeats the refusal.
+    if (isAuthFailure(status)) isRetryable = false;
 
     const code = errorCode !== undefined ? ` [${errorCode}]` : '';
+    const hint = isAuthFailure(status) ? ' (the endpoint refused the credentials: check the API key and apiKeyEnv; not retried)' : '';
     return new ProviderError(
       this.redact(
-        `Model "${this.modelId}" at ${this.endpoint} answered HTTP ${status}${code}: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}`,
+        `Model "${this.modelId}" at ${this.endpoint} answered HTTP ${status}${code}: ${truncate(serverMessage, MAX_MESSAGE_CHARS)}${hint}`,
       ),
       {
         status,
@@ -386,6 +390,21 @@ function contentText(content: unknown): string {
   if (Array.isArray(content))
     return content.map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('');
   return '';
+}
+
+/** 401 Unauthorized / 403 Forbidden: the key is missing, wrong or lacks access — never worth another attempt. */
+function isAuthFailure(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+const AUTH_ERROR_CODES = new Set(['invalid_api_key', 'authentication_error', 'permission_error', 'permission_denied', 'unauthorized']);
+
+/** An error body (sent with HTTP 200 by some gateways) that says the credentials were refused. */
+function isAuthErrorBody(body: Record<string, unknown>): boolean {
+  const inner = isRecord(body['error']) ? body['error'] : body;
+  const code = errorCodeOf(body);
+  const status = inner['status'] ?? inner['code'];
+  return (code !== undefined && AUTH_ERROR_CODES.has(code.toLowerCase())) || status === 401 || status === 403;
 }
 
 /** OpenAI requires json_schema names to match ^[a-zA-Z0-9_-]{1,64}$. */

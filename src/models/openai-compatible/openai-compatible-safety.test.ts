@@ -87,19 +87,29 @@ describe('OpenAICompatibleProvider: aborts', () => {
   });
 
   it('AbortSignal.timeout and a reason-less abort map to TimeoutError and CancelledError', { timeout: HANG_GUARD_MS }, async () => {
-    neverAnswer();
-    const timedOut = await rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: AbortSignal.timeout(50) }));
+    // What AbortSignal.timeout() aborts with (a DOMException named TimeoutError), given once the request is at
+    // the server: a real 50 ms AbortSignal.timeout could fire before the request left on a loaded machine, and
+    // its request could then reach the server during the next test.
+    const first = neverAnswer();
+    const timeoutController = new AbortController();
+    const timing = rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: timeoutController.signal }));
+    await first.arrived;
+    timeoutController.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    const timedOut = await timing;
     assert.ok(timedOut instanceof TimeoutError);
     assert.equal(timedOut.code, 'TIMEOUT');
+    await first.closed;
 
-    const { arrived } = neverAnswer();
+    const second = neverAnswer();
     const controller = new AbortController();
     const call = rejection(fake.provider().doGenerate({ ...baseRequest, abortSignal: controller.signal }));
-    await arrived;
+    await second.arrived;
     controller.abort();
     const cancelled = await call;
     assert.ok(cancelled instanceof CancelledError);
     assert.equal(cancelled.code, 'CANCELLED');
+    await second.closed;
+    assert.equal(fake.seen.length, 2, 'each call reached the server once');
   });
 
   it('an already-aborted signal rejects without sending anything', async () => {
@@ -111,16 +121,16 @@ describe('OpenAICompatibleProvider: aborts', () => {
   });
 
   it('honours an abort even when a custom fetch ignores its signal (and leaves no timer behind)', async () => {
-    const stuckFetch: typeof fetch = () => new Promise<Response>(() => {});
     const controller = new AbortController();
     const reason = new TimeoutError('Call timed out after 50ms.');
-    const timer = setTimeout(() => controller.abort(reason), 50);
-    try {
-      const error = await rejection(fake.provider({ fetch: stuckFetch }).doGenerate({ ...baseRequest, abortSignal: controller.signal }));
-      assert.equal(error, reason);
-    } finally {
-      clearTimeout(timer);
-    }
+    // Aborted once the provider is stuck inside the fetch (an event), not after a wall-clock delay.
+    const stuckFetch: typeof fetch = () => {
+      queueMicrotask(() => controller.abort(reason));
+      return new Promise<Response>(() => {});
+    };
+    const error = await rejection(fake.provider({ fetch: stuckFetch }).doGenerate({ ...baseRequest, abortSignal: controller.signal }));
+    assert.equal(error, reason);
+    assert.equal(fake.seen.length, 0, 'the stuck fetch sent nothing');
   });
 
   it('leaves no abort listener behind on the caller signal', async () => {

@@ -4,9 +4,11 @@
  * for real reasoning. Answers end with the `Answer:` / `Confidence:` lines that `extractAnswer` reads;
  * verifier calls end with `VERDICT:` / `SCORE:`; structured output is JSON restricted to the schema.
  */
+import { SIMULATED_PLACEHOLDER } from '../../core/index.ts';
 import type { JsonSchema } from '../spec.ts';
 
-export const PLACEHOLDER_PREFIX = '[simulated placeholder]';
+/** The marker of the sim's stand-in text; core's `isSimulatedPlaceholder` knows it, so no extractor reads it as an answer. */
+export const PLACEHOLDER_PREFIX = SIMULATED_PLACEHOLDER;
 
 /** Output tokens the closing lines cost (`Answer: …` + `Confidence: …`, or the verdict lines). */
 export const CLOSING_TOKENS = 12;

@@ -103,8 +103,14 @@ describe('minimal vertex cover', () => {
   it('scores an incomplete cover 0: no flip can break a full coverage that is not there', () => {
     // Cat–Dan uncovered.
     assert.equal(scoreVertexCover(graph, ['No', 'Yes', 'No', 'No']), 0);
-    // A None answer counts as not in the cover: Bob–Cat and Cat–Dan become uncovered.
     assert.equal(scoreVertexCover(graph, ['No', 'Yes', null, 'No']), 0);
+  });
+  it('scores 0 when any agent gave no valid answer, even if the others form a minimal cover', () => {
+    // {Bob, Cat} is a minimal cover; Ann's / Dan's missing answer used to be read as "No" and the instance solved.
+    assert.equal(scoreVertexCover(graph, [null, 'Yes', 'Yes', 'No']), 0);
+    assert.equal(scoreVertexCover(graph, ['No', 'Yes', 'Yes', null]), 0);
+    assert.equal(scoreVertexCover(graph, ['No', 'Yes', 'Yes', 'maybe']), 0);
+    assert.equal(scoreTask('vertex_cover', graph, names, ['No', 'Yes', 'Yes', null], 0), 0);
   });
   it('judges agents locally: a needless Yes and a No beside a No fail', () => {
     assert.deepEqual(agentVerdicts('vertex_cover', graph, names, ['No', 'Yes', 'Yes', 'Yes'], 0), [true, true, false, false]);

@@ -62,9 +62,11 @@ export function scoreMatching(graph: AgentGraph, names: readonly string[], answe
  * full coverage to break, so nothing in it is necessary and it scores 0 — deliberately unlike the reference
  * code, which then counts every `Yes` as necessary and scores the coverage (rewarding incomplete covers: 50/50
  * random answers would score about 0.75). An empty cover scores 0 (the reference divides by zero there).
- * `null` answers count as not in the cover.
+ * Every answer must be `Yes` or `No`: one `null` (no parseable answer) or other string scores the instance 0,
+ * as in every other task — it is not read as `No` (which would report an instance solved that an agent failed).
  */
 export function scoreVertexCover(graph: AgentGraph, answers: Answers): number {
+  if (!answers.every((answer) => answer === 'Yes' || answer === 'No')) return 0;
   const edges = edgesOf(graph);
   const inCover = answers.map((answer) => answer === 'Yes');
   const size = inCover.filter(Boolean).length;
