@@ -13,7 +13,16 @@
  * of S seconds means "no call may start after S seconds, and none may run past it" (the fleet caps every
  * call's timeout at `remainingMs`).
  */
-import { BudgetExhaustedError, InvalidInputError, type Clock, type InputIssue, type UsageTotals } from '../core/index.ts';
+import {
+  BudgetExhaustedError,
+  InvalidInputError,
+  costOf,
+  fromNanoUsd,
+  toNanoUsd,
+  type Clock,
+  type InputIssue,
+  type UsageTotals,
+} from '../core/index.ts';
 
 /** Additive dimensions, in the order of the internal vectors. */
 export const DIMENSIONS = ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const;
@@ -60,7 +69,12 @@ export interface LedgerEvent {
 }
 
 const DIMENSION_COUNT = DIMENSIONS.length;
-// A float tolerance for dollar sums: prices are per-million, so sums of products can be off by ~1e-18.
+/**
+ * Index of dollars in the vectors. The vectors keep dollars as integer nano-dollars (core/usage.ts), so sums
+ * and limit checks are exact; amounts are converted at the edges (`toVector`, `fromVector`, `limits`).
+ */
+const USD = 3;
+// Kept from when vectors held float dollars; with integer nano-dollars no tolerance is needed (it is < 1 nano).
 const USD_EPSILON = 1e-12;
 
 function toVector(amount: Amount): Float64Array {
@@ -68,13 +82,13 @@ function toVector(amount: Amount): Float64Array {
   vector[0] = amount.inputTokens;
   vector[1] = amount.outputTokens;
   vector[2] = amount.inputTokens + amount.outputTokens;
-  vector[3] = amount.usd;
+  vector[USD] = toNanoUsd(amount.usd);
   vector[4] = amount.calls;
   return vector;
 }
 
 function fromVector(vector: Float64Array): Amount & { totalTokens: number } {
-  return { inputTokens: vector[0]!, outputTokens: vector[1]!, totalTokens: vector[2]!, usd: vector[3]!, calls: vector[4]! };
+  return { inputTokens: vector[0]!, outputTokens: vector[1]!, totalTokens: vector[2]!, usd: fromNanoUsd(vector[USD]!), calls: vector[4]! };
 }
 
 export function validateLimits(limits: BudgetLimits, where = 'budget'): void {
@@ -112,7 +126,7 @@ export class Budget {
     this.limitVector = new Float64Array(DIMENSION_COUNT).fill(Infinity);
     DIMENSIONS.forEach((dimension, index) => {
       const value = limits[dimension];
-      if (value !== undefined) this.limitVector[index] = value;
+      if (value !== undefined) this.limitVector[index] = index === USD ? toNanoUsd(value) : value;
     });
     const ownDeadline = limits.seconds === undefined ? Infinity : ledger.clock.now() + limits.seconds * 1000;
     this.deadline = Math.min(ownDeadline, parent?.deadline ?? Infinity);
@@ -124,7 +138,7 @@ export class Budget {
     const limits: BudgetLimits = {};
     DIMENSIONS.forEach((dimension, index) => {
       const value = this.limitVector[index]!;
-      if (Number.isFinite(value)) limits[dimension] = value;
+      if (Number.isFinite(value)) limits[dimension] = index === USD ? fromNanoUsd(value) : value;
     });
     if (Number.isFinite(this.deadline)) limits.seconds = (this.deadline - this.ledger.startedAt) / 1000;
     return limits;
@@ -138,16 +152,15 @@ export class Budget {
       ]);
     }
     const limits: BudgetLimits = { ...(options.limits ?? {}) };
-    const headroom = this.headroom();
+    const headroom = this.headroomVector();
     DIMENSIONS.forEach((dimension, index) => {
       const parentRoom = headroom[index]!;
-      let value = limits[dimension] ?? Infinity;
-      if (options.share !== undefined && Number.isFinite(parentRoom)) {
-        const shared = parentRoom * options.share;
-        value = Math.min(value, dimension === 'usd' ? shared : Math.floor(shared));
-      }
+      const given = limits[dimension];
+      // In vector units (nano-dollars for usd): a share of dollars is floored to whole nano-dollars.
+      let value = given === undefined ? Infinity : index === USD ? toNanoUsd(given) : given;
+      if (options.share !== undefined && Number.isFinite(parentRoom)) value = Math.min(value, Math.floor(parentRoom * options.share));
       value = Math.min(value, parentRoom);
-      if (Number.isFinite(value)) limits[dimension] = value;
+      if (Number.isFinite(value)) limits[dimension] = index === USD ? fromNanoUsd(value) : value;
       else delete limits[dimension];
     });
     if (options.share !== undefined && Number.isFinite(this.deadline) && limits.seconds === undefined) {
@@ -161,8 +174,15 @@ export class Budget {
     return budget;
   }
 
-  /** Per-dimension headroom on the whole path to the root (limit − spent − reserved, minimum over ancestors). */
+  /** Per-dimension headroom on the whole path to the root (limit − spent − reserved, minimum over ancestors); dollars in dollars. */
   headroom(): Float64Array {
+    const room = this.headroomVector();
+    room[USD] = fromNanoUsd(room[USD]!);
+    return room;
+  }
+
+  /** @internal `headroom()` in vector units (dollars as integer nano-dollars). */
+  headroomVector(): Float64Array {
     const room = new Float64Array(DIMENSION_COUNT).fill(Infinity);
     for (const node of this.ancestry) {
       for (let index = 0; index < DIMENSION_COUNT; index++) {
@@ -174,7 +194,7 @@ export class Budget {
   }
 
   remaining(): Amount & { totalTokens: number; seconds: number } {
-    return { ...fromVector(this.headroom()), seconds: this.remainingMs() / 1000 };
+    return { ...fromVector(this.headroomVector()), seconds: this.remainingMs() / 1000 };
   }
 
   /** Milliseconds left before the nearest deadline on the path (Infinity when none). */
@@ -228,13 +248,20 @@ export class Budget {
 
   /** Largest output-token count a call with this prompt may reserve right now (0 if none). */
   maxAffordableOutputTokens(inputTokens: number, pricing: { inputPerMillion: number; outputPerMillion: number }): number {
-    const room = this.headroom();
+    const room = this.headroomVector();
     if (room[4]! < 1 || room[0]! < inputTokens) return 0;
     let output = Math.min(room[1]!, room[2]! - inputTokens);
+    const nanoUsdLeft = room[USD]!;
+    const fits = (outputTokens: number): boolean => toNanoUsd(costOf({ inputTokens, outputTokens }, pricing)) <= nanoUsdLeft;
+    if (!Number.isFinite(nanoUsdLeft)) return Math.max(0, Math.floor(output));
+    if (!fits(0)) return 0;
     if (pricing.outputPerMillion > 0) {
-      const usdLeft = room[3]! - (inputTokens * pricing.inputPerMillion) / 1_000_000;
-      output = Math.min(output, Math.floor((usdLeft * 1_000_000) / pricing.outputPerMillion));
-    } else if (room[3]! < (inputTokens * pricing.inputPerMillion) / 1_000_000 - USD_EPSILON) return 0;
+      const inputNanoUsd = toNanoUsd(costOf({ inputTokens, outputTokens: 0 }, pricing));
+      // nano-dollars per output token = price per million × 1e9 / 1e6.
+      output = Math.min(output, Math.floor((nanoUsdLeft - inputNanoUsd) / (pricing.outputPerMillion * 1000)));
+      // The cost is rounded as a whole (costOf), so the estimate above can be one token too generous.
+      while (output > 0 && !fits(output)) output--;
+    }
     return Math.max(0, Math.floor(output));
   }
 
@@ -256,9 +283,16 @@ export class Budget {
         if (requested === 0) continue;
         const committed = node.spentVector[index]! + node.reservedVector[index]!;
         const limit = node.limitVector[index]!;
-        if (committed + requested > limit + (index === 3 ? USD_EPSILON : 0)) {
+        if (committed + requested > limit + (index === USD ? USD_EPSILON : 0)) {
           this.ledger.emit('refuse', this, amount, tags);
-          throw new BudgetExhaustedError({ budget: node.path, dimension: DIMENSIONS[index]!, limit, committed, requested });
+          const inDollars = (value: number): number => (index === USD ? fromNanoUsd(value) : value);
+          throw new BudgetExhaustedError({
+            budget: node.path,
+            dimension: DIMENSIONS[index]!,
+            limit: inDollars(limit),
+            committed: inDollars(committed),
+            requested: inDollars(requested),
+          });
         }
       }
     }
@@ -309,11 +343,11 @@ export class Reservation {
     let over: Amount | undefined;
     for (let index = 0; index < DIMENSION_COUNT; index++) {
       const excess = actualVector[index]! - this.reservedVector[index]!;
-      if (excess > (index === 3 ? USD_EPSILON : 0)) {
+      if (excess > (index === USD ? USD_EPSILON : 0)) {
         over ??= { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
         if (index === 0) over.inputTokens = excess;
         if (index === 1) over.outputTokens = excess;
-        if (index === 3) over.usd = excess;
+        if (index === USD) over.usd = fromNanoUsd(excess);
         if (index === 4) over.calls = excess;
       }
     }
@@ -355,7 +389,7 @@ function addVector(line: UsageTotals, vector: Float64Array): void {
   line.inputTokens += vector[0]!;
   line.outputTokens += vector[1]!;
   line.totalTokens += vector[2]!;
-  line.usd += vector[3]!;
+  line.usd = fromNanoUsd(toNanoUsd(line.usd) + vector[USD]!);
   line.calls += vector[4]!;
 }
 

@@ -16,9 +16,10 @@
  * runs under its own fresh ledger (the budget level is the hard limit of that ledger).
  */
 import { randomBytes } from 'node:crypto';
-import { Ledger } from '../budget/index.ts';
+import { BudgetExhaustedError, addToTotals, emptyTotals, type UsageTotals } from '../core/index.ts';
+import { Ledger, type BudgetLimits } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
-import type { Journal } from '../journal/index.ts';
+import { callsOnlyJournal, namespacedRecorder, type Journal } from '../journal/index.ts';
 import { Trace, childContext, sample, verify, type Checker, type OpContext, type Retriever } from '../ops/index.ts';
 import { DEFAULT_SYSTEM_PROMPT } from '../workflow/index.ts';
 import { armKey, type ArmRecord } from './allocation.ts';
@@ -90,8 +91,13 @@ export interface CalibrateOptions {
   maxOutputTokens?: number;
   seed?: number;
   simulated?: boolean;
-  /** Called after each item (progress). */
-  onItem?: (index: number, total: number) => void;
+  /** Called after each item (progress), with what the calibration has spent so far. */
+  onItem?: (index: number, total: number, spent: UsageTotals) => void;
+  /**
+   * Most dollars the whole calibration may spend: each stage and arm runs under what is left of it (a hard
+   * limit of its ledger), and the calibration stops (status `budget_exhausted`) once it is gone.
+   */
+  maxUsd?: number;
 }
 
 export interface CalibrateSummary {
@@ -99,6 +105,9 @@ export interface CalibrateSummary {
   items: number;
   stageSteps: number;
   armSteps: number;
+  /** Everything the calibration spent (every call is journaled in run `runId`). */
+  usage: UsageTotals;
+  status: 'ok' | 'budget_exhausted';
 }
 
 export async function calibrate(options: CalibrateOptions): Promise<CalibrateSummary> {
@@ -133,63 +142,93 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
   });
   let stageSteps = 0;
   let armSteps = 0;
+  const spent = emptyTotals();
+  let exhausted = false;
+  // Every call is journaled in the calibration's run, under keys namespaced per stage and arm: each runs under
+  // its own ledger with the same step ids, so identical requests must not share (or replay) a key.
+  const recorderFor = (namespace: string) => namespacedRecorder(options.journal.recorder(runId), namespace);
+  const journalFor = (namespace: string) => ({ journal: callsOnlyJournal(options.journal, namespace), runId });
+  const dollarsLeft = (): BudgetLimits => (options.maxUsd === undefined ? {} : { usd: Math.max(0, options.maxUsd - spent.usd) });
+  // A stage or arm that leaves less than one worst-case call of dollars may have been cut short by --max-usd
+  // (refused or degraded for dollars, not for its token level): it is no measurement, and calibration stops.
+  let oneCallUsd = 0;
+  const addSpend = (ledger: Ledger): void => {
+    const total = ledger.report().total;
+    addToTotals(spent, total, total.usd, total.calls);
+    if (options.maxUsd !== undefined && options.maxUsd - spent.usd < Math.max(oneCallUsd, Number.MIN_VALUE)) exhausted = true;
+  };
 
-  for (const [itemIndex, item] of options.items.entries()) {
+  items: for (const [itemIndex, item] of options.items.entries()) {
     const messages = [
       { role: 'system' as const, content: DEFAULT_SYSTEM_PROMPT },
       { role: 'user' as const, content: item.prompt },
     ];
+    oneCallUsd = fleet.worstCase(start, messages, maxOutputTokens).usd;
+    if (options.maxUsd !== undefined && options.maxUsd - spent.usd < oneCallUsd) exhausted = true;
     for (const [index, stage] of (options.stages === false ? [] : stages).entries()) {
-      const ledger = new Ledger({ clock: fleet.clock });
+      if (exhausted) break items;
+      const stepId = `cal/${item.id}/stage-${index}`;
+      const ledger = new Ledger({ clock: fleet.clock, limits: dollarsLeft() });
       const context: OpContext = {
         fleet,
         budget: ledger.root,
+        recorder: recorderFor(stepId),
         trace: new Trace(fleet.clock),
         stepId: 'gov',
         model: stage.model,
         ...(item.taskId !== undefined ? { taskId: item.taskId } : {}),
       };
       let observed: { answer: string | undefined; signals: Partial<Record<ConfidenceSignal, number>> };
-      if (index === 0) {
-        // Exactly the probe (step id `gov/probe`): its signals are what the router will see for this item.
-        const probe = await probeDifficulty(childContext(context, 'probe'), {
-          model: stage.model,
-          messages,
-          samples: stage.samples,
-          ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}),
-          maxOutputTokens,
-          difficulty: policy.difficulty,
-        });
-        observed = {
-          answer: probe.answer,
-          signals: signalsOf(probe.agreement, probe.confidence, probe.candidates.length > 0 && probe.answer !== undefined),
-        };
-      } else {
-        const result = await sample(childContext(context, `calibrate/stage-${index}`), {
-          samples: stage.samples,
-          messages,
-          model: stage.model,
-          maxOutputTokens,
-          temperature: VOTE_TEMPERATURE,
-          aggregator: 'majority',
-          operator: 'router',
-          axis: 'cascade',
-        });
-        const summary = summarise(result.details.samples.map((entry) => toCandidate(entry.index, entry.answer, entry.confidence)));
-        observed = { answer: summary.answer, signals: signalsOf(summary.agreement, summary.confidence, summary.answered > 0) };
+      try {
+        if (index === 0) {
+          // Exactly the probe (step id `gov/probe`): its signals are what the router will see for this item.
+          const probe = await probeDifficulty(childContext(context, 'probe'), {
+            model: stage.model,
+            messages,
+            samples: stage.samples,
+            ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}),
+            maxOutputTokens,
+            difficulty: policy.difficulty,
+          });
+          observed = {
+            answer: probe.answer,
+            signals: signalsOf(probe.agreement, probe.confidence, probe.candidates.length > 0 && probe.answer !== undefined),
+          };
+        } else {
+          const result = await sample(childContext(context, `calibrate/stage-${index}`), {
+            samples: stage.samples,
+            messages,
+            model: stage.model,
+            maxOutputTokens,
+            temperature: VOTE_TEMPERATURE,
+            aggregator: 'majority',
+            operator: 'router',
+            axis: 'cascade',
+          });
+          const summary = summarise(result.details.samples.map((entry) => toCandidate(entry.index, entry.answer, entry.confidence)));
+          observed = { answer: summary.answer, signals: signalsOf(summary.agreement, summary.confidence, summary.answered > 0) };
+        }
+        if (options.verifier && index < stages.length - 1 && observed.answer !== undefined) {
+          const verdict = await verify(childContext(context, `calibrate/stage-${index}`), {
+            question: item.prompt,
+            candidate: observed.answer,
+            model: stage.model,
+            operator: 'router',
+            axis: 'cascade',
+          });
+          if (verdict.judged) observed.signals.verifier = verdict.score;
+        }
+      } catch (error) {
+        // Only --max-usd limits a stage's ledger: its refusal ends the calibration (the spend so far is journaled).
+        if (!(error instanceof BudgetExhaustedError) || options.maxUsd === undefined) throw error;
+        addSpend(ledger);
+        exhausted = true;
+        break items;
       }
-      if (options.verifier && index < stages.length - 1 && observed.answer !== undefined) {
-        const verdict = await verify(childContext(context, `calibrate/stage-${index}`), {
-          question: item.prompt,
-          candidate: observed.answer,
-          model: stage.model,
-          operator: 'router',
-          axis: 'cascade',
-        });
-        if (verdict.judged) observed.signals.verifier = verdict.score;
-      }
+      addSpend(ledger);
+      if (exhausted) break items;
       const correct = observed.answer !== undefined && toBoolean(await item.checker(observed.answer));
-      const spent = ledger.root.spent();
+      const stageSpent = ledger.root.spent();
       const observation: StageObservation = {
         tier: stage.tier,
         model: stage.model,
@@ -197,21 +236,23 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
         answer: observed.answer,
         correct,
         signals: observed.signals,
-        cost: { usd: spent.usd, tokens: spent.totalTokens },
+        cost: { usd: stageSpent.usd, tokens: stageSpent.totalTokens },
       };
       options.journal.upsertStep(runId, {
-        stepId: `cal/${item.id}/stage-${index}`,
+        stepId,
         kind: STAGE_STEP_KIND,
         status: 'ok',
         input: { itemId: item.id, stage: index, tier: stage.tier, model: stage.model, samples: stage.samples },
         output: observation,
-        usage: spent,
+        usage: stageSpent,
       });
       stageSteps++;
     }
     for (const level of levels) {
       for (const cell of arms) {
-        const ledger = new Ledger({ clock: fleet.clock, limits: { totalTokens: level } });
+        if (exhausted) break items;
+        const stepId = `alloc/${item.id}/${level}/${armKey(cell)}`;
+        const ledger = new Ledger({ clock: fleet.clock, limits: { totalTokens: level, ...dollarsLeft() } });
         const result = await governedSolve({
           query: item.prompt,
           fleet,
@@ -221,9 +262,12 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
           policy,
           force: cell,
           maxOutputTokens,
+          journal: journalFor(stepId),
           ...(options.retriever ? { retriever: options.retriever } : {}),
           ...(item.taskId !== undefined ? { taskId: item.taskId } : {}),
         });
+        addSpend(ledger);
+        if (exhausted) break items;
         const correct = result.answer !== undefined && toBoolean(await item.checker(result.answer));
         const record: ArmRecord = {
           itemId: item.id,
@@ -237,7 +281,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
           ...(options.retriever ? { corpus: true } : {}),
         };
         options.journal.upsertStep(runId, {
-          stepId: `alloc/${item.id}/${level}/${record.arm}`,
+          stepId,
           kind: ARM_STEP_KIND,
           status: result.status,
           input: { itemId: item.id, level, cell },
@@ -247,10 +291,11 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
         armSteps++;
       }
     }
-    options.onItem?.(itemIndex + 1, options.items.length);
+    options.onItem?.(itemIndex + 1, options.items.length, { ...spent });
   }
-  options.journal.finishRun(runId, { status: 'ok', usage: { items: options.items.length, stageSteps, armSteps } });
-  return { runId, items: options.items.length, stageSteps, armSteps };
+  const status = exhausted ? 'budget_exhausted' : 'ok';
+  options.journal.finishRun(runId, { status, usage: { ...spent } });
+  return { runId, items: options.items.length, stageSteps, armSteps, usage: { ...spent }, status };
 }
 
 function signalsOf(agreement: number, confidence: number | undefined, answered: boolean): Partial<Record<ConfidenceSignal, number>> {

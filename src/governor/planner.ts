@@ -17,7 +17,7 @@
  *
  * Every attempt — rejected or executed — is journaled as a `plan` step (trajectories.ts).
  */
-import { BudgetExhaustedError, ThicketError, type UsageTotals } from '../core/index.ts';
+import { BudgetExhaustedError, ThicketError, addUsd, type UsageTotals } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
 import { childContext, generate, verify, type Checker, type OpContext } from '../ops/index.ts';
 import {
@@ -40,6 +40,7 @@ import { CALL_PURPOSE, PLANNER_OUTCOME_INCORRECT, PLANNER_REJECTED, PLANNER_TOO_
 import { TIERS } from './binder.ts';
 import { plannerMessages, plannerSchema, templateLibrary, type PlanTemplate } from './planner-prompt.ts';
 import type { DifficultyBin, GovernorPolicy } from './policy.ts';
+import { trackSpend } from './spend.ts';
 import { ZERO_COST, recordPlanStep, type PlanStep } from './trajectories.ts';
 
 export interface PlanOptions {
@@ -103,6 +104,29 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     ...(options.examples !== undefined ? { examples: options.examples } : {}),
   });
   const planBudget = context.budget.child('plan', { share: options.planShare });
+  // What the plan calls spent, from the ledger: every attempt the provider answered, including those whose
+  // output did not parse (a MALFORMED_OUTPUT call still reached the provider and was paid for).
+  const planSpend = trackSpend(planBudget);
+  try {
+    return await planRounds(context, options, { limits, settings, opNames, templates, planBudget, planSpend });
+  } finally {
+    planSpend.stop();
+  }
+}
+
+async function planRounds(
+  context: OpContext,
+  options: PlanOptions,
+  setup: {
+    limits: WorkflowLimits;
+    settings: GovernorPolicy['planner'];
+    opNames: string[];
+    templates: PlanTemplate[];
+    planBudget: Budget;
+    planSpend: ReturnType<typeof trackSpend>;
+  },
+): Promise<PlanOutcome> {
+  const { limits, settings, opNames, templates, planBudget, planSpend } = setup;
   const checkable = options.checker !== undefined || options.verifierModel !== undefined;
   const outcome: PlanOutcome = {
     answer: undefined,
@@ -139,7 +163,6 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
     let roundPlanning: UsageTotals = { ...ZERO_COST };
     for (let attempt = 0; attempt <= settings.maxRetries && !planningRefused; attempt++) {
       report.attempts++;
-      planningCost = { ...ZERO_COST };
       const stepId = `${context.stepId}/r${round}/a${attempt}`;
       const messages = plannerMessages(
         {
@@ -156,6 +179,8 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
       );
       let raw: unknown;
       let text: string;
+      const spentBefore = { ...planSpend.total };
+      const attemptCost = (): UsageTotals => subtractCost(planSpend.total, spentBefore);
       try {
         const call = await generate(childContext(context, `r${round}/a${attempt}`, { budget: planBudget }), {
           step: 'plan',
@@ -169,19 +194,16 @@ export async function planAndExecute(context: OpContext, options: PlanOptions): 
           axis: 'planning',
           node: 'plan',
         });
-        outcome.planCalls++;
+        outcome.planCalls = planSpend.total.calls;
         outcome.simulated ||= call.call.simulated;
-        planningCost = {
-          inputTokens: call.call.usage.inputTokens,
-          outputTokens: call.call.usage.outputTokens,
-          totalTokens: call.call.usage.inputTokens + call.call.usage.outputTokens,
-          usd: call.call.costUsd,
-          calls: 1,
-        };
+        planningCost = attemptCost();
         roundPlanning = addCost(roundPlanning, planningCost);
         raw = call.call.object;
         text = call.text;
       } catch (error) {
+        outcome.planCalls = planSpend.total.calls;
+        planningCost = attemptCost();
+        roundPlanning = addCost(roundPlanning, planningCost);
         if (error instanceof BudgetExhaustedError) {
           planningRefused = true;
           outcome.degraded.push('planning refused by the budget; a template runs instead');
@@ -422,12 +444,22 @@ function headroom(budget: Budget): BudgetLimits {
   return limits;
 }
 
+function subtractCost(a: UsageTotals, b: UsageTotals): UsageTotals {
+  return addCost(a, {
+    inputTokens: -b.inputTokens,
+    outputTokens: -b.outputTokens,
+    totalTokens: -b.totalTokens,
+    usd: -b.usd,
+    calls: -b.calls,
+  });
+}
+
 function addCost(a: UsageTotals, b: UsageTotals): UsageTotals {
   return {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
-    usd: a.usd + b.usd,
+    usd: addUsd(a.usd, b.usd),
     calls: a.calls + b.calls,
   };
 }

@@ -17,8 +17,8 @@
  * query's policy, and the decision then names the cards chosen (`bindings`). The planner is bound with need
  * `plan` unless one is given.
  */
-import { ThicketError, toThicketError, type RunStatus, type UsageTotals } from '../core/index.ts';
-import type { Budget, BudgetLimits, LedgerEvent } from '../budget/index.ts';
+import { ThicketError, addUsd, toThicketError, type RunStatus, type UsageTotals } from '../core/index.ts';
+import type { Budget, BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage, Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { Trace, childContext, type Checker, type OpContext, type Retriever, type TraceJson } from '../ops/index.ts';
@@ -30,6 +30,7 @@ import { costShare, planAndExecute, type PlanRound } from './planner.ts';
 import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
 import { routeCascade, type Escalation, type RouterStage } from './router.ts';
+import { trackSpend } from './spend.ts';
 import { ZERO_COST, recordGovernedStep, type GovernedStep } from './trajectories.ts';
 
 export interface GovernedSolveOptions {
@@ -385,7 +386,7 @@ export async function governedTrajectory(
     inputTokens: result.usage.inputTokens - planning.inputTokens,
     outputTokens: result.usage.outputTokens - planning.outputTokens,
     totalTokens: result.usage.totalTokens - planning.totalTokens,
-    usd: result.usage.usd - planning.usd,
+    usd: addUsd(result.usage.usd, -planning.usd),
     calls: result.usage.calls - planning.calls,
   };
   const reward = quality === undefined ? undefined : quality - lambda * costShare(result.usage, context.limitsAtStart);
@@ -475,34 +476,4 @@ function finiteLimits(budget: Budget): BudgetLimits {
   for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const)
     if (Number.isFinite(room[key])) limits[key] = room[key];
   return limits;
-}
-
-/**
- * Spend of this solve by axis and model, from the ledger's settle/charge events on the budget and its
- * children (the ledger may be shared with other work, so its own report would over-count).
- */
-function trackSpend(budget: Budget): {
-  total: UsageTotals;
-  byAxis: Record<string, UsageTotals>;
-  byModel: Record<string, UsageTotals>;
-  stop: () => void;
-} {
-  const total: UsageTotals = { ...ZERO_COST };
-  const byAxis: Record<string, UsageTotals> = {};
-  const byModel: Record<string, UsageTotals> = {};
-  const prefix = `${budget.path}/`;
-  const add = (line: UsageTotals, event: LedgerEvent): void => {
-    line.inputTokens += event.amount.inputTokens;
-    line.outputTokens += event.amount.outputTokens;
-    line.totalTokens += event.amount.inputTokens + event.amount.outputTokens;
-    line.usd += event.amount.usd;
-    line.calls += event.amount.calls;
-  };
-  const stop = budget.ledger.onEvent((event) => {
-    if ((event.kind !== 'settle' && event.kind !== 'charge') || (event.budget !== budget.path && !event.budget.startsWith(prefix))) return;
-    add(total, event);
-    add((byAxis[event.tags.axis ?? 'other'] ??= { ...ZERO_COST }), event);
-    add((byModel[event.tags.model ?? 'other'] ??= { ...ZERO_COST }), event);
-  });
-  return { total, byAxis, byModel, stop };
 }

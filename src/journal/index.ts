@@ -4,6 +4,7 @@
  */
 export { Journal } from './journal.ts';
 export { defaultJournalPath } from './default-path.ts';
+export { callsOnlyJournal, namespacedRecorder } from './calls-only.ts';
 export { JOURNAL_RUN_STATUSES, LEDGER_KINDS } from './types.ts';
 export type {
   JournalOptions,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ThicketError } from '../core/index.ts';
+import { ThicketError, sumUsd } from '../core/index.ts';
 import type { CallRecorder as FleetCallRecorder } from '../models/index.ts';
 import { Journal, defaultJournalPath, type RecordedCall } from './index.ts';
 import { JOURNAL_MIGRATIONS } from './schema.ts';
@@ -159,8 +159,9 @@ describe('runs', () => {
           calls.reduce((sum, call) => sum + call.response.usage.outputTokens, 0),
         );
         assert.equal(b.totals.totalTokens, b.totals.inputTokens + b.totals.outputTokens);
-        const expectedCost = calls.reduce((sum, call) => sum + call.costUsd, 0);
-        assert.ok(Math.abs(b.totals.usd - expectedCost) < 1e-18);
+        // Totals are exact sums on the nano-dollar grid (core/usage.ts), whatever the order of the calls.
+        assert.equal(b.totals.usd, sumUsd(calls.map((call) => call.costUsd)));
+        assert.equal(b.totals.usd, sumUsd(calls.map((call) => call.costUsd).reverse()));
         assert.deepEqual(runs[2]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
         assert.deepEqual(journal.runTotals('b'), b.totals);
         assert.deepEqual(
@@ -399,7 +400,7 @@ describe('calls', () => {
           row.inputTokens,
           mine.reduce((sum, call) => sum + call.response.usage.inputTokens, 0),
         );
-        assert.ok(Math.abs(row.usd - mine.reduce((sum, call) => sum + call.costUsd, 0)) < 1e-18);
+        assert.equal(row.usd, sumUsd(mine.map((call) => call.costUsd)));
       }
       assert.ok(spend[0]!.usd >= spend[1]!.usd);
     });

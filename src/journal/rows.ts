@@ -195,13 +195,14 @@ export function toRecordedCall(row: CallDbRow, readMessages: ReadMessages): Reco
 
 export function toCallRow(row: CallDbRow, readMessages: ReadMessages): CallRow {
   const call = toRecordedCall(row, readMessages);
-  const metadata = (call.request as { metadata?: { stepId?: unknown } } | null)?.metadata;
+  const metadata = (call.request as { metadata?: { stepId?: unknown; tags?: { purpose?: unknown } } } | null)?.metadata;
   const response = call.response;
   return {
     ...call,
     runId: row.run_id,
     createdAt: row.created_at,
     stepId: typeof metadata?.stepId === 'string' ? metadata.stepId : null,
+    purpose: typeof metadata?.tags?.purpose === 'string' ? metadata.tags.purpose : null,
     text: response.text,
     inputTokens: response.usage.inputTokens,
     outputTokens: response.usage.outputTokens,

@@ -67,7 +67,7 @@ const CALL_COLUMNS =
  * (every attempt, failed ones included; calls = attempts, as the ledger counts them), falling back to the
  * last response's usage for rows without billed_json. `counted` is what the call count tests for NULL: `*`
  * over calls alone, a calls column under a LEFT JOIN (where a run without calls still yields one row, which
- * must count 0).
+ * must count 0). Dollars are summed as integer nano-dollars (exact, order-free; core/usage.ts), as the ledger does.
  */
 function totalsColumns(counted: string, prefix: string): string {
   const billed = (field: string, fallback: string): string => `COALESCE(json_extract(${prefix}billed_json, '$.${field}'), ${fallback})`;
@@ -75,7 +75,7 @@ function totalsColumns(counted: string, prefix: string): string {
   return `COALESCE(SUM(${present} * ${billed('calls', '1')}), 0) AS calls,
     COALESCE(SUM(${billed('inputTokens', `${prefix}input_tokens`)}), 0) AS input_tokens,
     COALESCE(SUM(${billed('outputTokens', `${prefix}output_tokens`)}), 0) AS output_tokens,
-    COALESCE(SUM(${billed('usd', `${prefix}cost_usd`)}), 0.0) AS cost_usd`;
+    COALESCE(SUM(CAST(ROUND(${billed('usd', `${prefix}cost_usd`)} * 1e9) AS INTEGER)), 0) / 1e9 AS cost_usd`;
 }
 
 export function prepareStatements(db: Database.Database, messageStore: MessageStore): Statements {

@@ -94,6 +94,8 @@ export interface CallRow extends RecordedCall {
   createdAt: string;
   /** `request.metadata.stepId` when the request carried one. */
   stepId: string | null;
+  /** What the call was for (`request.metadata.tags.purpose`: answer, plan, verify, critique, …); null when untagged. */
+  purpose: string | null;
   text: string;
   inputTokens: number;
   outputTokens: number;

@@ -20,6 +20,7 @@ import {
   TimeoutError,
   countMessageTokens,
   countTokens,
+  addUsd,
   costOf,
   canonicalJson,
   PrefixHasher,
@@ -306,77 +307,95 @@ export class Fleet {
         ...(error ? { error } : {}),
         ...(overrun ? { overrun: { ...overrun } } : {}),
       });
-      for (let attempt = 0; ; attempt++) {
-        throwIfAborted(options.signal);
-        // Fitted per attempt, after the concurrency slot is granted: other branches may have spent meanwhile.
-        const maxOutputTokens = this.fitOutput(outputCap, promptTokens, pricing, options, tags);
-        const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
-        const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
-        try {
-          call.beforeSend(attempt, reservation);
-        } catch (error) {
-          // No durable intent, no request: nothing was sent, so nothing is spent.
-          reservation.release();
-          throw error;
-        }
-        this.emit({ type: 'call-start', model: reference, callKey, attempt });
-        // This attempt's response and cost once the provider answered: a failure after that point (truncated or
-        // malformed structured output) has still spent, and is journaled as a failed call if it ends the call.
-        let answered: { response: GenerateResponse; costUsd: number } | undefined;
-        try {
-          const response = await this.attempt(
-            provider,
-            { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt, callKey } },
-            options,
-            profile.timeoutMs,
-          );
-          const costUsd = this.settle(reservation, response.usage, pricing, billed);
-          if (reservation.overrun) overrun = addOverrun(overrun, reservation.overrun);
-          answered = { response, costUsd };
-          if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
-          const result: CallResult = {
-            ...response,
-            model: reference,
-            callKey,
-            replayed: false,
-            costUsd,
-            attempts: attempt + 1,
-            billed: { ...billed },
-            ...(overrun ? { overrun: { ...overrun } } : {}),
-          };
-          record(callRecord(response, costUsd, attempt, maxOutputTokens));
-          this.emit({
-            type: 'call-end',
-            model: reference,
-            callKey,
-            usage: response.usage,
-            costUsd,
-            replayed: false,
-            simulated: response.simulated,
-          });
-          return result;
-        } catch (caught) {
-          const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
-          const delay = retryDelayMs(error, attempt + 1, policy, rngFor(this.seed, callKey, attempt));
-          if (delay === undefined) {
-            // The provider answered and billed, but the output failed (truncated, malformed): journal the spend as
-            // a failed call, so the journal's totals agree with the ledger and a resume replays the failure.
-            if (answered) record(callRecord(answered.response, answered.costUsd, attempt, maxOutputTokens, recordedError(error)));
-            this.emit({ type: 'call-error', model: reference, callKey, error });
+      // The last attempt the provider answered (and billed) that then failed, until the call is journaled: a
+      // retry refused by the budget, a cancel or a deadline ends the call there, and that spend must still be
+      // journaled (as a failed call with the answered attempt's error), or the journal would miss a paid call.
+      let unjournaled:
+        { response: GenerateResponse; costUsd: number; attempt: number; maxOutputTokens: number; error: ThicketError } | undefined;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          throwIfAborted(options.signal);
+          // Fitted per attempt, after the concurrency slot is granted: other branches may have spent meanwhile.
+          const maxOutputTokens = this.fitOutput(outputCap, promptTokens, pricing, options, tags);
+          const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
+          const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
+          try {
+            call.beforeSend(attempt, reservation);
+          } catch (error) {
+            // No durable intent, no request: nothing was sent, so nothing is spent.
+            reservation.release();
             throw error;
           }
-          if (delay >= options.budget.remainingMs()) {
-            throw new BudgetExhaustedError({
-              budget: options.budget.path,
-              dimension: 'seconds',
-              limit: options.budget.limits.seconds ?? 0,
-              committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000,
-              requested: delay / 1000,
+          this.emit({ type: 'call-start', model: reference, callKey, attempt });
+          // This attempt's response and cost once the provider answered: a failure after that point (truncated or
+          // malformed structured output) has still spent, and is journaled as a failed call if it ends the call.
+          let answered: { response: GenerateResponse; costUsd: number } | undefined;
+          try {
+            const response = await this.attempt(
+              provider,
+              { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt, callKey } },
+              options,
+              profile.timeoutMs,
+            );
+            const costUsd = this.settle(reservation, response.usage, pricing, billed);
+            if (reservation.overrun) overrun = addOverrun(overrun, reservation.overrun);
+            answered = { response, costUsd };
+            if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
+            const result: CallResult = {
+              ...response,
+              model: reference,
+              callKey,
+              replayed: false,
+              costUsd,
+              attempts: attempt + 1,
+              billed: { ...billed },
+              ...(overrun ? { overrun: { ...overrun } } : {}),
+            };
+            unjournaled = undefined;
+            record(callRecord(response, costUsd, attempt, maxOutputTokens));
+            this.emit({
+              type: 'call-end',
+              model: reference,
+              callKey,
+              usage: response.usage,
+              costUsd,
+              replayed: false,
+              simulated: response.simulated,
             });
+            return result;
+          } catch (caught) {
+            const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
+            if (answered) unjournaled = { ...answered, attempt, maxOutputTokens, error };
+            const delay = retryDelayMs(error, attempt + 1, policy, rngFor(this.seed, callKey, attempt));
+            if (delay === undefined) {
+              // The provider answered and billed, but the output failed (truncated, malformed): journal the spend as
+              // a failed call, so the journal's totals agree with the ledger and a resume replays the failure.
+              if (answered) {
+                unjournaled = undefined;
+                record(callRecord(answered.response, answered.costUsd, attempt, maxOutputTokens, recordedError(error)));
+              }
+              this.emit({ type: 'call-error', model: reference, callKey, error });
+              throw error;
+            }
+            if (delay >= options.budget.remainingMs()) {
+              throw new BudgetExhaustedError({
+                budget: options.budget.path,
+                dimension: 'seconds',
+                limit: options.budget.limits.seconds ?? 0,
+                committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000,
+                requested: delay / 1000,
+              });
+            }
+            this.emit({ type: 'call-retry', model: reference, callKey, attempt: attempt + 1, delayMs: delay, error: error.message });
+            await this.clock.sleep(delay, options.signal);
           }
-          this.emit({ type: 'call-retry', model: reference, callKey, attempt: attempt + 1, delayMs: delay, error: error.message });
-          await this.clock.sleep(delay, options.signal);
         }
+      } catch (error) {
+        if (unjournaled) {
+          const { response, costUsd, attempt, maxOutputTokens } = unjournaled;
+          record(callRecord(response, costUsd, attempt, maxOutputTokens, recordedError(unjournaled.error)));
+        }
+        throw error;
       }
     }
   }
@@ -565,7 +584,7 @@ function replayedError(recorded: RecordedCallError, text: string): ThicketError 
 function addAmount(total: Amount, amount: Amount): void {
   total.inputTokens += amount.inputTokens;
   total.outputTokens += amount.outputTokens;
-  total.usd += amount.usd;
+  total.usd = addUsd(total.usd, amount.usd);
   total.calls += amount.calls;
 }
 

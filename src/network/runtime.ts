@@ -19,7 +19,7 @@
  * run concurrently (bounded); everything random lives in the models, so with `sim:` a run is reproducible.
  */
 import pLimit from 'p-limit';
-import { BudgetExhaustedError, CancelledError, ThicketError } from '../core/index.ts';
+import { BudgetExhaustedError, CancelledError, ThicketError, addUsd } from '../core/index.ts';
 import type { Budget, BudgetLimits } from '../budget/index.ts';
 import type { CallRecorder, CallResult, ChatMessage, Fleet } from '../models/index.ts';
 import { checkInbox, formatClaim, scanClaims, type Claim, type Flag } from './claims.ts';
@@ -339,7 +339,7 @@ class NetworkRun {
       if (!result.simulated) this.allSimulated = false;
       this.result.usage.inputTokens += result.billed.inputTokens;
       this.result.usage.outputTokens += result.billed.outputTokens;
-      this.result.usage.usd += result.billed.usd;
+      this.result.usage.usd = addUsd(this.result.usage.usd, result.billed.usd);
       return result;
     } catch (error) {
       if (error instanceof BudgetExhaustedError) {

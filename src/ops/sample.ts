@@ -16,7 +16,7 @@
  * and cascade operators. `sampleAndVote` is the original width operator behind `thicket solve`, kept as it was:
  * its call identities (step ids, tags) are what existing journals replay against.
  */
-import { BudgetExhaustedError, InvalidInputError, ThicketError, costOf, toThicketError } from '../core/index.ts';
+import { BudgetExhaustedError, InvalidInputError, ThicketError, addUsd, costOf, toThicketError } from '../core/index.ts';
 import type { Budget, BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { aggregate, ballots, type AggregatorKind, type Candidate } from './aggregate.ts';
@@ -374,7 +374,7 @@ export function addCosts(...costs: CallCost[]): CallCost {
   for (const cost of costs) {
     total.inputTokens += cost.inputTokens;
     total.outputTokens += cost.outputTokens;
-    total.usd += cost.usd;
+    total.usd = addUsd(total.usd, cost.usd);
     total.calls += cost.calls;
   }
   return total;

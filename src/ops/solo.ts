@@ -12,7 +12,7 @@
  * cover (recorded in `degraded`); if it cannot cover a useful call at all, no call is made.
  * Also home of the small worst-case planning helpers the multi-call operators here share.
  */
-import { BudgetExhaustedError, ThicketError, costOf, countMessageTokens, countTokens, normalizeAnswer } from '../core/index.ts';
+import { BudgetExhaustedError, ThicketError, addUsd, costOf, countMessageTokens, countTokens, normalizeAnswer } from '../core/index.ts';
 import type { Amount, Budget } from '../budget/index.ts';
 import { CALL_PURPOSE, formatParticipantsLine, readParticipantsLine } from '../formats/index.ts';
 import type { ChatMessage, JsonSchema } from '../models/index.ts';
@@ -303,7 +303,7 @@ export function addAmounts(...amounts: Amount[]): Amount {
     (sum, amount) => ({
       inputTokens: sum.inputTokens + amount.inputTokens,
       outputTokens: sum.outputTokens + amount.outputTokens,
-      usd: sum.usd + amount.usd,
+      usd: addUsd(sum.usd, amount.usd),
       calls: sum.calls + amount.calls,
     }),
     { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 },

@@ -15,6 +15,8 @@ import {
   readUserFile,
   structureProblem,
   systemClock,
+  addUsd,
+  roundUsd,
   toThicketError,
   type InputIssue,
   type RunStatus,
@@ -350,7 +352,7 @@ export async function solve(query: string, options: SolveOptions, environment: S
         newUsage.inputTokens += event.amount.inputTokens;
         newUsage.outputTokens += event.amount.outputTokens;
         newUsage.totalTokens += event.amount.inputTokens + event.amount.outputTokens;
-        newUsage.usd += event.amount.usd;
+        newUsage.usd = addUsd(newUsage.usd, event.amount.usd);
         newUsage.calls += event.amount.calls;
       }
       // The root's running total, O(1): `ledger.report()` walks every budget (one per workflow node) and made
@@ -510,8 +512,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
       estimate: {
         expectedTokens: result?.estimate.total.expected.totalTokens ?? 0,
         worstTokens: result?.estimate.total.worst.totalTokens ?? 0,
-        expectedUsd: result?.estimate.total.expected.usd ?? 0,
-        worstUsd: result?.estimate.total.worst.usd ?? 0,
+        expectedUsd: roundUsd(result?.estimate.total.expected.usd ?? 0),
+        worstUsd: roundUsd(result?.estimate.total.worst.usd ?? 0),
       },
       resumed,
       journal: environment.journalPath,

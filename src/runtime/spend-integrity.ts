@@ -3,7 +3,7 @@
  * a cancel ended it mid-call), and usage providers reported beyond an attempt's reservation. Both are booked
  * in the ledger as spent — the provider may have billed them — and named on the result.
  */
-import type { UsageTotals } from '../core/index.ts';
+import { addUsd, type UsageTotals } from '../core/index.ts';
 import type { Ledger } from '../budget/index.ts';
 import type { Journal } from '../journal/index.ts';
 
@@ -24,7 +24,7 @@ export function chargeInFlightAtCrash(journal: Journal, runId: string, ledger: L
     totals.inputTokens += amount.inputTokens;
     totals.outputTokens += amount.outputTokens;
     totals.totalTokens += amount.inputTokens + amount.outputTokens;
-    totals.usd += amount.usd;
+    totals.usd = addUsd(totals.usd, amount.usd);
     totals.calls += 1;
   }
   return totals;

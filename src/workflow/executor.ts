@@ -22,7 +22,7 @@
  *     `capability-bound` trace event. Unresolvable → the node fails with CAPABILITY_UNRESOLVED (capability.ts);
  *   - cancellation: the signal reaches every operator; nodes not yet started end `cancelled`.
  */
-import { BudgetExhaustedError, normalizeAnswer, toThicketError, type UsageTotals } from '../core/index.ts';
+import { BudgetExhaustedError, NANO_USD_PER_USD, normalizeAnswer, toThicketError, type UsageTotals } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
 import type { CallRecorder } from '../models/index.ts';
 import type { StepRow } from '../journal/index.ts';
@@ -439,7 +439,9 @@ class Execution {
       const slice = this.budgets[running]!;
       for (let d = 0; d < 5; d++) {
         const limit = slice.limitVector[d]!;
-        if (Number.isFinite(limit)) promised[d]! += Math.max(0, limit - slice.spentVector[d]! - slice.reservedVector[d]!);
+        // The vectors keep dollars as integer nano-dollars (budget/ledger.ts); `room` is in dollars.
+        if (Number.isFinite(limit))
+          promised[d]! += Math.max(0, limit - slice.spentVector[d]! - slice.reservedVector[d]!) / (d === USD ? NANO_USD_PER_USD : 1);
       }
     }
     const share = node.node.budgetShare;
@@ -535,6 +537,6 @@ class Execution {
 }
 
 function lineOf(budget: Budget): UsageTotals {
-  const spent = budget.spentVector;
-  return { inputTokens: spent[0]!, outputTokens: spent[1]!, totalTokens: spent[2]!, usd: spent[3]!, calls: spent[4]! };
+  const { inputTokens, outputTokens, totalTokens, usd, calls } = budget.spent();
+  return { inputTokens, outputTokens, totalTokens, usd, calls };
 }

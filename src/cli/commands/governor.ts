@@ -12,6 +12,10 @@ import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import {
   CORPUS_CANDIDATE_ARMS,
   DEFAULT_CANDIDATE_ARMS,
+  DEFAULT_POLICY,
+  fleetBinder,
+  fleetTiers,
+  routerStages,
   calibrate,
   calibrationItems,
   exportTrajectories,
@@ -21,9 +25,10 @@ import {
   writePolicy,
   type CascadeTarget,
 } from '../../governor/index.ts';
-import { InvalidInputError, writableFolderIssue } from '../../core/index.ts';
+import { InvalidInputError, writableFolderIssue, type UsageTotals } from '../../core/index.ts';
 import { IssueCollector } from '../options.ts';
-import { processOutput } from '../output.ts';
+import { formatUsd, processOutput } from '../output.ts';
+import { confirmSpend, spendLine } from '../spend-guard.ts';
 
 export interface GovernorFlags {
   items?: string;
@@ -40,6 +45,10 @@ export interface GovernorFlags {
   db?: string;
   config?: string;
   json?: boolean;
+  /** Spend on non-simulated models without asking. */
+  yes?: boolean;
+  /** Most dollars calibration may spend (also counts as consent to spend). */
+  maxUsd?: string;
 }
 
 export async function governorCalibrateCommand(flags: GovernorFlags): Promise<number> {
@@ -57,6 +66,7 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
   if (suiteName !== 'arithmetic' && suiteName !== 'multihop') issues.add('--suite', `must be arithmetic or multihop; got "${suiteName}"`);
   if (suiteName === 'multihop' && levels !== undefined && levels.length === 0)
     issues.add('--levels', 'the multihop suite calibrates arms only: give at least one level');
+  const maxUsd = issues.number('--max-usd', flags.maxUsd, { positive: true });
   issues.throwIfAny('Invalid calibrate request');
   const { config } = loadFleetConfig(flags.config);
   const model = flags.model ?? config.defaultModel ?? 'sim:small';
@@ -67,12 +77,32 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
   if (multihop) registerSuiteTasks(tasks, multihop);
   const { fleet, simulated } = openFleet({ config, seed, models: [model], tasks });
   const policy = flags.policy !== undefined ? readPolicy(flags.policy) : undefined;
+  const armCells = multihop ? CORPUS_CANDIDATE_ARMS : [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' as const }];
+  const levelCount = levels?.length ?? (policy ?? DEFAULT_POLICY).allocation.levels.length;
+  // The models calibration binds: the starting model's tier ladder (the sim's tiers; a real model alone).
+  const ladder = [...new Set([model, ...Object.values(fleetTiers(fleet, model))])];
+  const stageCount = multihop
+    ? 0
+    : routerStages(policy ?? DEFAULT_POLICY, fleetBinder(fleet, model), {}, fleet.model(model).profile.tier, model).length;
+  // Say what will be called and how much work it is, and get consent before paying a real endpoint.
+  await confirmSpend({
+    command: 'governor calibrate',
+    fleet,
+    models: ladder,
+    plan: `${items} items × (${stageCount} cascade stages + ${armCells.length} arms at ${levelCount} ` + `budget levels)`,
+    ...(flags.yes ? { yes: true } : {}),
+    maxUsd,
+  });
+  const progress = (done: number, total: number, spent: UsageTotals): void =>
+    void process.stderr.write(`${spendLine('governor calibrate', done, total, 'item', spent)}\n`);
   const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
   try {
     const summary = await calibrate({
       fleet,
       journal,
       model,
+      onItem: progress,
+      ...(maxUsd !== undefined ? { maxUsd } : {}),
       ...(policy ? { policy } : {}),
       ...(levels ? { levels } : {}),
       verifier: Boolean(flags.verifier),
@@ -92,15 +122,19 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
           }
         : {
             items: calibrationItems(mixedArithmeticSuite({ count: items, seed })),
-            arms: [...DEFAULT_CANDIDATE_ARMS, { arm: 'plan' as const }],
+            arms: armCells,
           }),
     });
+    const spent = summary.usage;
     output.out(
       output.json
         ? JSON.stringify(summary)
-        : `calibrated ${JSON.stringify(summary)}${simulated ? ' [SIMULATED]' : ''}\nNext: thicket governor fit --out policy.json`,
+        : `calibrated ${summary.items} items (${summary.stageSteps} stage and ${summary.armSteps} arm observations) in run ` +
+            `${summary.runId}${simulated ? ' [SIMULATED]' : ''}: ${spent.calls} calls, ${spent.totalTokens} tokens, ` +
+            `${formatUsd(spent.usd)}${summary.status === 'budget_exhausted' ? ` — stopped at --max-usd ${formatUsd(maxUsd ?? 0)}` : ''}` +
+            `\nNext: thicket governor fit --out policy.json`,
     );
-    return 0;
+    return summary.status === 'budget_exhausted' ? 3 : 0;
   } finally {
     journal.close();
   }

@@ -1,8 +1,8 @@
 /** `thicket runs ls` and `thicket runs show <id>`: what the journal holds. */
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
-import { InvalidInputError } from '../../core/index.ts';
-import { Journal, defaultJournalPath, type CallRow } from '../../journal/index.ts';
+import { InvalidInputError, sumUsd, type UsageTotals } from '../../core/index.ts';
+import { Journal, defaultJournalPath, type CallRow, type ModelSpend } from '../../journal/index.ts';
 import type { TraceJson } from '../../ops/index.ts';
 import { TRACE_STEP_ID } from '../../runtime/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -65,12 +65,11 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     if (!journal || !run)
       throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
     if (flags.trace) return printTrace(journal, id, output);
-    const calls = journal.getCalls(id);
-    const totals = journal.runTotals(id);
-    const spendByModel = journal.spendByModel(id);
-    const intents = journal.callIntents(id);
+    const report = runReport(journal, id);
+    const { calls, totals } = report;
+    const intents = report.inFlight;
     if (output.json) {
-      output.out(JSON.stringify({ run, totals, spendByModel, calls, inFlight: intents }));
+      output.out(JSON.stringify(report));
       return 0;
     }
     output.out(`${run.simulated ? `${SIMULATED_LABEL} ` : ''}${pc.bold(run.id)} — ${run.command} — status ${run.status}`);
@@ -78,14 +77,17 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     output.out(`Answer: ${run.answer ?? '(none)'}`);
     output.out(
       table(
-        ['#', 'model', 'step', 'in', 'out', 'cost', 'latency ms', 'finish', 'answer text'],
+        ['#', 'model', 'step', 'purpose', 'tries', 'in', 'out', 'cost', 'latency ms', 'finish', 'answer text'],
         calls.map((call, index) => [
           index + 1,
           call.model,
           call.stepId ?? '',
-          call.inputTokens,
-          call.outputTokens,
-          formatUsd(call.costUsd),
+          call.purpose ?? '',
+          // Every attempt the provider answered is billed; in/out/cost are the sums over them (as in the totals).
+          call.billed?.calls ?? call.attempts,
+          call.billed?.inputTokens ?? call.inputTokens,
+          call.billed?.outputTokens ?? call.outputTokens,
+          formatUsd(call.billed?.usd ?? call.costUsd),
           Math.round(call.latencyMs),
           // A failed call spent (its tokens count in the totals) but produced nothing usable.
           `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}${overCap(call) ? ' (over max_tokens)' : ''}`,
@@ -102,7 +104,7 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
     if (intents.length > 0) {
       // Sent but never recorded: a crash or cancel ended the process mid-call; the provider may have billed them.
       const tokens = intents.reduce((sum, intent) => sum + intent.inputTokens + intent.outputTokens, 0);
-      const usd = intents.reduce((sum, intent) => sum + intent.costUsd, 0);
+      const usd = sumUsd(intents.map((intent) => intent.costUsd));
       const label = run.status === 'running' ? 'in flight (or at a crash)' : 'in flight at crash';
       output.out(
         pc.yellow(
@@ -115,6 +117,27 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
   } finally {
     journal?.close();
   }
+}
+
+/** What `runs show <id> --json` prints: the run, its totals (summed over its journaled calls), spend by model, the calls, calls in flight. */
+export function runReport(
+  journal: Journal,
+  id: string,
+): {
+  run: ReturnType<Journal['getRun']>;
+  totals: UsageTotals;
+  spendByModel: ModelSpend[];
+  calls: CallRow[];
+  /** Calls sent but never recorded (a crash or cancel mid-call), at their reserved worst case. */
+  inFlight: ReturnType<Journal['callIntents']>;
+} {
+  return {
+    run: journal.getRun(id),
+    totals: journal.runTotals(id),
+    spendByModel: journal.spendByModel(id),
+    calls: journal.getCalls(id),
+    inFlight: journal.callIntents(id),
+  };
 }
 
 /** The reasoning graph and per-node steps of a run (written by `solve`; see TRACE_STEP_ID). */
