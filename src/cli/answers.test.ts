@@ -47,7 +47,7 @@ describe('thicket solve: answers from a real chat model', { concurrency: false }
     const result = await solveAgainst('The capital of France is Paris.\n\n**Answer:** Paris');
     expectExit(result, 0);
     assert.match(result.stdout, /Answer: Paris\n/);
-    assert.match(result.stdout, /Read by: the answer-line extractor/);
+    assert.match(result.stdout, /Read by: answer-line extractor/);
     assert.match(result.stdout, /Reply:\n {2}The capital of France is Paris\./);
   });
 

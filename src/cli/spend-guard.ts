@@ -31,7 +31,7 @@ export async function confirmSpend(options: SpendGuardOptions): Promise<void> {
   const write = options.write ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const described = [...new Set(options.models)].map((reference) => {
     const { profile, provider } = options.fleet.model(reference);
-    if (profile.simulated) return { reference, real: false, text: `${reference} (simulated, no cost)` };
+    if (profile.simulated) return { reference, real: false, text: `${reference} (simulated: simulated prices, nothing billed)` };
     const price = `$${profile.priceInputPerMillion}/$${profile.priceOutputPerMillion} per million input/output tokens`;
     return { reference, real: true, text: `${reference} (${provider.providerId} ${provider.modelId}, ${price})` };
   });

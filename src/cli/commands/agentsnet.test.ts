@@ -86,7 +86,7 @@ describe('thicket agentsnet (CLI)', { concurrency: 2 }, () => {
       assert.match(json.issues[1]!.message, /whole number/);
       const text = await runCli(['agentsnet', '--concurrency', 'many', '--db', dir.file('journal.db')], { cwd: dir.path });
       expectExit(text, 2);
-      assert.match(text.stderr, /--concurrency: must be a number, got "many"/);
+      assert.match(text.stderr, /--concurrency: must be a number written in plain decimal digits \(e.g. 100\), got "many"/);
       assert.ok(!existsSync(dir.file('journal.db')) || countRuns(dir.file('journal.db')) === 0, 'a rejected invocation writes no run');
     } finally {
       dir.remove();

@@ -91,7 +91,14 @@ export async function runsShowCommand(id: string, flags: RunsFlags): Promise<num
           Math.round(call.latencyMs),
           // A failed call spent (its tokens count in the totals) but produced nothing usable.
           `${call.finishReason ?? ''}${call.failed ? ` (failed: ${call.error?.code ?? 'error'})` : ''}${overCap(call) ? ' (over max_tokens)' : ''}`,
-          truncate((call.text ?? '').split('\n').at(-2) ?? call.text ?? '', 30),
+          // The last non-empty line: where chat models put their conclusion (`**Answer:** …`, `\boxed{…}`).
+          truncate(
+            (call.text ?? '')
+              .split('\n')
+              .filter((line) => line.trim() !== '')
+              .at(-1) ?? '',
+            30,
+          ),
         ]),
       ),
     );

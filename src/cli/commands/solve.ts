@@ -128,7 +128,7 @@ function printExtraction(result: SolveResult, out: (text: string) => void): void
   const extraction = result.extraction!;
   const how =
     extraction.extractor !== null
-      ? `the ${extraction.extractor} extractor`
+      ? `${extraction.extractor} extractor`
       : result.answer !== null
         ? 'none matched — no short answer in the reply, so the answer is the reply itself'
         : `none matched — no answer could be read from the reply${extraction.truncated ? ' (it was cut off at the output cap)' : ''}`;
