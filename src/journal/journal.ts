@@ -72,6 +72,8 @@ export class Journal {
   private readonly pending = new PendingCalls(() => this.flush());
   /** Ids of the intents this handle wrote and has not resolved yet, by run and call key. */
   private readonly openIntents = new Map<string, number[]>();
+  /** See `tx`. */
+  private runInTransaction: Database.Transaction<(inner: () => unknown) => unknown> | undefined;
 
   private constructor(path: string, db: Database.Database, now: () => number) {
     this.path = path;
@@ -530,20 +532,18 @@ export class Journal {
       const s = this.stmts();
       const failures: unknown[] = [];
       const written: ListNodeInfo[] = [];
-      const result = this.db
-        .transaction(() => {
-          for (const entry of batch) {
-            // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
-            try {
-              for (const info of s.recordCall(entry)) written.push(info);
-            } catch (error) {
-              failures.push(error);
-            }
+      const result = this.tx(() => {
+        for (const entry of batch) {
+          // Each call is its own savepoint: a refused call rolls back alone, the rest of the batch commits.
+          try {
+            for (const info of s.recordCall(entry)) written.push(info);
+          } catch (error) {
+            failures.push(error);
           }
-          for (const id of releases) s.deleteIntent.run(id);
-          return extra();
-        })
-        .immediate();
+        }
+        for (const id of releases) s.deleteIntent.run(id);
+        return extra();
+      });
       // Only now are those message rows durable; until then a later call would write them again.
       this.messages().markStored(written);
       if (failures.length > 0) {
@@ -658,9 +658,14 @@ export class Journal {
     if (this.closed) throw closedError(this.path);
   }
 
-  /** Runs `fn` inside an IMMEDIATE transaction (or a savepoint when already inside one). */
+  /**
+   * Runs `fn` inside an IMMEDIATE transaction (or a savepoint when already inside one). One better-sqlite3
+   * transaction function, made once and given `fn` as its argument: making one per call (five wrappers and a
+   * defineProperties) cost ~15 µs, paid by every group commit.
+   */
   private tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.runInTransaction ??= this.db.transaction((inner: () => unknown) => inner());
+    return this.runInTransaction.immediate(fn) as T;
   }
 
   /** Runs `fn`, wrapping anything but a ThicketError in a JournalError. `what` may be lazy (hot paths). */
