@@ -67,9 +67,32 @@ export function extractAnswer(text: string, options: ExtractOptions = {}): strin
   return extractAnswerDetailed(text, options)?.value;
 }
 
+/**
+ * Answers of replies extracted without a question or choices, by reply text (and `noLastNumber`): the
+ * extraction is a pure function of those, and a wide workflow extracts the same few replies thousands of
+ * times (a 10,000-node simulated fan-out has ~300 distinct replies). Bounded; cleared when full.
+ */
+const extracted = new Map<string, ExtractedAnswer | undefined>();
+const EXTRACTED_CAP = 4096;
+const EXTRACTED_TEXT_LIMIT = 16_384;
+
 /** The reply's short answer and the extractor that found it, trying the extractors in `ANSWER_EXTRACTORS` order. */
 export function extractAnswerDetailed(text: string, options: ExtractOptions = {}): ExtractedAnswer | undefined {
   if (typeof text !== 'string' || text.trim() === '' || isSimulatedPlaceholder(text)) return undefined;
+  if (options.question !== undefined || options.choices !== undefined || text.length > EXTRACTED_TEXT_LIMIT)
+    return extractUncached(text, options);
+  const key = `${options.noLastNumber ? '1' : '0'}${text}`;
+  let found = extracted.get(key);
+  if (found === undefined && !extracted.has(key)) {
+    found = extractUncached(text, options);
+    if (extracted.size >= EXTRACTED_CAP) extracted.clear();
+    extracted.set(key, found);
+  }
+  // A copy: callers own what they are given.
+  return found === undefined ? undefined : { ...found };
+}
+
+function extractUncached(text: string, options: ExtractOptions): ExtractedAnswer | undefined {
   const choices = choicesOf(options);
   const finish = (value: string | undefined, extractor: AnswerExtractor): ExtractedAnswer | undefined => {
     if (value === undefined) return undefined;

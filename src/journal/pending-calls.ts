@@ -31,6 +31,8 @@ export class PendingCalls {
   /** Intents of calls that ended without a result (unbilled), deleted by the next flush. */
   private releases: number[] = [];
   private flushScheduled = false;
+  /** A later flush (a simulated run's window), unless an immediate one comes first. */
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushFailure: unknown;
 
   /** `flush` must write (and `drain`) every pending call. */
@@ -44,10 +46,14 @@ export class PendingCalls {
     return this.calls.get(keyOf(runId, callKey));
   }
 
-  /** Buffers the call (its key must not be pending yet) and schedules a flush on the next turn. */
-  add(pending: PendingCall): void {
+  /**
+   * Buffers the call (its key must not be pending yet) and schedules a flush: on the next turn, or at most
+   * `windowMs` later (a simulated run's calls: see Journal.recordCall). An earlier flush writes it too.
+   */
+  add(pending: PendingCall, windowMs = 0): void {
     this.calls.set(keyOf(pending.runId, pending.call.callKey), pending);
-    this.schedule();
+    if (windowMs > 0) this.scheduleWithin(windowMs);
+    else this.schedule();
   }
 
   /** Buffers intents to delete (their calls ended unbilled) and schedules a flush. */
@@ -67,22 +73,35 @@ export class PendingCalls {
   private schedule(): void {
     if (this.flushScheduled || this.storageFailure !== undefined) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      try {
-        this.flush();
-      } catch (error) {
-        // A restored batch is not lost (the next explicit write retries it, see storageFailure); any other
-        // failure is surfaced on the next journal call — throwing here would crash the process from a timer.
-        if (!RESTORED.has(error as object)) this.flushFailure = error;
-      }
-    });
+    setImmediate(() => this.scheduledFlush());
+  }
+
+  private scheduleWithin(windowMs: number): void {
+    if (this.flushScheduled || this.flushTimer !== undefined || this.storageFailure !== undefined) return;
+    // Not unref'd: the buffered calls keep the process alive until written (at most windowMs).
+    this.flushTimer = setTimeout(() => this.scheduledFlush(), windowMs);
+  }
+
+  private scheduledFlush(): void {
+    this.flushScheduled = false;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    try {
+      this.flush();
+    } catch (error) {
+      // A restored batch is not lost (the next explicit write retries it, see storageFailure); any other
+      // failure is surfaced on the next journal call — throwing here would crash the process from a timer.
+      if (!RESTORED.has(error as object)) this.flushFailure = error;
+    }
   }
 
   /** Empties the buffer, returning its calls in the order they were recorded. */
   drain(): PendingCall[] {
     const batch = [...this.calls.values()];
     this.calls.clear();
+    // Written now: a window still pending has nothing left to wait for (and must not hold the process open).
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     return batch;
   }
 

@@ -18,6 +18,11 @@ export interface JournalOptions {
   busyTimeoutMs?: number | undefined;
   /** Wall-clock source for timestamps, epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /**
+   * How long the recorded calls of a run journaled as simulated may wait for their group commit (default
+   * 20 ms; 0 commits them on the next turn, as every other run's). See `Journal.recordCall`.
+   */
+  simulatedCommitWindowMs?: number | undefined;
 }
 
 export interface NewRun {

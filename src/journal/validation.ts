@@ -41,13 +41,22 @@ function checkAmount(value: unknown, path: string, issues: InputIssue[]): void {
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /** Checks `Journal.open`'s arguments and settles its defaults. */
-export function openValues(path: string, options: JournalOptions): { busyTimeoutMs: number } {
+/** See JournalOptions.simulatedCommitWindowMs. */
+const DEFAULT_SIMULATED_COMMIT_WINDOW_MS = 20;
+
+export function openValues(path: string, options: JournalOptions): { busyTimeoutMs: number; simulatedCommitWindowMs: number } {
   if (!isNonBlank(path)) throw new InvalidInputError('Cannot open journal', [{ path: 'path', message: 'must be a non-empty file path' }]);
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new InvalidInputError('Cannot open journal', [{ path: 'busyTimeoutMs', message: 'must be a non-negative integer' }]);
   }
-  return { busyTimeoutMs };
+  const simulatedCommitWindowMs = options.simulatedCommitWindowMs ?? DEFAULT_SIMULATED_COMMIT_WINDOW_MS;
+  if (!Number.isInteger(simulatedCommitWindowMs) || simulatedCommitWindowMs < 0 || simulatedCommitWindowMs >= 2 ** 31) {
+    throw new InvalidInputError('Cannot open journal', [
+      { path: 'simulatedCommitWindowMs', message: 'must be a non-negative integer (ms)' },
+    ]);
+  }
+  return { busyTimeoutMs, simulatedCommitWindowMs };
 }
 
 export function checkMigrations(component: string, migrations: readonly Migration[]): void {

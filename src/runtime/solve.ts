@@ -520,7 +520,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
       ...(errorInfo ? { error: errorInfo } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
-    journal.upsertStep(runId, { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace.toJSON() });
+    // Written without reading the (large) row back: upsertStep would parse it again only to return it.
+    journal.upsertSteps(runId, [{ stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace.toJSON() }]);
     journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage: solveResult.usage });
     emit({ type: 'answer', answer: solveResult.answer, status });
     emit({ type: 'run-finished', result: solveResult });
