@@ -104,15 +104,10 @@ export class Journal {
       journal.simulatedCommitWindowMs = simulatedCommitWindowMs;
       db.exec(SCHEMA_VERSION_TABLE);
       journal.migrate(JOURNAL_COMPONENT, JOURNAL_MIGRATIONS);
-      journal.messageStore = new MessageStore(db);
-      journal.statements = prepareStatements(db, journal.messageStore);
+      journal.prepare(db);
       return journal;
     } catch (error) {
-      try {
-        db?.close();
-      } catch {
-        // Already failing; the original error matters more.
-      }
+      closeQuietly(db);
       throw wrap(error, `Cannot open journal at ${fullPath}`);
     }
   }
@@ -150,15 +145,10 @@ export class Journal {
           );
         }
       }
-      journal.messageStore = new MessageStore(db);
-      journal.statements = prepareStatements(db, journal.messageStore);
+      journal.prepare(db);
       return journal;
     } catch (error) {
-      try {
-        db?.close();
-      } catch {
-        // Already failing; the original error matters more.
-      }
+      closeQuietly(db);
       throw wrap(error, `Cannot read journal at ${fullPath}`);
     }
   }
@@ -705,6 +695,12 @@ export class Journal {
     return this.statements;
   }
 
+  /** The message store and prepared statements every open journal (read-write or read-only) works through. */
+  private prepare(db: Database.Database): void {
+    this.messageStore = new MessageStore(db);
+    this.statements = prepareStatements(db, this.messageStore);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw closedError(this.path);
   }
@@ -731,6 +727,15 @@ export class Journal {
 }
 
 /** Open intents are keyed by run and call key; NUL cannot occur in either. */
+/** Closes a handle whose open failed part-way; a second failure there would hide the first, which matters more. */
+function closeQuietly(db: Database.Database | undefined): void {
+  try {
+    db?.close();
+  } catch {
+    // Already failing.
+  }
+}
+
 function intentKey(runId: string, callKey: string): string {
   return `${runId}\u0000${callKey}`;
 }
