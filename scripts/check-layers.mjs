@@ -27,6 +27,7 @@ export const LAYERS = [
   'criticality',
   'runtime',
   'lab',
+  'gateway',
   'cli',
 ];
 

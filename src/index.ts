@@ -1,6 +1,6 @@
 /**
  * The package surface of `thicket`: what `import { … } from 'thicket'` gives a library user. Each line
- * re-exports one layer's own surface (its index.ts), except the last two: `createThicket` and the runtime's
+ * re-exports one layer's own surface (its index.ts), except `createThicket` and the runtime's types: `createThicket` and the runtime's
  * types. Layers not listed (formats, registry, governor, network, criticality, the rest of lab, cli) are the
  * runtime's and the CLI's, reachable from the source tree but not promised API.
  *
@@ -40,3 +40,5 @@ export {
   type AgentsNetRun,
   type RunDetails,
 } from './runtime/index.ts';
+/** The OpenAI-compatible gateway (`thicket serve`) for embedding in a host process: startGateway / createGateway, keys, telemetry. */
+export * from './gateway/index.ts';

@@ -114,7 +114,10 @@ export class Budget {
   readonly deadline: number;
   readonly spentVector = new Float64Array(DIMENSION_COUNT);
   readonly reservedVector = new Float64Array(DIMENSION_COUNT);
+  /** This budget and every ancestor, nearest first — shared budgets of other ledgers (LedgerOptions.within) included. */
   private readonly ancestry: Budget[];
+  /** The part of `ancestry` in this budget's own ledger: what replays and crash bookings are charged to. */
+  private readonly ownAncestry: Budget[];
   private childCount = 0;
 
   constructor(ledger: Ledger, name: string, parent: Budget | undefined, limits: BudgetLimits) {
@@ -122,16 +125,20 @@ export class Budget {
     this.ledger = ledger;
     this.name = name;
     this.parent = parent;
-    this.path = parent ? `${parent.path}/${name}` : name;
+    // A ledger's root drawn from another ledger's budget keeps its own name as its path: reports stay per ledger.
+    this.path = parent && parent.ledger === ledger ? `${parent.path}/${name}` : name;
     this.limitVector = new Float64Array(DIMENSION_COUNT).fill(Infinity);
     DIMENSIONS.forEach((dimension, index) => {
       const value = limits[dimension];
       if (value !== undefined) this.limitVector[index] = index === USD ? toNanoUsd(value) : value;
     });
     const ownDeadline = limits.seconds === undefined ? Infinity : ledger.clock.now() + limits.seconds * 1000;
-    this.deadline = Math.min(ownDeadline, parent?.deadline ?? Infinity);
+    // A shared budget of another ledger runs on its own clock (a simulated run's is virtual): its seconds, if
+    // any, are not inherited — its additive limits are what it shares.
+    this.deadline = Math.min(ownDeadline, parent && parent.ledger === ledger ? parent.deadline : Infinity);
     this.ancestry = [this];
     for (let node = parent; node; node = node.parent) this.ancestry.push(node);
+    this.ownAncestry = this.ancestry.filter((node) => node.ledger === ledger);
   }
 
   get limits(): BudgetLimits {
@@ -224,12 +231,13 @@ export class Budget {
 
   /**
    * Books already-incurred spend directly (e.g. a call replayed from the journal, whose cost belongs to this
-   * run but is not paid again). Refused like a reservation if it does not fit.
+   * run but is not paid again). Refused like a reservation if it does not fit. A shared budget this ledger
+   * draws from (LedgerOptions.within) is neither checked nor charged: it counted that spend when it was paid.
    */
   charge(amount: Amount, tags: SpendTags = {}): void {
     const vector = toVector(amount);
-    this.assertCovers(vector, amount, tags);
-    for (const node of this.ancestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.spentVector[index]! += vector[index]!;
+    this.assertCovers(vector, amount, tags, this.ownAncestry);
+    for (const node of this.ownAncestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.spentVector[index]! += vector[index]!;
     this.ledger.recordSpend(vector, tags);
     this.ledger.emit('charge', this, amount, tags);
   }
@@ -237,11 +245,12 @@ export class Budget {
   /**
    * Books spend already incurred whether or not it fits: calls in flight when an earlier process of the run
    * died, counted at their reserved worst case (the provider may have billed them). Never refused — it was
-   * spent — so the budget may end up over its limit, which leaves no headroom for anything else.
+   * spent — so the budget may end up over its limit, which leaves no headroom for anything else. Like
+   * `charge`, it stays in this ledger: a shared budget it draws from accounted the earlier process's spend itself.
    */
   book(amount: Amount, tags: SpendTags = {}): void {
     const vector = toVector(amount);
-    for (const node of this.ancestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.spentVector[index]! += vector[index]!;
+    for (const node of this.ownAncestry) for (let index = 0; index < DIMENSION_COUNT; index++) node.spentVector[index]! += vector[index]!;
     this.ledger.recordSpend(vector, tags);
     this.ledger.emit('charge', this, amount, tags);
   }
@@ -265,7 +274,7 @@ export class Budget {
     return Math.max(0, Math.floor(output));
   }
 
-  private assertCovers(vector: Float64Array, amount: Amount, tags: SpendTags): void {
+  private assertCovers(vector: Float64Array, amount: Amount, tags: SpendTags, path: readonly Budget[] = this.ancestry): void {
     if (this.ledger.clock.now() >= this.deadline) {
       this.ledger.emit('refuse', this, amount, tags);
       const limitSeconds = (this.deadline - this.ledger.startedAt) / 1000;
@@ -277,7 +286,7 @@ export class Budget {
         requested: 0,
       });
     }
-    for (const node of this.ancestry) {
+    for (const node of path) {
       for (let index = 0; index < DIMENSION_COUNT; index++) {
         const requested = vector[index]!;
         if (requested === 0) continue;
@@ -397,6 +406,12 @@ export interface LedgerOptions {
   clock: Clock;
   limits?: BudgetLimits;
   rootName?: string;
+  /**
+   * A budget of another ledger this one also draws from — e.g. a gateway key's budget for the period, shared
+   * by every run of the key. Each reservation is checked and booked on it too, in the same synchronous step,
+   * so concurrent runs can never together exceed it; this ledger's report still covers only its own spend.
+   */
+  within?: Budget;
 }
 
 export class Ledger {
@@ -416,7 +431,7 @@ export class Ledger {
   constructor(options: LedgerOptions) {
     this.clock = options.clock;
     this.startedAt = options.clock.now();
-    this.root = new Budget(this, options.rootName ?? 'run', undefined, options.limits ?? {});
+    this.root = new Budget(this, options.rootName ?? 'run', options.within, options.limits ?? {});
     this.budgets.set(this.root.path, this.root);
   }
 

@@ -21,7 +21,11 @@ export type {
   LedgerEntryRow,
   ModelSpend,
   CallIntentRow,
+  RunFilter,
+  ApiKeyRow,
 } from './types.ts';
+export type { NewApiKey } from './api-keys.ts';
+export { MAX_RUN_PAGE } from './run-list.ts';
 export type { CallIntent, CallRecorder, RecordedCall, RecordedResponse, RecordedFinishReason } from './call-recorder.ts';
 export { JOURNAL_COMPONENT, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
 // Shared with the layers that keep their own tables (and version sequence) in a SQLite file: the registry.

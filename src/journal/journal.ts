@@ -18,6 +18,8 @@ import { applyMigrations, prepareVersionOf } from './apply-migrations.ts';
 import type { CallIntent, CallRecorder, RecordedCall } from './call-recorder.ts';
 import { closedError, conflictingCallError, newerSchemaError, unknownRun, wrap } from './errors.ts';
 import { openReadOnlyDatabase } from './read-only.ts';
+import { RunLister, checkRunFilter } from './run-list.ts';
+import { ApiKeyTable, type NewApiKey } from './api-keys.ts';
 import { MessageStore, type ListNodeInfo } from './message-store.ts';
 import { PendingCalls, RESTORED } from './pending-calls.ts';
 import {
@@ -44,6 +46,8 @@ import type {
   ModelSpend,
   NewRun,
   RunRow,
+  ApiKeyRow,
+  RunFilter,
   RunSummary,
   StepInput,
   StepRow,
@@ -69,6 +73,8 @@ export class Journal {
   private closed = false;
   private statements: Statements | undefined;
   private messageStore: MessageStore | undefined;
+  private runLister: RunLister | undefined;
+  private apiKeyTable: ApiKeyTable | undefined;
   private readonly pending = new PendingCalls(() => this.flush());
   /** Ids of the intents this handle wrote and has not resolved yet, by run and call key. */
   private readonly openIntents = new Map<string, number[]>();
@@ -254,6 +260,8 @@ export class Journal {
             path: 'command',
             message: `the journal has ${JSON.stringify(existing.command)}, got ${JSON.stringify(values.command)}`,
           });
+        // A run billed to one owner (gateway key) is never resumed, nor its calls replayed, by another.
+        if ((existing.owner ?? null) !== values.owner) issues.push({ path: 'owner', message: 'the run belongs to another owner' });
         if (existing.query !== values.query)
           issues.push({ path: 'query', message: `the journal has ${JSON.stringify(existing.query)}, got ${JSON.stringify(values.query)}` });
         // Settings that shape the calls (model, samples, seed, …) must match too, or the replayed calls would
@@ -290,17 +298,14 @@ export class Journal {
   }
 
   /** Newest first, with totals aggregated over each run's calls. */
-  listRuns(options: { limit?: number | undefined } = {}): RunSummary[] {
+  listRuns(filter: RunFilter = {}): RunSummary[] {
     this.flush();
-    const limit = options.limit ?? 20;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new InvalidInputError('Cannot list runs', [{ path: 'limit', message: 'must be a positive integer' }]);
-    }
-    return this.guard('Cannot list runs', () =>
-      this.stmts()
-        .listRuns.all(limit)
-        .map((row) => ({ ...toRunRow(row), totals: toTotals(row) })),
-    );
+    const issues = checkRunFilter(filter);
+    if (issues.length > 0) throw new InvalidInputError('Cannot list runs', issues);
+    return this.guard('Cannot list runs', () => {
+      this.runLister ??= new RunLister(this.db);
+      return this.runLister.list(filter).map((row) => ({ ...toRunRow(row), totals: toTotals(row) }));
+    });
   }
 
   // ----------------------------------------------------------------------------------------------- steps
@@ -626,6 +631,42 @@ export class Journal {
     );
   }
 
+  // -------------------------------------------------------------------------------------------- api keys
+
+  /** Stores a gateway key (its secret's SHA-256 only). */
+  createApiKey(key: NewApiKey): ApiKeyRow {
+    return this.guard(`Cannot create API key "${key.name}"`, () => this.keys().insert(key, this.isoNow()));
+  }
+
+  getApiKey(id: string): ApiKeyRow | undefined {
+    return this.guard(`Cannot read API key "${id}"`, () => this.keys().get(id));
+  }
+
+  findApiKey(secretSha256: string): ApiKeyRow | undefined {
+    return this.guard('Cannot read API keys', () => this.keys().findBySecretHash(secretSha256));
+  }
+
+  listApiKeys(): ApiKeyRow[] {
+    return this.guard('Cannot list API keys', () => this.keys().list());
+  }
+
+  /** Revokes a live key; false when it is unknown or already revoked. */
+  revokeApiKey(id: string): boolean {
+    return this.guard(`Cannot revoke API key "${id}"`, () => this.keys().revoke(id, this.isoNow()));
+  }
+
+  /** What runs owned by `owner` and created at or after `since` (ISO) spent (see api-keys.ts). */
+  ownerSpend(owner: string, since: string): UsageTotals {
+    this.flush();
+    return this.guard(`Cannot read the spend of "${owner}"`, () => this.keys().ownerSpend(owner, since));
+  }
+
+  private keys(): ApiKeyTable {
+    this.assertOpen();
+    this.apiKeyTable ??= new ApiKeyTable(this.db);
+    return this.apiKeyTable;
+  }
+
   // ---------------------------------------------------------------------------------------------- ledger
 
   /** Appends a ledger entry (refusals, replays; settles of recorded calls are written by `recordCall`). Returns its id. */
@@ -667,6 +708,7 @@ export class Journal {
       values.seed,
       values.simulated,
       values.budgetJson,
+      values.owner,
       at,
       at,
     );

@@ -22,6 +22,7 @@ export interface RunDbRow {
   error_json: string | null;
   budget_json: string | null;
   usage_json: string | null;
+  owner: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -131,6 +132,7 @@ export function toRunRow(row: RunDbRow): RunRow {
     error: parseJson(row.error_json),
     budget: parseJson(row.budget_json),
     usage: runUsage(parseJson(row.usage_json)),
+    owner: row.owner ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

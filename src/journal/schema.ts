@@ -158,4 +158,24 @@ CREATE TABLE call_intents (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'runs.owner and api_keys: who a run is billed to (a gateway key), and the gateway keys themselves',
+    // owner is NULL for runs started outside the gateway. A key's spend for a period is the sum of its runs'
+    // journaled calls (and unresolved intents), read through runs_by_owner. Keys keep only a SHA-256 of the
+    // secret: the secret is 32 random bytes, so a slow password hash would add nothing but latency per request.
+    up: `
+ALTER TABLE runs ADD COLUMN owner TEXT;
+CREATE INDEX runs_by_owner ON runs (owner, created_at) WHERE owner IS NOT NULL;
+CREATE TABLE api_keys (
+  id            TEXT PRIMARY KEY NOT NULL,
+  name          TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  role          TEXT NOT NULL CHECK (role IN ('admin', 'client')),
+  settings_json TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  revoked_at    TEXT
+);
+`,
+  },
 ];

@@ -25,7 +25,6 @@ export interface Statements {
   getRun: Statement<RunDbRow>;
   resumeRun: Statement;
   finishRun: Statement;
-  listRuns: Statement<RunDbRow & TotalsDbRow>;
   upsertStep: Database.Statement<[Record<string, unknown>], unknown>;
   getStep: Statement<StepDbRow>;
   getSteps: Statement<StepDbRow>;
@@ -69,7 +68,7 @@ const CALL_COLUMNS =
  * over calls alone, a calls column under a LEFT JOIN (where a run without calls still yields one row, which
  * must count 0). Dollars are summed as integer nano-dollars (exact, order-free; core/usage.ts), as the ledger does.
  */
-function totalsColumns(counted: string, prefix: string): string {
+export function totalsColumns(counted: string, prefix: string): string {
   const billed = (field: string, fallback: string): string => `COALESCE(json_extract(${prefix}billed_json, '$.${field}'), ${fallback})`;
   const present = counted === '*' ? '1' : `CASE WHEN ${counted} IS NULL THEN 0 ELSE 1 END`;
   return `COALESCE(SUM(${present} * ${billed('calls', '1')}), 0) AS calls,
@@ -156,21 +155,14 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
 
   return {
     insertRun: db.prepare(
-      `INSERT INTO runs (id, command, query, args_json, seed, simulated, status, budget_json, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+      `INSERT INTO runs (id, command, query, args_json, seed, simulated, status, budget_json, owner, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
     ),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'running', answer = NULL, error_json = NULL, budget_json = COALESCE(?, budget_json), updated_at = ? WHERE id = ?`,
     ),
     finishRun: db.prepare('UPDATE runs SET status = ?, answer = ?, error_json = ?, usage_json = ?, updated_at = ? WHERE id = ?'),
-    listRuns: db.prepare(
-      `WITH page AS (SELECT rowid AS seq, * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?)
-       SELECT page.*, ${totalsColumns('calls.call_key', 'calls.')}
-       FROM page LEFT JOIN calls ON calls.run_id = page.id
-       GROUP BY page.seq
-       ORDER BY page.created_at DESC, page.seq DESC`,
-    ),
     upsertStep: db.prepare<Record<string, unknown>, unknown>(
       `INSERT INTO steps (run_id, step_id, kind, status, input_json, output_json, usage_json, started_at, ended_at)
        VALUES (@runId, @stepId, @kind, @status, @input, @output, @usage, COALESCE(@startedAt, @now),

@@ -35,6 +35,38 @@ export interface NewRun {
   simulated: boolean;
   /** The budget the run was given (JSON). On resume, a given budget replaces the stored one. */
   budget?: unknown;
+  /** Who the run is billed to (a gateway key id); null/absent for runs started elsewhere. Must match on resume. */
+  owner?: string | null | undefined;
+}
+
+/** Which runs `listRuns` returns (all given conditions hold); newest first. */
+export interface RunFilter {
+  limit?: number | undefined;
+  /** Skip this many of the matching runs (paging). */
+  offset?: number | undefined;
+  status?: JournalRunStatus | undefined;
+  owner?: string | undefined;
+  command?: string | undefined;
+  /** The strategy recorded in the run's args (`auto`, `vote`, `workflow`, …). */
+  strategy?: string | undefined;
+  /** The model recorded in the run's args. */
+  model?: string | undefined;
+  /** Created at or after this ISO time. */
+  since?: string | undefined;
+  /** Created before this ISO time. */
+  until?: string | undefined;
+}
+
+/** A gateway API key as stored: never the secret, only its SHA-256. */
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  secretSha256: string;
+  role: 'admin' | 'client';
+  /** The key's limits (budget, period, models, rate) as the gateway wrote them. */
+  settings: unknown;
+  createdAt: string;
+  revokedAt: string | null;
 }
 
 export interface RunRow {
@@ -50,6 +82,8 @@ export interface RunRow {
   error: unknown;
   budget: unknown;
   usage: unknown;
+  /** Who the run is billed to (a gateway key id), or null. */
+  owner: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -87,6 +87,7 @@ export interface RunValues {
   seed: number | null;
   simulated: 0 | 1;
   budgetJson: string | null;
+  owner: string | null;
 }
 
 export function runValues(run: NewRun): RunValues {
@@ -98,6 +99,8 @@ export function runValues(run: NewRun): RunValues {
   if (run.seed !== undefined && run.seed !== null && !Number.isSafeInteger(run.seed))
     issues.push({ path: 'seed', message: 'must be an integer' });
   if (typeof run.simulated !== 'boolean') issues.push({ path: 'simulated', message: 'must be a boolean' });
+  if (run.owner !== undefined && run.owner !== null && (typeof run.owner !== 'string' || run.owner === ''))
+    issues.push({ path: 'owner', message: 'must be a non-empty string or null' });
   const argsJson = encodeJson(run.args, 'args', issues);
   const budgetJson = encodeJson(run.budget, 'budget', issues);
   if (issues.length > 0) throw new InvalidInputError('Invalid run', issues);
@@ -109,6 +112,7 @@ export function runValues(run: NewRun): RunValues {
     seed: run.seed ?? null,
     simulated: run.simulated ? 1 : 0,
     budgetJson,
+    owner: run.owner ?? null,
   };
 }
 

@@ -23,6 +23,12 @@ export type ThicketEvent =
   | { type: 'call-retried'; model: string; callKey: string; attempt: number; delayMs: number; error: string }
   | { type: 'call-failed'; model: string; callKey: string; error: { code: string; message: string } }
   | {
+      type: 'node-started';
+      /** The node's step id as journaled (`wf/vote`). */
+      nodeId: string;
+      op: string;
+    }
+  | {
       type: 'node-finished';
       /** The node's step id as journaled (`wf/vote`; the governor's `gov/…`), what `thicket runs show --trace` lists. */
       nodeId: string;

@@ -23,7 +23,7 @@ import {
   type ThicketError,
   type UsageTotals,
 } from '../core/index.ts';
-import { Ledger, type BudgetLimits } from '../budget/index.ts';
+import { Ledger, type Budget, type BudgetLimits } from '../budget/index.ts';
 import { FleetResolver, arithmeticTask, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import type { Embedder } from '../registry/index.ts';
@@ -108,6 +108,14 @@ export interface SolveOptions {
   corpus?: string;
   /** Re-using a run id resumes that run: finished calls are replayed from the journal, not paid again. */
   runId?: string;
+  /**
+   * An outer budget the run also draws from, shared with other runs (e.g. a gateway key's budget for the
+   * period): every reservation is checked and booked on it too, in the same synchronous step, so concurrent
+   * runs together never exceed it. Replays and crash bookings of a resumed run are not charged to it again.
+   */
+  sharedBudget?: Budget;
+  /** Who the run is billed to (a gateway key id), journaled with it; a run is resumed only by its owner. */
+  owner?: string;
   /** Seeds the simulated fleet and embedded sampling (default: the instance's seed). */
   seed?: number;
   /** Cancels the run; unspent reservations are released and the result says `cancelled`. */
@@ -339,11 +347,20 @@ export async function solve(query: string, options: SolveOptions, environment: S
       // Only when given, so runs journaled before capability nodes existed still resume.
       ...(capabilities && Object.keys(capabilities.policy).length > 0 ? { capabilityPolicy: capabilities.policy } : {}),
     };
-    const { resumed } = journal.beginOrResumeRun({ id: runId, command: 'solve', query, args, seed, simulated, budget });
+    const { resumed } = journal.beginOrResumeRun({
+      id: runId,
+      command: 'solve',
+      query,
+      args,
+      seed,
+      simulated,
+      budget,
+      ...(options.owner !== undefined ? { owner: options.owner } : {}),
+    });
     const emit = options.onEvent ?? ((): void => {});
     emit({ type: 'run-started', runId, query, strategy, simulated, resumed, budget });
 
-    const ledger = new Ledger({ clock, limits: budget });
+    const ledger = new Ledger({ clock, limits: budget, ...(options.sharedBudget ? { within: options.sharedBudget } : {}) });
     // newUsage = what this invocation actually sent (settled attempts); replayed calls are charged, not settled.
     const newUsage: UsageTotals = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
     ledger.onEvent((event) => {
@@ -378,6 +395,10 @@ export async function solve(query: string, options: SolveOptions, environment: S
     const trace = new Trace(clock);
     if (options.onEvent) {
       trace.onEvent((event) => {
+        if (event.type === 'op-start' && typeof event.data['op'] === 'string') {
+          emit({ type: 'node-started', nodeId: event.stepId, op: event.data['op'] });
+          return;
+        }
         // The executor's node ends carry a status and a call count; operators' own op-end events (inside a
         // node) carry no status, and the workflow's closing event no call count.
         if (event.type !== 'op-end' || typeof event.data['status'] !== 'string' || typeof event.data['calls'] !== 'number') return;

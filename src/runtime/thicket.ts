@@ -17,7 +17,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CancelledError, InvalidInputError } from '../core/index.ts';
 import { loadFleetConfig, parseFleetConfig, type FleetConfig } from '../models/index.ts';
-import { Journal, defaultJournalPath, type CallRow, type RunRow, type RunSummary, type StepRow } from '../journal/index.ts';
+import { Journal, defaultJournalPath, type CallRow, type RunFilter, type RunRow, type RunSummary, type StepRow } from '../journal/index.ts';
 import {
   CapabilityRegistry,
   defaultRegistryPath,
@@ -62,8 +62,8 @@ export class ThicketRuntime {
 
   /** Reading runs and the registry. Neither creates a file that does not exist yet. */
   readonly runs = {
-    /** Newest first. An absent journal has no runs. */
-    list: (options: { limit?: number } = {}): RunSummary[] => this.existingJournal()?.listRuns(options) ?? [],
+    /** Newest first, filtered (status, owner, strategy, model, time window, paging). An absent journal has no runs. */
+    list: (filter: RunFilter = {}): RunSummary[] => this.existingJournal()?.listRuns(filter) ?? [],
     /** Undefined when no run has that id. */
     get: (id: string): RunDetails | undefined => {
       const journal = this.existingJournal();
@@ -151,6 +151,14 @@ export class ThicketRuntime {
   async agentsnet(options: AgentsNetOptions = {}): Promise<AgentsNetRun> {
     this.assertOpen();
     return agentsNetRun(options, this.environment);
+  }
+
+  /**
+   * The instance's journal, opened (and created) if needed — for surfaces that keep their own records in it
+   * (the gateway's API keys) or read it directly.
+   */
+  openJournal(): Journal {
+    return this.journal();
   }
 
   /** Closes the journal and the registry. Runs still in flight should be awaited (or cancelled) first. */

@@ -1,0 +1,199 @@
+/**
+ * REST beyond chat completions: runs (list with filters, detail with trace and calls, live events over SSE,
+ * cancel, start in the background), plus the registry and studies (rest-registry.ts, rest-studies.ts). A
+ * client key sees only its own runs; an admin key (or the open local gateway) sees all.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { MAX_RUN_PAGE, type RunSummary } from '../journal/index.ts';
+import type { ThicketEvent } from '../runtime/index.ts';
+import { errorSchema } from './chat-route.ts';
+import { asJson, type Caller, type GatewayApp, type GatewayContext } from './context.ts';
+import { GatewayError } from './errors.ts';
+import { registerRegistryRoutes } from './rest-registry.ts';
+import { registerStudyRoutes } from './rest-studies.ts';
+
+const runStatuses = ['running', 'ok', 'budget_exhausted', 'cancelled', 'error'] as const;
+
+function visibleRun(context: GatewayContext, caller: Caller, id: string) {
+  const details = context.thicket.runs.get(id);
+  if (!details || (!caller.admin && details.run.owner !== caller.key?.id))
+    throw new GatewayError(404, 'not_found_error', 'run_not_found', `No run "${id}".`);
+  return details;
+}
+
+const summaryView = (run: RunSummary): Record<string, unknown> => ({
+  id: run.id,
+  command: run.command,
+  query: run.query,
+  status: run.status,
+  answer: run.answer,
+  strategy: (run.args as { strategy?: unknown } | null)?.strategy ?? null,
+  model: (run.args as { model?: unknown } | null)?.model ?? null,
+  simulated: run.simulated,
+  owner: run.owner,
+  budget: run.budget,
+  totals: run.totals,
+  error: run.error,
+  created_at: run.createdAt,
+  updated_at: run.updatedAt,
+});
+
+export function registerRestRoutes(app: GatewayApp, context: GatewayContext): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs',
+      tags: ['Runs'],
+      summary: 'Runs, newest first, with filters (a client key sees its own)',
+      request: {
+        query: z.object({
+          status: z.enum(runStatuses).optional(),
+          strategy: z.string().optional(),
+          model: z.string().optional(),
+          key: z.string().optional().openapi({ description: 'Owner key id (admin only).' }),
+          since: z.string().datetime({ offset: true }).optional(),
+          until: z.string().datetime({ offset: true }).optional(),
+          limit: z.coerce.number().int().min(1).max(MAX_RUN_PAGE).optional(),
+          offset: z.coerce.number().int().min(0).optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Runs',
+          content: { 'application/json': { schema: z.object({ data: z.array(z.object({}).passthrough()) }).passthrough() } },
+        },
+        422: { description: 'Invalid filter', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    (c) => {
+      const caller = c.get('caller');
+      const query = c.req.valid('query');
+      const owner = caller.admin ? query.key : caller.key?.id;
+      const runs = context.thicket.runs.list({
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.strategy ? { strategy: query.strategy } : {}),
+        ...(query.model ? { model: query.model } : {}),
+        ...(owner !== undefined ? { owner } : {}),
+        ...(query.since ? { since: query.since } : {}),
+        ...(query.until ? { until: query.until } : {}),
+        limit: query.limit ?? 50,
+        offset: query.offset ?? 0,
+      });
+      const live = new Set(context.live.list().map((run) => run.runId));
+      return c.json(
+        {
+          data: runs.map((run) => asJson({ ...summaryView(run), live: live.has(run.id) })),
+          limit: query.limit ?? 50,
+          offset: query.offset ?? 0,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs/{id}',
+      tags: ['Runs'],
+      summary: 'A run with its calls (prompt, response, tokens, latency, replayed) and steps (the trace)',
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: { description: 'The run', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+        404: { description: 'No such run (or not this key’s)', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    (c) => {
+      const details = visibleRun(context, c.get('caller'), c.req.valid('param').id);
+      return c.json(asJson({ ...details, live: context.live.has(details.run.id) }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs/{id}/events',
+      tags: ['Runs'],
+      summary: 'The run’s events as Server-Sent Events: those so far, then live until `run-finished`',
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: {
+          description: 'SSE: `event: <type>` / `data: <ThicketEvent JSON>`',
+          content: { 'text/event-stream': { schema: z.string() } },
+        },
+        404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    (c) => {
+      const caller = c.get('caller');
+      const id = c.req.valid('param').id;
+      const live = context.live.get(id);
+      if (live && !caller.admin && live.owner !== caller.key?.id)
+        throw new GatewayError(404, 'not_found_error', 'run_not_found', `No run "${id}".`);
+      const stored = live ? undefined : visibleRun(context, caller, id);
+      return streamSSE(c, async (stream) => {
+        if (!live) {
+          // Finished (or from another process): what the journal holds, as one event.
+          await stream.writeSSE({ event: 'run', data: JSON.stringify({ type: 'run', run: stored!.run }) });
+          return;
+        }
+        const queue: ThicketEvent[] = [...live.events];
+        let wake: (() => void) | undefined;
+        let done = false;
+        const listener = (event: ThicketEvent): void => {
+          queue.push(event);
+          wake?.();
+        };
+        live.listeners.add(listener);
+        void live.finished.then(() => {
+          done = true;
+          wake?.();
+        });
+        stream.onAbort(() => {
+          live.listeners.delete(listener);
+          done = true;
+          wake?.();
+        });
+        for (;;) {
+          const event = queue.shift();
+          if (event) {
+            await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+            if (event.type === 'run-finished') break;
+            continue;
+          }
+          if (done) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        live.listeners.delete(listener);
+      });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/runs/{id}/cancel',
+      tags: ['Runs'],
+      summary: 'Cancels a run in flight: what it reserved is released; resume it later with the same run id',
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        202: { description: 'Cancellation requested', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+        404: { description: 'No such run in flight', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    (c) => {
+      const caller = c.get('caller');
+      const id = c.req.valid('param').id;
+      const live = context.live.get(id);
+      if (!live || (!caller.admin && live.owner !== caller.key?.id))
+        throw new GatewayError(404, 'not_found_error', 'run_not_in_flight', `No run "${id}" in flight here.`);
+      live.controller.abort();
+      return c.json({ id, cancelling: true }, 202);
+    },
+  );
+
+  registerRegistryRoutes(app, context);
+  registerStudyRoutes(app, context);
+}

@@ -1,0 +1,74 @@
+/**
+ * `thicket serve`: the gateway on a socket (@hono/node-server). With no live API key the gateway is open to
+ * whoever can reach it, so it then binds loopback only and says so; SIGTERM/SIGINT drain the runs in flight
+ * before the process exits (a crash loses nothing journaled: a repeated request with the same run id resumes).
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { InvalidInputError } from '../core/index.ts';
+import { createGateway, type Gateway, type GatewayOptions } from './app.ts';
+
+export interface ServeOptions extends GatewayOptions {
+  /** Default 127.0.0.1. Anything but loopback needs at least one live API key. */
+  host?: string;
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningGateway {
+  gateway: Gateway;
+  url: string;
+  host: string;
+  port: number;
+  /** True when no key exists: every caller is the unrestricted local operator. */
+  open: boolean;
+  /** Drains (up to `drainMs`, default 30 s), closes the socket, the runtime and the exporter. */
+  close(options?: { drainMs?: number }): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function startGateway(options: ServeOptions): Promise<RunningGateway> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8787;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidInputError('Invalid serve options', [
+      { path: 'port', message: `must be a whole number from 0 to 65535, got ${port}` },
+    ]);
+  const gateway = createGateway(options);
+  const open = !gateway.context.keys.hasKeys();
+  if (open && !LOOPBACK.has(host))
+    throw new InvalidInputError('Refusing to serve without API keys on a public address', [
+      {
+        path: 'host',
+        message: `"${host}" is not loopback and no API key exists: create one first (thicket keys create --name admin --admin), or bind 127.0.0.1`,
+      },
+    ]);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const started = serve({ fetch: gateway.app.fetch, hostname: host, port }, () => resolve(started));
+    started.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    gateway,
+    url: `http://${shownHost}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    open,
+    close: (closeOptions = {}) => {
+      closing ??= (async () => {
+        // Stop accepting connections first, then let the runs in flight finish (or cancel them at the deadline).
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await gateway.drain(closeOptions.drainMs ?? 30_000);
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await closed;
+        await gateway.context.telemetry.shutdown();
+        await gateway.context.thicket.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * `listRuns` with filters (status, owner, command, strategy, model, time window, paging). The WHERE clause is
+ * built from the filters given and each shape is prepared once: a dozen shapes at most, and SQLite plans each
+ * with the right index (runs_by_owner for a key's runs) instead of one catch-all `(? IS NULL OR …)` query.
+ */
+import type Database from 'better-sqlite3';
+import { InvalidInputError, type InputIssue } from '../core/index.ts';
+import { totalsColumns } from './statements.ts';
+import type { RunDbRow, TotalsDbRow } from './rows.ts';
+import { JOURNAL_RUN_STATUSES, type RunFilter } from './types.ts';
+
+const CONDITIONS = {
+  status: 'status = ?',
+  owner: 'owner = ?',
+  command: 'command = ?',
+  strategy: "json_extract(args_json, '$.strategy') = ?",
+  model: "json_extract(args_json, '$.model') = ?",
+  since: 'created_at >= ?',
+  until: 'created_at < ?',
+} as const;
+type FilterKey = keyof typeof CONDITIONS;
+const FILTER_KEYS = Object.keys(CONDITIONS) as FilterKey[];
+export const MAX_RUN_PAGE = 100_000;
+
+export function checkRunFilter(filter: RunFilter): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const { limit, offset, status, since, until } = filter;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RUN_PAGE))
+    issues.push({ path: 'limit', message: `must be a whole number from 1 to ${MAX_RUN_PAGE}` });
+  if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0))
+    issues.push({ path: 'offset', message: 'must be a whole number ≥ 0' });
+  if (status !== undefined && !JOURNAL_RUN_STATUSES.includes(status))
+    issues.push({ path: 'status', message: `must be one of ${JOURNAL_RUN_STATUSES.join(', ')}` });
+  for (const [key, value] of [
+    ['since', since],
+    ['until', until],
+  ] as const)
+    if (value !== undefined && Number.isNaN(Date.parse(value)))
+      issues.push({ path: key, message: `must be an ISO date/time, got "${value}"` });
+  return issues;
+}
+
+export class RunLister {
+  private readonly prepared = new Map<string, Database.Statement<unknown[], RunDbRow & TotalsDbRow>>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  list(filter: RunFilter): Array<RunDbRow & TotalsDbRow> {
+    const issues = checkRunFilter(filter);
+    if (issues.length > 0) throw new InvalidInputError('Cannot list runs', issues);
+    const used = FILTER_KEYS.filter((key) => filter[key] !== undefined);
+    const shape = used.join(',');
+    let statement = this.prepared.get(shape);
+    if (!statement) {
+      const where = used.length > 0 ? `WHERE ${used.map((key) => CONDITIONS[key]).join(' AND ')}` : '';
+      statement = this.db.prepare<unknown[], RunDbRow & TotalsDbRow>(
+        `WITH page AS (SELECT rowid AS seq, * FROM runs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?)
+         SELECT page.*, ${totalsColumns('calls.call_key', 'calls.')}
+         FROM page LEFT JOIN calls ON calls.run_id = page.id
+         GROUP BY page.seq
+         ORDER BY page.created_at DESC, page.seq DESC`,
+      );
+      this.prepared.set(shape, statement);
+    }
+    const normalised = (key: FilterKey): unknown => {
+      const value = filter[key];
+      // Stored times are ISO strings in UTC; a filter given in another form is normalised so the comparison is by time.
+      return key === 'since' || key === 'until' ? new Date(value as string).toISOString() : value;
+    };
+    return statement.all(...used.map(normalised), filter.limit ?? 20, filter.offset ?? 0);
+  }
+}
