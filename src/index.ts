@@ -1,7 +1,6 @@
 /**
  * The package surface of `thicket`: what `import { … } from 'thicket'` gives a library user. Each line
- * re-exports one layer's own surface (its index.ts), except `createThicket` and the runtime's types: `createThicket` and the runtime's
- * types. Layers not listed (formats, registry, governor, network, criticality, the rest of lab, cli) are the
+ * re-exports one layer's own surface (its index.ts), except `createThicket` and the runtime's types. Layers not listed (formats, registry, governor, network, criticality, the rest of lab, cli) are the
  * runtime's and the CLI's, reachable from the source tree but not promised API.
  *
  * Nothing here may load an optional peer dependency (node-llama-cpp, usearch, vega, vega-lite,
