@@ -57,6 +57,15 @@ const EXPECTED: Record<string, Expectation> = {
     },
   },
   'thicket fleet': { exit: 0, check: shows(/local-small/, /\bgpt\b/, /sim:small/) },
+  'thicket keys create --name admin --admin': {
+    exit: 0,
+    check: shows(/Created admin key admin/, /token: thk_[a-z0-9]{12}_/, /Shown once/),
+  },
+  'thicket keys create --name app --budget-usd 5 --budget-tokens 2e6 --period day --rpm 60 --concurrency 8': {
+    exit: 0,
+    check: shows(/Created client key app/, /token: thk_/),
+  },
+  'thicket keys ls': { exit: 0, check: shows(/admin/, /app/, /usd 5, totalTokens 2000000/, /60 rpm; 8 at once/) },
   'thicket fleet check': { exit: 0, check: shows(/local-small/, /\bgpt\b/) },
   'thicket solve "What is 17*23?" --model gpt --samples 5 --budget-usd 0.01': { exit: 0, check: shows(/Answer: 391\b/) },
   'thicket governor calibrate --items 120 --levels 1500,4000,12000': { exit: 0, check: shows(/calibrated 120 items .*\[SIMULATED\]/) },

@@ -377,8 +377,13 @@ function registerOperationalRoutes(app: GatewayApp, context: GatewayContext): vo
     }
   });
   app.get('/metrics', async (c) => {
-    const caller = c.get('caller') as Caller | undefined;
-    void caller;
+    // Labels name keys: once keys exist, only an admin key may scrape (Prometheus sends it as a bearer token).
+    if (context.keys.hasKeys()) {
+      const header = c.req.header('authorization');
+      const key = header?.startsWith('Bearer ') ? context.keys.verify(header.slice(7).trim()) : undefined;
+      if (!key) throw new GatewayError(401, 'authentication_error', 'missing_api_key', 'Metrics need an admin key once API keys exist.');
+      if (key.role !== 'admin') throw new GatewayError(403, 'permission_error', 'admin_required', 'Metrics need an admin key.');
+    }
     return c.body(await context.metrics.registry.metrics(), 200, { 'content-type': context.metrics.registry.contentType });
   });
 }

@@ -133,8 +133,9 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
   }
   try {
     let limits: BudgetLimits = requestBudget(request.thicket, fromHeaders.limits);
-    const shared = key && Object.keys(keyLimits(key.settings)).length > 0 ? gateway.budgets.budgetFor(key) : undefined;
-    if (shared && key) {
+    // Every keyed run draws from its key's period budget — also an unlimited one, which then only counts.
+    const shared = key ? gateway.budgets.budgetFor(key) : undefined;
+    if (shared && key && Object.keys(keyLimits(key.settings)).length > 0) {
       const spend = gateway.budgets.spend(key);
       // Nothing left on a limited dimension (or less than one call): refused before anything is sent.
       const exhausted = Object.entries(spend.remaining).find(([dimension, left]) => (dimension === 'usd' ? left <= 0 : left < 1));
@@ -327,6 +328,7 @@ export function registerChatRoute(app: GatewayApp, gateway: GatewayContext): voi
       try {
         const results = await solveAll(gateway, plan, c.req.raw.signal, span);
         const usage = sumUsage(results.map((result) => result.usage));
+        c.header('x-thicket-simulated', String(results.every((result) => result.simulated)));
         return c.json(
           {
             id: completionId(plan.runs[0]!.runId),
@@ -370,8 +372,12 @@ async function streamChat(
   const allStarted = new Promise<void>((resolve) => (onStarted = resolve));
   const disconnect = new AbortController();
   const signal = AbortSignal.any([c.req.raw.signal, disconnect.signal]);
+  let simulated = true;
   const outcome = solveAll(gateway, plan, signal, span, (event) => {
-    if (event.type === 'run-started' && ++started === plan.runs.length) onStarted();
+    if (event.type === 'run-started') {
+      simulated &&= event.simulated;
+      if (++started === plan.runs.length) onStarted();
+    }
     if (forward) forward(event);
     else pending.push(event);
   }).finally(() => plan.release());
@@ -393,6 +399,7 @@ async function streamChat(
       system_fingerprint: 'thicket-0.1.0',
       choices: [{ index, delta, logprobs: null, finish_reason: finish }],
     });
+  c.header('x-thicket-simulated', String(simulated));
   return streamSSE(c, async (stream: SSEStreamingApi) => {
     stream.onAbort(() => disconnect.abort());
     const progress = async (event: ThicketEvent): Promise<void> => {
