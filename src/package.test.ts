@@ -363,6 +363,49 @@ try {
     expectOk(run(process.execPath, [TSC, '-p', 'tsconfig.solve.json'], app, 5 * 60_000), 'tsc (strict consumer of createThicket)');
   });
 
+  it('serves the OpenAI-compatible gateway from the package (startGateway): a chat completion, typed under the strict consumer settings', () => {
+    writeFileSync(
+      join(app, 'gateway.mjs'),
+      `import { createThicket, startGateway } from 'thicket';
+const thicket = await createThicket({ journal: ${JSON.stringify(join(app, 'gateway.db'))} });
+const gateway = await startGateway({ thicket, port: 0, logLevel: 'silent', processMetrics: false });
+try {
+  const response = await fetch(gateway.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'vote@sim:small', messages: [{ role: 'user', content: 'What is 17*23?' }], thicket: { budget: { tokens: 4000 } } }),
+  });
+  const body = await response.json();
+  console.log(JSON.stringify({ status: response.status, answer: body.choices[0].message.content, usage: body.usage, thicket: body.thicket }));
+} finally {
+  await gateway.close();
+}
+`,
+    );
+    const served = run(process.execPath, ['gateway.mjs'], app);
+    expectOk(served, 'node gateway.mjs');
+    const result = JSON.parse(served.stdout) as {
+      status: number;
+      answer: string;
+      usage: { total_tokens: number };
+      thicket: { simulated: boolean; usage: { totalTokens: number } };
+    };
+    assert.equal(result.status, 200);
+    assert.equal(result.answer, '391');
+    assert.equal(result.thicket.simulated, true);
+    assert.equal(result.usage.total_tokens, result.thicket.usage.totalTokens);
+    writeFileSync(join(app, 'gateway.ts'), readFileSync(join(app, 'gateway.mjs'), 'utf8'));
+    writeFileSync(
+      join(app, 'tsconfig.gateway.json'),
+      JSON.stringify({
+        extends: './tsconfig.json',
+        compilerOptions: { module: 'NodeNext', target: 'ES2022', lib: ['ES2023', 'DOM'] },
+        files: ['gateway.ts'],
+      }),
+    );
+    expectOk(run(process.execPath, [TSC, '-p', 'tsconfig.gateway.json'], app, 5 * 60_000), 'tsc (strict consumer of startGateway)');
+  });
+
   it("runs the README's library example verbatim, and type-checks it", () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Use Thicket as a library'));

@@ -28,7 +28,10 @@ export interface GatewayOptions {
   defaultModel?: string;
   /** Origins allowed by CORS (e.g. a console on another port). Default: none — CORS is off. */
   corsOrigins?: string[];
+  /** A pino logger of the host's; default a JSON logger on stdout at `logLevel`. */
   logger?: Logger;
+  /** Level of the default logger (`silent` for none). Default `info`. */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   telemetry?: GatewayTelemetry;
   /** Node process metrics (event loop, memory) in /metrics. Default true. */
   processMetrics?: boolean;
@@ -54,7 +57,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     limiter: new KeyLimiter(),
     live: new LiveRuns(),
     metrics: new GatewayMetrics({ processMetrics: options.processMetrics ?? true }),
-    logger: options.logger ?? pino({ level: 'info' }),
+    logger: options.logger ?? pino({ level: options.logLevel ?? 'info', base: { service: 'thicket-gateway' } }),
     telemetry: options.telemetry ?? GatewayTelemetry.off(),
     draining: false,
   };
@@ -83,7 +86,14 @@ export function createGateway(options: GatewayOptions): Gateway {
             )
           : status === 400
             ? new GatewayError(400, 'invalid_request_error', 'invalid_json', `The request body could not be read: ${error.message}`)
-            : new GatewayError(status === 401 ? 401 : 400, 'invalid_request_error', 'bad_request', error.message);
+            : status === 415
+              ? new GatewayError(
+                  415,
+                  'invalid_request_error',
+                  'unsupported_media_type',
+                  'Send the body as JSON (content-type: application/json).',
+                )
+              : new GatewayError(status === 401 ? 401 : 400, 'invalid_request_error', 'bad_request', error.message);
     } else gatewayError = toGatewayError(error);
     if (gatewayError.status >= 500) context.logger.error({ err: error, requestId: c.get('requestId') }, 'request failed');
     if (gatewayError.extra.retryAfterSeconds !== undefined) c.header('retry-after', String(gatewayError.extra.retryAfterSeconds));
@@ -366,24 +376,58 @@ function registerKeyRoutes(app: GatewayApp, context: GatewayContext): void {
 }
 
 function registerOperationalRoutes(app: GatewayApp, context: GatewayContext): void {
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    if (context.draining) return c.json({ status: 'draining' }, 503);
-    try {
-      context.keys.hasKeys();
-      return c.json({ status: 'ready', runs_in_flight: context.live.size });
-    } catch (error) {
-      return c.json({ status: 'not ready', error: toGatewayError(error).message }, 503);
-    }
-  });
-  app.get('/metrics', async (c) => {
-    // Labels name keys: once keys exist, only an admin key may scrape (Prometheus sends it as a bearer token).
-    if (context.keys.hasKeys()) {
-      const header = c.req.header('authorization');
-      const key = header?.startsWith('Bearer ') ? context.keys.verify(header.slice(7).trim()) : undefined;
-      if (!key) throw new GatewayError(401, 'authentication_error', 'missing_api_key', 'Metrics need an admin key once API keys exist.');
-      if (key.role !== 'admin') throw new GatewayError(403, 'permission_error', 'admin_required', 'Metrics need an admin key.');
-    }
-    return c.body(await context.metrics.registry.metrics(), 200, { 'content-type': context.metrics.registry.contentType });
-  });
+  const status = z.object({ status: z.string() }).passthrough();
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['Operations'],
+      summary: 'Liveness: the process answers',
+      responses: { 200: { description: 'Alive', content: { 'application/json': { schema: status } } } },
+    }),
+    (c) => c.json({ status: 'ok' }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['Operations'],
+      summary: 'Readiness: the journal answers and the gateway is not draining',
+      responses: {
+        200: { description: 'Ready', content: { 'application/json': { schema: status } } },
+        503: { description: 'Draining or the journal is unavailable', content: { 'application/json': { schema: status } } },
+      },
+    }),
+    (c) => {
+      if (context.draining) return c.json({ status: 'draining' }, 503);
+      try {
+        context.keys.hasKeys();
+        return c.json({ status: 'ready', runs_in_flight: context.live.size }, 200);
+      } catch (error) {
+        return c.json({ status: 'not ready', error: toGatewayError(error).message }, 503);
+      }
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/metrics',
+      tags: ['Operations'],
+      summary: 'Prometheus metrics (an admin key once API keys exist)',
+      responses: {
+        200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+        401: { description: 'No admin key', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    async (c) => {
+      // Labels name keys: once keys exist, only an admin key may scrape (Prometheus sends it as a bearer token).
+      if (context.keys.hasKeys()) {
+        const header = c.req.header('authorization');
+        const key = header?.startsWith('Bearer ') ? context.keys.verify(header.slice(7).trim()) : undefined;
+        if (!key) throw new GatewayError(401, 'authentication_error', 'missing_api_key', 'Metrics need an admin key once API keys exist.');
+        if (key.role !== 'admin') throw new GatewayError(403, 'permission_error', 'admin_required', 'Metrics need an admin key.');
+      }
+      return c.text(await context.metrics.registry.metrics(), 200, { 'content-type': context.metrics.registry.contentType });
+    },
+  );
 }
