@@ -53,12 +53,20 @@ export function fleetModels(config: FleetConfig): Array<{ reference: string; sim
   return models;
 }
 
+/** Strategies a request can run: `search` needs a corpus on the server's disk, which a request cannot name. */
+const SERVED_STRATEGIES = STRATEGY_NAMES.filter((strategy) => strategy !== 'search');
+
 /** The model ids `GET /v1/models` lists: each model alone, and each strategy on it. */
 export function servedModelIds(models: ReadonlyArray<{ reference: string }>): string[] {
-  const ids = ['thicket/auto', ...STRATEGIES.map((strategy) => `thicket/${strategy}`)];
+  const ids = SERVED_STRATEGIES.map((strategy) => `thicket/${strategy}`);
   for (const { reference } of models) {
     ids.push(reference);
-    for (const strategy of STRATEGY_NAMES) ids.push(`${strategy}@${reference}`);
+    for (const strategy of SERVED_STRATEGIES) ids.push(`${strategy}@${reference}`);
   }
   return ids;
+}
+
+/** Throws a typed error (UNKNOWN_MODEL, …) when the gateway's default model cannot be resolved. */
+export function assertServable(config: FleetConfig, reference: string): void {
+  new FleetResolver({ config, clock: systemClock, seed: 0 }).resolve(reference);
 }

@@ -7,6 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { InvalidInputError } from '../core/index.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './app.ts';
+import { assertServable } from './model-names.ts';
 
 export interface ServeOptions extends GatewayOptions {
   /** Default 127.0.0.1. Anything but loopback needs at least one live API key. */
@@ -36,6 +37,8 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
       { path: 'port', message: `must be a whole number from 0 to 65535, got ${port}` },
     ]);
   const gateway = createGateway(options);
+  // A default model that does not resolve would fail every thicket/<strategy> request: refuse to start instead.
+  assertServable(options.thicket.config, gateway.context.defaultModel);
   const open = !gateway.context.keys.hasKeys();
   if (open && !LOOPBACK.has(host))
     throw new InvalidInputError('Refusing to serve without API keys on a public address', [
