@@ -125,6 +125,9 @@ describe('studies REST', () => {
     assert.equal((await call('POST', '/v1/studies', admin, { ...tiny, id: 'tiny' })).status, 202);
     const resumed = await finished('tiny');
     assert.deepEqual(resumed.result?.counts, { planned: 4, executed: 0, resumed: 4, failed: 0, notStarted: 0 });
+    // A refused restart leaves the finished job as it was.
+    assert.equal((await call('POST', '/v1/studies', admin, { ...tiny, id: 'tiny', suites: ['nonsense'] })).status, 422);
+    assert.equal((await finished('tiny')).result?.counts.resumed, 4);
   });
 
   it('cancels a running study; an id already running is 409, a third study at once 429, a cancel after the end 409', async () => {

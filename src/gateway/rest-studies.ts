@@ -131,22 +131,7 @@ export function registerStudyRoutes(app: GatewayApp, context: GatewayContext): v
         ...(body.items !== undefined ? { items: body.items } : {}),
         ...(body.concurrency !== undefined ? { concurrency: body.concurrency } : {}),
       };
-      const job = context.studies.start(id, request, join(studiesDir, id));
-      // The lab checks the whole request (suites, architectures, models, folders) synchronously before any
-      // cell runs, so a refusal has settled the job by the next turn of the event loop: answer it as a 422
-      // rather than as a job that failed.
-      await new Promise((resolve) => setImmediate(resolve));
-      const refusal = job.result === null ? job.error : null;
-      if (refusal && (refusal.code === 'INVALID_INPUT' || refusal.code === 'INVALID_CONFIG')) {
-        context.studies.delete(id);
-        throw new GatewayError(
-          422,
-          'invalid_request_error',
-          refusal.code,
-          refusal.message,
-          refusal.issues ? { issues: refusal.issues } : {},
-        );
-      }
+      const job = await context.studies.start(id, request, join(studiesDir, id));
       context.logger.info({ study: id, requestId: c.get('requestId') }, 'study started');
       void job.finished.then(() => context.logger.info({ study: id, status: job.status }, 'study finished'));
       return c.json(asJson({ ...jobView(job, false), status_url: `/v1/studies/${id}` }), 202);

@@ -4,7 +4,7 @@
  * the study's cells are journaled by the lab, so a study cut short (cancel, shutdown, crash) resumes when it
  * is started again with the same id.
  */
-import { CancelledError } from '../core/index.ts';
+import { CancelledError, ThicketError } from '../core/index.ts';
 import type { StudyRequest, StudyResult } from '../lab/index.ts';
 import { toGatewayError, type OpenAIErrorBody } from './errors.ts';
 
@@ -58,10 +58,13 @@ export class StudyJobs {
   }
 
   /**
-   * Starts a study in the background. The caller checks first that no job with this id is running and that
-   * fewer than `maxRunning` are (the route answers 409 / 429); this method does not refuse.
+   * Starts a study in the background; resolves with its job once the lab has accepted the request. The lab
+   * checks the whole request (suites, architectures, models, folders) synchronously before any cell runs, so
+   * a refusal has settled by the next turn of the event loop: it is thrown (a typed InvalidInputError, 422
+   * over HTTP) and leaves no job — a finished job of the same id stays as it was. The caller checks first that
+   * no job with this id is running and that fewer than `maxRunning` are (the route answers 409 / 429).
    */
-  start(id: string, request: StudyJob['request'], report: string | false): StudyJob {
+  async start(id: string, request: StudyJob['request'], report: string | false): Promise<StudyJob> {
     const controller = new AbortController();
     const job: StudyJob & { controller: AbortController } = {
       id,
@@ -74,6 +77,7 @@ export class StudyJobs {
       finished: Promise.resolve(),
       controller,
     };
+    let failure: unknown;
     job.finished = this.run({ ...request, id, report, signal: controller.signal }).then(
       (result) => {
         job.result = result;
@@ -81,13 +85,22 @@ export class StudyJobs {
         job.finishedAt = this.now().toISOString();
       },
       (error: unknown) => {
+        failure = error;
         job.status = error instanceof CancelledError || controller.signal.aborted ? 'cancelled' : 'error';
         job.error = toGatewayError(error).body().error;
         job.finishedAt = this.now().toISOString();
       },
     );
+    // In the map at once, so that a second request for this id meanwhile sees it running.
+    const previous = this.jobs.get(id);
     this.jobs.delete(id); // a restart of a finished id moves it to the end (newest)
     this.jobs.set(id, job);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (failure instanceof ThicketError && (failure.code === 'INVALID_INPUT' || failure.code === 'INVALID_CONFIG')) {
+      this.jobs.delete(id);
+      if (previous) this.jobs.set(id, previous);
+      throw failure;
+    }
     this.forgetOldest();
     return job;
   }
@@ -125,11 +138,6 @@ export class StudyJobs {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Forgets a job (a request refused before its study started). */
-  delete(id: string): void {
-    this.jobs.delete(id);
   }
 
   private forgetOldest(): void {
