@@ -11,6 +11,7 @@ import pino, { type Logger } from 'pino';
 import type { Journal } from '../journal/index.ts';
 import type { Thicket } from '../lab/index.ts';
 import { findPulledDefaultModel } from '../models/index.ts';
+import { requireAdmin } from './access.ts';
 import { GATEWAY_LIMITS } from './chat.ts';
 import { errorSchema, registerChatRoute } from './chat-route.ts';
 import { asJson, type Caller, type GatewayApp, type GatewayContext, type GatewayEnv } from './context.ts';
@@ -18,6 +19,7 @@ import { GatewayError, invalidRequest, toGatewayError } from './errors.ts';
 import { KeyBudgets, KeyLimiter, KeyStore, keyAllowsModel, parseKeySettings, type ApiKey } from './keys.ts';
 import { LiveRuns } from './live-runs.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { StudyJobs } from './study-jobs.ts';
 import { fleetModels, servedModelIds } from './model-names.ts';
 import { GatewayTelemetry } from './telemetry.ts';
 import { registerRestRoutes } from './rest.ts';
@@ -56,6 +58,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     budgets: new KeyBudgets(journal),
     limiter: new KeyLimiter(),
     live: new LiveRuns(),
+    studies: new StudyJobs({ run: (request) => thicket.study(request) }),
     metrics: new GatewayMetrics({ processMetrics: options.processMetrics ?? true }),
     logger: options.logger ?? pino({ level: options.logLevel ?? 'info', base: { service: 'thicket-gateway' } }),
     telemetry: options.telemetry ?? GatewayTelemetry.off(),
@@ -188,18 +191,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     context,
     drain: async (timeoutMs) => {
       context.draining = true;
+      // Studies run for minutes: they are cancelled at once (their finished cells are journaled, and starting
+      // the same study id again resumes them) rather than holding the shutdown up to the deadline.
+      context.studies.cancelAll('The gateway shut down before the study finished (start it again with the same id to resume).');
       const finished = await context.live.drained(timeoutMs);
       if (!finished) {
         context.live.cancelAll('The gateway shut down before the run finished (resume it with the same run id).');
         await context.live.drained(5_000);
       }
+      await context.studies.settled(Math.max(timeoutMs, 5_000));
       return finished;
     },
   };
-}
-
-export function requireAdmin(caller: Caller): void {
-  if (!caller.admin) throw new GatewayError(403, 'permission_error', 'admin_required', 'This route needs an admin key.');
 }
 
 function registerModelRoutes(app: GatewayApp, context: GatewayContext): void {
@@ -402,7 +405,7 @@ function registerOperationalRoutes(app: GatewayApp, context: GatewayContext): vo
       if (context.draining) return c.json({ status: 'draining' }, 503);
       try {
         context.keys.hasKeys();
-        return c.json({ status: 'ready', runs_in_flight: context.live.size }, 200);
+        return c.json({ status: 'ready', runs_in_flight: context.live.size, studies_running: context.studies.running }, 200);
       } catch (error) {
         return c.json({ status: 'not ready', error: toGatewayError(error).message }, 503);
       }

@@ -1,6 +1,6 @@
 /**
  * What every route of the gateway shares: the runtime instance, keys and their budgets, the runs in flight,
- * metrics, the logger and the tracer. One per gateway (tests start several in one process).
+ * the studies in the background, metrics, the logger and the tracer. One per gateway (tests start several in one process).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Span } from '@opentelemetry/api';
@@ -10,6 +10,7 @@ import type { Thicket } from '../lab/index.ts';
 import type { ApiKey, KeyBudgets, KeyLimiter, KeyStore } from './keys.ts';
 import type { LiveRuns } from './live-runs.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import type { StudyJobs } from './study-jobs.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
 export interface GatewayContext {
@@ -20,6 +21,8 @@ export interface GatewayContext {
   budgets: KeyBudgets;
   limiter: KeyLimiter;
   live: LiveRuns;
+  /** Studies running in the background (POST /v1/studies) and those finished lately. */
+  studies: StudyJobs;
   metrics: GatewayMetrics;
   logger: Logger;
   telemetry: GatewayTelemetry;

@@ -23,6 +23,7 @@ export {
   type KeySpend,
 } from './keys.ts';
 export { GatewayError, httpStatusForCode, type OpenAIErrorBody } from './errors.ts';
+export { StudyJobs, type StudyJob, type StudyJobStatus, type StudyJobsOptions } from './study-jobs.ts';
 export { GatewayTelemetry, type TelemetryOptions } from './telemetry.ts';
 export { parseModelName, type ModelSelection } from './model-names.ts';
 export { GATEWAY_LIMITS } from './chat.ts';

@@ -94,6 +94,8 @@ export class ThicketRuntime {
         .then((found) => found.results),
     /** `id` or `id@version`; throws a typed error when unknown. */
     show: async (reference: string): Promise<StoredCard> => (await this.openRegistry(false)).resolve(reference),
+    /** Every stored version of an id (yanked included), in registration order; `[]` when the id is unknown. */
+    versions: async (id: string): Promise<StoredCard[]> => (await this.openRegistry(false)).list({ id }),
   };
 
   constructor(

@@ -11,7 +11,7 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { makeTempDir, parseSingleJson, pollUntil, runCli, spawnCli, type SpawnedCli, type TempDir } from '../cli/testing/run-cli.ts';
+import { makeTempDir, parseSingleJson, pollUntil, runCli, spawnCli, type SpawnedCli, type TempDir } from './testing/run-cli.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const README_URL = 'http://127.0.0.1:8787';
