@@ -79,18 +79,21 @@ function checked(result: LoadResult, what: string): LoadResult {
 }
 
 /** p50/p99 of `thicket.solve()` called in-process, one after another, on a journal of its own. */
-async function inProcessSolve(folder: string, runs: number): Promise<number[]> {
+async function inProcessSolve(folder: string, runs: number): Promise<{ times: number[]; cpuMicros: number }> {
   const thicket = await createThicket({ journal: join(folder, 'in-process.db') });
   try {
     const times: number[] = [];
+    let before = process.cpuUsage();
     for (let index = 0; index < runs + 200; index++) {
+      if (index === 200) before = process.cpuUsage();
       const started = performance.now();
       const result = await thicket.solve(QUERY, { strategy: 'single', model: 'sim:small' });
       if (result.status !== 'ok') throw new Error(`in-process solve ended ${result.status}`);
       // The first runs warm the JIT and SQLite's caches, as the HTTP warm-up does for the gateway.
       if (index >= 200) times.push(performance.now() - started);
     }
-    return times;
+    const used = process.cpuUsage(before);
+    return { times, cpuMicros: (used.user + used.system) / runs };
   } finally {
     await thicket.close();
   }
@@ -107,25 +110,36 @@ export async function benchGateway(): Promise<BenchRow[]> {
   const server = await startGateway({ thicket, port: 0, logger: pino({ level: 'silent' }), processMetrics: false });
   const rows: BenchRow[] = [];
   try {
-    const drive = async (connections: number, runSeconds: number): Promise<LoadResult> =>
-      checked(await load.run({ url: server.url, body: BODY, connections, seconds: runSeconds }), `${connections} connections`);
+    // This process's CPU over a run is the gateway's (the load generator is another process): per answered request,
+    // it is the ceiling on one core, whatever the latency.
+    const drive = async (connections: number, runSeconds: number): Promise<LoadResult & { cpuMicros: number }> => {
+      const before = process.cpuUsage();
+      const result = checked(
+        await load.run({ url: server.url, body: BODY, connections, seconds: runSeconds }),
+        `${connections} connections`,
+      );
+      const used = process.cpuUsage(before);
+      return { ...result, cpuMicros: (used.user + used.system) / result.latenciesMs.length };
+    };
     await drive(16, 3); // warm-up: JIT, SQLite's caches, the connection pools
 
     const loadBefore = loadavg()[0]!;
-    const perConnections = new Map<number, LoadResult>();
+    const perConnections = new Map<number, LoadResult & { cpuMicros: number }>();
     for (const connections of CONNECTIONS) perConnections.set(connections, await drive(connections, seconds));
     const machine = `load average ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cores} cores, gateway and load generator sharing them`;
     let best = 0;
+    let bestCpuMicros = 0;
     for (const [connections, result] of perConnections) {
       const rate = result.latenciesMs.length / result.seconds;
-      best = Math.max(best, rate);
+      if (rate > best) [best, bestCpuMicros] = [rate, result.cpuMicros];
       rows.push({
         name: `gateway: single@sim:small, ${connections} connection${connections === 1 ? '' : 's'}: requests/s`,
         value: `${Math.round(rate).toLocaleString('en-US')}/s`,
-        target: '≥ 1,500/s',
-        met: rate >= 1500,
+        target: 'report',
+        met: undefined,
         note:
           `p50 ${ms(quantile(result.latenciesMs, 0.5))} ms, p99 ${ms(quantile(result.latenciesMs, 0.99))} ms; ` +
+          `gateway CPU ${Math.round(result.cpuMicros)} µs per request; ` +
           `${result.latenciesMs.length.toLocaleString('en-US')} journaled runs in ${result.seconds.toFixed(1)} s`,
       });
     }
@@ -134,10 +148,13 @@ export async function benchGateway(): Promise<BenchRow[]> {
       value: `${Math.round(best).toLocaleString('en-US')}/s`,
       target: '≥ 1,500/s (2 cores)',
       met: best >= 1500,
-      note: machine,
+      note:
+        `the gateway is one thread: at ${Math.round(bestCpuMicros)} µs CPU per request it could answer at most ` +
+        `${Math.round(1e6 / bestCpuMicros).toLocaleString('en-US')}/s on a free core; ${machine}`,
     });
 
-    const solveTimes = await inProcessSolve(folder, 2000);
+    const inProcess = await inProcessSolve(folder, 2000);
+    const solveTimes = inProcess.times;
     const http = perConnections.get(1)!;
     const added = quantile(http.latenciesMs, 0.5) - quantile(solveTimes, 0.5);
     rows.push({
@@ -147,7 +164,8 @@ export async function benchGateway(): Promise<BenchRow[]> {
       met: added <= 1,
       note:
         `HTTP p50 ${ms(quantile(http.latenciesMs, 0.5))} / p99 ${ms(quantile(http.latenciesMs, 0.99))} ms; ` +
-        `thicket.solve() in-process p50 ${ms(quantile(solveTimes, 0.5))} / p99 ${ms(quantile(solveTimes, 0.99))} ms`,
+        `thicket.solve() in-process p50 ${ms(quantile(solveTimes, 0.5))} / p99 ${ms(quantile(solveTimes, 0.99))} ms, ` +
+        `${Math.round(inProcess.cpuMicros)} µs CPU per solve (the HTTP path at 1 connection: ${Math.round(http.cpuMicros)} µs)`,
     });
 
     // Soak: after the runs above (the warm-up), memory at start and end of a long run at 16 connections.
@@ -158,7 +176,7 @@ export async function benchGateway(): Promise<BenchRow[]> {
     const end = process.memoryUsage();
     const heapGrowth = (end.heapUsed - start.heapUsed) / start.heapUsed;
     const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-    const comparable = soakSeconds === 60 ? '' : ` (${soakSeconds} s: not the target's length)`;
+    const comparable = soakSeconds >= 60 ? '' : ` (${soakSeconds} s: shorter than the target's 60 s)`;
     rows.push({
       name: `gateway: heap growth over a ${soakSeconds} s soak at 16 connections`,
       value: `${heapGrowth >= 0 ? '+' : ''}${(heapGrowth * 100).toFixed(1)} %`,
@@ -166,7 +184,8 @@ export async function benchGateway(): Promise<BenchRow[]> {
       met: soakSeconds >= 60 ? heapGrowth <= 0.1 : undefined,
       note:
         `heap after full GC ${mb(start.heapUsed)} → ${mb(end.heapUsed)}; RSS ${mb(start.rss)} → ${mb(end.rss)}; ` +
-        `${soak.latenciesMs.length.toLocaleString('en-US')} runs journaled ` +
+        `${soak.latenciesMs.length.toLocaleString('en-US')} runs journaled, ` +
+        `${Math.round((end.heapUsed - start.heapUsed) / soak.latenciesMs.length)} B of heap per run ` +
         `(${Math.round(soak.latenciesMs.length / soak.seconds).toLocaleString('en-US')}/s)${comparable}`,
     });
     return rows;
