@@ -3,9 +3,10 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network,cli
+ * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network,cli,gateway
  * limits the sections (`cli`: what a user runs, spawned with a journal — AgentsNet at 1,000 agents and a
- * 10,000-node workflow; also run by `network` and `workflow`); THICKET_BENCH_ITEMS sizes the suite.
+ * 10,000-node workflow; also run by `network` and `workflow`; `gateway`: `thicket serve` under autocannon, about two
+ * minutes with its 60 s soak); THICKET_BENCH_ITEMS sizes the suite.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
@@ -21,6 +22,7 @@ import { benchNetwork, benchProtocols, protocolTable } from './network.ts';
 import { benchRuntimeSolve } from './runtime.ts';
 import { benchStartup } from './startup.ts';
 import { benchAgentsnetCli, benchWorkflowCli } from './cli-paths.ts';
+import { benchGateway } from './gateway.ts';
 
 const only = process.env['THICKET_BENCH_ONLY']?.split(',');
 const wants = (section: string): boolean => !only || only.includes(section);
@@ -51,6 +53,7 @@ if (wants('workflow')) {
   rows.push(...benchFanOut10k());
 }
 if (wants('workflow') || wants('cli')) rows.push(...benchWorkflowCli());
+if (wants('gateway')) rows.push(...(await benchGateway()));
 
 console.log(`Thicket benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 if (rows.length > 0) {

@@ -3,7 +3,6 @@
  * OpenAPI document). Built on one runtime instance; `server.ts` puts it on a socket.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +11,7 @@ import type { Journal } from '../journal/index.ts';
 import type { Thicket } from '../lab/index.ts';
 import { findPulledDefaultModel } from '../models/index.ts';
 import { requireAdmin } from './access.ts';
+import { limitBody } from './body-limit.ts';
 import { GATEWAY_LIMITS } from './chat.ts';
 import { errorSchema, registerChatRoute } from './chat-route.ts';
 import { asJson, type Caller, type GatewayApp, type GatewayContext, type GatewayEnv } from './context.ts';
@@ -150,24 +150,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     c.set('caller', { key, admin: key.role === 'admin' });
     return next();
   });
-  app.use(
-    '/v1/chat/completions',
-    bodyLimit({
-      maxSize: GATEWAY_LIMITS.bodyBytes,
-      onError: () => {
-        throw new HTTPException(413);
-      },
-    }),
-  );
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: GATEWAY_LIMITS.bodyBytes,
-      onError: () => {
-        throw new HTTPException(413);
-      },
-    }),
-  );
+  app.use('/v1/*', limitBody(GATEWAY_LIMITS.bodyBytes));
 
   registerChatRoute(app, context);
   registerModelRoutes(app, context);
