@@ -287,6 +287,9 @@ export class Journal {
   /** Records how the run ended. `status` must not be 'running'. Returns the updated run. */
   finishRun(id: string, outcome: FinishRun): RunRow {
     this.flush();
+    // Its calls are all written now; keeping the id would grow the set by one entry per simulated run for the
+    // life of the process (a gateway serves thousands a minute). A resumed run's recorder adds it again.
+    this.simulatedRuns.delete(id);
     const { errorJson, usageJson } = finishValues(id, outcome);
     return this.guard(`Cannot finish run "${id}"`, () =>
       this.tx(() => {
