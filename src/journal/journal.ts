@@ -284,20 +284,29 @@ export class Journal {
     );
   }
 
-  /** Records how the run ended. `status` must not be 'running'. Returns the updated run. */
-  finishRun(id: string, outcome: FinishRun): RunRow {
-    this.flush();
+  /**
+   * Records how the run ended (`status` must not be 'running') and returns the updated run. `steps` (e.g. a
+   * solve's trace) are written in the same transaction, with every call still buffered: one commit for the
+   * whole end of a run.
+   */
+  finishRun(id: string, outcome: FinishRun, steps: readonly StepInput[] = []): RunRow {
+    const { errorJson, usageJson } = finishValues(id, outcome);
+    const values = steps.map((step) => ({ step, ...stepValues(id, step) }));
+    this.assertOpen();
+    const now = this.isoNow();
+    const row = this.writeBatch(
+      () => `Cannot finish run "${id}"`,
+      () => {
+        this.writeSteps(id, values, now);
+        const changes = this.stmts().finishRun.run(outcome.status, outcome.answer ?? null, errorJson, usageJson, now, id).changes;
+        if (changes === 0) throw unknownRun(id, 'Cannot finish run');
+        return this.readRun(id);
+      },
+    );
     // Its calls are all written now; keeping the id would grow the set by one entry per simulated run for the
     // life of the process (a gateway serves thousands a minute). A resumed run's recorder adds it again.
     this.simulatedRuns.delete(id);
-    const { errorJson, usageJson } = finishValues(id, outcome);
-    return this.guard(`Cannot finish run "${id}"`, () =>
-      this.tx(() => {
-        const changes = this.stmts().finishRun.run(outcome.status, outcome.answer ?? null, errorJson, usageJson, this.isoNow(), id).changes;
-        if (changes === 0) throw unknownRun(id, 'Cannot finish run');
-        return this.readRun(id);
-      }),
-    );
+    return row;
   }
 
   /** Newest first, with totals aggregated over each run's calls. */
@@ -350,25 +359,7 @@ export class Journal {
     // committed finished without the calls it made — a crash or full disk loses both or neither.
     this.writeBatch(
       () => `Cannot record ${steps.length} step(s) of run "${runId}"`,
-      () => {
-        const statement = this.stmts().upsertStep;
-        for (const { step, input, output, usage } of values) {
-          const open = step.status === 'pending' || step.status === 'running';
-          statement.run({
-            runId,
-            stepId: step.stepId,
-            kind: step.kind,
-            status: step.status,
-            input,
-            output,
-            usage,
-            startedAt: step.startedAt ?? null,
-            endedAt: step.endedAt ?? null,
-            open: open ? 1 : 0,
-            now,
-          });
-        }
-      },
+      () => this.writeSteps(runId, values, now),
     );
   }
 
@@ -700,6 +691,26 @@ export class Journal {
   }
 
   // ------------------------------------------------------------------------------------------- internals
+
+  private writeSteps(runId: string, values: ReadonlyArray<{ step: StepInput } & ReturnType<typeof stepValues>>, now: string): void {
+    const statement = this.stmts().upsertStep;
+    for (const { step, input, output, usage } of values) {
+      const open = step.status === 'pending' || step.status === 'running';
+      statement.run({
+        runId,
+        stepId: step.stepId,
+        kind: step.kind,
+        status: step.status,
+        input,
+        output,
+        usage,
+        startedAt: step.startedAt ?? null,
+        endedAt: step.endedAt ?? null,
+        open: open ? 1 : 0,
+        now,
+      });
+    }
+  }
 
   private insertRun(values: RunValues): RunRow {
     const at = this.isoNow();

@@ -541,9 +541,10 @@ export async function solve(query: string, options: SolveOptions, environment: S
       ...(errorInfo ? { error: errorInfo } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
-    // Written without reading the (large) row back: upsertStep would parse it again only to return it.
-    journal.upsertSteps(runId, [{ stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace.toJSON() }]);
-    journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage: solveResult.usage });
+    // The trace step and the run's outcome in one commit (the trace row is written without being read back).
+    journal.finishRun(runId, { status, answer: solveResult.answer, error: solveResult.error ?? null, usage: solveResult.usage }, [
+      { stepId: TRACE_STEP_ID, kind: 'trace', status: 'ok', output: trace.toJSON() },
+    ]);
     emit({ type: 'answer', answer: solveResult.answer, status });
     emit({ type: 'run-finished', result: solveResult });
     return solveResult;
