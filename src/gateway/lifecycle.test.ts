@@ -1,0 +1,281 @@
+/**
+ * A run's life beyond one request: a client that goes away mid-stream cancels its run (and frees what it
+ * reserved on the key); a `thicket serve` process drains on SIGTERM (the stream in flight completes, the
+ * process exits 0), and a restarted one resumes a run by its id — replaying what the journal holds instead of
+ * paying for it again, after a clean shutdown as after a kill -9.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { chatBody, makeTempDir, postJson, startTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
+
+const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+const THICKET = join(REPO_ROOT, 'src', 'cli', 'testing', 'thicket-from-source.ts');
+
+/** Polls until `probe` returns a value (not undefined); fails after `timeoutMs` (a bound on waiting, not a measurement). */
+async function eventually<T>(probe: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((wait) => setTimeout(wait, 20));
+  }
+}
+
+/** A streamed response read as it arrives: `waitFor` resolves once the text so far contains `needle`. */
+class StreamReader {
+  text = '';
+  readonly done: Promise<void>;
+  private readonly waiters: Array<{ needle: string; resolve: () => void }> = [];
+  private ended = false;
+
+  constructor(response: Response) {
+    assert.ok(response.body);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    this.done = (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this.text += value;
+          this.wake();
+        }
+      } finally {
+        this.ended = true;
+        this.wake();
+      }
+    })();
+  }
+
+  waitFor(needle: string): Promise<void> {
+    return new Promise((resolveWait, reject) => {
+      this.waiters.push({
+        needle,
+        resolve: () =>
+          this.text.includes(needle) ? resolveWait() : reject(new Error(`the stream ended without "${needle}":\n${this.text}`)),
+      });
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters])
+      if (this.text.includes(waiter.needle) || this.ended) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+  }
+}
+
+function streamRequest(url: string, body: Record<string, unknown>, token: string | undefined, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+describe('a client that disconnects mid-stream', () => {
+  let test: TestGateway;
+
+  // Real simulated latency: a run takes about a second, long enough to leave it part-way.
+  before(async () => (test = await startTestGateway({ simulatedClock: 'real' })));
+  after(() => test.close());
+
+  it('cancels its run, journaled as cancelled, and frees its reservation on the key', async () => {
+    const context = test.running.gateway.context;
+    const { key, token } = context.keys.create({ name: 'leaver', settings: { budget: { totalTokens: 50_000 } } });
+    const controller = new AbortController();
+    const response = await streamRequest(
+      test.url,
+      chatBody('vote@sim:small', { thicket: { samples: 4, runId: 'left-behind' } }),
+      token,
+      controller.signal,
+    );
+    assert.equal(response.status, 200);
+    const stream = new StreamReader(response);
+    await stream.waitFor('"type":"call-started"');
+    // Mid-run: the key holds reservations for the calls in flight.
+    assert.ok(context.budgets.spend(key).reserved.totalTokens > 0);
+    controller.abort();
+    await stream.done.catch(() => {});
+
+    const run = await eventually(() => {
+      const details = test.thicket.runs.get('left-behind');
+      return details && details.run.status !== 'running' ? details : undefined;
+    }, 'the run to end');
+    assert.equal(run.run.status, 'cancelled');
+    await eventually(() => (context.live.size === 0 ? true : undefined), 'the run to leave the live set');
+    const spend = context.budgets.spend(key);
+    assert.deepEqual(spend.reserved, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
+    // The tokens spent are those of the journaled calls; the attempts cut off sent back nothing to pay for (each
+    // still counts as a call attempted, so the key's `calls` may exceed the journaled calls).
+    const journaled = run.calls.reduce((sum, call) => sum + call.inputTokens + call.outputTokens, 0);
+    assert.equal(spend.spent.totalTokens, journaled);
+    assert.ok(spend.spent.calls >= run.calls.length && spend.spent.calls <= 4);
+    assert.ok(run.calls.length < 4, 'the run stopped before all its samples');
+    assert.equal(context.limiter.running(key.id), 0);
+  });
+});
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** Starts `thicket serve --port 0` on `journal` in its own process (simulated latency real) and reads its URL from stderr. */
+async function serve(journal: string): Promise<Served> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', THICKET, 'serve', '--port', '0', '--journal', journal, '--log-level', 'silent', '--drain-seconds', '20'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, THICKET_SIM_CLOCK: 'real', NO_COLOR: '1', NODE_OPTIONS: '', NODE_TEST_CONTEXT: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolveExit) =>
+    child.once('close', (code, signal) => resolveExit({ code, signal, stderr })),
+  );
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /Thicket gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (match) resolveUrl(match[1]!);
+    });
+    void exit.then(({ code }) => reject(new Error(`thicket serve exited (${code}) before listening:\n${stderr}`)));
+  });
+  return { child, url, exit };
+}
+
+describe('thicket serve across restarts', () => {
+  const dir = makeTempDir();
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    dir.remove();
+  });
+
+  it('drains on SIGTERM: the stream in flight completes and the process exits 0; a restart resumes the run for free', async () => {
+    const journal = join(dir.path, 'drain.db');
+    const first = await serve(journal);
+    children.push(first.child);
+    const body = chatBody('vote@sim:small', { thicket: { samples: 3, runId: 'drained' } });
+    const response = await streamRequest(first.url, body, undefined);
+    assert.equal(response.status, 200);
+    const stream = new StreamReader(response);
+    await stream.waitFor('"type":"call-started"');
+    first.child.kill('SIGTERM');
+    await stream.done;
+    assert.match(stream.text, /"content":"391"/);
+    assert.ok(stream.text.trimEnd().endsWith('data: [DONE]'));
+    const exited = await first.exit;
+    assert.equal(exited.code, 0, exited.stderr);
+    assert.match(exited.stderr, /SIGTERM: draining 1 run\(s\) in flight/);
+
+    const usageLine = stream.text.split('\n').find((line) => line.startsWith('data: {') && line.includes('"usage"'));
+    assert.ok(usageLine);
+    const firstUsage = (JSON.parse(usageLine.slice(6)) as { thicket: { status: string; usage: { calls: number } } }).thicket;
+    assert.equal(firstUsage.status, 'ok');
+
+    const second = await serve(journal);
+    children.push(second.child);
+    try {
+      const again = await postJson(`${second.url}/v1/chat/completions`, body);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      const extension = again.body['thicket'] as {
+        resumed: boolean;
+        replayed_calls: number;
+        new_usage: { calls: number; totalTokens: number };
+        usage: { calls: number };
+      };
+      assert.equal(extension.resumed, true);
+      assert.equal(extension.new_usage.calls, 0);
+      assert.equal(extension.new_usage.totalTokens, 0);
+      assert.equal(extension.replayed_calls, firstUsage.usage.calls);
+      assert.equal(extension.usage.calls, firstUsage.usage.calls);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal((await second.exit).code, 0);
+    }
+  });
+
+  it('after a kill -9 mid-run, a restart resumes the run by its id and never pays twice for a journaled call', async () => {
+    const journal = join(dir.path, 'crash.db');
+    const first = await serve(journal);
+    children.push(first.child);
+    // refine: five calls one after another, about a second each with real simulated latency.
+    const body = chatBody('refine@sim:small', { thicket: { rounds: 3, runId: 'crashed' } });
+    const response = await streamRequest(first.url, body, undefined);
+    const stream = new StreamReader(response);
+    // Killed once the journal file holds a call (simulated calls are group-committed, so the event alone is not
+    // enough) and before the run has finished.
+    await eventually(() => (committedCalls(journal, 'crashed') > 0 ? true : undefined), 'a committed call');
+    first.child.kill('SIGKILL');
+    await stream.done.catch(() => {});
+    assert.equal((await first.exit).signal, 'SIGKILL');
+    assert.doesNotMatch(stream.text, /data: \[DONE\]/);
+
+    const before = readJournal(journal, 'crashed');
+    assert.equal(before.status, 'running');
+    assert.ok(before.callKeys.length >= 1 && before.callKeys.length < 5, `${before.callKeys.length} calls journaled before the kill`);
+
+    const second = await serve(journal);
+    children.push(second.child);
+    let extension: { resumed: boolean; replayed_calls: number; new_usage: { calls: number }; status: string };
+    try {
+      const again = await postJson(`${second.url}/v1/chat/completions`, body);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal((again.body['choices'] as Array<{ message: { content: string } }>)[0]!.message.content, '391');
+      extension = again.body['thicket'] as typeof extension;
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal((await second.exit).code, 0);
+    }
+    assert.equal(extension.resumed, true);
+    const after = readJournal(journal, 'crashed');
+    assert.equal(after.status, 'ok');
+    // Every call is journaled once: those from before the kill were replayed, not sent again.
+    assert.equal(new Set(after.callKeys).size, after.callKeys.length);
+    for (const callKey of before.callKeys) assert.ok(after.callKeys.includes(callKey));
+    assert.ok(extension.replayed_calls >= before.callKeys.length);
+    assert.equal(extension.new_usage.calls, after.callKeys.length - before.callKeys.length);
+    assert.equal(after.integrity, 'ok');
+  });
+});
+
+/** Calls of `runId` committed to the journal file so far (read-only: another process is writing it). */
+function committedCalls(path: string, runId: string): number {
+  if (!existsSync(path)) return 0;
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM calls WHERE run_id = ?').get(runId) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+/** What the journal file holds for a run, read with a read-only handle (the writer is stopped or dead). */
+function readJournal(path: string, runId: string): { status: string; callKeys: string[]; integrity: string } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const run = db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string };
+    const calls = db.prepare('SELECT call_key AS callKey FROM calls WHERE run_id = ?').all(runId) as Array<{ callKey: string }>;
+    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
+    return { status: run.status, callKeys: calls.map((call) => call.callKey), integrity };
+  } finally {
+    db.close();
+  }
+}
