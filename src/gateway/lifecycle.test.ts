@@ -124,6 +124,42 @@ describe('a client that disconnects mid-stream', () => {
   });
 });
 
+/** The environment of a child `thicket`: nothing from this machine's Thicket setup, no colours. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  for (const name of [
+    'THICKET_CONFIG',
+    'THICKET_DB',
+    'THICKET_JOURNAL',
+    'THICKET_REGISTRY',
+    'NODE_OPTIONS',
+    'NODE_TEST_CONTEXT',
+    'FORCE_COLOR',
+  ])
+    delete env[name];
+  if (extra['THICKET_SIM_CLOCK'] === undefined) delete env['THICKET_SIM_CLOCK'];
+  return env;
+}
+
+/** Runs `thicket …args` from the sources to completion; returns its stdout (fails on a non-zero exit). */
+function thicketCli(args: string[]): Promise<string> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', THICKET, ...args], {
+      cwd: REPO_ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0 ? resolveRun(stdout) : reject(new Error(`thicket ${args.join(' ')}: exit ${code}\n${stderr}`)),
+    );
+  });
+}
+
 interface Served {
   child: ChildProcess;
   url: string;
@@ -137,7 +173,7 @@ async function serve(journal: string): Promise<Served> {
     ['--import', 'tsx', THICKET, 'serve', '--port', '0', '--journal', journal, '--log-level', 'silent', '--drain-seconds', '20'],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, THICKET_SIM_CLOCK: 'real', NO_COLOR: '1', NODE_OPTIONS: '', NODE_TEST_CONTEXT: '' },
+      env: childEnv({ THICKET_SIM_CLOCK: 'real' }),
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -210,11 +246,14 @@ describe('thicket serve across restarts', () => {
 
   it('after a kill -9 mid-run, a restart resumes the run by its id and never pays twice for a journaled call', async () => {
     const journal = join(dir.path, 'crash.db');
+    // A key with a budget: its spend is read back from the journal by the restarted process.
+    const created = await thicketCli(['keys', 'create', '--name', 'crash', '--budget-tokens', '100000', '--journal', journal, '--json']);
+    const { key, token } = JSON.parse(created) as { key: { id: string }; token: string };
     const first = await serve(journal);
     children.push(first.child);
     // refine: five calls one after another, about a second each with real simulated latency.
     const body = chatBody('refine@sim:small', { thicket: { rounds: 3, runId: 'crashed' } });
-    const response = await streamRequest(first.url, body, undefined);
+    const response = await streamRequest(first.url, body, token);
     const stream = new StreamReader(response);
     // Killed once the journal file holds a call (simulated calls are group-committed, so the event alone is not
     // enough) and before the run has finished.
@@ -231,11 +270,19 @@ describe('thicket serve across restarts', () => {
     const second = await serve(journal);
     children.push(second.child);
     let extension: { resumed: boolean; replayed_calls: number; new_usage: { calls: number }; status: string };
+    let spent: { totalTokens: number; calls: number };
     try {
-      const again = await postJson(`${second.url}/v1/chat/completions`, body);
+      const again = await postJson(`${second.url}/v1/chat/completions`, body, { token });
       assert.equal(again.status, 200, JSON.stringify(again.body));
       assert.equal((again.body['choices'] as Array<{ message: { content: string } }>)[0]!.message.content, '391');
       extension = again.body['thicket'] as typeof extension;
+      const me = (await (await fetch(`${second.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        key: { id: string };
+        spend: { spent: typeof spent; reserved: { totalTokens: number } };
+      };
+      assert.equal(me.key.id, key.id);
+      assert.equal(me.spend.reserved.totalTokens, 0);
+      spent = me.spend.spent;
     } finally {
       second.child.kill('SIGTERM');
       assert.equal((await second.exit).code, 0);
@@ -249,6 +296,10 @@ describe('thicket serve across restarts', () => {
     assert.ok(extension.replayed_calls >= before.callKeys.length);
     assert.equal(extension.new_usage.calls, after.callKeys.length - before.callKeys.length);
     assert.equal(after.integrity, 'ok');
+    // The key paid each call once: the calls from before the kill (read back from the journal at start) plus
+    // those the resumed run sent — exactly the journal's calls.
+    assert.equal(spent.calls, after.callKeys.length);
+    assert.equal(spent.totalTokens, after.totalTokens);
   });
 });
 
@@ -268,13 +319,20 @@ function committedCalls(path: string, runId: string): number {
 }
 
 /** What the journal file holds for a run, read with a read-only handle (the writer is stopped or dead). */
-function readJournal(path: string, runId: string): { status: string; callKeys: string[]; integrity: string } {
+function readJournal(path: string, runId: string): { status: string; callKeys: string[]; totalTokens: number; integrity: string } {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const run = db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string };
-    const calls = db.prepare('SELECT call_key AS callKey FROM calls WHERE run_id = ?').all(runId) as Array<{ callKey: string }>;
+    const calls = db
+      .prepare('SELECT call_key AS callKey, input_tokens + output_tokens AS tokens FROM calls WHERE run_id = ?')
+      .all(runId) as Array<{ callKey: string; tokens: number }>;
     const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
-    return { status: run.status, callKeys: calls.map((call) => call.callKey), integrity };
+    return {
+      status: run.status,
+      callKeys: calls.map((call) => call.callKey),
+      totalTokens: calls.reduce((sum, call) => sum + call.tokens, 0),
+      integrity,
+    };
   } finally {
     db.close();
   }
