@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { chatBody, makeTempDir, postJson, startTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
+import { chatBody, makeTempDir, openAIError, postJson, startTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const THICKET = join(REPO_ROOT, 'src', 'cli', 'testing', 'thicket-from-source.ts');
@@ -121,6 +121,37 @@ describe('a client that disconnects mid-stream', () => {
     assert.ok(spend.spent.calls >= run.calls.length && spend.spent.calls <= 4);
     assert.ok(run.calls.length < 4, 'the run stopped before all its samples');
     assert.equal(context.limiter.running(key.id), 0);
+  });
+
+  it('while a run is in flight: its id cannot be resumed twice (409), a key at its concurrency gets 429, another key cannot take the id (403)', async () => {
+    const keys = test.running.gateway.context.keys;
+    const { key, token } = keys.create({ name: 'one-at-a-time', settings: { concurrency: 1 } });
+    const other = keys.create({ name: 'other' });
+    const body = chatBody('single@sim:small', { thicket: { runId: 'busy' } });
+    const response = await streamRequest(test.url, body, token);
+    const stream = new StreamReader(response);
+    await stream.waitFor('"type":"call-started"');
+
+    const again = await postJson(`${test.url}/v1/chat/completions`, body, { token: other.token });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal(openAIError(again.body).code, 'run_in_flight');
+    const second = await postJson(`${test.url}/v1/chat/completions`, chatBody('single@sim:small'), { token });
+    assert.equal(second.status, 429, JSON.stringify(second.body));
+    const error = openAIError(second.body);
+    assert.equal(error.code, 'concurrency_limit_exceeded');
+    assert.equal(error.type, 'rate_limit_error');
+
+    await stream.done;
+    assert.match(stream.text, /"content":"391"/);
+    assert.equal(test.running.gateway.context.limiter.running(key.id), 0);
+    // Finished, the run is its owner's: another key may not resume it, its owner may (for free).
+    const stolen = await postJson(`${test.url}/v1/chat/completions`, body, { token: other.token });
+    assert.equal(stolen.status, 403, JSON.stringify(stolen.body));
+    assert.equal(openAIError(stolen.body).code, 'run_not_owned');
+    const resumed = await postJson(`${test.url}/v1/chat/completions`, body, { token });
+    assert.equal(resumed.status, 200);
+    assert.equal((resumed.body['thicket'] as { new_usage: { calls: number } }).new_usage.calls, 0);
+    assert.equal(test.thicket.runs.get('busy')!.run.owner, key.id);
   });
 });
 

@@ -61,6 +61,28 @@ describe('the gateway through the openai client', () => {
     assert.equal(test.thicket.runs.get(extension.run_id)!.run.status, 'ok');
   });
 
+  it('answers n choices as n runs whose usage adds up', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'single@sim:small',
+      messages: QUESTION,
+      n: 2,
+      thicket: { runId: 'two-choices' },
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    assert.deepEqual(
+      completion.choices.map((choice) => [choice.index, choice.message.content]),
+      [
+        [0, '391'],
+        [1, '391'],
+      ],
+    );
+    const extension = (completion as unknown as { thicket: ThicketExtension & { run_ids: string[] } }).thicket;
+    assert.deepEqual(extension.run_ids, ['two-choices.0', 'two-choices.1']);
+    const journaled = extension.run_ids.map((runId) => journaledTotals(test, runId));
+    assert.equal(completion.usage!.prompt_tokens, journaled[0]!.input + journaled[1]!.input);
+    assert.equal(completion.usage!.completion_tokens, journaled[0]!.output + journaled[1]!.output);
+    assert.equal(extension.usage.calls, 2);
+  });
+
   it('streams the answer, then the usage chunk', async () => {
     const stream = await client.chat.completions.create({
       model: 'single@sim:small',
@@ -132,7 +154,7 @@ describe('the gateway through the openai client', () => {
       return true;
     });
     // Nothing was started for it.
-    assert.equal(test.thicket.runs.list({ owner: key.id, limit: 100 }).length, 2);
+    assert.equal(test.thicket.runs.list({ owner: key.id, limit: 100 }).length, 4);
   });
 
   it('raises RateLimitError (insufficient_quota) once a key’s budget is spent', async () => {
