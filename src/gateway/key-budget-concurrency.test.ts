@@ -151,6 +151,59 @@ describe('one key, 200 requests at once', () => {
     assert.ok(spent.calls <= 25);
   });
 
+  it('streamed: refused before any call is still a 429; the stream opens only for runs that sent a call', async () => {
+    const test = await startTestGateway({ journalPath: join(dir.path, 'streamed.db') });
+    const context = test.running.gateway.context;
+    const limit = 4_600;
+    const { key, token } = context.keys.create({ name: 'streams', settings: { budget: { totalTokens: limit } } });
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: REQUESTS }, async (_, index) => {
+          const runId = `stream-${index}`;
+          const response = await fetch(`${test.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify({
+              model: 'vote@sim:small',
+              messages: [{ role: 'user', content: 'What is 17*23?' }],
+              stream: true,
+              thicket: { samples: 3, runId },
+            }),
+          });
+          return { runId, status: response.status, text: await response.text() };
+        }),
+      );
+      let answered = 0;
+      let refused = 0;
+      for (const { runId, status, text } of outcomes) {
+        const calls = test.thicket.runs.get(runId)?.calls.length ?? 0;
+        if (status === 429) {
+          refused++;
+          const error = openAIError(JSON.parse(text) as Record<string, unknown>);
+          assert.equal(error.code, 'BUDGET_EXHAUSTED');
+          assert.equal(error.type, 'insufficient_quota');
+          assert.equal(calls, 0, `${runId} was refused with a 429 after sending calls`);
+          continue;
+        }
+        assert.equal(status, 200, text);
+        assert.ok(text.trimEnd().endsWith('data: [DONE]'));
+        // The stream opened: the run sent at least one call, then either answered or ran out part-way.
+        assert.ok(calls > 0, `${runId} opened a stream without sending a call`);
+        if (text.includes('"content":"391"')) answered++;
+        else assert.match(text, /"code":"BUDGET_EXHAUSTED"/);
+      }
+      assert.ok(answered > 0 && refused > REQUESTS / 2, `${answered} answered, ${refused} refused`);
+      const spend = context.budgets.spend(key);
+      assert.ok(spend.spent.totalTokens <= limit);
+      assert.equal(spend.reserved.totalTokens, 0);
+      const journaled = sumTotals(test.thicket.runs.list({ owner: key.id, limit: 10_000 }).map((run) => run.totals));
+      assert.equal(journaled.totalTokens, spend.spent.totalTokens);
+      assert.equal(journaled.calls, spend.spent.calls);
+    } finally {
+      await test.close();
+    }
+  });
+
   it('tokens, dollars and calls at once, on vote: never overspent on any', async () => {
     await overload(join(dir.path, 'all.db'), { totalTokens: 20_000, usd: 0.004, calls: 60 }, 'vote@sim:small');
   });
