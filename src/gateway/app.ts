@@ -100,6 +100,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     } else gatewayError = toGatewayError(error);
     if (gatewayError.status >= 500) context.logger.error({ err: error, requestId: c.get('requestId') }, 'request failed');
     if (gatewayError.extra.retryAfterSeconds !== undefined) c.header('retry-after', String(gatewayError.extra.retryAfterSeconds));
+    // The rest of an oversized body was never read, so the server drops the connection after answering: say so,
+    // or a keep-alive client sends its next request down a socket that is closing (fetch then fails it).
+    if (gatewayError.status === 413) c.header('connection', 'close');
     return c.json(gatewayError.body(), gatewayError.status as 400);
   });
   app.notFound((c) => c.json(new GatewayError(404, 'not_found_error', 'not_found', `No route ${c.req.method} ${c.req.path}.`).body(), 404));

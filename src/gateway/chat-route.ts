@@ -299,9 +299,13 @@ async function solveAll(
   plan: ChatPlan,
   signal: AbortSignal,
   span: Span | undefined,
-  onEvent?: (event: ThicketEvent) => void,
+  onEvent?: (event: ThicketEvent, index: number) => void,
 ) {
-  const settled = await Promise.allSettled(plan.runs.map((planned) => startRun(gateway, planned, plan.caller, signal, span, onEvent)));
+  const settled = await Promise.allSettled(
+    plan.runs.map((planned, index) =>
+      startRun(gateway, planned, plan.caller, signal, span, onEvent && ((event: ThicketEvent) => onEvent(event, index))),
+    ),
+  );
   const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (rejected) throw ownerConflict(rejected.reason) ?? toGatewayError(rejected.reason);
   const results = settled.map((outcome) => (outcome as PromiseFulfilledResult<SolveResult>).value);
@@ -352,9 +356,11 @@ export function registerChatRoute(app: GatewayApp, gateway: GatewayContext): voi
 
 /**
  * The streamed answer. The HTTP status is decided before the first byte: the runs are started and the stream
- * opens when each has begun (`run-started`) — a request the runtime rejects is still a plain HTTP error. Then
- * progress goes out as SSE comments (`: thicket {json}`, which OpenAI clients skip), the answer as content
- * chunks, the usage chunk when `stream_options.include_usage` asks for it, and `data: [DONE]`.
+ * opens when each has begun — sent its first model call, or finished with an answer without one (replayed) — so
+ * a request the runtime rejects, or whose runs the key's budget refuses before anything is sent, is still a
+ * plain HTTP error (429 `insufficient_quota`, as without `stream`). Then progress goes out as SSE comments
+ * (`: thicket {json}`, which OpenAI clients skip), the answer as content chunks, the usage chunk when
+ * `stream_options.include_usage` asks for it, and `data: [DONE]`.
  */
 async function streamChat(
   c: Context<GatewayEnv>,
@@ -367,16 +373,18 @@ async function streamChat(
   const id = completionId(plan.runs[0]!.runId);
   const pending: ThicketEvent[] = [];
   let forward: ((event: ThicketEvent) => void) | undefined;
-  let started = 0;
+  const begun = new Set<number>();
   let onStarted: () => void = () => {};
   const allStarted = new Promise<void>((resolve) => (onStarted = resolve));
   const disconnect = new AbortController();
   const signal = AbortSignal.any([c.req.raw.signal, disconnect.signal]);
   let simulated = true;
-  const outcome = solveAll(gateway, plan, signal, span, (event) => {
-    if (event.type === 'run-started') {
-      simulated &&= event.simulated;
-      if (++started === plan.runs.length) onStarted();
+  const outcome = solveAll(gateway, plan, signal, span, (event, index) => {
+    if (event.type === 'run-started') simulated &&= event.simulated;
+    const begins = event.type === 'call-started' || (event.type === 'run-finished' && resultError(event.result) === undefined);
+    if (begins && !begun.has(index)) {
+      begun.add(index);
+      if (begun.size === plan.runs.length) onStarted();
     }
     if (forward) forward(event);
     else pending.push(event);

@@ -4,6 +4,7 @@
  * before the process exits (a crash loses nothing journaled: a repeated request with the same run id resumes).
  */
 import { serve, type ServerType } from '@hono/node-server';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidInputError } from '../core/index.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './app.ts';
@@ -26,6 +27,9 @@ export interface RunningGateway {
   /** Drains (up to `drainMs`, default 30 s), closes the socket, the runtime and the exporter. */
   close(options?: { drainMs?: number }): Promise<void>;
 }
+
+/** How long responses may still take to finish writing once their runs have ended, when the drain deadline has passed. */
+const RESPONSE_GRACE_MS = 2_000;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -51,6 +55,7 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
     const started = serve({ fetch: gateway.app.fetch, hostname: host, port }, () => resolve(started));
     started.once('error', reject);
   });
+  const responses = trackResponses(server);
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
@@ -62,9 +67,15 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
     open,
     close: (closeOptions = {}) => {
       closing ??= (async () => {
+        const drainMs = closeOptions.drainMs ?? 30_000;
+        const deadline = Date.now() + drainMs;
         // Stop accepting connections first, then let the runs in flight finish (or cancel them at the deadline).
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await gateway.drain(closeOptions.drainMs ?? 30_000);
+        await gateway.drain(drainMs);
+        // A run ends before its response does: a stream still writes its answer, usage chunk and [DONE] (a
+        // cancelled one its error event), a JSON answer its body. Those responses get until the drain deadline
+        // (and at least a moment) to finish; connections with nothing in flight are closed at once.
+        await responses.idle(Math.max(RESPONSE_GRACE_MS, deadline - Date.now()));
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         await closed;
@@ -73,5 +84,31 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
       })();
       return closing;
     },
+  };
+}
+
+/** Counts the responses being written (a stream until its last byte): `idle` waits until none is, or the timeout. */
+function trackResponses(server: ServerType): { idle(timeoutMs: number): Promise<void> } {
+  let inFlight = 0;
+  const waiters = new Set<() => void>();
+  (server as HttpServer).on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    inFlight++;
+    response.once('close', () => {
+      if (--inFlight === 0) for (const wake of waiters) wake();
+    });
+  });
+  return {
+    idle: (timeoutMs) =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              waiters.delete(done);
+              resolve();
+            };
+            const timer = setTimeout(done, timeoutMs);
+            waiters.add(done);
+          }),
   };
 }

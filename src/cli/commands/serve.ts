@@ -38,6 +38,9 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
     ...(flags.db !== undefined ? { journal: flags.db } : {}),
     ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    // THICKET_SIM_CLOCK=real, as for `thicket solve`: simulated latency really waits (to watch a stream, or to
+    // interrupt or drain a run part-way); by default simulated runs answer at once.
+    simulatedClock: process.env['THICKET_SIM_CLOCK'] === 'real' ? 'real' : 'virtual',
   });
   const logger = pino({ level, base: { service: 'thicket-gateway' } });
   const telemetry = await GatewayTelemetry.create(flags.otlp !== undefined ? { otlpEndpoint: flags.otlp } : {});
