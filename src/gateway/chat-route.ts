@@ -167,7 +167,13 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
     const runs: PlannedRun[] = [];
     for (let index = 0; index < n; index++) {
       const runId = n === 1 ? baseRunId : `${baseRunId}.${index}`;
-      if (gateway.live.has(runId))
+      const inFlight = gateway.live.get(runId);
+      // Another key's run answers as a finished one of another key does: not yours (nothing more about it).
+      if (inFlight && inFlight.owner !== key?.id)
+        throw new GatewayError(403, 'permission_error', 'run_not_owned', 'This run id belongs to another key; use a new run id.', {
+          param: 'thicket.runId',
+        });
+      if (inFlight)
         throw new GatewayError(
           409,
           'invalid_request_error',

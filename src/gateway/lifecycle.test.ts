@@ -123,7 +123,7 @@ describe('a client that disconnects mid-stream', () => {
     assert.equal(context.limiter.running(key.id), 0);
   });
 
-  it('while a run is in flight: its id cannot be resumed twice (409), a key at its concurrency gets 429, another key cannot take the id (403)', async () => {
+  it('while a run is in flight: its owner cannot start it twice (409), another key cannot take the id (403), a key at its concurrency gets 429', async () => {
     const keys = test.running.gateway.context.keys;
     const { key, token } = keys.create({ name: 'one-at-a-time', settings: { concurrency: 1 } });
     const other = keys.create({ name: 'other' });
@@ -132,14 +132,24 @@ describe('a client that disconnects mid-stream', () => {
     const stream = new StreamReader(response);
     await stream.waitFor('"type":"call-started"');
 
-    const again = await postJson(`${test.url}/v1/chat/completions`, body, { token: other.token });
-    assert.equal(again.status, 409, JSON.stringify(again.body));
-    assert.equal(openAIError(again.body).code, 'run_in_flight');
+    const taken = await postJson(`${test.url}/v1/chat/completions`, body, { token: other.token });
+    assert.equal(taken.status, 403, JSON.stringify(taken.body));
+    assert.equal(openAIError(taken.body).code, 'run_not_owned');
     const second = await postJson(`${test.url}/v1/chat/completions`, chatBody('single@sim:small'), { token });
     assert.equal(second.status, 429, JSON.stringify(second.body));
     const error = openAIError(second.body);
     assert.equal(error.code, 'concurrency_limit_exceeded');
     assert.equal(error.type, 'rate_limit_error');
+    // The same id by its owner while it runs: refused (two processes of one run could pay twice).
+    const ownerTwice = await streamRequest(test.url, chatBody('single@sim:small', { thicket: { runId: 'other-busy' } }), other.token);
+    const otherStream = new StreamReader(ownerTwice);
+    await otherStream.waitFor('"type":"call-started"');
+    const again = await postJson(`${test.url}/v1/chat/completions`, chatBody('single@sim:small', { thicket: { runId: 'other-busy' } }), {
+      token: other.token,
+    });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal(openAIError(again.body).code, 'run_in_flight');
+    await otherStream.done;
 
     await stream.done;
     assert.match(stream.text, /"content":"391"/);

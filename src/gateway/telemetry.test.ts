@@ -91,11 +91,13 @@ describe('gateway telemetry', () => {
     const run = exporter.getFinishedSpans().find((span) => span.attributes['gen_ai.operation.name'] === 'invoke_agent');
     assert.ok(run);
     const chats = exporter.getFinishedSpans().filter((span) => span.attributes['gen_ai.operation.name'] === 'chat');
-    // The finished run is reused whole from the journal: nothing is sent, so no chat span; the run span still
-    // reports the run's usage (replays included, as the response's `usage` does).
+    // The finished run is reused whole from the journal: nothing is sent, so no chat span, and the run span's
+    // usage is what was sent (nothing) — summing run spans never counts a call twice; the replays are named.
     assert.equal(extension.replayed_calls, 4);
     assert.deepEqual(chats, []);
-    assert.equal(run.attributes['thicket.calls'], 4);
+    assert.equal(run.attributes['thicket.calls'], 0);
+    assert.equal(run.attributes['gen_ai.usage.input_tokens'], 0);
+    assert.equal(run.attributes['thicket.replayed_calls'], 4);
     assert.equal(run.attributes['thicket.status'], 'ok');
   });
 

@@ -174,10 +174,14 @@ export class GatewayTelemetry {
         for (const span of [...calls.values(), ...nodes.values()]) span.end();
         if (result) {
           run.setAttributes({
-            'gen_ai.usage.input_tokens': result.usage.inputTokens,
-            'gen_ai.usage.output_tokens': result.usage.outputTokens,
-            'thicket.usd': result.usage.usd,
-            'thicket.calls': result.usage.calls,
+            // What this run sent (its chat spans add up to it); calls replayed from the journal are counted apart,
+            // so summing the run spans of a resumed run never counts a call twice.
+            'gen_ai.usage.input_tokens': result.newUsage.inputTokens,
+            'gen_ai.usage.output_tokens': result.newUsage.outputTokens,
+            'thicket.usd': result.newUsage.usd,
+            'thicket.calls': result.newUsage.calls,
+            'thicket.replayed_calls': result.replayedCalls,
+            'thicket.run_total_tokens': result.usage.totalTokens,
             'thicket.status': result.status,
             'thicket.simulated': result.simulated,
           });
