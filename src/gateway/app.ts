@@ -2,7 +2,7 @@
  * The gateway's HTTP application (Hono with zod-openapi: every route's schema validates its input and feeds the
  * OpenAPI document). Built on one runtime instance; `server.ts` puts it on a socket.
  */
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { randomBytes } from 'node:crypto';
@@ -10,19 +10,19 @@ import pino, { type Logger } from 'pino';
 import type { Journal } from '../journal/index.ts';
 import type { Thicket } from '../lab/index.ts';
 import { findPulledDefaultModel } from '../models/index.ts';
-import { requireAdmin } from './access.ts';
 import { limitBody } from './body-limit.ts';
 import { GATEWAY_LIMITS } from './chat.ts';
-import { errorSchema, registerChatRoute } from './chat-route.ts';
-import { asJson, type Caller, type GatewayApp, type GatewayContext, type GatewayEnv } from './context.ts';
+import { registerChatRoute } from './chat-route.ts';
+import type { Caller, GatewayApp, GatewayContext, GatewayEnv } from './context.ts';
 import { GatewayError, invalidRequest, toGatewayError } from './errors.ts';
-import { KeyBudgets, KeyLimiter, KeyStore, keyAllowsModel, parseKeySettings, type ApiKey } from './keys.ts';
+import { KeyBudgets, KeyLimiter, KeyStore } from './keys.ts';
 import { LiveRuns } from './live-runs.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { StudyJobs } from './study-jobs.ts';
-import { fleetModels, servedModelIds } from './model-names.ts';
 import { GatewayTelemetry } from './telemetry.ts';
 import { registerRestRoutes } from './rest.ts';
+import { registerKeyRoutes } from './rest-keys.ts';
+import { registerModelRoutes, registerOperationalRoutes } from './rest-operations.ts';
 
 export interface GatewayOptions {
   thicket: Thicket;
@@ -189,234 +189,4 @@ export function createGateway(options: GatewayOptions): Gateway {
       return finished;
     },
   };
-}
-
-function registerModelRoutes(app: GatewayApp, context: GatewayContext): void {
-  const modelSchema = z.object({ id: z.string(), object: z.literal('model'), created: z.number(), owned_by: z.string() }).passthrough();
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models',
-      tags: ['OpenAI-compatible'],
-      summary: 'The strategies × models this key may run',
-      responses: {
-        200: {
-          description: 'Models',
-          content: { 'application/json': { schema: z.object({ object: z.literal('list'), data: z.array(modelSchema) }) } },
-        },
-      },
-    }),
-    (c) => {
-      const caller = c.get('caller');
-      const models = fleetModels(context.thicket.config).filter((model) => !caller.key || keyAllowsModel(caller.key, model.reference));
-      const simulated = new Map(models.map((model) => [model.reference, model.simulated]));
-      const ids = servedModelIds(models).filter((id) => {
-        const reference = id.startsWith('thicket/') ? context.defaultModel : id.includes('@') ? id.slice(id.indexOf('@') + 1) : id;
-        return !caller.key || keyAllowsModel(caller.key, reference);
-      });
-      return c.json(
-        {
-          object: 'list' as const,
-          data: ids.map((id) => {
-            const reference = id.startsWith('thicket/') ? context.defaultModel : id.includes('@') ? id.slice(id.indexOf('@') + 1) : id;
-            return {
-              id,
-              object: 'model' as const,
-              created: 0,
-              owned_by: 'thicket',
-              thicket: { model: reference, simulated: simulated.get(reference) ?? false },
-            };
-          }),
-        },
-        200,
-      );
-    },
-  );
-}
-
-const keyView = (key: ApiKey): Record<string, unknown> => ({
-  id: key.id,
-  name: key.name,
-  role: key.role,
-  settings: key.settings,
-  created_at: key.createdAt,
-  revoked_at: key.revokedAt,
-});
-
-function registerKeyRoutes(app: GatewayApp, context: GatewayContext): void {
-  const keySchema = z.object({}).passthrough().openapi('ApiKey');
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/keys',
-      tags: ['Keys'],
-      summary: 'Every key with its spend for the current period (admin)',
-      responses: { 200: { description: 'Keys', content: { 'application/json': { schema: z.object({ data: z.array(keySchema) }) } } } },
-    }),
-    (c) => {
-      requireAdmin(c.get('caller'));
-      return c.json(
-        {
-          data: context.keys
-            .list()
-            .map((key) => asJson({ ...keyView(key), ...(key.revokedAt === null ? { spend: context.budgets.spend(key) } : {}) })),
-        },
-        200,
-      );
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/keys',
-      tags: ['Keys'],
-      summary: 'Creates a key; its token is in the response, once (admin)',
-      request: {
-        body: {
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  name: z.string().min(1).max(100),
-                  role: z.enum(['admin', 'client']).optional(),
-                  settings: z.unknown().optional(),
-                })
-                .strict(),
-            },
-          },
-          required: true,
-        },
-      },
-      responses: {
-        201: { description: 'Created', content: { 'application/json': { schema: keySchema } } },
-        403: { description: 'Not an admin key', content: { 'application/json': { schema: errorSchema } } },
-        422: { description: 'Invalid settings', content: { 'application/json': { schema: errorSchema } } },
-      },
-    }),
-    (c) => {
-      requireAdmin(c.get('caller'));
-      const body = c.req.valid('json');
-      const created = context.keys.create({
-        name: body.name,
-        role: body.role ?? 'client',
-        settings: parseKeySettings(body.settings ?? {}),
-      });
-      return c.json(asJson({ ...keyView(created.key), token: created.token }), 201);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/keys/{id}',
-      tags: ['Keys'],
-      summary: 'Revokes a key (admin)',
-      request: { params: z.object({ id: z.string() }) },
-      responses: {
-        200: { description: 'Revoked', content: { 'application/json': { schema: keySchema } } },
-        404: { description: 'Unknown or already revoked', content: { 'application/json': { schema: errorSchema } } },
-      },
-    }),
-    (c) => {
-      requireAdmin(c.get('caller'));
-      const { id } = c.req.valid('param');
-      if (!context.keys.revoke(id)) throw new GatewayError(404, 'not_found_error', 'key_not_found', `No live key "${id}".`);
-      context.budgets.forget(id);
-      return c.json({ id, revoked: true }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/keys/{id}/spend',
-      tags: ['Keys'],
-      summary: "A key's spend, reservations and remainder for the current period (admin, or the key itself)",
-      request: { params: z.object({ id: z.string() }) },
-      responses: {
-        200: { description: 'Spend', content: { 'application/json': { schema: z.object({}).passthrough() } } },
-        404: { description: 'Unknown key', content: { 'application/json': { schema: errorSchema } } },
-      },
-    }),
-    (c) => {
-      const caller = c.get('caller');
-      const { id } = c.req.valid('param');
-      if (!caller.admin && caller.key?.id !== id) throw new GatewayError(404, 'not_found_error', 'key_not_found', `No key "${id}".`);
-      const key = context.keys.get(id);
-      if (!key) throw new GatewayError(404, 'not_found_error', 'key_not_found', `No key "${id}".`);
-      return c.json(asJson({ ...keyView(key), spend: context.budgets.spend(key), in_flight: context.limiter.running(id) }), 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/me',
-      tags: ['Keys'],
-      summary: 'The calling key and its spend',
-      responses: { 200: { description: 'The caller', content: { 'application/json': { schema: z.object({}).passthrough() } } } },
-    }),
-    (c) => {
-      const { key, admin } = c.get('caller');
-      if (!key) return c.json({ key: null, admin, open: true }, 200);
-      return c.json(
-        asJson({ key: keyView(key), admin, spend: context.budgets.spend(key), in_flight: context.limiter.running(key.id) }),
-        200,
-      );
-    },
-  );
-}
-
-function registerOperationalRoutes(app: GatewayApp, context: GatewayContext): void {
-  const status = z.object({ status: z.string() }).passthrough();
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/healthz',
-      tags: ['Operations'],
-      summary: 'Liveness: the process answers',
-      responses: { 200: { description: 'Alive', content: { 'application/json': { schema: status } } } },
-    }),
-    (c) => c.json({ status: 'ok' }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/readyz',
-      tags: ['Operations'],
-      summary: 'Readiness: the journal answers and the gateway is not draining',
-      responses: {
-        200: { description: 'Ready', content: { 'application/json': { schema: status } } },
-        503: { description: 'Draining or the journal is unavailable', content: { 'application/json': { schema: status } } },
-      },
-    }),
-    (c) => {
-      if (context.draining) return c.json({ status: 'draining' }, 503);
-      try {
-        context.keys.hasKeys();
-        return c.json({ status: 'ready', runs_in_flight: context.live.size, studies_running: context.studies.running }, 200);
-      } catch (error) {
-        return c.json({ status: 'not ready', error: toGatewayError(error).message }, 503);
-      }
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/metrics',
-      tags: ['Operations'],
-      summary: 'Prometheus metrics (an admin key once API keys exist)',
-      responses: {
-        200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
-        401: { description: 'No admin key', content: { 'application/json': { schema: errorSchema } } },
-      },
-    }),
-    async (c) => {
-      // Labels name keys: once keys exist, only an admin key may scrape (Prometheus sends it as a bearer token).
-      if (context.keys.hasKeys()) {
-        const header = c.req.header('authorization');
-        const key = header?.startsWith('Bearer ') ? context.keys.verify(header.slice(7).trim()) : undefined;
-        if (!key) throw new GatewayError(401, 'authentication_error', 'missing_api_key', 'Metrics need an admin key once API keys exist.');
-        if (key.role !== 'admin') throw new GatewayError(403, 'permission_error', 'admin_required', 'Metrics need an admin key.');
-      }
-      return c.text(await context.metrics.registry.metrics(), 200, { 'content-type': context.metrics.registry.contentType });
-    },
-  );
 }

@@ -12,6 +12,7 @@ import type { BudgetLimits } from '../budget/index.ts';
 import type { SolveOptions, SolveResult, ThicketEvent } from '../runtime/index.ts';
 import {
   capToRemaining,
+  finishReason,
   chatRequestSchema,
   headerBudget,
   openAIUsage,
@@ -295,7 +296,7 @@ function choiceOf(result: SolveResult, index: number, request: ChatRequest): Rec
     index,
     message: { role: 'assistant', content: text, refusal: null },
     logprobs: null,
-    finish_reason: stopped ? 'stop' : result.status === 'budget_exhausted' ? 'length' : 'stop',
+    finish_reason: stopped ? 'stop' : finishReason(result),
   };
 }
 
@@ -448,7 +449,7 @@ async function streamChat(
       const { text, stopped } = truncateAtStop(result.answer ?? '', request.stop);
       // The answer in pieces of a few words, as a model's tokens would arrive.
       for (const piece of text.match(/\S+\s*|\s+/g) ?? []) await stream.writeSSE({ data: chunk({ content: piece }, null, index) });
-      await stream.writeSSE({ data: chunk({}, stopped ? 'stop' : result.status === 'budget_exhausted' ? 'length' : 'stop', index) });
+      await stream.writeSSE({ data: chunk({}, stopped ? 'stop' : finishReason(result), index) });
     }
     if (request.stream_options?.include_usage) {
       await stream.writeSSE({
