@@ -1,7 +1,8 @@
 /**
  * The package surface of `thicket`: what `import { … } from 'thicket'` gives a library user. Each line
- * re-exports one layer's own surface (its index.ts), except `createThicket` and the runtime's types. Layers not listed (formats, registry, governor, network, criticality, the rest of lab, cli) are the
- * runtime's and the CLI's, reachable from the source tree but not promised API.
+ * re-exports one layer's own surface (its index.ts), except `createThicket` and the runtime's types. Layers
+ * not listed (formats, registry, governor, network, criticality, the rest of lab, cli) are the runtime's and
+ * the CLI's, reachable from the source tree but not promised API.
  *
  * Nothing here may load an optional peer dependency (node-llama-cpp, usearch, vega, vega-lite,
  * @modelcontextprotocol/sdk) when imported: each is loaded on first use by the feature that needs it, which
