@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { createThicket } from '../lab/index.ts';
-import { startGateway, type RunningGateway } from './server.ts';
+import type { RunningGateway } from './server.ts';
+import { callJson, startTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'thicket-gateway-registry-'));
+let test: TestGateway;
 let server: RunningGateway;
 let admin: string;
 let client: string;
@@ -38,25 +38,19 @@ interface ShownBody {
   versions: { version: string; status: string }[];
 }
 
-/** A request with a key; `T` is the body's shape as the test expects it (asserted field by field). */
-async function call<T = ErrorBody>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, json: (await response.json()) as T };
-}
+/** A request with a key (see callJson). */
+const call = <T = ErrorBody>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: T }> =>
+  callJson<T>(server.url, method, path, token, body);
 
 before(async () => {
-  const thicket = await createThicket({ journal: join(folder, 'j.db'), registry: join(folder, 'r.db') });
-  server = await startGateway({ thicket, port: 0, logger: pino({ level: 'silent' }), processMetrics: false });
+  test = await startTestGateway({ journalPath: join(folder, 'j.db') });
+  server = test.running;
   admin = server.gateway.context.keys.create({ name: 'operator', role: 'admin' }).token;
   client = server.gateway.context.keys.create({ name: 'app', role: 'client' }).token;
 });
 
 after(async () => {
-  await server.close({ drainMs: 1_000 });
+  await test.close();
   rmSync(folder, { recursive: true, force: true });
 });
 

@@ -20,6 +20,12 @@ function curl(args: string[]): Promise<{ code: number | null; stdout: string; st
   });
 }
 
+/** `curl -sN -D -` (headers, then the unbuffered body) posting a chat completion with the test's key. */
+function curlChat(test: TestGateway, token: string, body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const headers = ['-H', 'content-type: application/json', '-H', `authorization: Bearer ${token}`];
+  return curl(['-sN', '-D', '-', ...headers, '--data-binary', body, `${test.url}/v1/chat/completions`]);
+}
+
 /** SSE events: blocks separated by a blank line, each a list of lines. */
 function sseEvents(raw: string): string[][] {
   return raw
@@ -56,18 +62,7 @@ describe('the SSE stream of a streamed completion', () => {
       stream_options: { include_usage: true },
       thicket: { samples: 3, runId: 'curl-run' },
     });
-    const { code, stdout, stderr } = await curl([
-      '-sN',
-      '-D',
-      '-',
-      '-H',
-      'content-type: application/json',
-      '-H',
-      `authorization: Bearer ${token}`,
-      '--data-binary',
-      body,
-      `${test.url}/v1/chat/completions`,
-    ]);
+    const { code, stdout, stderr } = await curlChat(test, token, body);
     assert.equal(code, 0, stderr);
     const headerEnd = stdout.indexOf('\r\n\r\n');
     const head = stdout.slice(0, headerEnd).toLowerCase();
@@ -130,18 +125,11 @@ describe('the SSE stream of a streamed completion', () => {
   });
 
   it('answers a refused stream with a plain JSON error, not an event stream', async () => {
-    const { code, stdout } = await curl([
-      '-sN',
-      '-D',
-      '-',
-      '-H',
-      'content-type: application/json',
-      '-H',
-      `authorization: Bearer ${token}`,
-      '--data-binary',
+    const { code, stdout } = await curlChat(
+      test,
+      token,
       JSON.stringify({ model: 'nope@sim:small', messages: [{ role: 'user', content: 'What is 17*23?' }], stream: true }),
-      `${test.url}/v1/chat/completions`,
-    ]);
+    );
     assert.equal(code, 0);
     const headerEnd = stdout.indexOf('\r\n\r\n');
     const head = stdout.slice(0, headerEnd).toLowerCase();

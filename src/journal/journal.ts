@@ -324,25 +324,11 @@ export class Journal {
 
   /** Inserts or updates a step. On update, omitted input/output/usage keep their stored values. */
   upsertStep(runId: string, step: StepInput): StepRow {
-    const { input, output, usage } = stepValues(runId, step);
-    const open = step.status === 'pending' || step.status === 'running';
+    const values = stepValues(runId, step);
     return this.guard(`Cannot record step "${step.stepId}" of run "${runId}"`, () =>
       this.tx(() => {
-        const s = this.stmts();
-        s.upsertStep.run({
-          runId,
-          stepId: step.stepId,
-          kind: step.kind,
-          status: step.status,
-          input,
-          output,
-          usage,
-          startedAt: step.startedAt ?? null,
-          endedAt: step.endedAt ?? null,
-          open: open ? 1 : 0,
-          now: this.isoNow(),
-        });
-        return toStepRow(s.getStep.get(runId, step.stepId) as StepDbRow);
+        this.writeSteps(runId, [{ step, ...values }], this.isoNow());
+        return toStepRow(this.stmts().getStep.get(runId, step.stepId) as StepDbRow);
       }),
     );
   }

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { createThicket, type Thicket } from '../../lab/index.ts';
 import { startGateway, type RunningGateway } from '../server.ts';
@@ -26,7 +26,8 @@ export async function startTestGateway(
   const journalPath = options.journalPath ?? join(dir!, 'journal.db');
   const thicket = await createThicket({
     journal: journalPath,
-    registry: join(dir ?? tmpdir(), 'registry.db'),
+    // Beside the journal: never a file shared with another test.
+    registry: join(dirname(journalPath), 'registry.db'),
     ...(options.simulatedClock ? { simulatedClock: options.simulatedClock } : {}),
   });
   const running = await startGateway({
@@ -105,4 +106,20 @@ export function openAIError(body: Record<string, unknown>): {
   )
     throw new Error(`not an OpenAI error body: ${JSON.stringify(body)}`);
   return error as ReturnType<typeof openAIError>;
+}
+
+/** A request with a key; `T` is the body's shape as the test expects it (asserted field by field). */
+export async function callJson<T>(
+  url: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, json: (await response.json()) as T };
 }
