@@ -20,13 +20,16 @@ const CONDITIONS = {
 } as const;
 type FilterKey = keyof typeof CONDITIONS;
 const FILTER_KEYS = Object.keys(CONDITIONS) as FilterKey[];
-export const MAX_RUN_PAGE = 100_000;
+/** The largest page the gateway's REST serves. */
+export const MAX_RUN_PAGE = 10_000;
 
 export function checkRunFilter(filter: RunFilter): InputIssue[] {
   const issues: InputIssue[] = [];
   const { limit, offset, status, since, until } = filter;
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RUN_PAGE))
-    issues.push({ path: 'limit', message: `must be a whole number from 1 to ${MAX_RUN_PAGE}` });
+  // No upper bound here: readers of the whole journal (calibration, trajectories) pass Number.MAX_SAFE_INTEGER;
+  // a surface serving pages (the gateway's REST) caps at MAX_RUN_PAGE itself.
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+    issues.push({ path: 'limit', message: 'must be a positive integer' });
   if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0))
     issues.push({ path: 'offset', message: 'must be a whole number ≥ 0' });
   if (status !== undefined && !JOURNAL_RUN_STATUSES.includes(status))
