@@ -133,7 +133,8 @@ describe('a key budget in front of a real endpoint holds by what the endpoint co
     try {
       const row = journal
         .prepare(
-          'SELECT COUNT(*) AS calls, SUM(input_tokens) AS input, SUM(output_tokens) AS output FROM calls JOIN runs ON runs.id = calls.run_id WHERE runs.owner = ?',
+          `SELECT COUNT(*) AS calls, SUM(input_tokens) AS input, SUM(output_tokens) AS output
+           FROM calls JOIN runs ON runs.id = calls.run_id WHERE runs.owner = ?`,
         )
         .get(key.id) as { calls: number; input: number; output: number };
       assert.deepEqual(row, { calls: served.requests, input: served.promptTokens, output: served.completionTokens });
