@@ -133,14 +133,25 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
     );
   }
   try {
-    let limits: BudgetLimits = requestBudget(request.thicket, fromHeaders.limits);
+    const options = request.thicket ?? {};
+    const n = request.n ?? 1;
+    const givenRunId = options.runId ?? headerRunId;
+    const baseRunId = givenRunId ?? `chat-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const runIds = Array.from({ length: n }, (_, index) => (n === 1 ? baseRunId : `${baseRunId}.${index}`));
+    // A repeated run id resumes its run: what it already spent was counted by its key when it was paid (and is
+    // read back from the journal), so replaying it costs the key nothing — its budget may cover it on top.
+    const prior = runIds.map((runId) => (givenRunId !== undefined && key ? priorSpend(gateway, runId, key.id) : undefined));
+    const limits: BudgetLimits = requestBudget(request.thicket, fromHeaders.limits);
     // Every keyed run draws from its key's period budget — also an unlimited one, which then only counts.
     const shared = key ? gateway.budgets.budgetFor(key) : undefined;
+    let remaining: Partial<UsageTotals> | undefined;
     if (shared && key && Object.keys(keyLimits(key.settings)).length > 0) {
       const spend = gateway.budgets.spend(key);
-      // Nothing left on a limited dimension (or less than one call): refused before anything is sent.
+      remaining = spend.remaining;
+      // Nothing left on a limited dimension (or less than one call): refused before anything is sent — unless
+      // the request resumes runs of this key, whose journaled calls replay for free.
       const exhausted = Object.entries(spend.remaining).find(([dimension, left]) => (dimension === 'usd' ? left <= 0 : left < 1));
-      if (exhausted) {
+      if (exhausted && prior.every((spent) => spent === undefined)) {
         gateway.metrics.refusals.inc({ reason: 'budget' });
         const [dimension] = exhausted;
         const limit = spend.limits[dimension as keyof BudgetLimits];
@@ -153,11 +164,13 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
           { param: `key.budget.${dimension}` },
         );
       }
-      limits = capToRemaining(limits, spend.remaining);
     }
-    const n = request.n ?? 1;
-    const options = request.thicket ?? {};
-    const baseRunId = options.runId ?? headerRunId ?? `chat-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    // n choices share the request's budget: each gets its 1/n share, so together they stay inside it; each is
+    // capped at what the key has left (plus, for a resumed run, what that run already spent).
+    const budgetOf = (index: number): BudgetLimits => {
+      const share = n === 1 ? limits : splitLimits(limits, n);
+      return remaining ? capToRemaining(share, addPrior(remaining, prior[index])) : share;
+    };
     const maxOutputTokens = request.max_completion_tokens ?? request.max_tokens;
     const policy = {
       ...(options.require ? { require: options.require } : {}),
@@ -166,8 +179,7 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
       ...(options.maxCostPerCall !== undefined ? { maxCostPerCall: options.maxCostPerCall } : {}),
     };
     const runs: PlannedRun[] = [];
-    for (let index = 0; index < n; index++) {
-      const runId = n === 1 ? baseRunId : `${baseRunId}.${index}`;
+    for (const [index, runId] of runIds.entries()) {
       const inFlight = gateway.live.get(runId);
       // Another key's run answers as a finished one of another key does: not yours (nothing more about it).
       if (inFlight && inFlight.owner !== key?.id)
@@ -190,8 +202,7 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
         options: {
           strategy: selection.strategy,
           model: selection.model,
-          // n choices share the request's budget: each gets its 1/n share, so together they stay inside it.
-          budget: n === 1 ? limits : splitLimits(limits, n),
+          budget: budgetOf(index),
           runId,
           ...(request.seed !== undefined ? { seed: request.seed + index } : index > 0 ? { seed: index } : {}),
           ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
@@ -213,6 +224,30 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
     release();
     throw error;
   }
+}
+
+/** What a run of this key already spent per the journal (its calls, and attempts left unresolved by a crash); undefined when there is no such run. */
+function priorSpend(gateway: GatewayContext, runId: string, owner: string): UsageTotals | undefined {
+  const journal = gateway.thicket.openJournal();
+  const run = journal.getRun(runId);
+  if (!run || run.owner !== owner) return undefined;
+  const spent = { ...journal.runTotals(runId) };
+  for (const intent of journal.callIntents(runId)) {
+    spent.inputTokens += intent.inputTokens;
+    spent.outputTokens += intent.outputTokens;
+    spent.totalTokens += intent.inputTokens + intent.outputTokens;
+    spent.usd = Math.round((spent.usd + intent.costUsd) * 1e9) / 1e9;
+    spent.calls += 1;
+  }
+  return spent;
+}
+
+function addPrior(remaining: Partial<UsageTotals>, prior: UsageTotals | undefined): Partial<UsageTotals> {
+  if (!prior) return remaining;
+  const sum: Partial<UsageTotals> = {};
+  for (const [dimension, left] of Object.entries(remaining) as Array<[keyof UsageTotals, number]>)
+    sum[dimension] = dimension === 'usd' ? Math.round((left + prior.usd) * 1e9) / 1e9 : left + prior[dimension];
+  return sum;
 }
 
 function splitLimits(limits: BudgetLimits, n: number): BudgetLimits {
