@@ -7,13 +7,23 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { MAX_RUN_PAGE, type RunSummary } from '../journal/index.ts';
 import type { ThicketEvent } from '../runtime/index.ts';
-import { errorSchema } from './chat-route.ts';
+import { GATEWAY_LIMITS, thicketOptionsSchema } from './chat.ts';
+import { errorSchema, planChat, startRun } from './chat-route.ts';
 import { asJson, type Caller, type GatewayApp, type GatewayContext } from './context.ts';
 import { GatewayError } from './errors.ts';
 import { registerRegistryRoutes } from './rest-registry.ts';
 import { registerStudyRoutes } from './rest-studies.ts';
 
 const runStatuses = ['running', 'ok', 'budget_exhausted', 'cancelled', 'error'] as const;
+
+const startRunSchema = thicketOptionsSchema
+  .extend({
+    query: z.string().min(1).max(GATEWAY_LIMITS.bodyBytes),
+    strategy: z.string().min(1).max(40).optional().openapi({ description: 'auto (default) or a strategy name' }),
+    model: z.string().min(1).max(200).optional().openapi({ description: 'a model reference (default: the gateway default)' }),
+  })
+  .strict()
+  .openapi('StartRun');
 
 function visibleRun(context: GatewayContext, caller: Caller, id: string) {
   const details = context.thicket.runs.get(id);
@@ -191,6 +201,40 @@ export function registerRestRoutes(app: GatewayApp, context: GatewayContext): vo
         throw new GatewayError(404, 'not_found_error', 'run_not_in_flight', `No run "${id}" in flight here.`);
       live.controller.abort();
       return c.json({ id, cancelling: true }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/runs',
+      tags: ['Runs'],
+      summary: 'Starts a run in the background (the console playground): 202 with its id; follow it at /v1/runs/{id}/events',
+      request: { body: { content: { 'application/json': { schema: startRunSchema } }, required: true } },
+      responses: {
+        202: { description: 'Started', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+        422: { description: 'Invalid request', content: { 'application/json': { schema: errorSchema } } },
+        429: { description: 'Over the key budget, rate or concurrency limit', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      // The same checks, limits and key budget as a chat completion: the run is one, minus the HTTP wait.
+      const { query, strategy, model, ...options } = body;
+      const plan = planChat(context, c, {
+        model: `${strategy ?? 'auto'}@${model ?? context.defaultModel}`,
+        messages: [{ role: 'user', content: query }],
+        ...(Object.keys(options).length > 0 ? { thicket: options } : {}),
+      });
+      const planned = plan.runs[0]!;
+      const finished = startRun(context, planned, plan.caller, undefined, c.get('span')).then(
+        () => undefined,
+        (error: unknown) => context.logger.warn({ runId: planned.runId, err: error }, 'background run failed'),
+      );
+      void finished.finally(() => plan.release());
+      // The run is registered as live by now: its events can be followed at once.
+      await Promise.resolve();
+      return c.json({ run_id: planned.runId, status: 'running', events_url: `/v1/runs/${planned.runId}/events` }, 202);
     },
   );
 
