@@ -5,11 +5,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningGateway } from './server.ts';
-import { callJson, startTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
+import { callJson, startKeyedTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'thicket-gateway-registry-'));
 let test: TestGateway;
@@ -43,16 +43,11 @@ const call = <T = ErrorBody>(method: string, path: string, token: string, body?:
   callJson<T>(server.url, method, path, token, body);
 
 before(async () => {
-  test = await startTestGateway({ journalPath: join(folder, 'j.db') });
+  ({ test, admin, client } = await startKeyedTestGateway(folder));
   server = test.running;
-  admin = server.gateway.context.keys.create({ name: 'operator', role: 'admin' }).token;
-  client = server.gateway.context.keys.create({ name: 'app', role: 'client' }).token;
 });
 
-after(async () => {
-  await test.close();
-  rmSync(folder, { recursive: true, force: true });
-});
+after(() => test.close());
 
 describe('registry REST', () => {
   it('registers cards (admin), searches them under the policy filter and shows a card with its versions', async () => {

@@ -5,12 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from './server.ts';
-import { callJson, startTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
+import { callJson, startKeyedTestGateway, type TestGateway } from './testing/gateway-fixture.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'thicket-gateway-studies-'));
 let test: TestGateway;
@@ -64,16 +64,11 @@ async function finished(id: string): Promise<JobBody & { result: StudyResultBody
 }
 
 before(async () => {
-  test = await startTestGateway({ journalPath: join(folder, 'j.db') });
+  ({ test, admin, client } = await startKeyedTestGateway(folder));
   server = test.running;
-  admin = server.gateway.context.keys.create({ name: 'operator', role: 'admin' }).token;
-  client = server.gateway.context.keys.create({ name: 'app', role: 'client' }).token;
 });
 
-after(async () => {
-  await test.close();
-  rmSync(folder, { recursive: true, force: true });
-});
+after(() => test.close());
 
 describe('studies REST', () => {
   it('runs a tiny study in the background: 202, polled to ok, the result and its report say simulated', async () => {

@@ -123,3 +123,23 @@ export async function callJson<T>(
   });
   return { status: response.status, json: (await response.json()) as T };
 }
+
+/** A test gateway with an admin and a client key (their tokens), its journal in `folder`, removed on close. */
+export async function startKeyedTestGateway(folder: string): Promise<{ test: TestGateway; admin: string; client: string }> {
+  const test = await startTestGateway({ journalPath: join(folder, 'j.db') });
+  const keys = test.running.gateway.context.keys;
+  const admin = keys.create({ name: 'operator', role: 'admin' }).token;
+  const client = keys.create({ name: 'app', role: 'client' }).token;
+  const closeGateway = (): Promise<void> => test.close();
+  return {
+    test: {
+      ...test,
+      close: async () => {
+        await closeGateway();
+        rmSync(folder, { recursive: true, force: true });
+      },
+    },
+    admin,
+    client,
+  };
+}
