@@ -8,6 +8,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { AddressInfo } from 'node:net';
 import { InvalidInputError } from '../core/index.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './app.ts';
+import { lockJournalForGateway } from './journal-lock.ts';
 import { assertServable } from './model-names.ts';
 
 export interface ServeOptions extends GatewayOptions {
@@ -51,10 +52,17 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
         message: `"${host}" is not loopback and no API key exists: create one first (thicket keys create --name admin --admin), or bind 127.0.0.1`,
       },
     ]);
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const started = serve({ fetch: gateway.app.fetch, hostname: host, port }, () => resolve(started));
-    started.once('error', reject);
-  });
+  const unlock = lockJournalForGateway(options.thicket.journalPath);
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const started = serve({ fetch: gateway.app.fetch, hostname: host, port }, () => resolve(started));
+      started.once('error', reject);
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const responses = trackResponses(server);
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -81,6 +89,7 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
         await closed;
         await gateway.context.telemetry.shutdown();
         await gateway.context.thicket.close();
+        unlock();
       })();
       return closing;
     },
