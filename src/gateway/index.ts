@@ -13,6 +13,7 @@ export {
   hashToken,
   keyAllowsModel,
   keyLimits,
+  keySettingsSchema,
   parseKeySettings,
   periodStart,
   periodEnd,
@@ -22,8 +23,11 @@ export {
   type KeySettings,
   type KeySpend,
 } from './keys.ts';
-export { GatewayError, httpStatusForCode, type OpenAIErrorBody } from './errors.ts';
+export { GatewayError, httpStatusForCode, type OpenAIErrorBody, type OpenAIErrorType } from './errors.ts';
+export type { Caller, GatewayApp, GatewayContext, GatewayEnv } from './context.ts';
 export { StudyJobs, type StudyJob, type StudyJobStatus, type StudyJobsOptions } from './study-jobs.ts';
-export { GatewayTelemetry, type TelemetryOptions } from './telemetry.ts';
+export { GatewayTelemetry, type RunTracing, type TelemetryOptions } from './telemetry.ts';
 export { parseModelName, type ModelSelection } from './model-names.ts';
 export { GATEWAY_LIMITS } from './chat.ts';
+export { LiveRuns, type LiveRun } from './live-runs.ts';
+export { GatewayMetrics } from './metrics.ts';
