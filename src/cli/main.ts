@@ -476,7 +476,7 @@ export function buildProgram(): Command {
     .option('--period <period>', 'day | month | total (UTC periods)', 'total')
     .option('--models <refs>', 'comma-separated model references the key may use (`sim:*` matches a prefix)')
     .option('--rpm <n>', 'requests per minute')
-    .option('--concurrency <n>', 'runs in flight at once')
+    .option('--concurrency <n>', 'requests in flight at once')
     .option('--journal <path>', JOURNAL_HELP)
     .addOption(new Option('--db <path>').hideHelp())
     .option('--json', 'print JSON')

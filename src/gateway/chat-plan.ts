@@ -76,7 +76,7 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
       429,
       'rate_limit_error',
       'concurrency_limit_exceeded',
-      `This key already has ${key!.settings.concurrency} runs in flight.`,
+      `This key already has ${key!.settings.concurrency} requests in flight.`,
     );
   }
   try {

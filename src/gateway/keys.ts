@@ -36,7 +36,7 @@ export const keySettingsSchema = z
     models: z.array(z.string().min(1)).min(1).optional(),
     /** Requests per minute (chat completions and run starts). */
     rpm: whole.optional(),
-    /** Runs in flight at once. */
+    /** Requests in flight at once (a request's n choices and a background run each take one). */
     concurrency: whole.optional(),
   })
   .strict();
