@@ -146,7 +146,8 @@ function buildTensors(shape: Shape, rng: Rng, readable: boolean): GgufTensor[] {
   return tensors;
 }
 
-function vocabulary(extraTokens: number): { tokens: string[]; types: number[] } {
+/** The byte-level SPM vocabulary of the fixture (and of the models Thicket trains: training/tiny_llama.py). */
+export function byteVocabulary(extraTokens = 0): { tokens: string[]; types: number[] } {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control];
   for (let byte = 0; byte < 256; byte++) {
@@ -162,10 +163,27 @@ function vocabulary(extraTokens: number): { tokens: string[]; types: number[] } 
   return { tokens, types };
 }
 
+/** The tokenizer entries of a byte-vocabulary GGUF: SPM with zero scores, BOS added, no space prefix. */
+export function byteTokenizerMetadata(tokens: readonly string[], types: readonly number[]): Record<string, GgufValue> {
+  return {
+    'tokenizer.ggml.model': gguf.string('llama'),
+    'tokenizer.ggml.tokens': gguf.strings([...tokens]),
+    'tokenizer.ggml.scores': gguf.float32s(new Float32Array(tokens.length)),
+    'tokenizer.ggml.token_type': gguf.int32s([...types]),
+    'tokenizer.ggml.unknown_token_id': gguf.uint32(0),
+    'tokenizer.ggml.bos_token_id': gguf.uint32(1),
+    'tokenizer.ggml.eos_token_id': gguf.uint32(2),
+    'tokenizer.ggml.add_bos_token': gguf.bool(true),
+    'tokenizer.ggml.add_eos_token': gguf.bool(false),
+    // No leading "▁" on every tokenized piece: the thread decoder tokenizes JSON syntax piece by piece.
+    'tokenizer.ggml.add_space_prefix': gguf.bool(false),
+  };
+}
+
 /** Writes the fixture model to `path` (overwriting). Deterministic by options. */
 export function writeFixtureModel(path: string, options: FixtureModelOptions = {}): FixtureModelInfo {
   const seed = options.seed ?? 1;
-  const { tokens, types } = vocabulary(Math.max(0, Math.floor(options.extraTokens ?? 0)));
+  const { tokens, types } = byteVocabulary(Math.max(0, Math.floor(options.extraTokens ?? 0)));
   const shape: Shape = {
     vocabulary: tokens.length,
     embedding: options.embeddingLength ?? 64,
@@ -197,17 +215,7 @@ export function writeFixtureModel(path: string, options: FixtureModelOptions = {
     'llama.attention.layer_norm_rms_epsilon': gguf.float32(1e-5),
     'llama.vocab_size': gguf.uint32(shape.vocabulary),
     ...(options.pooling ? { 'llama.pooling_type': gguf.uint32(POOLING[options.pooling]) } : {}),
-    'tokenizer.ggml.model': gguf.string('llama'),
-    'tokenizer.ggml.tokens': gguf.strings(tokens),
-    'tokenizer.ggml.scores': gguf.float32s(new Float32Array(tokens.length)),
-    'tokenizer.ggml.token_type': gguf.int32s(types),
-    'tokenizer.ggml.unknown_token_id': gguf.uint32(0),
-    'tokenizer.ggml.bos_token_id': gguf.uint32(1),
-    'tokenizer.ggml.eos_token_id': gguf.uint32(2),
-    'tokenizer.ggml.add_bos_token': gguf.bool(true),
-    'tokenizer.ggml.add_eos_token': gguf.bool(false),
-    // No leading "▁" on every tokenized piece: the thread decoder tokenizes JSON syntax piece by piece.
-    'tokenizer.ggml.add_space_prefix': gguf.bool(false),
+    ...byteTokenizerMetadata(tokens, types),
     'thicket.fixture.seed': gguf.uint32(seed >>> 0),
   };
   const bytes = writeGguf(path, {

@@ -38,6 +38,7 @@ export {
   type PullProgress,
 } from './pull.ts';
 export { FIXTURE_BYTE_TOKEN_OFFSET, writeFixtureModel, type FixtureModelInfo, type FixtureModelOptions } from './fixture.ts';
+export { writeTrainedModelGguf } from './trained-model.ts';
 export { encodeGguf, gguf, GgufValueType, writeGguf, type GgufDocument, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export {
   DEFAULT_LLAMA_CONTEXT_SIZE,
