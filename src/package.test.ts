@@ -363,7 +363,7 @@ try {
     expectOk(run(process.execPath, [TSC, '-p', 'tsconfig.solve.json'], app, 5 * 60_000), 'tsc (strict consumer of createThicket)');
   });
 
-  it('serves the OpenAI-compatible gateway from the package (startGateway): a chat completion, typed under the strict consumer settings', () => {
+  it('serves the gateway from the package (startGateway): a chat completion, typed under strict settings', () => {
     writeFileSync(
       join(app, 'gateway.mjs'),
       `import { createThicket, startGateway } from 'thicket';

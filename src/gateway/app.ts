@@ -167,7 +167,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       title: 'Thicket gateway',
       version: '0.1.0',
       description:
-        'OpenAI-compatible chat completions answered by Thicket strategies under hard per-key budgets, and REST for runs, studies and the registry.',
+        'OpenAI-compatible chat completions answered by Thicket strategies under hard per-key budgets, ' +
+        'and REST for runs, studies and the registry.',
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

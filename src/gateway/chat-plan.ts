@@ -107,7 +107,8 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
           'insufficient_quota',
           'BUDGET_EXHAUSTED',
           `The key "${key.name}" has no ${dimension} left for this ${spend.period === 'total' ? 'key' : spend.period} ` +
-            `(limit ${limit}, spent ${spend.spent[dimension as keyof UsageTotals]}, reserved ${spend.reserved[dimension as keyof UsageTotals]}).`,
+            `(limit ${limit}, spent ${spend.spent[dimension as keyof UsageTotals]}, ` +
+            `reserved ${spend.reserved[dimension as keyof UsageTotals]}).`,
           { param: `key.budget.${dimension}` },
         );
       }
@@ -173,7 +174,10 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
   }
 }
 
-/** What a run of this key already spent per the journal (its calls, and attempts left unresolved by a crash); undefined when there is no such run. */
+/**
+ * What a run of this key already spent per the journal (its calls, and attempts left unresolved by a crash);
+ * undefined when there is no such run.
+ */
 function priorSpend(gateway: GatewayContext, runId: string, owner: string): UsageTotals | undefined {
   const journal = gateway.thicket.openJournal();
   const run = journal.getRun(runId);

@@ -231,7 +231,10 @@ export function thicketExtension(results: readonly SolveResult[], ignored: reado
   };
 }
 
-/** A choice's finish reason in OpenAI's terms: `length` when a limit cut the run short, else `stop` (also when a stop sequence cut the text). */
+/**
+ * A choice's finish reason in OpenAI's terms: `length` when a limit cut the run short, else `stop` (also when
+ * a stop sequence cut the text).
+ */
 export function finishReason(result: SolveResult): 'stop' | 'length' {
   return result.status === 'budget_exhausted' ? 'length' : 'stop';
 }

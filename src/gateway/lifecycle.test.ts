@@ -123,7 +123,7 @@ describe('a client that disconnects mid-stream', () => {
     assert.equal(context.limiter.running(key.id), 0);
   });
 
-  it('while a run is in flight: its owner cannot start it twice (409), another key cannot take the id (403), a key at its concurrency gets 429', async () => {
+  it('while a run is in flight: owner twice 409, another key 403, a key at its concurrency 429', async () => {
     const keys = test.running.gateway.context.keys;
     const { key, token } = keys.create({ name: 'one-at-a-time', settings: { concurrency: 1 } });
     const other = keys.create({ name: 'other' });

@@ -53,10 +53,14 @@ const studyBody = z
   .openapi('StudyRequest', { example: { quick: true, items: 4, architectures: ['single', 'vote'], models: ['sim:small'] } });
 
 const idParam = z.object({ id: z.string().regex(STUDY_ID, 'not a study id') });
-const jobSchema = z.object({}).passthrough().openapi('StudyJob', {
-  description:
-    'id, status (running | ok | error | cancelled), request, started_at, finished_at, simulated, error; GET /v1/studies/{id} adds result (the StudyResult).',
-});
+const jobSchema = z
+  .object({})
+  .passthrough()
+  .openapi('StudyJob', {
+    description:
+      'id, status (running | ok | error | cancelled), request, started_at, finished_at, simulated, error; ' +
+      'GET /v1/studies/{id} adds result (the StudyResult).',
+  });
 
 const jobView = (job: StudyJob, withResult: boolean): Record<string, unknown> => ({
   id: job.id,

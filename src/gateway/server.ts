@@ -49,7 +49,9 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
     throw new InvalidInputError('Refusing to serve without API keys on a public address', [
       {
         path: 'host',
-        message: `"${host}" is not loopback and no API key exists: create one first (thicket keys create --name admin --admin), or bind 127.0.0.1`,
+        message:
+          `"${host}" is not loopback and no API key exists: ` +
+          'create one first (thicket keys create --name admin --admin), or bind 127.0.0.1',
       },
     ]);
   const unlock = lockJournalForGateway(options.thicket.journalPath);

@@ -3,8 +3,8 @@
  * (`gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.usage.input_tokens`, …), through
  * `@opentelemetry/api`. Off by default: no tracer provider is built and no event is looked at, so a gateway
  * without tracing pays nothing. On with an OTLP endpoint (`--otlp`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` /
- * `OTEL_EXPORTER_OTLP_ENDPOINT`) or a span processor handed in (tests use `new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })`). The
- * gateway keeps its own provider rather than registering a global one, so two gateways in one process (and the
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`) or a span processor handed in (tests use a SimpleSpanProcessor over an
+ * InMemorySpanExporter). The gateway keeps its own provider rather than registering a global one, so two gateways in one process (and the
  * host application's own tracing) do not interfere.
  */
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';

@@ -74,7 +74,8 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   );
   process.stderr.write(
     `${pc.bold('Thicket gateway')} on ${running.url}  (OpenAI base URL: ${running.url}/v1)\n` +
-      `  default model: ${gateway.context.defaultModel}${simulated ? pc.yellow(' (simulated fleet: answers are not a real model’s)') : ''}\n` +
+      `  default model: ${gateway.context.defaultModel}` +
+      `${simulated ? pc.yellow(' (simulated fleet: answers are not a real model’s)') : ''}\n` +
       `  journal: ${thicket.journalPath}\n` +
       (running.open
         ? pc.yellow('  no API keys: open to local callers only (bound to loopback); create one with `thicket keys create`\n')
