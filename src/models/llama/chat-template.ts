@@ -44,6 +44,16 @@ export function renderChatPrompt(model: LlamaModel, messages: readonly ChatMessa
   return { tokens: contextText.tokenize(model.tokenizer), template: wrapper.wrapperName, stop: [] };
 }
 
+/**
+ * The prompt of Thicket's tiny trained models (`tiny:` references, training/): the plain template without
+ * system messages. They are task-trained, not instruction-tuned — they were trained on exactly this
+ * rendering of the question (training/make-data.ts tokenizes with this function), and an instruction they
+ * never saw would only push the prompt off their training distribution.
+ */
+export function renderTinyPrompt(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {
+  return { ...renderPlain(model, messages.filter((message) => message.role !== 'system')), template: 'tiny' };
+}
+
 function renderPlain(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {
   const text = `${messages.map((message) => `${message.role}: ${message.content}\n`).join('')}assistant: `;
   const bos = model.tokens.bos;

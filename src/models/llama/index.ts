@@ -39,6 +39,7 @@ export {
 } from './pull.ts';
 export { FIXTURE_BYTE_TOKEN_OFFSET, writeFixtureModel, type FixtureModelInfo, type FixtureModelOptions } from './fixture.ts';
 export { writeTrainedModelGguf } from './trained-model.ts';
+export { renderChatPrompt, renderTinyPrompt, type RenderedPrompt } from './chat-template.ts';
 export { encodeGguf, gguf, GgufValueType, writeGguf, type GgufDocument, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export {
   DEFAULT_LLAMA_CONTEXT_SIZE,

@@ -1,0 +1,112 @@
+/**
+ * The tiny models' tasks and formats (issue 18), shared by the data generator (make-data.ts), the evaluator
+ * (evaluate.ts) and the tests: arithmetic chains from the lab's own generator, asked exactly as the lab asks
+ * them (`What is (12+7)*3 - 4?`), answered in one of two trained formats —
+ *
+ *   direct:     `Answer: 53`
+ *   reasoning:  `12+7=19\n19*3=57\n57-4=53\nAnswer: 53` (one line per operation, in evaluation order)
+ *
+ * The prompt is the embedded engine's plain template without a system message (`user: …\nassistant: `): the
+ * tiny models are task-trained, not instruction-tuned, so the `tiny:` provider drops system messages.
+ */
+import { createRng, rngFor } from '../src/core/index.ts';
+import { generateArithmeticChain } from '../src/models/index.ts';
+import { arithmeticSuite } from '../src/lab/index.ts';
+
+export type TinyFormat = 'direct' | 'reasoning';
+
+/** The arithmetic knobs every tiny model is trained and evaluated on (the tiny quick study uses the same). */
+export const TINY_ARITHMETIC = { operations: [1, 4] as [number, number], maxOperand: 40, maxFactor: 12 };
+
+export interface ArithmeticStep {
+  left: number;
+  operator: string;
+  right: number;
+  value: number;
+}
+
+/**
+ * Evaluates an expression of integers, + − × / and parentheses with the usual precedence, returning its
+ * operations in evaluation order (left operand first). Throws on anything else.
+ */
+export function arithmeticSteps(expression: string): { value: number; steps: ArithmeticStep[] } {
+  const tokens = expression.match(/\d+|[-+*/()]/g) ?? [];
+  if (tokens.join('') !== expression.replace(/\s+/g, '')) throw new RangeError(`Not an arithmetic expression: ${expression}`);
+  const steps: ArithmeticStep[] = [];
+  let index = 0;
+  const apply = (left: number, operator: string, right: number): number => {
+    const value = operator === '+' ? left + right : operator === '-' ? left - right : operator === '*' ? left * right : left / right;
+    steps.push({ left, operator, right, value });
+    return value;
+  };
+  const primary = (): number => {
+    const token = tokens[index++];
+    if (token === '(') {
+      const value = sum();
+      if (tokens[index++] !== ')') throw new RangeError(`Unbalanced parentheses in ${expression}`);
+      return value;
+    }
+    if (token === undefined || !/^\d+$/.test(token)) throw new RangeError(`Expected a number in ${expression}`);
+    return Number(token);
+  };
+  const product = (): number => {
+    let value = primary();
+    while (tokens[index] === '*' || tokens[index] === '/') {
+      const operator = tokens[index++]!;
+      value = apply(value, operator, primary());
+    }
+    return value;
+  };
+  const sum = (): number => {
+    let value = product();
+    while (tokens[index] === '+' || tokens[index] === '-') {
+      const operator = tokens[index++]!;
+      value = apply(value, operator, product());
+    }
+    return value;
+  };
+  const value = sum();
+  if (index !== tokens.length) throw new RangeError(`Unexpected ${tokens[index]} in ${expression}`);
+  return { value, steps };
+}
+
+export const arithmeticQuestion = (expression: string): string => `What is ${expression}?`;
+
+/** The completion a model of `format` is trained to write for `expression`. */
+export function arithmeticCompletion(expression: string, format: TinyFormat): string {
+  const { value, steps } = arithmeticSteps(expression);
+  const answer = `Answer: ${value}`;
+  if (format === 'direct') return answer;
+  return [...steps.map((step) => `${step.left}${step.operator}${step.right}=${step.value}`), answer].join('\n');
+}
+
+/** Held-out items: the lab's arithmetic suite at seeds the training data never draws from (they are excluded by expression too). */
+export const HELDOUT_SEED = 9001;
+export function heldOutArithmetic(items: number, seed = HELDOUT_SEED): Array<{ expression: string; answer: string; operations: number }> {
+  const suite = arithmeticSuite({ name: 'tiny-heldout', items, seed, ...TINY_ARITHMETIC });
+  return suite.tasks.map((task) => {
+    const meta = task.meta as { expression: string; operations: number };
+    return { expression: meta.expression, answer: task.answer, operations: meta.operations };
+  });
+}
+
+/** Expressions no training example may use: the held-out set and the arithmetic suites of the built-in studies (seeds 1–5). */
+export function excludedExpressions(): Set<string> {
+  const excluded = new Set(heldOutArithmetic(1000).map((item) => item.expression));
+  for (const seed of [1, 2, 3, 4, 5])
+    for (const name of ['arithmetic', 'arith'])
+      for (const task of arithmeticSuite({ name, items: 400, seed, ...TINY_ARITHMETIC }).tasks)
+        excluded.add((task.meta as { expression: string }).expression);
+  return excluded;
+}
+
+/** The `index`-th training expression of a seeded stream (operations spread evenly over the range). */
+export function trainingExpression(seed: number, index: number): string {
+  const [minOps, maxOps] = TINY_ARITHMETIC.operations;
+  const rng = createRng(rngFor(seed, 'tiny-train', index).int(2 ** 31));
+  return generateArithmeticChain(rng, {
+    operations: minOps + (index % (maxOps - minOps + 1)),
+    maxOperand: TINY_ARITHMETIC.maxOperand,
+    maxFactor: TINY_ARITHMETIC.maxFactor,
+  });
+}
