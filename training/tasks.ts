@@ -11,12 +11,9 @@
  */
 import { createRng, rngFor } from '../src/core/index.ts';
 import { generateArithmeticChain } from '../src/models/index.ts';
-import { arithmeticSuite } from '../src/lab/index.ts';
+import { TINY_ARITHMETIC, arithmeticSuite, tinyHeldOutItems } from '../src/lab/index.ts';
 
 export type TinyFormat = 'direct' | 'reasoning';
-
-/** The arithmetic knobs every tiny model is trained and evaluated on (the tiny quick study uses the same). */
-export const TINY_ARITHMETIC = { operations: [1, 4] as [number, number], maxOperand: 40, maxFactor: 12 };
 
 export interface ArithmeticStep {
   left: number;
@@ -80,19 +77,9 @@ export function arithmeticCompletion(expression: string, format: TinyFormat): st
   return [...steps.map((step) => `${step.left}${step.operator}${step.right}=${step.value}`), answer].join('\n');
 }
 
-/** Held-out items: the lab's arithmetic suite at seeds the training data never draws from (they are excluded by expression too). */
-export const HELDOUT_SEED = 9001;
-export function heldOutArithmetic(items: number, seed = HELDOUT_SEED): Array<{ expression: string; answer: string; operations: number }> {
-  const suite = arithmeticSuite({ name: 'tiny-heldout', items, seed, ...TINY_ARITHMETIC });
-  return suite.tasks.map((task) => {
-    const meta = task.meta as { expression: string; operations: number };
-    return { expression: meta.expression, answer: task.answer, operations: meta.operations };
-  });
-}
-
 /** Expressions no training example may use: the held-out set and the arithmetic suites of the built-in studies (seeds 1–5). */
 export function excludedExpressions(): Set<string> {
-  const excluded = new Set(heldOutArithmetic(1000).map((item) => item.expression));
+  const excluded = new Set(tinyHeldOutItems(1000).map((item) => item.expression));
   for (const seed of [1, 2, 3, 4, 5])
     for (const name of ['arithmetic', 'arith'])
       for (const task of arithmeticSuite({ name, items: 400, seed, ...TINY_ARITHMETIC }).tasks)

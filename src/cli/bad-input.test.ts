@@ -116,7 +116,7 @@ describe('thicket CLI end to end: bad input', () => {
       },
       {
         name: 'study --budgets takes the same parser (0x10 and 1e23 refused)',
-        args: (dir) => ['study', '--quick', '--budgets', '0x10,1e23', '--journal', dir.file('journal.db')],
+        args: (dir) => ['study', '--quick', 'sim', '--budgets', '0x10,1e23', '--journal', dir.file('journal.db')],
         code: 'INVALID_INPUT',
         mentions: [/--budgets: must be a number written in plain decimal digits \(e\.g\. 0\.5\), got "0x10"/, /got "1e23"/],
       },
@@ -160,13 +160,13 @@ describe('thicket CLI end to end: bad input', () => {
       },
       {
         name: 'study --out under a regular file: refused before the study runs (no journal created)',
-        args: (dir) => ['study', '--quick', '--out', `${dir.write('a-file', 'x')}/report`, '--journal', dir.file('journal.db'), '--json'],
+        args: (dir) => ['study', '--quick', 'sim', '--out', `${dir.write('a-file', 'x')}/report`, '--journal', dir.file('journal.db'), '--json'],
         code: 'INVALID_INPUT',
         mentions: [/--out: .*a-file\/report: .*a-file is a file, so no folder can be created under it/],
       },
       {
         name: 'study --out /proc/x: refused before the study runs (it used to hang after it)',
-        args: (dir) => ['study', '--quick', '--out', '/proc/thicket-x', '--journal', dir.file('journal.db'), '--json'],
+        args: (dir) => ['study', '--quick', 'sim', '--out', '/proc/thicket-x', '--journal', dir.file('journal.db'), '--json'],
         code: 'INVALID_INPUT',
         mentions: [/--out: \/proc\/thicket-x: \/proc is on a kernel pseudo-filesystem/],
       },
@@ -181,6 +181,7 @@ describe('thicket CLI end to end: bad input', () => {
         args: (dir) => [
           'study',
           '--quick',
+          'sim',
           '--models',
           'sim:nope',
           '--out',

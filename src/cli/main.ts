@@ -321,7 +321,10 @@ export function buildProgram(): Command {
     .description(
       "Thicket's main job: matched-budget architecture studies (suites × architectures × budgets × models), analysis and a report",
     )
-    .option('--quick', 'the built-in quick study (offline, simulated, ≤ 2 minutes)')
+    .option(
+      '--quick [fleet]',
+      'the built-in quick study, offline: on the tiny models Thicket trained (default; real, ≈ 3 minutes) or `sim` (simulated fleet, ≈ 1 minute)',
+    )
     .option('--study <file>', 'a study file (YAML or JSON); default: the built-in default study')
     .option('--id <id>', 'study id (re-running the same id resumes: finished cells are skipped)')
     .option('--suites <list>', 'override the suites')

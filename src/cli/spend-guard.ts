@@ -32,6 +32,13 @@ export async function confirmSpend(options: SpendGuardOptions): Promise<void> {
   const described = [...new Set(options.models)].map((reference) => {
     const { profile, provider } = options.fleet.model(reference);
     if (profile.simulated) return { reference, real: false, text: `${reference} (simulated: simulated prices, nothing billed)` };
+    // In-process models at price 0 (tiny:, gguf:) bill nobody: they are named, not asked about.
+    if (provider.providerId === 'llama' && profile.priceInputPerMillion === 0 && profile.priceOutputPerMillion === 0)
+      return {
+        reference,
+        real: false,
+        text: `${reference} (embedded llama.cpp${profile.tinyTrained ? ', a tiny model trained by Thicket' : ''}: local, nothing billed)`,
+      };
     const price = `$${profile.priceInputPerMillion}/$${profile.priceOutputPerMillion} per million input/output tokens`;
     return { reference, real: true, text: `${reference} (${provider.providerId} ${provider.modelId}, ${price})` };
   });

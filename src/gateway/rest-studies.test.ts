@@ -20,7 +20,7 @@ let client: string;
 
 /** The smallest study that still exercises the lab end to end: 2 items × 2 architectures × 1 budget × 1 model. */
 const tiny = {
-  quick: true,
+  quick: 'sim',
   suites: ['arithmetic'],
   architectures: ['single', 'vote'],
   budgets: [2000],
@@ -88,7 +88,7 @@ describe('studies REST', () => {
     assert.deepEqual(job.result.counts, { planned: 4, executed: 4, resumed: 0, failed: 0, notStarted: 0 });
     assert.deepEqual(job.result.table.map((row) => row.architecture).sort(), ['single', 'vote']);
     assert.deepEqual(job.request, {
-      quick: true,
+      quick: 'sim',
       suites: 'arithmetic',
       architectures: 'single,vote',
       budgets: '2000',
@@ -121,15 +121,15 @@ describe('studies REST', () => {
 
   it('cancels a running study; an id already running is 409, a third study at once 429, a cancel after the end 409', async () => {
     // The whole quick study (thousands of cells) cannot finish between these requests.
-    const started = await call<JobBody>('POST', '/v1/studies', admin, { quick: true, id: 'long' });
+    const started = await call<JobBody>('POST', '/v1/studies', admin, { quick: 'sim', id: 'long' });
     assert.equal(started.status, 202);
-    const twice = await call('POST', '/v1/studies', admin, { quick: true, id: 'long' });
+    const twice = await call('POST', '/v1/studies', admin, { quick: 'sim', id: 'long' });
     assert.equal(twice.status, 409);
     assert.equal(twice.json.error.code, 'study_running');
     assert.equal((await call('GET', '/v1/studies/long/report', admin)).json.error.code, 'report_not_written');
     // Two at once at most: a third is refused until one ends.
-    assert.equal((await call('POST', '/v1/studies', admin, { quick: true, id: 'long-2' })).status, 202);
-    const third = await call('POST', '/v1/studies', admin, { quick: true, id: 'long-3' });
+    assert.equal((await call('POST', '/v1/studies', admin, { quick: 'sim', id: 'long-2' })).status, 202);
+    const third = await call('POST', '/v1/studies', admin, { quick: 'sim', id: 'long-3' });
     assert.equal(third.status, 429);
     assert.equal(third.json.error.code, 'too_many_studies');
     assert.equal((await call('POST', '/v1/studies/long-2/cancel', admin)).status, 202);
@@ -210,7 +210,7 @@ describe('studies REST', () => {
 
   // Last: draining leaves the gateway refusing new work.
   it('cancels running studies when the gateway drains', async () => {
-    assert.equal((await call('POST', '/v1/studies', admin, { quick: true, id: 'drained' })).status, 202);
+    assert.equal((await call('POST', '/v1/studies', admin, { quick: 'sim', id: 'drained' })).status, 202);
     await server.gateway.drain(1_000);
     const job = server.gateway.context.studies.get('drained');
     assert.equal(job?.status, 'cancelled');

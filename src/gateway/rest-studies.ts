@@ -29,7 +29,14 @@ const list = <T extends z.ZodType>(item: T) => z.array(item).min(1).max(32);
 
 const studyBody = z
   .object({
-    quick: z.boolean().optional().openapi({ description: 'The built-in quick study (simulated fleet); else the built-in default study.' }),
+    quick: z
+      .union([z.boolean(), z.enum(['tiny', 'sim'])])
+      .optional()
+      .openapi({
+        description:
+          'The built-in quick study: true or "tiny" on the tiny models Thicket trained (real), "sim" on the simulated fleet; ' +
+          'else the built-in default study.',
+      }),
     id: z
       .string()
       .regex(STUDY_ID, 'use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit')
@@ -50,7 +57,7 @@ const studyBody = z
     concurrency: z.number().int().min(1).max(64).optional(),
   })
   .strict()
-  .openapi('StudyRequest', { example: { quick: true, items: 4, architectures: ['single', 'vote'], models: ['sim:small'] } });
+  .openapi('StudyRequest', { example: { quick: 'sim', items: 4, architectures: ['single', 'vote'], models: ['sim:small'] } });
 
 const idParam = z.object({ id: z.string().regex(STUDY_ID, 'not a study id') });
 const jobSchema = z

@@ -69,3 +69,4 @@ export {
   type CommandIO,
 } from './study-command.ts';
 export { Thicket, createThicket, type StudyRequest, type StudyResult } from './thicket.ts';
+export * from './tiny.ts';

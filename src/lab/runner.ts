@@ -15,14 +15,33 @@
 import { setMaxListeners } from 'node:events';
 import { UnpricedModelError, VirtualClock, systemClock, toThicketError, type Clock, type RunStatus } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import { Fleet, FleetResolver, TaskOracleRegistry, type FleetConfig, type ModelProfile } from '../models/index.ts';
+import {
+  Fleet,
+  FleetResolver,
+  TINY_PREFIX,
+  TaskOracleRegistry,
+  readTinyModelCard,
+  type FleetConfig,
+  type ModelProfile,
+} from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { cascadeLadder, openFleet } from '../runtime/index.ts';
 import { defaultArchitectures, type ArchitectureDefinition, type ArchitectureRegistry } from './architectures.ts';
 import { buildSuite, registerSuiteTasks } from './suites/index.ts';
 import { cellWriter, callsOnlyJournal } from './cell-journal.ts';
 import { checkStudy, type StudyDefinition } from './study-file.ts';
-import type { CellResult, CriticalityHook, LabTask, SuiteInstance } from './types.ts';
+import type { CellResult, CriticalityHook, LabTask, ModelFacts, SuiteInstance } from './types.ts';
+
+function modelFacts(reference: string, profile: ModelProfile): ModelFacts {
+  const card = profile.tinyTrained ? readTinyModelCard(reference.slice(TINY_PREFIX.length)) : undefined;
+  return {
+    tier: profile.tier,
+    reasoning: profile.reasoning,
+    simulated: profile.simulated,
+    tinyTrained: profile.tinyTrained === true,
+    ...(card ? { parameters: card.parameters } : {}),
+  };
+}
 
 export const CELL_STEP_KIND = 'lab-cell';
 
@@ -58,6 +77,8 @@ export interface StudyRun {
   runId: string;
   status: RunStatus;
   simulated: boolean;
+  /** What the analysis needs to know of each model the study referenced (cascade ladders included). */
+  models: Record<string, ModelFacts>;
   resumed: boolean;
   /** Every finished cell (resumed and new), in plan order. */
   cells: CellResult[];
@@ -212,6 +233,8 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   };
   // Tokens per compute axis, per cell budget (the second path segment), from settled and replayed spend.
   const axes = new Map<string, Record<string, number>>();
+  // Tokens per model, per cell (a cascade's split between its small and large model).
+  const byModel = new Map<string, Record<string, number>>();
   let newUsd = 0;
   const track = (ledger: Ledger): Ledger => {
     ledger.onEvent((event) => {
@@ -222,6 +245,12 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
       if (!record) axes.set(cell, (record = {}));
       const axis = event.tags.axis ?? 'other';
       record[axis] = (record[axis] ?? 0) + event.amount.inputTokens + event.amount.outputTokens;
+      const model = event.tags.model;
+      if (model !== undefined) {
+        let models = byModel.get(cell);
+        if (!models) byModel.set(cell, (models = {}));
+        models[model] = (models[model] ?? 0) + event.amount.inputTokens + event.amount.outputTokens;
+      }
       if (event.kind === 'settle') {
         progress.newTokens += event.amount.inputTokens + event.amount.outputTokens;
         newUsd += event.amount.usd;
@@ -312,6 +341,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
           calls: spent.calls,
         },
         axes: axes.get(`c${cell.index}`) ?? {},
+        byModel: byModel.get(`c${cell.index}`) ?? {},
         searchSteps: outcome.searchSteps,
         toolCalls: outcome.toolCalls,
         latencyMs: clock.now() - startedAt,
@@ -396,6 +426,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     runId,
     status,
     simulated,
+    models: Object.fromEntries(referenced.map((reference) => [reference, modelFacts(reference, profileOf(reference))])),
     resumed,
     cells,
     counts: { planned: plan.length, executed, resumed: progress.resumed, failed: failures.length, notStarted },

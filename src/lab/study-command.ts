@@ -31,9 +31,21 @@ import { mergeFleetConfigModel, type MergeResult } from './merge-fleet-config.ts
 import { fitSimProfile, type SimProfileFit } from './sim-fit.ts';
 import { builtinStudyPath, checkStudy, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
 
+export const QUICK_FLEETS = ['tiny', 'sim'] as const;
+export type QuickFleet = (typeof QUICK_FLEETS)[number];
+
+/** The built-in study behind `--quick [fleet]`. */
+export function quickStudyName(quick: QuickFleet | boolean | undefined): string | undefined {
+  if (quick === undefined || quick === false) return undefined;
+  return quick === 'sim' ? 'quick-sim' : 'quick';
+}
+
 export interface StudyCommandOptions {
-  /** The built-in quick study (`studies/quick.yaml`). */
-  quick?: boolean;
+  /**
+   * The built-in quick study: `true` or `'tiny'` — on Thicket's tiny trained models (`studies/quick.yaml`,
+   * real); `'sim'` — on the simulated fleet (`studies/quick-sim.yaml`).
+   */
+  quick?: QuickFleet | boolean;
   /** A study file (YAML or JSON); default: the built-in default study. */
   study?: string;
   /** Overrides (comma-separated lists where plural). */
@@ -106,9 +118,14 @@ function numbers(flag: string, value: string | undefined, issues: InputIssue[], 
 
 /** The study to run: the file (or built-in), with command-line overrides applied and validated. */
 export function resolveStudy(options: StudyCommandOptions): StudyDefinition {
-  if (options.quick && options.study !== undefined)
+  const quick = quickStudyName(options.quick);
+  if (quick !== undefined && options.study !== undefined)
     throw new InvalidInputError('Invalid study request', [{ path: '--quick', message: 'give either --quick or --study, not both' }]);
-  const path = options.study ?? builtinStudyPath(options.quick ? 'quick' : 'default');
+  if (typeof options.quick === 'string' && !(QUICK_FLEETS as readonly string[]).includes(options.quick))
+    throw new InvalidInputError('Invalid study request', [
+      { path: '--quick', message: `the quick study runs on ${QUICK_FLEETS.join(' or ')}; got "${options.quick}"` },
+    ]);
+  const path = options.study ?? builtinStudyPath(quick ?? 'default');
   const study = loadStudyFile(path);
   const issues: InputIssue[] = [];
   const budgets = numbers('--budgets', options.budgets, issues, false);
@@ -308,6 +325,7 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
     cells: run.cells,
     notRunnable: run.notRunnable,
     criticalityHook: hooks.criticality !== undefined,
+    models: run.models,
   });
   const { cells: _cells, ...summary } = run;
   const report =

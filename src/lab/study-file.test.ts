@@ -31,9 +31,13 @@ const write = (name: string, text: string): string => {
 const resolver = new FleetResolver({ config: { version: 1, models: {} }, clock: systemClock, seed: 0 });
 
 describe('shipped studies', () => {
-  it('quick, default and real-model are valid; quick and default resolve against the simulated fleet', () => {
-    const quick = loadStudyFile(builtinStudyPath('quick'));
-    assert.equal(quick.id, 'quick');
+  it('quick, quick-sim, default and real-model are valid; quick runs on the tiny models, quick-sim and default on the simulated fleet', () => {
+    const tiny = loadStudyFile(builtinStudyPath('quick'));
+    assert.equal(tiny.id, 'quick');
+    assert.deepEqual(tiny.models, ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large']);
+    checkStudy(tiny, defaultArchitectures(), resolver);
+    const quick = loadStudyFile(builtinStudyPath('quick-sim'));
+    assert.equal(quick.id, 'quick-sim');
     assert.deepEqual(
       quick.suites.map((suite) => [suite.kind, suite.name]),
       [
@@ -182,7 +186,7 @@ describe('names that must resolve', () => {
 
   it('applies command-line overrides and validates them', () => {
     const study = resolveStudy({
-      quick: true,
+      quick: 'sim',
       items: '3',
       budgets: '900,1800',
       architectures: 'single,vote',
@@ -199,23 +203,23 @@ describe('names that must resolve', () => {
       ],
     );
     assert.deepEqual(
-      issuesOf(() => resolveStudy({ quick: true, budgets: '900,lots', suites: 'chess' })).map((issue) => issue.path),
+      issuesOf(() => resolveStudy({ quick: 'sim', budgets: '900,lots', suites: 'chess' })).map((issue) => issue.path),
       ['--budgets', '--suites'],
     );
     assert.deepEqual(
-      issuesOf(() => resolveStudy({ quick: true, study: 'x.yaml' })).map((issue) => issue.path),
+      issuesOf(() => resolveStudy({ quick: 'sim', study: 'x.yaml' })).map((issue) => issue.path),
       ['--quick'],
     );
   });
 
   it("--models makes the title name the models that run, not the file's (issue 16 §5)", () => {
-    assert.equal(resolveStudy({ quick: true }).title, 'Quick matched-budget study (simulated fleet)');
+    assert.equal(resolveStudy({ quick: 'sim' }).title, 'Quick matched-budget study (simulated fleet)');
     assert.equal(
-      resolveStudy({ quick: true, models: 'sim:small,sim:medium,sim:large' }).title,
+      resolveStudy({ quick: 'sim', models: 'sim:small,sim:medium,sim:large' }).title,
       'Quick matched-budget study (simulated fleet)',
       "the file's own models: unchanged",
     );
-    assert.equal(resolveStudy({ quick: true, models: 'sim:large' }).title, 'Quick matched-budget study (simulated fleet: sim:large)');
+    assert.equal(resolveStudy({ quick: 'sim', models: 'sim:large' }).title, 'Quick matched-budget study (simulated fleet: sim:large)');
     const real = resolveStudy({ study: join(dirname(builtinStudyPath('quick')), 'real-model.yaml'), models: 'sim:medium' });
     assert.equal(real.title, 'Matched-budget study on a real endpoint (simulated fleet: sim:medium)');
     assert.equal(retitle('My study', ['a'], ['b', 'c']), 'My study (b, c)');

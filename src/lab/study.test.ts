@@ -58,7 +58,7 @@ describe('study end to end', () => {
     const started = performance.now();
     const result = await studyCommand(
       {
-        quick: true,
+        quick: 'sim',
         suites: 'arithmetic,multihop',
         items: '3',
         architectures: 'vote,search',

@@ -14,7 +14,7 @@ describe('createThicket: studies on the instance', () => {
     const thicket = await createThicket({ journal: join(folder, 'journal.db'), config: { version: 1, models: {} } });
     try {
       const request = {
-        quick: true,
+        quick: 'sim' as const,
         id: 'tiny',
         suites: 'arithmetic',
         architectures: 'single,vote',

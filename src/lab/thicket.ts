@@ -15,11 +15,14 @@
  * ```
  */
 import { ThicketRuntime, resolveThicketOptions, type ThicketOptions } from '../runtime/index.ts';
-import { studyCommand, type StudyCommandOptions, type StudyCommandResult } from './study-command.ts';
+import { studyCommand, type QuickFleet, type StudyCommandOptions, type StudyCommandResult } from './study-command.ts';
 
 export interface StudyRequest {
-  /** The built-in quick study (offline, simulated, about a minute). */
-  quick?: boolean;
+  /**
+   * The built-in quick study (offline): `true`/`'tiny'` on Thicket's tiny trained models (real, ~3 minutes),
+   * `'sim'` on the simulated fleet (about a minute).
+   */
+  quick?: boolean | QuickFleet;
   /** A study file (YAML or JSON); default: the built-in default study. */
   study?: string;
   /** Study id: re-running the same id resumes (finished cells are skipped). */
@@ -46,7 +49,7 @@ export class Thicket extends ThicketRuntime {
    */
   async study(request: StudyRequest = {}): Promise<StudyResult> {
     const options: StudyCommandOptions = {
-      ...(request.quick ? { quick: true } : {}),
+      ...(request.quick !== undefined && request.quick !== false ? { quick: request.quick } : {}),
       ...(request.study !== undefined ? { study: request.study } : {}),
       ...(request.id !== undefined ? { id: request.id } : {}),
       ...(request.suites !== undefined ? { suites: request.suites } : {}),

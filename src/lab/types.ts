@@ -52,6 +52,17 @@ export interface CellKey {
 }
 
 /** What one cell produced. Stored as the output of its journal step; analyses and reports read only these. */
+/** What a study's analysis knows of a model: its tier, whether it reasons, and what it is. */
+export interface ModelFacts {
+  tier: 'small' | 'medium' | 'large';
+  reasoning: boolean;
+  simulated: boolean;
+  /** One of Thicket's tiny trained models (real, tiny, synthetic tasks). */
+  tinyTrained: boolean;
+  /** Parameters, where known (tiny models' cards): compute ≈ 2 × parameters per token. */
+  parameters?: number;
+}
+
 export interface CellResult extends CellKey {
   /** Base architecture (`vote` for `vote@5`). */
   base: string;
@@ -67,6 +78,8 @@ export interface CellResult extends CellKey {
   usage: UsageTotals;
   /** Tokens by compute axis (width, depth, search, agents, cascade, …). */
   axes: Record<string, number>;
+  /** Tokens by model (settled and replayed spend); absent in cells journaled before it was recorded. */
+  byModel?: Record<string, number>;
   /** Retrieval steps (search tool calls) and all tool calls (retrieval + calculator) made. */
   searchSteps: number;
   toolCalls: number;

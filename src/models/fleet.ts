@@ -44,6 +44,11 @@ export interface ResolvedModel {
   /** Tokens added to the counted prompt when reserving, for chat-template/tokenizer differences (0 for the sim, which counts exactly as we do). */
   promptMargin: (countedTokens: number) => number;
   /**
+   * The prompt's exact length in the model's own tokens, when it can be known without the model loaded (a
+   * byte-level vocabulary): planning (`worstCase`) uses it instead of the o200k count plus margin.
+   */
+  countPrompt?: (messages: readonly ChatMessage[]) => number;
+  /**
    * Why the model cannot be called (its API key variable is unset, …): every call is refused with this error
    * before anything is reserved or sent. Listing or pricing the model still works; runs check it up front.
    */
@@ -151,8 +156,8 @@ export class Fleet {
     maxOutputTokens: number,
   ): { inputTokens: number; outputTokens: number; totalTokens: number; usd: number } {
     const resolved = this.model(reference);
-    const counted = countMessageTokens(messages);
-    const inputTokens = counted + resolved.promptMargin(counted);
+    const counted = resolved.countPrompt ? undefined : countMessageTokens(messages);
+    const inputTokens = counted === undefined ? resolved.countPrompt!(messages) : counted + resolved.promptMargin(counted);
     const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
     const usd = costOf(
       { inputTokens, outputTokens },

@@ -4,12 +4,13 @@
  *   - `<alias>`             a model from the fleet config
  *   - `openai:<model>`      the OpenAI API (or OPENAI_BASE_URL), key from OPENAI_API_KEY
  *   - `gguf:<path>`         a local GGUF file run in-process by node-llama-cpp (`gguf:default`: the pulled default)
+ *   - `tiny:<name>`         a tiny model Thicket trained itself, shipped in models/tiny (real, tiny, synthetic tasks)
  */
 import { MissingApiKeyError, UnknownModelError, type Clock } from '../core/index.ts';
 import type { FleetConfig, ModelEntry } from './config.ts';
 import type { ModelResolver, ResolvedModel } from './fleet.ts';
 import { OpenAICompatibleProvider } from './openai-compatible/index.ts';
-import { resolveGgufModel } from './llama/index.ts';
+import { TINY_PREFIX, resolveGgufModel, resolveTinyModel } from './llama/index.ts';
 import { DEFAULT_SIM_PROFILES, SimProvider, TaskOracleRegistry, mergeSimProfile, type SimProfile } from './sim/index.ts';
 import type { ModelProfile } from './spec.ts';
 import { hostedModelPrice } from './prices.ts';
@@ -83,10 +84,11 @@ export class FleetResolver implements ModelResolver {
         { path: reference.slice(5) },
         { environment: this.options.environment ?? process.env, seed: this.options.seed },
       );
+    if (reference.startsWith(TINY_PREFIX)) return resolveTinyModel(reference, { seed: this.options.seed });
     const aliases = Object.keys(config.models);
     throw new UnknownModelError(
       reference,
-      `Use sim:small|medium|large|reasoner-small|reasoner-large, openai:<model>, gguf:<path>|gguf:default, or an alias from ` +
+      `Use sim:small|medium|large|reasoner-small|reasoner-large, tiny:<name>, openai:<model>, gguf:<path>|gguf:default, or an alias from ` +
         `thicket.config.json${aliases.length ? ` (${aliases.join(', ')})` : ' (none configured)'}.`,
     );
   }

@@ -162,6 +162,11 @@ export interface ModelProfile {
   /** Per-call timeout in milliseconds. */
   timeoutMs: number;
   simulated: boolean;
+  /**
+   * A tiny model Thicket trained itself on its synthetic tasks (`tiny:`, training/): real inference, but a
+   * tiny model — results on it are labelled so.
+   */
+  tinyTrained?: boolean;
   /** Opt-in (config `structuredOutput`): the endpoint honours `responseSchema`, so single answers are asked for as JSON. */
   structuredOutput?: boolean;
   /**

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { InvalidInputError } from '../core/index.ts';
-import type { Fleet, FleetConfig } from '../models/index.ts';
+import { TINY_PREFIX, tinyCascadeLadder, type Fleet, type FleetConfig } from '../models/index.ts';
 import { fleetBinder, registryBinder, type CapabilityBinder, type QueryPolicy } from '../governor/index.ts';
 import { CapabilityRegistry, NoCapabilityError, defaultRegistryPath, openRegistry, type Embedder } from '../registry/index.ts';
 import { simCascadeLadder } from '../workflow/index.ts';
@@ -12,11 +12,13 @@ import { simCascadeLadder } from '../workflow/index.ts';
 const TIER_ORDER = ['small', 'medium', 'large'] as const;
 
 /**
- * Models cheapest tier first, starting at `model`'s tier: the simulated ladder for `sim:` models, else one
+ * Models cheapest tier first, starting at `model`'s tier: the simulated ladder for `sim:` models, the shipped
+ * tiny models' ladder for `tiny:` ones (tinyCascadeLadder), else one
  * configured model per higher tier (the first configured at each). Cascades escalate along it.
  */
 export function cascadeLadder(model: string, config: FleetConfig): string[] {
   if (model.startsWith('sim:')) return simCascadeLadder(model);
+  if (model.startsWith(TINY_PREFIX)) return tinyCascadeLadder(model);
   const tierOf = (reference: string): number => TIER_ORDER.indexOf(config.models[reference]?.tier ?? 'small');
   const byTier = new Map<number, string>();
   for (const reference of Object.keys(config.models)) {

@@ -1,7 +1,14 @@
 /** `thicket fleet` lists the models Thicket can call; `thicket fleet check` probes each with one tiny call. */
 import pc from 'picocolors';
 import { systemClock, toThicketError } from '../../core/index.ts';
-import { DEFAULT_SIM_PROFILES, FleetResolver, loadFleetConfig, type FleetConfig, type ModelProfile } from '../../models/index.ts';
+import {
+  DEFAULT_SIM_PROFILES,
+  FleetResolver,
+  loadFleetConfig,
+  shippedTinyModels,
+  type FleetConfig,
+  type ModelProfile,
+} from '../../models/index.ts';
 import { resolve } from 'node:path';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import { checkFleet, newRunId, type FleetCheckRow } from '../../runtime/index.ts';
@@ -28,7 +35,11 @@ function isSimulatedRunSafe(config: FleetConfig, references: readonly string[]):
 }
 
 function fleetReferences(configModels: Record<string, unknown>): string[] {
-  return [...Object.keys(DEFAULT_SIM_PROFILES).map((name) => `sim:${name}`), ...Object.keys(configModels)];
+  return [
+    ...Object.keys(DEFAULT_SIM_PROFILES).map((name) => `sim:${name}`),
+    ...shippedTinyModels().map((model) => model.reference),
+    ...Object.keys(configModels),
+  ];
 }
 
 export async function fleetListCommand(flags: FleetFlags): Promise<number> {
@@ -67,14 +78,14 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
       ['model', 'provider', 'tier', '$/M in', '$/M out', 'context', 'reasoning', 'concurrency', 'simulated'],
       models.map((model) => [
         `${model.reference}${model.isDefault ? ' (default)' : ''}`,
-        model.provider === 'sim' ? model.provider : `${model.provider} ${model.modelId}`,
+        model.provider === 'sim' ? model.provider : model.tinyTrained ? `${model.provider} (tiny, trained by Thicket)` : `${model.provider} ${model.modelId}`,
         model.tier,
         model.unpriced ? pc.dim('unknown') : model.priceInputPerMillion,
         model.unpriced ? pc.dim('unknown') : model.priceOutputPerMillion,
         model.contextWindow,
         model.reasoning ? 'yes' : 'no',
         model.maxConcurrency,
-        model.simulated ? 'yes' : 'no',
+        model.simulated ? 'yes' : model.tinyTrained ? 'no (tiny, synthetic tasks)' : 'no',
       ]),
     ),
   );

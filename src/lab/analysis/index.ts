@@ -30,13 +30,15 @@ import {
   type FamilyComparison,
   type PairedComparison,
 } from './summaries.ts';
-import type { CellResult } from '../types.ts';
+import type { CellResult, ModelFacts } from '../types.ts';
+import { seedClaims, type SeedClaims } from './seed-claims.ts';
 
 export * from './ols.ts';
 export * from './variance.ts';
 export * from './curve-fit.ts';
 export * from './frontier.ts';
 export * from './summaries.ts';
+export * from './seed-claims.ts';
 
 /** The factor groups of the decomposition, in the nested order (tokens first: the budget is the question asked). */
 export const FACTOR_GROUPS = ['tokens', 'tools', 'architecture', 'model'] as const;
@@ -87,6 +89,10 @@ export interface StudyAnalysis {
   criticality: { rows: Array<{ architecture: string; n: number; metrics: Record<string, number> }>; note: string };
   spendByAxis: Array<{ architecture: string; axes: Record<string, number> }>;
   notRunnable: Array<{ suite: string; architecture: string; reason: string }>;
+  /** Models of the study that are Thicket's tiny trained models (real, tiny, synthetic tasks): the report says so. */
+  tinyModels: string[];
+  /** The seed's claims measured on these runs (width, direct vs reasoning, cascades, the governor), with intervals. */
+  seedClaims: SeedClaims;
 }
 
 export interface AnalyzeInput {
@@ -97,6 +103,8 @@ export interface AnalyzeInput {
   notRunnable?: StudyAnalysis['notRunnable'];
   /** Whether a criticality hook was installed (explains an empty criticality section). */
   criticalityHook?: boolean;
+  /** What is known of each model (tier, reasoning, tiny, size): the seed-claims comparisons need it. */
+  models?: Record<string, ModelFacts>;
 }
 
 interface FactorRow {
@@ -262,5 +270,9 @@ export function analyzeStudy(input: AnalyzeInput): StudyAnalysis {
     criticality: { rows: criticalityRows, note: criticalityNote },
     spendByAxis: spendByAxis(cells),
     notRunnable: input.notRunnable ?? [],
+    tinyModels: Object.entries(input.models ?? {})
+      .filter(([, facts]) => facts.tinyTrained)
+      .map(([model]) => model),
+    seedClaims: seedClaims(cells, input.models ?? {}),
   };
 }

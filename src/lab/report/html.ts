@@ -18,6 +18,7 @@ import {
   soloVersusDebateTable,
   spendTable,
   type Table,
+  seedClaimTables,
 } from './tables.ts';
 
 const escapeHtml = (text: string): string =>
@@ -41,6 +42,7 @@ const STYLE = `
 body { font: 14px/1.45 Helvetica, Arial, sans-serif; color: #1f2328; margin: 24px auto; max-width: 1100px; padding: 0 16px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
 h3 { font-size: 15px; margin-top: 20px; }
+.banner.real { background: #ddf4ff; border-color: #54aeff; color: #0a3069; }
 .banner { background: #fff8c5; border: 1px solid #d4a72c; color: #7d4e00; padding: 10px 14px; border-radius: 6px; font-weight: bold; margin: 12px 0; }
 .headline { font-size: 16px; background: #f6f8fa; border-left: 4px solid #2f6fbf; padding: 10px 14px; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 12.5px; }
@@ -72,11 +74,22 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
     );
   }
 
+  if (analysis.tinyModels.length > 0)
+    parts.push(
+      `<div class="banner real">REAL — tiny models trained on synthetic tasks (${escapeHtml(analysis.tinyModels.join(', '))}): Thicket ` +
+        'trained these ~1–4M-parameter models itself on generated arithmetic chains (models/tiny, training/). Real weights, real llama.cpp ' +
+        'inference, real sampling noise and token counts — not a capable model.</div>',
+    );
   parts.push('<h2>Where did the gains come from?</h2>');
   parts.push(`<p class="headline">${escapeHtml(analysis.headline.text)}</p>`);
   parts.push(inlineSvg(chart('decomposition')));
   if (analysis.headline.decomposition) parts.push(tableHtml(decompositionTable(analysis.headline.decomposition)));
 
+  const claims = seedClaimTables(analysis);
+  if (claims.length > 0) {
+    parts.push('<h2>The seed’s claims, measured</h2>');
+    for (const { title, table } of claims) parts.push(`<h3>${escapeHtml(title)}</h3>${tableHtml(table)}`);
+  }
   parts.push('<h2>Compute-optimal frontier</h2>');
   parts.push(
     '<p class="caption">Each point is one configuration (architecture × model × budget) at its mean tokens spent; lines are fitted scaling curves; ' +

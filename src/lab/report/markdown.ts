@@ -17,6 +17,7 @@ import {
   soloVersusDebateTable,
   spendTable,
   type Table,
+  seedClaimTables,
 } from './tables.ts';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -48,10 +49,21 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
       '> **SIMULATED** — every figure here comes from the simulated fleet (sim:), a workload simulator: how architectures trade tokens for accuracy ' +
         'under a hard budget, not how any real model performs.\n',
     );
+  if (analysis.tinyModels.length > 0)
+    out.push(
+      `> **REAL — tiny models trained on synthetic tasks** (${analysis.tinyModels.join(', ')}): Thicket trained these ~1–4M-parameter ` +
+        'models itself on generated arithmetic chains (models/tiny, training/). Real weights, real llama.cpp inference, real sampling noise ' +
+        'and token counts — not a capable model.\n',
+    );
   out.push('## Where did the gains come from?\n');
   out.push(`${analysis.headline.text}\n`);
   out.push(image('decomposition'));
   if (analysis.headline.decomposition) out.push(tableMarkdown(decompositionTable(analysis.headline.decomposition)));
+  const claims = seedClaimTables(analysis);
+  if (claims.length > 0) {
+    out.push('## The seed’s claims, measured\n');
+    for (const { title, table } of claims) out.push(`### ${title}\n\n${tableMarkdown(table)}`);
+  }
   out.push('## Compute-optimal frontier\n');
   for (const suite of analysis.suites) out.push(image(`frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`));
   out.push(`## Matched-budget table${analysis.simulated ? ' [SIMULATED]' : ''}\n`);

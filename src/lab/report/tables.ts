@@ -217,3 +217,86 @@ export function notRunnableTable(analysis: StudyAnalysis): Table | undefined {
     rows: analysis.notRunnable.map((row) => [row.suite, row.architecture, row.reason]),
   };
 }
+
+const withCi = (accuracy: number, ci: { low: number; high: number }): string =>
+  `${pct(accuracy)} [${pct(ci.low)}, ${pct(ci.high)}]`;
+const signedCi = (value: number, ci: { low: number; high: number }): string => `${signed(value)} [${signed(ci.low)}, ${signed(ci.high)}]`;
+
+/**
+ * The seed's claims measured on this study (analysis/seed-claims.ts), one titled table per claim that the
+ * study's architectures and models let it measure. Accuracies with 95% bootstrap intervals over items.
+ */
+export function seedClaimTables(analysis: StudyAnalysis): Array<{ title: string; table: Table }> {
+  const claims = analysis.seedClaims;
+  const unit = analysis.budgetUnit;
+  const out: Array<{ title: string; table: Table }> = [];
+  if (claims.width.length > 0) {
+    const widths = [...new Set(claims.width.flatMap((row) => row.configs.map((config) => config.architecture)))];
+    out.push({
+      title: 'Width: single vs vote@k at matched budgets',
+      table: {
+        head: ['suite', 'model', 'budget', ...widths.map((width) => `${width} (accuracy [95% CI] · tokens)`)],
+        rows: claims.width.map((row) => [
+          row.suite,
+          row.model,
+          budgetLabel(row.budget, unit),
+          ...widths.map((width) => {
+            const config = row.configs.find((entry) => entry.architecture === width);
+            return config ? `${withCi(config.accuracy, config.ci)} · ${int(config.meanTokens)}` : '—';
+          }),
+        ]),
+        caption: 'Mean score per item with a 95% percentile-bootstrap interval over items; tokens = mean tokens spent per query.',
+      },
+    });
+  }
+  if (claims.regime.length > 0)
+    out.push({
+      title: 'Training regime: a direct model vs a reasoning model (each at its best width configuration)',
+      table: {
+        head: ['suite', 'budget', 'direct (config · accuracy · tokens)', 'reasoning (config · accuracy · tokens)', 'reasoning − direct'],
+        rows: claims.regime.map((row) => [
+          row.suite,
+          budgetLabel(row.budget, unit),
+          `${row.direct.model} ${row.direct.architecture} · ${withCi(row.direct.accuracy, row.direct.ci)} · ${int(row.direct.meanTokens)}`,
+          `${row.reasoning.model} ${row.reasoning.architecture} · ${withCi(row.reasoning.accuracy, row.reasoning.ci)} · ` +
+            int(row.reasoning.meanTokens),
+          signedCi(row.difference, row.differenceCi),
+        ]),
+        caption: 'Same tier, same items and budget; the difference is paired over items (95% bootstrap interval).',
+      },
+    });
+  if (claims.cascade.length > 0)
+    out.push({
+      title: 'Cascade small → large vs always-large',
+      table: {
+        head: ['suite', 'budget', 'cascade', 'always-large (single)', 'accuracy ratio', 'compute saved', 'tokens on the small model'],
+        rows: claims.cascade.map((row) => [
+          row.suite,
+          budgetLabel(row.budget, unit),
+          `${row.cascade.model} → … · ${withCi(row.cascade.accuracy, row.cascade.ci)}`,
+          `${row.alwaysLarge.model} · ${withCi(row.alwaysLarge.accuracy, row.alwaysLarge.ci)}`,
+          Number.isFinite(row.accuracyRatio) ? pct(row.accuracyRatio) : '—',
+          `${pct(row.computeSaved)} (${row.computeUnit === 'token-parameters' ? 'tokens × parameters' : 'tokens'})`,
+          pct(row.smallShare),
+        ]),
+        caption: 'The seed’s bar: cost saved at ≥ 98% of always-large accuracy. Compute is tokens × parameters where sizes are known.',
+      },
+    });
+  if (claims.governor.length > 0)
+    out.push({
+      title: 'The governor: auto vs the best fixed architecture',
+      table: {
+        head: ['suite', 'model', 'budget', 'auto', 'best fixed', 'auto − best'],
+        rows: claims.governor.map((row) => [
+          row.suite,
+          row.model,
+          budgetLabel(row.budget, unit),
+          `${withCi(row.auto.accuracy, row.auto.ci)} · ${int(row.auto.meanTokens)} tok`,
+          `${row.bestFixed.architecture} ${withCi(row.bestFixed.accuracy, row.bestFixed.ci)} · ${int(row.bestFixed.meanTokens)} tok`,
+          signedCi(row.gap, row.gapCi),
+        ]),
+        caption: 'Best fixed = the highest-accuracy other architecture for the same model and budget (chosen after the fact).',
+      },
+    });
+  return out;
+}

@@ -59,3 +59,19 @@ export {
 } from './engine.ts';
 export { abortError } from '../abort.ts';
 export { llamaPromptMargin, resolveGgufModel, type LlamaModelSettings } from './resolve.ts';
+export {
+  TINY_LABEL,
+  TINY_MODELS,
+  TINY_PREFIX,
+  TINY_SEQUENCES,
+  readTinyModelCard,
+  resolveTinyModel,
+  shippedTinyModels,
+  tinyCascadeLadder,
+  tinyModelFile,
+  tinyModelInfo,
+  tinyModelsDir,
+  tinyPromptTokens,
+  type TinyModelCard,
+  type TinyModelInfo,
+} from './tiny.ts';

@@ -20,6 +20,7 @@ import { nodeLlamaCpp } from './native.ts';
 import { ContextOverflowError, InvalidInputError, hash32 } from '../../core/index.ts';
 import {
   MODEL_SPEC_VERSION,
+  type ChatMessage,
   type GenerateRequest,
   type GenerateResponse,
   type KvThreadCapability,
@@ -27,7 +28,8 @@ import {
   type KvThreadResponse,
   type ModelProvider,
 } from '../spec.ts';
-import { renderChatPrompt } from './chat-template.ts';
+import type { LlamaModel } from 'node-llama-cpp';
+import { renderChatPrompt, renderTinyPrompt, type RenderedPrompt } from './chat-template.ts';
 import { generateTokens, raceAbort } from './decode.ts';
 import { getEngineContext, getLlamaEngine, ggufPath, type EngineContext, type EngineContextOptions } from './engine.ts';
 import { grammarForJsonSchema } from './grammars.ts';
@@ -50,6 +52,11 @@ export interface LlamaProviderOptions extends EngineContextOptions {
    * and the fleet's call key (`metadata.callKey`) and attempt. Without either, llama.cpp picks a random seed.
    */
   seed?: number;
+  /**
+   * How messages become the prompt: `chat` (default) — the model's chat template, or the plain one; `tiny` —
+   * the plain template without system messages, as Thicket's tiny trained models were trained (renderTinyPrompt).
+   */
+  promptStyle?: 'chat' | 'tiny';
 }
 
 export class LlamaProvider implements ModelProvider {
@@ -60,6 +67,7 @@ export class LlamaProvider implements ModelProvider {
   private readonly engineOptions: EngineContextOptions;
   private readonly reusePrefix: boolean;
   private readonly seed: number | undefined;
+  private readonly render: (model: LlamaModel, messages: readonly ChatMessage[]) => RenderedPrompt;
 
   constructor(options: LlamaProviderOptions) {
     if (typeof options.modelPath !== 'string' || options.modelPath.replace(/^gguf:/, '').trim() === '') {
@@ -73,6 +81,7 @@ export class LlamaProvider implements ModelProvider {
     this.modelId = options.modelId ?? `gguf:${this.modelPath}`;
     this.reusePrefix = options.reusePrefix ?? true;
     this.seed = options.seed;
+    this.render = options.promptStyle === 'tiny' ? renderTinyPrompt : renderChatPrompt;
     this.engineOptions = {
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
       ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
@@ -145,7 +154,7 @@ export class LlamaProvider implements ModelProvider {
   /** The rendered prompt's length in the model's own tokens (the fleet reserves exactly this). */
   async countPromptTokens(request: GenerateRequest): Promise<number> {
     const { model } = await raceAbort(this.engine(), request.abortSignal, this.modelId);
-    return renderChatPrompt(model, request.messages).tokens.length;
+    return this.render(model, request.messages).tokens.length;
   }
 
   async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
@@ -162,7 +171,7 @@ export class LlamaProvider implements ModelProvider {
     const seed =
       request.seed ??
       (this.seed !== undefined && callKey !== undefined ? hash32(`${this.seed}:${callKey}:${request.metadata?.attempt ?? 0}`) : undefined);
-    const prompt = renderChatPrompt(model, request.messages);
+    const prompt = this.render(model, request.messages);
     if (prompt.tokens.length + request.maxOutputTokens > context.contextSize) {
       throw new ContextOverflowError(this.modelId, prompt.tokens.length, context.contextSize);
     }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Retrains and ships every tiny model exactly as shipped (issue 18). Needs Debian's python3-torch and
+# libopenblas0-pthread (apt-get install -y python3-torch libopenblas0-pthread) and `npm ci`. About 1.5 hours on
+# 2 cores; the seeds make the data identical, and the weights identical for the same torch build and threads.
+#   bash training/retrain.sh [direct-small|reasoning-small|reasoning-large ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+models=("$@")
+[ ${#models[@]} -eq 0 ] && models=(direct-small reasoning-small reasoning-large)
+data() { [ -f "training/data/$1.jsonl" ] || node --import tsx training/make-data.ts --format "$1" --items 200000 --seed 1 --out "training/data/$1.jsonl"; }
+for model in "${models[@]}"; do
+  case "$model" in
+    direct-small)
+      data direct
+      (cd training && $PY train.py --data data/direct.jsonl --out build/direct-small --name tiny-direct-small \
+        --dim 128 --blocks 4 --heads 4 --ff 384 --steps 1500 --batch 64 --seed 1 --threads 1) ;;
+    reasoning-small)
+      data reasoning
+      (cd training && $PY train.py --data data/reasoning.jsonl --out build/reasoning-small --name tiny-reasoning-small \
+        --dim 128 --blocks 4 --heads 4 --ff 384 --steps 2000 --batch 64 --seed 1 --threads 1) ;;
+    reasoning-large)
+      data reasoning
+      (cd training && $PY train.py --data data/reasoning.jsonl --out build/reasoning-large --name tiny-reasoning-large \
+        --dim 192 --blocks 6 --heads 6 --ff 512 --steps 1200 --batch 64 --lr 2e-3 --seed 1 --threads 1) ;;
+    *) echo "unknown model $model" >&2; exit 2 ;;
+  esac
+  node --import tsx training/ship.ts --from "training/build/$model" --name "$model"
+done
