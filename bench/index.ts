@@ -36,7 +36,8 @@ if (wants('foundation')) {
 }
 if (wants('runtime')) rows.push(...(await benchRuntimeSolve()));
 if (wants('criticality')) rows.push(...(await benchCriticality()));
-if (wants('lab')) rows.push(await benchQuickStudy());
+if (wants('lab')) rows.push(await benchQuickStudy('sim'));
+if (wants('lab') || wants('tiny')) rows.push(await benchQuickStudy('tiny'));
 if (wants('registry')) rows.push(...(await benchRegistry()));
 if (wants('llama')) rows.push(...(await benchLlama()));
 if (wants('network')) rows.push(...(await benchNetwork()));

@@ -22,7 +22,7 @@ for model in "${models[@]}"; do
     reasoning-large)
       data reasoning
       (cd training && $PY train.py --data data/reasoning.jsonl --out build/reasoning-large --name tiny-reasoning-large \
-        --dim 192 --blocks 6 --heads 6 --ff 512 --steps 1200 --batch 64 --lr 2e-3 --seed 1 --threads 1) ;;
+        --dim 192 --blocks 6 --heads 6 --ff 512 --steps 1000 --batch 64 --lr 2e-3 --seed 1 --threads 1) ;;
     *) echo "unknown model $model" >&2; exit 2 ;;
   esac
   node --import tsx training/ship.ts --from "training/build/$model" --name "$model"
