@@ -245,7 +245,7 @@ describe('LlamaProvider', () => {
 });
 
 describe('resolveGgufModel (gguf: references for the fleet)', () => {
-  it("runs the fixture through the fleet call path: budget charged with the meter's usage, JSON parsed", async () => {
+  it('runs the fixture through the fleet call path: budget charged with the billed usage, JSON parsed', async () => {
     const fleet = new Fleet({
       resolver: { resolve: (reference) => resolveGgufModel(reference, { path: reference.slice(5), contextSize: 2048, sequences: 2 }) },
       clock: systemClock,
@@ -290,7 +290,7 @@ describe('resolveGgufModel (gguf: references for the fleet)', () => {
     const estimated = countMessageTokens(messages) + llamaPromptMargin(countMessageTokens(messages));
     assert.ok(exact > estimated, `exact ${exact} vs estimate ${estimated}`);
     assert.deepEqual(reservedInput, [exact]);
-    assert.ok(result.usage.inputTokens <= exact);
+    assert.equal(result.usage.inputTokens, exact, 'billed: exactly the reserved prompt');
     assert.deepEqual(ledger.report().overrun, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
     assert.equal(result.usageEstimated, false);
     assert.equal(result.billed.inputTokens, result.usage.inputTokens);

@@ -182,7 +182,9 @@ export class LlamaProvider implements ModelProvider {
     const sequence = await pool.acquire(signal, label);
     const work = (async () => {
       try {
+        const preparing = performance.now();
         const prepared = await this.preparePrompt(sequence, prompts, prompt.tokens, signal);
+        const prepareMs = performance.now() - preparing;
         const generated = await generateTokens(model, sequence, prompt.tokens.slice(prepared.start), {
           ...(schemaGrammar ? { grammar: schemaGrammar.grammar } : {}),
           maxTokens: request.maxOutputTokens,
@@ -193,12 +195,12 @@ export class LlamaProvider implements ModelProvider {
           ...(signal ? { signal } : {}),
           label,
         });
-        return { generated, prepared };
+        return { generated, prepared, prepareMs };
       } finally {
         pool.release(sequence);
       }
     })();
-    const { generated, prepared } = await raceAbort(work, signal, label);
+    const { generated, prepared, prepareMs } = await raceAbort(work, signal, label);
     return {
       text: schemaGrammar ? generated.text.trim() : generated.text,
       // Billed as an API bills: the whole prompt and every generated token, however much of the prompt was
@@ -215,6 +217,8 @@ export class LlamaProvider implements ModelProvider {
         evaluatedPromptTokens: prompt.tokens.length - prepared.reused - prepared.shared,
         generatedTokens: generated.tokens.length,
         template: prompt.template,
+        // Bringing the sequence to hold the prompt but its last token (waiting for, loading or evaluating it), then the rest.
+        prepareMs,
         decodeMs: generated.decodeMs,
       },
     };

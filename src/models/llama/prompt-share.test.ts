@@ -11,9 +11,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
-import { CancelledError } from '../../core/index.ts';
+import { CancelledError, systemClock } from '../../core/index.ts';
+import { Ledger } from '../../budget/index.ts';
+import { Fleet } from '../fleet.ts';
 import type { GenerateRequest, GenerateResponse } from '../spec.ts';
-import { LlamaProvider, disposeLlamaEngine, renderChatPrompt, writeFixtureModel } from './index.ts';
+import { LlamaProvider, disposeLlamaEngine, renderChatPrompt, resolveGgufModel, writeFixtureModel } from './index.ts';
 import { PromptSharer } from './prompt-share.ts';
 
 const K = 4;
@@ -187,6 +189,27 @@ describe('prompt prefix sharing', () => {
       pool.release(leader);
       pool.release(follower);
     }
+  });
+
+  it('through the fleet, as the sample operator calls it: k concurrent calls, one prompt evaluation, k billed prompts', async () => {
+    const reference = `gguf:${modelPath}`;
+    const fleet = new Fleet({
+      resolver: { resolve: (model) => resolveGgufModel(model, { path: modelPath, contextSize: CONTEXT, sequences: K }, { seed: 3 }) },
+      clock: systemClock,
+      seed: 3,
+    });
+    const ledger = new Ledger({ clock: systemClock, limits: { totalTokens: 1_000_000 } });
+    // The same request K times: the fleet derives each call's seed from its occurrence (vote@k).
+    const { seed: _unseeded, ...request } = ask('Is 91 a prime number? Check small divisors.', 0);
+    const results = await Promise.all(Array.from({ length: K }, () => fleet.call(reference, request, { budget: ledger.root })));
+    const prompt = raw(results[0]!).promptTokens;
+    // One call evaluated the prompt (less what it could load: the system message is in an earlier test's snapshot),
+    // each of the others only its last token.
+    const evaluated = results.map((result) => raw(result).evaluatedPromptTokens).sort((a, b) => a - b);
+    assert.deepEqual(evaluated.slice(0, K - 1), [1, 1, 1]);
+    assert.ok(evaluated[K - 1]! > 1 && evaluated[K - 1]! <= prompt);
+    assert.equal(ledger.report().total.inputTokens, K * prompt);
+    assert.ok(new Set(results.map((result) => result.text)).size > 1, 'distinct samples');
   });
 
   it('removes its scratch folder when the engine is disposed', async () => {
