@@ -3,7 +3,7 @@
  * table. Speed figures come from this machine and vary with load (they are never asserted in tests); model
  * behaviour in every workload here is simulated and labelled so.
  *
- * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,governor,network,cli,gateway
+ * THICKET_BENCH_ONLY=startup,foundation,runtime,criticality,lab,workflow,strategies,registry,llama,embedded,governor,network,cli,gateway
  * limits the sections (`cli`: what a user runs, spawned with a journal — AgentsNet at 1,000 agents and a
  * 10,000-node workflow; also run by `network` and `workflow`; `gateway`: `thicket serve` under autocannon, about two
  * minutes with its 60 s soak); THICKET_BENCH_ITEMS sizes the suite.
@@ -17,6 +17,7 @@ import { benchCriticality } from './criticality.ts';
 import { benchQuickStudy } from './lab.ts';
 import { benchRegistry } from './registry.ts';
 import { benchLlama } from './llama.ts';
+import { benchEmbedded } from './embedded.ts';
 import { benchGovernor } from './governor.ts';
 import { benchNetwork, benchProtocols, protocolTable } from './network.ts';
 import { benchRuntimeSolve } from './runtime.ts';
@@ -40,6 +41,7 @@ if (wants('lab')) rows.push(await benchQuickStudy('sim'));
 if (wants('lab') || wants('tiny')) rows.push(await benchQuickStudy('tiny'));
 if (wants('registry')) rows.push(...(await benchRegistry()));
 if (wants('llama')) rows.push(...(await benchLlama()));
+if (wants('embedded')) rows.push(...(await benchEmbedded()));
 if (wants('network')) rows.push(...(await benchNetwork()));
 if (wants('network') || wants('cli')) rows.push(...benchAgentsnetCli());
 const tables: string[] = [];

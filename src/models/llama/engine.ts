@@ -12,6 +12,7 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, 
 import { loadNodeLlamaCpp } from './native.ts';
 import { ProviderError, ThicketError, UnknownModelError } from '../../core/index.ts';
 import { abortError } from '../abort.ts';
+import { PromptSharer } from './prompt-share.ts';
 
 export interface EngineContextOptions {
   /** Tokens per sequence (default: the model's training context, at most 8192). */
@@ -26,6 +27,8 @@ export interface EngineContext {
   model: LlamaModel;
   context: LlamaContext;
   pool: SequencePool;
+  /** Prompt prefixes evaluated by one sequence, for the others to copy (prompt-share.ts); removed on dispose. */
+  prompts: PromptSharer;
 }
 
 /** Models below this size evaluate fastest on one thread. */
@@ -218,7 +221,7 @@ async function createEngineContext(path: string, options: EngineContextOptions):
       threads: options.threads ?? defaultThreads(llama, model),
       failedCreationRemedy: false,
     });
-    return { model, context, pool: new SequencePool(context) };
+    return { model, context, pool: new SequencePool(context), prompts: new PromptSharer(sequences) };
   } catch (error) {
     throw new ProviderError(
       `Could not create a ${contextSize}-token context with ${sequences} sequence(s) for ${path}: ${messageOf(error)}`,
@@ -319,7 +322,10 @@ export async function disposeLlamaEngine(): Promise<void> {
   llamaPromise = undefined;
   models.clear();
   kvCellReports.clear();
+  const created = [...contexts.values()];
   contexts.clear();
+  // The prompt snapshots' scratch folder goes with its context.
+  for (const outcome of await Promise.allSettled(created)) if (outcome.status === 'fulfilled') outcome.value.prompts.dispose();
   embeddingContexts.clear();
   if (!pending) return;
   try {

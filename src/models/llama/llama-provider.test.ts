@@ -59,7 +59,7 @@ describe('LlamaProvider', () => {
     assert.equal(provider.modelId, `gguf:${modelPath}`);
   });
 
-  it('generates from the fixture; usage is exactly what the sequence token meter counted', async () => {
+  it('generates from the fixture; bills prompt + generated tokens; the meter agrees on what was evaluated', async () => {
     const { pool } = await provider.engine();
     // Two sequences exist once two calls were made; read both meters around a call and sum the changes.
     const first = await pool.acquire();
@@ -72,14 +72,23 @@ describe('LlamaProvider', () => {
       first.tokenMeter.usedInputTokens + second.tokenMeter.usedInputTokens - before[0]!.usedInputTokens - before[1]!.usedInputTokens;
     const outputDelta =
       first.tokenMeter.usedOutputTokens + second.tokenMeter.usedOutputTokens - before[0]!.usedOutputTokens - before[1]!.usedOutputTokens;
-    assert.deepEqual(response.usage, { inputTokens: inputDelta, outputTokens: outputDelta });
     assert.equal(response.usageEstimated, false);
     assert.equal(response.simulated, false);
-    const raw = response.raw as { promptTokens: number; reusedPrefixTokens: number; generatedTokens: number; template: string };
+    const raw = response.raw as {
+      promptTokens: number;
+      reusedPrefixTokens: number;
+      sharedPromptTokens: number;
+      evaluatedPromptTokens: number;
+      generatedTokens: number;
+      template: string;
+    };
     assert.equal(raw.template, 'plain');
-    // The meter counts prompt tokens evaluated without logits as input, and one output per sampled token.
-    assert.equal(response.usage.inputTokens, raw.promptTokens - raw.reusedPrefixTokens - 1);
-    assert.equal(response.usage.outputTokens, response.finishReason === 'length' ? raw.generatedTokens : raw.generatedTokens + 1);
+    assert.deepEqual(response.usage, { inputTokens: raw.promptTokens, outputTokens: raw.generatedTokens });
+    assert.equal(raw.evaluatedPromptTokens, raw.promptTokens - raw.reusedPrefixTokens - raw.sharedPromptTokens);
+    // The meter counts prompt tokens evaluated without logits as input, and one output per token evaluated with them
+    // (the last prompt token, then each sampled token that was fed back).
+    assert.equal(inputDelta, raw.evaluatedPromptTokens - 1);
+    assert.equal(outputDelta, response.finishReason === 'length' ? raw.generatedTokens : raw.generatedTokens + 1);
     assert.ok(response.text.length > 0);
   });
 
@@ -98,7 +107,7 @@ describe('LlamaProvider', () => {
     const raw = (response: typeof first) => response.raw as { promptTokens: number; reusedPrefixTokens: number };
     assert.equal(raw(first).reusedPrefixTokens, 0);
     assert.equal(raw(second).reusedPrefixTokens, raw(second).promptTokens - 1);
-    assert.equal(second.usage.inputTokens, 0);
+    assert.equal(second.usage.inputTokens, raw(second).promptTokens, 'billed in full all the same');
     assert.equal(first.text, second.text);
   });
 
@@ -236,7 +245,7 @@ describe('LlamaProvider', () => {
 });
 
 describe('resolveGgufModel (gguf: references for the fleet)', () => {
-  it("runs the fixture through the fleet call path: budget charged with the meter's usage, JSON parsed", async () => {
+  it('runs the fixture through the fleet call path: budget charged with the billed usage, JSON parsed', async () => {
     const fleet = new Fleet({
       resolver: { resolve: (reference) => resolveGgufModel(reference, { path: reference.slice(5), contextSize: 2048, sequences: 2 }) },
       clock: systemClock,
@@ -281,7 +290,7 @@ describe('resolveGgufModel (gguf: references for the fleet)', () => {
     const estimated = countMessageTokens(messages) + llamaPromptMargin(countMessageTokens(messages));
     assert.ok(exact > estimated, `exact ${exact} vs estimate ${estimated}`);
     assert.deepEqual(reservedInput, [exact]);
-    assert.ok(result.usage.inputTokens <= exact);
+    assert.equal(result.usage.inputTokens, exact, 'billed: exactly the reserved prompt');
     assert.deepEqual(ledger.report().overrun, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
     assert.equal(result.usageEstimated, false);
     assert.equal(result.billed.inputTokens, result.usage.inputTokens);

@@ -4,8 +4,12 @@
  * What it does per call: render the messages with the model's chat template (chat-template.ts), refuse
  * with ContextOverflowError when prompt + `maxOutputTokens` cannot fit one sequence, wait for a free
  * context sequence (one per in-flight call; the context has `sequences` of them, later callers queue),
- * reuse whatever prompt prefix that sequence still holds, and sample — under a JSON-schema grammar when
- * `responseSchema` is given, seeded by `seed`. Usage is the sequence's token meter, not an estimate.
+ * reuse whatever prompt prefix that sequence still holds or another sequence has evaluated (prompt-share.ts:
+ * k concurrent samples of one prompt evaluate it once), and sample — under a JSON-schema grammar when
+ * `responseSchema` is given, seeded by `seed`. Usage is what an API would bill — the whole rendered prompt in
+ * the model's tokens and the tokens generated — exact, not an estimate; `raw` says how much of the prompt was
+ * evaluated (`evaluatedPromptTokens`), kept from the sequence's last call (`reusedPrefixTokens`) or copied
+ * from another sequence (`sharedPromptTokens`).
  *
  * What it does not do (the fleet does): retries, budgets, timeouts (they arrive as an aborted signal),
  * journaling, parsing the JSON. Like every provider it rejects an aborted call at once with the signal's
@@ -16,7 +20,7 @@
  *   const provider = new LlamaProvider({ modelPath: 'gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', sequences: 2 });
  *   const response = await provider.doGenerate({ messages: [{ role: 'user', content: 'Hi' }], maxOutputTokens: 64 });
  */
-import { nodeLlamaCpp } from './native.ts';
+import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 import { ContextOverflowError, InvalidInputError, hash32 } from '../../core/index.ts';
 import {
   MODEL_SPEC_VERSION,
@@ -34,6 +38,8 @@ import { generateTokens, raceAbort } from './decode.ts';
 import { getEngineContext, getLlamaEngine, ggufPath, type EngineContext, type EngineContextOptions } from './engine.ts';
 import { grammarForJsonSchema } from './grammars.ts';
 import { KV_THREAD_DEFAULTS, runKvThread } from './kv-thread.ts';
+import type { PreparedPrompt, PromptSharer } from './prompt-share.ts';
+import { abortError } from '../abort.ts';
 
 export const LLAMA_PROVIDER_ID = 'llama' as const;
 
@@ -47,6 +53,11 @@ export interface LlamaProviderOptions extends EngineContextOptions {
   modelId?: string;
   /** Keep a released sequence's KV cache and re-evaluate only the part of the next prompt that differs (default true). */
   reusePrefix?: boolean;
+  /**
+   * Evaluate a prompt prefix once for all the calls that share it — k samples of one prompt, personas after one
+   * system message — and copy it into the other sequences (prompt-share.ts; default true). Only with `sequences` > 1.
+   */
+  sharePrompts?: boolean;
   /**
    * The run's seed (the resolver passes --seed): a request without a seed is sampled with one derived from it
    * and the fleet's call key (`metadata.callKey`) and attempt. Without either, llama.cpp picks a random seed.
@@ -66,6 +77,7 @@ export class LlamaProvider implements ModelProvider {
   readonly modelPath: string;
   private readonly engineOptions: EngineContextOptions;
   private readonly reusePrefix: boolean;
+  private readonly sharePrompts: boolean;
   private readonly seed: number | undefined;
   private readonly render: (model: LlamaModel, messages: readonly ChatMessage[]) => RenderedPrompt;
 
@@ -80,6 +92,7 @@ export class LlamaProvider implements ModelProvider {
     this.modelPath = ggufPath(options.modelPath);
     this.modelId = options.modelId ?? `gguf:${this.modelPath}`;
     this.reusePrefix = options.reusePrefix ?? true;
+    this.sharePrompts = options.sharePrompts ?? true;
     this.seed = options.seed;
     this.render = options.promptStyle === 'tiny' ? renderTinyPrompt : renderChatPrompt;
     this.engineOptions = {
@@ -161,7 +174,7 @@ export class LlamaProvider implements ModelProvider {
     const signal = request.abortSignal;
     const label = this.modelId;
     const started = performance.now();
-    const { model, context, pool } = await raceAbort(this.engine(), signal, label);
+    const { model, context, pool, prompts } = await raceAbort(this.engine(), signal, label);
     const llama = await getLlamaEngine();
     const schemaGrammar = request.responseSchema
       ? await raceAbort(grammarForJsonSchema(llama, request.responseSchema.schema), signal, label)
@@ -178,13 +191,10 @@ export class LlamaProvider implements ModelProvider {
     const sequence = await pool.acquire(signal, label);
     const work = (async () => {
       try {
-        // Keep the cached prefix the new prompt shares; at least one prompt token is evaluated so there are logits to sample from.
-        const shared = this.reusePrefix
-          ? Math.min(sequence.compareContextTokens(prompt.tokens).firstDifferentIndex, prompt.tokens.length - 1)
-          : 0;
-        if (sequence.nextTokenIndex > shared) await sequence.eraseContextTokenRanges([{ start: shared, end: sequence.nextTokenIndex }]);
-        const meterBefore = sequence.tokenMeter.getState();
-        const generated = await generateTokens(model, sequence, prompt.tokens.slice(shared), {
+        const preparing = performance.now();
+        const prepared = await this.preparePrompt(sequence, prompts, prompt.tokens, signal);
+        const prepareMs = performance.now() - preparing;
+        const generated = await generateTokens(model, sequence, prompt.tokens.slice(prepared.start), {
           ...(schemaGrammar ? { grammar: schemaGrammar.grammar } : {}),
           maxTokens: request.maxOutputTokens,
           temperature: request.temperature ?? DEFAULT_TEMPERATURE,
@@ -194,26 +204,68 @@ export class LlamaProvider implements ModelProvider {
           ...(signal ? { signal } : {}),
           label,
         });
-        return { generated, meter: nodeLlamaCpp().TokenMeter.diff(sequence.tokenMeter, meterBefore), shared };
+        return { generated, prepared, prepareMs };
       } finally {
         pool.release(sequence);
       }
     })();
-    const { generated, meter, shared } = await raceAbort(work, signal, label);
+    const { generated, prepared, prepareMs } = await raceAbort(work, signal, label);
     return {
       text: schemaGrammar ? generated.text.trim() : generated.text,
-      usage: { inputTokens: meter.usedInputTokens, outputTokens: meter.usedOutputTokens },
+      // Billed as an API bills: the whole prompt and every generated token, however much of the prompt was
+      // evaluated (raw.evaluatedPromptTokens says that). A state load does not move the token meter.
+      usage: { inputTokens: prompt.tokens.length, outputTokens: generated.tokens.length },
       usageEstimated: false,
       finishReason: generated.finishReason,
       latencyMs: performance.now() - started,
       simulated: false,
       raw: {
         promptTokens: prompt.tokens.length,
-        reusedPrefixTokens: shared,
+        reusedPrefixTokens: prepared.reused,
+        sharedPromptTokens: prepared.shared,
+        evaluatedPromptTokens: prompt.tokens.length - prepared.reused - prepared.shared,
         generatedTokens: generated.tokens.length,
         template: prompt.template,
+        // Bringing the sequence to hold the prompt but its last token (waiting for, loading or evaluating it), then the rest.
+        prepareMs,
         decodeMs: generated.decodeMs,
       },
     };
+  }
+
+  /**
+   * Brings the sequence to hold all of the prompt but its last token — what it still holds from its last call,
+   * another sequence's evaluation of a common prefix (prompt-share.ts), and the rest evaluated here — so that
+   * generation starts by evaluating the last token alone, for its logits.
+   *
+   * Why always that split: llama.cpp's logits for a token differ in the last float bits with the size of the
+   * batch it is evaluated in (probabilities moved by ~6e-5 on the fixture between a prompt evaluated at once and
+   * as prefix + last token), enough to flip a sampled near-tie. Splitting every prompt the same way makes a seed
+   * sample the same tokens whether the prefix was evaluated fresh, kept, or copied from another sequence (a
+   * copied state itself is bit-identical to the one saved); it costs one more small llama_decode per call.
+   */
+  private async preparePrompt(
+    sequence: LlamaContextSequence,
+    prompts: PromptSharer,
+    tokens: Token[],
+    signal: AbortSignal | undefined,
+  ): Promise<PreparedPrompt> {
+    const last = tokens.length - 1;
+    let prepared: PreparedPrompt;
+    // One sequence has nobody to share with; SWA and recurrent models cannot erase past a shared prefix.
+    if (this.sharePrompts && sequence.context.totalSequences > 1 && !sequence.needsCheckpoints) {
+      prepared = await prompts.prepare(sequence, tokens, {
+        reuse: this.reusePrefix,
+        signal,
+        abortError: () => abortError(signal!, this.modelId),
+      });
+    } else {
+      const held = this.reusePrefix ? Math.min(sequence.compareContextTokens(tokens).firstDifferentIndex, Math.max(0, last)) : 0;
+      if (sequence.nextTokenIndex > held) await sequence.eraseContextTokenRanges([{ start: held, end: sequence.nextTokenIndex }]);
+      prepared = { reused: held, shared: 0, evaluated: 0, start: held };
+    }
+    if (prepared.start >= last) return prepared;
+    await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(prepared.start, last));
+    return { ...prepared, evaluated: prepared.evaluated + last - prepared.start, start: last };
   }
 }

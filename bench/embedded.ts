@@ -1,0 +1,142 @@
+/**
+ * Width on the embedded engine: k samples of one prompt (the `sample` operator's vote@k) on LlamaProvider.
+ *
+ *   - single sequence: k calls one after another on a 1-sequence context (each reuses the prompt the
+ *     sequence still holds, so the prompt is evaluated once here too; decode steps run one token at a time);
+ *   - batched, unshared: k concurrent calls on k sequences with `sharePrompts: false` (node-llama-cpp puts
+ *     the k sequences' decode steps into one llama_decode, but each evaluates the prompt);
+ *   - batched, shared: the same with prompt sharing (prompt-share.ts): one evaluation of the prompt, copied.
+ *
+ * Model: the speed fixture's layer shape (Qwen2.5-0.5B's blocks, Q8_0, 2 blocks, a proportionally wide output
+ * layer; see bench/llama.ts) with random weights, so the text is gibberish and a call may stop before 32 tokens:
+ * tokens/s counts the tokens really generated. Prompt ~60 tokens, 32 output tokens, k = 8, one thread (as the
+ * engine picks for a model this size). Wall time on a shared machine: the load average is printed alongside.
+ *
+ * Run alone: `THICKET_BENCH_ONLY=embedded npm run bench`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LlamaProvider, disposeLlamaEngine, writeFixtureModel } from '../src/models/llama/index.ts';
+import type { GenerateRequest, GenerateResponse } from '../src/models/spec.ts';
+import type { BenchRow } from './foundation.ts';
+
+const K = 8;
+const OUTPUT_TOKENS = 32;
+const REPETITIONS = 5;
+const SPEED_BLOCKS = 2;
+const SPEED_FIXTURE = {
+  embeddingLength: 896,
+  headCount: 14,
+  headCountKv: 2,
+  feedForwardLength: 4864,
+  blockCount: SPEED_BLOCKS,
+  weightType: 'Q8_0',
+  extraTokens: Math.round((151_936 * SPEED_BLOCKS) / 24) - 260,
+} as const;
+
+interface Run {
+  tokensPerSecond: number;
+  /** Generated tokens per second of process CPU time (all threads): less sensitive to a loaded machine than wall time. */
+  tokensPerCpuSecond: number;
+  evaluated: number;
+  billed: number;
+  generated: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const raw = (response: GenerateResponse): { evaluatedPromptTokens: number } => response.raw as { evaluatedPromptTokens: number };
+
+async function measure(run: () => Promise<GenerateResponse[]>): Promise<Run> {
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const responses = await run();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const generated = responses.reduce((total, response) => total + response.usage.outputTokens, 0);
+  return {
+    tokensPerSecond: generated / seconds,
+    tokensPerCpuSecond: generated / cpuSeconds,
+    evaluated: responses.reduce((total, response) => total + raw(response).evaluatedPromptTokens, 0),
+    billed: responses.reduce((total, response) => total + response.usage.inputTokens, 0),
+    generated,
+  };
+}
+
+export async function benchEmbedded(): Promise<BenchRow[]> {
+  const folder = mkdtempSync(join(tmpdir(), 'thicket-bench-embedded-'));
+  try {
+    const modelPath = join(folder, 'speed.gguf');
+    writeFixtureModel(modelPath, { seed: 7, contextLength: 4096, ...SPEED_FIXTURE });
+    // Different prompts per repetition, so no repetition starts with the previous one's prompt cached.
+    const request = (repetition: number, seed: number): GenerateRequest => ({
+      messages: [{ role: 'user', content: `Round ${repetition}: what is 17 * 23 + 4? Show steps.` }],
+      maxOutputTokens: OUTPUT_TOKENS,
+      temperature: 0.8,
+      seed,
+    });
+    const options = { modelPath, threads: 1 };
+    const single = new LlamaProvider({ ...options, contextSize: 1024, sequences: 1 });
+    // Its own context (another size: the engine shares a context per option set), so neither batched run finds the
+    // other's prompt already in its sequences. Attention spans the cells in use, so the size itself costs nothing.
+    const unshared = new LlamaProvider({ ...options, contextSize: 1280, sequences: K, sharePrompts: false });
+    const shared = new LlamaProvider({ ...options, contextSize: 1024, sequences: K });
+    await Promise.all([single.engine(), unshared.engine(), shared.engine()]);
+    // Warm-up (first decode allocations, page faults on the weights), with a prompt no repetition shares.
+    for (const provider of [single, unshared, shared]) await provider.doGenerate({ ...request(-1, 99), maxOutputTokens: 4 });
+    const seeds = Array.from({ length: K }, (_, index) => index + 1);
+    const runs = { single: [] as Run[], unshared: [] as Run[], shared: [] as Run[] };
+    const loadBefore = loadavg()[0]!;
+    for (let repetition = 0; repetition < REPETITIONS; repetition++) {
+      runs.single.push(
+        await measure(async () => {
+          const responses: GenerateResponse[] = [];
+          for (const seed of seeds) responses.push(await single.doGenerate(request(repetition, seed)));
+          return responses;
+        }),
+      );
+      runs.unshared.push(await measure(() => Promise.all(seeds.map((seed) => unshared.doGenerate(request(repetition, seed))))));
+      runs.shared.push(await measure(() => Promise.all(seeds.map((seed) => shared.doGenerate(request(repetition, seed))))));
+    }
+    const loadAfter = loadavg()[0]!;
+    const prompt = (await single.countPromptTokens(request(0, 1))).toString();
+    const rate = (list: Run[]): number => median(list.map((run) => run.tokensPerSecond));
+    const cpuRate = (list: Run[]): string => `${median(list.map((run) => run.tokensPerCpuSecond)).toFixed(0)} tokens per CPU second`;
+    const last = (list: Run[]): Run => list[list.length - 1]!;
+    const tokens = (run: Run): string => `last run: prompt evaluated ${run.evaluated} / billed ${run.billed}; ${run.generated} generated`;
+    const load = `load ${loadBefore.toFixed(1)}→${loadAfter.toFixed(1)}`;
+    const note = `${prompt}-token prompt, k=${K}, ${OUTPUT_TOKENS} out, 1 thread, median of ${REPETITIONS}; ${load}`;
+    const singleRate = rate(runs.single);
+    return [
+      {
+        name: `embedded: single sequence, ${K} calls serially (tokens/s)`,
+        value: singleRate.toFixed(0),
+        target: 'baseline',
+        met: undefined,
+        note: `${tokens(last(runs.single))}; ${cpuRate(runs.single)}; ${note}`,
+      },
+      {
+        name: `embedded: batched width, ${K} sequences, no prompt sharing`,
+        value: `${rate(runs.unshared).toFixed(0)} (${(rate(runs.unshared) / singleRate).toFixed(2)}×)`,
+        target: '(comparison)',
+        met: undefined,
+        note: `${tokens(last(runs.unshared))}; ${cpuRate(runs.unshared)}`,
+      },
+      {
+        name: `embedded: batched width, ${K} sequences, shared prompt`,
+        value: `${rate(runs.shared).toFixed(0)} (${(rate(runs.shared) / singleRate).toFixed(2)}×)`,
+        target: '≥ 2× single',
+        met: rate(runs.shared) >= 2 * singleRate,
+        note: `${tokens(last(runs.shared))} (target: ≤ one prompt + ${K}); ${cpuRate(runs.shared)}`,
+      },
+    ];
+  } finally {
+    await disposeLlamaEngine();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
