@@ -102,9 +102,11 @@ export function worstCall(
   model: string,
   counted: number,
   maxOutputTokens: number,
+  /** The prompt's exact length in the model's own tokens, for models that can count it (`countPrompt`): no margin then. */
+  exact?: number,
 ): { inputTokens: number; outputTokens: number; usd: number } {
   const resolved = fleet.model(model);
-  const inputTokens = counted + resolved.promptMargin(counted);
+  const inputTokens = exact !== undefined && resolved.countPrompt ? exact : counted + resolved.promptMargin(counted);
   const outputTokens = Math.max(0, Math.min(maxOutputTokens, resolved.profile.contextWindow - inputTokens));
   const usd = costOf(
     { inputTokens, outputTokens },
@@ -158,6 +160,17 @@ export function estimateWorkflow(
         base = countMessageTokens(buildMessages(node.params, options.query, values));
         cache.set(index, base);
       }
+      // Models that count their prompt exactly (byte-level tiny models) are reserved in their own tokens, as the
+      // fleet reserves them; node inputs and extras stay bounded the same way (their caps are model tokens too).
+      const exactBase = (model: string): number | undefined => {
+        const count = fleet.model(model).countPrompt;
+        if (!count) return undefined;
+        const values: TemplateValue[] = compiled.inputs.map((input) => ({
+          name: input.name,
+          value: input.from === QUERY ? options.query : '',
+        }));
+        return count(buildMessages(node.params, options.query, values));
+      };
       const plan = callPlan(node);
       plan.forEach((group, groupIndex) => {
         const model = group.model ?? compiled.model;
@@ -171,11 +184,19 @@ export function estimateWorkflow(
           return;
         }
         const counted = base + inputWorst + group.worstExtra * max + group.extraTokens;
-        const call = worstCall(fleet, model, counted, max);
+        const exact = exactBase(model);
+        const extra = inputWorst + group.worstExtra * max + group.extraTokens;
+        const call = worstCall(fleet, model, counted, max, exact === undefined ? undefined : exact + extra);
         addTo(worst, call.inputTokens, call.outputTokens, call.usd, group.calls);
         if (groupIndex === 0) {
           // Inputs left out: the real prompt is only known at run time, and this is a necessary condition only.
-          const start = worstCall(fleet, model, base + group.extraTokens, Math.min(MIN_START_OUTPUT, max));
+          const start = worstCall(
+            fleet,
+            model,
+            base + group.extraTokens,
+            Math.min(MIN_START_OUTPUT, max),
+            exact === undefined ? undefined : exact + group.extraTokens,
+          );
           addTo(firstCall, start.inputTokens, start.outputTokens, start.usd, 1);
         }
         const profile = fleet.model(model).profile;
