@@ -30,7 +30,10 @@ export async function benchQuickStudy(fleet: 'sim' | 'tiny'): Promise<BenchRow> 
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const runs = result.counts.executed + result.counts.resumed;
     return {
-      name: fleet === 'sim' ? 'thicket study --quick sim (end to end, simulated fleet)' : 'thicket study --quick (end to end, tiny real models)',
+      name:
+        fleet === 'sim'
+          ? 'thicket study --quick sim (end to end, simulated fleet)'
+          : 'thicket study --quick (end to end, tiny real models)',
       value: `${seconds.toFixed(1)} s`,
       target: `≤ ${QUICK_STUDY_TARGET_SECONDS[fleet]} s`,
       met: result.status === 'ok' && seconds <= QUICK_STUDY_TARGET_SECONDS[fleet],

@@ -1,4 +1,4 @@
-// Runs every `*.test.ts` under src/ (after building dist/ when it is stale: see below) with node's built-in test runner through tsx, and ends with a plain
+// Runs every `*.test.ts` under src/ and training/ (after building dist/ when it is stale: see below) with node's built-in test runner through tsx, and ends with a plain
 // `N passed, N failed` line for CI. Node 20's `--test` does not expand globs, so files are gathered here.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ function collect(dir, out) {
 }
 
 const filter = process.argv.slice(2);
-const files = collect('src', [])
+const files = [...collect('src', []), ...collect('training', [])]
   .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
   .sort();
 // Tests import the sources through tsx, but the CLI tests spawn bin/thicket.js, which runs the compiled dist/:

@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { disposeLlamaEngine, loadLlamaModel, renderTinyPrompt, writeFixtureModel } from '../src/models/llama/index.ts';
-import { arithmeticCompletion, arithmeticQuestion, arithmeticSteps, excludedExpressions, trainingExpression, type TinyFormat } from './tasks.ts';
+import {
+  arithmeticCompletion,
+  arithmeticQuestion,
+  arithmeticSteps,
+  excludedExpressions,
+  trainingExpression,
+  type TinyFormat,
+} from './tasks.ts';
 
 const { values } = parseArgs({
   options: {

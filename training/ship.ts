@@ -23,7 +23,8 @@ import {
 
 const { values } = parseArgs({ options: { from: { type: 'string' }, name: { type: 'string' } } });
 const info = TINY_MODELS.find((model) => model.name === values.name);
-if (!values.from || !info) throw new Error(`--from <training/build/...> and --name (${TINY_MODELS.map((model) => model.name).join('|')}) are required`);
+if (!values.from || !info)
+  throw new Error(`--from <training/build/...> and --name (${TINY_MODELS.map((model) => model.name).join('|')}) are required`);
 
 interface TrainLog {
   parameters: number;
@@ -93,7 +94,7 @@ const percent = (value: number | undefined): string => (value === undefined ? 'â
 const rows = cards.map((shipped) => {
   const byOps = [1, 2, 3, 4].map((ops) => percent(shipped.heldOut.byOperations[String(ops)]?.accuracy)).join(' | ');
   return (
-    `| \`${shipped.reference}\` | ${shipped.format} | ${shipped.tier} | ${(shipped.parameters / 1e6).toFixed(2)}M | ${shipped.training['steps']} | ` +
+    `| \`${shipped.reference}\` | ${shipped.format} | ${shipped.tier} | ${(shipped.parameters / 1e6).toFixed(2)}M | ${Number(shipped.training['steps'])} | ` +
     `${Math.round(Number(shipped.training['wallSeconds']) / 60)} min | ${percent(shipped.heldOut.accuracy)} | ${byOps} | \`${shipped.sha256.slice(0, 12)}â€¦\` |`
   );
 });

@@ -160,7 +160,16 @@ describe('thicket CLI end to end: bad input', () => {
       },
       {
         name: 'study --out under a regular file: refused before the study runs (no journal created)',
-        args: (dir) => ['study', '--quick', 'sim', '--out', `${dir.write('a-file', 'x')}/report`, '--journal', dir.file('journal.db'), '--json'],
+        args: (dir) => [
+          'study',
+          '--quick',
+          'sim',
+          '--out',
+          `${dir.write('a-file', 'x')}/report`,
+          '--journal',
+          dir.file('journal.db'),
+          '--json',
+        ],
         code: 'INVALID_INPUT',
         mentions: [/--out: .*a-file\/report: .*a-file is a file, so no folder can be created under it/],
       },

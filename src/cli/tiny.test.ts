@@ -23,8 +23,9 @@ describe('a strategy on a tiny trained model (tiny:reasoning-small)', () => {
   const db = (): string => dir.file('journal.db');
   const solve = (runId: string) =>
     runCli(
-      ['solve', QUERY, '--model', 'tiny:reasoning-small', '--strategy', 'vote', '--samples', '8', '--budget-tokens', String(BUDGET)]
-        .concat(['--run-id', runId, '--seed', '3', '--json', '--db', db()]),
+      ['solve', QUERY, '--model', 'tiny:reasoning-small', '--strategy', 'vote', '--samples', '8', '--budget-tokens', String(BUDGET)].concat(
+        ['--run-id', runId, '--seed', '3', '--json', '--db', db()],
+      ),
       { cwd: dir.path, timeoutMs: 120_000 },
     );
 

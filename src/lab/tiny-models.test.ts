@@ -37,7 +37,11 @@ describe('shipped tiny models', () => {
       const file = tinyModelFile(model.name);
       assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), model.card.sha256);
       const card = model.card.heldOut;
-      const measured = await evaluateTinyModel(model.reference, { items: card.items, seed: card.seed, maxOutputTokens: card.maxOutputTokens });
+      const measured = await evaluateTinyModel(model.reference, {
+        items: card.items,
+        seed: card.seed,
+        maxOutputTokens: card.maxOutputTokens,
+      });
       assert.equal(measured.items, card.items);
       assert.ok(Math.abs(measured.accuracy - card.accuracy) <= 0.03, `accuracy ${measured.accuracy} vs card ${card.accuracy}`);
       for (const [operations, group] of Object.entries(card.byOperations)) {

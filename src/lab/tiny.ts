@@ -73,10 +73,9 @@ export async function evaluateTinyModel(
     maxOutputTokens,
     accuracy: round(correct / items.length),
     byOperations: Object.fromEntries(
-      [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([operations, group]) => [
-        String(operations),
-        { ...group, accuracy: round(group.correct / group.items) },
-      ]),
+      [...groups.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([operations, group]) => [String(operations), { ...group, accuracy: round(group.correct / group.items) }]),
     ),
   };
 }

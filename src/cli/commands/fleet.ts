@@ -78,7 +78,11 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
       ['model', 'provider', 'tier', '$/M in', '$/M out', 'context', 'reasoning', 'concurrency', 'simulated'],
       models.map((model) => [
         `${model.reference}${model.isDefault ? ' (default)' : ''}`,
-        model.provider === 'sim' ? model.provider : model.tinyTrained ? `${model.provider} (tiny, trained by Thicket)` : `${model.provider} ${model.modelId}`,
+        model.provider === 'sim'
+          ? model.provider
+          : model.tinyTrained
+            ? `${model.provider} (tiny, trained by Thicket)`
+            : `${model.provider} ${model.modelId}`,
         model.tier,
         model.unpriced ? pc.dim('unknown') : model.priceInputPerMillion,
         model.unpriced ? pc.dim('unknown') : model.priceOutputPerMillion,

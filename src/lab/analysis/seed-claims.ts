@@ -79,7 +79,8 @@ export interface SeedClaims {
 const RESAMPLES = 1000;
 const BOOTSTRAP_SEED = 20_261_207;
 
-const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length);
+const mean = (values: readonly number[]): number =>
+  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /** 95% percentile bootstrap of the mean (seeded: the same cells give the same interval). */
 export function bootstrapMean(values: readonly number[], seed = BOOTSTRAP_SEED): Interval {
@@ -158,7 +159,8 @@ export function seedClaims(cells: readonly CellResult[], models: Readonly<Record
   const studied = [...new Set(cells.map((cell) => cell.model))];
   for (const suite of suites) {
     const groups = groupsOf(cells, suite);
-    const find = (architecture: string, model: string, budget: number): Group | undefined => groups.get(`${architecture}|${model}|${budget}`);
+    const find = (architecture: string, model: string, budget: number): Group | undefined =>
+      groups.get(`${architecture}|${model}|${budget}`);
     const at = (model: string, budget: number): Group[] => [...groups.values()].filter((g) => g.model === model && g.budget === budget);
 
     for (const model of studied)
@@ -170,8 +172,8 @@ export function seedClaims(cells: readonly CellResult[], models: Readonly<Record
       }
 
     // Direct vs reasoning: same tier, each model's best width configuration at the budget.
-    for (const direct of studied.filter((model) => models[model] && !models[model]!.reasoning))
-      for (const reasoning of studied.filter((model) => models[model]?.reasoning && models[model]!.tier === models[direct]!.tier))
+    for (const direct of studied.filter((model) => models[model] && !models[model].reasoning))
+      for (const reasoning of studied.filter((model) => models[model]?.reasoning && models[model].tier === models[direct]!.tier))
         for (const budget of budgets) {
           const best = (model: string): Group | undefined =>
             at(model, budget)

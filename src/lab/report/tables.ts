@@ -218,8 +218,7 @@ export function notRunnableTable(analysis: StudyAnalysis): Table | undefined {
   };
 }
 
-const withCi = (accuracy: number, ci: { low: number; high: number }): string =>
-  `${pct(accuracy)} [${pct(ci.low)}, ${pct(ci.high)}]`;
+const withCi = (accuracy: number, ci: { low: number; high: number }): string => `${pct(accuracy)} [${pct(ci.low)}, ${pct(ci.high)}]`;
 const signedCi = (value: number, ci: { low: number; high: number }): string => `${signed(value)} [${signed(ci.low)}, ${signed(ci.high)}]`;
 
 /**

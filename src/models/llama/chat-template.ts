@@ -51,7 +51,13 @@ export function renderChatPrompt(model: LlamaModel, messages: readonly ChatMessa
  * never saw would only push the prompt off their training distribution.
  */
 export function renderTinyPrompt(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {
-  return { ...renderPlain(model, messages.filter((message) => message.role !== 'system')), template: 'tiny' };
+  return {
+    ...renderPlain(
+      model,
+      messages.filter((message) => message.role !== 'system'),
+    ),
+    template: 'tiny',
+  };
 }
 
 function renderPlain(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {

@@ -93,7 +93,9 @@ export function tinyCascadeLadder(reference: string, dir = tinyModelsDir()): str
   const info = tinyModelInfo(reference);
   if (!info) return [reference];
   const order = ['small', 'medium', 'large'];
-  const higher = shippedTinyModels(dir).filter((model) => model.format === 'reasoning' && order.indexOf(model.tier) > order.indexOf(info.tier));
+  const higher = shippedTinyModels(dir).filter(
+    (model) => model.format === 'reasoning' && order.indexOf(model.tier) > order.indexOf(info.tier),
+  );
   const byTier = new Map<string, string>();
   for (const model of higher) if (!byTier.has(model.tier)) byTier.set(model.tier, model.reference);
   return [reference, ...byTier.values()];
@@ -118,8 +120,13 @@ export function resolveTinyModel(reference: string, options: { seed?: number; di
   const dir = options.dir ?? tinyModelsDir();
   const path = tinyModelFile(info.name, dir);
   const card = readTinyModelCard(info.name, dir);
-  if (!card || !existsSync(path))
-    throw new UnknownModelError(reference, `${reference} is not shipped in ${dir} (train it: training/README.md). Shipped: ${names}.`);
+  if (!card || !existsSync(path)) {
+    const shipped = shippedTinyModels(dir).map((model) => model.reference);
+    throw new UnknownModelError(
+      reference,
+      `${reference} is not shipped in ${dir} (train it: training/README.md). Shipped: ${shipped.join(', ') || 'none'}.`,
+    );
+  }
   const provider = new LlamaProvider({
     modelPath: path,
     modelId: reference,
