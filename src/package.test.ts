@@ -167,6 +167,9 @@ describe('the npm package: pack, install into an empty project, use', { timeout:
       'dist/index.js.map',
       'dist/cli/main.js',
       'studies/quick.yaml',
+      'studies/quick-sim.yaml',
+      'models/tiny/tiny-reasoning-small.gguf',
+      'models/tiny/tiny-reasoning-small.gguf.card.json',
       'examples/vote-then-verify.json',
       'schemas/workflow.schema.json',
     ])

@@ -3,7 +3,7 @@
  * `<strategy>@<model-ref>` (`vote@sim:small`, `thread@gguf:default`, `auto@local-small`), or a model the fleet
  * knows by itself (a config alias, `sim:<profile>`, `gguf:default`) for one plain call.
  */
-import { DEFAULT_SIM_PROFILES, FleetResolver, type FleetConfig } from '../models/index.ts';
+import { FleetResolver, fleetReferences, type FleetConfig } from '../models/index.ts';
 import { systemClock, toThicketError } from '../core/index.ts';
 import { STRATEGIES } from '../workflow/index.ts';
 import type { SolveStrategy } from '../runtime/index.ts';
@@ -40,7 +40,7 @@ export function parseModelName(name: string, defaultModel: string): ModelSelecti
 /** Every model reference the fleet offers: the simulated profiles and the config's aliases (resolvable ones only). */
 export function fleetModels(config: FleetConfig): Array<{ reference: string; simulated: boolean }> {
   const resolver = new FleetResolver({ config, clock: systemClock, seed: 0 });
-  const references = [...Object.keys(DEFAULT_SIM_PROFILES).map((profile) => `sim:${profile}`), ...Object.keys(config.models)];
+  const references = fleetReferences(config);
   const models: Array<{ reference: string; simulated: boolean }> = [];
   for (const reference of references) {
     try {

@@ -10,7 +10,7 @@ import { MissingApiKeyError, UnknownModelError, type Clock } from '../core/index
 import type { FleetConfig, ModelEntry } from './config.ts';
 import type { ModelResolver, ResolvedModel } from './fleet.ts';
 import { OpenAICompatibleProvider } from './openai-compatible/index.ts';
-import { TINY_PREFIX, resolveGgufModel, resolveTinyModel } from './llama/index.ts';
+import { TINY_PREFIX, resolveGgufModel, resolveTinyModel, shippedTinyModels } from './llama/index.ts';
 import { DEFAULT_SIM_PROFILES, SimProvider, TaskOracleRegistry, mergeSimProfile, type SimProfile } from './sim/index.ts';
 import type { ModelProfile } from './spec.ts';
 import { hostedModelPrice } from './prices.ts';
@@ -32,6 +32,18 @@ const DEFAULT_CONTEXT_WINDOW = 32_768;
  */
 const realPromptMargin = (counted: number): number => Math.ceil(counted * 0.1) + 32;
 const exactPromptMargin = (): number => 0;
+
+/**
+ * Every model reference a fleet offers without being named in full: the simulated profiles, the shipped tiny
+ * models and the config's aliases (`thicket fleet` and the gateway's `GET /v1/models` list these).
+ */
+export function fleetReferences(config: FleetConfig): string[] {
+  return [
+    ...Object.keys(DEFAULT_SIM_PROFILES).map((name) => `sim:${name}`),
+    ...shippedTinyModels().map((model) => model.reference),
+    ...Object.keys(config.models),
+  ];
+}
 
 export class FleetResolver implements ModelResolver {
   readonly tasks: TaskOracleRegistry;

@@ -1,14 +1,7 @@
 /** `thicket fleet` lists the models Thicket can call; `thicket fleet check` probes each with one tiny call. */
 import pc from 'picocolors';
 import { systemClock, toThicketError } from '../../core/index.ts';
-import {
-  DEFAULT_SIM_PROFILES,
-  FleetResolver,
-  loadFleetConfig,
-  shippedTinyModels,
-  type FleetConfig,
-  type ModelProfile,
-} from '../../models/index.ts';
+import { FleetResolver, fleetReferences, loadFleetConfig, type FleetConfig, type ModelProfile } from '../../models/index.ts';
 import { resolve } from 'node:path';
 import { Journal, defaultJournalPath } from '../../journal/index.ts';
 import { checkFleet, newRunId, type FleetCheckRow } from '../../runtime/index.ts';
@@ -34,14 +27,6 @@ function isSimulatedRunSafe(config: FleetConfig, references: readonly string[]):
   });
 }
 
-function fleetReferences(configModels: Record<string, unknown>): string[] {
-  return [
-    ...Object.keys(DEFAULT_SIM_PROFILES).map((name) => `sim:${name}`),
-    ...shippedTinyModels().map((model) => model.reference),
-    ...Object.keys(configModels),
-  ];
-}
-
 export async function fleetListCommand(flags: FleetFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const { config, path } = loadFleetConfig(flags.config);
@@ -52,7 +37,7 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
     ModelProfile & { provider: string; modelId: string; isDefault: boolean; notReady?: { code: string; message: string } }
   > = [];
   const unavailable: Array<{ reference: string; error: { code: string; message: string } }> = [];
-  for (const reference of fleetReferences(config.models)) {
+  for (const reference of fleetReferences(config)) {
     try {
       const resolved = resolver.resolve(reference);
       models.push({
@@ -106,7 +91,7 @@ export async function fleetListCommand(flags: FleetFlags): Promise<number> {
 export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const { config } = loadFleetConfig(flags.config);
-  const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config.models);
+  const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config);
   const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
   let rows: FleetCheckRow[];
   const runId = newRunId('fleet-check');
