@@ -27,7 +27,7 @@ import {
   type OperatorRegistry,
   type Strategy,
 } from '../workflow/index.ts';
-import { governedSolve } from '../governor/index.ts';
+import { fleetBinder, governedSolve } from '../governor/index.ts';
 import { agentsnetInstanceOf, type AgentsnetInstance } from './suites/index.ts';
 import type { LabTask, SuiteInstance } from './types.ts';
 
@@ -364,6 +364,11 @@ const autoSolver = (input: SolverInput): Promise<SolverOutput> =>
     maxOutputTokens: input.maxOutputTokens,
     taskId: input.taskId,
     operators: operatorsFor(input.retriever),
+    // Real fleets: the governor escalates along the cell's cascade ladder, as `thicket solve` binds it (the
+    // simulated fleet's tiers are the binder's default).
+    ...(input.fleet.model(input.model).profile.simulated
+      ? {}
+      : { binder: fleetBinder(input.fleet, input.model, { candidates: input.cascadeModels.slice(1) }) }),
     // With the suite's corpus the governor's strategy space includes search (its corpus allocation table).
     ...(input.retriever ? { retriever: input.retriever } : {}),
     ...(input.journal ? { journal: input.journal } : {}),
