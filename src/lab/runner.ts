@@ -87,6 +87,8 @@ export interface StudyRun {
   notRunnable: Array<{ suite: string; architecture: string; reason: string }>;
   failures: Array<{ stepId: string; code: string; message: string }>;
   calls: { new: number; replayed: number };
+  /** New calls on the embedded engine: prompt tokens billed vs evaluated (absent when no call reported it). */
+  promptTokens?: { billed: number; evaluated: number };
   newUsage: { totalTokens: number; usd: number };
   elapsedMs: number;
   suites: Array<{ name: string; kind: string; seed: number; items: number; description: string; corpusPath?: string }>;
@@ -262,11 +264,17 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   // Without, each cell gets its own ledger: a study-long ledger would keep every budget it ever carved.
   const studyLedger =
     Object.keys(studyLimits).length > 0 ? track(new Ledger({ clock, limits: studyLimits, rootName: 'study' })) : undefined;
+  // Embedded-engine calls: prompt tokens billed (each call's whole prompt) vs evaluated (shared prefixes copied).
+  const promptTokens = { billed: 0, evaluated: 0 };
   for (const fleet of fleets.values()) {
     fleet.onEvent((event) => {
       if (event.type !== 'call-end') return;
       if (event.replayed) progress.replayedCalls++;
       else progress.newCalls++;
+      if (!event.replayed && event.evaluatedPromptTokens !== undefined) {
+        promptTokens.billed += event.usage.inputTokens;
+        promptTokens.evaluated += event.evaluatedPromptTokens;
+      }
     });
   }
   // One signal for every cell: each running workflow and call listens to it, so lift the default cap of 10.
@@ -433,6 +441,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     notRunnable,
     failures: failures.slice(0, 50),
     calls: { new: progress.newCalls, replayed: progress.replayedCalls },
+    ...(promptTokens.billed > 0 ? { promptTokens } : {}),
     newUsage: { totalTokens: progress.newTokens, usd: newUsd },
     elapsedMs: performance.now() - started,
     suites: suites.map((suite) => ({

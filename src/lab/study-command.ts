@@ -88,8 +88,12 @@ export interface StudyCommandResult {
   runId: string;
   status: StudyRun['status'];
   simulated: boolean;
+  /** Models of the study that are Thicket's tiny trained models (real, tiny, synthetic tasks). */
+  tinyModels: string[];
   counts: StudyRun['counts'];
   calls: StudyRun['calls'];
+  /** Embedded-engine calls: prompt tokens billed vs evaluated. */
+  promptTokens?: StudyRun['promptTokens'];
   elapsedMs: number;
   journal: string;
   headline: { text: string; shares: Record<string, number>; explained: number } | null;
@@ -240,6 +244,15 @@ function printSummary(io: CommandIO, result: StudyCommandResult, analysis: Study
       `${result.counts.resumed} resumed${result.counts.failed ? `, ${pc.red(`${result.counts.failed} failed`)}` : ''}) in ` +
       `${(result.elapsedMs / 1000).toFixed(1)} s · ${result.calls.new} model calls (${result.calls.replayed} replayed) · status ${result.status}`,
   );
+  if (result.promptTokens)
+    io.out(
+      `Prompt tokens on the embedded engine: ${result.promptTokens.evaluated.toLocaleString('en-US')} evaluated of ` +
+        `${result.promptTokens.billed.toLocaleString('en-US')} billed (samples of one prompt share its evaluation)`,
+    );
+  if (result.tinyModels.length > 0)
+    io.out(
+      pc.cyan(`REAL — tiny models trained on synthetic tasks (${result.tinyModels.join(', ')}): real inference, not a capable model.`),
+    );
   if (result.headline) {
     const shares = Object.entries(result.headline.shares)
       .sort((a, b) => b[1] - a[1])
@@ -339,8 +352,10 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
     runId: run.runId,
     status: run.status,
     simulated: run.simulated,
+    tinyModels: analysis.tinyModels,
     counts: run.counts,
     calls: run.calls,
+    ...(run.promptTokens ? { promptTokens: run.promptTokens } : {}),
     elapsedMs: run.elapsedMs,
     journal: journalPath,
     headline: decomposition

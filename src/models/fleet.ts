@@ -38,6 +38,12 @@ import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry.ts
 import type { ChatMessage, GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
 import { MODEL_SPEC_VERSION } from './spec.ts';
 
+/** A provider's own report of the prompt tokens it evaluated (`raw.evaluatedPromptTokens`, the embedded engine). */
+function evaluatedPrompt(raw: unknown): { evaluatedPromptTokens?: number } {
+  const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['evaluatedPromptTokens'] : undefined;
+  return typeof value === 'number' ? { evaluatedPromptTokens: value } : {};
+}
+
 export interface ResolvedModel {
   provider: ModelProvider;
   profile: ModelProfile;
@@ -87,7 +93,17 @@ export interface CallResult extends GenerateResponse {
 
 export type FleetEvent =
   | { type: 'call-start'; model: string; callKey: string; attempt: number }
-  | { type: 'call-end'; model: string; callKey: string; usage: Usage; costUsd: number; replayed: boolean; simulated: boolean }
+  | {
+      type: 'call-end';
+      model: string;
+      callKey: string;
+      usage: Usage;
+      costUsd: number;
+      replayed: boolean;
+      simulated: boolean;
+      /** Prompt tokens the engine actually evaluated, where the provider reports it (embedded engine: shared prefixes are copied, not re-evaluated). */
+      evaluatedPromptTokens?: number;
+    }
   | { type: 'call-retry'; model: string; callKey: string; attempt: number; delayMs: number; error: string }
   | { type: 'call-error'; model: string; callKey: string; error: ThicketError };
 
@@ -366,6 +382,7 @@ export class Fleet {
               costUsd,
               replayed: false,
               simulated: response.simulated,
+              ...evaluatedPrompt(response.raw),
             });
             return result;
           } catch (caught) {

@@ -152,6 +152,15 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
       ],
       ['model calls', `${run.calls.new} new · ${run.calls.replayed} replayed from the journal`],
       ['wall time', `${(run.elapsedMs / 1000).toFixed(1)} s`],
+      ...(run.promptTokens
+        ? [
+            [
+              'prompt tokens (embedded engine)',
+              `${run.promptTokens.evaluated.toLocaleString('en-US')} evaluated of ${run.promptTokens.billed.toLocaleString('en-US')} billed ` +
+                '(samples of one prompt share its evaluation)',
+            ],
+          ]
+        : []),
       ...run.suites.map((suite) => [
         `suite ${suite.name} (seed ${suite.seed})`,
         `${suite.description}${suite.corpusPath ? ` · corpus ${suite.corpusPath}` : ''}`,

@@ -98,7 +98,12 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
     out.push(
       `### Run\n\nJournal run \`${run.runId}\` · status ${run.status} · ${run.counts.planned} cells planned, ${run.counts.executed} run now, ` +
         `${run.counts.resumed} resumed, ${run.counts.failed} failed · ${run.calls.new} new model calls, ${run.calls.replayed} replayed · ` +
-        `${(run.elapsedMs / 1000).toFixed(1)} s\n`,
+        `${(run.elapsedMs / 1000).toFixed(1)} s` +
+        (run.promptTokens
+          ? ` · prompt tokens on the embedded engine: ${run.promptTokens.evaluated.toLocaleString('en-US')} evaluated of ` +
+            `${run.promptTokens.billed.toLocaleString('en-US')} billed`
+          : '') +
+        '\n',
     );
   }
   return `${out.join('\n')}\n`;
