@@ -20,7 +20,7 @@
  *   const provider = new LlamaProvider({ modelPath: 'gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', sequences: 2 });
  *   const response = await provider.doGenerate({ messages: [{ role: 'user', content: 'Hi' }], maxOutputTokens: 64 });
  */
-import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ContextOverflowError, InvalidInputError, hash32 } from '../../core/index.ts';
 import {
   MODEL_SPEC_VERSION,
@@ -32,7 +32,6 @@ import {
   type KvThreadResponse,
   type ModelProvider,
 } from '../spec.ts';
-import type { LlamaModel } from 'node-llama-cpp';
 import { renderChatPrompt, renderTinyPrompt, type RenderedPrompt } from './chat-template.ts';
 import { generateTokens, raceAbort } from './decode.ts';
 import { getEngineContext, getLlamaEngine, ggufPath, type EngineContext, type EngineContextOptions } from './engine.ts';
