@@ -23,6 +23,8 @@ import {
 
 const QUERY = 'What is 17*23?';
 const SIM_PROFILES = ['sim:small', 'sim:medium', 'sim:large', 'sim:reasoner-small', 'sim:reasoner-large'];
+/** Thicket's tiny trained models (models/tiny), listed after the simulated profiles. */
+const TINY_MODELS = ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large'];
 const ZERO_USAGE = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 /** Votes are reported for the vote strategy, which every solve below uses (samples > 1). */
 const solveJson = (result: CliResult): SolveResult & { vote: NonNullable<SolveResult['vote']> } => parseSingleJson(result);
@@ -30,7 +32,7 @@ const solveJson = (result: CliResult): SolveResult & { vote: NonNullable<SolveRe
 describe('thicket CLI end to end: fleet and real endpoints', () => {
   // ------------------------------------------------------------------------------------------------------
   describe('fleet', () => {
-    it('fleet --json lists the five simulated profiles, all labelled simulated', async () => {
+    it('fleet --json lists the five simulated profiles, labelled simulated, then the tiny trained models, labelled real', async () => {
       const dir = makeTempDir();
       try {
         const result = await runCli(['fleet', '--json'], { cwd: dir.path, env: { THICKET_DB: dir.file('journal.db') } });
@@ -44,11 +46,12 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         assert.equal(fleet.defaultModel, null);
         assert.deepEqual(
           fleet.models.map((model) => model.reference),
-          SIM_PROFILES,
+          [...SIM_PROFILES, ...TINY_MODELS],
         );
         for (const model of fleet.models) {
-          assert.equal(model.simulated, true);
-          assert.equal(model.provider, 'sim');
+          const tiny = model.reference.startsWith('tiny:');
+          assert.equal(model.simulated, !tiny);
+          assert.equal(model.provider, tiny ? 'llama' : 'sim');
           assert.ok(model.contextWindow > 0);
         }
         assert.equal(fleet.models[0]!.priceInputPerMillion, 0.1);
@@ -71,7 +74,7 @@ describe('thicket CLI end to end: fleet and real endpoints', () => {
         }>(listed);
         assert.deepEqual(
           fleet.models.map((model) => model.reference),
-          SIM_PROFILES,
+          [...SIM_PROFILES, ...TINY_MODELS],
         );
         assert.equal(fleet.unavailable.length, 1);
         assert.equal(fleet.unavailable[0]!.reference, 'local');
