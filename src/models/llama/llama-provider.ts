@@ -67,6 +67,14 @@ export interface LlamaProviderOptions extends EngineContextOptions {
    * the plain template without system messages, as Thicket's tiny trained models were trained (renderTinyPrompt).
    */
   promptStyle?: 'chat' | 'tiny';
+  /**
+   * Decode greedy calls (temperature 0) on a context of their own with one sequence, so that what they answer
+   * does not depend on what else is decoding. llama.cpp batches the sequences of a context into one decode, and
+   * its CPU kernels sum in a batch-dependent order: logits move by ~1e-4, enough to flip a near tie — on a tiny
+   * model that is a wrong digit in a few percent of greedy answers under concurrent sampling. Costs a second
+   * context (worth it for tiny models; default false) and runs greedy calls one at a time.
+   */
+  isolateGreedy?: boolean;
 }
 
 export class LlamaProvider implements ModelProvider {
@@ -77,6 +85,7 @@ export class LlamaProvider implements ModelProvider {
   private readonly engineOptions: EngineContextOptions;
   private readonly reusePrefix: boolean;
   private readonly sharePrompts: boolean;
+  private readonly isolateGreedy: boolean;
   private readonly seed: number | undefined;
   private readonly render: (model: LlamaModel, messages: readonly ChatMessage[]) => RenderedPrompt;
 
@@ -92,6 +101,7 @@ export class LlamaProvider implements ModelProvider {
     this.modelId = options.modelId ?? `gguf:${this.modelPath}`;
     this.reusePrefix = options.reusePrefix ?? true;
     this.sharePrompts = options.sharePrompts ?? true;
+    this.isolateGreedy = options.isolateGreedy ?? false;
     this.seed = options.seed;
     this.render = options.promptStyle === 'tiny' ? renderTinyPrompt : renderChatPrompt;
     this.engineOptions = {
@@ -173,7 +183,12 @@ export class LlamaProvider implements ModelProvider {
     const signal = request.abortSignal;
     const label = this.modelId;
     const started = performance.now();
-    const { model, context, pool, prompts } = await raceAbort(this.engine(), signal, label);
+    const greedy = this.isolateGreedy && request.temperature === 0;
+    const { model, context, pool, prompts } = await raceAbort(
+      greedy ? getEngineContext(this.modelPath, { ...this.engineOptions, sequences: 1 }) : this.engine(),
+      signal,
+      label,
+    );
     const llama = await getLlamaEngine();
     const schemaGrammar = request.responseSchema
       ? await raceAbort(grammarForJsonSchema(llama, request.responseSchema.schema), signal, label)

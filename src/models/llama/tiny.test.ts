@@ -51,6 +51,31 @@ describe('tiny models', () => {
     }
   });
 
+  it('isolateGreedy: a greedy answer does not depend on what else decodes at the same time', async () => {
+    const path = tinyModelFile('direct-small', dir);
+    const request = (content: string, temperature: number, seed: number) => ({
+      messages: [{ role: 'user' as const, content }],
+      maxOutputTokens: 24,
+      temperature,
+      seed,
+    });
+    const questions = ['What is 12+7?', 'What is 9*8 - 3?', 'What is (4+5)*6?', 'What is 81/9?', 'What is 40-13?', 'What is 7*7*2?'];
+    const alone = new LlamaProvider({ modelPath: path, contextSize: 200, sequences: 1, promptStyle: 'tiny' });
+    const expected: string[] = [];
+    for (const question of questions) expected.push((await alone.doGenerate(request(question, 0, 1))).text);
+    const busy = new LlamaProvider({ modelPath: path, contextSize: 200, sequences: 6, promptStyle: 'tiny', isolateGreedy: true });
+    const greedy = await Promise.all(
+      questions.map(async (question) => {
+        const [answer] = await Promise.all([
+          busy.doGenerate(request(question, 0, 1)),
+          ...[1, 2, 3].map((seed) => busy.doGenerate(request(question, 0.9, seed))),
+        ]);
+        return answer.text;
+      }),
+    );
+    assert.deepEqual(greedy, expected);
+  });
+
   it('lists shipped models and climbs to the reasoning model of a higher tier', () => {
     assert.deepEqual(
       shippedTinyModels(dir).map((model) => model.reference),

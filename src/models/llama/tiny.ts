@@ -133,6 +133,7 @@ export function resolveTinyModel(reference: string, options: { seed?: number; di
     contextSize: card.contextSize,
     sequences: TINY_SEQUENCES,
     promptStyle: 'tiny',
+    isolateGreedy: true,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   return {
