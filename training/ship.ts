@@ -36,6 +36,13 @@ interface TrainLog {
   losses: Array<[number, number]>;
 }
 const log = JSON.parse(readFileSync(join(values.from, 'train-log.json'), 'utf8')) as TrainLog;
+// A warm-started run (--init) continues an earlier stage: the card counts every stage's steps and time.
+const stages: TrainLog[] = [log];
+for (let init = log.recipe['init']; typeof init === 'string'; ) {
+  const earlier = JSON.parse(readFileSync(join('training', init, 'train-log.json'), 'utf8')) as TrainLog;
+  stages.unshift(earlier);
+  init = earlier.recipe['init'];
+}
 const manifest = JSON.parse(readFileSync(join(values.from, 'manifest.json'), 'utf8')) as {
   config: TinyModelCard['architecture'] & { eps: number; rope_base: number };
 };
@@ -65,12 +72,22 @@ const card: TinyModelCard = {
     seed: log.recipe['seed'],
   },
   training: {
-    recipe: 'training/train.py',
+    recipe: 'training/train.py (training/retrain.sh)',
     ...log.recipe,
-    steps: log.steps,
-    wallSeconds: log.wallSeconds,
+    steps: stages.reduce((sum, stage) => sum + stage.steps, 0),
+    wallSeconds: Math.round(stages.reduce((sum, stage) => sum + stage.wallSeconds, 0)),
     torch: log.torch,
     finalLoss: log.losses.at(-1)?.[1] ?? null,
+    ...(stages.length > 1
+      ? {
+          stages: stages.map((stage) => ({
+            ...stage.recipe,
+            steps: stage.steps,
+            wallSeconds: stage.wallSeconds,
+            finalLoss: stage.losses.at(-1)?.[1] ?? null,
+          })),
+        }
+      : {}),
   },
   heldOut: { items: 0, seed: 0, maxOutputTokens: 0, accuracy: 0, byOperations: {} },
   label: TINY_LABEL,

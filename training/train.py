@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from tiny_llama import TinyLlama, export
+from tiny_llama import TinyLlama, export, gguf_tensors
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", required=True)
@@ -35,6 +35,7 @@ parser.add_argument("--warmup", type=int, default=100)
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--log-every", type=int, default=100)
+parser.add_argument("--init", help="warm start: a folder exported by an earlier run (same shape), e.g. a first stage")
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -55,6 +56,28 @@ no_decay = [p for p in model.parameters() if p.dim() < 2]
 optimizer = torch.optim.AdamW(
     [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.98)
 )
+
+
+def load_exported(folder, model):
+    """The state dict of an exported model (manifest.json + weights.bin), mapped back through gguf_tensors' names."""
+    with open(os.path.join(folder, "manifest.json")) as source:
+        manifest = json.load(source)
+    if manifest["config"] != model.config:
+        raise SystemExit(f"--init {folder} has config {manifest['config']}, not {model.config}")
+    with open(os.path.join(folder, "weights.bin"), "rb") as source:
+        weights = source.read()
+    by_name = {tensor["name"]: tensor for tensor in manifest["tensors"]}
+    ids = {id(parameter): name for name, parameter in model.named_parameters()}
+    state = {}
+    for gguf_name, parameter in gguf_tensors(model):
+        entry = by_name[gguf_name]
+        data = torch.frombuffer(bytearray(weights[entry["offset"] : entry["offset"] + entry["bytes"]]), dtype=torch.float32)
+        state[ids[id(parameter)]] = data.reshape(parameter.shape).clone()
+    return state
+
+
+if args.init:
+    model.load_state_dict(load_exported(args.init, model))
 
 
 def rate(step):
