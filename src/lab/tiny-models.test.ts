@@ -50,7 +50,7 @@ describe('shipped tiny models', () => {
         assert.ok(Math.abs(now.accuracy - group.accuracy) <= 0.03, `${operations} ops: ${now.accuracy} vs card ${group.accuracy}`);
       }
       // Real but imperfect, and harder items are harder: something for strategies to win.
-      assert.ok(measured.accuracy > 0.05 && measured.accuracy < 0.98, `accuracy ${measured.accuracy} is neither trivial nor perfect`);
+      assert.ok(measured.accuracy > 0.05 && measured.accuracy < 1, `accuracy ${measured.accuracy} is neither trivial nor perfect`);
       const byOps = Object.values(measured.byOperations).map((group) => group.accuracy);
       assert.ok(byOps[0]! > byOps.at(-1)!, `one operation (${byOps[0]}) is easier than four (${byOps.at(-1)})`);
     });
