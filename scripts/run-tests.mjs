@@ -1,4 +1,5 @@
-// Runs every `*.test.ts` under src/ and training/ (after building dist/ when it is stale: see below) with node's built-in test runner through tsx, and ends with a plain
+// Runs every `*.test.ts` under src/ and training/ (after building dist/ when it is stale: see below) with node's built-in test runner
+// through tsx, and ends with a plain
 // `N passed, N failed` line for CI. Node 20's `--test` does not expand globs, so files are gathered here.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -31,4 +31,5 @@ for model in "${models[@]}"; do
     *) echo "unknown model $model" >&2; exit 2 ;;
   esac
   node --import tsx training/ship.ts --from "training/build/$model" --name "$model"
+  npx prettier --write models/tiny > /dev/null
 done

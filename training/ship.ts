@@ -38,7 +38,7 @@ interface TrainLog {
 const log = JSON.parse(readFileSync(join(values.from, 'train-log.json'), 'utf8')) as TrainLog;
 // A warm-started run (--init) continues an earlier stage: the card counts every stage's steps and time.
 const stages: TrainLog[] = [log];
-for (let init = log.recipe['init']; typeof init === 'string'; ) {
+for (let init = log.recipe['init']; typeof init === 'string';) {
   const earlier = JSON.parse(readFileSync(join('training', init, 'train-log.json'), 'utf8')) as TrainLog;
   stages.unshift(earlier);
   init = earlier.recipe['init'];
