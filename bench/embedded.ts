@@ -22,20 +22,11 @@ import { join } from 'node:path';
 import { LlamaProvider, disposeLlamaEngine, shippedTinyModels, tinyModelFile, writeFixtureModel } from '../src/models/llama/index.ts';
 import type { GenerateRequest, GenerateResponse } from '../src/models/spec.ts';
 import type { BenchRow } from './foundation.ts';
+import { SPEED_FIXTURE } from './llama.ts';
 
 const K = 8;
 const OUTPUT_TOKENS = 32;
 const REPETITIONS = 5;
-const SPEED_BLOCKS = 2;
-const SPEED_FIXTURE = {
-  embeddingLength: 896,
-  headCount: 14,
-  headCountKv: 2,
-  feedForwardLength: 4864,
-  blockCount: SPEED_BLOCKS,
-  weightType: 'Q8_0',
-  extraTokens: Math.round((151_936 * SPEED_BLOCKS) / 24) - 260,
-} as const;
 
 interface Run {
   tokensPerSecond: number;

@@ -67,7 +67,7 @@ const QUESTION = 'What is 17 * 23 + 4?';
 /** Qwen2.5-0.5B: vocabulary 151,936 over 24 blocks; the speed fixture keeps that output-to-blocks share with 2. */
 const SPEED_BLOCKS = 2;
 const SPEED_VOCABULARY = Math.round((151_936 * SPEED_BLOCKS) / 24);
-const SPEED_FIXTURE = {
+export const SPEED_FIXTURE = {
   embeddingLength: 896,
   headCount: 14,
   headCountKv: 2,
