@@ -323,7 +323,8 @@ export function buildProgram(): Command {
     )
     .option(
       '--quick [fleet]',
-      'the built-in quick study, offline: on the tiny models Thicket trained (default; real, ≈ 3 minutes) or `sim` (simulated fleet, ≈ 1 minute)',
+      'the built-in quick study, offline: on the tiny models Thicket trained (default; real, ≈ 1.5 minutes) ' +
+        'or `sim` (simulated fleet, ≈ 1 minute)',
     )
     .option('--study <file>', 'a study file (YAML or JSON); default: the built-in default study')
     .option('--id <id>', 'study id (re-running the same id resumes: finished cells are skipped)')

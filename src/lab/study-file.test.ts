@@ -31,7 +31,7 @@ const write = (name: string, text: string): string => {
 const resolver = new FleetResolver({ config: { version: 1, models: {} }, clock: systemClock, seed: 0 });
 
 describe('shipped studies', () => {
-  it('quick, quick-sim, default and real-model are valid; quick runs on the tiny models, quick-sim and default on the simulated fleet', () => {
+  it('quick, quick-sim, default, real-model are valid; quick runs on the tiny models, the others on the simulated fleet', () => {
     const tiny = loadStudyFile(builtinStudyPath('quick'));
     assert.equal(tiny.id, 'quick');
     assert.deepEqual(tiny.models, ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large']);

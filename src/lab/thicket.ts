@@ -19,7 +19,7 @@ import { studyCommand, type QuickFleet, type StudyCommandOptions, type StudyComm
 
 export interface StudyRequest {
   /**
-   * The built-in quick study (offline): `true`/`'tiny'` on Thicket's tiny trained models (real, ~3 minutes),
+   * The built-in quick study (offline): `true`/`'tiny'` on Thicket's tiny trained models (real, ~1.5 minutes),
    * `'sim'` on the simulated fleet (about a minute).
    */
   quick?: boolean | QuickFleet;

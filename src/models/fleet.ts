@@ -101,7 +101,10 @@ export type FleetEvent =
       costUsd: number;
       replayed: boolean;
       simulated: boolean;
-      /** Prompt tokens the engine actually evaluated, where the provider reports it (embedded engine: shared prefixes are copied, not re-evaluated). */
+      /**
+       * Prompt tokens the engine actually evaluated, where the provider reports it (embedded engine: shared
+       * prefixes are copied, not re-evaluated).
+       */
       evaluatedPromptTokens?: number;
     }
   | { type: 'call-retry'; model: string; callKey: string; attempt: number; delayMs: number; error: string }

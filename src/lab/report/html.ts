@@ -76,9 +76,9 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
 
   if (analysis.tinyModels.length > 0)
     parts.push(
-      `<div class="banner real">REAL — tiny models trained on synthetic tasks (${escapeHtml(analysis.tinyModels.join(', '))}): Thicket ` +
-        'trained these ~1–4M-parameter models itself on generated arithmetic chains (models/tiny, training/). Real weights, real llama.cpp ' +
-        'inference, real sampling noise and token counts — not a capable model.</div>',
+      `<div class="banner real">REAL — tiny models trained on synthetic tasks (${escapeHtml(analysis.tinyModels.join(', '))}): ` +
+        'Thicket trained these ~1–3M-parameter models itself on generated arithmetic chains (models/tiny, training/). ' +
+        'Real weights, real llama.cpp inference, real sampling noise and token counts — not a capable model.</div>',
     );
   parts.push('<h2>Where did the gains come from?</h2>');
   parts.push(`<p class="headline">${escapeHtml(analysis.headline.text)}</p>`);
@@ -156,7 +156,8 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
         ? [
             [
               'prompt tokens (embedded engine)',
-              `${run.promptTokens.evaluated.toLocaleString('en-US')} evaluated of ${run.promptTokens.billed.toLocaleString('en-US')} billed ` +
+              `${run.promptTokens.evaluated.toLocaleString('en-US')} evaluated of ` +
+                `${run.promptTokens.billed.toLocaleString('en-US')} billed ` +
                 '(samples of one prompt share its evaluation)',
             ],
           ]

@@ -51,9 +51,9 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
     );
   if (analysis.tinyModels.length > 0)
     out.push(
-      `> **REAL — tiny models trained on synthetic tasks** (${analysis.tinyModels.join(', ')}): Thicket trained these ~1–4M-parameter ` +
-        'models itself on generated arithmetic chains (models/tiny, training/). Real weights, real llama.cpp inference, real sampling noise ' +
-        'and token counts — not a capable model.\n',
+      `> **REAL — tiny models trained on synthetic tasks** (${analysis.tinyModels.join(', ')}): Thicket trained these ~1–3M-parameter ` +
+        'models itself on generated arithmetic chains (models/tiny, training/). Real weights, real llama.cpp inference, ' +
+        'real sampling noise and token counts — not a capable model.\n',
     );
   out.push('## Where did the gains come from?\n');
   out.push(`${analysis.headline.text}\n`);

@@ -1,5 +1,5 @@
 /**
- * Thicket's own tiny models (`tiny:<name>`): llama-architecture models of ~1–4M parameters that the project
+ * Thicket's own tiny models (`tiny:<name>`): llama-architecture models of ~1–3M parameters that the project
  * trains itself on its generated tasks (training/, issue 18) and ships as GGUF files in `models/tiny/`, each
  * with a model card (`<file>.card.json`: parameters, data, recipe, wall time, sha256, held-out accuracy by
  * difficulty). They are real — real weights, real llama.cpp inference, real sampling noise, real token
