@@ -15,15 +15,7 @@
 import { setMaxListeners } from 'node:events';
 import { UnpricedModelError, VirtualClock, systemClock, toThicketError, type Clock, type RunStatus } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import {
-  Fleet,
-  FleetResolver,
-  TINY_PREFIX,
-  TaskOracleRegistry,
-  readTinyModelCard,
-  type FleetConfig,
-  type ModelProfile,
-} from '../models/index.ts';
+import { Fleet, FleetResolver, TaskOracleRegistry, type FleetConfig, type ModelProfile } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { cascadeLadder, openFleet } from '../runtime/index.ts';
 import { defaultArchitectures, type ArchitectureDefinition, type ArchitectureRegistry } from './architectures.ts';
@@ -31,17 +23,7 @@ import { buildSuite, registerSuiteTasks } from './suites/index.ts';
 import { cellWriter, callsOnlyJournal } from './cell-journal.ts';
 import { checkStudy, type StudyDefinition } from './study-file.ts';
 import type { CellResult, CriticalityHook, LabTask, ModelFacts, SuiteInstance } from './types.ts';
-
-function modelFacts(reference: string, profile: ModelProfile): ModelFacts {
-  const card = profile.tinyTrained ? readTinyModelCard(reference.slice(TINY_PREFIX.length)) : undefined;
-  return {
-    tier: profile.tier,
-    reasoning: profile.reasoning,
-    simulated: profile.simulated,
-    tinyTrained: profile.tinyTrained === true,
-    ...(card ? { parameters: card.parameters } : {}),
-  };
-}
+import { modelFacts } from './model-facts.ts';
 
 export const CELL_STEP_KIND = 'lab-cell';
 
