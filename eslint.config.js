@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'docs/'] },
+  { ignores: ['node_modules/', 'dist/', 'docs/', 'training/build/', 'training/data/', 'artifacts/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

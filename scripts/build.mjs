@@ -1,5 +1,6 @@
 // Builds dist/ from src/: `tsc -p tsconfig.build.json` (incremental: JS, .d.ts, source maps), then marks
-// the declarations' type imports of optional peer dependencies (see below).
+// the declarations' type imports of optional peer dependencies (see below); then the web console (console/,
+// Vite + React) into dist/console, which `thicket serve` serves at `/`.
 //
 //   node scripts/build.mjs             build (what `npm run build` and `prepare` run)
 //   node scripts/build.mjs --if-stale  build only when a source is newer than dist/ (scripts/run-tests.mjs, bench)
@@ -26,6 +27,41 @@ function walk(dir, visit) {
     if (entry.isDirectory()) walk(path, visit);
     else visit(path, entry.name);
   }
+}
+
+const CONSOLE = join(ROOT, 'console');
+const CONSOLE_INDEX = join(DIST, 'console', 'index.html');
+
+/** True when a console source is newer than its build (or it was never built). */
+export function isConsoleStale() {
+  if (!existsSync(CONSOLE)) return false;
+  if (!existsSync(CONSOLE_INDEX)) return true;
+  let newest = 0;
+  walk(join(CONSOLE, 'src'), (path, name) => {
+    if (!name.includes('.test.')) newest = Math.max(newest, statSync(path).mtimeMs);
+  });
+  for (const file of ['index.html', 'vite.config.ts']) newest = Math.max(newest, statSync(join(CONSOLE, file)).mtimeMs);
+  return newest > statSync(CONSOLE_INDEX).mtimeMs;
+}
+
+/** Builds the console with Vite (a dev dependency: an install without it keeps the shipped dist/console). */
+export function buildConsole({ quiet = false } = {}) {
+  if (!existsSync(CONSOLE)) return;
+  let vite;
+  try {
+    // vite's exports hide its bin: find the package, then the bin it declares.
+    const manifest = createRequire(join(ROOT, 'package.json')).resolve('vite/package.json');
+    vite = join(dirname(manifest), JSON.parse(readFileSync(manifest, 'utf8')).bin.vite);
+  } catch {
+    if (!quiet) console.error('vite is not installed: the console is not rebuilt.');
+    return;
+  }
+  if (!quiet) console.error('Building dist/console (vite build console/) …');
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', join(CONSOLE, 'vite.config.ts'), '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status ?? result.signal})`);
 }
 
 export function isBuildStale() {
@@ -78,11 +114,16 @@ export function build({ quiet = false } = {}) {
   // tsc leaves the build info untouched when nothing changed: mark dist/ as current for the next check.
   const now = new Date();
   utimesSync(STAMP, now, now);
+  buildConsole({ quiet });
 }
 
 /** Builds when stale; returns whether it built. */
 export function ensureBuild(options = {}) {
-  if (!isBuildStale()) return false;
+  if (!isBuildStale()) {
+    if (!isConsoleStale()) return false;
+    buildConsole(options);
+    return true;
+  }
   build(options);
   return true;
 }

@@ -22,7 +22,7 @@ export * from './ops/index.ts';
 /** Workflow specs, validation, cost estimates and the executor; the built-in strategies. */
 export * from './workflow/index.ts';
 /** The main entry: `createThicket()` → solve, stream, runWorkflow, agentsnet, study, runs, registry, close. */
-export { createThicket, Thicket, type StudyRequest, type StudyResult } from './lab/index.ts';
+export { createThicket, Thicket, type StudyRequest, type StudyResult, type EvalRequest, type EvalResult } from './lab/index.ts';
 /** The runtime instance `Thicket` extends, and the types of its options, results and events. */
 export {
   ThicketRuntime,

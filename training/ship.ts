@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateTinyModel, TINY_ARITHMETIC, TINY_HELDOUT_ITEMS } from '../src/lab/index.ts';
+import { evaluateTinyModel, runTimExperiment, THREAD_TASK, TINY_ARITHMETIC, TINY_HELDOUT_ITEMS, TINY_THREAD } from '../src/lab/index.ts';
 import {
   disposeLlamaEngine,
   readTinyModelCard,
@@ -38,7 +38,7 @@ interface TrainLog {
 const log = JSON.parse(readFileSync(join(values.from, 'train-log.json'), 'utf8')) as TrainLog;
 // A warm-started run (--init) continues an earlier stage: the card counts every stage's steps and time.
 const stages: TrainLog[] = [log];
-for (let init = log.recipe['init']; typeof init === 'string';) {
+for (let init = log.recipe['init']; typeof init === 'string' && !init.endsWith('.gguf');) {
   const earlier = JSON.parse(readFileSync(join('training', init, 'train-log.json'), 'utf8')) as TrainLog;
   stages.unshift(earlier);
   init = earlier.recipe['init'];
@@ -61,16 +61,28 @@ const card: TinyModelCard = {
   parameters: log.parameters,
   format: info.format,
   tier: info.tier,
-  reasoning: info.format === 'reasoning',
+  reasoning: info.format !== 'direct',
   contextSize: context,
   architecture: { dim, blocks, heads, ff, context },
-  data: {
-    generator: 'training/make-data.ts (the lab arithmetic generator; held-out and built-in study expressions excluded)',
-    task: 'arithmetic chains',
-    ...TINY_ARITHMETIC,
-    examples: log.examples,
-    seed: log.recipe['seed'],
-  },
+  data:
+    info.format === 'thread'
+      ? {
+          generator: 'training/make-thread-data.ts (src/lab/tiny-thread.ts: thread documents as the pruned KV cache holds them, plus CoT)',
+          task: 'sums of parenthesised arithmetic groups, as a running total in subtask trees',
+          groups: THREAD_TASK.groups,
+          maxOperand: THREAD_TASK.maxOperand,
+          maxFactor: THREAD_TASK.maxFactor,
+          examples: log.examples,
+          seed: log.recipe['seed'],
+          warmStart: log.recipe['init'],
+        }
+      : {
+          generator: 'training/make-data.ts (the lab arithmetic generator; held-out and built-in study expressions excluded)',
+          task: 'arithmetic chains',
+          ...TINY_ARITHMETIC,
+          examples: log.examples,
+          seed: log.recipe['seed'],
+        },
   training: {
     recipe: 'training/train.py (training/retrain.sh)',
     ...log.recipe,
@@ -95,7 +107,19 @@ const card: TinyModelCard = {
 const cardPath = `${file}.card.json`;
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
 try {
-  card.heldOut = await evaluateTinyModel(reference, { items: TINY_HELDOUT_ITEMS });
+  if (info.format === 'thread') {
+    // Its held-out accuracy is the KV-pruned thread's on the TIM problems (their full trace exceeds the context).
+    const tim = await runTimExperiment(reference, { items: TINY_THREAD.heldOutItems });
+    const pruned = tim.modes.pruned!;
+    card.heldOut = {
+      items: tim.items,
+      seed: tim.seed,
+      maxOutputTokens: 0,
+      accuracy: pruned.accuracy,
+      byOperations: {},
+    };
+    card.tim = { ...tim };
+  } else card.heldOut = await evaluateTinyModel(reference, { items: TINY_HELDOUT_ITEMS });
 } finally {
   await disposeLlamaEngine();
 }

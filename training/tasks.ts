@@ -11,61 +11,11 @@
  */
 import { createRng, rngFor } from '../src/core/index.ts';
 import { generateArithmeticChain } from '../src/models/index.ts';
-import { TINY_ARITHMETIC, arithmeticSuite, tinyHeldOutItems } from '../src/lab/index.ts';
+import { TINY_ARITHMETIC, arithmeticSteps, arithmeticSuite, tinyHeldOutItems } from '../src/lab/index.ts';
+
+export { arithmeticSteps, type ArithmeticStep } from '../src/lab/index.ts';
 
 export type TinyFormat = 'direct' | 'reasoning';
-
-export interface ArithmeticStep {
-  left: number;
-  operator: string;
-  right: number;
-  value: number;
-}
-
-/**
- * Evaluates an expression of integers, + − × / and parentheses with the usual precedence, returning its
- * operations in evaluation order (left operand first). Throws on anything else.
- */
-export function arithmeticSteps(expression: string): { value: number; steps: ArithmeticStep[] } {
-  const tokens = expression.match(/\d+|[-+*/()]/g) ?? [];
-  if (tokens.join('') !== expression.replace(/\s+/g, '')) throw new RangeError(`Not an arithmetic expression: ${expression}`);
-  const steps: ArithmeticStep[] = [];
-  let index = 0;
-  const apply = (left: number, operator: string, right: number): number => {
-    const value = operator === '+' ? left + right : operator === '-' ? left - right : operator === '*' ? left * right : left / right;
-    steps.push({ left, operator, right, value });
-    return value;
-  };
-  const primary = (): number => {
-    const token = tokens[index++];
-    if (token === '(') {
-      const value = sum();
-      if (tokens[index++] !== ')') throw new RangeError(`Unbalanced parentheses in ${expression}`);
-      return value;
-    }
-    if (token === undefined || !/^\d+$/.test(token)) throw new RangeError(`Expected a number in ${expression}`);
-    return Number(token);
-  };
-  const product = (): number => {
-    let value = primary();
-    while (tokens[index] === '*' || tokens[index] === '/') {
-      const operator = tokens[index++]!;
-      value = apply(value, operator, primary());
-    }
-    return value;
-  };
-  const sum = (): number => {
-    let value = product();
-    while (tokens[index] === '+' || tokens[index] === '-') {
-      const operator = tokens[index++]!;
-      value = apply(value, operator, product());
-    }
-    return value;
-  };
-  const value = sum();
-  if (index !== tokens.length) throw new RangeError(`Unexpected ${tokens[index]} in ${expression}`);
-  return { value, steps };
-}
 
 export const arithmeticQuestion = (expression: string): string => `What is ${expression}?`;
 

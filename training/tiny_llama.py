@@ -170,3 +170,68 @@ if __name__ == "__main__":
     else:
         print("usage: /usr/bin/python3 training/tiny_llama.py parity <folder>", file=sys.stderr)
         sys.exit(2)
+
+
+def read_gguf_tensors(path):
+    """F32 tensors of a GGUF file by name, as flat float32 tensors (warm starts from a shipped model).
+
+    GGUF v3 as llama.cpp defines it: header, metadata key/values (skipped), tensor infos, aligned data.
+    """
+    import struct
+
+    with open(path, "rb") as source:
+        data = source.read()
+    position = 0
+
+    def take(fmt):
+        nonlocal position
+        values = struct.unpack_from("<" + fmt, data, position)
+        position += struct.calcsize("<" + fmt)
+        return values[0]
+
+    def string():
+        nonlocal position
+        length = take("Q")
+        text = data[position : position + length].decode()
+        position += length
+        return text
+
+    sizes = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+    def value(kind):
+        if kind == 8:
+            return string()
+        if kind == 9:
+            item_kind, count = take("I"), take("Q")
+            return [value(item_kind) for _ in range(count)]
+        return take(sizes[kind])
+
+    if data[:4] != b"GGUF":
+        raise SystemExit(f"{path} is not a GGUF file")
+    position = 4
+    take("I")
+    tensor_count, kv_count = take("Q"), take("Q")
+    alignment = 32
+    for _ in range(kv_count):
+        key = string()
+        kind = take("I")
+        item = value(kind)
+        if key == "general.alignment":
+            alignment = item
+    infos = []
+    for _ in range(tensor_count):
+        name = string()
+        dims = [take("Q") for _ in range(take("I"))]
+        kind, offset = take("I"), take("Q")
+        if kind != 0:
+            raise SystemExit(f"{name} in {path} is not F32")
+        infos.append((name, dims, offset))
+    start = (position + alignment - 1) // alignment * alignment
+    tensors = {}
+    for name, dims, offset in infos:
+        count = 1
+        for dim in dims:
+            count *= dim
+        begin = start + offset
+        tensors[name] = torch.frombuffer(bytearray(data[begin : begin + 4 * count]), dtype=torch.float32)
+    return tensors

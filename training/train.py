@@ -3,6 +3,8 @@
     /usr/bin/python3 training/train.py --data training/data/reasoning.jsonl --out training/build/reasoning-small \
         --name tiny-reasoning-small --dim 128 --blocks 4 --heads 4 --ff 384 --steps 3000 --batch 64 --seed 1
 
+Data rows are `{p, c}` (loss on the completion c) or `{x, m}` (loss where the mask m has a 1).
+
 Recipe: AdamW (betas 0.9/0.98, weight decay 0.05), linear warm-up then cosine decay to 10% of the peak rate,
 gradient clipping at 1.0, loss on completion tokens only (the prompt is context, not a target). Batches are
 drawn with a seeded generator and right-padded (padding is masked out of the loss; causal attention never lets
@@ -17,7 +19,7 @@ import time
 
 import torch
 
-from tiny_llama import TinyLlama, export, gguf_tensors
+from tiny_llama import TinyLlama, export, gguf_tensors, read_gguf_tensors
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", required=True)
@@ -35,7 +37,7 @@ parser.add_argument("--warmup", type=int, default=100)
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--log-every", type=int, default=100)
-parser.add_argument("--init", help="warm start: a folder exported by an earlier run (same shape), e.g. a first stage")
+parser.add_argument("--init", help="warm start: a folder exported by an earlier run or a shipped .gguf (same shape; the context may differ)")
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -44,8 +46,13 @@ examples = []
 with open(args.data) as source:
     for line in source:
         row = json.loads(line)
-        examples.append((row["p"], row["c"]))
-longest = max(len(p) + len(c) for p, c in examples)
+        if "x" in row:
+            # Masked rows (make-thread-data.ts): all tokens, and "1" where a token is a target.
+            examples.append((row["x"], [index for index, flag in enumerate(row["m"]) if flag == "1"]))
+        else:
+            prompt, completion = row["p"], row["c"]
+            examples.append((prompt + completion, list(range(len(prompt), len(prompt) + len(completion)))))
+longest = max(len(ids) for ids, _ in examples)
 if longest > args.context:
     raise SystemExit(f"an example has {longest} tokens, more than the context ({args.context})")
 
@@ -59,15 +66,25 @@ optimizer = torch.optim.AdamW(
 
 
 def load_exported(folder, model):
-    """The state dict of an exported model (manifest.json + weights.bin), mapped back through gguf_tensors' names."""
+    """The state dict of an exported model (manifest.json + weights.bin) or of a shipped GGUF, mapped back through gguf_tensors' names."""
+    ids = {id(parameter): name for name, parameter in model.named_parameters()}
+    if folder.endswith(".gguf"):
+        tensors = read_gguf_tensors(folder)
+        state = {}
+        for gguf_name, parameter in gguf_tensors(model):
+            if tensors[gguf_name].numel() != parameter.numel():
+                raise SystemExit(f"--init {folder}: {gguf_name} has {tensors[gguf_name].numel()} values, not {parameter.numel()}")
+            state[ids[id(parameter)]] = tensors[gguf_name].reshape(parameter.shape).clone()
+        return state
     with open(os.path.join(folder, "manifest.json")) as source:
         manifest = json.load(source)
-    if manifest["config"] != model.config:
+    # The context only sizes RoPE tables (no learnt positions), so a warm start may change it.
+    same = {k: v for k, v in manifest["config"].items() if k != "context"} == {k: v for k, v in model.config.items() if k != "context"}
+    if not same:
         raise SystemExit(f"--init {folder} has config {manifest['config']}, not {model.config}")
     with open(os.path.join(folder, "weights.bin"), "rb") as source:
         weights = source.read()
     by_name = {tensor["name"]: tensor for tensor in manifest["tensors"]}
-    ids = {id(parameter): name for name, parameter in model.named_parameters()}
     state = {}
     for gguf_name, parameter in gguf_tensors(model):
         entry = by_name[gguf_name]
@@ -93,14 +110,14 @@ generator = torch.Generator().manual_seed(args.seed)
 def batch():
     picks = torch.randint(len(examples), (args.batch,), generator=generator).tolist()
     rows = [examples[i] for i in picks]
-    width = max(len(p) + len(c) for p, c in rows) - 1
+    width = max(len(ids) for ids, _ in rows) - 1
     inputs = torch.zeros((len(rows), width), dtype=torch.long)
     targets = torch.full((len(rows), width), -100, dtype=torch.long)
-    for row, (prompt, completion) in enumerate(rows):
-        ids = prompt + completion
+    for row, (ids, targeted) in enumerate(rows):
         inputs[row, : len(ids) - 1] = torch.tensor(ids[:-1])
-        # Position t predicts token t+1: targets are the completion tokens only.
-        targets[row, len(prompt) - 1 : len(ids) - 1] = torch.tensor(completion)
+        # Position t predicts token t+1: only the targeted tokens (a completion, or what the model decodes) count.
+        at = torch.tensor(targeted, dtype=torch.long)
+        targets[row, at - 1] = torch.tensor(ids, dtype=torch.long)[at]
     return inputs, targets
 
 

@@ -412,12 +412,28 @@ export interface LedgerOptions {
    * so concurrent runs can never together exceed it; this ledger's report still covers only its own spend.
    */
   within?: Budget;
+  /**
+   * Budgets held outside the process (Redis) that every model call of this ledger also reserves on, after the
+   * synchronous in-process reserve (the fleet does it; see shared-gate.ts). Absent: nothing async is added.
+   */
+  shared?: SharedSpendGate;
+}
+
+/** What the fleet asks of a ledger's shared budgets: implemented by SharedGate (shared-gate.ts). */
+export interface SharedSpendGate {
+  holdId(callKey: string, attempt: number): string;
+  /** Holds the amount on every shared budget, or throws (BudgetExhaustedError, SharedLedgerUnreachableError). */
+  reserve(holdId: string, amount: Amount): Promise<void>;
+  /** Books the call's cumulative billed spend (idempotent per call) and drops the hold. */
+  settle(callKey: string, holdId: string | undefined, billed: Amount): Promise<void>;
+  release(holdId: string): Promise<void>;
 }
 
 export class Ledger {
   readonly clock: Clock;
   readonly root: Budget;
   readonly startedAt: number;
+  readonly shared: SharedSpendGate | undefined;
   private readonly listeners: LedgerListener[] = [];
   private readonly budgets = new Map<string, Budget>();
   private readonly spendByTag = {
@@ -431,6 +447,7 @@ export class Ledger {
   constructor(options: LedgerOptions) {
     this.clock = options.clock;
     this.startedAt = options.clock.now();
+    this.shared = options.shared;
     this.root = new Budget(this, options.rootName ?? 'run', options.within, options.limits ?? {});
     this.budgets.set(this.root.path, this.root);
   }

@@ -57,6 +57,15 @@ const EXPECTED: Record<string, Expectation> = {
     },
   },
   'thicket fleet': { exit: 0, check: shows(/local-small/, /\bgpt\b/, /sim:small/) },
+  'thicket eval fixtures/gsm8k-sample.jsonl --preset gsm8k --strategies single,vote --budgets 2k,8k --models sim:small --export csv': {
+    exit: 0,
+    check: shows(
+      /\[SIMULATED\] Eval gsm8k-sample-\w+ — 12 items × 4 configurations: 48 cells run/,
+      /vote − single \(8,000\): [+−-][\d.]+ pts, p [\d.]+/,
+      /Report: .*thicket-eval\/gsm8k-sample-\w+\/report\.html/,
+      /Per-item results: .*items\.csv/,
+    ),
+  },
   'thicket keys create --name admin --admin': {
     exit: 0,
     check: shows(/Created admin key admin/, /token: thk_[a-z0-9]{12}_/, /Shown once/),
@@ -68,6 +77,32 @@ const EXPECTED: Record<string, Expectation> = {
   'thicket keys ls': { exit: 0, check: shows(/admin/, /app/, /usd 5, totalTokens 2000000/, /60 rpm; 8 at once/) },
   'thicket fleet check': { exit: 0, check: shows(/local-small/, /\bgpt\b/) },
   'thicket solve "What is 17*23?" --model gpt --samples 5 --budget-usd 0.01': { exit: 0, check: shows(/Answer: 391\b/) },
+  'thicket solve "What is 17*23+48*2?" --model sim:small --budget-tokens 5000 --json': {
+    exit: 0,
+    check: (result) => {
+      const governor = json(result)['governor'] as { frontier?: { family: string; familySource: string; choice: string; why: string } };
+      assert.equal(governor.frontier?.family, 'arithmetic', describeResult(result));
+      assert.equal(governor.frontier?.familySource, 'inferred');
+      assert.match(
+        governor.frontier?.why ?? '',
+        new RegExp(`^${governor.frontier?.choice}: on \\d+ training arithmetic items for sim:small`),
+      );
+    },
+  },
+  'thicket solve "What is 17*23+48*2?" --model sim:small --budget-tokens 5000 --optimize usd': {
+    exit: 0,
+    check: shows(/Why: arithmetic \(inferred\), usd-optimal table of sim:small, level \d+/),
+  },
+  'thicket governor frontier --study quick-sim --seeds 1001 --out my-policy.json': {
+    exit: 0,
+    check: (result, folder) => {
+      shows(
+        /wrote my-policy\.json: \d+ tables from \d+ training cells \(seeds 1001; held out: 1, 2\)/,
+        /arithmetic on sim:small: /,
+      )(result);
+      assert.ok(existsSync(folder.file('my-policy.json')));
+    },
+  },
   'thicket governor calibrate --items 120 --levels 1500,4000,12000': { exit: 0, check: shows(/calibrated 120 items .*\[SIMULATED\]/) },
   'thicket governor fit --out policy.json': {
     exit: 0,
@@ -191,6 +226,7 @@ describe('the commands the documentation shows', () => {
       // The examples' paths are relative to the repository root.
       symlinkSync(join(ROOT, 'examples'), folder.file('examples'));
       symlinkSync(join(ROOT, 'src'), folder.file('src'));
+      symlinkSync(join(ROOT, 'fixtures'), folder.file('fixtures'));
       if (block.commands.some((command) => command.args.includes('gpt')))
         writeFileSync(folder.file('thicket.config.json'), readmeConfig(server.baseURL));
       let lastRun: string | undefined;

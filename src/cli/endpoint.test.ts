@@ -24,7 +24,7 @@ import {
 const QUERY = 'What is 17*23?';
 const SIM_PROFILES = ['sim:small', 'sim:medium', 'sim:large', 'sim:reasoner-small', 'sim:reasoner-large'];
 /** Thicket's tiny trained models (models/tiny), listed after the simulated profiles. */
-const TINY_MODELS = ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large'];
+const TINY_MODELS = ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large', 'tiny:thread-small'];
 const ZERO_USAGE = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
 /** Votes are reported for the vote strategy, which every solve below uses (samples > 1). */
 const solveJson = (result: CliResult): SolveResult & { vote: NonNullable<SolveResult['vote']> } => parseSingleJson(result);

@@ -45,15 +45,23 @@ describe('export trajectories (issue 15d)', () => {
     const record = governed[0] as {
       runId: string;
       query: string;
-      features: { bin: string; probeSamples: number };
+      features: { bin: string; probeSamples: number; family?: string; frontierChoice?: string; frontierLevel?: number };
       decision: { arm: string; strategy: string };
       cost: { planning: { totalTokens: number }; execution: { totalTokens: number } };
       outcome: { answer?: string; status: string };
     };
     assert.equal(record.runId, 'gov-1');
     assert.equal(record.query, 'What is 17*23?');
-    assert.ok(['easy', 'medium', 'hard'].includes(record.features.bin));
-    assert.ok(record.features.probeSamples > 0);
+    // The built-in frontier table for arithmetic on sim:small decides at 20,000 tokens: a fixed strategy runs
+    // unprobed; an adaptive arm (or the probe path) probes first.
+    assert.equal(record.features.family, 'arithmetic');
+    assert.ok(record.features.frontierChoice && record.features.frontierChoice.length > 0);
+    assert.equal(record.features.frontierLevel, 20_000);
+    if (record.features.bin === 'unprobed') assert.equal(record.features.probeSamples, 0);
+    else {
+      assert.ok(['easy', 'medium', 'hard'].includes(record.features.bin));
+      assert.ok(record.features.probeSamples > 0);
+    }
     assert.ok(record.decision.arm.length > 0 && record.decision.strategy.length > 0);
     assert.equal(record.cost.planning.totalTokens + record.cost.execution.totalTokens, result.usage.totalTokens);
     assert.equal(record.outcome.status, result.status);

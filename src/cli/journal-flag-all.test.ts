@@ -29,6 +29,7 @@ const NO_JOURNAL: Record<string, string> = {
   'models ls': 'lists model files',
   'models fixture': 'writes a model file',
   criticality: 'reads a graph file',
+  worker: "writes each cell to the journal its study names (the coordinator's --journal), never one of its own",
 };
 
 /** Every command that runs an action, by its full name ("governor calibrate"). */

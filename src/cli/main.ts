@@ -9,6 +9,8 @@ import type { SolveFlags } from './commands/solve.ts';
 import type * as AgentsCommands from './commands/agents.ts';
 import type { AgentsnetFlags } from './commands/agentsnet.ts';
 import type { GovernorFlags } from './commands/governor.ts';
+import type { EvalFlags } from './commands/eval.ts';
+import type { WorkerFlags } from './commands/worker.ts';
 
 /**
  * A module's functions, loaded on first call. Each command's module (and through it the layers it needs: the
@@ -32,8 +34,12 @@ const { criticalityCommand } = lazyModule(() => import('../criticality/index.ts'
 const { modelsFixtureCommand, modelsListCommand, modelsPullCommand } = lazyModule(() => import('./commands/models.ts'));
 const agentsCli: typeof AgentsCommands = lazyModule(() => import('./commands/agents.ts'));
 const { runSimFitCommand, runStudyCommand } = lazyModule(() => import('./commands/study.ts'));
+const { runEvalCommand } = lazyModule(() => import('./commands/eval.ts'));
+const { runWorkerCommand } = lazyModule(() => import('./commands/worker.ts'));
 const { agentsnetCommand } = lazyModule(() => import('./commands/agentsnet.ts'));
-const { exportTrajectoriesCommand, governorCalibrateCommand, governorFitCommand } = lazyModule(() => import('./commands/governor.ts'));
+const { exportTrajectoriesCommand, governorCalibrateCommand, governorFitCommand, governorFrontierCommand } = lazyModule(
+  () => import('./commands/governor.ts'),
+);
 const { serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand } = lazyModule(() => import('./commands/serve.ts'));
 const { workflowEstimateCommand, workflowSchemaCommand, workflowValidateCommand } = lazyModule(() => import('./commands/workflow.ts'));
 /** Frees the embedded engine if a command loaded it (the models layer is loaded by then, or nothing was). */
@@ -108,6 +114,14 @@ export function buildProgram(): Command {
     )
     .option('--planner <ref>', 'model that writes per-query workflows (strategy auto)')
     .option('--plan <mode>', 'strategy auto: auto (policy decides) | always | never')
+    .option(
+      '--optimize <objective>',
+      'strategy auto: what to spend least of at the accuracy the budget buys: tokens (default) | usd | seconds',
+    )
+    .option(
+      '--family <name>',
+      'strategy auto: the task family picking the fitted table (arithmetic, logic, multihop, …); default: inferred',
+    )
     .option('--max-output-tokens <n>', 'cap on output tokens per call (default: what the strategy must produce: solo 1536, others 512)')
     .option('--budget-tokens <n>', 'hard cap on total tokens (input + output)')
     .option('--budget-input-tokens <n>', 'hard cap on input tokens')
@@ -335,6 +349,11 @@ export function buildProgram(): Command {
     .option('--seeds <list>', 'override the seeds')
     .option('--items <n>', 'items per suite')
     .option('--concurrency <n>', 'queries in flight')
+    .option(
+      '--queue [redis-url]',
+      'run the cells on `thicket worker` processes through this Redis (default THICKET_REDIS_URL, else redis://127.0.0.1:6379)',
+    )
+    .option('--queue-prefix <prefix>', "key prefix of the queue in Redis (the workers' --prefix)", 'thicket')
     .option('--out <dir>', 'report folder')
     .option('--allow-unpriced', 'run a dollar-budget study on models with no known price (their cells count as $0)')
     .option('--no-report', 'skip writing the report')
@@ -344,6 +363,54 @@ export function buildProgram(): Command {
     .option('--config <path>', CONFIG_HELP)
     .option('--json', 'print exactly one JSON object')
     .action(wrap((flags: Parameters<typeof runStudyCommand>[0]) => runStudyCommand(flags)));
+  program
+    .command('eval')
+    .argument('<dataset>', 'a dataset (.jsonl, .json, .csv, .tsv, .parquet) or an eval file (.yaml) describing the evaluation')
+    .description('Matched-budget study on your own dataset, models and scorer: accuracy and cost with CIs, paired comparisons, a report')
+    .option('--preset <name>', 'gsm8k | math | mc | hotpot | trivia | none (field names and answer reading)')
+    .option('--format <format>', 'jsonl | json | csv | tsv | parquet (default: from the extension)')
+    .option('--input <field>', 'field holding the question')
+    .option('--answer <field>', 'field holding the answer')
+    .option('--choices <fields>', 'field holding the choices, or one field per choice (A,B,C,D)')
+    .option('--context <field>', 'field holding context paragraphs (they become the search corpus)')
+    .option('--id <field>', 'field holding each item’s id')
+    .option('--scorer <scorer>', 'exact | any-of | numeric[:tol] | regex[:pattern] | mc | f1 | json[:schema] | judge:<model> | ./scorer.js')
+    .option('--limit <n>', 'first n items')
+    .option('--sample <n>', 'n items drawn at random (seeded by the first seed)')
+    .option('--split <name>', 'split to use (a JSON object of splits, or rows with a "split" field)')
+    .option('--strict', 'refuse the dataset when any row is bad (default: skip and report bad rows)')
+    .option('--strategies <list>', 'strategies: single (default), vote, refine, thread, search, debate, solo, cascade, auto')
+    .option('--budgets <list>', 'per-query token budgets, e.g. 2k,8k (default 2k)')
+    .option('--models <list>', 'models to evaluate (required here or in the eval file)')
+    .option('--seeds <list>', 'seeds (default 1)')
+    .option('--concurrency <n>', 'queries in flight')
+    .option('--queue [redis-url]', 'run the cells on `thicket worker` processes through this Redis (as `thicket study --queue`)')
+    .option('--queue-prefix <prefix>', "key prefix of the queue in Redis (the workers' --prefix)")
+    .option('--judge-budget <tokens>', "the LLM judge's slice for all its verdicts (default 1,500 tokens per cell)")
+    .option('--max-usd <dollars>', 'cap on the whole eval’s spend (enforced; consent to spend up to it)')
+    .option('--resume <id>', 'eval id to start or resume (default: derived from the dataset and options)')
+    .option('--out <dir>', 'report folder (default thicket-eval/<id>)')
+    .option('--export <format>', 'per-item results as jsonl | csv (items.<format> in the report folder)')
+    .option('--allow-unpriced', 'allow --max-usd on models with no known price (their calls count as $0)')
+    .option('--no-report', 'skip writing the report')
+    .option('-y, --yes', 'spend on non-simulated models without asking')
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print exactly one JSON object')
+    .action(wrap((target: string, flags: EvalFlags) => runEvalCommand(target, flags)));
+  program
+    .command('worker')
+    .description(
+      'Run study and eval cells from a Redis queue (`thicket study --queue`); several workers share the work and a crash loses none',
+    )
+    .option('--redis <url>', "the queue's Redis (default THICKET_REDIS_URL, else redis://127.0.0.1:6379)")
+    .option('--concurrency <n>', 'cells at once in this process', '4')
+    .option('--queues <list>', 'queues to consume: cells', 'cells')
+    .option('--lock-ms <ms>', "a dead worker's job is retried elsewhere this long after its last heartbeat", '30000')
+    .option('--prefix <prefix>', 'key prefix of the queues in Redis', 'thicket')
+    .option('--max-jobs <n>', 'exit after this many cells (default: run until stopped)')
+    .action(wrap((flags: WorkerFlags) => runWorkerCommand(flags)));
   program
     .command('sim')
     .description('The simulated fleet')
@@ -395,6 +462,24 @@ export function buildProgram(): Command {
     .addOption(new Option('--db <path>').hideHelp())
     .option('--json', 'print JSON')
     .action(wrap((flags: GovernorFlags) => governorFitCommand(flags)));
+  governor
+    .command('frontier')
+    .description(
+      'Fit the frontier tables `auto` chooses from (per task family, model and budget): run the studies on training seeds ' +
+        "with every fixed strategy and the governor's arms, write a policy",
+    )
+    .option('--study <name-or-file...>', 'built-in study (quick-sim, quick, default) or study file(s)', ['quick-sim'])
+    .option('--seeds <list>', 'training seeds (never the held-out ones)', '1001,1002')
+    .option('--held-out <list>', 'seeds reserved for evaluation: refused for training', '1,2')
+    .option('--tolerance <points>', 'accuracy within this of the best counts as best; the cheapest such candidate wins', '0.01')
+    .option('--out <file>', 'policy JSON to write')
+    .option('--policy <file>', 'base policy (probe, cascade, allocation carried over)')
+    .option('-y, --yes', 'run studies that call paid models')
+    .option('--journal <path>', JOURNAL_HELP)
+    .addOption(new Option('--db <path>').hideHelp())
+    .option('--config <path>', CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(wrap((flags: GovernorFlags) => governorFrontierCommand(flags)));
   program
     .command('export')
     .description('Export journaled data')
@@ -467,6 +552,10 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info')
     .option('--drain-seconds <s>', 'on SIGTERM, how long runs in flight may finish before they are cancelled', '30')
     .option('--seed <n>', 'default seed of runs (simulated fleet)')
+    .option(
+      '--redis <url>',
+      "share each key's budget with other gateway processes through Redis (default: $THICKET_REDIS_URL; off when unset)",
+    )
     .action(wrap((flags: Parameters<typeof serveCommand>[0]) => serveCommand(flags)));
   const keys = program.command('keys').description("Manage the gateway's API keys (stored hashed in the journal)");
   keys

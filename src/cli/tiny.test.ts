@@ -64,6 +64,7 @@ describe('a strategy on a tiny trained model (tiny:reasoning-small)', () => {
     const result = await runCli(['fleet', '--json'], { cwd: dir.path, env: { THICKET_DB: dir.file('fleet.db') } });
     assert.equal(result.code, 0, describeResult(result));
     const listed = JSON.stringify(JSON.parse(result.stdout));
-    for (const name of ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large']) assert.ok(listed.includes(name), name);
+    for (const name of ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large', 'tiny:thread-small'])
+      assert.ok(listed.includes(name), name);
   });
 });

@@ -24,12 +24,22 @@ export type ErrorCode =
   | 'JOURNAL_ERROR'
   /** The journal's disk (or quota) is full: nothing of the failed write was committed. */
   | 'JOURNAL_FULL'
+  /** The journal's database server (PostgreSQL) cannot be reached: refused, timed out, unknown host, bad login. */
+  | 'JOURNAL_UNREACHABLE'
   /** A disk Thicket writes to (reports, corpora, config) is full. */
   | 'STORAGE_FULL'
   | 'CAPABILITY_UNRESOLVED'
   | 'OPTIONAL_DEPENDENCY_MISSING'
   | 'MISSING_API_KEY'
   | 'UNPRICED_MODEL'
+  /** A dataset (`thicket eval`) could not be read, or has bad rows and `--strict` was given. */
+  | 'DATASET_INVALID'
+  /** A scorer could not be built (a custom scorer module that fails to load, a bad regex or schema) or failed on an item. */
+  | 'SCORER_FAILED'
+  /** The job queue's Redis (`--queue`, `thicket worker --redis`) cannot be reached, or stayed down too long. */
+  | 'QUEUE_UNREACHABLE'
+  /** The shared (Redis) ledger could not be reached or failed: nothing was reserved (fail closed). */
+  | 'SHARED_LEDGER_UNREACHABLE'
   | 'INTERNAL';
 
 /**
@@ -231,9 +241,20 @@ export class SimUnknownTaskError extends ThicketError {
 }
 
 export class JournalError extends ThicketError {
-  constructor(message: string, options: ErrorOptions & { code?: 'JOURNAL_ERROR' | 'JOURNAL_FULL' } = {}) {
+  constructor(message: string, options: ErrorOptions & { code?: 'JOURNAL_ERROR' | 'JOURNAL_FULL' | 'JOURNAL_UNREACHABLE' } = {}) {
     super(options.code ?? 'JOURNAL_ERROR', message, 'other', options);
     this.name = 'JournalError';
+  }
+}
+
+/**
+ * The shared ledger (a budget held in Redis for many processes) did not answer. Reservations fail closed: no
+ * call is sent unless its hold was granted. Retryable — the service may be back a moment later.
+ */
+export class SharedLedgerUnreachableError extends ThicketError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('SHARED_LEDGER_UNREACHABLE', message, 'other', { isRetryable: true, ...options });
+    this.name = 'SharedLedgerUnreachableError';
   }
 }
 

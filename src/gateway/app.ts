@@ -8,11 +8,13 @@ import { HTTPException } from 'hono/http-exception';
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import type { Journal } from '../journal/index.ts';
-import type { Thicket } from '../lab/index.ts';
+import type { SharedLedger } from '../budget/index.ts';
+import type { EvalRequest, Thicket } from '../lab/index.ts';
 import { findPulledDefaultModel } from '../models/index.ts';
 import { limitBody } from './body-limit.ts';
 import { GATEWAY_LIMITS } from './chat.ts';
 import { registerChatRoute } from './chat-route.ts';
+import { registerConsoleRoutes } from './console-assets.ts';
 import type { Caller, GatewayApp, GatewayContext, GatewayEnv } from './context.ts';
 import { GatewayError, invalidRequest, toGatewayError } from './errors.ts';
 import { KeyBudgets, KeyLimiter, KeyStore } from './keys.ts';
@@ -37,6 +39,11 @@ export interface GatewayOptions {
   telemetry?: GatewayTelemetry;
   /** Node process metrics (event loop, memory) in /metrics. Default true. */
   processMetrics?: boolean;
+  /**
+   * A ledger shared with other gateway processes (Redis: `connectRedisSharedLedger`; `thicket serve --redis`):
+   * each key's period budget is then also a shared scope, so together they cannot overspend a key.
+   */
+  sharedLedger?: SharedLedger;
 }
 
 export interface Gateway {
@@ -55,10 +62,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     thicket,
     defaultModel: options.defaultModel ?? thicket.config.defaultModel ?? (findPulledDefaultModel() ? 'gguf:default' : 'sim:small'),
     keys: new KeyStore(journal),
-    budgets: new KeyBudgets(journal),
+    budgets: new KeyBudgets(journal, undefined, undefined, options.sharedLedger),
     limiter: new KeyLimiter(),
     live: new LiveRuns(),
     studies: new StudyJobs({ run: (request) => thicket.study(request) }),
+    evals: new StudyJobs({ run: (request: EvalRequest) => thicket.eval(request) }),
     metrics: new GatewayMetrics({ processMetrics: options.processMetrics ?? true }),
     logger: options.logger ?? pino({ level: options.logLevel ?? 'info', base: { service: 'thicket-gateway' } }),
     telemetry: options.telemetry ?? GatewayTelemetry.off(),
@@ -160,6 +168,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   registerKeyRoutes(app, context);
   registerRestRoutes(app, context);
   registerOperationalRoutes(app, context);
+  registerConsoleRoutes(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -181,12 +190,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Studies run for minutes: they are cancelled at once (their finished cells are journaled, and starting
       // the same study id again resumes them) rather than holding the shutdown up to the deadline.
       context.studies.cancelAll('The gateway shut down before the study finished (start it again with the same id to resume).');
+      context.evals.cancelAll('The gateway shut down before the eval finished (start it again with the same id to resume).');
       const finished = await context.live.drained(timeoutMs);
       if (!finished) {
         context.live.cancelAll('The gateway shut down before the run finished (resume it with the same run id).');
         await context.live.drained(5_000);
       }
-      await context.studies.settled(Math.max(timeoutMs, 5_000));
+      await Promise.all([context.studies.settled(Math.max(timeoutMs, 5_000)), context.evals.settled(Math.max(timeoutMs, 5_000))]);
       return finished;
     },
   };

@@ -63,6 +63,16 @@ describe('bad requests', () => {
     assert.equal(error.param, error.issues?.[0]?.path);
   });
 
+  it('an unknown optimize objective or a non-auto strategy with it: 422 naming the field', async () => {
+    const unknown = await refused(422, chatBody('auto@sim:small', { thicket: { optimize: 'karma' } }));
+    assert.deepEqual(
+      unknown.issues?.map((issue) => issue.path),
+      ['thicket.optimize'],
+    );
+    const notAuto = await refused(422, chatBody('single@sim:small', { thicket: { optimize: 'usd' } }));
+    assert.match(JSON.stringify(notAuto.issues), /optimize.*strategy auto only/);
+  });
+
   it('a negative budget header: 422', async () => {
     const error = await refused(422, chatBody('single@sim:small'), { token, headers: { 'x-thicket-budget-tokens': '-20' } });
     assert.deepEqual(

@@ -91,6 +91,8 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
     const limits: BudgetLimits = requestBudget(request.thicket, fromHeaders.limits);
     // Every keyed run draws from its key's period budget — also an unlimited one, which then only counts.
     const shared = key ? gateway.budgets.budgetFor(key) : undefined;
+    // With Redis configured, the key's period budget also holds across gateway processes.
+    const sharedLedger = key ? gateway.budgets.sharedFor(key) : undefined;
     let remaining: Partial<UsageTotals> | undefined;
     if (shared && key && Object.keys(keyLimits(key.settings)).length > 0) {
       const spend = gateway.budgets.spend(key);
@@ -160,8 +162,11 @@ export function planChat(gateway: GatewayContext, c: Context<GatewayEnv>, reques
           ...(options.steps !== undefined ? { steps: options.steps } : {}),
           ...(options.budgetPolicy !== undefined ? { budgetPolicy: options.budgetPolicy } : {}),
           ...(options.planning !== undefined ? { planning: options.planning } : {}),
+          ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
+          ...(options.family !== undefined ? { family: options.family } : {}),
           ...(Object.keys(policy).length > 0 ? { policy } : {}),
           ...(shared ? { sharedBudget: shared } : {}),
+          ...(sharedLedger ? { sharedLedger } : {}),
           ...(key ? { owner: key.id } : {}),
         },
       });

@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import type { InputIssue, UsageTotals } from '../core/index.ts';
 import type { BudgetLimits } from '../budget/index.ts';
 import type { SolveResult } from '../runtime/index.ts';
+import { OBJECTIVES } from '../governor/index.ts';
 
 export const GATEWAY_LIMITS = {
   /** Request body, bytes. */
@@ -57,6 +58,13 @@ export const thicketOptionsSchema = z
     maxCostPerCall: z.number().nonnegative().optional(),
     budgetPolicy: z.enum(['degrade', 'scale', 'reject']).optional(),
     planning: z.enum(['auto', 'always', 'never']).optional(),
+    /** Strategy auto: what to spend least of at the accuracy the budget buys (picks the governor's frontier table). */
+    optimize: z.enum(OBJECTIVES).optional(),
+    /** Strategy auto: the task family (`arithmetic`, `logic`, `multihop`, …); default: inferred from the query. */
+    family: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'a lower-case name such as arithmetic, logic, multihop')
+      .optional(),
   })
   .strict()
   .openapi('ThicketOptions');

@@ -10,7 +10,7 @@ import type { Thicket } from '../lab/index.ts';
 import type { ApiKey, KeyBudgets, KeyLimiter, KeyStore } from './keys.ts';
 import type { LiveRuns } from './live-runs.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import type { StudyJobs } from './study-jobs.ts';
+import type { EvalJobs, StudyJobs } from './study-jobs.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
 export interface GatewayContext {
@@ -23,6 +23,8 @@ export interface GatewayContext {
   live: LiveRuns;
   /** Studies running in the background (POST /v1/studies) and those finished lately. */
   studies: StudyJobs;
+  /** Evaluations on client-sent datasets running in the background (POST /v1/evals). */
+  evals: EvalJobs;
   metrics: GatewayMetrics;
   logger: Logger;
   telemetry: GatewayTelemetry;

@@ -76,6 +76,8 @@ export function httpStatusForCode(code: string): GatewayError['status'] {
     case 'CAPABILITY_UNRESOLVED':
     case 'SIM_UNKNOWN_TASK':
     case 'UNPRICED_MODEL':
+    case 'DATASET_INVALID':
+    case 'SCORER_FAILED':
       return 422;
     case 'BUDGET_EXHAUSTED':
       return 429;
@@ -93,6 +95,7 @@ export function httpStatusForCode(code: string): GatewayError['status'] {
     case 'OPTIONAL_DEPENDENCY_MISSING':
     case 'JOURNAL_FULL':
     case 'STORAGE_FULL':
+    case 'SHARED_LEDGER_UNREACHABLE':
       return 503;
     default:
       return 500;

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidInputError, systemClock, type Clock, type UsageTotals } from '../core/index.ts';
-import { Ledger, type Budget, type BudgetLimits } from '../budget/index.ts';
+import { Ledger, type Budget, type BudgetLimits, type SharedLedger, type SharedScope } from '../budget/index.ts';
 import type { ApiKeyRow, Journal } from '../journal/index.ts';
 
 export const KEY_PERIODS = ['day', 'month', 'total'] as const;
@@ -171,11 +171,41 @@ export interface KeySpend {
 export class KeyBudgets {
   private readonly open = new Map<string, { start: string; ledger: Ledger }>();
 
+  private readonly seeded = new Map<string, Promise<void>>();
+
   constructor(
     private readonly journal: () => Journal,
     private readonly now: () => Date = () => new Date(),
     private readonly clock: Clock = systemClock,
+    /** When set (Redis), each key's period budget is also a shared scope, so several gateways cannot overspend a key. */
+    readonly shared?: SharedLedger,
   ) {}
+
+  /**
+   * The key's period budget as a shared scope (`key:<id>:<periodStart>`), for SolveOptions.sharedLedger; undefined
+   * without a shared ledger. Its `prepare` opens the scope with the journal's spend for the period — only if no
+   * gateway opened it before (seed: SET NX semantics), so a scope other processes already spend from is kept.
+   */
+  sharedFor(key: ApiKey): { ledger: SharedLedger; scopes: SharedScope[]; prepare: () => Promise<void> } | undefined {
+    const ledger = this.shared;
+    if (!ledger) return undefined;
+    const start = periodStart(key.settings.period, this.now());
+    const scope: SharedScope = { key: `key:${key.id}:${start}`, limits: keyLimits(key.settings) };
+    const prepare = (): Promise<void> => {
+      let seeding = this.seeded.get(scope.key);
+      if (!seeding) {
+        const spent = this.journal().ownerSpend(key.id, start);
+        seeding = ledger
+          .seed(scope.key, { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens, usd: spent.usd, calls: spent.calls })
+          .then(() => {});
+        // Not remembered when it failed: the next run tries again.
+        seeding.catch(() => this.seeded.delete(scope.key));
+        this.seeded.set(scope.key, seeding);
+      }
+      return seeding;
+    };
+    return { ledger, scopes: [scope], prepare };
+  }
 
   /** The key's budget for the current period (opened from the journal on first use in the period). */
   budgetFor(key: ApiKey): Budget {

@@ -65,7 +65,7 @@ const jobSchema = z
   .passthrough()
   .openapi('StudyJob', {
     description:
-      'id, status (running | ok | error | cancelled), request, started_at, finished_at, simulated, error; ' +
+      'id, status (running | ok | error | cancelled), request, started_at, finished_at, simulated, progress (total, done, failed cells), error; ' +
       'GET /v1/studies/{id} adds result (the StudyResult).',
   });
 
@@ -76,6 +76,7 @@ const jobView = (job: StudyJob, withResult: boolean): Record<string, unknown> =>
   started_at: job.startedAt,
   finished_at: job.finishedAt,
   simulated: job.result?.simulated ?? null,
+  progress: job.progress,
   ...(withResult ? { result: job.result } : {}),
   error: job.error,
 });

@@ -15,6 +15,7 @@ import { asJson, type Caller, type GatewayApp, type GatewayContext } from './con
 import { GatewayError } from './errors.ts';
 import { registerRegistryRoutes } from './rest-registry.ts';
 import { registerStudyRoutes } from './rest-studies.ts';
+import { registerEvalRoutes } from './rest-evals.ts';
 
 const runStatuses = ['running', 'ok', 'budget_exhausted', 'cancelled', 'error'] as const;
 
@@ -66,6 +67,8 @@ export function registerRestRoutes(app: GatewayApp, context: GatewayContext): vo
           key: z.string().optional().openapi({ description: 'Owner key id (admin only).' }),
           since: z.string().datetime({ offset: true }).optional(),
           until: z.string().datetime({ offset: true }).optional(),
+          min_usd: z.coerce.number().min(0).optional().openapi({ description: 'Runs that cost at least this many dollars.' }),
+          max_usd: z.coerce.number().min(0).optional().openapi({ description: 'Runs that cost at most this many dollars.' }),
           limit: z.coerce.number().int().min(1).max(MAX_RUN_PAGE).optional(),
           offset: z.coerce.number().int().min(0).optional(),
         }),
@@ -89,6 +92,8 @@ export function registerRestRoutes(app: GatewayApp, context: GatewayContext): vo
         ...(owner !== undefined ? { owner } : {}),
         ...(query.since ? { since: query.since } : {}),
         ...(query.until ? { until: query.until } : {}),
+        ...(query.min_usd !== undefined ? { minUsd: query.min_usd } : {}),
+        ...(query.max_usd !== undefined ? { maxUsd: query.max_usd } : {}),
         limit: query.limit ?? 50,
         offset: query.offset ?? 0,
       });
@@ -242,4 +247,5 @@ export function registerRestRoutes(app: GatewayApp, context: GatewayContext): vo
 
   registerRegistryRoutes(app, context);
   registerStudyRoutes(app, context);
+  registerEvalRoutes(app, context);
 }

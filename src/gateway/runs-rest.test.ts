@@ -87,6 +87,48 @@ describe('runs over REST', () => {
     assert.equal(bad.json.error.issues.length, 2);
   });
 
+  it('filters runs by cost (min_usd / max_usd, inclusive) on the totals the list shows, across the whole journal', async () => {
+    // A cheap run (one call) beside bg-1 (three votes): their totals differ.
+    const cheap = await postJson(
+      `${test.url}/v1/chat/completions`,
+      { model: 'single@sim:small', messages: [{ role: 'user', content: 'What is 2+2?' }] },
+      { token },
+    );
+    assert.equal(cheap.status, 200);
+    type Listed = { data: Array<{ id: string; totals: { usd: number } }> };
+    const all = (await callJson<Listed>(test.url, 'GET', '/v1/runs', token)).json.data;
+    const costs = all.map((run) => run.totals.usd).sort((a, b) => a - b);
+    assert.ok(costs.length >= 2 && costs[0]! > 0 && costs[0]! < costs.at(-1)!, JSON.stringify(costs));
+    const ids = async (query: string): Promise<string[]> =>
+      (await callJson<Listed>(test.url, 'GET', `/v1/runs?${query}`, token)).json.data.map((run) => run.id).sort();
+    const expect = (keep: (usd: number) => boolean): string[] =>
+      all
+        .filter((run) => keep(run.totals.usd))
+        .map((run) => run.id)
+        .sort();
+    const top = costs.at(-1)!;
+    const bottom = costs[0]!;
+    assert.deepEqual(
+      await ids(`min_usd=${top}`),
+      expect((usd) => usd >= top),
+    );
+    assert.ok((await ids(`min_usd=${top}`)).includes('bg-1'), 'bounds are inclusive: the dearest run is kept');
+    assert.deepEqual(
+      await ids(`max_usd=${bottom}`),
+      expect((usd) => usd <= bottom),
+    );
+    assert.deepEqual(
+      await ids(`min_usd=${bottom}&max_usd=${top}`),
+      expect(() => true),
+    );
+    assert.deepEqual(await ids(`min_usd=${top * 2}`), []);
+    // Paging applies after the filter: the first page holds only matching runs.
+    assert.deepEqual(await ids(`min_usd=${top}&limit=1`), ['bg-1']);
+    const bad = await callJson<{ error: { issues: Array<{ path: string }> } }>(test.url, 'GET', '/v1/runs?min_usd=-1&max_usd=x', token);
+    assert.equal(bad.status, 422);
+    assert.equal(bad.json.error.issues.length, 2);
+  });
+
   it('cancels a run in flight: it ends cancelled and nothing stays reserved', async () => {
     const started = await postJson(
       `${test.url}/v1/runs`,

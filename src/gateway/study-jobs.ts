@@ -5,30 +5,43 @@
  * is started again with the same id.
  */
 import { CancelledError, ThicketError } from '../core/index.ts';
-import type { StudyRequest, StudyResult } from '../lab/index.ts';
+import type { EvalRequest, EvalResult, StudyRequest, StudyResult } from '../lab/index.ts';
 import { toGatewayError, type OpenAIErrorBody } from './errors.ts';
 
 export type StudyJobStatus = 'running' | 'ok' | 'error' | 'cancelled';
 
-export interface StudyJob {
+/** What a background job's request and result must carry (studies, and evals: `thicket.eval`). */
+interface JobRequest {
+  id?: string;
+  report?: string | false;
+  signal?: AbortSignal;
+}
+interface JobResult {
+  status: string;
+  simulated: boolean;
+}
+
+export interface StudyJob<Request extends JobRequest = StudyRequest, Result extends JobResult = StudyResult> {
   /** The study id (also the report folder's name): starting it again resumes its finished cells. */
   id: string;
   status: StudyJobStatus;
   /** What was asked, as given (without the server-chosen report folder). */
-  request: Omit<StudyRequest, 'signal' | 'report' | 'study'>;
+  request: Omit<Request, 'signal' | 'report' | 'study' | 'onProgress'>;
   startedAt: string;
   finishedAt: string | null;
   /** Set when the study ran to its end or was cancelled part-way (a cancelled study reports its finished cells). */
-  result: StudyResult | null;
+  result: Result | null;
+  /** Cells done of the total so far (null until the lab has planned the study). */
+  progress: { total: number; done: number; failed: number } | null;
   /** Set when the study failed before producing a result. */
   error: OpenAIErrorBody['error'] | null;
   /** Settles (never rejects) when the job has finished. */
   finished: Promise<void>;
 }
 
-export interface StudyJobsOptions {
-  /** Runs one study: `thicket.study` of the gateway's instance. */
-  run: (request: StudyRequest) => Promise<StudyResult>;
+export interface StudyJobsOptions<Request extends JobRequest = StudyRequest, Result extends JobResult = StudyResult> {
+  /** Runs one study: `thicket.study` of the gateway's instance (or one eval: `thicket.eval`). */
+  run: (request: Request) => Promise<Result>;
   /** Studies running at once; more are refused (each keeps the CPU busy). Default 2. */
   maxRunning?: number;
   /** Finished jobs remembered (oldest forgotten first; their reports stay on disk). Default 100. */
@@ -36,14 +49,14 @@ export interface StudyJobsOptions {
   now?: () => Date;
 }
 
-export class StudyJobs {
-  private readonly jobs = new Map<string, StudyJob & { controller: AbortController }>();
-  private readonly run: StudyJobsOptions['run'];
+export class StudyJobs<Request extends JobRequest = StudyRequest, Result extends JobResult = StudyResult> {
+  private readonly jobs = new Map<string, StudyJob<Request, Result> & { controller: AbortController }>();
+  private readonly run: StudyJobsOptions<Request, Result>['run'];
   readonly maxRunning: number;
   private readonly keepFinished: number;
   private readonly now: () => Date;
 
-  constructor(options: StudyJobsOptions) {
+  constructor(options: StudyJobsOptions<Request, Result>) {
     this.run = options.run;
     this.maxRunning = options.maxRunning ?? 2;
     this.keepFinished = options.keepFinished ?? 100;
@@ -64,21 +77,26 @@ export class StudyJobs {
    * over HTTP) and leaves no job — a finished job of the same id stays as it was. The caller checks first that
    * no job with this id is running and that fewer than `maxRunning` are (the route answers 409 / 429).
    */
-  async start(id: string, request: StudyJob['request'], report: string | false): Promise<StudyJob> {
+  async start(id: string, request: StudyJob<Request, Result>['request'], report: string | false): Promise<StudyJob<Request, Result>> {
     const controller = new AbortController();
-    const job: StudyJob & { controller: AbortController } = {
+    const job: StudyJob<Request, Result> & { controller: AbortController } = {
       id,
       status: 'running',
       request,
       startedAt: this.now().toISOString(),
       finishedAt: null,
       result: null,
+      progress: null,
       error: null,
       finished: Promise.resolve(),
       controller,
     };
     let failure: unknown;
-    job.finished = this.run({ ...request, id, report, signal: controller.signal }).then(
+    const onProgress = (progress: { total: number; done: number; failed: number }): void => {
+      job.progress = { total: progress.total, done: progress.done, failed: progress.failed };
+    };
+    // The request as given, with the server's id, report folder, signal and progress callback (a Request by construction).
+    job.finished = this.run({ ...request, id, report, signal: controller.signal, onProgress } as unknown as Request).then(
       (result) => {
         job.result = result;
         job.status = result.status === 'cancelled' ? 'cancelled' : result.status === 'error' ? 'error' : 'ok';
@@ -96,7 +114,8 @@ export class StudyJobs {
     this.jobs.delete(id); // a restart of a finished id moves it to the end (newest)
     this.jobs.set(id, job);
     await new Promise((resolve) => setImmediate(resolve));
-    if (failure instanceof ThicketError && (failure.code === 'INVALID_INPUT' || failure.code === 'INVALID_CONFIG')) {
+    // Any bad-input refusal (an eval's DATASET_INVALID too, not only INVALID_INPUT) is the request's fault: 422, no job.
+    if (failure instanceof ThicketError && (failure.category === 'bad_input' || failure.code === 'INVALID_CONFIG')) {
       this.jobs.delete(id);
       if (previous) this.jobs.set(id, previous);
       throw failure;
@@ -105,12 +124,12 @@ export class StudyJobs {
     return job;
   }
 
-  get(id: string): StudyJob | undefined {
+  get(id: string): StudyJob<Request, Result> | undefined {
     return this.jobs.get(id);
   }
 
   /** Oldest first. */
-  list(): StudyJob[] {
+  list(): Array<StudyJob<Request, Result>> {
     return [...this.jobs.values()];
   }
 
@@ -150,3 +169,6 @@ export class StudyJobs {
     }
   }
 }
+
+/** Evaluations (`thicket.eval`) run as the same kind of background job (POST /v1/evals). */
+export type EvalJobs = StudyJobs<EvalRequest, EvalResult>;

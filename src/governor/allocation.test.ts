@@ -122,6 +122,7 @@ describe('the default policy (simulated fleet)', () => {
     for (const task of hardForSmall) {
       const harness = governorHarness({ tasks: suite });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: harness.fleet,
         budget: harness.ledger({ totalTokens: 4000 }).root,
@@ -157,6 +158,7 @@ describe('the default policy (simulated fleet)', () => {
     for (const task of suite.slice(0, 60)) {
       const harness = governorHarness({ tasks: suite });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: harness.fleet,
         budget: harness.ledger({ totalTokens: 4000 }).root,

@@ -18,6 +18,8 @@
  */
 import type { BudgetLimits } from '../budget/index.ts';
 import { foldsOf } from './cascade-fit.ts';
+import { groupBy } from './group-by.ts';
+import { budgetTokensOf } from './frontier.ts';
 import { ARMS, BINS, DEFAULT_CORPUS_ALLOCATION, type AllocationCell, type DifficultyBin, type GovernorPolicy } from './policy.ts';
 
 /** Spending the whole budget level must buy at least this much accuracy (0.25 = 25 points) to be worth it. */
@@ -76,14 +78,15 @@ export function armKey(cell: AllocationCell): string {
           ? `:${cell.steps ?? SEARCH_STEPS}${cell.k !== undefined ? `/k${cell.k}` : ''}`
           : cell.arm === 'cascade' && cell.escalate
             ? ':escalate'
-            : '';
+            : cell.arm === 'strategy'
+              ? `:${cell.strategy ?? '?'}${cell.parameter !== undefined ? `@${cell.parameter}` : ''}`
+              : '';
   return `${cell.arm}${parameter}${cell.tier !== undefined ? `@${cell.tier}` : ''}`;
 }
 
 /** Level index for a budget: tokens directly, dollars converted at `usdPerToken`. */
 export function levelIndex(levels: readonly number[], budget: BudgetLimits, usdPerToken: number): number {
-  let tokens = budget.totalTokens ?? Infinity;
-  if (budget.usd !== undefined && usdPerToken > 0) tokens = Math.min(tokens, budget.usd / usdPerToken);
+  const tokens = budgetTokensOf(budget, usdPerToken);
   let chosen = 0;
   levels.forEach((level, index) => {
     if (tokens >= level) chosen = index;
@@ -217,15 +220,4 @@ function bestArm(
       best = { key, cell: list[0]!.cell, score: stats.score, tokens: stats.tokens };
   }
   return best!;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const name = key(item);
-    const list = groups.get(name);
-    if (list) list.push(item);
-    else groups.set(name, [item]);
-  }
-  return groups;
 }

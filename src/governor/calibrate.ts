@@ -271,7 +271,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrateSum
         const correct = result.answer !== undefined && toBoolean(await item.checker(result.answer));
         const record: ArmRecord = {
           itemId: item.id,
-          bin: result.decision.difficulty.bin,
+          // A forced arm always probes first (the frontier table, which may skip the probe, is not consulted).
+          bin: result.decision.difficulty.bin === 'unprobed' ? 'hard' : result.decision.difficulty.bin,
           level,
           arm: armKey(cell),
           cell,

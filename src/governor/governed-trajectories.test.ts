@@ -14,6 +14,7 @@ import {
   mixedArithmeticSuite,
   parseTrajectories,
   readTrajectories,
+  DEFAULT_POLICY,
 } from './index.ts';
 import { governorHarness } from './testing.ts';
 
@@ -27,6 +28,7 @@ describe('governed trajectories (issue 15d)', () => {
     const harness = governorHarness({ tasks });
     const ledger = harness.ledger({ totalTokens: 20_000 });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: ledger.root,
@@ -91,6 +93,7 @@ describe('governed trajectories (issue 15d)', () => {
     journal.createRun({ id: 'cascade', command: 'solve', query: task.prompt, simulated: true });
     const harness = governorHarness({ tasks });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger({ totalTokens: 20_000 }).root,

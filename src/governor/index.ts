@@ -13,6 +13,7 @@ export {
   type GovernedSolveResult,
   type GovernorDecision,
 } from './solve.ts';
+export { explainFrontier, type FrontierExplanation } from './frontier-decision.ts';
 export {
   TIERS,
   tierBinder,
@@ -108,3 +109,25 @@ export {
 } from './calibrate.ts';
 export { fitGovernorPolicy, type FitPolicyOptions, type FittedPolicy } from './fit-policy.ts';
 export { mixedArithmeticSuite, calibrationItems, DIFFICULTY_BANDS } from './suite.ts';
+export {
+  OBJECTIVES,
+  FAMILIES,
+  GOVERNED_CHOICE,
+  ADAPTIVE_VOTE_LEAD,
+  inferFamily,
+  selectFrontier,
+  fitFrontier,
+  budgetTokensOf,
+  cellForArchitecture,
+  frontierSchema,
+  type Objective,
+  type Frontier,
+  type FrontierTable,
+  type FrontierEntry,
+  type FrontierRecord,
+  type FrontierQuery,
+  type FrontierSelection,
+  type CandidateFigures,
+  type FitFrontierOptions,
+} from './frontier.ts';
+export { builtinPolicy, BUILTIN_POLICY_PATH } from './builtin-policy.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Journal } from '../journal/index.ts';
-import { governedSolve, mixedArithmeticSuite, readTrajectories } from './index.ts';
+import { governedSolve, mixedArithmeticSuite, readTrajectories, DEFAULT_POLICY } from './index.ts';
 import { governorHarness } from './testing.ts';
 
 const tasks = mixedArithmeticSuite({ count: 12, seed: 21 });
@@ -62,6 +62,7 @@ describe('planner', () => {
     const journal = Journal.open(':memory:');
     journal.createRun({ id: 'run', command: 'solve', query: task.prompt, simulated: true });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -103,6 +104,7 @@ describe('planner', () => {
   it('executes the first valid spec after a rejection, binding its tier through the binder', async () => {
     const harness = governorHarness({ tasks, plannerReplies: [CYCLIC, VALID] });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -123,6 +125,7 @@ describe('planner', () => {
   it('sends a capability node back (the governor binds generated workflows by tier) and runs the corrected spec', async () => {
     const harness = governorHarness({ tasks, plannerReplies: [CAPABILITY, VALID] });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -144,6 +147,7 @@ describe('planner', () => {
   it('sends a spec the budget cannot pay for back as too expensive', async () => {
     const harness = governorHarness({ tasks, plannerReplies: [EXPENSIVE, VALID] });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger({ usd: 0.01 }).root,
@@ -162,6 +166,7 @@ describe('planner', () => {
   it('refines on execution feedback when the query is checkable, and keeps the best round', async () => {
     const harness = governorHarness({ tasks });
     const failing = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -182,6 +187,7 @@ describe('planner', () => {
 
     const passing = governorHarness({ tasks });
     const solved = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: passing.fleet,
       budget: passing.ledger().root,
@@ -201,6 +207,7 @@ describe('planner', () => {
     for (const item of suite) {
       const harness = governorHarness({ tasks: suite });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: item.prompt,
         fleet: harness.fleet,
         budget: harness.ledger().root,
@@ -229,6 +236,7 @@ describe('planner', () => {
     const run = async () => {
       const harness = governorHarness({ tasks });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: harness.fleet,
         budget: harness.ledger().root,

@@ -11,6 +11,8 @@
  *               bin and budget from calibration runs (Snell et al.), with the default below before any data
  *   planner     bounded retries, refinement rounds and the objective weights λ (cost) and μ (complexity)
  *   split       the largest shares of the budget the probe and the planner may take
+ *   frontier    tables fitted on training items: per task family, model and budget level, what to run
+ *               (a fixed strategy, an adaptive arm or the probe path) and what it beat (frontier.ts)
  *
  * `DEFAULT_POLICY` is the "before any data" policy: probe 3 small samples; stop when they agree unanimously
  * and confidently; widen the vote on medium queries; escalate through the tiers on hard ones, and generate a
@@ -21,20 +23,20 @@ import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InvalidInputError, readUserFile } from '../core/index.ts';
 import { zodIssues } from '../models/index.ts';
+import { allocationCellSchema, tierSchema } from './policy-cells.ts';
+import { frontierSchema } from './frontier.ts';
+
+export { allocationCellSchema, armSchema, ARMS, type AllocationCell, type Arm } from './policy-cells.ts';
 
 export const GOVERNOR_POLICY_KIND = 'thicket.governor-policy';
 export const GOVERNOR_POLICY_VERSION = 1;
 
-const tierSchema = z.enum(['small', 'medium', 'large']);
 export const signalSchema = z.enum(['agreement', 'confidence', 'verifier']);
 export const binSchema = z.enum(['easy', 'medium', 'hard']);
-export const armSchema = z.enum(['stop', 'vote', 'cascade', 'thread', 'plan', 'search']);
 
 export type ConfidenceSignal = z.infer<typeof signalSchema>;
 export type DifficultyBin = z.infer<typeof binSchema>;
-export type Arm = z.infer<typeof armSchema>;
 export const BINS: readonly DifficultyBin[] = ['easy', 'medium', 'hard'];
-export const ARMS: readonly Arm[] = ['stop', 'vote', 'cascade', 'thread', 'plan', 'search'];
 
 /** Above 1 no signal value reaches the threshold: the stage always escalates. */
 export const NEVER_ACCEPT = 1.5;
@@ -71,26 +73,6 @@ export const cascadeFitReportSchema = z
     crossValidated: fitSummarySchema.extend({ folds: z.number().int(), met: z.boolean() }).strict(),
   })
   .strict();
-
-export const allocationCellSchema = z
-  .object({
-    arm: armSchema,
-    /** vote: total samples (the probe's included); cascade: ignored. */
-    samples: z.number().int().min(1).max(64).optional(),
-    /** thread: model calls; search: retrieval steps. */
-    steps: z.number().int().min(1).max(64).optional(),
-    /** search: passages added per retrieval step. */
-    k: z.number().int().min(1).max(20).optional(),
-    /** cascade: never accept the first stage (the probe) — the allocation already judged it not good enough. */
-    escalate: z.boolean().optional(),
-    /** vote: stop once the leader is this many votes ahead (adaptive consistency); default: only when it cannot be overtaken. */
-    lead: z.number().int().min(1).max(64).optional(),
-    /** thread / vote: tier of the model (default: the starting tier); cascade: the first tier escalated to. */
-    tier: tierSchema.optional(),
-  })
-  .strict();
-
-export type AllocationCell = z.infer<typeof allocationCellSchema>;
 
 const cellsSchema = z
   .object({ easy: z.array(allocationCellSchema), medium: z.array(allocationCellSchema), hard: z.array(allocationCellSchema) })
@@ -167,6 +149,11 @@ export const governorPolicySchema = z
       })
       .strict(),
     split: z.object({ probe: z.number().gt(0).max(1), plan: z.number().gt(0).max(1) }).strict(),
+    /**
+     * Fitted per (task family, model, budget level) on training items (frontier.ts): the choice is made before
+     * any probe. Absent, or no table for the query's family and model: the probe → allocation path decides.
+     */
+    frontier: frontierSchema.optional(),
   })
   .strict()
   .superRefine((policy, context) => {

@@ -15,6 +15,7 @@ describe('probe reuse', () => {
     for (const task of tasks) {
       const harness = governorHarness({ tasks });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: harness.fleet,
         budget: harness.ledger().root,
@@ -40,6 +41,7 @@ describe('probe reuse', () => {
     for (const task of tasks) {
       const harness = governorHarness({ tasks });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: harness.fleet,
         budget: harness.ledger().root,
@@ -67,6 +69,7 @@ describe('probe reuse', () => {
     const task = tasks[4]!;
     const harness = governorHarness({ tasks });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -88,7 +91,13 @@ describe('probe reuse', () => {
     const easy = [];
     for (const task of tasks) {
       const fresh = governorHarness({ tasks });
-      const result = await governedSolve({ query: task.prompt, fleet: fresh.fleet, budget: fresh.ledger().root, taskId: task.id });
+      const result = await governedSolve({
+        policy: DEFAULT_POLICY,
+        query: task.prompt,
+        fleet: fresh.fleet,
+        budget: fresh.ledger().root,
+        taskId: task.id,
+      });
       if (result.decision.difficulty.bin !== 'easy') continue;
       easy.push(task.id);
       assert.equal(result.decision.arm, 'stop');
@@ -139,6 +148,7 @@ describe('budget', () => {
           const ledger = harness.ledger(limits);
           const item = tasks[task]!;
           const result = await governedSolve({
+            policy: DEFAULT_POLICY,
             query: item.prompt,
             fleet: harness.fleet,
             budget: ledger.root,
@@ -189,6 +199,7 @@ describe('cheaper probe', () => {
       });
       const full = governorHarness({ tasks });
       const reference = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: full.fleet,
         budget: full.ledger({ totalTokens: 4000 }).root,

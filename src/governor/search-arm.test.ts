@@ -60,6 +60,7 @@ describe('search arm (governor with a corpus)', () => {
     for (const task of TASKS) {
       const open = governorHarness({ tasks: TASKS });
       const result = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: open.fleet,
         budget: open.ledger({ totalTokens: 12_000 }).root,
@@ -78,6 +79,7 @@ describe('search arm (governor with a corpus)', () => {
       if (open.isCorrect(task, result.answer ?? undefined)) withCorpus++;
       const closed = governorHarness({ tasks: TASKS });
       const reference = await governedSolve({
+        policy: DEFAULT_POLICY,
         query: task.prompt,
         fleet: closed.fleet,
         budget: closed.ledger({ totalTokens: 12_000 }).root,
@@ -177,6 +179,7 @@ describe('search arm (governor with a corpus)', () => {
           const ledger = harness.ledger(limits);
           const task = TASKS[index]!;
           const result = await governedSolve({
+            policy: DEFAULT_POLICY,
             query: task.prompt,
             fleet: harness.fleet,
             budget: ledger.root,

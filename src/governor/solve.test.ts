@@ -13,6 +13,7 @@ import {
   parseTrajectories,
   readTrajectories,
   tierBinder,
+  DEFAULT_POLICY,
 } from './index.ts';
 import { governorHarness } from './testing.ts';
 
@@ -24,6 +25,7 @@ describe('governedSolve', () => {
     const harness = governorHarness({ tasks });
     const ledger = harness.ledger({ totalTokens: 20_000 });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: ledger.root,
@@ -55,6 +57,7 @@ describe('governedSolve', () => {
     const harness = governorHarness({ tasks });
     const binder = tierBinder({ tiers: { small: 'sim:small', large: 'sim:large' }, planner: 'sim:medium' });
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -77,6 +80,7 @@ describe('governedSolve', () => {
     });
     // The query demands a label no model carries: nothing can be bound, so the starting model answers alone.
     const result = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -90,6 +94,7 @@ describe('governedSolve', () => {
     assert.equal(result.decision.arm, 'cascade');
     assert.ok(harness.calls.every((call) => call.model === 'sim:small'));
     const never = await governedSolve({
+      policy: DEFAULT_POLICY,
       query: task.prompt,
       fleet: harness.fleet,
       budget: harness.ledger().root,
@@ -109,6 +114,7 @@ describe('governedSolve', () => {
         journal.createRun({ id: runId, command: 'solve', query: task.prompt, simulated: true });
         const harness = governorHarness({ tasks });
         await governedSolve({
+          policy: DEFAULT_POLICY,
           query: task.prompt,
           fleet: harness.fleet,
           budget: harness.ledger().root,

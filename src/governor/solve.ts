@@ -17,17 +17,28 @@
  * query's policy, and the decision then names the cards chosen (`bindings`). The planner is bound with need
  * `plan` unless one is given.
  */
-import { ThicketError, addUsd, toThicketError, type RunStatus, type UsageTotals } from '../core/index.ts';
+import { ThicketError, addUsd, countMessageTokens, toThicketError, type RunStatus, type UsageTotals } from '../core/index.ts';
 import type { Budget, BudgetLimits } from '../budget/index.ts';
 import type { ChatMessage, Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import { Trace, childContext, type Checker, type OpContext, type Retriever, type TraceJson } from '../ops/index.ts';
-import { DEFAULT_SYSTEM_PROMPT, defaultOperators, type OperatorRegistry, type Tier, type WorkflowSpec } from '../workflow/index.ts';
+import {
+  DEFAULT_SYSTEM_PROMPT,
+  budgetedStrategySpec,
+  defaultOperators,
+  runWorkflow,
+  type OperatorRegistry,
+  type Tier,
+  type WorkflowSpec,
+} from '../workflow/index.ts';
 import { SEARCH_STEPS, allocate, armKey } from './allocation.ts';
 import { extendVote, searchArm, threadArm } from './arms.ts';
 import { TIERS, boundTiers, fleetBinder, type BindConstraints, type BoundCapability, type CapabilityBinder } from './binder.ts';
 import { costShare, planAndExecute, type PlanRound } from './planner.ts';
-import { DEFAULT_POLICY, type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
+import { type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
+import { builtinPolicy } from './builtin-policy.ts';
+import { budgetTokensOf, inferFamily, selectFrontier, type Objective } from './frontier.ts';
+import { MIN_PROBE_OUTPUT, affordableProbeOutput, cascadeLadder, explainFrontier, type FrontierExplanation } from './frontier-decision.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
 import { routeCascade, type Escalation, type RouterStage } from './router.ts';
 import { trackSpend } from './spend.ts';
@@ -69,14 +80,24 @@ export interface GovernedSolveOptions {
   force?: AllocationCell;
   /** Example folder for the planner's template library (default examples/); false for none. */
   examples?: string | false;
+  /**
+   * The query's task family (`arithmetic`, `logic`, `multihop`, …): picks the policy's frontier table. Default:
+   * inferred from the query (`inferFamily`); the decision says which.
+   */
+  family?: string;
+  /** What to spend least of once accuracy is had: tokens (default), dollars or seconds (`--optimize`). */
+  optimize?: Objective;
+  /** Models cheapest-first for a fixed `cascade` strategy chosen by the frontier (default: the bound tiers upward). */
+  cascadeModels?: string[];
 }
 
 export interface GovernorDecision {
   policy: string;
   start: string;
   tiers: Partial<Record<Tier, string>>;
+  /** The probe's estimate; `bin: 'unprobed'` when the frontier chose a fixed strategy and no probe ran. */
   difficulty: {
-    bin: ProbeResult['bin'];
+    bin: ProbeResult['bin'] | 'unprobed';
     score: number;
     agreement: number;
     confidence: number | undefined;
@@ -98,6 +119,8 @@ export interface GovernorDecision {
   split: GovernorPolicy['split'];
   /** Registry-backed binders: the card (`id@version`) behind each model the governor bound, per need and tier. */
   bindings?: BoundCapability[];
+  /** The frontier table's part in the decision (absent: the policy has no table for this family and model). */
+  frontier?: FrontierExplanation;
 }
 
 export interface GovernedSolveResult {
@@ -117,7 +140,8 @@ export const GOVERNOR_STEP_KIND = 'governor';
 const DEFAULT_OUTPUT = 384;
 
 export async function governedSolve(options: GovernedSolveOptions): Promise<GovernedSolveResult> {
-  const policy = options.policy ?? DEFAULT_POLICY;
+  const builtin = options.policy ? undefined : builtinPolicy();
+  const policy = options.policy ?? builtin!.policy;
   const start = options.model ?? 'sim:small';
   const fleet = options.fleet;
   const binder = options.binder ?? fleetBinder(fleet, start);
@@ -160,36 +184,64 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
     return cell;
   };
+  // 0. The frontier table: the family's choice at this budget, made before any probe (frontier.ts).
+  const given = options.family !== undefined;
+  const inferred = given ? undefined : inferFamily(options.query, { corpus: options.retriever !== undefined });
+  const family = options.family ?? inferred!.family;
+  const objective = options.optimize ?? 'tokens';
+  const selection = options.force
+    ? undefined
+    : selectFrontier(policy.frontier, { family, model: start, tier: startTier, budget: limitsAtStart, usdPerToken, objective });
+  const frontierCell: AllocationCell | undefined = selection?.entry.cell;
+  const frontier: FrontierExplanation | undefined =
+    selection && explainFrontier(selection, { family, given, inferred, tolerance: policy.frontier!.tolerance });
   // The probe stops as soon as its remaining samples could not change the arm (never when the arm is forced:
   // calibration records the full probe's bin).
-  const decided = options.force
-    ? undefined
-    : (bins: ReadonlySet<DifficultyBin>): boolean => new Set([...bins].map((bin) => armKey(cellFor(bin)))).size === 1;
+  const decided =
+    options.force || frontierCell
+      ? undefined
+      : (bins: ReadonlySet<DifficultyBin>): boolean => new Set([...bins].map((bin) => armKey(cellFor(bin)))).size === 1;
 
   // 1. Probe (its share is a cap, not a reservation: what it leaves flows to the arm).
   const probeBudget = options.budget.child('probe', { share: policy.split.probe });
   let probe: ProbeResult | undefined;
-  try {
-    probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), {
-      model: start,
-      messages,
-      samples: policy.probe.samples,
-      ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}),
-      ...(decided ? { decided } : {}),
-      maxOutputTokens,
-      difficulty: policy.difficulty,
-    });
-    simulated ||= probe.simulated;
-    budgetExhausted ||= probe.budgetExhausted;
-    degraded.push(...probe.degraded.map((reason) => `probe: ${reason}`));
-  } catch (error) {
-    failure = toThicketError(error);
-  }
-  const bin = probe?.bin ?? 'hard';
+  // What one probe call may write so that all its samples fit the probe's share (each call reserves its prompt
+  // plus its output cap before it is sent). Below MIN_PROBE_OUTPUT a probe cannot repay itself: the budget
+  // goes to one answer instead (the `single` strategy, sized to the budget).
+  const probeOutput = affordableProbeOutput(
+    budgetTokensOf(limitsAtStart, usdPerToken) * policy.split.probe,
+    policy.probe.samples,
+    countMessageTokens(messages),
+    maxOutputTokens,
+  );
+  const tooSmallToProbe = !options.force && !frontierCell && probeOutput < MIN_PROBE_OUTPUT;
+  if (tooSmallToProbe) degraded.push(`budget too small for a ${policy.probe.samples}-sample probe: one answer instead`);
+  // A fixed strategy chosen by the frontier runs without a probe: its budget goes to the strategy.
+  const unprobed = frontierCell?.arm === 'strategy' || tooSmallToProbe;
+  if (!unprobed)
+    try {
+      probe = await probeDifficulty(childContext(base, 'probe', { budget: probeBudget }), {
+        model: start,
+        messages,
+        samples: policy.probe.samples,
+        ...(policy.probe.earlyExit ? { earlyExit: policy.probe.earlyExit } : {}),
+        ...(decided ? { decided } : {}),
+        // A forced arm, or one the frontier table chose, probes exactly as it was calibrated (uncapped calls; the
+        // ledger still refuses what the budget cannot hold): its training figures were measured that way.
+        maxOutputTokens: options.force || frontierCell ? maxOutputTokens : probeOutput,
+        difficulty: policy.difficulty,
+      });
+      simulated ||= probe.simulated;
+      budgetExhausted ||= probe.budgetExhausted;
+      degraded.push(...probe.degraded.map((reason) => `probe: ${reason}`));
+    } catch (error) {
+      failure = toThicketError(error);
+    }
+  const bin: DifficultyBin = probe?.bin ?? 'hard';
 
   // 2. Allocate.
   const allocated = allocate(policy, bin, limitsAtStart, usdPerToken, { corpus: options.retriever !== undefined });
-  let cell = options.force ?? cellFor(bin);
+  let cell = options.force ?? frontierCell ?? (tooSmallToProbe ? { arm: 'strategy' as const, strategy: 'single' as const } : cellFor(bin));
   if (cell.arm === 'plan' && (options.planning === 'never' || plannerModel === undefined)) cell = { arm: 'cascade' };
   if (cell.arm === 'search' && options.retriever === undefined) {
     // A hand-written policy may name search without a corpus to search: escalate instead.
@@ -200,12 +252,12 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   // 3. Execute the arm under what is left of the budget.
   const context = childContext(base, cell.arm, { budget: options.budget.child('arm') });
   const decision: GovernorDecision = {
-    policy: options.policySource ?? (options.policy ? 'custom' : 'default'),
+    policy: options.policySource ?? (options.policy ? 'custom' : builtin!.source),
     start,
     tiers,
     difficulty: {
-      bin,
-      score: probe?.score ?? 1,
+      bin: unprobed ? 'unprobed' : bin,
+      score: probe?.score ?? (unprobed ? 0 : 1),
       agreement: probe?.agreement ?? 0,
       confidence: probe?.confidence,
       samples: probe?.candidates.length ?? 0,
@@ -221,11 +273,46 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     escalations: [],
     reusedProbeSamples: 0,
     split: policy.split,
+    ...(frontier ? { frontier } : {}),
   };
   let answer = probe?.answer;
   if (!failure && !options.signal?.aborted) {
     try {
-      if (cell.arm === 'stop') {
+      if (cell.arm === 'strategy') {
+        const strategy = cell.strategy!;
+        const ran = await runWorkflow({
+          spec: budgetedStrategySpec(strategy, {
+            model: start,
+            budgetTokens: selection?.budgetTokens ?? budgetTokensOf(limitsAtStart, usdPerToken),
+            parameter: cell.parameter,
+            maxOutputTokens,
+            cascadeModels: options.cascadeModels ?? cascadeLadder(tiers, startTier, start),
+          }),
+          query: options.query,
+          fleet,
+          budget: context.budget,
+          operators,
+          model: start,
+          budgetPolicy: 'degrade',
+          stepPrefix: 'gov/strategy/',
+          trace,
+          ...(options.journal ? { journal: options.journal } : {}),
+          ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        answer = ran.answer;
+        decision.strategy =
+          `strategy: ${strategy}${cell.parameter !== undefined ? `@${cell.parameter}` : ''} on ${start} ` +
+          (frontierCell
+            ? `(no probe: the frontier table's choice for ${family} at this budget)`
+            : '(no probe: the budget cannot pay for one)');
+        ({ simulated, budgetExhausted } = merge(
+          { simulated: ran.simulated, budgetExhausted: ran.status === 'budget_exhausted', degraded: ran.degraded },
+          simulated,
+          budgetExhausted,
+          degraded,
+        ));
+      } else if (cell.arm === 'stop') {
         decision.strategy = `stop: the probe's majority (${probe?.candidates.length ?? 0} samples of ${start})`;
       } else if (cell.arm === 'vote') {
         const model = modelFor(binder, cell.tier, constraints, start);
@@ -420,6 +507,14 @@ export async function governedTrajectory(
       budgetLevel: decision.budgetLevel,
       budget: { ...context.limitsAtStart },
       corpus: options.retriever !== undefined,
+      ...(decision.frontier
+        ? {
+            family: decision.frontier.family,
+            objective: decision.frontier.objective,
+            frontierChoice: decision.frontier.choice,
+            frontierLevel: decision.frontier.level,
+          }
+        : {}),
     },
     decision: {
       arm: decision.arm,

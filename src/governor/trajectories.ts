@@ -39,6 +39,12 @@ const featuresSchema = z
     budgetLevel: z.number(),
     budget: z.record(z.string(), z.number()),
     corpus: z.boolean(),
+    /** The task family the frontier table was chosen by, and the objective (absent: no table applied). */
+    family: z.string().optional(),
+    objective: z.string().optional(),
+    /** The frontier table's choice at this budget (a lab architecture name) and the level it was fitted at. */
+    frontierChoice: z.string().optional(),
+    frontierLevel: z.number().optional(),
   })
   .strict();
 

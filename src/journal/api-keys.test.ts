@@ -1,25 +1,20 @@
 /** Schema v6: runs.owner (who a run is billed to), the gateway's api_keys, owner spend, and listRuns filters. */
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InvalidInputError } from '../core/index.ts';
-import { Journal } from './journal.ts';
+import type { Journal } from './journal.ts';
+import { describeJournalBackends } from './testing/backends.ts';
 import { sampleCall } from './testing/fixtures.ts';
 
-describe('journal: owners, API keys and run filters (schema v6)', () => {
-  let dir: string;
+describeJournalBackends('journal: owners, API keys and run filters (schema v6)', ({ open }) => {
   let journal: Journal;
   let clock = Date.parse('2026-12-07T10:00:00.000Z');
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'thicket-keys-'));
     clock = Date.parse('2026-12-07T10:00:00.000Z');
-    journal = Journal.open(join(dir, 'j.db'), { now: () => clock });
+    journal = open({ now: () => clock });
   });
   afterEach(() => {
     journal.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stores keys by the hash of their secret, lists and revokes them', () => {

@@ -4,11 +4,11 @@
  * (in flight when a process died, possibly billed) at their reserved worst case — the same rule a resumed run
  * applies to itself.
  */
-import type Database from 'better-sqlite3';
 import type { UsageTotals } from '../core/index.ts';
-import { totalsColumns } from './statements.ts';
+import { nanoDollars, totalsColumns } from './statements.ts';
 import { toTotals, type TotalsDbRow } from './rows.ts';
 import type { ApiKeyRow } from './types.ts';
+import type { SqlDriver, SqlStatement } from './sql-driver.ts';
 
 interface ApiKeyDbRow {
   id: string;
@@ -41,15 +41,15 @@ export interface NewApiKey {
 }
 
 export class ApiKeyTable {
-  private readonly insertKey: Database.Statement;
-  private readonly byId: Database.Statement<[string], ApiKeyDbRow>;
-  private readonly byHash: Database.Statement<[string], ApiKeyDbRow>;
-  private readonly all: Database.Statement<[], ApiKeyDbRow>;
-  private readonly revokeKey: Database.Statement;
-  private readonly callSpend: Database.Statement<[string, string], TotalsDbRow>;
-  private readonly intentSpend: Database.Statement<[string, string], TotalsDbRow>;
+  private readonly insertKey: SqlStatement;
+  private readonly byId: SqlStatement<ApiKeyDbRow>;
+  private readonly byHash: SqlStatement<ApiKeyDbRow>;
+  private readonly all: SqlStatement<ApiKeyDbRow>;
+  private readonly revokeKey: SqlStatement;
+  private readonly callSpend: SqlStatement<TotalsDbRow>;
+  private readonly intentSpend: SqlStatement<TotalsDbRow>;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDriver) {
     this.insertKey = db.prepare(
       'INSERT INTO api_keys (id, name, secret_sha256, role, settings_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -58,11 +58,11 @@ export class ApiKeyTable {
     this.all = db.prepare('SELECT * FROM api_keys ORDER BY created_at, id');
     this.revokeKey = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
     this.callSpend = db.prepare(
-      `SELECT ${totalsColumns('*', 'calls.')} FROM runs JOIN calls ON calls.run_id = runs.id WHERE runs.owner = ? AND runs.created_at >= ?`,
+      `SELECT ${totalsColumns('*', 'calls.', db.dialect)} FROM runs JOIN calls ON calls.run_id = runs.id WHERE runs.owner = ? AND runs.created_at >= ?`,
     );
     this.intentSpend = db.prepare(
       `SELECT COUNT(*) AS calls, COALESCE(SUM(i.input_tokens), 0) AS input_tokens, COALESCE(SUM(i.output_tokens), 0) AS output_tokens,
-              COALESCE(SUM(CAST(ROUND(i.cost_usd * 1e9) AS INTEGER)), 0) / 1e9 AS cost_usd
+              COALESCE(SUM(${nanoDollars(db.dialect, 'i.cost_usd')}), 0) / 1e9 AS cost_usd
        FROM runs JOIN call_intents i ON i.run_id = runs.id WHERE runs.owner = ? AND runs.created_at >= ?`,
     );
   }

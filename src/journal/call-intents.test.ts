@@ -4,46 +4,35 @@
  * What a crash leaves unresolved is what a resumed run counts at worst case. Also: a provider reporting more
  * than `max_tokens` is booked as reported and flagged on the call.
  */
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { ProviderError, VirtualClock } from '../core/index.ts';
 import { Ledger } from '../budget/index.ts';
 import { Fleet, MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../models/index.ts';
 import { Journal } from './index.ts';
+import { describeJournalBackends, type JournalBackend } from './testing/backends.ts';
 import { sampleCall } from './testing/fixtures.ts';
 
-function withJournalFile(test: (path: string) => Promise<void> | void): () => Promise<void> {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'thicket-intents-'));
-    try {
-      await test(join(dir, 'journal.db'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
-
-/** What another process sees in the file right now (a second connection: only committed rows). */
-function committedIntents(path: string): number {
-  const db = new Database(path, { readonly: true });
+/**
+ * What another process sees in the journal right now: a second, read-only connection (a SQLite reader of the
+ * file, a second Postgres session), so only committed rows.
+ */
+function committedRows(target: string, table: 'call_intents' | 'calls'): number {
+  const reader = Journal.openReadOnly(target);
   try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM call_intents').get() as { n: number }).n;
+    const row = reader.sql.prepare<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).get();
+    assert.ok(row !== undefined);
+    return row.n;
   } finally {
-    db.close();
+    reader.close();
   }
 }
+const committedIntents = (target: string): number => committedRows(target, 'call_intents');
+const committedCalls = (target: string): number => committedRows(target, 'calls');
 
-function committedCalls(path: string): number {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM calls').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+/** A test given a fresh journal target of `backend` (removed with the backend's other targets). */
+function withTarget(backend: JournalBackend, test: (target: string) => Promise<void> | void): () => Promise<void> {
+  return async () => test(backend.freshTarget());
 }
 
 const intent = (callKey: string, attempt = 0) => ({
@@ -57,31 +46,31 @@ const intent = (callKey: string, attempt = 0) => ({
   usd: 0.00004,
 });
 
-describe('journal: call intents', () => {
+describeJournalBackends('journal: call intents', (backend) => {
   it(
     'commits an intent before returning, resolves it with the call row in one transaction, releases abandoned ones',
-    withJournalFile((path) => {
-      const journal = Journal.open(path);
+    withTarget(backend, (target) => {
+      const journal = Journal.open(target);
       journal.createRun({ id: 'r', command: 'solve', query: 'q', simulated: false });
       const recorder = journal.recorder('r');
       const call = sampleCall(1);
       recorder.intend!(intent(call.callKey));
       // Durable at once: visible to another connection, no flush needed.
-      assert.equal(committedIntents(path), 1);
+      assert.equal(committedIntents(target), 1);
       recorder.record(call);
       // The call is buffered (group commit); until it is written its intent stays — never one without the other.
-      assert.equal(committedIntents(path), 1);
-      assert.equal(committedCalls(path), 0);
+      assert.equal(committedIntents(target), 1);
+      assert.equal(committedCalls(target), 0);
       journal.flush();
-      assert.equal(committedIntents(path), 0);
-      assert.equal(committedCalls(path), 1);
+      assert.equal(committedIntents(target), 0);
+      assert.equal(committedCalls(target), 1);
 
       // The next intent's commit carries every call buffered before it (one commit per sent call).
       const second = sampleCall(2);
       recorder.intend!(intent(second.callKey));
       recorder.record(second);
       recorder.intend!(intent('other#0'));
-      assert.equal(committedCalls(path), 2);
+      assert.equal(committedCalls(target), 2);
       assert.deepEqual(
         journal.callIntents('r').map((row) => row.callKey),
         ['other#0'],
@@ -95,8 +84,8 @@ describe('journal: call intents', () => {
 
   it(
     'what a crash leaves unresolved is found by the next process, marked orphaned, with its reservation',
-    withJournalFile((path) => {
-      const first = Journal.open(path);
+    withTarget(backend, (target) => {
+      const first = Journal.open(target);
       first.createRun({ id: 'r', command: 'solve', query: 'q', simulated: false });
       const recorder = first.recorder('r');
       recorder.intend!(intent('a#0'));
@@ -104,7 +93,7 @@ describe('journal: call intents', () => {
       recorder.intend!(intent('b#0'));
       recorder.record({ ...sampleCall(3), callKey: 'b#0' });
       // The process dies here: the buffered call of b#0 and its intent's deletion are lost together.
-      const second = Journal.open(path);
+      const second = Journal.open(target);
       const orphans = second.orphanedIntents('r');
       assert.deepEqual(
         orphans.map((row) => [row.callKey, row.attempt, row.inputTokens, row.outputTokens, row.costUsd, row.purpose]),
@@ -133,10 +122,10 @@ class BillingProvider implements ModelProvider {
   readonly intentsAtSend: number[] = [];
   constructor(
     private readonly reply: (request: GenerateRequest) => GenerateResponse | Promise<GenerateResponse>,
-    private readonly path: string,
+    private readonly target: string,
   ) {}
   async doGenerate(request: GenerateRequest): Promise<GenerateResponse> {
-    this.intentsAtSend.push(committedIntents(this.path));
+    this.intentsAtSend.push(committedIntents(this.target));
     return this.reply(request);
   }
 }
@@ -176,19 +165,19 @@ const ok = (outputTokens: number): GenerateResponse => ({
   simulated: false,
 });
 
-describe('fleet + journal: intents and provider overspend', () => {
+describeJournalBackends('fleet + journal: intents and provider overspend', (backend) => {
   it(
     'the intent is committed before the request is sent and resolved with the result',
-    withJournalFile(async (path) => {
-      const journal = Journal.open(path);
+    withTarget(backend, async (target) => {
+      const journal = Journal.open(target);
       journal.createRun({ id: 'r', command: 'solve', query: 'q', simulated: false });
       const clock = new VirtualClock();
-      const provider = new BillingProvider(() => ok(5), path);
+      const provider = new BillingProvider(() => ok(5), target);
       const ledger = new Ledger({ clock });
       await fleetOf(provider, clock).call('endpoint:m', REQUEST, { budget: ledger.root, recorder: journal.recorder('r') });
       assert.deepEqual(provider.intentsAtSend, [1]);
       journal.flush();
-      assert.equal(committedIntents(path), 0);
+      assert.equal(committedIntents(target), 0);
       assert.equal(journal.getCalls('r').length, 1);
       journal.close();
     }),
@@ -196,23 +185,23 @@ describe('fleet + journal: intents and provider overspend', () => {
 
   it(
     'a call that fails before the provider answered releases its intent; a cancelled one keeps it (may be billed)',
-    withJournalFile(async (path) => {
-      const journal = Journal.open(path);
+    withTarget(backend, async (target) => {
+      const journal = Journal.open(target);
       journal.createRun({ id: 'r', command: 'solve', query: 'q', simulated: false });
       const clock = new VirtualClock();
       const ledger = new Ledger({ clock });
       const failing = new BillingProvider(() => {
         throw new ProviderError('bad request', { status: 400 });
-      }, path);
+      }, target);
       await assert.rejects(fleetOf(failing, clock).call('endpoint:m', REQUEST, { budget: ledger.root, recorder: journal.recorder('r') }));
       journal.flush();
-      assert.equal(committedIntents(path), 0);
+      assert.equal(committedIntents(target), 0);
 
       const controller = new AbortController();
       const hanging = new BillingProvider(() => {
         controller.abort();
         throw new ProviderError('aborted', { status: 499 });
-      }, path);
+      }, target);
       await assert.rejects(
         fleetOf(hanging, clock).call('endpoint:m', REQUEST, {
           budget: ledger.root,
@@ -221,20 +210,20 @@ describe('fleet + journal: intents and provider overspend', () => {
         }),
       );
       journal.flush();
-      assert.equal(committedIntents(path), 1, 'a cancelled call stays counted');
+      assert.equal(committedIntents(target), 1, 'a cancelled call stays counted');
       journal.close();
     }),
   );
 
   it(
     'no intent is written when the journal cannot take it, and then nothing is sent',
-    withJournalFile(async (path) => {
-      const journal = Journal.open(path);
+    withTarget(backend, async (target) => {
+      const journal = Journal.open(target);
       journal.createRun({ id: 'r', command: 'solve', query: 'q', simulated: false });
       const recorder = journal.recorder('r');
       const clock = new VirtualClock();
       const ledger = new Ledger({ clock });
-      const provider = new BillingProvider(() => ok(5), path);
+      const provider = new BillingProvider(() => ok(5), target);
       const broken = {
         ...recorder,
         intend: (): void => {
@@ -251,11 +240,11 @@ describe('fleet + journal: intents and provider overspend', () => {
 
   it(
     'a provider that ignores max_tokens: what it reports is booked, flagged on the call, totals add up, budget closes',
-    withJournalFile(async (path) => {
-      const journal = Journal.open(path);
+    withTarget(backend, async (target) => {
+      const journal = Journal.open(target);
       journal.createRun({ id: 'r', command: 'solve', query: 'q', simulated: false });
       const clock = new VirtualClock();
-      const provider = new BillingProvider(() => ok(4200), path);
+      const provider = new BillingProvider(() => ok(4200), target);
       const ledger = new Ledger({ clock, limits: { usd: 0.5 } });
       const fleet = fleetOf(provider, clock);
       const result = await fleet.call('endpoint:m', REQUEST, { budget: ledger.root, recorder: journal.recorder('r') });

@@ -25,10 +25,12 @@ export function conflictingCallError(runId: string, callKey: string): JournalErr
 }
 
 /** SQLite's and the OS's ways of saying the disk (or the quota) is full. */
-const FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT']);
+const FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT', '53100' /* Postgres: disk_full */]);
+/** Worth retrying as they are: a lock held by another writer, or (Postgres) a serialization failure or deadlock. */
+const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', '40001', '40P01', '55P03']);
 
 /**
- * Thicket errors pass through; anything else (SqliteError, TypeError from a closed handle) becomes a JournalError
+ * Thicket errors pass through; anything else (SqliteError, a Postgres error, TypeError from a closed handle) becomes a JournalError
  * — with code JOURNAL_FULL when the disk is full, saying what to do.
  */
 export function wrap(error: unknown, what: string): ThicketError {
@@ -36,7 +38,7 @@ export function wrap(error: unknown, what: string): ThicketError {
   const message = error instanceof Error ? error.message : String(error);
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && FULL_CODES.has(code)) return journalFullError(what, message, code, error);
-  const busy = code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  const busy = typeof code === 'string' && BUSY_CODES.has(code);
   return new JournalError(`${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error, isRetryable: busy });
 }
 

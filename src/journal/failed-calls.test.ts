@@ -4,12 +4,12 @@
  * everything it spent, so the journal's totals (and `runs show`) agree with the ledger, and a resume replays
  * the failure — charging the same spend — instead of treating it as a success or calling the model again.
  */
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MalformedOutputError, VirtualClock, countMessageTokens } from '../core/index.ts';
 import { Ledger } from '../budget/index.ts';
 import { Fleet, MODEL_SPEC_VERSION, type GenerateRequest, type GenerateResponse, type ModelProvider } from '../models/index.ts';
-import { Journal } from './index.ts';
+import { describeJournalBackends } from './testing/backends.ts';
 
 /** Always writes to the cap and stops there: the JSON is truncated (finish 'length'), billed in full. */
 class TruncatingProvider implements ModelProvider {
@@ -61,9 +61,9 @@ const REQUEST: GenerateRequest = {
   metadata: { stepId: 'wf/solo/solo' },
 };
 
-describe('journal: failed calls that spent', () => {
+describeJournalBackends('journal: failed calls that spent', ({ open }) => {
   it('records a truncated structured call as a failed call with its usage; journal totals == ledger totals', async () => {
-    const journal = Journal.open(':memory:');
+    const journal = open();
     journal.createRun({ id: 'r1', command: 'solve', query: 'q', simulated: true });
     const clock = new VirtualClock();
     const provider = new TruncatingProvider();
@@ -106,7 +106,7 @@ describe('journal: failed calls that spent', () => {
   });
 
   it('a resume replays the failed call as the same failure: same charge, no provider call, never a success', async () => {
-    const journal = Journal.open(':memory:');
+    const journal = open();
     journal.createRun({ id: 'r1', command: 'solve', query: 'q', simulated: true });
     const clock = new VirtualClock();
     const first = new TruncatingProvider();
@@ -126,7 +126,7 @@ describe('journal: failed calls that spent', () => {
   });
 
   it('a run with no calls still totals zero (the LEFT JOIN of listRuns counts none)', () => {
-    const journal = Journal.open(':memory:');
+    const journal = open();
     journal.createRun({ id: 'empty', command: 'solve', query: 'q', simulated: true });
     assert.deepEqual(journal.listRuns()[0]!.totals, { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });
     assert.deepEqual(journal.runTotals('empty'), { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 });

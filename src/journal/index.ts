@@ -1,9 +1,12 @@
 /**
- * journal — the run journal: runs, steps, model calls and ledger entries in one SQLite file. Sits above
+ * journal — the run journal: runs, steps, model calls and ledger entries in one SQLite file or a PostgreSQL
+ * schema (`postgres://…` URL). Sits above
  * `models` and `budget`; the fleet reaches it only through the `CallRecorder` it is handed.
  */
 export { Journal } from './journal.ts';
-export { defaultJournalPath } from './default-path.ts';
+export { defaultJournalPath, defaultJournalTarget, resolveJournalTarget } from './default-path.ts';
+export { isPostgresUrl } from './postgres/driver.ts';
+export type { SqlDriver, SqlStatement, SqlDialect, RunResult } from './sql-driver.ts';
 export { callsOnlyJournal, namespacedRecorder } from './calls-only.ts';
 export { JOURNAL_RUN_STATUSES, LEDGER_KINDS } from './types.ts';
 export type {

@@ -11,14 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { Journal, type Migration } from './index.ts';
 import { JOURNAL_MIGRATIONS } from './schema.ts';
 import { sampleCall } from './testing/fixtures.ts';
+import { describeJournalBackends } from './testing/backends.ts';
 import { assertCode, baseRun, recordedOf, useTempJournals } from './testing/journal-cases.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { freshPath, withJournal } = useTempJournals();
+const { freshPath } = useTempJournals();
 
-describe('persistence and migrations', () => {
+describeJournalBackends('persistence and migrations', ({ name: backend, freshTarget, withJournal }) => {
   it('everything survives close and reopen', () => {
-    const path = freshPath();
+    const path = freshTarget();
     const first = Journal.open(path);
     first.createRun(baseRun);
     const call = sampleCall(9);
@@ -39,20 +40,28 @@ describe('persistence and migrations', () => {
   });
 
   it('re-opening is idempotent; later layers add tables with their own versions', () => {
-    const path = freshPath();
+    const path = freshTarget();
     Journal.open(path).close();
     Journal.open(path).close();
     const extension: Migration[] = [
       { version: 1, name: 'notes', up: 'CREATE TABLE ext_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL)' },
-      { version: 2, name: 'note tag', up: (db) => db.exec('ALTER TABLE ext_notes ADD COLUMN tag TEXT') },
+      // A function migration runs on SQLite only; the per-engine form runs everywhere.
+      backend === 'sqlite'
+        ? { version: 2, name: 'note tag', up: (db) => db.exec('ALTER TABLE ext_notes ADD COLUMN tag TEXT') }
+        : { version: 2, name: 'note tag', up: { sqlite: 'unused', postgres: 'ALTER TABLE ext_notes ADD COLUMN tag TEXT' } },
     ];
     const journal = Journal.open(path);
     try {
       assert.equal(journal.migrate('ext', extension.slice(0, 1)), 1);
       assert.equal(journal.migrate('ext', extension), 2);
       assert.equal(journal.migrate('ext', extension), 2);
-      journal.sqlite.prepare('INSERT INTO ext_notes (note, tag) VALUES (?, ?)').run('hi', 't');
-      const versions = journal.sqlite.prepare('SELECT component, version FROM schema_version ORDER BY component, version').all();
+      journal.sql.prepare('INSERT INTO ext_notes (note, tag) VALUES (?, ?)').run('hi', 't');
+      assert.equal(
+        journal.sql.prepare<{ id: number }>('SELECT id FROM ext_notes').get()?.id,
+        1,
+        'INTEGER PRIMARY KEY generates ids on both',
+      );
+      const versions = journal.sql.prepare('SELECT component, version FROM schema_version ORDER BY component, version').all();
       assert.deepEqual(versions, [
         { component: 'ext', version: 1 },
         { component: 'ext', version: 2 },
@@ -68,7 +77,7 @@ describe('persistence and migrations', () => {
     try {
       assert.equal(again.schemaVersion(), JOURNAL_MIGRATIONS.length);
       assert.equal(again.schemaVersion('ext'), 2);
-      assert.equal(again.sqlite.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 2 + JOURNAL_MIGRATIONS.length);
+      assert.equal(again.sql.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM schema_version').get()?.n, 2 + JOURNAL_MIGRATIONS.length);
     } finally {
       again.close();
     }
@@ -80,10 +89,10 @@ describe('persistence and migrations', () => {
         { version: 1, name: 'ok', up: 'CREATE TABLE ext_a (id INTEGER)' },
         { version: 2, name: 'broken', up: 'CREATE TABLE ext_b (id INTEGER); SELECT * FROM no_such_table;' },
       ];
-      assert.throws(() => journal.migrate('ext', broken), assertCode('JOURNAL_ERROR', /no such table/));
+      assert.throws(() => journal.migrate('ext', broken), assertCode('JOURNAL_ERROR', /no such table|does not exist/));
       assert.equal(journal.schemaVersion('ext'), 1);
-      const tables = journal.sqlite.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'ext_%' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['ext_a']);
+      assert.equal(journal.sql.hasTable('ext_a'), true);
+      assert.equal(journal.sql.hasTable('ext_b'), false, 'the failed migration rolled back as a whole');
     });
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The run journal: every run, step, model call and ledger entry, in one SQLite file (better-sqlite3).
+ * The run journal: every run, step, model call and ledger entry, in one SQLite file (better-sqlite3) or in a
+ * PostgreSQL schema (`Journal.open('postgres://…')`, postgres/driver.ts), behind the same synchronous API.
  *
  * Everything is synchronous and every statement is prepared once (statements.ts). `lookupCall` is a
  * primary-key read and `recordCall` only buffers: the fleet pays for both on every model call, so calls are
@@ -15,6 +16,8 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidInputError, JournalError, type InputIssue, type ThicketError, type UsageTotals } from '../core/index.ts';
 import { applyMigrations, prepareVersionOf } from './apply-migrations.ts';
+import { isPostgresUrl, PostgresDriver } from './postgres/driver.ts';
+import { sqliteDriver, type SqlDriver } from './sql-driver.ts';
 import type { CallIntent, CallRecorder, RecordedCall } from './call-recorder.ts';
 import { closedError, conflictingCallError, newerSchemaError, unknownRun, wrap } from './errors.ts';
 import { openReadOnlyDatabase } from './read-only.ts';
@@ -34,6 +37,7 @@ import {
   type StepDbRow,
   type TotalsDbRow,
 } from './rows.ts';
+import { toPostgresDdl } from './postgres/dialect.ts';
 import { JOURNAL_COMPONENT, JOURNAL_MIGRATIONS, SCHEMA_VERSION_TABLE, type Migration } from './schema.ts';
 import { prepareStatements, type IntentDbRow, type Statements } from './statements.ts';
 import type {
@@ -66,9 +70,9 @@ import {
 } from './validation.ts';
 
 export class Journal {
-  /** Absolute path of the database file (or `:memory:`). */
+  /** Absolute path of the database file (or `:memory:`), or the PostgreSQL URL (password redacted). */
   readonly path: string;
-  private readonly db: Database.Database;
+  private readonly db: SqlDriver;
   private readonly now: () => number;
   private closed = false;
   private statements: Statements | undefined;
@@ -76,15 +80,24 @@ export class Journal {
   private runLister: RunLister | undefined;
   private apiKeyTable: ApiKeyTable | undefined;
   private readonly pending = new PendingCalls(() => this.flush());
+  /**
+   * Whether a call another process already journaled under the same key and request is accepted as a duplicate
+   * (kept once, counted in `duplicateCalls`) instead of refused as a conflict. Queue workers set it: BullMQ may
+   * hand a job to a second worker while the first, starved or cut off, still runs it. Off by default, where a
+   * second answer under one key can only be a bug.
+   */
+  acceptDuplicateCalls = false;
+  /** Duplicates accepted (see `acceptDuplicateCalls`): calls paid twice, kept once. */
+  duplicateCalls = 0;
   /** Ids of the intents this handle wrote and has not resolved yet, by run and call key. */
   private readonly openIntents = new Map<string, number[]>();
   /** Runs journaled as simulated that have a recorder: their calls are group-committed within a window. */
   private readonly simulatedRuns = new Set<string>();
   private simulatedCommitWindowMs = 0;
   /** See `tx`. */
-  private runInTransaction: Database.Transaction<(inner: () => unknown) => unknown> | undefined;
+  private runInTransaction: ((inner: () => unknown) => unknown) | undefined;
 
-  private constructor(path: string, db: Database.Database, now: () => number) {
+  private constructor(path: string, db: SqlDriver, now: () => number) {
     this.path = path;
     this.db = db;
     this.now = now;
@@ -92,10 +105,13 @@ export class Journal {
 
   /**
    * Opens (creating if needed, with its parent folder) the journal at `path` and brings its schema up to date.
-   * `:memory:` opens a private in-memory journal (no WAL).
+   * `:memory:` opens a private in-memory journal (no WAL). A `postgres://` or `postgresql://` URL opens the
+   * journal in that database, in the schema named by its `?schema=` (default `thicket`, created if absent);
+   * a server that cannot be reached within `connectTimeoutMs` is a JournalError JOURNAL_UNREACHABLE.
    */
   static open(path: string, options: JournalOptions = {}): Journal {
     const { busyTimeoutMs, simulatedCommitWindowMs } = openValues(path, options);
+    if (isPostgresUrl(path)) return Journal.openPostgres(path, options, simulatedCommitWindowMs);
     const memory = path === ':memory:';
     const fullPath = memory ? path : resolve(path);
     let db: Database.Database | undefined;
@@ -106,15 +122,57 @@ export class Journal {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      const journal = new Journal(fullPath, db, options.now ?? Date.now);
+      const journal = new Journal(fullPath, sqliteDriver(db), options.now ?? Date.now);
       journal.simulatedCommitWindowMs = simulatedCommitWindowMs;
       db.exec(SCHEMA_VERSION_TABLE);
       journal.migrate(JOURNAL_COMPONENT, JOURNAL_MIGRATIONS);
-      journal.prepare(db);
+      journal.prepare();
       return journal;
     } catch (error) {
       closeQuietly(db);
       throw wrap(error, `Cannot open journal at ${fullPath}`);
+    }
+  }
+
+  private static openPostgres(url: string, options: JournalOptions, simulatedCommitWindowMs: number): Journal {
+    const driver = PostgresDriver.open(url, { connectTimeoutMs: options.connectTimeoutMs });
+    try {
+      const journal = new Journal(driver.target.redacted, driver, options.now ?? Date.now);
+      journal.simulatedCommitWindowMs = simulatedCommitWindowMs;
+      // Under the migration lock: CREATE TABLE IF NOT EXISTS races with a twin process opening a fresh schema.
+      driver.transaction(() => {
+        driver.lockForMigrations();
+        driver.exec(toPostgresDdl(SCHEMA_VERSION_TABLE));
+      })();
+      journal.migrate(JOURNAL_COMPONENT, JOURNAL_MIGRATIONS);
+      journal.prepare();
+      return journal;
+    } catch (error) {
+      closeQuietly(driver);
+      throw wrap(error, `Cannot open journal at ${driver.target.redacted}`);
+    }
+  }
+
+  /** A Postgres journal for reading: every transaction read-only (`default_transaction_read_only`). */
+  private static openPostgresReadOnly(url: string, options: JournalOptions): Journal {
+    const driver = PostgresDriver.open(url, { connectTimeoutMs: options.connectTimeoutMs, readOnly: true });
+    const where = driver.target.redacted;
+    try {
+      const journal = new Journal(where, driver, options.now ?? Date.now);
+      const latest = JOURNAL_MIGRATIONS.at(-1)?.version ?? 0;
+      const stored = driver.hasTable('schema_version') ? (prepareVersionOf(driver).get(JOURNAL_COMPONENT)?.version ?? 0) : 0;
+      if (stored > latest) throw newerSchemaError(where, JOURNAL_COMPONENT, stored, latest);
+      if (stored === 0) throw new InvalidInputError('Cannot read journal', [{ path: where, message: 'no Thicket journal in this schema' }]);
+      if (stored < latest) {
+        // As for a file: upgrading is a write, done by a writing open (any command that records runs).
+        driver.close();
+        return Journal.open(url, options);
+      }
+      journal.prepare();
+      return journal;
+    } catch (error) {
+      closeQuietly(driver);
+      throw wrap(error, `Cannot read journal at ${where}`);
     }
   }
 
@@ -125,15 +183,16 @@ export class Journal {
    */
   static openReadOnly(path: string, options: JournalOptions = {}): Journal {
     const { busyTimeoutMs } = openValues(path, options);
+    if (isPostgresUrl(path)) return Journal.openPostgresReadOnly(path, options);
     const fullPath = resolve(path);
     if (!existsSync(fullPath)) throw new InvalidInputError('Cannot read journal', [{ path: fullPath, message: 'no journal at this path' }]);
     let db: Database.Database | undefined;
     try {
       db = openReadOnlyDatabase(fullPath, busyTimeoutMs);
-      const journal = new Journal(fullPath, db, options.now ?? Date.now);
+      const driver = sqliteDriver(db);
+      const journal = new Journal(fullPath, driver, options.now ?? Date.now);
       const latest = JOURNAL_MIGRATIONS.at(-1)?.version ?? 0;
-      const hasVersions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
-      const stored = hasVersions ? (prepareVersionOf(db).get(JOURNAL_COMPONENT)?.version ?? 0) : 0;
+      const stored = driver.hasTable('schema_version') ? (prepareVersionOf(driver).get(JOURNAL_COMPONENT)?.version ?? 0) : 0;
       if (stored > latest) throw newerSchemaError(fullPath, JOURNAL_COMPONENT, stored, latest);
       if (stored === 0) throw new JournalError(`${fullPath} is not a Thicket journal (or an empty one).`);
       if (stored < latest) {
@@ -151,7 +210,7 @@ export class Journal {
           );
         }
       }
-      journal.prepare(db);
+      journal.prepare();
       return journal;
     } catch (error) {
       closeQuietly(db);
@@ -168,10 +227,32 @@ export class Journal {
     return this.pending.storageFailure as ThicketError | undefined;
   }
 
-  /** The underlying better-sqlite3 handle, for later layers' own tables (add them through `migrate`). */
+  /**
+   * The underlying better-sqlite3 handle of a SQLite journal (pragmas, SQLite-only tooling). A PostgreSQL
+   * journal has none: this throws there; use `sql`, which works on both.
+   */
   get sqlite(): Database.Database {
     this.assertOpen();
+    if (this.db.sqlite === undefined) {
+      throw new JournalError(
+        `The journal at ${this.path} is on PostgreSQL: it has no SQLite handle (use \`journal.sql\`, which works on both).`,
+      );
+    }
+    return this.db.sqlite;
+  }
+
+  /**
+   * The journal's SQL driver, for later layers' own tables (add them through `migrate`) and for tests: SQL in
+   * SQLite's dialect, translated on PostgreSQL (postgres/dialect.ts). `dialect` says which engine it is.
+   */
+  get sql(): SqlDriver {
+    this.assertOpen();
     return this.db;
+  }
+
+  /** 'sqlite' or 'postgres'. */
+  get dialect(): SqlDriver['dialect'] {
+    return this.db.dialect;
   }
 
   get isOpen(): boolean {
@@ -201,9 +282,11 @@ export class Journal {
     if (unwritten !== undefined) throw unwritten;
   }
 
-  /** SQLite's journal mode: 'wal' for a file journal, 'memory' for `:memory:`. */
+  /** SQLite's journal mode: 'wal' for a file journal, 'memory' for `:memory:`; 'postgres' on PostgreSQL. */
   journalMode(): string {
-    return this.guard('Cannot read journal mode', () => String(this.db.pragma('journal_mode', { simple: true })));
+    return this.guard('Cannot read journal mode', () =>
+      this.db.sqlite === undefined ? 'postgres' : String(this.db.sqlite.pragma('journal_mode', { simple: true })),
+    );
   }
 
   // ------------------------------------------------------------------------------------------- migrations
@@ -482,7 +565,18 @@ export class Journal {
           }
         : stored!;
       const same = isSameStoredCall(previous, call, requestJson, messages?.value.id ?? null, responseJson, errorJson);
-      if (same) {
+      // Committed by another process for the same request (a queue job run twice at once, after its first worker
+      // lost its lock): the first answer stays the journal's — and every replay's — and this one is counted as a
+      // duplicate payment.
+      const duplicate =
+        this.acceptDuplicateCalls &&
+        !same &&
+        !earlier &&
+        stored !== undefined &&
+        stored.request_hash === call.requestHash &&
+        stored.model === call.model;
+      if (same || duplicate) {
+        if (duplicate) this.duplicateCalls++;
         const intents = this.takeIntents(runId, call.callKey);
         if (intents) this.pending.release(intents);
         return;
@@ -738,9 +832,9 @@ export class Journal {
   }
 
   /** The message store and prepared statements every open journal (read-write or read-only) works through. */
-  private prepare(db: Database.Database): void {
-    this.messageStore = new MessageStore(db);
-    this.statements = prepareStatements(db, this.messageStore);
+  private prepare(): void {
+    this.messageStore = new MessageStore(this.db);
+    this.statements = prepareStatements(this.db, this.messageStore);
   }
 
   private assertOpen(): void {
@@ -754,7 +848,7 @@ export class Journal {
    */
   private tx<T>(fn: () => T): T {
     this.runInTransaction ??= this.db.transaction((inner: () => unknown) => inner());
-    return this.runInTransaction.immediate(fn) as T;
+    return this.runInTransaction(fn) as T;
   }
 
   /** Runs `fn`, wrapping anything but a ThicketError in a JournalError. `what` may be lazy (hot paths). */
@@ -770,7 +864,7 @@ export class Journal {
 
 /** Open intents are keyed by run and call key; NUL cannot occur in either. */
 /** Closes a handle whose open failed part-way; a second failure there would hide the first, which matters more. */
-function closeQuietly(db: Database.Database | undefined): void {
+function closeQuietly(db: { close(): unknown } | undefined): void {
   try {
     db?.close();
   } catch {
@@ -806,7 +900,13 @@ function toIntentRow(row: IntentDbRow): CallIntentRow {
  */
 function isStorageFailure(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string') return false;
   return (
-    typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CORRUPT|NOTADB|CANTOPEN|NOMEM|INTERRUPT|PROTOCOL)/.test(code)
+    /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CORRUPT|NOTADB|CANTOPEN|NOMEM|INTERRUPT|PROTOCOL)/.test(code) ||
+    // PostgreSQL's SQLSTATE classes of the server or connection, not of one row: connection lost (08), a
+    // rolled-back transaction (40: serialization, deadlock), a read-only transaction (25), no resources (53:
+    // disk full), operator intervention (57), system or internal error (58, XX); and Node's socket errors.
+    /^(08|40|25|53|57|58|XX)[0-9A-Z]{3}$/.test(code) ||
+    /^E[A-Z]+$/.test(code)
   );
 }

@@ -12,15 +12,8 @@ import Database from 'better-sqlite3';
 import { applyMigrations } from './apply-migrations.ts';
 import { Journal, type CallRow, type RecordedCall } from './index.ts';
 import { JOURNAL_COMPONENT, JOURNAL_MIGRATIONS, SCHEMA_VERSION_TABLE } from './schema.ts';
+import { describeJournalBackends } from './testing/backends.ts';
 import { sampleCall } from './testing/fixtures.ts';
-
-let root = '';
-before(() => {
-  root = mkdtempSync(join(tmpdir(), 'thicket-messages-'));
-});
-after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-const freshPath = (): string => join(root, `j${counter++}.db`);
 
 const run = { id: 'r', command: 'test', query: 'q', seed: 1, simulated: true } as const;
 
@@ -53,7 +46,13 @@ function conversation(agents: number, rounds: number): RecordedCall[] {
   return calls;
 }
 
-const count = (journal: Journal, table: string): number => journal.sqlite.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+/** The one number a query returns (`SELECT COUNT(*) AS n …`), through the driver seam that works on both engines. */
+const scalar = (journal: Journal, sql: string): number => {
+  const row = journal.sql.prepare<{ n: number }>(sql).get();
+  assert.ok(row !== undefined, sql);
+  return row.n;
+};
+const count = (journal: Journal, table: string): number => scalar(journal, `SELECT COUNT(*) AS n FROM ${table}`);
 const recordedOf = (row: CallRow): RecordedCall => {
   const { callKey, requestHash, model, provider, request, response, costUsd, attempts, billed, budgetPath, tags } = row;
   return {
@@ -71,11 +70,11 @@ const recordedOf = (row: CallRow): RecordedCall => {
   };
 };
 
-describe('content-addressed messages (schema v3)', () => {
+describeJournalBackends('content-addressed messages (schema v3)', (backend) => {
   it('reads back exactly the recorded request (values and key order), from the buffer, the file and after reopening', () => {
-    const path = freshPath();
+    const target = backend.freshTarget();
     const calls = conversation(3, 6);
-    const journal = Journal.open(path);
+    const journal = Journal.open(target);
     journal.createRun(run);
     const recorder = journal.recorder('r');
     for (const call of calls) recorder.record(call);
@@ -87,7 +86,7 @@ describe('content-addressed messages (schema v3)', () => {
       assert.equal(JSON.stringify(stored.request), JSON.stringify(call.request), 'same key order');
     }
     journal.close();
-    const reopened = Journal.open(path);
+    const reopened = Journal.open(target);
     try {
       assert.deepStrictEqual(reopened.getCalls('r').map(recordedOf), calls);
       assert.deepStrictEqual(reopened.recorder('r').lookup(calls[10]!.callKey), calls[10]);
@@ -97,7 +96,7 @@ describe('content-addressed messages (schema v3)', () => {
   });
 
   it('stores each distinct message once and each call as a reference to its list (row counts)', () => {
-    const journal = Journal.open(freshPath());
+    const journal = backend.open();
     try {
       journal.createRun(run);
       const agents = 4;
@@ -111,14 +110,14 @@ describe('content-addressed messages (schema v3)', () => {
       assert.equal(count(journal, 'messages'), 1 + agents * rounds + 3);
       // Lists: one row per distinct prefix: the shared [system], then per agent 2 rows per round but the last.
       assert.equal(count(journal, 'message_lists'), 1 + agents * (2 * rounds - 1));
-      assert.equal(journal.sqlite.prepare('SELECT COUNT(*) FROM calls WHERE messages_list IS NULL').pluck().get(), 0);
+      assert.equal(scalar(journal, 'SELECT COUNT(*) AS n FROM calls WHERE messages_list IS NULL'), 0);
       // No call row holds message text any more.
-      assert.equal(journal.sqlite.prepare("SELECT COUNT(*) FROM calls WHERE request_json LIKE '%neighbours said%'").pluck().get(), 0);
+      assert.equal(scalar(journal, "SELECT COUNT(*) AS n FROM calls WHERE request_json LIKE '%neighbours said%'"), 0);
       // Storage grows with the number of messages, not with calls × history length.
-      const stored = journal.sqlite
-        .prepare('SELECT (SELECT SUM(LENGTH(json)) FROM messages) + (SELECT SUM(LENGTH(request_json)) FROM calls)')
-        .pluck()
-        .get() as number;
+      const stored = scalar(
+        journal,
+        'SELECT (SELECT SUM(LENGTH(json)) FROM messages) + (SELECT SUM(LENGTH(request_json)) FROM calls) AS n',
+      );
       const inline = calls.reduce((sum, call) => sum + JSON.stringify(call.request).length, 0);
       assert.ok(stored * 3 < inline, `stored ${stored} chars vs ${inline} inline`);
       // The same lists recorded again in another run add no message rows.
@@ -137,7 +136,7 @@ describe('content-addressed messages (schema v3)', () => {
   });
 
   it('stores requests without a message list inline, and reads them back', () => {
-    const journal = Journal.open(freshPath());
+    const journal = backend.open();
     try {
       journal.createRun(run);
       const recorder = journal.recorder('r');
@@ -154,14 +153,14 @@ describe('content-addressed messages (schema v3)', () => {
       for (const call of odd) recorder.record(call);
       journal.flush();
       for (const call of odd) assert.deepStrictEqual(recorder.lookup(call.callKey), call);
-      assert.equal(journal.sqlite.prepare('SELECT COUNT(*) FROM calls WHERE messages_list IS NULL').pluck().get(), 3);
+      assert.equal(scalar(journal, 'SELECT COUNT(*) AS n FROM calls WHERE messages_list IS NULL'), 3);
     } finally {
       journal.close();
     }
   });
 
   it('notices a message edited in place after it was recorded (no stale cache)', () => {
-    const journal = Journal.open(freshPath());
+    const journal = backend.open();
     try {
       journal.createRun(run);
       const recorder = journal.recorder('r');
@@ -194,12 +193,15 @@ describe('content-addressed messages (schema v3)', () => {
   });
 
   it('a call rolled back in the group commit does not leave later calls referencing unwritten messages', () => {
-    const journal = Journal.open(freshPath());
+    const journal = backend.open();
     try {
       journal.createRun(run);
       // Make one call's insert fail inside its savepoint (as a constraint violation would).
-      journal.sqlite.exec(
-        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON calls WHEN NEW.call_key = 'boom#0' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+      journal.sql.exec(
+        backend.name === 'sqlite'
+          ? "CREATE TEMP TRIGGER refuse BEFORE INSERT ON calls WHEN NEW.call_key = 'boom#0' BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+          : `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON calls FOR EACH ROW WHEN (NEW.call_key = 'boom#0') EXECUTE FUNCTION refuse();`,
       );
       const recorder = journal.recorder('r');
       const messages: Message[] = [
@@ -219,9 +221,18 @@ describe('content-addressed messages (schema v3)', () => {
       journal.close();
     }
   });
+});
+
+// SQLite only: the fixture is a file as the v2 schema wrote it (Postgres journals began at a later schema).
+describe('content-addressed messages: v2 upgrade [sqlite]', () => {
+  let root = '';
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'thicket-messages-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
 
   it('upgrades a v2 journal in place: old rows stay readable, new rows are stored by reference', () => {
-    const path = freshPath();
+    const path = join(root, 'v2.db');
     const old = conversation(2, 3);
     // A journal as the v2 schema wrote it: migrations 1–2 only, requests inline.
     const raw = new Database(path);
@@ -283,7 +294,7 @@ describe('content-addressed messages (schema v3)', () => {
       for (const call of added) recorder.record(call);
       journal.flush();
       assert.deepStrictEqual(journal.getCalls('r').map(recordedOf), [...old, ...added]);
-      assert.equal(journal.sqlite.prepare('SELECT COUNT(*) FROM calls WHERE messages_list IS NULL').pluck().get(), old.length);
+      assert.equal(scalar(journal, 'SELECT COUNT(*) AS n FROM calls WHERE messages_list IS NULL'), old.length);
       assert.equal(journal.getLedgerEntries('r').length, added.length);
     } finally {
       journal.close();

@@ -17,8 +17,8 @@
  * its messages are committed together or not at all; a node is remembered as stored only after its
  * transaction committed, so a rolled-back write is simply written again by the next call that needs it.
  */
-import type Database from 'better-sqlite3';
 import { JournalError, PrefixCache, sha256Hex, type PrefixNode } from '../core/index.ts';
+import type { SqlDriver, SqlStatement } from './sql-driver.ts';
 
 /** What the journal remembers about one list prefix (per Journal instance: "stored" is about its file). */
 export interface ListNodeInfo {
@@ -95,11 +95,11 @@ export class MessageStore {
    * which were the largest part of recording a short request. Bounded; forgetting only costs a redundant insert.
    */
   private readonly committed = new Set<string>();
-  private readonly insertMessage: Database.Statement<[string, string]>;
-  private readonly insertNode: Database.Statement<[string, string | null, string]>;
-  private readonly readList: Database.Statement<[string], { parent: string | null; json: string }>;
+  private readonly insertMessage: SqlStatement;
+  private readonly insertNode: SqlStatement;
+  private readonly readList: SqlStatement<{ parent: string | null; json: string }>;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDriver) {
     this.insertMessage = db.prepare('INSERT OR IGNORE INTO messages (hash, json) VALUES (?, ?)');
     this.insertNode = db.prepare('INSERT OR IGNORE INTO message_lists (id, parent, message) VALUES (?, ?, ?)');
     // The list's messages, first to last, in one statement (SQLite walks the parent chain itself).

@@ -4,13 +4,23 @@
  * transaction that records it, so a crash mid-migration leaves the previous version intact.
  */
 import type Database from 'better-sqlite3';
+import { toPostgresDdl } from './postgres/dialect.ts';
 
+/**
+ * One migration list serves both engines. A script is written in SQLite's dialect and translated for Postgres
+ * mechanically (postgres/dialect.ts: INTEGER → BIGINT, AUTOINCREMENT → identity, REAL → DOUBLE PRECISION,
+ * BLOB → BYTEA); a migration whose Postgres form differs by more than that gives both texts. One list, not
+ * two, so the engines cannot drift: a new migration that forgets Postgres still runs there, translated.
+ */
 export interface Migration {
   /** Positive integer, strictly increasing within a component. Never renumber or edit a released migration. */
   version: number;
   name: string;
-  /** SQL script (may hold several statements), or a function for data migrations. Runs inside a transaction. */
-  up: string | ((db: Database.Database) => void);
+  /**
+   * SQL script (may hold several statements), the script per engine, or a function for data migrations
+   * (SQLite only: it is handed the better-sqlite3 handle). Runs inside a transaction.
+   */
+  up: string | { sqlite: string; postgres: string } | ((db: Database.Database) => void);
 }
 
 /** The component name of the journal's own tables. */
@@ -25,11 +35,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
   PRIMARY KEY (component, version)
 );`;
 
-export const JOURNAL_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'runs, steps, calls, ledger_entries',
-    up: `
+const V1 = `
 CREATE TABLE runs (
   id          TEXT    PRIMARY KEY NOT NULL,
   command     TEXT    NOT NULL,
@@ -98,7 +104,23 @@ CREATE TABLE ledger_entries (
 -- collide on (run_id, call_key, 0), while replays and refusals are kept apart by their own id. (A separate
 -- partial unique index would cost an extra page write on every recorded call.)
 CREATE UNIQUE INDEX ledger_entries_by_call ON ledger_entries (run_id, call_key, (CASE WHEN kind = 'settle' THEN 0 ELSE id END));
-`,
+`;
+
+/**
+ * Postgres has no rowid: the tables read back in insertion order (runs newest first, a run's steps and calls
+ * in order) get an explicit identity column, `seq`, which the translated queries order by instead.
+ */
+const V1_POSTGRES = `${toPostgresDdl(V1)}
+ALTER TABLE runs ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE steps ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE calls ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+`;
+
+export const JOURNAL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, steps, calls, ledger_entries',
+    up: { sqlite: V1, postgres: V1_POSTGRES },
   },
   {
     version: 2,

@@ -4,7 +4,6 @@
  * `recordCall` is a transaction function (a savepoint when called inside the group commit's transaction), so
  * a call row and its 'settle' ledger entry are written together or not at all.
  */
-import type Database from 'better-sqlite3';
 import { conflictingCallError } from './errors.ts';
 import {
   isSameStoredCall,
@@ -17,15 +16,16 @@ import {
 } from './rows.ts';
 import type { ListNodeInfo, MessageStore } from './message-store.ts';
 import type { PendingCall } from './pending-calls.ts';
+import type { SqlDialect, SqlDriver, SqlStatement } from './sql-driver.ts';
 
-type Statement<Result = unknown> = Database.Statement<unknown[], Result>;
+type Statement<Result = unknown> = SqlStatement<Result>;
 
 export interface Statements {
   insertRun: Statement;
   getRun: Statement<RunDbRow>;
   resumeRun: Statement;
   finishRun: Statement;
-  upsertStep: Database.Statement<[Record<string, unknown>], unknown>;
+  upsertStep: Statement;
   getStep: Statement<StepDbRow>;
   getSteps: Statement<StepDbRow>;
   lookupCall: Statement<CallDbRow>;
@@ -34,7 +34,7 @@ export interface Statements {
   spendByModel: Statement<TotalsDbRow & { model: string; provider: string }>;
   insertLedger: Statement;
   getLedger: Statement<LedgerDbRow>;
-  recordCall: Database.Transaction<(pending: PendingCall) => ListNodeInfo[]>;
+  recordCall: (pending: PendingCall) => ListNodeInfo[];
   insertIntent: Statement;
   deleteIntent: Statement;
   getIntents: Statement<IntentDbRow>;
@@ -68,16 +68,27 @@ const CALL_COLUMNS =
  * over calls alone, a calls column under a LEFT JOIN (where a run without calls still yields one row, which
  * must count 0). Dollars are summed as integer nano-dollars (exact, order-free; core/usage.ts), as the ledger does.
  */
-export function totalsColumns(counted: string, prefix: string): string {
-  const billed = (field: string, fallback: string): string => `COALESCE(json_extract(${prefix}billed_json, '$.${field}'), ${fallback})`;
+export function totalsColumns(counted: string, prefix: string, dialect: SqlDialect = 'sqlite'): string {
+  const billed = (field: string, fallback: string): string =>
+    `COALESCE(${jsonNumber(dialect, `${prefix}billed_json`, field)}, ${fallback})`;
   const present = counted === '*' ? '1' : `CASE WHEN ${counted} IS NULL THEN 0 ELSE 1 END`;
   return `COALESCE(SUM(${present} * ${billed('calls', '1')}), 0) AS calls,
     COALESCE(SUM(${billed('inputTokens', `${prefix}input_tokens`)}), 0) AS input_tokens,
     COALESCE(SUM(${billed('outputTokens', `${prefix}output_tokens`)}), 0) AS output_tokens,
-    COALESCE(SUM(CAST(ROUND(${billed('usd', `${prefix}cost_usd`)} * 1e9) AS INTEGER)), 0) / 1e9 AS cost_usd`;
+    COALESCE(SUM(${nanoDollars(dialect, billed('usd', `${prefix}cost_usd`))}), 0) / 1e9 AS cost_usd`;
 }
 
-export function prepareStatements(db: Database.Database, messageStore: MessageStore): Statements {
+/** A number inside a JSON text column: SQLite's json_extract is typed, Postgres's `->>` is text and is cast. */
+export function jsonNumber(dialect: SqlDialect, column: string, field: string): string {
+  return dialect === 'sqlite' ? `json_extract(${column}, '$.${field}')` : `(${column}::jsonb ->> '${field}')::double precision`;
+}
+
+/** Dollars as whole nano-dollars (exact sums); Postgres's INTEGER is 32-bit, so BIGINT there. */
+export function nanoDollars(dialect: SqlDialect, usd: string): string {
+  return `CAST(ROUND(${usd} * 1e9) AS ${dialect === 'sqlite' ? 'INTEGER' : 'BIGINT'})`;
+}
+
+export function prepareStatements(db: SqlDriver, messageStore: MessageStore): Statements {
   const insertCall = db.prepare(
     `INSERT OR IGNORE INTO calls (run_id, call_key, request_hash, model, provider, request_json, messages_list, response_json, text, input_tokens,
        output_tokens, cost_usd, latency_ms, simulated, usage_estimated, attempts, billed_json, budget_path, tags_json, created_at, error_json)
@@ -87,11 +98,11 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
     `INSERT INTO ledger_entries (run_id, call_key, kind, budget_path, input_tokens, output_tokens, cost_usd, detail_json, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const sameCall = db.prepare<[string, string], StoredCallFields>(
+  const sameCall = db.prepare<StoredCallFields>(
     'SELECT request_hash, model, provider, request_json, messages_list, response_json, text, cost_usd, budget_path, error_json FROM calls WHERE ' +
       'run_id = ? AND call_key = ?',
   );
-  const totals = totalsColumns('*', '');
+  const totals = totalsColumns('*', '', db.dialect);
   const deleteIntent = db.prepare('DELETE FROM call_intents WHERE id = ?');
 
   // Returns the message-list nodes it wrote, to be marked stored once the enclosing transaction commits.
@@ -163,10 +174,10 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
       `UPDATE runs SET status = 'running', answer = NULL, error_json = NULL, budget_json = COALESCE(?, budget_json), updated_at = ? WHERE id = ?`,
     ),
     finishRun: db.prepare('UPDATE runs SET status = ?, answer = ?, error_json = ?, usage_json = ?, updated_at = ? WHERE id = ?'),
-    upsertStep: db.prepare<Record<string, unknown>, unknown>(
+    upsertStep: db.prepare(
       `INSERT INTO steps (run_id, step_id, kind, status, input_json, output_json, usage_json, started_at, ended_at)
        VALUES (@runId, @stepId, @kind, @status, @input, @output, @usage, COALESCE(@startedAt, @now),
-               CASE WHEN @open THEN @endedAt ELSE COALESCE(@endedAt, @now) END)
+               CASE WHEN @open = 1 THEN @endedAt ELSE COALESCE(@endedAt, @now) END)
        ON CONFLICT (run_id, step_id) DO UPDATE SET
          kind = excluded.kind,
          status = excluded.status,
@@ -174,7 +185,7 @@ export function prepareStatements(db: Database.Database, messageStore: MessageSt
          output_json = COALESCE(excluded.output_json, steps.output_json),
          usage_json = COALESCE(excluded.usage_json, steps.usage_json),
          started_at = COALESCE(@startedAt, steps.started_at),
-         ended_at = CASE WHEN @open THEN @endedAt ELSE COALESCE(@endedAt, steps.ended_at, @now) END`,
+         ended_at = CASE WHEN @open = 1 THEN @endedAt ELSE COALESCE(@endedAt, steps.ended_at, @now) END`,
     ),
     getStep: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_id = ?'),
     getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, rowid'),

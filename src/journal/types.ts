@@ -16,6 +16,11 @@ export const LEDGER_KINDS: readonly LedgerKind[] = ['settle', 'replay', 'refuse'
 export interface JournalOptions {
   /** How long a writer waits for another process's lock before failing with SQLITE_BUSY. Default 5000 ms. */
   busyTimeoutMs?: number | undefined;
+  /**
+   * PostgreSQL only: how long to wait for a connection before failing with JOURNAL_UNREACHABLE. Default 5000 ms
+   * (`THICKET_DATABASE_CONNECT_TIMEOUT_MS` overrides the default).
+   */
+  connectTimeoutMs?: number | undefined;
   /** Wall-clock source for timestamps, epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
   /**
@@ -55,6 +60,9 @@ export interface RunFilter {
   since?: string | undefined;
   /** Created before this ISO time. */
   until?: string | undefined;
+  /** Cost at least / at most this many dollars (the run's totals: billed dollars of its calls). */
+  minUsd?: number | undefined;
+  maxUsd?: number | undefined;
 }
 
 /** A gateway API key as stored: never the secret, only its SHA-256. */

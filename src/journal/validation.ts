@@ -69,8 +69,14 @@ export function checkMigrations(component: string, migrations: readonly Migratio
     } else previous = migration.version;
     if (typeof migration.name !== 'string' || migration.name === '')
       issues.push({ path: `migrations[${index}].name`, message: 'must be a non-empty string' });
-    if (typeof migration.up !== 'string' && typeof migration.up !== 'function')
-      issues.push({ path: `migrations[${index}].up`, message: 'must be SQL text or a function' });
+    const up = migration.up as unknown;
+    const perEngine =
+      typeof up === 'object' &&
+      up !== null &&
+      typeof (up as { sqlite?: unknown }).sqlite === 'string' &&
+      typeof (up as { postgres?: unknown }).postgres === 'string';
+    if (typeof up !== 'string' && typeof up !== 'function' && !perEngine)
+      issues.push({ path: `migrations[${index}].up`, message: 'must be SQL text, { sqlite, postgres } SQL texts or a function' });
   });
   if (issues.length > 0) throw new InvalidInputError('Invalid migrations', issues);
 }

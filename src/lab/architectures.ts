@@ -17,17 +17,25 @@ import { graphInstances, runInstance, taskInstance } from '../network/index.ts';
 import type { Budget } from '../budget/index.ts';
 import type { Fleet } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
-import { DEFAULT_SOLO_MAX_OUTPUT_TOKENS, type ReasoningGraph, type Retriever, type TraceJson } from '../ops/index.ts';
+import { type ReasoningGraph, type Retriever, type TraceJson } from '../ops/index.ts';
 import {
   STRATEGIES,
   defaultOperators,
   runWorkflow,
-  strategySpec,
+  budgetedStrategySpec,
+  STRATEGY_KNOBS,
   type BudgetPolicy,
   type OperatorRegistry,
   type Strategy,
 } from '../workflow/index.ts';
-import { fleetBinder, governedSolve } from '../governor/index.ts';
+import {
+  ADAPTIVE_VOTE_LEAD,
+  builtinPolicy,
+  fleetBinder,
+  governedSolve,
+  type GovernedSolveOptions,
+  type Objective,
+} from '../governor/index.ts';
 import { agentsnetInstanceOf, type AgentsnetInstance } from './suites/index.ts';
 import type { LabTask, SuiteInstance } from './types.ts';
 
@@ -46,6 +54,8 @@ export interface ArchitectureRunInput {
   parameter: number | undefined;
   maxOutputTokens: number;
   budgetPolicy: BudgetPolicy;
+  /** The study's objective for `auto` (tokens when absent). */
+  optimize?: Objective;
   /** Models cheapest-first for cascades (starting at `model`). */
   cascadeModels: string[];
   /** Journal + run for call replay; step ids start with `stepPrefix`. */
@@ -60,6 +70,8 @@ export interface ArchitectureOutcome {
   status: string;
   /** Set when the architecture scores itself (network tasks); otherwise the suite's checker scores `answer`. */
   score?: number;
+  /** The raw reply `answer` was extracted from (the answering node's text), for scorers that read more than it. */
+  reply?: string | undefined;
   graph?: ReasoningGraph;
   searchSteps: number;
   toolCalls: number;
@@ -77,18 +89,6 @@ export interface ArchitectureDefinition {
   unsupported(suite: Pick<SuiteInstance, 'kind' | 'network' | 'retriever' | 'name'>): string | undefined;
   run(input: ArchitectureRunInput): Promise<ArchitectureOutcome>;
 }
-
-const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
-
-/** The knob each strategy scales with the budget, and how (token-equivalents per unit, bounds). */
-const KNOBS: Partial<Record<Strategy, { name: string; perUnit: number; min: number; max: number }>> = {
-  vote: { name: 'samples', perUnit: 450, min: 3, max: 15 },
-  refine: { name: 'rounds', perUnit: 1500, min: 1, max: 4 },
-  thread: { name: 'steps', perUnit: 250, min: 4, max: 24 },
-  search: { name: 'steps', perUnit: 700, min: 1, max: 6 },
-  debate: { name: 'agents', perUnit: Infinity, min: 3, max: 3 },
-  cascade: { name: 'samples', perUnit: 450, min: 3, max: 5 },
-};
 
 const FAMILIES: Record<Strategy, ArchitectureFamily> = {
   single: 'single-agent',
@@ -136,7 +136,7 @@ function toolUse(trace: TraceJson): { searchSteps: number; toolCalls: number } {
 
 /** A named workflow strategy as a lab architecture. */
 export function strategyArchitecture(strategy: Strategy): ArchitectureDefinition {
-  const knob = KNOBS[strategy];
+  const knob = STRATEGY_KNOBS[strategy];
   return {
     name: strategy,
     family: FAMILIES[strategy],
@@ -149,18 +149,12 @@ export function strategyArchitecture(strategy: Strategy): ArchitectureDefinition
           ? 'the suite has no corpus to search'
           : undefined,
     async run(input) {
-      const scaled = knob ? clamp(Math.floor(input.budgetTokens / knob.perUnit), knob.min, knob.max) : undefined;
-      const value = input.parameter ?? scaled;
-      const debateRounds = clamp(Math.floor(input.budgetTokens / 3000), 1, 3);
-      const spec = strategySpec(strategy, {
+      const spec = budgetedStrategySpec(strategy, {
         model: input.model,
-        samples: strategy === 'vote' || strategy === 'cascade' ? (value ?? 3) : 1,
-        // Solo writes the whole persona transcript in one call: a per-call cap sized for one answer would
-        // truncate it and measure the cap, not the architecture. The per-query budget still binds.
-        maxOutputTokens: strategy === 'solo' ? Math.max(input.maxOutputTokens, DEFAULT_SOLO_MAX_OUTPUT_TOKENS) : input.maxOutputTokens,
+        budgetTokens: input.budgetTokens,
+        parameter: input.parameter,
+        maxOutputTokens: input.maxOutputTokens,
         cascadeModels: input.cascadeModels,
-        ...(strategy === 'refine' ? { rounds: value ?? 2 } : strategy === 'debate' ? { rounds: debateRounds, agents: value ?? 3 } : {}),
-        ...(strategy === 'thread' || strategy === 'search' ? { steps: value ?? 3 } : {}),
       });
       const result = await runWorkflow({
         spec,
@@ -177,6 +171,7 @@ export function strategyArchitecture(strategy: Strategy): ArchitectureDefinition
       });
       return {
         answer: result.answer,
+        reply: result.answeredBy === undefined ? undefined : result.nodes[result.answeredBy]?.result?.text,
         status: result.status,
         graph: result.trace.graph,
         ...toolUse(result.trace),
@@ -191,6 +186,14 @@ export function strategyArchitecture(strategy: Strategy): ArchitectureDefinition
 export interface SolverInput {
   query: string;
   taskId: string;
+  /** The suite's kind (`arithmetic`, `logic`, `multihop`, …): the task family the governor's tables are keyed by. */
+  family: string;
+  /** The cell's budget in token-equivalents. */
+  budgetTokens: number;
+  /** The `@n` of the architecture's name, when given. */
+  parameter: number | undefined;
+  /** The study's objective for the governor's tables (tokens when absent). */
+  optimize?: Objective;
   fleet: Fleet;
   budget: Budget;
   model: string;
@@ -216,16 +219,22 @@ export function solverArchitecture(
   family: ArchitectureFamily,
   description: string,
   solve: (input: SolverInput) => Promise<SolverOutput>,
+  parameter?: ArchitectureDefinition['parameter'],
 ): ArchitectureDefinition {
   return {
     name,
     family,
     description,
+    ...(parameter ? { parameter } : {}),
     unsupported: (suite) => (suite.network ? 'network instances need a network architecture' : undefined),
     async run(input) {
       const output = await solve({
         query: input.task.prompt,
         taskId: input.task.id,
+        family: input.suite.kind,
+        budgetTokens: input.budgetTokens,
+        parameter: input.parameter,
+        ...(input.optimize ? { optimize: input.optimize } : {}),
         fleet: input.fleet,
         budget: input.budget,
         model: input.model,
@@ -354,15 +363,18 @@ export class ArchitectureRegistry {
   }
 }
 
-/** `--strategy auto`: the governor's probe → allocate → arm, under the cell's budget, on the suite's corpus. */
-const autoSolver = (input: SolverInput): Promise<SolverOutput> =>
-  governedSolve({
+/** What every governed architecture passes to `governedSolve`: the cell's query, fleet, budget, corpus and journal. */
+function governedInput(input: SolverInput): GovernedSolveOptions {
+  return {
     query: input.query,
     fleet: input.fleet,
     budget: input.budget,
     model: input.model,
     maxOutputTokens: input.maxOutputTokens,
     taskId: input.taskId,
+    family: input.family,
+    ...(input.optimize ? { optimize: input.optimize } : {}),
+    cascadeModels: input.cascadeModels,
     operators: operatorsFor(input.retriever),
     // Real fleets: the governor escalates along the cell's cascade ladder, as `thicket solve` binds it (the
     // simulated fleet's tiers are the binder's default).
@@ -373,7 +385,40 @@ const autoSolver = (input: SolverInput): Promise<SolverOutput> =>
     ...(input.retriever ? { retriever: input.retriever } : {}),
     ...(input.journal ? { journal: input.journal } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
+  };
+}
+
+/**
+ * `--strategy auto`: the governor with its built-in policy — the frontier table of the suite's family for the
+ * cell's model and budget (fitted on training seeds), else the probe → allocation path.
+ */
+const autoSolver = (input: SolverInput): Promise<SolverOutput> => governedSolve(governedInput(input));
+
+/** The governor's probe → difficulty allocation path alone (the built-in policy without its frontier tables). */
+const governedSolver = (input: SolverInput): Promise<SolverOutput> => {
+  const { frontier: _tables, ...probePath } = builtinPolicy().policy;
+  return governedSolve({
+    ...governedInput(input),
+    policy: probePath,
+    policySource: 'probe path (built-in policy without frontier tables)',
   });
+};
+
+/** Samples of an adaptive vote without `@n`: scaled with the budget as `vote`'s are. */
+const adaptiveSamples = (input: SolverInput): number => {
+  const knob = STRATEGY_KNOBS.vote!;
+  return Math.min(knob.max, Math.max(knob.min, Math.floor(input.budgetTokens / knob.perUnit)));
+};
+
+/** The governor's vote arm: the probe's samples reused, widened up to n, stopped once the leader is 3 ahead. */
+const adaptiveVoteSolver = (input: SolverInput): Promise<SolverOutput> =>
+  governedSolve({
+    ...governedInput(input),
+    force: { arm: 'vote', samples: input.parameter ?? adaptiveSamples(input), lead: ADAPTIVE_VOTE_LEAD },
+  });
+
+/** The governor's confidence router: the probe is the first stage; escalate while the stage is unsure. */
+const routerSolver = (input: SolverInput): Promise<SolverOutput> => governedSolve({ ...governedInput(input), force: { arm: 'cascade' } });
 
 /**
  * The lab's architectures: the workflow strategies, the governor (`auto`) and AgentsNet (plain, verified).
@@ -388,6 +433,27 @@ export function defaultArchitectures(): ArchitectureRegistry {
       'governed',
       'the governor probes difficulty and allocates compute (thicket solve --strategy auto)',
       autoSolver,
+    ),
+  );
+  // The governor's own arms, as candidates its frontier tables are fitted from (and to compare against).
+  registry.register(
+    solverArchitecture(
+      'adaptive-vote',
+      'governed',
+      "width that stops once decided: the probe's samples reused, up to n, stopped when the leader is 3 ahead",
+      adaptiveVoteSolver,
+      { name: 'samples', min: 3, max: 64 },
+    ),
+  );
+  registry.register(
+    solverArchitecture('router', 'governed', 'the confidence router: probe the small model, escalate while unsure', routerSolver),
+  );
+  registry.register(
+    solverArchitecture(
+      'governed',
+      'governed',
+      "the governor's probe → difficulty bin → allocation path (no frontier table)",
+      governedSolver,
     ),
   );
   for (const entry of agentsnetArchitectures(agentsnetRunner)) registry.register(entry);

@@ -38,6 +38,7 @@ export {
   type StudyInput,
 } from './study-file.ts';
 export { runStudy, studyRunId, CELL_STEP_KIND, type RunStudyOptions, type StudyProgress, type StudyRun } from './runner.ts';
+export * from './queue/index.ts';
 export * from './analysis/index.ts';
 export {
   writeReport,
@@ -68,5 +69,19 @@ export {
   type SimFitCommandOptions,
   type CommandIO,
 } from './study-command.ts';
-export { Thicket, createThicket, type StudyRequest, type StudyResult } from './thicket.ts';
+export { Thicket, createThicket, type StudyRequest, type StudyResult, type EvalRequest, type EvalResult } from './thicket.ts';
 export * from './tiny.ts';
+export * from './tiny-thread.ts';
+export * from './tiny-thread-eval.ts';
+export * from './datasets/index.ts';
+export * from './scorers/index.ts';
+export * from './eval/index.ts';
+export {
+  governorCandidates,
+  frontierRecords,
+  fitGovernorFromStudies,
+  policyFromRecords,
+  type TrainingStudy,
+  type FitFromStudiesOptions,
+  type FittedFrontierPolicy,
+} from './governor-fit.ts';

@@ -13,19 +13,20 @@
  * shrinking it would silently break the matched-budget comparison.
  */
 import { setMaxListeners } from 'node:events';
-import { UnpricedModelError, VirtualClock, systemClock, toThicketError, type Clock, type RunStatus } from '../core/index.ts';
+import { toThicketError, type Clock, type RunStatus } from '../core/index.ts';
 import { Ledger, type BudgetLimits } from '../budget/index.ts';
-import { Fleet, FleetResolver, TaskOracleRegistry, type FleetConfig, type ModelProfile } from '../models/index.ts';
+import type { FleetConfig } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
-import { cascadeLadder, openFleet } from '../runtime/index.ts';
-import { defaultArchitectures, type ArchitectureDefinition, type ArchitectureRegistry } from './architectures.ts';
-import { buildSuite, registerSuiteTasks } from './suites/index.ts';
-import { cellWriter, callsOnlyJournal } from './cell-journal.ts';
-import { checkStudy, type StudyDefinition } from './study-file.ts';
-import type { CellResult, CriticalityHook, LabTask, ModelFacts, SuiteInstance } from './types.ts';
+import { defaultArchitectures, type ArchitectureRegistry } from './architectures.ts';
+import { cellWriter } from './cell-journal.ts';
+import { budgetLimits, CELL_STEP_KIND, cellWorstCase, executeCell, prepareStudy, type PlannedCell } from './study-cells.ts';
+import type { StudyDefinition } from './study-file.ts';
+import type { CellResult, CriticalityHook, ModelFacts, SuiteInstance } from './types.ts';
 import { modelFacts } from './model-facts.ts';
+import { runTimExperiment, type TimExperiment } from './tiny-thread-eval.ts';
+import type { DispatchCells } from './queue/contract.ts';
 
-export const CELL_STEP_KIND = 'lab-cell';
+export { CELL_STEP_KIND } from './study-cells.ts';
 
 export interface StudyProgress {
   total: number;
@@ -37,6 +38,8 @@ export interface StudyProgress {
   newCalls: number;
   replayedCalls: number;
   newTokens: number;
+  /** Dollars of new (not replayed) calls so far. */
+  newUsd: number;
 }
 
 export interface RunStudyOptions {
@@ -52,6 +55,16 @@ export interface RunStudyOptions {
   clock?: Clock;
   /** Run a dollar-denominated study on models with no known price (their cells cost $0); default: refused (UNPRICED_MODEL). */
   allowUnpriced?: boolean;
+  /**
+   * Suites from elsewhere instead of the study's generated ones (a user's dataset: `thicket eval`). `identity`
+   * stands for their definition in the journal, so resuming on a changed dataset is refused as a changed suite is.
+   */
+  suites?: { build(seed: number): SuiteInstance[]; identity: unknown };
+  /**
+   * Run the cells on queue workers instead of in this process (`thicket study --queue`, see lab/queue): the
+   * dispatcher enqueues the pending cells and resolves once each is journaled (ok or error) by some worker.
+   */
+  dispatch?: DispatchCells;
 }
 
 export interface StudyRun {
@@ -72,104 +85,37 @@ export interface StudyRun {
   /** New calls on the embedded engine: prompt tokens billed vs evaluated (absent when no call reported it). */
   promptTokens?: { billed: number; evaluated: number };
   newUsage: { totalTokens: number; usd: number };
+  /** The study's TIM experiment (`tim` in the study file), when it has one and the cells were not cancelled. */
+  tim?: TimExperiment;
   elapsedMs: number;
   suites: Array<{ name: string; kind: string; seed: number; items: number; description: string; corpusPath?: string }>;
 }
 
-interface PlannedCell {
-  index: number;
-  stepId: string;
-  suite: SuiteInstance;
-  task: LabTask;
-  architecture: string;
-  definition: ArchitectureDefinition;
-  parameter: number | undefined;
-  budget: number;
-  model: string;
-  seed: number;
-}
-
 export const studyRunId = (studyId: string): string => `study-${studyId}`;
-
-function budgetLimits(study: StudyDefinition, budget: number): BudgetLimits {
-  return study.budgetUnit === 'usd' ? { usd: budget } : { totalTokens: budget };
-}
-
-/** A usd budget in token-equivalents at the model's mean price (knobs scale in tokens). */
-function tokenEquivalent(study: StudyDefinition, budget: number, profile: ModelProfile): number {
-  if (study.budgetUnit === 'tokens') return budget;
-  const perToken = (profile.priceInputPerMillion + profile.priceOutputPerMillion) / 2 / 1e6;
-  return perToken > 0 ? budget / perToken : 100_000;
-}
 
 export async function runStudy(study: StudyDefinition, options: RunStudyOptions): Promise<StudyRun> {
   const started = performance.now();
   const config = options.config ?? { version: 1, models: {} };
-  const registry = options.architectures ?? defaultArchitectures();
-  const probe = new FleetResolver({ config, clock: systemClock, seed: 0 });
-  checkStudy(study, registry, probe, study.source ? `study ${study.source}` : 'study');
-  const profiles = new Map<string, ModelProfile>();
-  const profileOf = (reference: string): ModelProfile => {
-    let profile = profiles.get(reference);
-    if (!profile) profiles.set(reference, (profile = probe.resolve(reference).profile));
-    return profile;
-  };
-  const ladders = new Map(study.models.map((model) => [model, cascadeLadder(model, config)]));
-  const referenced = [...new Set([...ladders.values()].flat())];
-  const simulated = referenced.every((reference) => profileOf(reference).simulated);
-  // Dollar budgets on a model with no price would all be $0 (every budget the same, none enforced): refused
-  // before anything is journaled or sent.
-  if ((study.budgetUnit === 'usd' || study.limits?.usd !== undefined) && options.allowUnpriced !== true) {
-    const unpriced = referenced.filter((reference) => profileOf(reference).unpriced === true);
-    if (unpriced.length > 0) throw new UnpricedModelError(unpriced);
-  }
-  const clock = options.clock ?? (simulated && process.env['THICKET_SIM_CLOCK'] !== 'real' ? new VirtualClock() : systemClock);
-  const oracle = new TaskOracleRegistry();
-
-  // Suites per seed, fleets per seed (the seed drives the sim and the generators), then the cell plan.
-  const suites: SuiteInstance[] = [];
-  const fleets = new Map<number, Fleet>();
-  for (const seed of study.seeds) {
-    fleets.set(seed, openFleet({ config, seed, models: referenced, clock, tasks: oracle }).fleet);
-    for (const spec of study.suites) {
-      const suite = buildSuite(spec, { seed, ...(options.corpusDir !== undefined ? { corpusDir: options.corpusDir } : {}) });
-      registerSuiteTasks(oracle, suite);
-      suites.push(suite);
-    }
-  }
-  const notRunnable: StudyRun['notRunnable'] = [];
-  const plan: PlannedCell[] = [];
-  for (const suite of suites) {
-    const runnable = study.architectures.flatMap((architecture) => {
-      const parsed = registry.parse(architecture);
-      if ('problem' in parsed) return [];
-      const reason = parsed.definition.unsupported(suite);
-      if (reason !== undefined) {
-        if (!notRunnable.some((entry) => entry.suite === suite.name && entry.architecture === architecture))
-          notRunnable.push({ suite: suite.name, architecture, reason });
-        return [];
-      }
-      return [{ architecture, ...parsed }];
-    });
-    for (const task of suite.tasks) {
-      for (const model of study.models) {
-        for (const budget of study.budgets) {
-          for (const { architecture, definition, parameter } of runnable) {
-            const stepId = `c/${task.id}/${architecture}/${budget}${study.budgetUnit === 'usd' ? 'usd' : ''}/${model}`;
-            plan.push({ index: plan.length, stepId, suite, task, architecture, definition, parameter, budget, model, seed: suite.seed });
-          }
-        }
-      }
-    }
-  }
+  const prepared = prepareStudy(study, {
+    config,
+    architectures: options.architectures ?? defaultArchitectures(),
+    ...(options.corpusDir !== undefined ? { corpusDir: options.corpusDir } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.allowUnpriced !== undefined ? { allowUnpriced: options.allowUnpriced } : {}),
+    ...(options.suites ? { suites: options.suites } : {}),
+  });
+  const { plan, suites, referenced, simulated, notRunnable } = prepared;
+  const profileOf = (reference: string): ReturnType<typeof prepared.profileOf> => prepared.profileOf(reference);
 
   const { journal } = options;
   const runId = studyRunId(study.id);
   const args = {
-    suites: study.suites,
+    suites: options.suites ? options.suites.identity : study.suites,
     maxOutputTokens: study.maxOutputTokens,
     budgetPolicy: study.budgetPolicy,
     budgetUnit: study.budgetUnit,
+    // Only when set, so studies journaled before it existed still resume.
+    ...(study.optimize ? { optimize: study.optimize } : {}),
   };
   const { resumed } = journal.beginOrResumeRun({
     id: runId,
@@ -180,9 +126,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     simulated,
     budget: study.limits ?? {},
   });
-  const finished = new Map<string, CellResult>();
-  for (const row of journal.getSteps(runId))
-    if (row.kind === CELL_STEP_KIND && row.status === 'ok' && row.output !== null) finished.set(row.stepId, row.output as CellResult);
+  const finished = finishedCells(journal, runId);
 
   const progress: StudyProgress = {
     total: plan.length,
@@ -193,6 +137,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
     newCalls: 0,
     replayedCalls: 0,
     newTokens: 0,
+    newUsd: 0,
   };
   for (const cell of plan) {
     const entry = (progress.bySuite[cell.suite.name] ??= { total: 0, done: 0 });
@@ -211,34 +156,136 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   }
   options.onProgress?.({ ...progress });
 
+  // One signal for every cell: each running workflow and call listens to it, so lift the default cap of 10.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const relay = (): void => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) relay();
+  else options.signal?.addEventListener('abort', relay, { once: true });
+  const signal = controller.signal;
+  const failures: StudyRun['failures'] = [];
+  let executed = 0;
+  let studyBudgetHit: boolean;
+  // Embedded-engine calls: prompt tokens billed (each call's whole prompt) vs evaluated (shared prefixes copied).
+  const promptTokens = { billed: 0, evaluated: 0 };
+
+  if (options.dispatch) {
+    // On queue workers: they journal each cell; what they report back feeds the progress bar, and the results
+    // are read back from the journal (one source of truth, whichever worker ran a cell, retried or not).
+    try {
+      const outcome = await options.dispatch({
+        study,
+        runId,
+        cells: pending.map((cell) => cell.stepId),
+        signal,
+        onCell: (report) => {
+          if (report.outcome === 'no-room') return; // not started: counted in notStarted, as in-process
+          progress.done++;
+          if (report.outcome === 'error') progress.failed++;
+          progress.newCalls += report.newCalls;
+          progress.replayedCalls += report.replayedCalls;
+          progress.newTokens += report.newTokens;
+          progress.newUsd += report.newUsd;
+          const suite = plan.find((cell) => cell.stepId === report.stepId)?.suite.name;
+          if (suite !== undefined) progress.bySuite[suite]!.done++;
+          options.onProgress?.({ ...progress });
+        },
+      });
+      studyBudgetHit = outcome.budgetExhausted;
+    } finally {
+      options.signal?.removeEventListener('abort', relay);
+    }
+    const after = finishedCells(journal, runId);
+    for (const cell of pending) {
+      const result = after.get(cell.stepId);
+      if (result) {
+        results[cell.index] = result;
+        executed++;
+      }
+    }
+    for (const row of journal.getSteps(runId))
+      if (row.kind === CELL_STEP_KIND && row.status === 'error') {
+        const error = (row.output as { error?: { code?: string; message?: string } } | null)?.error;
+        failures.push({ stepId: row.stepId, code: error?.code ?? 'ERROR', message: error?.message ?? 'cell failed' });
+      }
+  } else {
+    const local = await runCellsHere(prepared, pending, { ...options, runId, signal, progress, results, failures, promptTokens });
+    executed = local.executed;
+    studyBudgetHit = local.budgetHit;
+    options.signal?.removeEventListener('abort', relay);
+  }
+  const notStarted = pending.length - executed - failures.length;
+  const status: RunStatus = signal.aborted ? 'cancelled' : studyBudgetHit ? 'budget_exhausted' : failures.length > 0 ? 'error' : 'ok';
+  const cells = results.filter((result): result is CellResult => result !== undefined);
+  const tim =
+    study.tim && !signal.aborted
+      ? await runTimExperiment(study.tim.model, { items: study.tim.items, bufferSize: study.tim.bufferSize })
+      : undefined;
+  journal.finishRun(runId, {
+    status,
+    usage: { cells: cells.length, failed: failures.length, newTokens: progress.newTokens, newUsd: progress.newUsd },
+  });
+  return {
+    studyId: study.id,
+    runId,
+    status,
+    simulated,
+    models: Object.fromEntries(referenced.map((reference) => [reference, modelFacts(reference, profileOf(reference))])),
+    resumed,
+    cells,
+    counts: { planned: plan.length, executed, resumed: progress.resumed, failed: failures.length, notStarted },
+    notRunnable,
+    failures: failures.slice(0, 50),
+    calls: { new: progress.newCalls, replayed: progress.replayedCalls },
+    ...(promptTokens.billed > 0 ? { promptTokens } : {}),
+    newUsage: { totalTokens: progress.newTokens, usd: progress.newUsd },
+    ...(tim ? { tim } : {}),
+    elapsedMs: performance.now() - started,
+    suites: suites.map((suite) => ({
+      name: suite.name,
+      kind: suite.kind,
+      seed: suite.seed,
+      items: suite.tasks.length,
+      description: suite.description,
+      ...(suite.corpusPath !== undefined ? { corpusPath: suite.corpusPath } : {}),
+    })),
+  };
+}
+
+/** The study's finished cells in the journal (errors are not finished: a re-run tries them again). */
+export function finishedCells(journal: Journal, runId: string): Map<string, CellResult> {
+  const finished = new Map<string, CellResult>();
+  for (const row of journal.getSteps(runId))
+    if (row.kind === CELL_STEP_KIND && row.status === 'ok' && row.output !== null) finished.set(row.stepId, row.output as CellResult);
+  return finished;
+}
+
+interface LocalRun {
+  runId: string;
+  signal: AbortSignal;
+  progress: StudyProgress;
+  results: Array<CellResult | undefined>;
+  failures: StudyRun['failures'];
+  promptTokens: { billed: number; evaluated: number };
+}
+
+/** The in-process scheduler: `study.concurrency` cells at once, study-wide caps on one ledger. */
+async function runCellsHere(
+  prepared: ReturnType<typeof prepareStudy>,
+  pending: PlannedCell[],
+  options: RunStudyOptions & LocalRun,
+): Promise<{ executed: number; budgetHit: boolean }> {
+  const { study, fleets, clock } = prepared;
+  const { journal, runId, signal, progress, results, failures, promptTokens } = options;
   const studyLimits: BudgetLimits = {
     ...(study.limits?.usd !== undefined ? { usd: study.limits.usd } : {}),
     ...(study.limits?.tokens !== undefined ? { totalTokens: study.limits.tokens } : {}),
   };
-  // Tokens per compute axis, per cell budget (the second path segment), from settled and replayed spend.
-  const axes = new Map<string, Record<string, number>>();
-  // Tokens per model, per cell (a cascade's split between its small and large model).
-  const byModel = new Map<string, Record<string, number>>();
-  let newUsd = 0;
   const track = (ledger: Ledger): Ledger => {
     ledger.onEvent((event) => {
-      if (event.kind !== 'settle' && event.kind !== 'charge') return;
-      const cell = event.budget.split('/')[1];
-      if (cell === undefined) return;
-      let record = axes.get(cell);
-      if (!record) axes.set(cell, (record = {}));
-      const axis = event.tags.axis ?? 'other';
-      record[axis] = (record[axis] ?? 0) + event.amount.inputTokens + event.amount.outputTokens;
-      const model = event.tags.model;
-      if (model !== undefined) {
-        let models = byModel.get(cell);
-        if (!models) byModel.set(cell, (models = {}));
-        models[model] = (models[model] ?? 0) + event.amount.inputTokens + event.amount.outputTokens;
-      }
-      if (event.kind === 'settle') {
-        progress.newTokens += event.amount.inputTokens + event.amount.outputTokens;
-        newUsd += event.amount.usd;
-      }
+      if (event.kind !== 'settle') return;
+      progress.newTokens += event.amount.inputTokens + event.amount.outputTokens;
+      progress.newUsd += event.amount.usd;
     });
     return ledger;
   };
@@ -246,9 +293,7 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   // Without, each cell gets its own ledger: a study-long ledger would keep every budget it ever carved.
   const studyLedger =
     Object.keys(studyLimits).length > 0 ? track(new Ledger({ clock, limits: studyLimits, rootName: 'study' })) : undefined;
-  // Embedded-engine calls: prompt tokens billed (each call's whole prompt) vs evaluated (shared prefixes copied).
-  const promptTokens = { billed: 0, evaluated: 0 };
-  for (const fleet of fleets.values()) {
+  const unsubscribe = [...fleets.values()].map((fleet) =>
     fleet.onEvent((event) => {
       if (event.type !== 'call-end') return;
       if (event.replayed) progress.replayedCalls++;
@@ -257,108 +302,47 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
         promptTokens.billed += event.usage.inputTokens;
         promptTokens.evaluated += event.evaluatedPromptTokens;
       }
-    });
-  }
-  // One signal for every cell: each running workflow and call listens to it, so lift the default cap of 10.
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  const relay = (): void => controller.abort(options.signal?.reason);
-  if (options.signal?.aborted) relay();
-  else options.signal?.addEventListener('abort', relay, { once: true });
-  const signal = controller.signal;
+    }),
+  );
   const writer = cellWriter(journal, runId);
-  const failures: StudyRun['failures'] = [];
   let executed = 0;
   let studyBudgetHit = false;
-  const maxPrice = Math.max(
-    0,
-    ...referenced.map((reference) => Math.max(profileOf(reference).priceInputPerMillion, profileOf(reference).priceOutputPerMillion)),
-  );
-
-  /** Whether the study's remaining budget covers this cell's whole matched budget. */
+  /**
+   * Cells running now and their budgets: a cell started on room that running cells still need would be starved
+   * by the study's cap mid-run, degraded, and scored as if the model had been wrong — so that room is kept.
+   */
+  const inFlight = new Map<number, { worst: { tokens: number; usd: number }; budget: ReturnType<Ledger['root']['child']> }>();
+  /** Workers waiting for room: woken whenever a cell ends. */
+  const cellEnded: Array<() => void> = [];
+  /** Whether the study's remaining budget, less what running cells may still spend, covers this cell's whole budget. */
   const fits = (cell: PlannedCell): boolean => {
     if (!studyLedger) return true;
     const room = studyLedger.root.remaining();
-    const tokens = study.budgetUnit === 'tokens' ? cell.budget : 0;
-    const usd = study.budgetUnit === 'usd' ? cell.budget : (cell.budget * maxPrice) / 1e6;
+    for (const { worst, budget } of inFlight.values()) {
+      const committed = { spent: budget.spent(), reserved: budget.reserved() };
+      room.totalTokens -= Math.max(0, worst.tokens - committed.spent.totalTokens - committed.reserved.totalTokens);
+      room.usd -= Math.max(0, worst.usd - committed.spent.usd - committed.reserved.usd);
+    }
+    const { tokens, usd } = cellWorstCase(prepared, cell);
     return room.totalTokens >= tokens && room.usd >= usd - 1e-12;
   };
 
   const runCell = async (cell: PlannedCell): Promise<void> => {
-    const fleet = fleets.get(cell.seed)!;
-    const profile = profileOf(cell.model);
     const ledger = studyLedger ?? track(new Ledger({ clock, rootName: 'study' }));
     const budget = ledger.root.child(`c${cell.index}`, { limits: budgetLimits(study, cell.budget) });
-    const startedAt = clock.now();
+    if (studyLedger) inFlight.set(cell.index, { worst: cellWorstCase(prepared, cell), budget });
     try {
-      const outcome = await cell.definition.run({
-        task: cell.task,
-        suite: cell.suite,
-        fleet,
+      const outcome = await executeCell(prepared, cell, {
+        journal,
+        runId,
         budget,
-        budgetTokens: tokenEquivalent(study, cell.budget, profile),
-        model: cell.model,
-        parameter: cell.parameter,
-        maxOutputTokens: study.maxOutputTokens,
-        budgetPolicy: study.budgetPolicy,
-        cascadeModels: ladders.get(cell.model)!,
-        journal: { journal: callsOnlyJournal(journal, cell.stepId), runId },
-        stepPrefix: `${cell.stepId}/`,
         signal,
+        ...(options.criticality ? { criticality: options.criticality } : {}),
       });
-      if (signal.aborted || outcome.status === 'cancelled') return;
-      const spent = budget.spent();
-      const criticality = options.criticality && outcome.graph ? await options.criticality(outcome.graph) : undefined;
-      const result: CellResult = {
-        suite: cell.suite.name,
-        taskId: cell.task.id,
-        architecture: cell.architecture,
-        base: cell.definition.name,
-        family: cell.definition.family,
-        budget: cell.budget,
-        budgetUnit: study.budgetUnit,
-        model: cell.model,
-        seed: cell.seed,
-        score: outcome.score ?? cell.suite.check(cell.task, outcome.answer),
-        answer: outcome.answer ?? null,
-        status: outcome.status,
-        difficulty: cell.task.difficulty,
-        usage: {
-          inputTokens: spent.inputTokens,
-          outputTokens: spent.outputTokens,
-          totalTokens: spent.totalTokens,
-          usd: spent.usd,
-          calls: spent.calls,
-        },
-        axes: axes.get(`c${cell.index}`) ?? {},
-        byModel: byModel.get(`c${cell.index}`) ?? {},
-        searchSteps: outcome.searchSteps,
-        toolCalls: outcome.toolCalls,
-        latencyMs: clock.now() - startedAt,
-        degraded: outcome.degraded,
-        simulated: outcome.simulated,
-        graph: { nodes: outcome.graph?.nodes.length ?? 0, edges: outcome.graph?.edges.length ?? 0 },
-        ...(criticality ? { criticality } : {}),
-        meta: cell.task.meta,
-      };
-      results[cell.index] = result;
+      if (!outcome) return;
+      results[cell.index] = outcome.result;
       executed++;
-      writer.write({
-        stepId: cell.stepId,
-        kind: CELL_STEP_KIND,
-        status: 'ok',
-        input: {
-          suite: cell.suite.name,
-          taskId: cell.task.id,
-          architecture: cell.architecture,
-          budget: cell.budget,
-          model: cell.model,
-          seed: cell.seed,
-          answer: cell.task.answer,
-          difficulty: cell.task.difficulty,
-        },
-        output: result,
-      });
+      writer.write(outcome.step);
     } catch (caught) {
       if (signal.aborted) return;
       const error = toThicketError(caught);
@@ -366,7 +350,8 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
       progress.failed++;
       writer.write({ stepId: cell.stepId, kind: CELL_STEP_KIND, status: 'error', output: { error: error.toJSON() } });
     } finally {
-      axes.delete(`c${cell.index}`);
+      inFlight.delete(cell.index);
+      for (const wake of cellEnded.splice(0)) wake();
       progress.done++;
       progress.bySuite[cell.suite.name]!.done++;
       options.onProgress?.({ ...progress });
@@ -389,9 +374,13 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
         }
       }
       const cell = pending[next++]!;
-      if (!fits(cell)) {
-        studyBudgetHit = true;
-        return;
+      // No room while other cells run: wait for one to end (it may leave room unspent); none running: the cap is hit.
+      while (!fits(cell)) {
+        if (inFlight.size === 0 || signal.aborted || studyBudgetHit) {
+          studyBudgetHit = true;
+          return;
+        }
+        await new Promise<void>((wake) => cellEnded.push(wake));
       }
       await runCell(cell);
     }
@@ -399,40 +388,13 @@ export async function runStudy(study: StudyDefinition, options: RunStudyOptions)
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(study.concurrency, pending.length)) }, worker));
   } finally {
-    options.signal?.removeEventListener('abort', relay);
     writer.close();
+    for (const stop of unsubscribe) stop();
   }
   // Still no room: raises JOURNAL_FULL (the cells finished meanwhile are kept in memory only, and run again on
   // resume). Room again: writes what was kept and goes on.
   if (journal.storageFailure) journal.flush();
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- the journal's own (wrapped) error
   if (journalFull !== undefined) throw journalFull;
-  const notStarted = pending.length - executed - failures.length;
-  const status: RunStatus = signal.aborted ? 'cancelled' : studyBudgetHit ? 'budget_exhausted' : failures.length > 0 ? 'error' : 'ok';
-  const cells = results.filter((result): result is CellResult => result !== undefined);
-  journal.finishRun(runId, { status, usage: { cells: cells.length, failed: failures.length, newTokens: progress.newTokens, newUsd } });
-  return {
-    studyId: study.id,
-    runId,
-    status,
-    simulated,
-    models: Object.fromEntries(referenced.map((reference) => [reference, modelFacts(reference, profileOf(reference))])),
-    resumed,
-    cells,
-    counts: { planned: plan.length, executed, resumed: progress.resumed, failed: failures.length, notStarted },
-    notRunnable,
-    failures: failures.slice(0, 50),
-    calls: { new: progress.newCalls, replayed: progress.replayedCalls },
-    ...(promptTokens.billed > 0 ? { promptTokens } : {}),
-    newUsage: { totalTokens: progress.newTokens, usd: newUsd },
-    elapsedMs: performance.now() - started,
-    suites: suites.map((suite) => ({
-      name: suite.name,
-      kind: suite.kind,
-      seed: suite.seed,
-      items: suite.tasks.length,
-      description: suite.description,
-      ...(suite.corpusPath !== undefined ? { corpusPath: suite.corpusPath } : {}),
-    })),
-  };
+  return { executed, budgetHit: studyBudgetHit };
 }

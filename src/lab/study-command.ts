@@ -22,7 +22,7 @@ import {
   type InputIssue,
 } from '../core/index.ts';
 import { FleetResolver, loadFleetConfig, type FleetConfig } from '../models/index.ts';
-import { Journal, defaultJournalPath } from '../journal/index.ts';
+import { Journal, defaultJournalTarget, isPostgresUrl, resolveJournalTarget } from '../journal/index.ts';
 import { analyzeStudy, type StudyAnalysis } from './analysis/index.ts';
 import { defaultStudyHooks, type StudyHooks } from './hooks.ts';
 import { writeReport, type ReportFiles } from './report/index.ts';
@@ -30,6 +30,7 @@ import { runStudy, type StudyProgress, type StudyRun } from './runner.ts';
 import { mergeFleetConfigModel, type MergeResult } from './merge-fleet-config.ts';
 import { fitSimProfile, type SimProfileFit } from './sim-fit.ts';
 import { builtinStudyPath, checkStudy, loadStudyFile, parseStudy, type StudyDefinition } from './study-file.ts';
+import { queueDispatcher, queuePrefixIssue, resolveRedisUrl } from './queue/index.ts';
 
 export const QUICK_FLEETS = ['tiny', 'sim'] as const;
 export type QuickFleet = (typeof QUICK_FLEETS)[number];
@@ -68,6 +69,13 @@ export interface StudyCommandOptions {
   fleetConfig?: FleetConfig;
   /** Dollar budgets on models with no known price (`--allow-unpriced`): run anyway (they cost $0). */
   allowUnpriced?: boolean;
+  /**
+   * Run the cells on `thicket worker` processes through this Redis (`--queue [url]`; `true`: THICKET_REDIS_URL,
+   * else the local default). The workers open the same journal: a path on a disk they share, or a postgres:// URL.
+   */
+  queue?: string | boolean;
+  /** Key prefix of the queue in Redis (`--queue-prefix`; the workers' `--prefix`). */
+  queuePrefix?: string;
 }
 
 export interface CommandIO {
@@ -78,6 +86,8 @@ export interface CommandIO {
   signal?: AbortSignal;
   /** Install a SIGINT handler that cancels the study (default true). */
   handleSigint?: boolean;
+  /** Called with the cells done so far (the gateway's study jobs report it to the console). */
+  onProgress?: (progress: StudyProgress) => void;
   hooks?: StudyHooks;
   now?: () => Date;
 }
@@ -94,6 +104,8 @@ export interface StudyCommandResult {
   calls: StudyRun['calls'];
   /** Embedded-engine calls: prompt tokens billed vs evaluated. */
   promptTokens?: StudyRun['promptTokens'];
+  /** The TIM experiment, when the study has one (`tim`). */
+  tim?: StudyRun['tim'];
   elapsedMs: number;
   journal: string;
   headline: { text: string; shares: Record<string, number>; explained: number } | null;
@@ -249,6 +261,19 @@ function printSummary(io: CommandIO, result: StudyCommandResult, analysis: Study
       `Prompt tokens on the embedded engine: ${result.promptTokens.evaluated.toLocaleString('en-US')} evaluated of ` +
         `${result.promptTokens.billed.toLocaleString('en-US')} billed (samples of one prompt share its evaluation)`,
     );
+  if (result.tim) {
+    const { modes, contextSize } = result.tim;
+    const part = (name: string, mode: keyof typeof modes): string => {
+      const found = modes[mode];
+      if (!found) return '';
+      const overflows = found.overflows ? `, ${found.overflows} ran out of context` : '';
+      return `${name} ${Math.round(found.accuracy * 100)}% (peak ${found.peakKv.max} cells${overflows})`;
+    };
+    io.out(
+      `TIM on ${result.tim.reference}, ${result.tim.items} problems past the ${contextSize}-cell context: ` +
+        [part('KV-pruned thread', 'pruned'), part('unpruned', 'unpruned'), part('chain of thought', 'cot')].filter(Boolean).join(' · '),
+    );
+  }
   if (result.tinyModels.length > 0)
     io.out(
       pc.cyan(`REAL — tiny models trained on synthetic tasks (${result.tinyModels.join(', ')}): real inference, not a capable model.`),
@@ -292,12 +317,18 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
   const study = resolveStudy(options);
   const config = options.fleetConfig ?? loadFleetConfig(options.config ?? study.config).config;
   const outDir = resolve(options.out ?? study.output ?? `thicket-lab/${study.id}`);
-  const journalPath = resolve(options.db ?? defaultJournalPath());
+  const journalPath = resolveJournalTarget(options.db ?? defaultJournalTarget());
   const hooks = io.hooks ?? defaultStudyHooks();
   // Everything that can be refused is refused before the journal is opened (created) and any cell runs: the
   // study's architectures and models, and the folders it will write (the report and corpus under --out).
-  const locationIssues = [writableFolderIssue(outDir, '--out'), writableFolderIssue(dirname(journalPath), '--journal')];
+  const locationIssues = [
+    writableFolderIssue(outDir, '--out'),
+    isPostgresUrl(journalPath) ? undefined : writableFolderIssue(dirname(journalPath), '--journal'),
+  ];
   const problems = locationIssues.filter((issue): issue is InputIssue => issue !== undefined);
+  const redisUrl = options.queue !== undefined && options.queue !== false ? resolveRedisUrl(options.queue, '--queue', problems) : undefined;
+  const prefixIssue = queuePrefixIssue(options.queuePrefix, '--queue-prefix');
+  if (prefixIssue) problems.push(prefixIssue);
   if (problems.length > 0) throw new InvalidInputError('Cannot run the study', problems);
   checkStudy(
     study,
@@ -305,7 +336,7 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
     new FleetResolver({ config, clock: systemClock, seed: 0 }),
     study.source ? `study ${study.source}` : 'study',
   );
-  mkdirSync(dirname(journalPath), { recursive: true });
+  if (!isPostgresUrl(journalPath)) mkdirSync(dirname(journalPath), { recursive: true });
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(io.signal?.reason ?? new CancelledError('Interrupted (SIGINT).'));
   io.signal?.addEventListener('abort', onAbort, { once: true });
@@ -322,8 +353,29 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
       ...(hooks.criticality ? { criticality: hooks.criticality } : {}),
       corpusDir: resolve(outDir, 'corpus'),
       signal: controller.signal,
-      ...(bars ? { onProgress: bars.update } : {}),
+      ...(bars || io.onProgress
+        ? {
+            onProgress: (progress: StudyProgress) => {
+              bars?.update(progress);
+              io.onProgress?.(progress);
+            },
+          }
+        : {}),
       ...(options.allowUnpriced === true ? { allowUnpriced: true } : {}),
+      ...(redisUrl !== undefined
+        ? {
+            dispatch: queueDispatcher({
+              redisUrl,
+              journal,
+              journalTarget: journalPath,
+              config,
+              corpusDir: resolve(outDir, 'corpus'),
+              ...(options.allowUnpriced === true ? { allowUnpriced: true } : {}),
+              notice: (line) => io.err(line),
+              ...(options.queuePrefix !== undefined ? { prefix: options.queuePrefix } : {}),
+            }),
+          }
+        : {}),
     });
   } finally {
     bars?.stop();
@@ -356,6 +408,7 @@ export async function studyCommand(options: StudyCommandOptions, io: CommandIO):
     counts: run.counts,
     calls: run.calls,
     ...(run.promptTokens ? { promptTokens: run.promptTokens } : {}),
+    ...(run.tim ? { tim: run.tim } : {}),
     elapsedMs: run.elapsedMs,
     journal: journalPath,
     headline: decomposition
@@ -389,7 +442,7 @@ export interface SimFitCommandOptions {
 }
 
 export async function simFitCommand(options: SimFitCommandOptions, io: CommandIO): Promise<{ exitCode: number; fit: SimProfileFit }> {
-  const path = resolve(options.fromJournal ?? options.db ?? defaultJournalPath());
+  const path = resolveJournalTarget(options.fromJournal ?? options.db ?? defaultJournalTarget());
   // Reading only: a missing path is refused (never created), and a journal the user cannot write still reads.
   const journal = Journal.openReadOnly(path);
   let fit: SimProfileFit;

@@ -35,6 +35,7 @@ describe('shipped studies', () => {
     const tiny = loadStudyFile(builtinStudyPath('quick'));
     assert.equal(tiny.id, 'quick');
     assert.deepEqual(tiny.models, ['tiny:direct-small', 'tiny:reasoning-small', 'tiny:reasoning-large']);
+    assert.deepEqual(tiny.tim, { model: 'tiny:thread-small', items: 10, bufferSize: 2 });
     checkStudy(tiny, defaultArchitectures(), resolver);
     const quick = loadStudyFile(builtinStudyPath('quick-sim'));
     assert.equal(quick.id, 'quick-sim');
@@ -89,6 +90,25 @@ describe('parse errors', () => {
   });
 });
 
+describe('optimize', () => {
+  it("sets auto's objective; an unknown one is refused with its path", () => {
+    const base = {
+      version: 1,
+      id: 'o',
+      suites: [{ kind: 'arithmetic', items: 2 }],
+      architectures: ['auto'],
+      budgets: [800],
+      models: ['sim:small'],
+    };
+    assert.equal(parseStudy({ ...base, optimize: 'usd' }).optimize, 'usd');
+    assert.equal(parseStudy(base).optimize, undefined);
+    assert.deepEqual(
+      issuesOf(() => parseStudy({ ...base, optimize: 'karma' })).map((issue) => issue.path),
+      ['optimize'],
+    );
+  });
+});
+
 describe('schema errors', () => {
   it('lists every structural problem with its path', () => {
     const issues = issuesOf(() =>
@@ -136,9 +156,11 @@ describe('schema errors', () => {
         architectures: ['single', 'single'],
         budgets: [100.5, 200],
         models: ['sim:small'],
+        tim: { model: 'tiny:reasoning-small' },
       }),
     );
-    assert.deepEqual(issues.map((issue) => issue.path).sort(), ['architectures[1]', 'budgets[0]', 'suites[1].name']);
+    assert.deepEqual(issues.map((issue) => issue.path).sort(), ['architectures[1]', 'budgets[0]', 'suites[1].name', 'tim.model']);
+    assert.match(issues.find((issue) => issue.path === 'tim.model')!.message, /not a tiny thread model \(tiny:thread-small\)/);
   });
 
   it('fills in defaults and names suites after their kind', () => {

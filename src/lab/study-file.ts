@@ -16,7 +16,8 @@ import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InvalidInputError, readUserFile, type InputIssue } from '../core/index.ts';
-import { zodIssues, type ModelResolver } from '../models/index.ts';
+import { TINY_MODELS, TINY_PREFIX, tinyModelInfo, zodIssues, type ModelResolver } from '../models/index.ts';
+import { OBJECTIVES } from '../governor/index.ts';
 import type { ArchitectureRegistry } from './architectures.ts';
 import { AGENTSNET_FAMILIES, AGENTSNET_TASKS, type SuiteSpec } from './suites/index.ts';
 
@@ -97,9 +98,24 @@ export const studySchema = z
     maxOutputTokens: z.number().int().min(16).max(1_000_000).default(384),
     /** `degrade`: run, operators do less when the cap bites; `scale`: shrink the workflow to the cap first. */
     budgetPolicy: z.enum(['degrade', 'scale']).default('degrade'),
+    /** What `auto` spends least of at the accuracy the budget buys — its frontier table's objective (default tokens). */
+    optimize: z.enum(OBJECTIVES).optional(),
     /** Optional caps on the whole study's spend; cells that could overrun them are not started. */
     limits: z
       .object({ usd: z.number().positive().max(Number.MAX_SAFE_INTEGER).optional(), tokens: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
+    /**
+     * The TIM experiment after the cells (src/lab/tiny-thread-eval.ts): a `tiny:` thread model on held-out problems
+     * whose full thread trace exceeds its context — KV-pruned thread vs unpruned vs chain of thought. Local and
+     * free; measured again on resume (greedy decoding on one sequence: the same result).
+     */
+    tim: z
+      .object({
+        model: z.string().min(1),
+        items: z.number().int().min(1).max(1000).default(10),
+        bufferSize: z.number().int().min(1).max(8).default(2),
+      })
       .strict()
       .optional(),
     /** Fleet config file (relative to the study file). */
@@ -145,6 +161,10 @@ export function parseStudy(value: unknown, source = 'study'): StudyDefinition {
       (budget, index) =>
         Number.isInteger(budget) || issues.push({ path: `budgets[${index}]`, message: 'token budgets must be whole numbers' }),
     );
+  if (rest.tim && tinyModelInfo(rest.tim.model)?.format !== 'thread') {
+    const threads = TINY_MODELS.filter((model) => model.format === 'thread').map((model) => `${TINY_PREFIX}${model.name}`);
+    issues.push({ path: 'tim.model', message: `"${rest.tim.model}" is not a tiny thread model (${threads.join(', ')})` });
+  }
   if (issues.length > 0) throw new InvalidInputError(`Invalid ${source}`, issues);
   return { ...rest, suites: named.map(({ index: _index, ...suite }) => suite) };
 }

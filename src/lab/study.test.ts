@@ -172,6 +172,24 @@ describe('study-wide caps', () => {
     assert.ok(spent <= 9000, `spent ${spent}`);
     assert.equal(run.newUsage.totalTokens, spent);
   });
+
+  it('keeps room for the cells running: a cap never starves a started cell (it would be degraded and scored as wrong)', async () => {
+    const journal = Journal.open(join(scratch, 'starve.db'));
+    // Uncapped, every cell's outcome; then a cap of 3 whole 4,000-token cells with 4 running at once.
+    const free = new Map(
+      (await runStudy(tiny({ id: 'free', budgets: [4000] }), { journal })).cells.map((cell) => [
+        cell.taskId + cell.architecture,
+        outcome(cell),
+      ]),
+    );
+    const run = await runStudy(tiny({ id: 'starve', budgets: [4000], limits: { tokens: 12_000 } }), { journal });
+    journal.close();
+    assert.equal(run.status, 'budget_exhausted');
+    assert.ok(run.counts.executed >= 3 && run.counts.notStarted > 0, JSON.stringify(run.counts));
+    // Every cell that ran did exactly what it did uncapped (same answer, score and spend): none was cut short.
+    for (const cell of run.cells) assert.equal(outcome(cell), free.get(cell.taskId + cell.architecture));
+    assert.ok(run.cells.reduce((sum, cell) => sum + cell.usage.totalTokens, 0) <= 12_000);
+  });
 });
 
 describe('resume', () => {

@@ -15,7 +15,9 @@
  * ```
  */
 import { ThicketRuntime, resolveThicketOptions, type ThicketOptions } from '../runtime/index.ts';
+import type { StudyProgress } from './runner.ts';
 import { studyCommand, type QuickFleet, type StudyCommandOptions, type StudyCommandResult } from './study-command.ts';
+import { evalCommand, type EvalCommandOptions, type EvalCommandResult } from './eval/index.ts';
 
 export interface StudyRequest {
   /**
@@ -38,9 +40,32 @@ export interface StudyRequest {
   /** Report folder (default: the study's `output`, else `thicket-lab/<id>`), or `false` for no report. */
   report?: string | false;
   signal?: AbortSignal;
+  /** Called as cells finish: total, done, failed, per suite, calls and tokens so far. */
+  onProgress?: (progress: StudyProgress) => void;
 }
 
 export type StudyResult = Omit<StudyCommandResult, 'exitCode'>;
+
+/**
+ * An evaluation on your own data (`thicket eval`): the dataset (or an eval file) and, as in the command, the
+ * preset, field mapping, scorer, strategies, budgets (`'2k,8k'`), models and seeds. `id` starts or resumes it;
+ * `idField` is the command's `--id` (the field holding each item's id: `id` here names the eval, as for studies).
+ */
+export interface EvalRequest extends Omit<
+  EvalCommandOptions,
+  'target' | 'id' | 'resume' | 'out' | 'db' | 'fleetConfig' | 'json' | 'report'
+> {
+  dataset: string;
+  id?: string;
+  idField?: string;
+  /** Report folder (default `thicket-eval/<id>`), or `false` for no report. */
+  report?: string | false;
+  signal?: AbortSignal;
+  /** Called as cells finish, as for a study (the gateway's eval jobs report it to the console). */
+  onProgress?: (progress: StudyProgress) => void;
+}
+
+export type EvalResult = Omit<EvalCommandResult, 'exitCode'>;
 
 export class Thicket extends ThicketRuntime {
   /**
@@ -71,7 +96,38 @@ export class Thicket extends ThicketRuntime {
       isTTY: false,
       handleSigint: false,
       ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
     });
+    return result;
+  }
+
+  /**
+   * Runs a matched-budget evaluation on a dataset in this instance's journal and fleet config: accuracy and cost
+   * with bootstrap intervals, paired comparisons, the lab's report (unless `report: false`).
+   */
+  async eval(request: EvalRequest): Promise<EvalResult> {
+    const { dataset, id, idField, report, signal, onProgress, ...rest } = request;
+    const { exitCode: _exitCode, ...result } = await evalCommand(
+      {
+        ...rest,
+        target: dataset,
+        ...(idField !== undefined ? { id: idField } : {}),
+        ...(id !== undefined ? { resume: id } : {}),
+        ...(typeof report === 'string' ? { out: report } : {}),
+        ...(report === false ? { report: false } : {}),
+        db: this.journalPath,
+        fleetConfig: this.config,
+        json: true,
+      },
+      {
+        out: () => {},
+        err: () => {},
+        isTTY: false,
+        handleSigint: false,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      },
+    );
     return result;
   }
 }

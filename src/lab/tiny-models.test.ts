@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { disposeLlamaEngine, shippedTinyModels, TINY_LABEL, TINY_MODELS, tinyModelFile } from '../models/index.ts';
 import { evaluateTinyModel } from './tiny.ts';
+import { runTimExperiment, type TimExperiment, type TimMode } from './tiny-thread-eval.ts';
 
 after(() => disposeLlamaEngine());
 
@@ -32,7 +33,40 @@ describe('shipped tiny models', () => {
     assert.ok(total <= 60 * 1024 * 1024, `shipped weights together ≤ 60 MB (${total} bytes)`);
   });
 
-  for (const model of shipped)
+  /** TIM items re-run in CI (of the card's 60): each thread takes ~1–2 s. */
+  const TIM_CHECKED_ITEMS = 20;
+
+  for (const model of shipped.filter((entry) => entry.format === 'thread'))
+    it(`${model.reference}: sha256, and the TIM experiment item by item as its card records it`, async () => {
+      const file = tinyModelFile(model.name);
+      assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), model.card.sha256);
+      const card = model.card.tim as unknown as TimExperiment;
+      const items = Math.min(TIM_CHECKED_ITEMS, card.items);
+      const measured = await runTimExperiment(model.reference, { items, seed: card.seed, bufferSize: card.bufferSize });
+      for (const mode of ['pruned', 'unpruned', 'cot'] as TimMode[]) {
+        const expected = card.modes[mode]!.perItem.slice(0, items);
+        const got = measured.modes[mode]!.perItem;
+        // Greedy on one sequence: deterministic; one flip of slack for a different CPU's float rounding.
+        const flips = [...expected].filter((outcome, index) => outcome !== got[index]).length;
+        assert.ok(flips <= 1, `${mode}: ${got} vs card ${expected}`);
+      }
+      const { pruned, unpruned, cot } = measured.modes as Required<TimExperiment['modes']>;
+      // The premise: every correct trace exceeds the context; pruning keeps the thread inside it.
+      assert.ok(measured.referenceTrace.min > measured.contextSize, `whole traces ≥ ${measured.referenceTrace.min} cells`);
+      assert.equal(pruned.overflows, 0);
+      assert.ok(pruned.peakKv.max <= measured.contextSize);
+      // Unpruned, the model's own documents (often shorter than the correct one) still run out of context on some.
+      assert.ok(unpruned.overflows > 0, 'some unpruned threads ran out of context');
+      // Real but imperfect, step by step (every item is wrong at the end: see the card).
+      for (const mode of ['pruned', 'unpruned', 'cot'] as TimMode[]) {
+        const now = measured.modes[mode]!.steps;
+        assert.ok(now.checked > 0, `${mode}: steps were written`);
+        assert.ok(now.accuracy > 0.05 && now.accuracy < 1, `${mode}: step accuracy ${now.accuracy}`);
+      }
+      assert.ok(cot.peakKv.max < pruned.peakKv.max, 'plain lines are shorter than the JSON thread');
+    });
+
+  for (const model of shipped.filter((entry) => entry.format !== 'thread'))
     it(`${model.reference}: the file's sha256 and held-out accuracy match its card (±3 points)`, async () => {
       const file = tinyModelFile(model.name);
       assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), model.card.sha256);

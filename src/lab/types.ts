@@ -8,8 +8,8 @@ import type { ReasoningGraph } from '../ops/index.ts';
 import type { Retriever } from '../ops/index.ts';
 import type { SimSearchHop, SimTask } from '../models/index.ts';
 
-/** Suite kinds the lab generates. `agentsnet` items are graph-coordination instances run by the network layer. */
-export const SUITE_KINDS = ['arithmetic', 'logic', 'multihop', 'agentsnet'] as const;
+/** Suite kinds: the lab's generated suites, and `dataset` (a user's items, `thicket eval`). `agentsnet` items are network instances. */
+export const SUITE_KINDS = ['arithmetic', 'logic', 'multihop', 'agentsnet', 'dataset'] as const;
 export type SuiteKind = (typeof SUITE_KINDS)[number];
 
 /**
@@ -32,6 +32,11 @@ export interface SuiteInstance {
   tasks: LabTask[];
   /** Score in [0, 1] of an answer to a task (exact match after normalisation for the generated suites). */
   check(task: LabTask, answer: string | undefined): number;
+  /**
+   * An asynchronous scorer (a dataset's custom module or LLM judge, `thicket eval`); when set, cells are scored by
+   * it. `reply` is the model's raw text the answer was extracted from, when the architecture has one.
+   */
+  score?(task: LabTask, answer: string | undefined, reply?: string): Promise<number>;
   /** Retriever over the suite's corpus, when it has one (multihop). */
   retriever?: Retriever;
   /** Where the corpus was written (JSONL), for inspection and for `thicket solve --corpus`. */

@@ -206,6 +206,10 @@ export class Fleet {
         calls: recorded.attempts,
       };
       options.budget.charge(billed, tags);
+      // Settled again on the shared ledger with what was billed: a no-op when the original process settled it
+      // (idempotent per call id), the only booking when it died after journaling and before settling.
+      const shared = options.budget.ledger.shared;
+      if (shared) await shared.settle(callKey, undefined, billed);
       if (recorded.error) {
         // A call that failed after spending is replayed as that same failure (never as a success).
         const error = replayedError(recorded.error, recorded.response.text);
@@ -302,6 +306,7 @@ export class Fleet {
   ): Promise<CallResult> {
     const { provider, profile } = resolved;
     const { requestHash, callKey, tags, pricing, promptTokens, outputCap, policy } = call;
+    const shared = options.budget.ledger.shared;
     {
       // Everything billed across attempts (failed ones included), journaled so a replay charges the same.
       const billed = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
@@ -343,17 +348,29 @@ export class Fleet {
           const maxOutputTokens = this.fitOutput(outputCap, promptTokens, pricing, options, tags);
           const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
           const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
+          // The shared budgets (other processes spend from them too) are asked only once the local ones agreed.
+          const holdId = shared?.holdId(callKey, attempt);
+          if (shared && holdId !== undefined) {
+            try {
+              await shared.reserve(holdId, reservation.amount);
+            } catch (error) {
+              reservation.release();
+              throw error;
+            }
+          }
           try {
             call.beforeSend(attempt, reservation);
           } catch (error) {
             // No durable intent, no request: nothing was sent, so nothing is spent.
             reservation.release();
+            if (shared && holdId !== undefined) await shared.release(holdId);
             throw error;
           }
           this.emit({ type: 'call-start', model: reference, callKey, attempt });
           // This attempt's response and cost once the provider answered: a failure after that point (truncated or
           // malformed structured output) has still spent, and is journaled as a failed call if it ends the call.
           let answered: { response: GenerateResponse; costUsd: number } | undefined;
+          let succeeded: CallResult | undefined;
           try {
             const response = await this.attempt(
               provider,
@@ -387,10 +404,12 @@ export class Fleet {
               simulated: response.simulated,
               ...evaluatedPrompt(response.raw),
             });
-            return result;
+            succeeded = result;
           } catch (caught) {
             const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
             if (answered) unjournaled = { ...answered, attempt, maxOutputTokens, error };
+            // Before any retry or throw: the attempt's spend is booked on the shared budgets and its hold dropped.
+            if (shared) await shared.settle(callKey, holdId, billed);
             const delay = retryDelayMs(error, attempt + 1, policy, rngFor(this.seed, callKey, attempt));
             if (delay === undefined) {
               // The provider answered and billed, but the output failed (truncated, malformed): journal the spend as
@@ -413,6 +432,12 @@ export class Fleet {
             }
             this.emit({ type: 'call-retry', model: reference, callKey, attempt: attempt + 1, delayMs: delay, error: error.message });
             await this.clock.sleep(delay, options.signal);
+          }
+          if (succeeded) {
+            // Outside the try above: a shared ledger that fails here must not make the (journaled) call retry. The
+            // error ends the run; its hold lapses within the lease and a resume settles the call by replaying it.
+            if (shared) await shared.settle(callKey, holdId, succeeded.billed);
+            return succeeded;
           }
         }
       } catch (error) {

@@ -23,12 +23,20 @@ import {
   type ThicketError,
   type UsageTotals,
 } from '../core/index.ts';
-import { Ledger, type Budget, type BudgetLimits } from '../budget/index.ts';
+import { Ledger, SharedGate, type Budget, type BudgetLimits, type SharedLedger, type SharedScope } from '../budget/index.ts';
 import { FleetResolver, arithmeticTask, findPulledDefaultModel, type FleetConfig } from '../models/index.ts';
 import type { Journal } from '../journal/index.ts';
 import type { Embedder } from '../registry/index.ts';
 import { Trace, openCorpus } from '../ops/index.ts';
-import { governedSolve, readPolicy, type GovernedSolveResult, type GovernorPolicy } from '../governor/index.ts';
+import {
+  FAMILIES,
+  OBJECTIVES,
+  governedSolve,
+  readPolicy,
+  type GovernedSolveResult,
+  type GovernorPolicy,
+  type Objective,
+} from '../governor/index.ts';
 import {
   CAPABILITY_LABEL_PATTERN,
   STRATEGIES,
@@ -104,6 +112,13 @@ export interface SolveOptions {
   planner?: string;
   /** `auto` (the policy decides), `always`, `never`. */
   planning?: 'auto' | 'always' | 'never';
+  /**
+   * Strategy `auto`: what to spend least of once accuracy is had — `tokens` (default), `usd` (dollars: a
+   * large model's tokens cost many small ones') or `seconds` — picks the policy's frontier table for it.
+   */
+  optimize?: Objective;
+  /** Strategy `auto`: the query's task family (`arithmetic`, `logic`, `multihop`, …); default: inferred from the query. */
+  family?: string;
   /** A corpus (folder of .txt/.md files or a .jsonl file) for the search strategy, or for the governor to search. */
   corpus?: string;
   /** Re-using a run id resumes that run: finished calls are replayed from the journal, not paid again. */
@@ -114,6 +129,12 @@ export interface SolveOptions {
    * runs together never exceed it. Replays and crash bookings of a resumed run are not charged to it again.
    */
   sharedBudget?: Budget;
+  /**
+   * Budgets held outside the process — e.g. on Redis (`connectRedisSharedLedger`), shared by many workers or
+   * gateway processes — that every call of the run also reserves on (after the run's own budgets agreed),
+   * settled idempotently per call, so a resumed run's replays are not counted twice.
+   */
+  sharedLedger?: { ledger: SharedLedger; scopes: readonly SharedScope[]; leaseMs?: number; prepare?: () => Promise<void> };
   /** Who the run is billed to (a gateway key id), journaled with it; a run is resumed only by its owner. */
   owner?: string;
   /** Seeds the simulated fleet and embedded sampling (default: the instance's seed). */
@@ -179,6 +200,12 @@ function checkOptions(query: string, options: SolveOptions): InputIssue[] {
   if (strategy !== undefined && options.workflow !== undefined) add('workflow', 'give either a strategy or a workflow, not both');
   if (options.planning !== undefined && !['auto', 'always', 'never'].includes(options.planning))
     add('planning', `must be auto, always or never; got "${options.planning}"`);
+  if (options.optimize !== undefined && !(OBJECTIVES as readonly string[]).includes(options.optimize))
+    add('optimize', `must be ${OBJECTIVES.join(', ')}; got "${options.optimize}"`);
+  if (options.family !== undefined && !/^[a-z][a-z0-9-]{0,39}$/.test(options.family))
+    add('family', `must be a lower-case name such as ${FAMILIES.join(', ')}; got "${options.family}"`);
+  if (strategy !== undefined && strategy !== 'auto')
+    for (const key of ['optimize', 'family'] as const) if (options[key] !== undefined) add(key, 'applies to strategy auto only');
   if (options.budgetPolicy !== undefined && !['degrade', 'scale', 'reject'].includes(options.budgetPolicy))
     add('budgetPolicy', `must be degrade, scale or reject; got "${options.budgetPolicy}"`);
   for (const key of ['require', 'forbid'] as const) {
@@ -344,6 +371,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
       policy: typeof options.governorPolicy === 'string' ? options.governorPolicy : options.governorPolicy ? 'inline' : null,
       planner: options.planner ?? null,
       plan: options.planning ?? null,
+      ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
+      ...(options.family !== undefined ? { family: options.family } : {}),
       // Only when given, so runs journaled before capability nodes existed still resume.
       ...(capabilities && Object.keys(capabilities.policy).length > 0 ? { capabilityPolicy: capabilities.policy } : {}),
     };
@@ -360,7 +389,12 @@ export async function solve(query: string, options: SolveOptions, environment: S
     const emit = options.onEvent ?? ((): void => {});
     emit({ type: 'run-started', runId, query, strategy, simulated, resumed, budget });
 
-    const ledger = new Ledger({ clock, limits: budget, ...(options.sharedBudget ? { within: options.sharedBudget } : {}) });
+    const ledger = new Ledger({
+      clock,
+      limits: budget,
+      ...(options.sharedBudget ? { within: options.sharedBudget } : {}),
+      ...(options.sharedLedger ? { shared: new SharedGate({ ...options.sharedLedger, runId }) } : {}),
+    });
     // newUsage = what this invocation actually sent (settled attempts); replayed calls are charged, not settled.
     const newUsage: UsageTotals = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
     ledger.onEvent((event) => {
@@ -436,6 +470,8 @@ export async function solve(query: string, options: SolveOptions, environment: S
             : {}),
           ...(options.planner !== undefined ? { planner: options.planner } : {}),
           ...(options.planning !== undefined ? { planning: options.planning } : {}),
+          ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
+          ...(options.family !== undefined ? { family: options.family } : {}),
           maxOutputTokens: options.maxOutputTokens ?? GOVERNOR_OUTPUT_CAP,
           operators,
           journal: { journal, runId },

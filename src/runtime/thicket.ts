@@ -17,7 +17,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CancelledError, InvalidInputError } from '../core/index.ts';
 import { loadFleetConfig, parseFleetConfig, type FleetConfig } from '../models/index.ts';
-import { Journal, defaultJournalPath, type CallRow, type RunFilter, type RunRow, type RunSummary, type StepRow } from '../journal/index.ts';
+import {
+  Journal,
+  defaultJournalTarget,
+  resolveJournalTarget,
+  type CallRow,
+  type RunFilter,
+  type RunRow,
+  type RunSummary,
+  type StepRow,
+} from '../journal/index.ts';
 import {
   CapabilityRegistry,
   defaultRegistryPath,
@@ -239,7 +248,7 @@ export async function resolveThicketOptions(options: ThicketOptions): Promise<Co
     config,
     {
       // `:memory:` is SQLite's private in-memory database, not a file name to resolve against the cwd.
-      journalPath: options.journal === ':memory:' ? ':memory:' : resolve(options.journal ?? defaultJournalPath()),
+      journalPath: resolveJournalTarget(options.journal ?? defaultJournalTarget()),
       registryPath: options.registry !== undefined ? resolve(options.registry) : undefined,
       seed,
       simulatedClock: options.simulatedClock ?? 'virtual',

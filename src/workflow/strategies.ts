@@ -109,3 +109,48 @@ export function parseStrategy(value: string): Strategy {
     { path: '--strategy', message: `must be one of ${STRATEGIES.join(', ')}; got "${value}"` },
   ]);
 }
+
+/** The knob each strategy scales with the budget, and how (token-equivalents per unit, bounds). */
+export const STRATEGY_KNOBS: Readonly<Partial<Record<Strategy, { name: string; perUnit: number; min: number; max: number }>>> = {
+  vote: { name: 'samples', perUnit: 450, min: 3, max: 15 },
+  refine: { name: 'rounds', perUnit: 1500, min: 1, max: 4 },
+  thread: { name: 'steps', perUnit: 250, min: 4, max: 24 },
+  search: { name: 'steps', perUnit: 700, min: 1, max: 6 },
+  debate: { name: 'agents', perUnit: Infinity, min: 3, max: 3 },
+  cascade: { name: 'samples', perUnit: 450, min: 3, max: 5 },
+};
+
+export interface BudgetedStrategyOptions {
+  model: string;
+  /** The per-query budget in token-equivalents: scales the strategy's knob (vote's samples, thread's steps, …). */
+  budgetTokens: number;
+  /** An explicit knob value (`vote@8`): wins over the budget's. */
+  parameter?: number | undefined;
+  maxOutputTokens: number;
+  /** Models cheapest-first for `cascade` (the first is `model`). */
+  cascadeModels: string[];
+}
+
+const clampTo = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
+
+/**
+ * A strategy's spec sized to a per-query budget: what the lab's fixed architectures run, and what the governor
+ * runs when its policy picks a fixed strategy — one definition, so `auto` choosing `thread` at 5,000 tokens runs
+ * exactly the `thread` the study measured at 5,000 tokens.
+ */
+export function budgetedStrategySpec(strategy: Strategy, options: BudgetedStrategyOptions): WorkflowSpec {
+  const knob = STRATEGY_KNOBS[strategy];
+  const scaled = knob ? clampTo(Math.floor(options.budgetTokens / knob.perUnit), knob.min, knob.max) : undefined;
+  const value = options.parameter ?? scaled;
+  const debateRounds = clampTo(Math.floor(options.budgetTokens / 3000), 1, 3);
+  return strategySpec(strategy, {
+    model: options.model,
+    samples: strategy === 'vote' || strategy === 'cascade' ? (value ?? 3) : 1,
+    // Solo writes the whole persona transcript in one call: a per-call cap sized for one answer would
+    // truncate it and measure the cap, not the architecture. The per-query budget still binds.
+    maxOutputTokens: strategy === 'solo' ? Math.max(options.maxOutputTokens, DEFAULT_SOLO_MAX_OUTPUT_TOKENS) : options.maxOutputTokens,
+    cascadeModels: options.cascadeModels,
+    ...(strategy === 'refine' ? { rounds: value ?? 2 } : strategy === 'debate' ? { rounds: debateRounds, agents: value ?? 3 } : {}),
+    ...(strategy === 'thread' || strategy === 'search' ? { steps: value ?? 3 } : {}),
+  });
+}

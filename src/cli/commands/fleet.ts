@@ -2,8 +2,7 @@
 import pc from 'picocolors';
 import { systemClock, toThicketError } from '../../core/index.ts';
 import { FleetResolver, fleetReferences, loadFleetConfig, type FleetConfig, type ModelProfile } from '../../models/index.ts';
-import { resolve } from 'node:path';
-import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { Journal, defaultJournalTarget, resolveJournalTarget } from '../../journal/index.ts';
 import { checkFleet, newRunId, type FleetCheckRow } from '../../runtime/index.ts';
 import { formatUsd, processOutput, table } from '../output.ts';
 
@@ -92,7 +91,7 @@ export async function fleetCheckCommand(flags: FleetFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
   const { config } = loadFleetConfig(flags.config);
   const references = flags.model && flags.model.length > 0 ? flags.model : fleetReferences(config);
-  const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
+  const journal = Journal.open(resolveJournalTarget(flags.db ?? defaultJournalTarget()));
   let rows: FleetCheckRow[];
   const runId = newRunId('fleet-check');
   try {

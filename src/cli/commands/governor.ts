@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openFleet } from '../../runtime/index.ts';
 import { TaskOracleRegistry, loadFleetConfig } from '../../models/index.ts';
-import { multihopSuite, registerSuiteTasks } from '../../lab/index.ts';
-import { Journal, defaultJournalPath } from '../../journal/index.ts';
+import { builtinStudyPath, fitGovernorFromStudies, loadStudyFile, multihopSuite, registerSuiteTasks } from '../../lab/index.ts';
+import { Journal, defaultJournalTarget, resolveJournalTarget } from '../../journal/index.ts';
 import {
   CORPUS_CANDIDATE_ARMS,
   DEFAULT_CANDIDATE_ARMS,
@@ -31,6 +31,10 @@ import { formatUsd, processOutput } from '../output.ts';
 import { confirmSpend, spendLine } from '../spend-guard.ts';
 
 export interface GovernorFlags {
+  study?: string[];
+  seeds?: string;
+  heldOut?: string;
+  tolerance?: string;
   items?: string;
   seed?: string;
   model?: string;
@@ -95,7 +99,7 @@ export async function governorCalibrateCommand(flags: GovernorFlags): Promise<nu
   });
   const progress = (done: number, total: number, spent: UsageTotals): void =>
     void process.stderr.write(`${spendLine('governor calibrate', done, total, 'item', spent)}\n`);
-  const journal = Journal.open(resolve(flags.db ?? defaultJournalPath()));
+  const journal = Journal.open(resolveJournalTarget(flags.db ?? defaultJournalTarget()));
   try {
     const summary = await calibrate({
       fleet,
@@ -152,7 +156,7 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
   const ratio = flags.target === undefined ? 0.98 : issues.number('--target', flags.target.replace(/^relative:/, ''), { min: 0, max: 1 });
   const costCap = issues.number('--cost-cap', flags.costCap, { positive: true });
   issues.throwIfAny('Invalid fit request');
-  const path = resolve(flags.db ?? defaultJournalPath());
+  const path = resolveJournalTarget(flags.db ?? defaultJournalTarget());
   if (!existsSync(path))
     throw new InvalidInputError('No journal', [
       { path: '--db', message: `${path} does not exist; run \`thicket governor calibrate\` first` },
@@ -186,8 +190,76 @@ export async function governorFitCommand(flags: GovernorFlags): Promise<number> 
   }
 }
 
+/**
+ * `thicket governor frontier`: runs the study (built-in name or file) on TRAINING seeds with every fixed strategy and
+ * the governor's own arms, fits the frontier tables (per task family, model, budget level and objective) and writes
+ * a policy — refusing a training seed that is held out for evaluation.
+ */
+export async function governorFrontierCommand(flags: GovernorFlags): Promise<number> {
+  const output = processOutput(Boolean(flags.json));
+  const issues = new IssueCollector();
+  const seeds = (flags.seeds ?? '1001,1002')
+    .split(',')
+    .map((text, index) => issues.number(`--seeds[${index}]`, text.trim(), { integer: true, min: 0 }));
+  const heldOut = (flags.heldOut ?? '1,2')
+    .split(',')
+    .filter(Boolean)
+    .map((text, index) => issues.number(`--held-out[${index}]`, text.trim(), { integer: true, min: 0 }));
+  const tolerance = issues.number('--tolerance', flags.tolerance ?? '0.01', { min: 0, max: 0.5 });
+  if (flags.out === undefined) issues.add('--out', 'where to write the fitted policy (JSON)');
+  else {
+    const location = writableFolderIssue(dirname(resolve(flags.out)), '--out');
+    if (location) issues.add(location.path, location.message);
+  }
+  const studies = (flags.study?.length ? flags.study : ['quick-sim']).map((name, index) => {
+    const path = existsSync(name) ? name : builtinStudyPath(name);
+    if (!existsSync(path)) {
+      issues.add(`--study[${index}]`, `${name} is neither a study file nor a built-in study (quick-sim, quick, default)`);
+      return undefined;
+    }
+    return loadStudyFile(path);
+  });
+  issues.throwIfAny('Invalid frontier fit request');
+  const nonSimulated = studies.flatMap((study) => study!.models).filter((model) => !model.startsWith('sim:') && !model.startsWith('tiny:'));
+  if (nonSimulated.length > 0 && !flags.yes)
+    throw new InvalidInputError('Invalid frontier fit request', [
+      {
+        path: '--yes',
+        message: `the studies call paid models (${[...new Set(nonSimulated)].join(', ')}); run \`thicket study\` on them first or pass --yes`,
+      },
+    ]);
+  const path = resolveJournalTarget(flags.db ?? defaultJournalTarget());
+  const journal = Journal.open(path);
+  try {
+    const fitted = await fitGovernorFromStudies({
+      journal,
+      studies: studies.map((study) => ({ study: study!, seeds: seeds as number[] })),
+      heldOutSeeds: heldOut as number[],
+      ...(tolerance !== undefined ? { tolerance } : {}),
+      config: loadFleetConfig(flags.config).config,
+      ...(flags.policy ? { base: readPolicy(flags.policy) } : {}),
+    });
+    writePolicy(flags.out!, fitted.policy);
+    const lines = fitted.frontier.tables
+      .filter((table) => table.objective === 'tokens')
+      .map(
+        (table) => `  ${table.family} on ${table.model}: ${table.entries.map((entry) => `${entry.level} → ${entry.choice}`).join(', ')}`,
+      );
+    output.out(
+      output.json
+        ? JSON.stringify({ out: flags.out, runs: fitted.runs.map((run) => run.runId), records: fitted.records, frontier: fitted.frontier })
+        : `wrote ${flags.out}: ${fitted.frontier.tables.length} tables from ${fitted.records} training cells (seeds ` +
+            `${fitted.frontier.source.seeds.join(', ')}; held out: ${heldOut.join(', ')})\n${lines.join('\n')}\n` +
+            `Use it: thicket solve "…" --policy ${flags.out}  ·  THICKET_GOVERNOR_POLICY=${flags.out} thicket study …`,
+    );
+    return 0;
+  } finally {
+    journal.close();
+  }
+}
+
 export async function exportTrajectoriesCommand(flags: GovernorFlags): Promise<number> {
-  const path = resolve(flags.db ?? defaultJournalPath());
+  const path = resolveJournalTarget(flags.db ?? defaultJournalTarget());
   if (!existsSync(path)) throw new InvalidInputError('No journal', [{ path: '--db', message: `${path} does not exist` }]);
   const journal = Journal.openReadOnly(path);
   try {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { InvalidInputError, sumUsd, type UsageTotals } from '../../core/index.ts';
-import { Journal, defaultJournalPath, type CallRow, type ModelSpend } from '../../journal/index.ts';
+import { Journal, defaultJournalTarget, isPostgresUrl, type CallRow, type ModelSpend } from '../../journal/index.ts';
 import type { TraceJson } from '../../ops/index.ts';
 import { TRACE_STEP_ID } from '../../runtime/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -15,9 +15,12 @@ export interface RunsFlags {
   trace?: boolean;
 }
 
-/** Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. */
+/**
+ * Reading commands never create a journal: a missing file means "no runs yet", not a new empty database. A
+ * Postgres URL is opened read-only as it is (an unreachable server or a missing schema is an error).
+ */
 function openExisting(path: string): Journal | undefined {
-  return existsSync(path) ? Journal.openReadOnly(path) : undefined;
+  return isPostgresUrl(path) || existsSync(path) ? Journal.openReadOnly(path) : undefined;
 }
 
 export async function runsListCommand(flags: RunsFlags): Promise<number> {
@@ -25,7 +28,7 @@ export async function runsListCommand(flags: RunsFlags): Promise<number> {
   const issues = new IssueCollector();
   const limit = issues.number('--limit', flags.limit ?? '50', { integer: true, min: 1, max: 100_000 }) ?? 50;
   issues.throwIfAny('Invalid runs ls request');
-  const journal = openExisting(flags.db ?? defaultJournalPath());
+  const journal = openExisting(flags.db ?? defaultJournalTarget());
   try {
     const runs = journal?.listRuns({ limit }) ?? [];
     if (output.json) {
@@ -59,11 +62,13 @@ export async function runsListCommand(flags: RunsFlags): Promise<number> {
 
 export async function runsShowCommand(id: string, flags: RunsFlags): Promise<number> {
   const output = processOutput(Boolean(flags.json));
-  const journal = openExisting(flags.db ?? defaultJournalPath());
+  const journal = openExisting(flags.db ?? defaultJournalTarget());
   try {
     const run = journal?.getRun(id);
     if (!journal || !run)
-      throw new InvalidInputError('Unknown run', [{ path: 'id', message: `no run "${id}" in ${flags.db ?? defaultJournalPath()}` }]);
+      throw new InvalidInputError('Unknown run', [
+        { path: 'id', message: `no run "${id}" in ${journal?.path ?? flags.db ?? defaultJournalTarget()}` },
+      ]);
     if (flags.trace) return printTrace(journal, id, output);
     const report = runReport(journal, id);
     const { calls, totals } = report;

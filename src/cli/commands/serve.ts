@@ -5,6 +5,7 @@
 import pc from 'picocolors';
 import pino from 'pino';
 import { InvalidInputError } from '../../core/index.ts';
+import { connectRedisSharedLedger, type SharedLedger } from '../../budget/index.ts';
 import { createThicket } from '../../lab/index.ts';
 import { GatewayTelemetry, KEY_PERIODS, KeyBudgets, KeyStore, startGateway, type KeyPeriod } from '../../gateway/index.ts';
 import { IssueCollector } from '../options.ts';
@@ -22,6 +23,7 @@ export interface ServeFlags {
   logLevel?: string;
   drainSeconds?: string;
   seed?: string;
+  redis?: string;
 }
 
 export async function serveCommand(flags: ServeFlags): Promise<number> {
@@ -42,6 +44,15 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
     // interrupt or drain a run part-way); by default simulated runs answer at once.
     simulatedClock: process.env['THICKET_SIM_CLOCK'] === 'real' ? 'real' : 'virtual',
   });
+  // Redis, when configured, holds each key's budget for every gateway process: unreachable is an error at start.
+  const redisUrl = flags.redis ?? process.env['THICKET_REDIS_URL'];
+  let sharedLedger: SharedLedger | undefined;
+  try {
+    sharedLedger = redisUrl ? await connectRedisSharedLedger({ url: redisUrl }) : undefined;
+  } catch (error) {
+    await thicket.close();
+    throw error;
+  }
   const logger = pino({ level, base: { service: 'thicket-gateway' } });
   const telemetry = await GatewayTelemetry.create(flags.otlp !== undefined ? { otlpEndpoint: flags.otlp } : {});
   let running;
@@ -54,8 +65,10 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
       telemetry,
       ...(flags.model !== undefined ? { defaultModel: flags.model } : {}),
       ...(flags.cors && flags.cors.length > 0 ? { corsOrigins: flags.cors } : {}),
+      ...(sharedLedger ? { sharedLedger } : {}),
     });
   } catch (error) {
+    await sharedLedger?.close();
     await thicket.close();
     throw error;
   }
@@ -77,6 +90,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
       `  default model: ${gateway.context.defaultModel}` +
       `${simulated ? pc.yellow(' (simulated fleet: answers are not a real model’s)') : ''}\n` +
       `  journal: ${thicket.journalPath}\n` +
+      (redisUrl ? `  key budgets shared through Redis: ${redisUrl.replace(/\/\/[^@/]*@/, '//')}\n` : '') +
       (running.open
         ? pc.yellow('  no API keys: open to local callers only (bound to loopback); create one with `thicket keys create`\n')
         : '  API keys required (Authorization: Bearer …)\n') +
@@ -96,6 +110,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   });
+  await sharedLedger?.close();
   logger.flush();
   return 0;
 }

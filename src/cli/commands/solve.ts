@@ -6,6 +6,7 @@
 import pc from 'picocolors';
 import { CancelledError, exitCodeForRun } from '../../core/index.ts';
 import { STRATEGIES } from '../../workflow/index.ts';
+import { FAMILIES, OBJECTIVES, type Objective } from '../../governor/index.ts';
 import { readWorkflowFile, type SolveOptions, type SolveResult, type SolveStrategy, type ThicketRuntime } from '../../runtime/index.ts';
 import { IssueCollector, parseBudgetFlags, type BudgetFlags } from '../options.ts';
 import { SIMULATED_LABEL, attachProgress, formatUsd, processOutput, table } from '../output.ts';
@@ -23,6 +24,8 @@ export interface SolveFlags extends BudgetFlags {
   policy?: string;
   planner?: string;
   plan?: string;
+  optimize?: string;
+  family?: string;
   maxOutputTokens?: string;
   runId?: string;
   seed?: string;
@@ -54,6 +57,10 @@ export function solveOptionsFromFlags(query: string, flags: SolveFlags): SolveOp
     issues.add('--strategy', `must be auto or one of ${STRATEGIES.join(', ')}; got "${flags.strategy}"`);
   if (flags.plan !== undefined && !['auto', 'always', 'never'].includes(flags.plan))
     issues.add('--plan', `must be auto, always or never; got "${flags.plan}"`);
+  if (flags.optimize !== undefined && !(OBJECTIVES as readonly string[]).includes(flags.optimize))
+    issues.add('--optimize', `must be ${OBJECTIVES.join(', ')}; got "${flags.optimize}"`);
+  if (flags.family !== undefined && !/^[a-z][a-z0-9-]{0,39}$/.test(flags.family))
+    issues.add('--family', `must be a lower-case name such as ${FAMILIES.join(', ')}; got "${flags.family}"`);
   if (flags.strategy !== undefined && flags.workflow !== undefined)
     issues.add('--workflow', 'give either --strategy or --workflow, not both');
   if (flags.budgetPolicy !== undefined && !['degrade', 'scale', 'reject'].includes(flags.budgetPolicy))
@@ -94,6 +101,8 @@ export function solveOptionsFromFlags(query: string, flags: SolveFlags): SolveOp
     ...(flags.policy !== undefined ? { governorPolicy: flags.policy } : {}),
     ...(flags.planner !== undefined ? { planner: flags.planner } : {}),
     ...(flags.plan !== undefined ? { planning: flags.plan as NonNullable<SolveOptions['planning']> } : {}),
+    ...(flags.optimize !== undefined ? { optimize: flags.optimize as Objective } : {}),
+    ...(flags.family !== undefined ? { family: flags.family } : {}),
     ...(flags.corpus !== undefined ? { corpus: flags.corpus } : {}),
     ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
     ...(flags.allowUnpriced === true ? { allowUnpriced: true } : {}),
@@ -162,10 +171,17 @@ function printHuman(result: SolveResult, out: (text: string) => void): void {
     const decision = result.governor;
     const escalations =
       decision.escalations.length > 0 ? `, escalations: ${decision.escalations.map((step) => JSON.stringify(step)).join(' ')}` : '';
-    out(
-      `Governor: difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ` +
-        `${decision.difficulty.samples} probe samples) → ${decision.strategy}${escalations}`,
-    );
+    const difficulty =
+      decision.difficulty.bin === 'unprobed'
+        ? 'no probe'
+        : `difficulty ${decision.difficulty.bin} (agreement ${(decision.difficulty.agreement * 100).toFixed(0)}% over ` +
+          `${decision.difficulty.samples} probe samples)`;
+    out(`Governor: ${difficulty} → ${decision.strategy}${escalations}`);
+    if (decision.frontier)
+      out(
+        `Why: ${decision.frontier.family} (${decision.frontier.familySource}), ${decision.frontier.objective}-optimal table of ` +
+          `${decision.frontier.table.model}, level ${decision.frontier.level}: ${decision.frontier.why}`,
+      );
     if (decision.bindings)
       out(`Bound: ${decision.bindings.map((bound) => `${bound.need}@${bound.tier} ${bound.card} → ${bound.model}`).join(', ')}`);
   }

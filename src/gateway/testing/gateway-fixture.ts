@@ -2,6 +2,7 @@
  * Helpers for the gateway's tests: a gateway on 127.0.0.1 (port 0) over a fresh journal in a temporary folder,
  * quiet (silent logger, no process metrics), and small request helpers. Each test file starts its own.
  */
+import type { SharedLedger } from '../../budget/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,7 +21,7 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  options: { simulatedClock?: 'virtual' | 'real'; telemetry?: GatewayTelemetry; journalPath?: string } = {},
+  options: { simulatedClock?: 'virtual' | 'real'; telemetry?: GatewayTelemetry; journalPath?: string; sharedLedger?: SharedLedger } = {},
 ): Promise<TestGateway> {
   const dir = options.journalPath === undefined ? mkdtempSync(join(tmpdir(), 'thicket-gateway-')) : undefined;
   const journalPath = options.journalPath ?? join(dir!, 'journal.db');
@@ -36,6 +37,7 @@ export async function startTestGateway(
     logger: pino({ level: 'silent' }),
     processMetrics: false,
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.sharedLedger ? { sharedLedger: options.sharedLedger } : {}),
   });
   let closed = false;
   return {

@@ -39,6 +39,8 @@ export * from './curve-fit.ts';
 export * from './frontier.ts';
 export * from './summaries.ts';
 export * from './seed-claims.ts';
+export * from './paired.ts';
+export * from './governor-frontier.ts';
 
 /** The factor groups of the decomposition, in the nested order (tokens first: the budget is the question asked). */
 export const FACTOR_GROUPS = ['tokens', 'tools', 'architecture', 'model'] as const;

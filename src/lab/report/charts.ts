@@ -16,10 +16,14 @@ export interface Chart {
 
 const SIMULATED_SUBTITLE = 'SIMULATED — simulated fleet (sim:), not a real model’s accuracy';
 
-function titled(text: string, simulated: boolean): Record<string, unknown> {
+/** A chart title; several lines when given several (the first carries the SIMULATED label). */
+function titled(text: string | readonly string[], simulated: boolean): Record<string, unknown> {
+  const [first = '', ...rest] = typeof text === 'string' ? [text] : text;
+  const lines = simulated ? [`${first} [SIMULATED]`, ...rest] : [first, ...rest];
+  const title = lines.length === 1 ? lines[0] : lines;
   return simulated
-    ? { text: `${text} [SIMULATED]`, subtitle: SIMULATED_SUBTITLE, subtitleColor: '#9a6700', anchor: 'start' }
-    : { text, anchor: 'start' };
+    ? { text: title, subtitle: SIMULATED_SUBTITLE, subtitleColor: '#9a6700', anchor: 'start' }
+    : { text: title, anchor: 'start' };
 }
 
 const BASE_CONFIG = {
@@ -98,28 +102,97 @@ function decompositionSpec(analysis: StudyAnalysis): Record<string, unknown> | u
 /** Panels per row of a faceted chart. */
 const PANELS_PER_ROW = 2;
 
+/** The governor's architecture (family `governed`), highlighted on the frontier chart. */
+export const GOVERNOR_ARCHITECTURE = 'auto';
+/** Its legend entry: the only entry of the frontier chart's shape legend. */
+export const GOVERNOR_LABEL = 'auto (governor)';
+/** Deep magenta: outside Vega-Lite's default categorical palette (tableau10), so it means `auto` only. */
+const GOVERNOR_COLOR = '#c2006b';
+
+/** One of auto's points on a frontier panel, in budget order. */
+interface GovernorPoint {
+  budget: number;
+  tokens: number;
+  accuracy: number;
+  n: number;
+  series: typeof GOVERNOR_LABEL;
+}
+
+/**
+ * The highlighted `auto` layer of one frontier panel: its configurations joined in budget order by a solid,
+ * thicker line, drawn as large diamonds with a dark outline, above every other layer; `undefined` where auto
+ * did not run. The line follows the budget (`order`), not the x axis: auto may spend fewer tokens under a
+ * larger budget, and the line should show that turn rather than hide it.
+ */
+function governorLayer(points: readonly GovernorPoint[], x: object, y: object): Record<string, unknown> | undefined {
+  if (points.length === 0) return undefined;
+  const shape = {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: { domain: [GOVERNOR_LABEL], range: ['diamond'] },
+    legend: {
+      symbolFillColor: GOVERNOR_COLOR,
+      symbolStrokeColor: '#1f1f1f',
+      symbolStrokeWidth: 1.5,
+      symbolSize: 140,
+      labelFontWeight: 'bold',
+    },
+  };
+  return {
+    description: GOVERNOR_LABEL,
+    data: { values: points },
+    encoding: { x, y, order: { field: 'budget', type: 'quantitative' } },
+    layer: [
+      { mark: { type: 'line', color: GOVERNOR_COLOR, strokeWidth: 3.5, opacity: 0.95 } },
+      {
+        mark: { type: 'point', filled: true, size: 150, color: GOVERNOR_COLOR, stroke: '#1f1f1f', strokeWidth: 1.5, opacity: 1 },
+        encoding: { shape, tooltip: [{ field: 'series' }, { field: 'budget' }, { field: 'n' }] },
+      },
+      // A direct label at the largest budget's point, so a panel far from the legend still names the line.
+      {
+        transform: [{ filter: `datum.budget === ${Math.max(...points.map((point) => point.budget))}` }],
+        mark: {
+          type: 'text',
+          text: GOVERNOR_ARCHITECTURE,
+          color: GOVERNOR_COLOR,
+          fontWeight: 'bold',
+          fontSize: 12,
+          align: 'left',
+          dx: 9,
+          dy: -9,
+        },
+      },
+    ],
+  };
+}
+
 /**
  * Accuracy vs tokens spent for one suite: one panel per model (its configurations, one fitted curve per
  * architecture and its compute-optimal frontier), so a panel carries one line per architecture instead of
  * every architecture × model curve overplotted in one frame. Colours mean the same architecture in every panel.
+ * The governor (`auto`) is not one more colour among them: it is drawn on top, as large diamonds joined in
+ * budget order (`governorLayer`), with its own legend entry.
  */
-function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
+export function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, unknown> {
   const x = { field: 'tokens', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'tokens spent per query (log scale)' } };
   const y = { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { ...percent, title: 'accuracy' } };
-  // The architectures run on this suite, in the study's order: the same colour in every panel of the chart.
+  const spent = analysis.configurations.filter((config) => config.suite === suite && config.meanTokens > 0);
+  const isGovernor = (architecture: string): boolean => architecture === GOVERNOR_ARCHITECTURE;
+  const governorRan = spent.some((config) => isGovernor(config.architecture));
+  // The fixed architectures run on this suite, in the study's order: the same colour in every panel of the chart.
   const present = new Set(analysis.configurations.filter((config) => config.suite === suite).map((config) => config.architecture));
   const color = {
     field: 'architecture',
     type: 'nominal',
     title: 'architecture',
-    scale: { domain: analysis.architectures.filter((architecture) => present.has(architecture)) },
+    scale: { domain: analysis.architectures.filter((architecture) => present.has(architecture) && !isGovernor(architecture)) },
   };
-  const models = analysis.models.filter((model) =>
-    analysis.configurations.some((config) => config.suite === suite && config.model === model && config.meanTokens > 0),
-  );
+  const models = analysis.models.filter((model) => spent.some((config) => config.model === model));
   const panel = (model: string): Record<string, unknown> => {
-    const points = analysis.configurations
-      .filter((config) => config.suite === suite && config.model === model && config.meanTokens > 0)
+    const configs = spent.filter((config) => config.model === model);
+    const points = configs
+      .filter((config) => !isGovernor(config.architecture))
       .map((config) => ({
         tokens: config.meanTokens,
         accuracy: config.accuracy,
@@ -127,11 +200,23 @@ function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, un
         budget: config.budget,
         n: config.n,
       }));
+    const governorPoints: GovernorPoint[] = configs
+      .filter((config) => isGovernor(config.architecture))
+      .sort((a, b) => a.budget - b.budget)
+      .map((config) => ({
+        budget: config.budget,
+        tokens: config.meanTokens,
+        accuracy: config.accuracy,
+        n: config.n,
+        series: GOVERNOR_LABEL,
+      }));
+    // auto's own fitted curve is left out: its solid budget-ordered line stands for it.
     const curves = analysis.curves
-      .filter((curve) => curve.suite === suite && curve.model === model)
+      .filter((curve) => curve.suite === suite && curve.model === model && !isGovernor(curve.architecture))
       .flatMap((curve) => curve.samples.map((sample) => ({ ...sample, architecture: curve.architecture })));
     const frontier = analysis.frontiers.find((entry) => entry.suite === suite && entry.model === model);
     const hull = (frontier?.hull ?? []).map((point) => ({ tokens: point.tokens, accuracy: point.accuracy, label: point.label }));
+    const governor = governorLayer(governorPoints, x, y);
     return {
       title: { text: model, anchor: 'start', fontSize: 12 },
       width: 280,
@@ -148,6 +233,8 @@ function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, un
           mark: { type: 'point', filled: true, size: 45, opacity: 0.85 },
           encoding: { x, y, color, tooltip: [{ field: 'architecture' }, { field: 'budget' }, { field: 'n' }] },
         },
+        // Last, so that it is painted over the other architectures' points.
+        ...(governor ? [governor] : []),
       ],
     };
   };
@@ -156,11 +243,14 @@ function frontierSpec(analysis: StudyAnalysis, suite: string): Record<string, un
     rows.push({ hconcat: models.slice(start, start + PANELS_PER_ROW).map(panel) });
   return {
     title: titled(
-      `Accuracy vs tokens — ${suite}: fitted curve per architecture, one panel per model; dashed: compute-optimal frontier`,
+      [
+        `Accuracy vs tokens — ${suite}: fitted curve per architecture, one panel per model; dashed: compute-optimal frontier`,
+        ...(governorRan ? [`Highlighted: ${GOVERNOR_LABEL} — magenta diamonds joined in budget order`] : []),
+      ],
       analysis.simulated,
     ),
     vconcat: rows,
-    resolve: { scale: { color: 'shared' } },
+    resolve: { scale: { color: 'shared', shape: 'shared' } },
   };
 }
 

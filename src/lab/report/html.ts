@@ -3,7 +3,7 @@
  * offline and can be mailed as one file. The first screen answers "where did the gains come from?": the
  * variance-decomposition headline, then the frontier plot, then the matched-budget table.
  */
-import type { Chart } from './charts.ts';
+import { GOVERNOR_ARCHITECTURE, type Chart } from './charts.ts';
 import type { ReportInput } from './input.ts';
 import {
   bySuiteTable,
@@ -23,6 +23,9 @@ import {
 
 const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Markdown-style `code` spans in a title (already escaped) as <code>: the two writers share the titles. */
+const codeSpans = (escaped: string): string => escaped.replace(/`([^`]+)`/g, '<code>$1</code>');
 
 function tableHtml(table: Table | undefined): string {
   if (!table) return '';
@@ -85,15 +88,19 @@ export function renderHtml(input: ReportInput, charts: readonly Chart[]): string
   parts.push(inlineSvg(chart('decomposition')));
   if (analysis.headline.decomposition) parts.push(tableHtml(decompositionTable(analysis.headline.decomposition)));
 
-  const claims = seedClaimTables(analysis);
+  const claims = seedClaimTables(analysis, input.run?.tim);
   if (claims.length > 0) {
     parts.push('<h2>The seed’s claims, measured</h2>');
-    for (const { title, table } of claims) parts.push(`<h3>${escapeHtml(title)}</h3>${tableHtml(table)}`);
+    for (const { title, table } of claims) parts.push(`<h3>${codeSpans(escapeHtml(title))}</h3>${tableHtml(table)}`);
   }
   parts.push('<h2>Compute-optimal frontier</h2>');
   parts.push(
     '<p class="caption">Each point is one configuration (architecture × model × budget) at its mean tokens spent; lines are fitted scaling curves; ' +
-      'the black line is the frontier (upper hull across architectures and models).</p>',
+      'the black line is the frontier (upper hull across architectures and models).' +
+      (analysis.configurations.some((config) => config.architecture === GOVERNOR_ARCHITECTURE)
+        ? ` <code>${escapeHtml(GOVERNOR_ARCHITECTURE)}</code> (the governor) is highlighted on every panel: magenta diamonds joined in budget order.`
+        : '') +
+      '</p>',
   );
   for (const suite of analysis.suites) parts.push(inlineSvg(chart(`frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`)));
 

@@ -2,7 +2,7 @@
  * The Markdown report: the same sections and tables as the HTML one (shared table builders), with the
  * charts referenced as the SVG files written next to it.
  */
-import type { Chart } from './charts.ts';
+import { GOVERNOR_ARCHITECTURE, type Chart } from './charts.ts';
 import type { ReportInput } from './input.ts';
 import {
   bySuiteTable,
@@ -59,12 +59,14 @@ export function renderMarkdown(input: ReportInput, charts: readonly Chart[], cha
   out.push(`${analysis.headline.text}\n`);
   out.push(image('decomposition'));
   if (analysis.headline.decomposition) out.push(tableMarkdown(decompositionTable(analysis.headline.decomposition)));
-  const claims = seedClaimTables(analysis);
+  const claims = seedClaimTables(analysis, input.run?.tim);
   if (claims.length > 0) {
     out.push('## The seed’s claims, measured\n');
     for (const { title, table } of claims) out.push(`### ${title}\n\n${tableMarkdown(table)}`);
   }
   out.push('## Compute-optimal frontier\n');
+  if (analysis.configurations.some((config) => config.architecture === GOVERNOR_ARCHITECTURE))
+    out.push(`_\`${GOVERNOR_ARCHITECTURE}\` (the governor) is highlighted on every panel: magenta diamonds joined in budget order._\n`);
   for (const suite of analysis.suites) out.push(image(`frontier-${suite.replace(/[^A-Za-z0-9_-]+/g, '-')}`));
   out.push(`## Matched-budget table${analysis.simulated ? ' [SIMULATED]' : ''}\n`);
   for (const { suite, model, table } of matchedBudgetTables(analysis)) out.push(`### ${suite} · ${model}\n\n${tableMarkdown(table)}`);

@@ -62,6 +62,7 @@ export { llamaPromptMargin, resolveGgufModel, type LlamaModelSettings } from './
 export {
   TINY_LABEL,
   TINY_MODELS,
+  TINY_THREAD_BOUNDS,
   TINY_PREFIX,
   TINY_SEQUENCES,
   readTinyModelCard,

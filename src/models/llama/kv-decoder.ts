@@ -229,13 +229,17 @@ export class KvDecoder {
     const { signal } = this.options;
     if (signal?.aborted) throw abortError(signal, this.options.label);
     if (this.pending.length === 0) throw new Error('KvDecoder: a generation needs at least one pending token to evaluate');
-    // Room for the piece itself plus a little closing syntax; llama.cpp must never shift the context under us.
-    if (this.position + maxTokens + 16 > this.sequence.contextSize)
-      throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
+    // The piece may use what the context has left, less a little closing syntax: llama.cpp must never shift the
+    // context under us. A piece's grammar bound (6 tokens a character, for \u escapes) is far above what a
+    // model writes, so a nearly full context still decodes short pieces; one that runs out of room is an
+    // overflow (below), not a malformed piece.
+    const contextRoom = this.sequence.contextSize - this.position - 16;
+    if (contextRoom < 1) throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
+    const contextCap = Math.min(maxTokens, contextRoom);
     // Under an output cap the piece may stop short of its grammar: that is the budget running out, not a
     // malformed piece. The first token is needed to generate at all.
     const outputRoom = this.outputRoom();
-    const cap = Math.min(maxTokens, outputRoom);
+    const cap = Math.min(contextCap, outputRoom);
     this.ensureRoom(this.pending.length, Math.max(1, cap));
     const input = this.pending;
     this.pending = [];
@@ -251,6 +255,8 @@ export class KvDecoder {
     this.tokensProcessed += input.length + generated.tokens.length - (generated.evaluated ? 0 : 1);
     if (!generated.evaluated) this.pending.push(generated.tokens.at(-1)!);
     if (generated.finishReason === 'length') {
+      if (contextCap < maxTokens && contextCap <= outputRoom)
+        throw new ContextOverflowError(this.options.label, this.position, this.sequence.contextSize);
       if (cap < maxTokens)
         throw new BudgetExhaustedError({
           budget: this.options.label,

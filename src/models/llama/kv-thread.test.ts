@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import type { LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import fc from 'fast-check';
-import { BudgetExhaustedError, CancelledError, type Usage } from '../../core/index.ts';
+import { BudgetExhaustedError, CancelledError, ContextOverflowError, type Usage } from '../../core/index.ts';
 import type { JsonSchema } from '../spec.ts';
 import {
   balancedTree,
@@ -256,6 +256,32 @@ describe('runKvThread', () => {
     assert.ok(new Ajv({ strict: false }).compile(timSchema(3))(JSON.parse(result.text)));
     assert.ok(result.metrics.tokensGenerated > 20);
     assert.ok(!result.text.includes('<unused'));
+  });
+
+  it('decodes pieces in what the context has left; past it, stops with ContextOverflowError, never shifting the context', async () => {
+    // A 768-cell context and a tree whose whole trace is longer: the string bounds (6 tokens a character) are far
+    // above the room left late in the tree, yet pieces still decode there — until the room runs out.
+    const small = await getEngineContext(modelPath, { contextSize: 768, sequences: 1 });
+    const own = await small.pool.acquire();
+    const window = own.contextSize;
+    assert.equal(window, 768);
+    try {
+      const options = { ...base, sequence: own, shape: tree(3, 3, 2), maxThoughtChars: 16, maxConclusionChars: 8, seed: 3 };
+      let peak = 0;
+      const pruned = await runKvThread({ ...options, bufferSize: 1, onSample: (sample) => (peak = Math.max(peak, sample.kvTokens)) });
+      assert.ok(pruned.metrics.unprunedTokens > window, `the whole trace (${pruned.metrics.unprunedTokens}) exceeds the context`);
+      assert.ok(pruned.metrics.peakKvTokens <= window && peak <= window);
+      // A thought's grammar bound is 16 × 6 + 8 tokens: reserving it whole (plus 16 for syntax) would have refused this run.
+      assert.ok(pruned.metrics.peakKvTokens + 16 * 6 + 8 + 16 > window, `peak ${pruned.metrics.peakKvTokens}: pieces decoded near the end`);
+      await assert.rejects(runKvThread({ ...options, prune: false }), (error: unknown) => {
+        assert.ok(error instanceof ContextOverflowError, String(error));
+        assert.equal(error.code, 'CONTEXT_OVERFLOW');
+        return true;
+      });
+      assert.ok(own.nextTokenIndex <= window, `the sequence holds ${own.nextTokenIndex} cells`);
+    } finally {
+      small.pool.release(own);
+    }
   });
 
   it('rejects an abort mid-thread promptly with CancelledError', async () => {

@@ -29,7 +29,7 @@ import type { LlamaContextSequence } from 'node-llama-cpp';
 import { ThicketError, type Usage } from '../../core/index.ts';
 import type { ChatMessage, JsonSchema } from '../spec.ts';
 import { abortError } from '../abort.ts';
-import { renderChatPrompt } from './chat-template.ts';
+import { renderChatPrompt, renderTinyPrompt } from './chat-template.ts';
 import { DEFAULT_LLAMA_CONTEXT_SIZE, getEngineContext, getLlamaEngine, ggufPath } from './engine.ts';
 import { KvDecoder, type EraseInfo, type TokenLimits, type TokenRange, type TrackedPosition } from './kv-decoder.ts';
 
@@ -66,6 +66,11 @@ export interface KvThreadOptions {
   question: string;
   /** Replaces the default instructions. */
   system?: string;
+  /**
+   * How the question is rendered: the chat template (default) or the tiny models' plain one without a system
+   * message (`tiny:` models are task-trained: Thicket's thread model learnt the format, not instructions).
+   */
+  promptStyle?: 'chat' | 'tiny';
   /** Task levels (default 3); the deepest level has no `subtasks`. */
   maxDepth?: number;
   /** Finished subtask lists kept before the oldest is erased (default 2, min 1). */
@@ -409,7 +414,7 @@ export async function runKvThread(options: KvThreadOptions): Promise<KvThreadRes
       { role: 'system', content: options.system ?? KV_THREAD_SYSTEM },
       { role: 'user', content: options.question },
     ];
-    const prompt = renderChatPrompt(sequence.model, messages);
+    const prompt = (options.promptStyle === 'tiny' ? renderTinyPrompt : renderChatPrompt)(sequence.model, messages);
     decoder.appendPromptTokens(prompt.tokens);
 
     const run = new ThreadRun(decoder, settings, options.tools ?? {}, options.onSample, options.onConclusion);

@@ -36,7 +36,7 @@ import { renderChatPrompt, renderTinyPrompt, type RenderedPrompt } from './chat-
 import { generateTokens, raceAbort } from './decode.ts';
 import { getEngineContext, getLlamaEngine, ggufPath, type EngineContext, type EngineContextOptions } from './engine.ts';
 import { grammarForJsonSchema } from './grammars.ts';
-import { KV_THREAD_DEFAULTS, runKvThread } from './kv-thread.ts';
+import { KV_THREAD_DEFAULTS, runKvThread, type KvThreadOptions } from './kv-thread.ts';
 import type { PreparedPrompt, PromptSharer } from './prompt-share.ts';
 import { abortError } from '../abort.ts';
 
@@ -75,6 +75,12 @@ export interface LlamaProviderOptions extends EngineContextOptions {
    * context (worth it for tiny models; default false) and runs greedy calls one at a time.
    */
   isolateGreedy?: boolean;
+  /**
+   * The KV thread's bounds on this model (kv-thread.ts defaults otherwise): string lengths, tasks per list, and
+   * the temperature it samples at unless the request names one. A model with a small context needs small
+   * string bounds: each piece must fit in what the context has left.
+   */
+  thread?: Pick<KvThreadOptions, 'maxThoughtChars' | 'maxConclusionChars' | 'maxAnswerChars' | 'maxSubtasks' | 'temperature'>;
 }
 
 export class LlamaProvider implements ModelProvider {
@@ -88,6 +94,8 @@ export class LlamaProvider implements ModelProvider {
   private readonly isolateGreedy: boolean;
   private readonly seed: number | undefined;
   private readonly render: (model: LlamaModel, messages: readonly ChatMessage[]) => RenderedPrompt;
+  private readonly promptStyle: 'chat' | 'tiny';
+  private readonly threadOptions: NonNullable<LlamaProviderOptions['thread']>;
 
   constructor(options: LlamaProviderOptions) {
     if (typeof options.modelPath !== 'string' || options.modelPath.replace(/^gguf:/, '').trim() === '') {
@@ -104,6 +112,8 @@ export class LlamaProvider implements ModelProvider {
     this.isolateGreedy = options.isolateGreedy ?? false;
     this.seed = options.seed;
     this.render = options.promptStyle === 'tiny' ? renderTinyPrompt : renderChatPrompt;
+    this.promptStyle = options.promptStyle ?? 'chat';
+    this.threadOptions = options.thread ?? {};
     this.engineOptions = {
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
       ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
@@ -126,12 +136,16 @@ export class LlamaProvider implements ModelProvider {
       return {
         inputTokens: (await this.contextWindow()) * (tasks + 1),
         outputTokens:
-          tasks * (stringTokens(KV_THREAD_DEFAULTS.maxThoughtChars) + stringTokens(KV_THREAD_DEFAULTS.maxConclusionChars) + 16) +
-          stringTokens(KV_THREAD_DEFAULTS.maxAnswerChars),
+          tasks * (stringTokens(this.threadBound('maxThoughtChars')) + stringTokens(this.threadBound('maxConclusionChars')) + 16) +
+          stringTokens(this.threadBound('maxAnswerChars')),
       };
     },
     run: (request) => this.runKvThread(request),
   };
+
+  private threadBound(key: 'maxThoughtChars' | 'maxConclusionChars' | 'maxAnswerChars'): number {
+    return this.threadOptions[key] ?? KV_THREAD_DEFAULTS[key];
+  }
 
   private async runKvThread(request: KvThreadRequest): Promise<KvThreadResponse> {
     const signal = request.abortSignal;
@@ -145,6 +159,8 @@ export class LlamaProvider implements ModelProvider {
         maxTasks: request.maxTasks,
         limits: request.limits,
         seed: request.seed,
+        ...(this.promptStyle === 'tiny' ? { promptStyle: 'tiny' as const } : {}),
+        ...this.threadOptions,
         ...(request.maxDepth !== undefined ? { maxDepth: request.maxDepth } : {}),
         ...(request.bufferSize !== undefined ? { bufferSize: request.bufferSize } : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),

@@ -22,8 +22,11 @@ export const TINY_LABEL = 'real — tiny models trained on synthetic tasks';
 export interface TinyModelInfo {
   /** `reasoning-small` for `tiny:reasoning-small`. */
   name: string;
-  /** What the model writes: `Answer: v` at once (direct) or one line per operation first (reasoning). */
-  format: 'direct' | 'reasoning';
+  /**
+   * What the model writes: `Answer: v` at once (direct), one line per operation first (reasoning), or Thicket's
+   * thread format — a tree of subtasks decoded by the KV thread, trained on what its pruned cache holds (thread).
+   */
+  format: 'direct' | 'reasoning' | 'thread';
   tier: ModelProfile['tier'];
   description: string;
 }
@@ -32,8 +35,20 @@ export interface TinyModelInfo {
 export const TINY_MODELS: readonly TinyModelInfo[] = [
   { name: 'direct-small', format: 'direct', tier: 'small', description: 'answers at once (no steps); ~0.9M parameters' },
   { name: 'reasoning-small', format: 'reasoning', tier: 'small', description: 'writes each operation, then the answer; ~0.9M parameters' },
-  { name: 'reasoning-large', format: 'reasoning', tier: 'large', description: 'the reasoning format at ~3.5M parameters' },
+  { name: 'reasoning-large', format: 'reasoning', tier: 'large', description: 'the reasoning format at ~2.8M parameters' },
+  {
+    name: 'thread-small',
+    format: 'thread',
+    tier: 'small',
+    description: 'reasons in subtask trees with a KV-pruned cache (thread strategy), or step by step when asked; ~0.9M parameters',
+  },
 ];
+
+/**
+ * The KV thread's bounds on a thread model: its strings are short (a sub-expression, a number) and its context
+ * small, so each piece must fit in what the context has left; greedy unless a request samples.
+ */
+export const TINY_THREAD_BOUNDS = { maxThoughtChars: 32, maxConclusionChars: 16, maxAnswerChars: 16, maxSubtasks: 4, temperature: 0 };
 
 export interface TinyModelCard {
   name: string;
@@ -57,6 +72,8 @@ export interface TinyModelCard {
     byOperations: Record<string, { items: number; correct: number; accuracy: number }>;
   };
   label: string;
+  /** Thread models: the TIM experiment on held-out problems (src/lab/tiny-thread-eval.ts). */
+  tim?: Record<string, unknown>;
 }
 
 /** `models/tiny` of the package (the same from src/ under tsx and from dist/ once built). */
@@ -134,6 +151,7 @@ export function resolveTinyModel(reference: string, options: { seed?: number; di
     sequences: TINY_SEQUENCES,
     promptStyle: 'tiny',
     isolateGreedy: true,
+    ...(info.format === 'thread' ? { thread: TINY_THREAD_BOUNDS } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   return {
