@@ -244,6 +244,13 @@ describe(
       await shot(page, 'run-calls');
       await page.getByRole('tab', { name: 'Governor' }).click();
       await page.getByRole('table', { name: 'Governor features' }).waitFor();
+      // The frontier's one-sentence why is the journal's, word for word.
+      const details = (await (
+        await fetch(`${url}/v1/runs/${encodeURIComponent(runId)}`, { headers: { authorization: `Bearer ${adminToken}` } })
+      ).json()) as { steps: { kind: string; output: { decision?: { frontier?: { why: string } } } | null }[] };
+      const why = details.steps.find((step) => step.kind === 'governor')?.output?.decision?.frontier?.why;
+      assert.ok(why, 'an arithmetic query on sim:small is decided by the frontier table');
+      assert.equal(await page.getByTestId('frontier-why').textContent(), why);
       await axe(page, 'run governor');
       await shot(page, 'run-governor');
     });

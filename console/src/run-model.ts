@@ -6,6 +6,8 @@
 import { asText } from './format.ts';
 import type { CallRecord, Limits, RunDetails, StepRecord, TraceEvent } from './types.ts';
 
+const numberOr = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
 export interface GraphNode {
   id: string;
   label: string;
@@ -187,6 +189,72 @@ export interface GovernorView {
   features: Record<string, unknown>;
   escalations: unknown[];
   spendByAxis: Record<string, { totalTokens?: number; usd?: number; calls?: number }>;
+  /** The frontier table's part in the decision; null when the policy had no table for the run's family and model. */
+  frontier: FrontierView | null;
+}
+
+export interface FrontierCandidate {
+  choice: string;
+  /** Training accuracy, 0–1. */
+  accuracy: number;
+  /** Mean cost per item in the objective's unit (tokens, dollars or seconds). */
+  cost: number;
+  items: number;
+  chosen: boolean;
+}
+
+export interface FrontierView {
+  family: string;
+  /** `given` by the caller, or `inferred` from the query (with the reason). */
+  familySource: string;
+  familyReason: string | null;
+  objective: string;
+  tableModel: string;
+  matchedBy: string;
+  level: number | null;
+  budgetTokens: number | null;
+  choice: string;
+  tolerance: number | null;
+  why: string;
+  /** The choice first, then the alternatives it was weighed against, as journaled. */
+  candidates: FrontierCandidate[];
+}
+
+const candidateOf = (value: unknown, chosen: boolean): FrontierCandidate | null => {
+  const record = value as Record<string, unknown> | null;
+  if (!record || typeof record['choice'] !== 'string') return null;
+  return {
+    choice: record['choice'],
+    accuracy: numberOr(record['accuracy']) ?? 0,
+    cost: numberOr(record['cost']) ?? 0,
+    items: numberOr(record['items']) ?? 0,
+    chosen,
+  };
+};
+
+/** Reads the journaled `decision.frontier` (governor/frontier-decision.ts) defensively: older runs have none. */
+export function frontierView(decision: Record<string, unknown>): FrontierView | null {
+  const frontier = decision['frontier'] as Record<string, unknown> | undefined;
+  if (!frontier || typeof frontier['choice'] !== 'string') return null;
+  const table = (frontier['table'] as Record<string, unknown> | undefined) ?? {};
+  const alternatives = Array.isArray(frontier['alternatives']) ? frontier['alternatives'] : [];
+  const candidates = [candidateOf(frontier['train'], true), ...alternatives.map((alternative) => candidateOf(alternative, false))].filter(
+    (candidate): candidate is FrontierCandidate => candidate !== null,
+  );
+  return {
+    family: asText(frontier['family']),
+    familySource: asText(frontier['familySource']),
+    familyReason: typeof frontier['familyReason'] === 'string' ? frontier['familyReason'] : null,
+    objective: asText(frontier['objective']),
+    tableModel: asText(table['model']),
+    matchedBy: asText(table['matchedBy']),
+    level: numberOr(frontier['level']),
+    budgetTokens: numberOr(frontier['budgetTokens']),
+    choice: frontier['choice'],
+    tolerance: numberOr(frontier['tolerance']),
+    why: asText(frontier['why']),
+    candidates,
+  };
 }
 
 export function governorView(details: RunDetails): GovernorView | null {
@@ -206,6 +274,7 @@ export function governorView(details: RunDetails): GovernorView | null {
     features,
     escalations: Array.isArray(decision['escalations']) ? decision['escalations'] : [],
     spendByAxis: (governor.output as { spendByAxis?: GovernorView['spendByAxis'] }).spendByAxis ?? {},
+    frontier: frontierView(decision),
   };
 }
 
@@ -224,8 +293,6 @@ export interface KvThreadView {
   tokensErased: number | null;
   erasures: number | null;
 }
-
-const numberOr = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
 /**
  * The KV-pruned threads of a run (the embedded engine): each thread node's journaled output carries the

@@ -6,11 +6,12 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { postJson, readEvents } from '../api.ts';
 import { LineChart, SpendMeter } from '../components/charts.tsx';
 import { RunGraph } from '../components/run-graph.tsx';
+import { GovernorDecision } from '../components/governor-decision.tsx';
 import { CriticalityPanel, KvThreadPanel } from '../components/run-insights.tsx';
 import { ErrorBox, Loading, StatusBadge } from '../components/states.tsx';
 import { asText, formatMs, formatTime, formatTokens, formatUsd } from '../format.ts';
 import { href, navigate, type Route } from '../route.ts';
-import { buildGraph, burnDown, criticalityReadings, governorView, kvThreads, limitsOf, orderedCalls, traceEvents } from '../run-model.ts';
+import { buildGraph, burnDown, criticalityReadings, kvThreads, limitsOf, orderedCalls, traceEvents } from '../run-model.ts';
 import type { RunDetails, Usage } from '../types.ts';
 import { useFetch } from '../use-fetch.ts';
 
@@ -182,7 +183,7 @@ export function RunDetailPage({ id, route }: { id: string; route: Route }): Reac
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'overview' ? <Overview details={details.data} graph={graph} /> : null}
         {tab === 'calls' ? <CallsTable details={details.data} /> : null}
-        {tab === 'governor' ? <Governor details={details.data} /> : null}
+        {tab === 'governor' ? <GovernorDecision details={details.data} /> : null}
       </div>
     </section>
   );
@@ -310,79 +311,5 @@ function CallsTable({ details }: { details: RunDetails }): ReactNode {
         );
       })}
     </ol>
-  );
-}
-
-function Governor({ details }: { details: RunDetails }): ReactNode {
-  const view = governorView(details);
-  if (!view)
-    return (
-      <p className="muted">
-        No governor decision: this run named its strategy ({asText(details.run.args?.['strategy'], details.run.command)}).
-      </p>
-    );
-  return (
-    <div className="governor">
-      <dl className="facts">
-        <div>
-          <dt>Arm</dt>
-          <dd>{view.arm}</dd>
-        </div>
-        <div>
-          <dt>Strategy</dt>
-          <dd>{view.strategy}</dd>
-        </div>
-        <div>
-          <dt>Policy</dt>
-          <dd>{view.policy}</dd>
-        </div>
-        <div>
-          <dt>Budget level</dt>
-          <dd>{view.budgetLevel === null ? '—' : formatTokens(view.budgetLevel)}</dd>
-        </div>
-        <div>
-          <dt>Escalations</dt>
-          <dd>{view.escalations.length}</dd>
-        </div>
-      </dl>
-      <h2>Features</h2>
-      <table className="compact" aria-label="Governor features">
-        <tbody>
-          {Object.entries(view.features).map(([name, value]) => (
-            <tr key={name}>
-              <th scope="row">{name}</th>
-              <td>{asText(value)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <h2>Spend by axis</h2>
-      <table className="compact" aria-label="Spend by axis">
-        <thead>
-          <tr>
-            <th scope="col">Axis</th>
-            <th scope="col" className="num">
-              Tokens
-            </th>
-            <th scope="col" className="num">
-              Cost
-            </th>
-            <th scope="col" className="num">
-              Calls
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {Object.entries(view.spendByAxis).map(([axis, usage]) => (
-            <tr key={axis}>
-              <th scope="row">{axis}</th>
-              <td className="num">{formatTokens(usage.totalTokens ?? 0)}</td>
-              <td className="num">{formatUsd(usage.usd ?? 0)}</td>
-              <td className="num">{usage.calls ?? 0}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }
