@@ -5,7 +5,7 @@
  */
 import { ThicketError, type InputIssue, type UsageTotals } from '../core/index.ts';
 import type { RecordedCall, RecordedResponse } from './call-recorder.ts';
-import type { CallRow, LedgerEntryRow, LedgerKind, RunRow, JournalRunStatus, StepRow } from './types.ts';
+import type { CallIntentRow, CallRow, LedgerEntryRow, LedgerKind, RunRow, JournalRunStatus, StepRow } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Row shapes as SQLite returns them
@@ -78,6 +78,22 @@ export interface LedgerDbRow {
   cost_usd: number;
   detail_json: string | null;
   at: string;
+}
+
+/** A call_intents row (schema v5). */
+export interface IntentDbRow {
+  id: number;
+  run_id: string;
+  call_key: string;
+  attempt: number;
+  model: string;
+  purpose: string | null;
+  budget_path: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  created_at: string;
+  orphaned_at: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -228,6 +244,23 @@ export function toLedgerRow(row: LedgerDbRow): LedgerEntryRow {
     costUsd: row.cost_usd,
     detail: parseJson(row.detail_json),
     at: row.at,
+  };
+}
+
+export function toIntentRow(row: IntentDbRow): CallIntentRow {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    callKey: row.call_key,
+    attempt: row.attempt,
+    model: row.model,
+    purpose: row.purpose,
+    budgetPath: row.budget_path,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costUsd: row.cost_usd,
+    createdAt: row.created_at,
+    orphanedAt: row.orphaned_at,
   };
 }
 

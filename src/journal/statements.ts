@@ -8,6 +8,7 @@ import { conflictingCallError } from './errors.ts';
 import {
   isSameStoredCall,
   type CallDbRow,
+  type IntentDbRow,
   type LedgerDbRow,
   type RunDbRow,
   type StepDbRow,
@@ -39,22 +40,6 @@ export interface Statements {
   deleteIntent: Statement;
   getIntents: Statement<IntentDbRow>;
   orphanIntents: Statement;
-}
-
-/** A call_intents row (schema v5). */
-export interface IntentDbRow {
-  id: number;
-  run_id: string;
-  call_key: string;
-  attempt: number;
-  model: string;
-  purpose: string | null;
-  budget_path: string;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  created_at: string;
-  orphaned_at: string | null;
 }
 
 const CALL_COLUMNS =
