@@ -7,115 +7,41 @@
  *
  * Every attempt reserves its own worst case before anything is sent, so retries and parallel branches can
  * never spend beyond any budget on the path to the root.
+ *
+ * This file sequences the call; its parts live beside it: the public types (fleet-types.ts), request validation
+ * and call identity (call-request.ts), reservation arithmetic (call-accounting.ts), one attempt under its
+ * deadline (call-attempt.ts), journal records (call-journal.ts) and structured output (structured-output.ts).
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Ajv, type ValidateFunction } from 'ajv';
 import {
-  BudgetExhaustedError,
-  CancelledError,
   ContextOverflowError,
   InvalidInputError,
-  MalformedOutputError,
-  ThicketError,
-  TimeoutError,
   countMessageTokens,
   countTokens,
-  addUsd,
   costOf,
-  canonicalJson,
-  PrefixHasher,
-  messageFields,
-  sameMessage,
   rngFor,
   type Clock,
-  type ErrorCode,
-  type InputIssue,
-  type Usage,
+  type ThicketError,
 } from '../core/index.ts';
-import type { Amount, Budget, Reservation, SpendTags } from '../budget/index.ts';
-import type { CallRecorder, RecordedCall, RecordedCallError } from './call-recorder.ts';
+import type { Reservation, SpendTags } from '../budget/index.ts';
+import type { RecordedCall, RecordedCallError } from './call-recorder.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry.ts';
-import type { ChatMessage, GenerateRequest, GenerateResponse, ModelProfile, ModelProvider } from './spec.ts';
+import type { GenerateRequest, GenerateResponse } from './spec.ts';
 import { MODEL_SPEC_VERSION } from './spec.ts';
+import type { CallOptions, CallResult, FleetEvent, FleetOptions, ModelResolver, ResolvedModel } from './fleet-types.ts';
+import { callIdentityHash, validateRequest } from './call-request.ts';
+import { addOverrun, closeFailedAttempt, fitOutputToBudget, settleAnswered, type Overrun, type Pricing } from './call-accounting.ts';
+import { secondsExhausted, sendAttempt, throwIfAborted } from './call-attempt.ts';
+import { recordedError, replayedError, stripForJournal } from './call-journal.ts';
+import { StructuredOutputValidator } from './structured-output.ts';
+
+export type { CallOptions, CallResult, FleetEvent, FleetOptions, ModelResolver, ResolvedModel } from './fleet-types.ts';
+export { validateRequest } from './call-request.ts';
 
 /** A provider's own report of the prompt tokens it evaluated (`raw.evaluatedPromptTokens`, the embedded engine). */
 function evaluatedPrompt(raw: unknown): { evaluatedPromptTokens?: number } {
   const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['evaluatedPromptTokens'] : undefined;
   return typeof value === 'number' ? { evaluatedPromptTokens: value } : {};
-}
-
-export interface ResolvedModel {
-  provider: ModelProvider;
-  profile: ModelProfile;
-  /** Tokens added to the counted prompt when reserving, for chat-template/tokenizer differences (0 for the sim, which counts exactly as we do). */
-  promptMargin: (countedTokens: number) => number;
-  /**
-   * The prompt's exact length in the model's own tokens, when it can be known without the model loaded (a
-   * byte-level vocabulary): planning (`worstCase`) uses it instead of the o200k count plus margin.
-   */
-  countPrompt?: (messages: readonly ChatMessage[]) => number;
-  /**
-   * Why the model cannot be called (its API key variable is unset, …): every call is refused with this error
-   * before anything is reserved or sent. Listing or pricing the model still works; runs check it up front.
-   */
-  notReady?: ThicketError;
-}
-
-export interface ModelResolver {
-  resolve(reference: string): ResolvedModel;
-}
-
-export interface CallOptions {
-  budget: Budget;
-  /** Spend labels (operator, axis, agent); the model tag is added by the fleet. */
-  tags?: SpendTags;
-  recorder?: CallRecorder;
-  signal?: AbortSignal;
-  /** Shrink maxOutputTokens to what the budget can still cover (default true). */
-  fitOutputToBudget?: boolean;
-  /** Below this many affordable output tokens the call is refused instead of shrunk (default 16). */
-  minOutputTokens?: number;
-  retry?: Partial<RetryPolicy>;
-}
-
-export interface CallResult extends GenerateResponse {
-  model: string;
-  callKey: string;
-  /** Served from the journal: no provider call, no new spend. */
-  replayed: boolean;
-  costUsd: number;
-  attempts: number;
-  /** Everything billed for this call across its attempts; for a replayed call, what the original run was billed. */
-  billed: Amount;
-  /** The provider reported more than this call was reserved for (booked anyway): the excess. */
-  overrun?: { inputTokens: number; outputTokens: number; usd: number };
-}
-
-export type FleetEvent =
-  | { type: 'call-start'; model: string; callKey: string; attempt: number }
-  | {
-      type: 'call-end';
-      model: string;
-      callKey: string;
-      usage: Usage;
-      costUsd: number;
-      replayed: boolean;
-      simulated: boolean;
-      /**
-       * Prompt tokens the engine actually evaluated, where the provider reports it (embedded engine: shared
-       * prefixes are copied, not re-evaluated).
-       */
-      evaluatedPromptTokens?: number;
-    }
-  | { type: 'call-retry'; model: string; callKey: string; attempt: number; delayMs: number; error: string }
-  | { type: 'call-error'; model: string; callKey: string; error: ThicketError };
-
-export interface FleetOptions {
-  resolver: ModelResolver;
-  clock: Clock;
-  /** Seeds retry jitter, so simulated runs stay reproducible. */
-  seed?: number;
-  retry?: Partial<RetryPolicy>;
 }
 
 export class Fleet {
@@ -128,8 +54,7 @@ export class Fleet {
   private readonly limiters = new Map<string, LimitFunction>();
   private readonly occurrences = new WeakMap<object, Map<string, number>>();
   private readonly listeners: Array<(event: FleetEvent) => void> = [];
-  private readonly validators = new Map<string, ValidateFunction>();
-  private ajv: Ajv | undefined;
+  private readonly structured = new StructuredOutputValidator();
 
   constructor(options: FleetOptions) {
     this.resolver = options.resolver;
@@ -296,7 +221,7 @@ export class Fleet {
       requestHash: string;
       callKey: string;
       tags: SpendTags;
-      pricing: { inputPerMillion: number; outputPerMillion: number };
+      pricing: Pricing;
       promptTokens: number;
       outputCap: number;
       policy: RetryPolicy;
@@ -310,7 +235,7 @@ export class Fleet {
     {
       // Everything billed across attempts (failed ones included), journaled so a replay charges the same.
       const billed = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
-      let overrun: { inputTokens: number; outputTokens: number; usd: number } | undefined;
+      let overrun: Overrun | undefined;
       const record = (recordedCall: RecordedCall): void => {
         options.recorder?.record(recordedCall);
         call.onRecord();
@@ -345,7 +270,7 @@ export class Fleet {
         for (let attempt = 0; ; attempt++) {
           throwIfAborted(options.signal);
           // Fitted per attempt, after the concurrency slot is granted: other branches may have spent meanwhile.
-          const maxOutputTokens = this.fitOutput(outputCap, promptTokens, pricing, options, tags);
+          const maxOutputTokens = fitOutputToBudget(outputCap, promptTokens, pricing, options, tags);
           const worstCase = { inputTokens: promptTokens, outputTokens: maxOutputTokens };
           const reservation = options.budget.reserve({ ...worstCase, usd: costOf(worstCase, pricing), calls: 1 }, tags);
           // The shared budgets (other processes spend from them too) are asked only once the local ones agreed.
@@ -372,16 +297,17 @@ export class Fleet {
           let answered: { response: GenerateResponse; costUsd: number } | undefined;
           let succeeded: CallResult | undefined;
           try {
-            const response = await this.attempt(
+            const response = await sendAttempt(
+              this.clock,
               provider,
               { ...request, maxOutputTokens, metadata: { ...request.metadata, attempt, callKey } },
               options,
               profile.timeoutMs,
             );
-            const costUsd = this.settle(reservation, response.usage, pricing, billed);
+            const costUsd = settleAnswered(reservation, response.usage, pricing, billed);
             if (reservation.overrun) overrun = addOverrun(overrun, reservation.overrun);
             answered = { response, costUsd };
-            if (request.responseSchema) response.object = this.parseStructured(request.responseSchema, response.text);
+            if (request.responseSchema) response.object = this.structured.parse(request.responseSchema, response.text);
             const result: CallResult = {
               ...response,
               model: reference,
@@ -406,7 +332,7 @@ export class Fleet {
             });
             succeeded = result;
           } catch (caught) {
-            const error = this.closeFailedAttempt(reservation, caught, pricing, billed);
+            const error = closeFailedAttempt(reservation, caught, pricing, billed);
             if (answered) unjournaled = { ...answered, attempt, maxOutputTokens, error };
             // Before any retry or throw: the attempt's spend is booked on the shared budgets and its hold dropped.
             if (shared) await shared.settle(callKey, holdId, billed);
@@ -422,13 +348,7 @@ export class Fleet {
               throw error;
             }
             if (delay >= options.budget.remainingMs()) {
-              throw new BudgetExhaustedError({
-                budget: options.budget.path,
-                dimension: 'seconds',
-                limit: options.budget.limits.seconds ?? 0,
-                committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000,
-                requested: delay / 1000,
-              });
+              throw secondsExhausted(options.budget, this.clock, delay);
             }
             this.emit({ type: 'call-retry', model: reference, callKey, attempt: attempt + 1, delayMs: delay, error: error.message });
             await this.clock.sleep(delay, options.signal);
@@ -450,122 +370,6 @@ export class Fleet {
     }
   }
 
-  private fitOutput(
-    outputCap: number,
-    promptTokens: number,
-    pricing: { inputPerMillion: number; outputPerMillion: number },
-    options: CallOptions,
-    tags: SpendTags,
-  ): number {
-    if (!(options.fitOutputToBudget ?? true)) return outputCap;
-    const affordable = options.budget.maxAffordableOutputTokens(promptTokens, pricing);
-    if (affordable < Math.min(options.minOutputTokens ?? 16, outputCap)) {
-      // Reserving the smallest useful call throws the precise BudgetExhaustedError naming the limit that refused.
-      const smallest = { inputTokens: promptTokens, outputTokens: Math.min(options.minOutputTokens ?? 16, outputCap) };
-      options.budget.reserve({ ...smallest, usd: costOf(smallest, pricing), calls: 1 }, tags).release();
-    }
-    return Math.min(outputCap, affordable);
-  }
-
-  private async attempt(
-    provider: ModelProvider,
-    request: GenerateRequest,
-    options: CallOptions,
-    timeoutMs: number,
-  ): Promise<GenerateResponse> {
-    const remaining = options.budget.remainingMs();
-    const limitMs = Math.min(timeoutMs, remaining);
-    const deadlineBound = remaining < timeoutMs;
-    const controller = new AbortController();
-    const onOuterAbort = (): void =>
-      controller.abort(options.signal?.reason instanceof CancelledError ? options.signal.reason : new CancelledError());
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const cancelTimer = this.clock.setTimer(limitMs, () =>
-      controller.abort(
-        new TimeoutError(
-          deadlineBound
-            ? `The run's time budget ran out during a call to ${provider.modelId}.`
-            : `Call to ${provider.modelId} timed out after ${limitMs} ms.`,
-        ),
-      ),
-    );
-    try {
-      return await provider.doGenerate({ ...request, abortSignal: controller.signal });
-    } catch (error) {
-      if (deadlineBound && error instanceof TimeoutError) {
-        throw new BudgetExhaustedError({
-          budget: options.budget.path,
-          dimension: 'seconds',
-          limit: options.budget.limits.seconds ?? 0,
-          committed: (this.clock.now() - options.budget.ledger.startedAt) / 1000,
-          requested: 0,
-        });
-      }
-      throw error;
-    } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
-      cancelTimer();
-    }
-  }
-
-  private settle(
-    reservation: Reservation,
-    usage: Usage,
-    pricing: { inputPerMillion: number; outputPerMillion: number },
-    billed: Amount,
-  ): number {
-    const settled = reservation.settle({
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      usd: costOf(usage, pricing),
-      calls: 1,
-    });
-    addAmount(billed, settled);
-    return settled.usd;
-  }
-
-  /** A failed attempt is billed only when the provider billed it (an error that carries usage); otherwise it costs one call. */
-  private closeFailedAttempt(
-    reservation: Reservation,
-    caught: unknown,
-    pricing: { inputPerMillion: number; outputPerMillion: number },
-    billed: Amount,
-  ): ThicketError {
-    const error = ThicketError.isInstance(caught)
-      ? caught
-      : new ThicketError('INTERNAL', caught instanceof Error ? caught.message : String(caught), 'other', { cause: caught });
-    const usage = (error as { usage?: Usage }).usage;
-    if (reservation.isOpen)
-      addAmount(
-        billed,
-        reservation.settle(
-          usage ? { ...usage, usd: costOf(usage, pricing), calls: 1 } : { inputTokens: 0, outputTokens: 0, usd: 0, calls: 1 },
-        ),
-      );
-    return error;
-  }
-
-  private parseStructured(schema: { name: string; schema: Record<string, unknown> }, text: string): unknown {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new MalformedOutputError(`Structured output for "${schema.name}" is not valid JSON: ${(error as Error).message}`, text);
-    }
-    const key = JSON.stringify(schema.schema);
-    let validate = this.validators.get(key);
-    if (!validate) {
-      this.ajv ??= new Ajv({ allErrors: true, strict: false });
-      validate = this.ajv.compile(schema.schema);
-      this.validators.set(key, validate);
-    }
-    if (!validate(value)) {
-      const problems = (validate.errors ?? []).map((issue) => `${issue.instancePath || '/'} ${issue.message ?? ''}`).join('; ');
-      throw new MalformedOutputError(`Structured output for "${schema.name}" does not match its schema: ${problems}`, text);
-    }
-    return value;
-  }
-
   private nextOccurrence(scope: object, requestHash: string): number {
     let counts = this.occurrences.get(scope);
     if (!counts) this.occurrences.set(scope, (counts = new Map<string, number>()));
@@ -577,102 +381,4 @@ export class Fleet {
   private emit(event: FleetEvent): void {
     for (const listener of this.listeners) listener(event);
   }
-}
-
-/**
- * The call's identity hash: sha256 of the JSON of the positional array
- *   [reference, [[role, content], …], maxOutputTokens, temperature, topP, stop, canonical schema, seed,
- *    stepId, taskId, purpose, candidate]
- * (positional, so it is canonical without sorting keys). `purpose` and `candidate` are the simulated fleet's
- * request tags: they change what a correct SIMULATED response is (a verification of candidate 2 is not an
- * answer), but a real provider never reads tags, so for a model whose profile is not simulated both are
- * hashed as null — the same request gets the same identity whatever an operator labelled it (issue 15). Journals resume on these keys, so the bytes hashed
- * must never change (src/models/call-key.test.ts pins known keys). The messages part is hashed incrementally
- * per history prefix (`PrefixHasher`): an agent's history grows by a message or two per round and used to be
- * re-serialised and re-hashed whole on every call, O(R²) bytes per agent.
- */
-const identityMessages = new PrefixHasher<ChatMessage>(
-  (message) => JSON.stringify([message.role, message.content]),
-  messageFields,
-  ',',
-  sameMessage,
-);
-
-function callIdentityHash(reference: string, request: GenerateRequest, simulated: boolean): string {
-  const state = identityMessages.stateAfter(`[${JSON.stringify(reference)},[`, request.messages);
-  const rest = [
-    request.maxOutputTokens,
-    request.temperature ?? null,
-    request.topP ?? null,
-    request.stop ?? null,
-    request.responseSchema ? canonicalJson(request.responseSchema) : null,
-    request.seed ?? null,
-    request.metadata?.stepId ?? null,
-    request.metadata?.taskId ?? null,
-    simulated ? (request.metadata?.tags?.['purpose'] ?? null) : null,
-    simulated ? (request.metadata?.tags?.['candidate'] ?? null) : null,
-  ];
-  // JSON.stringify(rest) is `[a,b,…]`; dropping its `[` gives exactly the tail of the whole array's JSON.
-  return state.update(`],${JSON.stringify(rest).slice(1)}`).digest('hex');
-}
-
-function recordedError(error: ThicketError): RecordedCallError {
-  return { name: error.name, code: error.code, category: error.category, message: error.message, isRetryable: error.isRetryable };
-}
-
-/** The error a recorded failed call ended with, thrown again on replay (same code, category, message and flag). */
-function replayedError(recorded: RecordedCallError, text: string): ThicketError {
-  const options = { isRetryable: recorded.isRetryable ?? false };
-  const error =
-    recorded.code === 'MALFORMED_OUTPUT'
-      ? new MalformedOutputError(recorded.message, text, options)
-      : new ThicketError(recorded.code as ErrorCode, recorded.message, recorded.category, options);
-  if (error.name !== recorded.name) error.name = recorded.name;
-  return error;
-}
-
-function addAmount(total: Amount, amount: Amount): void {
-  total.inputTokens += amount.inputTokens;
-  total.outputTokens += amount.outputTokens;
-  total.usd = addUsd(total.usd, amount.usd);
-  total.calls += amount.calls;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof CancelledError ? signal.reason : new CancelledError();
-}
-
-function stripForJournal(response: GenerateResponse): GenerateResponse {
-  const { raw, ...rest } = response;
-  return raw === undefined ? rest : { ...rest, raw };
-}
-
-export function validateRequest(request: GenerateRequest): void {
-  const issues: InputIssue[] = [];
-  if (!Array.isArray(request.messages) || request.messages.length === 0)
-    issues.push({ path: 'messages', message: 'must be a non-empty list' });
-  else
-    request.messages.forEach((message, index) => {
-      if (!['system', 'user', 'assistant'].includes(message.role))
-        issues.push({ path: `messages[${index}].role`, message: `must be system, user or assistant, got ${String(message.role)}` });
-      if (typeof message.content !== 'string') issues.push({ path: `messages[${index}].content`, message: 'must be a string' });
-    });
-  if (!Number.isInteger(request.maxOutputTokens) || request.maxOutputTokens <= 0)
-    issues.push({ path: 'maxOutputTokens', message: `must be a positive integer, got ${String(request.maxOutputTokens)}` });
-  if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2))
-    issues.push({ path: 'temperature', message: 'must be in [0, 2]' });
-  if (request.topP !== undefined && !(request.topP > 0 && request.topP <= 1)) issues.push({ path: 'topP', message: 'must be in (0, 1]' });
-  if (issues.length > 0) throw new InvalidInputError('Invalid model request', issues);
-}
-
-/** Sums the overruns of a call's attempts (the excess over each attempt's reservation). */
-function addOverrun(
-  total: { inputTokens: number; outputTokens: number; usd: number } | undefined,
-  over: Amount,
-): { inputTokens: number; outputTokens: number; usd: number } {
-  return {
-    inputTokens: (total?.inputTokens ?? 0) + over.inputTokens,
-    outputTokens: (total?.outputTokens ?? 0) + over.outputTokens,
-    usd: (total?.usd ?? 0) + over.usd,
-  };
 }
