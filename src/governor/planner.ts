@@ -16,79 +16,31 @@
  * similar score − 3 × cost). Unchecked queries run one round.
  *
  * Every attempt — rejected or executed — is journaled as a `plan` step (trajectories.ts).
+ *
+ * The request and outcome types are in plan-types.ts, the check of a generated spec and the template
+ * fallback in plan-validation.ts, the journaled `plan` steps in plan-journal.ts; the rounds are here.
  */
 import { BudgetExhaustedError, ThicketError, addUsd, type UsageTotals } from '../core/index.ts';
 import { DIMENSIONS, type Budget, type BudgetLimits } from '../budget/index.ts';
-import { childContext, generate, verify, type Checker, type OpContext } from '../ops/index.ts';
+import { childContext, generate, verify, type OpContext } from '../ops/index.ts';
 import {
   GENERATED_WORKFLOW_LIMITS,
-  checkWorkflow,
-  fitWorkflow,
   runWorkflow,
-  strategySpec,
-  WorkflowOverBudgetError,
-  type OperatorRegistry,
-  type Tier,
   type ValidatedWorkflow,
   type WorkflowIssue,
   type WorkflowLimits,
-  type WorkflowResult,
-  type WorkflowSpec,
 } from '../workflow/index.ts';
-import type { Journal } from '../journal/index.ts';
-import { CALL_PURPOSE, PLANNER_OUTCOME_INCORRECT, PLANNER_REJECTED, PLANNER_TOO_EXPENSIVE } from '../formats/index.ts';
-import { TIERS } from './binder.ts';
+import { CALL_PURPOSE, PLANNER_OUTCOME_INCORRECT, PLANNER_REJECTED } from '../formats/index.ts';
 import { plannerMessages, plannerSchema, templateLibrary, type PlanTemplate } from './planner-prompt.ts';
-import type { DifficultyBin, GovernorPolicy } from './policy.ts';
+import type { GovernorPolicy } from './policy.ts';
 import { trackSpend } from './spend.ts';
-import { ZERO_COST, recordPlanStep, type PlanStep } from './trajectories.ts';
+import { ZERO_COST } from './trajectories.ts';
+import type { PlanOptions, PlanOutcome, PlanRound } from './plan-types.ts';
+import { fallbackWorkflow, validateAndFit } from './plan-validation.ts';
+import { journalPlanStep } from './plan-journal.ts';
 
-export interface PlanOptions {
-  query: string;
-  taskId?: string;
-  plannerModel: string;
-  tiers: Partial<Record<Tier, string>>;
-  defaultModel: string;
-  operators: OperatorRegistry;
-  /** Picks the fallback template. */
-  bin: DifficultyBin;
-  maxOutputTokens: number;
-  settings: GovernorPolicy['planner'];
-  /** Largest share of the budget all plan calls together may take. */
-  planShare: number;
-  /** The governor's whole budget at the start (the objective's cost is a share of it). */
-  budgetLimits: BudgetLimits;
-  checker?: Checker;
-  /** Judge model for quality when there is no checker (refinement on a verifier's score). */
-  verifierModel?: string;
-  journal?: { journal: Journal; runId: string };
-  limits?: WorkflowLimits;
-  /** Example folder for the template library (default examples/); false for none. */
-  examples?: string | false;
-}
-
-export interface PlanRound {
-  round: number;
-  attempts: number;
-  rejected: Array<{ attempt: number; issues: WorkflowIssue[] }>;
-  fallback: boolean;
-  spec: WorkflowSpec | undefined;
-  answer: string | undefined;
-  status: WorkflowResult['status'] | 'not-run';
-  quality: number | undefined;
-  objective: number | undefined;
-}
-
-export interface PlanOutcome {
-  answer: string | undefined;
-  spec: WorkflowSpec | undefined;
-  rounds: PlanRound[];
-  best: number | undefined;
-  planCalls: number;
-  degraded: string[];
-  budgetExhausted: boolean;
-  simulated: boolean;
-}
+// Re-exported so `./planner.ts` stays the import path of the planner's whole surface.
+export type { PlanOptions, PlanOutcome, PlanRound } from './plan-types.ts';
 
 const PLAN_OUTPUT_TOKENS = 1024;
 
@@ -207,7 +159,7 @@ async function planRounds(
         if (error instanceof BudgetExhaustedError) {
           planningRefused = true;
           outcome.degraded.push('planning refused by the budget; a template runs instead');
-          journal(options, {
+          journalPlanStep(options, {
             stepId,
             round,
             attempt,
@@ -223,7 +175,7 @@ async function planRounds(
         if (!ThicketError.isInstance(error) || error.code !== 'MALFORMED_OUTPUT') throw error;
         const issues: WorkflowIssue[] = [{ code: 'schema', path: '', message: error.message }];
         report.rejected.push({ attempt, issues });
-        journal(options, {
+        journalPlanStep(options, {
           stepId,
           round,
           attempt,
@@ -242,7 +194,7 @@ async function planRounds(
         break;
       }
       report.rejected.push({ attempt, issues: verdict.issues });
-      journal(options, {
+      journalPlanStep(options, {
         stepId,
         round,
         attempt,
@@ -292,7 +244,7 @@ async function planRounds(
         ? undefined
         : judged.quality - settings.lambda * costShare(addCost(roundPlanning, execution), options.budgetLimits) - settings.mu * complexity;
     Object.assign(report, { spec: chosen.spec, answer: result.answer, status: result.status, quality: judged?.quality, objective });
-    journal(options, {
+    journalPlanStep(options, {
       stepId,
       round,
       attempt: Math.max(0, report.attempts - 1),
@@ -331,80 +283,6 @@ async function planRounds(
     };
   }
   return outcome;
-}
-
-function validateAndFit(
-  raw: unknown,
-  context: OpContext,
-  options: PlanOptions,
-  limits: WorkflowLimits,
-): { workflow: ValidatedWorkflow | undefined; issues: WorkflowIssue[] } {
-  const checked = checkWorkflow(raw, {
-    limits,
-    operators: options.operators,
-    requireModels: true,
-    fleet: context.fleet,
-    model: options.defaultModel,
-    tierModels: options.tiers,
-  });
-  if (!checked.workflow) return { workflow: undefined, issues: checked.issues };
-  // The governor binds generated workflows by tier (its binder already applied the query's policy); it runs them
-  // without a capability resolver, so a capability node would only fail at run time — send it back instead.
-  const capabilityIssues: WorkflowIssue[] = checked.workflow.nodes.flatMap((node, index) =>
-    node.capability === undefined
-      ? []
-      : [
-          {
-            code: 'capability' as const,
-            path: `nodes[${index}].capability`,
-            message: 'generated workflows choose models by tier (small, medium, large) or name; capability needs are not available here',
-          },
-        ],
-  );
-  if (capabilityIssues.length > 0) return { workflow: undefined, issues: capabilityIssues };
-  try {
-    const fit = fitWorkflow(checked.workflow, context.fleet, { query: options.query, budget: context.budget, mode: 'reject' });
-    return { workflow: fit.workflow, issues: [] };
-  } catch (error) {
-    if (!(error instanceof WorkflowOverBudgetError)) throw error;
-    return { workflow: undefined, issues: [{ code: 'limit', path: 'nodes', message: `${PLANNER_TOO_EXPENSIVE}: ${error.message}` }] };
-  }
-}
-
-/** The template for the query's difficulty, scaled to the budget; undefined when not even its minimum fits. */
-function fallbackWorkflow(
-  context: OpContext,
-  options: PlanOptions,
-  templates: readonly PlanTemplate[],
-  limits: WorkflowLimits,
-): ValidatedWorkflow | undefined {
-  const preferred =
-    options.bin === 'hard'
-      ? ['strategy:cascade', 'strategy:vote', 'strategy:single']
-      : options.bin === 'medium'
-        ? ['strategy:vote', 'strategy:single']
-        : ['strategy:single'];
-  const model = TIERS.map((tier) => options.tiers[tier]).find((reference) => reference !== undefined) ?? options.defaultModel;
-  for (const name of preferred) {
-    const spec =
-      templates.find((template) => template.name === name)?.spec ??
-      strategySpec('single', { model, samples: 1, maxOutputTokens: options.maxOutputTokens });
-    const checked = checkWorkflow(spec, {
-      limits,
-      operators: options.operators,
-      requireModels: true,
-      fleet: context.fleet,
-      model: options.defaultModel,
-      tierModels: options.tiers,
-    });
-    if (!checked.workflow) continue;
-    try {
-      return fitWorkflow(checked.workflow, context.fleet, { query: options.query, budget: context.budget, mode: 'scale' }).workflow;
-    } catch (error) {
-      if (!(error instanceof WorkflowOverBudgetError)) throw error;
-    }
-  }
-  return undefined;
 }
 
 async function qualityOf(
@@ -462,53 +340,4 @@ function addCost(a: UsageTotals, b: UsageTotals): UsageTotals {
     usd: addUsd(a.usd, b.usd),
     calls: a.calls + b.calls,
   };
-}
-
-interface JournalEntry {
-  stepId: string;
-  round: number;
-  attempt: number;
-  status: PlanStep['status'];
-  spec: unknown;
-  issues: readonly WorkflowIssue[];
-  planningCost: UsageTotals;
-  execution?: UsageTotals;
-  answer?: string | undefined;
-  runStatus?: string;
-  quality?: number | undefined;
-  checkedBy?: 'checker' | 'verifier' | 'none';
-  objective?: number | undefined;
-  complexity?: number;
-  simulated: boolean;
-}
-
-function journal(options: PlanOptions, entry: JournalEntry): void {
-  if (!options.journal) return;
-  const step: PlanStep = {
-    stepId: entry.stepId,
-    query: options.query,
-    ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
-    planner: options.plannerModel,
-    round: entry.round,
-    attempt: entry.attempt,
-    status: entry.status,
-    spec: entry.spec,
-    issues: entry.issues.map((issue) => ({ path: issue.path, message: issue.message, code: issue.code })),
-    ...(entry.runStatus !== undefined
-      ? {
-          outcome: {
-            ...(entry.answer !== undefined ? { answer: entry.answer } : {}),
-            status: entry.runStatus,
-            ...(entry.quality !== undefined ? { quality: entry.quality } : {}),
-            checkedBy: entry.checkedBy ?? 'none',
-          },
-        }
-      : {}),
-    cost: { planning: entry.planningCost, execution: entry.execution ?? { ...ZERO_COST } },
-    ...(entry.objective !== undefined ? { objective: entry.objective } : {}),
-    weights: { lambda: options.settings.lambda, mu: options.settings.mu },
-    ...(entry.complexity !== undefined ? { complexity: entry.complexity } : {}),
-    simulated: entry.simulated,
-  };
-  recordPlanStep(options.journal.journal, options.journal.runId, step);
 }

@@ -16,127 +16,32 @@
  * (`sim:small` → sim:medium → sim:large); `registryBinder` binds through the capability registry under the
  * query's policy, and the decision then names the cards chosen (`bindings`). The planner is bound with need
  * `plan` unless one is given.
+ *
+ * What it is asked is in governed-options.ts, step 3 (running the arm) in run-arm.ts, and what it leaves
+ * behind (the decision, the result, their journal records) in decision-record.ts; the steps' order is here.
  */
-import { ThicketError, addUsd, countMessageTokens, toThicketError, type RunStatus, type UsageTotals } from '../core/index.ts';
+import { countMessageTokens, toThicketError, type RunStatus, type ThicketError } from '../core/index.ts';
 import type { Budget, BudgetLimits } from '../budget/index.ts';
-import type { ChatMessage, Fleet } from '../models/index.ts';
-import type { Journal } from '../journal/index.ts';
-import { Trace, childContext, type Checker, type OpContext, type Retriever, type TraceJson } from '../ops/index.ts';
-import {
-  DEFAULT_SYSTEM_PROMPT,
-  budgetedStrategySpec,
-  defaultOperators,
-  runWorkflow,
-  type OperatorRegistry,
-  type Tier,
-  type WorkflowSpec,
-} from '../workflow/index.ts';
-import { SEARCH_STEPS, allocate, armKey } from './allocation.ts';
-import { extendVote, searchArm, threadArm } from './arms.ts';
-import { TIERS, boundTiers, fleetBinder, type BindConstraints, type BoundCapability, type CapabilityBinder } from './binder.ts';
-import { costShare, planAndExecute, type PlanRound } from './planner.ts';
-import { type AllocationCell, type Arm, type DifficultyBin, type GovernorPolicy } from './policy.ts';
+import type { ChatMessage } from '../models/index.ts';
+import { Trace, childContext, type OpContext } from '../ops/index.ts';
+import { DEFAULT_SYSTEM_PROMPT, defaultOperators } from '../workflow/index.ts';
+import { allocate, armKey } from './allocation.ts';
+import { boundTiers, fleetBinder } from './binder.ts';
+import { type AllocationCell, type DifficultyBin } from './policy.ts';
 import { builtinPolicy } from './builtin-policy.ts';
-import { budgetTokensOf, inferFamily, selectFrontier, type Objective } from './frontier.ts';
-import { MIN_PROBE_OUTPUT, affordableProbeOutput, cascadeLadder, explainFrontier, type FrontierExplanation } from './frontier-decision.ts';
+import { budgetTokensOf, inferFamily, selectFrontier } from './frontier.ts';
+import { MIN_PROBE_OUTPUT, affordableProbeOutput, explainFrontier, type FrontierExplanation } from './frontier-decision.ts';
 import { probeDifficulty, type ProbeResult } from './probe.ts';
-import { routeCascade, type Escalation, type RouterStage } from './router.ts';
 import { trackSpend } from './spend.ts';
-import { ZERO_COST, recordGovernedStep, type GovernedStep } from './trajectories.ts';
+import type { GovernedSolveOptions } from './governed-options.ts';
+import { recordGovernedSolve, type GovernedSolveResult, type GovernorDecision } from './decision-record.ts';
+import { runArm } from './run-arm.ts';
 
-export interface GovernedSolveOptions {
-  query: string;
-  fleet: Fleet;
-  /** The one budget for probe + planning + execution (e.g. `ledger.root`). */
-  budget: Budget;
-  /** Starting model (its tier is the cheapest used). Default `sim:small`. */
-  model?: string;
-  binder?: CapabilityBinder;
-  policy?: GovernorPolicy;
-  /** Where the policy came from, for the explanation (e.g. the --policy file). */
-  policySource?: string;
-  /** Planner model (`--planner`); default: the binder's `plan` capability. */
-  planner?: string;
-  /** `auto` (the policy decides), `always` (plan every non-easy query), `never`. */
-  planning?: 'auto' | 'always' | 'never';
-  /** Policy labels of the query, passed to the binder. */
-  labels?: readonly string[];
-  /**
-   * The query's corpus (solve --corpus, the lab's multi-hop suite): the strategy space then includes `search`
-   * and the allocation uses the policy's corpus table (or DEFAULT_CORPUS_ALLOCATION).
-   */
-  retriever?: Retriever;
-  /** Makes the query checkable: the planner refines on its verdicts. */
-  checker?: Checker;
-  /** Judge for the planner's refinement when there is no checker. */
-  verifierModel?: string;
-  operators?: OperatorRegistry;
-  maxOutputTokens?: number;
-  taskId?: string;
-  journal?: { journal: Journal; runId: string };
-  signal?: AbortSignal;
-  trace?: Trace;
-  /** Run this arm whatever the difficulty (calibration). */
-  force?: AllocationCell;
-  /** Example folder for the planner's template library (default examples/); false for none. */
-  examples?: string | false;
-  /**
-   * The query's task family (`arithmetic`, `logic`, `multihop`, …): picks the policy's frontier table. Default:
-   * inferred from the query (`inferFamily`); the decision says which.
-   */
-  family?: string;
-  /** What to spend least of once accuracy is had: tokens (default), dollars or seconds (`--optimize`). */
-  optimize?: Objective;
-  /** Models cheapest-first for a fixed `cascade` strategy chosen by the frontier (default: the bound tiers upward). */
-  cascadeModels?: string[];
-}
+// Re-exported so `./solve.ts` stays the import path of the governed solve's whole surface.
+export type { GovernedSolveOptions } from './governed-options.ts';
+export { GOVERNOR_STEP_KIND, governedTrajectory, type GovernedSolveResult, type GovernorDecision } from './decision-record.ts';
+export { routerStages } from './run-arm.ts';
 
-export interface GovernorDecision {
-  policy: string;
-  start: string;
-  tiers: Partial<Record<Tier, string>>;
-  /** The probe's estimate; `bin: 'unprobed'` when the frontier chose a fixed strategy and no probe ran. */
-  difficulty: {
-    bin: ProbeResult['bin'] | 'unprobed';
-    score: number;
-    agreement: number;
-    confidence: number | undefined;
-    samples: number;
-    answer: string | undefined;
-    model: string;
-    stoppedEarly?: 'easy' | 'decided';
-  };
-  budgetLevel: number;
-  arm: Arm;
-  cell: AllocationCell;
-  forced: boolean;
-  /** One line: what ran. */
-  strategy: string;
-  escalations: Escalation[];
-  reusedProbeSamples: number;
-  spec?: WorkflowSpec;
-  planner?: { model: string; calls: number; rounds: PlanRound[] };
-  split: GovernorPolicy['split'];
-  /** Registry-backed binders: the card (`id@version`) behind each model the governor bound, per need and tier. */
-  bindings?: BoundCapability[];
-  /** The frontier table's part in the decision (absent: the policy has no table for this family and model). */
-  frontier?: FrontierExplanation;
-}
-
-export interface GovernedSolveResult {
-  answer: string | undefined;
-  status: RunStatus;
-  simulated: boolean;
-  decision: GovernorDecision;
-  usage: UsageTotals;
-  spendByAxis: Record<string, UsageTotals>;
-  spendByModel: Record<string, UsageTotals>;
-  degraded: string[];
-  trace: TraceJson;
-  error?: { code: string; message: string };
-}
-
-export const GOVERNOR_STEP_KIND = 'governor';
 const DEFAULT_OUTPUT = 384;
 
 export async function governedSolve(options: GovernedSolveOptions): Promise<GovernedSolveResult> {
@@ -278,126 +183,33 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
   let answer = probe?.answer;
   if (!failure && !options.signal?.aborted) {
     try {
-      if (cell.arm === 'strategy') {
-        const strategy = cell.strategy!;
-        const ran = await runWorkflow({
-          spec: budgetedStrategySpec(strategy, {
-            model: start,
-            budgetTokens: selection?.budgetTokens ?? budgetTokensOf(limitsAtStart, usdPerToken),
-            parameter: cell.parameter,
-            maxOutputTokens,
-            cascadeModels: options.cascadeModels ?? cascadeLadder(tiers, startTier, start),
-          }),
-          query: options.query,
-          fleet,
-          budget: context.budget,
-          operators,
-          model: start,
-          budgetPolicy: 'degrade',
-          stepPrefix: 'gov/strategy/',
-          trace,
-          ...(options.journal ? { journal: options.journal } : {}),
-          ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        answer = ran.answer;
-        decision.strategy =
-          `strategy: ${strategy}${cell.parameter !== undefined ? `@${cell.parameter}` : ''} on ${start} ` +
-          (frontierCell
-            ? `(no probe: the frontier table's choice for ${family} at this budget)`
-            : '(no probe: the budget cannot pay for one)');
-        ({ simulated, budgetExhausted } = merge(
-          { simulated: ran.simulated, budgetExhausted: ran.status === 'budget_exhausted', degraded: ran.degraded },
-          simulated,
-          budgetExhausted,
-          degraded,
-        ));
-      } else if (cell.arm === 'stop') {
-        decision.strategy = `stop: the probe's majority (${probe?.candidates.length ?? 0} samples of ${start})`;
-      } else if (cell.arm === 'vote') {
-        const model = modelFor(binder, cell.tier, constraints, start);
-        const vote = await extendVote(context, {
-          probe,
-          model,
-          samples: cell.samples ?? 9,
-          ...(cell.lead !== undefined ? { lead: cell.lead } : {}),
-          messages,
-          maxOutputTokens,
-        });
-        answer = vote.answer ?? answer;
-        decision.reusedProbeSamples = vote.reusedProbeSamples;
-        decision.strategy =
-          `vote: ${vote.samples} samples of ${model} (${vote.reusedProbeSamples} from the probe` +
-          `${vote.stoppedEarly ? ', stopped once decided' : ''})`;
-        ({ simulated, budgetExhausted } = merge(vote, simulated, budgetExhausted, degraded));
-      } else if (cell.arm === 'cascade') {
-        const stages = routerStages(policy, binder, constraints, startTier, start, cell.tier);
-        const routed = await routeCascade(context, {
-          messages,
-          question: options.query,
-          stages,
-          ...(probe ? { probe } : {}),
-          ...(cell.escalate ? { escalate: true } : {}),
-          maxOutputTokens,
-          ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}),
-        });
-        answer = routed.answer ?? answer;
-        decision.escalations = routed.escalations;
-        decision.reusedProbeSamples = routed.reusedProbeSamples;
-        decision.strategy =
-          `cascade: ${stages.map((stage) => stage.model).join(' → ')}, answered by ` +
-          `${routed.answeredBy === undefined ? 'none' : stages[routed.answeredBy]!.model}`;
-        ({ simulated, budgetExhausted } = merge(routed, simulated, budgetExhausted, degraded));
-      } else if (cell.arm === 'search') {
-        const model = modelFor(binder, cell.tier, constraints, start);
-        const steps = cell.steps ?? SEARCH_STEPS;
-        const searched = await searchArm(context, {
-          query: options.query,
-          retriever: options.retriever!,
-          model,
-          steps,
-          k: cell.k ?? 3,
-          maxOutputTokens,
-          probe,
-        });
-        answer = searched.answer;
-        decision.strategy =
-          `search: up to ${steps} retrieval steps on ${model} (${searched.steps} used)` +
-          `${searched.fromProbe ? " (no answer; the probe's stands)" : ''}`;
-        ({ simulated, budgetExhausted } = merge(searched, simulated, budgetExhausted, degraded));
-      } else if (cell.arm === 'thread') {
-        const model = modelFor(binder, cell.tier, constraints, start);
-        const threaded = await threadArm(context, { query: options.query, model, steps: cell.steps ?? 16, maxOutputTokens, probe });
-        answer = threaded.answer;
-        decision.strategy = `thread: up to ${cell.steps ?? 16} steps on ${model}${threaded.fromProbe ? " (no answer; the probe's stands)" : ''}`;
-        ({ simulated, budgetExhausted } = merge(threaded, simulated, budgetExhausted, degraded));
-      } else {
-        const planned = await planAndExecute(context, {
-          query: options.query,
-          plannerModel: plannerModel!,
-          tiers,
-          defaultModel: start,
-          operators,
-          bin,
-          maxOutputTokens,
-          settings: policy.planner,
-          planShare: policy.split.plan,
-          budgetLimits: limitsAtStart,
-          ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
-          ...(options.checker ? { checker: options.checker } : {}),
-          ...(options.verifierModel !== undefined ? { verifierModel: options.verifierModel } : {}),
-          ...(options.journal ? { journal: options.journal } : {}),
-          ...(options.examples !== undefined ? { examples: options.examples } : {}),
-        });
-        answer = planned.answer ?? answer;
-        if (planned.spec) decision.spec = planned.spec;
-        decision.planner = { model: plannerModel!, calls: planned.planCalls, rounds: planned.rounds };
-        const fallback = planned.rounds.some((round) => round.fallback);
-        decision.strategy =
-          `plan: ${planned.spec?.name ?? 'generated workflow'}${fallback ? ' (template fallback)' : ''}, ${planned.rounds.length} ` +
-          `round(s), ${planned.planCalls} plan call(s) on ${plannerModel}`;
-        ({ simulated, budgetExhausted } = merge(planned, simulated, budgetExhausted, degraded));
-      }
+      const ran = await runArm({
+        options,
+        context,
+        cell,
+        probe,
+        bin,
+        policy,
+        binder,
+        constraints,
+        tiers,
+        start,
+        startTier,
+        messages,
+        maxOutputTokens,
+        operators,
+        plannerModel,
+        limitsAtStart,
+        usdPerToken,
+        selection,
+        frontierCell,
+        family,
+        decision,
+        degraded,
+      });
+      answer = ran.answer;
+      simulated ||= ran.simulated;
+      budgetExhausted ||= ran.budgetExhausted;
     } catch (error) {
       failure = toThicketError(error);
       if (answer !== undefined && failure.category !== 'cancelled')
@@ -427,142 +239,8 @@ export async function governedSolve(options: GovernedSolveOptions): Promise<Gove
     trace: trace.toJSON(),
     ...(failure && (answer === undefined || cancelled) ? { error: failure.toJSON() } : {}),
   };
-  if (options.journal) {
-    options.journal.journal.upsertStep(options.journal.runId, {
-      stepId: 'gov/decision',
-      kind: GOVERNOR_STEP_KIND,
-      status,
-      input: { query: options.query, start, policy: decision.policy, budget: limitsAtStart },
-      output: { answer: answer ?? null, decision, spendByAxis: spend.byAxis },
-      usage: spend.total,
-    });
-    // Every governed solve is a trajectory (whatever the arm), not only the planner's workflows.
-    recordGovernedStep(
-      options.journal.journal,
-      options.journal.runId,
-      await governedTrajectory(options, result, { policy, limitsAtStart, failure }),
-    );
-  }
+  await recordGovernedSolve(options, result, { policy, limitsAtStart, failure });
   return result;
-}
-
-/**
- * The trajectory record of one governed solve: query, the probe's features, the decision (or the generated
- * workflow), cost (planning calls apart), outcome, and — when a checker makes the query checkable — the
- * quality and the reward `quality − λ · costShare(spent, budget at start)` (λ from the policy's planner
- * settings, the planner objective's cost term). Exported for callers that journal elsewhere.
- */
-export async function governedTrajectory(
-  options: Pick<GovernedSolveOptions, 'query' | 'taskId' | 'checker' | 'retriever'>,
-  result: GovernedSolveResult,
-  context: { policy: GovernorPolicy; limitsAtStart: BudgetLimits; failure?: ThicketError | undefined },
-): Promise<GovernedStep> {
-  const { decision } = result;
-  const { lambda, mu } = context.policy.planner;
-  let quality: number | undefined;
-  if (options.checker && result.answer !== undefined) {
-    try {
-      const verdict = await options.checker(result.answer);
-      quality = typeof verdict === 'boolean' ? (verdict ? 1 : 0) : verdict;
-    } catch {
-      quality = undefined;
-    }
-  }
-  const planning = result.spendByAxis['planning'] ?? ZERO_COST;
-  const execution: UsageTotals = {
-    inputTokens: result.usage.inputTokens - planning.inputTokens,
-    outputTokens: result.usage.outputTokens - planning.outputTokens,
-    totalTokens: result.usage.totalTokens - planning.totalTokens,
-    usd: addUsd(result.usage.usd, -planning.usd),
-    calls: result.usage.calls - planning.calls,
-  };
-  const reward = quality === undefined ? undefined : quality - lambda * costShare(result.usage, context.limitsAtStart);
-  const refused = result.answer === undefined && context.failure?.category === 'budget' && result.usage.calls === 0;
-  return {
-    query: options.query,
-    ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
-    planner: decision.planner?.model ?? 'none',
-    round: 0,
-    attempt: 0,
-    status: refused ? 'refused' : 'executed',
-    spec: decision.spec ?? null,
-    issues: [],
-    outcome: {
-      ...(result.answer !== undefined ? { answer: result.answer } : {}),
-      status: result.status,
-      ...(quality !== undefined ? { quality } : {}),
-      checkedBy: quality !== undefined ? 'checker' : 'none',
-    },
-    cost: { planning: { ...planning }, execution },
-    ...(reward !== undefined ? { objective: reward, reward } : {}),
-    weights: { lambda, mu },
-    simulated: result.simulated,
-    features: {
-      bin: decision.difficulty.bin,
-      score: decision.difficulty.score,
-      agreement: decision.difficulty.agreement,
-      ...(decision.difficulty.confidence !== undefined ? { confidence: decision.difficulty.confidence } : {}),
-      probeSamples: decision.difficulty.samples,
-      ...(decision.difficulty.answer !== undefined ? { probeAnswer: decision.difficulty.answer } : {}),
-      budgetLevel: decision.budgetLevel,
-      budget: { ...context.limitsAtStart },
-      corpus: options.retriever !== undefined,
-      ...(decision.frontier
-        ? {
-            family: decision.frontier.family,
-            objective: decision.frontier.objective,
-            frontierChoice: decision.frontier.choice,
-            frontierLevel: decision.frontier.level,
-          }
-        : {}),
-    },
-    decision: {
-      arm: decision.arm,
-      cell: { ...decision.cell },
-      strategy: decision.strategy,
-      forced: decision.forced,
-      policy: decision.policy,
-      escalations: decision.escalations.length,
-      reusedProbeSamples: decision.reusedProbeSamples,
-    },
-  };
-}
-
-/**
- * The policy's cascade stages that the binder can serve, from the starting tier upward; with `escalateTo`, the
- * first stage (the probe's tier) and then only the stages at that tier or above (skip the tiers between).
- */
-export function routerStages(
-  policy: GovernorPolicy,
-  binder: CapabilityBinder,
-  constraints: BindConstraints,
-  startTier: Tier,
-  start: string,
-  escalateTo?: Tier,
-): RouterStage[] {
-  const stages: RouterStage[] = [];
-  for (const stage of policy.cascade.stages) {
-    if (TIERS.indexOf(stage.tier) < TIERS.indexOf(startTier)) continue;
-    if (escalateTo !== undefined && stage.tier !== startTier && TIERS.indexOf(stage.tier) < TIERS.indexOf(escalateTo)) continue;
-    const model = stage.tier === startTier ? start : binder.bind('answer', { ...constraints, tier: stage.tier })?.model;
-    if (model !== undefined && !stages.some((existing) => existing.model === model))
-      stages.push({ model, tier: stage.tier, samples: stage.samples, signal: stage.signal, threshold: stage.threshold });
-  }
-  return stages.length > 0 ? stages : [{ model: start, tier: startTier, samples: policy.probe.samples, signal: 'agreement', threshold: 0 }];
-}
-
-function modelFor(binder: CapabilityBinder, tier: Tier | undefined, constraints: BindConstraints, start: string): string {
-  return tier === undefined ? start : (binder.bind('answer', { ...constraints, tier })?.model ?? start);
-}
-
-function merge(
-  part: { simulated: boolean; budgetExhausted: boolean; degraded: string[] },
-  simulated: boolean,
-  budgetExhausted: boolean,
-  degraded: string[],
-): { simulated: boolean; budgetExhausted: boolean } {
-  degraded.push(...part.degraded);
-  return { simulated: simulated || part.simulated, budgetExhausted: budgetExhausted || part.budgetExhausted };
 }
 
 function finiteLimits(budget: Budget): BudgetLimits {
