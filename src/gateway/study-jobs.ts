@@ -11,12 +11,12 @@ import { toGatewayError, type OpenAIErrorBody } from './errors.ts';
 export type StudyJobStatus = 'running' | 'ok' | 'error' | 'cancelled';
 
 /** What a background job's request and result must carry (studies, and evals: `thicket.eval`). */
-interface JobRequest {
+export interface JobRequest {
   id?: string;
   report?: string | false;
   signal?: AbortSignal;
 }
-interface JobResult {
+export interface JobResult {
   status: string;
   simulated: boolean;
 }

@@ -6,12 +6,12 @@
 import type { ReactNode } from 'react';
 import { postJson } from '../api.ts';
 import { IntervalChart } from '../components/charts.tsx';
+import { Progress } from '../components/jobs.tsx';
 import { ErrorBox, Loading, StatusBadge } from '../components/states.tsx';
 import { formatMs, formatPercent, formatTokens, formatUsd } from '../format.ts';
 import { href } from '../route.ts';
 import type { EvalComparison, EvalJob, EvalStats } from '../types.ts';
 import { useFetch } from '../use-fetch.ts';
-import { Progress } from './studies.tsx';
 
 const pct1 = (value: number): string => `${(value * 100).toFixed(1)}%`;
 const points = (value: number): string => `${value >= 0 ? '+' : '−'}${(Math.abs(value) * 100).toFixed(1)} pts`;

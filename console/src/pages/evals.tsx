@@ -5,13 +5,13 @@
  */
 import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { postJson } from '../api.ts';
-import { Empty, ErrorBox, Loading, StatusBadge } from '../components/states.tsx';
+import { JobsTable } from '../components/jobs.tsx';
+import { ErrorBox } from '../components/states.tsx';
 import { parseAmounts, parseDataset, type ParsedDataset } from '../dataset-file.ts';
-import { asText, formatTime } from '../format.ts';
+import { asText } from '../format.ts';
 import { href, navigate } from '../route.ts';
 import type { EvalJob } from '../types.ts';
 import { useFetch } from '../use-fetch.ts';
-import { Progress } from './studies.tsx';
 
 export const PRESETS = ['gsm8k', 'math', 'mc', 'hotpot', 'trivia', 'none'];
 export const STRATEGIES = ['single', 'vote', 'refine', 'debate', 'cascade'];
@@ -62,57 +62,23 @@ export function evalBody(form: EvalForm, dataset: ParsedDataset | null): { body:
 }
 
 export function EvalsList(): ReactNode {
-  const evals = useFetch<{ data: EvalJob[] }>('/v1/evals', 1500);
-  const jobs = evals.data ? [...evals.data.data].reverse() : [];
   return (
-    <>
-      <h2 id="evals-title">Evaluations</h2>
-      {evals.error ? <ErrorBox error={evals.error} onRetry={evals.reload} /> : null}
-      {!evals.data && !evals.error ? <Loading label="Loading evaluations…" /> : null}
-      {evals.data && jobs.length === 0 ? (
-        <Empty>
-          <p>No evaluation has run in this gateway yet. Launch one below on your own dataset (JSONL or CSV).</p>
-        </Empty>
-      ) : null}
-      {jobs.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-labelledby="evals-title">
-            <thead>
-              <tr>
-                <th scope="col">Evaluation</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Started</th>
-                <th scope="col">Strategies · budgets · models</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job.id}>
-                  <td>
-                    <a href={href(['evals', job.id])}>{job.id}</a>
-                  </td>
-                  <td>
-                    <StatusBadge status={job.status} />
-                    {job.simulated ? <span className="badge sim">sim</span> : null}
-                  </td>
-                  <td>
-                    <Progress job={job} noun="evaluation" />
-                  </td>
-                  <td>
-                    <time dateTime={job.started_at}>{formatTime(job.started_at)}</time>
-                  </td>
-                  <td>
-                    {asText(job.request['strategies'], 'default')} · {asText(job.request['budgets'], 'default')} ·{' '}
-                    {asText(job.request['models'])}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-    </>
+    <JobsTable
+      jobs={useFetch<{ data: EvalJob[] }>('/v1/evals', 1500)}
+      title="Evaluations"
+      titleId="evals-title"
+      loadingLabel="Loading evaluations…"
+      empty={<p>No evaluation has run in this gateway yet. Launch one below on your own dataset (JSONL or CSV).</p>}
+      section="evals"
+      nameHeader="Evaluation"
+      progressNoun="evaluation"
+      requestHeader="Strategies · budgets · models"
+      request={(job) => (
+        <>
+          {asText(job.request['strategies'], 'default')} · {asText(job.request['budgets'], 'default')} · {asText(job.request['models'])}
+        </>
+      )}
+    />
   );
 }
 

@@ -4,8 +4,8 @@
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { postJson } from '../api.ts';
-import { Empty, ErrorBox, Loading, StatusBadge } from '../components/states.tsx';
-import { formatTime } from '../format.ts';
+import { JobsTable } from '../components/jobs.tsx';
+import { ErrorBox } from '../components/states.tsx';
 import { href, navigate, type Route } from '../route.ts';
 import type { StudyJob } from '../types.ts';
 import { useFetch } from '../use-fetch.ts';
@@ -40,18 +40,6 @@ export function studyBody(form: {
   };
 }
 
-export function Progress({ job, noun = 'Study' }: { job: Pick<StudyJob, 'id' | 'status' | 'progress'>; noun?: string }): ReactNode {
-  const progress = job.progress;
-  if (!progress || progress.total === 0) return <span className="muted">{job.status === 'running' ? 'starting…' : '—'}</span>;
-  return (
-    <span className="progress">
-      <progress max={progress.total} value={progress.done} aria-label={`${noun} ${job.id}: ${progress.done} of ${progress.total} cells`} />{' '}
-      {progress.done}/{progress.total}
-      {progress.failed > 0 ? ` (${progress.failed} failed)` : ''}
-    </span>
-  );
-}
-
 export function StudiesPage({ route }: { route: Route }): ReactNode {
   const studies = useFetch<{ data: StudyJob[] }>('/v1/studies', 1500);
   const [form, setForm] = useState({
@@ -83,55 +71,22 @@ export function StudiesPage({ route }: { route: Route }): ReactNode {
     );
   };
 
-  const jobs = studies.data ? [...studies.data.data].reverse() : [];
   return (
     <section aria-labelledby="studies-title">
       <h1 id="studies-title">Studies &amp; evaluations</h1>
-      <h2 id="studies-list-title">Studies</h2>
-      {studies.error ? <ErrorBox error={studies.error} onRetry={studies.reload} /> : null}
-      {!studies.data && !studies.error ? <Loading label="Loading studies…" /> : null}
-      {studies.data && jobs.length === 0 ? (
-        <Empty>
-          <p>No study has run in this gateway yet. Launch one below (the quick study on the simulated fleet takes seconds).</p>
-        </Empty>
-      ) : null}
-      {jobs.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-labelledby="studies-list-title">
-            <thead>
-              <tr>
-                <th scope="col">Study</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Started</th>
-                <th scope="col">Request</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job.id}>
-                  <td>
-                    <a href={href(['studies', job.id])}>{job.id}</a>
-                  </td>
-                  <td>
-                    <StatusBadge status={job.status} />
-                    {job.simulated ? <span className="badge sim">sim</span> : null}
-                  </td>
-                  <td>
-                    <Progress job={job} />
-                  </td>
-                  <td>
-                    <time dateTime={job.started_at}>{formatTime(job.started_at)}</time>
-                  </td>
-                  <td className="query-cell">
-                    <code>{JSON.stringify(job.request)}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <JobsTable
+        jobs={studies}
+        title="Studies"
+        titleId="studies-list-title"
+        loadingLabel="Loading studies…"
+        empty={<p>No study has run in this gateway yet. Launch one below (the quick study on the simulated fleet takes seconds).</p>}
+        section="studies"
+        nameHeader="Study"
+        progressNoun="Study"
+        requestHeader="Request"
+        requestClassName="query-cell"
+        request={(job) => <code>{JSON.stringify(job.request)}</code>}
+      />
       <EvalsList />
       <h2>Launch a study</h2>
       <form className="stack-form" onSubmit={submit} aria-label="Launch a study">

@@ -1,13 +1,13 @@
 /** One study: progress while it runs; then its headline and the report's charts, drawn here from report.json. */
 import { useState, type ReactNode } from 'react';
 import { BarChart, LineChart } from '../components/charts.tsx';
+import { Progress } from '../components/jobs.tsx';
 import { ErrorBox, Loading, StatusBadge } from '../components/states.tsx';
 import { formatPercent } from '../format.ts';
 import { href } from '../route.ts';
 import { architecturesOf, compareArchitectures, frontierSeries, suitesOf } from '../study-model.ts';
 import type { StudyJob, StudyReport } from '../types.ts';
 import { useFetch } from '../use-fetch.ts';
-import { Progress } from './studies.tsx';
 
 export function StudyDetailPage({ id }: { id: string }): ReactNode {
   const job = useFetch<StudyJob>(`/v1/studies/${encodeURIComponent(id)}`, 1500);
