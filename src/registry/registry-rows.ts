@@ -1,13 +1,14 @@
 /**
- * Conversions between SQLite rows, cards and columnar rows, and the checks on a discovery query, for
- * registry.ts.
+ * Conversions between SQLite rows, cards, columnar rows and discovery results, and the checks on a discovery
+ * query, for registry.ts.
  */
 import { InvalidInputError } from '../core/index.ts';
-import { contentHash, costPerCall, latencyBoundMs, type Card, type StoredCard } from './card.ts';
-import type { ColumnRow } from './columns.ts';
-import { RANKING } from './discovery.ts';
-import type { DiscoveryConstraints } from './filter.ts';
-import type { CardRow, ResultRow } from './storage.ts';
+import { cardRef, contentHash, costPerCall, latencyBoundMs, type Card, type StoredCard } from './card.ts';
+import type { ColumnRow, ColumnStore } from './columns.ts';
+import { RANKING, type Hit } from './discovery.ts';
+import type { CompiledFilter, DiscoveryConstraints } from './filter.ts';
+import type { CardRow, ResultRow, Statements } from './storage.ts';
+import type { DiscoveryResult } from './types.ts';
 
 export function checkConstraints(constraints: DiscoveryConstraints, k: number): void {
   const issues: { path: string; message: string }[] = [];
@@ -33,6 +34,35 @@ export function toStoredCard(row: CardRow): StoredCard {
 export function resultCard([status, json, registeredAt]: ResultRow, embedding: StoredCard['embedding']): StoredCard {
   const document = JSON.parse(json) as Omit<Card, 'status'>;
   return { ...document, status, embedding, registeredAt };
+}
+
+/** Discovery hits as results: each card read by key, with the ranking terms and the checks it passed. */
+export function explainHits(
+  store: ColumnStore,
+  statements: Statements,
+  hits: Hit[],
+  filter: CompiledFilter,
+  embedding: StoredCard['embedding'],
+): DiscoveryResult[] {
+  return hits.map((hit): DiscoveryResult => {
+    const card = resultCard(statements.resultByKey.get(hit.slot)!, embedding);
+    const cost = store.cost[hit.slot]!;
+    const latency = store.latency[hit.slot]!;
+    return {
+      card,
+      ref: cardRef(card),
+      key: hit.slot,
+      score: hit.score,
+      explanation: {
+        similarity: hit.similarity,
+        prior: hit.prior,
+        costPenalty: hit.costPenalty,
+        costPerCall: Number.isNaN(cost) ? undefined : cost,
+        latencyMs: Number.isNaN(latency) ? undefined : latency,
+        passed: filter.checks,
+      },
+    };
+  });
 }
 
 export function rowOf(card: Card, vector: Float32Array, hash = contentHash(card)): ColumnRow {

@@ -9,37 +9,30 @@
  * vector-index.ts). One process writes at a time; a registry written by another process is reconciled the
  * next time it is opened.
  *
+ * The class holds the state and the order of those steps; the steps live beside it: opening the database and
+ * reading the columns back (registry-open.ts), the embedder's choice and vectors (registry-embedding.ts), the
+ * rows a registration writes (registry-writes.ts), and row and result conversions (registry-rows.ts).
+ *
  * @example
  * const registry = await CapabilityRegistry.open({ path: 'registry.db' });
  * await registry.register(cards);
  * const { results } = await registry.discover({ need: 'summarize legal contracts', forbid: ['may-use-network'], k: 3 });
  * registry.close();
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { InvalidInputError } from '../core/index.ts';
-import {
-  cardRef,
-  cardText,
-  contentHash,
-  costPerCall,
-  latencyBoundMs,
-  parseCards,
-  type Binding,
-  type Card,
-  type CardStatus,
-  type StoredCard,
-} from './card.ts';
-import { ColumnStore } from './columns.ts';
+import { cardRef, cardText, contentHash, parseCards, type Card, type CardStatus, type StoredCard } from './card.ts';
+import type { ColumnStore } from './columns.ts';
 import { LabelPartitions } from './partitions.ts';
-import { discover, partitionCandidates, RANKING, type Plan, type PlanOptions } from './discovery.ts';
-import { checkVectors, HashingEmbedder, normalize, type Embedder } from './embedder.ts';
-import { relevanceFloor } from './null-similarity.ts';
-import { CapabilityConflictError, EmbedderMismatchError, InvalidTransitionError } from './errors.ts';
+import { discover, partitionCandidates, type Plan, type PlanOptions } from './discovery.ts';
+import { normalize, type Embedder } from './embedder.ts';
+import { InvalidTransitionError } from './errors.ts';
 import { compileFilter, type DiscoveryConstraints } from './filter.ts';
-import { blobToVector, migrateRegistry, prepareStatements, vectorToBlob, type CardRow, type Statements } from './storage.ts';
-import { checkConstraints, resultCard, rowOf, tagOf, toStoredCard } from './registry-rows.ts';
+import { migrateRegistry, prepareStatements, type CardRow, type Statements } from './storage.ts';
+import { cachedRelevanceFloor, checkStoredEmbedders, chooseEmbedder, embedNormalized, requireEmbedder } from './registry-embedding.ts';
+import { defaultIndexPath, loadColumns, openOwnDatabase } from './registry-open.ts';
+import { checkConstraints, explainHits, rowOf, toStoredCard } from './registry-rows.ts';
+import { insertCard, splitBatch, storeVector } from './registry-writes.ts';
 import type { DiscoveryQuery, DiscoveryResult, OpenReport, RegisterResult, RegistryOptions } from './types.ts';
 import { VectorIndex } from './vector-index.ts';
 import { parseReference, pickVersion } from './versions.ts';
@@ -69,28 +62,11 @@ export class CapabilityRegistry {
   }
 
   static async open(options: RegistryOptions = {}): Promise<CapabilityRegistry> {
-    let db = options.database;
-    const path = options.path ?? ':memory:';
-    const memory = db === undefined && path === ':memory:';
-    if (db === undefined) {
-      if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
-      db = new Database(memory ? path : resolve(path));
-      if (!memory) db.pragma('journal_mode = WAL');
-      // Discovery reads each result's card by key; at a million cards (1.5 GB) most of those pages miss
-      // SQLite's page cache, and a pread per page made a 10-card read ~0.8 ms (vs ~0.15 ms at 10,000 cards).
-      // Memory-mapped reads serve them from the OS page cache without system calls (~5× faster at 1M).
-      // SQLite clamps the request to its compile-time maximum (2 GB in better-sqlite3's build). Only for a
-      // database the registry opens itself: a shared one keeps its owner's settings.
-      if (!memory) db.pragma('mmap_size = 8589934592');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-    }
-    // A shared database is persisted beside its own file; an in-memory one keeps its index in memory only.
-    const file = db.memory || db.name === '' ? undefined : db.name;
-    const indexPath = options.indexPath ?? (file === undefined ? undefined : `${resolve(file)}.usearch`);
+    const db = options.database === undefined ? openOwnDatabase(options.path ?? ':memory:') : options.database;
+    const indexPath = defaultIndexPath(db, options.indexPath);
     try {
       const registry = new CapabilityRegistry(db, options.database === undefined, indexPath, options);
-      registry.embedderInUse = registry.chooseEmbedder(options.embedder);
+      registry.embedderInUse = chooseEmbedder(registry.statements, options.embedder);
       await registry.load();
       return registry;
     } catch (error) {
@@ -108,32 +84,16 @@ export class CapabilityRegistry {
     const cards = parseCards(value, what);
     const hashes = new Map(cards.map((card) => [card, contentHash(card)]));
     const embedder = this.requireEmbedder();
-    const fresh = this.partition(cards, hashes).fresh;
-    const vectors = fresh.length === 0 ? [] : await this.embedAll(embedder, fresh.map(cardText));
+    const fresh = splitBatch(this.statements, cards, hashes).fresh;
+    const vectors = fresh.length === 0 ? [] : await embedNormalized(embedder, fresh.map(cardText));
     const vectorOf = new Map(fresh.map((card, position) => [card, vectors[position]!]));
     const now = this.now().toISOString();
     const insert = this.db.transaction(() => {
-      const { fresh: stillFresh, unchanged } = this.partition(cards, hashes); // re-checked under the write lock
+      const { fresh: stillFresh, unchanged } = splitBatch(this.statements, cards, hashes); // re-checked under the write lock
       const slots: number[] = [];
       for (const card of stillFresh) {
-        const { status, ...document } = card;
-        const info = this.statements.insertCard.run(
-          card.id,
-          card.version,
-          status,
-          card.provider,
-          card.binding.kind,
-          card.labels.join(' '),
-          costPerCall(card) ?? null,
-          latencyBoundMs(card) ?? null,
-          card.quality ?? RANKING.DEFAULT_QUALITY,
-          hashes.get(card)!,
-          JSON.stringify(document),
-          now,
-          now,
-        );
-        const slot = Number(info.lastInsertRowid);
-        this.statements.upsertVector.run(slot, embedder.id, embedder.dimension, vectorToBlob(vectorOf.get(card)!));
+        const slot = insertCard(this.statements, card, hashes.get(card)!, now);
+        storeVector(this.statements, slot, embedder, vectorOf.get(card)!);
         slots.push(slot);
       }
       if (stillFresh.length > 0) this.bumpGeneration(embedder);
@@ -194,30 +154,13 @@ export class CapabilityRegistry {
 
   /** The k best active capabilities for a need that pass every constraint, each with its explanation. */
   async discover(query: DiscoveryQuery): Promise<{ results: DiscoveryResult[]; plan: Plan; floor?: number; belowFloor?: number }> {
-    const vector = typeof query.need === 'string' ? (await this.embedAll(this.requireEmbedder(), [query.need]))[0]! : query.need;
+    const vector = typeof query.need === 'string' ? (await embedNormalized(this.requireEmbedder(), [query.need]))[0]! : query.need;
     const found = this.discoverVector(vector, query, query.k ?? 5);
     if (query.minSimilarity === undefined) return found;
-    const floor = typeof query.minSimilarity === 'number' ? query.minSimilarity : await this.relevanceFloor(this.requireEmbedder());
+    const floor =
+      typeof query.minSimilarity === 'number' ? query.minSimilarity : await cachedRelevanceFloor(this.statements, this.requireEmbedder());
     const results = found.results.filter((result) => result.explanation.similarity > floor);
     return { results, plan: found.plan, floor, belowFloor: found.results.length - results.length };
-  }
-
-  /**
-   * The embedder's calibrated relevance floor, kept in the registry's meta table once measured: a model-backed
-   * embedder then pays the calibration's one `embed` call once per registry, not once per search.
-   */
-  private async relevanceFloor(embedder: Embedder): Promise<number> {
-    const name = `relevance-floor:${embedder.id}`;
-    const stored = Number(this.statements.getMeta.get(name)?.value);
-    if (Number.isFinite(stored)) return stored;
-    const floor = await relevanceFloor(embedder);
-    try {
-      this.statements.setMeta.run(name, String(floor));
-    } catch (error) {
-      // A registry on read-only storage still searches; it measures again next time.
-      if ((error as { code?: string }).code !== 'SQLITE_READONLY') throw error;
-    }
-    return floor;
   }
 
   /** Discovery for a vector; `plan` overrides the registry's plan options for this query (e.g. force exact). */
@@ -237,26 +180,7 @@ export class CapabilityRegistry {
     const filter = compileFilter(this.store, constraints);
     const found = discover(this.store, this.index, this.partitions, filter, vector, k, plan);
     const embedding = { embedder: this.embedderId() ?? 'none', dimension: this.store.dimension };
-    const results = found.hits.map((hit): DiscoveryResult => {
-      const card = resultCard(this.statements.resultByKey.get(hit.slot)!, embedding);
-      const cost = this.store.cost[hit.slot]!;
-      const latency = this.store.latency[hit.slot]!;
-      return {
-        card,
-        ref: cardRef(card),
-        key: hit.slot,
-        score: hit.score,
-        explanation: {
-          similarity: hit.similarity,
-          prior: hit.prior,
-          costPenalty: hit.costPenalty,
-          costPerCall: Number.isNaN(cost) ? undefined : cost,
-          latencyMs: Number.isNaN(latency) ? undefined : latency,
-          passed: filter.checks,
-        },
-      };
-    });
-    return { results, plan: found.plan };
+    return { results: explainHits(this.store, this.statements, found.hits, filter, embedding), plan: found.plan };
   }
 
   /** Rebuilds the HNSW index from the vectors in memory and persists it. */
@@ -274,14 +198,12 @@ export class CapabilityRegistry {
     const vectors: Float32Array[] = [];
     for (let start = 0; start < rows.length; start += batchSize) {
       const texts = rows.slice(start, start + batchSize).map((row) => cardText(JSON.parse(row.card_json) as Card));
-      vectors.push(...(await this.embedAll(embedder, texts)));
+      vectors.push(...(await embedNormalized(embedder, texts)));
     }
     const from = this.embedderId();
     this.db
       .transaction(() => {
-        rows.forEach((row, position) =>
-          this.statements.upsertVector.run(row.key, embedder.id, embedder.dimension, vectorToBlob(vectors[position]!)),
-        );
+        rows.forEach((row, position) => storeVector(this.statements, row.key, embedder, vectors[position]!));
         this.bumpGeneration(embedder, true);
       })
       .immediate();
@@ -333,19 +255,6 @@ export class CapabilityRegistry {
     return this.store;
   }
 
-  private chooseEmbedder(given: Embedder | undefined): Embedder | undefined {
-    const stored = this.statements.getMeta.get('embedder')?.value;
-    if (given !== undefined) {
-      if (stored !== undefined && stored !== given.id && this.statements.embedders.all().some((row) => row.count > 0))
-        throw new EmbedderMismatchError(stored, given.id);
-      return given;
-    }
-    if (stored === undefined) return new HashingEmbedder();
-    const match = /^hash-v1-(\d+)$/.exec(stored);
-    // A real model cannot be rebuilt from its id: the caller must pass it (or reembed to another).
-    return match ? new HashingEmbedder({ dimension: Number(match[1]) }) : undefined;
-  }
-
   private embedderId(): string | undefined {
     return this.embedderInUse?.id ?? this.statements.getMeta.get('embedder')?.value;
   }
@@ -363,59 +272,15 @@ export class CapabilityRegistry {
   }
 
   private requireEmbedder(): Embedder {
-    if (this.embedderInUse !== undefined) return this.embedderInUse;
-    const stored = this.statements.getMeta.get('embedder')?.value ?? 'unknown';
-    throw new EmbedderMismatchError(stored, '(none given)');
+    return requireEmbedder(this.statements, this.embedderInUse);
   }
 
   private async load(): Promise<void> {
     const started = performance.now();
     this.generation = Number(this.statements.getMeta.get('generation')?.value ?? 0);
-    const mixed = this.statements.embedders
-      .all()
-      .filter((row) => row.embedder !== this.embedderInUse?.id || row.dimension !== this.embedderInUse?.dimension);
-    if (mixed.length > 0 && this.embedderInUse !== undefined) throw new EmbedderMismatchError(mixed[0]!.embedder, this.embedderInUse.id);
+    checkStoredEmbedders(this.statements, this.embedderInUse);
     const dimension = this.embedderInUse?.dimension ?? Number(this.statements.getMeta.get('dimension')?.value ?? 0);
-    const store = new ColumnStore(dimension);
-    const missingKeys: number[] = [];
-    const vector = new Float32Array(dimension);
-    // Raw (array) rows: at a million cards, building a million row objects is a visible share of open time.
-    for (const [
-      key,
-      id,
-      status,
-      provider,
-      kind,
-      labels,
-      cost,
-      latency,
-      quality,
-      hash,
-      ,
-      vectorDimension,
-      blob,
-    ] of this.statements.load.iterate()) {
-      if (blob === null || vectorDimension !== dimension) {
-        missingKeys.push(key);
-        continue;
-      }
-      blobToVector(blob, vector);
-      store.put(
-        key,
-        {
-          id,
-          status,
-          provider,
-          kind: kind as Binding['kind'],
-          labels: labels === '' ? [] : labels.split(' '),
-          cost: cost ?? undefined,
-          latency: latency ?? undefined,
-          quality,
-          tag: tagOf(hash, vector),
-        },
-        vector,
-      );
-    }
+    const { store, missingKeys } = loadColumns(this.statements, dimension);
     this.store = store;
     this.partitions = new LabelPartitions(store, {
       hnsw: this.options.hnsw ?? {},
@@ -444,46 +309,16 @@ export class CapabilityRegistry {
   private async embedMissing(rows: CardRow[]): Promise<void> {
     const embedder = this.requireEmbedder();
     const cards = rows.map(toStoredCard);
-    const vectors = await this.embedAll(embedder, cards.map(cardText));
+    const vectors = await embedNormalized(embedder, cards.map(cardText));
     this.db
       .transaction(() => {
-        rows.forEach((row, position) =>
-          this.statements.upsertVector.run(row.key, embedder.id, embedder.dimension, vectorToBlob(vectors[position]!)),
-        );
+        rows.forEach((row, position) => storeVector(this.statements, row.key, embedder, vectors[position]!));
         this.bumpGeneration(embedder);
       })
       .immediate();
     rows.forEach((row, position) =>
       this.store.put(row.key, rowOf({ ...cards[position]!, status: row.status }, vectors[position]!, row.content_hash), vectors[position]!),
     );
-  }
-
-  /**
-   * Embeds, checks and L2-normalises (copies: the embedder's arrays are not ours). Normalised vectors make
-   * every dot product a cosine, which the native inner-product scans of label partitions rely on.
-   */
-  private async embedAll(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
-    const vectors = await embedder.embed(texts);
-    checkVectors(embedder, vectors, texts.length);
-    return vectors.map((vector) => normalize(Float32Array.from(vector)));
-  }
-
-  /** Splits a batch into new id@versions and already-stored identical ones; a stored different one is a conflict. */
-  private partition(cards: Card[], hashes: Map<Card, string>): { fresh: Card[]; unchanged: Card[] } {
-    const fresh: Card[] = [];
-    const unchanged: Card[] = [];
-    const seen = new Set<string>();
-    for (const card of cards) {
-      const ref = cardRef(card);
-      if (seen.has(ref)) continue; // parseCards already refused duplicates with different content
-      seen.add(ref);
-      const stored = this.statements.hashOf.get(card.id, card.version);
-      const hash = hashes.get(card)!;
-      if (stored === undefined) fresh.push(card);
-      else if (stored.content_hash !== hash) throw new CapabilityConflictError(card.id, card.version, stored.content_hash, hash);
-      else unchanged.push(card);
-    }
-    return { fresh, unchanged };
   }
 
   private bumpGeneration(embedder: Embedder | undefined, replace = false): void {
