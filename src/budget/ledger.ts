@@ -12,96 +12,27 @@
  * Seconds are a deadline, not an additive amount: parallel branches share the same wall clock, so a budget
  * of S seconds means "no call may start after S seconds, and none may run past it" (the fleet caps every
  * call's timeout at `remainingMs`).
+ *
+ * This module holds the three classes, which name one another (a Budget's ledger, a Reservation's budget) and so
+ * share a module; their vocabulary is in ledger-types.ts (re-exported here) and the vector units in spend-vector.ts.
  */
+import { BudgetExhaustedError, InvalidInputError, costOf, fromNanoUsd, toNanoUsd, type Clock, type UsageTotals } from '../core/index.ts';
 import {
-  BudgetExhaustedError,
-  InvalidInputError,
-  costOf,
-  fromNanoUsd,
-  toNanoUsd,
-  type Clock,
-  type InputIssue,
-  type UsageTotals,
-} from '../core/index.ts';
+  DIMENSIONS,
+  validateLimits,
+  type Amount,
+  type BudgetLimits,
+  type ChildBudgetOptions,
+  type LedgerEvent,
+  type LedgerEventKind,
+  type LedgerListener,
+  type SharedSpendGate,
+  type SpendReport,
+  type SpendTags,
+} from './ledger-types.ts';
+import { DIMENSION_COUNT, USD, USD_EPSILON, addVector, emptyLine, fromVector, toVector } from './spend-vector.ts';
 
-/** Additive dimensions, in the order of the internal vectors. */
-export const DIMENSIONS = ['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
-
-export interface BudgetLimits {
-  inputTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
-  usd?: number;
-  calls?: number;
-  seconds?: number;
-}
-
-/** One reservation's amounts. `totalTokens` is derived (input + output). */
-export interface Amount {
-  inputTokens: number;
-  outputTokens: number;
-  usd: number;
-  calls: number;
-}
-
-/** Labels a reservation for spend reports: which model, operator/axis and agent/branch spent it. */
-export interface SpendTags {
-  model?: string;
-  operator?: string;
-  axis?: string;
-  agent?: string;
-}
-
-export interface ChildBudgetOptions {
-  /** Fraction (0, 1] of the parent's remaining headroom at carve time, per dimension. */
-  share?: number;
-  /** Absolute limits; combined with `share` by taking the smaller. */
-  limits?: BudgetLimits;
-}
-
-export type LedgerEventKind = 'reserve' | 'settle' | 'release' | 'refuse' | 'charge';
-export interface LedgerEvent {
-  kind: LedgerEventKind;
-  budget: string;
-  amount: Amount;
-  tags: SpendTags;
-}
-
-const DIMENSION_COUNT = DIMENSIONS.length;
-/**
- * Index of dollars in the vectors. The vectors keep dollars as integer nano-dollars (core/usage.ts), so sums
- * and limit checks are exact; amounts are converted at the edges (`toVector`, `fromVector`, `limits`).
- */
-const USD = 3;
-// Kept from when vectors held float dollars; with integer nano-dollars no tolerance is needed (it is < 1 nano).
-const USD_EPSILON = 1e-12;
-
-function toVector(amount: Amount): Float64Array {
-  const vector = new Float64Array(DIMENSION_COUNT);
-  vector[0] = amount.inputTokens;
-  vector[1] = amount.outputTokens;
-  vector[2] = amount.inputTokens + amount.outputTokens;
-  vector[USD] = toNanoUsd(amount.usd);
-  vector[4] = amount.calls;
-  return vector;
-}
-
-function fromVector(vector: Float64Array): Amount & { totalTokens: number } {
-  return { inputTokens: vector[0]!, outputTokens: vector[1]!, totalTokens: vector[2]!, usd: fromNanoUsd(vector[USD]!), calls: vector[4]! };
-}
-
-export function validateLimits(limits: BudgetLimits, where = 'budget'): void {
-  const issues: InputIssue[] = [];
-  for (const [key, value] of Object.entries(limits)) {
-    if (value === undefined) continue;
-    if (!['inputTokens', 'outputTokens', 'totalTokens', 'usd', 'calls', 'seconds'].includes(key))
-      issues.push({ path: `${where}.${key}`, message: 'unknown budget dimension' });
-    else if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
-      issues.push({ path: `${where}.${key}`, message: `must be a non-negative number, got ${String(value)}` });
-  }
-  if (issues.length > 0) throw new InvalidInputError('Invalid budget', issues);
-}
+export * from './ledger-types.ts';
 
 export class Budget {
   readonly name: string;
@@ -377,31 +308,6 @@ export class Reservation {
   }
 }
 
-export type LedgerListener = (event: LedgerEvent) => void;
-
-export interface SpendReport {
-  total: UsageTotals;
-  byModel: Record<string, UsageTotals>;
-  byOperator: Record<string, UsageTotals>;
-  byAxis: Record<string, UsageTotals>;
-  byAgent: Record<string, UsageTotals>;
-  byBudget: Record<string, UsageTotals & { limits: BudgetLimits }>;
-  /** Usage providers reported beyond their reservation, included in the totals (should stay empty; see Reservation.settle). */
-  overrun: UsageTotals;
-}
-
-function emptyLine(): UsageTotals {
-  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0, calls: 0 };
-}
-
-function addVector(line: UsageTotals, vector: Float64Array): void {
-  line.inputTokens += vector[0]!;
-  line.outputTokens += vector[1]!;
-  line.totalTokens += vector[2]!;
-  line.usd = fromNanoUsd(toNanoUsd(line.usd) + vector[USD]!);
-  line.calls += vector[4]!;
-}
-
 export interface LedgerOptions {
   clock: Clock;
   limits?: BudgetLimits;
@@ -417,16 +323,6 @@ export interface LedgerOptions {
    * synchronous in-process reserve (the fleet does it; see shared-gate.ts). Absent: nothing async is added.
    */
   shared?: SharedSpendGate;
-}
-
-/** What the fleet asks of a ledger's shared budgets: implemented by SharedGate (shared-gate.ts). */
-export interface SharedSpendGate {
-  holdId(callKey: string, attempt: number): string;
-  /** Holds the amount on every shared budget, or throws (BudgetExhaustedError, SharedLedgerUnreachableError). */
-  reserve(holdId: string, amount: Amount): Promise<void>;
-  /** Books the call's cumulative billed spend (idempotent per call) and drops the hold. */
-  settle(callKey: string, holdId: string | undefined, billed: Amount): Promise<void>;
-  release(holdId: string): Promise<void>;
 }
 
 export class Ledger {
