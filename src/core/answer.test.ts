@@ -114,6 +114,24 @@ describe('extractAnswerDetailed: replies as chat models write them', () => {
     });
   });
 
+  it('reads a bold number in the last paragraph as the result, the way chat models mark it, but not a bold phrase', () => {
+    check([
+      ['The result is **439**.', '439', 'bold-number'],
+      ['17*23 = **391** and 12*4 = 48.\n\nSo the total is **$1,200** (before the 3 discounts).', '$1,200', 'bold-number'],
+      ['It is about __42 cm__ long.', '42 cm', 'bold-number'],
+      ['**-3** degrees, measured at 6 am', '-3', 'bold-number'],
+    ]);
+    // A bold value in an earlier paragraph is a step: the last number wins as before.
+    check([['Step one gives **391**.\n\nAdding 48 we get 439', '439', 'last-number']]);
+    // Emphasis on words is not an answer (an open-ended reply stays free text, or falls to its last number).
+    assert.equal(extractAnswerDetailed('The sky is blue because of **Rayleigh scattering**.'), undefined);
+    check([['Blue light scatters **about five times** more than red, near 450 nm', '450', 'last-number']]);
+    // Normalised like any number: $1,200 and 1200 are the same answer.
+    assert.equal(normalizeAnswer(extractAnswer('So the total is **$1,200**.')!), '1200');
+    // Never on a truncated reply.
+    assert.equal(extractAnswerDetailed('The result is **439**.', { noLastNumber: true }), undefined);
+  });
+
   it('falls back on the last number only as a last resort, and never for a truncated reply', () => {
     check([['so it is 12, then 57', '57', 'last-number']]);
     check([['It costs $1,200 in total', '1,200', 'last-number']]);
@@ -137,7 +155,10 @@ describe('extractAnswerDetailed: replies as chat models write them', () => {
   it('prefers earlier extractors: an Answer label beats a boxed value and a closing number', () => {
     check([['We get \\boxed{5} first, then recheck.\nAnswer: 6\nChecked with 3 samples.', '6', 'answer-line']]);
     check([['\\boxed{5} and 17 more', '5', 'boxed']]);
-    assert.deepEqual([...ANSWER_EXTRACTORS], ['json', 'answer-line', 'boxed', 'hashes', 'the-answer-is', 'choice', 'last-number']);
+    assert.deepEqual(
+      [...ANSWER_EXTRACTORS],
+      ['json', 'answer-line', 'boxed', 'hashes', 'the-answer-is', 'choice', 'bold-number', 'last-number'],
+    );
   });
 
   it('extractAnswer keeps returning just the value', () => {

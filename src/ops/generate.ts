@@ -132,7 +132,8 @@ function answerOf(call: CallResult, question: string | undefined): ExtractedAnsw
     if ((typeof value === 'string' || typeof value === 'number') && String(value).trim() !== '')
       return { value: String(value), extractor: 'json' };
   }
-  // A truncated response has no last-number answer (its last number is mid-reasoning); an explicit one still counts.
+  // A truncated response has no last-number or bold-number answer (its last number is mid-reasoning); an explicit
+  // one still counts.
   return extractAnswerDetailed(call.text, {
     ...(question !== undefined ? { question } : {}),
     ...(call.finishReason === 'length' ? { noLastNumber: true } : {}),

@@ -302,6 +302,22 @@ describe('vote on open-ended questions: free-text samples', () => {
     assert.equal(result.vote?.freeText, undefined);
     assert.equal(result.usage.calls, 4);
   });
+
+  it('a bold result ("The result is **439**.") counts as a short answer: arithmetic replies in three styles vote on numbers', async () => {
+    let next = 0;
+    const replies = [
+      'Let me compute: 17*23 = 391, 12*4 = 48, so 391 + 48 = 439.\n\nAnswer: 439',
+      'The result is **439**.',
+      'I think it is 440.',
+    ];
+    server.handler = (_request, res) => json(res, 200, reply(replies[next++ % replies.length]!));
+    const { result } = await solveLocal('What is (17*23)+(12*4)?', { strategy: 'vote', samples: 6 });
+    assert.equal(result.answer, '439');
+    // 4 of 6 replies are explicit (answer-line, bold-number), so no USC call; the prose one votes by its last number.
+    assert.deepEqual(result.vote?.votes, { '439': 4, '440': 2 });
+    assert.equal(result.vote?.freeText, undefined);
+    assert.equal(result.usage.calls, 6);
+  });
 });
 
 describe('the simulated fleet asked outside its generated tasks', () => {

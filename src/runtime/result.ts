@@ -43,7 +43,7 @@ export interface SolveResult {
   /**
    * How the answer was read from the model's reply (strategies whose answer comes from one reply: single, and
    * vote's chosen sample): `extractor` is the extractor of core/answer.ts that matched (`json`, `answer-line`,
-   * `boxed`, `hashes`, `the-answer-is`, `choice`, `last-number`), or null when none did — the answer is then
+   * `boxed`, `hashes`, `the-answer-is`, `choice`, `bold-number`, `last-number`), or null when none did — the answer is then
    * the reply's text (free text), or there is none. `text` is the raw reply.
    */
   extraction?: {
