@@ -15,12 +15,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import { importOptional, isModuleNotFound, OPTIONAL_DEPENDENCIES, ThicketError } from './core/index.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
+  engines: { node: string };
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
@@ -51,6 +53,16 @@ function expectOk(result: SpawnSyncReturns<string>, what: string): void {
     `${what}: exit ${String(result.status)} ${String(result.signal)}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`,
   );
 }
+
+describe('engines', () => {
+  it('the declared Node range takes every 20.x from 20.19 and the Node running the tests (npm warns EBADENGINE otherwise)', () => {
+    // `20.19.0 || >=22.12.0` (no caret) once slipped in: it admits 20.19.0 alone, so every later 20.x warned on each npx.
+    const range = PACKAGE.engines.node;
+    assert.ok(semver.satisfies(process.version, range), `${process.version} is outside ${range}`);
+    for (const version of ['20.19.0', '20.20.2', '22.12.0', '24.1.0']) assert.ok(semver.satisfies(version, range), `${version} ∉ ${range}`);
+    for (const version of ['20.18.1', '22.11.0']) assert.ok(!semver.satisfies(version, range), `${version} ∈ ${range}`);
+  });
+});
 
 describe('optional peer dependencies', () => {
   it('OPTIONAL_DEPENDENCIES (the versions in the install hint) agree with package.json: optional peers, and dev dependencies at that version', () => {
