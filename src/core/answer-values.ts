@@ -5,18 +5,24 @@
  * the extractors (answer.ts), which only decide *where* in a reply the answer stands.
  */
 
+/** The index just past the `}` that closes a brace opened before `start` (nested braces counted), if any. */
+function pastClosingBrace(text: string, start: number): number | undefined {
+  let depth = 1;
+  let index = start;
+  for (; index < text.length && depth > 0; index++) {
+    if (text[index] === '{') depth++;
+    else if (text[index] === '}') depth--;
+  }
+  return depth === 0 ? index : undefined;
+}
+
 /** The content of the last `opener{…}` (e.g. `\boxed{`), nested braces kept whole. */
 export function lastBraced(text: string, opener: RegExp): string | undefined {
   let result: string | undefined;
   for (const match of text.matchAll(opener)) {
     const start = match.index + match[0].length;
-    let depth = 1;
-    let index = start;
-    for (; index < text.length && depth > 0; index++) {
-      if (text[index] === '{') depth++;
-      else if (text[index] === '}') depth--;
-    }
-    if (depth === 0) result = text.slice(start, index - 1);
+    const end = pastClosingBrace(text, start);
+    if (end !== undefined) result = text.slice(start, end - 1);
   }
   return result;
 }
@@ -36,14 +42,9 @@ function unwrapCommand(value: string, command: string): string {
     const match = opener.exec(value);
     if (!match) break;
     const start = match.index + match[0].length;
-    let depth = 1;
-    let index = start;
-    for (; index < value.length && depth > 0; index++) {
-      if (value[index] === '{') depth++;
-      else if (value[index] === '}') depth--;
-    }
-    if (depth !== 0) break;
-    value = value.slice(0, match.index) + value.slice(start, index - 1) + value.slice(index);
+    const end = pastClosingBrace(value, start);
+    if (end === undefined) break;
+    value = value.slice(0, match.index) + value.slice(start, end - 1) + value.slice(end);
   }
   return value;
 }
