@@ -15,8 +15,6 @@
  */
 import { InvalidInputError, normalizeAnswer, type UsageTotals } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
-import { childContext, type OpContext, type OpResult } from './context.ts';
-import { DEFAULT_MAX_OUTPUT_TOKENS } from './generate.ts';
 import {
   NO_COST,
   addCosts,
@@ -25,10 +23,11 @@ import {
   fitOutputCap,
   limitsLeavingAside,
   noteDegrade,
-  sample,
   type CallCost,
-  type SampleResult,
-} from './sample.ts';
+} from './budget-plan.ts';
+import { childContext, type OpContext, type OpResult } from './context.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS } from './generate.ts';
+import { sample, type SampleResult } from './sample.ts';
 import { verify, verifyMessages, type Checker } from './verify.ts';
 
 export type CascadeSignal = 'agreement' | 'verifier' | 'self';

@@ -14,7 +14,7 @@ import { BudgetExhaustedError, InvalidInputError } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { childContext, type OpContext, type OpResult } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS, generate, type GenerateOutcome } from './generate.ts';
-import { NO_COST, addCosts, affordableUnits, callCost, fitOutputCap, noteDegrade, type CallCost } from './sample.ts';
+import { NO_COST, addCosts, affordableUnits, callCost, fitOutputCap, noteDegrade, type CallCost } from './budget-plan.ts';
 import { verify, verifyMessages, type Checker } from './verify.ts';
 
 export interface RefineOptions {

@@ -12,17 +12,41 @@
  * Adaptive width stops as soon as the leading answer can no longer be overtaken by the samples left (and,
  * optionally, once its share reaches an agreement threshold after a minimum number of samples).
  *
- * The planning helpers at the bottom (`callCost`, `affordableUnits`, `fitOutputCap`) are shared by the depth
- * and cascade operators. `sampleAndVote` is the original width operator behind `thicket solve`, kept as it was:
- * its call identities (step ids, tags) are what existing journals replay against.
+ * The budget planning it uses (worst-case call costs, what fits in the headroom, the output cap, degradation
+ * records) lives in budget-plan.ts, shared with the depth and cascade operators; it is re-exported here for the
+ * import paths that already use it.
  */
-import { BudgetExhaustedError, InvalidInputError, ThicketError, addUsd, costOf, toThicketError } from '../core/index.ts';
-import type { Budget, BudgetLimits } from '../budget/index.ts';
+import { BudgetExhaustedError, InvalidInputError, ThicketError, toThicketError } from '../core/index.ts';
 import type { ChatMessage } from '../models/index.ts';
 import { aggregate, ballots, type AggregatorKind, type Candidate } from './aggregate.ts';
+import {
+  NO_COST,
+  addCosts,
+  affordableUnits,
+  callCost,
+  fitOutputCap,
+  inputCost,
+  noteDegrade,
+  timesCost,
+  type CallCost,
+} from './budget-plan.ts';
 import type { OpContext, OpResult } from './context.ts';
 import { DEFAULT_MAX_OUTPUT_TOKENS, generate } from './generate.ts';
 import { verifyMessages, type Checker } from './verify.ts';
+
+export {
+  MIN_USEFUL_OUTPUT_TOKENS,
+  NO_COST,
+  addCosts,
+  affordableUnits,
+  callCost,
+  fitOutputCap,
+  inputCost,
+  limitsLeavingAside,
+  noteDegrade,
+  timesCost,
+  type CallCost,
+} from './budget-plan.ts';
 
 export interface AdaptiveWidth {
   /** With `agreement`: samples to draw before the agreement rule may stop (default 3). */
@@ -95,8 +119,12 @@ export interface SampleResult extends OpResult {
   details: SampleDetails;
 }
 
-/** Below this many output tokens an answer is unlikely to fit; planning does not shrink the cap further. */
-export const MIN_USEFUL_OUTPUT_TOKENS = 64;
+/** Allowance for a short final answer quoted in a prompt. */
+const ANSWER_TOKENS = 32;
+/** "Response k:" and blank lines around each listed response in the USC prompt. */
+const RESPONSE_HEADER_TOKENS = 8;
+/** The USC instructions around the listed responses. */
+const USC_FRAME_TOKENS = 96;
 
 export async function sample(context: OpContext, options: SampleOperatorOptions): Promise<SampleResult> {
   if (!Number.isInteger(options.samples) || options.samples < 1)
@@ -318,135 +346,4 @@ export async function sample(context: OpContext, options: SampleOperatorOptions)
       aggregation: aggregated.details,
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Budget planning, shared by the width, depth and cascade operators.
-
-/** A worst-case amount on the budget's additive dimensions. */
-export interface CallCost {
-  inputTokens: number;
-  outputTokens: number;
-  usd: number;
-  calls: number;
-}
-
-export const NO_COST: CallCost = Object.freeze({ inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 });
-
-/** Allowance for a short final answer quoted in a prompt. */
-const ANSWER_TOKENS = 32;
-/** "Response k:" and blank lines around each listed response in the USC prompt. */
-const RESPONSE_HEADER_TOKENS = 8;
-/** The USC instructions around the listed responses. */
-const USC_FRAME_TOKENS = 96;
-
-/** The reservation one call would make (the fleet's own worst case), plus `extraInputTokens` of prompt still to be written. */
-export function callCost(
-  context: OpContext,
-  model: string,
-  messages: ChatMessage[],
-  maxOutputTokens: number,
-  extraInputTokens = 0,
-): CallCost {
-  const worst = context.fleet.worstCase(model, messages, maxOutputTokens);
-  return addCosts(
-    { inputTokens: worst.inputTokens, outputTokens: worst.outputTokens, usd: worst.usd, calls: 1 },
-    inputCost(context, model, extraInputTokens),
-  );
-}
-
-/** Prompt tokens for `model`, priced, as no extra call. */
-export function inputCost(context: OpContext, model: string, tokens: number): CallCost {
-  const profile = context.fleet.model(model).profile;
-  return {
-    inputTokens: tokens,
-    outputTokens: 0,
-    usd: costOf(
-      { inputTokens: tokens, outputTokens: 0 },
-      { inputPerMillion: profile.priceInputPerMillion, outputPerMillion: profile.priceOutputPerMillion },
-    ),
-    calls: 0,
-  };
-}
-
-export function addCosts(...costs: CallCost[]): CallCost {
-  const total = { inputTokens: 0, outputTokens: 0, usd: 0, calls: 0 };
-  for (const cost of costs) {
-    total.inputTokens += cost.inputTokens;
-    total.outputTokens += cost.outputTokens;
-    total.usd = addUsd(total.usd, cost.usd);
-    total.calls += cost.calls;
-  }
-  return total;
-}
-
-export function timesCost(cost: CallCost, times: number): CallCost {
-  return {
-    inputTokens: cost.inputTokens * times,
-    outputTokens: cost.outputTokens * times,
-    usd: cost.usd * times,
-    calls: cost.calls * times,
-  };
-}
-
-/**
- * Absolute limits for a child budget: the budget's headroom minus `reserve`, on the finite dimensions — what an
- * early stage may spend while `reserve` stays available for a later one (the cascade's final stage).
- */
-export function limitsLeavingAside(budget: Budget, reserve: CallCost): BudgetLimits {
-  const room = budget.remaining();
-  const limits: BudgetLimits = {};
-  const set = (key: 'inputTokens' | 'outputTokens' | 'totalTokens' | 'usd' | 'calls', value: number, minus: number): void => {
-    if (Number.isFinite(value)) limits[key] = Math.max(0, key === 'usd' ? value - minus : Math.floor(value - minus));
-  };
-  set('inputTokens', room.inputTokens, reserve.inputTokens);
-  set('outputTokens', room.outputTokens, reserve.outputTokens);
-  set('totalTokens', room.totalTokens, reserve.inputTokens + reserve.outputTokens);
-  set('usd', room.usd, reserve.usd);
-  set('calls', room.calls, reserve.calls);
-  return limits;
-}
-
-/**
- * How many `unit`s fit in the budget's headroom (on the whole path to the root) after `fixed` is set aside;
- * 0 when not even `fixed` fits or the deadline has passed. `share` scales the headroom first, the way
- * `Budget.child({ share })` would carve it.
- */
-export function affordableUnits(budget: Budget, unit: CallCost, fixed: CallCost = NO_COST, share = 1): number {
-  const room = budget.remaining();
-  if (room.seconds <= 0) return 0;
-  const scaled = (value: number, whole: boolean): number =>
-    Number.isFinite(value) && share < 1 ? (whole ? Math.floor(value * share) : value * share) : value;
-  const pairs: Array<[number, number, number]> = [
-    [scaled(room.inputTokens, true), unit.inputTokens, fixed.inputTokens],
-    [scaled(room.outputTokens, true), unit.outputTokens, fixed.outputTokens],
-    [scaled(room.totalTokens, true), unit.inputTokens + unit.outputTokens, fixed.inputTokens + fixed.outputTokens],
-    [scaled(room.usd, false), unit.usd, fixed.usd],
-    [scaled(room.calls, true), unit.calls, fixed.calls],
-  ];
-  let count = Infinity;
-  for (const [available, each, setAside] of pairs) {
-    // A float tolerance for dollar sums, as the ledger allows.
-    const left = available - setAside + 1e-12;
-    if (left < 0) return 0;
-    if (each > 0) count = Math.min(count, Math.floor(left / each));
-  }
-  return Number.isFinite(count) ? count : Number.MAX_SAFE_INTEGER;
-}
-
-/**
- * The output cap for one call of `model` that the budget can cover next to `fixed`: `cap` when it fits, else
- * halved until it does (not below MIN_USEFUL_OUTPUT_TOKENS); 0 when even that does not fit.
- */
-export function fitOutputCap(context: OpContext, model: string, messages: ChatMessage[], cap: number, fixed: CallCost = NO_COST): number {
-  for (let tokens = cap; ; tokens = Math.max(MIN_USEFUL_OUTPUT_TOKENS, Math.floor(tokens / 2))) {
-    if (affordableUnits(context.budget, callCost(context, model, messages, tokens), fixed) >= 1) return tokens;
-    if (tokens <= MIN_USEFUL_OUTPUT_TOKENS) return 0;
-  }
-}
-
-/** Records a degradation in the result and as a trace event. */
-export function noteDegrade(context: OpContext, degraded: string[], reason: string): void {
-  degraded.push(reason);
-  context.trace.event(context.stepId, 'degrade', { reason });
 }
